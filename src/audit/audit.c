@@ -1,0 +1,166 @@
+/*
+ * audit.c - see audit.h.
+ */
+#include "audit.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "../common/limits.h"
+#include "../common/util.h"
+
+static const char zero_hash[65] =
+    "0000000000000000000000000000000000000000000000000000000000000000";
+
+static void add_field(EVP_MD_CTX *md, const char *s)
+{
+	uint64_t n = strlen(s);
+	uint8_t len[8];
+
+	for (int i = 0; i < 8; i++)
+		len[i] = (uint8_t)(n >> (56 - 8 * i));
+	EVP_DigestUpdate(md, len, sizeof len);
+	EVP_DigestUpdate(md, s, n);
+}
+
+static oa_err chain_hash(char out[65], const char *prev, int64_t seq, int64_t at,
+    const char *actor, const char *action, const char *object, const char *detail)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	uint8_t h[32];
+	unsigned hl = 0;
+	char num[32];
+	oa_err rc = OA_OK;
+
+	if (md == NULL || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+		rc = oa_fail_ssl(OA_ERR_CRYPTO, "audit: sha256");
+		goto out;
+	}
+	add_field(md, prev);
+	snprintf(num, sizeof num, "%" PRId64, seq);
+	add_field(md, num);
+	snprintf(num, sizeof num, "%" PRId64, at);
+	add_field(md, num);
+	add_field(md, actor);
+	add_field(md, action);
+	add_field(md, object);
+	add_field(md, detail);
+	if (!EVP_DigestFinal_ex(md, h, &hl)) {
+		rc = oa_fail_ssl(OA_ERR_CRYPTO, "audit: sha256");
+		goto out;
+	}
+	oa_hex(out, h, sizeof h);
+out:
+	EVP_MD_CTX_free(md);
+	return rc;
+}
+
+oa_err audit_append(store *s, const char *actor, const char *action,
+    const char *object, const char *detail)
+{
+	store_stmt *st;
+	char prev[65], hash[65];
+	int64_t seq = 1, at = oa_now();
+	oa_err rc;
+
+	if (!store_in_tx(s))
+		return oa_fail(OA_ERR_INTERNAL, "audit_append outside a transaction");
+	if (detail == NULL)
+		detail = "";
+	if (strlen(detail) > OA_MAX_AUDIT_DETAIL)
+		return oa_fail(OA_ERR_LIMIT, "audit detail longer than %d bytes",
+		    OA_MAX_AUDIT_DETAIL);
+	memcpy(prev, zero_hash, sizeof prev);
+	if ((st = store_prepare(s, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")) == NULL)
+		return OA_ERR_STORE;
+	switch (store_step(st)) {
+	case STORE_ROW:
+		seq = store_col_int(st, 0) + 1;
+		snprintf(prev, sizeof prev, "%s", store_col_text(st, 1));
+		break;
+	case STORE_DONE:
+		break;
+	default:
+		store_reset(st);
+		return OA_ERR_STORE;
+	}
+	store_reset(st);
+	if ((rc = chain_hash(hash, prev, seq, at, actor, action, object, detail)))
+		return rc;
+	if ((st = store_prepare(s, "INSERT INTO audit(seq, at, actor, action, object, detail,"
+	                           " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) == NULL)
+		return OA_ERR_STORE;
+	store_bind_int(st, 1, seq);
+	store_bind_int(st, 2, at);
+	store_bind_text(st, 3, actor);
+	store_bind_text(st, 4, action);
+	store_bind_text(st, 5, object);
+	store_bind_text(st, 6, detail);
+	store_bind_text(st, 7, prev);
+	store_bind_text(st, 8, hash);
+	return store_run(st);
+}
+
+oa_err audit_verify(store *s, audit_report *r)
+{
+	store_stmt *st;
+	char prev[65], want[65];
+	int64_t expect_seq = 1;
+	int step;
+	oa_err rc = OA_OK;
+
+	memset(r, 0, sizeof *r);
+	memcpy(prev, zero_hash, sizeof prev);
+	if ((rc = store_begin_read(s)))
+		return rc;
+	if ((st = store_prepare(s, "SELECT seq, at, actor, action, object, detail, prev_hash, hash"
+	                           " FROM audit ORDER BY seq")) == NULL) {
+		store_rollback(s);
+		return OA_ERR_STORE;
+	}
+	while ((step = store_step(st)) == STORE_ROW) {
+		int64_t seq = store_col_int(st, 0);
+		r->rows++;
+		if (seq != expect_seq) {
+			r->first_bad = expect_seq;
+			snprintf(r->reason, sizeof r->reason,
+			    "record %" PRId64 " is missing (next present is %" PRId64 ")",
+			    expect_seq, seq);
+			break;
+		}
+		if (strcmp(store_col_text(st, 6), prev) != 0) {
+			r->first_bad = seq;
+			snprintf(r->reason, sizeof r->reason,
+			    "record %" PRId64 " does not follow record %" PRId64
+			    " (removed or reordered)", seq, seq - 1);
+			break;
+		}
+		if ((rc = chain_hash(want, prev, seq, store_col_int(st, 1),
+		         store_col_text(st, 2), store_col_text(st, 3),
+		         store_col_text(st, 4), store_col_text(st, 5))))
+			break;
+		if (strcmp(want, store_col_text(st, 7)) != 0) {
+			r->first_bad = seq;
+			snprintf(r->reason, sizeof r->reason,
+			    "record %" PRId64 " was changed (its hash does not match its content)",
+			    seq);
+			break;
+		}
+		memcpy(prev, want, sizeof prev);
+		snprintf(r->head, sizeof r->head, "%s", want);
+		expect_seq++;
+	}
+	if (step == STORE_ERROR || step == STORE_CONSTRAINT)
+		rc = OA_ERR_STORE;
+	store_reset(st);
+	store_rollback(s);
+	if (rc)
+		return rc;
+	if (r->first_bad)
+		return oa_fail(OA_ERR_STATE, "audit log broken at record %" PRId64 ": %s",
+		    r->first_bad, r->reason);
+	return OA_OK;
+}

@@ -1,0 +1,43 @@
+/*
+ * audit.h - the append-only, hash-chained audit log.
+ *
+ * Every state change in openams appends one record inside the same
+ * transaction as the change itself, so a change and its record commit
+ * together or not at all.  Record n stores
+ *   hash_n = SHA-256(prev_hash || seq || at || actor || action || object || detail)
+ * (each field length-prefixed), with prev_hash of record 1 = 64 zeros.
+ * audit_verify() recomputes the chain and names the first record that was
+ * changed, removed or reordered.  Triggers in the schema refuse UPDATE and
+ * DELETE; the chain catches whoever bypasses them with a raw file editor.
+ *
+ * Details must never contain secrets: pass identifiers only.
+ */
+#ifndef OA_AUDIT_H
+#define OA_AUDIT_H
+
+#include <stdint.h>
+
+#include "../common/err.h"
+#include "../store/store.h"
+
+/*
+ * Appends one record.  Must be called inside a write transaction
+ * (store_begin); OA_ERR_INTERNAL otherwise.  detail may be NULL.
+ */
+oa_err audit_append(store *s, const char *actor, const char *action,
+    const char *object, const char *detail);
+
+typedef struct audit_report {
+	int64_t rows;      /* records checked */
+	int64_t first_bad; /* seq of the first bad record, 0 if intact */
+	char reason[256];  /* what is wrong with it */
+	char head[65];     /* hash of the last record ("" if the log is empty) */
+} audit_report;
+
+/*
+ * Walks the whole log.  Returns OA_OK when intact; OA_ERR_STATE when not,
+ * with the first bad record in r.  Other codes are failures to read.
+ */
+oa_err audit_verify(store *s, audit_report *r);
+
+#endif

@@ -1,0 +1,332 @@
+/*
+ * conf.c - see conf.h.  The table below is the only list of options.
+ */
+#include "conf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/limits.h"
+#include "../common/util.h"
+
+enum ctype { C_STR, C_INT, C_ENUM, C_URL };
+
+struct option {
+	const char *name;
+	enum ctype type;
+	const char *def;
+	int64_t min, max;       /* C_INT bounds; C_STR max length */
+	const char *choices;    /* C_ENUM: space-separated */
+	const char *section;    /* heading in the example (first of a group) */
+	const char *help;
+};
+
+static const struct option options[] = {
+	{"instance.name", C_STR, "openams", 1, 128, NULL, "Instance",
+	    "Name of this openams instance, shown in the portal and e-mails."},
+	{"store.backend", C_ENUM, "sqlite", 0, 0, "sqlite", "Store",
+	    "Database backend. sqlite is embedded; postgresql comes later."},
+	{"store.path", C_STR, "openams.db", 1, OA_MAX_PATH, NULL, NULL,
+	    "SQLite database file, relative to the data directory."},
+	{"ca.key_type", C_ENUM, "ec-p256", 0, 0, "ec-p256 ec-p384 rsa-2048 rsa-3072 rsa-4096",
+	    "Certificate authority",
+	    "Key type of the CA hierarchy created by `openams init`\n"
+	    "(Indonesia's national chain is RSA; ec-p256 is faster and smaller)."},
+	{"ca.key_passphrase_file", C_STR, "secrets/ca.pass", 0, OA_MAX_PATH, NULL, NULL,
+	    "File holding the passphrase that encrypts the CA keys at rest, relative\n"
+	    "to the data directory. Empty: read it from $OPENAMS_CA_PASSPHRASE."},
+	{"ca.organization", C_STR, "openams", 1, 64, NULL, NULL,
+	    "Organisation (O) in the CA certificates' subjects."},
+	{"ca.country", C_STR, "ID", 2, 2, NULL, NULL,
+	    "Country (C) in every subject: ISO 3166 two-letter code."},
+	{"ca.root_name", C_STR, "openams Root CA", 1, 64, NULL, NULL,
+	    "Common name of the root CA."},
+	{"ca.issuing_name", C_STR, "openams Issuing CA", 1, 64, NULL, NULL,
+	    "Common name of the issuing CA."},
+	{"ca.ocsp_name", C_STR, "openams OCSP Responder", 1, 64, NULL, NULL,
+	    "Common name of the delegated OCSP responder."},
+	{"ca.root_validity_days", C_INT, "7300", 365, 10950, NULL, NULL,
+	    "Validity of the root CA certificate, in days."},
+	{"ca.issuing_validity_days", C_INT, "3650", 365, 7300, NULL, NULL,
+	    "Validity of the issuing CA certificate, in days (inside the root's)."},
+	{"ca.ocsp_validity_days", C_INT, "365", 1, 1095, NULL, NULL,
+	    "Validity of the OCSP responder certificate (id-pkix-ocsp-nocheck makes\n"
+	    "a short life wise)."},
+	{"ca.crl_url", C_URL, "http://127.0.0.1:8080/pki/issuing.crl", 0, 512, NULL, NULL,
+	    "CRL distribution point written into issued certificates."},
+	{"ca.root_crl_url", C_URL, "http://127.0.0.1:8080/pki/root.crl", 0, 512, NULL, NULL,
+	    "CRL distribution point written into the issuing CA certificate."},
+	{"ca.ocsp_url", C_URL, "http://127.0.0.1:8080/ocsp", 0, 512, NULL, NULL,
+	    "OCSP responder address (AIA id-ad-ocsp) in issued certificates."},
+	{"ca.issuers_url", C_URL, "http://127.0.0.1:8080/pki/issuing.crt", 0, 512, NULL, NULL,
+	    "Where the issuing CA certificate is published (AIA id-ad-caIssuers)."},
+	{"ca.root_issuers_url", C_URL, "http://127.0.0.1:8080/pki/root.crt", 0, 512, NULL, NULL,
+	    "Where the root CA certificate is published (AIA in the issuing CA)."},
+	{"crl.validity_hours", C_INT, "24", 1, 24 * 31, NULL, "Revocation",
+	    "nextUpdate of the issuing CA's CRL, in hours after thisUpdate."},
+	{"crl.root_validity_days", C_INT, "365", 1, 3650, NULL, NULL,
+	    "nextUpdate of the root CA's CRL, in days after thisUpdate."},
+	{"crl.interval_minutes", C_INT, "60", 1, 24 * 60, NULL, NULL,
+	    "The CRL is regenerated after every revocation and at least this often."},
+	{"ocsp.validity_minutes", C_INT, "60", 1, 7 * 24 * 60, NULL, NULL,
+	    "nextUpdate of OCSP responses, in minutes after thisUpdate."},
+	{"profiles.dir", C_STR, "profiles", 1, OA_MAX_PATH, NULL, "Definitions",
+	    "Directory of certificate profiles (YAML), relative to the data directory."},
+	{"sop.dir", C_STR, "sop", 1, OA_MAX_PATH, NULL, NULL,
+	    "Directory of SOP definitions (YAML), relative to the data directory."},
+	{"policy.email_suffix", C_STR, ".go.id", 0, 64, NULL, "Policy",
+	    "Applicants' e-mail addresses must end with this (empty: any domain)."},
+	{"policy.one_active_per_nik", C_ENUM, "yes", 0, 0, "yes no", NULL,
+	    "Refuse a new individual certificate while the person's NIK has an active one."},
+};
+
+#define NOPTIONS (sizeof options / sizeof options[0])
+
+struct conf {
+	char *val[NOPTIONS];
+};
+
+static int find(const char *key)
+{
+	for (size_t i = 0; i < NOPTIONS; i++)
+		if (strcmp(options[i].name, key) == 0)
+			return (int)i;
+	return -1;
+}
+
+conf *conf_new(void)
+{
+	conf *c = calloc(1, sizeof *c);
+
+	if (c == NULL)
+		return NULL;
+	for (size_t i = 0; i < NOPTIONS; i++)
+		if ((c->val[i] = strdup(options[i].def)) == NULL) {
+			conf_free(c);
+			return NULL;
+		}
+	return c;
+}
+
+void conf_free(conf *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < NOPTIONS; i++)
+		free(c->val[i]);
+	free(c);
+}
+
+static int in_choices(const char *choices, const char *v)
+{
+	size_t n = strlen(v);
+	const char *p = choices;
+
+	while (*p) {
+		size_t w = strcspn(p, " ");
+		if (w == n && strncmp(p, v, n) == 0)
+			return 1;
+		p += w;
+		while (*p == ' ')
+			p++;
+	}
+	return 0;
+}
+
+static oa_err check_value(const struct option *o, const char *v)
+{
+	char *end;
+	long long n;
+
+	if (!oa_is_clean_utf8(v))
+		return oa_fail(OA_ERR_CONFIG, "%s: value has control characters or bad UTF-8",
+		    o->name);
+	switch (o->type) {
+	case C_INT:
+		errno = 0;
+		n = strtoll(v, &end, 10);
+		if (errno || end == v || *end)
+			return oa_fail(OA_ERR_CONFIG, "%s: '%s' is not a whole number", o->name, v);
+		if (n < o->min || n > o->max)
+			return oa_fail(OA_ERR_CONFIG, "%s: %lld is outside %lld..%lld", o->name, n,
+			    (long long)o->min, (long long)o->max);
+		break;
+	case C_ENUM:
+		if (!in_choices(o->choices, v))
+			return oa_fail(OA_ERR_CONFIG, "%s: '%s' is not one of: %s", o->name, v,
+			    o->choices);
+		break;
+	case C_URL:
+		if ((int64_t)strlen(v) > o->max)
+			return oa_fail(OA_ERR_CONFIG, "%s: longer than %lld characters", o->name,
+			    (long long)o->max);
+		if (*v && strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
+			return oa_fail(OA_ERR_CONFIG, "%s: '%s' must start with http:// or https://",
+			    o->name, v);
+		if (strpbrk(v, " \"<>\\^`{|}") != NULL)
+			return oa_fail(OA_ERR_CONFIG, "%s: '%s' has characters not allowed in a URL",
+			    o->name, v);
+		break;
+	case C_STR:
+		if ((int64_t)oa_utf8_chars(v) < o->min || (int64_t)oa_utf8_chars(v) > o->max)
+			return oa_fail(OA_ERR_CONFIG, "%s: length must be %lld..%lld characters",
+			    o->name, (long long)o->min, (long long)o->max);
+		break;
+	}
+	return OA_OK;
+}
+
+oa_err conf_set(conf *c, const char *key, const char *value)
+{
+	int i = find(key);
+	char *d;
+	oa_err rc;
+
+	if (i < 0)
+		return oa_fail(OA_ERR_CONFIG, "unknown option '%s'", key);
+	if ((rc = check_value(&options[i], value)))
+		return rc;
+	if ((d = strdup(value)) == NULL)
+		return oa_fail(OA_ERR_NOMEM, "out of memory");
+	free(c->val[i]);
+	c->val[i] = d;
+	return OA_OK;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = 0;
+	return s;
+}
+
+oa_err conf_parse(conf *c, const char *name, const char *text)
+{
+	const char *p = text;
+	int lineno = 0;
+
+	while (*p) {
+		char line[OA_MAX_CONFIG_LINE + 2];
+		size_t n = strcspn(p, "\n");
+		char *k, *v, *eq;
+
+		lineno++;
+		if (n > OA_MAX_CONFIG_LINE)
+			return oa_fail(OA_ERR_CONFIG, "%s:%d: line longer than %d bytes", name, lineno,
+			    OA_MAX_CONFIG_LINE);
+		memcpy(line, p, n);
+		line[n] = 0;
+		p += n;
+		if (*p == '\n')
+			p++;
+		k = trim(line);
+		if (*k == 0 || *k == '#')
+			continue;
+		if ((eq = strchr(k, '=')) == NULL)
+			return oa_fail(OA_ERR_CONFIG, "%s:%d: expected 'key = value'", name, lineno);
+		*eq = 0;
+		k = trim(k);
+		v = trim(eq + 1);
+		if (*v == '"') {
+			size_t vl = strlen(v);
+			if (vl < 2 || v[vl - 1] != '"')
+				return oa_fail(OA_ERR_CONFIG, "%s:%d: unterminated quoted value", name,
+				    lineno);
+			v[vl - 1] = 0;
+			v++;
+		}
+		if (conf_set(c, k, v) != OA_OK)
+			return oa_fail(OA_ERR_CONFIG, "%s:%d: %s", name, lineno, oa_errmsg());
+	}
+	return OA_OK;
+}
+
+oa_err conf_load(conf *c, const char *path)
+{
+	uint8_t *text;
+	size_t len;
+	oa_err rc;
+
+	if ((rc = oa_read_file(path, OA_MAX_CONFIG_BYTES, &text, &len)))
+		return oa_fail(OA_ERR_CONFIG, "%s", oa_errmsg());
+	if (memchr(text, 0, len) != NULL)
+		rc = oa_fail(OA_ERR_CONFIG, "%s: contains a NUL byte", path);
+	else
+		rc = conf_parse(c, path, (const char *)text);
+	free(text);
+	return rc;
+}
+
+static int must_find(const char *key)
+{
+	int i = find(key);
+
+	if (i < 0) {
+		fprintf(stderr, "openams: bug: unknown configuration key %s\n", key);
+		abort();
+	}
+	return i;
+}
+
+const char *conf_str(const conf *c, const char *key)
+{
+	return c->val[must_find(key)];
+}
+
+int64_t conf_int(const conf *c, const char *key)
+{
+	return strtoll(c->val[must_find(key)], NULL, 10);
+}
+
+static int needs_quotes(const char *v)
+{
+	size_t n = strlen(v);
+	return n == 0 || v[0] == ' ' || v[n - 1] == ' ' || v[0] == '"';
+}
+
+void conf_dump(const conf *c, FILE *out)
+{
+	for (size_t i = 0; i < NOPTIONS; i++)
+		fprintf(out, needs_quotes(c->val[i]) ? "%s = \"%s\"\n" : "%s = %s\n",
+		    options[i].name, c->val[i]);
+}
+
+void conf_write_example(const conf *c, FILE *out)
+{
+	fputs("# openams.conf - configuration of one openams instance.\n"
+	      "#\n"
+	      "# One `key = value` per line; lines starting with # are comments.\n"
+	      "# Quote a value (\"...\") to keep leading or trailing spaces.\n"
+	      "# Every option is listed with its default; unknown keys are refused.\n"
+	      "# Check a file without starting anything: openams config check --dir DIR\n",
+	    out);
+	for (size_t i = 0; i < NOPTIONS; i++) {
+		const struct option *o = &options[i];
+		const char *h = o->help;
+
+		if (o->section)
+			fprintf(out, "\n# ---- %s ----\n", o->section);
+		fputs("\n", out);
+		while (*h) {
+			size_t n = strcspn(h, "\n");
+			fprintf(out, "# %.*s\n", (int)n, h);
+			h += n;
+			if (*h)
+				h++;
+		}
+		if (o->type == C_INT)
+			fprintf(out, "# (whole number, %lld..%lld)\n", (long long)o->min,
+			    (long long)o->max);
+		else if (o->type == C_ENUM)
+			fprintf(out, "# (one of: %s)\n", o->choices);
+		fprintf(out, needs_quotes(c->val[i]) ? "%s = \"%s\"\n" : "%s = %s\n", o->name,
+		    c->val[i]);
+	}
+}

@@ -1,0 +1,16 @@
+/*
+ * migrations.h - the numbered schema history (private to store).
+ */
+#ifndef OA_MIGRATIONS_H
+#define OA_MIGRATIONS_H
+
+struct migration {
+	int version;
+	const char *module; /* the module owning these tables */
+	const char *sql;
+};
+
+extern const struct migration store_migrations[];
+extern const int store_nmigrations;
+
+#endif

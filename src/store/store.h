@@ -1,0 +1,99 @@
+/*
+ * store.h - the database behind openams.
+ *
+ * Responsible for: opening the database, applying the numbered migrations
+ * (src/store/migrations.c) at open, transactions, and prepared statements.
+ * Every module owns its own tables and writes its own SQL through this
+ * interface; no sqlite3 type crosses it, so that a PostgreSQL backend can be
+ * added behind the same functions without touching callers.  SQL given here
+ * uses `?` placeholders and portable types (INTEGER, TEXT, BLOB).
+ *
+ * Durability: WAL with synchronous=FULL, so store_commit() returns only after
+ * the commit is on disk.  Nothing may be reported done before that.
+ *
+ * A store handle belongs to one thread at a time.  Several handles (threads,
+ * processes) may open the same database; writers serialise on
+ * store_begin(), which waits up to busy_timeout.
+ */
+#ifndef OA_STORE_H
+#define OA_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/err.h"
+
+typedef struct store store;
+typedef struct store_stmt store_stmt;
+
+/* Results of store_step(). */
+enum {
+	STORE_ROW = 1,
+	STORE_DONE = 0,
+	STORE_ERROR = -1,      /* message set with oa_fail(OA_ERR_STORE, ...) */
+	STORE_CONSTRAINT = -2, /* a UNIQUE/CHECK/trigger constraint refused it */
+};
+
+/*
+ * Opens (creating if needed) the database at path and applies pending
+ * migrations.  The caller frees the handle with store_close().
+ */
+oa_err store_open(const char *path, store **out);
+/* Closes the handle and finalises cached statements.  Accepts NULL. */
+void store_close(store *s);
+
+/* Current schema version after open. */
+int store_schema_version(store *s);
+
+/* Starts a write transaction (takes the write lock now, not lazily). */
+oa_err store_begin(store *s);
+/* Starts a read transaction: a consistent snapshot until commit/rollback. */
+oa_err store_begin_read(store *s);
+/* Commits; returns only when the commit is durable. */
+oa_err store_commit(store *s);
+/* Rolls back the open transaction, if any.  Never fails. */
+void store_rollback(store *s);
+/* Nested sub-transaction around one item of a batch. */
+oa_err store_savepoint(store *s);
+oa_err store_release(store *s);
+void store_rollback_to(store *s);
+/* True while a transaction is open. */
+int store_in_tx(store *s);
+
+/* Runs SQL without parameters or results (DDL, PRAGMA). */
+oa_err store_exec(store *s, const char *sql);
+
+/*
+ * Returns a prepared statement for sql, cached on the handle and reset.
+ * The statement is borrowed: call store_reset() when done with it, never
+ * free it.  NULL (with a message) if the SQL does not compile.
+ */
+store_stmt *store_prepare(store *s, const char *sql);
+/* Resets bindings and cursor so the statement can be reused. */
+void store_reset(store_stmt *st);
+
+/* Bindings are numbered from 1.  A NULL text binds SQL NULL. */
+oa_err store_bind_text(store_stmt *st, int i, const char *v);
+oa_err store_bind_int(store_stmt *st, int i, int64_t v);
+oa_err store_bind_blob(store_stmt *st, int i, const void *p, size_t n);
+oa_err store_bind_null(store_stmt *st, int i);
+
+/* One step: STORE_ROW, STORE_DONE, STORE_ERROR or STORE_CONSTRAINT. */
+int store_step(store_stmt *st);
+/* Steps a statement that returns no rows and resets it. */
+oa_err store_run(store_stmt *st);
+
+/* Columns are numbered from 0 and valid until the next step or reset. */
+int store_col_isnull(store_stmt *st, int i);
+const char *store_col_text(store_stmt *st, int i); /* "" for NULL */
+int64_t store_col_int(store_stmt *st, int i);
+const void *store_col_blob(store_stmt *st, int i, size_t *n);
+
+/* Rows changed by the last statement; id of the last inserted row. */
+int64_t store_changes(store *s);
+int64_t store_last_id(store *s);
+
+/* Describes the last constraint failure (borrowed, "" if none). */
+const char *store_constraint_msg(store *s);
+
+#endif

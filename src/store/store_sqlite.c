@@ -1,0 +1,369 @@
+/*
+ * store_sqlite.c - the SQLite backend of store.h.
+ *
+ * Must never: report a commit before SQLite has synced it (synchronous=FULL),
+ * or build SQL from values (everything is bound).
+ */
+#include "store.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "migrations.h"
+
+#define CACHE_SLOTS 256
+
+struct store_stmt {
+	sqlite3_stmt *st;
+	store *owner;
+	char *sql;
+};
+
+struct store {
+	sqlite3 *db;
+	int version;
+	int in_tx;
+	int savepoints;
+	char constraint[256];
+	struct store_stmt cache[CACHE_SLOTS];
+};
+
+static oa_err dbfail(store *s, const char *what)
+{
+	return oa_fail(OA_ERR_STORE, "database: %s: %s", what, sqlite3_errmsg(s->db));
+}
+
+oa_err store_exec(store *s, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		oa_err rc = oa_fail(OA_ERR_STORE, "database: %s", msg ? msg : "error");
+		sqlite3_free(msg);
+		return rc;
+	}
+	return OA_OK;
+}
+
+static uint32_t fnv1a(const char *p)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return h;
+}
+
+store_stmt *store_prepare(store *s, const char *sql)
+{
+	uint32_t h = fnv1a(sql);
+
+	for (unsigned i = 0; i < CACHE_SLOTS; i++) {
+		struct store_stmt *e = &s->cache[(h + i) % CACHE_SLOTS];
+		if (e->sql != NULL && strcmp(e->sql, sql) == 0) {
+			sqlite3_reset(e->st);
+			sqlite3_clear_bindings(e->st);
+			return e;
+		}
+		if (e->sql == NULL) {
+			if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+			        &e->st, NULL) != SQLITE_OK) {
+				dbfail(s, "prepare");
+				e->st = NULL;
+				return NULL;
+			}
+			if ((e->sql = strdup(sql)) == NULL) {
+				sqlite3_finalize(e->st);
+				e->st = NULL;
+				oa_fail(OA_ERR_NOMEM, "out of memory");
+				return NULL;
+			}
+			e->owner = s;
+			return e;
+		}
+	}
+	oa_fail(OA_ERR_INTERNAL, "statement cache full");
+	return NULL;
+}
+
+void store_reset(store_stmt *st)
+{
+	if (st == NULL)
+		return;
+	sqlite3_reset(st->st);
+	sqlite3_clear_bindings(st->st);
+}
+
+static oa_err bindrc(store_stmt *st, int rc)
+{
+	if (rc == SQLITE_OK)
+		return OA_OK;
+	return dbfail(st->owner, "bind");
+}
+
+oa_err store_bind_text(store_stmt *st, int i, const char *v)
+{
+	if (v == NULL)
+		return bindrc(st, sqlite3_bind_null(st->st, i));
+	return bindrc(st, sqlite3_bind_text(st->st, i, v, -1, SQLITE_TRANSIENT));
+}
+
+oa_err store_bind_int(store_stmt *st, int i, int64_t v)
+{
+	return bindrc(st, sqlite3_bind_int64(st->st, i, v));
+}
+
+oa_err store_bind_blob(store_stmt *st, int i, const void *p, size_t n)
+{
+	if (p == NULL)
+		return bindrc(st, sqlite3_bind_null(st->st, i));
+	return bindrc(st, sqlite3_bind_blob64(st->st, i, p, n, SQLITE_TRANSIENT));
+}
+
+oa_err store_bind_null(store_stmt *st, int i)
+{
+	return bindrc(st, sqlite3_bind_null(st->st, i));
+}
+
+int store_step(store_stmt *st)
+{
+	int rc = sqlite3_step(st->st);
+
+	switch (rc) {
+	case SQLITE_ROW:
+		return STORE_ROW;
+	case SQLITE_DONE:
+		return STORE_DONE;
+	default:
+		if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+			snprintf(st->owner->constraint, sizeof st->owner->constraint, "%s",
+			    sqlite3_errmsg(st->owner->db));
+			oa_fail(OA_ERR_STORE, "database constraint: %s", st->owner->constraint);
+			sqlite3_reset(st->st);
+			return STORE_CONSTRAINT;
+		}
+		dbfail(st->owner, "step");
+		sqlite3_reset(st->st);
+		return STORE_ERROR;
+	}
+}
+
+oa_err store_run(store_stmt *st)
+{
+	int rc = store_step(st);
+
+	store_reset(st);
+	if (rc == STORE_DONE || rc == STORE_ROW)
+		return OA_OK;
+	return OA_ERR_STORE;
+}
+
+int store_col_isnull(store_stmt *st, int i)
+{
+	return sqlite3_column_type(st->st, i) == SQLITE_NULL;
+}
+
+const char *store_col_text(store_stmt *st, int i)
+{
+	const unsigned char *p = sqlite3_column_text(st->st, i);
+	return p ? (const char *)p : "";
+}
+
+int64_t store_col_int(store_stmt *st, int i)
+{
+	return sqlite3_column_int64(st->st, i);
+}
+
+const void *store_col_blob(store_stmt *st, int i, size_t *n)
+{
+	const void *p = sqlite3_column_blob(st->st, i);
+	*n = (size_t)sqlite3_column_bytes(st->st, i);
+	return p;
+}
+
+int64_t store_changes(store *s)
+{
+	return sqlite3_changes64(s->db);
+}
+
+int64_t store_last_id(store *s)
+{
+	return sqlite3_last_insert_rowid(s->db);
+}
+
+const char *store_constraint_msg(store *s)
+{
+	return s->constraint;
+}
+
+oa_err store_begin(store *s)
+{
+	oa_err rc;
+
+	if (s->in_tx)
+		return oa_fail(OA_ERR_INTERNAL, "transaction already open");
+	if ((rc = store_exec(s, "BEGIN IMMEDIATE")))
+		return rc;
+	s->in_tx = 1;
+	return OA_OK;
+}
+
+oa_err store_begin_read(store *s)
+{
+	oa_err rc;
+
+	if (s->in_tx)
+		return oa_fail(OA_ERR_INTERNAL, "transaction already open");
+	if ((rc = store_exec(s, "BEGIN DEFERRED")))
+		return rc;
+	s->in_tx = 1;
+	return OA_OK;
+}
+
+oa_err store_commit(store *s)
+{
+	oa_err rc;
+
+	if (!s->in_tx)
+		return oa_fail(OA_ERR_INTERNAL, "commit without transaction");
+	if ((rc = store_exec(s, "COMMIT"))) {
+		store_rollback(s);
+		return rc;
+	}
+	s->in_tx = 0;
+	s->savepoints = 0;
+	return OA_OK;
+}
+
+void store_rollback(store *s)
+{
+	if (!s->in_tx)
+		return;
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	s->in_tx = 0;
+	s->savepoints = 0;
+}
+
+oa_err store_savepoint(store *s)
+{
+	oa_err rc = store_exec(s, "SAVEPOINT item");
+	if (rc == OA_OK)
+		s->savepoints++;
+	return rc;
+}
+
+oa_err store_release(store *s)
+{
+	oa_err rc = store_exec(s, "RELEASE item");
+	if (rc == OA_OK)
+		s->savepoints--;
+	return rc;
+}
+
+void store_rollback_to(store *s)
+{
+	sqlite3_exec(s->db, "ROLLBACK TO item; RELEASE item", NULL, NULL, NULL);
+	s->savepoints--;
+}
+
+int store_in_tx(store *s)
+{
+	return s->in_tx;
+}
+
+int store_schema_version(store *s)
+{
+	return s->version;
+}
+
+static oa_err migrate(store *s)
+{
+	store_stmt *st;
+	oa_err rc;
+
+	if ((rc = store_exec(s, "CREATE TABLE IF NOT EXISTS schema_version ("
+	                        " version INTEGER NOT NULL PRIMARY KEY,"
+	                        " module TEXT NOT NULL,"
+	                        " applied_at INTEGER NOT NULL)")))
+		return rc;
+	if ((st = store_prepare(s, "SELECT COALESCE(MAX(version), 0) FROM schema_version")) == NULL)
+		return OA_ERR_STORE;
+	if (store_step(st) != STORE_ROW) {
+		store_reset(st);
+		return OA_ERR_STORE;
+	}
+	s->version = (int)store_col_int(st, 0);
+	store_reset(st);
+	for (int i = 0; i < store_nmigrations; i++) {
+		const struct migration *m = &store_migrations[i];
+		if (m->version <= s->version)
+			continue;
+		if ((rc = store_begin(s)))
+			return rc;
+		if ((rc = store_exec(s, m->sql))) {
+			store_rollback(s);
+			return oa_fail(rc, "migration %d (%s): %s", m->version, m->module,
+			    oa_errmsg());
+		}
+		st = store_prepare(s, "INSERT INTO schema_version(version, module, applied_at)"
+		                      " VALUES (?, ?, strftime('%s','now'))");
+		if (st == NULL) {
+			store_rollback(s);
+			return OA_ERR_STORE;
+		}
+		store_bind_int(st, 1, m->version);
+		store_bind_text(st, 2, m->module);
+		if ((rc = store_run(st)) || (rc = store_commit(s))) {
+			store_rollback(s);
+			return rc;
+		}
+		s->version = m->version;
+	}
+	return OA_OK;
+}
+
+oa_err store_open(const char *path, store **out)
+{
+	store *s;
+	oa_err rc;
+
+	*out = NULL;
+	if ((s = calloc(1, sizeof *s)) == NULL)
+		return oa_fail(OA_ERR_NOMEM, "out of memory");
+	if (sqlite3_open_v2(path, &s->db,
+	        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+	        NULL) != SQLITE_OK) {
+		rc = oa_fail(OA_ERR_STORE, "%s: %s", path,
+		    s->db ? sqlite3_errmsg(s->db) : "cannot open");
+		store_close(s);
+		return rc;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, 30000);
+	if ((rc = store_exec(s, "PRAGMA journal_mode=WAL")) ||
+	    (rc = store_exec(s, "PRAGMA synchronous=FULL")) ||
+	    (rc = store_exec(s, "PRAGMA foreign_keys=ON")) ||
+	    (rc = store_exec(s, "PRAGMA trusted_schema=OFF")) ||
+	    (rc = migrate(s))) {
+		store_close(s);
+		return rc;
+	}
+	*out = s;
+	return OA_OK;
+}
+
+void store_close(store *s)
+{
+	if (s == NULL)
+		return;
+	for (unsigned i = 0; i < CACHE_SLOTS; i++) {
+		sqlite3_finalize(s->cache[i].st);
+		free(s->cache[i].sql);
+	}
+	if (s->in_tx)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(s->db);
+	free(s);
+}
