@@ -1,2 +1,90 @@
+/*
+ * cmd_init.c - `openams init [--dir DIR] [--demo] [--key-type T]
+ *                            [--passphrase-file F] [--config FILE]`.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../ca/ca.h"
+#include "../common/limits.h"
+#include "../common/util.h"
 #include "cli.h"
-int cmd_init(int argc, char **argv) { return CLI_FAIL; }
+
+#ifndef OPENAMS_SHAREDIR
+#define OPENAMS_SHAREDIR "/usr/share/openams"
+#endif
+
+static const char usage_text[] =
+    "usage: openams init [--dir DIR] [--demo] [--key-type TYPE] [--passphrase-file FILE]\n"
+    "                    [--config FILE]\n"
+    "\n"
+    "Creates the data directory DIR (default $OPENAMS_DIR, else ./var):\n"
+    "  openams.conf        the configuration, every option commented\n"
+    "  openams.db          the database (SQLite, WAL)\n"
+    "  keys/               root, issuing and OCSP keys, encrypted (PKCS#8, AES-256)\n"
+    "  pki/                root.crt issuing.crt ocsp.crt chain.pem root.crl issuing.crl\n"
+    "  profiles/ sop/      certificate profiles and SOP definitions (YAML)\n"
+    "  secrets/ca.pass     the CA key passphrase, when none was given (development)\n"
+    "\n"
+    "  --key-type TYPE         ec-p256 (default), ec-p384, rsa-2048, rsa-3072, rsa-4096\n"
+    "  --passphrase-file FILE  encrypt the CA keys with the passphrase in FILE (at least\n"
+    "                          12 characters); openams then reads it from\n"
+    "                          $OPENAMS_CA_PASSPHRASE, never from the data directory\n"
+    "  --config FILE           start from the settings in FILE\n"
+    "  --demo                  a demo instance\n"
+    "\n"
+    "An existing, non-empty DIR is refused and left untouched (exit 1).\n"
+    "Profiles and SOPs are copied from $OPENAMS_SHARE (default " OPENAMS_SHAREDIR ").\n";
+
+int cmd_init(int argc, char **argv)
+{
+	ca_init_opts o = {0};
+	const char *dir = NULL, *pfile = NULL, *share = getenv("OPENAMS_SHARE");
+	uint8_t *pass = NULL;
+	size_t plen = 0;
+	oa_err rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0) {
+			fputs(usage_text, stdout);
+			return CLI_OK;
+		} else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
+			dir = argv[++i];
+		else if (strcmp(argv[i], "--demo") == 0)
+			o.demo = 1;
+		else if (strcmp(argv[i], "--key-type") == 0 && i + 1 < argc)
+			o.key_type = argv[++i];
+		else if (strcmp(argv[i], "--passphrase-file") == 0 && i + 1 < argc)
+			pfile = argv[++i];
+		else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			o.config_file = argv[++i];
+		else
+			return cli_usage("unexpected argument '%s' (see openams init --help)", argv[i]);
+	}
+	if (o.key_type && !ca_key_type_valid(o.key_type))
+		return cli_usage("--key-type must be ec-p256, ec-p384, rsa-2048, rsa-3072 or rsa-4096");
+	o.dir = cli_data_dir(dir);
+	o.share = share && *share ? share : OPENAMS_SHAREDIR;
+	if (pfile) {
+		if ((rc = oa_read_file(pfile, OA_MAX_PASSPHRASE_BYTES, &pass, &plen)))
+			return cli_report(rc);
+		while (plen > 0 && (pass[plen - 1] == '\n' || pass[plen - 1] == '\r'))
+			pass[--plen] = 0;
+		o.passphrase = (const char *)pass;
+	}
+	rc = ca_init(&o);
+	if (pass) {
+		oa_wipe(pass, plen);
+		free(pass);
+	}
+	if (rc)
+		return cli_report(rc);
+	printf("created %s\n", o.dir);
+	printf("  CA certificates: %s/pki/chain.pem\n", o.dir);
+	if (!pfile)
+		printf("  CA key passphrase: %s/secrets/ca.pass (development only: for production,\n"
+		       "  init with --passphrase-file and keep the passphrase away from the data)\n",
+		    o.dir);
+	return CLI_OK;
+}

@@ -1,0 +1,202 @@
+/*
+ * ca.h - the certificate authority: hierarchy, profiles, issuing, revoking,
+ * CRLs and OCSP.
+ *
+ * Certificate lifecycle (mirrored by CHECK constraints and triggers in the
+ * schema, migration 2):
+ *
+ *        ca_issue()            ca_revoke()
+ *   (none) -------> active ------------------> revoked   (final)
+ *                     |                          ^
+ *                     | not_after passed         | ca_revoke()
+ *                     v                          |
+ *                   expired ---------------------+
+ *
+ *   - A certificate is inserted active, in the same transaction as its audit
+ *     record, and only after the pre-issuance lint passed and it was signed.
+ *   - "expired" is written lazily (when the policy check meets it); readers
+ *     judge expiry by not_after, never by the status column alone.
+ *   - revoked is final: no code path, and no UPDATE (trigger), changes it.
+ *
+ * Transactions: every mutating function here joins the caller's write
+ * transaction when one is open on ca_store() (so that the SOP engine can
+ * issue inside a step transition), and otherwise opens and commits its own.
+ * Nothing is reported done before the commit is durable.
+ *
+ * Must never: sign before the lint and the policy checks pass, or hold a CA
+ * private key itself (that is the signer's job).
+ */
+#ifndef OA_CA_H
+#define OA_CA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "../common/err.h"
+#include "../common/limits.h"
+#include "../common/util.h"
+#include "../store/store.h"
+
+typedef struct ca ca;
+
+/* RFC 5280 5.3.1 CRLReason values openams uses. */
+enum {
+	CA_REASON_UNSPECIFIED = 0,
+	CA_REASON_KEY_COMPROMISE = 1,
+	CA_REASON_AFFILIATION_CHANGED = 3,
+	CA_REASON_SUPERSEDED = 4,
+	CA_REASON_CESSATION = 5,
+};
+
+/* 1 if name is a supported key type (ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096). */
+int ca_key_type_valid(const char *name);
+
+/* A fresh key pair of the named type for server-side generation; the caller
+ * frees it with EVP_PKEY_free. */
+oa_err ca_generate_key(const char *key_type, EVP_PKEY **out);
+/* Writes a server-generated private key to path (0600) as PKCS#8 encrypted
+ * under passphrase (PBES2: PBKDF2-HMAC-SHA256, AES-256-CBC).  The sealed
+ * holder-key store of the "Keys" issue replaces this for the portal. */
+oa_err ca_write_holder_key(const char *path, EVP_PKEY *key, const char *passphrase);
+
+/* "keyCompromise" etc. to the code; -1 if unknown or not supported. */
+int ca_reason_parse(const char *name);
+/* The RFC 5280 name of a code ("unspecified" for unknown codes). */
+const char *ca_reason_name(int reason);
+
+typedef struct ca_init_opts {
+	const char *dir;            /* data directory to create (must not exist or be empty) */
+	const char *key_type;       /* NULL: the configuration's ca.key_type */
+	const char *passphrase;     /* NULL: generate one into DIR/secrets/ca.pass */
+	const char *share;          /* where profiles/ and sop/ are copied from */
+	const char *config_file;    /* optional: settings to start from */
+	int demo;                   /* a demo instance */
+} ca_init_opts;
+
+/*
+ * Creates a data directory: openams.conf, the database, the CA hierarchy
+ * (root, issuing CA, delegated OCSP responder) with keys encrypted at rest,
+ * the first CRLs, the shipped profiles and SOPs.  Built in a temporary
+ * directory and renamed into place, so a failure leaves nothing behind and
+ * an existing non-empty directory is refused untouched (OA_ERR_EXISTS).
+ */
+oa_err ca_init(const ca_init_opts *o);
+
+/*
+ * Opens the instance in dir: configuration, profiles (checked at load),
+ * store, CA certificates.  The CA keys are unlocked lazily, on the first
+ * signing operation, from the passphrase the configuration names.
+ */
+oa_err ca_open(const char *dir, ca **out);
+/* Closes everything; accepts NULL. */
+void ca_free(ca *c);
+
+/* The store the CA writes to (borrowed). */
+store *ca_store(ca *c);
+
+/* What to issue.  Unset fields are NULL or 0. */
+typedef struct ca_request {
+	const char *profile;        /* NULL: "individual" */
+	const uint8_t *csr;         /* PKCS#10, PEM or DER; proof of possession checked */
+	size_t csr_len;
+	EVP_PKEY *key;              /* or: the public key of a server-generated pair */
+	const char *cn, *o, *ou, *l, *st; /* subject; each overrides the CSR's value */
+	const char *nik;            /* 16 digits; required by the individual profile */
+	const char *nip;            /* 18 digits; optional */
+	const char *email;          /* subjectAltName rfc822Name; overrides the CSR's */
+	int validity_days;          /* 0: the profile's default */
+	const char *actor;          /* who asks (audit log); NULL: "system" */
+	const char *ref;            /* what asks (a case id); may be NULL */
+} ca_request;
+
+typedef struct ca_issued {
+	char serial[41];            /* lower-case hex */
+	uint8_t *der;               /* the certificate; free() it */
+	size_t der_len;
+} ca_issued;
+
+/*
+ * Issues one certificate: parse and check the request, apply the policy
+ * (one active individual certificate per NIK: the refusal names the
+ * certificate that blocks it), lint, sign, store with its audit record.
+ */
+oa_err ca_issue(ca *c, const ca_request *r, ca_issued *out);
+
+/*
+ * Issues n certificates with one durable commit (group commit).  Each item
+ * succeeds or fails on its own: rcs[i] is its code, and for failures
+ * msgs[i] (if not NULL, 256 bytes each) its message.  Returns OA_OK if the
+ * batch committed, whatever the items' outcomes.
+ */
+oa_err ca_issue_batch(ca *c, const ca_request *r, size_t n, ca_issued *out,
+    oa_err *rcs, char (*msgs)[256]);
+
+/* Frees an issued certificate's buffer; accepts NULL. */
+void ca_issued_free(ca_issued *i);
+
+/*
+ * Revokes an active or expired certificate with an RFC 5280 reason, the
+ * revocation time now and an optional invalidity date (0: none).  A
+ * certificate already revoked is OA_ERR_STATE, naming when and why.
+ * Does not regenerate the CRL: call ca_crl_publish() after the commit.
+ */
+oa_err ca_revoke(ca *c, const char *serial, int reason, int64_t invalidity_date,
+    const char *actor);
+
+/*
+ * Generates the next complete CRL of the issuing CA (or of the root with
+ * root != 0), numbers it, signs it, publishes it atomically to
+ * DIR/pki/issuing.crl (root.crl) and records it.  *der (optional) receives
+ * a copy the caller frees.
+ */
+oa_err ca_crl_publish(ca *c, int root, uint8_t **der, size_t *der_len);
+
+/*
+ * Answers one DER OCSPRequest (RFC 6960, RFC 5019 profile).  Always yields
+ * a DER OCSPResponse in *resp (malloc'd): malformed input gets the
+ * malformedRequest status, not an error.  The return code is for failures
+ * to produce any response at all.
+ */
+oa_err ca_ocsp_respond(ca *c, const uint8_t *req, size_t req_len, uint8_t **resp,
+    size_t *resp_len);
+
+typedef struct ca_cert_info {
+	char serial[41];
+	char profile[32];
+	char status[16];            /* active, revoked, expired (expiry by time) */
+	char subject[512];
+	char cn[130];
+	char nik[17], nip[19];
+	char email[OA_MAX_EMAIL_CHARS + 1];
+	char key_type[16];
+	int64_t not_before, not_after, issued_at;
+	int64_t revoked_at, invalidity_date;  /* 0 when not revoked / none */
+	int reason;                 /* -1 when not revoked */
+} ca_cert_info;
+
+/* Normalises a serial typed by a person ("01:AB..", "0x01ab") to the stored
+ * form; OA_ERR_INVALID if it is not one. out has 41 bytes. */
+oa_err ca_serial_normalize(const char *in, char out[41]);
+
+/* Looks one certificate up (OA_ERR_NOTFOUND if none). */
+oa_err ca_status(ca *c, const char *serial, ca_cert_info *out);
+/* Its DER (malloc'd, caller frees). */
+oa_err ca_cert_der(ca *c, const char *serial, uint8_t **der, size_t *len);
+
+typedef struct ca_filter {
+	const char *status;         /* NULL, "active", "revoked" or "expired" */
+	const char *nik;            /* NULL or 16 digits */
+	int expiring_days;          /* > 0: active and expiring within that many days */
+} ca_filter;
+
+/* Calls fn for each matching certificate, ordered by issue time.  fn
+ * returning non-zero stops the walk. */
+oa_err ca_list(ca *c, const ca_filter *f, int (*fn)(const ca_cert_info *, void *),
+    void *arg);
+
+/* PEM of the issuing CA then the root, or the root alone. */
+oa_err ca_chain_pem(ca *c, int root_only, oa_buf *out);
+
+#endif

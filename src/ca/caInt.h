@@ -1,0 +1,93 @@
+/*
+ * caInt.h - private to the ca module: profiles, the CA handle, DER writing,
+ * the pre-issuance lint.
+ */
+#ifndef OA_CAINT_H
+#define OA_CAINT_H
+
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "../conf/conf.h"
+#include "../signer/signer.h"
+#include "ca.h"
+
+/* Subject attributes a profile may name. */
+enum {
+	ATTR_C = 1 << 0,
+	ATTR_ST = 1 << 1,
+	ATTR_L = 1 << 2,
+	ATTR_O = 1 << 3,
+	ATTR_OU = 1 << 4,
+	ATTR_CN = 1 << 5,
+	ATTR_SERIALNUMBER = 1 << 6,
+	ATTR_UID = 1 << 7,
+};
+
+enum need { NEED_NO, NEED_OPTIONAL, NEED_REQUIRED };
+
+#define PROFILE_MAX_EKU 8
+#define PROFILE_MAX_POLICIES 4
+
+typedef struct ca_profile {
+	char name[32];
+	char description[256];
+	int validity_days;
+	int max_validity_days;
+	unsigned key_types;          /* bit i: key type names[i] in profile.c */
+	unsigned key_usage;          /* X509v3_KU_* bits */
+	int key_usage_critical;
+	int neku;
+	char eku[PROFILE_MAX_EKU][64];   /* dotted OIDs */
+	int npolicies;
+	char policies[PROFILE_MAX_POLICIES][64];
+	unsigned subject_required;   /* ATTR_* */
+	unsigned subject_allowed;    /* ATTR_* */
+	char country[3];
+	enum need nik, nip, email;
+	int email_domain_policy;     /* apply policy.email_suffix */
+	int one_active_per_nik;
+	/* Extensions built once from the profile and the configuration. */
+	STACK_OF(X509_EXTENSION) *fixed_ext;
+} ca_profile;
+
+struct ca {
+	char dir[OA_MAX_PATH];
+	conf *cfg;
+	store *db;
+	ca_profile *profiles;
+	size_t nprofiles;
+	X509 *cert[SIGNER__MAX];     /* root, issuing, ocsp */
+	int64_t cert_id[SIGNER__MAX];
+	signer *sig;                 /* NULL until the first signing operation */
+	/* CertID material of the issuing CA for OCSP (SHA-1 and SHA-256). */
+	uint8_t name_sha1[20], key_sha1[20], name_sha256[32], key_sha256[32];
+};
+
+/* profile.c */
+oa_err profile_load(const char *path, const conf *cfg, ca_profile *out);
+oa_err profile_load_dir(const char *dir, const conf *cfg, ca_profile **out, size_t *n);
+void profile_free_all(ca_profile *p, size_t n);
+const ca_profile *profile_find(const ca *c, const char *name);
+int profile_key_type_allowed(const ca_profile *p, const char *key_type);
+/* Builds the profile's fixed extensions for issuer. */
+oa_err profile_build_ext(ca_profile *p, const conf *cfg, X509 *issuer);
+
+/* lint.c: checks an unsigned certificate before it is signed. */
+oa_err ca_lint(const ca_profile *p, const conf *cfg, X509 *x, X509 *issuer);
+
+/* der.c: minimal DER writer for the fast CRL. */
+oa_err der_hdr(oa_buf *b, uint8_t tag, size_t len);
+oa_err der_tlv(oa_buf *b, uint8_t tag, const void *p, size_t n);
+oa_err der_time(oa_buf *b, int64_t t);
+oa_err der_gentime(oa_buf *b, int64_t t);
+size_t der_hdr_len(size_t len);
+
+/* ca.c */
+oa_err ca_signer(ca *c, signer **out);
+oa_err ca_key_hashes(ca *c);
+
+/* Hex serial (stored form) of a certificate's serialNumber. */
+oa_err ca_serial_hex(const ASN1_INTEGER *ai, char out[41]);
+
+#endif

@@ -1,0 +1,505 @@
+/*
+ * init.c - `openams init`: a new data directory with its CA hierarchy.
+ *
+ * Everything is built in DIR.init-XXXXXX beside the target and renamed into
+ * place at the end, so an interrupted or failed init leaves nothing, and an
+ * existing instance is never touched.
+ *
+ * Hierarchy (RFC 5280 4.2.1.9/4.2.1.3, RFC 6960 4.2.2.2):
+ *   root CA      self-signed, CA:TRUE (critical), keyCertSign+cRLSign
+ *   issuing CA   CA:TRUE pathlen:0, keyCertSign+cRLSign+digitalSignature,
+ *                CRL DP and caIssuers pointing at the root's publications
+ *   OCSP         end entity of the issuing CA, digitalSignature,
+ *                id-kp-OCSPSigning, id-pkix-ocsp-nocheck
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/bn.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+
+#include "../audit/audit.h"
+#include "../common/limits.h"
+#include "caInt.h"
+
+oa_err profile_crldp(STACK_OF(X509_EXTENSION) *sk, const char *url);
+oa_err profile_aia(STACK_OF(X509_EXTENSION) *sk, const char *ocsp, const char *issuers);
+
+static oa_err add_ext(X509 *x, int nid, int crit, void *value)
+{
+	if (X509_add1_ext_i2d(x, nid, value, crit, X509V3_ADD_DEFAULT) != 1)
+		return oa_fail_ssl(OA_ERR_CRYPTO, "adding %s", OBJ_nid2sn(nid));
+	return OA_OK;
+}
+
+enum kind { K_ROOT, K_ISSUING, K_OCSP };
+
+/* Builds and signs one CA-hierarchy certificate. */
+static oa_err build_ca_cert(const conf *cfg, enum kind kind, EVP_PKEY *key, X509 *issuer,
+    EVP_PKEY *issuer_key, int64_t now, int days, X509 **out)
+{
+	X509 *x = X509_new();
+	X509_NAME *nm = X509_NAME_new();
+	BASIC_CONSTRAINTS *bc = BASIC_CONSTRAINTS_new();
+	ASN1_BIT_STRING *ku = ASN1_BIT_STRING_new();
+	ASN1_OCTET_STRING *ski = ASN1_OCTET_STRING_new();
+	AUTHORITY_KEYID *akid = NULL;
+	STACK_OF(X509_EXTENSION) *more = sk_X509_EXTENSION_new_null();
+	uint8_t sb[OA_SERIAL_BYTES];
+	BIGNUM *bn = NULL;
+	ASN1_INTEGER *serial = NULL;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	const char *cn = kind == K_ROOT ? conf_str(cfg, "ca.root_name")
+	               : kind == K_ISSUING ? conf_str(cfg, "ca.issuing_name")
+	                                   : conf_str(cfg, "ca.ocsp_name");
+	oa_err rc = OA_OK;
+
+	*out = NULL;
+	if (x == NULL || nm == NULL || bc == NULL || ku == NULL || ski == NULL || more == NULL) {
+		rc = oa_fail(OA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (RAND_bytes(sb, sizeof sb) != 1) {
+		rc = oa_fail_ssl(OA_ERR_CRYPTO, "random serial");
+		goto out;
+	}
+	sb[0] = (uint8_t)((sb[0] & 0x7f) | 0x01);
+	if ((bn = BN_bin2bn(sb, sizeof sb, NULL)) == NULL ||
+	    (serial = BN_to_ASN1_INTEGER(bn, NULL)) == NULL || !X509_set_version(x, X509_VERSION_3) ||
+	    !X509_set_serialNumber(x, serial) ||
+	    !X509_NAME_add_entry_by_NID(nm, NID_countryName, V_ASN1_PRINTABLESTRING,
+	        (const unsigned char *)conf_str(cfg, "ca.country"), -1, -1, 0) ||
+	    !X509_NAME_add_entry_by_NID(nm, NID_organizationName, MBSTRING_UTF8,
+	        (const unsigned char *)conf_str(cfg, "ca.organization"), -1, -1, 0) ||
+	    !X509_NAME_add_entry_by_NID(nm, NID_commonName, MBSTRING_UTF8,
+	        (const unsigned char *)cn, -1, -1, 0) ||
+	    !X509_set_subject_name(x, nm) ||
+	    !X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : nm) ||
+	    !ASN1_TIME_adj(X509_getm_notBefore(x), (time_t)now, 0, 0) ||
+	    !ASN1_TIME_adj(X509_getm_notAfter(x), (time_t)now, days, 0) || !X509_set_pubkey(x, key)) {
+		rc = oa_fail_ssl(OA_ERR_CRYPTO, "building the %s certificate", cn);
+		goto out;
+	}
+	bc->ca = kind != K_OCSP;
+	if (kind == K_ISSUING) {
+		bc->pathlen = ASN1_INTEGER_new();
+		ASN1_INTEGER_set(bc->pathlen, 0);
+	}
+	if (kind == K_OCSP)
+		ASN1_BIT_STRING_set_bit(ku, 0, 1); /* digitalSignature */
+	else {
+		if (kind == K_ISSUING)
+			ASN1_BIT_STRING_set_bit(ku, 0, 1);
+		ASN1_BIT_STRING_set_bit(ku, 5, 1); /* keyCertSign */
+		ASN1_BIT_STRING_set_bit(ku, 6, 1); /* cRLSign */
+	}
+	if ((rc = add_ext(x, NID_basic_constraints, 1, bc)) || (rc = add_ext(x, NID_key_usage, 1, ku)))
+		goto out;
+	if (!X509_pubkey_digest(x, EVP_sha1(), md, &mdlen) || !ASN1_OCTET_STRING_set(ski, md, (int)mdlen)) {
+		rc = oa_fail_ssl(OA_ERR_CRYPTO, "subject key identifier");
+		goto out;
+	}
+	if ((rc = add_ext(x, NID_subject_key_identifier, 0, ski)))
+		goto out;
+	if (issuer) {
+		if ((akid = AUTHORITY_KEYID_new()) == NULL ||
+		    (akid->keyid = ASN1_OCTET_STRING_dup(X509_get0_subject_key_id(issuer))) == NULL) {
+			rc = oa_fail(OA_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		if ((rc = add_ext(x, NID_authority_key_identifier, 0, akid)))
+			goto out;
+	}
+	if (kind == K_ISSUING) {
+		if ((*conf_str(cfg, "ca.root_crl_url") &&
+		        (rc = profile_crldp(more, conf_str(cfg, "ca.root_crl_url")))) ||
+		    (rc = profile_aia(more, NULL, conf_str(cfg, "ca.root_issuers_url"))))
+			goto out;
+	}
+	if (kind == K_OCSP) {
+		EXTENDED_KEY_USAGE *eku = sk_ASN1_OBJECT_new_null();
+		ASN1_NULL *nul = ASN1_NULL_new();
+		int ok = eku && nul && sk_ASN1_OBJECT_push(eku, OBJ_nid2obj(NID_OCSP_sign)) > 0;
+		if (ok)
+			rc = add_ext(x, NID_ext_key_usage, 0, eku);
+		/* RFC 6960 4.2.2.2.1: id-pkix-ocsp-nocheck, value NULL. */
+		if (ok && rc == OA_OK)
+			rc = add_ext(x, NID_id_pkix_OCSP_noCheck, 0, nul);
+		sk_ASN1_OBJECT_pop_free(eku, ASN1_OBJECT_free);
+		ASN1_NULL_free(nul);
+		if (!ok)
+			rc = oa_fail(OA_ERR_NOMEM, "out of memory");
+		if (rc)
+			goto out;
+	}
+	for (int i = 0; i < sk_X509_EXTENSION_num(more); i++)
+		if (!X509_add_ext(x, sk_X509_EXTENSION_value(more, i), -1)) {
+			rc = oa_fail_ssl(OA_ERR_CRYPTO, "adding an extension");
+			goto out;
+		}
+	{
+		const char *t = signer_key_type_of(issuer_key);
+		const EVP_MD *mdalg = t && strcmp(t, "ec-p384") == 0 ? EVP_sha384() : EVP_sha256();
+		if (X509_sign(x, issuer_key, mdalg) <= 0) {
+			rc = oa_fail_ssl(OA_ERR_CRYPTO, "signing the %s certificate", cn);
+			goto out;
+		}
+	}
+	*out = x;
+	x = NULL;
+out:
+	X509_free(x);
+	X509_NAME_free(nm);
+	BASIC_CONSTRAINTS_free(bc);
+	ASN1_BIT_STRING_free(ku);
+	ASN1_OCTET_STRING_free(ski);
+	AUTHORITY_KEYID_free(akid);
+	sk_X509_EXTENSION_pop_free(more, X509_EXTENSION_free);
+	BN_free(bn);
+	ASN1_INTEGER_free(serial);
+	return rc;
+}
+
+static oa_err write_pem_cert(const char *dir, const char *name, X509 *x, oa_buf *chain)
+{
+	char path[OA_MAX_PATH];
+	BIO *b = BIO_new(BIO_s_mem());
+	char *d;
+	long n;
+	oa_err rc;
+
+	if (b == NULL || !PEM_write_bio_X509(b, x)) {
+		BIO_free(b);
+		return oa_fail_ssl(OA_ERR_CRYPTO, "PEM");
+	}
+	n = BIO_get_mem_data(b, &d);
+	rc = oa_path_join(path, sizeof path, dir, name);
+	if (rc == OA_OK)
+		rc = oa_write_file_atomic(path, d, (size_t)n, 0644);
+	if (rc == OA_OK && chain)
+		rc = oa_buf_append(chain, d, (size_t)n);
+	BIO_free(b);
+	return rc;
+}
+
+static oa_err store_ca_cert(store *db, const char *role, X509 *x, const char *key_type, int64_t now)
+{
+	unsigned char *der = NULL;
+	int n = i2d_X509(x, &der);
+	char serial[41], subject[512];
+	store_stmt *st;
+	oa_err rc;
+
+	if (n <= 0)
+		return oa_fail_ssl(OA_ERR_CRYPTO, "DER");
+	if ((rc = ca_serial_hex(X509_get0_serialNumber(x), serial))) {
+		OPENSSL_free(der);
+		return rc;
+	}
+	X509_NAME_oneline(X509_get_subject_name(x), subject, sizeof subject);
+	st = store_prepare(db, "INSERT INTO ca_cert(role, serial, subject, key_type, not_before,"
+	                       " not_after, der, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+	if (st == NULL) {
+		OPENSSL_free(der);
+		return OA_ERR_STORE;
+	}
+	{
+		struct tm nb, na;
+		ASN1_TIME_to_tm(X509_get0_notBefore(x), &nb);
+		ASN1_TIME_to_tm(X509_get0_notAfter(x), &na);
+		store_bind_text(st, 1, role);
+		store_bind_text(st, 2, serial);
+		store_bind_text(st, 3, subject);
+		store_bind_text(st, 4, key_type);
+		store_bind_int(st, 5, (int64_t)timegm(&nb));
+		store_bind_int(st, 6, (int64_t)timegm(&na));
+		store_bind_blob(st, 7, der, (size_t)n);
+		store_bind_int(st, 8, now);
+	}
+	rc = store_run(st);
+	OPENSSL_free(der);
+	if (rc == OA_OK) {
+		char object[80];
+		snprintf(object, sizeof object, "ca_cert:%s:%s", role, serial);
+		rc = audit_append(db, "init", "ca.create", object, subject);
+	}
+	return rc;
+}
+
+/* Copies *.yaml from src to dst (skipping if src does not exist and !required). */
+static oa_err copy_yaml_dir(const char *src, const char *dst, int required)
+{
+	DIR *d = opendir(src);
+	struct dirent *e;
+	oa_err rc = OA_OK;
+	int copied = 0;
+
+	if (d == NULL)
+		return required ? oa_fail(OA_ERR_NOTFOUND, "%s: %s (set OPENAMS_SHARE to the"
+		                                         " openams source directory)", src, strerror(errno))
+		                : OA_OK;
+	if ((rc = oa_mkdir_p(dst, 0755)))
+		goto out;
+	while ((e = readdir(d)) != NULL && rc == OA_OK) {
+		size_t l = strlen(e->d_name);
+		char from[OA_MAX_PATH], to[OA_MAX_PATH];
+		uint8_t *data;
+		size_t n;
+		if (e->d_name[0] == '.' || l < 6 || strcmp(e->d_name + l - 5, ".yaml") != 0)
+			continue;
+		if ((rc = oa_path_join(from, sizeof from, src, e->d_name)) ||
+		    (rc = oa_path_join(to, sizeof to, dst, e->d_name)) ||
+		    (rc = oa_read_file(from, OA_MAX_SOP_BYTES, &data, &n)))
+			break;
+		rc = oa_write_file_atomic(to, data, n, 0644);
+		free(data);
+		copied++;
+	}
+	if (rc == OA_OK && required && copied == 0)
+		rc = oa_fail(OA_ERR_NOTFOUND, "%s: no *.yaml files", src);
+out:
+	closedir(d);
+	return rc;
+}
+
+static int dir_state(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return errno == ENOENT ? 0 : -1;
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			n++;
+	closedir(d);
+	return n == 0 ? 1 : 2; /* 1: empty directory, 2: has files */
+}
+
+static void remove_tree(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+
+	if (d == NULL) {
+		unlink(path);
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		char sub[OA_MAX_PATH];
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (oa_path_join(sub, sizeof sub, path, e->d_name) == OA_OK)
+			remove_tree(sub);
+	}
+	closedir(d);
+	rmdir(path);
+}
+
+oa_err ca_init(const ca_init_opts *o)
+{
+	char tmp[OA_MAX_PATH], path[OA_MAX_PATH], src[OA_MAX_PATH], *pass = NULL;
+	conf *cfg = conf_new();
+	EVP_PKEY *key[SIGNER__MAX] = {0};
+	X509 *cert[SIGNER__MAX] = {0};
+	store *db = NULL;
+	ca *c = NULL;
+	oa_buf chain = {0};
+	FILE *f;
+	const char *key_type;
+	int64_t now = oa_now();
+	int st, made_tmp = 0;
+	oa_err rc = OA_OK;
+
+	if (cfg == NULL)
+		return oa_fail(OA_ERR_NOMEM, "out of memory");
+	if ((st = dir_state(o->dir)) == 2) {
+		rc = oa_fail(OA_ERR_EXISTS, "%s already exists and is not empty; nothing was changed",
+		    o->dir);
+		goto out;
+	}
+	if (st < 0) {
+		rc = oa_fail(OA_ERR_IO, "%s: %s", o->dir, strerror(errno));
+		goto out;
+	}
+	if (o->config_file && (rc = conf_load(cfg, o->config_file)))
+		goto out;
+	if (o->demo && (rc = conf_set(cfg, "instance.name", "openams demo")))
+		goto out;
+	key_type = o->key_type ? o->key_type : conf_str(cfg, "ca.key_type");
+	if ((rc = conf_set(cfg, "ca.key_type", key_type)))
+		goto out;
+	key_type = conf_str(cfg, "ca.key_type");
+	if (o->passphrase) {
+		if (strlen(o->passphrase) < 12) {
+			rc = oa_fail(OA_ERR_INVALID, "the CA passphrase must have at least 12 characters");
+			goto out;
+		}
+		if ((rc = conf_set(cfg, "ca.key_passphrase_file", "")))
+			goto out;
+		pass = strdup(o->passphrase);
+	} else {
+		uint8_t rnd[32];
+		if (RAND_bytes(rnd, sizeof rnd) != 1) {
+			rc = oa_fail_ssl(OA_ERR_CRYPTO, "random passphrase");
+			goto out;
+		}
+		if ((pass = malloc(65)) != NULL)
+			oa_hex(pass, rnd, sizeof rnd);
+		oa_wipe(rnd, sizeof rnd);
+	}
+	if (pass == NULL) {
+		rc = oa_fail(OA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s.init-XXXXXX", o->dir) >= sizeof tmp) {
+		rc = oa_fail(OA_ERR_LIMIT, "path too long");
+		goto out;
+	}
+	{
+		/* mkdtemp needs the parent to exist. */
+		char parent[OA_MAX_PATH];
+		char *slash;
+		snprintf(parent, sizeof parent, "%s", o->dir);
+		if ((slash = strrchr(parent, '/')) != NULL && slash != parent) {
+			*slash = 0;
+			if ((rc = oa_mkdir_p(parent, 0755)))
+				goto out;
+		}
+	}
+	if (mkdtemp(tmp) == NULL) {
+		rc = oa_fail(OA_ERR_IO, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	made_tmp = 1;
+	chmod(tmp, 0750);
+	if ((rc = oa_path_join(path, sizeof path, tmp, "keys")) || (rc = oa_mkdir_p(path, 0700)) ||
+	    (rc = oa_path_join(path, sizeof path, tmp, "pki")) || (rc = oa_mkdir_p(path, 0755)))
+		goto out;
+	if (!o->passphrase) {
+		if ((rc = oa_path_join(path, sizeof path, tmp, "secrets")) ||
+		    (rc = oa_mkdir_p(path, 0700)) ||
+		    (rc = oa_path_join(path, sizeof path, tmp, conf_str(cfg, "ca.key_passphrase_file"))) ||
+		    (rc = oa_write_file_atomic(path, pass, strlen(pass), 0600)))
+			goto out;
+	}
+
+	/* The hierarchy. */
+	for (int k = 0; k < SIGNER__MAX; k++)
+		if ((rc = signer_generate(key_type, &key[k])))
+			goto out;
+	if ((rc = build_ca_cert(cfg, K_ROOT, key[SIGNER_ROOT], NULL, key[SIGNER_ROOT], now,
+	         (int)conf_int(cfg, "ca.root_validity_days"), &cert[SIGNER_ROOT])) ||
+	    (rc = build_ca_cert(cfg, K_ISSUING, key[SIGNER_ISSUING], cert[SIGNER_ROOT],
+	         key[SIGNER_ROOT], now, (int)conf_int(cfg, "ca.issuing_validity_days"),
+	         &cert[SIGNER_ISSUING])) ||
+	    (rc = build_ca_cert(cfg, K_OCSP, key[SIGNER_OCSP], cert[SIGNER_ISSUING],
+	         key[SIGNER_ISSUING], now, (int)conf_int(cfg, "ca.ocsp_validity_days"),
+	         &cert[SIGNER_OCSP])))
+		goto out;
+	if (conf_int(cfg, "ca.issuing_validity_days") > conf_int(cfg, "ca.root_validity_days")) {
+		rc = oa_fail(OA_ERR_CONFIG, "ca.issuing_validity_days must not exceed ca.root_validity_days");
+		goto out;
+	}
+	{
+		static const char *const kf[SIGNER__MAX] = {"keys/root.key", "keys/issuing.key",
+		    "keys/ocsp.key"};
+		for (int k = 0; k < SIGNER__MAX; k++)
+			if ((rc = oa_path_join(path, sizeof path, tmp, kf[k])) ||
+			    (rc = signer_write_key(path, key[k], pass)))
+				goto out;
+	}
+	if ((rc = oa_path_join(path, sizeof path, tmp, "pki")) ||
+	    (rc = write_pem_cert(path, "root.crt", cert[SIGNER_ROOT], NULL)) ||
+	    (rc = write_pem_cert(path, "ocsp.crt", cert[SIGNER_OCSP], NULL)) ||
+	    (rc = write_pem_cert(path, "issuing.crt", cert[SIGNER_ISSUING], &chain)) ||
+	    (rc = oa_buf_append(&chain, "", 0)))
+		goto out;
+	{
+		BIO *b = BIO_new(BIO_s_mem());
+		char *d;
+		long n;
+		if (b == NULL || !PEM_write_bio_X509(b, cert[SIGNER_ROOT])) {
+			BIO_free(b);
+			rc = oa_fail_ssl(OA_ERR_CRYPTO, "PEM");
+			goto out;
+		}
+		n = BIO_get_mem_data(b, &d);
+		rc = oa_buf_append(&chain, d, (size_t)n);
+		BIO_free(b);
+		if (rc || (rc = oa_path_join(path, sizeof path, tmp, "pki/chain.pem")) ||
+		    (rc = oa_write_file_atomic(path, chain.data, chain.len, 0644)))
+			goto out;
+	}
+
+	/* Configuration, definitions, database. */
+	if ((rc = oa_path_join(path, sizeof path, tmp, "openams.conf")))
+		goto out;
+	if ((f = fopen(path, "w")) == NULL) {
+		rc = oa_fail(OA_ERR_IO, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	conf_write_example(cfg, f);
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
+		fclose(f);
+		rc = oa_fail(OA_ERR_IO, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	fclose(f);
+	if ((rc = oa_path_join(src, sizeof src, o->share, "profiles")) ||
+	    (rc = oa_path_join(path, sizeof path, tmp, conf_str(cfg, "profiles.dir"))) ||
+	    (rc = copy_yaml_dir(src, path, 1)) ||
+	    (rc = oa_path_join(src, sizeof src, o->share, "sop")) ||
+	    (rc = oa_path_join(path, sizeof path, tmp, conf_str(cfg, "sop.dir"))) ||
+	    (rc = copy_yaml_dir(src, path, 0)))
+		goto out;
+	if ((rc = oa_path_join(path, sizeof path, tmp, conf_str(cfg, "store.path"))) ||
+	    (rc = store_open(path, &db)) || (rc = store_begin(db)) ||
+	    (rc = store_ca_cert(db, "root", cert[SIGNER_ROOT], key_type, now)) ||
+	    (rc = store_ca_cert(db, "issuing", cert[SIGNER_ISSUING], key_type, now)) ||
+	    (rc = store_ca_cert(db, "ocsp", cert[SIGNER_OCSP], key_type, now)) ||
+	    (rc = audit_append(db, "init", "instance.create", o->dir, o->demo ? "demo" : "")) ||
+	    (rc = store_commit(db)))
+		goto out;
+	store_close(db);
+	db = NULL;
+
+	/* The first CRLs, through the normal path. */
+	if (o->passphrase && setenv("OPENAMS_CA_PASSPHRASE", o->passphrase, 1) != 0) {
+		rc = oa_fail(OA_ERR_IO, "setenv");
+		goto out;
+	}
+	if ((rc = ca_open(tmp, &c)) || (rc = ca_crl_publish(c, 1, NULL, NULL)) ||
+	    (rc = ca_crl_publish(c, 0, NULL, NULL)))
+		goto out;
+	ca_free(c);
+	c = NULL;
+	if (rename(tmp, o->dir) != 0) {
+		rc = oa_fail(OA_ERR_IO, "renaming %s to %s: %s", tmp, o->dir, strerror(errno));
+		goto out;
+	}
+	made_tmp = 0;
+	chmod(o->dir, 0750);
+out:
+	if (made_tmp)
+		remove_tree(tmp);
+	ca_free(c);
+	store_close(db);
+	oa_free_secret(pass);
+	for (int k = 0; k < SIGNER__MAX; k++) {
+		EVP_PKEY_free(key[k]);
+		X509_free(cert[k]);
+	}
+	oa_buf_free(&chain);
+	conf_free(cfg);
+	return rc;
+}

@@ -1,0 +1,182 @@
+/*
+ * query.c - reading certificates: status, list, DER, the CA chain.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/pem.h>
+
+#include "caInt.h"
+
+oa_err ca_serial_normalize(const char *in, char out[41])
+{
+	char buf[128];
+	size_t n = 0;
+	const char *p = in;
+
+	if (strncmp(p, "0x", 2) == 0 || strncmp(p, "0X", 2) == 0)
+		p += 2;
+	for (; *p; p++) {
+		if (*p == ':' || *p == ' ')
+			continue;
+		if (!isxdigit((unsigned char)*p) || n + 1 >= sizeof buf)
+			return oa_fail(OA_ERR_INVALID, "'%.60s' is not a serial number (hex digits)", in);
+		buf[n++] = (char)tolower((unsigned char)*p);
+	}
+	buf[n] = 0;
+	p = buf;
+	while (p[0] == '0' && p[1] == '0' && p[2])
+		p += 2;
+	n = strlen(p);
+	if (n == 0 || n > 40)
+		return oa_fail(OA_ERR_INVALID, "'%.60s' is not a serial number (1 to 20 octets)", in);
+	if (n % 2) {
+		out[0] = '0';
+		memcpy(out + 1, p, n + 1);
+	} else
+		memcpy(out, p, n + 1);
+	return OA_OK;
+}
+
+#define COLS "serial, profile, status, subject, cn, nik, nip, email, key_type, not_before," \
+	     " not_after, issued_at, revoked_at, invalidity_date, reason"
+
+static void row_info(store_stmt *st, ca_cert_info *i)
+{
+	memset(i, 0, sizeof *i);
+	snprintf(i->serial, sizeof i->serial, "%s", store_col_text(st, 0));
+	snprintf(i->profile, sizeof i->profile, "%s", store_col_text(st, 1));
+	snprintf(i->status, sizeof i->status, "%s", store_col_text(st, 2));
+	snprintf(i->subject, sizeof i->subject, "%s", store_col_text(st, 3));
+	snprintf(i->cn, sizeof i->cn, "%s", store_col_text(st, 4));
+	snprintf(i->nik, sizeof i->nik, "%s", store_col_text(st, 5));
+	snprintf(i->nip, sizeof i->nip, "%s", store_col_text(st, 6));
+	snprintf(i->email, sizeof i->email, "%s", store_col_text(st, 7));
+	snprintf(i->key_type, sizeof i->key_type, "%s", store_col_text(st, 8));
+	i->not_before = store_col_int(st, 9);
+	i->not_after = store_col_int(st, 10);
+	i->issued_at = store_col_int(st, 11);
+	i->revoked_at = store_col_int(st, 12);
+	i->invalidity_date = store_col_int(st, 13);
+	i->reason = store_col_isnull(st, 14) ? -1 : (int)store_col_int(st, 14);
+	/* Expiry is judged by time, whatever the stored status says. */
+	if (strcmp(i->status, "active") == 0 && i->not_after <= oa_now())
+		strcpy(i->status, "expired");
+}
+
+oa_err ca_status(ca *c, const char *serial_in, ca_cert_info *out)
+{
+	char serial[41];
+	store_stmt *st;
+	int step;
+	oa_err rc;
+
+	if ((rc = ca_serial_normalize(serial_in, serial)))
+		return rc;
+	if ((st = store_prepare(c->db, "SELECT " COLS " FROM certificate WHERE serial = ?")) == NULL)
+		return OA_ERR_STORE;
+	store_bind_text(st, 1, serial);
+	step = store_step(st);
+	if (step == STORE_ROW)
+		row_info(st, out);
+	store_reset(st);
+	if (step == STORE_DONE)
+		return oa_fail(OA_ERR_NOTFOUND, "no certificate with serial %s", serial);
+	return step == STORE_ROW ? OA_OK : OA_ERR_STORE;
+}
+
+oa_err ca_cert_der(ca *c, const char *serial_in, uint8_t **der, size_t *len)
+{
+	char serial[41];
+	store_stmt *st;
+	int step;
+	oa_err rc;
+
+	*der = NULL;
+	if ((rc = ca_serial_normalize(serial_in, serial)))
+		return rc;
+	if ((st = store_prepare(c->db, "SELECT der FROM certificate WHERE serial = ?")) == NULL)
+		return OA_ERR_STORE;
+	store_bind_text(st, 1, serial);
+	step = store_step(st);
+	if (step == STORE_ROW) {
+		const void *p = store_col_blob(st, 0, len);
+		if ((*der = malloc(*len)) == NULL)
+			rc = oa_fail(OA_ERR_NOMEM, "out of memory");
+		else
+			memcpy(*der, p, *len);
+	} else if (step == STORE_DONE)
+		rc = oa_fail(OA_ERR_NOTFOUND, "no certificate with serial %s", serial);
+	else
+		rc = OA_ERR_STORE;
+	store_reset(st);
+	return rc;
+}
+
+oa_err ca_list(ca *c, const ca_filter *f, int (*fn)(const ca_cert_info *, void *), void *arg)
+{
+	store_stmt *st;
+	ca_cert_info info;
+	int64_t now = oa_now();
+	int step, rows = 0;
+	const char *status = f->status;
+
+	if (status && strcmp(status, "active") && strcmp(status, "revoked") && strcmp(status, "expired"))
+		return oa_fail(OA_ERR_INVALID, "status must be active, revoked or expired");
+	if (f->nik && !oa_is_digits(f->nik, 16))
+		return oa_fail(OA_ERR_INVALID, "NIK must be exactly 16 digits");
+	if (f->expiring_days < 0 || f->expiring_days > 36500)
+		return oa_fail(OA_ERR_INVALID, "expiring days out of range");
+	/* Status by time: active = not revoked and not yet expired. */
+	st = store_prepare(c->db,
+	    "SELECT " COLS " FROM certificate WHERE"
+	    " (?1 IS NULL"
+	    "  OR (?1 = 'revoked' AND status = 'revoked')"
+	    "  OR (?1 = 'active' AND status = 'active' AND not_after > ?3)"
+	    "  OR (?1 = 'expired' AND status <> 'revoked' AND not_after <= ?3))"
+	    " AND (?2 IS NULL OR nik = ?2)"
+	    " AND (?4 = 0 OR (status = 'active' AND not_after > ?3 AND not_after <= ?3 + ?4 * 86400))"
+	    " ORDER BY issued_at, serial");
+	if (st == NULL)
+		return OA_ERR_STORE;
+	store_bind_text(st, 1, status);
+	store_bind_text(st, 2, f->nik);
+	store_bind_int(st, 3, now);
+	store_bind_int(st, 4, f->expiring_days);
+	while ((step = store_step(st)) == STORE_ROW) {
+		if (++rows > OA_MAX_LIST_ROWS)
+			break;
+		row_info(st, &info);
+		if (fn(&info, arg))
+			break;
+	}
+	store_reset(st);
+	if (step < 0)
+		return OA_ERR_STORE;
+	if (rows > OA_MAX_LIST_ROWS)
+		return oa_fail(OA_ERR_LIMIT, "more than %d certificates match; narrow the filter",
+		    OA_MAX_LIST_ROWS);
+	return OA_OK;
+}
+
+oa_err ca_chain_pem(ca *c, int root_only, oa_buf *out)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *d;
+	long n;
+	oa_err rc;
+
+	if (b == NULL)
+		return oa_fail(OA_ERR_NOMEM, "out of memory");
+	if ((!root_only && !PEM_write_bio_X509(b, c->cert[SIGNER_ISSUING])) ||
+	    !PEM_write_bio_X509(b, c->cert[SIGNER_ROOT])) {
+		BIO_free(b);
+		return oa_fail_ssl(OA_ERR_CRYPTO, "writing PEM");
+	}
+	n = BIO_get_mem_data(b, &d);
+	rc = oa_buf_append(out, d, (size_t)n);
+	BIO_free(b);
+	return rc;
+}
