@@ -239,7 +239,7 @@ static oa_err prepare(ca *c, const ca_request *r, struct prepared *pp)
 	X509 *issuer = c->cert[SIGNER_ISSUING];
 	X509_NAME *nm = NULL;
 	const ca_profile *p;
-	char snum[32];
+	char snum[48];
 	int days;
 	int64_t now = oa_now();
 	oa_err rc;

@@ -34,13 +34,17 @@ const char *oa_err_name(oa_err code)
 	return names[code];
 }
 
+/* Formats into a scratch buffer first: callers may pass oa_errmsg() itself
+ * as an argument, to wrap the previous message in context. */
 oa_err oa_fail(oa_err code, const char *fmt, ...)
 {
+	char tmp[sizeof errbuf];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(errbuf, sizeof errbuf, fmt, ap);
+	vsnprintf(tmp, sizeof tmp, fmt, ap);
 	va_end(ap);
+	memcpy(errbuf, tmp, sizeof errbuf);
 	return code;
 }
 
@@ -50,9 +54,12 @@ oa_err oa_fail_ssl(oa_err code, const char *fmt, ...)
 	size_t n;
 	unsigned long e;
 
+	char tmp[sizeof errbuf];
+
 	va_start(ap, fmt);
-	vsnprintf(errbuf, sizeof errbuf, fmt, ap);
+	vsnprintf(tmp, sizeof tmp, fmt, ap);
 	va_end(ap);
+	memcpy(errbuf, tmp, sizeof errbuf);
 	n = strlen(errbuf);
 	while ((e = ERR_get_error()) != 0 && n + 4 < sizeof errbuf) {
 		char one[256];

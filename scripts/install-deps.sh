@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs, with apt, whatever openams needs that is missing.  Idempotent:
+# packages already installed are left alone, and apt-get update runs only
+# when something must be installed.  Needs root (or sudo) on Debian 12.
+#
+#   scripts/install-deps.sh          build + run + test dependencies
+set -euo pipefail
+
+PKGS=(
+  # build
+  build-essential meson ninja-build pkg-config
+  libssl-dev libsqlite3-dev libyaml-dev libcmocka-dev
+  # run and test
+  openssl sqlite3 python3
+  # implementations we did not write, to check what openams produces
+  gnutls-bin libnss3-tools python3-cryptography libxml2-utils
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PKGS[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null; then SUDO=sudo; else
+    echo "install-deps: need root to install: ${missing[*]}" >&2; exit 1
+  fi
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

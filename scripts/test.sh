@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Command 2: install what is missing, build, and run the whole test suite
+# twice: a normal build, then everything again under ASan+UBSan.  The last
+# line is "N passed, M failed".  Exit 0 only if nothing failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+top=$PWD
+
+scripts/install-deps.sh || exit 1
+
+run_suite() { # build-dir meson-setup-args... -- meson-test-args...
+  local dir=$1; shift
+  local setup=() testargs=()
+  while [ $# -gt 0 ] && [ "$1" != "--" ]; do setup+=("$1"); shift; done
+  [ $# -gt 0 ] && shift
+  testargs=("$@")
+  if [ -d "$dir" ]; then
+    meson setup --reconfigure "$dir" "${setup[@]}" >/dev/null || return 1
+  else
+    meson setup "$dir" "${setup[@]}" >/dev/null || return 1
+  fi
+  ninja -C "$dir" || return 1
+  meson test -C "$dir" --num-processes 2 --print-errorlogs "${testargs[@]}"
+}
+
+started=$(date +%s)
+echo "== build and test (debugoptimized)"
+run_suite build --buildtype=debugoptimized -- ; rc1=$?
+echo "== build and test under ASan+UBSan"
+run_suite build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false \
+  -- --no-suite bench ; rc2=$?
+
+/usr/bin/python3 - "$top" "$rc1" "$rc2" "$started" <<'PY'
+import json, sys, os, time
+top, rc1, rc2, started = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+passed = failed = skipped = 0
+for d in ("build", "build-asan"):
+    log = os.path.join(top, d, "meson-logs", "testlog.json")
+    if not os.path.exists(log):
+        failed += 1
+        print(f"{d}: no test log (build failed?)")
+        continue
+    for line in open(log):
+        t = json.loads(line)
+        r = t.get("result")
+        if r in ("OK", "EXPECTEDFAIL"):
+            passed += 1
+        elif r == "SKIP":
+            skipped += 1
+        else:
+            failed += 1
+            print(f"FAILED [{d}] {t.get('name')}: {r}")
+if (rc1 or rc2) and failed == 0:
+    failed = 1
+    print("a build or test run failed without a test result")
+print(f"suite time: {int(time.time()) - started} s")
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+sys.exit(1 if failed else 0)
+PY

@@ -1,0 +1,204 @@
+/*
+ * test_store.c - the store: migrations, transactions, savepoints,
+ * durability across handles, and the schema's invariants (CHECKs and
+ * triggers) refusing what no code path may do.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "common/limits.h"
+#include "common/util.h"
+#include "store/store.h"
+#include "testutil.h"
+
+struct fx {
+	char dir[64];
+	char path[OA_MAX_PATH];
+	store *s;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+
+	if (f == NULL || test_tmpdir(f->dir, sizeof f->dir) == NULL)
+		return -1;
+	oa_path_join(f->path, sizeof f->path, f->dir, "t.db");
+	if (store_open(f->path, &f->s) != OA_OK)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	store_close(f->s);
+	test_rmrf(f->dir);
+	free(f);
+	return 0;
+}
+
+static int64_t count(store *s, const char *sql)
+{
+	store_stmt *st = store_prepare(s, sql);
+	int64_t n;
+
+	assert_non_null(st);
+	assert_int_equal(store_step(st), STORE_ROW);
+	n = store_col_int(st, 0);
+	store_reset(st);
+	return n;
+}
+
+static void insert_ca(store *s)
+{
+	assert_int_equal(store_exec(s, "INSERT INTO ca_cert(id, role, serial, subject, key_type,"
+	                               " not_before, not_after, der, created_at)"
+	                               " VALUES (1, 'issuing', '01', 'CN=x', 'ec-p256', 1, 2, x'00', 1)"),
+	    OA_OK);
+}
+
+static oa_err insert_cert(store *s, const char *serial, const char *nik, const char *status)
+{
+	store_stmt *st = store_prepare(s,
+	    "INSERT INTO certificate(serial, issuer_id, profile, subject, cn, nik, key_type,"
+	    " key_source, not_before, not_after, issued_at, status, der)"
+	    " VALUES (?, 1, 'individual', 'CN=a', 'a', ?, 'ec-p256', 'csr', 1, 9999999999, 1, ?, x'00')");
+	assert_non_null(st);
+	store_bind_text(st, 1, serial);
+	store_bind_text(st, 2, nik);
+	store_bind_text(st, 3, status);
+	return store_run(st);
+}
+
+static void test_migrations(void **state)
+{
+	struct fx *f = *state;
+	store *again;
+
+	assert_true(store_schema_version(f->s) >= 2);
+	/* Re-opening applies nothing twice. */
+	assert_int_equal(store_open(f->path, &again), OA_OK);
+	assert_int_equal(store_schema_version(again), store_schema_version(f->s));
+	assert_int_equal(count(again, "SELECT COUNT(*) FROM schema_version"),
+	    store_schema_version(f->s));
+	store_close(again);
+}
+
+static void test_commit_durable_and_visible(void **state)
+{
+	struct fx *f = *state;
+	store *other;
+
+	assert_int_equal(store_begin(f->s), OA_OK);
+	insert_ca(f->s);
+	assert_int_equal(store_commit(f->s), OA_OK);
+	assert_int_equal(store_open(f->path, &other), OA_OK);
+	assert_int_equal(count(other, "SELECT COUNT(*) FROM ca_cert"), 1);
+	store_close(other);
+}
+
+static void test_rollback_and_savepoints(void **state)
+{
+	struct fx *f = *state;
+
+	insert_ca(f->s);
+	assert_int_equal(store_begin(f->s), OA_OK);
+	assert_true(store_in_tx(f->s));
+	assert_int_equal(insert_cert(f->s, "0a", "1111111111111111", "active"), OA_OK);
+	assert_int_equal(store_savepoint(f->s), OA_OK);
+	assert_int_equal(insert_cert(f->s, "0b", "2222222222222222", "active"), OA_OK);
+	store_rollback_to(f->s);
+	assert_int_equal(store_savepoint(f->s), OA_OK);
+	assert_int_equal(insert_cert(f->s, "0c", "3333333333333333", "active"), OA_OK);
+	assert_int_equal(store_release(f->s), OA_OK);
+	assert_int_equal(store_commit(f->s), OA_OK);
+	assert_int_equal(count(f->s, "SELECT COUNT(*) FROM certificate"), 2);
+	assert_int_equal(count(f->s, "SELECT COUNT(*) FROM certificate WHERE serial = '0b'"), 0);
+
+	assert_int_equal(store_begin(f->s), OA_OK);
+	assert_int_equal(insert_cert(f->s, "0d", "4444444444444444", "active"), OA_OK);
+	store_rollback(f->s);
+	assert_false(store_in_tx(f->s));
+	assert_int_equal(count(f->s, "SELECT COUNT(*) FROM certificate"), 2);
+	/* A second begin inside a transaction is a bug, and says so. */
+	assert_int_equal(store_begin(f->s), OA_OK);
+	assert_int_equal(store_begin(f->s), OA_ERR_INTERNAL);
+	store_rollback(f->s);
+}
+
+static void test_schema_invariants(void **state)
+{
+	struct fx *f = *state;
+
+	insert_ca(f->s);
+	/* CHECK constraints on enumerated and formatted columns. */
+	assert_int_equal(insert_cert(f->s, "01", "1111111111111111", "bogus"), OA_ERR_STORE);
+	assert_int_equal(insert_cert(f->s, "02", "12345", "active"), OA_ERR_STORE);
+	assert_int_equal(insert_cert(f->s, "03", "111111111111111x", "active"), OA_ERR_STORE);
+	/* One active individual certificate per NIK, even if code forgot. */
+	assert_int_equal(insert_cert(f->s, "04", "1111111111111111", "active"), OA_OK);
+	assert_int_equal(insert_cert(f->s, "05", "1111111111111111", "active"), OA_ERR_STORE);
+	assert_int_equal(store_exec(f->s, "UPDATE certificate SET status='expired' WHERE serial='04'"),
+	    OA_OK);
+	assert_int_equal(insert_cert(f->s, "05", "1111111111111111", "active"), OA_OK);
+	/* Revoked is final; expired never becomes active again; no deletes. */
+	assert_int_equal(store_exec(f->s, "UPDATE certificate SET status='active' WHERE serial='04'"),
+	    OA_ERR_STORE);
+	assert_int_equal(store_exec(f->s, "UPDATE certificate SET status='revoked', revoked_at=5,"
+	                                  " reason=1 WHERE serial='05'"),
+	    OA_OK);
+	assert_int_equal(store_exec(f->s, "UPDATE certificate SET status='active', revoked_at=NULL,"
+	                                  " reason=NULL WHERE serial='05'"),
+	    OA_ERR_STORE);
+	assert_int_equal(store_exec(f->s, "UPDATE certificate SET reason=4 WHERE serial='05'"),
+	    OA_ERR_STORE);
+	assert_int_equal(store_exec(f->s, "DELETE FROM certificate WHERE serial='04'"), OA_ERR_STORE);
+	/* A revocation needs its time and reason. */
+	assert_int_equal(insert_cert(f->s, "06", "6666666666666666", "active"), OA_OK);
+	assert_int_equal(store_exec(f->s, "UPDATE certificate SET status='revoked' WHERE serial='06'"),
+	    OA_ERR_STORE);
+	/* Unsupported CRL reasons are refused by the schema too. */
+	assert_int_equal(store_exec(f->s, "UPDATE certificate SET status='revoked', revoked_at=5,"
+	                                  " reason=2 WHERE serial='06'"),
+	    OA_ERR_STORE);
+	/* CRL numbers only increase. */
+	assert_int_equal(store_exec(f->s, "INSERT INTO crl VALUES ('issuing', 5, 1, 2, 0, 'x')"), OA_OK);
+	assert_int_equal(store_exec(f->s, "INSERT INTO crl VALUES ('issuing', 5, 1, 2, 0, 'x')"),
+	    OA_ERR_STORE);
+	assert_int_equal(store_exec(f->s, "INSERT INTO crl VALUES ('issuing', 4, 1, 2, 0, 'x')"),
+	    OA_ERR_STORE);
+	assert_int_equal(store_exec(f->s, "INSERT INTO crl VALUES ('root', 1, 1, 2, 0, 'x')"), OA_OK);
+	assert_int_equal(store_exec(f->s, "INSERT INTO crl VALUES ('issuing', 6, 1, 2, 0, 'x')"), OA_OK);
+}
+
+static void test_prepare_errors(void **state)
+{
+	struct fx *f = *state;
+	store_stmt *a, *b;
+
+	assert_null(store_prepare(f->s, "SELEKT nonsense"));
+	assert_int_equal(strncmp(oa_errmsg(), "database:", 9), 0);
+	/* The cache hands back the same statement for the same SQL. */
+	a = store_prepare(f->s, "SELECT 1");
+	b = store_prepare(f->s, "SELECT 1");
+	assert_ptr_equal(a, b);
+	store_reset(a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commit_durable_and_visible, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rollback_and_savepoints, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_schema_invariants, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prepare_errors, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
