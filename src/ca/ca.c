@@ -31,6 +31,16 @@ store *ca_store(ca *c)
 	return c->db;
 }
 
+const conf *ca_config(ca *c)
+{
+	return c->cfg;
+}
+
+const char *ca_dir(ca *c)
+{
+	return c->dir;
+}
+
 static oa_err load_ca_certs(ca *c)
 {
 	for (int k = 0; k < SIGNER__MAX; k++) {

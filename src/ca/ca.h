@@ -37,6 +37,7 @@
 #include "../common/err.h"
 #include "../common/limits.h"
 #include "../common/util.h"
+#include "../conf/conf.h"
 #include "../store/store.h"
 
 typedef struct ca ca;
@@ -95,6 +96,10 @@ void ca_free(ca *c);
 
 /* The store the CA writes to (borrowed). */
 store *ca_store(ca *c);
+/* The instance's configuration (borrowed). */
+const conf *ca_config(ca *c);
+/* The instance's data directory (borrowed). */
+const char *ca_dir(ca *c);
 
 /* What to issue.  Unset fields are NULL or 0. */
 typedef struct ca_request {

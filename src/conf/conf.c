@@ -11,7 +11,7 @@
 #include "../common/limits.h"
 #include "../common/util.h"
 
-enum ctype { C_STR, C_INT, C_ENUM, C_URL };
+enum ctype { C_STR, C_INT, C_ENUM, C_URL, C_HHMM, C_DAYS, C_DATES };
 
 struct option {
 	const char *name;
@@ -80,6 +80,18 @@ static const struct option options[] = {
 	    "Applicants' e-mail addresses must end with this (empty: any domain)."},
 	{"policy.one_active_per_nik", C_ENUM, "yes", 0, 0, "yes no", NULL,
 	    "Refuse a new individual certificate while the person's NIK has an active one."},
+	{"sla.utc_offset_minutes", C_INT, "420", -720, 840, NULL, "Service levels (mutu baku)",
+	    "The agency's local time as minutes east of UTC: WIB 420, WITA 480, WIT 540.\n"
+	    "Working hours and holidays below are in this local time."},
+	{"sla.workday_start", C_HHMM, "08:00", 0, 0, NULL, NULL,
+	    "Start of the working day (HH:MM), for standard times counted in working days."},
+	{"sla.workday_end", C_HHMM, "16:00", 0, 0, NULL, NULL,
+	    "End of the working day (HH:MM); one working day is end minus start."},
+	{"sla.workdays", C_DAYS, "1 2 3 4 5", 0, 0, NULL, NULL,
+	    "Working days of the week, 1 = Monday .. 7 = Sunday, separated by spaces."},
+	{"sla.holidays", C_DATES, "", 0, 0, NULL, NULL,
+	    "Public holidays (YYYY-MM-DD, separated by spaces or commas), not counted\n"
+	    "as working days; e.g. 2026-12-25 2027-01-01."},
 };
 
 #define NOPTIONS (sizeof options / sizeof options[0])
@@ -169,6 +181,41 @@ static oa_err check_value(const struct option *o, const char *v)
 			return oa_fail(OA_ERR_CONFIG, "%s: '%s' has characters not allowed in a URL",
 			    o->name, v);
 		break;
+	case C_HHMM:
+		if (strlen(v) != 5 || v[2] != ':' || !isdigit((unsigned char)v[0]) ||
+		    !isdigit((unsigned char)v[1]) || !isdigit((unsigned char)v[3]) ||
+		    !isdigit((unsigned char)v[4]) || atoi(v) > 23 || atoi(v + 3) > 59)
+			return oa_fail(OA_ERR_CONFIG, "%s: '%s' is not a time of day HH:MM", o->name, v);
+		break;
+	case C_DAYS:
+		for (const char *p = v; *p; p++)
+			if (!(*p == ' ' || (*p >= '1' && *p <= '7')))
+				return oa_fail(OA_ERR_CONFIG, "%s: '%s' must list days 1 (Monday) to 7 (Sunday)",
+				    o->name, v);
+		break;
+	case C_DATES: {
+		const char *p = v;
+		if (strlen(v) > 4096)
+			return oa_fail(OA_ERR_CONFIG, "%s: too long", o->name);
+		while (*p) {
+			char d[16];
+			size_t w;
+			int64_t t;
+			p += strspn(p, " ,");
+			w = strcspn(p, " ,");
+			if (w == 0)
+				break;
+			if (w != 10)
+				return oa_fail(OA_ERR_CONFIG, "%s: '%.*s' is not a date YYYY-MM-DD", o->name,
+				    (int)w, p);
+			memcpy(d, p, w);
+			d[w] = 0;
+			if (oa_time_parse(d, &t) != OA_OK)
+				return oa_fail(OA_ERR_CONFIG, "%s: '%s' is not a date YYYY-MM-DD", o->name, d);
+			p += w;
+		}
+		break;
+	}
 	case C_STR:
 		if ((int64_t)oa_utf8_chars(v) < o->min || (int64_t)oa_utf8_chars(v) > o->max)
 			return oa_fail(OA_ERR_CONFIG, "%s: length must be %lld..%lld characters",
@@ -326,6 +373,8 @@ void conf_write_example(const conf *c, FILE *out)
 			    (long long)o->max);
 		else if (o->type == C_ENUM)
 			fprintf(out, "# (one of: %s)\n", o->choices);
+		else if (o->type == C_HHMM)
+			fputs("# (HH:MM)\n", out);
 		fprintf(out, needs_quotes(c->val[i]) ? "%s = \"%s\"\n" : "%s = %s\n", o->name,
 		    c->val[i]);
 	}

@@ -1,0 +1,1425 @@
+/*
+ * engine.c - cases, transitions and actions (see engine.h for the rules).
+ *
+ * Every public mutating function is one write transaction: it reads the
+ * case, checks who may do what, performs the step's action (at the CA when
+ * it is issue or revoke: ca_issue/ca_revoke join this transaction), records
+ * the transition, opens the next step (running automatic ones), appends the
+ * audit record, and commits.  Any refusal rolls everything back.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "../audit/audit.h"
+#include "../common/limits.h"
+#include "engineInt.h"
+
+#define DEF_CACHE 64
+#define MAX_AUTO_STEPS (OA_MAX_SOP_STEPS * 2)
+
+struct cached_def {
+	int64_t version_id;
+	sop_def *def;
+	char sop_id[OA_MAX_SOP_ID + 1];
+	char org[65];
+};
+
+struct engine {
+	ca *c;
+	store *db;
+	sla_cal cal;
+	struct cached_def cache[DEF_CACHE];
+	size_t ncache;
+};
+
+static const char *const identity_keys[] = {"name", "nik", "nip", "email", "unit", "position",
+    "organization", "locality", "province"};
+
+oa_err engine_open(ca *c, engine **out)
+{
+	engine *e = calloc(1, sizeof *e);
+	oa_err rc;
+
+	*out = NULL;
+	if (e == NULL)
+		return oa_fail(OA_ERR_NOMEM, "out of memory");
+	e->c = c;
+	e->db = ca_store(c);
+	if ((rc = sla_cal_load(&e->cal, ca_config(c)))) {
+		free(e);
+		return rc;
+	}
+	*out = e;
+	return OA_OK;
+}
+
+void engine_free(engine *e)
+{
+	if (e == NULL)
+		return;
+	for (size_t i = 0; i < e->ncache; i++)
+		sop_free(e->cache[i].def);
+	free(e);
+}
+
+int64_t engine_working_seconds(engine *e, int64_t from, int64_t to)
+{
+	return sla_working_between(&e->cal, from, to);
+}
+
+int64_t engine_add_working(engine *e, int64_t from, int64_t secs)
+{
+	return sla_add_working(&e->cal, from, secs);
+}
+
+/* Identifiers of people, organisations, roles: [A-Za-z0-9._@-], 1..64. */
+static int valid_id(const char *s)
+{
+	size_t n = 0;
+
+	if (s == NULL)
+		return 0;
+	for (; s[n]; n++)
+		if (!(isalnum((unsigned char)s[n]) || strchr("._@-", s[n])))
+			return 0;
+	return n >= 1 && n <= 64;
+}
+
+/* Notes are free text: valid UTF-8, tab and newline allowed, no other controls. */
+static int note_ok(const char *note)
+{
+	char buf[OA_MAX_SOP_TEXT + 1];
+	size_t n = strlen(note);
+
+	if (n > OA_MAX_SOP_TEXT)
+		return 0;
+	memcpy(buf, note, n + 1);
+	for (size_t i = 0; i < n; i++)
+		if (buf[i] == '\n' || buf[i] == '\t')
+			buf[i] = ' ';
+	return oa_is_clean_utf8(buf);
+}
+
+static oa_err check_who(const engine_who *who)
+{
+	if (who == NULL || !valid_id(who->person) || !valid_id(who->org))
+		return oa_fail(OA_ERR_DENIED, "no authenticated person");
+	return OA_OK;
+}
+
+static int holds(const engine_who *who, const char *role)
+{
+	for (size_t i = 0; i < who->nroles; i++)
+		if (who->roles[i] && strcmp(who->roles[i], role) == 0)
+			return 1;
+	return 0;
+}
+
+/* ---- definitions ---------------------------------------------------- */
+
+static oa_err def_by_version(engine *e, int64_t version_id, const sop_def **out)
+{
+	store_stmt *st;
+	sop_errors errs = {0};
+	sop_def *d = NULL;
+	oa_err rc;
+	struct cached_def *slot;
+
+	for (size_t i = 0; i < e->ncache; i++)
+		if (e->cache[i].version_id == version_id) {
+			*out = e->cache[i].def;
+			return OA_OK;
+		}
+	if ((st = store_prepare(e->db, "SELECT body, sop_id, org FROM sop_version WHERE id = ?")) == NULL)
+		return OA_ERR_STORE;
+	store_bind_int(st, 1, version_id);
+	if (store_step(st) != STORE_ROW) {
+		store_reset(st);
+		return oa_fail(OA_ERR_NOTFOUND, "no SOP version %" PRId64, version_id);
+	}
+	{
+		const char *body = store_col_text(st, 0);
+		char name[96];
+		snprintf(name, sizeof name, "%s@%" PRId64, store_col_text(st, 1), version_id);
+		rc = sop_parse(name, body, strlen(body), &d, &errs);
+	}
+	if (rc) {
+		store_reset(st);
+		sop_errors_free(&errs);
+		return oa_fail(OA_ERR_INTERNAL, "stored SOP version %" PRId64 " no longer loads", version_id);
+	}
+	if (e->ncache == DEF_CACHE) {
+		sop_free(e->cache[0].def);
+		memmove(&e->cache[0], &e->cache[1], (DEF_CACHE - 1) * sizeof e->cache[0]);
+		e->ncache--;
+	}
+	slot = &e->cache[e->ncache++];
+	slot->version_id = version_id;
+	slot->def = d;
+	snprintf(slot->sop_id, sizeof slot->sop_id, "%s", store_col_text(st, 1));
+	snprintf(slot->org, sizeof slot->org, "%s", store_col_text(st, 2));
+	store_reset(st);
+	*out = d;
+	return OA_OK;
+}
+
+oa_err engine_sop_install(engine *e, const char *org, const char *name, const char *text,
+    int activate, const char *actor, int64_t *version_id, sop_errors *errs)
+{
+	sop_def *d = NULL;
+	store_stmt *st;
+	uint8_t sum[32];
+	char hex[65], object[160], detail[160];
+	int64_t existing = 0, next = 1;
+	int own = !store_in_tx(e->db);
+	oa_err rc;
+
+	*version_id = 0;
+	if (!valid_id(org))
+		return oa_fail(OA_ERR_INVALID, "organisation id must be 1..64 of A-Z a-z 0-9 . _ @ -");
+	if ((rc = sop_parse(name, text, strlen(text), &d, errs)))
+		return rc;
+	EVP_Digest(text, strlen(text), sum, NULL, EVP_sha256(), NULL);
+	oa_hex(hex, sum, sizeof sum);
+	if (own && (rc = store_begin(e->db)))
+		goto out;
+	if ((st = store_prepare(e->db, "SELECT id FROM sop_version WHERE org = ? AND sop_id = ?"
+	                               " AND sha256 = ?")) == NULL) {
+		rc = OA_ERR_STORE;
+		goto out;
+	}
+	store_bind_text(st, 1, org);
+	store_bind_text(st, 2, d->id);
+	store_bind_text(st, 3, hex);
+	if (store_step(st) == STORE_ROW)
+		existing = store_col_int(st, 0);
+	store_reset(st);
+	if (existing == 0) {
+		if ((st = store_prepare(e->db, "SELECT COALESCE(MAX(version), 0) + 1 FROM sop_version"
+		                               " WHERE org = ? AND sop_id = ?")) == NULL) {
+			rc = OA_ERR_STORE;
+			goto out;
+		}
+		store_bind_text(st, 1, org);
+		store_bind_text(st, 2, d->id);
+		if (store_step(st) == STORE_ROW)
+			next = store_col_int(st, 0);
+		store_reset(st);
+		if ((st = store_prepare(e->db,
+		         "INSERT INTO sop_version(org, sop_id, version, kind, name, sha256, body, active,"
+		         " created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)")) == NULL) {
+			rc = OA_ERR_STORE;
+			goto out;
+		}
+		store_bind_text(st, 1, org);
+		store_bind_text(st, 2, d->id);
+		store_bind_int(st, 3, next);
+		store_bind_text(st, 4, sop_kind_name(d->kind));
+		store_bind_text(st, 5, d->name);
+		store_bind_text(st, 6, hex);
+		store_bind_text(st, 7, text);
+		store_bind_int(st, 8, oa_now());
+		store_bind_text(st, 9, actor);
+		if ((rc = store_run(st)))
+			goto out;
+		existing = store_last_id(e->db);
+		snprintf(object, sizeof object, "sop:%s:%s:%" PRId64, org, d->id, next);
+		snprintf(detail, sizeof detail, "sha256=%.16s kind=%s", hex, sop_kind_name(d->kind));
+		if ((rc = audit_append(e->db, actor, "sop.install", object, detail)))
+			goto out;
+	}
+	*version_id = existing;
+	if (activate && (rc = engine_sop_activate(e, existing, actor)))
+		goto out;
+	if (own)
+		rc = store_commit(e->db);
+out:
+	if (rc && own)
+		store_rollback(e->db);
+	sop_free(d);
+	return rc;
+}
+
+oa_err engine_sop_activate(engine *e, int64_t version_id, const char *actor)
+{
+	store_stmt *st;
+	char org[65], sop_id[OA_MAX_SOP_ID + 1], object[160];
+	int64_t version;
+	int own = !store_in_tx(e->db), active;
+	oa_err rc = OA_OK;
+
+	if (own && (rc = store_begin(e->db)))
+		return rc;
+	if ((st = store_prepare(e->db, "SELECT org, sop_id, version, active FROM sop_version"
+	                               " WHERE id = ?")) == NULL) {
+		rc = OA_ERR_STORE;
+		goto out;
+	}
+	store_bind_int(st, 1, version_id);
+	if (store_step(st) != STORE_ROW) {
+		store_reset(st);
+		rc = oa_fail(OA_ERR_NOTFOUND, "no SOP version %" PRId64, version_id);
+		goto out;
+	}
+	snprintf(org, sizeof org, "%s", store_col_text(st, 0));
+	snprintf(sop_id, sizeof sop_id, "%s", store_col_text(st, 1));
+	version = store_col_int(st, 2);
+	active = (int)store_col_int(st, 3);
+	store_reset(st);
+	if (active)
+		goto out;
+	if ((st = store_prepare(e->db, "UPDATE sop_version SET active = 0 WHERE org = ? AND"
+	                               " sop_id = ? AND active = 1")) == NULL) {
+		rc = OA_ERR_STORE;
+		goto out;
+	}
+	store_bind_text(st, 1, org);
+	store_bind_text(st, 2, sop_id);
+	if ((rc = store_run(st)))
+		goto out;
+	if ((st = store_prepare(e->db, "UPDATE sop_version SET active = 1 WHERE id = ?")) == NULL) {
+		rc = OA_ERR_STORE;
+		goto out;
+	}
+	store_bind_int(st, 1, version_id);
+	if ((rc = store_run(st)))
+		goto out;
+	snprintf(object, sizeof object, "sop:%s:%s:%" PRId64, org, sop_id, version);
+	rc = audit_append(e->db, actor, "sop.activate", object, NULL);
+out:
+	if (own) {
+		if (rc == OA_OK)
+			rc = store_commit(e->db);
+		else
+			store_rollback(e->db);
+	}
+	return rc;
+}
+
+/* ---- cases ---------------------------------------------------------- */
+
+struct kase {
+	int64_t id, version_id, step_opened_at;
+	int transitions;
+	char org[65], applicant[65], applicant_role[OA_MAX_SOP_ID + 1], state[16];
+	char step[OA_MAX_SOP_ID + 1], serial[41], reason[OA_MAX_SOP_ID + 1], issued[41];
+	const sop_def *def;
+	int cur; /* current step index */
+};
+
+static oa_err load_case(engine *e, int64_t id, struct kase *k)
+{
+	store_stmt *st = store_prepare(e->db,
+	    "SELECT id, version_id, step_opened_at, transitions, org, applicant, applicant_role,"
+	    " state, COALESCE(step, ''), COALESCE(serial, ''), COALESCE(reason, ''),"
+	    " COALESCE(issued_serial, '') FROM sop_case WHERE id = ?");
+	oa_err rc;
+
+	memset(k, 0, sizeof *k);
+	if (st == NULL)
+		return OA_ERR_STORE;
+	store_bind_int(st, 1, id);
+	if (store_step(st) != STORE_ROW) {
+		store_reset(st);
+		return oa_fail(OA_ERR_NOTFOUND, "no case %" PRId64, id);
+	}
+	k->id = store_col_int(st, 0);
+	k->version_id = store_col_int(st, 1);
+	k->step_opened_at = store_col_int(st, 2);
+	k->transitions = (int)store_col_int(st, 3);
+	snprintf(k->org, sizeof k->org, "%s", store_col_text(st, 4));
+	snprintf(k->applicant, sizeof k->applicant, "%s", store_col_text(st, 5));
+	snprintf(k->applicant_role, sizeof k->applicant_role, "%s", store_col_text(st, 6));
+	snprintf(k->state, sizeof k->state, "%s", store_col_text(st, 7));
+	snprintf(k->step, sizeof k->step, "%s", store_col_text(st, 8));
+	snprintf(k->serial, sizeof k->serial, "%s", store_col_text(st, 9));
+	snprintf(k->reason, sizeof k->reason, "%s", store_col_text(st, 10));
+	snprintf(k->issued, sizeof k->issued, "%s", store_col_text(st, 11));
+	store_reset(st);
+	if ((rc = def_by_version(e, k->version_id, &k->def)))
+		return rc;
+	k->cur = k->step[0] ? sop_step_index(k->def, k->step) : SOP_END;
+	return OA_OK;
+}
+
+static oa_err get_data(engine *e, int64_t case_id, const char *key, char *out, size_t outsz)
+{
+	store_stmt *st = store_prepare(e->db, "SELECT value FROM sop_case_data WHERE case_id = ?"
+	                                      " AND key = ?");
+	int step;
+
+	out[0] = 0;
+	if (st == NULL)
+		return OA_ERR_STORE;
+	store_bind_int(st, 1, case_id);
+	store_bind_text(st, 2, key);
+	step = store_step(st);
+	if (step == STORE_ROW)
+		snprintf(out, outsz, "%s", store_col_text(st, 0));
+	store_reset(st);
+	return step < 0 ? OA_ERR_STORE : OA_OK;
+}
+
+static oa_err set_data(engine *e, int64_t case_id, const char *key, const char *value,
+    const char *by)
+{
+	store_stmt *st = store_prepare(e->db, "INSERT INTO sop_case_data(case_id, key, value, set_by,"
+	                                      " set_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(case_id, key)"
+	                                      " DO UPDATE SET value = excluded.value,"
+	                                      " set_by = excluded.set_by, set_at = excluded.set_at");
+	if (st == NULL)
+		return OA_ERR_STORE;
+	store_bind_int(st, 1, case_id);
+	store_bind_text(st, 2, key);
+	store_bind_text(st, 3, value);
+	store_bind_text(st, 4, by);
+	store_bind_int(st, 5, oa_now());
+	return store_run(st);
+}
+
+static int has_doc(engine *e, int64_t case_id, const char *doc)
+{
+	store_stmt *st = store_prepare(e->db, "SELECT 1 FROM sop_case_document WHERE case_id = ?"
+	                                      " AND doc = ? LIMIT 1");
+	int step;
+
+	if (st == NULL)
+		return -1;
+	store_bind_int(st, 1, case_id);
+	store_bind_text(st, 2, doc);
+	step = store_step(st);
+	store_reset(st);
+	return step == STORE_ROW ? 1 : step == STORE_DONE ? 0 : -1;
+}
+
+static int step_is_automatic(const sop_step *s)
+{
+	return s->action == SOP_ACT_NOTIFY || s->action == SOP_ACT_DONE;
+}
+
+static int step_has_actor(const sop_def *d, const sop_step *s, const char *role)
+{
+	for (size_t i = 0; i < s->n_actors; i++)
+		if (strcmp(d->actors[s->actors[i]].id, role) == 0)
+			return 1;
+	return 0;
+}
+
+static oa_err append_transition(engine *e, struct kase *k, const sop_step *s, const char *action,
+    const char *actor, const char *role, const char *decision, const char *note, int64_t now,
+    const char *next)
+{
+	store_stmt *st = store_prepare(e->db,
+	    "INSERT INTO sop_transition(case_id, seq, step, action, actor, role, decision, note,"
+	    " opened_at, done_at, standard_s, working, next_step)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	int64_t std = sla_standard(&e->cal, &s->time);
+
+	if (st == NULL)
+		return OA_ERR_STORE;
+	k->transitions++;
+	store_bind_int(st, 1, k->id);
+	store_bind_int(st, 2, k->transitions);
+	store_bind_text(st, 3, s->id);
+	store_bind_text(st, 4, action);
+	store_bind_text(st, 5, actor);
+	store_bind_text(st, 6, role);
+	store_bind_text(st, 7, decision);
+	store_bind_text(st, 8, note && *note ? note : NULL);
+	store_bind_int(st, 9, k->step_opened_at);
+	store_bind_int(st, 10, now);
+	if (std >= 0)
+		store_bind_int(st, 11, std);
+	else
+		store_bind_null(st, 11);
+	store_bind_int(st, 12, s->time.working);
+	store_bind_text(st, 13, next);
+	return store_run(st);
+}
+
+/* Moves the case to step index `next` (or closes it), running automatic steps. */
+static oa_err advance(engine *e, struct kase *k, int next, int64_t now)
+{
+	store_stmt *st;
+	oa_err rc;
+
+	for (int guard = 0; guard < MAX_AUTO_STEPS; guard++) {
+		const sop_step *s;
+		if (next == SOP_END) {
+			k->cur = SOP_END;
+			k->step[0] = 0;
+			snprintf(k->state, sizeof k->state, "completed");
+			st = store_prepare(e->db, "UPDATE sop_case SET state = 'completed', step = NULL,"
+			                          " step_opened_at = NULL, step_due_at = NULL, closed_at = ?,"
+			                          " transitions = ?, issued_serial = NULLIF(?, '') WHERE id = ?");
+			if (st == NULL)
+				return OA_ERR_STORE;
+			store_bind_int(st, 1, now);
+			store_bind_int(st, 2, k->transitions);
+			store_bind_text(st, 3, k->issued);
+			store_bind_int(st, 4, k->id);
+			return store_run(st);
+		}
+		s = &k->def->steps[next];
+		k->cur = next;
+		k->step_opened_at = now;
+		snprintf(k->step, sizeof k->step, "%s", s->id);
+		if (!step_is_automatic(s))
+			break;
+		/* notify and done are the engine's own: record and move on.  The
+		 * notify action hands the message to the mail outbox in the same
+		 * transaction once the mail module exists. */
+		if ((rc = append_transition(e, k, s, sop_action_name(s->action), "system",
+		         s->n_actors ? k->def->actors[s->actors[0]].id : "system", NULL, NULL, now,
+		         s->next == SOP_END ? NULL : k->def->steps[s->next].id)))
+			return rc;
+		next = s->next;
+	}
+	if (k->cur == SOP_END || step_is_automatic(&k->def->steps[k->cur]))
+		return oa_fail(OA_ERR_INTERNAL, "automatic steps do not end");
+	st = store_prepare(e->db, "UPDATE sop_case SET step = ?, step_opened_at = ?, step_due_at = ?,"
+	                          " transitions = ?, issued_serial = NULLIF(?, ''),"
+	                          " reason = NULLIF(?, '') WHERE id = ?");
+	if (st == NULL)
+		return OA_ERR_STORE;
+	{
+		int64_t due = sla_due(&e->cal, &k->def->steps[k->cur].time, now);
+		store_bind_text(st, 1, k->step);
+		store_bind_int(st, 2, now);
+		if (due)
+			store_bind_int(st, 3, due);
+		else
+			store_bind_null(st, 3);
+		store_bind_int(st, 4, k->transitions);
+		store_bind_text(st, 5, k->issued);
+		store_bind_text(st, 6, k->reason);
+		store_bind_int(st, 7, k->id);
+	}
+	return store_run(st);
+}
+
+static oa_err case_audit(engine *e, const char *actor, const char *action, int64_t id,
+    const char *detail)
+{
+	char object[48];
+
+	snprintf(object, sizeof object, "case:%" PRId64, id);
+	return audit_append(e->db, actor, action, object, detail);
+}
+
+/* Checks the certificate a revocation/renewal/reset case is about. */
+static oa_err check_subject_cert(engine *e, const sop_def *d, const engine_open_req *r,
+    char serial[41])
+{
+	ca_cert_info info;
+	int64_t now = oa_now();
+	oa_err rc;
+
+	if (r->serial == NULL)
+		return oa_fail(OA_ERR_INVALID, "a %s case needs the certificate's serial",
+		    sop_kind_name(d->kind));
+	if ((rc = ca_status(e->c, r->serial, &info)))
+		return rc;
+	strcpy(serial, info.serial);
+	if (strcmp(info.status, "revoked") == 0)
+		return oa_fail(OA_ERR_STATE, "certificate %s is already revoked", info.serial);
+	if (strcmp(info.status, "expired") == 0)
+		return oa_fail(OA_ERR_STATE,
+		    d->kind == SOP_KIND_RENEWAL
+		        ? "certificate %s has expired: an expired certificate needs a new application"
+		        : "certificate %s has expired",
+		    info.serial);
+	if (info.nik[0] && (r->applicant_nik == NULL || strcmp(info.nik, r->applicant_nik) != 0))
+		return oa_fail(OA_ERR_DENIED, "certificate %s does not belong to applicant %s",
+		    info.serial, r->applicant);
+	if (d->kind == SOP_KIND_RENEWAL && d->renewal_window_days > 0 &&
+	    info.not_after - now > (int64_t)d->renewal_window_days * 86400) {
+		char when[32];
+		oa_time_iso(when, sizeof when, info.not_after - (int64_t)d->renewal_window_days * 86400);
+		return oa_fail(OA_ERR_STATE,
+		    "certificate %s can be renewed only in the %d days before it expires (from %s)",
+		    info.serial, d->renewal_window_days, when);
+	}
+	return OA_OK;
+}
+
+/* The role who uses to open a case: applicant role for the applicant, a
+ * first-step role other than it for someone acting on their behalf. */
+static const char *opening_role(const engine_who *who, const sop_def *d, const char *applicant,
+    const char *applicant_role)
+{
+	const sop_step *s0 = &d->steps[0];
+
+	if (strcmp(who->person, applicant) == 0)
+		return holds(who, applicant_role) ? applicant_role : NULL;
+	for (size_t i = 0; i < s0->n_actors; i++) {
+		const char *role = d->actors[s0->actors[i]].id;
+		if (strcmp(role, applicant_role) != 0 && holds(who, role))
+			return role;
+	}
+	return NULL;
+}
+
+oa_err engine_case_open(engine *e, const engine_who *who, const engine_open_req *r,
+    int64_t *case_id)
+{
+	store_stmt *st;
+	const sop_def *d;
+	struct kase k;
+	int64_t version_id = 0, now = oa_now(), clash = 0;
+	const char *role;
+	char serial[41] = "", detail[256];
+	oa_err rc;
+
+	*case_id = 0;
+	if ((rc = check_who(who)))
+		return rc;
+	if (!valid_id(r->org) || !valid_id(r->applicant) || r->sop_id == NULL ||
+	    strlen(r->sop_id) > OA_MAX_SOP_ID)
+		return oa_fail(OA_ERR_INVALID, "organisation, SOP and applicant must be given as ids");
+	if (strcmp(who->org, r->org) != 0)
+		return oa_fail(OA_ERR_DENIED, "%s may not open cases in organisation %s", who->person,
+		    r->org);
+	if ((rc = store_begin(e->db)))
+		return rc;
+	if ((st = store_prepare(e->db, "SELECT id FROM sop_version WHERE org = ? AND sop_id = ?"
+	                               " AND active = 1")) == NULL) {
+		rc = OA_ERR_STORE;
+		goto out;
+	}
+	store_bind_text(st, 1, r->org);
+	store_bind_text(st, 2, r->sop_id);
+	if (store_step(st) == STORE_ROW)
+		version_id = store_col_int(st, 0);
+	store_reset(st);
+	if (version_id == 0) {
+		rc = oa_fail(OA_ERR_NOTFOUND, "organisation %s has no active SOP '%s'", r->org, r->sop_id);
+		goto out;
+	}
+	if ((rc = def_by_version(e, version_id, &d)))
+		goto out;
+	memset(&k, 0, sizeof k);
+	k.def = d;
+	snprintf(k.applicant_role, sizeof k.applicant_role, "%s", d->actors[d->steps[0].actors[0]].id);
+	if ((role = opening_role(who, d, r->applicant, k.applicant_role)) == NULL) {
+		rc = oa_fail(OA_ERR_DENIED, "%s holds no role that may start '%s'%s", who->person,
+		    r->sop_id, strcmp(who->person, r->applicant) ? " for someone else" : "");
+		goto out;
+	}
+	if (d->kind != SOP_KIND_ISSUANCE && (rc = check_subject_cert(e, d, r, serial)))
+		goto out;
+	if (r->reason && *r->reason) {
+		if (d->kind == SOP_KIND_ISSUANCE || sop_reason_index(d, r->reason) < 0) {
+			rc = oa_fail(OA_ERR_INVALID, "'%s' is not a reason of SOP '%s'", r->reason, r->sop_id);
+			goto out;
+		}
+		snprintf(k.reason, sizeof k.reason, "%s", r->reason);
+	}
+	/* One open case per applicant, SOP kind and certificate. */
+	if ((st = store_prepare(e->db, "SELECT c.id FROM sop_case c JOIN sop_version v"
+	                               " ON v.id = c.version_id WHERE c.applicant = ? AND c.org = ?"
+	                               " AND c.state = 'open' AND v.kind = ?"
+	                               " AND COALESCE(c.serial, '') = ? LIMIT 1")) == NULL) {
+		rc = OA_ERR_STORE;
+		goto out;
+	}
+	store_bind_text(st, 1, r->applicant);
+	store_bind_text(st, 2, r->org);
+	store_bind_text(st, 3, sop_kind_name(d->kind));
+	store_bind_text(st, 4, serial);
+	if (store_step(st) == STORE_ROW)
+		clash = store_col_int(st, 0);
+	store_reset(st);
+	if (clash) {
+		rc = oa_fail(OA_ERR_EXISTS, "applicant %s already has open case %" PRId64 " of this kind",
+		    r->applicant, clash);
+		goto out;
+	}
+	if ((st = store_prepare(e->db,
+	         "INSERT INTO sop_case(org, version_id, applicant, applicant_role, opened_by, serial,"
+	         " reason, state, step, step_opened_at, created_at) VALUES (?, ?, ?, ?, ?, NULLIF(?, ''),"
+	         " NULLIF(?, ''), 'open', ?, ?, ?)")) == NULL) {
+		rc = OA_ERR_STORE;
+		goto out;
+	}
+	store_bind_text(st, 1, r->org);
+	store_bind_int(st, 2, version_id);
+	store_bind_text(st, 3, r->applicant);
+	store_bind_text(st, 4, k.applicant_role);
+	store_bind_text(st, 5, who->person);
+	store_bind_text(st, 6, serial);
+	store_bind_text(st, 7, k.reason);
+	store_bind_text(st, 8, d->steps[0].id);
+	store_bind_int(st, 9, now);
+	store_bind_int(st, 10, now);
+	if ((rc = store_run(st)))
+		goto out;
+	k.id = store_last_id(e->db);
+	snprintf(k.org, sizeof k.org, "%s", r->org);
+	snprintf(k.applicant, sizeof k.applicant, "%s", r->applicant);
+	snprintf(k.serial, sizeof k.serial, "%s", serial);
+	if ((rc = advance(e, &k, 0, now)))
+		goto out;
+	snprintf(detail, sizeof detail, "sop=%s version=%" PRId64 " applicant=%s role=%s%s%s", r->sop_id,
+	    version_id, r->applicant, role, serial[0] ? " certificate=" : "", serial);
+	if ((rc = case_audit(e, who->person, "case.open", k.id, detail)) ||
+	    (rc = store_commit(e->db)))
+		goto out;
+	*case_id = k.id;
+	return OA_OK;
+out:
+	store_rollback(e->db);
+	return rc;
+}
+
+/* Validates and stores the data entered at a step. */
+static oa_err take_data(engine *e, struct kase *k, const sop_step *s, const engine_act *a,
+    const char *by)
+{
+	oa_err rc;
+
+	for (size_t i = 0; i < a->ndata; i++) {
+		const char *key = a->keys[i], *v = a->values[i];
+		int ok = 0;
+		if (key == NULL || v == NULL)
+			return oa_fail(OA_ERR_INVALID, "data item %zu has no key or value", i);
+		if (s->action == SOP_ACT_FILL_IDENTITY)
+			for (size_t j = 0; j < sizeof identity_keys / sizeof identity_keys[0]; j++)
+				ok |= strcmp(key, identity_keys[j]) == 0;
+		if (s->action == SOP_ACT_SET_PASSPHRASE)
+			ok = strcmp(key, "csr") == 0;
+		if (!ok)
+			return oa_fail(OA_ERR_INVALID, "step %s (%s) does not take '%.32s'", s->id,
+			    sop_action_name(s->action), key);
+		if (strcmp(key, "csr") == 0) {
+			if (strlen(v) > OA_MAX_CSR_BYTES || strncmp(v, "-----BEGIN", 10) != 0)
+				return oa_fail(OA_ERR_INVALID, "csr must be a PEM certificate request of at most %d bytes",
+				    OA_MAX_CSR_BYTES);
+		} else {
+			if (!oa_is_clean_utf8(v) || oa_utf8_chars(v) > 128 || !*v)
+				return oa_fail(OA_ERR_INVALID, "%s must be 1..128 characters of clean text", key);
+			if (strcmp(key, "nik") == 0 && !oa_is_digits(v, 16))
+				return oa_fail(OA_ERR_INVALID, "nik must be exactly 16 digits");
+			if (strcmp(key, "nip") == 0 && !oa_is_digits(v, 18))
+				return oa_fail(OA_ERR_INVALID, "nip must be exactly 18 digits");
+		}
+		if ((rc = set_data(e, k->id, key, v, by)))
+			return rc;
+	}
+	return OA_OK;
+}
+
+/* The documents a step needs: its own doc inputs, and at upload and
+ * revoke steps those the chosen reason needs. */
+static oa_err check_documents(engine *e, struct kase *k, const sop_step *s, sop_action effective)
+{
+	for (size_t i = 0; i < s->n_inputs; i++) {
+		int doc = s->inputs[i].doc, h;
+		if (doc < 0)
+			continue;
+		if ((h = has_doc(e, k->id, k->def->documents[doc].id)) < 0)
+			return OA_ERR_STORE;
+		if (!h)
+			return oa_fail(OA_ERR_STATE, "step %s needs document '%s' (%s) attached first", s->id,
+			    k->def->documents[doc].id, k->def->documents[doc].name);
+	}
+	if (k->reason[0] && (s->action == SOP_ACT_UPLOAD || effective == SOP_ACT_REVOKE)) {
+		int ri = sop_reason_index(k->def, k->reason);
+		for (size_t i = 0; ri >= 0 && i < k->def->reasons[ri].n_docs; i++) {
+			const sop_document *doc = &k->def->documents[k->def->reasons[ri].docs[i]];
+			int h = has_doc(e, k->id, doc->id);
+			if (h < 0)
+				return OA_ERR_STORE;
+			if (!h)
+				return oa_fail(OA_ERR_STATE, "reason '%s' needs document '%s' (%s) attached first",
+				    k->reason, doc->id, doc->name);
+		}
+	}
+	return OA_OK;
+}
+
+static oa_err do_issue(engine *e, struct kase *k, const char *actor)
+{
+	char name[129], nik[17], nip[19], email[OA_MAX_EMAIL_CHARS + 1], unit[129], org[129];
+	char loc[129], prov[129], ref[48];
+	char *csr;
+	ca_request r = {0};
+	ca_issued out = {0};
+	oa_err rc;
+
+	if ((csr = malloc(OA_MAX_CSR_BYTES + 1)) == NULL)
+		return oa_fail(OA_ERR_NOMEM, "out of memory");
+	if ((rc = get_data(e, k->id, "name", name, sizeof name)) ||
+	    (rc = get_data(e, k->id, "nik", nik, sizeof nik)) ||
+	    (rc = get_data(e, k->id, "nip", nip, sizeof nip)) ||
+	    (rc = get_data(e, k->id, "email", email, sizeof email)) ||
+	    (rc = get_data(e, k->id, "unit", unit, sizeof unit)) ||
+	    (rc = get_data(e, k->id, "organization", org, sizeof org)) ||
+	    (rc = get_data(e, k->id, "locality", loc, sizeof loc)) ||
+	    (rc = get_data(e, k->id, "province", prov, sizeof prov)) ||
+	    (rc = get_data(e, k->id, "csr", csr, OA_MAX_CSR_BYTES + 1)))
+		goto out;
+	if (!csr[0]) {
+		rc = oa_fail(OA_ERR_STATE, "case %" PRId64 " has no key yet: the set-passphrase step must come first",
+		    k->id);
+		goto out;
+	}
+	/* Renewal: the new certificate supersedes the old one (RFC 5280 superseded). */
+	if (k->def->kind == SOP_KIND_RENEWAL && k->serial[0] &&
+	    (rc = ca_revoke(e->c, k->serial, CA_REASON_SUPERSEDED, 0, actor)))
+		goto out;
+	snprintf(ref, sizeof ref, "case:%" PRId64, k->id);
+	r.csr = (const uint8_t *)csr;
+	r.csr_len = strlen(csr);
+	r.cn = name[0] ? name : NULL;
+	r.nik = nik[0] ? nik : NULL;
+	r.nip = nip[0] ? nip : NULL;
+	r.email = email[0] ? email : NULL;
+	r.ou = unit[0] ? unit : NULL;
+	r.o = org[0] ? org : NULL;
+	r.l = loc[0] ? loc : NULL;
+	r.st = prov[0] ? prov : NULL;
+	r.actor = actor;
+	r.ref = ref;
+	if ((rc = ca_issue(e->c, &r, &out)))
+		goto out;
+	snprintf(k->issued, sizeof k->issued, "%s", out.serial);
+	ca_issued_free(&out);
+out:
+	free(csr);
+	return rc;
+}
+
+static oa_err do_revoke(engine *e, struct kase *k, const sop_step *s, const char *actor)
+{
+	int crl = CA_REASON_UNSPECIFIED, ri;
+
+	if (!k->serial[0])
+		return oa_fail(OA_ERR_STATE, "case %" PRId64 " names no certificate to revoke", k->id);
+	if (s->reason >= 0)
+		crl = (int)k->def->reasons[s->reason].crl;
+	else if (k->reason[0] && (ri = sop_reason_index(k->def, k->reason)) >= 0)
+		crl = (int)k->def->reasons[ri].crl;
+	else if (k->def->n_reasons > 0)
+		return oa_fail(OA_ERR_STATE, "case %" PRId64 " has no revocation reason chosen yet", k->id);
+	return ca_revoke(e->c, k->serial, crl, 0, actor);
+}
+
+static oa_err run_action(engine *e, struct kase *k, const sop_step *s, sop_action act,
+    const char *actor, engine_result *res)
+{
+	char v[129];
+	oa_err rc;
+
+	switch (act) {
+	case SOP_ACT_ISSUE:
+		if ((rc = do_issue(e, k, actor)))
+			return rc;
+		snprintf(res->issued, sizeof res->issued, "%s", k->issued);
+		return OA_OK;
+	case SOP_ACT_REVOKE:
+		if ((rc = do_revoke(e, k, s, actor)))
+			return rc;
+		snprintf(res->revoked, sizeof res->revoked, "%s", k->serial);
+		return OA_OK;
+	case SOP_ACT_FILL_IDENTITY:
+	case SOP_ACT_APPROVE_IDENTITY:
+		/* The certificate needs at least a name, a NIK and an e-mail. */
+		for (int i = 0; i < 3; i++) {
+			const char *key = i == 0 ? "name" : i == 1 ? "nik" : "email";
+			if ((rc = get_data(e, k->id, key, v, sizeof v)))
+				return rc;
+			if (!v[0])
+				return oa_fail(OA_ERR_STATE, "the identity data lacks '%s'", key);
+		}
+		return OA_OK;
+	case SOP_ACT_SET_PASSPHRASE:
+		if ((rc = get_data(e, k->id, "csr", v, sizeof v)))
+			return rc;
+		if (!v[0])
+			return oa_fail(OA_ERR_STATE, "step %s needs the applicant's key (csr)", s->id);
+		return OA_OK;
+	case SOP_ACT_REGISTER_ACCOUNT:
+		/* Accounts belong to the auth module; the engine records that the
+		 * registration happened at this step. */
+		return set_data(e, k->id, "account", k->applicant, actor);
+	default:
+		return OA_OK;
+	}
+}
+
+oa_err engine_case_act(engine *e, const engine_who *who, const engine_act *a,
+    engine_result *res)
+{
+	struct kase k;
+	const sop_step *s;
+	sop_action effective;
+	int next;
+	int64_t now = oa_now();
+	char detail[512];
+	oa_err rc;
+
+	memset(res, 0, sizeof *res);
+	if ((rc = check_who(who)))
+		return rc;
+	if (a->step == NULL || a->role == NULL)
+		return oa_fail(OA_ERR_INVALID, "an action names the step and the role acted in");
+	if (a->note && strlen(a->note) > OA_MAX_SOP_TEXT)
+		return oa_fail(OA_ERR_LIMIT, "note longer than %d bytes", OA_MAX_SOP_TEXT);
+	if (a->note && !note_ok(a->note))
+		return oa_fail(OA_ERR_INVALID, "a note is UTF-8 text; only tab and newline controls");
+	if ((rc = store_begin(e->db)))
+		return rc;
+	if ((rc = load_case(e, a->case_id, &k)))
+		goto out;
+	if (strcmp(k.org, who->org) != 0) {
+		rc = oa_fail(OA_ERR_DENIED, "case %" PRId64 " belongs to another organisation", k.id);
+		goto out;
+	}
+	if (strcmp(k.state, "open") != 0) {
+		rc = oa_fail(OA_ERR_STATE, "case %" PRId64 " is %s", k.id, k.state);
+		goto out;
+	}
+	if (strcmp(a->step, k.step) != 0) {
+		rc = oa_fail(OA_ERR_STATE, "step %.64s is not the current step of case %" PRId64
+		                           " (it is at step %s)", a->step, k.id, k.step);
+		goto out;
+	}
+	s = &k.def->steps[k.cur];
+	if (!step_has_actor(k.def, s, a->role)) {
+		rc = oa_fail(OA_ERR_DENIED, "step %s is not done by role '%.64s'", s->id, a->role);
+		goto out;
+	}
+	if (!holds(who, a->role)) {
+		rc = oa_fail(OA_ERR_DENIED, "%s does not hold role '%s' in %s", who->person, a->role,
+		    k.org);
+		goto out;
+	}
+	if (strcmp(who->person, k.applicant) == 0 && strcmp(a->role, k.applicant_role) != 0) {
+		rc = oa_fail(OA_ERR_DENIED, "an applicant never acts as %s on their own case", a->role);
+		goto out;
+	}
+	if (strcmp(who->person, k.applicant) != 0 && strcmp(a->role, k.applicant_role) == 0) {
+		rc = oa_fail(OA_ERR_DENIED, "only the applicant acts as %s in case %" PRId64, a->role, k.id);
+		goto out;
+	}
+	if ((s->action == SOP_ACT_DECIDE) != (a->decision != ENGINE_NO_DECISION) ||
+	    (a->decision != ENGINE_NO_DECISION && a->decision != ENGINE_YES &&
+	        a->decision != ENGINE_NO)) {
+		rc = oa_fail(OA_ERR_INVALID, s->action == SOP_ACT_DECIDE
+		                                 ? "step %s is a decision: answer yes or no"
+		                                 : "step %s is not a decision", s->id);
+		goto out;
+	}
+	if (a->reason && *a->reason) {
+		if (k.def->kind == SOP_KIND_ISSUANCE || sop_reason_index(k.def, a->reason) < 0 ||
+		    strcmp(a->role, k.applicant_role) != 0) {
+			rc = oa_fail(OA_ERR_INVALID, "'%.64s' is not a reason the applicant can choose here",
+			    a->reason);
+			goto out;
+		}
+		snprintf(k.reason, sizeof k.reason, "%s", a->reason);
+	}
+	if ((rc = take_data(e, &k, s, a, who->person)))
+		goto out;
+	effective = s->action == SOP_ACT_DECIDE ? (a->decision == ENGINE_YES ? s->yes_action
+	                                                                     : SOP_ACT_NONE)
+	                                        : s->action;
+	if (a->decision != ENGINE_NO && (rc = check_documents(e, &k, s, effective)))
+		goto out;
+	if ((rc = run_action(e, &k, s, effective, who->person, res)))
+		goto out;
+	next = s->action == SOP_ACT_DECIDE ? (a->decision == ENGINE_YES ? s->yes : s->no) : s->next;
+	if ((rc = append_transition(e, &k, s,
+	         sop_action_name(effective == SOP_ACT_NONE ? s->action : effective), who->person,
+	         a->role, a->decision == ENGINE_YES ? "yes" : a->decision == ENGINE_NO ? "no" : NULL,
+	         a->note, now, next == SOP_END ? NULL : k.def->steps[next].id)) ||
+	    (rc = advance(e, &k, next, now)))
+		goto out;
+	snprintf(detail, sizeof detail, "step=%s role=%s action=%s%s%s%s%s%s%s", s->id, a->role,
+	    sop_action_name(s->action), a->decision ? " decision=" : "",
+	    a->decision == ENGINE_YES ? "yes" : a->decision == ENGINE_NO ? "no" : "",
+	    res->issued[0] ? " issued=" : "", res->issued, res->revoked[0] ? " revoked=" : "",
+	    res->revoked);
+	if ((rc = case_audit(e, who->person, "case.act", k.id, detail)) ||
+	    (rc = store_commit(e->db)))
+		goto out;
+	snprintf(res->step, sizeof res->step, "%s", k.step);
+	snprintf(res->state, sizeof res->state, "%s", k.state);
+	if (res->revoked[0] && ca_crl_publish(e->c, 0, NULL, NULL) != OA_OK)
+		fprintf(stderr, "openams: warning: revocation of %s recorded; CRL not republished: %s\n",
+		    res->revoked, oa_errmsg());
+	return OA_OK;
+out:
+	store_rollback(e->db);
+	memset(res, 0, sizeof *res);
+	return rc;
+}
+
+oa_err engine_case_close(engine *e, const engine_who *who, int64_t case_id, int how,
+    const char *note)
+{
+	struct kase k;
+	const sop_step *s;
+	store_stmt *st;
+	int64_t now = oa_now();
+	const char *role = NULL;
+	oa_err rc;
+
+	if ((rc = check_who(who)))
+		return rc;
+	if (how != ENGINE_REJECT && how != ENGINE_WITHDRAW)
+		return oa_fail(OA_ERR_INVALID, "close a case by rejecting or withdrawing it");
+	if (note && strlen(note) > OA_MAX_SOP_TEXT)
+		return oa_fail(OA_ERR_LIMIT, "note longer than %d bytes", OA_MAX_SOP_TEXT);
+	if ((rc = store_begin(e->db)))
+		return rc;
+	if ((rc = load_case(e, case_id, &k)))
+		goto out;
+	if (strcmp(k.org, who->org) != 0) {
+		rc = oa_fail(OA_ERR_DENIED, "case %" PRId64 " belongs to another organisation", k.id);
+		goto out;
+	}
+	if (strcmp(k.state, "open") != 0) {
+		rc = oa_fail(OA_ERR_STATE, "case %" PRId64 " is %s", k.id, k.state);
+		goto out;
+	}
+	s = &k.def->steps[k.cur];
+	if (how == ENGINE_WITHDRAW) {
+		if (strcmp(who->person, k.applicant) != 0) {
+			rc = oa_fail(OA_ERR_DENIED, "only the applicant withdraws case %" PRId64, k.id);
+			goto out;
+		}
+		role = k.applicant_role;
+	} else {
+		if (strcmp(who->person, k.applicant) == 0) {
+			rc = oa_fail(OA_ERR_DENIED, "an applicant never rejects their own case");
+			goto out;
+		}
+		for (size_t i = 0; i < s->n_actors && !role; i++) {
+			const char *r = k.def->actors[s->actors[i]].id;
+			if (strcmp(r, k.applicant_role) != 0 && holds(who, r))
+				role = r;
+		}
+		if (role == NULL) {
+			rc = oa_fail(OA_ERR_DENIED, "%s holds no role of step %s of case %" PRId64,
+			    who->person, s->id, k.id);
+			goto out;
+		}
+	}
+	if ((rc = append_transition(e, &k, s, sop_action_name(s->action), who->person, role,
+	         how == ENGINE_REJECT ? "reject" : "withdraw", note, now, NULL)))
+		goto out;
+	if ((st = store_prepare(e->db, "UPDATE sop_case SET state = ?, step = NULL,"
+	                               " step_opened_at = NULL, step_due_at = NULL, closed_at = ?,"
+	                               " transitions = ? WHERE id = ?")) == NULL) {
+		rc = OA_ERR_STORE;
+		goto out;
+	}
+	store_bind_text(st, 1, how == ENGINE_REJECT ? "rejected" : "withdrawn");
+	store_bind_int(st, 2, now);
+	store_bind_int(st, 3, k.transitions);
+	store_bind_int(st, 4, k.id);
+	if ((rc = store_run(st)) ||
+	    (rc = case_audit(e, who->person, how == ENGINE_REJECT ? "case.reject" : "case.withdraw",
+	         k.id, s->id)) ||
+	    (rc = store_commit(e->db)))
+		goto out;
+	return OA_OK;
+out:
+	store_rollback(e->db);
+	return rc;
+}
+
+oa_err engine_case_attach(engine *e, const engine_who *who, int64_t case_id, const char *doc,
+    const char *sha256, const char *filename)
+{
+	struct kase k;
+	store_stmt *st;
+	const sop_step *s;
+	char detail[200];
+	int allowed;
+	oa_err rc;
+
+	if ((rc = check_who(who)))
+		return rc;
+	if (sha256 == NULL || strlen(sha256) != 64 || strspn(sha256, "0123456789abcdef") != 64)
+		return oa_fail(OA_ERR_INVALID, "a document is named by its SHA-256 (64 lower-case hex)");
+	if (filename == NULL || !*filename || strlen(filename) > 255 || !oa_is_clean_utf8(filename) ||
+	    strpbrk(filename, "/\\") != NULL)
+		return oa_fail(OA_ERR_INVALID, "file name must be 1..255 characters without / or \\");
+	if ((rc = store_begin(e->db)))
+		return rc;
+	if ((rc = load_case(e, case_id, &k)))
+		goto out;
+	if (strcmp(k.org, who->org) != 0) {
+		rc = oa_fail(OA_ERR_DENIED, "case %" PRId64 " belongs to another organisation", k.id);
+		goto out;
+	}
+	if (strcmp(k.state, "open") != 0) {
+		rc = oa_fail(OA_ERR_STATE, "case %" PRId64 " is %s", k.id, k.state);
+		goto out;
+	}
+	if (doc == NULL || sop_document_index(k.def, doc) < 0) {
+		rc = oa_fail(OA_ERR_INVALID, "'%.64s' is not a document of this SOP", doc ? doc : "");
+		goto out;
+	}
+	s = &k.def->steps[k.cur];
+	allowed = strcmp(who->person, k.applicant) == 0;
+	for (size_t i = 0; !allowed && i < s->n_actors; i++) {
+		const char *r = k.def->actors[s->actors[i]].id;
+		allowed = strcmp(r, k.applicant_role) != 0 && holds(who, r);
+	}
+	if (!allowed) {
+		rc = oa_fail(OA_ERR_DENIED, "%s may not add documents to case %" PRId64 " now",
+		    who->person, k.id);
+		goto out;
+	}
+	if ((st = store_prepare(e->db, "INSERT OR IGNORE INTO sop_case_document(case_id, doc, sha256,"
+	                               " filename, added_by, added_at, step) VALUES (?, ?, ?, ?, ?, ?, ?)")) ==
+	    NULL) {
+		rc = OA_ERR_STORE;
+		goto out;
+	}
+	store_bind_int(st, 1, k.id);
+	store_bind_text(st, 2, doc);
+	store_bind_text(st, 3, sha256);
+	store_bind_text(st, 4, filename);
+	store_bind_text(st, 5, who->person);
+	store_bind_int(st, 6, oa_now());
+	store_bind_text(st, 7, k.step);
+	snprintf(detail, sizeof detail, "doc=%s sha256=%.16s step=%s", doc, sha256, k.step);
+	if ((rc = store_run(st)) || (rc = case_audit(e, who->person, "case.attach", k.id, detail)) ||
+	    (rc = store_commit(e->db)))
+		goto out;
+	return OA_OK;
+out:
+	store_rollback(e->db);
+	return rc;
+}
+
+/* ---- queries -------------------------------------------------------- */
+
+#define CASE_COLS "c.id, c.version_id, c.org, v.sop_id, v.kind, c.applicant, c.state," \
+	" COALESCE(c.step, ''), COALESCE(c.serial, ''), COALESCE(c.issued_serial, '')," \
+	" COALESCE(c.reason, ''), c.created_at, COALESCE(c.closed_at, 0)," \
+	" COALESCE(c.step_opened_at, 0), COALESCE(c.step_due_at, 0), c.transitions"
+
+static void case_row(store_stmt *st, engine_case *c)
+{
+	memset(c, 0, sizeof *c);
+	c->id = store_col_int(st, 0);
+	c->version_id = store_col_int(st, 1);
+	snprintf(c->org, sizeof c->org, "%s", store_col_text(st, 2));
+	snprintf(c->sop_id, sizeof c->sop_id, "%s", store_col_text(st, 3));
+	snprintf(c->kind, sizeof c->kind, "%s", store_col_text(st, 4));
+	snprintf(c->applicant, sizeof c->applicant, "%s", store_col_text(st, 5));
+	snprintf(c->state, sizeof c->state, "%s", store_col_text(st, 6));
+	snprintf(c->step, sizeof c->step, "%s", store_col_text(st, 7));
+	snprintf(c->serial, sizeof c->serial, "%s", store_col_text(st, 8));
+	snprintf(c->issued, sizeof c->issued, "%s", store_col_text(st, 9));
+	snprintf(c->reason, sizeof c->reason, "%s", store_col_text(st, 10));
+	c->created_at = store_col_int(st, 11);
+	c->closed_at = store_col_int(st, 12);
+	c->step_opened_at = store_col_int(st, 13);
+	c->step_due_at = store_col_int(st, 14);
+	c->transitions = (int)store_col_int(st, 15);
+}
+
+oa_err engine_case_get(engine *e, int64_t id, engine_case *out)
+{
+	store_stmt *st = store_prepare(e->db, "SELECT " CASE_COLS " FROM sop_case c JOIN sop_version v"
+	                                      " ON v.id = c.version_id WHERE c.id = ?");
+	int step;
+
+	if (st == NULL)
+		return OA_ERR_STORE;
+	store_bind_int(st, 1, id);
+	step = store_step(st);
+	if (step == STORE_ROW)
+		case_row(st, out);
+	store_reset(st);
+	if (step == STORE_DONE)
+		return oa_fail(OA_ERR_NOTFOUND, "no case %" PRId64, id);
+	return step == STORE_ROW ? OA_OK : OA_ERR_STORE;
+}
+
+oa_err engine_case_history(engine *e, int64_t id, int (*fn)(const engine_transition *, void *),
+    void *arg)
+{
+	store_stmt *st = store_prepare(e->db,
+	    "SELECT seq, step, action, actor, role, COALESCE(decision, ''), COALESCE(next_step, ''),"
+	    " COALESCE(note, ''), opened_at, done_at, COALESCE(standard_s, -1), working"
+	    " FROM sop_transition WHERE case_id = ? ORDER BY seq");
+	engine_transition t;
+	int step;
+
+	if (st == NULL)
+		return OA_ERR_STORE;
+	store_bind_int(st, 1, id);
+	while ((step = store_step(st)) == STORE_ROW) {
+		memset(&t, 0, sizeof t);
+		t.seq = (int)store_col_int(st, 0);
+		snprintf(t.step, sizeof t.step, "%s", store_col_text(st, 1));
+		snprintf(t.action, sizeof t.action, "%s", store_col_text(st, 2));
+		snprintf(t.actor, sizeof t.actor, "%s", store_col_text(st, 3));
+		snprintf(t.role, sizeof t.role, "%s", store_col_text(st, 4));
+		snprintf(t.decision, sizeof t.decision, "%s", store_col_text(st, 5));
+		snprintf(t.next, sizeof t.next, "%s", store_col_text(st, 6));
+		t.note = store_col_text(st, 7);
+		t.opened_at = store_col_int(st, 8);
+		t.done_at = store_col_int(st, 9);
+		t.standard_s = store_col_int(st, 10);
+		t.working = (int)store_col_int(st, 11);
+		if (fn(&t, arg))
+			break;
+	}
+	store_reset(st);
+	return step < 0 ? OA_ERR_STORE : OA_OK;
+}
+
+/* 1 if who may act at the case's current step. */
+static int is_task_of(engine *e, const engine_who *who, const engine_case *c)
+{
+	const sop_def *d;
+	const sop_step *s;
+	int i;
+	const char *arole;
+
+	if (def_by_version(e, c->version_id, &d) != OA_OK || (i = sop_step_index(d, c->step)) < 0)
+		return 0;
+	s = &d->steps[i];
+	arole = d->actors[d->steps[0].actors[0]].id;
+	for (size_t j = 0; j < s->n_actors; j++) {
+		const char *r = d->actors[s->actors[j]].id;
+		int is_applicant = strcmp(who->person, c->applicant) == 0;
+		if (!holds(who, r))
+			continue;
+		if (strcmp(r, arole) == 0 ? is_applicant : !is_applicant)
+			return 1;
+	}
+	return 0;
+}
+
+oa_err engine_tasks(engine *e, const engine_who *who, int (*fn)(const engine_case *, void *),
+    void *arg)
+{
+	store_stmt *st;
+	engine_case c;
+	int step;
+	oa_err rc;
+
+	if ((rc = check_who(who)))
+		return rc;
+	st = store_prepare(e->db, "SELECT " CASE_COLS " FROM sop_case c JOIN sop_version v"
+	                          " ON v.id = c.version_id WHERE c.org = ? AND c.state = 'open'"
+	                          " ORDER BY c.step_due_at IS NULL, c.step_due_at, c.id");
+	if (st == NULL)
+		return OA_ERR_STORE;
+	store_bind_text(st, 1, who->org);
+	while ((step = store_step(st)) == STORE_ROW) {
+		case_row(st, &c);
+		if (is_task_of(e, who, &c) && fn(&c, arg))
+			break;
+	}
+	store_reset(st);
+	return step < 0 ? OA_ERR_STORE : OA_OK;
+}
+
+oa_err engine_overdue(engine *e, const char *org, int64_t now,
+    int (*fn)(const engine_case *, void *), void *arg)
+{
+	store_stmt *st = store_prepare(e->db, "SELECT " CASE_COLS " FROM sop_case c JOIN sop_version v"
+	                                      " ON v.id = c.version_id WHERE c.org = ? AND"
+	                                      " c.state = 'open' AND c.step_due_at < ?"
+	                                      " ORDER BY c.step_due_at, c.id");
+	engine_case c;
+	int step;
+
+	if (st == NULL)
+		return OA_ERR_STORE;
+	store_bind_text(st, 1, org);
+	store_bind_int(st, 2, now);
+	while ((step = store_step(st)) == STORE_ROW) {
+		case_row(st, &c);
+		if (fn(&c, arg))
+			break;
+	}
+	store_reset(st);
+	return step < 0 ? OA_ERR_STORE : OA_OK;
+}
+
+static int cmp64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile of sorted v[0..n). */
+static int64_t percentile(const int64_t *v, size_t n, int pct)
+{
+	size_t rank = (size_t)((pct * n + 99) / 100);
+	return v[rank ? rank - 1 : 0];
+}
+
+static oa_err step_stats(engine *e, const char *org, const char *sop_id, const sop_def *d,
+    const sop_step *s, int64_t now, engine_step_stats *out)
+{
+	store_stmt *st;
+	int64_t *v = NULL;
+	size_t n = 0, cap = 0, within = 0;
+	int step;
+
+	memset(out, 0, sizeof *out);
+	snprintf(out->sop_id, sizeof out->sop_id, "%s", sop_id);
+	snprintf(out->step, sizeof out->step, "%s", s->id);
+	out->working = s->time.working;
+	out->standard_s = sla_standard(&e->cal, &s->time);
+	/* Durations of completed steps (not closings by reject or withdraw). */
+	st = store_prepare(e->db, "SELECT t.opened_at, t.done_at, t.working, t.standard_s"
+	                          " FROM sop_transition t JOIN sop_case c ON c.id = t.case_id"
+	                          " JOIN sop_version v ON v.id = c.version_id"
+	                          " WHERE c.org = ? AND v.sop_id = ? AND t.step = ?"
+	                          " AND (t.decision IS NULL OR t.decision IN ('yes', 'no'))");
+	if (st == NULL)
+		return OA_ERR_STORE;
+	store_bind_text(st, 1, org);
+	store_bind_text(st, 2, sop_id);
+	store_bind_text(st, 3, s->id);
+	while ((step = store_step(st)) == STORE_ROW) {
+		int64_t dur = sla_duration(&e->cal, (int)store_col_int(st, 2), store_col_int(st, 0),
+		    store_col_int(st, 1));
+		if (n == cap) {
+			int64_t *nv = realloc(v, (cap = cap ? cap * 2 : 64) * sizeof *v);
+			if (nv == NULL) {
+				store_reset(st);
+				free(v);
+				return oa_fail(OA_ERR_NOMEM, "out of memory");
+			}
+			v = nv;
+		}
+		v[n++] = dur;
+		if (!store_col_isnull(st, 3) && dur <= store_col_int(st, 3))
+			within++;
+	}
+	store_reset(st);
+	if (step < 0) {
+		free(v);
+		return OA_ERR_STORE;
+	}
+	out->count = (int64_t)n;
+	if (n) {
+		qsort(v, n, sizeof *v, cmp64);
+		out->median_s = percentile(v, n, 50);
+		out->p90_s = percentile(v, n, 90);
+	}
+	out->within = out->standard_s < 0 || n == 0 ? -1.0 : (double)within / (double)n;
+	free(v);
+	st = store_prepare(e->db, "SELECT COUNT(*), COALESCE(SUM(c.step_due_at < ?), 0)"
+	                          " FROM sop_case c JOIN sop_version v ON v.id = c.version_id"
+	                          " WHERE c.org = ? AND v.sop_id = ? AND c.state = 'open' AND c.step = ?");
+	if (st == NULL)
+		return OA_ERR_STORE;
+	store_bind_int(st, 1, now);
+	store_bind_text(st, 2, org);
+	store_bind_text(st, 3, sop_id);
+	store_bind_text(st, 4, s->id);
+	if (store_step(st) == STORE_ROW) {
+		out->open = store_col_int(st, 0);
+		out->overdue = store_col_int(st, 1);
+	}
+	store_reset(st);
+	(void)d;
+	return OA_OK;
+}
+
+oa_err engine_sla(engine *e, const char *org, const char *sop_id, int64_t now,
+    int (*fn)(const engine_step_stats *, void *), void *arg)
+{
+	store_stmt *st;
+	int64_t ids[64];
+	size_t n = 0;
+	oa_err rc = OA_OK;
+
+	/* Each SOP is measured against its active (else newest) definition's steps. */
+	st = store_prepare(e->db, "SELECT id FROM sop_version v WHERE org = ? AND (? IS NULL OR sop_id = ?)"
+	                          " AND id = (SELECT id FROM sop_version w WHERE w.org = v.org AND"
+	                          " w.sop_id = v.sop_id ORDER BY w.active DESC, w.version DESC LIMIT 1)"
+	                          " ORDER BY sop_id");
+	if (st == NULL)
+		return OA_ERR_STORE;
+	store_bind_text(st, 1, org);
+	store_bind_text(st, 2, sop_id);
+	store_bind_text(st, 3, sop_id);
+	while (n < sizeof ids / sizeof ids[0] && store_step(st) == STORE_ROW)
+		ids[n++] = store_col_int(st, 0);
+	store_reset(st);
+	for (size_t i = 0; i < n && rc == OA_OK; i++) {
+		const sop_def *d;
+		if ((rc = def_by_version(e, ids[i], &d)))
+			break;
+		for (size_t j = 0; j < d->n_steps && rc == OA_OK; j++) {
+			engine_step_stats ss;
+			if ((rc = step_stats(e, org, d->id, d, &d->steps[j], now, &ss)))
+				break;
+			if (fn(&ss, arg))
+				return OA_OK;
+		}
+	}
+	return rc;
+}
+
+static int cmpname(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+oa_err engine_sop_install_dir(engine *e, const char *org, const char *dir, const char *actor)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char *names[128];
+	size_t n = 0;
+	oa_err rc = OA_OK;
+
+	if (d == NULL)
+		return oa_fail(OA_ERR_NOTFOUND, "%s: cannot open the SOP directory", dir);
+	while ((de = readdir(d)) != NULL && n < sizeof names / sizeof names[0]) {
+		size_t l = strlen(de->d_name);
+		if (de->d_name[0] == '.' || l < 6 || strcmp(de->d_name + l - 5, ".yaml") != 0)
+			continue;
+		if ((names[n] = strdup(de->d_name)) == NULL) {
+			rc = oa_fail(OA_ERR_NOMEM, "out of memory");
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	qsort(names, n, sizeof names[0], cmpname);
+	for (size_t i = 0; i < n && rc == OA_OK; i++) {
+		char path[OA_MAX_PATH];
+		uint8_t *text;
+		size_t len;
+		int64_t vid;
+		sop_errors errs = {0};
+		if ((rc = oa_path_join(path, sizeof path, dir, names[i])) ||
+		    (rc = oa_read_file(path, OA_MAX_SOP_BYTES, &text, &len)))
+			break;
+		if (memchr(text, 0, len) != NULL)
+			rc = oa_fail(OA_ERR_INVALID, "%s: contains a NUL byte", path);
+		else if ((rc = engine_sop_install(e, org, path, (const char *)text, 1, actor, &vid,
+		              &errs)) == OA_ERR_INVALID && errs.n > 0)
+			rc = oa_fail(rc, "%s:%d: %s", path, errs.v[0].line, errs.v[0].msg);
+		sop_errors_free(&errs);
+		free(text);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	return rc;
+}

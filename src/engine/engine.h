@@ -1,0 +1,188 @@
+/*
+ * engine.h - the SOP engine: cases that run an agency's SOP definition,
+ * step by step, each transition one transaction with its audit record and
+ * whatever the step does at the CA (issue, revoke).
+ *
+ * Case lifecycle (mirrored by CHECKs and triggers in migration 3):
+ *
+ *   engine_case_open()        engine_case_act() ... last step done
+ *   (none) --------> open ---------------------------------------> completed
+ *                     |  \-- engine_case_close(REJECT)  ---------> rejected
+ *                     \---- engine_case_close(WITHDRAW) ---------> withdrawn
+ *
+ *   - An open case is always at exactly one step (sop_case.step), opened at
+ *     step_opened_at, due at step_due_at (its standard time, counted in
+ *     calendar or working time).  Closed cases never change (trigger).
+ *   - A "no" at a decision moves the case back to the step the definition
+ *     names; the history keeps every transition (append-only table).
+ *   - notify and done steps are carried out by the engine itself ("system")
+ *     as soon as they open; every other step waits for a person.
+ *   - A case is pinned to the definition version it was opened with; a
+ *     newer active version only affects new cases.
+ *
+ * Who may act: a person in the case's organisation holding the step's
+ * role, naming the step they see as current (out-of-order actions are
+ * refused), with the step's required documents attached.  The applicant
+ * acts only in the applicant role (the first actor of the first step) and
+ * never as verifier or approver on their own case; nobody else acts in the
+ * applicant role.  Authentication is not this module's: callers (cli, web)
+ * pass the authenticated person and the roles they hold.
+ */
+#ifndef OA_ENGINE_H
+#define OA_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../ca/ca.h"
+#include "../common/err.h"
+#include "../sop/sop.h"
+
+typedef struct engine engine;
+
+/* Opens the engine on an open CA (borrowed: it must outlive the engine). */
+oa_err engine_open(ca *c, engine **out);
+/* Frees; accepts NULL. */
+void engine_free(engine *e);
+
+/* An authenticated person: id, organisation, and the roles held there. */
+typedef struct engine_who {
+	const char *person;
+	const char *org;
+	const char *const *roles;
+	size_t nroles;
+} engine_who;
+
+/*
+ * Installs a definition (YAML text) for org as its next version, after
+ * validating it; activates it when activate != 0 (new cases then use it).
+ * Installing the same text again is not a new version: *version_id is the
+ * existing one.  Invalid text is OA_ERR_INVALID with the problems in errs.
+ */
+oa_err engine_sop_install(engine *e, const char *org, const char *name, const char *text,
+    int activate, const char *actor, int64_t *version_id, sop_errors *errs);
+/* Makes a version the active one of its SOP. */
+oa_err engine_sop_activate(engine *e, int64_t version_id, const char *actor);
+/* Installs and activates every *.yaml in dir for org (at init and start). */
+oa_err engine_sop_install_dir(engine *e, const char *org, const char *dir, const char *actor);
+
+typedef struct engine_open_req {
+	const char *org;
+	const char *sop_id;     /* the definition's id, e.g. "meranti-penerbitan" */
+	const char *applicant;  /* the person the case is about */
+	const char *applicant_nik; /* their NIK as the accounts know it (checked
+	                            * against the certificate for revocations) */
+	const char *serial;     /* revocation, renewal, passphrase reset: the certificate */
+	const char *reason;     /* revocation: a reason id of the definition (or later) */
+} engine_open_req;
+
+/*
+ * Opens a case at the definition's first step.  For SOPs about an existing
+ * certificate, the certificate must be active and the applicant's; renewal
+ * is allowed only inside the definition's window before expiry.  One open
+ * case per applicant and SOP kind (and certificate) at a time.
+ */
+oa_err engine_case_open(engine *e, const engine_who *who, const engine_open_req *r,
+    int64_t *case_id);
+
+enum { ENGINE_NO_DECISION = 0, ENGINE_YES = 1, ENGINE_NO = 2 };
+
+typedef struct engine_act {
+	int64_t case_id;
+	const char *step;       /* the step the actor completes (must be current) */
+	const char *role;       /* the role they act in (an actor id of the step) */
+	int decision;           /* decisions: ENGINE_YES or ENGINE_NO */
+	const char *note;       /* optional, at most OA_MAX_SOP_TEXT bytes */
+	const char *reason;     /* revocation cases: choose the reason (applicant) */
+	/* Data entered at this step: fill_identity takes name nik nip email unit
+	 * position organization locality province; set_passphrase takes csr. */
+	const char *const *keys;
+	const char *const *values;
+	size_t ndata;
+} engine_act;
+
+typedef struct engine_result {
+	char step[OA_MAX_SOP_ID + 1];  /* the step now current ("" when closed) */
+	char state[16];                /* open, completed, rejected, withdrawn */
+	char issued[41];               /* serial issued by this act, or "" */
+	char revoked[41];              /* serial revoked by this act, or "" */
+} engine_result;
+
+/*
+ * Completes the current step.  Everything it causes (the transition, the
+ * automatic steps after it, a certificate issued or revoked, the audit
+ * records) commits together, or nothing does.  After a revocation the CRL
+ * is republished (a failure there is reported on stderr, not undone).
+ */
+oa_err engine_case_act(engine *e, const engine_who *who, const engine_act *a,
+    engine_result *res);
+
+enum { ENGINE_REJECT = 1, ENGINE_WITHDRAW = 2 };
+/* Rejects (a non-applicant holding the current step's role) or withdraws
+ * (the applicant) an open case. */
+oa_err engine_case_close(engine *e, const engine_who *who, int64_t case_id, int how,
+    const char *note);
+
+/* Attaches a document (by content hash) to an open case.  doc is a document
+ * id of the definition; the applicant or a holder of the current step's role
+ * may attach. */
+oa_err engine_case_attach(engine *e, const engine_who *who, int64_t case_id, const char *doc,
+    const char *sha256, const char *filename);
+
+typedef struct engine_case {
+	int64_t id, version_id;
+	char org[65], sop_id[OA_MAX_SOP_ID + 1], kind[20];
+	char applicant[65], state[16], step[OA_MAX_SOP_ID + 1];
+	char serial[41], issued[41], reason[OA_MAX_SOP_ID + 1];
+	int64_t created_at, closed_at, step_opened_at, step_due_at; /* due 0: no standard */
+	int transitions;
+} engine_case;
+
+oa_err engine_case_get(engine *e, int64_t id, engine_case *out);
+
+typedef struct engine_transition {
+	int seq;
+	char step[OA_MAX_SOP_ID + 1], action[24], actor[65], role[OA_MAX_SOP_ID + 1];
+	char decision[12], next[OA_MAX_SOP_ID + 1];
+	const char *note;       /* borrowed for the callback's duration; "" if none */
+	int64_t opened_at, done_at, standard_s;
+	int working;
+} engine_transition;
+
+oa_err engine_case_history(engine *e, int64_t id,
+    int (*fn)(const engine_transition *, void *), void *arg);
+
+/*
+ * The tasks of who: open cases of their organisation whose current step is
+ * theirs to do (by role, never approving their own case), most urgent
+ * first (overdue, then due soonest, then without standard time).
+ */
+oa_err engine_tasks(engine *e, const engine_who *who, int (*fn)(const engine_case *, void *),
+    void *arg);
+
+/* Open cases of org whose current step is past its standard time at now. */
+oa_err engine_overdue(engine *e, const char *org, int64_t now,
+    int (*fn)(const engine_case *, void *), void *arg);
+
+typedef struct engine_step_stats {
+	char sop_id[OA_MAX_SOP_ID + 1], step[OA_MAX_SOP_ID + 1];
+	int64_t count;          /* completed transitions measured */
+	int64_t median_s, p90_s;/* measured durations (working seconds for working-day steps) */
+	int64_t standard_s;     /* the standard (working seconds likewise); -1 if none */
+	double within;          /* share done within the standard (0..1); -1 if none */
+	int working;
+	int64_t open, overdue;  /* cases now at this step, and how many are overdue */
+} engine_step_stats;
+
+/* Per step of each SOP of org (or only sop_id): measured median and 90th
+ * percentile durations and the share within standard (mutu baku). */
+oa_err engine_sla(engine *e, const char *org, const char *sop_id, int64_t now,
+    int (*fn)(const engine_step_stats *, void *), void *arg);
+
+/* Working seconds between two instants under the configured calendar;
+ * exposed for tests and the SLA dashboard. */
+int64_t engine_working_seconds(engine *e, int64_t from, int64_t to);
+/* The instant at which secs of working time have passed after from. */
+int64_t engine_add_working(engine *e, int64_t from, int64_t secs);
+
+#endif

