@@ -74,6 +74,10 @@ typedef struct ca_init_opts {
 	const char *share;          /* where profiles/ and sop/ are copied from */
 	const char *config_file;    /* optional: settings to start from */
 	int demo;                   /* a demo instance */
+	/* Optional: run on the new instance before it is renamed into place
+	 * (other modules' setup, e.g. installing SOPs); a failure undoes init. */
+	oa_err (*prepare)(ca *c, void *arg);
+	void *prepare_arg;
 } ca_init_opts;
 
 /*

@@ -479,7 +479,8 @@ oa_err ca_init(const ca_init_opts *o)
 		goto out;
 	}
 	if ((rc = ca_open(tmp, &c)) || (rc = ca_crl_publish(c, 1, NULL, NULL)) ||
-	    (rc = ca_crl_publish(c, 0, NULL, NULL)))
+	    (rc = ca_crl_publish(c, 0, NULL, NULL)) ||
+	    (o->prepare && (rc = o->prepare(c, o->prepare_arg))))
 		goto out;
 	ca_free(c);
 	c = NULL;

@@ -25,6 +25,7 @@ const char *cli_data_dir(const char *flag);
 int cmd_init(int argc, char **argv);
 int cmd_ca(int argc, char **argv);
 int cmd_sop(int argc, char **argv);
+int cmd_case(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../ca/ca.h"
+#include "../engine/engine.h"
 #include "../common/limits.h"
 #include "../common/util.h"
 #include "cli.h"
@@ -37,6 +38,22 @@ static const char usage_text[] =
     "An existing, non-empty DIR is refused and left untouched (exit 1).\n"
     "Profiles and SOPs are copied from $OPENAMS_SHARE (default " OPENAMS_SHAREDIR ").\n";
 
+/* Installs and activates the instance's SOP definitions for its organisation. */
+static oa_err install_sops(ca *c, void *arg)
+{
+	engine *e = NULL;
+	char dir[OA_MAX_PATH];
+	oa_err rc;
+
+	(void)arg;
+	if ((rc = oa_path_join(dir, sizeof dir, ca_dir(c), conf_str(ca_config(c), "sop.dir"))) ||
+	    (rc = engine_open(c, &e)))
+		return rc;
+	rc = engine_sop_install_dir(e, conf_str(ca_config(c), "instance.org"), dir, "init");
+	engine_free(e);
+	return rc;
+}
+
 int cmd_init(int argc, char **argv)
 {
 	ca_init_opts o = {0};
@@ -65,6 +82,7 @@ int cmd_init(int argc, char **argv)
 	if (o.key_type && !ca_key_type_valid(o.key_type))
 		return cli_usage("--key-type must be ec-p256, ec-p384, rsa-2048, rsa-3072 or rsa-4096");
 	o.dir = cli_data_dir(dir);
+	o.prepare = install_sops;
 	o.share = share && *share ? share : OPENAMS_SHAREDIR;
 	if (pfile) {
 		if ((rc = oa_read_file(pfile, OA_MAX_PASSPHRASE_BYTES, &pass, &plen)))

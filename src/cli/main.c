@@ -21,6 +21,7 @@ static const struct {
 	{"init", cmd_init, "create a data directory: config, database, CA hierarchy, SOPs"},
 	{"ca", cmd_ca, "issue, revoke, CRL, OCSP, status, list, chain"},
 	{"sop", cmd_sop, "check, render and simulate SOP definitions"},
+	{"case", cmd_case, "open and move cases through an SOP; tasks, overdue, SLA"},
 	{"audit", cmd_audit, "verify the hash-chained audit log"},
 	{"config", cmd_config, "check, dump or print the example configuration"},
 };

@@ -26,6 +26,9 @@ struct option {
 static const struct option options[] = {
 	{"instance.name", C_STR, "openams", 1, 128, NULL, "Instance",
 	    "Name of this openams instance, shown in the portal and e-mails."},
+	{"instance.org", C_STR, "kominfo", 1, 64, NULL, NULL,
+	    "Identifier of the agency (organisation) this instance serves first; the\n"
+	    "shipped SOPs are installed for it. Letters, digits, . _ @ - only."},
 	{"store.backend", C_ENUM, "sqlite", 0, 0, "sqlite", "Store",
 	    "Database backend. sqlite is embedded; postgresql comes later."},
 	{"store.path", C_STR, "openams.db", 1, OA_MAX_PATH, NULL, NULL,
