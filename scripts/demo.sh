@@ -24,46 +24,81 @@ fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-nik=$(printf '3201%012d' $(( $(date +%s) % 1000000000000 )))
+n=$(( $(date +%s) % 100000000 ))
+nik=$(printf '14710101%08d' "$n")
+applicant="siti$n"
 
-echo
-echo "== An applicant's key and certificate request (made on their own machine)"
+say() { printf '\n== %s\n' "$*"; }
+
+say "SOP 001 (Kab. Kepulauan Meranti): issuance, each role in turn"
+oa sop simulate "$OPENAMS_DIR/sop/001-penerbitan-meranti.yaml" --no 5 | tail -4 || true
+case_id=$(oa case open --sop meranti-penerbitan --as "$applicant" --role pemohon)
+echo "case $case_id opened by $applicant (pemohon)"
+for doc in surat_permohonan formulir_rekomendasi fc_ktp fc_sk; do
+  printf '%%PDF-1.4\n%% %s\n' "$doc" > "$work/$doc.pdf"
+  oa case attach "$case_id" --doc "$doc" --file "$work/$doc.pdf" --as "$applicant" --role pemohon
+done
+oa case act "$case_id" --step 1 --as "$applicant" --role pemohon
+oa case act "$case_id" --step 2 --as kadis.demo --role kadis --note "Diteruskan ke Kabid"
+oa case act "$case_id" --step 3 --as kabid.demo --role kabid --note "Diteruskan ke Verifikator"
+oa case act "$case_id" --step 4 --as verifikator.demo --role verifikator
+echo "(the applicant cannot approve their own file:)"
+oa case act "$case_id" --step 5 --as "$applicant" --role verifikator --yes || true
+oa case act "$case_id" --step 5 --as verifikator.demo --role verifikator --yes --note "Berkas lengkap"
+oa case act "$case_id" --step 7 --as "$applicant" --role pemohon \
+  --set name="Siti Rahmawati" --set nik="$nik" --set nip=198705122010012003 \
+  --set email="siti.rahmawati@kominfo.merantikab.go.id" \
+  --set organization="Pemerintah Kabupaten Kepulauan Meranti" --set unit="Dinas Kominfo"
+oa case act "$case_id" --step 8 --as verifikator.demo --role verifikator --yes
+
+say "Step 10: the applicant's key (made on their own machine until holder keys are server-side)"
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-  -keyout "$work/applicant.key" -out "$work/applicant.csr" \
-  -subj "/C=ID/ST=Riau/L=Selatpanjang/O=Pemerintah Kabupaten Kepulauan Meranti/OU=Dinas Kominfo/CN=Siti Rahmawati" 2>/dev/null
-oa ca issue --csr "$work/applicant.csr" --nik "$nik" --nip 198705122010012003 \
-  --email siti.rahmawati@kominfo.merantikab.go.id --out "$work/applicant.pem"
-serial=$(openssl x509 -in "$work/applicant.pem" -noout -serial | cut -d= -f2)
+  -keyout "$work/applicant.key" -out "$work/applicant.csr" -subj "/CN=Siti Rahmawati" 2>/dev/null
+oa case act "$case_id" --step 10 --as "$applicant" --role pemohon --csr "$work/applicant.csr"
+out=$(oa case act "$case_id" --step 11 --as operator.demo --role bsre)
+echo "$out"
+serial=$(printf '%s\n' "$out" | sed -n 's/.*issued \([0-9a-f]*\).*/\1/p')
+oa case show "$case_id"
+oa ca cert "$serial" --out "$work/applicant.pem"
 oa ca status "$serial"
 
-echo
-echo "== The same person cannot hold two active certificates"
-oa ca issue --csr "$work/applicant.csr" --nik "$nik" \
+say "The same person cannot hold two active certificates"
+oa ca issue --csr "$work/applicant.csr" --nik "$nik" --org "Pemerintah Kabupaten Kepulauan Meranti" \
   --email siti.rahmawati@kominfo.merantikab.go.id --out /dev/null || true
 
-echo
-echo "== A relying party checks it: chain, OCSP"
+say "A relying party checks it: chain, OCSP"
 oa ca chain > "$work/chain.pem"
 openssl verify -CAfile "$work/chain.pem" "$work/applicant.pem"
 openssl ocsp -issuer "$OPENAMS_DIR/pki/issuing.crt" -cert "$work/applicant.pem" -reqout "$work/req.der" >/dev/null 2>&1
 oa ca ocsp --req "$work/req.der" --out "$work/resp.der"
-openssl ocsp -respin "$work/resp.der" -issuer "$OPENAMS_DIR/pki/issuing.crt" -CAfile "$work/chain.pem" \
-  -cert "$work/applicant.pem" -no_nonce 2>&1 | grep -E 'verify|good|revoked'
+openssl ocsp -respin "$work/resp.der" -reqin "$work/req.der" -CAfile "$work/chain.pem" 2>&1 | head -1
+openssl ocsp -respin "$work/resp.der" -resp_text -noverify | grep -E 'Cert Status'
 
-echo
-echo "== Passphrase known to others: revoke (RFC 5280 keyCompromise), CRL published"
-oa ca revoke "$serial" --reason keyCompromise
-openssl crl -inform DER -in "$OPENAMS_DIR/pki/issuing.crl" -noout -text | grep -E 'CRL Number|Serial Number|Key Compromise' -A1 | head -8
+say "SOP 004 (Prov. Sumatera Barat): revocation for a forgotten passphrase"
+rev=$(oa case open --sop sumbar-pencabutan --as "$applicant" --role pemohon --nik "$nik" --serial "$serial")
+printf '%%PDF-1.4\n%% surat keterangan\n' > "$work/surat.pdf"
+oa case show "$rev" | head -1
+for doc in surat_keterangan formulir_surat_keterangan; do
+  oa case attach "$rev" --doc "$doc" --file "$work/surat.pdf" --as "$applicant" --role pemohon
+done
+for i in $(seq 1 12); do
+  cur=$("$top/build/src/cli/openams" case show "$rev" | awk -F'\t' '$1 == "  current" {print $2, $3, $4}')
+  [ -n "$cur" ] || break
+  read -r step action roles <<<"$cur"
+  role=${roles%%,*}
+  who=operator.demo; [ "$role" = pemohon ] && who=$applicant
+  flags=(); [ "$action" = decide ] && flags+=(--yes)
+  [ "$role" = pemohon ] && flags+=(--reason lupa_passphrase)
+  oa case act "$rev" --step "$step" --as "$who" --role "$role" "${flags[@]}"
+done
+oa ca status "$serial" | grep -E 'status|reason'
+openssl crl -inform DER -in "$OPENAMS_DIR/pki/issuing.crl" -noout -text | grep -E 'CRL Number' -A1 | head -2
 
-echo
-echo "== Every step is in the hash-chained audit log"
+say "Service levels (mutu baku) measured so far"
+oa case sla --sop meranti-penerbitan | head -14
+
+say "Every step is in the hash-chained audit log"
 oa audit verify
-
-if "$top/build/src/cli/openams" sop --help >/dev/null 2>&1; then
-  echo
-  echo "== The agency's SOPs are data: check, and simulate issuance with an incomplete file"
-  oa sop check "$OPENAMS_DIR"/sop/*.yaml || true
-fi
 
 cat <<MSG
 
@@ -72,5 +107,7 @@ Demo instance: $OPENAMS_DIR
   CRL:         $OPENAMS_DIR/pki/issuing.crl
   more:        build/src/cli/openams --help   (OPENAMS_DIR is set by this script;
                export OPENAMS_DIR=$OPENAMS_DIR to keep using it)
-The web portal and its demo logins come with the server and portal issues.
+  SOP forms:   build/src/cli/openams sop render $OPENAMS_DIR/sop/001-penerbitan-meranti.yaml --format html > form.html
+The web portal and its demo logins come with the server and portal issues; until
+then the roles above are played with --as/--role on the administrator's command line.
 MSG

@@ -30,7 +30,8 @@ static const char usage_text[] =
     "          Completes the current step in role --role (its first role).\n"
     "  attach  CASE --doc DOC_ID --file PATH   attaches a document (stored by SHA-256)\n"
     "  close   CASE --reject|--withdraw [--note TEXT]\n"
-    "  show    CASE                    the case and its history\n"
+    "  show    CASE                    the case, its current step (`current STEP ACTION ROLES`)\n"
+    "                                  and its history\n"
     "  tasks                           cases waiting for --as in its roles, urgent first\n"
     "  overdue                         open cases past their step's standard time\n"
     "  sla     [--sop SOP_ID]          per step: count, median, p90, standard, within, open, overdue\n"
@@ -218,6 +219,19 @@ static int run(ca *c, engine *e, const char *cmd, const struct args *a)
 		if ((rc = engine_case_get(e, id, &k)))
 			return cli_report(rc);
 		print_case(&k, &now);
+		if (k.step[0]) {
+			const sop_def *d;
+			int i;
+			if ((rc = engine_case_def(e, id, &d)))
+				return cli_report(rc);
+			if ((i = sop_step_index(d, k.step)) >= 0) {
+				const sop_step *s = &d->steps[i];
+				printf("  current\t%s\t%s\t", s->id, sop_action_name(s->action));
+				for (size_t j = 0; j < s->n_actors; j++)
+					printf("%s%s", j ? "," : "", d->actors[s->actors[j]].id);
+				printf("\n");
+			}
+		}
 		if (k.serial[0])
 			printf("  certificate\t%s\n", k.serial);
 		if (k.issued[0])

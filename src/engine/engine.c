@@ -1150,6 +1150,16 @@ oa_err engine_case_get(engine *e, int64_t id, engine_case *out)
 	return step == STORE_ROW ? OA_OK : OA_ERR_STORE;
 }
 
+oa_err engine_case_def(engine *e, int64_t id, const sop_def **def)
+{
+	engine_case c;
+	oa_err rc;
+
+	if ((rc = engine_case_get(e, id, &c)))
+		return rc;
+	return def_by_version(e, c.version_id, def);
+}
+
 oa_err engine_case_history(engine *e, int64_t id, int (*fn)(const engine_transition *, void *),
     void *arg)
 {

@@ -140,6 +140,9 @@ typedef struct engine_case {
 
 oa_err engine_case_get(engine *e, int64_t id, engine_case *out);
 
+/* The definition version a case runs on (borrowed: valid while e lives). */
+oa_err engine_case_def(engine *e, int64_t id, const sop_def **def);
+
 typedef struct engine_transition {
 	int seq;
 	char step[OA_MAX_SOP_ID + 1], action[24], actor[65], role[OA_MAX_SOP_ID + 1];
