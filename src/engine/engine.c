@@ -304,6 +304,31 @@ out:
 
 /* ---- cases ---------------------------------------------------------- */
 
+/*
+ * Each mutating call is one transaction of its own, or, when the caller has
+ * one open (group commit), a savepoint inside it: a refusal then undoes only
+ * that call, and everything becomes durable at the caller's commit.
+ */
+static oa_err tx_begin(engine *e, int *own)
+{
+	*own = !store_in_tx(e->db);
+	return *own ? store_begin(e->db) : store_savepoint(e->db);
+}
+
+static oa_err tx_end(engine *e, int own, oa_err rc)
+{
+	if (rc) {
+		if (own)
+			store_rollback(e->db);
+		else
+			store_rollback_to(e->db);
+		return rc;
+	}
+	if ((rc = own ? store_commit(e->db) : store_release(e->db)) && !own)
+		store_rollback_to(e->db);
+	return rc;
+}
+
 struct kase {
 	int64_t id, version_id, step_opened_at;
 	int transitions;
@@ -575,6 +600,7 @@ oa_err engine_case_open(engine *e, const engine_who *who, const engine_open_req 
 	int64_t version_id = 0, now = oa_now(), clash = 0;
 	const char *role;
 	char serial[41] = "", detail[256];
+	int own;
 	oa_err rc;
 
 	*case_id = 0;
@@ -586,7 +612,7 @@ oa_err engine_case_open(engine *e, const engine_who *who, const engine_open_req 
 	if (strcmp(who->org, r->org) != 0)
 		return oa_fail(OA_ERR_DENIED, "%s may not open cases in organisation %s", who->person,
 		    r->org);
-	if ((rc = store_begin(e->db)))
+	if ((rc = tx_begin(e, &own)))
 		return rc;
 	if ((st = store_prepare(e->db, "SELECT id FROM sop_version WHERE org = ? AND sop_id = ?"
 	                               " AND active = 1")) == NULL) {
@@ -668,13 +694,10 @@ oa_err engine_case_open(engine *e, const engine_who *who, const engine_open_req 
 		goto out;
 	snprintf(detail, sizeof detail, "sop=%s version=%" PRId64 " applicant=%s role=%s%s%s", r->sop_id,
 	    version_id, r->applicant, role, serial[0] ? " certificate=" : "", serial);
-	if ((rc = case_audit(e, who->person, "case.open", k.id, detail)) ||
-	    (rc = store_commit(e->db)))
-		goto out;
-	*case_id = k.id;
-	return OA_OK;
+	rc = case_audit(e, who->person, "case.open", k.id, detail);
 out:
-	store_rollback(e->db);
+	if ((rc = tx_end(e, own, rc)) == OA_OK)
+		*case_id = k.id;
 	return rc;
 }
 
@@ -863,6 +886,7 @@ oa_err engine_case_act(engine *e, const engine_who *who, const engine_act *a,
 	int next;
 	int64_t now = oa_now();
 	char detail[512];
+	int own;
 	oa_err rc;
 
 	memset(res, 0, sizeof *res);
@@ -874,7 +898,7 @@ oa_err engine_case_act(engine *e, const engine_who *who, const engine_act *a,
 		return oa_fail(OA_ERR_LIMIT, "note longer than %d bytes", OA_MAX_SOP_TEXT);
 	if (a->note && !note_ok(a->note))
 		return oa_fail(OA_ERR_INVALID, "a note is UTF-8 text; only tab and newline controls");
-	if ((rc = store_begin(e->db)))
+	if ((rc = tx_begin(e, &own)))
 		return rc;
 	if ((rc = load_case(e, a->case_id, &k)))
 		goto out;
@@ -947,19 +971,19 @@ oa_err engine_case_act(engine *e, const engine_who *who, const engine_act *a,
 	    a->decision == ENGINE_YES ? "yes" : a->decision == ENGINE_NO ? "no" : "",
 	    res->issued[0] ? " issued=" : "", res->issued, res->revoked[0] ? " revoked=" : "",
 	    res->revoked);
-	if ((rc = case_audit(e, who->person, "case.act", k.id, detail)) ||
-	    (rc = store_commit(e->db)))
-		goto out;
+	rc = case_audit(e, who->person, "case.act", k.id, detail);
+out:
+	if ((rc = tx_end(e, own, rc))) {
+		memset(res, 0, sizeof *res);
+		return rc;
+	}
 	snprintf(res->step, sizeof res->step, "%s", k.step);
 	snprintf(res->state, sizeof res->state, "%s", k.state);
-	if (res->revoked[0] && ca_crl_publish(e->c, 0, NULL, NULL) != OA_OK)
+	/* Inside a caller's transaction the caller publishes after its commit. */
+	if (own && res->revoked[0] && ca_crl_publish(e->c, 0, NULL, NULL) != OA_OK)
 		fprintf(stderr, "openams: warning: revocation of %s recorded; CRL not republished: %s\n",
 		    res->revoked, oa_errmsg());
 	return OA_OK;
-out:
-	store_rollback(e->db);
-	memset(res, 0, sizeof *res);
-	return rc;
 }
 
 oa_err engine_case_close(engine *e, const engine_who *who, int64_t case_id, int how,
@@ -970,6 +994,7 @@ oa_err engine_case_close(engine *e, const engine_who *who, int64_t case_id, int 
 	store_stmt *st;
 	int64_t now = oa_now();
 	const char *role = NULL;
+	int own;
 	oa_err rc;
 
 	if ((rc = check_who(who)))
@@ -978,7 +1003,7 @@ oa_err engine_case_close(engine *e, const engine_who *who, int64_t case_id, int 
 		return oa_fail(OA_ERR_INVALID, "close a case by rejecting or withdrawing it");
 	if (note && strlen(note) > OA_MAX_SOP_TEXT)
 		return oa_fail(OA_ERR_LIMIT, "note longer than %d bytes", OA_MAX_SOP_TEXT);
-	if ((rc = store_begin(e->db)))
+	if ((rc = tx_begin(e, &own)))
 		return rc;
 	if ((rc = load_case(e, case_id, &k)))
 		goto out;
@@ -1026,15 +1051,11 @@ oa_err engine_case_close(engine *e, const engine_who *who, int64_t case_id, int 
 	store_bind_int(st, 2, now);
 	store_bind_int(st, 3, k.transitions);
 	store_bind_int(st, 4, k.id);
-	if ((rc = store_run(st)) ||
-	    (rc = case_audit(e, who->person, how == ENGINE_REJECT ? "case.reject" : "case.withdraw",
-	         k.id, s->id)) ||
-	    (rc = store_commit(e->db)))
-		goto out;
-	return OA_OK;
+	if ((rc = store_run(st)) == OA_OK)
+		rc = case_audit(e, who->person, how == ENGINE_REJECT ? "case.reject" : "case.withdraw",
+		    k.id, s->id);
 out:
-	store_rollback(e->db);
-	return rc;
+	return tx_end(e, own, rc);
 }
 
 oa_err engine_case_attach(engine *e, const engine_who *who, int64_t case_id, const char *doc,
@@ -1044,7 +1065,7 @@ oa_err engine_case_attach(engine *e, const engine_who *who, int64_t case_id, con
 	store_stmt *st;
 	const sop_step *s;
 	char detail[200];
-	int allowed;
+	int allowed, own;
 	oa_err rc;
 
 	if ((rc = check_who(who)))
@@ -1054,7 +1075,7 @@ oa_err engine_case_attach(engine *e, const engine_who *who, int64_t case_id, con
 	if (filename == NULL || !*filename || strlen(filename) > 255 || !oa_is_clean_utf8(filename) ||
 	    strpbrk(filename, "/\\") != NULL)
 		return oa_fail(OA_ERR_INVALID, "file name must be 1..255 characters without / or \\");
-	if ((rc = store_begin(e->db)))
+	if ((rc = tx_begin(e, &own)))
 		return rc;
 	if ((rc = load_case(e, case_id, &k)))
 		goto out;
@@ -1095,13 +1116,10 @@ oa_err engine_case_attach(engine *e, const engine_who *who, int64_t case_id, con
 	store_bind_int(st, 6, oa_now());
 	store_bind_text(st, 7, k.step);
 	snprintf(detail, sizeof detail, "doc=%s sha256=%.16s step=%s", doc, sha256, k.step);
-	if ((rc = store_run(st)) || (rc = case_audit(e, who->person, "case.attach", k.id, detail)) ||
-	    (rc = store_commit(e->db)))
-		goto out;
-	return OA_OK;
+	if ((rc = store_run(st)) == OA_OK)
+		rc = case_audit(e, who->person, "case.attach", k.id, detail);
 out:
-	store_rollback(e->db);
-	return rc;
+	return tx_end(e, own, rc);
 }
 
 /* ---- queries -------------------------------------------------------- */

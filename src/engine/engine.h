@@ -20,6 +20,12 @@
  *   - A case is pinned to the definition version it was opened with; a
  *     newer active version only affects new cases.
  *
+ * Transactions: each mutating call commits on its own; when the caller holds
+ * a write transaction on ca_store() (group commit: a server batching
+ * concurrent requests, a bulk import), the call runs in a savepoint of it,
+ * a refusal undoes only that call, and the caller publishes the CRL after
+ * its commit if any result names a revocation.
+ *
  * Who may act: a person in the case's organisation holding the step's
  * role, naming the step they see as current (out-of-order actions are
  * refused), with the step's required documents attached.  The applicant

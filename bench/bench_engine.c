@@ -1,0 +1,269 @@
+/*
+ * bench_engine.c - durable SOP step transitions per second: N cases driven
+ * through the whole issuance SOP 001 (Kab. Kepulauan Meranti) in-process,
+ * every transition committed to SQLite (WAL, synchronous=FULL) before it
+ * counts, the certificate issued by the CA at step 11.
+ *
+ *   bench_engine [--cases N] [--batch B] [--single N1] [--dir DIR]
+ *
+ * Two ways of committing are measured in one run:
+ *   single: every engine call (open, attach, act) commits on its own, as a
+ *           command-line user would (N1 cases, default 1000);
+ *   group:  calls are grouped, B per transaction (savepoint per call), as a
+ *           server batching concurrent requests does (N cases).
+ * Printed: transitions/s (rows of sop_transition, automatic steps
+ * included), engine calls/s, commits/s, cases/s, and peak RSS.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/pem.h>
+
+#include "ca/ca.h"
+#include "engine/engine.h"
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "bench_engine: %s: %s\n", what, oa_errmsg());
+	exit(1);
+}
+
+static char *make_csr(void)
+{
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	X509_REQ *req = X509_REQ_new();
+	BIO *b = BIO_new(BIO_s_mem());
+	char *d, *out;
+	long n;
+
+	X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(req), "CN", MBSTRING_UTF8,
+	    (const unsigned char *)"Pemohon", -1, -1, 0);
+	X509_REQ_set_pubkey(req, k);
+	X509_REQ_sign(req, k, EVP_sha256());
+	PEM_write_bio_X509_REQ(b, req);
+	n = BIO_get_mem_data(b, &d);
+	out = strndup(d, (size_t)n);
+	BIO_free(b);
+	X509_REQ_free(req);
+	EVP_PKEY_free(k);
+	return out;
+}
+
+struct actor {
+	const char *roles[1];
+	engine_who who;
+};
+
+static struct actor staff(const char *person, const char *role)
+{
+	struct actor a;
+	a.roles[0] = role;
+	a.who = (engine_who){person, "kominfo", NULL, 1};
+	return a;
+}
+
+static const char *const docs[] = {"surat_permohonan", "formulir_rekomendasi", "fc_ktp", "fc_sk"};
+/* Steps of SOP 001 that wait for a person, in order, with their role. */
+static const struct {
+	const char *step, *role;
+	int decision;
+} plan[] = {
+	{"1", "pemohon", 0}, {"2", "kadis", 0}, {"3", "kabid", 0}, {"4", "verifikator", 0},
+	{"5", "verifikator", ENGINE_YES}, {"7", "pemohon", 0}, {"8", "verifikator", ENGINE_YES},
+	{"10", "pemohon", 0}, {"11", "bsre", 0},
+};
+#define NPLAN (sizeof plan / sizeof plan[0])
+/* Operations per case: open, 4 attaches, 9 acts. */
+#define OPS (1 + 4 + NPLAN)
+
+struct bench {
+	engine *e;
+	store *db;
+	int64_t *ids;
+	char **csrs;
+	char (*person)[24];
+	char (*nik)[17];
+	long calls, commits;
+};
+
+static void op(struct bench *b, size_t i, int k)
+{
+	engine_result res;
+	const char *roles1[1];
+	engine_who who;
+	oa_err rc;
+
+	if (k == 0 || (k >= 1 && k <= 4) || strcmp(plan[k >= 5 ? k - 5 : 0].role, "pemohon") == 0) {
+		roles1[0] = "pemohon";
+		who = (engine_who){b->person[i], "kominfo", roles1, 1};
+	}
+	if (k == 0) {
+		engine_open_req r = {"kominfo", "meranti-penerbitan", b->person[i], b->nik[i], NULL, NULL};
+		rc = engine_case_open(b->e, &who, &r, &b->ids[i]);
+	} else if (k <= 4) {
+		char sha[65];
+		snprintf(sha, sizeof sha, "%064zx", i * 4 + (size_t)k);
+		rc = engine_case_attach(b->e, &who, b->ids[i], docs[k - 1], sha, "berkas.pdf");
+	} else {
+		const char *keys[6], *vals[6];
+		engine_act a = {0};
+		int p = k - 5;
+		a.case_id = b->ids[i];
+		a.step = plan[p].step;
+		a.role = plan[p].role;
+		a.decision = plan[p].decision;
+		if (strcmp(plan[p].role, "pemohon") != 0) {
+			roles1[0] = plan[p].role;
+			who = (engine_who){"staf.bench", "kominfo", roles1, 1};
+		}
+		if (!strcmp(plan[p].step, "7")) {
+			keys[0] = "name"; vals[0] = "Pemohon Uji";
+			keys[1] = "nik"; vals[1] = b->nik[i];
+			keys[2] = "email"; vals[2] = "pemohon@kominfo.merantikab.go.id";
+			keys[3] = "organization"; vals[3] = "Pemkab Kepulauan Meranti";
+			a.keys = keys;
+			a.values = vals;
+			a.ndata = 4;
+		} else if (!strcmp(plan[p].step, "10")) {
+			keys[0] = "csr";
+			vals[0] = b->csrs[i];
+			a.keys = keys;
+			a.values = vals;
+			a.ndata = 1;
+		}
+		rc = engine_case_act(b->e, &who, &a, &res);
+	}
+	if (rc)
+		die("engine call");
+	b->calls++;
+}
+
+/* Drives cases [from, to) to completion, `batch` calls per commit (1: own commits). */
+static void drive(struct bench *b, size_t from, size_t to, size_t batch)
+{
+	for (int k = 0; k < (int)OPS; k++) {
+		for (size_t i = from; i < to;) {
+			size_t end = i + batch < to ? i + batch : to;
+			if (batch > 1 && store_begin(b->db))
+				die("begin");
+			for (; i < end; i++)
+				op(b, i, k);
+			if (batch > 1 && store_commit(b->db))
+				die("commit");
+			b->commits += batch > 1 ? 1 : 0;
+		}
+		if (batch == 1)
+			b->commits += (long)(to - from);
+	}
+}
+
+static int64_t count(store *s, const char *sql)
+{
+	store_stmt *st = store_prepare(s, sql);
+	int64_t n = 0;
+	if (st && store_step(st) == STORE_ROW)
+		n = store_col_int(st, 0);
+	store_reset(st);
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	size_t ncases = 10000, batch = 256, nsingle = 1000;
+	const char *share = getenv("OPENAMS_SHARE");
+	char dir[512] = "", sopdir[1024], inst[600];
+	ca_init_opts o = {0};
+	ca *c;
+	struct bench b = {0};
+	struct rusage ru;
+	double t0, t1, t2;
+	int64_t tr0, tr1, tr2;
+
+	for (int i = 1; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--cases"))
+			ncases = (size_t)atol(argv[i + 1]);
+		else if (!strcmp(argv[i], "--batch"))
+			batch = (size_t)atol(argv[i + 1]);
+		else if (!strcmp(argv[i], "--single"))
+			nsingle = (size_t)atol(argv[i + 1]);
+		else if (!strcmp(argv[i], "--dir"))
+			snprintf(dir, sizeof dir, "%s", argv[i + 1]);
+	}
+	if (ncases == 0 || batch == 0 || ncases > 1000000) {
+		fprintf(stderr, "usage: bench_engine [--cases N] [--batch B] [--single N1] [--dir DIR]\n");
+		return 2;
+	}
+	if (!dir[0]) {
+		snprintf(dir, sizeof dir, "/tmp/openams-bench-engine-XXXXXX");
+		if (mkdtemp(dir) == NULL)
+			die("mkdtemp");
+	}
+	snprintf(inst, sizeof inst, "%s/inst", dir);
+	o.dir = inst;
+	o.share = share ? share : OPENAMS_SHAREDIR;
+	snprintf(sopdir, sizeof sopdir, "%s/sop", o.share);
+	if (ca_init(&o) || ca_open(inst, &c) || engine_open(c, &b.e) ||
+	    engine_sop_install_dir(b.e, "kominfo", sopdir, "bench"))
+		die("setup");
+	b.db = ca_store(c);
+	b.ids = calloc(ncases + nsingle, sizeof *b.ids);
+	b.csrs = calloc(ncases + nsingle, sizeof *b.csrs);
+	b.person = calloc(ncases + nsingle, sizeof *b.person);
+	b.nik = calloc(ncases + nsingle, sizeof *b.nik);
+	for (size_t i = 0; i < ncases + nsingle; i++) {
+		b.csrs[i] = make_csr();
+		snprintf(b.person[i], sizeof b.person[i], "pemohon%zu", i);
+		snprintf(b.nik[i], sizeof b.nik[i], "1471%012zu", i);
+	}
+	printf("bench_engine: SOP 001, %zu cases with group commit (batch %zu), %zu with one commit per call\n",
+	    ncases, batch, nsingle);
+	printf("data directory: %s (SQLite WAL, synchronous=FULL)\n", inst);
+
+	tr0 = count(b.db, "SELECT COUNT(*) FROM sop_transition");
+	t0 = now_s();
+	drive(&b, ncases, ncases + nsingle, 1);
+	t1 = now_s();
+	tr1 = count(b.db, "SELECT COUNT(*) FROM sop_transition");
+	{
+		long calls = b.calls, commits = b.commits;
+		printf("single  : %6zu cases %8" PRId64 " transitions in %7.2f s = %8.0f transitions/s"
+		       " (%7.0f calls/s, %7.0f commits/s, %6.0f cases/s)\n",
+		    nsingle, tr1 - tr0, t1 - t0, (double)(tr1 - tr0) / (t1 - t0),
+		    (double)calls / (t1 - t0), (double)commits / (t1 - t0),
+		    (double)nsingle / (t1 - t0));
+		b.calls = b.commits = 0;
+	}
+	t1 = now_s();
+	drive(&b, 0, ncases, batch);
+	t2 = now_s();
+	tr2 = count(b.db, "SELECT COUNT(*) FROM sop_transition");
+	printf("group   : %6zu cases %8" PRId64 " transitions in %7.2f s = %8.0f transitions/s"
+	       " (%7.0f calls/s, %7.0f commits/s, %6.0f cases/s)\n",
+	    ncases, tr2 - tr1, t2 - t1, (double)(tr2 - tr1) / (t2 - t1), (double)b.calls / (t2 - t1),
+	    (double)b.commits / (t2 - t1), (double)ncases / (t2 - t1));
+	printf("check   : %" PRId64 " completed cases, %" PRId64 " certificates, audit rows %" PRId64 "\n",
+	    count(b.db, "SELECT COUNT(*) FROM sop_case WHERE state = 'completed'"),
+	    count(b.db, "SELECT COUNT(*) FROM certificate"), count(b.db, "SELECT COUNT(*) FROM audit"));
+	getrusage(RUSAGE_SELF, &ru);
+	printf("memory  : peak RSS %ld MiB\n", ru.ru_maxrss / 1024);
+	if (count(b.db, "SELECT COUNT(*) FROM sop_case WHERE state = 'completed'") !=
+	    (int64_t)(ncases + nsingle)) {
+		fprintf(stderr, "bench_engine: not every case completed\n");
+		return 1;
+	}
+	engine_free(b.e);
+	ca_free(c);
+	return 0;
+}
