@@ -163,6 +163,13 @@ oa_err ca_revoke(ca *c, const char *serial, int reason, int64_t invalidity_date,
 oa_err ca_crl_publish(ca *c, int root, uint8_t **der, size_t *der_len);
 
 /*
+ * Whether the CRL of the issuing CA (or root) is due: none published yet,
+ * the last is older than crl.interval_minutes, or its nextUpdate is less
+ * than that interval away.  *due is 1 or 0.
+ */
+oa_err ca_crl_due(ca *c, int root, int *due);
+
+/*
  * Answers one DER OCSPRequest (RFC 6960, RFC 5019 profile).  Always yields
  * a DER OCSPResponse in *resp (malloc'd): malformed input gets the
  * malformedRequest status, not an error.  The return code is for failures

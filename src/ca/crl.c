@@ -404,3 +404,21 @@ out:
 	oa_buf_free(&crl);
 	return rc;
 }
+
+oa_err ca_crl_due(ca *c, int root, int *due)
+{
+	store_stmt *st = store_prepare(c->db, "SELECT this_update, next_update FROM crl"
+	                                      " WHERE issuer = ? ORDER BY number DESC LIMIT 1");
+	int64_t now = oa_now(), interval = conf_int(c->cfg, "crl.interval_minutes") * 60;
+	int step;
+
+	*due = 1;
+	if (st == NULL)
+		return OA_ERR_STORE;
+	store_bind_text(st, 1, root ? "root" : "issuing");
+	step = store_step(st);
+	if (step == STORE_ROW)
+		*due = now - store_col_int(st, 0) >= interval || store_col_int(st, 1) - now < interval;
+	store_reset(st);
+	return step < 0 ? OA_ERR_STORE : OA_OK;
+}

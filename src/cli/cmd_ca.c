@@ -29,9 +29,12 @@ static const char usage_text[] =
     "  revoke SERIAL --reason REASON [--invalidity-date YYYY-MM-DD[THH:MM:SSZ]]\n"
     "         REASON: unspecified keyCompromise affiliationChanged superseded\n"
     "         cessationOfOperation.  Then publishes a fresh CRL.\n"
-    "  crl    [--root] [--out FILE]\n"
+    "  crl    [--root] [--out FILE] [--if-due]\n"
     "         Publishes the next CRL of the issuing CA (or the root) and writes\n"
-    "         it as DER to FILE, or to standard output.\n"
+    "         it as DER to FILE, or to standard output.  With --if-due, only when\n"
+    "         crl.interval_minutes have passed or nextUpdate is near (for a timer:\n"
+    "         `*/5 * * * * openams ca crl --if-due --out /dev/null`); prints\n"
+    "         \"not due\" on stderr otherwise.\n"
     "  status SERIAL\n"
     "         Prints `key: value` lines: serial status profile subject nik nip email\n"
     "         key_type not_before not_after issued_at [revoked_at reason invalidity_date].\n"
@@ -51,7 +54,7 @@ struct args {
 	const char *dir, *csr, *profile, *nik, *nip, *email, *name, *org, *unit, *locality,
 	    *province, *out, *keygen, *key_out, *key_pass_file, *reason, *invalidity, *status,
 	    *req, *serial;
-	int days, expiring, root, der;
+	int days, expiring, root, der, if_due;
 };
 
 static int parse_args(int argc, char **argv, struct args *a)
@@ -79,6 +82,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 		}
 		if (strcmp(argv[i], "--der") == 0) {
 			a->der = 1;
+			continue;
+		}
+		if (strcmp(argv[i], "--if-due") == 0) {
+			a->if_due = 1;
 			continue;
 		}
 		if ((strcmp(argv[i], "--days") == 0 || strcmp(argv[i], "--expiring") == 0) &&
@@ -249,6 +256,15 @@ static int do_crl(ca *c, const struct args *a)
 
 	if (a->out == NULL && isatty(STDOUT_FILENO))
 		return cli_usage("the CRL is binary DER: give --out FILE or redirect standard output");
+	if (a->if_due) {
+		int due;
+		if ((rc = ca_crl_due(c, a->root, &due)))
+			return cli_report(rc);
+		if (!due) {
+			fputs("not due\n", stderr);
+			return CLI_OK;
+		}
+	}
 	if ((rc = ca_crl_publish(c, a->root, &der, &n)))
 		return cli_report(rc);
 	ret = write_out(a->out, der, n, 0644);
