@@ -10,10 +10,14 @@ PKGS=(
   # build
   build-essential meson ninja-build pkg-config
   libssl-dev libsqlite3-dev libyaml-dev libcmocka-dev
+  libmicrohttpd-dev libjansson-dev libargon2-dev libsodium-dev liboath-dev
+  libqrencode-dev libmagic-dev libcurl4-openssl-dev
   # run and test
   openssl sqlite3 python3
   # implementations we did not write, to check what openams produces
-  gnutls-bin libnss3-tools python3-cryptography libxml2-utils
+  gnutls-bin libnss3-tools python3-cryptography libxml2-utils curl
+  # PKCS#11: SoftHSM2 and the tools to drive it
+  softhsm2 opensc libp11-dev
 )
 
 missing=()

@@ -193,6 +193,8 @@ const struct migration store_migrations[] = {
 	    "  set_at INTEGER NOT NULL,"
 	    "  PRIMARY KEY (case_id, key)"
 	    ") WITHOUT ROWID;"},
+	{4, "keys", m0004_keys_sql},
+	{5, "auth", m0005_auth_sql},
 };
 
 const int store_nmigrations = (int)(sizeof store_migrations / sizeof store_migrations[0]);
