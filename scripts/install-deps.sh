@@ -11,7 +11,7 @@ PKGS=(
   build-essential meson ninja-build pkg-config
   libssl-dev libsqlite3-dev libyaml-dev libcmocka-dev
   libmicrohttpd-dev libjansson-dev libargon2-dev libsodium-dev liboath-dev
-  libqrencode-dev libmagic-dev libcurl4-openssl-dev
+  libqrencode-dev libmagic-dev libcurl4-openssl-dev libseccomp-dev libp11-dev
   # run and test
   openssl sqlite3 python3
   # implementations we did not write, to check what openams produces

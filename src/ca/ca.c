@@ -6,6 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
+#include <openssl/pem.h>
+
 #include "../common/limits.h"
 #include "caInt.h"
 
@@ -123,54 +127,159 @@ void ca_free(ca *c)
 	free(c);
 }
 
-/* Reads the CA passphrase from the configured file or $OPENAMS_CA_PASSPHRASE. */
-static oa_err read_passphrase(ca *c, char **out)
+void ca_set_signer_in_process(ca *c, int in_process)
 {
-	const char *file = conf_str(c->cfg, "ca.key_passphrase_file");
-	const char *env = getenv("OPENAMS_CA_PASSPHRASE");
-	char path[OA_MAX_PATH];
-	uint8_t *data;
-	size_t n;
-	oa_err rc;
+	c->signer_in_process = in_process;
+}
 
-	*out = NULL;
-	if (*file == 0) {
-		if (env == NULL || *env == 0)
-			return oa_fail(OA_ERR_CONFIG,
-			    "ca.key_passphrase_file is empty and $OPENAMS_CA_PASSPHRASE is not set");
-		if ((*out = strdup(env)) == NULL)
-			return oa_fail(OA_ERR_NOMEM, "out of memory");
-		return OA_OK;
-	}
-	if ((rc = oa_path_join(path, sizeof path, c->dir, file)) ||
-	    (rc = oa_read_file(path, OA_MAX_PASSPHRASE_BYTES, &data, &n)))
-		return rc;
-	while (n > 0 && (data[n - 1] == '\n' || data[n - 1] == '\r'))
-		data[--n] = 0;
-	if (n == 0 || memchr(data, 0, n) != NULL) {
-		oa_wipe(data, n);
-		free(data);
-		return oa_fail(OA_ERR_CONFIG, "%s: empty or binary passphrase file", path);
-	}
-	*out = (char *)data;
-	return OA_OK;
+/* The path of the running executable when it is the openams command. */
+static int openams_binary(char *out, size_t outsz)
+{
+	ssize_t n = readlink("/proc/self/exe", out, outsz - 1);
+	const char *base;
+
+	if (n <= 0)
+		return 0;
+	out[n] = 0;
+	base = strrchr(out, '/') ? strrchr(out, '/') + 1 : out;
+	return strcmp(base, "openams") == 0;
 }
 
 oa_err ca_signer(ca *c, signer **out)
 {
-	char keydir[OA_MAX_PATH], *pass = NULL;
+	signer_opts o = {0};
+	char pass[OA_MAX_PATH], pin[OA_MAX_PATH], exe[OA_MAX_PATH];
+	char *argv[5];
+	const char *pf = conf_str(c->cfg, "ca.key_passphrase_file");
+	const char *pinf = conf_str(c->cfg, "signer.pkcs11_pin_file");
 	oa_err rc;
 
-	if (c->sig == NULL) {
-		if ((rc = read_passphrase(c, &pass)))
-			return rc;
-		rc = oa_path_join(keydir, sizeof keydir, c->dir, "keys");
-		if (rc == OA_OK)
-			rc = signer_open(keydir, pass, &c->sig);
-		oa_free_secret(pass);
-		if (rc)
-			return rc;
+	if (c->sig != NULL) {
+		*out = c->sig;
+		return OA_OK;
 	}
+	o.dir = c->dir;
+	o.backend = conf_str(c->cfg, "signer.backend");
+	if (*pf) {
+		if ((rc = oa_path_join(pass, sizeof pass, c->dir, pf)))
+			return rc;
+		o.passphrase_file = pass;
+	}
+	if (*pinf) {
+		if ((rc = oa_path_join(pin, sizeof pin, c->dir, pinf)))
+			return rc;
+		o.pkcs11_pin_file = pin;
+	}
+	o.pkcs11_module = conf_str(c->cfg, "signer.pkcs11_module");
+	o.pkcs11_token = conf_str(c->cfg, "signer.pkcs11_token");
+	o.user = conf_str(c->cfg, "signer.user");
+	for (int k = 0; k < SIGNER__MAX; k++)
+		o.certs[k] = c->cert[k];
+	o.checks = ca_signer_checks(c);
+	o.in_process = c->signer_in_process;
+	/* The openams command re-executes itself as `openams __signer`, so the
+	 * signer starts from a clean image; other programs linking the library
+	 * (tests, benchmarks) fork and run the same loop. */
+	if (!o.in_process && openams_binary(exe, sizeof exe)) {
+		argv[0] = exe;
+		argv[1] = "__signer";
+		argv[2] = "--dir";
+		argv[3] = c->dir;
+		argv[4] = NULL;
+		o.exec_argv = argv;
+	}
+	if ((rc = signer_open(&o, &c->sig)))
+		return rc;
 	*out = c->sig;
 	return OA_OK;
+}
+
+oa_err ca_open_signer_side(const char *dir, ca **out)
+{
+	static const char *const files[SIGNER__MAX] = {"pki/root.crt", "pki/issuing.crt",
+	    "pki/ocsp.crt"};
+	ca *c;
+	char path[OA_MAX_PATH];
+	oa_err rc;
+
+	*out = NULL;
+	if ((c = calloc(1, sizeof *c)) == NULL)
+		return oa_fail(OA_ERR_NOMEM, "out of memory");
+	snprintf(c->dir, sizeof c->dir, "%s", dir);
+	if ((c->cfg = conf_new()) == NULL) {
+		free(c);
+		return oa_fail(OA_ERR_NOMEM, "out of memory");
+	}
+	if ((rc = oa_path_join(path, sizeof path, dir, "openams.conf")) ||
+	    (rc = conf_load(c->cfg, path)))
+		goto fail;
+	for (int k = 0; k < SIGNER__MAX; k++) {
+		FILE *f;
+		if ((rc = oa_path_join(path, sizeof path, dir, files[k])))
+			goto fail;
+		if ((f = fopen(path, "r")) == NULL) {
+			rc = oa_fail(OA_ERR_CONFIG, "%s: cannot open", path);
+			goto fail;
+		}
+		c->cert[k] = PEM_read_X509(f, NULL, NULL, NULL);
+		fclose(f);
+		if (c->cert[k] == NULL) {
+			rc = oa_fail_ssl(OA_ERR_CONFIG, "%s: not a PEM certificate", path);
+			goto fail;
+		}
+	}
+	if ((rc = oa_path_join(path, sizeof path, dir, conf_str(c->cfg, "profiles.dir"))) ||
+	    (rc = profile_load_dir(path, c->cfg, &c->profiles, &c->nprofiles)) ||
+	    (rc = ca_key_hashes(c)))
+		goto fail;
+	for (size_t i = 0; i < c->nprofiles; i++)
+		if ((rc = profile_build_ext(&c->profiles[i], c->cfg, c->cert[SIGNER_ISSUING])))
+			goto fail;
+	*out = c;
+	return OA_OK;
+fail:
+	ca_free(c);
+	return rc;
+}
+
+int ca_signer_main(const char *dir, int fd)
+{
+	signer_opts o = {0};
+	char pass[OA_MAX_PATH], pin[OA_MAX_PATH];
+	ca *c;
+	int ret;
+
+	if (ca_open_signer_side(dir, &c) != OA_OK) {
+		/* Answer the first request with the reason, then stop. */
+		char why[1100];
+		uint8_t hdr[5];
+		size_t n;
+		snprintf(why, sizeof why, "the signer could not start: %s", oa_errmsg());
+		n = strlen(why) + 1;
+		hdr[0] = (uint8_t)(n >> 24);
+		hdr[1] = (uint8_t)(n >> 16);
+		hdr[2] = (uint8_t)(n >> 8);
+		hdr[3] = (uint8_t)n;
+		hdr[4] = OA_ERR_CONFIG;
+		if (read(fd, pass, 5) > 0 && write(fd, hdr, 5) == 5 && write(fd, why, n - 1) < 0)
+			return 1;
+		return 1;
+	}
+	o.dir = dir;
+	o.backend = conf_str(c->cfg, "signer.backend");
+	if (*conf_str(c->cfg, "ca.key_passphrase_file") &&
+	    oa_path_join(pass, sizeof pass, dir, conf_str(c->cfg, "ca.key_passphrase_file")) == OA_OK)
+		o.passphrase_file = pass;
+	if (*conf_str(c->cfg, "signer.pkcs11_pin_file") &&
+	    oa_path_join(pin, sizeof pin, dir, conf_str(c->cfg, "signer.pkcs11_pin_file")) == OA_OK)
+		o.pkcs11_pin_file = pin;
+	o.pkcs11_module = conf_str(c->cfg, "signer.pkcs11_module");
+	o.pkcs11_token = conf_str(c->cfg, "signer.pkcs11_token");
+	o.user = conf_str(c->cfg, "signer.user");
+	for (int k = 0; k < SIGNER__MAX; k++)
+		o.certs[k] = c->cert[k];
+	o.checks = ca_signer_checks(c);
+	ret = signer_child_main(fd, &o);
+	ca_free(c);
+	return ret;
 }

@@ -98,6 +98,16 @@ oa_err ca_open(const char *dir, ca **out);
 /* Closes everything; accepts NULL. */
 void ca_free(ca *c);
 
+/* Benchmarks only: sign in this process instead of the signer process. */
+void ca_set_signer_in_process(ca *c, int in_process);
+
+/* The signer process of `openams __signer --dir DIR` (socket on fd):
+ * loads the configuration, profiles and CA certificates (not the
+ * database), then serves signing requests.  Returns the exit status. */
+int ca_signer_main(const char *dir, int fd);
+/* Opens the CA as the signer sees it: no database (for ca_signer_main). */
+oa_err ca_open_signer_side(const char *dir, ca **out);
+
 /* The store the CA writes to (borrowed). */
 store *ca_store(ca *c);
 /* The instance's configuration (borrowed). */

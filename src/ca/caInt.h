@@ -5,6 +5,7 @@
 #ifndef OA_CAINT_H
 #define OA_CAINT_H
 
+#include <openssl/ocsp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -60,6 +61,7 @@ struct ca {
 	X509 *cert[SIGNER__MAX];     /* root, issuing, ocsp */
 	int64_t cert_id[SIGNER__MAX];
 	signer *sig;                 /* NULL until the first signing operation */
+	int signer_in_process;       /* benchmarks: no separate signer process */
 	/* CertID material of the issuing CA for OCSP (SHA-1 and SHA-256). */
 	uint8_t name_sha1[20], key_sha1[20], name_sha256[32], key_sha256[32];
 };
@@ -86,6 +88,11 @@ size_t der_hdr_len(size_t len);
 /* ca.c */
 oa_err ca_signer(ca *c, signer **out);
 oa_err ca_key_hashes(ca *c);
+
+/* checks.c: what the signer process re-checks, and its view of the CA. */
+signer_checks ca_signer_checks(ca *c);
+/* 1 if an OCSP CertID names the issuing CA, 0 another issuer, -1 unusable. */
+int ca_certid_ours(ca *c, OCSP_CERTID *cid);
 
 /* Hex serial (stored form) of a certificate's serialNumber. */
 oa_err ca_serial_hex(const ASN1_INTEGER *ai, char out[41]);

@@ -277,8 +277,12 @@ oa_err ca_crl_publish(ca *c, int root, uint8_t **der_out, size_t *der_out_len)
 		return oa_fail(OA_ERR_IO, "cannot lock %s/pki/.crl.lock", c->dir);
 	next = now + (root ? conf_int(c->cfg, "crl.root_validity_days") * 86400
 	                   : conf_int(c->cfg, "crl.validity_hours") * 3600);
-	if ((rc = ca_signer(c, &sg)) || (rc = signer_algorithm(sg, k, &alg, &alglen)))
-		goto out;
+	{
+		int nid;
+		if ((rc = ca_signer(c, &sg)) ||
+		    (rc = signer_algorithm_of(X509_get0_pubkey(issuer), &alg, &alglen, &nid)))
+			goto out;
+	}
 
 	/* 1. The entries, from one read snapshot. */
 	if ((rc = store_begin_read(c->db)))
@@ -343,7 +347,7 @@ oa_err ca_crl_publish(ca *c, int root, uint8_t **der_out, size_t *der_out_len)
 		oa_buf_free(&entries);
 	}
 	/* 3. Sign, and wrap as CertificateList (RFC 5280 5.1.1). */
-	if ((rc = signer_sign_tbs(sg, k, tbs.data, tbs.len, &sig, &siglen)))
+	if ((rc = signer_sign_crl(sg, k, tbs.data, tbs.len, &sig, &siglen)))
 		goto out;
 	{
 		size_t bits = 1 + siglen;

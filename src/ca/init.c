@@ -87,7 +87,8 @@ static oa_err build_ca_cert(const conf *cfg, enum kind kind, EVP_PKEY *key, X509
 		rc = oa_fail_ssl(OA_ERR_CRYPTO, "building the %s certificate", cn);
 		goto out;
 	}
-	bc->ca = kind != K_OCSP;
+	/* DER encodes BOOLEAN TRUE as 0xff (X.690 11.1); OpenSSL writes the int as given. */
+	bc->ca = kind != K_OCSP ? 0xff : 0;
 	if (kind == K_ISSUING) {
 		bc->pathlen = ASN1_INTEGER_new();
 		ASN1_INTEGER_set(bc->pathlen, 0);

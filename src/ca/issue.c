@@ -471,7 +471,7 @@ static oa_err commit_one(ca *c, struct prepared *pp, const ca_request *r, ca_iss
 {
 	signer *sig;
 	store_stmt *st;
-	unsigned char *der = NULL;
+	uint8_t *der = NULL;
 	int len, is_free = 0;
 	char detail[1024];
 	oa_err rc;
@@ -485,16 +485,19 @@ static oa_err commit_one(ca *c, struct prepared *pp, const ca_request *r, ca_iss
 		if (!is_free && (tries == 3 || (rc = random_serial(pp->x, pp->serial))))
 			return rc ? rc : oa_fail(OA_ERR_INTERNAL, "no free serial number");
 	}
-	if ((rc = ca_signer(c, &sig)) || (rc = signer_sign_cert(sig, SIGNER_ISSUING, pp->x)))
-		return rc;
-	if ((len = i2d_X509(pp->x, &der)) <= 0)
-		return oa_fail_ssl(OA_ERR_CRYPTO, "encoding the certificate");
+	{
+		size_t dlen;
+		if ((rc = ca_signer(c, &sig)) ||
+		    (rc = signer_sign_cert(sig, pp->x, pp->p->name, &der, &dlen)))
+			return rc;
+		len = (int)dlen;
+	}
 	st = store_prepare(c->db,
 	    "INSERT INTO certificate(serial, issuer_id, profile, subject, cn, nik, nip, email,"
 	    " key_type, key_source, not_before, not_after, issued_at, status, der)"
 	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?)");
 	if (st == NULL) {
-		OPENSSL_free(der);
+		free(der);
 		return OA_ERR_STORE;
 	}
 	store_bind_text(st, 1, pp->serial);
@@ -513,7 +516,7 @@ static oa_err commit_one(ca *c, struct prepared *pp, const ca_request *r, ca_iss
 	store_bind_blob(st, 14, der, (size_t)len);
 	if (store_step(st) != STORE_DONE) {
 		store_reset(st);
-		OPENSSL_free(der);
+		free(der);
 		return oa_fail(OA_ERR_STORE, "storing the certificate: %s", oa_errmsg());
 	}
 	store_reset(st);
@@ -525,18 +528,13 @@ static oa_err commit_one(ca *c, struct prepared *pp, const ca_request *r, ca_iss
 		snprintf(object, sizeof object, "certificate:%s", pp->serial);
 		if ((rc = audit_append(c->db, r->actor ? r->actor : "system", "cert.issue", object,
 		         detail))) {
-			OPENSSL_free(der);
+			free(der);
 			return rc;
 		}
 	}
-	if ((out->der = malloc((size_t)len)) == NULL) {
-		OPENSSL_free(der);
-		return oa_fail(OA_ERR_NOMEM, "out of memory");
-	}
-	memcpy(out->der, der, (size_t)len);
+	out->der = der;
 	out->der_len = (size_t)len;
 	strcpy(out->serial, pp->serial);
-	OPENSSL_free(der);
 	return OA_OK;
 }
 

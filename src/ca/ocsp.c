@@ -9,6 +9,7 @@
  * gets internalError.  None of them is an error to the caller, who always
  * receives a DER OCSPResponse to send.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,8 +60,7 @@ static oa_err status_only(int status, uint8_t **out, size_t *len)
 	return OA_OK;
 }
 
-/* 1 if cid names our issuing CA, 0 if another issuer, -1 if unusable. */
-static int our_issuer(ca *c, OCSP_CERTID *cid)
+int ca_certid_ours(ca *c, OCSP_CERTID *cid)
 {
 	ASN1_OCTET_STRING *nh = NULL, *kh = NULL;
 	ASN1_OBJECT *md = NULL;
@@ -96,7 +96,7 @@ oa_err ca_ocsp_respond(ca *c, const uint8_t *req, size_t req_len, uint8_t **resp
 	OCSP_REQUEST *rq = NULL;
 	OCSP_BASICRESP *bs = NULL;
 	OCSP_RESPONSE *r = NULL;
-	ASN1_TIME *now_t = NULL, *next_t = NULL, *rev_t = NULL;
+	signer_ocsp_item items[OA_MAX_OCSP_REQ_CERTS];
 	int64_t now = oa_now();
 	int n, idx, status = OCSP_RESPONSE_STATUS_SUCCESSFUL;
 	unsigned char *d = NULL;
@@ -126,13 +126,6 @@ oa_err ca_ocsp_respond(ca *c, const uint8_t *req, size_t req_len, uint8_t **resp
 			goto status;
 		}
 	}
-	if ((bs = OCSP_BASICRESP_new()) == NULL || (now_t = ASN1_TIME_new()) == NULL ||
-	    (next_t = ASN1_TIME_new()) == NULL || (rev_t = ASN1_TIME_new()) == NULL ||
-	    !ASN1_TIME_set(now_t, (time_t)now) ||
-	    !ASN1_TIME_set(next_t, (time_t)(now + conf_int(c->cfg, "ocsp.validity_minutes") * 60))) {
-		rc = oa_fail_ssl(OA_ERR_NOMEM, "out of memory");
-		goto out;
-	}
 	if ((st = store_prepare(c->db, "SELECT status, revoked_at, reason FROM certificate"
 	                               " WHERE serial = ? AND issuer_id = ?")) == NULL) {
 		status = OCSP_RESPONSE_STATUS_INTERNALERROR;
@@ -144,9 +137,10 @@ oa_err ca_ocsp_respond(ca *c, const uint8_t *req, size_t req_len, uint8_t **resp
 		ASN1_OBJECT *md;
 		ASN1_INTEGER *serial;
 		char hex[41];
-		int cs = V_OCSP_CERTSTATUS_UNKNOWN, reason = -1, step;
+		int step;
 
-		switch (our_issuer(c, cid)) {
+		items[i] = (signer_ocsp_item){V_OCSP_CERTSTATUS_UNKNOWN, 0, -1};
+		switch (ca_certid_ours(c, cid)) {
 		case -1:
 			status = OCSP_RESPONSE_STATUS_MALFORMEDREQUEST;
 			goto status;
@@ -155,38 +149,32 @@ oa_err ca_ocsp_respond(ca *c, const uint8_t *req, size_t req_len, uint8_t **resp
 			goto status;
 		}
 		OCSP_id_get0_info(&nh, &md, &kh, &serial, cid);
-		if (ca_serial_hex(serial, hex) == OA_OK) {
-			store_bind_text(st, 1, hex);
-			store_bind_int(st, 2, c->cert_id[SIGNER_ISSUING]);
-			step = store_step(st);
-			if (step == STORE_ROW) {
-				if (strcmp(store_col_text(st, 0), "revoked") == 0) {
-					cs = V_OCSP_CERTSTATUS_REVOKED;
-					ASN1_TIME_set(rev_t, (time_t)store_col_int(st, 1));
-					reason = (int)store_col_int(st, 2);
-					if (reason == CA_REASON_UNSPECIFIED)
-						reason = -1; /* as on the CRL: no reason given */
-				} else
-					cs = V_OCSP_CERTSTATUS_GOOD;
-			}
-			store_reset(st);
-			if (step < 0) {
-				status = OCSP_RESPONSE_STATUS_INTERNALERROR;
-				goto status;
-			}
+		if (ca_serial_hex(serial, hex) != OA_OK)
+			continue; /* a serial we never issue: unknown */
+		store_bind_text(st, 1, hex);
+		store_bind_int(st, 2, c->cert_id[SIGNER_ISSUING]);
+		step = store_step(st);
+		if (step == STORE_ROW) {
+			if (strcmp(store_col_text(st, 0), "revoked") == 0) {
+				items[i].status = V_OCSP_CERTSTATUS_REVOKED;
+				items[i].revoked_at = store_col_int(st, 1);
+				items[i].reason = (int)store_col_int(st, 2);
+				if (items[i].reason == CA_REASON_UNSPECIFIED)
+					items[i].reason = -1; /* as on the CRL: no reason given */
+			} else
+				items[i].status = V_OCSP_CERTSTATUS_GOOD;
 		}
-		if (!OCSP_basic_add1_status(bs, cid, cs, reason,
-		        cs == V_OCSP_CERTSTATUS_REVOKED ? rev_t : NULL, now_t, next_t)) {
-			rc = oa_fail_ssl(OA_ERR_CRYPTO, "building the OCSP response");
-			goto out;
+		store_reset(st);
+		if (step < 0) {
+			status = OCSP_RESPONSE_STATUS_INTERNALERROR;
+			goto status;
 		}
 	}
-	/* RFC 6960 4.4.1: echo the nonce when the request has one. */
-	if (OCSP_copy_nonce(bs, rq) <= 0) {
-		rc = oa_fail_ssl(OA_ERR_CRYPTO, "copying the OCSP nonce");
-		goto out;
-	}
-	if ((rc = ca_signer(c, &sg)) || (rc = signer_sign_ocsp(sg, bs, c->cert[SIGNER_OCSP]))) {
+	if ((rc = ca_signer(c, &sg)) ||
+	    (rc = signer_sign_ocsp(sg, req, req_len, items, (size_t)n, now,
+	         now + conf_int(c->cfg, "ocsp.validity_minutes") * 60, &bs))) {
+		/* The client learns only internalError; the operator learns why. */
+		fprintf(stderr, "openams: ocsp: cannot sign: %s\n", oa_errmsg());
 		status = OCSP_RESPONSE_STATUS_INTERNALERROR;
 		rc = OA_OK;
 		goto status;
@@ -210,8 +198,5 @@ out:
 	OCSP_RESPONSE_free(r);
 	OCSP_BASICRESP_free(bs);
 	OCSP_REQUEST_free(rq);
-	ASN1_TIME_free(now_t);
-	ASN1_TIME_free(next_t);
-	ASN1_TIME_free(rev_t);
 	return rc;
 }

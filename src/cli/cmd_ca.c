@@ -2,6 +2,8 @@
  * cmd_ca.c - `openams ca ...`: the certificate authority from the shell.
  * Output formats are part of the contract and documented in the usage text.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -157,7 +159,7 @@ static int do_issue(ca *c, const struct args *a)
 	size_t csr_len = 0, kplen = 0;
 	EVP_PKEY *key = NULL;
 	oa_err rc;
-	int ret;
+	int ret, created_key = 0;
 
 	if ((a->csr == NULL) == (a->keygen == NULL))
 		return cli_usage("ca issue needs --csr FILE or --keygen TYPE");
@@ -197,13 +199,26 @@ static int do_issue(ca *c, const struct args *a)
 	r.validity_days = a->days;
 	r.actor = "cli";
 	/* With a server-generated key, the key is written (encrypted) before the
-	 * certificate is reported, so nobody holds a certificate without its key. */
-	if (key && (rc = ca_write_holder_key(a->key_out, key, (const char *)kpass))) {
-		ret = cli_report(rc);
-		goto out;
+	 * certificate is reported, so nobody holds a certificate without its key.
+	 * The file must be new (O_EXCL): an existing key is never overwritten,
+	 * and on a refusal only the file made here is removed. */
+	if (key) {
+		int fd = open(a->key_out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			ret = cli_report(oa_fail(errno == EEXIST ? OA_ERR_EXISTS : OA_ERR_IO,
+			    "%s: %s (a key file is never overwritten)", a->key_out, strerror(errno)));
+			goto out;
+		}
+		close(fd);
+		created_key = 1;
+		if ((rc = ca_write_holder_key(a->key_out, key, (const char *)kpass))) {
+			unlink(a->key_out);
+			ret = cli_report(rc);
+			goto out;
+		}
 	}
 	if ((rc = ca_issue(c, &r, &out))) {
-		if (key)
+		if (created_key)
 			unlink(a->key_out);
 		ret = cli_report(rc);
 		goto out;

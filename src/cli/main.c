@@ -11,6 +11,7 @@
 
 #include <openssl/crypto.h>
 
+#include "../ca/ca.h"
 #include "cli.h"
 
 static const struct {
@@ -83,6 +84,12 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "--version") == 0) {
 		puts("openams 0.1.0");
 		return CLI_OK;
+	}
+	/* The signer process (started by openams itself; see src/signer/signer.h). */
+	if (strcmp(argv[1], "__signer") == 0) {
+		if (argc != 4 || strcmp(argv[2], "--dir") != 0)
+			return CLI_USAGE;
+		return ca_signer_main(argv[3], 3);
 	}
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
 		if (strcmp(argv[1], commands[i].name) == 0) {

@@ -40,6 +40,20 @@ static const struct option options[] = {
 	{"ca.key_passphrase_file", C_STR, "secrets/ca.pass", 0, OA_MAX_PATH, NULL, NULL,
 	    "File holding the passphrase that encrypts the CA keys at rest, relative\n"
 	    "to the data directory. Empty: read it from $OPENAMS_CA_PASSPHRASE."},
+	{"signer.backend", C_ENUM, "file", 0, 0, "file pkcs11", NULL,
+	    "Where the CA keys live: encrypted files in DIR/keys, or a PKCS#11 token\n"
+	    "(an HSM, or SoftHSM2). Only the signer process ever opens them."},
+	{"signer.user", C_STR, "nobody", 1, 32, NULL, NULL,
+	    "When openams runs as root, the signer process drops to this user (after\n"
+	    "reading the key files) and loses the network."},
+	{"signer.pkcs11_module", C_STR, "/usr/lib/softhsm/libsofthsm2.so", 0, OA_MAX_PATH, NULL, NULL,
+	    "pkcs11 backend: the PKCS#11 module (shared library) of the token."},
+	{"signer.pkcs11_token", C_STR, "openams", 0, 32, NULL, NULL,
+	    "pkcs11 backend: the label of the token holding the keys labelled\n"
+	    "openams-root, openams-issuing and openams-ocsp."},
+	{"signer.pkcs11_pin_file", C_STR, "", 0, OA_MAX_PATH, NULL, NULL,
+	    "pkcs11 backend: file with the user PIN (relative to the data directory);\n"
+	    "empty: $OPENAMS_PKCS11_PIN."},
 	{"ca.organization", C_STR, "openams", 1, 64, NULL, NULL,
 	    "Organisation (O) in the CA certificates' subjects."},
 	{"ca.country", C_STR, "ID", 2, 2, NULL, NULL,
@@ -83,6 +97,35 @@ static const struct option options[] = {
 	    "Applicants' e-mail addresses must end with this (empty: any domain)."},
 	{"policy.one_active_per_nik", C_ENUM, "yes", 0, 0, "yes no", NULL,
 	    "Refuse a new individual certificate while the person's NIK has an active one."},
+	{"auth.argon2_memory_kib", C_INT, "65536", 8, 4194304, NULL, "Accounts and sign-in",
+	    "Argon2id memory cost of password hashes, in KiB (RFC 9106 section 4:\n"
+	    "64 MiB with 3 passes). Each hash records its own parameters: raising\n"
+	    "them rehashes a password at its next successful sign-in. Values below\n"
+	    "19456 (19 MiB, the OWASP floor) are for tests only."},
+	{"auth.argon2_iterations", C_INT, "3", 1, 64, NULL, NULL,
+	    "Argon2id time cost (passes over the memory)."},
+	{"auth.argon2_parallelism", C_INT, "1", 1, 16, NULL, NULL,
+	    "Argon2id lanes. 1 keeps one sign-in on one core of the server."},
+	{"auth.password_min_length", C_INT, "12", 8, 128, NULL, NULL,
+	    "Shortest password accepted, in characters. A password may not contain\n"
+	    "the person's user name, NIK, NIP, e-mail or a word of their name."},
+	{"auth.max_failures", C_INT, "5", 1, 100, NULL, NULL,
+	    "Consecutive failed sign-ins (password or code) that lock an account."},
+	{"auth.lockout_minutes", C_INT, "15", 1, 10080, NULL, NULL,
+	    "How long a locked account refuses every sign-in, even a correct one."},
+	{"auth.session_idle_minutes", C_INT, "30", 1, 1440, NULL, NULL,
+	    "A session unused for this long ends."},
+	{"auth.session_lifetime_hours", C_INT, "12", 1, 720, NULL, NULL,
+	    "A session ends this long after sign-in, however much it is used."},
+	{"auth.api_token_max_days", C_INT, "365", 1, 3650, NULL, NULL,
+	    "Longest validity of an API token for integrations."},
+	{"auth.link_ttl_hours", C_INT, "72", 1, 720, NULL, NULL,
+	    "Default validity of one-time links (activation, identity form,\n"
+	    "set passphrase, password reset) sent by e-mail."},
+	{"auth.key_file", C_STR, "secrets/auth.key", 1, OA_MAX_PATH, NULL, NULL,
+	    "Key that encrypts TOTP secrets in the database (AES-256-GCM), relative\n"
+	    "to the data directory; created 0600 on first use. Back it up apart from\n"
+	    "the database: without it enrolled authenticators must be enrolled again."},
 	{"sla.utc_offset_minutes", C_INT, "420", -720, 840, NULL, "Service levels (mutu baku)",
 	    "The agency's local time as minutes east of UTC: WIB 420, WITA 480, WIT 540.\n"
 	    "Working hours and holidays below are in this local time."},
@@ -95,6 +138,41 @@ static const struct option options[] = {
 	{"sla.holidays", C_DATES, "", 0, 0, NULL, NULL,
 	    "Public holidays (YYYY-MM-DD, separated by spaces or commas), not counted\n"
 	    "as working days; e.g. 2026-12-25 2027-01-01."},
+	{"web.listen", C_STR, "127.0.0.1:8080", 3, 128, NULL, "Web server",
+	    "Address and port `openams serve` listens on: IPv4 A.B.C.D:PORT or [IPv6]:PORT\n"
+	    "(port 0: any free port, printed at start). --listen overrides it."},
+	{"web.threads", C_INT, "0", 0, OA_WEB_MAX_THREADS, NULL, NULL,
+	    "Worker threads, each with its own database handle; 0: one per CPU core."},
+	{"web.tls_cert", C_STR, "", 0, OA_MAX_PATH, NULL, NULL,
+	    "TLS server certificate chain (PEM), relative to the data directory.\n"
+	    "With web.tls_key set, the server speaks HTTPS only (GnuTLS)."},
+	{"web.tls_key", C_STR, "", 0, OA_MAX_PATH, NULL, NULL,
+	    "TLS server private key (PEM, unencrypted, mode 0600), relative to the data\n"
+	    "directory. This is the web server's own key, never a CA key."},
+	{"web.allow_plain_http", C_ENUM, "no", 0, 0, "yes no", NULL,
+	    "Plain HTTP on an address other than loopback is refused unless this is yes\n"
+	    "(e.g. behind a reverse proxy that terminates TLS on the same host)."},
+	{"web.public_url", C_URL, "http://127.0.0.1:8080", 0, 512, NULL, NULL,
+	    "The address people and clients reach this server at (links in pages and\n"
+	    "e-mails)."},
+	{"web.max_connections", C_INT, "1024", 16, 65536, NULL, NULL,
+	    "Concurrent connections accepted in total."},
+	{"web.max_connections_per_ip", C_INT, "64", 0, 65536, NULL, NULL,
+	    "Concurrent connections from one IP address (0: no limit)."},
+	{"web.timeout_seconds", C_INT, "15", 1, 600, NULL, NULL,
+	    "A connection idle (or trickling nothing) this long is closed."},
+	{"web.shutdown_grace_seconds", C_INT, "10", 1, 300, NULL, NULL,
+	    "On SIGTERM or SIGINT: stop accepting, then wait at most this long for\n"
+	    "requests in flight before closing the remaining connections."},
+	{"web.public_certificates", C_ENUM, "no", 0, 0, "yes no", NULL,
+	    "Serve issued certificates to anyone at /certificates/SERIAL.pem and .der.\n"
+	    "They carry the holder's name, NIK and e-mail, and revoked serials are\n"
+	    "listed on the public CRL, so the default is no (status lookups stay public)."},
+	{"web.ocsp_cache_seconds", C_INT, "60", 0, 3600, NULL, NULL,
+	    "Reuse a signed OCSP response for the same request at most this long (never\n"
+	    "past its nextUpdate; any change to the database empties the cache). 0: off."},
+	{"web.crl_check_seconds", C_INT, "30", 1, 3600, NULL, NULL,
+	    "How often the server checks whether a CRL is due and publishes it."},
 };
 
 #define NOPTIONS (sizeof options / sizeof options[0])

@@ -1,155 +1,218 @@
 /*
- * signer.c - see signer.h.
+ * signer.c - the other end of the signer process: starting it, sending it
+ * requests one at a time, and starting a new one when it has died.
  */
-#include "signer.h"
+#include "signerInt.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-#include <openssl/core_names.h>
 #include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/pkcs12.h>
-#include <openssl/x509.h>
-
-#include "../common/limits.h"
-#include "../common/util.h"
-
-/* PBKDF2 iterations protecting CA keys at rest (OWASP 2023 figure for SHA-256). */
-#define KEY_KDF_ITER 600000
-
-static const char *const key_file[SIGNER__MAX] = {"root.key", "issuing.key", "ocsp.key"};
 
 struct signer {
-	char keydir[OA_MAX_PATH];
-	char *passphrase;
-	EVP_PKEY *key[SIGNER__MAX];
+	signer_opts o;
+	char *strs[7];     /* owned copies of o's strings */
+	char **argv;       /* owned copy of o.exec_argv */
+	pthread_mutex_t lock;
+	pid_t pid;
+	int fd;
+	signer_core core;  /* in-process mode only */
+	int core_open;
 };
 
-/* DER AlgorithmIdentifiers (RFC 5758 3.2: ECDSA has no parameters; RFC 4055:
- * RSA PKCS#1 v1.5 has NULL parameters). */
-static const uint8_t alg_ecdsa_sha256[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48,
-    0xce, 0x3d, 0x04, 0x03, 0x02};
-static const uint8_t alg_ecdsa_sha384[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48,
-    0xce, 0x3d, 0x04, 0x03, 0x03};
-static const uint8_t alg_rsa_sha256[] = {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48,
-    0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b, 0x05, 0x00};
-
-int signer_key_type_valid(const char *name)
+static char *dup_or_null(const char *s)
 {
-	static const char *const names[] = {"ec-p256", "ec-p384", "rsa-2048", "rsa-3072",
-	    "rsa-4096"};
-
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (strcmp(name, names[i]) == 0)
-			return 1;
-	return 0;
+	return s ? strdup(s) : NULL;
 }
 
-const char *signer_key_type_of(const EVP_PKEY *pkey)
+pid_t signer_pid(const signer *s)
 {
-	char group[64];
-	size_t glen = 0;
+	return s ? s->pid : 0;
+}
 
-	switch (EVP_PKEY_get_base_id(pkey)) {
-	case EVP_PKEY_EC:
-		if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group,
-		        sizeof group, &glen))
-			return NULL;
-		if (strcmp(group, "prime256v1") == 0 || strcmp(group, "P-256") == 0)
-			return "ec-p256";
-		if (strcmp(group, "secp384r1") == 0 || strcmp(group, "P-384") == 0)
-			return "ec-p384";
-		return NULL;
-	case EVP_PKEY_RSA:
-		switch (EVP_PKEY_get_bits(pkey)) {
-		case 2048:
-			return "rsa-2048";
-		case 3072:
-			return "rsa-3072";
-		case 4096:
-			return "rsa-4096";
-		default:
-			return NULL;
-		}
-	default:
-		return NULL;
+static void reap(signer *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	if (s->pid > 0) {
+		int st;
+		kill(s->pid, SIGKILL);
+		while (waitpid(s->pid, &st, 0) < 0 && errno == EINTR)
+			;
 	}
+	s->pid = 0;
 }
 
-oa_err signer_generate(const char *key_type, EVP_PKEY **out)
+static oa_err spawn(signer *s)
 {
-	EVP_PKEY *k = NULL;
+	int sv[2];
+	pid_t pid;
 
-	*out = NULL;
-	if (strcmp(key_type, "ec-p256") == 0)
-		k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	else if (strcmp(key_type, "ec-p384") == 0)
-		k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
-	else if (strcmp(key_type, "rsa-2048") == 0)
-		k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
-	else if (strcmp(key_type, "rsa-3072") == 0)
-		k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)3072);
-	else if (strcmp(key_type, "rsa-4096") == 0)
-		k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)4096);
-	else
-		return oa_fail(OA_ERR_INVALID, "unknown key type '%s'", key_type);
-	if (k == NULL)
-		return oa_fail_ssl(OA_ERR_CRYPTO, "generating a %s key", key_type);
-	*out = k;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+		return oa_fail(OA_ERR_IO, "signer: socketpair: %s", strerror(errno));
+	fflush(NULL);
+	if ((pid = fork()) < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return oa_fail(OA_ERR_IO, "signer: fork: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		/* The signer process: the socket becomes fd 3, nothing else stays
+		 * open but standard input, output and error. */
+		if (sv[1] == 3)
+			fcntl(3, F_SETFD, 0);
+		else if (dup2(sv[1], 3) != 3)
+			_exit(127);
+		close_range(4, ~0U, 0);
+		signal(SIGINT, SIG_IGN); /* the parent decides when the signer stops */
+		if (s->argv) {
+			execv(s->argv[0], s->argv);
+			_exit(127);
+		}
+		_exit(signer_child_main(3, &s->o));
+	}
+	close(sv[1]);
+	s->fd = sv[0];
+	s->pid = pid;
 	return OA_OK;
 }
 
-oa_err signer_write_key(const char *path, EVP_PKEY *pkey, const char *passphrase)
+/* Sends op+a+b, returns the reply payload in *reply (malloc'd). */
+static oa_err request(signer *s, uint8_t op, const uint8_t *a, size_t an, const uint8_t *b,
+    size_t bn, uint8_t **reply, size_t *rlen, int *status_out)
 {
-	PKCS8_PRIV_KEY_INFO *p8 = NULL;
-	X509_SIG *enc = NULL;
-	BIO *mem = NULL;
-	char *data;
-	long n;
-	oa_err rc = OA_OK;
+	uint8_t *msg = NULL;
+	size_t n = 0;
+	int status;
+	oa_err rc;
 
-	if ((p8 = EVP_PKEY2PKCS8(pkey)) == NULL ||
-	    (enc = PKCS8_encrypt(-1, EVP_aes_256_cbc(), passphrase, (int)strlen(passphrase),
-	         NULL, 0, KEY_KDF_ITER, p8)) == NULL ||
-	    (mem = BIO_new(BIO_s_secmem())) == NULL ||
-	    !PEM_write_bio_PKCS8(mem, enc)) {
-		rc = oa_fail_ssl(OA_ERR_CRYPTO, "encrypting key for %s", path);
+	*reply = NULL;
+	*rlen = 0;
+	pthread_mutex_lock(&s->lock);
+	if (s->o.in_process) {
+		oa_buf in = {0}, out = {0};
+		if ((rc = oa_buf_append(&in, &op, 1)) || (rc = oa_buf_append(&in, a, an)) ||
+		    (rc = oa_buf_append(&in, b, bn))) {
+			oa_buf_free(&in);
+			goto out;
+		}
+		status = (int)signer_handle(&s->core, in.data, in.len, &out);
+		oa_buf_free(&in);
+		if (status) {
+			oa_buf_append(&out, oa_errmsg(), strlen(oa_errmsg()));
+		}
+		msg = malloc(out.len + 1);
+		if (msg == NULL) {
+			oa_buf_free(&out);
+			rc = oa_fail(OA_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		msg[0] = (uint8_t)status;
+		if (out.len)
+			memcpy(msg + 1, out.data, out.len);
+		n = out.len + 1;
+		oa_buf_free(&out);
+	} else {
+		int st;
+		/* A signer that died while idle is replaced before the request. */
+		if (s->pid > 0 && waitpid(s->pid, &st, WNOHANG) == s->pid) {
+			s->pid = 0;
+			reap(s);
+		}
+		if (s->fd < 0 && (rc = spawn(s)))
+			goto out;
+		if ((rc = signer_send2(s->fd, op, a, an, b, bn)) ||
+		    (rc = signer_recv(s->fd, &msg, &n))) {
+			/* One that dies while working fails this request only. */
+			reap(s);
+			rc = oa_fail(OA_ERR_CRYPTO,
+			    "the signer process stopped (%s); nothing was signed, a new one starts "
+			    "with the next request",
+			    oa_errmsg());
+			goto out;
+		}
+	}
+	status = msg[0];
+	if (status_out)
+		*status_out = status;
+	if (status != 0) {
+		rc = oa_fail(status < OA_ERR__MAX ? (oa_err)status : OA_ERR_INTERNAL, "%.*s",
+		    (int)(n - 1), (const char *)msg + 1);
+		if (!s->o.in_process && strstr(oa_errmsg(), "could not start"))
+			reap(s);
 		goto out;
 	}
-	n = BIO_get_mem_data(mem, &data);
-	rc = oa_write_file_atomic(path, data, (size_t)n, 0600);
+	if ((*reply = malloc(n > 1 ? n - 1 : 1)) == NULL) {
+		rc = oa_fail(OA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(*reply, msg + 1, n - 1);
+	*rlen = n - 1;
+	rc = OA_OK;
 out:
-	PKCS8_PRIV_KEY_INFO_free(p8);
-	X509_SIG_free(enc);
-	BIO_free(mem);
+	pthread_mutex_unlock(&s->lock);
+	free(msg);
 	return rc;
 }
 
-oa_err signer_open(const char *keydir, const char *passphrase, signer **out)
+oa_err signer_open(const signer_opts *o, signer **out)
 {
-	signer *s;
+	signer *s = calloc(1, sizeof *s);
+	uint8_t *r = NULL;
+	size_t rl;
+	oa_err rc;
 
 	*out = NULL;
-	if (strlen(passphrase) > OA_MAX_PASSPHRASE_BYTES)
-		return oa_fail(OA_ERR_LIMIT, "CA passphrase longer than %d bytes",
-		    OA_MAX_PASSPHRASE_BYTES);
-	if ((s = calloc(1, sizeof *s)) == NULL)
+	if (s == NULL)
 		return oa_fail(OA_ERR_NOMEM, "out of memory");
-	if (strlen(keydir) >= sizeof s->keydir) {
-		free(s);
-		return oa_fail(OA_ERR_LIMIT, "key directory path too long");
+	s->o = *o;
+	s->fd = -1;
+	pthread_mutex_init(&s->lock, NULL);
+	s->o.dir = s->strs[0] = dup_or_null(o->dir);
+	s->o.backend = s->strs[1] = dup_or_null(o->backend);
+	s->o.passphrase_file = s->strs[2] = dup_or_null(o->passphrase_file);
+	s->o.pkcs11_module = s->strs[3] = dup_or_null(o->pkcs11_module);
+	s->o.pkcs11_token = s->strs[4] = dup_or_null(o->pkcs11_token);
+	s->o.pkcs11_pin_file = s->strs[5] = dup_or_null(o->pkcs11_pin_file);
+	s->o.user = s->strs[6] = dup_or_null(o->user);
+	for (int k = 0; k < SIGNER__MAX; k++)
+		s->o.certs[k] = o->certs[k] ? X509_dup(o->certs[k]) : NULL;
+	if (o->exec_argv) {
+		size_t n = 0;
+		while (o->exec_argv[n])
+			n++;
+		if ((s->argv = calloc(n + 1, sizeof *s->argv)) != NULL)
+			for (size_t i = 0; i < n; i++)
+				s->argv[i] = strdup(o->exec_argv[i]);
+		s->o.exec_argv = s->argv;
 	}
-	strcpy(s->keydir, keydir);
-	if ((s->passphrase = strdup(passphrase)) == NULL) {
-		free(s);
-		return oa_fail(OA_ERR_NOMEM, "out of memory");
+	if (o->in_process) {
+		if ((rc = signer_core_open(&s->core, &s->o))) {
+			signer_free(s);
+			return rc;
+		}
+		s->core_open = 1;
 	}
+	/* Start it now and make sure it answers. */
+	if ((rc = request(s, SIGNER_OP_HELLO, NULL, 0, NULL, 0, &r, &rl, NULL))) {
+		signer_free(s);
+		return rc;
+	}
+	if (rl != 16 || memcmp(r, "openams-signer 1", 16) != 0) {
+		free(r);
+		signer_free(s);
+		return oa_fail(OA_ERR_CRYPTO, "the signer process answered something unexpected");
+	}
+	free(r);
 	*out = s;
 	return OA_OK;
 }
@@ -158,154 +221,160 @@ void signer_free(signer *s)
 {
 	if (s == NULL)
 		return;
-	oa_free_secret(s->passphrase);
-	for (int i = 0; i < SIGNER__MAX; i++)
-		EVP_PKEY_free(s->key[i]);
+	if (s->fd >= 0) {
+		/* Closing the socket ends the signer's loop; give it a moment. */
+		int st;
+		close(s->fd);
+		s->fd = -1;
+		for (int i = 0; i < 100 && s->pid > 0; i++) {
+			if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
+				s->pid = 0;
+				break;
+			}
+			usleep(1000);
+		}
+	}
+	reap(s);
+	if (s->core_open)
+		signer_core_close(&s->core);
+	for (int k = 0; k < SIGNER__MAX; k++)
+		X509_free(s->o.certs[k]);
+	for (size_t i = 0; i < sizeof s->strs / sizeof s->strs[0]; i++)
+		free(s->strs[i]);
+	if (s->argv) {
+		for (size_t i = 0; s->argv[i]; i++)
+			free(s->argv[i]);
+		free(s->argv);
+	}
+	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
 
-static int pass_cb(char *buf, int size, int rwflag, void *u)
+/* Sets the signature algorithm fields of an unsigned certificate, so it can
+ * be encoded and sent. */
+static oa_err preset_algorithm(X509_ALGOR *alg, const EVP_PKEY *ca_pub)
 {
-	const char *p = u;
-	int n = (int)strlen(p);
-
-	if (n > size)
-		return -1;
-	memcpy(buf, p, (size_t)n);
-	return n;
-}
-
-static oa_err load_key(signer *s, signer_key k, EVP_PKEY **out)
-{
-	char path[OA_MAX_PATH];
-	FILE *f;
-	EVP_PKEY *pkey;
+	const uint8_t *der;
+	size_t len;
+	int nid;
 	oa_err rc;
 
-	if ((unsigned)k >= SIGNER__MAX)
-		return oa_fail(OA_ERR_INVALID, "unknown signing key %d", (int)k);
-	if (s->key[k] != NULL) {
-		*out = s->key[k];
-		return OA_OK;
-	}
-	if ((rc = oa_path_join(path, sizeof path, s->keydir, key_file[k])))
+	if ((rc = signer_algorithm_of(ca_pub, &der, &len, &nid)))
 		return rc;
-	if ((f = fopen(path, "r")) == NULL)
-		return oa_fail(errno == ENOENT ? OA_ERR_NOTFOUND : OA_ERR_IO, "%s: %s", path,
-		    strerror(errno));
-	pkey = PEM_read_PrivateKey(f, NULL, pass_cb, s->passphrase);
-	fclose(f);
-	if (pkey == NULL)
-		return oa_fail_ssl(OA_ERR_CRYPTO,
-		    "%s: cannot decrypt the CA key (wrong passphrase or damaged file)", path);
-	s->key[k] = pkey;
-	*out = pkey;
+	if (!X509_ALGOR_set0(alg, OBJ_nid2obj(nid),
+	        nid == NID_sha256WithRSAEncryption ? V_ASN1_NULL : V_ASN1_UNDEF, NULL))
+		return oa_fail_ssl(OA_ERR_CRYPTO, "setting the signature algorithm");
 	return OA_OK;
 }
 
-static const EVP_MD *digest_for(EVP_PKEY *pkey)
+oa_err signer_sign_cert(signer *s, X509 *x, const char *profile, uint8_t **der, size_t *len)
 {
-	const char *t = signer_key_type_of(pkey);
-
-	if (t != NULL && strcmp(t, "ec-p384") == 0)
-		return EVP_sha384();
-	return EVP_sha256();
-}
-
-oa_err signer_sign_cert(signer *s, signer_key k, X509 *x)
-{
-	EVP_PKEY *pkey;
+	const X509_ALGOR *outer;
+	unsigned char *body = NULL;
+	uint8_t plen[1];
+	int n;
 	oa_err rc;
 
-	if ((rc = load_key(s, k, &pkey)))
+	*der = NULL;
+	*len = 0;
+	if (strlen(profile) == 0 || strlen(profile) > 63)
+		return oa_fail(OA_ERR_INVALID, "bad profile name");
+	X509_get0_signature(NULL, &outer, x);
+	/* OpenSSL gives no setter for an unsigned certificate's algorithm
+	 * fields; they are set in place (X509_sign does the same inside). */
+	if ((rc = preset_algorithm((X509_ALGOR *)X509_get0_tbs_sigalg(x),
+	         X509_get0_pubkey(s->o.certs[SIGNER_ISSUING]))) ||
+	    (rc = preset_algorithm((X509_ALGOR *)outer, X509_get0_pubkey(s->o.certs[SIGNER_ISSUING]))))
 		return rc;
-	if (X509_sign(x, pkey, digest_for(pkey)) <= 0)
-		return oa_fail_ssl(OA_ERR_CRYPTO, "signing a certificate");
-	return OA_OK;
-}
-
-oa_err signer_algorithm(signer *s, signer_key k, const uint8_t **der, size_t *len)
-{
-	EVP_PKEY *pkey;
-	const char *t;
-	oa_err rc;
-
-	if ((rc = load_key(s, k, &pkey)))
-		return rc;
-	t = signer_key_type_of(pkey);
-	if (t == NULL)
-		return oa_fail(OA_ERR_CRYPTO, "CA key of an unsupported type");
-	if (strcmp(t, "ec-p256") == 0) {
-		*der = alg_ecdsa_sha256;
-		*len = sizeof alg_ecdsa_sha256;
-	} else if (strcmp(t, "ec-p384") == 0) {
-		*der = alg_ecdsa_sha384;
-		*len = sizeof alg_ecdsa_sha384;
-	} else {
-		*der = alg_rsa_sha256;
-		*len = sizeof alg_rsa_sha256;
+	if ((n = i2d_X509(x, &body)) <= 0)
+		return oa_fail_ssl(OA_ERR_CRYPTO, "encoding the certificate to sign");
+	plen[0] = (uint8_t)strlen(profile);
+	{
+		oa_buf head = {0};
+		if ((rc = oa_buf_append(&head, plen, 1)) ||
+		    (rc = oa_buf_append(&head, profile, plen[0]))) {
+			oa_buf_free(&head);
+			OPENSSL_free(body);
+			return rc;
+		}
+		rc = request(s, SIGNER_OP_SIGN_CERT, head.data, head.len, body, (size_t)n, der, len,
+		    NULL);
+		oa_buf_free(&head);
 	}
-	return OA_OK;
-}
-
-oa_err signer_sign_tbs(signer *s, signer_key k, const uint8_t *tbs, size_t n,
-    uint8_t **sig, size_t *siglen)
-{
-	EVP_PKEY *pkey;
-	EVP_MD_CTX *md = NULL;
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	oa_err rc;
-
-	*sig = NULL;
-	*siglen = 0;
-	if ((rc = load_key(s, k, &pkey)))
-		return rc;
-	if ((md = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestSignInit(md, NULL, digest_for(pkey), NULL, pkey) <= 0 ||
-	    EVP_DigestSign(md, NULL, &len, tbs, n) <= 0) {
-		rc = oa_fail_ssl(OA_ERR_CRYPTO, "signing");
-		goto out;
-	}
-	if ((buf = malloc(len)) == NULL) {
-		rc = oa_fail(OA_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	if (EVP_DigestSign(md, buf, &len, tbs, n) <= 0) {
-		rc = oa_fail_ssl(OA_ERR_CRYPTO, "signing");
-		free(buf);
-		goto out;
-	}
-	*sig = buf;
-	*siglen = len;
-out:
-	EVP_MD_CTX_free(md);
+	OPENSSL_free(body);
 	return rc;
 }
 
-oa_err signer_sign_ocsp(signer *s, OCSP_BASICRESP *bs, X509 *responder_cert)
+oa_err signer_sign_crl(signer *s, signer_key k, const uint8_t *tbs, size_t n, uint8_t **sig,
+    size_t *siglen)
 {
-	EVP_PKEY *pkey;
-	oa_err rc;
+	uint8_t kb = (uint8_t)k;
 
-	if ((rc = load_key(s, SIGNER_OCSP, &pkey)))
-		return rc;
-	/* RFC 5019 2.2.3: responderID byKey; the responder certificate is
-	 * included so that clients can check the delegation (RFC 6960 4.2.2.2). */
-	if (!OCSP_basic_sign(bs, responder_cert, pkey, digest_for(pkey), NULL,
-	        OCSP_RESPID_KEY))
-		return oa_fail_ssl(OA_ERR_CRYPTO, "signing an OCSP response");
-	return OA_OK;
+	return request(s, SIGNER_OP_SIGN_CRL, &kb, 1, tbs, n, sig, siglen, NULL);
 }
 
-oa_err signer_check_pair(signer *s, signer_key k, X509 *cert)
+static void put64(uint8_t *p, int64_t v)
 {
-	EVP_PKEY *pkey;
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)((uint64_t)v >> (56 - 8 * i));
+}
+
+oa_err signer_sign_ocsp(signer *s, const uint8_t *req, size_t req_len,
+    const signer_ocsp_item *items, size_t n, int64_t this_update, int64_t next_update,
+    OCSP_BASICRESP **out)
+{
+	oa_buf head = {0};
+	uint8_t b[20], *reply = NULL;
+	size_t rl;
+	const unsigned char *p;
 	oa_err rc;
 
-	if ((rc = load_key(s, k, &pkey)))
-		return rc;
-	if (X509_check_private_key(cert, pkey) != 1)
-		return oa_fail_ssl(OA_ERR_CRYPTO, "%s does not match its certificate", key_file[k]);
-	return OA_OK;
+	*out = NULL;
+	/* u32 request length | request | i64 thisUpdate | i64 nextUpdate |
+	 * per CertID: u8 status, i64 revocation time, u8 reason (255: none) */
+	b[0] = (uint8_t)(req_len >> 24);
+	b[1] = (uint8_t)(req_len >> 16);
+	b[2] = (uint8_t)(req_len >> 8);
+	b[3] = (uint8_t)req_len;
+	if ((rc = oa_buf_append(&head, b, 4)) || (rc = oa_buf_append(&head, req, req_len)))
+		goto out;
+	put64(b, this_update);
+	put64(b + 8, next_update);
+	if ((rc = oa_buf_append(&head, b, 16)))
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		b[0] = (uint8_t)items[i].status;
+		put64(b + 1, items[i].revoked_at);
+		b[9] = items[i].reason < 0 ? 255 : (uint8_t)items[i].reason;
+		if ((rc = oa_buf_append(&head, b, 10)))
+			goto out;
+	}
+	if ((rc = request(s, SIGNER_OP_SIGN_OCSP, head.data, head.len, NULL, 0, &reply, &rl, NULL)))
+		goto out;
+	p = reply;
+	if ((*out = d2i_OCSP_BASICRESP(NULL, &p, (long)rl)) == NULL)
+		rc = oa_fail_ssl(OA_ERR_CRYPTO, "the signer returned an unreadable OCSP response");
+out:
+	free(reply);
+	oa_buf_free(&head);
+	return rc;
+}
+
+oa_err signer_check_pair(signer *s, signer_key k)
+{
+	uint8_t kb = (uint8_t)k, *r = NULL;
+	size_t rl;
+	oa_err rc = request(s, SIGNER_OP_CHECK_PAIR, &kb, 1, NULL, 0, &r, &rl, NULL);
+
+	free(r);
+	return rc;
+}
+
+oa_err signer_raw(signer *s, const uint8_t *msg, size_t n, int *status, uint8_t **reply,
+    size_t *reply_len)
+{
+	*status = -1;
+	if (n == 0)
+		return oa_fail(OA_ERR_INVALID, "empty");
+	return request(s, msg[0], msg + 1, n - 1, NULL, 0, reply, reply_len, status);
 }

@@ -1,24 +1,42 @@
 /*
- * signer.h - the only code that ever holds a CA private key.
+ * signer.h - the only code that ever holds a CA private key, running in a
+ * process of its own.
  *
- * Responsible for: generating CA key pairs, writing them encrypted at rest
- * (PKCS#8, PBES2 with PBKDF2-HMAC-SHA256 and AES-256-CBC), loading them from
- * a passphrase, and a closed set of signing operations: sign a certificate,
- * sign a CRL's TBSCertList, sign an OCSP BasicOCSPResponse.
+ * Processes: signer_open() starts the signer process over a socketpair.
+ * When the caller is the `openams` binary it re-executes itself as
+ * `openams __signer` (a fresh image: nothing of the web process's memory);
+ * library users (tests, benchmarks) fork and run the same loop.  The signer
+ * reads the CA key files, then, when started as root, moves into a network
+ * namespace of its own and switches to the unprivileged `signer.user`; it
+ * always sets no-new-privileges, makes itself non-dumpable and installs a
+ * seccomp allowlist before it reads its first request.
  *
- * Must never: log or return key material, or keep a passphrase after use
- * longer than the handle lives (it is wiped by signer_free).  Keys are loaded
- * lazily, each on its first use, so a command that only issues never
- * decrypts the root key.
+ * Protocol (frames on a stream socket, all integers big-endian):
+ *   request  = u32 length | u8 op | payload           (length counts op+payload)
+ *   response = u32 length | u8 status | payload       (status 0 = ok, else an oa_err;
+ *                                                      payload = result or message)
+ * The operations are a closed set (signer_op); anything at or past
+ * SIGNER_OP__MAX, a frame shorter than one byte or longer than
+ * SIGNER_MAX_FRAME is refused.  The signer re-checks what it signs instead
+ * of trusting the caller: a certificate is parsed and linted again against
+ * its profile and must name the issuing CA; a CRL's TBSCertList must parse
+ * and name the key's CA as issuer; an OCSP response must answer only for the
+ * issuing CA's certificates.  Those checks come from the CA module
+ * (signer_checks), which knows profiles.
  *
- * Today the signer runs in the calling process; the issue "Keys" moves it to
- * a separate process behind this same header.
+ * If the signer dies, the operation in flight fails with OA_ERR_CRYPTO and
+ * the next operation starts a new signer.  Callers sign inside their write
+ * transaction, so a failure rolls back and nothing half-done is stored.
+ *
+ * Must never: log or return key material; keep a passphrase after the keys
+ * are unlocked (it is wiped).
  */
 #ifndef OA_SIGNER_H
 #define OA_SIGNER_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <openssl/evp.h>
 #include <openssl/ocsp.h>
@@ -33,49 +51,94 @@ typedef enum signer_key {
 	SIGNER__MAX
 } signer_key;
 
+typedef enum signer_op {
+	SIGNER_OP_HELLO = 1,      /* -> "openams-signer 1" */
+	SIGNER_OP_SIGN_CERT = 2,  /* u8 profile length, profile, unsigned cert DER -> signed DER */
+	SIGNER_OP_SIGN_CRL = 3,   /* u8 key, TBSCertList DER -> signature */
+	SIGNER_OP_SIGN_OCSP = 4,  /* OCSPRequest + times + a status per CertID -> signed
+	                           * BasicOCSPResponse DER (the signer builds it) */
+	SIGNER_OP_CHECK_PAIR = 5, /* u8 key -> ok when the key matches its certificate */
+	SIGNER_OP__MAX
+} signer_op;
+
+/* Largest frame either way: a CRL of a few million entries. */
+#define SIGNER_MAX_FRAME (256u * 1024 * 1024)
+
+/* Checks the signer runs before it signs (see the header comment). */
+typedef struct signer_checks {
+	oa_err (*cert)(void *ctx, X509 *x, const char *profile);
+	oa_err (*crl)(void *ctx, signer_key k, const uint8_t *tbs, size_t n);
+	oa_err (*ocsp)(void *ctx, OCSP_CERTID *id); /* each CertID must be the issuing CA's */
+	void *ctx;
+} signer_checks;
+
+typedef struct signer_opts {
+	const char *dir;             /* data directory: keys in DIR/keys */
+	const char *backend;         /* "file" or "pkcs11" */
+	const char *passphrase_file; /* file backend: absolute path, or NULL: $OPENAMS_CA_PASSPHRASE */
+	const char *pkcs11_module;   /* pkcs11 backend: the module (.so) */
+	const char *pkcs11_token;    /* token label */
+	const char *pkcs11_pin_file; /* absolute path, or NULL: $OPENAMS_PKCS11_PIN */
+	const char *user;            /* run as this user when started as root */
+	X509 *certs[SIGNER__MAX];    /* the CA certificates (borrowed, copied) */
+	signer_checks checks;
+	int in_process;              /* 1: no separate process (benchmarks only) */
+	char *const *exec_argv;      /* re-exec this (argv[0] must be the openams binary), or NULL */
+} signer_opts;
+
 typedef struct signer signer;
 
 /* Key type names accepted everywhere: "ec-p256", "ec-p384", "rsa-2048",
  * "rsa-3072", "rsa-4096".  Returns 1 if name is one of them. */
 int signer_key_type_valid(const char *name);
-/* Describes a public or private key as one of those names; NULL otherwise
- * (unsupported algorithm, curve or size). */
+/* Describes a key as one of those names; NULL for anything else. */
 const char *signer_key_type_of(const EVP_PKEY *pkey);
-
 /* Generates a fresh key pair of the named type; the caller frees it. */
 oa_err signer_generate(const char *key_type, EVP_PKEY **out);
-
-/* Writes pkey to path (mode 0600), encrypted under passphrase. */
+/* Writes pkey to path (mode 0600), PKCS#8 encrypted under passphrase
+ * (PBES2: PBKDF2-HMAC-SHA256 600,000 iterations, AES-256-CBC). */
 oa_err signer_write_key(const char *path, EVP_PKEY *pkey, const char *passphrase);
+/* The signature algorithm a CA key signs with, from its certificate's public
+ * key: DER AlgorithmIdentifier (static) and the NID. */
+oa_err signer_algorithm_of(const EVP_PKEY *pub, const uint8_t **der, size_t *len, int *nid);
 
-/*
- * A signer whose key files are keydir/root.key, issuing.key and ocsp.key,
- * encrypted under passphrase (copied; wiped by signer_free).
- */
-oa_err signer_open(const char *keydir, const char *passphrase, signer **out);
-/* Wipes the passphrase and frees the keys.  Accepts NULL. */
+/* Starts the signer (process).  The caller frees it with signer_free(). */
+oa_err signer_open(const signer_opts *o, signer **out);
+/* Stops the signer process and frees; accepts NULL. */
 void signer_free(signer *s);
+/* The signer process id (0 in-process or not running). */
+pid_t signer_pid(const signer *s);
 
-/*
- * Signs certificate x with key k (SHA-256 for EC P-256 and RSA, SHA-384 for
- * P-384), setting its signature algorithm.  The caller has linted x.
- */
-oa_err signer_sign_cert(signer *s, signer_key k, X509 *x);
+/* Signs certificate x (linted by the caller) with the issuing key: the
+ * signer lints it again against profile.  *der (malloc'd) is the signed
+ * certificate. */
+oa_err signer_sign_cert(signer *s, X509 *x, const char *profile, uint8_t **der, size_t *len);
+/* Signs raw TBSCertList bytes with key k; *sig is malloc'd. */
+oa_err signer_sign_crl(signer *s, signer_key k, const uint8_t *tbs, size_t n, uint8_t **sig,
+    size_t *siglen);
+/* One CertID's answer, in the order of the request's CertIDs. */
+typedef struct signer_ocsp_item {
+	int status;          /* V_OCSP_CERTSTATUS_GOOD, _REVOKED or _UNKNOWN */
+	int64_t revoked_at;  /* revoked: the revocation time */
+	int reason;          /* revoked: the CRLReason, or -1 for none */
+} signer_ocsp_item;
 
-/*
- * The DER AlgorithmIdentifier key k signs with (borrowed, static), for
- * callers that assemble a TBS structure themselves.
- */
-oa_err signer_algorithm(signer *s, signer_key k, const uint8_t **der, size_t *len);
+/* Builds and signs the BasicOCSPResponse answering req (DER OCSPRequest)
+ * with the responder key: one SingleResponse per CertID with items[i],
+ * thisUpdate/nextUpdate as given, the nonce echoed, responderID byKey and
+ * the responder certificate included.  *out is the caller's to free. */
+oa_err signer_sign_ocsp(signer *s, const uint8_t *req, size_t req_len,
+    const signer_ocsp_item *items, size_t n, int64_t this_update, int64_t next_update,
+    OCSP_BASICRESP **out);
+/* Checks that key k is the private half of its certificate. */
+oa_err signer_check_pair(signer *s, signer_key k);
 
-/* Signs raw TBS bytes (e.g. a TBSCertList); *sig is malloc'd, caller frees. */
-oa_err signer_sign_tbs(signer *s, signer_key k, const uint8_t *tbs, size_t n,
-    uint8_t **sig, size_t *siglen);
+/* Sends one raw frame payload (op + bytes) and reads the answer: for tests
+ * of the protocol.  *status is the answer's status byte. */
+oa_err signer_raw(signer *s, const uint8_t *msg, size_t n, int *status, uint8_t **reply,
+    size_t *reply_len);
 
-/* Signs an OCSP response with the responder key; cert is the responder's. */
-oa_err signer_sign_ocsp(signer *s, OCSP_BASICRESP *bs, X509 *responder_cert);
-
-/* Checks that key k is the private half of cert's public key. */
-oa_err signer_check_pair(signer *s, signer_key k, X509 *cert);
+/* The signer process's main loop on fd (used by `openams __signer`). */
+int signer_child_main(int fd, const signer_opts *o);
 
 #endif

@@ -1,0 +1,438 @@
+/*
+ * child.c - the signer process: its sandbox, its request loop, and the
+ * handling of each operation (with the re-checks from signer_checks).
+ */
+#include "signerInt.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+
+oa_err signer_send2(int fd, uint8_t first, const uint8_t *a, size_t an, const uint8_t *b,
+    size_t bn)
+{
+	uint8_t hdr[5];
+	size_t total = 1 + an + bn;
+	const uint8_t *parts[3] = {hdr, a, b};
+	size_t lens[3] = {sizeof hdr, an, bn};
+
+	if (total > SIGNER_MAX_FRAME)
+		return oa_fail(OA_ERR_LIMIT, "signer frame larger than %u bytes", SIGNER_MAX_FRAME);
+	hdr[0] = (uint8_t)(total >> 24);
+	hdr[1] = (uint8_t)(total >> 16);
+	hdr[2] = (uint8_t)(total >> 8);
+	hdr[3] = (uint8_t)total;
+	hdr[4] = first;
+	for (int i = 0; i < 3; i++) {
+		const uint8_t *p = parts[i];
+		size_t n = lens[i];
+		while (n > 0) {
+			ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+			if (w < 0) {
+				if (errno == EINTR)
+					continue;
+				return oa_fail(OA_ERR_IO, "signer socket: %s", strerror(errno));
+			}
+			p += w;
+			n -= (size_t)w;
+		}
+	}
+	return OA_OK;
+}
+
+oa_err signer_send(int fd, uint8_t first, const uint8_t *p, size_t n)
+{
+	return signer_send2(fd, first, p, n, NULL, 0);
+}
+
+static oa_err read_full(int fd, uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t r = read(fd, p, n);
+		if (r == 0)
+			return oa_fail(OA_ERR_IO, "signer socket closed");
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return oa_fail(OA_ERR_IO, "signer socket: %s", strerror(errno));
+		}
+		p += r;
+		n -= (size_t)r;
+	}
+	return OA_OK;
+}
+
+oa_err signer_recv(int fd, uint8_t **msg, size_t *n)
+{
+	uint8_t hdr[4];
+	uint32_t len;
+	uint8_t *buf;
+	oa_err rc;
+
+	*msg = NULL;
+	*n = 0;
+	if ((rc = read_full(fd, hdr, sizeof hdr)))
+		return rc;
+	len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3];
+	if (len == 0 || len > SIGNER_MAX_FRAME)
+		return oa_fail(OA_ERR_LIMIT, "signer frame of %u bytes (1..%u)", len, SIGNER_MAX_FRAME);
+	if ((buf = malloc(len)) == NULL)
+		return oa_fail(OA_ERR_NOMEM, "out of memory");
+	if ((rc = read_full(fd, buf, len))) {
+		free(buf);
+		return rc;
+	}
+	*msg = buf;
+	*n = len;
+	return OA_OK;
+}
+
+oa_err signer_core_open(signer_core *core, const signer_opts *o)
+{
+	oa_err rc;
+
+	memset(core, 0, sizeof *core);
+	core->checks = o->checks;
+	for (int k = 0; k < SIGNER__MAX; k++) {
+		if (o->certs[k] == NULL || (core->certs[k] = X509_dup(o->certs[k])) == NULL) {
+			signer_core_close(core);
+			return oa_fail(OA_ERR_CONFIG, "the signer needs the three CA certificates");
+		}
+	}
+	if ((rc = keystore_open(&core->ks, o))) {
+		signer_core_close(core);
+		return rc;
+	}
+	return OA_OK;
+}
+
+void signer_core_close(signer_core *core)
+{
+	keystore_close(&core->ks);
+	for (int k = 0; k < SIGNER__MAX; k++)
+		X509_free(core->certs[k]);
+	memset(core, 0, sizeof *core);
+}
+
+static oa_err do_sign_cert(signer_core *core, const uint8_t *p, size_t n, oa_buf *out)
+{
+	char profile[64];
+	const unsigned char *der;
+	size_t plen;
+	X509 *x = NULL;
+	EVP_PKEY *key;
+	unsigned char *signed_der = NULL;
+	int len;
+	oa_err rc;
+
+	if (n < 1 || (plen = p[0]) == 0 || plen >= sizeof profile || n < 1 + plen + 1)
+		return oa_fail(OA_ERR_INVALID, "sign-certificate request: bad profile field");
+	memcpy(profile, p + 1, plen);
+	profile[plen] = 0;
+	der = p + 1 + plen;
+	if ((x = d2i_X509(NULL, &der, (long)(n - 1 - plen))) == NULL || der != p + n) {
+		X509_free(x);
+		return oa_fail_ssl(OA_ERR_INVALID, "sign-certificate request: not one DER certificate");
+	}
+	/* The issuing CA signs only what names it as issuer... */
+	if (X509_NAME_cmp(X509_get_issuer_name(x), X509_get_subject_name(core->certs[SIGNER_ISSUING]))) {
+		rc = oa_fail(OA_ERR_DENIED, "signer: the certificate does not name the issuing CA");
+		goto out;
+	}
+	/* ...and what passes its profile's lint again, here. */
+	if (core->checks.cert == NULL) {
+		rc = oa_fail(OA_ERR_DENIED, "signer: no certificate checks configured");
+		goto out;
+	}
+	if ((rc = core->checks.cert(core->checks.ctx, x, profile)))
+		goto out;
+	if ((rc = keystore_get(&core->ks, SIGNER_ISSUING, &key)))
+		goto out;
+	if (X509_sign(x, key, signer_digest_for(key)) <= 0) {
+		rc = oa_fail_ssl(OA_ERR_CRYPTO, "signer: signing the certificate");
+		goto out;
+	}
+	if ((len = i2d_X509(x, &signed_der)) <= 0) {
+		rc = oa_fail_ssl(OA_ERR_CRYPTO, "signer: encoding");
+		goto out;
+	}
+	rc = oa_buf_append(out, signed_der, (size_t)len);
+out:
+	OPENSSL_free(signed_der);
+	X509_free(x);
+	return rc;
+}
+
+static oa_err sign_raw(EVP_PKEY *key, const uint8_t *tbs, size_t n, oa_buf *out)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	size_t len = 0;
+	oa_err rc = OA_OK;
+
+	if (md == NULL || EVP_DigestSignInit(md, NULL, signer_digest_for(key), NULL, key) <= 0 ||
+	    EVP_DigestSign(md, NULL, &len, tbs, n) <= 0 || (rc = oa_buf_reserve(out, len)) ||
+	    EVP_DigestSign(md, out->data + out->len, &len, tbs, n) <= 0)
+		rc = rc ? rc : oa_fail_ssl(OA_ERR_CRYPTO, "signer: signing");
+	else
+		out->len += len;
+	EVP_MD_CTX_free(md);
+	return rc;
+}
+
+static oa_err do_sign_crl(signer_core *core, const uint8_t *p, size_t n, oa_buf *out)
+{
+	EVP_PKEY *key;
+	signer_key k;
+	oa_err rc;
+
+	if (n < 2 || (p[0] != SIGNER_ROOT && p[0] != SIGNER_ISSUING))
+		return oa_fail(OA_ERR_INVALID, "sign-CRL request: only the root and issuing CAs sign CRLs");
+	k = (signer_key)p[0];
+	if (core->checks.crl == NULL)
+		return oa_fail(OA_ERR_DENIED, "signer: no CRL checks configured");
+	if ((rc = core->checks.crl(core->checks.ctx, k, p + 1, n - 1)) ||
+	    (rc = keystore_get(&core->ks, k, &key)))
+		return rc;
+	return sign_raw(key, p + 1, n - 1, out);
+}
+
+static int64_t get64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return (int64_t)v;
+}
+
+static oa_err do_sign_ocsp(signer_core *core, const uint8_t *p, size_t n, oa_buf *out)
+{
+	OCSP_REQUEST *rq = NULL;
+	OCSP_BASICRESP *bs = NULL;
+	ASN1_TIME *tu = NULL, *nu = NULL, *rt = NULL;
+	const unsigned char *q;
+	unsigned char *res = NULL;
+	EVP_PKEY *key;
+	size_t rlen;
+	int count, len;
+	oa_err rc = OA_OK;
+
+	if (n < 4 || (rlen = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3]) >
+	                 n - 4 - 16)
+		return oa_fail(OA_ERR_INVALID, "sign-OCSP request: bad length");
+	q = p + 4;
+	if ((rq = d2i_OCSP_REQUEST(NULL, &q, (long)rlen)) == NULL || q != p + 4 + rlen) {
+		OCSP_REQUEST_free(rq);
+		return oa_fail_ssl(OA_ERR_INVALID, "sign-OCSP request: not one OCSPRequest");
+	}
+	count = OCSP_request_onereq_count(rq);
+	if (count <= 0 || n != 4 + rlen + 16 + (size_t)count * 10) {
+		rc = oa_fail(OA_ERR_INVALID, "sign-OCSP request: one answer per CertID is needed");
+		goto out;
+	}
+	if (core->checks.ocsp == NULL) {
+		rc = oa_fail(OA_ERR_DENIED, "signer: no OCSP checks configured");
+		goto out;
+	}
+	q = p + 4 + rlen;
+	if ((bs = OCSP_BASICRESP_new()) == NULL || (tu = ASN1_TIME_new()) == NULL ||
+	    (nu = ASN1_TIME_new()) == NULL || (rt = ASN1_TIME_new()) == NULL ||
+	    !ASN1_TIME_set(tu, (time_t)get64(q)) || !ASN1_TIME_set(nu, (time_t)get64(q + 8))) {
+		rc = oa_fail_ssl(OA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	q += 16;
+	for (int i = 0; i < count; i++, q += 10) {
+		OCSP_CERTID *cid = OCSP_onereq_get0_id(OCSP_request_onereq_get0(rq, i));
+		int st = q[0], reason = q[9] == 255 ? -1 : q[9];
+		if (st != V_OCSP_CERTSTATUS_GOOD && st != V_OCSP_CERTSTATUS_REVOKED &&
+		    st != V_OCSP_CERTSTATUS_UNKNOWN) {
+			rc = oa_fail(OA_ERR_INVALID, "sign-OCSP request: bad status");
+			goto out;
+		}
+		/* The signer answers only for the issuing CA's certificates. */
+		if ((rc = core->checks.ocsp(core->checks.ctx, cid)))
+			goto out;
+		if (st == V_OCSP_CERTSTATUS_REVOKED && !ASN1_TIME_set(rt, (time_t)get64(q + 1))) {
+			rc = oa_fail_ssl(OA_ERR_INVALID, "sign-OCSP request: bad revocation time");
+			goto out;
+		}
+		if (!OCSP_basic_add1_status(bs, cid, st, reason, st == V_OCSP_CERTSTATUS_REVOKED ? rt : NULL,
+		        tu, nu)) {
+			rc = oa_fail_ssl(OA_ERR_CRYPTO, "signer: building the OCSP response");
+			goto out;
+		}
+	}
+	/* RFC 6960 4.4.1: echo the nonce when the request has one. */
+	if (OCSP_copy_nonce(bs, rq) <= 0) {
+		rc = oa_fail_ssl(OA_ERR_CRYPTO, "signer: copying the nonce");
+		goto out;
+	}
+	if ((rc = keystore_get(&core->ks, SIGNER_OCSP, &key)))
+		goto out;
+	/* RFC 5019 2.2.3: responderID byKey; the responder certificate is
+	 * included so clients can check the delegation (RFC 6960 4.2.2.2). */
+	if (!OCSP_basic_sign(bs, core->certs[SIGNER_OCSP], key, signer_digest_for(key), NULL,
+	        OCSP_RESPID_KEY) ||
+	    (len = i2d_OCSP_BASICRESP(bs, &res)) <= 0) {
+		rc = oa_fail_ssl(OA_ERR_CRYPTO, "signer: signing the OCSP response");
+		goto out;
+	}
+	rc = oa_buf_append(out, res, (size_t)len);
+out:
+	OPENSSL_free(res);
+	OCSP_BASICRESP_free(bs);
+	OCSP_REQUEST_free(rq);
+	ASN1_TIME_free(tu);
+	ASN1_TIME_free(nu);
+	ASN1_TIME_free(rt);
+	return rc;
+}
+
+oa_err signer_handle(signer_core *core, const uint8_t *msg, size_t n, oa_buf *out)
+{
+	EVP_PKEY *key;
+	oa_err rc;
+
+	ERR_clear_error();
+	if (n < 1)
+		return oa_fail(OA_ERR_INVALID, "empty signer request");
+	switch ((signer_op)msg[0]) {
+	case SIGNER_OP_HELLO:
+		return oa_buf_append(out, "openams-signer 1", 16);
+	case SIGNER_OP_SIGN_CERT:
+		return do_sign_cert(core, msg + 1, n - 1, out);
+	case SIGNER_OP_SIGN_CRL:
+		return do_sign_crl(core, msg + 1, n - 1, out);
+	case SIGNER_OP_SIGN_OCSP:
+		return do_sign_ocsp(core, msg + 1, n - 1, out);
+	case SIGNER_OP_CHECK_PAIR:
+		if (n != 2 || msg[1] >= SIGNER__MAX)
+			return oa_fail(OA_ERR_INVALID, "check-pair request: bad key");
+		if ((rc = keystore_get(&core->ks, (signer_key)msg[1], &key)))
+			return rc;
+		if (X509_check_private_key(core->certs[msg[1]], key) != 1)
+			return oa_fail_ssl(OA_ERR_CRYPTO, "%s does not match its certificate",
+			    signer_key_file[msg[1]]);
+		return OA_OK;
+	default:
+		return oa_fail(OA_ERR_INVALID, "unknown signer operation %u", msg[0]);
+	}
+}
+
+/* Drops what the signer no longer needs: privileges, network, syscalls. */
+static oa_err sandbox(const signer_opts *o, int pkcs11)
+{
+	scmp_filter_ctx f;
+	/* What signing needs: memory, time, randomness, the socket, exit. */
+	static const int allow[] = {
+		SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev), SCMP_SYS(sendto),
+		SCMP_SYS(recvfrom), SCMP_SYS(close), SCMP_SYS(exit), SCMP_SYS(exit_group),
+		SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(mprotect),
+		SCMP_SYS(madvise), SCMP_SYS(mlock), SCMP_SYS(munlock), SCMP_SYS(futex),
+		SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask), SCMP_SYS(getrandom),
+		SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday), SCMP_SYS(time), SCMP_SYS(fstat),
+		SCMP_SYS(newfstatat), SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(sched_yield),
+		SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep), SCMP_SYS(restart_syscall),
+		SCMP_SYS(lseek), SCMP_SYS(getuid), SCMP_SYS(geteuid), SCMP_SYS(getgid),
+		SCMP_SYS(getegid),
+	};
+	/* A PKCS#11 module (SoftHSM2, an HSM's library) reads its token files. */
+	static const int allow_pkcs11[] = {
+		SCMP_SYS(openat), SCMP_SYS(fcntl), SCMP_SYS(flock), SCMP_SYS(pread64),
+		SCMP_SYS(pwrite64), SCMP_SYS(fsync), SCMP_SYS(fdatasync), SCMP_SYS(statx),
+		SCMP_SYS(getdents64), SCMP_SYS(unlink), SCMP_SYS(rename), SCMP_SYS(ftruncate),
+		SCMP_SYS(access), SCMP_SYS(umask), SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
+	};
+
+	if (geteuid() == 0) {
+		const char *user = o->user && *o->user ? o->user : "nobody";
+		struct passwd *pw = getpwnam(user);
+		/* No network: a namespace with nothing but its own loopback. */
+		if (unshare(CLONE_NEWNET) != 0)
+			fprintf(stderr, "openams signer: warning: no network namespace: %s\n",
+			    strerror(errno));
+		if (pw == NULL)
+			return oa_fail(OA_ERR_CONFIG, "signer.user '%s' does not exist", user);
+		if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0)
+			return oa_fail(OA_ERR_IO, "signer: cannot switch to user %s: %s", user,
+			    strerror(errno));
+		if (setuid(0) == 0)
+			return oa_fail(OA_ERR_INTERNAL, "signer: could regain root after dropping it");
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		return oa_fail(OA_ERR_IO, "signer: prctl: %s", strerror(errno));
+	if ((f = seccomp_init(SCMP_ACT_ERRNO(EPERM))) == NULL)
+		return oa_fail(OA_ERR_IO, "signer: seccomp_init failed");
+	for (size_t i = 0; i < sizeof allow / sizeof allow[0]; i++)
+		seccomp_rule_add(f, SCMP_ACT_ALLOW, allow[i], 0);
+	for (size_t i = 0; pkcs11 && i < sizeof allow_pkcs11 / sizeof allow_pkcs11[0]; i++)
+		seccomp_rule_add(f, SCMP_ACT_ALLOW, allow_pkcs11[i], 0);
+	/* Whatever would reach out or become something else ends the process. */
+	seccomp_rule_add(f, SCMP_ACT_KILL_PROCESS, SCMP_SYS(execve), 0);
+	seccomp_rule_add(f, SCMP_ACT_KILL_PROCESS, SCMP_SYS(execveat), 0);
+	seccomp_rule_add(f, SCMP_ACT_KILL_PROCESS, SCMP_SYS(socket), 0);
+	seccomp_rule_add(f, SCMP_ACT_KILL_PROCESS, SCMP_SYS(connect), 0);
+	seccomp_rule_add(f, SCMP_ACT_KILL_PROCESS, SCMP_SYS(ptrace), 0);
+	if (seccomp_load(f) != 0) {
+		seccomp_release(f);
+		return oa_fail(OA_ERR_IO, "signer: seccomp_load failed");
+	}
+	seccomp_release(f);
+	return OA_OK;
+}
+
+int signer_child_main(int fd, const signer_opts *o)
+{
+	signer_core core;
+	oa_err rc;
+
+	signal(SIGPIPE, SIG_IGN);
+	if ((rc = signer_core_open(&core, o)) == OA_OK)
+		rc = sandbox(o, core.ks.pkcs11);
+	if (rc) {
+		/* Tell the parent why, on the first request, then stop. */
+		uint8_t *msg;
+		size_t n;
+		char why[1024];
+		snprintf(why, sizeof why, "the signer could not start: %s", oa_errmsg());
+		if (signer_recv(fd, &msg, &n) == OA_OK) {
+			signer_send(fd, (uint8_t)rc, (const uint8_t *)why, strlen(why));
+			free(msg);
+		}
+		signer_core_close(&core);
+		return 1;
+	}
+	for (;;) {
+		uint8_t *msg;
+		size_t n;
+		oa_buf out = {0};
+		if ((rc = signer_recv(fd, &msg, &n))) {
+			/* EOF: the parent is gone or closed us.  A bad frame: say so. */
+			if (rc == OA_ERR_LIMIT)
+				signer_send(fd, (uint8_t)rc, (const uint8_t *)oa_errmsg(), strlen(oa_errmsg()));
+			break;
+		}
+		rc = signer_handle(&core, msg, n, &out);
+		free(msg);
+		if (rc)
+			rc = signer_send(fd, (uint8_t)rc, (const uint8_t *)oa_errmsg(), strlen(oa_errmsg()));
+		else
+			rc = signer_send(fd, 0, out.data, out.len);
+		oa_buf_free(&out);
+		if (rc)
+			break;
+	}
+	signer_core_close(&core);
+	return 0;
+}
