@@ -31,4 +31,20 @@
 #define OA_MAX_SOP_TEXT         4096          /* one free-text field of a definition */
 #define OA_MAX_SOP_LIST         64            /* items in one list of a definition */
 
+/* web */
+#define OA_WEB_MAX_URL          2048          /* request target (path and query), bytes */
+#define OA_WEB_MAX_QUERY_PARAMS 32            /* query parameters in one request */
+#define OA_WEB_MAX_HEADERS      64            /* request header fields */
+#define OA_WEB_MAX_HEADER_BYTES (16 * 1024)   /* all header names and values together */
+#define OA_WEB_CONN_MEMORY      (64 * 1024)   /* MHD per-connection pool (request line,
+                                               * headers, read buffer) */
+#define OA_WEB_MAX_BODY         (64 * 1024)   /* a request body, unless the route says less */
+#define OA_WEB_MAX_JSON_BODY    (256 * 1024)  /* a JSON request body */
+#define OA_WEB_MAX_JSON_DEPTH   16            /* nesting of arrays and objects in JSON */
+#define OA_WEB_MAX_THREADS      64            /* web.threads upper bound */
+#define OA_WEB_MAX_PARAMS       4             /* captured path segments of one route */
+#define OA_WEB_OCSP_CACHE_SLOTS 4096          /* cached OCSP responses per worker thread */
+#define OA_WEB_OCSP_CACHE_KEY   512           /* largest request DER that is cached */
+#define OA_WEB_MAX_CRL_BYTES    (64 * 1024 * 1024) /* a published CRL file served */
+
 #endif
