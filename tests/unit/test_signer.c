@@ -1,0 +1,289 @@
+/*
+ * test_signer.c - the signer process: its protocol refuses unknown
+ * operations, bad frames and objects that break the rules; a signer killed
+ * mid-request fails that request cleanly with the store unchanged, and the
+ * next request gets a new signer.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "ca/ca.h"
+#include "signer/signer.h"
+#include "testutil.h"
+
+/* The CA's private view (for its signer and certificates). */
+#include "ca/caInt.h"
+
+static char dir[64], inst[256];
+static ca *C;
+static int seq;
+
+static int group_setup(void **state)
+{
+	ca_init_opts o = {0};
+	const char *share = getenv("OPENAMS_SHARE");
+
+	if (test_tmpdir(dir, sizeof dir) == NULL)
+		return -1;
+	snprintf(inst, sizeof inst, "%s/inst", dir);
+	o.dir = inst;
+	o.share = share ? share : OPENAMS_SHAREDIR;
+	if (ca_init(&o) != OA_OK || ca_open(inst, &C) != OA_OK) {
+		fprintf(stderr, "setup: %s\n", oa_errmsg());
+		return -1;
+	}
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	ca_free(C);
+	test_rmrf(dir);
+	return 0;
+}
+
+static int64_t count(const char *sql)
+{
+	store_stmt *st = store_prepare(ca_store(C), sql);
+	int64_t n;
+
+	assert_non_null(st);
+	assert_int_equal(store_step(st), STORE_ROW);
+	n = store_col_int(st, 0);
+	store_reset(st);
+	return n;
+}
+
+static oa_err issue_one(void)
+{
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	ca_request r = {0};
+	ca_issued out;
+	char nik[17];
+	oa_err rc;
+
+	snprintf(nik, sizeof nik, "3273%012d", ++seq);
+	r.key = k;
+	r.cn = "Uji Penandatangan";
+	r.o = "Dinas";
+	r.nik = nik;
+	r.email = "uji@kominfo.bandung.go.id";
+	rc = ca_issue(C, &r, &out);
+	if (rc == OA_OK)
+		ca_issued_free(&out);
+	EVP_PKEY_free(k);
+	return rc;
+}
+
+static signer *the_signer(void)
+{
+	signer *s;
+	assert_int_equal(ca_signer(C, &s), OA_OK);
+	return s;
+}
+
+static int raw(const uint8_t *msg, size_t n, char *why, size_t whysz)
+{
+	uint8_t *reply = NULL;
+	size_t rl = 0;
+	int status = -1;
+
+	signer_raw(the_signer(), msg, n, &status, &reply, &rl);
+	snprintf(why, whysz, "%s", oa_errmsg());
+	free(reply);
+	return status;
+}
+
+static void test_hello_and_unknown_ops(void **state)
+{
+	char why[512];
+	uint8_t m[4] = {SIGNER_OP_HELLO};
+
+	assert_true(signer_pid(the_signer()) > 0);
+	assert_int_equal(raw(m, 1, why, sizeof why), 0);
+	m[0] = 0;
+	assert_int_equal(raw(m, 1, why, sizeof why), OA_ERR_INVALID);
+	m[0] = SIGNER_OP__MAX;
+	assert_int_equal(raw(m, 1, why, sizeof why), OA_ERR_INVALID);
+	assert_non_null(strstr(why, "unknown signer operation"));
+	m[0] = 0xff;
+	assert_int_equal(raw(m, 3, why, sizeof why), OA_ERR_INVALID);
+	/* Bad arguments to known operations. */
+	m[0] = SIGNER_OP_CHECK_PAIR;
+	m[1] = 7;
+	assert_int_equal(raw(m, 2, why, sizeof why), OA_ERR_INVALID);
+	m[0] = SIGNER_OP_SIGN_CRL;
+	m[1] = SIGNER_OCSP; /* the responder signs no CRLs */
+	m[2] = 0x30;
+	assert_int_equal(raw(m, 3, why, sizeof why), OA_ERR_INVALID);
+	m[1] = SIGNER_ISSUING; /* garbage TBSCertList */
+	assert_int_equal(raw(m, 3, why, sizeof why), OA_ERR_DENIED);
+	m[0] = SIGNER_OP_SIGN_CERT;
+	m[1] = 0; /* empty profile */
+	assert_int_equal(raw(m, 3, why, sizeof why), OA_ERR_INVALID);
+	m[0] = SIGNER_OP_SIGN_OCSP;
+	assert_int_equal(raw(m, 4, why, sizeof why), OA_ERR_INVALID);
+	/* All keys match their certificates; the signer is still the same one. */
+	for (int k = 0; k < SIGNER__MAX; k++)
+		assert_int_equal(signer_check_pair(the_signer(), (signer_key)k), OA_OK);
+}
+
+/* A certificate that breaks its profile is refused by the signer itself,
+ * even when the caller skips the lint. */
+static void test_signer_relints(void **state)
+{
+	X509 *x = X509_new();
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	uint8_t *der = NULL;
+	size_t len = 0;
+	BASIC_CONSTRAINTS *bc = BASIC_CONSTRAINTS_new();
+	unsigned char sn[16] = {0x11, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+	BIGNUM *bn = BN_bin2bn(sn, 16, NULL);
+	ASN1_INTEGER *ai = BN_to_ASN1_INTEGER(bn, NULL);
+
+	X509_set_version(x, X509_VERSION_3);
+	X509_set_serialNumber(x, ai);
+	X509_set_issuer_name(x, X509_get_subject_name(C->cert[SIGNER_ISSUING]));
+	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_UTF8,
+	    (const unsigned char *)"Bukan CA", -1, -1, 0);
+	ASN1_TIME_adj(X509_getm_notBefore(x), time(NULL), 0, 0);
+	ASN1_TIME_adj(X509_getm_notAfter(x), time(NULL), 30, 0);
+	X509_set_pubkey(x, k);
+	bc->ca = 0xff; /* a leaf that claims to be a CA */
+	X509_add1_ext_i2d(x, NID_basic_constraints, bc, 1, 0);
+	assert_int_equal(signer_sign_cert(the_signer(), x, "individual", &der, &len), OA_ERR_LINT);
+	assert_null(der);
+	assert_int_equal(signer_sign_cert(the_signer(), x, "no-such-profile", &der, &len),
+	    OA_ERR_DENIED);
+	/* Another issuer's name is refused before anything else. */
+	X509_set_issuer_name(x, X509_get_subject_name(C->cert[SIGNER_ROOT]));
+	assert_int_equal(signer_sign_cert(the_signer(), x, "individual", &der, &len), OA_ERR_DENIED);
+	BASIC_CONSTRAINTS_free(bc);
+	ASN1_INTEGER_free(ai);
+	BN_free(bn);
+	EVP_PKEY_free(k);
+	X509_free(x);
+}
+
+static void *issue_thread(void *arg)
+{
+	*(oa_err *)arg = issue_one();
+	return NULL;
+}
+
+static void test_killed_mid_request(void **state)
+{
+	int64_t certs, audits;
+	pid_t pid;
+	pthread_t t;
+	oa_err rc = OA_OK;
+
+	assert_int_equal(issue_one(), OA_OK);
+	certs = count("SELECT COUNT(*) FROM certificate");
+	audits = count("SELECT COUNT(*) FROM audit");
+	pid = signer_pid(the_signer());
+	assert_true(pid > 0);
+	/* Freeze the signer, send it a request, kill it while it holds it. */
+	assert_int_equal(kill(pid, SIGSTOP), 0);
+	assert_int_equal(pthread_create(&t, NULL, issue_thread, &rc), 0);
+	usleep(200 * 1000);
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	pthread_join(t, NULL);
+	assert_int_equal(rc, OA_ERR_CRYPTO);
+	assert_int_equal(count("SELECT COUNT(*) FROM certificate"), certs);
+	assert_int_equal(count("SELECT COUNT(*) FROM audit"), audits);
+	/* The next request starts a new signer. */
+	assert_int_equal(issue_one(), OA_OK);
+	assert_true(signer_pid(the_signer()) != pid);
+	assert_int_equal(count("SELECT COUNT(*) FROM certificate"), certs + 1);
+	/* A signer that dies while idle is replaced before the next request. */
+	pid = signer_pid(the_signer());
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	usleep(50 * 1000);
+	assert_int_equal(issue_one(), OA_OK);
+}
+
+/* Raw frames straight to a signer process of our own. */
+static void test_bad_frames(void **state)
+{
+	static const uint8_t oversized[] = {0xff, 0xff, 0xff, 0xff, 1};
+	static const uint8_t zero[] = {0, 0, 0, 0};
+	static const uint8_t truncated[] = {0, 0, 0, 9, SIGNER_OP_HELLO, 1};
+	const uint8_t *frames[] = {oversized, zero, truncated};
+	const size_t lens[] = {sizeof oversized, sizeof zero, sizeof truncated};
+	signer_opts o = {0};
+	char pass[512];
+
+	snprintf(pass, sizeof pass, "%s/secrets/ca.pass", inst);
+	o.dir = inst;
+	o.backend = "file";
+	o.passphrase_file = pass;
+	o.user = "nobody";
+	for (int k = 0; k < SIGNER__MAX; k++)
+		o.certs[k] = C->cert[k];
+	o.checks = ca_signer_checks(C);
+	for (int i = 0; i < 3; i++) {
+		int sv[2], st;
+		uint8_t buf[256];
+		ssize_t n;
+		pid_t pid;
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+		if ((pid = fork()) == 0) {
+			close(sv[0]);
+			_exit(signer_child_main(sv[1], &o));
+		}
+		close(sv[1]);
+		assert_int_equal(write(sv[0], frames[i], lens[i]), (ssize_t)lens[i]);
+		shutdown(sv[0], SHUT_WR);
+		n = read(sv[0], buf, sizeof buf);
+		if (i == 0) {
+			/* An oversized frame is answered with limit, then the end. */
+			assert_true(n >= 5);
+			assert_int_equal(buf[4], OA_ERR_LIMIT);
+		}
+		assert_int_equal(waitpid(pid, &st, 0), pid);
+		/* The signer ends by itself, never by a crash. */
+		assert_true(WIFEXITED(st));
+		close(sv[0]);
+	}
+}
+
+static void test_in_process_same_result(void **state)
+{
+	ca *d;
+
+	assert_int_equal(ca_open(inst, &d), OA_OK);
+	ca_set_signer_in_process(d, 1);
+	{
+		ca *keep = C;
+		C = d;
+		assert_int_equal(issue_one(), OA_OK);
+		C = keep;
+	}
+	assert_int_equal(signer_pid(d->sig), 0);
+	ca_free(d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hello_and_unknown_ops),
+		cmocka_unit_test(test_signer_relints),
+		cmocka_unit_test(test_killed_mid_request),
+		cmocka_unit_test(test_bad_frames),
+		cmocka_unit_test(test_in_process_same_result),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
