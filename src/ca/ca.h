@@ -74,6 +74,12 @@ typedef struct ca_init_opts {
 	const char *share;          /* where profiles/ and sop/ are copied from */
 	const char *config_file;    /* optional: settings to start from */
 	int demo;                   /* a demo instance */
+	/* CA keys generated inside a PKCS#11 token instead of key files: */
+	const char *pkcs11_module;  /* the module (.so), or NULL */
+	const char *pkcs11_token;   /* the token's label */
+	const char *pkcs11_pin;     /* the user PIN (only used during init) */
+	const char *pkcs11_pin_file;/* where openams reads the PIN later (recorded in the
+	                             * configuration), or NULL: $OPENAMS_PKCS11_PIN */
 	/* Optional: run on the new instance before it is renamed into place
 	 * (other modules' setup, e.g. installing SOPs); a failure undoes init. */
 	oa_err (*prepare)(ca *c, void *arg);

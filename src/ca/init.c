@@ -40,6 +40,23 @@ static oa_err add_ext(X509 *x, int nid, int crit, void *value)
 
 enum kind { K_ROOT, K_ISSUING, K_OCSP };
 
+/* A plain copy of a key's public half.  Certificates keep a reference to the
+ * key they were given; a token key (libp11) must not outlive its session. */
+static EVP_PKEY *plain_public(EVP_PKEY *k)
+{
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	int n = i2d_PUBKEY(k, &der);
+	EVP_PKEY *pub;
+
+	if (n <= 0)
+		return NULL;
+	p = der;
+	pub = d2i_PUBKEY(NULL, &p, n);
+	OPENSSL_free(der);
+	return pub;
+}
+
 /* Builds and signs one CA-hierarchy certificate. */
 static oa_err build_ca_cert(const conf *cfg, enum kind kind, EVP_PKEY *key, X509 *issuer,
     EVP_PKEY *issuer_key, int64_t now, int days, X509 **out)
@@ -52,6 +69,7 @@ static oa_err build_ca_cert(const conf *cfg, enum kind kind, EVP_PKEY *key, X509
 	AUTHORITY_KEYID *akid = NULL;
 	STACK_OF(X509_EXTENSION) *more = sk_X509_EXTENSION_new_null();
 	uint8_t sb[OA_SERIAL_BYTES];
+	EVP_PKEY *pub = plain_public(key);
 	BIGNUM *bn = NULL;
 	ASN1_INTEGER *serial = NULL;
 	unsigned char md[EVP_MAX_MD_SIZE];
@@ -62,8 +80,9 @@ static oa_err build_ca_cert(const conf *cfg, enum kind kind, EVP_PKEY *key, X509
 	oa_err rc = OA_OK;
 
 	*out = NULL;
-	if (x == NULL || nm == NULL || bc == NULL || ku == NULL || ski == NULL || more == NULL) {
-		rc = oa_fail(OA_ERR_NOMEM, "out of memory");
+	if (x == NULL || nm == NULL || bc == NULL || ku == NULL || ski == NULL || more == NULL ||
+	    pub == NULL) {
+		rc = oa_fail_ssl(OA_ERR_NOMEM, "out of memory");
 		goto out;
 	}
 	if (RAND_bytes(sb, sizeof sb) != 1) {
@@ -83,7 +102,7 @@ static oa_err build_ca_cert(const conf *cfg, enum kind kind, EVP_PKEY *key, X509
 	    !X509_set_subject_name(x, nm) ||
 	    !X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : nm) ||
 	    !ASN1_TIME_adj(X509_getm_notBefore(x), (time_t)now, 0, 0) ||
-	    !ASN1_TIME_adj(X509_getm_notAfter(x), (time_t)now, days, 0) || !X509_set_pubkey(x, key)) {
+	    !ASN1_TIME_adj(X509_getm_notAfter(x), (time_t)now, days, 0) || !X509_set_pubkey(x, pub)) {
 		rc = oa_fail_ssl(OA_ERR_CRYPTO, "building the %s certificate", cn);
 		goto out;
 	}
@@ -163,6 +182,7 @@ out:
 	ASN1_OCTET_STRING_free(ski);
 	AUTHORITY_KEYID_free(akid);
 	sk_X509_EXTENSION_pop_free(more, X509_EXTENSION_free);
+	EVP_PKEY_free(pub);
 	BN_free(bn);
 	ASN1_INTEGER_free(serial);
 	return rc;
@@ -310,6 +330,8 @@ oa_err ca_init(const ca_init_opts *o)
 	char tmp[OA_MAX_PATH], path[OA_MAX_PATH], src[OA_MAX_PATH], *pass = NULL;
 	conf *cfg = conf_new();
 	EVP_PKEY *key[SIGNER__MAX] = {0};
+	void *p11 = NULL;
+	int use_p11 = o->pkcs11_module != NULL;
 	X509 *cert[SIGNER__MAX] = {0};
 	store *db = NULL;
 	ca *c = NULL;
@@ -339,7 +361,20 @@ oa_err ca_init(const ca_init_opts *o)
 	if ((rc = conf_set(cfg, "ca.key_type", key_type)))
 		goto out;
 	key_type = conf_str(cfg, "ca.key_type");
-	if (o->passphrase) {
+	if (use_p11) {
+		if (o->pkcs11_token == NULL || o->pkcs11_pin == NULL) {
+			rc = oa_fail(OA_ERR_INVALID, "a PKCS#11 token needs its label and PIN");
+			goto out;
+		}
+		if ((rc = conf_set(cfg, "signer.backend", "pkcs11")) ||
+		    (rc = conf_set(cfg, "signer.pkcs11_module", o->pkcs11_module)) ||
+		    (rc = conf_set(cfg, "signer.pkcs11_token", o->pkcs11_token)) ||
+		    (rc = conf_set(cfg, "signer.pkcs11_pin_file",
+		         o->pkcs11_pin_file ? o->pkcs11_pin_file : "")) ||
+		    (rc = conf_set(cfg, "ca.key_passphrase_file", "")))
+			goto out;
+		pass = strdup("");
+	} else if (o->passphrase) {
 		if (strlen(o->passphrase) < 12) {
 			rc = oa_fail(OA_ERR_INVALID, "the CA passphrase must have at least 12 characters");
 			goto out;
@@ -386,7 +421,7 @@ oa_err ca_init(const ca_init_opts *o)
 	if ((rc = oa_path_join(path, sizeof path, tmp, "keys")) || (rc = oa_mkdir_p(path, 0700)) ||
 	    (rc = oa_path_join(path, sizeof path, tmp, "pki")) || (rc = oa_mkdir_p(path, 0755)))
 		goto out;
-	if (!o->passphrase) {
+	if (!o->passphrase && !use_p11) {
 		if ((rc = oa_path_join(path, sizeof path, tmp, "secrets")) ||
 		    (rc = oa_mkdir_p(path, 0700)) ||
 		    (rc = oa_path_join(path, sizeof path, tmp, conf_str(cfg, "ca.key_passphrase_file"))) ||
@@ -394,10 +429,22 @@ oa_err ca_init(const ca_init_opts *o)
 			goto out;
 	}
 
-	/* The hierarchy. */
-	for (int k = 0; k < SIGNER__MAX; k++)
-		if ((rc = signer_generate(key_type, &key[k])))
+	/* The hierarchy: keys in the token, or fresh key pairs for key files. */
+	if (use_p11) {
+		EVP_PKEY *tk[SIGNER__MAX];
+		if ((rc = signer_p11_generate(o->pkcs11_module, o->pkcs11_token, o->pkcs11_pin,
+		         key_type)) ||
+		    (rc = signer_p11_load(o->pkcs11_module, o->pkcs11_token, o->pkcs11_pin, tk, &p11)))
 			goto out;
+		for (int k = 0; k < SIGNER__MAX; k++) {
+			/* Borrowed from the token session; never freed here. */
+			key[k] = tk[k];
+			EVP_PKEY_up_ref(key[k]);
+		}
+	} else
+		for (int k = 0; k < SIGNER__MAX; k++)
+			if ((rc = signer_generate(key_type, &key[k])))
+				goto out;
 	if ((rc = build_ca_cert(cfg, K_ROOT, key[SIGNER_ROOT], NULL, key[SIGNER_ROOT], now,
 	         (int)conf_int(cfg, "ca.root_validity_days"), &cert[SIGNER_ROOT])) ||
 	    (rc = build_ca_cert(cfg, K_ISSUING, key[SIGNER_ISSUING], cert[SIGNER_ROOT],
@@ -414,7 +461,7 @@ oa_err ca_init(const ca_init_opts *o)
 	{
 		static const char *const kf[SIGNER__MAX] = {"keys/root.key", "keys/issuing.key",
 		    "keys/ocsp.key"};
-		for (int k = 0; k < SIGNER__MAX; k++)
+		for (int k = 0; !use_p11 && k < SIGNER__MAX; k++)
 			if ((rc = oa_path_join(path, sizeof path, tmp, kf[k])) ||
 			    (rc = signer_write_key(path, key[k], pass)))
 				goto out;
@@ -474,6 +521,18 @@ oa_err ca_init(const ca_init_opts *o)
 	store_close(db);
 	db = NULL;
 
+	/* The token is released before the signer process opens it itself. */
+	for (int k = 0; use_p11 && k < SIGNER__MAX; k++) {
+		EVP_PKEY_free(key[k]);
+		key[k] = NULL;
+	}
+	signer_p11_unload(p11);
+	p11 = NULL;
+	if (use_p11 && o->pkcs11_pin && !o->pkcs11_pin_file &&
+	    setenv("OPENAMS_PKCS11_PIN", o->pkcs11_pin, 1) != 0) {
+		rc = oa_fail(OA_ERR_IO, "setenv");
+		goto out;
+	}
 	/* The first CRLs, through the normal path. */
 	if (o->passphrase && setenv("OPENAMS_CA_PASSPHRASE", o->passphrase, 1) != 0) {
 		rc = oa_fail(OA_ERR_IO, "setenv");
@@ -501,6 +560,7 @@ out:
 		EVP_PKEY_free(key[k]);
 		X509_free(cert[k]);
 	}
+	signer_p11_unload(p11);
 	oa_buf_free(&chain);
 	conf_free(cfg);
 	return rc;

@@ -33,6 +33,9 @@ static const char usage_text[] =
     "                          12 characters); openams then reads it from\n"
     "                          $OPENAMS_CA_PASSPHRASE, never from the data directory\n"
     "  --config FILE           start from the settings in FILE\n"
+    "  --pkcs11-module SO      create the CA keys inside a PKCS#11 token (an HSM, SoftHSM2)\n"
+    "  --pkcs11-token LABEL    ... the token's label\n"
+    "  --pkcs11-pin-file FILE  ... the user PIN; openams reads it from FILE later too\n"
     "  --demo                  a demo instance\n"
     "\n"
     "An existing, non-empty DIR is refused and left untouched (exit 1).\n"
@@ -58,8 +61,10 @@ int cmd_init(int argc, char **argv)
 {
 	ca_init_opts o = {0};
 	const char *dir = NULL, *pfile = NULL, *share = getenv("OPENAMS_SHARE");
-	uint8_t *pass = NULL;
-	size_t plen = 0;
+	uint8_t *pass = NULL, *pin = NULL;
+	size_t plen = 0, pinlen = 0;
+	const char *pinfile = NULL;
+	char pinabs[OA_MAX_PATH];
 	oa_err rc;
 
 	for (int i = 1; i < argc; i++) {
@@ -76,6 +81,12 @@ int cmd_init(int argc, char **argv)
 			pfile = argv[++i];
 		else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
 			o.config_file = argv[++i];
+		else if (strcmp(argv[i], "--pkcs11-module") == 0 && i + 1 < argc)
+			o.pkcs11_module = argv[++i];
+		else if (strcmp(argv[i], "--pkcs11-token") == 0 && i + 1 < argc)
+			o.pkcs11_token = argv[++i];
+		else if (strcmp(argv[i], "--pkcs11-pin-file") == 0 && i + 1 < argc)
+			pinfile = argv[++i];
 		else
 			return cli_usage("unexpected argument '%s' (see openams init --help)", argv[i]);
 	}
@@ -91,7 +102,23 @@ int cmd_init(int argc, char **argv)
 			pass[--plen] = 0;
 		o.passphrase = (const char *)pass;
 	}
+	if (o.pkcs11_module) {
+		if (o.pkcs11_token == NULL || pinfile == NULL)
+			return cli_usage("--pkcs11-module needs --pkcs11-token and --pkcs11-pin-file");
+		if ((rc = oa_read_file(pinfile, OA_MAX_PASSPHRASE_BYTES, &pin, &pinlen)))
+			return cli_report(rc);
+		while (pinlen > 0 && (pin[pinlen - 1] == '\n' || pin[pinlen - 1] == '\r'))
+			pin[--pinlen] = 0;
+		o.pkcs11_pin = (const char *)pin;
+		if (realpath(pinfile, pinabs) == NULL)
+			return cli_report(oa_fail(OA_ERR_IO, "%s: cannot resolve", pinfile));
+		o.pkcs11_pin_file = pinabs;
+	}
 	rc = ca_init(&o);
+	if (pin) {
+		oa_wipe(pin, pinlen);
+		free(pin);
+	}
 	if (pass) {
 		oa_wipe(pass, plen);
 		free(pass);
@@ -100,7 +127,9 @@ int cmd_init(int argc, char **argv)
 		return cli_report(rc);
 	printf("created %s\n", o.dir);
 	printf("  CA certificates: %s/pki/chain.pem\n", o.dir);
-	if (!pfile)
+	if (o.pkcs11_module)
+		printf("  CA keys: in PKCS#11 token '%s' (%s)\n", o.pkcs11_token, o.pkcs11_module);
+	else if (!pfile)
 		printf("  CA key passphrase: %s/secrets/ca.pass (development only: for production,\n"
 		       "  init with --passphrase-file and keep the passphrase away from the data)\n",
 		    o.dir);

@@ -45,7 +45,8 @@ static const struct option options[] = {
 	    "(an HSM, or SoftHSM2). Only the signer process ever opens them."},
 	{"signer.user", C_STR, "nobody", 1, 32, NULL, NULL,
 	    "When openams runs as root, the signer process drops to this user (after\n"
-	    "reading the key files) and loses the network."},
+	    "reading the key files) and loses the network. `root` keeps root: only for a\n"
+	    "PKCS#11 token whose files belong to root (SoftHSM2 set up by root)."},
 	{"signer.pkcs11_module", C_STR, "/usr/lib/softhsm/libsofthsm2.so", 0, OA_MAX_PATH, NULL, NULL,
 	    "pkcs11 backend: the PKCS#11 module (shared library) of the token."},
 	{"signer.pkcs11_token", C_STR, "openams", 0, 32, NULL, NULL,
@@ -126,6 +127,26 @@ static const struct option options[] = {
 	    "Key that encrypts TOTP secrets in the database (AES-256-GCM), relative\n"
 	    "to the data directory; created 0600 on first use. Back it up apart from\n"
 	    "the database: without it enrolled authenticators must be enrolled again."},
+	{"keys.argon2_memory_kib", C_INT, "131072", 8, 4194304, NULL, "Holder keys",
+	    "Argon2id memory, in KiB, for sealing a holder's private key under their\n"
+	    "passphrase (RFC 9106). Each unseal (one signature) takes this much memory\n"
+	    "for its duration. Raise it as hardware allows: every key keeps the\n"
+	    "parameters it was sealed with, and is re-sealed with the current ones\n"
+	    "when its passphrase changes. 131072 (128 MiB) with 3 iterations and 2\n"
+	    "lanes takes about 0.35 s on a 2-core server (bench/bench_keys.c)."},
+	{"keys.argon2_iterations", C_INT, "3", 1, 100, NULL, NULL,
+	    "Argon2id passes over the memory (t)."},
+	{"keys.argon2_parallelism", C_INT, "2", 1, 16, NULL, NULL,
+	    "Argon2id lanes (p), computed on that many threads; at most the cores\n"
+	    "one signature may use."},
+	{"keys.max_failures", C_INT, "5", 1, 100, NULL, NULL,
+	    "Wrong passphrases after which a holder key locks for good. A success\n"
+	    "resets the count. Only the passphrase-reset SOP (revoke and reissue with\n"
+	    "a new key) replaces a locked key."},
+	{"keys.passphrase_min_length", C_INT, "12", 8, 256, NULL, NULL,
+	    "Minimum length of a holder passphrase, in characters. Passphrases are also\n"
+	    "refused when only digits, with fewer than 5 different characters, or\n"
+	    "containing the holder's name, NIK, NIP, e-mail or birth date."},
 	{"sla.utc_offset_minutes", C_INT, "420", -720, 840, NULL, "Service levels (mutu baku)",
 	    "The agency's local time as minutes east of UTC: WIB 420, WITA 480, WIT 540.\n"
 	    "Working hours and holidays below are in this local time."},

@@ -355,7 +355,7 @@ static oa_err sandbox(const signer_opts *o, int pkcs11)
 		SCMP_SYS(access), SCMP_SYS(umask), SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
 	};
 
-	if (geteuid() == 0) {
+	if (geteuid() == 0 && !(o->user && strcmp(o->user, "root") == 0)) {
 		const char *user = o->user && *o->user ? o->user : "nobody";
 		struct passwd *pw = getpwnam(user);
 		/* No network: a namespace with nothing but its own loopback. */
@@ -381,8 +381,9 @@ static oa_err sandbox(const signer_opts *o, int pkcs11)
 	/* Whatever would reach out or become something else ends the process. */
 	seccomp_rule_add(f, SCMP_ACT_KILL_PROCESS, SCMP_SYS(execve), 0);
 	seccomp_rule_add(f, SCMP_ACT_KILL_PROCESS, SCMP_SYS(execveat), 0);
-	seccomp_rule_add(f, SCMP_ACT_KILL_PROCESS, SCMP_SYS(socket), 0);
-	seccomp_rule_add(f, SCMP_ACT_KILL_PROCESS, SCMP_SYS(connect), 0);
+	/* A PKCS#11 module may try to log through syslog: refuse, don't kill. */
+	seccomp_rule_add(f, pkcs11 ? SCMP_ACT_ERRNO(EPERM) : SCMP_ACT_KILL_PROCESS, SCMP_SYS(socket), 0);
+	seccomp_rule_add(f, pkcs11 ? SCMP_ACT_ERRNO(EPERM) : SCMP_ACT_KILL_PROCESS, SCMP_SYS(connect), 0);
 	seccomp_rule_add(f, SCMP_ACT_KILL_PROCESS, SCMP_SYS(ptrace), 0);
 	if (seccomp_load(f) != 0) {
 		seccomp_release(f);

@@ -102,6 +102,16 @@ oa_err signer_write_key(const char *path, EVP_PKEY *pkey, const char *passphrase
  * key: DER AlgorithmIdentifier (static) and the NID. */
 oa_err signer_algorithm_of(const EVP_PKEY *pub, const uint8_t **der, size_t *len, int *nid);
 
+/* Generates the three CA key pairs (labels openams-root, openams-issuing,
+ * openams-ocsp) inside a PKCS#11 token, non-extractable. */
+oa_err signer_p11_generate(const char *module, const char *token, const char *pin,
+    const char *key_type);
+/* For `openams init` only: the token's CA keys as EVP_PKEYs (signing happens
+ * in the token), kept usable until signer_p11_unload(handle). */
+oa_err signer_p11_load(const char *module, const char *token, const char *pin,
+    EVP_PKEY *keys[SIGNER__MAX], void **handle);
+void signer_p11_unload(void *handle);
+
 /* Starts the signer (process).  The caller frees it with signer_free(). */
 oa_err signer_open(const signer_opts *o, signer **out);
 /* Stops the signer process and frees; accepts NULL. */
