@@ -195,6 +195,7 @@ const struct migration store_migrations[] = {
 	    ") WITHOUT ROWID;"},
 	{4, "keys", m0004_keys_sql},
 	{5, "auth", m0005_auth_sql},
+	{6, "mail", m0006_mail_sql},
 };
 
 const int store_nmigrations = (int)(sizeof store_migrations / sizeof store_migrations[0]);
