@@ -23,6 +23,7 @@ int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *cli_data_dir(const char *flag);
 
 int cmd_init(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 int cmd_ca(int argc, char **argv);
 int cmd_sop(int argc, char **argv);
 int cmd_case(int argc, char **argv);

@@ -20,6 +20,7 @@ static const struct {
 	const char *help;
 } commands[] = {
 	{"init", cmd_init, "create a data directory: config, database, CA hierarchy, SOPs"},
+	{"serve", cmd_serve, "the HTTP server: OCSP, CRLs, CA certificates, status, metrics"},
 	{"ca", cmd_ca, "issue, revoke, CRL, OCSP, status, list, chain"},
 	{"sop", cmd_sop, "check, render and simulate SOP definitions"},
 	{"case", cmd_case, "open and move cases through an SOP; tasks, overdue, SLA"},
