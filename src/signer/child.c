@@ -345,7 +345,7 @@ static oa_err sandbox(const signer_opts *o, int pkcs11)
 		SCMP_SYS(newfstatat), SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(sched_yield),
 		SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep), SCMP_SYS(restart_syscall),
 		SCMP_SYS(lseek), SCMP_SYS(getuid), SCMP_SYS(geteuid), SCMP_SYS(getgid),
-		SCMP_SYS(getegid),
+		SCMP_SYS(getegid), SCMP_SYS(sigaltstack),
 	};
 	/* A PKCS#11 module (SoftHSM2, an HSM's library) reads its token files. */
 	static const int allow_pkcs11[] = {
@@ -412,7 +412,7 @@ int signer_child_main(int fd, const signer_opts *o)
 			free(msg);
 		}
 		signer_core_close(&core);
-		return 1;
+		_exit(1);
 	}
 	for (;;) {
 		uint8_t *msg;
@@ -435,5 +435,7 @@ int signer_child_main(int fd, const signer_opts *o)
 			break;
 	}
 	signer_core_close(&core);
-	return 0;
+	/* The signer's process ends here: no atexit handlers (in fork mode they
+	 * are the parent's, with the parent's buffered output). */
+	_exit(0);
 }

@@ -148,7 +148,8 @@ oa_err signer_check_pair(signer *s, signer_key k);
 oa_err signer_raw(signer *s, const uint8_t *msg, size_t n, int *status, uint8_t **reply,
     size_t *reply_len);
 
-/* The signer process's main loop on fd (used by `openams __signer`). */
-int signer_child_main(int fd, const signer_opts *o);
+/* The signer process's main loop on fd (used by `openams __signer` and the
+ * forked child).  Never returns: it ends the process with _exit(). */
+int signer_child_main(int fd, const signer_opts *o) __attribute__((noreturn));
 
 #endif

@@ -156,9 +156,12 @@ refused "--keygen with a bad NIK" "$D" invalid_input "NIK" \
 check_not "no key file after the refusal" test -e "$T/k2.pem"
 # An existing file at --key-out (another holder's key, say) must survive a refusal.
 echo "precious: another holder's key" >existing.pem
-refused "--keygen refused while --key-out names an existing file" "$D" invalid_input "NIK" \
+refused "--keygen refused while --key-out names an existing file" "$D" exists "never overwritten" \
 	"$OPENAMS" ca issue --dir "$D" --keygen ec-p256 --key-out "$T/existing.pem" --key-pass-file pass \
 	--name Budi --org Dinas --nik 123 --email $EM
+refused "--keygen with a valid request still never overwrites a key file" "$D" exists "never overwritten" \
+	"$OPENAMS" ca issue --dir "$D" --keygen ec-p256 --key-out "$T/existing.pem" --key-pass-file pass \
+	--name Budi --org Dinas --nik 3201010101800078 --email $EM
 check_eq "the existing --key-out file is intact after the refusal" "$(cat existing.pem 2>&1)" "precious: another holder's key"
 
 # ---- validity beyond the issuing CA's end -------------------------------------

@@ -177,6 +177,23 @@ static void test_signer_relints(void **state)
 	X509_free(x);
 }
 
+/* 1 once pid has died and waits to be reaped (state Z). */
+static int is_zombie(pid_t pid)
+{
+	char path[64], buf[256];
+	FILE *f;
+	char *p;
+	int z = 0;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 1;
+	if (fgets(buf, sizeof buf, f) && (p = strrchr(buf, ')')) != NULL)
+		z = p[2] == 'Z';
+	fclose(f);
+	return z;
+}
+
 static void *issue_thread(void *arg)
 {
 	*(oa_err *)arg = issue_one();
@@ -211,7 +228,9 @@ static void test_killed_mid_request(void **state)
 	/* A signer that dies while idle is replaced before the next request. */
 	pid = signer_pid(the_signer());
 	assert_int_equal(kill(pid, SIGKILL), 0);
-	usleep(50 * 1000);
+	for (int i = 0; i < 500 && !is_zombie(pid); i++)
+		usleep(10 * 1000);
+	assert_true(is_zombie(pid));
 	assert_int_equal(issue_one(), OA_OK);
 }
 
