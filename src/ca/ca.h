@@ -200,6 +200,7 @@ typedef struct ca_cert_info {
 	char status[16];            /* active, revoked, expired (expiry by time) */
 	char subject[512];
 	char cn[130];
+	char o[260], ou[260], l[516], st[516]; /* subject attributes, "" if absent */
 	char nik[17], nip[19];
 	char email[OA_MAX_EMAIL_CHARS + 1];
 	char key_type[16];

@@ -66,6 +66,38 @@ static void row_info(store_stmt *st, ca_cert_info *i)
 		strcpy(i->status, "expired");
 }
 
+/* Fills O, OU, L and ST from the certificate's subject. */
+static void subject_parts(store_stmt *st, int col, ca_cert_info *i)
+{
+	size_t n;
+	const unsigned char *p = store_col_blob(st, col, &n);
+	X509 *x = p ? d2i_X509(NULL, &p, (long)n) : NULL;
+	const struct {
+		int nid;
+		char *out;
+		size_t size;
+	} parts[] = {
+		{NID_organizationName, i->o, sizeof i->o},
+		{NID_organizationalUnitName, i->ou, sizeof i->ou},
+		{NID_localityName, i->l, sizeof i->l},
+		{NID_stateOrProvinceName, i->st, sizeof i->st},
+	};
+
+	if (x == NULL)
+		return;
+	for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
+		int idx = X509_NAME_get_index_by_NID(X509_get_subject_name(x), parts[k].nid, -1);
+		unsigned char *u = NULL;
+		if (idx < 0)
+			continue;
+		if (ASN1_STRING_to_UTF8(&u, X509_NAME_ENTRY_get_data(
+		        X509_NAME_get_entry(X509_get_subject_name(x), idx))) >= 0)
+			snprintf(parts[k].out, parts[k].size, "%s", (char *)u);
+		OPENSSL_free(u);
+	}
+	X509_free(x);
+}
+
 oa_err ca_status(ca *c, const char *serial_in, ca_cert_info *out)
 {
 	char serial[41];
@@ -75,12 +107,14 @@ oa_err ca_status(ca *c, const char *serial_in, ca_cert_info *out)
 
 	if ((rc = ca_serial_normalize(serial_in, serial)))
 		return rc;
-	if ((st = store_prepare(c->db, "SELECT " COLS " FROM certificate WHERE serial = ?")) == NULL)
+	if ((st = store_prepare(c->db, "SELECT " COLS ", der FROM certificate WHERE serial = ?")) == NULL)
 		return OA_ERR_STORE;
 	store_bind_text(st, 1, serial);
 	step = store_step(st);
-	if (step == STORE_ROW)
+	if (step == STORE_ROW) {
 		row_info(st, out);
+		subject_parts(st, 15, out);
+	}
 	store_reset(st);
 	if (step == STORE_DONE)
 		return oa_fail(OA_ERR_NOTFOUND, "no certificate with serial %s", serial);

@@ -336,6 +336,7 @@ struct kase {
 	char step[OA_MAX_SOP_ID + 1], serial[41], reason[OA_MAX_SOP_ID + 1], issued[41];
 	const sop_def *def;
 	int cur; /* current step index */
+	int superseded; /* renewal: the old certificate was revoked by the issue */
 };
 
 static oa_err load_case(engine *e, int64_t id, struct kase *k)
@@ -538,9 +539,10 @@ static oa_err case_audit(engine *e, const char *actor, const char *action, int64
 	return audit_append(e->db, actor, action, object, detail);
 }
 
-/* Checks the certificate a revocation/renewal/reset case is about. */
+/* Checks the certificate a revocation/renewal/reset case is about; *info
+ * receives it. */
 static oa_err check_subject_cert(engine *e, const sop_def *d, const engine_open_req *r,
-    char serial[41])
+    char serial[41], ca_cert_info *out)
 {
 	ca_cert_info info;
 	int64_t now = oa_now();
@@ -571,6 +573,26 @@ static oa_err check_subject_cert(engine *e, const sop_def *d, const engine_open_
 		    "certificate %s can be renewed only in the %d days before it expires (from %s)",
 		    info.serial, d->renewal_window_days, when);
 	}
+	*out = info;
+	return OA_OK;
+}
+
+/* A case about an existing certificate starts with the identity it carries,
+ * so renewal and reset SOPs need no identity form of their own. */
+static oa_err identity_from_cert(engine *e, int64_t case_id, const ca_cert_info *i,
+    const char *by)
+{
+	const struct {
+		const char *key, *value;
+	} kv[] = {
+		{"name", i->cn}, {"nik", i->nik}, {"nip", i->nip}, {"email", i->email},
+		{"organization", i->o}, {"unit", i->ou}, {"locality", i->l}, {"province", i->st},
+	};
+	oa_err rc;
+
+	for (size_t k = 0; k < sizeof kv / sizeof kv[0]; k++)
+		if (kv[k].value[0] && (rc = set_data(e, case_id, kv[k].key, kv[k].value, by)))
+			return rc;
 	return OA_OK;
 }
 
@@ -600,6 +622,7 @@ oa_err engine_case_open(engine *e, const engine_who *who, const engine_open_req 
 	int64_t version_id = 0, now = oa_now(), clash = 0;
 	const char *role;
 	char serial[41] = "", detail[256];
+	ca_cert_info cert;
 	int own;
 	oa_err rc;
 
@@ -638,7 +661,7 @@ oa_err engine_case_open(engine *e, const engine_who *who, const engine_open_req 
 		    r->sop_id, strcmp(who->person, r->applicant) ? " for someone else" : "");
 		goto out;
 	}
-	if (d->kind != SOP_KIND_ISSUANCE && (rc = check_subject_cert(e, d, r, serial)))
+	if (d->kind != SOP_KIND_ISSUANCE && (rc = check_subject_cert(e, d, r, serial, &cert)))
 		goto out;
 	if (r->reason && *r->reason) {
 		if (d->kind == SOP_KIND_ISSUANCE || sop_reason_index(d, r->reason) < 0) {
@@ -687,6 +710,8 @@ oa_err engine_case_open(engine *e, const engine_who *who, const engine_open_req 
 	if ((rc = store_run(st)))
 		goto out;
 	k.id = store_last_id(e->db);
+	if (serial[0] && (rc = identity_from_cert(e, k.id, &cert, "system")))
+		goto out;
 	snprintf(k.org, sizeof k.org, "%s", r->org);
 	snprintf(k.applicant, sizeof k.applicant, "%s", r->applicant);
 	snprintf(k.serial, sizeof k.serial, "%s", serial);
@@ -767,6 +792,13 @@ static oa_err check_documents(engine *e, struct kase *k, const sop_step *s, sop_
 	return OA_OK;
 }
 
+/* 1 if the certificate is already revoked. */
+static int old_revoked(engine *e, const char *serial)
+{
+	ca_cert_info i;
+	return ca_status(e->c, serial, &i) == OA_OK && strcmp(i.status, "revoked") == 0;
+}
+
 static oa_err do_issue(engine *e, struct kase *k, const char *actor)
 {
 	char name[129], nik[17], nip[19], email[OA_MAX_EMAIL_CHARS + 1], unit[129], org[129];
@@ -794,9 +826,11 @@ static oa_err do_issue(engine *e, struct kase *k, const char *actor)
 		goto out;
 	}
 	/* Renewal: the new certificate supersedes the old one (RFC 5280 superseded). */
-	if (k->def->kind == SOP_KIND_RENEWAL && k->serial[0] &&
-	    (rc = ca_revoke(e->c, k->serial, CA_REASON_SUPERSEDED, 0, actor)))
-		goto out;
+	if (k->def->kind == SOP_KIND_RENEWAL && k->serial[0] && !old_revoked(e, k->serial)) {
+		if ((rc = ca_revoke(e->c, k->serial, CA_REASON_SUPERSEDED, 0, actor)))
+			goto out;
+		k->superseded = 1;
+	}
 	snprintf(ref, sizeof ref, "case:%" PRId64, k->id);
 	r.csr = (const uint8_t *)csr;
 	r.csr_len = strlen(csr);
@@ -825,6 +859,9 @@ static oa_err do_revoke(engine *e, struct kase *k, const sop_step *s, const char
 
 	if (!k->serial[0])
 		return oa_fail(OA_ERR_STATE, "case %" PRId64 " names no certificate to revoke", k->id);
+	/* A renewal's new certificate already superseded the old one. */
+	if (k->def->kind == SOP_KIND_RENEWAL && old_revoked(e, k->serial))
+		return OA_OK;
 	if (s->reason >= 0)
 		crl = (int)k->def->reasons[s->reason].crl;
 	else if (k->reason[0] && (ri = sop_reason_index(k->def, k->reason)) >= 0)
@@ -845,12 +882,17 @@ static oa_err run_action(engine *e, struct kase *k, const sop_step *s, sop_actio
 		if ((rc = do_issue(e, k, actor)))
 			return rc;
 		snprintf(res->issued, sizeof res->issued, "%s", k->issued);
+		if (k->superseded)
+			snprintf(res->revoked, sizeof res->revoked, "%s", k->serial);
 		return OA_OK;
-	case SOP_ACT_REVOKE:
+	case SOP_ACT_REVOKE: {
+		int before = old_revoked(e, k->serial);
 		if ((rc = do_revoke(e, k, s, actor)))
 			return rc;
-		snprintf(res->revoked, sizeof res->revoked, "%s", k->serial);
+		if (!before)
+			snprintf(res->revoked, sizeof res->revoked, "%s", k->serial);
 		return OA_OK;
+	}
 	case SOP_ACT_FILL_IDENTITY:
 	case SOP_ACT_APPROVE_IDENTITY:
 		/* The certificate needs at least a name, a NIK and an e-mail. */
@@ -1003,6 +1045,8 @@ oa_err engine_case_close(engine *e, const engine_who *who, int64_t case_id, int 
 		return oa_fail(OA_ERR_INVALID, "close a case by rejecting or withdrawing it");
 	if (note && strlen(note) > OA_MAX_SOP_TEXT)
 		return oa_fail(OA_ERR_LIMIT, "note longer than %d bytes", OA_MAX_SOP_TEXT);
+	if (note && !note_ok(note))
+		return oa_fail(OA_ERR_INVALID, "a note is UTF-8 text; only tab and newline controls");
 	if ((rc = tx_begin(e, &own)))
 		return rc;
 	if ((rc = load_case(e, case_id, &k)))
