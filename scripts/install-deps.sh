@@ -15,7 +15,7 @@ PKGS=(
   # run and test
   openssl sqlite3 python3
   # implementations we did not write, to check what openams produces
-  gnutls-bin libnss3-tools python3-cryptography libxml2-utils curl
+  gnutls-bin libnss3-tools python3-cryptography libxml2-utils curl python3-aiosmtpd
   # PKCS#11: SoftHSM2 and the tools to drive it
   softhsm2 opensc libp11-dev
 )

@@ -29,5 +29,6 @@ int cmd_sop(int argc, char **argv);
 int cmd_case(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_config(int argc, char **argv);
+int cmd_mail(int argc, char **argv);
 
 #endif

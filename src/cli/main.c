@@ -26,6 +26,7 @@ static const struct {
 	{"case", cmd_case, "open and move cases through an SOP; tasks, overdue, SLA"},
 	{"audit", cmd_audit, "verify the hash-chained audit log"},
 	{"config", cmd_config, "check, dump or print the example configuration"},
+	{"mail", cmd_mail, "the outbox: list, show, retry, send"},
 };
 
 int cli_report(oa_err rc)

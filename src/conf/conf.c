@@ -194,6 +194,37 @@ static const struct option options[] = {
 	    "past its nextUpdate; any change to the database empties the cache). 0: off."},
 	{"web.crl_check_seconds", C_INT, "30", 1, 3600, NULL, NULL,
 	    "How often the server checks whether a CRL is due and publishes it."},
+	{"mail.smtp_url", C_STR, "", 0, 512, NULL, "E-mail",
+	    "SMTP server for outgoing e-mail: smtp://HOST:PORT (587 with STARTTLS, see\n"
+	    "mail.starttls) or smtps://HOST:PORT (465, implicit TLS). No user name or\n"
+	    "password in the URL: see mail.username. Empty: nothing is sent; messages stay\n"
+	    "in the database (state kept), readable with `openams mail list` and\n"
+	    "`openams mail show ID` (the demo instance)."},
+	{"mail.from", C_STR, "noreply@openams.invalid", 3, OA_MAX_EMAIL_CHARS, NULL, NULL,
+	    "Sender address (From and the SMTP envelope); instance.name is its display name."},
+	{"mail.username", C_STR, "", 0, 128, NULL, NULL,
+	    "User name for SMTP authentication (empty: no authentication)."},
+	{"mail.password_file", C_STR, "", 0, OA_MAX_PATH, NULL, NULL,
+	    "Absolute path of a file (mode 0600, not readable by others) holding the SMTP\n"
+	    "password on its first line. Empty: the environment variable\n"
+	    "OPENAMS_MAIL_PASSWORD, if set. The password is never stored or logged."},
+	{"mail.starttls", C_ENUM, "yes", 0, 0, "yes no", NULL,
+	    "With an smtp:// URL, require STARTTLS before anything is sent. no sends in\n"
+	    "clear text: only for a server on the same host. smtps:// is always TLS."},
+	{"mail.ca_file", C_STR, "", 0, OA_MAX_PATH, NULL, NULL,
+	    "Absolute path of the CA certificates (PEM) that verify the SMTP server's\n"
+	    "certificate, for an agency's internal CA. Empty: the system's trust store."},
+	{"mail.max_attempts", C_INT, "10", 1, 100, NULL, NULL,
+	    "Delivery attempts before a message is marked failed (an administrator can\n"
+	    "queue it again with `openams mail retry ID`). A permanent refusal (5xx) by\n"
+	    "the server fails it at once."},
+	{"mail.backoff_seconds", C_INT, "60", 1, 86400, NULL, NULL,
+	    "Wait after the first failed attempt; doubled after each further failure,\n"
+	    "with random jitter (between half and all of it)."},
+	{"mail.backoff_max_seconds", C_INT, "3600", 1, 7 * 86400, NULL, NULL,
+	    "Longest wait between two attempts."},
+	{"mail.timeout_seconds", C_INT, "30", 1, 600, NULL, NULL,
+	    "Longest time for one message (connect, TLS, authentication and transfer)."},
 };
 
 #define NOPTIONS (sizeof options / sizeof options[0])
