@@ -267,7 +267,7 @@ struct claimed {
 static oa_err claim(store *s, const conf *cfg, int max, int sink, int64_t now,
     struct claimed *out, int *n)
 {
-	int64_t lease = now + (int64_t)max * (conf_int(cfg, "mail.timeout_seconds") + 5) + 60;
+	int64_t lease;
 	store_stmt *st;
 	oa_err rc;
 	int r;
@@ -298,6 +298,9 @@ static oa_err claim(store *s, const conf *cfg, int max, int sink, int64_t now,
 		rc = OA_ERR_STORE;
 		goto out;
 	}
+	/* Long enough for this batch sent one by one, each within the timeout;
+	 * a crashed deliverer's messages are taken over once it expires. */
+	lease = now + (int64_t)*n * (conf_int(cfg, "mail.timeout_seconds") + 5) + 60;
 	for (int i = 0; i < *n && rc == OA_OK; i++) {
 		if (sink) {
 			/* No server: the database is the destination (a leftover

@@ -5,6 +5,7 @@ in OUT/NNNNNN.env.  Runs until SIGTERM.
 
   smtpd.py --out DIR --port-file FILE [--port P] [--delay-file FILE]
            [--user U --password-file F] [--reject-prefix P]
+           [--tls-cert PEM --tls-key PEM]   (STARTTLS, required before MAIL)
 
 --port 0 (default) picks a free port.  The port is written to --port-file
 once the server accepts connections.  --delay-file: if that file exists, its
@@ -18,6 +19,7 @@ import asyncio
 import os
 import signal
 import socket
+import ssl
 import sys
 import threading
 
@@ -83,6 +85,8 @@ def main():
     ap.add_argument('--user')
     ap.add_argument('--password-file')
     ap.add_argument('--reject-prefix')
+    ap.add_argument('--tls-cert')
+    ap.add_argument('--tls-key')
     a = ap.parse_args()
     port = a.port
     if port == 0:
@@ -95,6 +99,10 @@ def main():
         with open(a.password_file) as f:
             kw = dict(authenticator=Auth(a.user, f.read().strip()), auth_required=True,
                       auth_require_tls=False)
+    if a.tls_cert:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(a.tls_cert, a.tls_key)
+        kw.update(tls_context=ctx, require_starttls=True)
     ctl = Controller(Handler(a.out, a.delay_file, a.reject_prefix), hostname='127.0.0.1',
                      port=port, ready_timeout=10, **kw)
     ctl.start()

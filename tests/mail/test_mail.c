@@ -976,6 +976,62 @@ static void test_password(void **state)
 	assert_int_equal(store_open(f->db, &f->s), OA_OK);
 }
 
+/* STARTTLS with the server's certificate verified against mail.ca_file. */
+static void test_starttls(void **state)
+{
+	struct fx *f = *state;
+	char sh[2048], ca[160], crt[160], key[160];
+	mail_msg m = activation("Budi", "budi@dinas.meranti.go.id");
+	mail_stats st;
+	mail_info info;
+	int64_t id;
+
+	snprintf(ca, sizeof ca, "%s/ca.pem", f->dir);
+	snprintf(crt, sizeof crt, "%s/server.pem", f->dir);
+	snprintf(key, sizeof key, "%s/server.key", f->dir);
+	snprintf(sh, sizeof sh,
+	    "set -e; cd '%s';"
+	    "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2"
+	    " -subj '/CN=Test Mail CA' -keyout ca.key -out ca.pem 2>/dev/null;"
+	    "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj '/CN=127.0.0.1'"
+	    " -keyout server.key -out server.csr 2>/dev/null;"
+	    "printf 'subjectAltName=IP:127.0.0.1\\nbasicConstraints=CA:FALSE\\n' > ext;"
+	    "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2"
+	    " -extfile ext -out server.pem 2>/dev/null",
+	    f->dir);
+	{
+		const char *argv[] = {"/bin/sh", "-c", sh, NULL};
+		assert_int_equal(run(argv), 0);
+	}
+	server_start(f, 0, "--tls-cert", crt, "--tls-key", key);
+	set_smtp(f);
+	assert_int_equal(conf_set(f->cfg, "mail.starttls", "yes"), OA_OK);
+	assert_int_equal(mail_enqueue(f->s, f->cfg, &m, &id), OA_OK);
+	/* Not trusted (the system store): nothing is sent in clear or otherwise. */
+	assert_int_equal(mail_deliver(f->s, f->cfg, 5, &st), OA_OK);
+	assert_int_equal(st.retried, 1);
+	assert_int_equal(mail_get(f->s, id, &info, NULL), OA_OK);
+	fprintf(stderr, "untrusted server: %s\n", info.last_error);
+	assert_int_equal(count_eml(f->out), 0);
+	/* Trusted through mail.ca_file: delivered over TLS. */
+	assert_int_equal(conf_set(f->cfg, "mail.ca_file", ca), OA_OK);
+	set_now(T0 + 3600);
+	assert_int_equal(mail_deliver(f->s, f->cfg, 5, &st), OA_OK);
+	assert_int_equal(st.sent, 1);
+	assert_true(wait_eml(f->out, 1, 5000));
+	/* STARTTLS required but the server does not offer it: refused. */
+	server_stop(f);
+	server_start(f, 0, NULL, NULL, NULL, NULL);
+	set_smtp(f);
+	m.event = MAIL_CERT_ISSUED;
+	m.serial = "0C";
+	assert_int_equal(mail_enqueue(f->s, f->cfg, &m, &id), OA_OK);
+	assert_int_equal(mail_deliver(f->s, f->cfg, 5, &st), OA_OK);
+	assert_int_equal(st.sent, 0);
+	msleep(200);
+	assert_int_equal(count_eml(f->out), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -989,6 +1045,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_html_escape, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sink_cli, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_password, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_starttls, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
