@@ -160,12 +160,16 @@ oa_err ca_signer(ca *c, signer **out)
 	}
 	o.dir = c->dir;
 	o.backend = conf_str(c->cfg, "signer.backend");
-	if (*pf) {
+	if (strcmp(pf, "prompt") == 0)
+		o.passphrase_file = "prompt";
+	else if (*pf) {
 		if ((rc = oa_path_join(pass, sizeof pass, c->dir, pf)))
 			return rc;
 		o.passphrase_file = pass;
 	}
-	if (*pinf) {
+	if (strcmp(pinf, "prompt") == 0)
+		o.pkcs11_pin_file = "prompt";
+	else if (*pinf) {
 		if ((rc = oa_path_join(pin, sizeof pin, c->dir, pinf)))
 			return rc;
 		o.pkcs11_pin_file = pin;
@@ -267,10 +271,14 @@ int ca_signer_main(const char *dir, int fd)
 	}
 	o.dir = dir;
 	o.backend = conf_str(c->cfg, "signer.backend");
-	if (*conf_str(c->cfg, "ca.key_passphrase_file") &&
+	if (strcmp(conf_str(c->cfg, "ca.key_passphrase_file"), "prompt") == 0)
+		o.passphrase_file = "prompt";
+	else if (*conf_str(c->cfg, "ca.key_passphrase_file") &&
 	    oa_path_join(pass, sizeof pass, dir, conf_str(c->cfg, "ca.key_passphrase_file")) == OA_OK)
 		o.passphrase_file = pass;
-	if (*conf_str(c->cfg, "signer.pkcs11_pin_file") &&
+	if (strcmp(conf_str(c->cfg, "signer.pkcs11_pin_file"), "prompt") == 0)
+		o.pkcs11_pin_file = "prompt";
+	else if (*conf_str(c->cfg, "signer.pkcs11_pin_file") &&
 	    oa_path_join(pin, sizeof pin, dir, conf_str(c->cfg, "signer.pkcs11_pin_file")) == OA_OK)
 		o.pkcs11_pin_file = pin;
 	o.pkcs11_module = conf_str(c->cfg, "signer.pkcs11_module");

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <libp11.h>
@@ -163,7 +164,41 @@ const EVP_MD *signer_digest_for(const EVP_PKEY *pkey)
 	return EVP_sha256();
 }
 
-/* Reads a secret (passphrase or PIN) from a file or an environment variable. */
+/* Asks the operator on the controlling terminal, without echo. */
+static oa_err prompt_secret(const char *what, char **out)
+{
+	struct termios old, quiet;
+	char buf[OA_MAX_PASSPHRASE_BYTES + 2];
+	FILE *tty = fopen("/dev/tty", "r+");
+	size_t n;
+
+	if (tty == NULL)
+		return oa_fail(OA_ERR_CONFIG, "%s: `prompt` needs a terminal (none is attached)", what);
+	/* Echo off first: TCSAFLUSH drops what was typed before the prompt. */
+	tcgetattr(fileno(tty), &old);
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)ECHO;
+	tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
+	fprintf(tty, "openams signer: %s: ", what);
+	fflush(tty);
+	if (fgets(buf, sizeof buf, tty) == NULL)
+		buf[0] = 0;
+	tcsetattr(fileno(tty), TCSAFLUSH, &old);
+	fputc('\n', tty);
+	fclose(tty);
+	n = strcspn(buf, "\r\n");
+	buf[n] = 0;
+	if (n == 0) {
+		oa_wipe(buf, sizeof buf);
+		return oa_fail(OA_ERR_CONFIG, "%s: nothing was typed", what);
+	}
+	*out = strdup(buf);
+	oa_wipe(buf, sizeof buf);
+	return *out ? OA_OK : oa_fail(OA_ERR_NOMEM, "out of memory");
+}
+
+/* Reads a secret (passphrase or PIN) from a file, the terminal ("prompt")
+ * or an environment variable. */
 static oa_err read_secret(const char *file, const char *env, char **out)
 {
 	uint8_t *data;
@@ -172,6 +207,10 @@ static oa_err read_secret(const char *file, const char *env, char **out)
 	oa_err rc;
 
 	*out = NULL;
+	if (file != NULL && strcmp(file, "prompt") == 0)
+		return prompt_secret(strcmp(env, "OPENAMS_PKCS11_PIN") == 0 ? "token PIN"
+		                                                            : "CA key passphrase",
+		    out);
 	if (file == NULL || !*file) {
 		if ((v = getenv(env)) == NULL || !*v)
 			return oa_fail(OA_ERR_CONFIG, "no secret: set $%s or name a file in the configuration",
