@@ -39,7 +39,9 @@ static const struct option options[] = {
 	    "(Indonesia's national chain is RSA; ec-p256 is faster and smaller)."},
 	{"ca.key_passphrase_file", C_STR, "secrets/ca.pass", 0, OA_MAX_PATH, NULL, NULL,
 	    "File holding the passphrase that encrypts the CA keys at rest, relative\n"
-	    "to the data directory. Empty: read it from $OPENAMS_CA_PASSPHRASE."},
+	    "to the data directory. Empty: read it from $OPENAMS_CA_PASSPHRASE.\n"
+	    "`prompt`: the signer process asks on the terminal when it starts (and\n"
+	    "again if it ever restarts), so no file or variable holds it."},
 	{"signer.backend", C_ENUM, "file", 0, 0, "file pkcs11", NULL,
 	    "Where the CA keys live: encrypted files in DIR/keys, or a PKCS#11 token\n"
 	    "(an HSM, or SoftHSM2). Only the signer process ever opens them."},
@@ -54,7 +56,7 @@ static const struct option options[] = {
 	    "openams-root, openams-issuing and openams-ocsp."},
 	{"signer.pkcs11_pin_file", C_STR, "", 0, OA_MAX_PATH, NULL, NULL,
 	    "pkcs11 backend: file with the user PIN (relative to the data directory);\n"
-	    "empty: $OPENAMS_PKCS11_PIN."},
+	    "empty: $OPENAMS_PKCS11_PIN; `prompt`: asked on the terminal."},
 	{"ca.organization", C_STR, "openams", 1, 64, NULL, NULL,
 	    "Organisation (O) in the CA certificates' subjects."},
 	{"ca.country", C_STR, "ID", 2, 2, NULL, NULL,
