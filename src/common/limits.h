@@ -36,8 +36,9 @@
 #define OA_WEB_MAX_QUERY_PARAMS 32            /* query parameters in one request */
 #define OA_WEB_MAX_HEADERS      64            /* request header fields */
 #define OA_WEB_MAX_HEADER_BYTES (16 * 1024)   /* all header names and values together */
-#define OA_WEB_CONN_MEMORY      (64 * 1024)   /* MHD per-connection pool (request line,
-                                               * headers, read buffer) */
+#define OA_WEB_CONN_MEMORY      (32 * 1024)   /* MHD per-connection pool (request line,
+                                               * headers, read buffer; zeroed by MHD
+                                               * for every request, so not larger) */
 #define OA_WEB_MAX_BODY         (64 * 1024)   /* a request body, unless the route says less */
 #define OA_WEB_MAX_JSON_BODY    (256 * 1024)  /* a JSON request body */
 #define OA_WEB_MAX_JSON_DEPTH   16            /* nesting of arrays and objects in JSON */

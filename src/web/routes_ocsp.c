@@ -264,16 +264,18 @@ static void h_post(web_req *r)
 static void h_get(web_req *r)
 {
 	const char *b64 = r->param[0];
-	size_t n = strlen(b64);
-	uint8_t *der = web_alloc(r, OA_MAX_OCSP_REQ_BYTES);
+	size_t n = strlen(b64), cap = n / 4 * 3 + 3;
+	uint8_t *der;
 	long len;
 
-	if (der == NULL) {
+	if (cap > OA_MAX_OCSP_REQ_BYTES)
+		cap = OA_MAX_OCSP_REQ_BYTES;
+	if ((der = web_alloc(r, cap)) == NULL) {
 		web_reply_err(r, oa_fail(OA_ERR_NOMEM, "out of memory"));
 		return;
 	}
 	/* Not base64, or too long: answered as malformedRequest (len 0). */
-	if ((len = web_base64_decode(b64, n, der, OA_MAX_OCSP_REQ_BYTES)) < 0)
+	if ((len = web_base64_decode(b64, n, der, cap)) < 0)
 		len = 0;
 	answer(r, der, (size_t)len);
 }
