@@ -79,6 +79,7 @@ else
 fi
 log "build: $BUILDTYPE; $(openssl version); SQLite $(sqlite3 --version 2>/dev/null | cut -d' ' -f1 || echo '?')"
 log "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -r)"
+log "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews every figure)"
 log "N=$N certificates; CRLs of $REV1$([ "$REV2" -gt 0 ] && echo " and $REV2") entries"
 log ""
 
@@ -189,7 +190,7 @@ log "ratio openams ($BEST_TAG) / openssl ca per CSR: $(res ratio_each)x; / opens
 log ""
 
 # --------------------------------------------------------------- 4. CRLs
-log "== 4. CRL generation (ca_crl_publish on the issuing CA; each run in a child process, peak RSS from wait4)"
+log "== 4. CRL generation (ca_crl_publish on the issuing CA; each run in a child process; peak RSS: its VmHWM, and the signer process from getrusage(RUSAGE_CHILDREN))"
 CRLD=$WORK/crl
 "$OPENAMS" init --dir "$CRLD" >/dev/null
 check_crl() { # tag expected
@@ -260,6 +261,7 @@ verdict() { awk -v v="$1" -v t="$2" -v d="$3" 'BEGIN { if (v == "n/a") print "n/
 	fi
 	printf '%-58s %14s\n' "openssl ca -gencrl, $REV1 entries: time (s)" "$(fmt "$(res ossl_gencrl_secs)" %.3f)"
 	printf '%-58s %14s\n' "openssl ca -gencrl, $REV1 entries: peak RSS (MiB)" "$(res ossl_gencrl_peak_mib)"
+	echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo
 	echo "targets:"
 	printf '  %-56s %s\n' "issuance >= 5,000 certs/s (best: $(res best_rate), $BEST_TAG)" "$(verdict "$(res best_rate)" 5000 ge)"
