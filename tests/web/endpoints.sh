@@ -198,6 +198,10 @@ st=$(http "$BASE/certificates/$GOOD.pem")
 check_eq "GET /certificates/<serial>.pem: 403 by default (web.public_certificates = no)" "${st%% *}" "403"
 
 # ---- health and metrics ----
+ORG=$("$OPENAMS" config dump --dir "$D" | sed -n 's/^instance.org = //p')
+SOP=$(sed -n 's/^id: *//p' "$D"/sop/001-*.yaml | head -n 1)
+check "open a case (for the per-organisation gauges)" \
+	"$OPENAMS" case open --dir "$D" --as pemohon1 --role pemohon --sop "$SOP"
 st=$(http "$BASE/healthz")
 check_eq "GET /healthz: 200 JSON" "$st" "200 application/json"
 check_match "healthz body" "$(cat "$T/body")" '"status":"ok"'
@@ -210,6 +214,7 @@ check_match "metrics: certificates issued" "$m" '^openams_certificates_issued_to
 check_match "metrics: certificates revoked" "$m" '^openams_certificates_revoked_total 1$'
 check_match "metrics: CRL age" "$m" '^openams_crl_age_seconds\{issuer="issuing"\} [0-9]+$'
 check_match "metrics: open cases gauge" "$m" '^# TYPE openams_cases_open gauge$'
+check_match "metrics: open cases of $ORG" "$m" "^openams_cases_open\\{org=\"$ORG\"\\} 1\$"
 check_match "metrics: overdue cases gauge" "$m" '^# TYPE openams_cases_overdue gauge$'
 
 # ---- bad input ----
