@@ -75,8 +75,9 @@ int profile_key_type_allowed(const ca_profile *p, const char *key_type);
 /* Builds the profile's fixed extensions for issuer. */
 oa_err profile_build_ext(ca_profile *p, const conf *cfg, X509 *issuer);
 
-/* lint.c: checks an unsigned certificate before it is signed. */
-oa_err ca_lint(const ca_profile *p, const conf *cfg, X509 *x, X509 *issuer);
+/* lint.c: checks an unsigned certificate before it is signed.  key, when
+ * not NULL, is its public key already decoded (saves decoding it again). */
+oa_err ca_lint(const ca_profile *p, const conf *cfg, X509 *x, X509 *issuer, EVP_PKEY *key);
 
 /* der.c: minimal DER writer for the fast CRL. */
 oa_err der_hdr(oa_buf *b, uint8_t tag, size_t len);

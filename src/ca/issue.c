@@ -220,6 +220,53 @@ static oa_err parse_csr(const uint8_t *in, size_t n, X509_REQ **out)
 	return OA_OK;
 }
 
+/*
+ * Puts the CSR's SubjectPublicKeyInfo into x as bytes.  X509_set_pubkey()
+ * would encode the decoded key again and decode the result through
+ * OpenSSL 3.0's decoder chain, the largest single cost of issuing
+ * (docs/BENCHMARKS.md).  Without a CSR (a server-generated key) the key is
+ * set the ordinary way.
+ */
+static int set_pubkey(X509 *x, X509_REQ *req, EVP_PKEY *pk)
+{
+	X509_PUBKEY *src;
+	ASN1_OBJECT *pkalg, *oid;
+	const unsigned char *bits;
+	int nbits, ptype;
+	X509_ALGOR *alg;
+	const ASN1_OBJECT *aobj;
+	const void *pval;
+	void *pv = NULL;
+	unsigned char *enc;
+
+	if (req == NULL || (src = X509_REQ_get_X509_PUBKEY(req)) == NULL)
+		return X509_set_pubkey(x, pk);
+	if (!X509_PUBKEY_get0_param(&pkalg, &bits, &nbits, &alg, src) || nbits <= 0)
+		return 0;
+	X509_ALGOR_get0(&aobj, &ptype, &pval, alg);
+	if (ptype == V_ASN1_OBJECT)
+		pv = OBJ_dup(pval);
+	else if (ptype == V_ASN1_SEQUENCE)
+		pv = ASN1_STRING_dup(pval);
+	else if (ptype != V_ASN1_NULL && ptype != V_ASN1_UNDEF)
+		return 0;
+	if ((ptype == V_ASN1_OBJECT || ptype == V_ASN1_SEQUENCE) && pv == NULL)
+		return 0;
+	enc = OPENSSL_memdup(bits, (size_t)nbits);
+	oid = OBJ_dup(aobj);
+	if (enc == NULL || oid == NULL ||
+	    !X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(x), oid, ptype, pv, enc, nbits)) {
+		OPENSSL_free(enc);
+		ASN1_OBJECT_free(oid);
+		if (ptype == V_ASN1_OBJECT)
+			ASN1_OBJECT_free(pv);
+		else
+			ASN1_STRING_free(pv);
+		return 0;
+	}
+	return 1;
+}
+
 static oa_err add_name(X509_NAME *nm, int nid, int type, const char *v)
 {
 	if (v == NULL || !*v)
@@ -313,7 +360,7 @@ static oa_err prepare(ca *c, const ca_request *r, struct prepared *pp)
 	if (!X509_set_issuer_name(x, X509_get_subject_name(issuer)) ||
 	    !ASN1_TIME_adj(X509_getm_notBefore(x), (time_t)now, 0, 0) ||
 	    !ASN1_TIME_adj(X509_getm_notAfter(x), (time_t)now, days, 0) ||
-	    !X509_set_pubkey(x, pk)) {
+	    !set_pubkey(x, req, pk)) {
 		rc = oa_fail_ssl(OA_ERR_CRYPTO, "building the certificate");
 		goto out;
 	}
@@ -373,7 +420,7 @@ static oa_err prepare(ca *c, const ca_request *r, struct prepared *pp)
 			goto out;
 		}
 	}
-	if ((rc = ca_lint(p, c->cfg, x, issuer)))
+	if ((rc = ca_lint(p, c->cfg, x, issuer, pk)))
 		goto out;
 
 	pp->p = p;

@@ -182,10 +182,18 @@ static oa_err lint_validity(const ca_profile *p, X509 *x, X509 *issuer)
 	return OA_OK;
 }
 
-static oa_err lint_key(const ca_profile *p, X509 *x)
+static oa_err lint_key(const ca_profile *p, X509 *x, EVP_PKEY *key)
 {
-	EVP_PKEY *k = X509_get0_pubkey(x);
+	EVP_PKEY *k = key ? key : X509_get0_pubkey(x);
 	const char *t;
+	ASN1_OBJECT *alg;
+	const unsigned char *bits;
+	int nbits = 0;
+
+	/* The certificate's own key bytes must be there (they may have been
+	 * copied from the request rather than set from key). */
+	if (!X509_PUBKEY_get0_param(&alg, &bits, &nbits, NULL, X509_get_X509_PUBKEY(x)) || nbits <= 0)
+		FAIL("e_key_missing", "the certificate has no public key bits");
 
 	if (k == NULL)
 		FAIL("e_key_missing", "the certificate has no readable public key");
@@ -383,7 +391,7 @@ static oa_err lint_extensions(const ca_profile *p, const conf *cfg, X509 *x, X50
 	return OA_OK;
 }
 
-oa_err ca_lint(const ca_profile *p, const conf *cfg, X509 *x, X509 *issuer)
+oa_err ca_lint(const ca_profile *p, const conf *cfg, X509 *x, X509 *issuer, EVP_PKEY *key)
 {
 	oa_err rc;
 
@@ -392,7 +400,7 @@ oa_err ca_lint(const ca_profile *p, const conf *cfg, X509 *x, X509 *issuer)
 	if (X509_NAME_cmp(X509_get_issuer_name(x), X509_get_subject_name(issuer)) != 0)
 		FAIL("e_issuer_name", "issuer name differs from the CA's subject (RFC 5280 4.1.2.4)");
 	if ((rc = lint_serial(x)) || (rc = lint_validity(p, x, issuer)) ||
-	    (rc = lint_subject(p, x)) || (rc = lint_key(p, x)) ||
+	    (rc = lint_subject(p, x)) || (rc = lint_key(p, x, key)) ||
 	    (rc = lint_extensions(p, cfg, x, issuer)))
 		return rc;
 	return OA_OK;
