@@ -320,7 +320,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_size = 0;
 		if (r->too_large || r->body_len + n > r->body_max) {
 			r->too_large = 1;
-			return MHD_YES; /* discarded; 413 once the body ends */
+			/* Discarded; 413 once the body ends.  A body that goes on
+			 * (chunked, no length) past OA_WEB_MAX_BODY more is cut off:
+			 * the connection is closed without an answer. */
+			r->discarded += n;
+			return r->discarded > OA_WEB_MAX_BODY ? MHD_NO : MHD_YES;
 		}
 		if (r->body == NULL && (r->body = web_alloc(r, r->body_max + 1)) == NULL)
 			return MHD_NO;

@@ -77,6 +77,7 @@ struct web_req {
 	size_t nparam;
 	uint8_t *body;                /* arena; NUL-terminated */
 	size_t body_len, body_max;
+	size_t discarded;             /* body bytes over the limit, thrown away */
 	int first_done, too_large;
 	uint64_t start_ns;
 	char id[17];                  /* request id (hex), also X-Request-Id */

@@ -224,6 +224,8 @@ check_eq "POST /ocsp of 20000 bytes (limit 16 KiB): 413 JSON" "$st" "413 applica
 check_match "413 body: code limit" "$(cat "$T/body")" '"code":"limit"'
 st=$("$PY" "$HERE/rawhttp.py" chunked "$PORT" /ocsp 40000 application/ocsp-request)
 check_eq "chunked POST /ocsp over the limit (no Content-Length): 413" "$st" "413"
+st=$("$PY" "$HERE/rawhttp.py" chunked "$PORT" /ocsp 2000000 application/ocsp-request)
+check_match "endless chunked POST: cut off (413 or closed), not read to the end" "$st" "^(413|0)$"
 st=$(http -X DELETE "$BASE/pki/root.crt")
 check_eq "DELETE /pki/root.crt: 405" "${st%% *}" "405"
 check_eq "405 lists Allow: GET, HEAD" "$(hdr Allow)" "GET, HEAD"
