@@ -51,10 +51,11 @@ oa case act "$case_id" --step 7 --as "$applicant" --role pemohon \
   --set organization="Pemerintah Kabupaten Kepulauan Meranti" --set unit="Dinas Kominfo"
 oa case act "$case_id" --step 8 --as verifikator.demo --role verifikator --yes
 
-say "Step 10: the applicant's key (made on their own machine until holder keys are server-side)"
+say "Step 10: the applicant sets a passphrase; openams makes the key pair and seals it (Argon2id, AES-256-GCM)"
+printf 'langit biru di atas selat panjang\n' > "$work/passphrase"
+oa case act "$case_id" --step 10 --as "$applicant" --role pemohon --passphrase-file "$work/passphrase"
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
   -keyout "$work/applicant.key" -out "$work/applicant.csr" -subj "/CN=Siti Rahmawati" 2>/dev/null
-oa case act "$case_id" --step 10 --as "$applicant" --role pemohon --csr "$work/applicant.csr"
 out=$(oa case act "$case_id" --step 11 --as operator.demo --role bsre)
 echo "$out"
 serial=$(printf '%s\n' "$out" | sed -n 's/.*issued \([0-9a-f]*\).*/\1/p')

@@ -26,8 +26,11 @@ static const char usage_text[] =
     "  open    --sop SOP_ID [--applicant PERSON] [--nik NIK] [--serial SERIAL] [--reason ID]\n"
     "          Opens a case (applicant defaults to --as); prints its id.\n"
     "  act     CASE --step STEP [--yes|--no] [--note TEXT] [--reason ID]\n"
-    "          [--set KEY=VALUE]... [--csr FILE]\n"
-    "          Completes the current step in role --role (its first role).\n"
+    "          [--set KEY=VALUE]... [--csr FILE | --passphrase-file FILE]\n"
+    "          Completes the current step in role --role (its first role).  At the\n"
+    "          set-passphrase step, --passphrase-file has the holder's key made and\n"
+    "          sealed under the passphrase in FILE (never stored); --csr sends a key\n"
+    "          the applicant made.\n"
     "  attach  CASE --doc DOC_ID --file PATH   attaches a document (stored by SHA-256)\n"
     "  close   CASE --reject|--withdraw [--note TEXT]\n"
     "  show    CASE                    the case, its current step (`current STEP ACTION ROLES`)\n"
@@ -43,7 +46,7 @@ static const char usage_text[] =
 
 struct args {
 	const char *dir, *org, *as, *roles, *sop, *applicant, *nik, *serial, *reason, *step, *note,
-	    *csr, *doc, *file, *id;
+	    *csr, *doc, *file, *id, *passfile;
 	const char *set[MAX_SET];
 	int nset, yes, no, reject, withdraw;
 };
@@ -58,7 +61,7 @@ static int parse(int argc, char **argv, struct args *a)
 		S("--dir", dir), S("--org", org), S("--as", as), S("--role", roles), S("--sop", sop),
 		S("--applicant", applicant), S("--nik", nik), S("--serial", serial),
 		S("--reason", reason), S("--step", step), S("--note", note), S("--csr", csr),
-		S("--doc", doc), S("--file", file),
+		S("--doc", doc), S("--file", file), S("--passphrase-file", passfile),
 #undef S
 	};
 
@@ -297,6 +300,13 @@ static int run(ca *c, engine *e, const char *cmd, const struct args *a)
 				return cli_report(rc);
 			keys[n] = "csr";
 			vals[n++] = (const char *)csr;
+		} else if (a->passfile) {
+			if ((rc = oa_read_file(a->passfile, OA_MAX_PASSPHRASE_BYTES, &csr, &clen)))
+				return cli_report(rc);
+			while (clen > 0 && (csr[clen - 1] == '\n' || csr[clen - 1] == '\r'))
+				csr[--clen] = 0;
+			keys[n] = "passphrase";
+			vals[n++] = (const char *)csr;
 		}
 		act.case_id = id;
 		act.step = a->step;
@@ -308,7 +318,10 @@ static int run(ca *c, engine *e, const char *cmd, const struct args *a)
 		act.values = vals;
 		act.ndata = n;
 		rc = engine_case_act(e, &w.who, &act, &res);
-		free(csr);
+		if (csr) {
+			oa_wipe(csr, clen);
+			free(csr);
+		}
 		if (rc)
 			return cli_report(rc);
 		printf("%s\t%s%s%s%s%s\n", res.state, res.step[0] ? res.step : "-",

@@ -19,6 +19,7 @@
 #include "../audit/audit.h"
 #include "../common/limits.h"
 #include "../auth/auth.h"
+#include "../keys/keys.h"
 #include "engineInt.h"
 
 #define DEF_CACHE 64
@@ -752,8 +753,11 @@ static oa_err take_data(engine *e, struct kase *k, const sop_step *s, const engi
 		if (s->action == SOP_ACT_FILL_IDENTITY)
 			for (size_t j = 0; j < sizeof identity_keys / sizeof identity_keys[0]; j++)
 				ok |= strcmp(key, identity_keys[j]) == 0;
-		if (s->action == SOP_ACT_SET_PASSPHRASE)
+		if (s->action == SOP_ACT_SET_PASSPHRASE) {
+			if (strcmp(key, "passphrase") == 0)
+				continue; /* sealed into the holder key, never stored */
 			ok = strcmp(key, "csr") == 0;
+		}
 		if (!ok)
 			return oa_fail(OA_ERR_INVALID, "step %s (%s) does not take '%.32s'", s->id,
 			    sop_action_name(s->action), key);
@@ -860,6 +864,14 @@ static oa_err do_issue(engine *e, struct kase *k, const char *actor)
 		goto out;
 	snprintf(k->issued, sizeof k->issued, "%s", out.serial);
 	ca_issued_free(&out);
+	/* A server-generated holder key now belongs to this certificate. */
+	{
+		char kid[32];
+		if ((rc = get_data(e, k->id, "key_id", kid, sizeof kid)))
+			goto out;
+		if (kid[0] && (rc = keys_bind_certificate(e->c, strtoll(kid, NULL, 10), k->issued, actor)))
+			goto out;
+	}
 out:
 	free(csr);
 	return rc;
@@ -934,6 +946,41 @@ static oa_err run_action(engine *e, struct kase *k, const sop_step *s, sop_actio
 	}
 }
 
+/*
+ * The set-passphrase step with a passphrase: checks (without the write
+ * lock) that the applicant acts at that step of their open case, then
+ * generates and seals their key pair (keys_prepare).  The transaction that
+ * follows checks everything again and stores the draft.
+ */
+static oa_err prepare_holder_key(engine *e, const engine_who *who, const engine_act *a,
+    const char *passphrase, keys_draft **out)
+{
+	struct kase k;
+	char name[129], nik[17], nip[19], email[OA_MAX_EMAIL_CHARS + 1];
+	keys_person p = {0};
+	oa_err rc;
+
+	*out = NULL;
+	if ((rc = load_case(e, a->case_id, &k)))
+		return rc;
+	if (strcmp(k.state, "open") != 0 || k.cur < 0 || strcmp(a->step, k.step) != 0 ||
+	    k.def->steps[k.cur].action != SOP_ACT_SET_PASSPHRASE)
+		return oa_fail(OA_ERR_STATE, "a passphrase is set only at the case's set-passphrase step");
+	if (strcmp(who->person, k.applicant) != 0 || strcmp(who->org, k.org) != 0)
+		return oa_fail(OA_ERR_DENIED, "only the applicant sets their passphrase");
+	if ((rc = get_data(e, k.id, "name", name, sizeof name)) ||
+	    (rc = get_data(e, k.id, "nik", nik, sizeof nik)) ||
+	    (rc = get_data(e, k.id, "nip", nip, sizeof nip)) ||
+	    (rc = get_data(e, k.id, "email", email, sizeof email)))
+		return rc;
+	p.name = name[0] ? name : NULL;
+	p.nik = nik[0] ? nik : NULL;
+	p.nip = nip[0] ? nip : NULL;
+	p.email = email[0] ? email : NULL;
+	return keys_prepare(e->c, k.applicant, conf_str(ca_config(e->c), "ca.key_type"), passphrase,
+	    &p, out);
+}
+
 oa_err engine_case_act(engine *e, const engine_who *who, const engine_act *a,
     engine_result *res)
 {
@@ -943,6 +990,8 @@ oa_err engine_case_act(engine *e, const engine_who *who, const engine_act *a,
 	int next;
 	int64_t now = oa_now();
 	char detail[512];
+	const char *passphrase = NULL;
+	keys_draft *draft = NULL;
 	int own;
 	oa_err rc;
 
@@ -955,8 +1004,17 @@ oa_err engine_case_act(engine *e, const engine_who *who, const engine_act *a,
 		return oa_fail(OA_ERR_LIMIT, "note longer than %d bytes", OA_MAX_SOP_TEXT);
 	if (a->note && !note_ok(a->note))
 		return oa_fail(OA_ERR_INVALID, "a note is UTF-8 text; only tab and newline controls");
-	if ((rc = tx_begin(e, &own)))
+	/* A passphrase makes the holder's key here, before the transaction:
+	 * Argon2id takes a moment and must not hold the write lock. */
+	for (size_t i = 0; i < a->ndata; i++)
+		if (a->keys[i] && strcmp(a->keys[i], "passphrase") == 0 && a->values[i])
+			passphrase = a->values[i];
+	if (passphrase && (rc = prepare_holder_key(e, who, a, passphrase, &draft)))
 		return rc;
+	if ((rc = tx_begin(e, &own))) {
+		keys_draft_free(draft);
+		return rc;
+	}
 	if ((rc = load_case(e, a->case_id, &k)))
 		goto out;
 	if (strcmp(k.org, who->org) != 0) {
@@ -1009,6 +1067,14 @@ oa_err engine_case_act(engine *e, const engine_who *who, const engine_act *a,
 	}
 	if ((rc = take_data(e, &k, s, a, who->person)))
 		goto out;
+	if (draft) {
+		char kid[32];
+		snprintf(kid, sizeof kid, "%" PRId64, keys_draft_id(draft));
+		if ((rc = keys_draft_store(e->c, draft, who->person)) ||
+		    (rc = set_data(e, k.id, "csr", keys_draft_csr(draft), who->person)) ||
+		    (rc = set_data(e, k.id, "key_id", kid, who->person)))
+			goto out;
+	}
 	effective = s->action == SOP_ACT_DECIDE ? (a->decision == ENGINE_YES ? s->yes_action
 	                                                                     : SOP_ACT_NONE)
 	                                        : s->action;
@@ -1032,6 +1098,7 @@ oa_err engine_case_act(engine *e, const engine_who *who, const engine_act *a,
 	    res->revoked);
 	rc = case_audit(e, who->person, "case.act", k.id, detail);
 out:
+	keys_draft_free(draft);
 	if ((rc = tx_end(e, own, rc))) {
 		memset(res, 0, sizeof *res);
 		return rc;

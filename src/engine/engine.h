@@ -101,7 +101,10 @@ typedef struct engine_act {
 	const char *note;       /* optional, at most OA_MAX_SOP_TEXT bytes */
 	const char *reason;     /* revocation cases: choose the reason (applicant) */
 	/* Data entered at this step: fill_identity takes name nik nip email unit
-	 * position organization locality province; set_passphrase takes csr. */
+	 * position organization locality province; set_passphrase takes either
+	 * passphrase (the key pair is generated server-side and sealed under it
+	 * by the keys module; the passphrase is never stored) or csr (a key the
+	 * applicant made themselves). */
 	const char *const *keys;
 	const char *const *values;
 	size_t ndata;

@@ -187,7 +187,7 @@ const struct migration store_migrations[] = {
 	    "CREATE TABLE sop_case_data ("
 	    "  case_id INTEGER NOT NULL REFERENCES sop_case(id),"
 	    "  key TEXT NOT NULL CHECK (key IN ('name', 'nik', 'nip', 'email', 'unit', 'position',"
-	    "    'organization', 'locality', 'province', 'csr', 'account')),"
+	    "    'organization', 'locality', 'province', 'csr', 'account', 'key_id')),"
 	    "  value TEXT NOT NULL,"
 	    "  set_by TEXT NOT NULL,"
 	    "  set_at INTEGER NOT NULL,"

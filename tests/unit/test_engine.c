@@ -19,10 +19,13 @@
 #include "ca/ca.h"
 #include "auth/auth.h"
 #include "engine/engine.h"
+#include "keys/keys.h"
 #include "mail/mail.h"
 #include "testutil.h"
 
 static char dir[64], inst[256], sopdir[512];
+/* Step 10 sets a passphrase (server-side key) instead of sending a CSR. */
+static const char *use_passphrase;
 static ca *C;
 static engine *E;
 static int seq;
@@ -231,8 +234,8 @@ static void drive(const sop_def *d, int64_t case_id, struct person *app, const c
 			a.ndata = 5;
 		}
 		if (s->action == SOP_ACT_SET_PASSPHRASE) {
-			keys[0] = "csr";
-			vals[0] = csr;
+			keys[0] = use_passphrase ? "passphrase" : "csr";
+			vals[0] = use_passphrase ? use_passphrase : csr;
 			a.keys = keys;
 			a.values = vals;
 			a.ndata = 1;
@@ -403,8 +406,46 @@ static void test_sop001_emails(void **state)
 	r.sop_id = "meranti-penerbitan";
 	r.applicant = "siti.rahma";
 	assert_int_equal(engine_case_open(E, &app.who, &r, &id), OA_OK);
+	use_passphrase = "langit biru di atas selat panjang";
 	drive(d, id, &app, "1471015505900001", "5", &w);
+	use_passphrase = NULL;
 	assert_int_equal(w.issued, 1);
+	/* The key was made server-side, sealed under the passphrase, bound to
+	 * the certificate: a signature with it verifies against the certificate. */
+	{
+		int64_t kid;
+		char holder[65];
+		uint8_t digest[32], *sig = NULL, *der;
+		size_t siglen = 0, dlen;
+		keys_sign_req kr = {0};
+		const unsigned char *q;
+		X509 *x;
+		EVP_PKEY_CTX *vctx;
+		memset(digest, 0x42, sizeof digest);
+		assert_int_equal(keys_find_by_serial(C, w.issued_serial, &kid, holder), OA_OK);
+		assert_string_equal(holder, "siti.rahma");
+		kr.holder = "siti.rahma";
+		kr.key_id = kid;
+		kr.passphrase = "langit biru di atas selat panjang";
+		kr.digest = digest;
+		kr.digest_len = sizeof digest;
+		kr.md_nid = NID_sha256;
+		kr.actor = "siti.rahma";
+		assert_int_equal(keys_sign(C, &kr, &sig, &siglen), OA_OK);
+		assert_int_equal(ca_cert_der(C, w.issued_serial, &der, &dlen), OA_OK);
+		q = der;
+		x = d2i_X509(NULL, &q, (long)dlen);
+		vctx = EVP_PKEY_CTX_new(X509_get0_pubkey(x), NULL);
+		assert_int_equal(EVP_PKEY_verify_init(vctx), 1);
+		assert_int_equal(EVP_PKEY_CTX_set_signature_md(vctx, EVP_sha256()), 1);
+		assert_int_equal(EVP_PKEY_verify(vctx, sig, siglen, digest, sizeof digest), 1);
+		EVP_PKEY_CTX_free(vctx);
+		X509_free(x);
+		free(der);
+		free(sig);
+		/* The passphrase is nowhere in the case data. */
+		assert_int_equal(count("SELECT COUNT(*) FROM sop_case_data WHERE value LIKE '%langit biru%'"), 0);
+	}
 	assert_int_equal(mail_list(ca_store(C), NULL, 100, collect, &ev), OA_OK);
 	{
 		static const char *const want[] = {"file_incomplete", "identity_form", "account",
