@@ -61,19 +61,6 @@ static char *make_csr(void)
 	return out;
 }
 
-struct actor {
-	const char *roles[1];
-	engine_who who;
-};
-
-static struct actor staff(const char *person, const char *role)
-{
-	struct actor a;
-	a.roles[0] = role;
-	a.who = (engine_who){person, "kominfo", NULL, 1};
-	return a;
-}
-
 static const char *const docs[] = {"surat_permohonan", "formulir_rekomendasi", "fc_ktp", "fc_sk"};
 /* Steps of SOP 001 that wait for a person, in order, with their role. */
 static const struct {
@@ -93,8 +80,8 @@ struct bench {
 	store *db;
 	int64_t *ids;
 	char **csrs;
-	char (*person)[24];
-	char (*nik)[17];
+	char (*person)[32];
+	char (*nik)[24];
 	long calls, commits;
 };
 
@@ -201,7 +188,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--dir"))
 			snprintf(dir, sizeof dir, "%s", argv[i + 1]);
 	}
-	if (ncases == 0 || batch == 0 || ncases > 1000000) {
+	if (ncases == 0 || batch == 0 || ncases > 500000 || nsingle > 500000) {
 		fprintf(stderr, "usage: bench_engine [--cases N] [--batch B] [--single N1] [--dir DIR]\n");
 		return 2;
 	}
@@ -224,8 +211,8 @@ int main(int argc, char **argv)
 	b.nik = calloc(ncases + nsingle, sizeof *b.nik);
 	for (size_t i = 0; i < ncases + nsingle; i++) {
 		b.csrs[i] = make_csr();
-		snprintf(b.person[i], sizeof b.person[i], "pemohon%zu", i);
-		snprintf(b.nik[i], sizeof b.nik[i], "1471%012zu", i);
+		snprintf(b.person[i], sizeof b.person[i], "pemohon%zu", i % 1000000);
+		snprintf(b.nik[i], sizeof b.nik[i], "1471%012zu", i % 1000000);
 	}
 	printf("bench_engine: SOP 001, %zu cases with group commit (batch %zu), %zu with one commit per call\n",
 	    ncases, batch, nsingle);
