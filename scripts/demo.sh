@@ -24,9 +24,9 @@ fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-n=$(( $(date +%s) % 100000000 ))
-nik=$(printf '14710101%08d' "$n")
-applicant="siti$n"
+# The demo accounts made by `openams init --demo` (secrets/demo-logins.txt).
+applicant=pemohon.demo
+nik=1471015505900001
 
 say() { printf '\n== %s\n' "$*"; }
 
@@ -56,7 +56,7 @@ printf 'langit biru di atas selat panjang\n' > "$work/passphrase"
 oa case act "$case_id" --step 10 --as "$applicant" --role pemohon --passphrase-file "$work/passphrase"
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
   -keyout "$work/applicant.key" -out "$work/applicant.csr" -subj "/CN=Siti Rahmawati" 2>/dev/null
-out=$(oa case act "$case_id" --step 11 --as operator.demo --role bsre)
+out=$(oa case act "$case_id" --step 11 --as bsre.demo --role bsre)
 echo "$out"
 serial=$(printf '%s\n' "$out" | sed -n 's/.*issued \([0-9a-f]*\).*/\1/p')
 oa case show "$case_id"
@@ -87,13 +87,19 @@ for i in $(seq 1 12); do
   [ -n "$cur" ] || break
   read -r step action roles <<<"$cur"
   role=${roles%%,*}
-  who=operator.demo; [ "$role" = pemohon ] && who=$applicant
+  who=$role.demo; [ "$role" = pemohon ] && who=$applicant
   flags=(); [ "$action" = decide ] && flags+=(--yes)
   [ "$role" = pemohon ] && flags+=(--reason lupa_passphrase)
   oa case act "$rev" --step "$step" --as "$who" --role "$role" "${flags[@]}"
 done
 oa ca status "$serial" | grep -E 'status|reason'
 openssl crl -inform DER -in "$OPENAMS_DIR/pki/issuing.crl" -noout -text | grep -E 'CRL Number' -A1 | head -2
+
+say "The e-mails these steps wrote to the outbox (no mail server configured: kept for reading)"
+oa mail list | head -12
+for id in $("$top/build/src/cli/openams" mail list | awk '$1 ~ /^[0-9]+$/ {print $1}' | tail -1); do
+  oa mail show "$id" | sed -n '1,40p'
+done
 
 say "Service levels (mutu baku) measured so far"
 oa case sla --sop meranti-penerbitan | head -14
@@ -103,12 +109,25 @@ oa audit verify
 
 cat <<MSG
 
+Demo logins (user, password, roles), from $OPENAMS_DIR/secrets/demo-logins.txt:
+$(cat "$OPENAMS_DIR/secrets/demo-logins.txt")
+
 Demo instance: $OPENAMS_DIR
   CA chain:    $OPENAMS_DIR/pki/chain.pem
   CRL:         $OPENAMS_DIR/pki/issuing.crl
   more:        build/src/cli/openams --help   (OPENAMS_DIR is set by this script;
                export OPENAMS_DIR=$OPENAMS_DIR to keep using it)
   SOP forms:   build/src/cli/openams sop render $OPENAMS_DIR/sop/001-penerbitan-meranti.yaml --format html > form.html
-The web portal and its demo logins come with the server and portal issues; until
-then the roles above are played with --as/--role on the administrator's command line.
 MSG
+
+# The server: public PKI endpoints and the JSON API (the portal pages come
+# with the portal issue).  Interactive runs start it; scripted runs say how.
+addr=127.0.0.1:8080
+if [ -t 0 ] && [ -t 1 ] && [ "${OPENAMS_DEMO_NO_SERVE:-}" = "" ]; then
+  echo
+  echo "Serving on http://$addr  (CRL: /pki/issuing.crl, OCSP: /ocsp, API: /api/v1, health: /healthz)"
+  echo "Press Ctrl-C to stop."
+  exec "$top/build/src/cli/openams" serve --listen "$addr"
+else
+  echo "Start the server with: OPENAMS_DIR=$OPENAMS_DIR build/src/cli/openams serve --listen $addr"
+fi

@@ -7,7 +7,11 @@
 #include <string.h>
 
 #include "../ca/ca.h"
+#include <openssl/rand.h>
+
+#include "../auth/auth.h"
 #include "../engine/engine.h"
+#include "../sop/sop.h"
 #include "../common/limits.h"
 #include "../common/util.h"
 #include "cli.h"
@@ -41,18 +45,121 @@ static const char usage_text[] =
     "An existing, non-empty DIR is refused and left untouched (exit 1).\n"
     "Profiles and SOPs are copied from $OPENAMS_SHARE (default " OPENAMS_SHAREDIR ").\n";
 
-/* Installs and activates the instance's SOP definitions for its organisation. */
-static oa_err install_sops(ca *c, void *arg)
+struct demo {
+	int on;
+	oa_buf logins;  /* "user<TAB>password<TAB>roles" lines, printed and kept 0600 */
+};
+
+/* Adds one demo account holding roles (comma-separated) in org. */
+static oa_err demo_account(auth *a, const char *org, const char *id, const char *name,
+    const char *nik, const char *roles, int staff_only, struct demo *d)
 {
-	engine *e = NULL;
-	char dir[OA_MAX_PATH];
+	auth_person_in p = {0};
+	char email[96], pass[32], rl[256], *save = NULL;
+	uint8_t rnd[9];
 	oa_err rc;
 
-	(void)arg;
+	snprintf(email, sizeof email, "%s@kominfo.demo.go.id", id);
+	p.id = id;
+	p.org = org;
+	p.name = name;
+	p.nik = nik;
+	p.email = email;
+	p.unit = "Dinas Komunikasi dan Informatika";
+	p.staff_only = staff_only;
+	if (RAND_bytes(rnd, sizeof rnd) != 1)
+		return oa_fail(OA_ERR_CRYPTO, "random password");
+	snprintf(pass, sizeof pass, "Kunci-");
+	oa_hex(pass + 6, rnd, sizeof rnd);
+	if ((rc = auth_person_create(a, &p, "init")) || (rc = auth_password_set(a, id, pass, NULL, "init")))
+		return rc;
+	snprintf(rl, sizeof rl, "%s", roles);
+	for (char *r = strtok_r(rl, ",", &save); r; r = strtok_r(NULL, ",", &save))
+		if ((rc = auth_role_grant(a, id, org, r, "init")) && rc != OA_ERR_EXISTS)
+			return rc;
+	return oa_buf_printf(&d->logins, "%s\t%s\t%s\n", id, pass, roles);
+}
+
+/* One account per role of the shipped SOPs: the applicant roles on one
+ * applicant, every other actor on a staff member, plus an administrator. */
+static oa_err demo_accounts(auth *a, const char *org, const char *sopdir, struct demo *d)
+{
+	static const char *const files[] = {"001-penerbitan-meranti.yaml", "000-pencabutan-meranti.yaml",
+	    "003-pencabutan-ciamis.yaml", "004-pencabutan-sumbar.yaml", "900-pembaruan-contoh.yaml",
+	    "901-lupa-passphrase-contoh.yaml"};
+	char applicant[256] = "", staff[32][OA_MAX_SOP_ID + 1];
+	int nstaff = 0, serial = 1;
+	oa_err rc;
+
+	for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+		char path[OA_MAX_PATH];
+		sop_def *def = NULL;
+		sop_errors errs = {0};
+		const char *arole;
+		if (oa_path_join(path, sizeof path, sopdir, files[f]) != OA_OK ||
+		    sop_load(path, &def, &errs) != OA_OK) {
+			sop_errors_free(&errs);
+			continue;
+		}
+		arole = def->actors[def->steps[0].actors[0]].id;
+		if (!strstr(applicant, arole) && strlen(applicant) + strlen(arole) + 2 < sizeof applicant)
+			snprintf(applicant + strlen(applicant), sizeof applicant - strlen(applicant), "%s%s",
+			    applicant[0] ? "," : "", arole);
+		for (size_t i = 0; i < def->n_actors; i++) {
+			int seen = strcmp(def->actors[i].id, arole) == 0;
+			for (int j = 0; j < nstaff && !seen; j++)
+				seen = strcmp(staff[j], def->actors[i].id) == 0;
+			if (!seen && nstaff < 32)
+				snprintf(staff[nstaff++], sizeof staff[0], "%s", def->actors[i].id);
+		}
+		sop_free(def);
+	}
+	/* NIKs carry a birth date (DDMMYY, day + 40 for women) and a serial. */
+	if ((rc = demo_account(a, org, "pemohon.demo", "Siti Rahmawati", "1471015505900001",
+	         applicant[0] ? applicant : "pemohon", 0, d)))
+		return rc;
+	for (int j = 0; j < nstaff; j++) {
+		char id[OA_MAX_SOP_ID + 8], nik[24], name[96];
+		snprintf(id, sizeof id, "%.64s.demo", staff[j]);
+		for (char *q = id; *q; q++)
+			if (*q == '_')
+				*q = '-';
+		snprintf(nik, sizeof nik, "147101120380%04d", ++serial % 10000);
+		snprintf(name, sizeof name, "Petugas %.64s", staff[j]);
+		if ((rc = demo_account(a, org, id, name, nik, staff[j], 0, d)))
+			return rc;
+	}
+	return demo_account(a, org, "admin.demo", "Administrator Demo", NULL, "admin,ca_operator", 1, d);
+}
+
+/* Installs and activates the instance's SOP definitions for its agency,
+ * which it registers; with --demo, the demo accounts. */
+static oa_err install_sops(ca *c, void *arg)
+{
+	struct demo *d = arg;
+	engine *e = NULL;
+	auth *a = NULL;
+	char dir[OA_MAX_PATH];
+	const char *org = conf_str(ca_config(c), "instance.org");
+	oa_err rc;
+
 	if ((rc = oa_path_join(dir, sizeof dir, ca_dir(c), conf_str(ca_config(c), "sop.dir"))) ||
 	    (rc = engine_open(c, &e)))
 		return rc;
-	rc = engine_sop_install_dir(e, conf_str(ca_config(c), "instance.org"), dir, "init");
+	if ((rc = engine_sop_install_dir(e, org, dir, "init")) || (rc = auth_open(c, &a)) ||
+	    (rc = auth_org_create(a, org, conf_str(ca_config(c), "instance.name"), "init")))
+		goto out;
+	if (d->on) {
+		char path[OA_MAX_PATH];
+		if ((rc = demo_accounts(a, org, dir, d)) ||
+		    (rc = oa_path_join(path, sizeof path, ca_dir(c), "secrets")) ||
+		    (rc = oa_mkdir_p(path, 0700)) ||
+		    (rc = oa_path_join(path, sizeof path, ca_dir(c), "secrets/demo-logins.txt")) ||
+		    (rc = oa_write_file_atomic(path, d->logins.data, d->logins.len, 0600)))
+			goto out;
+	}
+out:
+	auth_free(a);
 	engine_free(e);
 	return rc;
 }
@@ -60,6 +167,7 @@ static oa_err install_sops(ca *c, void *arg)
 int cmd_init(int argc, char **argv)
 {
 	ca_init_opts o = {0};
+	struct demo demo = {0};
 	const char *dir = NULL, *pfile = NULL, *share = getenv("OPENAMS_SHARE");
 	uint8_t *pass = NULL, *pin = NULL;
 	size_t plen = 0, pinlen = 0;
@@ -94,6 +202,8 @@ int cmd_init(int argc, char **argv)
 		return cli_usage("--key-type must be ec-p256, ec-p384, rsa-2048, rsa-3072 or rsa-4096");
 	o.dir = cli_data_dir(dir);
 	o.prepare = install_sops;
+	demo.on = o.demo;
+	o.prepare_arg = &demo;
 	o.share = share && *share ? share : OPENAMS_SHAREDIR;
 	if (pfile) {
 		if ((rc = oa_read_file(pfile, OA_MAX_PASSPHRASE_BYTES, &pass, &plen)))
@@ -123,9 +233,18 @@ int cmd_init(int argc, char **argv)
 		oa_wipe(pass, plen);
 		free(pass);
 	}
-	if (rc)
+	if (rc) {
+		oa_buf_free(&demo.logins);
 		return cli_report(rc);
+	}
 	printf("created %s\n", o.dir);
+	if (demo.on) {
+		printf("  demo logins (user, password, roles), also in %s/secrets/demo-logins.txt:\n",
+		    o.dir);
+		fwrite(demo.logins.data, 1, demo.logins.len, stdout);
+		oa_wipe(demo.logins.data, demo.logins.len);
+		oa_buf_free(&demo.logins);
+	}
 	printf("  CA certificates: %s/pki/chain.pem\n", o.dir);
 	if (o.pkcs11_module)
 		printf("  CA keys: in PKCS#11 token '%s' (%s)\n", o.pkcs11_token, o.pkcs11_module);

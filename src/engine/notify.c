@@ -2,16 +2,19 @@
  * notify.c - who gets which e-mail when a case moves, written to the mail
  * outbox in the same transaction as the transition (DESIGN invariant 1).
  *
- * The SOP definition decides: a notify step's actors are its recipients
- * (the applicant role means the case's applicant; any other role, everyone
- * holding it in the organisation), and the step's place in the flow picks
- * the message, as in SOP 001:
+ * The step's place in the flow picks the message, as in SOP 001:
  *   - the next step that waits for a person fills the identity form
  *     -> the identity-form link (the "first e-mail");
  *   - it sets the passphrase -> the account e-mail and the set-passphrase
  *     link (the "second and third");
  *   - this act issued or revoked a certificate -> "issued" / "revoked";
  *   - otherwise a notice carrying the step's activity text.
+ * The first four concern the holder and always go to the applicant (the
+ * seeds name either side as the notify step's actor: "the applicant
+ * receives" in SOP 001, "OP informs the applicant" in SOP 004).  A notice
+ * goes to the step's actors: the applicant role means the case's applicant,
+ * any other role everyone holding it in the organisation.  A certificate
+ * notice is sent once per act, however many notify steps follow.
  * Outside notify steps: a "no" at a decision tells the applicant what to
  * complete, and an issue or revoke with no notify step ahead tells the
  * applicant directly ("fourth e-mail").  People without an account (and so
@@ -128,21 +131,28 @@ oa_err engine_notify_step(engine *e, struct kase *k, int step)
 	if (k->issued_now[0]) {
 		x.m.event = MAIL_CERT_ISSUED;
 		x.m.serial = k->issued_now;
+		rc = send_to(&x, k->applicant);
+		k->issued_now[0] = 0;
+		return rc;
 	} else if (k->revoked_now[0]) {
 		x.m.event = MAIL_CERT_REVOKED;
 		x.m.serial = k->revoked_now;
 		x.m.reason = k->reason[0] ? k->reason : NULL;
+		rc = send_to(&x, k->applicant);
+		k->revoked_now[0] = 0;
+		return rc;
 	} else if (nm && nm->action == SOP_ACT_FILL_IDENTITY) {
 		x.m.event = MAIL_IDENTITY_FORM;
 		x.kind = AUTH_LINK_IDENTITY_FORM;
+		return send_to(&x, k->applicant);
 	} else if (nm && nm->action == SOP_ACT_SET_PASSPHRASE) {
 		/* The account e-mail, then the set-passphrase link. */
 		x.m.event = MAIL_ACCOUNT;
-		for (size_t i = 0; i < s->n_actors; i++)
-			if ((rc = send_role(&x, k->def->actors[s->actors[i]].id)))
-				return rc;
+		if ((rc = send_to(&x, k->applicant)))
+			return rc;
 		x.m.event = MAIL_SET_PASSPHRASE;
 		x.kind = AUTH_LINK_SET_PASSPHRASE;
+		return send_to(&x, k->applicant);
 	} else {
 		x.m.event = MAIL_NOTICE;
 		x.m.subject = k->def->name;
