@@ -1,6 +1,6 @@
 /*
  * server.c - the HTTP server on libmicrohttpd: threads, limits, dispatch,
- * the request log, graceful shutdown, and the CRL scheduler.
+ * the request log, graceful shutdown, and the scheduler (CRLs and e-mail).
  *
  * Threads:
  *   main        parses the address, opens the handles, starts MHD, then
@@ -44,6 +44,7 @@
 
 #include <openssl/rand.h>
 
+#include "../mail/mail.h"
 #include "webInt.h"
 
 web_server *web_srv;
@@ -440,12 +441,39 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- the scheduler ---- */
 
+/* One delivery pass of the mail outbox (mail_deliver never holds a
+ * transaction while it talks to the SMTP server); returns the next time a
+ * message is due, 0 if none. */
+static int64_t deliver_mail(ca *c)
+{
+	mail_stats st = {0};
+	int64_t next = 0;
+	oa_err rc;
+
+	if (!*conf_str(ca_config(c), "mail.smtp_url"))
+		return 0; /* the database sink: messages are kept, nothing to send */
+	if ((rc = mail_deliver(ca_store(c), ca_config(c), 50, &st)))
+		fprintf(stderr, "openams: web: mail: %s: %s\n", oa_err_name(rc), oa_errmsg());
+	oa_err_clear();
+	if (mail_next_due(ca_store(c), &next) != OA_OK)
+		next = 0;
+	return next;
+}
+
 static void *scheduler(void *arg)
 {
 	ca *c = arg;
+	int64_t recovered = 0;
 
+	/* Messages a crash left in "sending" go out again, same bytes and
+	 * Message-ID (only this process delivers for this data directory). */
+	if (*conf_str(ca_config(c), "mail.smtp_url") && mail_recover(ca_store(c), &recovered) == OA_OK &&
+	    recovered > 0)
+		fprintf(stderr, "openams: web: mail: %lld message(s) from before a stop requeued\n",
+		    (long long)recovered);
 	pthread_mutex_lock(&S.sched_lock);
 	while (!S.sched_stop) {
+		int64_t mail_due;
 		pthread_mutex_unlock(&S.sched_lock);
 		for (int root = 0; root <= 1; root++) {
 			int due = 0;
@@ -460,9 +488,20 @@ static void *scheduler(void *arg)
 				    root ? "root" : "issuing");
 			oa_err_clear();
 		}
+		mail_due = deliver_mail(c);
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += S.crl_check_s;
+		{
+			/* Wake for the next CRL check, or sooner for a message due; with
+			 * a mail server configured, look at the outbox every 2 s (other
+			 * processes enqueue too, and cannot wake this thread). */
+			int64_t wait = S.crl_check_s, now = oa_now();
+			if (*conf_str(ca_config(c), "mail.smtp_url") && wait > 2)
+				wait = 2;
+			if (mail_due > 0 && mail_due - now < wait)
+				wait = mail_due - now < 1 ? 1 : mail_due - now;
+			ts.tv_sec += (time_t)wait;
+		}
 		pthread_mutex_lock(&S.sched_lock);
 		while (!S.sched_stop) {
 			if (pthread_cond_timedwait(&S.sched_cond, &S.sched_lock, &ts) == ETIMEDOUT)
