@@ -9,7 +9,7 @@ BIGNUM keeps it) and for the CA passphrase.  Expects: none in the probe,
 the key in the signer.  Needs root (or ptrace rights) to read the signer,
 which is not dumpable.
 """
-import os, re, shutil, subprocess, sys, tempfile
+import os, re, shutil, subprocess, sys, tempfile, time
 from cryptography.hazmat.primitives import serialization
 
 openams, probe = os.environ["OPENAMS"], sys.argv[1]
@@ -58,6 +58,12 @@ try:
         open(os.path.join(d, "keys/issuing.key"), "rb").read(), password=passphrase)
     scalar = key.private_numbers().private_value.to_bytes(32, "big")
     needles = {"key (big-endian)": scalar, "key (little-endian)": scalar[::-1]}
+    every_key = {}
+    for name in ("root", "issuing", "ocsp"):
+        k = serialization.load_pem_private_key(
+            open(os.path.join(d, "keys/%s.key" % name), "rb").read(), password=passphrase)
+        v = k.private_numbers().private_value.to_bytes(32, "big")
+        every_key["%s key" % name] = (v, v[::-1])
 
     p = subprocess.Popen([probe, d], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     pids = p.stdout.readline().split()
@@ -74,6 +80,50 @@ try:
     p.stdin.write(b"\n")
     p.stdin.close()
     check(p.wait(timeout=30) == 0, "probe exits cleanly")
+
+    # The same for the server: `openams serve` signs OCSP responses through
+    # its signer process (a fresh `openams __signer` image).
+    import socket, urllib.request
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    srv = subprocess.Popen([openams, "serve", "--dir", d, "--listen", "127.0.0.1:%d" % port],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen("http://127.0.0.1:%d/healthz" % port, timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        req = os.path.join(tmp, "req.der")
+        subprocess.run(["openssl", "ocsp", "-issuer", os.path.join(d, "pki/issuing.crt"),
+                        "-serial", "0x1234", "-reqout", req], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        r = urllib.request.urlopen(urllib.request.Request(
+            "http://127.0.0.1:%d/ocsp" % port, data=open(req, "rb").read(),
+            headers={"Content-Type": "application/ocsp-request"}), timeout=10)
+        check(r.status == 200 and len(r.read()) > 100, "the server answered a signed OCSP response")
+        # Signers are started by the threads that first sign (each worker's
+        # CA handle has its own), so look at every thread's children.
+        kids = []
+        for t in os.listdir("/proc/%d/task" % srv.pid):
+            kids += [int(x) for x in open("/proc/%d/task/%s/children" % (srv.pid, t)).read().split()]
+        signers = [k for k in kids if b"__signer" in open("/proc/%d/cmdline" % k, "rb").read()]
+        check(len(signers) >= 1 and len(signers) == len(kids),
+              "the server's only children are signer processes (openams __signer): %d" % len(signers))
+        mine = memory(srv.pid)
+        theirs = [r for k in signers for r in memory(k)]
+        for what, (be, le) in every_key.items():
+            check(not found(mine, be) and not found(mine, le), "the server does not hold the %s" % what)
+        check(not found(mine, passphrase), "the server never saw the passphrase")
+        be, le = every_key["ocsp key"]
+        check(found(theirs, be) or found(theirs, le),
+              "its signer process holds the OCSP responder key it signed with")
+    finally:
+        srv.terminate()
+        check(srv.wait(timeout=30) == 0, "the server stops cleanly on SIGTERM")
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
 
