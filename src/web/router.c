@@ -15,6 +15,10 @@ static const web_route_table *const tables[] = {
 	&web_ocsp_table,
 	&web_cert_table,
 	&web_ops_table,
+	&web_api_auth_table,
+	&web_api_cases_table,
+	&web_api_certs_table,
+	&web_api_admin_table,
 };
 
 #define NTABLES (sizeof tables / sizeof tables[0])

@@ -54,6 +54,8 @@ static struct {
 	char dir[OA_MAX_PATH];
 	pthread_mutex_t lock;           /* handles */
 	ca **handles;                   /* every handle opened, freed at the end */
+	engine **engines;               /* handles[i]'s engine and auth (same index) */
+	auth **auths;
 	size_t nhandles, cap, next_free;
 	atomic_int inflight;
 	atomic_ullong seq;
@@ -69,6 +71,8 @@ static struct {
     .sched_cond = PTHREAD_COND_INITIALIZER};
 
 static _Thread_local ca *t_ca;
+static _Thread_local engine *t_engine;
+static _Thread_local auth *t_auth;
 
 static uint64_t now_ns(void)
 {
@@ -78,17 +82,36 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Adds an opened handle to the list freed at the end. */
+/* Adds an opened handle to the list freed at the end, with the engine and
+ * auth handles of the worker that will use it (opened here). */
 static oa_err keep_handle(ca *c)
 {
+	engine *e = NULL;
+	auth *a = NULL;
+	oa_err rc;
+
 	if (S.nhandles == S.cap) {
 		size_t ncap = S.cap ? S.cap * 2 : 8;
 		ca **n = realloc(S.handles, ncap * sizeof *n);
+		engine **ne;
+		auth **na;
 		if (n == NULL)
 			return oa_fail(OA_ERR_NOMEM, "out of memory");
 		S.handles = n;
+		if ((ne = realloc(S.engines, ncap * sizeof *ne)) == NULL)
+			return oa_fail(OA_ERR_NOMEM, "out of memory");
+		S.engines = ne;
+		if ((na = realloc(S.auths, ncap * sizeof *na)) == NULL)
+			return oa_fail(OA_ERR_NOMEM, "out of memory");
+		S.auths = na;
 		S.cap = ncap;
 	}
+	if ((rc = engine_open(c, &e)) || (rc = auth_open(c, &a))) {
+		engine_free(e);
+		return rc;
+	}
+	S.engines[S.nhandles] = e;
+	S.auths[S.nhandles] = a;
 	S.handles[S.nhandles++] = c;
 	return OA_OK;
 }
@@ -101,8 +124,11 @@ static ca *thread_ca(void)
 	if (t_ca)
 		return t_ca;
 	pthread_mutex_lock(&S.lock);
-	if (S.next_free < S.nhandles)
+	if (S.next_free < S.nhandles) {
+		t_engine = S.engines[S.next_free];
+		t_auth = S.auths[S.next_free];
 		c = S.handles[S.next_free++];
+	}
 	pthread_mutex_unlock(&S.lock);
 	if (c == NULL) {
 		if (ca_open(S.dir, &c) != OA_OK)
@@ -114,6 +140,8 @@ static ca *thread_ca(void)
 			return NULL;
 		}
 		S.next_free = S.nhandles; /* it is taken */
+		t_engine = S.engines[S.nhandles - 1];
+		t_auth = S.auths[S.nhandles - 1];
 		pthread_mutex_unlock(&S.lock);
 	}
 	return t_ca = c;
@@ -267,6 +295,8 @@ static void dispatch(web_req *r)
 		    "The service is unavailable");
 		return;
 	}
+	r->engine = t_engine;
+	r->auth = t_auth;
 	web_route_at(r->route)->fn(r);
 	oa_err_clear();
 }
@@ -754,10 +784,17 @@ out:
 	}
 	ca_free(sched_ca);
 	ca_free(main_ca);
-	for (size_t i = 0; i < S.nhandles; i++)
+	for (size_t i = 0; i < S.nhandles; i++) {
+		auth_free(S.auths[i]);
+		engine_free(S.engines[i]);
 		ca_free(S.handles[i]);
+	}
 	free(S.handles);
+	free(S.engines);
+	free(S.auths);
 	S.handles = NULL;
+	S.engines = NULL;
+	S.auths = NULL;
 	S.nhandles = S.cap = S.next_free = 0;
 	web_pki_free();
 	web_metrics_free();

@@ -20,7 +20,9 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "../auth/auth.h"
 #include "../ca/ca.h"
+#include "../engine/engine.h"
 #include "../common/limits.h"
 #include "web.h"
 
@@ -61,6 +63,9 @@ typedef struct web_route_table {
 
 /* The route tables (one per resource, in routes_*.c). */
 extern const web_route_table web_pki_table, web_ocsp_table, web_cert_table, web_ops_table;
+/* The JSON API under /api/v1 (routes_api_*.c). */
+extern const web_route_table web_api_auth_table, web_api_cases_table, web_api_certs_table,
+    web_api_admin_table;
 
 /* A chunk of the per-request arena. */
 typedef struct web_chunk web_chunk;
@@ -69,6 +74,8 @@ struct web_req {
 	web_server *srv;
 	struct MHD_Connection *conn;
 	ca *ca;                       /* this worker thread's handle (borrowed) */
+	engine *engine;               /* ... its engine on that handle (borrowed) */
+	auth *auth;                   /* ... its auth module on that handle (borrowed) */
 	unsigned method;              /* WEB_* or 0 for others */
 	char method_name[12];         /* for the log: the method or "OTHER" */
 	const char *path;             /* decoded by MHD (no query) */
