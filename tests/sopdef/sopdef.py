@@ -1,0 +1,110 @@
+#!/usr/bin/python3
+"""SOP definitions through `openams sop`: every shipped definition checks,
+renders (HTML form, well-formed SVG swimlane, text escaped) and simulates
+along every path; every file of the broken corpus (bad/*.yaml, first line
+`# expect: LINE: fragment`) is refused naming that file, line and problem.
+"""
+import glob, os, re, shutil, subprocess, sys, tempfile
+
+openams = os.environ["OPENAMS"]
+src = os.environ.get("OPENAMS_SRC", os.path.join(os.path.dirname(__file__), "..", ".."))
+here = os.path.dirname(os.path.abspath(__file__))
+fails = 0
+
+
+def check(ok, what):
+    global fails
+    print(("ok - " if ok else "not ok - ") + what)
+    fails += 0 if ok else 1
+
+
+def run(*args):
+    return subprocess.run([openams, "sop"] + list(args), capture_output=True, text=True)
+
+
+shipped = sorted(glob.glob(os.path.join(src, "sop", "*.yaml")))
+check(len(shipped) >= 6, "%d shipped definitions" % len(shipped))
+r = run("check", *shipped)
+check(r.returncode == 0 and r.stdout.count(": ok") == len(shipped), "every shipped definition checks")
+check(run("check", os.path.join(here, "good.yaml")).returncode == 0, "the corpus base is valid")
+
+# The broken corpus.
+bad = sorted(glob.glob(os.path.join(here, "bad", "*.yaml")))
+check(len(bad) >= 20, "%d broken definitions" % len(bad))
+for f in bad:
+    m = re.match(r"# expect: (\d+): (.*)", open(f).readline())
+    line, frag = m.group(1), m.group(2).strip()
+    r = run("check", f)
+    want = "%s:%s: " % (f, line)
+    hit = [l for l in r.stderr.splitlines() if l.startswith(want) and frag in l]
+    check(r.returncode == 1 and hit, "%s refused at line %s: %s" % (os.path.basename(f), line,
+          hit[0][len(want):][:90] if hit else r.stderr.strip()[:200]))
+# One bad file among good ones: the good ones still say ok, the exit is 1.
+r = run("check", shipped[0], bad[0], shipped[1])
+check(r.returncode == 1 and r.stdout.count(": ok") == 2, "a bad file among good ones: exit 1, the rest ok")
+check(run("check").returncode == 2, "no file: usage error (exit 2)")
+
+tmp = tempfile.mkdtemp(prefix="openams-sopdef-")
+try:
+    xmllint = shutil.which("xmllint")
+    for f in shipped:
+        name = os.path.basename(f)
+        html = run("render", f, "--format", "html")
+        svg = run("render", f, "--format", "svg")
+        text = open(f).read()
+        check(html.returncode == 0 and "<table" in html.stdout and "<script" not in html.stdout,
+              "%s: the HTML form renders (no script)" % name)
+        actors = re.findall(r"^  - id: \S+\n    name: (.+)$", text, re.M)
+        missing = [a for a in actors if a.strip().strip('"') not in html.stdout]
+        check(not missing, "%s: one column per actor in the form %s" % (name, missing or ""))
+        nsteps = len(re.findall(r"^  - id: ", text.split("\nsteps:", 1)[1], re.M))
+        out = os.path.join(tmp, name + ".svg")
+        open(out, "w").write(svg.stdout)
+        ok = svg.returncode == 0 and svg.stdout.lstrip().startswith(("<?xml", "<svg"))
+        if xmllint:
+            ok = ok and subprocess.run([xmllint, "--noout", out]).returncode == 0
+        check(ok, "%s: the SVG swimlane is well-formed XML" % name)
+        if "action: decide" in text:
+            check("Ya" in svg.stdout and "Tidak" in svg.stdout, "%s: decisions drawn with Ya/Tidak" % name)
+        # Simulation: the straight path, then "no" once at each decision.
+        base = run("simulate", f)
+        check(base.returncode == 0 and "end after" in base.stdout, "%s: simulates to the end" % name)
+        decisions = re.findall(r"^\s+\d+\s+(\S+)\s+\S+\s+decide\S*\s", base.stdout, re.M)
+        for d in dict.fromkeys(decisions):
+            r = run("simulate", f, "--no", d)
+            trace = [l.split() for l in r.stdout.splitlines() if re.match(r"\s+\d+\s", l)]
+            nos = [t for t in trace if t[1] == d and t[-1].startswith("no->")]
+            target = nos[0][-1][4:] if nos else None
+            after = trace[trace.index(nos[0]) + 1][1] if nos and trace.index(nos[0]) + 1 < len(trace) else "end"
+            check(r.returncode == 0 and nos and (target == after or (target == "end" and after == "end")),
+                  "%s: --no %s returns to step %s" % (name, d, target))
+            acts = [t[3] for t in trace]
+            issues = sum(1 for a in acts if a in ("issue", "decide+issue"))
+            revokes = sum(1 for a in acts if a in ("revoke", "decide+revoke"))
+            kind = re.search(r"^kind: (\S+)", text, re.M).group(1)
+            want = {"issuance": (1, 0), "revocation": (0, 1), "renewal": (1, 1),
+                    "passphrase_reset": (1, 1)}[kind]
+            # Each path does its kind's CA actions once; a designed "no" that
+            # ends the request (900 outside the renewal window) does none;
+            # nothing is ever done twice.  In the seeds every "no" returns.
+            ends_early = (issues, revokes) == (0, 0) and target == "end" or \
+                (0, 0) == (issues, revokes) and trace and trace[-1][-1] == "->end" and \
+                any(t[-1].startswith("no->") for t in trace) and not name.startswith("00")
+            check(r.returncode == 0 and ((issues, revokes) == want or ends_early),
+                  "%s: --no %s issues %d and revokes %d times" % (name, d, issues, revokes))
+        r = run("simulate", f, "--no", "no-such-step")
+        check(r.returncode != 0, "%s: simulate refuses an unknown step" % name)
+    # Escaping: text with markup in a definition stays text in both renderings.
+    hostile = open(os.path.join(here, "good.yaml")).read().replace(
+        "Mengajukan pencabutan dan melampirkan surat keterangan",
+        "\"<script>alert('x')</script> & <b>tebal</b>\"")
+    hf = os.path.join(tmp, "hostile.yaml")
+    open(hf, "w").write(hostile)
+    check(run("check", hf).returncode == 0, "a definition with markup in its text is valid")
+    h, s = run("render", hf, "--format", "html").stdout, run("render", hf, "--format", "svg").stdout
+    check("<script>" not in h and "&lt;script&gt;" in h and "&amp;" in h, "HTML escapes the text")
+    check("<script>" not in s and "&lt;script&gt;" in s, "SVG escapes the text")
+finally:
+    shutil.rmtree(tmp, ignore_errors=True)
+print("%d failed" % fails)
+sys.exit(1 if fails else 0)
