@@ -301,8 +301,13 @@ static json_t *errors_json(const sop_errors *e)
 /* The body as YAML text (non-empty, clean UTF-8); replies 400 otherwise. */
 static const char *yaml_body(web_req *r)
 {
-	if (r->body == NULL || r->body_len == 0 || strlen((const char *)r->body) != r->body_len ||
-	    !oa_is_clean_utf8((const char *)r->body)) {
+	int bad = r->body == NULL || r->body_len == 0 ||
+	    strlen((const char *)r->body) != r->body_len;
+
+	for (size_t i = 0; !bad && i < r->body_len; i++)
+		bad = (r->body[i] < 0x20 && r->body[i] != '\n' && r->body[i] != '\r' &&
+		          r->body[i] != '\t') || r->body[i] == 0x7f;
+	if (bad) {
 		web_reply_fail(r, 400, oa_err_name(OA_ERR_INVALID),
 		    "Isi harus berupa teks YAML (UTF-8)", "The body must be YAML text (UTF-8)");
 		return NULL;

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <magic.h>
 #include <openssl/evp.h>
@@ -485,6 +486,7 @@ static void h_upload(web_req *r)
 	uint8_t sum[32];
 	engine_case c;
 	int64_t id;
+	int existed;
 	oa_err rc;
 
 	if (u == NULL || !api_case_id(r, r->param[0], &id) || !visible_case(r, u, id, &c))
@@ -516,12 +518,20 @@ static void h_upload(web_req *r)
 	oa_hex(hex, sum, sizeof sum);
 	snprintf(sub, sizeof sub, "docs/%.2s", hex);
 	if ((rc = oa_path_join(dir, sizeof dir, ca_dir(r->ca), sub)) ||
-	    (rc = oa_mkdir_p(dir, 0750)) || (rc = oa_path_join(path, sizeof path, dir, hex)) ||
-	    (rc = oa_write_file_atomic(path, data, len, 0640))) {
+	    (rc = oa_mkdir_p(dir, 0750)) || (rc = oa_path_join(path, sizeof path, dir, hex))) {
+		web_reply_err(r, rc);
+		return;
+	}
+	/* Stored before the attach commits (the case then never names a
+	 * missing file); a refused attach removes a file it created. */
+	existed = access(path, F_OK) == 0;
+	if (!existed && (rc = oa_write_file_atomic(path, data, len, 0640))) {
 		web_reply_err(r, rc);
 		return;
 	}
 	if ((rc = engine_case_attach(r->engine, &u->w.who, id, r->param[1], hex, fname))) {
+		if (!existed)
+			unlink(path);
 		api_err(r, rc);
 		return;
 	}

@@ -1,0 +1,160 @@
+#!/usr/bin/python3
+"""authz.py - the authorization matrix of the JSON API: representative
+actions x roles (pemohon, kadis, kabid, verifikator, bsre, admin, a person
+with no role) x own agency vs another agency, against an expected
+allow/deny table; and the applicant never approves their own case, even
+when holding the approver roles."""
+import os
+import sys
+
+import yaml
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from apilib import PNG, ROLE_USER, Instance, ok, finish, pdf  # noqa: E402
+
+inst = Instance()
+inst.start()
+adm = inst.client("admin.demo")
+PW = "Tjq-83!kLmz-Vx2w-0p"
+
+# Another agency with its own staff, and people of our agency with no role
+# or with many roles.
+r = adm.post("/api/v1/orgs", {"id": "dinas-b", "name": "Dinas B"})
+ok(r.status == 201, "instance admin creates agency dinas-b", r)
+people = [
+    ("kadis.b", "dinas-b", "Kadis Lain", "1471010101700011", ["kadis"]),
+    ("admin.b", "dinas-b", "Admin Lain", "1471010101700012", ["admin"]),
+    ("pemohon.b", "dinas-b", "Pemohon Lain", "1471010101700013", ["pemohon"]),
+    ("noone", "kominfo", "Tanpa Peran", "1471010101700014", []),
+    ("multi", "kominfo", "Banyak Peran", "1471010101700015",
+     ["pemohon", "kadis", "kabid", "verifikator", "bsre"]),
+]
+for pid, org, name, nik, roles in people:
+    r = adm.post("/api/v1/people", {"id": pid, "org": org, "name": name, "nik": nik,
+                                    "email": "%s@%s.go.id" % (pid.replace(".", "-"), org),
+                                    "password": PW})
+    ok(r.status == 201, "admin creates %s in %s" % (pid, org), r)
+    for role in roles:
+        r = adm.post("/api/v1/roles", {"person": pid, "org": org, "role": role})
+        ok(r.status == 201, "grant %s to %s" % (role, pid), r)
+    inst.logins[pid] = PW
+
+U = {k: inst.client(v) for k, v in ROLE_USER.items() if k in
+     ("pemohon", "kadis", "kabid", "verifikator", "bsre", "admin")}
+U["none"] = inst.client("noone")
+U["other-kadis"] = inst.client("kadis.b")
+U["other-admin"] = inst.client("admin.b")
+ALL = list(U)
+
+sop = yaml.safe_load(open(os.path.join(inst.dir, "sop", "001-penerbitan-meranti.yaml")))
+
+
+def allowed(r):
+    return 200 <= r.status < 300
+
+
+def matrix(desc, fn, allow):
+    for who in ALL:
+        r = fn(who, U[who])
+        exp = who in allow
+        ok(allowed(r) == exp and (exp or r.status in (401, 403, 404, 409)),
+           "%-40s as %-12s -> %s (%d)" % (desc, who, "allow" if exp else "deny", r.status), r)
+
+
+# ---- open a case: only the applicant role ----
+opened = {}
+
+
+def try_open(who, c):
+    r = c.post("/api/v1/cases", {"sop": sop["id"]})
+    if r.status == 201:
+        opened[who] = r.json()["id"]
+    return r
+
+
+matrix("open an issuance case", try_open, {"pemohon"})
+cid = opened["pemohon"]
+
+# ---- act at each step: only the step's role, never another agency ----
+app = U["pemohon"]
+for d in ("surat_permohonan", "formulir_rekomendasi", "fc_ktp", "fc_sk"):
+    r = app.upload(cid, d, d + ".pdf", pdf(d))
+    ok(r.status == 201, "pemohon uploads %s" % d, r)
+for _ in range(4):
+    c = app.get("/api/v1/cases/%s" % cid).json()
+    step, role = c["current"]["step"], c["current"]["roles"][0]
+    body = {"step": step, "role": role}
+    if c["current"]["action"] == "decide":
+        body["decision"] = "yes"
+    for who in ALL:
+        if ROLE_USER.get(who) == ROLE_USER[role] or who == role:
+            continue
+        # everyone else tries, in the step's role and in their own
+        for rl in {role, U[who].roles[0] if U[who].roles else role}:
+            r = U[who].post("/api/v1/cases/%s/act" % cid, dict(body, role=rl))
+            ok(r.status in (403, 404, 409, 422), "step %s (%s): %s acting as %s is refused (%d)"
+               % (step, role, who, rl, r.status), r)
+    r = U[role].post("/api/v1/cases/%s/act" % cid, body)
+    ok(r.status == 200, "step %s: %s acts" % (step, role), r)
+
+# ---- read the case and download a document ----
+c = app.get("/api/v1/cases/%s" % cid).json()
+sha = c["documents"][0]["sha256"]
+participants = {"pemohon", "kadis", "kabid", "verifikator", "bsre"}
+matrix("GET the case", lambda w, cl: cl.get("/api/v1/cases/%s" % cid), participants)
+matrix("download a document",
+       lambda w, cl: cl.get("/api/v1/cases/%s/documents/%s" % (cid, sha)), participants)
+# at step 5 (verifikator): the applicant or the step's role may attach
+matrix("attach a document at step 5",
+       lambda w, cl: cl.upload(cid, "fc_ktp", "ktp-%s.png" % w, PNG + w.encode(),
+                               ctype="image/png"), {"pemohon", "verifikator"})
+
+# ---- certificates ----
+# (non-staff get only their own: the answer is filtered, not refused)
+matrix("list certificates (?status=active)",
+       lambda w, cl: cl.get("/api/v1/certificates?status=active"), set(ALL))
+matrix("list own certificates (no filter)", lambda w, cl: cl.get("/api/v1/certificates"),
+       set(ALL))
+matrix("list another NIK", lambda w, cl: cl.get("/api/v1/certificates?nik=1471010101700099"),
+       {"kadis", "kabid", "verifikator", "bsre", "admin", "other-kadis", "other-admin"})
+
+# ---- admin routes ----
+matrix("GET /api/v1/people", lambda w, cl: cl.get("/api/v1/people"), {"admin", "other-admin"})
+matrix("GET /api/v1/people?org=kominfo", lambda w, cl: cl.get("/api/v1/people?org=kominfo"),
+       {"admin"})
+matrix("GET /api/v1/audit", lambda w, cl: cl.get("/api/v1/audit?limit=5"),
+       {"admin", "other-admin"})
+matrix("GET /api/v1/audit/verify", lambda w, cl: cl.get("/api/v1/audit/verify"),
+       {"admin", "other-admin"})
+matrix("POST /api/v1/orgs", lambda w, cl: cl.post("/api/v1/orgs",
+                                                   {"id": "org-" + w, "name": "X"}), {"admin"})
+matrix("grant a role in kominfo",
+       lambda w, cl: cl.post("/api/v1/roles", {"person": "noone", "org": "kominfo",
+                                               "role": "r_" + w.replace("-", "_")}), {"admin"})
+sop_text = open(os.path.join(inst.dir, "sop", "001-penerbitan-meranti.yaml"), "rb").read()
+matrix("POST /api/v1/sops/check",
+       lambda w, cl: cl.post("/api/v1/sops/check", raw=sop_text, ctype="application/yaml"),
+       {"admin", "other-admin"})
+
+# ---- the applicant never approves their own case ----
+m = inst.client("multi")
+r = m.post("/api/v1/cases", {"sop": sop["id"]})
+ok(r.status == 201, "multi (pemohon + every approver role) opens their own case", r)
+mid = r.json()["id"]
+for d in ("surat_permohonan", "formulir_rekomendasi", "fc_ktp", "fc_sk"):
+    m.upload(mid, d, d + ".pdf", pdf(d))
+r = m.post("/api/v1/cases/%s/act" % mid, {"step": "1", "role": "pemohon"})
+ok(r.status == 200, "multi completes step 1 as applicant", r)
+for role in ("kadis", "kabid", "verifikator"):
+    r = m.post("/api/v1/cases/%s/act" % mid, {"step": "2", "role": role})
+    ok(r.status == 403, "multi cannot act on their own case as %s (403)" % role, r)
+t = m.get("/api/v1/tasks").json()["tasks"]
+ok(mid not in [x["id"] for x in t], "their own case is not among their tasks", t)
+r = m.post("/api/v1/cases/%s/close" % mid, {"how": "reject"})
+ok(r.status == 403, "nor can they reject it (403)", r)
+r = m.post("/api/v1/cases/%s/close" % mid, {"how": "withdraw"})
+ok(r.status == 200, "but they may withdraw it", r)
+
+ok(inst.alive(), "server still healthy")
+ok(inst.stop() == 0, "server stopped cleanly")
+finish("authz")
