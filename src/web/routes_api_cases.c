@@ -7,7 +7,7 @@
  *   POST /api/v1/cases/{id}/act                 {step, role, decision?, note?, reason?, data?}
  *   POST /api/v1/cases/{id}/close               {how: reject|withdraw, note?}
  *   POST /api/v1/cases/{id}/documents/{doc}     multipart/form-data, one file
- *   GET  /api/v1/cases/{id}/documents/{sha256}  the document (participants only)
+ *   GET  /api/v1/cases/{id}/documents/{doc}     the document by SHA-256 (participants only)
  *
  * The engine decides who may act (roles per step, no self-approval); this
  * file authenticates, bounds and checks the input, and hides cases from
@@ -609,7 +609,7 @@ static const web_route routes[] = {
 	{WEB_POST, "/api/v1/cases/{id}/act", h_act, OA_MAX_CSR_BYTES + API_JSON_BODY},
 	{WEB_POST, "/api/v1/cases/{id}/close", h_close, API_JSON_BODY},
 	{WEB_POST, "/api/v1/cases/{id}/documents/{doc}", h_upload, OA_MAX_UPLOAD_BYTES + 16 * 1024},
-	{WEB_GET, "/api/v1/cases/{id}/documents/{sha256}", h_download, 0},
+	{WEB_GET, "/api/v1/cases/{id}/documents/{doc}", h_download, 0}, /* doc: the SHA-256 */
 };
 
 const web_route_table web_api_cases_table = {"api-cases", routes,
