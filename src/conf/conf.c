@@ -161,6 +161,14 @@ static const struct option options[] = {
 	{"sla.holidays", C_DATES, "", 0, 0, NULL, NULL,
 	    "Public holidays (YYYY-MM-DD, separated by spaces or commas), not counted\n"
 	    "as working days; e.g. 2026-12-25 2027-01-01."},
+	{"sla.remind_minutes", C_INT, "240", 5, 7 * 24 * 60, NULL, NULL,
+	    "An overdue step reminds the people holding its role by e-mail, then again\n"
+	    "after this many minutes while it stays overdue."},
+	{"sla.escalate_minutes", C_INT, "1440", 5, 30 * 24 * 60, NULL, NULL,
+	    "A step overdue by this many minutes is escalated once to the holders of\n"
+	    "sla.escalate_to in the organisation."},
+	{"sla.escalate_to", C_STR, "kadis", 0, 64, NULL, NULL,
+	    "The role escalations go to (the head of the office); empty: no escalation."},
 	{"web.listen", C_STR, "127.0.0.1:8080", 3, 128, NULL, "Web server",
 	    "Address and port `openams serve` listens on: IPv4 A.B.C.D:PORT or [IPv6]:PORT\n"
 	    "(port 0: any free port, printed at start). --listen overrides it."},

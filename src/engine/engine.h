@@ -176,6 +176,16 @@ oa_err engine_tasks(engine *e, const engine_who *who, int (*fn)(const engine_cas
 oa_err engine_overdue(engine *e, const char *org, int64_t now,
     int (*fn)(const engine_case *, void *), void *arg);
 
+/*
+ * Reminds and escalates overdue steps of every organisation at now: the
+ * holders of an overdue step's role (the applicant for the applicant role)
+ * get an sla_reminder e-mail, again every sla.remind_minutes while it stays
+ * overdue; a step overdue by sla.escalate_minutes is escalated once to the
+ * holders of sla.escalate_to.  Each case is its own transaction.  *sent
+ * (may be NULL) receives the number of e-mails written to the outbox.
+ */
+oa_err engine_remind(engine *e, int64_t now, int64_t *sent);
+
 typedef struct engine_step_stats {
 	char sop_id[OA_MAX_SOP_ID + 1], step[OA_MAX_SOP_ID + 1];
 	int64_t count;          /* completed transitions measured */

@@ -22,6 +22,7 @@
  * rendered into the message.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../auth/auth.h"
@@ -197,4 +198,196 @@ oa_err engine_notify_act(engine *e, struct kase *k, const sop_step *s, int said_
 		return send_applicant(e, k, &m);
 	}
 	return OA_OK;
+}
+
+/* ---- SLA reminders and escalations ---------------------------------- */
+
+struct remind_row {
+	int64_t id, version_id, opened, due;
+	char org[65], applicant[65], arole[OA_MAX_SOP_ID + 1], step[OA_MAX_SOP_ID + 1];
+};
+
+/* When a reminder (or escalation) of this kind was last sent for the
+ * step's current opening; 0 if never. */
+static oa_err last_sent(engine *e, const struct remind_row *r, const char *kind, int64_t *at)
+{
+	store_stmt *st = store_prepare(engine_store(e),
+	    "SELECT COALESCE(MAX(sent_at), 0) FROM sop_reminder WHERE case_id = ? AND step = ?"
+	    " AND step_opened_at = ? AND kind = ?");
+	int step;
+
+	*at = 0;
+	if (st == NULL)
+		return OA_ERR_STORE;
+	store_bind_int(st, 1, r->id);
+	store_bind_text(st, 2, r->step);
+	store_bind_int(st, 3, r->opened);
+	store_bind_text(st, 4, kind);
+	if ((step = store_step(st)) == STORE_ROW)
+		*at = store_col_int(st, 0);
+	store_reset(st);
+	return step < 0 ? OA_ERR_STORE : OA_OK;
+}
+
+static oa_err note_sent(engine *e, const struct remind_row *r, const char *kind, int64_t now,
+    int64_t n)
+{
+	store_stmt *st = store_prepare(engine_store(e),
+	    "INSERT INTO sop_reminder(case_id, step, step_opened_at, kind, sent_at, recipients)"
+	    " VALUES (?, ?, ?, ?, ?, ?)");
+
+	if (st == NULL)
+		return OA_ERR_STORE;
+	store_bind_int(st, 1, r->id);
+	store_bind_text(st, 2, r->step);
+	store_bind_int(st, 3, r->opened);
+	store_bind_text(st, 4, kind);
+	store_bind_int(st, 5, now);
+	store_bind_int(st, 6, n);
+	return store_run(st);
+}
+
+struct count_ctx {
+	struct send_ctx x;
+	int64_t n;
+};
+
+static int count_holder_cb(const char *person, const char *role, void *arg)
+{
+	struct count_ctx *c = arg;
+	auth_person p;
+
+	if (strcmp(role, c->x.role) != 0)
+		return 0;
+	if (auth_person_get(engine_auth(c->x.e), person, &p) == OA_OK && !p.disabled && p.email[0])
+		c->n++;
+	return (c->x.rc = send_to(&c->x, person)) != OA_OK;
+}
+
+/* Sends m to the holders of role (the applicant for the applicant role). */
+static oa_err send_counted(engine *e, struct kase *k, const mail_msg *m, const char *role,
+    int64_t *n)
+{
+	struct count_ctx c = {{e, k, *m, -1, OA_OK, role}, 0};
+	oa_err rc;
+
+	if (strcmp(role, k->applicant_role) == 0) {
+		if ((rc = send_to(&c.x, k->applicant)))
+			return rc;
+		(*n)++;
+		return OA_OK;
+	}
+	if ((rc = auth_role_list(engine_auth(e), k->org, NULL, count_holder_cb, &c)))
+		return rc;
+	*n += c.n;
+	return c.x.rc;
+}
+
+static oa_err remind_one(engine *e, const struct remind_row *r, int64_t now, int64_t *sent)
+{
+	const conf *cfg = ca_config(engine_ca(e));
+	int64_t every = conf_int(cfg, "sla.remind_minutes") * 60;
+	int64_t escalate = conf_int(cfg, "sla.escalate_minutes") * 60;
+	const char *head = conf_str(cfg, "sla.escalate_to");
+	struct kase k;
+	const sop_step *s;
+	mail_msg m = {0};
+	int64_t last, n = 0;
+	int own = !store_in_tx(engine_store(e)), i;
+	oa_err rc;
+
+	if (own && (rc = store_begin(engine_store(e))))
+		return rc;
+	memset(&k, 0, sizeof k);
+	k.id = r->id;
+	snprintf(k.org, sizeof k.org, "%s", r->org);
+	snprintf(k.applicant, sizeof k.applicant, "%s", r->applicant);
+	snprintf(k.applicant_role, sizeof k.applicant_role, "%s", r->arole);
+	if ((rc = engine_case_def(e, r->id, &k.def)))
+		goto out;
+	if ((i = sop_step_index(k.def, r->step)) < 0)
+		goto out;
+	s = &k.def->steps[i];
+	m.actor = "system";
+	m.case_id = r->id;
+	m.step = s->id;
+	m.due_at = r->due;
+	if ((rc = last_sent(e, r, "reminder", &last)))
+		goto out;
+	if (last == 0 || now - last >= every) {
+		m.event = MAIL_SLA_REMINDER;
+		for (size_t j = 0; j < s->n_actors; j++)
+			if ((rc = send_counted(e, &k, &m, k.def->actors[s->actors[j]].id, &n)))
+				goto out;
+		if ((rc = note_sent(e, r, "reminder", now, n)))
+			goto out;
+		*sent += n;
+	}
+	if (*head && now - r->due >= escalate) {
+		if ((rc = last_sent(e, r, "escalation", &last)))
+			goto out;
+		if (last == 0) {
+			n = 0;
+			m.event = MAIL_SLA_ESCALATION;
+			if ((rc = send_counted(e, &k, &m, head, &n)) ||
+			    (rc = note_sent(e, r, "escalation", now, n)))
+				goto out;
+			*sent += n;
+		}
+	}
+out:
+	if (own) {
+		if (rc == OA_OK)
+			rc = store_commit(engine_store(e));
+		else
+			store_rollback(engine_store(e));
+	}
+	return rc;
+}
+
+oa_err engine_remind(engine *e, int64_t now, int64_t *sent)
+{
+	store_stmt *st;
+	struct remind_row *rows = NULL, *nr;
+	size_t n = 0, cap = 0;
+	int64_t total = 0;
+	int step;
+	oa_err rc = OA_OK;
+
+	if (sent)
+		*sent = 0;
+	st = store_prepare(engine_store(e),
+	    "SELECT id, version_id, step_opened_at, step_due_at, org, applicant, applicant_role, step"
+	    " FROM sop_case WHERE state = 'open' AND step_due_at < ? ORDER BY step_due_at LIMIT 1000");
+	if (st == NULL)
+		return OA_ERR_STORE;
+	store_bind_int(st, 1, now);
+	while ((step = store_step(st)) == STORE_ROW) {
+		if (n == cap) {
+			if ((nr = realloc(rows, (cap = cap ? cap * 2 : 32) * sizeof *rows)) == NULL) {
+				rc = oa_fail(OA_ERR_NOMEM, "out of memory");
+				break;
+			}
+			rows = nr;
+		}
+		memset(&rows[n], 0, sizeof rows[n]);
+		rows[n].id = store_col_int(st, 0);
+		rows[n].version_id = store_col_int(st, 1);
+		rows[n].opened = store_col_int(st, 2);
+		rows[n].due = store_col_int(st, 3);
+		snprintf(rows[n].org, sizeof rows[n].org, "%s", store_col_text(st, 4));
+		snprintf(rows[n].applicant, sizeof rows[n].applicant, "%s", store_col_text(st, 5));
+		snprintf(rows[n].arole, sizeof rows[n].arole, "%s", store_col_text(st, 6));
+		snprintf(rows[n].step, sizeof rows[n].step, "%s", store_col_text(st, 7));
+		n++;
+	}
+	store_reset(st);
+	if (rc == OA_OK && step < 0)
+		rc = OA_ERR_STORE;
+	for (size_t i = 0; rc == OA_OK && i < n; i++)
+		rc = remind_one(e, &rows[i], now, &total);
+	free(rows);
+	if (sent)
+		*sent = total;
+	return rc;
 }

@@ -183,6 +183,16 @@ const struct migration store_migrations[] = {
 	    "  step TEXT NOT NULL,"
 	    "  PRIMARY KEY (case_id, doc, sha256)"
 	    ") WITHOUT ROWID;"
+	    /* Reminders and escalations sent for overdue steps. */
+	    "CREATE TABLE sop_reminder ("
+	    "  case_id INTEGER NOT NULL REFERENCES sop_case(id),"
+	    "  step TEXT NOT NULL,"
+	    "  step_opened_at INTEGER NOT NULL,"
+	    "  kind TEXT NOT NULL CHECK (kind IN ('reminder', 'escalation')),"
+	    "  sent_at INTEGER NOT NULL,"
+	    "  recipients INTEGER NOT NULL CHECK (recipients >= 0)"
+	    ");"
+	    "CREATE INDEX sop_reminder_case ON sop_reminder(case_id, step, step_opened_at, kind);"
 	    /* Data entered along the way (identity form, CSR). */
 	    "CREATE TABLE sop_case_data ("
 	    "  case_id INTEGER NOT NULL REFERENCES sop_case(id),"
