@@ -44,6 +44,7 @@
 
 #include <openssl/rand.h>
 
+#include "../engine/engine.h"
 #include "../mail/mail.h"
 #include "webInt.h"
 
@@ -494,6 +495,13 @@ static void *scheduler(void *arg)
 {
 	ca *c = arg;
 	int64_t recovered = 0;
+	engine *eng = NULL;
+
+	/* SLA reminders and escalations: the engine on the scheduler's handle. */
+	if (engine_open(c, &eng) != OA_OK) {
+		fprintf(stderr, "openams: web: scheduler: no SLA reminders: %s\n", oa_errmsg());
+		eng = NULL;
+	}
 
 	/* Messages a crash left in "sending" go out again, same bytes and
 	 * Message-ID (only this process delivers for this data directory). */
@@ -518,6 +526,12 @@ static void *scheduler(void *arg)
 				    root ? "root" : "issuing");
 			oa_err_clear();
 		}
+		if (eng) {
+			int64_t reminded = 0;
+			if (engine_remind(eng, oa_now(), &reminded) != OA_OK)
+				fprintf(stderr, "openams: web: scheduler: SLA reminders: %s\n", oa_errmsg());
+			oa_err_clear();
+		}
 		mail_due = deliver_mail(c);
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -539,6 +553,7 @@ static void *scheduler(void *arg)
 		}
 	}
 	pthread_mutex_unlock(&S.sched_lock);
+	engine_free(eng);
 	return NULL;
 }
 
