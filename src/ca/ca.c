@@ -72,6 +72,23 @@ static oa_err load_ca_certs(ca *c)
 	return OA_OK;
 }
 
+/* Profiles (checked at load, their fixed extensions built for the issuing
+ * CA) and the issuing CA's OCSP CertID hashes; the certificates are loaded. */
+static oa_err load_profiles(ca *c)
+{
+	char path[OA_MAX_PATH];
+	oa_err rc;
+
+	if ((rc = oa_path_join(path, sizeof path, c->dir, conf_str(c->cfg, "profiles.dir"))) ||
+	    (rc = profile_load_dir(path, c->cfg, &c->profiles, &c->nprofiles)) ||
+	    (rc = ca_key_hashes(c)))
+		return rc;
+	for (size_t i = 0; i < c->nprofiles; i++)
+		if ((rc = profile_build_ext(&c->profiles[i], c->cfg, c->cert[SIGNER_ISSUING])))
+			return rc;
+	return OA_OK;
+}
+
 oa_err ca_open(const char *dir, ca **out)
 {
 	ca *c;
@@ -100,13 +117,8 @@ oa_err ca_open(const char *dir, ca **out)
 	}
 	if ((rc = oa_path_join(path, sizeof path, dir, conf_str(c->cfg, "store.path"))) ||
 	    (rc = store_open(path, &c->db)) || (rc = load_ca_certs(c)) ||
-	    (rc = oa_path_join(path, sizeof path, dir, conf_str(c->cfg, "profiles.dir"))) ||
-	    (rc = profile_load_dir(path, c->cfg, &c->profiles, &c->nprofiles)) ||
-	    (rc = ca_key_hashes(c)))
+	    (rc = load_profiles(c)))
 		goto fail;
-	for (size_t i = 0; i < c->nprofiles; i++)
-		if ((rc = profile_build_ext(&c->profiles[i], c->cfg, c->cert[SIGNER_ISSUING])))
-			goto fail;
 	*out = c;
 	return OA_OK;
 fail:
@@ -232,13 +244,8 @@ oa_err ca_open_signer_side(const char *dir, ca **out)
 			goto fail;
 		}
 	}
-	if ((rc = oa_path_join(path, sizeof path, dir, conf_str(c->cfg, "profiles.dir"))) ||
-	    (rc = profile_load_dir(path, c->cfg, &c->profiles, &c->nprofiles)) ||
-	    (rc = ca_key_hashes(c)))
+	if ((rc = load_profiles(c)))
 		goto fail;
-	for (size_t i = 0; i < c->nprofiles; i++)
-		if ((rc = profile_build_ext(&c->profiles[i], c->cfg, c->cert[SIGNER_ISSUING])))
-			goto fail;
 	*out = c;
 	return OA_OK;
 fail:

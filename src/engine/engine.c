@@ -385,6 +385,20 @@ static oa_err load_case(engine *e, int64_t id, struct kase *k)
 	return OA_OK;
 }
 
+/* Loads a case that who may act on now: of their organisation, open. */
+static oa_err load_open_case(engine *e, const engine_who *who, int64_t id, struct kase *k)
+{
+	oa_err rc;
+
+	if ((rc = load_case(e, id, k)))
+		return rc;
+	if (strcmp(k->org, who->org) != 0)
+		return oa_fail(OA_ERR_DENIED, "case %" PRId64 " belongs to another organisation", k->id);
+	if (strcmp(k->state, "open") != 0)
+		return oa_fail(OA_ERR_STATE, "case %" PRId64 " is %s", k->id, k->state);
+	return OA_OK;
+}
+
 static oa_err get_data(engine *e, int64_t case_id, const char *key, char *out, size_t outsz)
 {
 	store_stmt *st = store_prepare(e->db, "SELECT value FROM sop_case_data WHERE case_id = ?"
@@ -1015,16 +1029,8 @@ oa_err engine_case_act(engine *e, const engine_who *who, const engine_act *a,
 		keys_draft_free(draft);
 		return rc;
 	}
-	if ((rc = load_case(e, a->case_id, &k)))
+	if ((rc = load_open_case(e, who, a->case_id, &k)))
 		goto out;
-	if (strcmp(k.org, who->org) != 0) {
-		rc = oa_fail(OA_ERR_DENIED, "case %" PRId64 " belongs to another organisation", k.id);
-		goto out;
-	}
-	if (strcmp(k.state, "open") != 0) {
-		rc = oa_fail(OA_ERR_STATE, "case %" PRId64 " is %s", k.id, k.state);
-		goto out;
-	}
 	if (strcmp(a->step, k.step) != 0) {
 		rc = oa_fail(OA_ERR_STATE, "step %.64s is not the current step of case %" PRId64
 		                           " (it is at step %s)", a->step, k.id, k.step);
@@ -1133,16 +1139,8 @@ oa_err engine_case_close(engine *e, const engine_who *who, int64_t case_id, int 
 		return oa_fail(OA_ERR_INVALID, "a note is UTF-8 text; only tab and newline controls");
 	if ((rc = tx_begin(e, &own)))
 		return rc;
-	if ((rc = load_case(e, case_id, &k)))
+	if ((rc = load_open_case(e, who, case_id, &k)))
 		goto out;
-	if (strcmp(k.org, who->org) != 0) {
-		rc = oa_fail(OA_ERR_DENIED, "case %" PRId64 " belongs to another organisation", k.id);
-		goto out;
-	}
-	if (strcmp(k.state, "open") != 0) {
-		rc = oa_fail(OA_ERR_STATE, "case %" PRId64 " is %s", k.id, k.state);
-		goto out;
-	}
 	s = &k.def->steps[k.cur];
 	if (how == ENGINE_WITHDRAW) {
 		if (strcmp(who->person, k.applicant) != 0) {
@@ -1205,16 +1203,8 @@ oa_err engine_case_attach(engine *e, const engine_who *who, int64_t case_id, con
 		return oa_fail(OA_ERR_INVALID, "file name must be 1..255 characters without / or \\");
 	if ((rc = tx_begin(e, &own)))
 		return rc;
-	if ((rc = load_case(e, case_id, &k)))
+	if ((rc = load_open_case(e, who, case_id, &k)))
 		goto out;
-	if (strcmp(k.org, who->org) != 0) {
-		rc = oa_fail(OA_ERR_DENIED, "case %" PRId64 " belongs to another organisation", k.id);
-		goto out;
-	}
-	if (strcmp(k.state, "open") != 0) {
-		rc = oa_fail(OA_ERR_STATE, "case %" PRId64 " is %s", k.id, k.state);
-		goto out;
-	}
 	if (doc == NULL || sop_document_index(k.def, doc) < 0) {
 		rc = oa_fail(OA_ERR_INVALID, "'%.64s' is not a document of this SOP", doc ? doc : "");
 		goto out;
