@@ -11,11 +11,12 @@ PKGS=(
   build-essential meson ninja-build pkg-config
   libssl-dev libsqlite3-dev libyaml-dev libcmocka-dev
   libmicrohttpd-dev libjansson-dev libargon2-dev libsodium-dev liboath-dev
-  libqrencode-dev libmagic-dev libcurl4-openssl-dev libseccomp-dev libp11-dev
+  libqrencode-dev libmagic-dev libcurl4-openssl-dev libseccomp-dev libp11-dev libp11-kit-dev
   # run and test
   openssl sqlite3 python3
   # implementations we did not write, to check what openams produces
   gnutls-bin libnss3-tools python3-cryptography libxml2-utils curl python3-aiosmtpd
+  python3-yaml
   # PKCS#11: SoftHSM2 and the tools to drive it
   softhsm2 opensc libp11-dev
 )
