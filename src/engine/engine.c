@@ -97,8 +97,13 @@ int64_t engine_add_working(engine *e, int64_t from, int64_t secs)
 	return sla_add_working(&e->cal, from, secs);
 }
 
+const sla_cal *engine_cal(engine *e)
+{
+	return &e->cal;
+}
+
 /* Identifiers of people, organisations, roles: [A-Za-z0-9._@-], 1..64. */
-static int valid_id(const char *s)
+int engine_valid_id(const char *s)
 {
 	size_t n = 0;
 
@@ -125,14 +130,14 @@ static int note_ok(const char *note)
 	return oa_is_clean_utf8(buf);
 }
 
-static oa_err check_who(const engine_who *who)
+oa_err engine_check_who(const engine_who *who)
 {
-	if (who == NULL || !valid_id(who->person) || !valid_id(who->org))
+	if (who == NULL || !engine_valid_id(who->person) || !engine_valid_id(who->org))
 		return oa_fail(OA_ERR_DENIED, "no authenticated person");
 	return OA_OK;
 }
 
-static int holds(const engine_who *who, const char *role)
+int engine_holds(const engine_who *who, const char *role)
 {
 	for (size_t i = 0; i < who->nroles; i++)
 		if (who->roles[i] && strcmp(who->roles[i], role) == 0)
@@ -142,7 +147,7 @@ static int holds(const engine_who *who, const char *role)
 
 /* ---- definitions ---------------------------------------------------- */
 
-static oa_err def_by_version(engine *e, int64_t version_id, const sop_def **out)
+oa_err engine_def(engine *e, int64_t version_id, const sop_def **out)
 {
 	store_stmt *st;
 	sop_errors errs = {0};
@@ -186,139 +191,6 @@ static oa_err def_by_version(engine *e, int64_t version_id, const sop_def **out)
 	store_reset(st);
 	*out = d;
 	return OA_OK;
-}
-
-oa_err engine_sop_install(engine *e, const char *org, const char *name, const char *text,
-    int activate, const char *actor, int64_t *version_id, sop_errors *errs)
-{
-	sop_def *d = NULL;
-	store_stmt *st;
-	uint8_t sum[32];
-	char hex[65], object[160], detail[160];
-	int64_t existing = 0, next = 1;
-	int own = !store_in_tx(e->db);
-	oa_err rc;
-
-	*version_id = 0;
-	if (!valid_id(org))
-		return oa_fail(OA_ERR_INVALID, "organisation id must be 1..64 of A-Z a-z 0-9 . _ @ -");
-	if ((rc = sop_parse(name, text, strlen(text), &d, errs)))
-		return rc;
-	EVP_Digest(text, strlen(text), sum, NULL, EVP_sha256(), NULL);
-	oa_hex(hex, sum, sizeof sum);
-	if (own && (rc = store_begin(e->db)))
-		goto out;
-	if ((st = store_prepare(e->db, "SELECT id FROM sop_version WHERE org = ? AND sop_id = ?"
-	                               " AND sha256 = ?")) == NULL) {
-		rc = OA_ERR_STORE;
-		goto out;
-	}
-	store_bind_text(st, 1, org);
-	store_bind_text(st, 2, d->id);
-	store_bind_text(st, 3, hex);
-	if (store_step(st) == STORE_ROW)
-		existing = store_col_int(st, 0);
-	store_reset(st);
-	if (existing == 0) {
-		if ((st = store_prepare(e->db, "SELECT COALESCE(MAX(version), 0) + 1 FROM sop_version"
-		                               " WHERE org = ? AND sop_id = ?")) == NULL) {
-			rc = OA_ERR_STORE;
-			goto out;
-		}
-		store_bind_text(st, 1, org);
-		store_bind_text(st, 2, d->id);
-		if (store_step(st) == STORE_ROW)
-			next = store_col_int(st, 0);
-		store_reset(st);
-		if ((st = store_prepare(e->db,
-		         "INSERT INTO sop_version(org, sop_id, version, kind, name, sha256, body, active,"
-		         " created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)")) == NULL) {
-			rc = OA_ERR_STORE;
-			goto out;
-		}
-		store_bind_text(st, 1, org);
-		store_bind_text(st, 2, d->id);
-		store_bind_int(st, 3, next);
-		store_bind_text(st, 4, sop_kind_name(d->kind));
-		store_bind_text(st, 5, d->name);
-		store_bind_text(st, 6, hex);
-		store_bind_text(st, 7, text);
-		store_bind_int(st, 8, oa_now());
-		store_bind_text(st, 9, actor);
-		if ((rc = store_run(st)))
-			goto out;
-		existing = store_last_id(e->db);
-		snprintf(object, sizeof object, "sop:%s:%s:%" PRId64, org, d->id, next);
-		snprintf(detail, sizeof detail, "sha256=%.16s kind=%s", hex, sop_kind_name(d->kind));
-		if ((rc = audit_append(e->db, actor, "sop.install", object, detail)))
-			goto out;
-	}
-	*version_id = existing;
-	if (activate && (rc = engine_sop_activate(e, existing, actor)))
-		goto out;
-	if (own)
-		rc = store_commit(e->db);
-out:
-	if (rc && own)
-		store_rollback(e->db);
-	sop_free(d);
-	return rc;
-}
-
-oa_err engine_sop_activate(engine *e, int64_t version_id, const char *actor)
-{
-	store_stmt *st;
-	char org[65], sop_id[OA_MAX_SOP_ID + 1], object[160];
-	int64_t version;
-	int own = !store_in_tx(e->db), active;
-	oa_err rc = OA_OK;
-
-	if (own && (rc = store_begin(e->db)))
-		return rc;
-	if ((st = store_prepare(e->db, "SELECT org, sop_id, version, active FROM sop_version"
-	                               " WHERE id = ?")) == NULL) {
-		rc = OA_ERR_STORE;
-		goto out;
-	}
-	store_bind_int(st, 1, version_id);
-	if (store_step(st) != STORE_ROW) {
-		store_reset(st);
-		rc = oa_fail(OA_ERR_NOTFOUND, "no SOP version %" PRId64, version_id);
-		goto out;
-	}
-	snprintf(org, sizeof org, "%s", store_col_text(st, 0));
-	snprintf(sop_id, sizeof sop_id, "%s", store_col_text(st, 1));
-	version = store_col_int(st, 2);
-	active = (int)store_col_int(st, 3);
-	store_reset(st);
-	if (active)
-		goto out;
-	if ((st = store_prepare(e->db, "UPDATE sop_version SET active = 0 WHERE org = ? AND"
-	                               " sop_id = ? AND active = 1")) == NULL) {
-		rc = OA_ERR_STORE;
-		goto out;
-	}
-	store_bind_text(st, 1, org);
-	store_bind_text(st, 2, sop_id);
-	if ((rc = store_run(st)))
-		goto out;
-	if ((st = store_prepare(e->db, "UPDATE sop_version SET active = 1 WHERE id = ?")) == NULL) {
-		rc = OA_ERR_STORE;
-		goto out;
-	}
-	store_bind_int(st, 1, version_id);
-	if ((rc = store_run(st)))
-		goto out;
-	snprintf(object, sizeof object, "sop:%s:%s:%" PRId64, org, sop_id, version);
-	rc = audit_append(e->db, actor, "sop.activate", object, NULL);
-out:
-	if (own) {
-		if (rc == OA_OK)
-			rc = store_commit(e->db);
-		else
-			store_rollback(e->db);
-	}
-	return rc;
 }
 
 /* ---- cases ---------------------------------------------------------- */
@@ -379,7 +251,7 @@ static oa_err load_case(engine *e, int64_t id, struct kase *k)
 	snprintf(k->reason, sizeof k->reason, "%s", store_col_text(st, 10));
 	snprintf(k->issued, sizeof k->issued, "%s", store_col_text(st, 11));
 	store_reset(st);
-	if ((rc = def_by_version(e, k->version_id, &k->def)))
+	if ((rc = engine_def(e, k->version_id, &k->def)))
 		return rc;
 	k->cur = k->step[0] ? sop_step_index(k->def, k->step) : SOP_END;
 	return OA_OK;
@@ -631,10 +503,10 @@ static const char *opening_role(const engine_who *who, const sop_def *d, const c
 	const sop_step *s0 = &d->steps[0];
 
 	if (strcmp(who->person, applicant) == 0)
-		return holds(who, applicant_role) ? applicant_role : NULL;
+		return engine_holds(who, applicant_role) ? applicant_role : NULL;
 	for (size_t i = 0; i < s0->n_actors; i++) {
 		const char *role = d->actors[s0->actors[i]].id;
-		if (strcmp(role, applicant_role) != 0 && holds(who, role))
+		if (strcmp(role, applicant_role) != 0 && engine_holds(who, role))
 			return role;
 	}
 	return NULL;
@@ -654,9 +526,9 @@ oa_err engine_case_open(engine *e, const engine_who *who, const engine_open_req 
 	oa_err rc;
 
 	*case_id = 0;
-	if ((rc = check_who(who)))
+	if ((rc = engine_check_who(who)))
 		return rc;
-	if (!valid_id(r->org) || !valid_id(r->applicant) || r->sop_id == NULL ||
+	if (!engine_valid_id(r->org) || !engine_valid_id(r->applicant) || r->sop_id == NULL ||
 	    strlen(r->sop_id) > OA_MAX_SOP_ID)
 		return oa_fail(OA_ERR_INVALID, "organisation, SOP and applicant must be given as ids");
 	if (strcmp(who->org, r->org) != 0)
@@ -678,7 +550,7 @@ oa_err engine_case_open(engine *e, const engine_who *who, const engine_open_req 
 		rc = oa_fail(OA_ERR_NOTFOUND, "organisation %s has no active SOP '%s'", r->org, r->sop_id);
 		goto out;
 	}
-	if ((rc = def_by_version(e, version_id, &d)))
+	if ((rc = engine_def(e, version_id, &d)))
 		goto out;
 	memset(&k, 0, sizeof k);
 	k.def = d;
@@ -1010,7 +882,7 @@ oa_err engine_case_act(engine *e, const engine_who *who, const engine_act *a,
 	oa_err rc;
 
 	memset(res, 0, sizeof *res);
-	if ((rc = check_who(who)))
+	if ((rc = engine_check_who(who)))
 		return rc;
 	if (a->step == NULL || a->role == NULL)
 		return oa_fail(OA_ERR_INVALID, "an action names the step and the role acted in");
@@ -1041,7 +913,7 @@ oa_err engine_case_act(engine *e, const engine_who *who, const engine_act *a,
 		rc = oa_fail(OA_ERR_DENIED, "step %s is not done by role '%.64s'", s->id, a->role);
 		goto out;
 	}
-	if (!holds(who, a->role)) {
+	if (!engine_holds(who, a->role)) {
 		rc = oa_fail(OA_ERR_DENIED, "%s does not hold role '%s' in %s", who->person, a->role,
 		    k.org);
 		goto out;
@@ -1129,7 +1001,7 @@ oa_err engine_case_close(engine *e, const engine_who *who, int64_t case_id, int 
 	int own;
 	oa_err rc;
 
-	if ((rc = check_who(who)))
+	if ((rc = engine_check_who(who)))
 		return rc;
 	if (how != ENGINE_REJECT && how != ENGINE_WITHDRAW)
 		return oa_fail(OA_ERR_INVALID, "close a case by rejecting or withdrawing it");
@@ -1155,7 +1027,7 @@ oa_err engine_case_close(engine *e, const engine_who *who, int64_t case_id, int 
 		}
 		for (size_t i = 0; i < s->n_actors && !role; i++) {
 			const char *r = k.def->actors[s->actors[i]].id;
-			if (strcmp(r, k.applicant_role) != 0 && holds(who, r))
+			if (strcmp(r, k.applicant_role) != 0 && engine_holds(who, r))
 				role = r;
 		}
 		if (role == NULL) {
@@ -1194,7 +1066,7 @@ oa_err engine_case_attach(engine *e, const engine_who *who, int64_t case_id, con
 	int allowed, own;
 	oa_err rc;
 
-	if ((rc = check_who(who)))
+	if ((rc = engine_check_who(who)))
 		return rc;
 	if (sha256 == NULL || strlen(sha256) != 64 || strspn(sha256, "0123456789abcdef") != 64)
 		return oa_fail(OA_ERR_INVALID, "a document is named by its SHA-256 (64 lower-case hex)");
@@ -1213,7 +1085,7 @@ oa_err engine_case_attach(engine *e, const engine_who *who, int64_t case_id, con
 	allowed = strcmp(who->person, k.applicant) == 0;
 	for (size_t i = 0; !allowed && i < s->n_actors; i++) {
 		const char *r = k.def->actors[s->actors[i]].id;
-		allowed = strcmp(r, k.applicant_role) != 0 && holds(who, r);
+		allowed = strcmp(r, k.applicant_role) != 0 && engine_holds(who, r);
 	}
 	if (!allowed) {
 		rc = oa_fail(OA_ERR_DENIED, "%s may not add documents to case %" PRId64 " now",
@@ -1240,332 +1112,3 @@ out:
 	return tx_end(e, own, rc);
 }
 
-/* ---- queries -------------------------------------------------------- */
-
-#define CASE_COLS "c.id, c.version_id, c.org, v.sop_id, v.kind, c.applicant, c.state," \
-	" COALESCE(c.step, ''), COALESCE(c.serial, ''), COALESCE(c.issued_serial, '')," \
-	" COALESCE(c.reason, ''), c.created_at, COALESCE(c.closed_at, 0)," \
-	" COALESCE(c.step_opened_at, 0), COALESCE(c.step_due_at, 0), c.transitions"
-
-static void case_row(store_stmt *st, engine_case *c)
-{
-	memset(c, 0, sizeof *c);
-	c->id = store_col_int(st, 0);
-	c->version_id = store_col_int(st, 1);
-	snprintf(c->org, sizeof c->org, "%s", store_col_text(st, 2));
-	snprintf(c->sop_id, sizeof c->sop_id, "%s", store_col_text(st, 3));
-	snprintf(c->kind, sizeof c->kind, "%s", store_col_text(st, 4));
-	snprintf(c->applicant, sizeof c->applicant, "%s", store_col_text(st, 5));
-	snprintf(c->state, sizeof c->state, "%s", store_col_text(st, 6));
-	snprintf(c->step, sizeof c->step, "%s", store_col_text(st, 7));
-	snprintf(c->serial, sizeof c->serial, "%s", store_col_text(st, 8));
-	snprintf(c->issued, sizeof c->issued, "%s", store_col_text(st, 9));
-	snprintf(c->reason, sizeof c->reason, "%s", store_col_text(st, 10));
-	c->created_at = store_col_int(st, 11);
-	c->closed_at = store_col_int(st, 12);
-	c->step_opened_at = store_col_int(st, 13);
-	c->step_due_at = store_col_int(st, 14);
-	c->transitions = (int)store_col_int(st, 15);
-}
-
-oa_err engine_case_get(engine *e, int64_t id, engine_case *out)
-{
-	store_stmt *st = store_prepare(e->db, "SELECT " CASE_COLS " FROM sop_case c JOIN sop_version v"
-	                                      " ON v.id = c.version_id WHERE c.id = ?");
-	int step;
-
-	if (st == NULL)
-		return OA_ERR_STORE;
-	store_bind_int(st, 1, id);
-	step = store_step(st);
-	if (step == STORE_ROW)
-		case_row(st, out);
-	store_reset(st);
-	if (step == STORE_DONE)
-		return oa_fail(OA_ERR_NOTFOUND, "no case %" PRId64, id);
-	return step == STORE_ROW ? OA_OK : OA_ERR_STORE;
-}
-
-oa_err engine_case_def(engine *e, int64_t id, const sop_def **def)
-{
-	engine_case c;
-	oa_err rc;
-
-	if ((rc = engine_case_get(e, id, &c)))
-		return rc;
-	return def_by_version(e, c.version_id, def);
-}
-
-oa_err engine_case_history(engine *e, int64_t id, int (*fn)(const engine_transition *, void *),
-    void *arg)
-{
-	store_stmt *st = store_prepare(e->db,
-	    "SELECT seq, step, action, actor, role, COALESCE(decision, ''), COALESCE(next_step, ''),"
-	    " COALESCE(note, ''), opened_at, done_at, COALESCE(standard_s, -1), working"
-	    " FROM sop_transition WHERE case_id = ? ORDER BY seq");
-	engine_transition t;
-	int step;
-
-	if (st == NULL)
-		return OA_ERR_STORE;
-	store_bind_int(st, 1, id);
-	while ((step = store_step(st)) == STORE_ROW) {
-		memset(&t, 0, sizeof t);
-		t.seq = (int)store_col_int(st, 0);
-		snprintf(t.step, sizeof t.step, "%s", store_col_text(st, 1));
-		snprintf(t.action, sizeof t.action, "%s", store_col_text(st, 2));
-		snprintf(t.actor, sizeof t.actor, "%s", store_col_text(st, 3));
-		snprintf(t.role, sizeof t.role, "%s", store_col_text(st, 4));
-		snprintf(t.decision, sizeof t.decision, "%s", store_col_text(st, 5));
-		snprintf(t.next, sizeof t.next, "%s", store_col_text(st, 6));
-		t.note = store_col_text(st, 7);
-		t.opened_at = store_col_int(st, 8);
-		t.done_at = store_col_int(st, 9);
-		t.standard_s = store_col_int(st, 10);
-		t.working = (int)store_col_int(st, 11);
-		if (fn(&t, arg))
-			break;
-	}
-	store_reset(st);
-	return step < 0 ? OA_ERR_STORE : OA_OK;
-}
-
-/* 1 if who may act at the case's current step. */
-static int is_task_of(engine *e, const engine_who *who, const engine_case *c)
-{
-	const sop_def *d;
-	const sop_step *s;
-	int i;
-	const char *arole;
-
-	if (def_by_version(e, c->version_id, &d) != OA_OK || (i = sop_step_index(d, c->step)) < 0)
-		return 0;
-	s = &d->steps[i];
-	arole = d->actors[d->steps[0].actors[0]].id;
-	for (size_t j = 0; j < s->n_actors; j++) {
-		const char *r = d->actors[s->actors[j]].id;
-		int is_applicant = strcmp(who->person, c->applicant) == 0;
-		if (!holds(who, r))
-			continue;
-		if (strcmp(r, arole) == 0 ? is_applicant : !is_applicant)
-			return 1;
-	}
-	return 0;
-}
-
-oa_err engine_tasks(engine *e, const engine_who *who, int (*fn)(const engine_case *, void *),
-    void *arg)
-{
-	store_stmt *st;
-	engine_case c;
-	int step;
-	oa_err rc;
-
-	if ((rc = check_who(who)))
-		return rc;
-	st = store_prepare(e->db, "SELECT " CASE_COLS " FROM sop_case c JOIN sop_version v"
-	                          " ON v.id = c.version_id WHERE c.org = ? AND c.state = 'open'"
-	                          " ORDER BY c.step_due_at IS NULL, c.step_due_at, c.id");
-	if (st == NULL)
-		return OA_ERR_STORE;
-	store_bind_text(st, 1, who->org);
-	while ((step = store_step(st)) == STORE_ROW) {
-		case_row(st, &c);
-		if (is_task_of(e, who, &c) && fn(&c, arg))
-			break;
-	}
-	store_reset(st);
-	return step < 0 ? OA_ERR_STORE : OA_OK;
-}
-
-oa_err engine_overdue(engine *e, const char *org, int64_t now,
-    int (*fn)(const engine_case *, void *), void *arg)
-{
-	store_stmt *st = store_prepare(e->db, "SELECT " CASE_COLS " FROM sop_case c JOIN sop_version v"
-	                                      " ON v.id = c.version_id WHERE c.org = ? AND"
-	                                      " c.state = 'open' AND c.step_due_at < ?"
-	                                      " ORDER BY c.step_due_at, c.id");
-	engine_case c;
-	int step;
-
-	if (st == NULL)
-		return OA_ERR_STORE;
-	store_bind_text(st, 1, org);
-	store_bind_int(st, 2, now);
-	while ((step = store_step(st)) == STORE_ROW) {
-		case_row(st, &c);
-		if (fn(&c, arg))
-			break;
-	}
-	store_reset(st);
-	return step < 0 ? OA_ERR_STORE : OA_OK;
-}
-
-static int cmp64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* Nearest-rank percentile of sorted v[0..n). */
-static int64_t percentile(const int64_t *v, size_t n, int pct)
-{
-	size_t rank = (size_t)((pct * n + 99) / 100);
-	return v[rank ? rank - 1 : 0];
-}
-
-static oa_err step_stats(engine *e, const char *org, const char *sop_id, const sop_def *d,
-    const sop_step *s, int64_t now, engine_step_stats *out)
-{
-	store_stmt *st;
-	int64_t *v = NULL;
-	size_t n = 0, cap = 0, within = 0;
-	int step;
-
-	memset(out, 0, sizeof *out);
-	snprintf(out->sop_id, sizeof out->sop_id, "%s", sop_id);
-	snprintf(out->step, sizeof out->step, "%s", s->id);
-	out->working = s->time.working;
-	out->standard_s = sla_standard(&e->cal, &s->time);
-	/* Durations of completed steps (not closings by reject or withdraw). */
-	st = store_prepare(e->db, "SELECT t.opened_at, t.done_at, t.working, t.standard_s"
-	                          " FROM sop_transition t JOIN sop_case c ON c.id = t.case_id"
-	                          " JOIN sop_version v ON v.id = c.version_id"
-	                          " WHERE c.org = ? AND v.sop_id = ? AND t.step = ?"
-	                          " AND (t.decision IS NULL OR t.decision IN ('yes', 'no'))");
-	if (st == NULL)
-		return OA_ERR_STORE;
-	store_bind_text(st, 1, org);
-	store_bind_text(st, 2, sop_id);
-	store_bind_text(st, 3, s->id);
-	while ((step = store_step(st)) == STORE_ROW) {
-		int64_t dur = sla_duration(&e->cal, (int)store_col_int(st, 2), store_col_int(st, 0),
-		    store_col_int(st, 1));
-		if (n == cap) {
-			int64_t *nv = realloc(v, (cap = cap ? cap * 2 : 64) * sizeof *v);
-			if (nv == NULL) {
-				store_reset(st);
-				free(v);
-				return oa_fail(OA_ERR_NOMEM, "out of memory");
-			}
-			v = nv;
-		}
-		v[n++] = dur;
-		if (!store_col_isnull(st, 3) && dur <= store_col_int(st, 3))
-			within++;
-	}
-	store_reset(st);
-	if (step < 0) {
-		free(v);
-		return OA_ERR_STORE;
-	}
-	out->count = (int64_t)n;
-	if (n) {
-		qsort(v, n, sizeof *v, cmp64);
-		out->median_s = percentile(v, n, 50);
-		out->p90_s = percentile(v, n, 90);
-	}
-	out->within = out->standard_s < 0 || n == 0 ? -1.0 : (double)within / (double)n;
-	free(v);
-	st = store_prepare(e->db, "SELECT COUNT(*), COALESCE(SUM(c.step_due_at < ?), 0)"
-	                          " FROM sop_case c JOIN sop_version v ON v.id = c.version_id"
-	                          " WHERE c.org = ? AND v.sop_id = ? AND c.state = 'open' AND c.step = ?");
-	if (st == NULL)
-		return OA_ERR_STORE;
-	store_bind_int(st, 1, now);
-	store_bind_text(st, 2, org);
-	store_bind_text(st, 3, sop_id);
-	store_bind_text(st, 4, s->id);
-	if (store_step(st) == STORE_ROW) {
-		out->open = store_col_int(st, 0);
-		out->overdue = store_col_int(st, 1);
-	}
-	store_reset(st);
-	(void)d;
-	return OA_OK;
-}
-
-oa_err engine_sla(engine *e, const char *org, const char *sop_id, int64_t now,
-    int (*fn)(const engine_step_stats *, void *), void *arg)
-{
-	store_stmt *st;
-	int64_t ids[64];
-	size_t n = 0;
-	oa_err rc = OA_OK;
-
-	/* Each SOP is measured against its active (else newest) definition's steps. */
-	st = store_prepare(e->db, "SELECT id FROM sop_version v WHERE org = ? AND (? IS NULL OR sop_id = ?)"
-	                          " AND id = (SELECT id FROM sop_version w WHERE w.org = v.org AND"
-	                          " w.sop_id = v.sop_id ORDER BY w.active DESC, w.version DESC LIMIT 1)"
-	                          " ORDER BY sop_id");
-	if (st == NULL)
-		return OA_ERR_STORE;
-	store_bind_text(st, 1, org);
-	store_bind_text(st, 2, sop_id);
-	store_bind_text(st, 3, sop_id);
-	while (n < sizeof ids / sizeof ids[0] && store_step(st) == STORE_ROW)
-		ids[n++] = store_col_int(st, 0);
-	store_reset(st);
-	for (size_t i = 0; i < n && rc == OA_OK; i++) {
-		const sop_def *d;
-		if ((rc = def_by_version(e, ids[i], &d)))
-			break;
-		for (size_t j = 0; j < d->n_steps && rc == OA_OK; j++) {
-			engine_step_stats ss;
-			if ((rc = step_stats(e, org, d->id, d, &d->steps[j], now, &ss)))
-				break;
-			if (fn(&ss, arg))
-				return OA_OK;
-		}
-	}
-	return rc;
-}
-
-static int cmpname(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-oa_err engine_sop_install_dir(engine *e, const char *org, const char *dir, const char *actor)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	char *names[128];
-	size_t n = 0;
-	oa_err rc = OA_OK;
-
-	if (d == NULL)
-		return oa_fail(OA_ERR_NOTFOUND, "%s: cannot open the SOP directory", dir);
-	while ((de = readdir(d)) != NULL && n < sizeof names / sizeof names[0]) {
-		size_t l = strlen(de->d_name);
-		if (de->d_name[0] == '.' || l < 6 || strcmp(de->d_name + l - 5, ".yaml") != 0)
-			continue;
-		if ((names[n] = strdup(de->d_name)) == NULL) {
-			rc = oa_fail(OA_ERR_NOMEM, "out of memory");
-			break;
-		}
-		n++;
-	}
-	closedir(d);
-	qsort(names, n, sizeof names[0], cmpname);
-	for (size_t i = 0; i < n && rc == OA_OK; i++) {
-		char path[OA_MAX_PATH];
-		uint8_t *text;
-		size_t len;
-		int64_t vid;
-		sop_errors errs = {0};
-		if ((rc = oa_path_join(path, sizeof path, dir, names[i])) ||
-		    (rc = oa_read_file(path, OA_MAX_SOP_BYTES, &text, &len)))
-			break;
-		if (memchr(text, 0, len) != NULL)
-			rc = oa_fail(OA_ERR_INVALID, "%s: contains a NUL byte", path);
-		else if ((rc = engine_sop_install(e, org, path, (const char *)text, 1, actor, &vid,
-		              &errs)) == OA_ERR_INVALID && errs.n > 0)
-			rc = oa_fail(rc, "%s:%d: %s", path, errs.v[0].line, errs.v[0].msg);
-		sop_errors_free(&errs);
-		free(text);
-	}
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	return rc;
-}

@@ -32,6 +32,15 @@ struct kase {
 
 struct auth;
 struct auth *engine_auth(engine *e);
+const sla_cal *engine_cal(engine *e);
+/* The definition of an installed version (cached; borrowed). */
+oa_err engine_def(engine *e, int64_t version_id, const sop_def **out);
+/* Identifiers of people, organisations, roles: [A-Za-z0-9._@-], 1..64. */
+int engine_valid_id(const char *s);
+/* OA_OK for an authenticated person with an id and an organisation. */
+oa_err engine_check_who(const engine_who *who);
+/* 1 if who holds role. */
+int engine_holds(const engine_who *who, const char *role);
 ca *engine_ca(engine *e);
 store *engine_store(engine *e);
 

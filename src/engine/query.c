@@ -1,0 +1,293 @@
+/*
+ * query.c - reading cases: one case, its history, a person's tasks, the
+ * overdue steps and the per-step SLA statistics (mutu baku).  Nothing here
+ * writes.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engineInt.h"
+
+/* ---- queries -------------------------------------------------------- */
+
+#define CASE_COLS "c.id, c.version_id, c.org, v.sop_id, v.kind, c.applicant, c.state," \
+	" COALESCE(c.step, ''), COALESCE(c.serial, ''), COALESCE(c.issued_serial, '')," \
+	" COALESCE(c.reason, ''), c.created_at, COALESCE(c.closed_at, 0)," \
+	" COALESCE(c.step_opened_at, 0), COALESCE(c.step_due_at, 0), c.transitions"
+
+static void case_row(store_stmt *st, engine_case *c)
+{
+	memset(c, 0, sizeof *c);
+	c->id = store_col_int(st, 0);
+	c->version_id = store_col_int(st, 1);
+	snprintf(c->org, sizeof c->org, "%s", store_col_text(st, 2));
+	snprintf(c->sop_id, sizeof c->sop_id, "%s", store_col_text(st, 3));
+	snprintf(c->kind, sizeof c->kind, "%s", store_col_text(st, 4));
+	snprintf(c->applicant, sizeof c->applicant, "%s", store_col_text(st, 5));
+	snprintf(c->state, sizeof c->state, "%s", store_col_text(st, 6));
+	snprintf(c->step, sizeof c->step, "%s", store_col_text(st, 7));
+	snprintf(c->serial, sizeof c->serial, "%s", store_col_text(st, 8));
+	snprintf(c->issued, sizeof c->issued, "%s", store_col_text(st, 9));
+	snprintf(c->reason, sizeof c->reason, "%s", store_col_text(st, 10));
+	c->created_at = store_col_int(st, 11);
+	c->closed_at = store_col_int(st, 12);
+	c->step_opened_at = store_col_int(st, 13);
+	c->step_due_at = store_col_int(st, 14);
+	c->transitions = (int)store_col_int(st, 15);
+}
+
+oa_err engine_case_get(engine *e, int64_t id, engine_case *out)
+{
+	store_stmt *st = store_prepare(engine_store(e), "SELECT " CASE_COLS " FROM sop_case c JOIN sop_version v"
+	                                      " ON v.id = c.version_id WHERE c.id = ?");
+	int step;
+
+	if (st == NULL)
+		return OA_ERR_STORE;
+	store_bind_int(st, 1, id);
+	step = store_step(st);
+	if (step == STORE_ROW)
+		case_row(st, out);
+	store_reset(st);
+	if (step == STORE_DONE)
+		return oa_fail(OA_ERR_NOTFOUND, "no case %" PRId64, id);
+	return step == STORE_ROW ? OA_OK : OA_ERR_STORE;
+}
+
+oa_err engine_case_def(engine *e, int64_t id, const sop_def **def)
+{
+	engine_case c;
+	oa_err rc;
+
+	if ((rc = engine_case_get(e, id, &c)))
+		return rc;
+	return engine_def(e, c.version_id, def);
+}
+
+oa_err engine_case_history(engine *e, int64_t id, int (*fn)(const engine_transition *, void *),
+    void *arg)
+{
+	store_stmt *st = store_prepare(engine_store(e),
+	    "SELECT seq, step, action, actor, role, COALESCE(decision, ''), COALESCE(next_step, ''),"
+	    " COALESCE(note, ''), opened_at, done_at, COALESCE(standard_s, -1), working"
+	    " FROM sop_transition WHERE case_id = ? ORDER BY seq");
+	engine_transition t;
+	int step;
+
+	if (st == NULL)
+		return OA_ERR_STORE;
+	store_bind_int(st, 1, id);
+	while ((step = store_step(st)) == STORE_ROW) {
+		memset(&t, 0, sizeof t);
+		t.seq = (int)store_col_int(st, 0);
+		snprintf(t.step, sizeof t.step, "%s", store_col_text(st, 1));
+		snprintf(t.action, sizeof t.action, "%s", store_col_text(st, 2));
+		snprintf(t.actor, sizeof t.actor, "%s", store_col_text(st, 3));
+		snprintf(t.role, sizeof t.role, "%s", store_col_text(st, 4));
+		snprintf(t.decision, sizeof t.decision, "%s", store_col_text(st, 5));
+		snprintf(t.next, sizeof t.next, "%s", store_col_text(st, 6));
+		t.note = store_col_text(st, 7);
+		t.opened_at = store_col_int(st, 8);
+		t.done_at = store_col_int(st, 9);
+		t.standard_s = store_col_int(st, 10);
+		t.working = (int)store_col_int(st, 11);
+		if (fn(&t, arg))
+			break;
+	}
+	store_reset(st);
+	return step < 0 ? OA_ERR_STORE : OA_OK;
+}
+
+/* 1 if who may act at the case's current step. */
+static int is_task_of(engine *e, const engine_who *who, const engine_case *c)
+{
+	const sop_def *d;
+	const sop_step *s;
+	int i;
+	const char *arole;
+
+	if (engine_def(e, c->version_id, &d) != OA_OK || (i = sop_step_index(d, c->step)) < 0)
+		return 0;
+	s = &d->steps[i];
+	arole = d->actors[d->steps[0].actors[0]].id;
+	for (size_t j = 0; j < s->n_actors; j++) {
+		const char *r = d->actors[s->actors[j]].id;
+		int is_applicant = strcmp(who->person, c->applicant) == 0;
+		if (!engine_holds(who, r))
+			continue;
+		if (strcmp(r, arole) == 0 ? is_applicant : !is_applicant)
+			return 1;
+	}
+	return 0;
+}
+
+oa_err engine_tasks(engine *e, const engine_who *who, int (*fn)(const engine_case *, void *),
+    void *arg)
+{
+	store_stmt *st;
+	engine_case c;
+	int step;
+	oa_err rc;
+
+	if ((rc = engine_check_who(who)))
+		return rc;
+	st = store_prepare(engine_store(e), "SELECT " CASE_COLS " FROM sop_case c JOIN sop_version v"
+	                          " ON v.id = c.version_id WHERE c.org = ? AND c.state = 'open'"
+	                          " ORDER BY c.step_due_at IS NULL, c.step_due_at, c.id");
+	if (st == NULL)
+		return OA_ERR_STORE;
+	store_bind_text(st, 1, who->org);
+	while ((step = store_step(st)) == STORE_ROW) {
+		case_row(st, &c);
+		if (is_task_of(e, who, &c) && fn(&c, arg))
+			break;
+	}
+	store_reset(st);
+	return step < 0 ? OA_ERR_STORE : OA_OK;
+}
+
+oa_err engine_overdue(engine *e, const char *org, int64_t now,
+    int (*fn)(const engine_case *, void *), void *arg)
+{
+	store_stmt *st = store_prepare(engine_store(e), "SELECT " CASE_COLS " FROM sop_case c JOIN sop_version v"
+	                                      " ON v.id = c.version_id WHERE c.org = ? AND"
+	                                      " c.state = 'open' AND c.step_due_at < ?"
+	                                      " ORDER BY c.step_due_at, c.id");
+	engine_case c;
+	int step;
+
+	if (st == NULL)
+		return OA_ERR_STORE;
+	store_bind_text(st, 1, org);
+	store_bind_int(st, 2, now);
+	while ((step = store_step(st)) == STORE_ROW) {
+		case_row(st, &c);
+		if (fn(&c, arg))
+			break;
+	}
+	store_reset(st);
+	return step < 0 ? OA_ERR_STORE : OA_OK;
+}
+
+static int cmp64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile of sorted v[0..n). */
+static int64_t percentile(const int64_t *v, size_t n, int pct)
+{
+	size_t rank = (size_t)((pct * n + 99) / 100);
+	return v[rank ? rank - 1 : 0];
+}
+
+static oa_err step_stats(engine *e, const char *org, const char *sop_id, const sop_def *d,
+    const sop_step *s, int64_t now, engine_step_stats *out)
+{
+	store_stmt *st;
+	int64_t *v = NULL;
+	size_t n = 0, cap = 0, within = 0;
+	int step;
+
+	memset(out, 0, sizeof *out);
+	snprintf(out->sop_id, sizeof out->sop_id, "%s", sop_id);
+	snprintf(out->step, sizeof out->step, "%s", s->id);
+	out->working = s->time.working;
+	out->standard_s = sla_standard(engine_cal(e), &s->time);
+	/* Durations of completed steps (not closings by reject or withdraw). */
+	st = store_prepare(engine_store(e), "SELECT t.opened_at, t.done_at, t.working, t.standard_s"
+	                          " FROM sop_transition t JOIN sop_case c ON c.id = t.case_id"
+	                          " JOIN sop_version v ON v.id = c.version_id"
+	                          " WHERE c.org = ? AND v.sop_id = ? AND t.step = ?"
+	                          " AND (t.decision IS NULL OR t.decision IN ('yes', 'no'))");
+	if (st == NULL)
+		return OA_ERR_STORE;
+	store_bind_text(st, 1, org);
+	store_bind_text(st, 2, sop_id);
+	store_bind_text(st, 3, s->id);
+	while ((step = store_step(st)) == STORE_ROW) {
+		int64_t dur = sla_duration(engine_cal(e), (int)store_col_int(st, 2), store_col_int(st, 0),
+		    store_col_int(st, 1));
+		if (n == cap) {
+			int64_t *nv = realloc(v, (cap = cap ? cap * 2 : 64) * sizeof *v);
+			if (nv == NULL) {
+				store_reset(st);
+				free(v);
+				return oa_fail(OA_ERR_NOMEM, "out of memory");
+			}
+			v = nv;
+		}
+		v[n++] = dur;
+		if (!store_col_isnull(st, 3) && dur <= store_col_int(st, 3))
+			within++;
+	}
+	store_reset(st);
+	if (step < 0) {
+		free(v);
+		return OA_ERR_STORE;
+	}
+	out->count = (int64_t)n;
+	if (n) {
+		qsort(v, n, sizeof *v, cmp64);
+		out->median_s = percentile(v, n, 50);
+		out->p90_s = percentile(v, n, 90);
+	}
+	out->within = out->standard_s < 0 || n == 0 ? -1.0 : (double)within / (double)n;
+	free(v);
+	st = store_prepare(engine_store(e), "SELECT COUNT(*), COALESCE(SUM(c.step_due_at < ?), 0)"
+	                          " FROM sop_case c JOIN sop_version v ON v.id = c.version_id"
+	                          " WHERE c.org = ? AND v.sop_id = ? AND c.state = 'open' AND c.step = ?");
+	if (st == NULL)
+		return OA_ERR_STORE;
+	store_bind_int(st, 1, now);
+	store_bind_text(st, 2, org);
+	store_bind_text(st, 3, sop_id);
+	store_bind_text(st, 4, s->id);
+	if (store_step(st) == STORE_ROW) {
+		out->open = store_col_int(st, 0);
+		out->overdue = store_col_int(st, 1);
+	}
+	store_reset(st);
+	(void)d;
+	return OA_OK;
+}
+
+oa_err engine_sla(engine *e, const char *org, const char *sop_id, int64_t now,
+    int (*fn)(const engine_step_stats *, void *), void *arg)
+{
+	store_stmt *st;
+	int64_t ids[64];
+	size_t n = 0;
+	oa_err rc = OA_OK;
+
+	/* Each SOP is measured against its active (else newest) definition's steps. */
+	st = store_prepare(engine_store(e), "SELECT id FROM sop_version v WHERE org = ? AND (? IS NULL OR sop_id = ?)"
+	                          " AND id = (SELECT id FROM sop_version w WHERE w.org = v.org AND"
+	                          " w.sop_id = v.sop_id ORDER BY w.active DESC, w.version DESC LIMIT 1)"
+	                          " ORDER BY sop_id");
+	if (st == NULL)
+		return OA_ERR_STORE;
+	store_bind_text(st, 1, org);
+	store_bind_text(st, 2, sop_id);
+	store_bind_text(st, 3, sop_id);
+	while (n < sizeof ids / sizeof ids[0] && store_step(st) == STORE_ROW)
+		ids[n++] = store_col_int(st, 0);
+	store_reset(st);
+	for (size_t i = 0; i < n && rc == OA_OK; i++) {
+		const sop_def *d;
+		if ((rc = engine_def(e, ids[i], &d)))
+			break;
+		for (size_t j = 0; j < d->n_steps && rc == OA_OK; j++) {
+			engine_step_stats ss;
+			if ((rc = step_stats(e, org, d->id, d, &d->steps[j], now, &ss)))
+				break;
+			if (fn(&ss, arg))
+				return OA_OK;
+		}
+	}
+	return rc;
+}
+
