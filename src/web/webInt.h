@@ -66,6 +66,8 @@ extern const web_route_table web_pki_table, web_ocsp_table, web_cert_table, web_
 /* The JSON API under /api/v1 (routes_api_*.c). */
 extern const web_route_table web_api_auth_table, web_api_cases_table, web_api_certs_table,
     web_api_admin_table;
+/* The pages the e-mails link to, and sign-in (routes_links.c). */
+extern const web_route_table web_links_table;
 
 /* A chunk of the per-request arena. */
 typedef struct web_chunk web_chunk;

@@ -1,0 +1,248 @@
+#!/usr/bin/python3
+"""links.py - the pages the e-mails link to (issue 6: each with a working link).
+
+Starts tests/mail/smtpd.py on a free port and a demo instance whose mail
+goes there (web.public_url = the serve address), walks SOP 001 through the
+JSON API with the demo accounts, and follows the e-mailed links: the
+identity form (GET shows a form and burns nothing; POST moves the case to
+step 8), the set_passphrase link (a mismatched confirmation is refused and
+the link still works; POST moves the case to step 11; the same link POSTed
+again is refused), the /login link of the account e-mail and the
+/certificates/SERIAL link of the cert_issued e-mail.  The e-mails arrive in
+the seed's order: identity_form, account, set_passphrase, cert_issued."""
+import email
+import email.policy
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.parse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "api"))
+import apilib  # noqa: E402
+from apilib import ROLE_USER, Instance, ok, finish, walk_step  # noqa: E402
+
+PY = os.environ.get("PYTHON", "/usr/bin/python3")
+SMTPD = os.path.join(HERE, "..", "mail", "smtpd.py")
+CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"
+
+# ---- the SMTP server, then the instance (its serve port known before init) ----
+port = apilib.free_port()
+real_free_port = apilib.free_port
+apilib.free_port = lambda: port
+inst = None
+smtpd = None
+try:
+    import tempfile
+    mtmp = tempfile.mkdtemp(prefix="openams-links.")
+    outdir = os.path.join(mtmp, "msgs")
+    os.mkdir(outdir)
+    portfile = os.path.join(mtmp, "smtp.port")
+    smtpd = subprocess.Popen([PY, SMTPD, "--out", outdir, "--port-file", portfile],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        if os.path.exists(portfile) or smtpd.poll() is not None:
+            break
+        time.sleep(0.05)
+    if not os.path.exists(portfile):
+        print("not ok - smtpd.py did not start")
+        sys.exit(1)
+    smtp_port = int(open(portfile).read().strip())
+    inst = Instance(config="mail.smtp_url = smtp://127.0.0.1:%d\nmail.starttls = no\n"
+                           "web.public_url = http://127.0.0.1:%d\n" % (smtp_port, port))
+    apilib.free_port = real_free_port
+    inst.start()
+    ok(True, "smtpd on %d, server on %s" % (smtp_port, inst.base))
+except SystemExit:
+    if smtpd is not None:
+        os.kill(smtpd.pid, signal.SIGTERM)
+    raise
+
+
+def stop_smtpd():
+    if smtpd is not None and smtpd.poll() is None:
+        os.kill(smtpd.pid, signal.SIGTERM)
+        try:
+            smtpd.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.kill(smtpd.pid, signal.SIGKILL)
+            smtpd.wait(timeout=10)
+
+
+import atexit  # noqa: E402
+import shutil  # noqa: E402
+atexit.register(lambda: (stop_smtpd(), shutil.rmtree(mtmp, ignore_errors=True)))
+
+PUBLIC = "http://127.0.0.1:%d" % port
+
+
+def messages():
+    """[(n, kind, path, to)] of the messages received so far, in order."""
+    out = []
+    for f in sorted(x for x in os.listdir(outdir) if x.endswith(".eml")):
+        m = email.message_from_bytes(open(os.path.join(outdir, f), "rb").read(),
+                                     policy=email.policy.default)
+        text = m.get_body(preferencelist=("plain",)).get_content()
+        kind, path = None, None
+        for u in re.findall(re.escape(PUBLIC) + r"(/[^\s<>\"')]*)", text):
+            if u.startswith("/link/identity_form/"):
+                kind, path = "identity_form", u
+            elif u.startswith("/link/set_passphrase/"):
+                kind, path = "set_passphrase", u
+            elif u.startswith("/certificates/"):
+                kind, path = "cert_issued", u
+            elif u == "/login" and kind is None:
+                kind, path = "account", u
+        out.append((f, kind, path, str(m["To"])))
+    return out
+
+
+def wait_mail(kind, timeout=60):
+    end = time.time() + timeout
+    while time.time() < end:
+        for f, k, p, to in messages():
+            if k == kind:
+                return p
+        time.sleep(0.2)
+    return None
+
+
+def form_post(path, fields, ctype="application/x-www-form-urlencoded"):
+    return inst.http("POST", path, urllib.parse.urlencode(fields).encode(),
+                     {"Content-Type": ctype})
+
+
+def case(cid):
+    return clients["pemohon.demo"].get("/api/v1/cases/%s" % cid).json()
+
+
+def html_ok(r, what):
+    ok(r.headers.get("content-security-policy") == CSP, "%s: CSP header" % what, r.headers)
+    ok(r.headers.get("cache-control") == "no-store" and
+       r.headers.get("referrer-policy") == "no-referrer",
+       "%s: Cache-Control no-store, Referrer-Policy no-referrer" % what, r.headers)
+    ok(r.headers.get("content-type", "").startswith("text/html"), "%s: text/html" % what,
+       r.headers)
+
+
+import yaml  # noqa: E402
+sop001 = yaml.safe_load(open(os.path.join(inst.dir, "sop", "001-penerbitan-meranti.yaml")))
+clients = {u: inst.client(u) for u in ROLE_USER.values()}
+app = clients["pemohon.demo"]
+
+# ---- the sign-in page ----
+r = inst.http("GET", "/login")
+ok(r.status == 200 and b"<form" in r.body and b'name="password"' in r.body and
+   b"<label" in r.body, "GET /login: a form with labels", r)
+html_ok(r, "GET /login")
+r = form_post("/login", {"username": "pemohon.demo", "password": "wrong-password-1"})
+ok(r.status == 401 and b"wrong-password-1" not in r.body, "POST /login wrong password: 401", r)
+r = form_post("/login", {"username": "pemohon.demo", "password": inst.logins["pemohon.demo"]})
+ok(r.status == 200 and "openams_session=" in r.headers.get("set-cookie", "") and
+   b"pemohon.demo" in r.body, "POST /login: 200, session cookie, signed in", r)
+
+# ---- bad links ----
+r = inst.http("GET", "/link/identity_form/short")
+ok(r.status == 404 and b"<html" in r.body, "malformed token: 404 page", r)
+r = inst.http("GET", "/link/nonsense/" + "A" * 43)
+ok(r.status == 404, "unknown kind: 404 page", r)
+r = form_post("/link/identity_form/" + "A" * 43, {"name": "x"})
+ok(r.status == 404, "POST of an unknown token: 404", r)
+
+# ---- SOP 001 up to step 7 ----
+r = app.post("/api/v1/cases", {"sop": "meranti-penerbitan"})
+ok(r.status == 201, "pemohon opens a meranti-penerbitan case", r)
+cid = r.json()["id"]
+for _ in range(10):
+    c = case(cid)
+    if c["current"]["action"] == "fill_identity":
+        break
+    st, role, r = walk_step(inst, clients, cid, sop001)
+    ok(r.status == 200, "step %s acted by %s" % (st, ROLE_USER[role]), r)
+    if r.status != 200:
+        finish("links")
+c = case(cid)
+ok(c["step"] == "7", "the case waits at step 7 (fill_identity)", c.get("step"))
+
+link = wait_mail("identity_form")
+ok(link is not None, "the identity_form e-mail arrived with its link", messages())
+if link is None:
+    finish("links")
+for i in range(2):
+    r = inst.http("GET", link)
+    ok(r.status == 200 and b"<form" in r.body and b'method="post"' in r.body and
+       b'name="nik"' in r.body and b'<label for="f_nik"' in r.body,
+       "GET identity_form link (%d): 200, a form with labels" % (i + 1), r)
+html_ok(r, "GET identity_form")
+ok(b"<script" not in r.body, "no JavaScript")
+ident = {"name": "Siti Rahmawati", "nik": "1471015505900001",
+         "email": "pemohon.demo@kominfo.demo.go.id", "organization": "Dinas Kominfo",
+         "unit": "Bidang Persandian", "position": "Analis", "locality": "Selatpanjang",
+         "province": "Riau"}
+r = form_post(link, ident, ctype="application/json")
+ok(r.status == 415, "POST identity_form as JSON: 415", r)
+r = form_post(link, dict(ident, nik="123"))
+ok(r.status == 422 and case(cid)["step"] == "7", "an invalid NIK is refused: 422, still step 7",
+   r)
+r = form_post(link, ident)
+ok(r.status == 200, "POST identity_form: 200 (data sent)", r)
+html_ok(r, "POST identity_form")
+c = case(cid)
+ok(c["step"] == "8", "the case moved to step 8", c.get("step"))
+r = form_post(link, ident)
+ok(r.status in (404, 410), "the same identity_form link POSTed twice: refused (%d)" % r.status, r)
+
+# ---- verifier approves; account and set_passphrase e-mails ----
+st, role, r = walk_step(inst, clients, cid, sop001, decide="yes")
+ok(r.status == 200 and r.json()["step"] == "10", "verifikator approves at step %s -> 10" % st, r)
+pp = wait_mail("set_passphrase")
+acc = wait_mail("account")
+ok(pp is not None and acc is not None, "the account and set_passphrase e-mails arrived",
+   messages())
+if pp is None or acc is None:
+    finish("links")
+r = inst.http("GET", acc)
+ok(r.status == 200 and b"<form" in r.body and b'name="username"' in r.body,
+   "the /login link of the account e-mail: 200, a form", r)
+r = inst.http("GET", pp)
+ok(r.status == 200 and b'name="passphrase"' in r.body and b'name="confirm"' in r.body,
+   "GET set_passphrase link: 200, passphrase and confirmation fields", r)
+html_ok(r, "GET set_passphrase")
+passphrase = "Qx7!vLm29#pZ-tRw-8kN"
+r = form_post(pp, {"passphrase": passphrase, "confirm": passphrase + "x"})
+ok(r.status == 422 and passphrase.encode() not in r.body,
+   "mismatched confirmation: 422, passphrase not echoed", r)
+ok(case(cid)["step"] == "10", "still at step 10")
+r = form_post(pp, {"passphrase": passphrase, "confirm": passphrase})
+ok(r.status == 200, "POST set_passphrase (after the refusal, the link still works): 200", r)
+c = case(cid)
+ok(c["step"] == "11", "the case moved to step 11", c.get("step"))
+r = form_post(pp, {"passphrase": passphrase, "confirm": passphrase})
+ok(r.status in (404, 410), "the same set_passphrase link POSTed twice: refused (%d)" % r.status,
+   r)
+
+# ---- BSrE issues; cert_issued e-mail ----
+st, role, r = walk_step(inst, clients, cid, sop001)
+ok(r.status == 200 and r.json().get("issued"), "bsre issues at step %s" % st, r)
+issued = r.json().get("issued") if r.status == 200 else None
+cl = wait_mail("cert_issued")
+ok(cl is not None and issued and cl.lower().endswith(issued.lower()),
+   "the cert_issued e-mail arrived with /certificates/SERIAL", (cl, issued))
+if cl:
+    r = inst.http("GET", cl)
+    ok(r.status == 200 and (r.json() or {}).get("status") == "active",
+       "its link answers 200 with status active", r)
+
+# ---- order and secrets ----
+kinds = [k for f, k, p, to in messages() if k is not None]
+ok(kinds == ["identity_form", "account", "set_passphrase", "cert_issued"],
+   "the e-mails arrived in the seed's order", kinds)
+log = open(inst.log, "rb").read()
+ok(passphrase.encode() not in log, "the passphrase is not in the server log")
+ok(inst.alive(), "server still healthy")
+ok(inst.stop() == 0, "server stopped cleanly (exit 0)")
+stop_smtpd()
+finish("links")
