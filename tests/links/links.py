@@ -236,12 +236,47 @@ if cl:
     ok(r.status == 200 and (r.json() or {}).get("status") == "active",
        "its link answers 200 with status active", r)
 
+# ---- activation link (made directly in the database: no route creates one yet) ----
+import base64, hashlib, secrets as _secrets, sqlite3  # noqa: E401,E402
+raw = _secrets.token_bytes(32)
+tok = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+db = sqlite3.connect(os.path.join(inst.dir, [f for f in os.listdir(inst.dir)
+                                             if f.endswith(".db")][0]), timeout=30)
+now = int(time.time())
+db.execute("INSERT INTO auth_link(hash, kind, person, case_id, created_by, created_at, "
+           "expires_at) VALUES (?, 'activation', 'kadis.demo', NULL, 'links.py', ?, ?)",
+           (hashlib.sha256(raw).digest(), now - 10, now + 3600))
+db.commit()
+db.close()
+al = "/link/activation/" + tok
+r = inst.http("GET", al)
+ok(r.status == 200 and b'name="password"' in r.body and b'name="confirm"' in r.body,
+   "GET activation link: 200, password and confirmation fields", r)
+r = inst.http("GET", "/link/password_reset/" + tok)
+ok(r.status == 200, "GET with another kind shows a form (nothing checked, nothing used)", r)
+r = form_post("/link/password_reset/" + tok, {"password": "Aa1!aaaaZZZZ9999", "confirm":
+                                               "Aa1!aaaaZZZZ9999"})
+ok(r.status == 404, "POST under another kind: 404", r)
+newpw = "Teluk-Kuantan-2026!x"
+r = form_post(al, {"password": newpw, "confirm": newpw + "y"})
+ok(r.status == 422, "activation with a mismatched confirmation: 422", r)
+r = form_post(al, {"password": "kadis.demo", "confirm": "kadis.demo"})
+ok(r.status == 422, "activation with a password against the policy: 422", r)
+r = form_post(al, {"password": newpw, "confirm": newpw})
+ok(r.status == 200 and b'href="/login"' in r.body,
+   "activation (the link still works after refusals): 200 with a link to /login", r)
+r = form_post(al, {"password": newpw, "confirm": newpw})
+ok(r.status in (404, 410), "the activation link POSTed twice: refused (%d)" % r.status, r)
+r = form_post("/login", {"username": "kadis.demo", "password": newpw})
+ok(r.status == 200 and "set-cookie" in r.headers, "POST /login with the new password: 200", r)
+
 # ---- order and secrets ----
 kinds = [k for f, k, p, to in messages() if k is not None]
 ok(kinds == ["identity_form", "account", "set_passphrase", "cert_issued"],
    "the e-mails arrived in the seed's order", kinds)
 log = open(inst.log, "rb").read()
-ok(passphrase.encode() not in log, "the passphrase is not in the server log")
+ok(passphrase.encode() not in log and newpw.encode() not in log,
+   "neither the passphrase nor the password is in the server log")
 ok(inst.alive(), "server still healthy")
 ok(inst.stop() == 0, "server stopped cleanly (exit 0)")
 stop_smtpd()
