@@ -75,6 +75,20 @@ oa_err engine_sop_install(engine *e, const char *org, const char *name, const ch
 		if ((rc = store_run(st)))
 			goto out;
 		existing = store_last_id(engine_store(e));
+		/* The roles of each step, for task lists. */
+		for (size_t i = 0; i < d->n_steps; i++)
+			for (size_t j = 0; j < d->steps[i].n_actors; j++) {
+				if ((st = store_prepare(engine_store(e), "INSERT OR IGNORE INTO sop_step_role"
+				                                         "(version_id, step, role) VALUES (?, ?, ?)")) == NULL) {
+					rc = OA_ERR_STORE;
+					goto out;
+				}
+				store_bind_int(st, 1, existing);
+				store_bind_text(st, 2, d->steps[i].id);
+				store_bind_text(st, 3, d->actors[d->steps[i].actors[j]].id);
+				if ((rc = store_run(st)))
+					goto out;
+			}
 		snprintf(object, sizeof object, "sop:%s:%s:%" PRId64, org, d->id, next);
 		snprintf(detail, sizeof detail, "sha256=%.16s kind=%s", hex, sop_kind_name(d->kind));
 		if ((rc = audit_append(engine_store(e), actor, "sop.install", object, detail)))

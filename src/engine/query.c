@@ -133,12 +133,26 @@ oa_err engine_tasks(engine *e, const engine_who *who, int (*fn)(const engine_cas
 
 	if ((rc = engine_check_who(who)))
 		return rc;
-	st = store_prepare(engine_store(e), "SELECT " CASE_COLS " FROM sop_case c JOIN sop_version v"
-	                          " ON v.id = c.version_id WHERE c.org = ? AND c.state = 'open'"
-	                          " ORDER BY c.step_due_at IS NULL, c.step_due_at, c.id");
+	if (who->nroles == 0)
+		return OA_OK;
+	/* SQL keeps the open cases whose current step one of who's roles acts
+	 * at (at most 16 roles are considered); is_task_of() then applies the
+	 * applicant rules.  Most urgent first. */
+	st = store_prepare(engine_store(e),
+	    "SELECT " CASE_COLS " FROM sop_case c JOIN sop_version v ON v.id = c.version_id"
+	    " WHERE c.org = ? AND c.state = 'open' AND EXISTS (SELECT 1 FROM sop_step_role r"
+	    " WHERE r.version_id = c.version_id AND r.step = c.step AND r.role IN"
+	    " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	    /* the applicant role for the applicant only, other roles never on
+	     * their own case */
+	    " AND (r.role = c.applicant_role) = (c.applicant = ?))"
+	    " ORDER BY c.step_due_at IS NULL, c.step_due_at, c.id");
 	if (st == NULL)
 		return OA_ERR_STORE;
 	store_bind_text(st, 1, who->org);
+	for (size_t i = 0; i < 16; i++)
+		store_bind_text(st, (int)i + 2, i < who->nroles ? who->roles[i] : NULL);
+	store_bind_text(st, 18, who->person);
 	while ((step = store_step(st)) == STORE_ROW) {
 		case_row(st, &c);
 		if (is_task_of(e, who, &c) && fn(&c, arg))

@@ -121,6 +121,14 @@ const struct migration store_migrations[] = {
 	    "CREATE UNIQUE INDEX sop_version_one_active ON sop_version(org, sop_id) WHERE active = 1;"
 	    "CREATE TRIGGER sop_version_body_fixed BEFORE UPDATE OF body, sha256, sop_id, org, version ON sop_version"
 	    "  BEGIN SELECT RAISE(ABORT, 'an installed SOP version never changes'); END;"
+	    /* Which roles act at which step of a version: lets a task list be
+	     * filtered in SQL rather than case by case. */
+	    "CREATE TABLE sop_step_role ("
+	    "  version_id INTEGER NOT NULL REFERENCES sop_version(id),"
+	    "  step TEXT NOT NULL,"
+	    "  role TEXT NOT NULL,"
+	    "  PRIMARY KEY (version_id, step, role)"
+	    ") WITHOUT ROWID;"
 	    /* Cases: one run of an SOP for one subject. */
 	    "CREATE TABLE sop_case ("
 	    "  id INTEGER PRIMARY KEY,"
@@ -144,6 +152,7 @@ const struct migration store_migrations[] = {
 	    "CREATE INDEX sop_case_open ON sop_case(org, state, step);"
 	    "CREATE INDEX sop_case_applicant ON sop_case(applicant);"
 	    "CREATE INDEX sop_case_due ON sop_case(step_due_at) WHERE state = 'open';"
+	    "CREATE INDEX sop_case_org_due ON sop_case(org, step_due_at) WHERE state = 'open';"
 	    "CREATE TRIGGER sop_case_closed_final BEFORE UPDATE ON sop_case"
 	    "  WHEN OLD.state <> 'open'"
 	    "  BEGIN SELECT RAISE(ABORT, 'a closed case never changes'); END;"
