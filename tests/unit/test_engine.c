@@ -522,12 +522,43 @@ static void test_sla_reminders(void **state)
 	assert_int_equal(sent, 0);
 }
 
+/* A revocation SOP tells the holder: SOP 004 revokes the certificate that
+ * test_sop001_emails issued, and the holder gets the notice once. */
+static void test_revocation_notice(void **state)
+{
+	const sop_def *d = def_of("sumbar-pencabutan", 0);
+	struct person app;
+	engine_open_req r = {0};
+	struct walk w;
+	int64_t id;
+	char serial[41] = "";
+	int before = count_event("cert_revoked");
+	store_stmt *st = store_prepare(ca_store(C), "SELECT serial FROM certificate WHERE"
+	                                            " nik = '1471015505900001' AND status = 'active'");
+
+	assert_non_null(st);
+	assert_int_equal(store_step(st), STORE_ROW);
+	snprintf(serial, sizeof serial, "%s", store_col_text(st, 0));
+	store_reset(st);
+	person(&app, "siti.rahma", "pemohon");
+	r.org = "kominfo";
+	r.sop_id = "sumbar-pencabutan";
+	r.applicant = "siti.rahma";
+	r.applicant_nik = "1471015505900001";
+	r.serial = serial;
+	assert_int_equal(engine_case_open(E, &app.who, &r, &id), OA_OK);
+	drive(d, id, &app, "1471015505900001", NULL, &w);
+	assert_int_equal(w.revoked, 1);
+	assert_int_equal(count_event("cert_revoked"), before + 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_path_every_shipped_sop),
 		cmocka_unit_test(test_sop001_emails),
 		cmocka_unit_test(test_sla_reminders),
+		cmocka_unit_test(test_revocation_notice),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
