@@ -19,6 +19,7 @@ static const web_route_table *const tables[] = {
 	&web_api_cases_table,
 	&web_api_certs_table,
 	&web_api_admin_table,
+	&web_api_me_table,
 	&web_links_table,
 };
 

@@ -65,7 +65,7 @@ typedef struct web_route_table {
 extern const web_route_table web_pki_table, web_ocsp_table, web_cert_table, web_ops_table;
 /* The JSON API under /api/v1 (routes_api_*.c). */
 extern const web_route_table web_api_auth_table, web_api_cases_table, web_api_certs_table,
-    web_api_admin_table;
+    web_api_admin_table, web_api_me_table;
 /* The pages the e-mails link to, and sign-in (routes_links.c). */
 extern const web_route_table web_links_table;
 
