@@ -322,20 +322,62 @@ static oa_err layout(lay *l, edge **edges_out, size_t *n_edges)
 	l->end_row = last_end >= 0;
 	l->end_lane = last_end >= 0 ? l->lane_l[last_end] : 0;
 
-	/* Routes and gutter tracks. */
+	/* Routes, then gutter tracks: shortest spans innermost, a track shared
+	 * by edges whose row ranges do not overlap. */
 	for (size_t k = 0; k < ne; k++) {
 		edge *e = &ev[k];
 		int r1 = row_of(l, e->from), r2 = row_of(l, e->to);
 
-		if (e->kind == 2) {
+		e->track = -1;
+		if (e->kind == 2)
 			e->route = 2;
-			e->track = l->n_right++;
-		} else if (r2 > r1 && lane_clear(l, lane_left(l, e->from), r1, r2))
+		else if (r2 > r1 && lane_clear(l, lane_left(l, e->from), r1, r2))
 			e->route = 0;
-		else {
+		else
 			e->route = 1;
-			e->track = l->n_left++;
+	}
+	for (;;) {
+		edge *e = NULL;
+		int span = 0, track;
+
+		for (size_t k = 0; k < ne; k++) {
+			int sk = abs(row_of(l, ev[k].to) - row_of(l, ev[k].from));
+
+			if (ev[k].route != 0 && ev[k].track < 0 && (e == NULL || sk < span)) {
+				e = &ev[k];
+				span = sk;
+			}
 		}
+		if (e == NULL)
+			break;
+		for (track = 0;; track++) {
+			int lo = row_of(l, e->from), hi = row_of(l, e->to), clash = 0;
+
+			if (lo > hi) {
+				int t = lo;
+				lo = hi;
+				hi = t;
+			}
+			for (size_t k = 0; k < ne; k++) {
+				int a = row_of(l, ev[k].from), b = row_of(l, ev[k].to);
+
+				if (&ev[k] == e || ev[k].route != e->route || ev[k].track != track)
+					continue;
+				if (a > b) {
+					int t = a;
+					a = b;
+					b = t;
+				}
+				clash |= a <= hi && lo <= b;
+			}
+			if (!clash)
+				break;
+		}
+		e->track = track;
+		if (e->route == 1 && track + 1 > l->n_left)
+			l->n_left = track + 1;
+		if (e->route == 2 && track + 1 > l->n_right)
+			l->n_right = track + 1;
 	}
 	l->x_lanes = MARGIN + NO_W + KEG_W + 2 * GUTTER_PAD + TRACK * l->n_left;
 	l->x_time = l->x_lanes + LANE_W * d->n_actors + 2 * GUTTER_PAD + TRACK * l->n_right;
