@@ -15,6 +15,7 @@
 
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -90,18 +91,25 @@ static const char *type_name(const yaml_node_t *n)
  * The node with that index, marking it visited.  A node met twice was
  * reached through a YAML alias (*name): refused, so the walk stays linear.
  */
-static yaml_node_t *node(ld *l, int idx)
+static yaml_node_t *node_ref(ld *l, int idx, const yaml_node_t *ref)
 {
 	yaml_node_t *n = yaml_document_get_node(&l->doc, idx);
 
 	if (n == NULL)
 		return NULL;
 	if (l->seen[idx - 1]) {
-		err(l, n, "YAML aliases (*name) are not supported; write the value out in full");
+		/* The node's own mark is the anchor's; the key says where the alias is. */
+		err(l, ref ? ref : n, "YAML aliases (*name) are not supported; write the value "
+		    "out in full");
 		return NULL;
 	}
 	l->seen[idx - 1] = 1;
 	return n;
+}
+
+static yaml_node_t *node(ld *l, int idx)
+{
+	return node_ref(l, idx, NULL);
 }
 
 /* Levenshtein distance, for "did you mean" hints on short keys. */
@@ -138,6 +146,8 @@ static size_t distance(const char *a, const char *b)
 static int scan(ld *l, yaml_node_t *n, const char *what, const struct field *f,
     size_t nf, yaml_node_t **val)
 {
+	uint64_t present = 0; /* nf <= 64 */
+
 	for (size_t i = 0; i < nf; i++)
 		val[i] = NULL;
 	if (n == NULL)
@@ -147,12 +157,13 @@ static int scan(ld *l, yaml_node_t *n, const char *what, const struct field *f,
 		return 0;
 	}
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = node(l, p->key), *v = node(l, p->value);
+		yaml_node_t *k = node(l, p->key), *v;
 		const char *key;
 		size_t i;
 
-		if (k == NULL || v == NULL)
+		if (k == NULL)
 			continue;
+		v = node_ref(l, p->value, k);
 		if (k->type != YAML_SCALAR_NODE) {
 			err(l, k, "a key in %s must be a plain word, not %s", what, type_name(k));
 			continue;
@@ -185,15 +196,19 @@ static int scan(ld *l, yaml_node_t *n, const char *what, const struct field *f,
 				    what, list);
 			continue;
 		}
-		if (val[i] != NULL) {
-			err(l, k, "key `%s` appears twice in %s (first on line %d); keep one", key,
-			    what, line_of(val[i]));
+		if (present & (UINT64_C(1) << i)) {
+			if (val[i] != NULL)
+				err(l, k, "key `%s` appears twice in %s (first on line %d); keep one",
+				    key, what, line_of(val[i]));
+			else
+				err(l, k, "key `%s` appears twice in %s; keep one", key, what);
 			continue;
 		}
-		val[i] = v;
+		present |= UINT64_C(1) << i;
+		val[i] = v; /* NULL after a refused alias: present, already reported */
 	}
 	for (size_t i = 0; i < nf; i++)
-		if ((f[i].flags & F_REQ) && val[i] == NULL)
+		if ((f[i].flags & F_REQ) && !(present & (UINT64_C(1) << i)))
 			err(l, n, "%s is missing `%s` (%s); add it", what, f[i].key, f[i].hint);
 	return 1;
 }

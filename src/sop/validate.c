@@ -108,20 +108,23 @@ static void check_ca_steps(const sop_def *d, sop_errors *e, int graph, unsigned 
 					    "BSrE or OP) or mark that actor `ca_operator: true`", ID(s->id),
 					    act_verb(a), ID(ac->id));
 			}
-			if (s->n_actors == 0)
-				sop_err_add(e, s->line, "step %s %s but has no actor; give it a "
-				    "CA-operator actor", ID(s->id), act_verb(a));
+			/* No actor at all was already reported by the loader. */
 			if (!graph)
 				continue;
 			n = after(s, a, out);
 			walk(d, out, (size_t)n, SOP_ACT_NONE, seen);
 			for (size_t j = 0; j < d->n_steps; j++)
 				if (seen[j] && performs(&d->steps[j], a)) {
-					sop_err_add(e, s->line, "step %s %s and step %s can do it again "
-					    "on the same path%s; a case %s only once: restructure the loop "
-					    "so that it returns before this step", ID(s->id), act_verb(a),
-					    ID(d->steps[j].id), j == i ? " (a loop leads back to it)" : "",
-					    a == SOP_ACT_ISSUE ? "issues" : "revokes");
+					if (j == i)
+						sop_err_add(e, s->line, "step %s %s and a loop leads back "
+						    "to it, so one case could do it twice; a case %s only "
+						    "once: let the loop return before this step", ID(s->id),
+						    act_verb(a), a == SOP_ACT_ISSUE ? "issues" : "revokes");
+					else
+						sop_err_add(e, s->line, "step %s %s and step %s can do it "
+						    "again on the same path; a case %s only once: keep one "
+						    "of them", ID(s->id), act_verb(a), ID(d->steps[j].id),
+						    a == SOP_ACT_ISSUE ? "issues" : "revokes");
 					break;
 				}
 		}
