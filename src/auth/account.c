@@ -210,7 +210,7 @@ oa_err auth_org_create(auth *a, const char *id, const char *name, const char *ac
 		                               "starting with a letter or digit", AUTH_MAX_ID);
 	if ((rc = check_text("organisation name", name, 1, AUTH_MAX_TEXT)))
 		return rc;
-	if ((rc = auth_tx_begin(a, &own)))
+	if ((rc = store_tx_begin(a->db, &own)))
 		return rc;
 	if (auth_org_exists(a, id)) {
 		rc = oa_fail(OA_ERR_EXISTS, "organisation %s exists", id);
@@ -228,7 +228,7 @@ oa_err auth_org_create(auth *a, const char *id, const char *name, const char *ac
 		goto out;
 	rc = audit_append(a->db, actor ? actor : "system", "org.create", id, NULL);
 out:
-	return auth_tx_end(a, own, rc);
+	return store_tx_end(a->db, own, rc);
 }
 
 static void org_row(store_stmt *st, auth_org *o)
@@ -359,7 +359,7 @@ static oa_err person_write(auth *a, const auth_person_in *p, const char *actor, 
 
 	if ((rc = check_person(a, p, email)))
 		return rc;
-	if ((rc = auth_tx_begin(a, &own)))
+	if ((rc = store_tx_begin(a->db, &own)))
 		return rc;
 	if (update && !auth_person_exists(a, p->id)) {
 		rc = oa_fail(OA_ERR_NOTFOUND, "no person %s", p->id);
@@ -418,7 +418,7 @@ static oa_err person_write(auth *a, const auth_person_in *p, const char *actor, 
 		    update ? "person.update" : "person.create", p->id, detail);
 	}
 out:
-	return auth_tx_end(a, own, rc);
+	return store_tx_end(a->db, own, rc);
 }
 
 oa_err auth_person_create(auth *a, const auth_person_in *p, const char *actor)
@@ -441,7 +441,7 @@ oa_err auth_person_set_disabled(auth *a, const char *id, int disabled, const cha
 		return oa_fail(OA_ERR_INVALID, "disabled must be 0 or 1");
 	if (!auth_valid_id(id))
 		return oa_fail(OA_ERR_NOTFOUND, "no such person");
-	if ((rc = auth_tx_begin(a, &own)))
+	if ((rc = store_tx_begin(a->db, &own)))
 		return rc;
 	if ((st = store_prepare(a->db, "UPDATE auth_person SET disabled = ?, updated_at = ?"
 	                               " WHERE id = ?")) == NULL) {
@@ -462,7 +462,7 @@ oa_err auth_person_set_disabled(auth *a, const char *id, int disabled, const cha
 	rc = audit_append(a->db, actor ? actor : "system",
 	    disabled ? "person.disable" : "person.enable", id, NULL);
 out:
-	return auth_tx_end(a, own, rc);
+	return store_tx_end(a->db, own, rc);
 }
 
 #define PERSON_COLS \
@@ -573,7 +573,7 @@ oa_err auth_role_grant(auth *a, const char *person, const char *org, const char 
 
 	if ((rc = check_role_args(person, org, role)))
 		return rc;
-	if ((rc = auth_tx_begin(a, &own)))
+	if ((rc = store_tx_begin(a->db, &own)))
 		return rc;
 	if (!auth_person_exists(a, person)) {
 		rc = oa_fail(OA_ERR_NOTFOUND, "no person %s", person);
@@ -623,7 +623,7 @@ oa_err auth_role_grant(auth *a, const char *person, const char *org, const char 
 	snprintf(object, sizeof object, "%s@%s", person, org);
 	rc = audit_append(a->db, actor ? actor : "system", "role.grant", object, role);
 out:
-	return auth_tx_end(a, own, rc);
+	return store_tx_end(a->db, own, rc);
 }
 
 oa_err auth_role_revoke(auth *a, const char *person, const char *org, const char *role,
@@ -636,7 +636,7 @@ oa_err auth_role_revoke(auth *a, const char *person, const char *org, const char
 
 	if ((rc = check_role_args(person, org, role)))
 		return rc;
-	if ((rc = auth_tx_begin(a, &own)))
+	if ((rc = store_tx_begin(a->db, &own)))
 		return rc;
 	if ((st = store_prepare(a->db, "DELETE FROM auth_role WHERE person = ? AND org = ?"
 	                               " AND role = ?")) == NULL) {
@@ -655,7 +655,7 @@ oa_err auth_role_revoke(auth *a, const char *person, const char *org, const char
 	snprintf(object, sizeof object, "%s@%s", person, org);
 	rc = audit_append(a->db, actor ? actor : "system", "role.revoke", object, role);
 out:
-	return auth_tx_end(a, own, rc);
+	return store_tx_end(a->db, own, rc);
 }
 
 oa_err auth_role_list(auth *a, const char *org, const char *person,

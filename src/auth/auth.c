@@ -62,26 +62,6 @@ void auth_free(auth *a)
 	free(a);
 }
 
-oa_err auth_tx_begin(auth *a, int *own)
-{
-	*own = !store_in_tx(a->db);
-	return *own ? store_begin(a->db) : store_savepoint(a->db);
-}
-
-oa_err auth_tx_end(auth *a, int own, oa_err rc)
-{
-	if (rc) {
-		if (own)
-			store_rollback(a->db);
-		else
-			store_rollback_to(a->db);
-		return rc;
-	}
-	if ((rc = own ? store_commit(a->db) : store_release(a->db)) && !own)
-		store_rollback_to(a->db);
-	return rc;
-}
-
 void auth_random_token(uint8_t raw[AUTH_RAW_TOKEN], char *b64)
 {
 	randombytes_buf(raw, AUTH_RAW_TOKEN);

@@ -22,10 +22,6 @@ struct auth {
 	char *dummy_hash;              /* Argon2 hash of nothing, for unknown accounts */
 };
 
-/* Joins the caller's transaction as a savepoint or opens one (engine.c). */
-oa_err auth_tx_begin(auth *a, int *own);
-oa_err auth_tx_end(auth *a, int own, oa_err rc);
-
 /* Random 32 bytes into raw and their base64url (no padding) into b64
  * (AUTH_TOKEN_LEN + 1 bytes). */
 void auth_random_token(uint8_t raw[AUTH_RAW_TOKEN], char *b64);

@@ -69,7 +69,7 @@ oa_err auth_link_create(auth *a, auth_link_kind kind, const char *person, int64_
 		ttl_s = conf_int(a->cf, "auth.link_ttl_hours") * 3600;
 	if (ttl_s < 60 || ttl_s > MAX_TTL)
 		return oa_fail(OA_ERR_INVALID, "link validity must be 60 s .. 30 days");
-	if ((rc = auth_tx_begin(a, &own)))
+	if ((rc = store_tx_begin(a->db, &own)))
 		return rc;
 	if (!auth_person_enabled(a, person)) {
 		rc = oa_fail(OA_ERR_NOTFOUND, "no enabled person %s", person);
@@ -112,7 +112,7 @@ oa_err auth_link_create(auth *a, auth_link_kind kind, const char *person, int64_
 	    kinds[kind], person, case_id, now + ttl_s);
 	rc = audit_append(a->db, actor ? actor : "system", "link.create", object, detail);
 out:
-	if ((rc = auth_tx_end(a, own, rc)))
+	if ((rc = store_tx_end(a->db, own, rc)))
 		oa_wipe(out, AUTH_TOKEN_LEN + 1);
 	return rc;
 }
@@ -136,7 +136,7 @@ oa_err auth_link_consume(auth *a, auth_link_kind kind, const char *token, char *
 		                                "was copied");
 	auth_sha256(raw, sizeof raw, hash);
 	oa_wipe(raw, sizeof raw);
-	if ((rc = auth_tx_begin(a, &own)))
+	if ((rc = store_tx_begin(a->db, &own)))
 		return rc;
 	if ((st = store_prepare(a->db, "SELECT id, kind, person, COALESCE(case_id, 0), expires_at,"
 	                               " state FROM auth_link WHERE hash = ?")) == NULL) {
@@ -186,7 +186,7 @@ oa_err auth_link_consume(auth *a, auth_link_kind kind, const char *token, char *
 	snprintf(detail, sizeof detail, "kind=%s", kinds[kind]);
 	rc = audit_append(a->db, person, "link.use", object, detail);
 out:
-	if ((rc = auth_tx_end(a, own, rc))) {
+	if ((rc = store_tx_end(a->db, own, rc))) {
 		person[0] = 0;
 		*case_id = 0;
 	}

@@ -214,7 +214,7 @@ oa_err auth_password_set(auth *a, const char *person, const char *password,
 	}
 	if ((rc = auth_argon2_hash(a, password, &hash)))
 		return rc;
-	if ((rc = auth_tx_begin(a, &own)))
+	if ((rc = store_tx_begin(a->db, &own)))
 		goto done;
 	if ((st = store_prepare(a->db, "UPDATE auth_credential SET password_hash = ?,"
 	                               " password_set_at = ?, failed_count = 0, locked_until = 0"
@@ -235,7 +235,7 @@ oa_err auth_password_set(auth *a, const char *person, const char *password,
 		goto out;
 	rc = audit_append(a->db, actor ? actor : "system", "password.set", person, NULL);
 out:
-	rc = auth_tx_end(a, own, rc);
+	rc = store_tx_end(a->db, own, rc);
 done:
 	oa_free_secret(hash);
 	return rc;

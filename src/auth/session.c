@@ -166,7 +166,7 @@ static oa_err touch(auth *a, const char *sql, int64_t id, int64_t now)
 	int own;
 	oa_err rc;
 
-	if ((rc = auth_tx_begin(a, &own)))
+	if ((rc = store_tx_begin(a->db, &own)))
 		return rc;
 	if ((st = store_prepare(a->db, sql)) == NULL)
 		rc = OA_ERR_STORE;
@@ -175,7 +175,7 @@ static oa_err touch(auth *a, const char *sql, int64_t id, int64_t now)
 		store_bind_int(st, 2, id);
 		rc = store_run(st);
 	}
-	return auth_tx_end(a, own, rc);
+	return store_tx_end(a->db, own, rc);
 }
 
 oa_err auth_session_validate(auth *a, const char *token, auth_session *out)
@@ -243,7 +243,7 @@ oa_err auth_session_revoke(auth *a, const char *token, const char *actor)
 
 	if (token_hash(token, hash) != 0)
 		return oa_fail(OA_ERR_NOTFOUND, "no such session");
-	if ((rc = auth_tx_begin(a, &own)))
+	if ((rc = store_tx_begin(a->db, &own)))
 		return rc;
 	if ((st = store_prepare(a->db, "SELECT id, person, revoked_at IS NOT NULL FROM auth_session"
 	                               " WHERE hash = ?")) == NULL) {
@@ -278,7 +278,7 @@ oa_err auth_session_revoke(auth *a, const char *token, const char *actor)
 	snprintf(object, sizeof object, "session:%" PRId64, id);
 	rc = audit_append(a->db, actor ? actor : person, "session.revoke", object, person);
 out:
-	return auth_tx_end(a, own, rc);
+	return store_tx_end(a->db, own, rc);
 }
 
 oa_err auth_sessions_revoke_person(auth *a, const char *person, const uint8_t *keep, int64_t *n)
@@ -314,7 +314,7 @@ oa_err auth_session_revoke_all(auth *a, const char *person, const char *actor, i
 		*n = 0;
 	if (!auth_valid_id(person))
 		return oa_fail(OA_ERR_NOTFOUND, "no such person");
-	if ((rc = auth_tx_begin(a, &own)))
+	if ((rc = store_tx_begin(a->db, &own)))
 		return rc;
 	if (!auth_person_exists(a, person))
 		rc = oa_fail(OA_ERR_NOTFOUND, "no person %s", person);
@@ -322,7 +322,7 @@ oa_err auth_session_revoke_all(auth *a, const char *person, const char *actor, i
 		snprintf(detail, sizeof detail, "sessions=%" PRId64, k);
 		rc = audit_append(a->db, actor ? actor : person, "session.revoke_all", person, detail);
 	}
-	if ((rc = auth_tx_end(a, own, rc)) == OA_OK && n)
+	if ((rc = store_tx_end(a->db, own, rc)) == OA_OK && n)
 		*n = k;
 	return rc;
 }
@@ -381,7 +381,7 @@ oa_err auth_token_create(auth *a, const auth_token_req *r, const char *actor, ch
 	out[0] = 0;
 	if (id)
 		*id = 0;
-	if ((rc = auth_tx_begin(a, &own)))
+	if ((rc = store_tx_begin(a->db, &own)))
 		return rc;
 	if ((rc = check_token_req(a, r, roles, sizeof roles)))
 		goto out;
@@ -418,7 +418,7 @@ oa_err auth_token_create(auth *a, const auth_token_req *r, const char *actor, ch
 	    r->org, roles, r->expires_at);
 	rc = audit_append(a->db, actor ? actor : "system", "token.create", object, detail);
 out:
-	if ((rc = auth_tx_end(a, own, rc))) {
+	if ((rc = store_tx_end(a->db, own, rc))) {
 		oa_wipe(out, AUTH_API_TOKEN_LEN + 1);
 		return rc;
 	}
@@ -537,7 +537,7 @@ oa_err auth_token_revoke(auth *a, int64_t id, const char *actor)
 	int own;
 	oa_err rc;
 
-	if ((rc = auth_tx_begin(a, &own)))
+	if ((rc = store_tx_begin(a->db, &own)))
 		return rc;
 	if ((st = store_prepare(a->db, "UPDATE auth_token SET revoked_at = ? WHERE id = ?"
 	                               " AND revoked_at IS NULL")) == NULL) {
@@ -564,5 +564,5 @@ oa_err auth_token_revoke(auth *a, int64_t id, const char *actor)
 	snprintf(object, sizeof object, "token:%" PRId64, id);
 	rc = audit_append(a->db, actor ? actor : "system", "token.revoke", object, NULL);
 out:
-	return auth_tx_end(a, own, rc);
+	return store_tx_end(a->db, own, rc);
 }

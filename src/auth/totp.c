@@ -289,7 +289,7 @@ oa_err auth_totp_enrol(auth *a, const char *person, const char *actor,
 		goto done;
 	if ((rc = qr_svg((const char *)uri.data, label, &out->svg)))
 		goto done;
-	if ((rc = auth_tx_begin(a, &own)))
+	if ((rc = store_tx_begin(a->db, &own)))
 		goto done;
 	if ((st = store_prepare(a->db, "UPDATE auth_credential SET totp_pending = ?,"
 	                               " totp_pending_at = ? WHERE person = ?")) == NULL)
@@ -302,7 +302,7 @@ oa_err auth_totp_enrol(auth *a, const char *person, const char *actor,
 	}
 	if (rc == OA_OK)
 		rc = audit_append(a->db, actor ? actor : person, "totp.enrol", person, NULL);
-	rc = auth_tx_end(a, own, rc);
+	rc = store_tx_end(a->db, own, rc);
 done:
 	oa_wipe(secret, sizeof secret);
 	if (rc == OA_OK) {
@@ -331,7 +331,7 @@ oa_err auth_totp_confirm(auth *a, const char *person, const char *code, const ch
 		return oa_fail(OA_ERR_NOTFOUND, "no such person");
 	if (code == NULL || strlen(code) > AUTH_MAX_TOTP_CODE)
 		return oa_fail(OA_ERR_INVALID, "the code has %d digits", DIGITS);
-	if ((rc = auth_tx_begin(a, &own)))
+	if ((rc = store_tx_begin(a->db, &own)))
 		return rc;
 	if ((st = store_prepare(a->db, "SELECT totp_pending, totp_pending_at FROM auth_credential"
 	                               " WHERE person = ?")) == NULL) {
@@ -385,7 +385,7 @@ oa_err auth_totp_confirm(auth *a, const char *person, const char *code, const ch
 	rc = audit_append(a->db, actor ? actor : person, "totp.confirm", person, NULL);
 out:
 	free(blob);
-	return auth_tx_end(a, own, rc);
+	return store_tx_end(a->db, own, rc);
 }
 
 oa_err auth_totp_disable(auth *a, const char *person, const char *actor)
@@ -396,7 +396,7 @@ oa_err auth_totp_disable(auth *a, const char *person, const char *actor)
 
 	if (!auth_valid_id(person))
 		return oa_fail(OA_ERR_NOTFOUND, "no such person");
-	if ((rc = auth_tx_begin(a, &own)))
+	if ((rc = store_tx_begin(a->db, &own)))
 		return rc;
 	if ((st = store_prepare(a->db, "UPDATE auth_credential SET totp_secret = NULL,"
 	                               " totp_pending = NULL, totp_pending_at = NULL"
@@ -415,5 +415,5 @@ oa_err auth_totp_disable(auth *a, const char *person, const char *actor)
 	}
 	rc = audit_append(a->db, actor ? actor : "system", "totp.disable", person, NULL);
 out:
-	return auth_tx_end(a, own, rc);
+	return store_tx_end(a->db, own, rc);
 }

@@ -195,33 +195,6 @@ oa_err engine_def(engine *e, int64_t version_id, const sop_def **out)
 
 /* ---- cases ---------------------------------------------------------- */
 
-/*
- * Each mutating call is one transaction of its own, or, when the caller has
- * one open (group commit), a savepoint inside it: a refusal then undoes only
- * that call, and everything becomes durable at the caller's commit.
- */
-static oa_err tx_begin(engine *e, int *own)
-{
-	*own = !store_in_tx(e->db);
-	return *own ? store_begin(e->db) : store_savepoint(e->db);
-}
-
-static oa_err tx_end(engine *e, int own, oa_err rc)
-{
-	if (rc) {
-		if (own)
-			store_rollback(e->db);
-		else
-			store_rollback_to(e->db);
-		return rc;
-	}
-	if ((rc = own ? store_commit(e->db) : store_release(e->db)) && !own)
-		store_rollback_to(e->db);
-	return rc;
-}
-
-
-
 static oa_err load_case(engine *e, int64_t id, struct kase *k)
 {
 	store_stmt *st = store_prepare(e->db,
@@ -534,7 +507,7 @@ oa_err engine_case_open(engine *e, const engine_who *who, const engine_open_req 
 	if (strcmp(who->org, r->org) != 0)
 		return oa_fail(OA_ERR_DENIED, "%s may not open cases in organisation %s", who->person,
 		    r->org);
-	if ((rc = tx_begin(e, &own)))
+	if ((rc = store_tx_begin(e->db, &own)))
 		return rc;
 	if ((st = store_prepare(e->db, "SELECT id FROM sop_version WHERE org = ? AND sop_id = ?"
 	                               " AND active = 1")) == NULL) {
@@ -620,7 +593,7 @@ oa_err engine_case_open(engine *e, const engine_who *who, const engine_open_req 
 	    version_id, r->applicant, role, serial[0] ? " certificate=" : "", serial);
 	rc = case_audit(e, who->person, "case.open", k.id, detail);
 out:
-	if ((rc = tx_end(e, own, rc)) == OA_OK)
+	if ((rc = store_tx_end(e->db, own, rc)) == OA_OK)
 		*case_id = k.id;
 	return rc;
 }
@@ -897,7 +870,7 @@ oa_err engine_case_act(engine *e, const engine_who *who, const engine_act *a,
 			passphrase = a->values[i];
 	if (passphrase && (rc = prepare_holder_key(e, who, a, passphrase, &draft)))
 		return rc;
-	if ((rc = tx_begin(e, &own))) {
+	if ((rc = store_tx_begin(e->db, &own))) {
 		keys_draft_free(draft);
 		return rc;
 	}
@@ -977,7 +950,7 @@ oa_err engine_case_act(engine *e, const engine_who *who, const engine_act *a,
 	rc = case_audit(e, who->person, "case.act", k.id, detail);
 out:
 	keys_draft_free(draft);
-	if ((rc = tx_end(e, own, rc))) {
+	if ((rc = store_tx_end(e->db, own, rc))) {
 		memset(res, 0, sizeof *res);
 		return rc;
 	}
@@ -1009,7 +982,7 @@ oa_err engine_case_close(engine *e, const engine_who *who, int64_t case_id, int 
 		return oa_fail(OA_ERR_LIMIT, "note longer than %d bytes", OA_MAX_SOP_TEXT);
 	if (note && !note_ok(note))
 		return oa_fail(OA_ERR_INVALID, "a note is UTF-8 text; only tab and newline controls");
-	if ((rc = tx_begin(e, &own)))
+	if ((rc = store_tx_begin(e->db, &own)))
 		return rc;
 	if ((rc = load_open_case(e, who, case_id, &k)))
 		goto out;
@@ -1053,7 +1026,7 @@ oa_err engine_case_close(engine *e, const engine_who *who, int64_t case_id, int 
 		rc = case_audit(e, who->person, how == ENGINE_REJECT ? "case.reject" : "case.withdraw",
 		    k.id, s->id);
 out:
-	return tx_end(e, own, rc);
+	return store_tx_end(e->db, own, rc);
 }
 
 oa_err engine_case_attach(engine *e, const engine_who *who, int64_t case_id, const char *doc,
@@ -1073,7 +1046,7 @@ oa_err engine_case_attach(engine *e, const engine_who *who, int64_t case_id, con
 	if (filename == NULL || !*filename || strlen(filename) > 255 || !oa_is_clean_utf8(filename) ||
 	    strpbrk(filename, "/\\") != NULL)
 		return oa_fail(OA_ERR_INVALID, "file name must be 1..255 characters without / or \\");
-	if ((rc = tx_begin(e, &own)))
+	if ((rc = store_tx_begin(e->db, &own)))
 		return rc;
 	if ((rc = load_open_case(e, who, case_id, &k)))
 		goto out;
@@ -1109,6 +1082,6 @@ oa_err engine_case_attach(engine *e, const engine_who *who, int64_t case_id, con
 	if ((rc = store_run(st)) == OA_OK)
 		rc = case_audit(e, who->person, "case.attach", k.id, detail);
 out:
-	return tx_end(e, own, rc);
+	return store_tx_end(e->db, own, rc);
 }
 

@@ -96,26 +96,6 @@ static int64_t max_failures(ca *c)
 	return conf_int(ca_config(c), "keys.max_failures");
 }
 
-static oa_err tx_begin(store *db, int *own)
-{
-	*own = !store_in_tx(db);
-	return *own ? store_begin(db) : store_savepoint(db);
-}
-
-static oa_err tx_end(store *db, int own, oa_err rc)
-{
-	if (rc) {
-		if (own)
-			store_rollback(db);
-		else
-			store_rollback_to(db);
-		return rc;
-	}
-	if ((rc = own ? store_commit(db) : store_release(db)) && !own)
-		store_rollback_to(db);
-	return rc;
-}
-
 static oa_err run_or_constraint(store *db, store_stmt *st, const char *what)
 {
 	int r = store_step(st);
@@ -464,7 +444,7 @@ oa_err keys_draft_store(ca *c, const keys_draft *d, const char *actor)
 	int64_t now = oa_now();
 	oa_err rc;
 
-	if ((rc = tx_begin(db, &own)))
+	if ((rc = store_tx_begin(db, &own)))
 		return rc;
 	st = store_prepare(db,
 	    "INSERT INTO holder_key (id, holder, key_type, spki, state, failures, format, kdf,"
@@ -499,7 +479,7 @@ oa_err keys_draft_store(ca *c, const keys_draft *d, const char *actor)
 	    d->sealed.kdf.parallelism, KEYS_FORMAT);
 	rc = audit_append(db, actor ? actor : d->holder, "keys.create", object, detail);
 out:
-	return tx_end(db, own, rc);
+	return store_tx_end(db, own, rc);
 }
 
 oa_err keys_create(ca *c, const char *holder, const char *key_type, const char *passphrase,
@@ -537,7 +517,7 @@ oa_err keys_bind_certificate(ca *c, int64_t key_id, const char *serial_in, const
 
 	if ((rc = ca_serial_normalize(serial_in ? serial_in : "", serial)))
 		return rc;
-	if ((rc = tx_begin(db, &own)))
+	if ((rc = store_tx_begin(db, &own)))
 		return rc;
 	if ((rc = load_row(db, key_id, &r)))
 		goto out;
@@ -564,7 +544,7 @@ oa_err keys_bind_certificate(ca *c, int64_t key_id, const char *serial_in, const
 	rc = audit_append(db, actor ? actor : "system", "keys.bind", object, detail);
 out:
 	keys_sealed_free(&r.s);
-	return tx_end(db, own, rc);
+	return store_tx_end(db, own, rc);
 }
 
 /* ---- attempts with a passphrase ------------------------------------ */

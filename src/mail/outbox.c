@@ -13,26 +13,6 @@
 #include "../audit/audit.h"
 #include "mailInt.h"
 
-static oa_err tx_begin(store *s, int *own)
-{
-	*own = !store_in_tx(s);
-	return *own ? store_begin(s) : store_savepoint(s);
-}
-
-static oa_err tx_end(store *s, int own, oa_err rc)
-{
-	if (rc) {
-		if (own)
-			store_rollback(s);
-		else
-			store_rollback_to(s);
-		return rc;
-	}
-	if ((rc = own ? store_commit(s) : store_release(s)) && !own)
-		store_rollback_to(s);
-	return rc;
-}
-
 static oa_err stmt_fail(store *s, const char *what, int r)
 {
 	if (r == STORE_CONSTRAINT)
@@ -113,9 +93,9 @@ oa_err mail_enqueue(store *s, const conf *cfg, const mail_msg *m, int64_t *id)
 	/* Everything is checked before the transaction: a refusal writes nothing. */
 	if ((rc = mail_check(cfg, m)))
 		return rc;
-	if ((rc = tx_begin(s, &own)))
+	if ((rc = store_tx_begin(s, &own)))
 		return rc;
-	rc = tx_end(s, own, insert(s, cfg, m, oa_now(), &newid));
+	rc = store_tx_end(s, own, insert(s, cfg, m, oa_now(), &newid));
 	if (rc == OA_OK && id != NULL)
 		*id = newid;
 	return rc;
@@ -128,7 +108,7 @@ oa_err mail_retry(store *s, int64_t id, const char *actor)
 	int own, r;
 	oa_err rc;
 
-	if ((rc = tx_begin(s, &own)))
+	if ((rc = store_tx_begin(s, &own)))
 		return rc;
 	if ((st = store_prepare(s, "SELECT state FROM mail_outbox WHERE id = ?")) == NULL) {
 		rc = OA_ERR_STORE;
@@ -157,7 +137,7 @@ oa_err mail_retry(store *s, int64_t id, const char *actor)
 	snprintf(object, sizeof object, "mail:%" PRId64, id);
 	rc = audit_append(s, actor && *actor ? actor : "system", "mail.retry", object, NULL);
 out:
-	return tx_end(s, own, rc);
+	return store_tx_end(s, own, rc);
 }
 
 oa_err mail_recover(store *s, int64_t *n)
@@ -166,16 +146,16 @@ oa_err mail_recover(store *s, int64_t *n)
 	int own;
 	oa_err rc;
 
-	if ((rc = tx_begin(s, &own)))
+	if ((rc = store_tx_begin(s, &own)))
 		return rc;
 	if ((st = store_prepare(s, "UPDATE mail_outbox SET state = 'queued', lease_until = NULL,"
 	                           " next_attempt = ? WHERE state = 'sending'")) == NULL)
-		return tx_end(s, own, OA_ERR_STORE);
+		return store_tx_end(s, own, OA_ERR_STORE);
 	store_bind_int(st, 1, oa_now());
 	rc = store_run(st);
 	if (rc == OA_OK && n != NULL)
 		*n = store_changes(s);
-	return tx_end(s, own, rc);
+	return store_tx_end(s, own, rc);
 }
 
 oa_err mail_next_due(store *s, int64_t *at)

@@ -59,6 +59,15 @@ oa_err store_release(store *s);
 void store_rollback_to(store *s);
 /* True while a transaction is open. */
 int store_in_tx(store *s);
+/*
+ * One mutating call as its own write transaction, or, when the caller has one
+ * open (group commit), as a savepoint inside it: a failure then undoes only
+ * that call, and everything becomes durable at the caller's commit.
+ * store_tx_end() commits (or releases) when rc is OA_OK, rolls back otherwise,
+ * and returns rc or the commit's error.
+ */
+oa_err store_tx_begin(store *s, int *own);
+oa_err store_tx_end(store *s, int own, oa_err rc);
 
 /* Runs SQL without parameters or results (DDL, PRAGMA). */
 oa_err store_exec(store *s, const char *sql);

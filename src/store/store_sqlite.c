@@ -273,6 +273,26 @@ int store_in_tx(store *s)
 	return s->in_tx;
 }
 
+oa_err store_tx_begin(store *s, int *own)
+{
+	*own = !s->in_tx;
+	return *own ? store_begin(s) : store_savepoint(s);
+}
+
+oa_err store_tx_end(store *s, int own, oa_err rc)
+{
+	if (rc) {
+		if (own)
+			store_rollback(s);
+		else
+			store_rollback_to(s);
+		return rc;
+	}
+	if ((rc = own ? store_commit(s) : store_release(s)) && !own)
+		store_rollback_to(s);
+	return rc;
+}
+
 int store_schema_version(store *s)
 {
 	return s->version;
