@@ -157,41 +157,59 @@ static int openams_binary(char *out, size_t outsz)
 	return strcmp(base, "openams") == 0;
 }
 
+/* A secret's file from the configuration: "prompt", a path relative to the
+ * instance directory, or nothing ("" leaves *out NULL). */
+static oa_err secret_file(const char *dir, const char *v, char buf[OA_MAX_PATH],
+    const char **out)
+{
+	oa_err rc;
+
+	if (strcmp(v, "prompt") == 0)
+		*out = "prompt";
+	else if (*v) {
+		if ((rc = oa_path_join(buf, OA_MAX_PATH, dir, v)))
+			return rc;
+		*out = buf;
+	}
+	return OA_OK;
+}
+
+/* The signer's options from the configuration and the loaded certificates:
+ * the same for the signer started by ca_signer() and its own main. */
+static oa_err signer_opts_of(ca *c, const char *dir, signer_opts *o, char pass[OA_MAX_PATH],
+    char pin[OA_MAX_PATH])
+{
+	oa_err rc;
+
+	o->dir = dir;
+	o->backend = conf_str(c->cfg, "signer.backend");
+	if ((rc = secret_file(dir, conf_str(c->cfg, "ca.key_passphrase_file"), pass,
+	         &o->passphrase_file)) ||
+	    (rc = secret_file(dir, conf_str(c->cfg, "signer.pkcs11_pin_file"), pin,
+	         &o->pkcs11_pin_file)))
+		return rc;
+	o->pkcs11_module = conf_str(c->cfg, "signer.pkcs11_module");
+	o->pkcs11_token = conf_str(c->cfg, "signer.pkcs11_token");
+	o->user = conf_str(c->cfg, "signer.user");
+	for (int k = 0; k < SIGNER__MAX; k++)
+		o->certs[k] = c->cert[k];
+	o->checks = ca_signer_checks(c);
+	return OA_OK;
+}
+
 oa_err ca_signer(ca *c, signer **out)
 {
 	signer_opts o = {0};
 	char pass[OA_MAX_PATH], pin[OA_MAX_PATH], exe[OA_MAX_PATH];
 	char *argv[5];
-	const char *pf = conf_str(c->cfg, "ca.key_passphrase_file");
-	const char *pinf = conf_str(c->cfg, "signer.pkcs11_pin_file");
 	oa_err rc;
 
 	if (c->sig != NULL) {
 		*out = c->sig;
 		return OA_OK;
 	}
-	o.dir = c->dir;
-	o.backend = conf_str(c->cfg, "signer.backend");
-	if (strcmp(pf, "prompt") == 0)
-		o.passphrase_file = "prompt";
-	else if (*pf) {
-		if ((rc = oa_path_join(pass, sizeof pass, c->dir, pf)))
-			return rc;
-		o.passphrase_file = pass;
-	}
-	if (strcmp(pinf, "prompt") == 0)
-		o.pkcs11_pin_file = "prompt";
-	else if (*pinf) {
-		if ((rc = oa_path_join(pin, sizeof pin, c->dir, pinf)))
-			return rc;
-		o.pkcs11_pin_file = pin;
-	}
-	o.pkcs11_module = conf_str(c->cfg, "signer.pkcs11_module");
-	o.pkcs11_token = conf_str(c->cfg, "signer.pkcs11_token");
-	o.user = conf_str(c->cfg, "signer.user");
-	for (int k = 0; k < SIGNER__MAX; k++)
-		o.certs[k] = c->cert[k];
-	o.checks = ca_signer_checks(c);
+	if ((rc = signer_opts_of(c, c->dir, &o, pass, pin)))
+		return rc;
 	o.in_process = c->signer_in_process;
 	/* The openams command re-executes itself as `openams __signer`, so the
 	 * signer starts from a clean image; other programs linking the library
@@ -276,25 +294,7 @@ int ca_signer_main(const char *dir, int fd)
 			return 1;
 		return 1;
 	}
-	o.dir = dir;
-	o.backend = conf_str(c->cfg, "signer.backend");
-	if (strcmp(conf_str(c->cfg, "ca.key_passphrase_file"), "prompt") == 0)
-		o.passphrase_file = "prompt";
-	else if (*conf_str(c->cfg, "ca.key_passphrase_file") &&
-	    oa_path_join(pass, sizeof pass, dir, conf_str(c->cfg, "ca.key_passphrase_file")) == OA_OK)
-		o.passphrase_file = pass;
-	if (strcmp(conf_str(c->cfg, "signer.pkcs11_pin_file"), "prompt") == 0)
-		o.pkcs11_pin_file = "prompt";
-	else if (*conf_str(c->cfg, "signer.pkcs11_pin_file") &&
-	    oa_path_join(pin, sizeof pin, dir, conf_str(c->cfg, "signer.pkcs11_pin_file")) == OA_OK)
-		o.pkcs11_pin_file = pin;
-	o.pkcs11_module = conf_str(c->cfg, "signer.pkcs11_module");
-	o.pkcs11_token = conf_str(c->cfg, "signer.pkcs11_token");
-	o.user = conf_str(c->cfg, "signer.user");
-	for (int k = 0; k < SIGNER__MAX; k++)
-		o.certs[k] = c->cert[k];
-	o.checks = ca_signer_checks(c);
-	ret = signer_child_main(fd, &o);
+	ret = signer_opts_of(c, dir, &o, pass, pin) == OA_OK ? signer_child_main(fd, &o) : 1;
 	ca_free(c);
 	return ret;
 }
