@@ -229,7 +229,7 @@ void oa_hex(char *out, const uint8_t *p, size_t n)
 	out[2 * n] = 0;
 }
 
-static int hexval(int c)
+int oa_hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -247,8 +247,8 @@ long oa_unhex(uint8_t *out, size_t outsz, const char *hex)
 	if (n % 2 != 0 || n / 2 > outsz)
 		return -1;
 	for (size_t i = 0; i < n / 2; i++) {
-		int hi = hexval((unsigned char)hex[2 * i]);
-		int lo = hexval((unsigned char)hex[2 * i + 1]);
+		int hi = oa_hexval((unsigned char)hex[2 * i]);
+		int lo = oa_hexval((unsigned char)hex[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		out[i] = (uint8_t)(hi << 4 | lo);

@@ -46,6 +46,8 @@ oa_err oa_path_join(char *out, size_t outsz, const char *dir, const char *name);
 
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void oa_hex(char *out, const uint8_t *p, size_t n);
+/* The value of one hex digit (either case), or -1. */
+int oa_hexval(int c);
 /* Parses hex (either case, even length) into out; returns bytes or -1. */
 long oa_unhex(uint8_t *out, size_t outsz, const char *hex);
 

@@ -112,6 +112,33 @@ void web_reply_owned(web_req *r, unsigned status, const char *type, const void *
 	    len);
 }
 
+void web_reply_cert(web_req *r, uint8_t *der, size_t len, int pem)
+{
+	if (pem) {
+		/* RFC 7468 section 2: base64 lines of 64 characters. */
+		size_t b64 = 4 * ((len + 2) / 3), cap = b64 + b64 / 64 + 64, o = 0;
+		char *out = web_alloc(r, cap);
+		if (out == NULL) {
+			free(der);
+			web_reply_err(r, oa_fail(OA_ERR_NOMEM, "out of memory"));
+			return;
+		}
+		o += (size_t)snprintf(out, cap, "-----BEGIN CERTIFICATE-----\n");
+		for (size_t i = 0; i < len; i += 48) {
+			size_t n = len - i < 48 ? len - i : 48;
+			o += (size_t)EVP_EncodeBlock((unsigned char *)out + o, der + i, (int)n);
+			out[o++] = '\n';
+		}
+		o += (size_t)snprintf(out + o, cap - o, "-----END CERTIFICATE-----\n");
+		free(der);
+		web_reply(r, 200, "application/x-pem-file", out, o, MHD_RESPMEM_MUST_COPY);
+	} else {
+		web_reply(r, 200, "application/pkix-cert", der, len, MHD_RESPMEM_MUST_FREE);
+		if (r->resp == NULL)
+			free(der);
+	}
+}
+
 void web_header(web_req *r, const char *name, const char *value)
 {
 	if (r->resp)

@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 
 #include "apiInt.h"
 
@@ -169,28 +168,7 @@ static void reply_cert(web_req *r, int pem)
 		web_reply_err(r, rc);
 		return;
 	}
-	if (pem) {
-		size_t b64 = 4 * ((len + 2) / 3), cap = b64 + b64 / 64 + 64, o = 0;
-		char *out = web_alloc(r, cap);
-		if (out == NULL) {
-			free(der);
-			web_reply_err(r, oa_fail(OA_ERR_NOMEM, "out of memory"));
-			return;
-		}
-		o += (size_t)snprintf(out, cap, "-----BEGIN CERTIFICATE-----\n");
-		for (size_t i = 0; i < len; i += 48) {
-			size_t n = len - i < 48 ? len - i : 48;
-			o += (size_t)EVP_EncodeBlock((unsigned char *)out + o, der + i, (int)n);
-			out[o++] = '\n';
-		}
-		o += (size_t)snprintf(out + o, cap - o, "-----END CERTIFICATE-----\n");
-		free(der);
-		web_reply(r, 200, "application/x-pem-file", out, o, MHD_RESPMEM_MUST_COPY);
-	} else {
-		web_reply(r, 200, "application/pkix-cert", der, len, MHD_RESPMEM_MUST_FREE);
-		if (r->resp == NULL)
-			free(der);
-	}
+	web_reply_cert(r, der, len, pem);
 	web_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "private, no-store");
 }
 

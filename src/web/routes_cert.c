@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 
 #include "webInt.h"
 
@@ -80,30 +79,7 @@ static void reply_cert(web_req *r, int pem)
 		free(der);
 		return;
 	}
-	if (pem) {
-		/* RFC 7468 section 2: base64 lines of 64 characters. */
-		size_t b64 = 4 * ((len + 2) / 3), cap = b64 + b64 / 64 + 64;
-		char *out = web_alloc(r, cap);
-		size_t o = 0;
-		if (out == NULL) {
-			free(der);
-			web_reply_err(r, oa_fail(OA_ERR_NOMEM, "out of memory"));
-			return;
-		}
-		o += (size_t)snprintf(out, cap, "-----BEGIN CERTIFICATE-----\n");
-		for (size_t i = 0; i < len; i += 48) {
-			size_t n = len - i < 48 ? len - i : 48;
-			o += (size_t)EVP_EncodeBlock((unsigned char *)out + o, der + i, (int)n);
-			out[o++] = '\n';
-		}
-		o += (size_t)snprintf(out + o, cap - o, "-----END CERTIFICATE-----\n");
-		web_reply(r, 200, "application/x-pem-file", out, o, MHD_RESPMEM_MUST_COPY);
-		free(der);
-	} else {
-		web_reply(r, 200, "application/pkix-cert", der, len, MHD_RESPMEM_MUST_FREE);
-		if (r->resp == NULL)
-			free(der);
-	}
+	web_reply_cert(r, der, len, pem);
 	web_header(r, MHD_HTTP_HEADER_ETAG, etag);
 	web_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "public, max-age=3600");
 }

@@ -122,17 +122,6 @@ typedef struct form {
 	size_t n;
 } form;
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes s in place; 0 if malformed or it decodes to a NUL. */
 static int unescape(char *s)
 {
@@ -142,7 +131,7 @@ static int unescape(char *s)
 		if (*s == '+')
 			*o++ = ' ';
 		else if (*s == '%') {
-			int h = hexval((unsigned char)s[1]), l = h < 0 ? -1 : hexval((unsigned char)s[2]);
+			int h = oa_hexval((unsigned char)s[1]), l = h < 0 ? -1 : oa_hexval((unsigned char)s[2]);
 			if (h < 0 || l < 0 || (h == 0 && l == 0))
 				return 0;
 			*o++ = (char)(h * 16 + l);

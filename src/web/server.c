@@ -185,17 +185,6 @@ static enum MHD_Result count_hdr(void *cls, enum MHD_ValueKind kind, const char 
  * so that "/pki/root.crt%00.x" is refused (control character) rather than
  * read as "/pki/root.crt".  Malformed escapes stay as they are.
  */
-static int hexv(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
 {
 	char *w = s;
@@ -204,7 +193,7 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
 	(void)c;
 	for (const char *p = s; *p; p++) {
 		int hi, lo;
-		if (*p == '%' && (hi = hexv(p[1])) >= 0 && (lo = hexv(p[2])) >= 0) {
+		if (*p == '%' && (hi = oa_hexval(p[1])) >= 0 && (lo = oa_hexval(p[2])) >= 0) {
 			int v = hi * 16 + lo;
 			*w++ = v == 0 ? 0x7f : (char)v;
 			p += 2;

@@ -110,6 +110,9 @@ void web_reply(web_req *r, unsigned status, const char *type, const void *data, 
 /* A response whose buffer is released by freefn(cls) once sent. */
 void web_reply_owned(web_req *r, unsigned status, const char *type, const void *data,
     size_t len, void (*freefn)(void *), void *cls);
+/* A 200 with a certificate (steals der): DER as application/pkix-cert, or PEM
+ * (RFC 7468) as application/x-pem-file. */
+void web_reply_cert(web_req *r, uint8_t *der, size_t len, int pem);
 /* Adds a header to the reply made last. */
 void web_header(web_req *r, const char *name, const char *value);
 /* A JSON body (steals j). */
