@@ -15,37 +15,18 @@
 Exit 1 with a message on the first failed check.
 """
 import datetime
+import os
 import sys
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import CRLEntryExtensionOID, ExtendedKeyUsageOID, ExtensionOID, NameOID
 
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from interop_util import check, load_cert, run, verify_sig  # noqa: E402
+
 DOC_SIGNING = x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")
-failed = []
-
-
-def check(cond, what):
-    if not cond:
-        failed.append(what)
-
-
-def load_cert(path):
-    data = open(path, "rb").read()
-    if data.startswith(b"-----BEGIN"):
-        return x509.load_pem_x509_certificate(data)
-    return x509.load_der_x509_certificate(data)
-
-
-def verify_sig(pub, sig, tbs, hash_alg):
-    """raises InvalidSignature when the signature is wrong."""
-    if isinstance(pub, ec.EllipticCurvePublicKey):
-        pub.verify(sig, tbs, ec.ECDSA(hash_alg))
-    elif isinstance(pub, rsa.RSAPublicKey):
-        pub.verify(sig, tbs, padding.PKCS1v15(), hash_alg)
-    else:
-        raise ValueError("unexpected key type %r" % type(pub))
 
 
 def signed_by(cert, issuer):
@@ -242,10 +223,7 @@ def cmd_crl(args):
 
 
 def main():
-    {"sigs": cmd_sigs, "leaf": cmd_leaf, "crl": cmd_crl}[sys.argv[1]](sys.argv[2:])
-    for f in failed:
-        print("FAILED: " + f, file=sys.stderr)
-    sys.exit(1 if failed else 0)
+    run({"sigs": cmd_sigs, "leaf": cmd_leaf, "crl": cmd_crl})
 
 
 if __name__ == "__main__":

@@ -1,92 +1,25 @@
 # lib.sh - shared helpers of the interop tests (sourced, never run alone).
 #
-# Every script gets: $T (a private temporary directory, removed on exit),
-# $PY (Debian's python3 with python3-cryptography), ok/nok/check helpers
-# that print TAP-like "ok - ..." / "not ok - ..." lines, and finish, which
-# exits non-zero when any check failed.
-set -euo pipefail
+# Every script gets what ../lib/common.sh gives ($T, a private temporary
+# directory removed on exit; $PY, Debian's python3 with python3-cryptography;
+# the TAP-like ok/nok/check helpers and finish, which exits non-zero when any
+# check failed; new_instance and serial_of) and, for the interop tests:
+# setup_instance, csr, snapshot, refused and issue_ok.
 
-: "${OPENAMS:?OPENAMS must name the built openams binary}"
-: "${OPENAMS_SHARE:?OPENAMS_SHARE must name the source root}"
-export OPENAMS OPENAMS_SHARE
-PY=${PYTHON:-/usr/bin/python3}
+# shellcheck shell=bash
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-export PYTHONDONTWRITEBYTECODE=1
-unset OPENAMS_DIR OPENAMS_CA_PASSPHRASE || true
+TEST_TAG=interop
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+. "$HERE/../lib/common.sh"
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/openams-interop.XXXXXX")
-cleanup() { rm -rf "$T"; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-PASS=0
-FAIL=0
-ok() { echo "ok - $*"; PASS=$((PASS + 1)); }
-nok() { echo "not ok - $*"; FAIL=$((FAIL + 1)); }
-
-# check DESC CMD...: passes when CMD exits 0; shows its output otherwise.
-check() {
-	local desc=$1 rc=0
-	shift
-	"$@" >"$T/.check.out" 2>&1 || rc=$?
-	if [ "$rc" -eq 0 ]; then
-		ok "$desc"
-	else
-		nok "$desc (exit $rc)"
-		sed 's/^/#   /' "$T/.check.out" | head -n 30
-	fi
-}
-
-# check_not DESC CMD...: passes when CMD exits non-zero.
-check_not() {
-	local desc=$1 rc=0
-	shift
-	"$@" >"$T/.check.out" 2>&1 || rc=$?
-	if [ "$rc" -ne 0 ]; then
-		ok "$desc"
-	else
-		nok "$desc (unexpectedly succeeded)"
-		sed 's/^/#   /' "$T/.check.out" | head -n 30
-	fi
-}
-
-# check_eq DESC GOT WANT
-check_eq() {
-	if [ "$2" == "$3" ]; then
-		ok "$1"
-	else
-		nok "$1"
-		echo "#   got:  $(printf '%q' "$2")"
-		echo "#   want: $(printf '%q' "$3")"
-	fi
-}
-
-# check_match DESC TEXT EXTENDED-REGEX
-check_match() {
-	if grep -Eq -- "$3" <<<"$2"; then
-		ok "$1"
-	else
-		nok "$1"
-		echo "#   /$3/ not in:"
-		printf '%s\n' "$2" | head -n 30 | sed 's/^/#   /'
-	fi
-}
-
-finish() {
-	echo "# $(basename "$0"): $PASS passed, $FAIL failed"
-	[ "$FAIL" -eq 0 ]
-}
-
-# new_instance DIR [init options...]: a fresh data directory.
-new_instance() {
-	local d=$1
-	shift
-	if ! "$OPENAMS" init --dir "$d" "$@" >"$T/.init.out" 2>&1; then
-		nok "openams init --dir $d $*"
-		sed 's/^/#   /' "$T/.init.out"
-		finish
-		exit 1
-	fi
+# setup_instance [init options...]: the usual start of a script: a fresh
+# instance in D=$T/data (P=$D/pki), and $T as the working directory.
+setup_instance() {
+	D=$T/data
+	# shellcheck disable=SC2034 # P is for the scripts
+	P=$D/pki
+	new_instance "$D" "$@"
+	cd "$T" || exit 1
 }
 
 # csr KEYSPEC OUTPREFIX SUBJ: a key (OUTPREFIX.key) and PEM CSR (OUTPREFIX.csr).
@@ -140,11 +73,6 @@ refused() {
 	else
 		ok "$desc (${err:0:150})"
 	fi
-}
-
-# serial_of PEMFILE: the serial as openams prints it (lower-case hex).
-serial_of() {
-	openssl x509 -in "$1" -noout -serial | sed 's/^serial=//' | tr 'A-F' 'a-f'
 }
 
 # issue_ok DESC OUTPEM ARGS...: ca issue that must succeed.

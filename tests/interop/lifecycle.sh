@@ -5,9 +5,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-D=$T/data
-new_instance "$D"
-cd "$T"
+setup_instance
 EM=budi@kominfo.go.id
 NIK=3201010101800001
 

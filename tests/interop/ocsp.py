@@ -15,36 +15,22 @@
         reason), revtime=EPOCH (revocation time, +-1 s).
 """
 import datetime
+import os
 import sys
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID, OCSPExtensionOID
 
-failed = []
-
-
-def check(cond, what):
-    if not cond:
-        failed.append(what)
-
-
-def load_cert(path):
-    data = open(path, "rb").read()
-    if data.startswith(b"-----BEGIN"):
-        return x509.load_pem_x509_certificate(data)
-    return x509.load_der_x509_certificate(data)
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from interop_util import check, failed, load_cert, run, verify_sig  # noqa: E402
 
 
 def verify(pub, sig, data, h):
     try:
-        if isinstance(pub, ec.EllipticCurvePublicKey):
-            pub.verify(sig, data, ec.ECDSA(h))
-        else:
-            assert isinstance(pub, rsa.RSAPublicKey)
-            pub.verify(sig, data, padding.PKCS1v15(), h)
+        verify_sig(pub, sig, data, h)
         return True
     except Exception as e:  # noqa: BLE001
         print("#   signature: %r" % e)
@@ -148,10 +134,7 @@ def cmd_build(args):
 
 
 def main():
-    {"status": cmd_status, "check": cmd_check, "build": cmd_build}[sys.argv[1]](sys.argv[2:])
-    for f in failed:
-        print("FAILED: " + f, file=sys.stderr)
-    sys.exit(1 if failed else 0)
+    run({"status": cmd_status, "check": cmd_check, "build": cmd_build})
 
 
 if __name__ == "__main__":
