@@ -11,7 +11,7 @@
  * are refused, so a small file cannot expand into a huge tree), every text
  * is bounded, valid UTF-8 and free of control characters.
  */
-#include "sop_int.h"
+#include "load_int.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -24,389 +24,6 @@
 
 #include "../common/limits.h"
 
-enum { F_REQ = 1 };
-
-struct field {
-	const char *key;
-	int flags;
-	const char *hint; /* what the key holds, for "missing" messages */
-};
-
-typedef struct ld {
-	yaml_document_t doc;
-	sop_errors *e;
-	sop_def *d;
-	unsigned char *seen; /* per node: visited once already */
-	size_t n_nodes;
-	int nomem;
-	int refs_ok; /* 0 once a step reference could not be resolved */
-} ld;
-
-#define NF(t) (sizeof(t) / sizeof((t)[0]))
-
-static int line_of(const yaml_node_t *n)
-{
-	return n ? (int)n->start_mark.line + 1 : 0;
-}
-
-static void err(ld *l, const yaml_node_t *n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void err(ld *l, const yaml_node_t *n, const char *fmt, ...)
-{
-	va_list ap;
-	char *msg;
-
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0) {
-		va_end(ap);
-		l->nomem = 1;
-		return;
-	}
-	va_end(ap);
-	sop_err_add(l->e, line_of(n), "%s", msg);
-	free(msg);
-}
-
-static void *xcalloc(ld *l, size_t n, size_t sz)
-{
-	void *p = calloc(n ? n : 1, sz);
-
-	if (p == NULL)
-		l->nomem = 1;
-	return p;
-}
-
-static const char *type_name(const yaml_node_t *n)
-{
-	switch (n->type) {
-	case YAML_SCALAR_NODE: return "text";
-	case YAML_SEQUENCE_NODE: return "a list";
-	case YAML_MAPPING_NODE: return "a mapping (key: value lines)";
-	default: return "empty";
-	}
-}
-
-/*
- * The node with that index, marking it visited.  A node met twice was
- * reached through a YAML alias (*name): refused, so the walk stays linear.
- */
-static yaml_node_t *node_ref(ld *l, int idx, const yaml_node_t *ref)
-{
-	yaml_node_t *n = yaml_document_get_node(&l->doc, idx);
-
-	if (n == NULL)
-		return NULL;
-	if (l->seen[idx - 1]) {
-		/* The node's own mark is the anchor's; the key says where the alias is. */
-		err(l, ref ? ref : n, "YAML aliases (*name) are not supported; write the value "
-		    "out in full");
-		return NULL;
-	}
-	l->seen[idx - 1] = 1;
-	return n;
-}
-
-static yaml_node_t *node(ld *l, int idx)
-{
-	return node_ref(l, idx, NULL);
-}
-
-/* Levenshtein distance, for "did you mean" hints on short keys. */
-static size_t distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), row[40];
-
-	if (la >= 40 || lb >= 40)
-		return 99;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t prev = row[0], cur;
-
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			cur = row[j];
-			row[j] = prev + (a[i - 1] != b[j - 1]);
-			if (row[j] > row[j - 1] + 1)
-				row[j] = row[j - 1] + 1;
-			if (row[j] > cur + 1)
-				row[j] = cur + 1;
-			prev = cur;
-		}
-	}
-	return row[lb];
-}
-
-/*
- * Matches the keys of a mapping against a table: val[i] gets the value of
- * f[i].key or NULL.  Unknown, duplicate and missing required keys are
- * reported.  Returns 0 if n is not a mapping (reported).
- */
-static int scan(ld *l, yaml_node_t *n, const char *what, const struct field *f,
-    size_t nf, yaml_node_t **val)
-{
-	uint64_t present = 0; /* nf <= 64 */
-
-	for (size_t i = 0; i < nf; i++)
-		val[i] = NULL;
-	if (n == NULL)
-		return 0;
-	if (n->type != YAML_MAPPING_NODE) {
-		err(l, n, "%s must be a mapping (key: value lines), not %s", what, type_name(n));
-		return 0;
-	}
-	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = node(l, p->key), *v;
-		const char *key;
-		size_t i;
-
-		if (k == NULL)
-			continue;
-		v = node_ref(l, p->value, k);
-		if (k->type != YAML_SCALAR_NODE) {
-			err(l, k, "a key in %s must be a plain word, not %s", what, type_name(k));
-			continue;
-		}
-		key = (const char *)k->data.scalar.value;
-		for (i = 0; i < nf; i++)
-			if (strcmp(key, f[i].key) == 0)
-				break;
-		if (i == nf) {
-			size_t best = 0, bd = 99;
-			char list[512] = "";
-
-			for (size_t j = 0; j < nf; j++) {
-				size_t dj = distance(key, f[j].key);
-
-				if (dj < bd) {
-					bd = dj;
-					best = j;
-				}
-				if (strlen(list) + strlen(f[j].key) + 3 < sizeof list) {
-					strcat(list, j ? ", " : "");
-					strcat(list, f[j].key);
-				}
-			}
-			if (bd <= 2 && strlen(key) > 2)
-				err(l, k, "unknown key `%.64s` in %s; did you mean `%s`?", key, what,
-				    f[best].key);
-			else
-				err(l, k, "unknown key `%.64s` in %s; the keys allowed here are: %s", key,
-				    what, list);
-			continue;
-		}
-		if (present & (UINT64_C(1) << i)) {
-			if (val[i] != NULL)
-				err(l, k, "key `%s` appears twice in %s (first on line %d); keep one",
-				    key, what, line_of(val[i]));
-			else
-				err(l, k, "key `%s` appears twice in %s; keep one", key, what);
-			continue;
-		}
-		present |= UINT64_C(1) << i;
-		val[i] = v; /* NULL after a refused alias: present, already reported */
-	}
-	for (size_t i = 0; i < nf; i++)
-		if ((f[i].flags & F_REQ) && !(present & (UINT64_C(1) << i)))
-			err(l, n, "%s is missing `%s` (%s); add it", what, f[i].key, f[i].hint);
-	return 1;
-}
-
-/*
- * A copy of a scalar's text with every run of white space (including line
- * breaks of block scalars) turned into one space and the ends trimmed.
- * NULL if n is not a scalar, not clean UTF-8 or longer than max bytes
- * (reported, naming key).
- */
-static char *text(ld *l, yaml_node_t *n, const char *what, const char *key, size_t max)
-{
-	const char *s;
-	char *out, *o;
-	size_t len;
-
-	if (n == NULL)
-		return NULL;
-	if (n->type != YAML_SCALAR_NODE) {
-		err(l, n, "%s: `%s` must be text, not %s", what, key, type_name(n));
-		return NULL;
-	}
-	s = (const char *)n->data.scalar.value;
-	len = n->data.scalar.length;
-	if (strlen(s) != len) {
-		err(l, n, "%s: `%s` contains a NUL character; remove it", what, key);
-		return NULL;
-	}
-	if ((out = malloc(len + 1)) == NULL) {
-		l->nomem = 1;
-		return NULL;
-	}
-	o = out;
-	for (const char *p = s; *p;) {
-		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
-			while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-				p++;
-			if (o != out && *p)
-				*o++ = ' ';
-			continue;
-		}
-		*o++ = *p++;
-	}
-	*o = '\0';
-	if (!oa_is_clean_utf8(out)) {
-		err(l, n, "%s: `%s` contains control characters or is not valid UTF-8; "
-		    "save the file as UTF-8 and remove them", what, key);
-		free(out);
-		return NULL;
-	}
-	if ((size_t)(o - out) > max) {
-		err(l, n, "%s: `%s` is %zu bytes long; at most %zu are allowed%s; shorten it",
-		    what, key, (size_t)(o - out), max,
-		    max == OA_MAX_SOP_ID ? " (OA_MAX_SOP_ID)" : " (OA_MAX_SOP_TEXT)");
-		free(out);
-		return NULL;
-	}
-	return out;
-}
-
-/* Like text() but an empty value is reported as missing. */
-static char *text_req(ld *l, yaml_node_t *n, const char *what, const char *key, size_t max)
-{
-	char *s = text(l, n, what, key, max);
-
-	if (s != NULL && *s == '\0') {
-		err(l, n, "%s: `%s` is empty; write a value", what, key);
-		free(s);
-		return NULL;
-	}
-	return s;
-}
-
-/* An id: 1..OA_MAX_SOP_ID of [A-Za-z0-9_.-], not the word "end". */
-static char *ident(ld *l, yaml_node_t *n, const char *what, const char *key)
-{
-	char *s = text_req(l, n, what, key, OA_MAX_SOP_ID);
-
-	if (s == NULL)
-		return NULL;
-	for (const char *p = s; *p; p++) {
-		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-' && *p != '.') {
-			err(l, n, "%s: id \"%s\" may only contain letters, digits, `_`, `-` and `.`; "
-			    "rename it", what, s);
-			free(s);
-			return NULL;
-		}
-	}
-	if (strcmp(s, "end") == 0) {
-		err(l, n, "%s: `end` is reserved for the end of the SOP; choose another id", what);
-		free(s);
-		return NULL;
-	}
-	return s;
-}
-
-/* true/false; -1 if bad (reported). */
-static int boolean(ld *l, yaml_node_t *n, const char *what, const char *key)
-{
-	const char *s;
-
-	if (n->type == YAML_SCALAR_NODE) {
-		s = (const char *)n->data.scalar.value;
-		if (strcmp(s, "true") == 0)
-			return 1;
-		if (strcmp(s, "false") == 0)
-			return 0;
-	}
-	err(l, n, "%s: `%s` must be true or false", what, key);
-	return -1;
-}
-
-/* A list of texts (a single text is accepted when one_ok: one item). */
-static void text_list(ld *l, yaml_node_t *n, const char *what, const char *key,
-    int one_ok, sop_list *out)
-{
-	yaml_node_item_t *it;
-	size_t count;
-
-	if (n == NULL)
-		return;
-	if (one_ok && n->type == YAML_SCALAR_NODE) {
-		char *s = text(l, n, what, key, OA_MAX_SOP_TEXT);
-
-		if (s == NULL)
-			return;
-		if (*s == '\0') {
-			free(s);
-			return;
-		}
-		if ((out->items = xcalloc(l, 1, sizeof *out->items)) == NULL) {
-			free(s);
-			return;
-		}
-		out->items[0] = s;
-		out->n = 1;
-		return;
-	}
-	if (n->type != YAML_SEQUENCE_NODE) {
-		if (n->type == YAML_SCALAR_NODE && n->data.scalar.length == 0)
-			return; /* `key:` with nothing: an empty list */
-		err(l, n, "%s: `%s` must be a list (lines starting with \"- \"), not %s", what,
-		    key, type_name(n));
-		return;
-	}
-	count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
-	if (count > OA_MAX_SOP_LIST) {
-		err(l, n, "%s: `%s` has %zu items; at most %d are allowed (OA_MAX_SOP_LIST); "
-		    "merge or remove some", what, key, count, OA_MAX_SOP_LIST);
-		return;
-	}
-	if ((out->items = xcalloc(l, count, sizeof *out->items)) == NULL)
-		return;
-	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
-		yaml_node_t *v = node(l, *it);
-		char *s;
-
-		if (v == NULL)
-			continue;
-		if ((s = text_req(l, v, what, key, OA_MAX_SOP_TEXT)) != NULL)
-			out->items[out->n++] = s;
-	}
-}
-
-/* A sequence's items with its length checked against max; NULL if bad. */
-static yaml_node_item_t *seq(ld *l, yaml_node_t *n, const char *key, size_t max,
-    const char *limit, size_t *count)
-{
-	*count = 0;
-	if (n == NULL)
-		return NULL;
-	if (n->type != YAML_SEQUENCE_NODE) {
-		if (n->type == YAML_SCALAR_NODE && n->data.scalar.length == 0)
-			return NULL;
-		err(l, n, "`%s` must be a list (lines starting with \"- \"), not %s", key,
-		    type_name(n));
-		return NULL;
-	}
-	*count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
-	if (*count > max) {
-		err(l, n, "`%s` has %zu items; at most %zu are allowed (%s)", key, *count, max, limit);
-		*count = 0;
-		return NULL;
-	}
-	return n->data.sequence.items.start;
-}
-
-/* An empty list or a key with no value. */
-static int is_empty(const yaml_node_t *n)
-{
-	if (n == NULL)
-		return 0;
-	if (n->type == YAML_SEQUENCE_NODE)
-		return n->data.sequence.items.top == n->data.sequence.items.start;
-	return n->type == YAML_SCALAR_NODE && n->data.scalar.length == 0 &&
-	    n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-}
-
 static const char *const months[] = {
 	"januari", "februari", "maret", "april", "mei", "juni", "juli",
 	"agustus", "september", "oktober", "november", "desember",
@@ -415,7 +32,7 @@ static const char *const months[] = {
 /* "", "-", "11 Oktober 2022" or "2022-10-11"; NULL if bad (reported). */
 static char *date(ld *l, yaml_node_t *n, const char *key)
 {
-	char *s = text(l, n, "`dates`", key, 64);
+	char *s = ld_text(l, n, "`dates`", key, 64);
 	int day, year, m, len = 0;
 	char month[16];
 
@@ -438,7 +55,7 @@ static char *date(ld *l, yaml_node_t *n, const char *key)
 		if (strlen(s) == 10 && oa_time_parse(s, &t) == OA_OK)
 			return s;
 	}
-	err(l, n, "`dates`: `%s` \"%s\" is not a date; write e.g. \"11 Oktober 2022\", "
+	ld_err(l, n, "`dates`: `%s` \"%s\" is not a date; write e.g. \"11 Oktober 2022\", "
 	    "\"2022-10-11\", or \"-\" when there is none", key, s);
 	free(s);
 	return NULL;
@@ -454,12 +71,12 @@ static void parse_agency(ld *l, yaml_node_t *n)
 	};
 	yaml_node_t *v[NF(f)];
 
-	if (!scan(l, n, "`agency`", f, NF(f), v))
+	if (!ld_scan(l, n, "`agency`", f, NF(f), v))
 		return;
-	l->d->agency.government = v[0] ? text(l, v[0], "`agency`", "government", OA_MAX_SOP_TEXT) : NULL;
-	l->d->agency.name = v[1] ? text_req(l, v[1], "`agency`", "name", OA_MAX_SOP_TEXT) : NULL;
-	l->d->agency.unit = v[2] ? text(l, v[2], "`agency`", "unit", OA_MAX_SOP_TEXT) : NULL;
-	l->d->agency.address = v[3] ? text(l, v[3], "`agency`", "address", OA_MAX_SOP_TEXT) : NULL;
+	l->d->agency.government = v[0] ? ld_text(l, v[0], "`agency`", "government", OA_MAX_SOP_TEXT) : NULL;
+	l->d->agency.name = v[1] ? ld_text_req(l, v[1], "`agency`", "name", OA_MAX_SOP_TEXT) : NULL;
+	l->d->agency.unit = v[2] ? ld_text(l, v[2], "`agency`", "unit", OA_MAX_SOP_TEXT) : NULL;
+	l->d->agency.address = v[3] ? ld_text(l, v[3], "`agency`", "address", OA_MAX_SOP_TEXT) : NULL;
 }
 
 static void parse_dates(ld *l, yaml_node_t *n)
@@ -471,7 +88,7 @@ static void parse_dates(ld *l, yaml_node_t *n)
 	};
 	yaml_node_t *v[NF(f)];
 
-	if (!scan(l, n, "`dates`", f, NF(f), v))
+	if (!ld_scan(l, n, "`dates`", f, NF(f), v))
 		return;
 	l->d->made = v[0] ? date(l, v[0], "made") : NULL;
 	l->d->revised = v[1] ? date(l, v[1], "revised") : NULL;
@@ -489,11 +106,11 @@ static void parse_approver(ld *l, yaml_node_t *n)
 	yaml_node_t *v[NF(f)];
 	sop_def *d = l->d;
 
-	if (!scan(l, n, "`approved_by`", f, NF(f), v))
+	if (!ld_scan(l, n, "`approved_by`", f, NF(f), v))
 		return;
-	d->approver.title = v[0] ? text_req(l, v[0], "`approved_by`", "title", OA_MAX_SOP_TEXT) : NULL;
-	d->approver.name = v[1] ? text(l, v[1], "`approved_by`", "name", OA_MAX_SOP_TEXT) : NULL;
-	if (v[2] && (d->approver.nip = text(l, v[2], "`approved_by`", "nip", 64)) != NULL &&
+	d->approver.title = v[0] ? ld_text_req(l, v[0], "`approved_by`", "title", OA_MAX_SOP_TEXT) : NULL;
+	d->approver.name = v[1] ? ld_text(l, v[1], "`approved_by`", "name", OA_MAX_SOP_TEXT) : NULL;
+	if (v[2] && (d->approver.nip = ld_text(l, v[2], "`approved_by`", "nip", 64)) != NULL &&
 	    *d->approver.nip) {
 		size_t digits = 0;
 		int bad = 0;
@@ -505,11 +122,11 @@ static void parse_approver(ld *l, yaml_node_t *n)
 				bad = 1;
 		}
 		if (bad || digits != 18)
-			err(l, v[2], "`approved_by`: `nip` \"%s\" is not a NIP; a NIP has 18 digits "
+			ld_err(l, v[2], "`approved_by`: `nip` \"%s\" is not a NIP; a NIP has 18 digits "
 			    "(spaces between groups are fine)", d->approver.nip);
 	}
 	if (v[3])
-		d->approver.signed_electronically = boolean(l, v[3], "`approved_by`",
+		d->approver.signed_electronically = ld_boolean(l, v[3], "`approved_by`",
 		    "signed_electronically") == 1;
 }
 
@@ -524,33 +141,33 @@ static void parse_actors(ld *l, yaml_node_t *n)
 	size_t count;
 	sop_def *d = l->d;
 
-	it = seq(l, n, "actors", OA_MAX_SOP_ACTORS, "OA_MAX_SOP_ACTORS", &count);
-	if (is_empty(n))
-		err(l, n, "`actors` is empty; list every actor (PELAKSANA) of the SOP");
+	it = ld_seq(l, n, "actors", OA_MAX_SOP_ACTORS, "OA_MAX_SOP_ACTORS", &count);
+	if (ld_is_empty(n))
+		ld_err(l, n, "`actors` is empty; list every actor (PELAKSANA) of the SOP");
 	if (it == NULL || count == 0)
 		return;
-	if ((d->actors = xcalloc(l, count, sizeof *d->actors)) == NULL)
+	if ((d->actors = ld_calloc(l, count, sizeof *d->actors)) == NULL)
 		return;
 	for (; it < n->data.sequence.items.top; it++) {
-		yaml_node_t *v[NF(f)], *a = node(l, *it);
+		yaml_node_t *v[NF(f)], *a = ld_node(l, *it);
 		sop_actor *ac;
 		int dup;
 
-		if (!scan(l, a, "an actor", f, NF(f), v))
+		if (!ld_scan(l, a, "an actor", f, NF(f), v))
 			continue;
 		ac = &d->actors[d->n_actors];
-		ac->line = line_of(a);
-		if (v[0] && (ac->id = ident(l, v[0], "actor", "id")) != NULL &&
+		ac->line = ld_line_of(a);
+		if (v[0] && (ac->id = ld_ident(l, v[0], "actor", "id")) != NULL &&
 		    (dup = sop_actor_index(d, ac->id)) >= 0) {
-			err(l, v[0], "duplicate actor id `%s` (first on line %d); ids must be unique",
+			ld_err(l, v[0], "duplicate actor id `%s` (first on line %d); ids must be unique",
 			    ac->id, d->actors[dup].line);
 			free(ac->id);
 			ac->id = NULL;
 		}
 		if (v[1])
-			ac->name = text_req(l, v[1], "actor", "name", OA_MAX_SOP_TEXT);
+			ac->name = ld_text_req(l, v[1], "actor", "name", OA_MAX_SOP_TEXT);
 		if (v[2])
-			ac->ca_operator = boolean(l, v[2], "actor", "ca_operator") == 1;
+			ac->ca_operator = ld_boolean(l, v[2], "actor", "ca_operator") == 1;
 		d->n_actors++;
 	}
 }
@@ -565,28 +182,28 @@ static void parse_documents(ld *l, yaml_node_t *n)
 	size_t count;
 	sop_def *d = l->d;
 
-	if ((it = seq(l, n, "documents", OA_MAX_SOP_LIST, "OA_MAX_SOP_LIST", &count)) == NULL)
+	if ((it = ld_seq(l, n, "documents", OA_MAX_SOP_LIST, "OA_MAX_SOP_LIST", &count)) == NULL)
 		return;
-	if ((d->documents = xcalloc(l, count, sizeof *d->documents)) == NULL)
+	if ((d->documents = ld_calloc(l, count, sizeof *d->documents)) == NULL)
 		return;
 	for (; it < n->data.sequence.items.top; it++) {
-		yaml_node_t *v[NF(f)], *a = node(l, *it);
+		yaml_node_t *v[NF(f)], *a = ld_node(l, *it);
 		sop_document *doc;
 		int dup;
 
-		if (!scan(l, a, "a document", f, NF(f), v))
+		if (!ld_scan(l, a, "a document", f, NF(f), v))
 			continue;
 		doc = &d->documents[d->n_documents];
-		doc->line = line_of(a);
-		if (v[0] && (doc->id = ident(l, v[0], "document", "id")) != NULL &&
+		doc->line = ld_line_of(a);
+		if (v[0] && (doc->id = ld_ident(l, v[0], "document", "id")) != NULL &&
 		    (dup = sop_document_index(d, doc->id)) >= 0) {
-			err(l, v[0], "duplicate document id `%s` (first on line %d); ids must be unique",
+			ld_err(l, v[0], "duplicate document id `%s` (first on line %d); ids must be unique",
 			    doc->id, d->documents[dup].line);
 			free(doc->id);
 			doc->id = NULL;
 		}
 		if (v[1])
-			doc->name = text_req(l, v[1], "document", "name", OA_MAX_SOP_TEXT);
+			doc->name = ld_text_req(l, v[1], "document", "name", OA_MAX_SOP_TEXT);
 		d->n_documents++;
 	}
 }
@@ -594,13 +211,13 @@ static void parse_documents(ld *l, yaml_node_t *n)
 /* Resolves a document reference; -1 if unknown (reported). */
 static int doc_ref(ld *l, yaml_node_t *n, const char *what)
 {
-	char *id = ident(l, n, what, "doc");
+	char *id = ld_ident(l, n, what, "doc");
 	int i;
 
 	if (id == NULL)
 		return -1;
 	if ((i = sop_document_index(l->d, id)) < 0)
-		err(l, n, "%s: unknown document `%s`; declare it under `documents:` or fix the id",
+		ld_err(l, n, "%s: unknown document `%s`; declare it under `documents:` or fix the id",
 		    what, id);
 	free(id);
 	return i;
@@ -618,34 +235,34 @@ static void parse_reasons(ld *l, yaml_node_t *n)
 	size_t count;
 	sop_def *d = l->d;
 
-	if ((it = seq(l, n, "reasons", OA_MAX_SOP_LIST, "OA_MAX_SOP_LIST", &count)) == NULL)
+	if ((it = ld_seq(l, n, "reasons", OA_MAX_SOP_LIST, "OA_MAX_SOP_LIST", &count)) == NULL)
 		return;
-	if ((d->reasons = xcalloc(l, count, sizeof *d->reasons)) == NULL)
+	if ((d->reasons = ld_calloc(l, count, sizeof *d->reasons)) == NULL)
 		return;
 	for (; it < n->data.sequence.items.top; it++) {
-		yaml_node_t *v[NF(f)], *a = node(l, *it);
+		yaml_node_t *v[NF(f)], *a = ld_node(l, *it);
 		sop_reason *r;
 		char *s;
 		int dup;
 
-		if (!scan(l, a, "a reason", f, NF(f), v))
+		if (!ld_scan(l, a, "a reason", f, NF(f), v))
 			continue;
 		r = &d->reasons[d->n_reasons++];
-		r->line = line_of(a);
-		if (v[0] && (r->id = ident(l, v[0], "reason", "id")) != NULL &&
+		r->line = ld_line_of(a);
+		if (v[0] && (r->id = ld_ident(l, v[0], "reason", "id")) != NULL &&
 		    (dup = sop_reason_index(d, r->id)) >= 0 && dup != (int)d->n_reasons - 1) {
-			err(l, v[0], "duplicate reason id `%s` (first on line %d); ids must be unique",
+			ld_err(l, v[0], "duplicate reason id `%s` (first on line %d); ids must be unique",
 			    r->id, d->reasons[dup].line);
 			free(r->id);
 			r->id = NULL;
 		}
 		if (v[1])
-			r->label = text_req(l, v[1], "reason", "label", OA_MAX_SOP_TEXT);
-		if (v[2] && (s = text_req(l, v[2], "reason", "rfc5280", OA_MAX_SOP_ID)) != NULL) {
+			r->label = ld_text_req(l, v[1], "reason", "label", OA_MAX_SOP_TEXT);
+		if (v[2] && (s = ld_text_req(l, v[2], "reason", "rfc5280", OA_MAX_SOP_ID)) != NULL) {
 			int c = sop_crl_reason_from_name(s);
 
 			if (c < 0)
-				err(l, v[2], "reason: unknown RFC 5280 reason `%s`; use unspecified, "
+				ld_err(l, v[2], "reason: unknown RFC 5280 reason `%s`; use unspecified, "
 				    "keyCompromise, affiliationChanged, superseded or cessationOfOperation",
 				    s);
 			else
@@ -654,13 +271,13 @@ static void parse_reasons(ld *l, yaml_node_t *n)
 		}
 		if (v[3]) {
 			size_t nd;
-			yaml_node_item_t *di = seq(l, v[3], "documents", OA_MAX_SOP_LIST,
+			yaml_node_item_t *di = ld_seq(l, v[3], "documents", OA_MAX_SOP_LIST,
 			    "OA_MAX_SOP_LIST", &nd);
 
-			if (di == NULL || (r->docs = xcalloc(l, nd, sizeof *r->docs)) == NULL)
+			if (di == NULL || (r->docs = ld_calloc(l, nd, sizeof *r->docs)) == NULL)
 				continue;
 			for (; di < v[3]->data.sequence.items.top; di++) {
-				yaml_node_t *dn = node(l, *di);
+				yaml_node_t *dn = ld_node(l, *di);
 				int k;
 
 				if (dn != NULL && (k = doc_ref(l, dn, "reason")) >= 0)
@@ -695,7 +312,7 @@ static const struct field step_fields[S__N] = {
 /* A next/yes/no target: a step index or SOP_END; SOP_NONE if bad. */
 static int target(ld *l, yaml_node_t *n, const char *what, const char *key)
 {
-	char *s = text_req(l, n, what, key, OA_MAX_SOP_ID);
+	char *s = ld_text_req(l, n, what, key, OA_MAX_SOP_ID);
 	int i;
 
 	if (s == NULL) {
@@ -707,7 +324,7 @@ static int target(ld *l, yaml_node_t *n, const char *what, const char *key)
 		return SOP_END;
 	}
 	if ((i = sop_step_index(l->d, s)) < 0) {
-		err(l, n, "%s: `%s` names step `%s`, which does not exist; use a step id or `end`",
+		ld_err(l, n, "%s: `%s` names step `%s`, which does not exist; use a step id or `end`",
 		    what, key, s);
 		l->refs_ok = 0;
 		i = SOP_NONE;
@@ -718,13 +335,13 @@ static int target(ld *l, yaml_node_t *n, const char *what, const char *key)
 
 static int action(ld *l, yaml_node_t *n, const char *what, const char *key)
 {
-	char *s = text_req(l, n, what, key, OA_MAX_SOP_ID);
+	char *s = ld_text_req(l, n, what, key, OA_MAX_SOP_ID);
 	int a;
 
 	if (s == NULL)
 		return -1;
 	if ((a = sop_action_from_name(s)) < 0)
-		err(l, n, "%s: unknown action `%s`; use one of forward, decide, upload, "
+		ld_err(l, n, "%s: unknown action `%s`; use one of forward, decide, upload, "
 		    "register_account, fill_identity, approve_identity, set_passphrase, issue, "
 		    "revoke, notify, sign_letter, done (or leave `%s` out for a manual step)",
 		    what, s, key);
@@ -738,21 +355,21 @@ static void step_actors(ld *l, sop_step *s, yaml_node_t *n, const char *what)
 	size_t count = 1;
 
 	if (n->type == YAML_SEQUENCE_NODE) {
-		if ((it = seq(l, n, "actor", OA_MAX_SOP_ACTORS, "OA_MAX_SOP_ACTORS", &count)) == NULL)
+		if ((it = ld_seq(l, n, "actor", OA_MAX_SOP_ACTORS, "OA_MAX_SOP_ACTORS", &count)) == NULL)
 			return;
 	} else if (n->type != YAML_SCALAR_NODE) {
-		err(l, n, "%s: `actor` must be an actor id or a list of ids, not %s", what,
-		    type_name(n));
+		ld_err(l, n, "%s: `actor` must be an actor id or a list of ids, not %s", what,
+		    ld_type_name(n));
 		return;
 	}
-	if ((s->actors = xcalloc(l, count, sizeof *s->actors)) == NULL)
+	if ((s->actors = ld_calloc(l, count, sizeof *s->actors)) == NULL)
 		return;
 	for (size_t i = 0; i < count; i++) {
-		yaml_node_t *a = it ? node(l, it[i]) : n;
+		yaml_node_t *a = it ? ld_node(l, it[i]) : n;
 		char *id;
 		int k;
 
-		if (a == NULL || (id = ident(l, a, what, "actor")) == NULL)
+		if (a == NULL || (id = ld_ident(l, a, what, "actor")) == NULL)
 			continue;
 		if ((k = sop_actor_index(l->d, id)) < 0) {
 			char list[512] = "";
@@ -763,7 +380,7 @@ static void step_actors(ld *l, sop_step *s, yaml_node_t *n, const char *what)
 					strcat(list, *list ? ", " : "");
 					strcat(list, l->d->actors[j].id);
 				}
-			err(l, a, "%s: unknown actor `%s`; declare it under `actors:` or use one of: %s",
+			ld_err(l, a, "%s: unknown actor `%s`; declare it under `actors:` or use one of: %s",
 			    what, id, *list ? list : "(no actors declared)");
 		} else {
 			int dup = 0;
@@ -771,7 +388,7 @@ static void step_actors(ld *l, sop_step *s, yaml_node_t *n, const char *what)
 			for (size_t j = 0; j < s->n_actors; j++)
 				dup |= s->actors[j] == k;
 			if (dup)
-				err(l, a, "%s: actor `%s` is listed twice; list it once", what, id);
+				ld_err(l, a, "%s: actor `%s` is listed twice; list it once", what, id);
 			else
 				s->actors[s->n_actors++] = k;
 		}
@@ -784,12 +401,12 @@ static void step_requires(ld *l, sop_step *s, yaml_node_t *n, const char *what)
 	yaml_node_item_t *it;
 	size_t count;
 
-	if ((it = seq(l, n, "requires", OA_MAX_SOP_LIST, "OA_MAX_SOP_LIST", &count)) == NULL)
+	if ((it = ld_seq(l, n, "requires", OA_MAX_SOP_LIST, "OA_MAX_SOP_LIST", &count)) == NULL)
 		return;
-	if ((s->inputs = xcalloc(l, count, sizeof *s->inputs)) == NULL)
+	if ((s->inputs = ld_calloc(l, count, sizeof *s->inputs)) == NULL)
 		return;
 	for (; it < n->data.sequence.items.top; it++) {
-		yaml_node_t *v = node(l, *it);
+		yaml_node_t *v = ld_node(l, *it);
 		sop_input *in = &s->inputs[s->n_inputs];
 
 		if (v == NULL)
@@ -800,12 +417,12 @@ static void step_requires(ld *l, sop_step *s, yaml_node_t *n, const char *what)
 			};
 			yaml_node_t *dv[1];
 
-			if (!scan(l, v, "an item of `requires`", f, 1, dv) || dv[0] == NULL)
+			if (!ld_scan(l, v, "an item of `requires`", f, 1, dv) || dv[0] == NULL)
 				continue;
 			if ((in->doc = doc_ref(l, dv[0], what)) < 0)
 				continue;
 		} else {
-			if ((in->text = text_req(l, v, what, "requires", OA_MAX_SOP_TEXT)) == NULL)
+			if ((in->text = ld_text_req(l, v, what, "requires", OA_MAX_SOP_TEXT)) == NULL)
 				continue;
 			in->doc = SOP_NONE;
 		}
@@ -823,22 +440,22 @@ static void parse_step(ld *l, size_t idx, yaml_node_t *map, yaml_node_t **v)
 
 	snprintf(what, sizeof what, "step %s", s->id ? s->id : "?");
 	if (v[S_ACTIVITY])
-		s->activity = text_req(l, v[S_ACTIVITY], what, "activity", OA_MAX_SOP_TEXT);
+		s->activity = ld_text_req(l, v[S_ACTIVITY], what, "activity", OA_MAX_SOP_TEXT);
 	if (v[S_ACTION] && (a = action(l, v[S_ACTION], what, "action")) >= 0)
 		s->action = (sop_action)a;
 	if (v[S_ACTOR])
 		step_actors(l, s, v[S_ACTOR], what);
 	else if (s->action != SOP_ACT_DONE)
-		err(l, map, "%s is missing `actor` (who does it: an actor id, or a list of ids "
+		ld_err(l, map, "%s is missing `actor` (who does it: an actor id, or a list of ids "
 		    "for \"A / B\"); add it", what);
 	if (v[S_REQUIRES])
 		step_requires(l, s, v[S_REQUIRES], what);
 	if (v[S_TIME]) {
-		char *t = text(l, v[S_TIME], what, "time", 64);
+		char *t = ld_text(l, v[S_TIME], what, "time", 64);
 
 		if (t != NULL) {
 			if (sop_time_parse(t, d->working_days, &s->time) != OA_OK) {
-				err(l, v[S_TIME], "%s: %s", what, oa_errmsg());
+				ld_err(l, v[S_TIME], "%s: %s", what, oa_errmsg());
 				free(t);
 			} else
 				s->time.text = t;
@@ -846,34 +463,34 @@ static void parse_step(ld *l, size_t idx, yaml_node_t *map, yaml_node_t **v)
 	} else
 		s->time.none = 1;
 	if (v[S_OUTPUT])
-		s->output = text(l, v[S_OUTPUT], what, "output", OA_MAX_SOP_TEXT);
+		s->output = ld_text(l, v[S_OUTPUT], what, "output", OA_MAX_SOP_TEXT);
 	if (v[S_NOTES])
-		text_list(l, v[S_NOTES], what, "notes", 1, &s->notes);
+		ld_text_list(l, v[S_NOTES], what, "notes", 1, &s->notes);
 
 	s->yes_action = SOP_ACT_NONE;
 	s->reason = SOP_NONE;
 	s->next = s->yes = s->no = SOP_NONE;
 	if (v[S_YES_ACTION]) {
 		if (s->action != SOP_ACT_DECIDE)
-			err(l, v[S_YES_ACTION], "%s: `yes_action` is only for decisions; add "
+			ld_err(l, v[S_YES_ACTION], "%s: `yes_action` is only for decisions; add "
 			    "`action: decide` or write the action as `action:`", what);
 		else if ((a = action(l, v[S_YES_ACTION], what, "yes_action")) >= 0) {
 			if (a == SOP_ACT_DECIDE || a == SOP_ACT_DONE)
-				err(l, v[S_YES_ACTION], "%s: `yes_action` cannot be `%s`; use a separate "
+				ld_err(l, v[S_YES_ACTION], "%s: `yes_action` cannot be `%s`; use a separate "
 				    "step", what, sop_action_name((sop_action)a));
 			else
 				s->yes_action = (sop_action)a;
 		}
 	}
 	if (v[S_REASON]) {
-		char *r = ident(l, v[S_REASON], what, "reason");
+		char *r = ld_ident(l, v[S_REASON], what, "reason");
 
 		if (r != NULL) {
 			if (s->action != SOP_ACT_REVOKE && s->yes_action != SOP_ACT_REVOKE)
-				err(l, v[S_REASON], "%s: `reason` fixes the revocation reason of a "
+				ld_err(l, v[S_REASON], "%s: `reason` fixes the revocation reason of a "
 				    "revoke step; this step does not revoke; remove it", what);
 			else if ((a = sop_reason_index(d, r)) < 0)
-				err(l, v[S_REASON], "%s: unknown reason `%s`; declare it under "
+				ld_err(l, v[S_REASON], "%s: unknown reason `%s`; declare it under "
 				    "`reasons:` or fix the id", what, r);
 			else
 				s->reason = a;
@@ -882,32 +499,32 @@ static void parse_step(ld *l, size_t idx, yaml_node_t *map, yaml_node_t **v)
 	}
 	if (s->action == SOP_ACT_DECIDE) {
 		if (v[S_NEXT])
-			err(l, v[S_NEXT], "%s: a decision goes on by `yes` and `no`, not `next`; "
+			ld_err(l, v[S_NEXT], "%s: a decision goes on by `yes` and `no`, not `next`; "
 			    "remove `next`", what);
 		if (v[S_YES])
 			s->yes = target(l, v[S_YES], what, "yes");
 		if (v[S_NO])
 			s->no = target(l, v[S_NO], what, "no");
 		if (!v[S_YES] || !v[S_NO]) {
-			err(l, map, "%s is a decision without %s branch; add %s (a step id or `end`)",
+			ld_err(l, map, "%s is a decision without %s branch; add %s (a step id or `end`)",
 			    what, !v[S_YES] && !v[S_NO] ? "a `yes` and a `no`" :
 			    !v[S_YES] ? "a `yes`" : "a `no`",
 			    !v[S_YES] && !v[S_NO] ? "`yes:` and `no:`" : !v[S_YES] ? "`yes:`" : "`no:`");
 			l->refs_ok = 0;
 		} else if (s->yes == s->no && s->yes != SOP_NONE)
-			err(l, v[S_NO], "%s: `yes` and `no` lead to the same place; a decision needs "
+			ld_err(l, v[S_NO], "%s: `yes` and `no` lead to the same place; a decision needs "
 			    "two different branches", what);
 		return;
 	}
 	if (v[S_YES] || v[S_NO]) {
 		yaml_node_t *b = v[S_YES] ? v[S_YES] : v[S_NO];
 
-		err(l, b, "%s: `%s` is only for decisions; add `action: decide` or use `next`",
+		ld_err(l, b, "%s: `%s` is only for decisions; add `action: decide` or use `next`",
 		    what, v[S_YES] ? "yes" : "no");
 	}
 	if (s->action == SOP_ACT_DONE) {
 		if (v[S_NEXT])
-			err(l, v[S_NEXT], "%s: a `done` step ends the SOP; remove `next`", what);
+			ld_err(l, v[S_NEXT], "%s: a `done` step ends the SOP; remove `next`", what);
 		s->next = SOP_END;
 		return;
 	}
@@ -924,16 +541,16 @@ static void parse_steps(ld *l, yaml_node_t *n)
 	sop_def *d = l->d;
 	yaml_node_t *(*v)[S__N], **maps;
 
-	it = seq(l, n, "steps", OA_MAX_SOP_STEPS, "OA_MAX_SOP_STEPS", &count);
+	it = ld_seq(l, n, "steps", OA_MAX_SOP_STEPS, "OA_MAX_SOP_STEPS", &count);
 	if (it == NULL || count == 0) {
-		if (is_empty(n))
-			err(l, n, "`steps` is empty; an SOP needs at least one step");
+		if (ld_is_empty(n))
+			ld_err(l, n, "`steps` is empty; an SOP needs at least one step");
 		l->refs_ok = 0;
 		return;
 	}
-	d->steps = xcalloc(l, count, sizeof *d->steps);
-	v = xcalloc(l, count, sizeof *v);
-	maps = xcalloc(l, count, sizeof *maps);
+	d->steps = ld_calloc(l, count, sizeof *d->steps);
+	v = ld_calloc(l, count, sizeof *v);
+	maps = ld_calloc(l, count, sizeof *maps);
 	if (d->steps == NULL || v == NULL || maps == NULL) {
 		free(v);
 		free(maps);
@@ -941,20 +558,20 @@ static void parse_steps(ld *l, yaml_node_t *n)
 	}
 	/* Pass 1: the ids, so that targets may point forward. */
 	for (size_t i = 0; i < count; i++) {
-		yaml_node_t *m = node(l, it[i]);
+		yaml_node_t *m = ld_node(l, it[i]);
 		sop_step *s = &d->steps[d->n_steps];
 		int dup;
 
-		if (!scan(l, m, "a step", step_fields, S__N, v[d->n_steps])) {
+		if (!ld_scan(l, m, "a step", step_fields, S__N, v[d->n_steps])) {
 			l->refs_ok = 0;
 			continue;
 		}
 		maps[d->n_steps] = m;
-		s->line = line_of(m);
+		s->line = ld_line_of(m);
 		if (v[d->n_steps][S_ID] &&
-		    (s->id = ident(l, v[d->n_steps][S_ID], "step", "id")) != NULL &&
+		    (s->id = ld_ident(l, v[d->n_steps][S_ID], "step", "id")) != NULL &&
 		    (dup = sop_step_index(d, s->id)) >= 0) {
-			err(l, v[d->n_steps][S_ID], "duplicate step id `%s` (first on line %d); "
+			ld_err(l, v[d->n_steps][S_ID], "duplicate step id `%s` (first on line %d); "
 			    "give each step its own id", s->id, d->steps[dup].line);
 			free(s->id);
 			s->id = NULL;
@@ -980,7 +597,7 @@ static void parse_renewal(ld *l, yaml_node_t *n)
 	char *end;
 	long days;
 
-	if (!scan(l, n, "`renewal`", f, 1, v) || v[0] == NULL)
+	if (!ld_scan(l, n, "`renewal`", f, 1, v) || v[0] == NULL)
 		return;
 	if (v[0]->type == YAML_SCALAR_NODE) {
 		s = (const char *)v[0]->data.scalar.value;
@@ -990,7 +607,7 @@ static void parse_renewal(ld *l, yaml_node_t *n)
 			return;
 		}
 	}
-	err(l, v[0], "`renewal`: `window_days` must be a whole number of days from 1 to 365");
+	ld_err(l, v[0], "`renewal`: `window_days` must be a whole number of days from 1 to 365");
 }
 
 enum {
@@ -1031,25 +648,25 @@ static void parse_root(ld *l, yaml_node_t *root)
 	char *s;
 	int k;
 
-	if (!scan(l, root, "the SOP", root_fields, R__N, v)) {
+	if (!ld_scan(l, root, "the SOP", root_fields, R__N, v)) {
 		l->refs_ok = 0;
 		return;
 	}
 	if (v[R_FORMAT] && (v[R_FORMAT]->type != YAML_SCALAR_NODE ||
 	    strcmp((const char *)v[R_FORMAT]->data.scalar.value, "1") != 0))
-		err(l, v[R_FORMAT], "`format` must be 1 (the only version this openams reads)");
+		ld_err(l, v[R_FORMAT], "`format` must be 1 (the only version this openams reads)");
 	if (v[R_ID])
-		d->id = ident(l, v[R_ID], "the SOP", "id");
+		d->id = ld_ident(l, v[R_ID], "the SOP", "id");
 	if (v[R_SOURCE])
-		d->source = text(l, v[R_SOURCE], "the SOP", "source", OA_MAX_SOP_TEXT);
+		d->source = ld_text(l, v[R_SOURCE], "the SOP", "source", OA_MAX_SOP_TEXT);
 	if (v[R_NUMBER])
-		d->number = text_req(l, v[R_NUMBER], "the SOP", "number", OA_MAX_SOP_TEXT);
+		d->number = ld_text_req(l, v[R_NUMBER], "the SOP", "number", OA_MAX_SOP_TEXT);
 	if (v[R_NAME])
-		d->name = text_req(l, v[R_NAME], "the SOP", "name", OA_MAX_SOP_TEXT);
+		d->name = ld_text_req(l, v[R_NAME], "the SOP", "name", OA_MAX_SOP_TEXT);
 	d->kind = SOP_KIND__MAX; /* until known; validate.c skips kind rules */
-	if (v[R_KIND] && (s = text_req(l, v[R_KIND], "the SOP", "kind", OA_MAX_SOP_ID))) {
+	if (v[R_KIND] && (s = ld_text_req(l, v[R_KIND], "the SOP", "kind", OA_MAX_SOP_ID))) {
 		if ((k = sop_kind_from_name(s)) < 0)
-			err(l, v[R_KIND], "unknown kind `%s`; use issuance, revocation, renewal or "
+			ld_err(l, v[R_KIND], "unknown kind `%s`; use issuance, revocation, renewal or "
 			    "passphrase_reset", s);
 		else
 			d->kind = (sop_kind)k;
@@ -1061,27 +678,27 @@ static void parse_root(ld *l, yaml_node_t *root)
 		parse_dates(l, v[R_DATES]);
 	if (v[R_APPROVER])
 		parse_approver(l, v[R_APPROVER]);
-	text_list(l, v[R_LEGAL], "the SOP", "legal_basis", 0, &d->legal_basis);
-	if (is_empty(v[R_LEGAL]))
-		err(l, v[R_LEGAL], "`legal_basis` is empty; list the laws and regulations "
+	ld_text_list(l, v[R_LEGAL], "the SOP", "legal_basis", 0, &d->legal_basis);
+	if (ld_is_empty(v[R_LEGAL]))
+		ld_err(l, v[R_LEGAL], "`legal_basis` is empty; list the laws and regulations "
 		    "(DASAR HUKUM) of the SOP");
-	text_list(l, v[R_QUALIF], "the SOP", "qualifications", 0, &d->qualifications);
-	text_list(l, v[R_RELATED], "the SOP", "related", 0, &d->related);
-	text_list(l, v[R_EQUIP], "the SOP", "equipment", 0, &d->equipment);
+	ld_text_list(l, v[R_QUALIF], "the SOP", "qualifications", 0, &d->qualifications);
+	ld_text_list(l, v[R_RELATED], "the SOP", "related", 0, &d->related);
+	ld_text_list(l, v[R_EQUIP], "the SOP", "equipment", 0, &d->equipment);
 	if (v[R_WARN_INTRO])
-		d->warnings_intro = text(l, v[R_WARN_INTRO], "the SOP", "warnings_intro",
+		d->warnings_intro = ld_text(l, v[R_WARN_INTRO], "the SOP", "warnings_intro",
 		    OA_MAX_SOP_TEXT);
-	text_list(l, v[R_WARN], "the SOP", "warnings", 0, &d->warnings);
-	text_list(l, v[R_RECORDS], "the SOP", "records", 0, &d->records);
+	ld_text_list(l, v[R_WARN], "the SOP", "warnings", 0, &d->warnings);
+	ld_text_list(l, v[R_RECORDS], "the SOP", "records", 0, &d->records);
 	if (v[R_WORKING])
-		d->working_days = boolean(l, v[R_WORKING], "the SOP", "working_days") == 1;
+		d->working_days = ld_boolean(l, v[R_WORKING], "the SOP", "working_days") == 1;
 	if (v[R_RENEWAL]) {
 		if (d->kind != SOP_KIND_RENEWAL)
-			err(l, v[R_RENEWAL], "`renewal` is only for SOPs of kind renewal; remove it");
+			ld_err(l, v[R_RENEWAL], "`renewal` is only for SOPs of kind renewal; remove it");
 		else
 			parse_renewal(l, v[R_RENEWAL]);
 	} else if (d->kind == SOP_KIND_RENEWAL)
-		err(l, root, "a renewal SOP needs `renewal: {window_days: N}`: how many days "
+		ld_err(l, root, "a renewal SOP needs `renewal: {window_days: N}`: how many days "
 		    "before expiry a certificate may be renewed (30 in BSrE practice)");
 	if (v[R_ACTORS])
 		parse_actors(l, v[R_ACTORS]);
@@ -1160,7 +777,7 @@ oa_err sop_parse(const char *name, const char *text, size_t len, sop_def **out,
 		yaml_node_t *r2 = yaml_document_get_root_node(&extra);
 
 		if (r2 != NULL)
-			sop_err_add(errs, line_of(r2), "a second YAML document (after ---); keep "
+			sop_err_add(errs, ld_line_of(r2), "a second YAML document (after ---); keep "
 			    "one SOP per file");
 		yaml_document_delete(&extra);
 	} else
@@ -1175,7 +792,7 @@ oa_err sop_parse(const char *name, const char *text, size_t len, sop_def **out,
 		rc = oa_fail(OA_ERR_NOMEM, "out of memory");
 		goto free_doc;
 	}
-	parse_root(&l, node(&l, 1));
+	parse_root(&l, ld_node(&l, 1));
 	if (l.nomem) {
 		rc = oa_fail(OA_ERR_NOMEM, "out of memory loading %s", name);
 		goto free_doc;
