@@ -7,11 +7,8 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 KT=${1:-ec-p256}
-D=$T/data
-new_instance "$D" --key-type "$KT"
+setup_instance --key-type "$KT"
 ok "init --key-type $KT"
-P=$D/pki
-cd "$T"
 
 # The holders' keys follow the CA's family; RSA leaves are 2048 bits to keep
 # the run short (RSA 3072 is exercised by the CA keys and the server key).

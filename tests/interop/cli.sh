@@ -5,10 +5,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-D=$T/data
-new_instance "$D"
-cd "$T"
-P=$D/pki
+setup_instance
 help=$("$OPENAMS" ca --help)
 check_match "ca --help documents the list format" "$help" "serial status not_after profile nik cn"
 

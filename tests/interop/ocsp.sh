@@ -7,10 +7,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 KT=${1:-ec-p256}
-D=$T/data
-new_instance "$D" --key-type "$KT"
-P=$D/pki
-cd "$T"
+setup_instance --key-type "$KT"
 
 csr ec-p256 good "/C=ID/O=Dinas Kominfo/CN=Budi Santoso" 2>/dev/null
 issue_ok "issue the good certificate" good.pem --dir "$D" --csr good.csr --nik 3201010101800001 --email budi@kominfo.go.id
