@@ -273,8 +273,9 @@ oa_err engine_sla(engine *e, const char *org, const char *sop_id, int64_t now,
     int (*fn)(const engine_step_stats *, void *), void *arg)
 {
 	store_stmt *st;
-	int64_t ids[64];
-	size_t n = 0;
+	int64_t *ids = NULL;
+	size_t n = 0, cap = 0;
+	int step;
 	oa_err rc = OA_OK;
 
 	/* Each SOP is measured against its active (else newest) definition's steps. */
@@ -287,9 +288,21 @@ oa_err engine_sla(engine *e, const char *org, const char *sop_id, int64_t now,
 	store_bind_text(st, 1, org);
 	store_bind_text(st, 2, sop_id);
 	store_bind_text(st, 3, sop_id);
-	while (n < sizeof ids / sizeof ids[0] && store_step(st) == STORE_ROW)
+	/* Every SOP of the organisation: no silent cap on how many. */
+	while ((step = store_step(st)) == STORE_ROW) {
+		if (n == cap) {
+			int64_t *p = realloc(ids, (cap = cap ? 2 * cap : 16) * sizeof *ids);
+			if (p == NULL) {
+				rc = oa_fail(OA_ERR_NOMEM, "out of memory");
+				break;
+			}
+			ids = p;
+		}
 		ids[n++] = store_col_int(st, 0);
+	}
 	store_reset(st);
+	if (rc == OA_OK && step < 0)
+		rc = OA_ERR_STORE;
 	for (size_t i = 0; i < n && rc == OA_OK; i++) {
 		const sop_def *d;
 		if ((rc = engine_def(e, ids[i], &d)))
@@ -299,9 +312,11 @@ oa_err engine_sla(engine *e, const char *org, const char *sop_id, int64_t now,
 			if ((rc = step_stats(e, org, d->id, d, &d->steps[j], now, &ss)))
 				break;
 			if (fn(&ss, arg))
-				return OA_OK;
+				goto out;
 		}
 	}
+out:
+	free(ids);
 	return rc;
 }
 
