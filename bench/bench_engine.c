@@ -22,10 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/pem.h>
-
 #include "ca/ca.h"
 #include "engine/engine.h"
+#include "testutil.h"
 
 static double now_s(void)
 {
@@ -38,27 +37,6 @@ static void die(const char *what)
 {
 	fprintf(stderr, "bench_engine: %s: %s\n", what, oa_errmsg());
 	exit(1);
-}
-
-static char *make_csr(void)
-{
-	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	X509_REQ *req = X509_REQ_new();
-	BIO *b = BIO_new(BIO_s_mem());
-	char *d, *out;
-	long n;
-
-	X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(req), "CN", MBSTRING_UTF8,
-	    (const unsigned char *)"Pemohon", -1, -1, 0);
-	X509_REQ_set_pubkey(req, k);
-	X509_REQ_sign(req, k, EVP_sha256());
-	PEM_write_bio_X509_REQ(b, req);
-	n = BIO_get_mem_data(b, &d);
-	out = strndup(d, (size_t)n);
-	BIO_free(b);
-	X509_REQ_free(req);
-	EVP_PKEY_free(k);
-	return out;
 }
 
 static const char *const docs[] = {"surat_permohonan", "formulir_rekomendasi", "fc_ktp", "fc_sk"};
@@ -169,7 +147,6 @@ static int64_t count(store *s, const char *sql)
 int main(int argc, char **argv)
 {
 	size_t ncases = 10000, batch = 256, nsingle = 1000;
-	const char *share = getenv("OPENAMS_SHARE");
 	char dir[512] = "", sopdir[1024], inst[600];
 	ca_init_opts o = {0};
 	ca *c;
@@ -199,7 +176,7 @@ int main(int argc, char **argv)
 	}
 	snprintf(inst, sizeof inst, "%s/inst", dir);
 	o.dir = inst;
-	o.share = share ? share : OPENAMS_SHAREDIR;
+	o.share = tu_share();
 	snprintf(sopdir, sizeof sopdir, "%s/sop", o.share);
 	if (ca_init(&o) || ca_open(inst, &c) || engine_open(c, &b.e) ||
 	    engine_sop_install_dir(b.e, "kominfo", sopdir, "bench"))
@@ -210,7 +187,7 @@ int main(int argc, char **argv)
 	b.person = calloc(ncases + nsingle, sizeof *b.person);
 	b.nik = calloc(ncases + nsingle, sizeof *b.nik);
 	for (size_t i = 0; i < ncases + nsingle; i++) {
-		b.csrs[i] = make_csr();
+		b.csrs[i] = tu_csr_pem("Pemohon");
 		snprintf(b.person[i], sizeof b.person[i], "pemohon%zu", i % 1000000);
 		snprintf(b.nik[i], sizeof b.nik[i], "1471%012zu", i % 1000000);
 	}

@@ -26,40 +26,16 @@
 #include "common/util.h"
 #include "engine/engine.h"
 
-#include "../unit/testutil.h"
+#include "testutil.h"
 
-static char dir[64], inst[256];
-static ca *C;
+static tu_inst T;
 static auth *A;
-static int64_t clock_now;
 
 static const char GOOD_PW[] = "Kopi-tubruk 7 gelas pagi";
 
-/* Everything reads the time from OPENAMS_NOW through oa_now(). */
-static void set_clock(int64_t t)
-{
-	char s[32];
-
-	clock_now = t;
-	oa_time_iso(s, sizeof s, t);
-	setenv("OPENAMS_NOW", s, 1);
-}
-
-static void tick(int64_t secs)
-{
-	set_clock(clock_now + secs);
-}
-
 static int64_t count(const char *sql)
 {
-	store_stmt *st = store_prepare(ca_store(C), sql);
-	int64_t n;
-
-	assert_non_null(st);
-	assert_int_equal(store_step(st), STORE_ROW);
-	n = store_col_int(st, 0);
-	store_reset(st);
-	return n;
+	return tu_count(ca_store(T.c), sql);
 }
 
 /* Rows of every auth table plus the audit log: a refusal changes none. */
@@ -85,26 +61,13 @@ static const auth_person_in siti_in = {
 
 static int group_setup(void **state)
 {
-	ca_init_opts o = {0};
-	const char *share = getenv("OPENAMS_SHARE");
-	char cfg[512];
-	FILE *f;
-
-	if (test_tmpdir(dir, sizeof dir) == NULL)
-		return -1;
-	set_clock(1795395600);
-	snprintf(cfg, sizeof cfg, "%s/test.conf", dir);
-	if ((f = fopen(cfg, "w")) == NULL)
-		return -1;
+	/* Everything reads the time from OPENAMS_NOW through oa_now(). */
+	tu_clock_set(1795395600);
 	/* Tiny Argon2 for speed; a name that needs escaping in SVG and URIs. */
-	fputs("auth.argon2_memory_kib = 64\nauth.argon2_iterations = 1\n"
-	      "instance.name = Kominfo <Uji> & Co\n", f);
-	fclose(f);
-	snprintf(inst, sizeof inst, "%s/inst", dir);
-	o.dir = inst;
-	o.share = share ? share : OPENAMS_SHAREDIR;
-	o.config_file = cfg;
-	if (ca_init(&o) != OA_OK || ca_open(inst, &C) != OA_OK || auth_open(C, &A) != OA_OK) {
+	if (tu_inst_new(&T, "auth.argon2_memory_kib = 64\nauth.argon2_iterations = 1\n"
+	                    "instance.name = Kominfo <Uji> & Co\n", NULL) != 0)
+		return -1;
+	if (auth_open(T.c, &A) != OA_OK) {
 		fprintf(stderr, "setup: %s\n", oa_errmsg());
 		return -1;
 	}
@@ -120,11 +83,9 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	auth_free(A);
-	ca_free(C);
 	A = NULL;
-	C = NULL;
-	test_rmrf(dir);
-	unsetenv("OPENAMS_NOW");
+	tu_inst_free(&T);
+	tu_clock_clear();
 	return 0;
 }
 
@@ -333,7 +294,7 @@ static void test_roles(void **state)
 	assert_int_equal(auth_who_get(A, "siti", "kominfo", &w), OA_ERR_DENIED);
 	OK(auth_person_set_disabled(A, "siti", 0, "admin"));
 	/* The schema backstops the staff-only rule too. */
-	assert_int_equal(store_run(store_prepare(ca_store(C),
+	assert_int_equal(store_run(store_prepare(ca_store(T.c),
 	                     "INSERT INTO auth_role VALUES ('ops2', 'kominfo', 'pemohon', 'x', 0)")),
 	    OA_ERR_STORE);
 }
@@ -346,8 +307,8 @@ static void test_engine_who(void **state)
 	int64_t id = 0;
 	engine_open_req r = {.org = "kominfo", .sop_id = "meranti-penerbitan"};
 
-	OK(engine_open(C, &e));
-	snprintf(sopdir, sizeof sopdir, "%s/sop", inst);
+	OK(engine_open(T.c, &e));
+	snprintf(sopdir, sizeof sopdir, "%s/sop", T.path);
 	OK(engine_sop_install_dir(e, "kominfo", sopdir, "admin"));
 	/* budi holds pemohon in kominfo: he may apply. */
 	OK(auth_who_get(A, "budi", "kominfo", &w));
@@ -408,9 +369,9 @@ static void test_password_verify(void **state)
 	OK(auth_person_get(A, "budi", &p));
 	assert_int_equal(p.has_password, 1);
 	/* Not inside a transaction: failures must commit on their own. */
-	OK(store_begin(ca_store(C)));
+	OK(store_begin(ca_store(T.c)));
 	assert_int_equal(auth_password_verify(A, "budi", GOOD_PW), OA_ERR_INTERNAL);
-	store_rollback(ca_store(C));
+	store_rollback(ca_store(T.c));
 }
 
 static void test_rehash(void **state)
@@ -424,7 +385,7 @@ static void test_rehash(void **state)
 	/* A hash made with older (here: different) parameters ... */
 	assert_int_equal(argon2id_hash_encoded(2, 128, 1, GOOD_PW, strlen(GOOD_PW), salt,
 	                     sizeof salt, 32, enc, sizeof enc), ARGON2_OK);
-	st = store_prepare(ca_store(C), "UPDATE auth_credential SET password_hash = ? WHERE person = 'budi'");
+	st = store_prepare(ca_store(T.c), "UPDATE auth_credential SET password_hash = ? WHERE person = 'budi'");
 	store_bind_text(st, 1, enc);
 	OK(store_run(st));
 	/* ... is replaced at the next successful sign-in. */
@@ -461,15 +422,15 @@ static void test_lockout(void **state)
 	assert_int_equal(count("SELECT locked_until FROM auth_credential WHERE person = 'budi'"), 0);
 	assert_int_equal(auth_login(A, &bad, &s), OA_ERR_DENIED);
 	assert_int_equal(count("SELECT locked_until FROM auth_credential WHERE person = 'budi'"),
-	    clock_now + 15 * 60);
+	    tu_clock_now() + 15 * 60);
 	assert_int_equal(count("SELECT count(*) FROM audit WHERE action = 'auth.lock'"), 1);
 	/* Even the right password fails while locked, with the same message. */
 	assert_int_equal(auth_login(A, &good, &s), OA_ERR_DENIED);
 	assert_string_equal(oa_errmsg(), msg1);
-	tick(14 * 60);
+	tu_clock_tick(14 * 60);
 	assert_int_equal(auth_login(A, &good, &s), OA_ERR_DENIED);
 	assert_int_equal(auth_password_verify(A, "budi", GOOD_PW), OA_ERR_DENIED);
-	tick(61);
+	tu_clock_tick(61);
 	OK(auth_login(A, &good, &s));
 	assert_int_equal(count("SELECT failed_count FROM auth_credential WHERE person = 'budi'"), 0);
 	auth_session_new_wipe(&s);
@@ -526,10 +487,10 @@ static void test_totp(void **state)
 	/* Until confirmed, the password alone still signs in. */
 	OK(auth_login(A, &r, &s));
 	before = snapshot();
-	code_at(clock_now + 600, code);
+	code_at(tu_clock_now() + 600, code);
 	REFUSED(auth_totp_confirm(A, "budi", code, "budi"), OA_ERR_DENIED, before);
 	REFUSED(auth_totp_confirm(A, "budi", "12345x", "budi"), OA_ERR_DENIED, before);
-	code_at(clock_now, code);
+	code_at(tu_clock_now(), code);
 	OK(auth_totp_confirm(A, "budi", code, "budi"));
 	OK(auth_person_get(A, "budi", &p));
 	assert_int_equal(p.totp_enrolled, 1);
@@ -538,25 +499,25 @@ static void test_totp(void **state)
 	r.code = code;
 	assert_int_equal(auth_login(A, &r, &s), OA_ERR_DENIED);
 	/* Next step: accepted once, then replay refused. */
-	tick(30);
-	code_at(clock_now, code);
+	tu_clock_tick(30);
+	code_at(tu_clock_now(), code);
 	OK(auth_login(A, &r, &s));
 	assert_string_equal(s.person, "budi");
 	assert_int_equal(auth_login(A, &r, &s), OA_ERR_DENIED);
 	/* Window: one step ahead is accepted, two are not. */
-	code_at(clock_now + 60, code);
+	code_at(tu_clock_now() + 60, code);
 	assert_int_equal(auth_login(A, &r, &s), OA_ERR_DENIED);
-	code_at(clock_now + 30, code);
+	code_at(tu_clock_now() + 30, code);
 	OK(auth_login(A, &r, &s));
 	/* One step behind: accepted only if newer than the last used step. */
-	tick(90);
-	code_at(clock_now - 60, code);
+	tu_clock_tick(90);
+	code_at(tu_clock_now() - 60, code);
 	assert_int_equal(auth_login(A, &r, &s), OA_ERR_DENIED);
-	code_at(clock_now - 30, code);
+	code_at(tu_clock_now() - 30, code);
 	OK(auth_login(A, &r, &s));
 	/* A right code with a wrong password is the same generic failure. */
-	tick(30);
-	code_at(clock_now, code);
+	tu_clock_tick(30);
+	code_at(tu_clock_now(), code);
 	r.password = "Kopi-tubruk 7 gelas sore";
 	assert_int_equal(auth_login(A, &r, &s), OA_ERR_DENIED);
 	r.password = GOOD_PW;
@@ -569,11 +530,11 @@ static void test_totp(void **state)
 
 	/* A pending enrolment expires; the active authenticator stays. */
 	OK(auth_totp_enrol(A, "budi", "budi", &en));
-	tick(16 * 60);
+	tu_clock_tick(16 * 60);
 	before = snapshot();
 	REFUSED(auth_totp_confirm(A, "budi", "123456", "budi"), OA_ERR_STATE, before);
 	auth_totp_enrolment_free(&en);
-	code_at(clock_now, code);
+	code_at(tu_clock_now(), code);
 	OK(auth_login(A, &r, &s));
 	/* Removing the authenticator: password alone again. */
 	OK(auth_totp_disable(A, "budi", "admin"));
@@ -621,17 +582,17 @@ static void test_sessions(void **state)
 	assert_int_equal(auth_session_validate(A, s.csrf, &v), OA_ERR_DENIED);
 	/* Idle timeout (30 minutes by default): used every 29 minutes it lives ... */
 	for (int i = 0; i < 3; i++) {
-		tick(29 * 60);
+		tu_clock_tick(29 * 60);
 		OK(auth_session_validate(A, s.token, &v));
 	}
 	/* ... while s2, unused, has expired. */
 	assert_int_equal(auth_session_validate(A, s2.token, &v), OA_ERR_DENIED);
 	/* Absolute lifetime (12 hours): no amount of use extends it. */
-	while (clock_now + 29 * 60 < s.expires_at) {
-		tick(29 * 60);
+	while (tu_clock_now() + 29 * 60 < s.expires_at) {
+		tu_clock_tick(29 * 60);
 		OK(auth_session_validate(A, s.token, &v));
 	}
-	set_clock(s.expires_at);
+	tu_clock_set(s.expires_at);
 	assert_int_equal(auth_session_validate(A, s.token, &v), OA_ERR_DENIED);
 	/* Sign-out. */
 	OK(auth_login(A, &r, &s));
@@ -653,7 +614,7 @@ static void test_sessions(void **state)
 	}
 	assert_int_equal(auth_session_validate(A, s2.token, &v), OA_ERR_DENIED);
 	/* A revoked session never changes (schema). */
-	assert_int_equal(store_run(store_prepare(ca_store(C),
+	assert_int_equal(store_run(store_prepare(ca_store(T.c),
 	                     "UPDATE auth_session SET revoked_at = NULL")), OA_ERR_STORE);
 	/* Disabling an account ends its sessions. */
 	OK(auth_login(A, &r, &s));
@@ -707,7 +668,7 @@ static void test_tokens(void **state)
 {
 	const char *roles[] = {"pemohon"}, *more[] = {"pemohon", "admin"}, *twice[] = {"pemohon", "pemohon"};
 	auth_token_req r = {.name = "SIMPEG sync", .person = "budi", .org = "kominfo",
-	    .roles = roles, .nroles = 1, .expires_at = clock_now + 30 * 86400};
+	    .roles = roles, .nroles = 1, .expires_at = tu_clock_now() + 30 * 86400};
 	char tok[AUTH_API_TOKEN_LEN + 1], tok2[AUTH_API_TOKEN_LEN + 1];
 	int64_t before = snapshot(), id = 0, id2 = 0;
 	auth_who w;
@@ -723,9 +684,9 @@ static void test_tokens(void **state)
 		q.roles = twice;
 		REFUSED(auth_token_create(A, &q, "admin", tok, &id), OA_ERR_INVALID, before);
 		q = r;
-		q.expires_at = clock_now + 400 * 86400;
+		q.expires_at = tu_clock_now() + 400 * 86400;
 		REFUSED(auth_token_create(A, &q, "admin", tok, &id), OA_ERR_POLICY, before);
-		q.expires_at = clock_now;
+		q.expires_at = tu_clock_now();
 		REFUSED(auth_token_create(A, &q, "admin", tok, &id), OA_ERR_INVALID, before);
 		q = r;
 		q.name = "";
@@ -762,14 +723,14 @@ static void test_tokens(void **state)
 	assert_int_equal(auth_token_revoke(A, id, "admin"), OA_ERR_STATE);
 	assert_int_equal(auth_token_revoke(A, 999, "admin"), OA_ERR_NOTFOUND);
 	/* The name is free again; expiry. */
-	r.expires_at = clock_now + 3600;
+	r.expires_at = tu_clock_now() + 3600;
 	OK(auth_token_create(A, &r, "admin", tok, &id));
 	OK(auth_token_verify(A, tok, &w, NULL));
-	tick(3600);
+	tu_clock_tick(3600);
 	assert_int_equal(auth_token_verify(A, tok, &w, NULL), OA_ERR_DENIED);
 	/* A token never outlives its person's roles. */
 	r.name = "second";
-	r.expires_at = clock_now + 3600;
+	r.expires_at = tu_clock_now() + 3600;
 	OK(auth_token_create(A, &r, "admin", tok, &id));
 	OK(auth_role_revoke(A, "budi", "kominfo", "pemohon", "admin"));
 	assert_int_equal(auth_token_verify(A, tok, &w, NULL), OA_ERR_DENIED);
@@ -816,7 +777,7 @@ static void test_links(void **state)
 	assert_int_equal(case_id, 0);
 	/* Expiry. */
 	OK(auth_link_create(A, AUTH_LINK_SET_PASSPHRASE, "budi", 0, 600, "verifikator", t1));
-	tick(600);
+	tu_clock_tick(600);
 	assert_int_equal(auth_link_consume(A, AUTH_LINK_SET_PASSPHRASE, t1, who, &case_id),
 	    OA_ERR_STATE);
 	assert_non_null(strstr(oa_errmsg(), "expired"));
@@ -835,12 +796,12 @@ static void test_links(void **state)
 	    OA_ERR_NOTFOUND);
 	/* Inside a caller's transaction that rolls back, the use is undone too. */
 	OK(auth_link_create(A, AUTH_LINK_ACTIVATION, "budi", 0, 0, "sys", t1));
-	OK(store_begin(ca_store(C)));
+	OK(store_begin(ca_store(T.c)));
 	OK(auth_link_consume(A, AUTH_LINK_ACTIVATION, t1, who, &case_id));
-	store_rollback(ca_store(C));
+	store_rollback(ca_store(T.c));
 	OK(auth_link_consume(A, AUTH_LINK_ACTIVATION, t1, who, &case_id));
 	/* Used links are final (schema). */
-	assert_int_equal(store_run(store_prepare(ca_store(C),
+	assert_int_equal(store_run(store_prepare(ca_store(T.c),
 	                     "UPDATE auth_link SET state = 'pending', used_at = NULL")),
 	    OA_ERR_STORE);
 }
@@ -865,7 +826,7 @@ static void assert_absent(const void *needle, size_t n, const char *what)
 		char path[512];
 		size_t len;
 		uint8_t *p;
-		snprintf(path, sizeof path, "%s/%s", inst, files[i]);
+		snprintf(path, sizeof path, "%s/%s", T.path, files[i]);
 		if ((p = slurp(path, &len)) == NULL)
 			continue;
 		if (memmem(p, len, needle, n) != NULL)
@@ -876,7 +837,7 @@ static void assert_absent(const void *needle, size_t n, const char *what)
 
 static void assert_not_in_audit(const char *s, const char *what)
 {
-	store_stmt *st = store_prepare(ca_store(C), "SELECT actor || ' ' || action || ' ' || object"
+	store_stmt *st = store_prepare(ca_store(T.c), "SELECT actor || ' ' || action || ' ' || object"
 	                                            " || ' ' || detail FROM audit");
 	int r;
 
@@ -908,7 +869,7 @@ static void test_no_secrets(void **state)
 	auth_login_req r = {.login = "budi", .password = GOOD_PW};
 	const char *roles[] = {"pemohon"};
 	auth_token_req tr = {.name = "integration", .person = "budi", .org = "kominfo",
-	    .roles = roles, .nroles = 1, .expires_at = clock_now + 86400};
+	    .roles = roles, .nroles = 1, .expires_at = tu_clock_now() + 86400};
 	auth_session_new s;
 	char tok[AUTH_API_TOKEN_LEN + 1], link[AUTH_TOKEN_LEN + 1], code[7], *raw = NULL;
 	char path[512], hexsecret[41];
@@ -922,10 +883,10 @@ static void test_no_secrets(void **state)
 	    OATH_OK);
 	memcpy(secret, raw, secret_len);
 	free(raw);
-	code_at(clock_now, code);
+	code_at(tu_clock_now(), code);
 	OK(auth_totp_confirm(A, "budi", code, "budi"));
-	tick(30);
-	code_at(clock_now, code);
+	tu_clock_tick(30);
+	code_at(tu_clock_now(), code);
 	r.code = code;
 	OK(auth_login(A, &r, &s));
 	OK(auth_token_create(A, &tr, "admin", tok, NULL));
@@ -945,7 +906,7 @@ static void test_no_secrets(void **state)
 			char p[512];
 			size_t len;
 			uint8_t *b;
-			snprintf(p, sizeof p, "%s/%s", inst, i ? "openams.db-wal" : "openams.db");
+			snprintf(p, sizeof p, "%s/%s", T.path, i ? "openams.db-wal" : "openams.db");
 			if ((b = slurp(p, &len)) != NULL) {
 				seen |= memmem(b, len, email, strlen(email)) != NULL;
 				free(b);
@@ -966,11 +927,11 @@ static void test_no_secrets(void **state)
 	assert_null(strstr(oa_errmsg(), GOOD_PW));
 
 	/* The key is outside the database, private to its owner. */
-	snprintf(path, sizeof path, "%s/secrets/auth.key", inst);
+	snprintf(path, sizeof path, "%s/secrets/auth.key", T.path);
 	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
 	/* Every change was recorded, and the chain holds. */
-	OK(audit_verify(ca_store(C), &rep));
+	OK(audit_verify(ca_store(T.c), &rep));
 	assert_true(count("SELECT count(*) FROM audit WHERE action LIKE 'auth.%' OR action LIKE"
 	                  " 'totp.%' OR action LIKE 'token.%' OR action LIKE 'link.%' OR action LIKE"
 	                  " 'password.%'") >= 6);
@@ -985,7 +946,7 @@ static void test_totp_bound_to_person(void **state)
 	auth_session_new s;
 
 	OK(auth_password_set(A, "siti", GOOD_PW, NULL, "admin"));
-	OK(store_run(store_prepare(ca_store(C), "UPDATE auth_credential SET totp_secret ="
+	OK(store_run(store_prepare(ca_store(T.c), "UPDATE auth_credential SET totp_secret ="
 	                                        " (SELECT totp_secret FROM auth_credential WHERE"
 	                                        " person = 'budi') WHERE person = 'siti'")));
 	assert_int_equal(auth_login(A, &r, &s), OA_ERR_CRYPTO);

@@ -47,49 +47,23 @@ static const keys_person person = {
 	.birth_date = "1990-05-15",
 };
 
-struct inst {
-	char dir[64];
-	char path[256];
-	ca *c;
-};
+/* Small Argon2id parameters, so that the suite stays fast. */
+#define SMALL_KDF "keys.argon2_memory_kib = 64\nkeys.argon2_iterations = 1\n" \
+                  "keys.argon2_parallelism = 1\n"
 
-/* A fresh instance; extra is appended to openams.conf (NULL: small Argon2id). */
-static void inst_new(struct inst *t, const char *extra)
+/* A fresh instance; extra is appended to openams.conf (NULL: SMALL_KDF). */
+static void inst_new(tu_inst *t, const char *extra)
 {
-	ca_init_opts o = {0};
-	const char *share = getenv("OPENAMS_SHARE");
-	char cfgpath[320];
-	FILE *f;
-
-	assert_non_null(test_tmpdir(t->dir, sizeof t->dir));
-	snprintf(t->path, sizeof t->path, "%s/inst", t->dir);
-	o.dir = t->path;
-	o.share = share ? share : OPENAMS_SHAREDIR;
-	if (ca_init(&o) != OA_OK)
-		fail_msg("init: %s", oa_errmsg());
-	snprintf(cfgpath, sizeof cfgpath, "%s/openams.conf", t->path);
-	assert_non_null(f = fopen(cfgpath, "a"));
-	fputs(extra ? extra
-	            : "keys.argon2_memory_kib = 64\nkeys.argon2_iterations = 1\n"
-	              "keys.argon2_parallelism = 1\n",
-	    f);
-	fclose(f);
-	if (ca_open(t->path, &t->c) != OA_OK)
-		fail_msg("open: %s", oa_errmsg());
+	if (tu_inst_new(t, NULL, extra ? extra : SMALL_KDF) != 0)
+		fail_msg("instance: %s", oa_errmsg());
 }
 
-static void inst_reopen(struct inst *t)
+static void inst_reopen(tu_inst *t)
 {
 	ca_free(t->c);
 	t->c = NULL;
 	if (ca_open(t->path, &t->c) != OA_OK)
 		fail_msg("reopen: %s", oa_errmsg());
-}
-
-static void inst_free(struct inst *t)
-{
-	ca_free(t->c);
-	test_rmrf(t->dir);
 }
 
 static void must(oa_err rc)
@@ -106,9 +80,9 @@ static void expect(oa_err rc, oa_err want, const char *substr)
 		fail_msg("message lacks '%s': %s", substr, oa_errmsg());
 }
 
-/* Issues the certificate for the key's CSR and binds it. */
-static void issue_for(struct inst *t, int64_t id, const char *csr, const char *nik,
-    char serial[41])
+/* Issues a certificate (O=Kominfo) for csr and writes its serial. */
+static void issue_csr(tu_inst *t, const char *csr, const char *nik, const char *email,
+    const char *actor, char serial[41])
 {
 	ca_request r = {0};
 	ca_issued out = {0};
@@ -116,16 +90,23 @@ static void issue_for(struct inst *t, int64_t id, const char *csr, const char *n
 	r.csr = (const uint8_t *)csr;
 	r.csr_len = strlen(csr);
 	r.nik = nik;
-	r.email = person.email;
+	r.email = email;
 	r.o = "Kominfo";
-	r.actor = "test";
+	r.actor = actor;
 	must(ca_issue(t->c, &r, &out));
 	snprintf(serial, 41, "%s", out.serial);
 	ca_issued_free(&out);
+}
+
+/* Issues the certificate for the key's CSR and binds it. */
+static void issue_for(tu_inst *t, int64_t id, const char *csr, const char *nik,
+    char serial[41])
+{
+	issue_csr(t, csr, nik, person.email, "test", serial);
 	must(keys_bind_certificate(t->c, id, serial, "test"));
 }
 
-static int64_t make_key(struct inst *t, const char *type, char serial[41])
+static int64_t make_key(tu_inst *t, const char *type, char serial[41])
 {
 	int64_t id = 0;
 	char *csr = NULL;
@@ -140,7 +121,7 @@ static int64_t make_key(struct inst *t, const char *type, char serial[41])
 	return id;
 }
 
-static oa_err sign(struct inst *t, int64_t id, const char *holder, const char *pass,
+static oa_err sign(tu_inst *t, int64_t id, const char *holder, const char *pass,
     int scheme, uint8_t dg[32], uint8_t **sig, size_t *n)
 {
 	keys_sign_req r = {0};
@@ -157,7 +138,7 @@ static oa_err sign(struct inst *t, int64_t id, const char *holder, const char *p
 	return keys_sign(t->c, &r, sig, n);
 }
 
-static int verify_with_cert(struct inst *t, const char *serial, int scheme, const uint8_t *dg,
+static int verify_with_cert(tu_inst *t, const char *serial, int scheme, const uint8_t *dg,
     const uint8_t *sig, size_t n)
 {
 	uint8_t *der = NULL;
@@ -188,7 +169,7 @@ static int verify_with_cert(struct inst *t, const char *serial, int scheme, cons
 }
 
 /* The sealed row as stored. */
-static void read_sealed(struct inst *t, int64_t id, keys_sealed *s, char holder[65],
+static void read_sealed(tu_inst *t, int64_t id, keys_sealed *s, char holder[65],
     char type[16])
 {
 	store_stmt *st = store_prepare(ca_store(t->c),
@@ -223,7 +204,7 @@ static void read_sealed(struct inst *t, int64_t id, keys_sealed *s, char holder[
 
 /* Test hook: the clear PKCS#8 of key id (malloc'd copy) and its raw private
  * number (EC scalar or RSA d), by unsealing with the right passphrase. */
-static void clear_key(struct inst *t, int64_t id, const char *pass, uint8_t **p8, size_t *p8n,
+static void clear_key(tu_inst *t, int64_t id, const char *pass, uint8_t **p8, size_t *p8n,
     uint8_t **priv, size_t *privn)
 {
 	keys_sealed s;
@@ -260,19 +241,12 @@ static int contains(const uint8_t *hay, size_t hn, const void *needle, size_t nn
 	return memmem(hay, hn, needle, nn) != NULL;
 }
 
-static int64_t count_sql(struct inst *t, const char *sql)
+static int64_t count_sql(tu_inst *t, const char *sql)
 {
-	store_stmt *st = store_prepare(ca_store(t->c), sql);
-	int64_t n;
-
-	assert_non_null(st);
-	assert_int_equal(store_step(st), STORE_ROW);
-	n = store_col_int(st, 0);
-	store_reset(st);
-	return n;
+	return tu_count(ca_store(t->c), sql);
 }
 
-static void exec_sql(struct inst *t, const char *sql, int expect_ok)
+static void exec_sql(tu_inst *t, const char *sql, int expect_ok)
 {
 	oa_err rc = store_exec(ca_store(t->c), sql);
 
@@ -282,30 +256,60 @@ static void exec_sql(struct inst *t, const char *sql, int expect_ok)
 		assert_int_not_equal(rc, OA_OK);
 }
 
+/* One test's instance with one key of HOLDER's (passphrase PASS), and what
+ * sign() fills in. */
+struct kt {
+	tu_inst t;
+	int64_t id;
+	char serial[41]; /* its certificate; "" when not bound */
+	uint8_t dg[32];  /* the digest last signed */
+	uint8_t *sig;    /* the signature last made (NULL: none yet) */
+	size_t n;
+	keys_info ki;    /* filled by kt_status */
+};
+
+/* A fresh instance (extra as for inst_new) with a key of type, bound to a
+ * newly issued certificate when bind. */
+static void kt_new(struct kt *k, const char *extra, const char *type, int bind)
+{
+	memset(k, 0, sizeof *k);
+	inst_new(&k->t, extra);
+	k->id = make_key(&k->t, type, bind ? k->serial : NULL);
+}
+
+/* sign() with k's key as HOLDER, scheme 0, into k->dg, k->sig and k->n. */
+static oa_err kt_sign(struct kt *k, const char *pass)
+{
+	return sign(&k->t, k->id, HOLDER, pass, 0, k->dg, &k->sig, &k->n);
+}
+
+/* The key's status into k->ki; it must be found. */
+static void kt_status(struct kt *k)
+{
+	must(keys_status(k->t.c, k->id, &k->ki));
+}
+
 /* ---- tests ---------------------------------------------------------- */
 
 /* The sealed blob holds neither the clear key nor the passphrase. */
 static void test_sealed_blob(void **state)
 {
-	struct inst t;
+	struct kt k;
 	keys_sealed s;
 	char holder[65], type[16];
 	uint8_t *p8, *priv;
 	size_t p8n, privn;
-	keys_info ki;
-	int64_t id;
 
-	inst_new(&t, NULL);
-	id = make_key(&t, "ec-p256", NULL);
-	must(keys_status(t.c, id, &ki));
-	assert_string_equal(ki.state, "pending");
-	assert_string_equal(ki.holder, HOLDER);
-	assert_int_equal(ki.memory_kib, 64);
-	assert_int_equal(ki.iterations, 1);
-	assert_int_equal(ki.parallelism, 1);
-	assert_int_equal(ki.failures, 0);
-	clear_key(&t, id, PASS, &p8, &p8n, &priv, &privn);
-	read_sealed(&t, id, &s, holder, type);
+	kt_new(&k, NULL, "ec-p256", 0);
+	kt_status(&k);
+	assert_string_equal(k.ki.state, "pending");
+	assert_string_equal(k.ki.holder, HOLDER);
+	assert_int_equal(k.ki.memory_kib, 64);
+	assert_int_equal(k.ki.iterations, 1);
+	assert_int_equal(k.ki.parallelism, 1);
+	assert_int_equal(k.ki.failures, 0);
+	clear_key(&k.t, k.id, PASS, &p8, &p8n, &priv, &privn);
+	read_sealed(&k.t, k.id, &s, holder, type);
 	assert_true(p8n > 100);
 	assert_int_equal(s.ct_len, p8n);
 	assert_false(contains(s.ct, s.ct_len, p8, p8n));
@@ -313,13 +317,13 @@ static void test_sealed_blob(void **state)
 	assert_false(contains(s.ct, s.ct_len, PASS, strlen(PASS)));
 	/* And not in any column of the row, printed whole. */
 	{
-		store_stmt *st = store_prepare(ca_store(t.c),
+		store_stmt *st = store_prepare(ca_store(k.t.c),
 		    "SELECT quote(id)||quote(holder)||quote(spki)||quote(salt)||quote(verifier)||"
 		    "quote(nonce)||quote(ciphertext)||quote(tag) FROM holder_key WHERE id = ?");
 		char hex[2 * 8192 + 1];
 		const char *row;
 		assert_non_null(st);
-		store_bind_int(st, 1, id);
+		store_bind_int(st, 1, k.id);
 		assert_int_equal(store_step(st), STORE_ROW);
 		row = store_col_text(st, 0);
 		oa_hex(hex, priv, privn);
@@ -333,42 +337,36 @@ static void test_sealed_blob(void **state)
 	keys_sealed_free(&s);
 	free(p8);
 	free(priv);
-	inst_free(&t);
+	tu_inst_free(&k.t);
 }
 
 /* Signatures made with the holder key verify against the issued certificate. */
 static void sign_and_verify(const char *type, int scheme)
 {
-	struct inst t;
-	char serial[41];
-	uint8_t dg[32], *sig = NULL;
-	size_t n = 0;
-	keys_info ki;
-	int64_t id;
+	struct kt k;
 
-	inst_new(&t, NULL);
-	id = make_key(&t, type, serial);
-	must(keys_status(t.c, id, &ki));
-	assert_string_equal(ki.state, "active");
-	assert_string_equal(ki.serial, serial);
-	must(sign(&t, id, HOLDER, PASS, scheme, dg, &sig, &n));
-	assert_true(verify_with_cert(&t, serial, scheme, dg, sig, n));
-	sig[n / 2] ^= 1;
-	assert_false(verify_with_cert(&t, serial, scheme, dg, sig, n));
-	free(sig);
-	assert_int_equal(count_sql(&t, "SELECT count(*) FROM audit WHERE action = 'keys.sign'"
+	kt_new(&k, NULL, type, 1);
+	kt_status(&k);
+	assert_string_equal(k.ki.state, "active");
+	assert_string_equal(k.ki.serial, k.serial);
+	must(sign(&k.t, k.id, HOLDER, PASS, scheme, k.dg, &k.sig, &k.n));
+	assert_true(verify_with_cert(&k.t, k.serial, scheme, k.dg, k.sig, k.n));
+	k.sig[k.n / 2] ^= 1;
+	assert_false(verify_with_cert(&k.t, k.serial, scheme, k.dg, k.sig, k.n));
+	free(k.sig);
+	assert_int_equal(count_sql(&k.t, "SELECT count(*) FROM audit WHERE action = 'keys.sign'"
 	                               " AND detail LIKE '%ref=doc-1%'"),
 	    1);
 	{
 		int64_t fid;
 		char h[65];
-		must(keys_find_by_serial(t.c, serial, &fid, h));
-		assert_true(fid == id);
+		must(keys_find_by_serial(k.t.c, k.serial, &fid, h));
+		assert_true(fid == k.id);
 		assert_string_equal(h, HOLDER);
 	}
 	/* Someone else's holder id does not reach the key. */
-	expect(sign(&t, id, "mallory", PASS, scheme, dg, &sig, &n), OA_ERR_NOTFOUND, NULL);
-	inst_free(&t);
+	expect(sign(&k.t, k.id, "mallory", PASS, scheme, k.dg, &k.sig, &k.n), OA_ERR_NOTFOUND, NULL);
+	tu_inst_free(&k.t);
 }
 
 static void test_sign_ec_p256(void **state)
@@ -394,237 +392,182 @@ static void test_sign_rsa_pss(void **state)
 /* A wrong passphrase fails, and the count survives a reopen of the store. */
 static void test_wrong_passphrase_counts(void **state)
 {
-	struct inst t;
-	char serial[41];
-	uint8_t dg[32], *sig = NULL;
-	size_t n = 0;
-	keys_info ki;
-	int64_t id;
+	struct kt k;
 
-	inst_new(&t, NULL);
-	id = make_key(&t, "ec-p256", serial);
-	expect(sign(&t, id, HOLDER, WRONG, 0, dg, &sig, &n), OA_ERR_DENIED, "wrong passphrase");
-	assert_null(sig);
+	kt_new(&k, NULL, "ec-p256", 1);
+	expect(kt_sign(&k, WRONG), OA_ERR_DENIED, "wrong passphrase");
+	assert_null(k.sig);
 	assert_null(strstr(oa_errmsg(), WRONG));
-	expect(sign(&t, id, HOLDER, "", 0, dg, &sig, &n), OA_ERR_DENIED, "wrong passphrase");
-	inst_reopen(&t);
-	must(keys_status(t.c, id, &ki));
-	assert_int_equal(ki.failures, 2);
-	assert_int_equal(ki.max_failures, 5);
-	assert_int_equal(count_sql(&t, "SELECT count(*) FROM audit WHERE action = 'keys.wrong_passphrase'"), 2);
+	expect(kt_sign(&k, ""), OA_ERR_DENIED, "wrong passphrase");
+	inst_reopen(&k.t);
+	kt_status(&k);
+	assert_int_equal(k.ki.failures, 2);
+	assert_int_equal(k.ki.max_failures, 5);
+	assert_int_equal(count_sql(&k.t, "SELECT count(*) FROM audit WHERE action = 'keys.wrong_passphrase'"), 2);
 	/* The right one works and forgives. */
-	must(sign(&t, id, HOLDER, PASS, 0, dg, &sig, &n));
-	free(sig);
-	must(keys_status(t.c, id, &ki));
-	assert_int_equal(ki.failures, 0);
-	assert_true(ki.last_used_at > 0);
-	inst_free(&t);
+	must(kt_sign(&k, PASS));
+	free(k.sig);
+	kt_status(&k);
+	assert_int_equal(k.ki.failures, 0);
+	assert_true(k.ki.last_used_at > 0);
+	tu_inst_free(&k.t);
 }
 
 /* After keys.max_failures wrong passphrases even the right one is refused. */
 static void test_lockout(void **state)
 {
-	struct inst t;
-	char serial[41];
-	uint8_t dg[32], *sig = NULL;
-	size_t n = 0;
-	keys_info ki;
-	int64_t id;
+	struct kt k;
 
-	inst_new(&t, "keys.argon2_memory_kib = 64\nkeys.argon2_iterations = 1\n"
-	             "keys.argon2_parallelism = 1\nkeys.max_failures = 3\n");
-	id = make_key(&t, "ec-p256", serial);
-	expect(sign(&t, id, HOLDER, WRONG, 0, dg, &sig, &n), OA_ERR_DENIED, "1 of 3");
-	expect(sign(&t, id, HOLDER, WRONG, 0, dg, &sig, &n), OA_ERR_DENIED, "2 of 3");
-	expect(sign(&t, id, HOLDER, WRONG, 0, dg, &sig, &n), OA_ERR_DENIED, "now locked");
-	expect(sign(&t, id, HOLDER, PASS, 0, dg, &sig, &n), OA_ERR_STATE, "locked");
-	assert_null(sig);
-	expect(keys_change_passphrase(t.c, HOLDER, id, PASS, PASS2, &person), OA_ERR_STATE, "locked");
-	inst_reopen(&t);
-	must(keys_status(t.c, id, &ki));
-	assert_true(ki.locked);
-	assert_string_equal(ki.state, "locked");
-	assert_int_equal(ki.failures, 3);
-	assert_true(ki.locked_at > 0);
-	expect(sign(&t, id, HOLDER, PASS, 0, dg, &sig, &n), OA_ERR_STATE, "locked");
+	kt_new(&k, SMALL_KDF "keys.max_failures = 3\n", "ec-p256", 1);
+	expect(kt_sign(&k, WRONG), OA_ERR_DENIED, "1 of 3");
+	expect(kt_sign(&k, WRONG), OA_ERR_DENIED, "2 of 3");
+	expect(kt_sign(&k, WRONG), OA_ERR_DENIED, "now locked");
+	expect(kt_sign(&k, PASS), OA_ERR_STATE, "locked");
+	assert_null(k.sig);
+	expect(keys_change_passphrase(k.t.c, HOLDER, k.id, PASS, PASS2, &person), OA_ERR_STATE, "locked");
+	inst_reopen(&k.t);
+	kt_status(&k);
+	assert_true(k.ki.locked);
+	assert_string_equal(k.ki.state, "locked");
+	assert_int_equal(k.ki.failures, 3);
+	assert_true(k.ki.locked_at > 0);
+	expect(kt_sign(&k, PASS), OA_ERR_STATE, "locked");
 	/* No bug can unlock it: the schema refuses. */
-	exec_sql(&t, "UPDATE holder_key SET state = 'active', locked_at = NULL", 0);
-	exec_sql(&t, "UPDATE holder_key SET failures = 0", 0);
-	exec_sql(&t, "DELETE FROM holder_key", 0);
-	assert_int_equal(count_sql(&t, "SELECT count(*) FROM audit WHERE action = 'keys.lock'"), 1);
+	exec_sql(&k.t, "UPDATE holder_key SET state = 'active', locked_at = NULL", 0);
+	exec_sql(&k.t, "UPDATE holder_key SET failures = 0", 0);
+	exec_sql(&k.t, "DELETE FROM holder_key", 0);
+	assert_int_equal(count_sql(&k.t, "SELECT count(*) FROM audit WHERE action = 'keys.lock'"), 1);
 	/* Raising the limit afterwards does not unlock it either. */
-	inst_free(&t);
+	tu_inst_free(&k.t);
 }
 
 /* A lowered limit locks a key that already has that many failures. */
 static void test_lower_limit_locks(void **state)
 {
-	struct inst t;
-	char serial[41], cfgpath[320];
-	uint8_t dg[32], *sig = NULL;
-	size_t n = 0;
-	int64_t id;
-	FILE *f;
+	struct kt k;
 
-	inst_new(&t, NULL);
-	id = make_key(&t, "ec-p256", serial);
-	expect(sign(&t, id, HOLDER, WRONG, 0, dg, &sig, &n), OA_ERR_DENIED, NULL);
-	expect(sign(&t, id, HOLDER, WRONG, 0, dg, &sig, &n), OA_ERR_DENIED, NULL);
-	snprintf(cfgpath, sizeof cfgpath, "%s/openams.conf", t.path);
-	assert_non_null(f = fopen(cfgpath, "a"));
-	fputs("keys.max_failures = 2\n", f);
-	fclose(f);
-	inst_reopen(&t);
-	expect(sign(&t, id, HOLDER, PASS, 0, dg, &sig, &n), OA_ERR_STATE, "locked");
-	inst_free(&t);
+	kt_new(&k, NULL, "ec-p256", 1);
+	expect(kt_sign(&k, WRONG), OA_ERR_DENIED, NULL);
+	expect(kt_sign(&k, WRONG), OA_ERR_DENIED, NULL);
+	assert_int_equal(tu_conf_append(k.t.path, "keys.max_failures = 2\n"), 0);
+	inst_reopen(&k.t);
+	expect(kt_sign(&k, PASS), OA_ERR_STATE, "locked");
+	tu_inst_free(&k.t);
 }
 
 /* Changing the passphrase re-seals the same key; the old one then fails. */
 static void test_change_passphrase(void **state)
 {
-	struct inst t;
-	char serial[41], cfgpath[320], holder[65], type[16];
-	uint8_t dg[32], *sig = NULL, *p8a, *p8b, *pa, *pb;
-	size_t n = 0, p8an, p8bn, pan, pbn;
+	struct kt k;
+	char holder[65], type[16];
+	uint8_t *p8a, *p8b, *pa, *pb;
+	size_t p8an, p8bn, pan, pbn;
 	keys_sealed s1, s2;
-	keys_info ki;
-	int64_t id;
-	FILE *f;
 
-	inst_new(&t, NULL);
-	id = make_key(&t, "ec-p256", serial);
-	clear_key(&t, id, PASS, &p8a, &p8an, &pa, &pan);
-	read_sealed(&t, id, &s1, holder, type);
+	kt_new(&k, NULL, "ec-p256", 1);
+	clear_key(&k.t, k.id, PASS, &p8a, &p8an, &pa, &pan);
+	read_sealed(&k.t, k.id, &s1, holder, type);
 	/* Raise the parameters: the re-seal takes the current ones. */
-	snprintf(cfgpath, sizeof cfgpath, "%s/openams.conf", t.path);
-	assert_non_null(f = fopen(cfgpath, "a"));
-	fputs("keys.argon2_memory_kib = 128\nkeys.argon2_iterations = 2\n", f);
-	fclose(f);
-	inst_reopen(&t);
-	must(keys_status(t.c, id, &ki));
-	assert_int_equal(ki.memory_kib, 64); /* still sealed with the old ones */
-	expect(keys_change_passphrase(t.c, HOLDER, id, PASS, "short", &person), OA_ERR_POLICY, "too short");
-	expect(keys_change_passphrase(t.c, HOLDER, id, PASS, PASS, &person), OA_ERR_POLICY, "same");
-	expect(keys_change_passphrase(t.c, HOLDER, id, WRONG, PASS2, &person), OA_ERR_DENIED, "wrong passphrase");
-	must(keys_change_passphrase(t.c, HOLDER, id, PASS, PASS2, &person));
-	must(keys_status(t.c, id, &ki));
-	assert_int_equal(ki.memory_kib, 128);
-	assert_int_equal(ki.iterations, 2);
-	assert_int_equal(ki.failures, 0);
-	assert_string_equal(ki.serial, serial);
-	read_sealed(&t, id, &s2, holder, type);
+	assert_int_equal(tu_conf_append(k.t.path, "keys.argon2_memory_kib = 128\n"
+	                                          "keys.argon2_iterations = 2\n"), 0);
+	inst_reopen(&k.t);
+	kt_status(&k);
+	assert_int_equal(k.ki.memory_kib, 64); /* still sealed with the old ones */
+	expect(keys_change_passphrase(k.t.c, HOLDER, k.id, PASS, "short", &person), OA_ERR_POLICY, "too short");
+	expect(keys_change_passphrase(k.t.c, HOLDER, k.id, PASS, PASS, &person), OA_ERR_POLICY, "same");
+	expect(keys_change_passphrase(k.t.c, HOLDER, k.id, WRONG, PASS2, &person), OA_ERR_DENIED, "wrong passphrase");
+	must(keys_change_passphrase(k.t.c, HOLDER, k.id, PASS, PASS2, &person));
+	kt_status(&k);
+	assert_int_equal(k.ki.memory_kib, 128);
+	assert_int_equal(k.ki.iterations, 2);
+	assert_int_equal(k.ki.failures, 0);
+	assert_string_equal(k.ki.serial, k.serial);
+	read_sealed(&k.t, k.id, &s2, holder, type);
 	assert_memory_not_equal(s1.salt, s2.salt, sizeof s1.salt);
 	assert_memory_not_equal(s1.nonce, s2.nonce, sizeof s1.nonce);
 	/* Same key inside. */
-	clear_key(&t, id, PASS2, &p8b, &p8bn, &pb, &pbn);
+	clear_key(&k.t, k.id, PASS2, &p8b, &p8bn, &pb, &pbn);
 	assert_int_equal(pan, pbn);
 	assert_memory_equal(pa, pb, pan);
-	expect(sign(&t, id, HOLDER, PASS, 0, dg, &sig, &n), OA_ERR_DENIED, "wrong passphrase");
-	must(sign(&t, id, HOLDER, PASS2, 0, dg, &sig, &n));
-	assert_true(verify_with_cert(&t, serial, 0, dg, sig, n));
-	free(sig);
+	expect(kt_sign(&k, PASS), OA_ERR_DENIED, "wrong passphrase");
+	must(kt_sign(&k, PASS2));
+	assert_true(verify_with_cert(&k.t, k.serial, 0, k.dg, k.sig, k.n));
+	free(k.sig);
 	/* No new certificate. */
-	assert_int_equal(count_sql(&t, "SELECT count(*) FROM certificate WHERE profile = 'individual'"), 1);
-	assert_int_equal(count_sql(&t, "SELECT count(*) FROM audit WHERE action = 'keys.passphrase_change'"), 1);
+	assert_int_equal(count_sql(&k.t, "SELECT count(*) FROM certificate WHERE profile = 'individual'"), 1);
+	assert_int_equal(count_sql(&k.t, "SELECT count(*) FROM audit WHERE action = 'keys.passphrase_change'"), 1);
 	keys_sealed_free(&s1);
 	keys_sealed_free(&s2);
 	free(p8a);
 	free(p8b);
 	free(pa);
 	free(pb);
-	inst_free(&t);
+	tu_inst_free(&k.t);
 }
 
 static void test_revoked_refused(void **state)
 {
-	struct inst t;
-	char serial[41];
-	uint8_t dg[32], *sig = NULL;
-	size_t n = 0;
-	keys_info ki;
-	int64_t id;
+	struct kt k;
 
-	inst_new(&t, NULL);
-	id = make_key(&t, "ec-p256", serial);
-	must(ca_revoke(t.c, serial, CA_REASON_KEY_COMPROMISE, 0, "test"));
-	expect(sign(&t, id, HOLDER, PASS, 0, dg, &sig, &n), OA_ERR_STATE, "revoked");
+	kt_new(&k, NULL, "ec-p256", 1);
+	must(ca_revoke(k.t.c, k.serial, CA_REASON_KEY_COMPROMISE, 0, "test"));
+	expect(kt_sign(&k, PASS), OA_ERR_STATE, "revoked");
 	assert_non_null(strstr(oa_errmsg(), "keyCompromise"));
-	assert_null(sig);
+	assert_null(k.sig);
 	/* A refusal before the passphrase is tried counts nothing. */
-	expect(sign(&t, id, HOLDER, WRONG, 0, dg, &sig, &n), OA_ERR_STATE, "revoked");
-	must(keys_status(t.c, id, &ki));
-	assert_int_equal(ki.failures, 0);
-	inst_free(&t);
+	expect(kt_sign(&k, WRONG), OA_ERR_STATE, "revoked");
+	kt_status(&k);
+	assert_int_equal(k.ki.failures, 0);
+	tu_inst_free(&k.t);
 }
 
 static void test_expired_refused(void **state)
 {
-	struct inst t;
-	char serial[41];
-	uint8_t dg[32], *sig = NULL;
-	size_t n = 0;
-	int64_t id;
+	struct kt k;
 
-	inst_new(&t, NULL);
-	id = make_key(&t, "ec-p256", serial);
+	kt_new(&k, NULL, "ec-p256", 1);
 	setenv("OPENAMS_NOW", "2099-01-01T00:00:00Z", 1);
-	expect(sign(&t, id, HOLDER, PASS, 0, dg, &sig, &n), OA_ERR_STATE, "expired");
+	expect(kt_sign(&k, PASS), OA_ERR_STATE, "expired");
 	unsetenv("OPENAMS_NOW");
-	assert_null(sig);
-	must(sign(&t, id, HOLDER, PASS, 0, dg, &sig, &n));
-	free(sig);
-	inst_free(&t);
+	assert_null(k.sig);
+	must(kt_sign(&k, PASS));
+	free(k.sig);
+	tu_inst_free(&k.t);
 }
 
 static void test_unbound_refused(void **state)
 {
-	struct inst t;
-	uint8_t dg[32], *sig = NULL;
-	size_t n = 0;
-	int64_t id;
+	struct kt k;
 
-	inst_new(&t, NULL);
-	id = make_key(&t, "ec-p256", NULL);
-	expect(sign(&t, id, HOLDER, PASS, 0, dg, &sig, &n), OA_ERR_STATE, "no certificate");
-	inst_free(&t);
+	kt_new(&k, NULL, "ec-p256", 0);
+	expect(kt_sign(&k, PASS), OA_ERR_STATE, "no certificate");
+	tu_inst_free(&k.t);
 }
 
 /* A certificate that does not hold the key cannot be bound to it. */
 static void test_bind_checks(void **state)
 {
-	struct inst t;
-	char serial[41], serial2[41];
-	int64_t id, id2;
+	struct kt k;
+	char serial2[41];
+	int64_t id2;
 	char *csr2 = NULL;
 
-	inst_new(&t, NULL);
-	id = make_key(&t, "ec-p256", serial);
-	must(keys_bind_certificate(t.c, id, serial, "test")); /* idempotent */
-	must(keys_create(t.c, "siti.aminah", "ec-p256", PASS, NULL, &id2, &csr2));
-	expect(keys_bind_certificate(t.c, id2, serial, "test"), OA_ERR_POLICY, "does not hold");
-	{
-		ca_request r = {0};
-		ca_issued out = {0};
-		r.csr = (const uint8_t *)csr2;
-		r.csr_len = strlen(csr2);
-		r.nik = "3201015505900002";
-		r.email = "siti@kominfo.go.id";
-		r.o = "Kominfo";
-		must(ca_issue(t.c, &r, &out));
-		snprintf(serial2, sizeof serial2, "%s", out.serial);
-		ca_issued_free(&out);
-	}
-	expect(keys_bind_certificate(t.c, id, serial2, "test"), OA_ERR_STATE, "cannot be bound again");
-	must(keys_bind_certificate(t.c, id2, serial2, "test"));
+	kt_new(&k, NULL, "ec-p256", 1);
+	must(keys_bind_certificate(k.t.c, k.id, k.serial, "test")); /* idempotent */
+	must(keys_create(k.t.c, "siti.aminah", "ec-p256", PASS, NULL, &id2, &csr2));
+	expect(keys_bind_certificate(k.t.c, id2, k.serial, "test"), OA_ERR_POLICY, "does not hold");
+	issue_csr(&k.t, csr2, "3201015505900002", "siti@kominfo.go.id", NULL, serial2);
+	expect(keys_bind_certificate(k.t.c, k.id, serial2, "test"), OA_ERR_STATE, "cannot be bound again");
+	must(keys_bind_certificate(k.t.c, id2, serial2, "test"));
 	/* The trigger backs it up. */
-	exec_sql(&t, "UPDATE holder_key SET serial = NULL, state = 'pending'", 0);
+	exec_sql(&k.t, "UPDATE holder_key SET serial = NULL, state = 'pending'", 0);
 	free(csr2);
-	inst_free(&t);
+	tu_inst_free(&k.t);
 }
 
 static void test_weak_passphrases(void **state)
 {
-	struct inst t;
+	tu_inst t;
 	int64_t id;
 	static const struct {
 		const char *pass, *why;
@@ -658,11 +601,11 @@ static void test_weak_passphrases(void **state)
 	must(keys_check_passphrase(t.c, HOLDER, PASS, &person));
 	expect(keys_create(t.c, "bad holder!", "ec-p256", PASS, &person, &id, NULL), OA_ERR_INVALID, NULL);
 	expect(keys_create(t.c, HOLDER, "dsa-1024", PASS, &person, &id, NULL), OA_ERR_INVALID, NULL);
-	inst_free(&t);
+	tu_inst_free(&t);
 }
 
 /* Tampering is an integrity failure, not a wrong passphrase. */
-static void tamper(struct inst *t, int64_t id, const char *holder)
+static void tamper(tu_inst *t, int64_t id, const char *holder)
 {
 	uint8_t dg[32], *sig = NULL;
 	size_t n = 0;
@@ -675,7 +618,7 @@ static void tamper(struct inst *t, int64_t id, const char *holder)
 	assert_false(ki.locked);
 }
 
-static void flip(struct inst *t, int64_t id, const char *col, int at)
+static void flip(tu_inst *t, int64_t id, const char *col, int at)
 {
 	store *db = ca_store(t->c);
 	char sql[160];
@@ -701,84 +644,74 @@ static void flip(struct inst *t, int64_t id, const char *col, int at)
 
 static void test_tamper(void **state)
 {
-	struct inst t;
-	char serial[41];
-	uint8_t dg[32], *sig = NULL;
-	size_t n = 0;
-	keys_info ki;
-	int64_t id;
+	struct kt k;
 
-	inst_new(&t, NULL);
-	id = make_key(&t, "ec-p256", serial);
+	kt_new(&k, NULL, "ec-p256", 1);
 	/* The re-seal trigger refuses a new ciphertext under an old nonce;
 	 * a raw editor would drop it, as this test does. */
-	exec_sql(&t, "DROP TRIGGER holder_key_reseal_fresh", 1);
-	flip(&t, id, "ciphertext", 10);
-	tamper(&t, id, HOLDER);
-	flip(&t, id, "ciphertext", 10);
-	flip(&t, id, "tag", 3);
-	tamper(&t, id, HOLDER);
-	flip(&t, id, "tag", 3);
-	flip(&t, id, "nonce", 0);
-	tamper(&t, id, HOLDER);
-	flip(&t, id, "nonce", 0);
+	exec_sql(&k.t, "DROP TRIGGER holder_key_reseal_fresh", 1);
+	flip(&k.t, k.id, "ciphertext", 10);
+	tamper(&k.t, k.id, HOLDER);
+	flip(&k.t, k.id, "ciphertext", 10);
+	flip(&k.t, k.id, "tag", 3);
+	tamper(&k.t, k.id, HOLDER);
+	flip(&k.t, k.id, "tag", 3);
+	flip(&k.t, k.id, "nonce", 0);
+	tamper(&k.t, k.id, HOLDER);
+	flip(&k.t, k.id, "nonce", 0);
 	/* The holder id is bound by the AAD. */
-	exec_sql(&t, "UPDATE holder_key SET holder = 'budi.santosx'", 0); /* trigger */
-	exec_sql(&t, "DROP TRIGGER holder_key_fixed", 1);
-	exec_sql(&t, "UPDATE holder_key SET holder = 'budi.santosx'", 1);
-	tamper(&t, id, "budi.santosx");
-	exec_sql(&t, "UPDATE holder_key SET holder = 'budi.santoso'", 1);
+	exec_sql(&k.t, "UPDATE holder_key SET holder = 'budi.santosx'", 0); /* trigger */
+	exec_sql(&k.t, "DROP TRIGGER holder_key_fixed", 1);
+	exec_sql(&k.t, "UPDATE holder_key SET holder = 'budi.santosx'", 1);
+	tamper(&k.t, k.id, "budi.santosx");
+	exec_sql(&k.t, "UPDATE holder_key SET holder = 'budi.santoso'", 1);
 	/* Each was audited and nothing was counted. */
-	assert_int_equal(count_sql(&t, "SELECT count(*) FROM audit WHERE action = 'keys.integrity_failure'"), 4);
-	assert_int_equal(count_sql(&t, "SELECT count(*) FROM audit WHERE action = 'keys.wrong_passphrase'"), 0);
+	assert_int_equal(count_sql(&k.t, "SELECT count(*) FROM audit WHERE action = 'keys.integrity_failure'"), 4);
+	assert_int_equal(count_sql(&k.t, "SELECT count(*) FROM audit WHERE action = 'keys.wrong_passphrase'"), 0);
 	/* A changed salt cannot be told from a wrong passphrase (documented). */
-	flip(&t, id, "salt", 0);
-	expect(sign(&t, id, HOLDER, PASS, 0, dg, &sig, &n), OA_ERR_DENIED, "wrong passphrase");
-	flip(&t, id, "salt", 0);
+	flip(&k.t, k.id, "salt", 0);
+	expect(kt_sign(&k, PASS), OA_ERR_DENIED, "wrong passphrase");
+	flip(&k.t, k.id, "salt", 0);
 	/* Restored, it signs again and forgives. */
-	must(sign(&t, id, HOLDER, PASS, 0, dg, &sig, &n));
-	assert_true(verify_with_cert(&t, serial, 0, dg, sig, n));
-	free(sig);
-	must(keys_status(t.c, id, &ki));
-	assert_int_equal(ki.failures, 0);
-	inst_free(&t);
+	must(kt_sign(&k, PASS));
+	assert_true(verify_with_cert(&k.t, k.serial, 0, k.dg, k.sig, k.n));
+	free(k.sig);
+	kt_status(&k);
+	assert_int_equal(k.ki.failures, 0);
+	tu_inst_free(&k.t);
 }
 
 /* Creation joins the caller's transaction; attempts refuse to. */
 static void test_transactions(void **state)
 {
-	struct inst t;
-	char serial[41];
-	uint8_t dg[32], *sig = NULL;
-	size_t n = 0;
-	int64_t id, id2;
+	struct kt k;
+	int64_t id2;
 	keys_draft *d = NULL;
 	store *db;
 
-	inst_new(&t, NULL);
-	db = ca_store(t.c);
-	id = make_key(&t, "ec-p256", serial);
+	kt_new(&k, NULL, "ec-p256", 1);
+	db = ca_store(k.t.c);
 	must(store_begin(db));
-	expect(sign(&t, id, HOLDER, PASS, 0, dg, &sig, &n), OA_ERR_INTERNAL, "outside a transaction");
-	expect(keys_change_passphrase(t.c, HOLDER, id, PASS, PASS2, &person), OA_ERR_INTERNAL, NULL);
-	must(keys_create(t.c, "siti.aminah", "ec-p256", PASS, NULL, &id2, NULL));
+	expect(kt_sign(&k, PASS), OA_ERR_INTERNAL, "outside a transaction");
+	expect(keys_change_passphrase(k.t.c, HOLDER, k.id, PASS, PASS2, &person), OA_ERR_INTERNAL, NULL);
+	must(keys_create(k.t.c, "siti.aminah", "ec-p256", PASS, NULL, &id2, NULL));
 	store_rollback(db);
-	assert_int_equal(count_sql(&t, "SELECT count(*) FROM holder_key"), 1);
+	assert_int_equal(count_sql(&k.t, "SELECT count(*) FROM holder_key"), 1);
 	/* Prepared outside, stored inside. */
-	must(keys_prepare(t.c, "siti.aminah", "ec-p256", PASS, NULL, &d));
+	must(keys_prepare(k.t.c, "siti.aminah", "ec-p256", PASS, NULL, &d));
 	assert_non_null(keys_draft_csr(d));
 	must(store_begin(db));
-	must(keys_draft_store(t.c, d, "engine"));
+	must(keys_draft_store(k.t.c, d, "engine"));
 	must(store_commit(db));
-	assert_int_equal(count_sql(&t, "SELECT count(*) FROM holder_key"), 2);
+	assert_int_equal(count_sql(&k.t, "SELECT count(*) FROM holder_key"), 2);
 	{
 		keys_info ki;
-		must(keys_status(t.c, keys_draft_id(d), &ki));
+		must(keys_status(k.t.c, keys_draft_id(d), &ki));
 		assert_string_equal(ki.holder, "siti.aminah");
 	}
 	keys_draft_free(d);
 	keys_draft_free(NULL);
-	inst_free(&t);
+	tu_inst_free(&k.t);
 }
 
 static double now_s(void)
@@ -791,26 +724,20 @@ static double now_s(void)
 /* The shipped defaults: recorded with the key, and one signature in time. */
 static void test_default_params(void **state)
 {
-	struct inst t;
-	char serial[41];
-	uint8_t dg[32], *sig = NULL;
-	size_t n = 0;
-	keys_info ki;
-	int64_t id;
+	struct kt k;
 	double t0;
 
-	inst_new(&t, "");
-	id = make_key(&t, "ec-p256", serial);
-	must(keys_status(t.c, id, &ki));
-	assert_int_equal(ki.memory_kib, 131072);
-	assert_int_equal(ki.iterations, 3);
-	assert_int_equal(ki.parallelism, 2);
+	kt_new(&k, "", "ec-p256", 1);
+	kt_status(&k);
+	assert_int_equal(k.ki.memory_kib, 131072);
+	assert_int_equal(k.ki.iterations, 3);
+	assert_int_equal(k.ki.parallelism, 2);
 	t0 = now_s();
-	must(sign(&t, id, HOLDER, PASS, 0, dg, &sig, &n));
+	must(kt_sign(&k, PASS));
 	fprintf(stderr, "# keys_sign with default Argon2id parameters: %.3f s\n", now_s() - t0);
-	assert_true(verify_with_cert(&t, serial, 0, dg, sig, n));
-	free(sig);
-	inst_free(&t);
+	assert_true(verify_with_cert(&k.t, k.serial, 0, k.dg, k.sig, k.n));
+	free(k.sig);
+	tu_inst_free(&k.t);
 }
 
 /* Every file under dir: none contains any needle. */
@@ -851,35 +778,36 @@ static void scan_dir(const char *dir, const void *const *needles, const size_t *
 /* Neither passphrase nor key byte in the database, WAL, any file, or stderr. */
 static void test_no_secret_on_disk(void **state)
 {
-	struct inst t;
-	char serial[41], errpath[128];
-	uint8_t dg[32], *sig = NULL, *p8, *priv, *p8b, *privb;
-	size_t n = 0, p8n, privn, p8bn, privbn;
-	int64_t id, idr;
+	struct kt k;
+	char errpath[128];
+	uint8_t *p8, *priv, *p8b, *privb;
+	size_t p8n, privn, p8bn, privbn;
+	int64_t idr;
 	int saved, fd, files = 0;
 	char dir[64];
 
-	inst_new(&t, NULL);
-	snprintf(dir, sizeof dir, "%s", t.dir);
-	snprintf(errpath, sizeof errpath, "%s.stderr", t.dir);
+	memset(&k, 0, sizeof k);
+	inst_new(&k.t, NULL);
+	snprintf(dir, sizeof dir, "%s", k.t.dir);
+	snprintf(errpath, sizeof errpath, "%s.stderr", k.t.dir);
 	fflush(stderr);
 	saved = dup(2);
 	assert_true((fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600)) >= 0);
 	dup2(fd, 2);
 	close(fd);
 
-	id = make_key(&t, "ec-p256", serial);
-	idr = make_key(&t, "rsa-2048", NULL);
-	clear_key(&t, id, PASS, &p8, &p8n, &priv, &privn);
-	clear_key(&t, idr, PASS, &p8b, &p8bn, &privb, &privbn);
-	expect(sign(&t, id, HOLDER, WRONG, 0, dg, &sig, &n), OA_ERR_DENIED, NULL);
+	k.id = make_key(&k.t, "ec-p256", k.serial);
+	idr = make_key(&k.t, "rsa-2048", NULL);
+	clear_key(&k.t, k.id, PASS, &p8, &p8n, &priv, &privn);
+	clear_key(&k.t, idr, PASS, &p8b, &p8bn, &privb, &privbn);
+	expect(kt_sign(&k, WRONG), OA_ERR_DENIED, NULL);
 	fprintf(stderr, "error: %s\n", oa_errmsg());
-	must(sign(&t, id, HOLDER, PASS, 0, dg, &sig, &n));
-	free(sig);
-	expect(keys_change_passphrase(t.c, HOLDER, id, WRONG, PASS2, &person), OA_ERR_DENIED, NULL);
+	must(kt_sign(&k, PASS));
+	free(k.sig);
+	expect(keys_change_passphrase(k.t.c, HOLDER, k.id, WRONG, PASS2, &person), OA_ERR_DENIED, NULL);
 	fprintf(stderr, "error: %s\n", oa_errmsg());
-	must(keys_change_passphrase(t.c, HOLDER, id, PASS, PASS2, &person));
-	expect(keys_create(t.c, HOLDER, "ec-p256", "santoso" PASS, &person, NULL, NULL), OA_ERR_POLICY, NULL);
+	must(keys_change_passphrase(k.t.c, HOLDER, k.id, PASS, PASS2, &person));
+	expect(keys_create(k.t.c, HOLDER, "ec-p256", "santoso" PASS, &person, NULL, NULL), OA_ERR_POLICY, NULL);
 	fprintf(stderr, "error: %s\n", oa_errmsg());
 	/* The WAL is scanned as it is, then again after a checkpoint. */
 	{
@@ -887,9 +815,9 @@ static void test_no_secret_on_disk(void **state)
 		size_t lens[] = {strlen(PASS), strlen(PASS2), strlen(WRONG), p8n, privn, p8bn, privbn};
 		scan_dir(dir, needles, lens, 7, &files);
 		assert_true(files >= 3);
-		must(store_exec(ca_store(t.c), "PRAGMA wal_checkpoint(TRUNCATE)"));
-		ca_free(t.c);
-		t.c = NULL;
+		must(store_exec(ca_store(k.t.c), "PRAGMA wal_checkpoint(TRUNCATE)"));
+		ca_free(k.t.c);
+		k.t.c = NULL;
 		files = 0;
 		scan_dir(dir, needles, lens, 7, &files);
 		fflush(stderr);
@@ -911,7 +839,7 @@ static void test_no_secret_on_disk(void **state)
 	free(priv);
 	free(p8b);
 	free(privb);
-	inst_free(&t);
+	tu_inst_free(&k.t);
 }
 
 /* The format itself: a seal opens only with its passphrase and binding. */

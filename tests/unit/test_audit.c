@@ -9,6 +9,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "audit/audit.h"
 #include "common/limits.h"
 #include "common/util.h"
@@ -24,7 +27,7 @@ static int setup(void **state)
 	struct fx *f = calloc(1, sizeof *f);
 	char path[OA_MAX_PATH];
 
-	if (f == NULL || test_tmpdir(f->dir, sizeof f->dir) == NULL)
+	if (f == NULL || tu_tmpdir(f->dir, sizeof f->dir) == NULL)
 		return -1;
 	oa_path_join(path, sizeof path, f->dir, "a.db");
 	if (store_open(path, &f->s) != OA_OK)
@@ -48,7 +51,7 @@ static int teardown(void **state)
 	struct fx *f = *state;
 
 	store_close(f->s);
-	test_rmrf(f->dir);
+	tu_rmrf(f->dir);
 	free(f);
 	return 0;
 }

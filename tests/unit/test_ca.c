@@ -18,36 +18,17 @@
 #include "common/util.h"
 #include "testutil.h"
 
-static char dir[64];
-static char inst[256];
-static ca *C;
+static tu_inst T;
 static int nik_seq;
 
 static int group_setup(void **state)
 {
-	ca_init_opts o = {0};
-	const char *share = getenv("OPENAMS_SHARE");
-
-	if (test_tmpdir(dir, sizeof dir) == NULL)
-		return -1;
-	snprintf(inst, sizeof inst, "%s/inst", dir);
-	o.dir = inst;
-	o.share = share ? share : OPENAMS_SHAREDIR;
-	if (ca_init(&o) != OA_OK) {
-		fprintf(stderr, "init: %s\n", oa_errmsg());
-		return -1;
-	}
-	if (ca_open(inst, &C) != OA_OK) {
-		fprintf(stderr, "open: %s\n", oa_errmsg());
-		return -1;
-	}
-	return 0;
+	return tu_inst_new(&T, NULL, NULL);
 }
 
 static int group_teardown(void **state)
 {
-	ca_free(C);
-	test_rmrf(dir);
+	tu_inst_free(&T);
 	return 0;
 }
 
@@ -58,14 +39,7 @@ static void next_nik(char out[17])
 
 static int64_t count(const char *sql)
 {
-	store_stmt *st = store_prepare(ca_store(C), sql);
-	int64_t n;
-
-	assert_non_null(st);
-	assert_int_equal(store_step(st), STORE_ROW);
-	n = store_col_int(st, 0);
-	store_reset(st);
-	return n;
+	return tu_count(ca_store(T.c), sql);
 }
 
 static EVP_PKEY *key_of(const char *alg, const char *param)
@@ -128,7 +102,7 @@ static oa_err issue_std(const char *nik, const char *email, ca_issued *out)
 	size_t n;
 	uint8_t *csr = make_csr(k, &n, std_subject, 0);
 	ca_request r = {.csr = csr, .csr_len = n, .nik = nik, .email = email, .actor = "test"};
-	oa_err rc = ca_issue(C, &r, out);
+	oa_err rc = ca_issue(T.c, &r, out);
 
 	OPENSSL_free(csr);
 	EVP_PKEY_free(k);
@@ -156,7 +130,7 @@ static void test_issue_from_csr(void **state)
 	assert_int_equal(X509_get_key_usage(x), KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION);
 	assert_true(X509_get_extended_key_usage(x) & XKU_SMIME);
 	X509_free(x);
-	assert_int_equal(ca_status(C, out.serial, &info), OA_OK);
+	assert_int_equal(ca_status(T.c, out.serial, &info), OA_OK);
 	assert_string_equal(info.status, "active");
 	assert_string_equal(info.nik, nik);
 	assert_string_equal(info.profile, "individual");
@@ -182,7 +156,7 @@ static void test_issue_server_key_and_seal(void **state)
 	r.nik = nik;
 	r.nip = "199001012015011001";
 	r.email = "budi@kominfo.ciamiskab.go.id";
-	assert_int_equal(ca_issue(C, &r, &out), OA_OK);
+	assert_int_equal(ca_issue(T.c, &r, &out), OA_OK);
 	x = parse(&out);
 	assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(x), k), 1);
 	assert_true(X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_userId, sn, sizeof sn) > 0);
@@ -197,7 +171,7 @@ static void test_issue_server_key_and_seal(void **state)
 	r.cn = "Segel Dinas Kominfo";
 	r.o = "Pemerintah Kabupaten Ciamis";
 	r.nik = "3201999999999999";
-	assert_int_equal(ca_issue(C, &r, &out), OA_OK);
+	assert_int_equal(ca_issue(T.c, &r, &out), OA_OK);
 	x = parse(&out);
 	assert_int_equal(X509_NAME_get_index_by_NID(X509_get_subject_name(x), NID_serialNumber, -1), -1);
 	X509_free(x);
@@ -275,7 +249,7 @@ static void test_refusals_change_nothing(void **state)
 
 		next_nik(nik);
 		r.nik = b->nik && strcmp(b->nik, "n") == 0 ? nik : b->nik;
-		rc = ca_issue(C, &r, &out);
+		rc = ca_issue(T.c, &r, &out);
 		if (rc != b->want || strstr(oa_errmsg(), b->fragment) == NULL)
 			fail_msg("%s: got %s '%s', want %s '%s'", b->label, oa_err_name(rc), oa_errmsg(),
 			    oa_err_name(b->want), b->fragment);
@@ -298,23 +272,23 @@ static void test_garbage_csrs(void **state)
 
 	r.csr = (const uint8_t *)"not a csr at all";
 	r.csr_len = 16;
-	assert_int_equal(ca_issue(C, &r, &out), OA_ERR_INVALID);
+	assert_int_equal(ca_issue(T.c, &r, &out), OA_ERR_INVALID);
 	r.csr = (const uint8_t *)"";
 	r.csr_len = 0;
-	assert_int_equal(ca_issue(C, &r, &out), OA_ERR_INVALID);
+	assert_int_equal(ca_issue(T.c, &r, &out), OA_ERR_INVALID);
 	memset(big, 'A', sizeof big);
 	r.csr = big;
 	r.csr_len = sizeof big;
-	assert_int_equal(ca_issue(C, &r, &out), OA_ERR_LIMIT);
+	assert_int_equal(ca_issue(T.c, &r, &out), OA_ERR_LIMIT);
 	memcpy(longer, csr, n);
 	memcpy(longer + n, "junk", 4);
 	r.csr = longer;
 	r.csr_len = n + 4;
-	assert_int_equal(ca_issue(C, &r, &out), OA_ERR_INVALID);
+	assert_int_equal(ca_issue(T.c, &r, &out), OA_ERR_INVALID);
 	assert_non_null(strstr(oa_errmsg(), "trailing"));
 	r.csr = csr;
 	r.csr_len = n / 2; /* truncated */
-	assert_int_equal(ca_issue(C, &r, &out), OA_ERR_INVALID);
+	assert_int_equal(ca_issue(T.c, &r, &out), OA_ERR_INVALID);
 	assert_int_equal(count("SELECT COUNT(*) FROM certificate"), certs);
 	free(longer);
 	OPENSSL_free(csr);
@@ -344,7 +318,7 @@ static void test_policy_one_active(void **state)
 	assert_int_equal(issue_std(nik, "a@x.go.id", &first), OA_OK);
 	assert_int_equal(issue_std(nik, "a@x.go.id", &second), OA_ERR_POLICY);
 	assert_non_null(strstr(oa_errmsg(), first.serial));
-	assert_int_equal(ca_revoke(C, first.serial, CA_REASON_SUPERSEDED, 0, "test"), OA_OK);
+	assert_int_equal(ca_revoke(T.c, first.serial, CA_REASON_SUPERSEDED, 0, "test"), OA_OK);
 	assert_int_equal(issue_std(nik, "a@x.go.id", &second), OA_OK);
 	ca_issued_free(&first);
 	ca_issued_free(&second);
@@ -358,7 +332,7 @@ static void test_policy_one_active(void **state)
 	unsetenv("OPENAMS_NOW");
 	{
 		ca_cert_info i;
-		assert_int_equal(ca_status(C, first.serial, &i), OA_OK);
+		assert_int_equal(ca_status(T.c, first.serial, &i), OA_OK);
 		assert_string_equal(i.status, "expired");
 	}
 	ca_issued_free(&first);
@@ -382,7 +356,7 @@ static void test_batch_group_commit(void **state)
 	}
 	r[1].email = "a@gmail.com";   /* lint refusal */
 	r[3].nik = niks[0];           /* policy refusal: same person as item 0 */
-	assert_int_equal(ca_issue_batch(C, r, 4, out, rcs, msgs), OA_OK);
+	assert_int_equal(ca_issue_batch(T.c, r, 4, out, rcs, msgs), OA_OK);
 	assert_int_equal(rcs[0], OA_OK);
 	assert_int_equal(rcs[1], OA_ERR_LINT);
 	assert_int_equal(rcs[2], OA_OK);
@@ -405,19 +379,19 @@ static void test_revoke_rules(void **state)
 
 	next_nik(nik);
 	assert_int_equal(issue_std(nik, "a@x.go.id", &out), OA_OK);
-	assert_int_equal(ca_revoke(C, "0123456789abcdef", CA_REASON_KEY_COMPROMISE, 0, "t"),
+	assert_int_equal(ca_revoke(T.c, "0123456789abcdef", CA_REASON_KEY_COMPROMISE, 0, "t"),
 	    OA_ERR_NOTFOUND);
-	assert_int_equal(ca_revoke(C, "xyz", CA_REASON_KEY_COMPROMISE, 0, "t"), OA_ERR_INVALID);
-	assert_int_equal(ca_revoke(C, out.serial, 2, 0, "t"), OA_ERR_INVALID); /* cACompromise */
-	assert_int_equal(ca_revoke(C, out.serial, CA_REASON_KEY_COMPROMISE, oa_now() + 3600, "t"),
+	assert_int_equal(ca_revoke(T.c, "xyz", CA_REASON_KEY_COMPROMISE, 0, "t"), OA_ERR_INVALID);
+	assert_int_equal(ca_revoke(T.c, out.serial, 2, 0, "t"), OA_ERR_INVALID); /* cACompromise */
+	assert_int_equal(ca_revoke(T.c, out.serial, CA_REASON_KEY_COMPROMISE, oa_now() + 3600, "t"),
 	    OA_ERR_INVALID);
-	assert_int_equal(ca_revoke(C, out.serial, CA_REASON_KEY_COMPROMISE, oa_now() - 86400, "t"),
+	assert_int_equal(ca_revoke(T.c, out.serial, CA_REASON_KEY_COMPROMISE, oa_now() - 86400, "t"),
 	    OA_OK);
 	audits = count("SELECT COUNT(*) FROM audit");
-	assert_int_equal(ca_revoke(C, out.serial, CA_REASON_SUPERSEDED, 0, "t"), OA_ERR_STATE);
+	assert_int_equal(ca_revoke(T.c, out.serial, CA_REASON_SUPERSEDED, 0, "t"), OA_ERR_STATE);
 	assert_non_null(strstr(oa_errmsg(), "keyCompromise"));
 	assert_int_equal(count("SELECT COUNT(*) FROM audit"), audits);
-	assert_int_equal(ca_status(C, out.serial, &i), OA_OK);
+	assert_int_equal(ca_status(T.c, out.serial, &i), OA_OK);
 	assert_string_equal(i.status, "revoked");
 	assert_int_equal(i.reason, CA_REASON_KEY_COMPROMISE);
 	assert_true(i.invalidity_date > 0);
@@ -432,7 +406,7 @@ static X509_CRL *publish(int64_t *number)
 	X509_CRL *crl;
 	ASN1_INTEGER *num;
 
-	assert_int_equal(ca_crl_publish(C, 0, &der, &n), OA_OK);
+	assert_int_equal(ca_crl_publish(T.c, 0, &der, &n), OA_OK);
 	p = der;
 	crl = d2i_X509_CRL(NULL, &p, (long)n);
 	assert_non_null(crl);
@@ -451,7 +425,7 @@ static X509 *load_pem(const char *name)
 	FILE *f;
 	X509 *x;
 
-	snprintf(path, sizeof path, "%s/pki/%s", inst, name);
+	snprintf(path, sizeof path, "%s/pki/%s", T.path, name);
 	f = fopen(path, "r");
 	assert_non_null(f);
 	x = PEM_read_X509(f, NULL, NULL, NULL);
@@ -474,7 +448,7 @@ static void test_crl(void **state)
 
 	next_nik(nik);
 	assert_int_equal(issue_std(nik, "a@x.go.id", &out), OA_OK);
-	assert_int_equal(ca_revoke(C, out.serial, CA_REASON_AFFILIATION_CHANGED, 0, "t"), OA_OK);
+	assert_int_equal(ca_revoke(T.c, out.serial, CA_REASON_AFFILIATION_CHANGED, 0, "t"), OA_OK);
 	b = publish(&n2);
 	assert_true(n2 > n1);
 	assert_int_equal(X509_CRL_verify(b, X509_get0_pubkey(issuer)), 1);
@@ -526,7 +500,7 @@ static OCSP_RESPONSE *ask(X509 *issuer, const char *const *serials, int nonce)
 	if (nonce)
 		assert_true(OCSP_request_add1_nonce(req, NULL, -1));
 	n = i2d_OCSP_REQUEST(req, &der);
-	assert_int_equal(ca_ocsp_respond(C, der, (size_t)n, &resp, &rl), OA_OK);
+	assert_int_equal(ca_ocsp_respond(T.c, der, (size_t)n, &resp, &rl), OA_OK);
 	p = resp;
 	r = d2i_OCSP_RESPONSE(NULL, &p, (long)rl);
 	assert_non_null(r);
@@ -557,7 +531,7 @@ static void test_ocsp(void **state)
 	assert_int_equal(issue_std(nik, "a@x.go.id", &good), OA_OK);
 	next_nik(nik);
 	assert_int_equal(issue_std(nik, "a@x.go.id", &bad), OA_OK);
-	assert_int_equal(ca_revoke(C, bad.serial, CA_REASON_CESSATION, 0, "t"), OA_OK);
+	assert_int_equal(ca_revoke(T.c, bad.serial, CA_REASON_CESSATION, 0, "t"), OA_OK);
 	serials[0] = good.serial;
 	serials[1] = bad.serial;
 	serials[2] = "7fffffffffffffffffffffffffffffff";
@@ -595,7 +569,7 @@ static void test_ocsp(void **state)
 		uint8_t *resp;
 		size_t rl;
 		const unsigned char *p;
-		assert_int_equal(ca_ocsp_respond(C, (const uint8_t *)"\x30\x03\x02\x01", 4, &resp, &rl),
+		assert_int_equal(ca_ocsp_respond(T.c, (const uint8_t *)"\x30\x03\x02\x01", 4, &resp, &rl),
 		    OA_OK);
 		p = resp;
 		r = d2i_OCSP_RESPONSE(NULL, &p, (long)rl);
@@ -641,23 +615,23 @@ static void test_list_filters(void **state)
 
 	next_nik(nik);
 	assert_int_equal(issue_std(nik, "a@x.go.id", &out), OA_OK);
-	assert_int_equal(ca_list(C, &f, count_row, &all), OA_OK);
+	assert_int_equal(ca_list(T.c, &f, count_row, &all), OA_OK);
 	f.status = "revoked";
-	assert_int_equal(ca_list(C, &f, count_row, &revoked), OA_OK);
+	assert_int_equal(ca_list(T.c, &f, count_row, &revoked), OA_OK);
 	f.status = "active";
-	assert_int_equal(ca_list(C, &f, count_row, &active), OA_OK);
+	assert_int_equal(ca_list(T.c, &f, count_row, &active), OA_OK);
 	assert_int_equal(revoked, count("SELECT COUNT(*) FROM certificate WHERE status='revoked'"));
 	assert_true(active > 0 && revoked > 0 && active + revoked < all + 1);
 	f.status = NULL;
 	f.nik = nik;
-	assert_int_equal(ca_list(C, &f, count_row, &one), OA_OK);
+	assert_int_equal(ca_list(T.c, &f, count_row, &one), OA_OK);
 	assert_int_equal(one, 1);
 	f.nik = NULL;
 	f.expiring_days = 30;
-	assert_int_equal(ca_list(C, &f, count_row, &soon), OA_OK);
+	assert_int_equal(ca_list(T.c, &f, count_row, &soon), OA_OK);
 	assert_int_equal(soon, 0);
 	f.expiring_days = 800;
-	assert_int_equal(ca_list(C, &f, count_row, &far), OA_OK);
+	assert_int_equal(ca_list(T.c, &f, count_row, &far), OA_OK);
 	{
 		char sql[256];
 		snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM certificate WHERE status='active'"
@@ -667,18 +641,18 @@ static void test_list_filters(void **state)
 		assert_true(far > 0);
 	}
 	f.status = "bogus";
-	assert_int_equal(ca_list(C, &f, count_row, &far), OA_ERR_INVALID);
+	assert_int_equal(ca_list(T.c, &f, count_row, &far), OA_ERR_INVALID);
 	ca_issued_free(&out);
 }
 
 static void test_init_refuses_existing(void **state)
 {
-	ca_init_opts o = {.dir = inst, .share = getenv("OPENAMS_SHARE")};
+	ca_init_opts o = {.dir = T.path, .share = getenv("OPENAMS_SHARE")};
 	char path[OA_MAX_PATH];
 	uint8_t *before, *after;
 	size_t nb, na;
 
-	snprintf(path, sizeof path, "%s/pki/root.crt", inst);
+	snprintf(path, sizeof path, "%s/pki/root.crt", T.path);
 	assert_int_equal(oa_read_file(path, 1 << 20, &before, &nb), OA_OK);
 	assert_int_equal(ca_init(&o), OA_ERR_EXISTS);
 	assert_int_equal(oa_read_file(path, 1 << 20, &after, &na), OA_OK);
@@ -694,12 +668,12 @@ static void test_chain(void **state)
 	const char *p;
 	int n = 0;
 
-	assert_int_equal(ca_chain_pem(C, 0, &b), OA_OK);
+	assert_int_equal(ca_chain_pem(T.c, 0, &b), OA_OK);
 	for (p = (const char *)b.data; (p = strstr(p, "BEGIN CERTIFICATE")) != NULL; p++)
 		n++;
 	assert_int_equal(n, 2);
 	oa_buf_free(&b);
-	assert_int_equal(ca_chain_pem(C, 1, &b), OA_OK);
+	assert_int_equal(ca_chain_pem(T.c, 1, &b), OA_OK);
 	assert_non_null(strstr((const char *)b.data, "BEGIN CERTIFICATE"));
 	assert_null(strstr(strstr((const char *)b.data, "END CERTIFICATE"), "BEGIN"));
 	oa_buf_free(&b);

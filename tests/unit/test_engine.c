@@ -23,94 +23,34 @@
 #include "mail/mail.h"
 #include "testutil.h"
 
-static char dir[64], inst[256], sopdir[512];
+static tu_inst T;
+static char sopdir[512];
 /* Step 10 sets a passphrase (server-side key) instead of sending a CSR. */
 static const char *use_passphrase;
-static ca *C;
 static engine *E;
 static int seq;
-static int64_t clock_now;
-
-/* The engine reads the time from OPENAMS_NOW: tests move the clock. */
-static void set_clock(int64_t t)
-{
-	char s[32];
-
-	clock_now = t;
-	oa_time_iso(s, sizeof s, t);
-	setenv("OPENAMS_NOW", s, 1);
-}
-
-static void tick(int64_t secs)
-{
-	set_clock(clock_now + secs);
-}
 
 static int group_setup(void **state)
 {
-	ca_init_opts o = {0};
-	const char *share = getenv("OPENAMS_SHARE");
-
-	if (test_tmpdir(dir, sizeof dir) == NULL)
+	/* Monday 2026-11-23 08:00 WIB; the engine reads the time from OPENAMS_NOW. */
+	tu_clock_set(1795395600 - 7 * 3600 + 8 * 3600 - 8 * 3600 + 1 * 3600);
+	if (tu_inst_new(&T, NULL, NULL) != 0)
 		return -1;
-	/* Monday 2026-11-23 08:00 WIB. */
-	set_clock(1795395600 - 7 * 3600 + 8 * 3600 - 8 * 3600 + 1 * 3600);
-	snprintf(inst, sizeof inst, "%s/inst", dir);
-	o.dir = inst;
-	o.share = share ? share : OPENAMS_SHAREDIR;
-	if (ca_init(&o) != OA_OK || ca_open(inst, &C) != OA_OK || engine_open(C, &E) != OA_OK) {
-		fprintf(stderr, "setup: %s\n", oa_errmsg());
-		return -1;
-	}
-	snprintf(sopdir, sizeof sopdir, "%s/sop", o.share);
-	if (engine_sop_install_dir(E, "kominfo", sopdir, "admin") != OA_OK) {
-		fprintf(stderr, "install: %s\n", oa_errmsg());
-		return -1;
-	}
-	return 0;
+	snprintf(sopdir, sizeof sopdir, "%s/sop", tu_share());
+	return tu_engine_new(T.c, "kominfo", &E);
 }
 
 static int group_teardown(void **state)
 {
 	engine_free(E);
-	ca_free(C);
-	test_rmrf(dir);
-	unsetenv("OPENAMS_NOW");
+	tu_inst_free(&T);
+	tu_clock_clear();
 	return 0;
 }
 
 static int64_t count(const char *sql)
 {
-	store_stmt *st = store_prepare(ca_store(C), sql);
-	int64_t n;
-
-	assert_non_null(st);
-	assert_int_equal(store_step(st), STORE_ROW);
-	n = store_col_int(st, 0);
-	store_reset(st);
-	return n;
-}
-
-/* A PEM CSR with a fresh P-256 key. */
-static char *make_csr(void)
-{
-	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	X509_REQ *req = X509_REQ_new();
-	BIO *b = BIO_new(BIO_s_mem());
-	char *d, *out;
-	long n;
-
-	X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(req), "CN", MBSTRING_UTF8,
-	    (const unsigned char *)"Pemohon Uji", -1, -1, 0);
-	X509_REQ_set_pubkey(req, k);
-	X509_REQ_sign(req, k, EVP_sha256());
-	PEM_write_bio_X509_REQ(b, req);
-	n = BIO_get_mem_data(b, &d);
-	out = strndup(d, (size_t)n);
-	BIO_free(b);
-	X509_REQ_free(req);
-	EVP_PKEY_free(k);
-	return out;
+	return tu_count(ca_store(T.c), sql);
 }
 
 struct person {
@@ -185,7 +125,7 @@ static void drive(const sop_def *d, int64_t case_id, struct person *app, const c
     const char *no_at, struct walk *w)
 {
 	int no_used = 0;
-	char *csr = make_csr();
+	char *csr = tu_csr_pem("Pemohon Uji");
 
 	memset(w, 0, sizeof *w);
 	for (int guard = 0; guard < 200; guard++) {
@@ -242,7 +182,7 @@ static void drive(const sop_def *d, int64_t case_id, struct person *app, const c
 		}
 		if (d->n_reasons > 0 && who == &app->who && c.reason[0] == 0)
 			a.reason = d->reasons[0].id;
-		tick(60);
+		tu_clock_tick(60);
 		if (engine_case_act(E, who, &a, &res) != OA_OK)
 			fail_msg("%s step %s as %s: %s", d->id, c.step, role, oa_errmsg());
 		w->steps++;
@@ -266,21 +206,7 @@ static void next_nik(char out[17])
 /* Issues a certificate for nik directly, for SOPs about an existing one. */
 static void existing_cert(const char *nik, char serial[41], int days)
 {
-	ca_request r = {0};
-	ca_issued out;
-	char *csr = make_csr();
-
-	r.csr = (const uint8_t *)csr;
-	r.csr_len = strlen(csr);
-	r.cn = "Siti Rahmawati";
-	r.o = "Pemkab";
-	r.nik = nik;
-	r.email = "siti@kominfo.merantikab.go.id";
-	r.validity_days = days;
-	assert_int_equal(ca_issue(C, &r, &out), OA_OK);
-	strcpy(serial, out.serial);
-	ca_issued_free(&out);
-	free(csr);
+	assert_int_equal(tu_issue_nik(T.c, nik, days, serial), OA_OK);
 }
 
 static const char *const shipped[] = {"meranti-penerbitan", "meranti-pencabutan",
@@ -329,7 +255,7 @@ static void walk_sop(const char *sop_id)
 			assert_int_equal(w.revoked, 1);
 			{
 				ca_cert_info i;
-				assert_int_equal(ca_status(C, serial, &i), OA_OK);
+				assert_int_equal(ca_status(T.c, serial, &i), OA_OK);
 				assert_string_equal(i.status, "revoked");
 			}
 			break;
@@ -376,7 +302,7 @@ static void test_sop001_emails(void **state)
 	static const char *const staff[][2] = {{"kadis1", "kadis"}, {"kabid1", "kabid"},
 	    {"verif1", "verifikator"}, {"op1", "bsre"}};
 
-	assert_int_equal(auth_open(C, &a), OA_OK);
+	assert_int_equal(auth_open(T.c, &a), OA_OK);
 	assert_int_equal(auth_org_create(a, "kominfo", "Dinas Kominfo Meranti", "test"), OA_OK);
 	next_nik(nik);
 	p.id = "siti.rahma";
@@ -420,7 +346,7 @@ static void test_sop001_emails(void **state)
 		X509 *x;
 		EVP_PKEY_CTX *vctx;
 		memset(digest, 0x42, sizeof digest);
-		assert_int_equal(keys_find_by_serial(C, w.issued_serial, &kid, holder), OA_OK);
+		assert_int_equal(keys_find_by_serial(T.c, w.issued_serial, &kid, holder), OA_OK);
 		assert_string_equal(holder, "siti.rahma");
 		kr.holder = "siti.rahma";
 		kr.key_id = kid;
@@ -429,8 +355,8 @@ static void test_sop001_emails(void **state)
 		kr.digest_len = sizeof digest;
 		kr.md_nid = NID_sha256;
 		kr.actor = "siti.rahma";
-		assert_int_equal(keys_sign(C, &kr, &sig, &siglen), OA_OK);
-		assert_int_equal(ca_cert_der(C, w.issued_serial, &der, &dlen), OA_OK);
+		assert_int_equal(keys_sign(T.c, &kr, &sig, &siglen), OA_OK);
+		assert_int_equal(ca_cert_der(T.c, w.issued_serial, &der, &dlen), OA_OK);
 		q = der;
 		x = d2i_X509(NULL, &q, (long)dlen);
 		vctx = EVP_PKEY_CTX_new(X509_get0_pubkey(x), NULL);
@@ -444,7 +370,7 @@ static void test_sop001_emails(void **state)
 		/* The passphrase is nowhere in the case data. */
 		assert_int_equal(count("SELECT COUNT(*) FROM sop_case_data WHERE value LIKE '%langit biru%'"), 0);
 	}
-	assert_int_equal(mail_list(ca_store(C), NULL, 100, collect, &ev), OA_OK);
+	assert_int_equal(mail_list(ca_store(T.c), NULL, 100, collect, &ev), OA_OK);
 	{
 		static const char *const want[] = {"file_incomplete", "identity_form", "account",
 		    "set_passphrase", "cert_issued"};
@@ -468,7 +394,7 @@ static int count_event(const char *ev)
 	struct events all = {0};
 	int n = 0;
 
-	assert_int_equal(mail_list(ca_store(C), NULL, 1000, collect, &all), OA_OK);
+	assert_int_equal(mail_list(ca_store(T.c), NULL, 1000, collect, &all), OA_OK);
 	for (int i = 0; i < all.n; i++)
 		n += strcmp(all.list[i], ev) == 0;
 	return n;
@@ -497,7 +423,7 @@ static void test_sla_reminders(void **state)
 	a.role = "pemohon";
 	assert_int_equal(engine_case_act(E, &app.who, &a, &res), OA_OK);
 	assert_string_equal(res.step, "2");
-	t0 = clock_now; /* step 2 (kadis, 5 Menit) opened now, due t0 + 300 */
+	t0 = tu_clock_now(); /* step 2 (kadis, 5 Menit) opened now, due t0 + 300 */
 	assert_int_equal(engine_remind(E, t0 + 200, &sent), OA_OK);
 	assert_int_equal(sent, 0); /* not overdue yet */
 	assert_int_equal(engine_remind(E, t0 + 400, &sent), OA_OK);
@@ -518,7 +444,7 @@ static void test_sla_reminders(void **state)
 	a.step = "2";
 	a.role = "kadis";
 	assert_int_equal(engine_case_act(E, &kadis.who, &a, &res), OA_OK);
-	assert_int_equal(engine_remind(E, clock_now + 200, &sent), OA_OK);
+	assert_int_equal(engine_remind(E, tu_clock_now() + 200, &sent), OA_OK);
 	assert_int_equal(sent, 0);
 }
 
@@ -533,7 +459,7 @@ static void test_revocation_notice(void **state)
 	int64_t id;
 	char serial[41] = "";
 	int before = count_event("cert_revoked");
-	store_stmt *st = store_prepare(ca_store(C), "SELECT serial FROM certificate WHERE"
+	store_stmt *st = store_prepare(ca_store(T.c), "SELECT serial FROM certificate WHERE"
 	                                            " nik = '1471015505900001' AND status = 'active'");
 
 	assert_non_null(st);

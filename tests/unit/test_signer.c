@@ -26,44 +26,23 @@
 /* The CA's private view (for its signer and certificates). */
 #include "ca/caInt.h"
 
-static char dir[64], inst[256];
-static ca *C;
+static tu_inst T;
 static int seq;
 
 static int group_setup(void **state)
 {
-	ca_init_opts o = {0};
-	const char *share = getenv("OPENAMS_SHARE");
-
-	if (test_tmpdir(dir, sizeof dir) == NULL)
-		return -1;
-	snprintf(inst, sizeof inst, "%s/inst", dir);
-	o.dir = inst;
-	o.share = share ? share : OPENAMS_SHAREDIR;
-	if (ca_init(&o) != OA_OK || ca_open(inst, &C) != OA_OK) {
-		fprintf(stderr, "setup: %s\n", oa_errmsg());
-		return -1;
-	}
-	return 0;
+	return tu_inst_new(&T, NULL, NULL);
 }
 
 static int group_teardown(void **state)
 {
-	ca_free(C);
-	test_rmrf(dir);
+	tu_inst_free(&T);
 	return 0;
 }
 
 static int64_t count(const char *sql)
 {
-	store_stmt *st = store_prepare(ca_store(C), sql);
-	int64_t n;
-
-	assert_non_null(st);
-	assert_int_equal(store_step(st), STORE_ROW);
-	n = store_col_int(st, 0);
-	store_reset(st);
-	return n;
+	return tu_count(ca_store(T.c), sql);
 }
 
 static oa_err issue_one(void)
@@ -80,7 +59,7 @@ static oa_err issue_one(void)
 	r.o = "Dinas";
 	r.nik = nik;
 	r.email = "uji@kominfo.bandung.go.id";
-	rc = ca_issue(C, &r, &out);
+	rc = ca_issue(T.c, &r, &out);
 	if (rc == OA_OK)
 		ca_issued_free(&out);
 	EVP_PKEY_free(k);
@@ -90,7 +69,7 @@ static oa_err issue_one(void)
 static signer *the_signer(void)
 {
 	signer *s;
-	assert_int_equal(ca_signer(C, &s), OA_OK);
+	assert_int_equal(ca_signer(T.c, &s), OA_OK);
 	return s;
 }
 
@@ -155,7 +134,7 @@ static void test_signer_relints(void **state)
 
 	X509_set_version(x, X509_VERSION_3);
 	X509_set_serialNumber(x, ai);
-	X509_set_issuer_name(x, X509_get_subject_name(C->cert[SIGNER_ISSUING]));
+	X509_set_issuer_name(x, X509_get_subject_name(T.c->cert[SIGNER_ISSUING]));
 	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_UTF8,
 	    (const unsigned char *)"Bukan CA", -1, -1, 0);
 	ASN1_TIME_adj(X509_getm_notBefore(x), time(NULL), 0, 0);
@@ -168,7 +147,7 @@ static void test_signer_relints(void **state)
 	assert_int_equal(signer_sign_cert(the_signer(), x, "no-such-profile", &der, &len),
 	    OA_ERR_DENIED);
 	/* Another issuer's name is refused before anything else. */
-	X509_set_issuer_name(x, X509_get_subject_name(C->cert[SIGNER_ROOT]));
+	X509_set_issuer_name(x, X509_get_subject_name(T.c->cert[SIGNER_ROOT]));
 	assert_int_equal(signer_sign_cert(the_signer(), x, "individual", &der, &len), OA_ERR_DENIED);
 	BASIC_CONSTRAINTS_free(bc);
 	ASN1_INTEGER_free(ai);
@@ -245,14 +224,14 @@ static void test_bad_frames(void **state)
 	signer_opts o = {0};
 	char pass[512];
 
-	snprintf(pass, sizeof pass, "%s/secrets/ca.pass", inst);
-	o.dir = inst;
+	snprintf(pass, sizeof pass, "%s/secrets/ca.pass", T.path);
+	o.dir = T.path;
 	o.backend = "file";
 	o.passphrase_file = pass;
 	o.user = "nobody";
 	for (int k = 0; k < SIGNER__MAX; k++)
-		o.certs[k] = C->cert[k];
-	o.checks = ca_signer_checks(C);
+		o.certs[k] = T.c->cert[k];
+	o.checks = ca_signer_checks(T.c);
 	for (int i = 0; i < 3; i++) {
 		int sv[2], st;
 		uint8_t buf[256];
@@ -283,13 +262,13 @@ static void test_in_process_same_result(void **state)
 {
 	ca *d;
 
-	assert_int_equal(ca_open(inst, &d), OA_OK);
+	assert_int_equal(ca_open(T.path, &d), OA_OK);
 	ca_set_signer_in_process(d, 1);
 	{
-		ca *keep = C;
-		C = d;
+		ca *keep = T.c;
+		T.c = d;
 		assert_int_equal(issue_one(), OA_OK);
-		C = keep;
+		T.c = keep;
 	}
 	assert_int_equal(signer_pid(d->sig), 0);
 	ca_free(d);

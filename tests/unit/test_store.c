@@ -9,6 +9,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "common/limits.h"
 #include "common/util.h"
 #include "store/store.h"
@@ -24,7 +27,7 @@ static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof *f);
 
-	if (f == NULL || test_tmpdir(f->dir, sizeof f->dir) == NULL)
+	if (f == NULL || tu_tmpdir(f->dir, sizeof f->dir) == NULL)
 		return -1;
 	oa_path_join(f->path, sizeof f->path, f->dir, "t.db");
 	if (store_open(f->path, &f->s) != OA_OK)
@@ -38,21 +41,9 @@ static int teardown(void **state)
 	struct fx *f = *state;
 
 	store_close(f->s);
-	test_rmrf(f->dir);
+	tu_rmrf(f->dir);
 	free(f);
 	return 0;
-}
-
-static int64_t count(store *s, const char *sql)
-{
-	store_stmt *st = store_prepare(s, sql);
-	int64_t n;
-
-	assert_non_null(st);
-	assert_int_equal(store_step(st), STORE_ROW);
-	n = store_col_int(st, 0);
-	store_reset(st);
-	return n;
 }
 
 static void insert_ca(store *s)
@@ -85,7 +76,7 @@ static void test_migrations(void **state)
 	/* Re-opening applies nothing twice. */
 	assert_int_equal(store_open(f->path, &again), OA_OK);
 	assert_int_equal(store_schema_version(again), store_schema_version(f->s));
-	assert_int_equal(count(again, "SELECT COUNT(*) FROM schema_version"),
+	assert_int_equal(tu_count(again, "SELECT COUNT(*) FROM schema_version"),
 	    store_schema_version(f->s));
 	store_close(again);
 }
@@ -99,7 +90,7 @@ static void test_commit_durable_and_visible(void **state)
 	insert_ca(f->s);
 	assert_int_equal(store_commit(f->s), OA_OK);
 	assert_int_equal(store_open(f->path, &other), OA_OK);
-	assert_int_equal(count(other, "SELECT COUNT(*) FROM ca_cert"), 1);
+	assert_int_equal(tu_count(other, "SELECT COUNT(*) FROM ca_cert"), 1);
 	store_close(other);
 }
 
@@ -118,14 +109,14 @@ static void test_rollback_and_savepoints(void **state)
 	assert_int_equal(insert_cert(f->s, "0c", "3333333333333333", "active"), OA_OK);
 	assert_int_equal(store_release(f->s), OA_OK);
 	assert_int_equal(store_commit(f->s), OA_OK);
-	assert_int_equal(count(f->s, "SELECT COUNT(*) FROM certificate"), 2);
-	assert_int_equal(count(f->s, "SELECT COUNT(*) FROM certificate WHERE serial = '0b'"), 0);
+	assert_int_equal(tu_count(f->s, "SELECT COUNT(*) FROM certificate"), 2);
+	assert_int_equal(tu_count(f->s, "SELECT COUNT(*) FROM certificate WHERE serial = '0b'"), 0);
 
 	assert_int_equal(store_begin(f->s), OA_OK);
 	assert_int_equal(insert_cert(f->s, "0d", "4444444444444444", "active"), OA_OK);
 	store_rollback(f->s);
 	assert_false(store_in_tx(f->s));
-	assert_int_equal(count(f->s, "SELECT COUNT(*) FROM certificate"), 2);
+	assert_int_equal(tu_count(f->s, "SELECT COUNT(*) FROM certificate"), 2);
 	/* A second begin inside a transaction is a bug, and says so. */
 	assert_int_equal(store_begin(f->s), OA_OK);
 	assert_int_equal(store_begin(f->s), OA_ERR_INTERNAL);

@@ -74,7 +74,7 @@ static void test_files(void **state)
 	size_t n;
 	struct stat sb;
 
-	assert_non_null(test_tmpdir(dir, sizeof dir));
+	assert_non_null(tu_tmpdir(dir, sizeof dir));
 	assert_int_equal(oa_path_join(path, sizeof path, dir, "a.txt"), OA_OK);
 	assert_int_equal(oa_write_file_atomic(path, "hello", 5, 0600), OA_OK);
 	assert_int_equal(stat(path, &sb), 0);
@@ -94,7 +94,7 @@ static void test_files(void **state)
 	assert_int_equal(oa_path_join(path, 8, dir, "toolong"), OA_ERR_LIMIT);
 	assert_int_equal(oa_path_join(path, sizeof path, dir, "/abs/x"), OA_OK);
 	assert_string_equal(path, "/abs/x");
-	test_rmrf(dir);
+	tu_rmrf(dir);
 }
 
 static void test_buf(void **state)

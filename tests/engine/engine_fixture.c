@@ -1,0 +1,376 @@
+/*
+ * engine_fixture.c - the SOP engine rule tests' instance, people, store
+ * snapshots, certificates, histories, definitions and applicants
+ * (engine_fixture.h).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/x509.h>
+
+#include "engine_fixture.h"
+
+tu_inst T;
+ca *C;
+engine *E;
+char sopdir[600];
+int seq;
+char last_refusal[1024];
+
+/* ---- SOP texts ----------------------------------------------------------- */
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = 0;
+	fclose(f);
+	return buf;
+}
+
+char *sop_text(const char *file)
+{
+	char path[1024];
+
+	snprintf(path, sizeof path, "%s/%s", sopdir, file);
+	return slurp(path);
+}
+
+/* Copies a heap text into static storage and frees it, so that a failed
+ * assertion later on (a longjmp) leaks nothing. */
+char *stash(char *heap, int slot)
+{
+	static char buf[4][OA_MAX_SOP_BYTES + 1];
+
+	assert_true(strlen(heap) <= OA_MAX_SOP_BYTES);
+	strcpy(buf[slot], heap);
+	free(heap);
+	return buf[slot];
+}
+
+/* text with the first occurrence of `from` replaced by `to` (must exist). */
+char *replace(char *text, const char *from, const char *to)
+{
+	char *p = strstr(text, from), *out;
+	size_t a, b = strlen(from), c = strlen(to);
+
+	if (p == NULL)
+		fail_msg("replace: '%s' not found", from);
+	a = (size_t)(p - text);
+	out = malloc(strlen(text) - b + c + 1);
+	assert_non_null(out);
+	memcpy(out, text, a);
+	memcpy(out + a, to, c);
+	strcpy(out + a + c, p + b);
+	free(text);
+	return out;
+}
+
+void install_text(const char *org, const char *name, const char *text, int64_t *vid)
+{
+	sop_errors errs = {0};
+
+	if (engine_sop_install(E, org, name, text, 1, "admin", vid, &errs) != OA_OK) {
+		if (errs.n)
+			fail_msg("install %s: line %d: %s", name, errs.v[0].line, errs.v[0].msg);
+		fail_msg("install %s: %s", name, oa_errmsg());
+	}
+	sop_errors_free(&errs);
+}
+
+void install_file(const char *org, const char *file)
+{
+	char *text = stash(sop_text(file), 3);
+	int64_t vid;
+
+	install_text(org, file, text, &vid);
+}
+
+/* ---- people ---------------------------------------------------------- */
+
+/* roles: NULL-terminated. */
+void person_v(struct person *p, const char *id, const char *org, const char *const *roles)
+{
+	size_t n = 0;
+
+	memset(p, 0, sizeof *p);
+	snprintf(p->id, sizeof p->id, "%s", id);
+	snprintf(p->org, sizeof p->org, "%s", org);
+	for (; roles && roles[n] && n < 12; n++)
+		p->roles[n] = roles[n];
+	p->who = (engine_who){p->id, p->org, p->roles, n};
+}
+
+void person1(struct person *p, const char *id, const char *org, const char *role)
+{
+	const char *r[2] = {role, NULL};
+	person_v(p, id, org, r);
+}
+
+/* Every actor role of d (optionally except those of step s). */
+void person_all(struct person *p, const char *id, const char *org, const sop_def *d,
+    const sop_step *except)
+{
+	const char *r[13];
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->n_actors && n < 12; i++) {
+		int skip = 0;
+		for (size_t j = 0; except && j < except->n_actors; j++)
+			skip |= except->actors[j] == (int)i;
+		if (!skip)
+			r[n++] = d->actors[i].id;
+	}
+	r[n] = NULL;
+	person_v(p, id, org, r);
+}
+
+const char *applicant_role(const sop_def *d)
+{
+	return d->actors[d->steps[0].actors[0]].id;
+}
+
+int step_has_actor_role(const sop_def *d, const sop_step *s, const char *role)
+{
+	for (size_t i = 0; i < s->n_actors; i++)
+		if (strcmp(d->actors[s->actors[i]].id, role) == 0)
+			return 1;
+	return 0;
+}
+
+/* ---- store snapshots: refusals change nothing ------------------------ */
+
+static const char *const snap_sql[9] = {
+	"SELECT COUNT(*) FROM sop_case",
+	"SELECT COUNT(*) FROM sop_transition",
+	"SELECT COUNT(*) FROM sop_case_data",
+	"SELECT COUNT(*) FROM sop_case_document",
+	"SELECT COUNT(*) FROM certificate",
+	"SELECT COUNT(*) FROM certificate WHERE status = 'revoked'",
+	"SELECT COUNT(*) FROM audit",
+	"SELECT COUNT(*) FROM sop_version",
+	"SELECT COALESCE(SUM(length(value)), 0) FROM sop_case_data",
+};
+
+void snap_take(struct snap *s, int64_t case_id)
+{
+	memset(s, 0, sizeof *s);
+	for (int i = 0; i < 9; i++)
+		s->n[i] = count("%s", snap_sql[i]);
+	if (case_id > 0) {
+		engine_case c;
+		assert_int_equal(engine_case_get(E, case_id, &c), OA_OK);
+		snprintf(s->step, sizeof s->step, "%s", c.step);
+		snprintf(s->state, sizeof s->state, "%s", c.state);
+		s->transitions = c.transitions;
+	}
+}
+
+void snap_same(const struct snap *a, const struct snap *b, const char *what, int line)
+{
+	for (int i = 0; i < 9; i++)
+		if (a->n[i] != b->n[i])
+			fail_msg("line %d: refusal of %s changed the store: %s was %" PRId64 ", now %" PRId64,
+			    line, what, snap_sql[i], a->n[i], b->n[i]);
+	if (strcmp(a->step, b->step) || strcmp(a->state, b->state) || a->transitions != b->transitions)
+		fail_msg("line %d: refusal of %s moved the case: %s/%s/%d -> %s/%s/%d", line, what,
+		    a->state, a->step, a->transitions, b->state, b->step, b->transitions);
+}
+
+static const char *const errname[] = {"OA_OK", "OA_ERR_INVALID", "OA_ERR_NOTFOUND",
+    "OA_ERR_EXISTS", "OA_ERR_POLICY", "OA_ERR_LINT", "OA_ERR_STATE", "OA_ERR_LIMIT",
+    "OA_ERR_DENIED", "OA_ERR_CRYPTO", "OA_ERR_STORE", "OA_ERR_IO", "OA_ERR_NOMEM",
+    "OA_ERR_CONFIG", "OA_ERR_INTERNAL"};
+
+const char *ename(oa_err rc)
+{
+	return (unsigned)rc < sizeof errname / sizeof errname[0] ? errname[rc] : "?";
+}
+
+/* ---- certificates ---------------------------------------------------- */
+
+void next_nik(char out[17])
+{
+	snprintf(out, 17, "1471%012d", ++seq);
+}
+
+/* A certificate for nik issued straight at the CA. days 0: profile default. */
+void cert_in(ca *c, const char *nik, char serial[41], int days)
+{
+	if (tu_issue_nik(c, nik, days, serial) != OA_OK)
+		fail_msg("ca_issue: %s", oa_errmsg());
+}
+
+void existing_cert(const char *nik, char serial[41], int days)
+{
+	cert_in(C, nik, serial, days);
+}
+
+const char *cert_status(const char *serial, int *reason)
+{
+	static ca_cert_info i;
+
+	assert_int_equal(ca_status(C, serial, &i), OA_OK);
+	if (reason)
+		*reason = i.reason;
+	return i.status;
+}
+
+/* 1 if DIR/pki/issuing.crl lists serial; *reason its CRL reason (-1: none). */
+int crl_has(const char *serial, int *reason)
+{
+	char path[600];
+	FILE *f;
+	X509_CRL *crl;
+	BIGNUM *want = NULL;
+	int found = 0;
+
+	snprintf(path, sizeof path, "%s/pki/issuing.crl", T.path);
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	crl = d2i_X509_CRL_fp(f, NULL);
+	fclose(f);
+	assert_non_null(crl);
+	assert_true(BN_hex2bn(&want, serial) > 0);
+	{
+		STACK_OF(X509_REVOKED) *rs = X509_CRL_get_REVOKED(crl);
+		for (int i = 0; rs && i < sk_X509_REVOKED_num(rs) && !found; i++) {
+			X509_REVOKED *r = sk_X509_REVOKED_value(rs, i);
+			BIGNUM *bn = ASN1_INTEGER_to_BN(X509_REVOKED_get0_serialNumber(r), NULL);
+			if (BN_cmp(bn, want) == 0) {
+				ASN1_ENUMERATED *e = X509_REVOKED_get_ext_d2i(r, NID_crl_reason, NULL, NULL);
+				found = 1;
+				if (reason)
+					*reason = e ? (int)ASN1_ENUMERATED_get(e) : -1;
+				ASN1_ENUMERATED_free(e);
+			}
+			BN_free(bn);
+		}
+	}
+	BN_free(want);
+	X509_CRL_free(crl);
+	return found;
+}
+
+/* ---- histories ------------------------------------------------------- */
+
+static int hist_cb(const engine_transition *t, void *arg)
+{
+	struct hist *h = arg;
+
+	if (h->n < 128) {
+		h->t[h->n] = *t;
+		snprintf(h->note[h->n], sizeof h->note[0], "%s", t->note);
+		h->t[h->n].note = NULL;
+		h->n++;
+	}
+	return 0;
+}
+
+void history(int64_t id, struct hist *h)
+{
+	memset(h, 0, sizeof *h);
+	assert_int_equal(engine_case_history(E, id, hist_cb, h), OA_OK);
+}
+
+/* ---- definitions and applicants ---------------------------------------- */
+
+/* CSRs live until teardown, so a failed assertion (a longjmp) leaks nothing. */
+static char *csrs[1024];
+static size_t ncsrs;
+
+void applicant_new(struct applicant *a, const char *prefix, const char *org, const char *role)
+{
+	char id[48];
+
+	memset(a, 0, sizeof *a);
+	next_nik(a->nik);
+	snprintf(id, sizeof id, "%s%d", prefix, seq);
+	person1(&a->p, id, org, role);
+	a->csr = tu_csr_pem("Pemohon Uji");
+	if (ncsrs < sizeof csrs / sizeof csrs[0])
+		csrs[ncsrs++] = a->csr;
+}
+
+void applicant_free(struct applicant *a)
+{
+	a->csr = NULL;
+}
+
+/* Shipped definitions, loaded from the files (for roles before a case exists). */
+static sop_def *defs[16];
+static size_t ndefs;
+
+const sop_def *def_file(const char *sop_id)
+{
+	const char *files[] = {"000-pencabutan-meranti.yaml", "001-penerbitan-meranti.yaml",
+	    "003-pencabutan-ciamis.yaml", "004-pencabutan-sumbar.yaml", "900-pembaruan-contoh.yaml",
+	    "901-lupa-passphrase-contoh.yaml"};
+
+	for (size_t i = 0; i < ndefs; i++)
+		if (strcmp(defs[i]->id, sop_id) == 0)
+			return defs[i];
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		char path[1024];
+		sop_def *s = NULL;
+		sop_errors errs = {0};
+		snprintf(path, sizeof path, "%s/%s", sopdir, files[i]);
+		if (sop_load(path, &s, &errs) != OA_OK)
+			fail_msg("%s does not load", path);
+		sop_errors_free(&errs);
+		if (strcmp(s->id, sop_id) == 0) {
+			defs[ndefs++] = s;
+			return s;
+		}
+		sop_free(s);
+	}
+	fail_msg("no shipped SOP %s", sop_id);
+	abort();
+}
+
+/* ---- setup ------------------------------------------------------------- */
+
+int engine_fixture_setup(void **state)
+{
+	/* Monday 2026-11-23 08:00 WIB. */
+	tu_clock_set(tu_iso("2026-11-23T01:00:00Z"));
+	snprintf(sopdir, sizeof sopdir, "%s/sop", tu_share());
+	if (tu_inst_new(&T, NULL, NULL) != 0)
+		return -1;
+	C = T.c;
+	return tu_engine_new(C, ORG, &E);
+}
+
+int engine_fixture_teardown(void **state)
+{
+	for (size_t i = 0; i < ndefs; i++)
+		sop_free(defs[i]);
+	ndefs = 0;
+	for (size_t i = 0; i < ncsrs; i++)
+		free(csrs[i]);
+	ncsrs = 0;
+	engine_free(E);
+	E = NULL;
+	tu_inst_free(&T);
+	C = NULL;
+	tu_clock_clear();
+	return 0;
+}

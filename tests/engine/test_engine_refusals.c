@@ -1,0 +1,312 @@
+/*
+ * test_engine_refusals.c - what the SOP engine refuses before and along a
+ * case, each refusal leaving the store exactly as it was: opening a case
+ * (wrong person, role, organisation, certificate, reason, or a second
+ * case), a bad identity form, an issue step reached without a key, and a
+ * second active certificate for one NIK.
+ *
+ * One process, one instance under mkdtemp (engine_fixture.c); the clock is
+ * moved with OPENAMS_NOW.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "engine_fixture.h"
+
+/* ---- opening refusals ------------------------------------------------- */
+
+static void test_open_refusals(void **state)
+{
+	const sop_def *d1 = def_file("meranti-penerbitan");
+	struct applicant app, other;
+	struct person x;
+	engine_open_req r = {0};
+	int64_t id, id2, rid;
+	char sn_other[41], sn_revoked[41];
+
+	/* Issuance. */
+	id = open_case(ORG, "meranti-penerbitan", NULL, &app, 0);
+	r.org = ORG;
+	r.sop_id = "meranti-penerbitan";
+	r.applicant = app.p.id;
+	r.applicant_nik = app.nik;
+	REFUSED(0, OA_ERR_EXISTS, engine_case_open(E, &app.p.who, &r, &id2));
+	/* Only the applicant role may open 001 (step 1 is the applicant's alone). */
+	person_all(&x, "staf-serba", ORG, d1, &d1->steps[0]);
+	REFUSED(0, OA_ERR_DENIED, engine_case_open(E, &x.who, &r, &id2));
+	r.applicant = "orang-lain";
+	REFUSED(0, OA_ERR_DENIED, engine_case_open(E, &x.who, &r, &id2));
+	/* Without the applicant role, for oneself. */
+	person1(&x, app.p.id, ORG, "kadis");
+	r.applicant = app.p.id;
+	REFUSED(0, OA_ERR_DENIED, engine_case_open(E, &x.who, &r, &id2));
+	/* Another organisation's person, or opening in another organisation. */
+	person1(&x, "pemohon-lain", "dinas-lain", "pemohon");
+	r.applicant = "pemohon-lain";
+	REFUSED(0, OA_ERR_DENIED, engine_case_open(E, &x.who, &r, &id2));
+	r.org = "dinas-lain";
+	REFUSED(0, OA_ERR_NOTFOUND, engine_case_open(E, &x.who, &r, &id2));
+	r.org = ORG;
+	r.sop_id = "tidak-ada";
+	person1(&x, "pemohon-lain", ORG, "pemohon");
+	REFUSED(0, OA_ERR_NOTFOUND, engine_case_open(E, &x.who, &r, &id2));
+	r.sop_id = "meranti-penerbitan";
+	r.reason = "mutasi";
+	REFUSED(0, OA_ERR_INVALID, engine_case_open(E, &x.who, &r, &id2));
+	r.reason = NULL;
+	withdraw(id, &app);
+	/* Withdrawn does not block a new case. */
+	r.applicant = app.p.id;
+	tu_clock_tick(60);
+	assert_int_equal(engine_case_open(E, &app.p.who, &r, &id2), OA_OK);
+	withdraw(id2, &app);
+	applicant_free(&app);
+
+	/* Revocation (000): whose certificate, which state. */
+	applicant_new(&app, "pemohon", ORG, "pengguna");
+	applicant_new(&other, "pemohon", ORG, "pengguna");
+	existing_cert(app.nik, app.serial, 0);
+	existing_cert(other.nik, sn_other, 0);
+	memset(&r, 0, sizeof r);
+	r.org = ORG;
+	r.sop_id = "meranti-pencabutan";
+	r.applicant = app.p.id;
+	r.applicant_nik = app.nik;
+	r.reason = "mutasi";
+	r.serial = sn_other; /* another person's certificate */
+	REFUSED(0, OA_ERR_DENIED, engine_case_open(E, &app.p.who, &r, &rid));
+	r.serial = app.serial;
+	r.applicant_nik = NULL; /* NIK unknown */
+	REFUSED(0, OA_ERR_DENIED, engine_case_open(E, &app.p.who, &r, &rid));
+	r.applicant_nik = other.nik;
+	REFUSED(0, OA_ERR_DENIED, engine_case_open(E, &app.p.who, &r, &rid));
+	r.applicant_nik = app.nik;
+	r.serial = "7fffffffffffffff0000000000000000000000ab"; /* unknown */
+	REFUSED(0, OA_ERR_NOTFOUND, engine_case_open(E, &app.p.who, &r, &rid));
+	r.serial = NULL;
+	REFUSED(0, OA_ERR_INVALID, engine_case_open(E, &app.p.who, &r, &rid));
+	r.serial = app.serial;
+	r.reason = "bukan_alasan";
+	REFUSED(0, OA_ERR_INVALID, engine_case_open(E, &app.p.who, &r, &rid));
+	r.reason = "mutasi";
+	/* A revoked certificate. */
+	{
+		struct applicant gone;
+		applicant_new(&gone, "pemohon", ORG, "pengguna");
+		existing_cert(gone.nik, sn_revoked, 0);
+		assert_int_equal(ca_revoke(C, sn_revoked, CA_REASON_UNSPECIFIED, 0, "uji"), OA_OK);
+		r.serial = sn_revoked;
+		r.applicant = gone.p.id;
+		r.applicant_nik = gone.nik;
+		REFUSED(0, OA_ERR_STATE, engine_case_open(E, &gone.p.who, &r, &rid));
+		applicant_free(&gone);
+	}
+	/* The verifier may open 000 on the holder's behalf (step 1 is theirs too). */
+	r.serial = app.serial;
+	r.applicant = app.p.id;
+	r.applicant_nik = app.nik;
+	person1(&x, "verif-000", ORG, "verifikator");
+	tu_clock_tick(60);
+	assert_int_equal(engine_case_open(E, &x.who, &r, &rid), OA_OK);
+	/* A second revocation of the same certificate, under any revocation SOP. */
+	REFUSED(0, OA_ERR_EXISTS, engine_case_open(E, &app.p.who, &r, &id2));
+	r.sop_id = "ciamis-pencabutan";
+	r.reason = "alasan_lain";
+	person1(&x, app.p.id, ORG, "pemohon");
+	REFUSED(0, OA_ERR_EXISTS, engine_case_open(E, &x.who, &r, &id2));
+	r.sop_id = "sumbar-pencabutan";
+	r.reason = "perubahan_data";
+	REFUSED(0, OA_ERR_EXISTS, engine_case_open(E, &x.who, &r, &id2));
+	withdraw(rid, &app);
+	applicant_free(&app);
+	applicant_free(&other);
+}
+
+/* ---- the identity form ---------------------------------------------- */
+
+static void test_identity_form(void **state)
+{
+	struct applicant app;
+	struct walkopt o = {.stop_at = "7"};
+	struct walkres w;
+	engine_act a = {0};
+	engine_result res;
+	const char *keys[9], *vals[9];
+	size_t n;
+	char longmail[200];
+	int64_t id = open_case(ORG, "meranti-penerbitan", NULL, &app, 0);
+	struct {
+		const char *key, *val;
+	} bad[] = {
+		{"nik", "12345"}, {"nik", "abcdefghijklmnop"}, {"nik", "14710000000000012"},
+		{"nik", "1471 00000000001"}, {"nik", "147100000000001\xd9"}, {"nik", ""},
+		{"nip", "19790409201001101"}, {"nip", "19790409201001101x"},
+		{"name", ""}, {"name", "Siti\x07"}, {"name", "Siti\xff"}, {"email", longmail},
+	};
+
+	memset(longmail, 'a', 150);
+	strcpy(longmail + 150, "@x.go.id");
+	walk(id, &app, &o, &w);
+	expect_state(id, "open", "7");
+	a.case_id = id;
+	a.step = "7";
+	a.role = "pemohon";
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		identity(app.nik, keys, vals, &n);
+		for (size_t k = 0; k < n; k++)
+			if (strcmp(keys[k], bad[i].key) == 0)
+				vals[k] = bad[i].val;
+		if (strcmp(bad[i].key, "nip") == 0) {
+			keys[n] = "nip";
+			vals[n++] = bad[i].val;
+		}
+		a.keys = keys;
+		a.values = vals;
+		a.ndata = n;
+		REFUSED(id, OA_ERR_INVALID, engine_case_act(E, &app.p.who, &a, &res));
+	}
+	/* Without a NIK at all: the form is incomplete. */
+	keys[0] = "name"; vals[0] = "Siti";
+	keys[1] = "email"; vals[1] = "siti@kominfo.merantikab.go.id";
+	a.keys = keys;
+	a.values = vals;
+	a.ndata = 2;
+	REFUSED(id, OA_ERR_STATE, engine_case_act(E, &app.p.who, &a, &res));
+	/* A NULL value. */
+	identity(app.nik, keys, vals, &n);
+	vals[1] = NULL;
+	a.ndata = n;
+	REFUSED(id, OA_ERR_INVALID, engine_case_act(E, &app.p.who, &a, &res));
+	/* And a good one goes through. */
+	identity(app.nik, keys, vals, &n);
+	keys[n] = "nip"; vals[n++] = "197904092010011014";
+	a.ndata = n;
+	tu_clock_tick(60);
+	assert_int_equal(engine_case_act(E, &app.p.who, &a, &res), OA_OK);
+	assert_string_equal(res.step, "8");
+	assert_int_equal(count("SELECT COUNT(*) FROM sop_case_data WHERE case_id = %" PRId64
+	                       " AND key = 'nik' AND value = '%s'", id, app.nik), 1);
+	withdraw(id, &app);
+	applicant_free(&app);
+}
+
+/* ---- the issue step before any key ----------------------------------- */
+
+/* text with everything from `from` up to (not including) `upto` removed. */
+static char *cut(char *text, const char *from, const char *upto)
+{
+	char *p = strstr(text, from), *q;
+
+	if (p == NULL || (q = strstr(p, upto)) == NULL)
+		fail_msg("cut: '%s'..'%s' not found", from, upto);
+	memmove(p, q, strlen(q) + 1);
+	return text;
+}
+
+/* SOP 001 without its set-passphrase step: the issue step comes with no key. */
+static void test_issue_before_key(void **state)
+{
+	char *text = cut(sop_text("001-penerbitan-meranti.yaml"), "  - id: 10\n", "  - id: 11\n");
+	struct applicant app;
+	struct walkopt o = {.stop_at = "11"};
+	struct walkres w;
+	engine_act a = {0};
+	engine_result res;
+	struct person bsre;
+	int64_t vid, id;
+
+	text = stash(text, 2);
+	install_text("khusus", "001-tanpa-passphrase", text, &vid);
+	id = open_case("khusus", "meranti-penerbitan", NULL, &app, 0);
+	walk(id, &app, &o, &w);
+	expect_state(id, "open", "11");
+	assert_int_equal(count("SELECT COUNT(*) FROM sop_case_data WHERE case_id = %" PRId64
+	                       " AND key = 'csr'", id), 0);
+	a.case_id = id;
+	a.step = "11";
+	a.role = "bsre";
+	person1(&bsre, "staf-bsre", "khusus", "bsre");
+	REFUSED(id, OA_ERR_STATE, engine_case_act(E, &bsre.who, &a, &res));
+	expect_state(id, "open", "11");
+	assert_int_equal(count("SELECT COUNT(*) FROM certificate WHERE nik = '%s'", app.nik), 0);
+	withdraw(id, &app);
+	applicant_free(&app);
+}
+
+/* ---- one active certificate per NIK ----------------------------------- */
+
+static void test_one_active_policy(void **state)
+{
+	struct applicant app;
+	struct walkopt o = {0};
+	struct walkres w;
+	engine_open_req r = {0};
+	engine_act a = {0};
+	engine_result res;
+	struct person bsre;
+	char first[41];
+	int64_t id, id2, rid;
+
+	id = open_case(ORG, "meranti-penerbitan", NULL, &app, 0);
+	walk(id, &app, &o, &w);
+	check_walk_result(def_file("meranti-penerbitan"), id, &app, &w);
+	strcpy(first, w.issued_serial);
+	/* The same person asks again: stopped at the issue step, naming the blocker. */
+	r.org = ORG;
+	r.sop_id = "meranti-penerbitan";
+	r.applicant = app.p.id;
+	r.applicant_nik = app.nik;
+	tu_clock_tick(60);
+	assert_int_equal(engine_case_open(E, &app.p.who, &r, &id2), OA_OK);
+	o.stop_at = "11";
+	walk(id2, &app, &o, &w);
+	expect_state(id2, "open", "11");
+	a.case_id = id2;
+	a.step = "11";
+	a.role = "bsre";
+	person1(&bsre, "staf-bsre", ORG, "bsre");
+	REFUSED(id2, OA_ERR_POLICY, engine_case_act(E, &bsre.who, &a, &res));
+	if (strstr(last_refusal, first) == NULL)
+		fail_msg("the policy refusal does not name the blocking serial %s: %s", first,
+		    last_refusal);
+	expect_state(id2, "open", "11");
+	assert_int_equal(nik_active(app.nik, NULL), 1);
+	/* Revoke it under SOP 004, then the waiting case goes through. */
+	memset(&r, 0, sizeof r);
+	r.org = ORG;
+	r.sop_id = "sumbar-pencabutan";
+	r.applicant = app.p.id;
+	r.applicant_nik = app.nik;
+	r.serial = first;
+	r.reason = "lupa_passphrase";
+	tu_clock_tick(60);
+	assert_int_equal(engine_case_open(E, &app.p.who, &r, &rid), OA_OK);
+	snprintf(app.serial, sizeof app.serial, "%s", first);
+	o.stop_at = NULL;
+	walk(rid, &app, &o, &w);
+	assert_int_equal(w.revoked, 1);
+	assert_string_equal(cert_status(first, NULL), "revoked");
+	tu_clock_tick(60);
+	assert_int_equal(engine_case_act(E, &bsre.who, &a, &res), OA_OK);
+	assert_true(res.issued[0]);
+	assert_string_equal(res.state, "completed");
+	assert_int_equal(nik_active(app.nik, NULL), 1);
+	applicant_free(&app);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_open_refusals),
+		cmocka_unit_test(test_identity_form),
+		cmocka_unit_test(test_issue_before_key),
+		cmocka_unit_test(test_one_active_policy),
+	};
+	return cmocka_run_group_tests(tests, engine_fixture_setup, engine_fixture_teardown);
+}
