@@ -172,6 +172,26 @@ oa_err engine_case_history(engine *e, int64_t id,
 oa_err engine_tasks(engine *e, const engine_who *who, int (*fn)(const engine_case *, void *),
     void *arg);
 
+/* One installed SOP version (strings borrowed for the callback's duration). */
+typedef struct engine_sop_info {
+	int64_t version_id, version, created_at;
+	const char *sop_id, *name, *kind, *created_by, *sha256;
+	int active;
+} engine_sop_info;
+
+/* The SOP versions of org (active_only: the active one of each SOP), by
+ * SOP id then newest version first.  fn returns non-zero to stop. */
+oa_err engine_sop_list(engine *e, const char *org, int active_only,
+    int (*fn)(const engine_sop_info *, void *), void *arg);
+/* The organisation (into org, may be NULL) and the definition (may be
+ * NULL; borrowed) of an installed version; OA_ERR_NOTFOUND if none. */
+oa_err engine_sop_version(engine *e, int64_t version_id, char *org, size_t orgsz,
+    const sop_def **def);
+/* The cases applicant applied for, open ones first then newest first; at
+ * most limit (0: all). */
+oa_err engine_cases_of(engine *e, const char *applicant, int64_t limit,
+    int (*fn)(const engine_case *, void *), void *arg);
+
 /* Open cases of org whose current step is past its standard time at now. */
 oa_err engine_overdue(engine *e, const char *org, int64_t now,
     int (*fn)(const engine_case *, void *), void *arg);

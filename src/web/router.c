@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "webInt.h"
+#include "portal.h"
 
 static const web_route_table *const tables[] = {
 	&web_pki_table,
@@ -21,6 +21,12 @@ static const web_route_table *const tables[] = {
 	&web_api_admin_table,
 	&web_api_me_table,
 	&web_links_table,
+	&web_portal_static_table,
+	&web_portal_public_table,
+	&web_portal_account_table,
+	&web_portal_cases_table,
+	&web_portal_admin_table,
+	&web_portal_sla_table,
 };
 
 #define NTABLES (sizeof tables / sizeof tables[0])

@@ -1,8 +1,11 @@
 #!/usr/bin/python3
-"""openapi_check.py ROUTES_DUMP OPENAPI_YAML - the router's routes (METHOD
-PATTERN lines printed by routes_dump) and the paths/methods of
-docs/openapi.yaml must be the same set.  Patterns map to OpenAPI paths by
-dropping the '*' of a rest parameter ({b64*} -> {b64})."""
+"""openapi_check.py ROUTES_DUMP OPENAPI_YAML [PORTAL_MD] - the router's routes
+(METHOD PATTERN lines printed by routes_dump) must each be documented once:
+the JSON API, the PKI endpoints and the e-mailed links in docs/openapi.yaml,
+the portal's HTML pages in the route table of docs/PORTAL.md (rows
+"| `METHOD` | `PATTERN` | ..."); neither document may list a route the
+router does not have.  Patterns map to OpenAPI paths by dropping the '*' of
+a rest parameter ({b64*} -> {b64})."""
 import re
 import subprocess
 import sys
@@ -22,11 +25,23 @@ for path, ops in doc["paths"].items():
     for m in ops:
         if m in ("get", "post", "put", "patch", "delete", "options"):
             documented.add((m.upper(), path))
-missing = sorted(routes - documented)
+pages = set()
+if len(sys.argv) > 3:
+    for line in open(sys.argv[3]):
+        m = re.match(r"\|\s*`(GET|POST|PUT|PATCH|DELETE)`\s*\|\s*`([^`]+)`\s*\|", line)
+        if m:
+            pages.add((m.group(1), re.sub(r"\{(\w+)\*\}", r"{\1}", m.group(2))))
+for m, p in sorted(documented & pages):
+    print("not ok - %s %s is in both docs/openapi.yaml and docs/PORTAL.md" % (m, p))
+for m, p in sorted(pages - routes):
+    print("not ok - docs/PORTAL.md has %s %s, which the router does not" % (m, p))
+bad = bool(documented & pages) or bool(pages - routes)
+missing = sorted(routes - documented - pages)
 extra = sorted(documented - routes)
 for m, p in missing:
-    print("not ok - route %s %s is not in docs/openapi.yaml" % (m, p))
+    print("not ok - route %s %s is in neither docs/openapi.yaml nor docs/PORTAL.md" % (m, p))
 for m, p in extra:
     print("not ok - docs/openapi.yaml has %s %s, which the router does not" % (m, p))
-print("ok - %d routes, %d documented" % (len(routes), len(documented)))
-sys.exit(1 if missing or extra else 0)
+print("ok - %d routes, %d in openapi.yaml, %d pages in PORTAL.md"
+      % (len(routes), len(documented), len(pages)))
+sys.exit(1 if missing or extra or bad else 0)

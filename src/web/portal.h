@@ -1,0 +1,120 @@
+/*
+ * portal.h - private to the web module: the HTML pages of the portal
+ * (routes_portal_*.c) and the pages the e-mails link to (routes_links.c).
+ *
+ * Every page is built in a pg (page builder), sent once by pg_send().
+ * Texts: Indonesian first, English second, as "<id> <span class=en>/ en</span>".
+ * Escaping: pg_text()/pg_esc() escape; pg_raw() writes markup the caller
+ * wrote itself (never data).  No inline script or style: the strict CSP
+ * (pg_send) allows only /static/portal.css and /static/portal.js.
+ *
+ * Pages that need a person use portal_user() (GET: redirects to /login
+ * when there is no valid session) or portal_post() (POST: parses the
+ * urlencoded body and checks its "csrf" field against the session).
+ * Both reply themselves on a refusal and return NULL.
+ */
+#ifndef OA_PORTAL_H
+#define OA_PORTAL_H
+
+#include <stdint.h>
+
+#include "apiInt.h"
+
+#define PORTAL_FORM_BODY (64 * 1024)       /* urlencoded forms */
+#define PORTAL_FORM_FIELDS 64
+
+/* A parsed urlencoded form (points into the request body). */
+typedef struct web_form {
+	const char *k[PORTAL_FORM_FIELDS], *v[PORTAL_FORM_FIELDS];
+	size_t n;
+} web_form;
+
+/* Parses r->body (application/x-www-form-urlencoded) in place.  Replies
+ * 415/400 (an HTML page) and returns 0 on a refusal. */
+int web_form_parse(web_req *r, web_form *f);
+/* The first value of k, or NULL. */
+const char *web_form_get(const web_form *f, const char *k);
+/* Wipes the request body (forms carrying passwords). */
+void web_body_wipe(web_req *r);
+
+/* The page builder. */
+typedef struct pg {
+	web_req *r;
+	oa_buf b;
+	const api_user *u;        /* the signed-in person, or NULL */
+	char csrf[80];            /* the form token of u's session ("" if none) */
+	int failed;               /* out of memory while building */
+} pg;
+
+/* Escapes s for HTML text and attribute values (& < > " '). */
+void pg_esc(oa_buf *b, const char *s);
+/* Starts a page: head, header with the navigation for u (may be NULL),
+ * <main>, and an <h1> with both titles. */
+void pg_start(pg *p, web_req *r, const api_user *u, const char *title_id, const char *title_en);
+/* Markup written by the caller (printf); never put data in fmt. */
+void pg_raw(pg *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Escaped text. */
+void pg_text(pg *p, const char *s);
+/* "<id> <span class=en>/ <en></span>", escaped. */
+void pg_bi(pg *p, const char *id, const char *en);
+/* A paragraph with both texts; cls NULL, "err", "ok" or "note". */
+void pg_para(pg *p, const char *cls, const char *id, const char *en);
+/* <h2> with both texts. */
+void pg_h2(pg *p, const char *id, const char *en);
+/* A labelled input.  value may be NULL; autocomplete may be NULL. */
+void pg_field(pg *p, const char *name, const char *type, const char *id, const char *en,
+    const char *value, const char *autocomplete, int required);
+/* A labelled textarea. */
+void pg_textarea(pg *p, const char *name, const char *id, const char *en, const char *value,
+    int required, size_t maxlen);
+/* The hidden CSRF field of u's session (call inside every POST form). */
+void pg_csrf(pg *p);
+/* <form method=post action=...> with the CSRF field; action escaped.
+ * multipart: enctype multipart/form-data.  Close with pg_raw("</form>"). */
+void pg_form(pg *p, const char *action, int multipart);
+/* A submit button: name/value may be NULL; cls NULL or "secondary"/"danger". */
+void pg_button(pg *p, const char *name, const char *value, const char *id, const char *en,
+    const char *cls);
+/* A link (href escaped) with both texts. */
+void pg_link(pg *p, const char *href, const char *id, const char *en);
+/* A time as "22-11-2026 15:05 WIB" in a <time datetime=ISO> element; "-" for 0. */
+void pg_time(pg *p, int64_t t);
+/* A duration: "3 hari 2 jam", "15 menit" (negative: the absolute value). */
+void pg_duration(pg *p, int64_t secs);
+/* Ends the page and sends it with the security headers (no-store, CSP,
+ * nosniff, frame DENY, no referrer).  p is freed. */
+void pg_send(pg *p, unsigned status);
+
+/* A page with a title and one message; status >= 400 shows it as an error.
+ * back: a link to show under it ("" none). */
+void pg_msg(web_req *r, const api_user *u, unsigned status, const char *tid, const char *ten,
+    const char *mid, const char *men, const char *back);
+/* A module error as a page (4xx: the message; 5xx: hidden, logged). */
+void pg_err(web_req *r, const api_user *u, oa_err rc, const char *back);
+/* 303 See Other to location (a path on this server). */
+void web_redirect(web_req *r, const char *location);
+
+/* The signed-in person for a GET page; redirects to /login?next=<path>
+ * and returns NULL when there is none. */
+api_user *portal_user(web_req *r);
+/* For a POST page: the person, the parsed form, and the CSRF check
+ * (field "csrf").  NULL after a reply (403 page for a bad token). */
+api_user *portal_post(web_req *r, web_form *f);
+/* Same for multipart/form-data posts: the CSRF token comes in the
+ * X-CSRF-Token header or is checked by the caller with portal_csrf_ok. */
+api_user *portal_session(web_req *r);
+int portal_csrf_ok(const api_user *u, const char *submitted);
+
+/* 1 if u is staff: admin, CA operator, or holding a role that acts at a
+ * step of an active SOP of their organisation other than the applicant's. */
+int portal_is_staff(web_req *r, const api_user *u);
+
+/* Route tables of the portal (one file each). */
+extern const web_route_table web_portal_static_table;   /* portal.c: /static/ */
+extern const web_route_table web_portal_public_table;   /* routes_portal_public.c */
+extern const web_route_table web_portal_account_table;  /* routes_portal_account.c */
+extern const web_route_table web_portal_cases_table;    /* routes_portal_cases.c */
+extern const web_route_table web_portal_admin_table;    /* routes_portal_admin.c */
+extern const web_route_table web_portal_sla_table;      /* routes_portal_sla.c */
+
+#endif

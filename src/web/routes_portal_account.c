@@ -1,0 +1,10 @@
+/*
+ * routes_portal_account.c - portal pages (placeholder: the routes are being built).
+ */
+#include "portal.h"
+
+static const web_route routes[] = {
+	{0, NULL, NULL, 0},
+};
+
+const web_route_table web_portal_account_table = {"portal_account", routes, 0};
