@@ -8,7 +8,8 @@
  *
  * Error codes (stable, documented in docs/openapi.yaml):
  *   400 malformed_json, invalid_type, invalid_input (module: bad syntax)
- *   401 unauthenticated        403 csrf, denied
+ *   401 unauthenticated        403 csrf, denied, session_required (an API
+ *                              token where a signed-in session is needed)
  *   404 not_found              409 exists, state, policy
  *   413 limit                  415 unsupported_media_type
  *   422 missing_field, field_too_long, validation
