@@ -138,6 +138,13 @@ oa_err engine_case_close(engine *e, const engine_who *who, int64_t case_id, int 
 oa_err engine_case_attach(engine *e, const engine_who *who, int64_t case_id, const char *doc,
     const char *sha256, const char *filename);
 
+/* The applicant's photo given with the identity data (photo.c): attached
+ * under the reserved document id ENGINE_DOC_PHOTO, by the applicant only,
+ * while the case waits at a fill_identity step. */
+#define ENGINE_DOC_PHOTO "photo"
+oa_err engine_case_photo(engine *e, const engine_who *who, int64_t case_id, const char *sha256,
+    const char *filename);
+
 typedef struct engine_case {
 	int64_t id, version_id;
 	char org[65], sop_id[OA_MAX_SOP_ID + 1], kind[20];

@@ -71,4 +71,9 @@ int api_holds(const api_user *u, const char *role);
 /* Replies 403 "denied" (role missing). */
 void api_denied(web_req *r);
 
+/* 1 if the account named login (a user name or an e-mail address) is
+ * locked now after too many failures (routes_api_auth.c; the portal's
+ * sign-in and re-authentication pages use it too). */
+int api_locked(web_req *r, const char *login);
+
 #endif

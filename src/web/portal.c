@@ -5,9 +5,15 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <magic.h>
+#include <openssl/evp.h>
+#include <sodium.h>
 
 #include "portal.h"
 
@@ -410,6 +416,14 @@ void pg_start(pg *p, web_req *r, const api_user *u, const char *title_id, const 
 	pg_raw(p, "</h1>\n");
 }
 
+static void free_wiped(void *q)
+{
+	if (q) {
+		oa_wipe(q, strlen(q));
+		free(q);
+	}
+}
+
 void pg_send(pg *p, unsigned status)
 {
 	web_req *r = p->r;
@@ -424,8 +438,31 @@ void pg_send(pg *p, unsigned status)
 		web_reply_err(r, oa_fail(OA_ERR_NOMEM, "out of memory"));
 		return;
 	}
-	web_reply(r, status, "text/html; charset=utf-8", p->b.data, p->b.len, MHD_RESPMEM_MUST_COPY);
+	if (p->secret) {
+		/* The sent copy is wiped when MHD releases it. */
+		char *copy = malloc(p->b.len + 1);
+		if (copy == NULL) {
+			oa_wipe(p->b.data, p->b.len);
+			oa_buf_free(&p->b);
+			web_reply_err(r, oa_fail(OA_ERR_NOMEM, "out of memory"));
+			return;
+		}
+		memcpy(copy, p->b.data, p->b.len);
+		copy[p->b.len] = 0;
+		web_reply_owned(r, status, "text/html; charset=utf-8", copy, p->b.len, free_wiped,
+		    copy);
+		if (r->resp == NULL)
+			free_wiped(copy);
+		oa_wipe(p->b.data, p->b.len);
+	} else
+		web_reply(r, status, "text/html; charset=utf-8", p->b.data, p->b.len,
+		    MHD_RESPMEM_MUST_COPY);
 	oa_buf_free(&p->b);
+	if (p->cookie[0]) {
+		web_header(r, MHD_HTTP_HEADER_SET_COOKIE, p->cookie);
+		oa_wipe(p->cookie, sizeof p->cookie);
+	}
+	oa_wipe(p->csrf, sizeof p->csrf);
 	web_header(r, "Content-Security-Policy",
 	    "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
 	    "frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
@@ -534,13 +571,18 @@ int portal_csrf_ok(const api_user *u, const char *submitted)
 	return 1;
 }
 
-static void csrf_refused(web_req *r, const api_user *u)
+void portal_csrf_refused(web_req *r, const api_user *u, const char *back)
 {
 	r->errcode = "csrf";
 	pg_msg(r, u, 403, "Formulir kedaluwarsa", "Form expired",
 	    "Token keamanan formulir tidak ada atau salah. Muat ulang halaman lalu kirim lagi.",
 	    "The form's security token is missing or wrong. Reload the page and send it again.",
-	    "/portal");
+	    back);
+}
+
+static void csrf_refused(web_req *r, const api_user *u)
+{
+	portal_csrf_refused(r, u, "/portal");
 }
 
 api_user *portal_session(web_req *r)
@@ -568,6 +610,249 @@ api_user *portal_post(web_req *r, web_form *f)
 		return NULL;
 	}
 	return u;
+}
+
+/* ---- pre-session forms, multipart bodies, stored documents
+ * (added for the sign-in, account and link pages) ---- */
+
+static const char *form_cookie_name(void)
+{
+	return web_srv && web_srv->tls ? "__Host-openams_form" : "openams_form";
+}
+
+/* The browser's form cookie, or NULL when absent or malformed. */
+static const char *form_cookie(web_req *r)
+{
+	const char *c = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, form_cookie_name());
+
+	return c && strlen(c) == AUTH_TOKEN_LEN ? c : NULL;
+}
+
+void pg_pre_csrf(pg *p)
+{
+	const char *c = form_cookie(p->r);
+	char fresh[AUTH_TOKEN_LEN + 1];
+	uint8_t raw[32];
+	int tls = web_srv ? web_srv->tls : 0;
+
+	if (p->csrf[0])
+		return; /* signed in: the session's own token */
+	if (c && auth_csrf_token(c, p->csrf) == OA_OK)
+		return;
+	oa_err_clear();
+	randombytes_buf(raw, sizeof raw);
+	sodium_bin2base64(fresh, sizeof fresh, raw, sizeof raw,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	oa_wipe(raw, sizeof raw);
+	if (auth_csrf_token(fresh, p->csrf) != OA_OK) {
+		oa_err_clear();
+		p->csrf[0] = 0;
+		p->failed = 1;
+	} else
+		snprintf(p->cookie, sizeof p->cookie, "%s=%s; Path=/; HttpOnly; SameSite=Lax%s",
+		    form_cookie_name(), fresh, tls ? "; Secure" : "");
+	oa_wipe(fresh, sizeof fresh);
+}
+
+int portal_pre_csrf_ok(web_req *r, const char *submitted)
+{
+	const char *c = form_cookie(r);
+
+	if (c == NULL || submitted == NULL || strlen(submitted) != AUTH_TOKEN_LEN)
+		return 0;
+	if (auth_csrf_check(c, submitted) != OA_OK) {
+		oa_err_clear();
+		return 0;
+	}
+	return 1;
+}
+
+api_user *portal_user_opt(web_req *r)
+{
+	return session_user(r);
+}
+
+int portal_local_path(const char *s)
+{
+	size_t n = 0;
+
+	if (s == NULL || s[0] != '/' || s[1] == '/' || s[1] == '\\')
+		return 0;
+	for (; s[n]; n++)
+		if ((unsigned char)s[n] <= 0x20 || (unsigned char)s[n] >= 0x7f || s[n] == '\\')
+			return 0;
+	return n <= 512;
+}
+
+void pg_hidden(pg *p, const char *name, const char *value)
+{
+	pg_raw(p, "<input type=\"hidden\" name=\"");
+	pg_text(p, name);
+	pg_raw(p, "\" value=\"");
+	pg_text(p, value ? value : "");
+	pg_raw(p, "\">\n");
+}
+
+static void multipart_refused(web_req *r, unsigned status)
+{
+	if (status == 415)
+		pg_msg(r, NULL, 415, "Jenis isi tidak didukung", "Unsupported media type",
+		    "Kirim formulir ini sebagai multipart/form-data.",
+		    "Send this form as multipart/form-data.", "");
+	else
+		pg_msg(r, NULL, 400, "Formulir tidak valid", "Invalid form",
+		    "Isi formulir tidak dapat dibaca.", "The form could not be read.", "");
+}
+
+/* The value of attribute attr ("name", "filename") in a Content-Disposition
+ * line, copied to the arena; NULL if absent or too long. */
+static const char *disposition_attr(web_req *r, const char *hdrs, const char *attr)
+{
+	size_t al = strlen(attr);
+
+	for (const char *q = hdrs; (q = strstr(q, attr)) != NULL; q += al) {
+		const char *v, *e;
+		if ((q != hdrs && q[-1] != ' ' && q[-1] != ';' && q[-1] != '\t') ||
+		    strncmp(q + al, "=\"", 2) != 0)
+			continue;
+		v = q + al + 2;
+		if ((e = strchr(v, '"')) == NULL || e - v > 255)
+			return NULL;
+		return web_printf(r, "%.*s", (int)(e - v), v);
+	}
+	return NULL;
+}
+
+int web_multipart_parse(web_req *r, web_multipart *m)
+{
+	const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_TYPE);
+	const char *b;
+	char delim[90];
+	size_t blen, dlen;
+	uint8_t *p, *end;
+
+	memset(m, 0, sizeof *m);
+	if (ct == NULL || strncasecmp(ct, "multipart/form-data", 19) != 0 ||
+	    (b = strstr(ct, "boundary=")) == NULL) {
+		multipart_refused(r, 415);
+		return 0;
+	}
+	b += 9;
+	if (*b == '"')
+		b++;
+	blen = strcspn(b, "\";, ");
+	if (blen == 0 || blen > 70 || r->body == NULL)
+		goto bad;
+	dlen = (size_t)snprintf(delim, sizeof delim, "\r\n--%.*s", (int)blen, b);
+	end = r->body + r->body_len;
+	/* The first delimiter may come without the leading CRLF. */
+	if (r->body_len < dlen - 2 || memcmp(r->body, delim + 2, dlen - 2) != 0)
+		goto bad;
+	p = r->body + dlen - 2;
+	for (;;) {
+		uint8_t *hend, *next;
+		char hdrs[1024];
+		size_t hl;
+		web_part *wp;
+		if (end - p >= 2 && p[0] == '-' && p[1] == '-')
+			break; /* the closing delimiter */
+		if (end - p < 2 || p[0] != '\r' || p[1] != '\n' || m->n == PORTAL_MP_PARTS)
+			goto bad;
+		p += 2;
+		if ((hend = memmem(p, (size_t)(end - p), "\r\n\r\n", 4)) == NULL ||
+		    (hl = (size_t)(hend - p)) >= sizeof hdrs)
+			goto bad;
+		memcpy(hdrs, p, hl);
+		hdrs[hl] = 0;
+		p = hend + 4;
+		if ((next = memmem(p, (size_t)(end - p), delim, dlen)) == NULL)
+			goto bad;
+		wp = &m->p[m->n];
+		if ((wp->name = disposition_attr(r, hdrs, "name")) == NULL)
+			goto bad;
+		wp->filename = disposition_attr(r, hdrs, "filename");
+		wp->data = (const char *)p;
+		wp->len = (size_t)(next - p);
+		*next = 0; /* the CR of the delimiter, already found */
+		if (wp->filename == NULL &&
+		    (strlen(wp->data) != wp->len || !oa_is_clean_utf8(wp->data)))
+			goto bad;
+		m->n++;
+		p = next + dlen;
+	}
+	return 1;
+bad:
+	multipart_refused(r, 400);
+	return 0;
+}
+
+const char *web_multipart_get(const web_multipart *m, const char *k)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (m->p[i].filename == NULL && strcmp(m->p[i].name, k) == 0)
+			return m->p[i].data;
+	return NULL;
+}
+
+const web_part *web_multipart_file(const web_multipart *m, const char *k)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (m->p[i].filename != NULL && strcmp(m->p[i].name, k) == 0)
+			return &m->p[i];
+	return NULL;
+}
+
+oa_err portal_doc_path(web_req *r, const char *hex, char *path)
+{
+	char sub[80];
+
+	if (strlen(hex) != 64 || strspn(hex, "0123456789abcdef") != 64)
+		return oa_fail(OA_ERR_INVALID, "a document is named by its SHA-256");
+	snprintf(sub, sizeof sub, "docs/%.2s/%s", hex, hex);
+	return oa_path_join(path, OA_MAX_PATH, ca_dir(r->ca), sub);
+}
+
+oa_err portal_doc_store(web_req *r, const void *data, size_t len, const char *const *types,
+    char *hex, int *created)
+{
+	magic_t mg;
+	const char *t = NULL;
+	char type[128] = "", dir[OA_MAX_PATH], path[OA_MAX_PATH], sub[16];
+	uint8_t sum[32];
+	size_t i;
+	oa_err rc;
+
+	*created = 0;
+	if (len == 0)
+		return oa_fail(OA_ERR_INVALID, "the file is empty");
+	if (len > OA_MAX_UPLOAD_BYTES)
+		return oa_fail(OA_ERR_LIMIT, "the file is larger than %d bytes", OA_MAX_UPLOAD_BYTES);
+	if ((mg = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_TAR |
+	         MAGIC_NO_CHECK_ELF)) != NULL) {
+		if (magic_load(mg, NULL) == 0)
+			t = magic_buffer(mg, data, len);
+		if (t)
+			snprintf(type, sizeof type, "%s", t);
+		magic_close(mg);
+	}
+	for (i = 0; types[i]; i++)
+		if (strcmp(type, types[i]) == 0)
+			break;
+	if (types[i] == NULL)
+		return oa_fail(OA_ERR_INVALID, "file type not accepted (judged by content)");
+	EVP_Digest(data, len, sum, NULL, EVP_sha256(), NULL);
+	oa_hex(hex, sum, sizeof sum);
+	snprintf(sub, sizeof sub, "docs/%.2s", hex);
+	if ((rc = oa_path_join(dir, sizeof dir, ca_dir(r->ca), sub)) ||
+	    (rc = oa_mkdir_p(dir, 0750)) || (rc = portal_doc_path(r, hex, path)))
+		return rc;
+	if (access(path, F_OK) == 0)
+		return OA_OK;
+	if ((rc = oa_write_file_atomic(path, data, len, 0640)))
+		return rc;
+	*created = 1;
+	return OA_OK;
 }
 
 /* ---- static files ---- */

@@ -44,6 +44,9 @@ typedef struct pg {
 	const api_user *u;        /* the signed-in person, or NULL */
 	char csrf[80];            /* the form token of u's session ("" if none) */
 	int failed;               /* out of memory while building */
+	/* Added for the sign-in and link pages (portal-account): */
+	char cookie[160];         /* a Set-Cookie value pg_send adds ("" none) */
+	int secret;               /* the page shows a secret: its buffers are wiped */
 } pg;
 
 /* Escapes s for HTML text and attribute values (& < > " '). */
@@ -116,5 +119,57 @@ extern const web_route_table web_portal_account_table;  /* routes_portal_account
 extern const web_route_table web_portal_cases_table;    /* routes_portal_cases.c */
 extern const web_route_table web_portal_admin_table;    /* routes_portal_admin.c */
 extern const web_route_table web_portal_sla_table;      /* routes_portal_sla.c */
+
+/* ---- Pre-session forms (sign-in, password reset, one-time links) ----
+ * A form shown before anyone is signed in carries a csrf field bound to a
+ * random cookie (openams_form, HttpOnly, SameSite=Lax): the token is the
+ * cookie's HMAC (auth_csrf_token), so only the browser holding the cookie
+ * can send the form.  pg_pre_csrf() fills p->csrf (the session's token when
+ * p->u is set) and, when the browser has no valid cookie yet, a new cookie
+ * that pg_send() sets.  portal_pre_csrf_ok() checks a submitted token. */
+void pg_pre_csrf(pg *p);
+int portal_pre_csrf_ok(web_req *r, const char *submitted);
+/* The 403 page of a form without its right token (back: the form's page). */
+void portal_csrf_refused(web_req *r, const api_user *u, const char *back);
+/* The signed-in person, or NULL; never replies (pages open to everyone). */
+api_user *portal_user_opt(web_req *r);
+/* 1 if s is a local path to return to after signing in: "/" then
+ * printable ASCII, not "//" or "/\", no backslash, at most 512 bytes. */
+int portal_local_path(const char *s);
+/* A hidden input (value escaped). */
+void pg_hidden(pg *p, const char *name, const char *value);
+
+/* ---- multipart/form-data (forms with a file) ---- */
+#define PORTAL_MP_PARTS 32
+
+typedef struct web_part {
+	const char *name;         /* the part's name (arena) */
+	const char *filename;     /* NULL for a plain field */
+	const char *data;         /* NUL-terminated in place (the body) */
+	size_t len;
+} web_part;
+
+typedef struct web_multipart {
+	web_part p[PORTAL_MP_PARTS];
+	size_t n;
+} web_multipart;
+
+/* Parses r->body as multipart/form-data; field values must be clean UTF-8.
+ * Replies 415/400 (an HTML page) and returns 0 on a refusal. */
+int web_multipart_parse(web_req *r, web_multipart *m);
+/* The first plain field named k, or NULL. */
+const char *web_multipart_get(const web_multipart *m, const char *k);
+/* The first file part named k (with a file name), or NULL. */
+const web_part *web_multipart_file(const web_multipart *m, const char *k);
+
+/* An uploaded file kept as a case document: its type judged by content
+ * (libmagic) must be one of types (NULL-terminated), then it is stored as
+ * DIR/docs/<2 hex>/<sha256> (temp file + rename).  hex (65 bytes) receives
+ * the SHA-256, *created whether the file is new (the caller unlinks it if
+ * the attach is refused).  OA_ERR_INVALID for a refused type or size. */
+oa_err portal_doc_store(web_req *r, const void *data, size_t len, const char *const *types,
+    char *hex, int *created);
+/* The path of a stored document (path OA_MAX_PATH bytes). */
+oa_err portal_doc_path(web_req *r, const char *hex, char *path);
 
 #endif

@@ -25,6 +25,18 @@ static json_t *roles_json(const auth_who *w)
 	return a;
 }
 
+int api_locked(web_req *r, const char *login)
+{
+	auth_person p;
+	int locked = 0;
+
+	if ((strchr(login, '@') ? auth_person_by_email(r->auth, login, &p)
+	                        : auth_person_get(r->auth, login, &p)) == OA_OK)
+		locked = p.locked_until > oa_now();
+	oa_err_clear();
+	return locked;
+}
+
 static void h_login(web_req *r)
 {
 	json_t *j = api_body(r), *out;
@@ -51,13 +63,9 @@ static void h_login(web_req *r)
 	memset(&s, 0, sizeof s);
 	rc = auth_login(r->auth, &lr, &s);
 	if (rc == OA_ERR_DENIED) {
-		auth_person p;
-		int locked = 0;
+		int locked;
 		oa_err_clear();
-		if ((strchr(user, '@') ? auth_person_by_email(r->auth, user, &p)
-		                       : auth_person_get(r->auth, user, &p)) == OA_OK)
-			locked = p.locked_until > oa_now();
-		oa_err_clear();
+		locked = api_locked(r, user);
 		json_object_clear(j); /* wipes nothing, but drops the password early */
 		json_decref(j);
 		if (locked)

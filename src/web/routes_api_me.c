@@ -97,7 +97,6 @@ static api_user *session_user(web_req *r)
 /* Re-authentication: 1 if password is the caller's, else replies. */
 static int reauth(web_req *r, const api_user *u, const char *password)
 {
-	auth_person p;
 	oa_err rc = auth_password_verify(r->auth, u->w.person, password);
 
 	if (rc == OA_OK)
@@ -107,8 +106,7 @@ static int reauth(web_req *r, const api_user *u, const char *password)
 		return 0;
 	}
 	oa_err_clear();
-	if (auth_person_get(r->auth, u->w.person, &p) == OA_OK && p.locked_until > oa_now()) {
-		oa_err_clear();
+	if (api_locked(r, u->w.person)) {
 		web_reply_fail(r, 429, "locked", "Terlalu banyak percobaan gagal; coba lagi nanti",
 		    "Too many failed attempts; try again later");
 		return 0;
