@@ -917,11 +917,32 @@ static const char css[] =
     "@media (max-width:40rem){h1{font-size:1.25rem}.logout{margin-left:0}"
     "th,td{padding:.3rem}}\n";
 
+/* The sign-in, account and public pages (routes_portal_public/account.c,
+ * routes_links.c).  A second literal: ISO C bounds one string literal to
+ * 4095 bytes (-Woverlength-strings); h_css sends css then css_account. */
+static const char css_account[] =
+    "fieldset{border:1px solid var(--line);border-radius:6px;margin:1rem 0;padding:.25rem 1rem .5rem}\n"
+    "legend{font-weight:600;padding:0 .25rem}\n"
+    "input[type=file]{border:none;padding:.25rem 0}\n"
+    "img.qr{display:block;width:15rem;height:15rem;max-width:100%;background:#fff;"
+    "border:1px solid var(--line);image-rendering:pixelated}\n"
+    "code.fp,code.secret{word-break:break-all;overflow-wrap:anywhere}\n"
+    "code.secret{font-size:1.05rem;letter-spacing:.05em}\n"
+    ".status{font-size:1.15rem;padding:.5rem .75rem;border-left:4px solid var(--line)}\n"
+    ".status.good{color:var(--ok);border-color:var(--ok);background:#f0fdf4}\n"
+    ".status.revoked{color:var(--bad);border-color:var(--bad);background:#fef3f2}\n"
+    ".status.expired,.status.unknown{color:var(--warn);border-color:var(--warn)}\n"
+    "th[scope=row]{width:14rem;font-weight:600}\n"
+    "td form{margin:0}td button{margin:0}\n";
+
 static char css_etag[80];
+static char css_all[sizeof css + sizeof css_account - 1];
 
 static void css_etag_init(void)
 {
-	web_etag(css_etag, css, sizeof css - 1);
+	memcpy(css_all, css, sizeof css - 1);
+	memcpy(css_all + sizeof css - 1, css_account, sizeof css_account);
+	web_etag(css_etag, css_all, sizeof css_all - 1);
 }
 
 static void h_css(web_req *r)
@@ -932,7 +953,8 @@ static void h_css(web_req *r)
 	pthread_once(&once, css_etag_init);
 	if (web_not_modified(r, etag))
 		return;
-	web_reply(r, 200, "text/css; charset=utf-8", css, sizeof css - 1, MHD_RESPMEM_PERSISTENT);
+	web_reply(r, 200, "text/css; charset=utf-8", css_all, sizeof css_all - 1,
+	    MHD_RESPMEM_PERSISTENT);
 	web_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "public, max-age=3600");
 	web_header(r, MHD_HTTP_HEADER_ETAG, etag);
 	web_header(r, "X-Content-Type-Options", "nosniff");

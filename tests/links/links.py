@@ -19,15 +19,17 @@ import subprocess
 import sys
 import time
 import urllib.parse
+import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "api"))
 import apilib  # noqa: E402
-from apilib import ROLE_USER, Instance, ok, finish, walk_step  # noqa: E402
+from apilib import JPEG, PNG, ROLE_USER, Instance, ok, finish, walk_step  # noqa: E402
 
 PY = os.environ.get("PYTHON", "/usr/bin/python3")
 SMTPD = os.path.join(HERE, "..", "mail", "smtpd.py")
-CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"
+CSP = ("default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
+       "frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
 # ---- the SMTP server, then the instance (its serve port known before init) ----
 port = apilib.free_port()
@@ -110,9 +112,35 @@ def wait_mail(kind, timeout=60):
     return None
 
 
-def form_post(path, fields, ctype="application/x-www-form-urlencoded"):
+# The form cookie and its csrf token (pg_pre_csrf): fetched once from /login.
+_r = inst.http("GET", "/login")
+FORM_COOKIE = _r.headers.get("set-cookie", "").split(";")[0]
+FORM_CSRF = re.search(rb'name="csrf" value="([^"]+)"', _r.body).group(1).decode()
+
+
+def form_post(path, fields, ctype="application/x-www-form-urlencoded", csrf=True):
+    if csrf:
+        fields = dict(fields, csrf=FORM_CSRF)
     return inst.http("POST", path, urllib.parse.urlencode(fields).encode(),
-                     {"Content-Type": ctype})
+                     {"Content-Type": ctype, "Cookie": FORM_COOKIE})
+
+
+def multipart_post(path, fields, files, csrf=True):
+    """files: {name: (filename, bytes)}"""
+    b = uuid.uuid4().hex
+    body = b""
+    if csrf:
+        fields = dict(fields, csrf=FORM_CSRF)
+    for k, v in fields.items():
+        body += ("--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n%s\r\n"
+                 % (b, k, v)).encode()
+    for k, (fn, data) in files.items():
+        body += ("--%s\r\nContent-Disposition: form-data; name=\"%s\"; filename=\"%s\"\r\n"
+                 "Content-Type: application/octet-stream\r\n\r\n" % (b, k, fn)).encode()
+        body += data + b"\r\n"
+    body += ("--%s--\r\n" % b).encode()
+    return inst.http("POST", path, body, {"Content-Type": "multipart/form-data; boundary=" + b,
+                                          "Cookie": FORM_COOKIE})
 
 
 def case(cid):
@@ -141,15 +169,18 @@ html_ok(r, "GET /login")
 r = form_post("/login", {"username": "pemohon.demo", "password": "wrong-password-1"})
 ok(r.status == 401 and b"wrong-password-1" not in r.body, "POST /login wrong password: 401", r)
 r = form_post("/login", {"username": "pemohon.demo", "password": inst.logins["pemohon.demo"]})
-ok(r.status == 200 and "openams_session=" in r.headers.get("set-cookie", "") and
-   b"pemohon.demo" in r.body, "POST /login: 200, session cookie, signed in", r)
+ok(r.status == 303 and "openams_session=" in r.headers.get("set-cookie", "") and
+   r.headers.get("location") == "/portal", "POST /login: 303 to /portal, session cookie", r)
 
 # ---- bad links ----
 r = inst.http("GET", "/link/identity_form/short")
 ok(r.status == 404 and b"<html" in r.body, "malformed token: 404 page", r)
 r = inst.http("GET", "/link/nonsense/" + "A" * 43)
 ok(r.status == 404, "unknown kind: 404 page", r)
-r = form_post("/link/identity_form/" + "A" * 43, {"name": "x"})
+r = multipart_post("/link/identity_form/" + "A" * 43,
+                   {"name": "x", "nik": "1471015505900001", "email": "x@kominfo.demo.go.id",
+                    "organization": "x", "unit": "x", "position": "x", "locality": "x",
+                    "province": "x"}, {"photo": ("f.jpg", JPEG)})
 ok(r.status == 404, "POST of an unknown token: 404", r)
 
 # ---- SOP 001 up to step 7 ----
@@ -182,17 +213,32 @@ ident = {"name": "Siti Rahmawati", "nik": "1471015505900001",
          "email": "pemohon.demo@kominfo.demo.go.id", "organization": "Dinas Kominfo",
          "unit": "Bidang Persandian", "position": "Analis", "locality": "Selatpanjang",
          "province": "Riau"}
-r = form_post(link, ident, ctype="application/json")
-ok(r.status == 415, "POST identity_form as JSON: 415", r)
-r = form_post(link, dict(ident, nik="123"))
+ok(b'enctype="multipart/form-data"' in r.body and b'name="photo"' in r.body and
+   b'type="file"' in r.body and b'name="unit"' in r.body and b'name="position"' in r.body,
+   "the identity form asks for personal data, employment data and a photo (multipart)", r)
+r = form_post(link, ident)
+ok(r.status == 415, "POST identity_form urlencoded: 415 (it carries a photo)", r)
+r = multipart_post(link, ident, {"photo": ("foto.jpg", JPEG)}, csrf=False)
+ok(r.status == 403 and case(cid)["step"] == "7", "POST identity_form without csrf: 403, still "
+   "step 7", r)
+r = multipart_post(link, ident, {})
+ok(r.status == 422 and case(cid)["step"] == "7", "without the photo: 422, still step 7", r)
+r = multipart_post(link, ident, {"photo": ("foto.jpg", apilib.pdf("not a photo"))})
+ok(r.status == 415 and case(cid)["step"] == "7",
+   "a PDF named foto.jpg as the photo: 415 (judged by content), still step 7", r)
+r = multipart_post(link, dict(ident, nik="123"), {"photo": ("foto.png", PNG)})
 ok(r.status == 422 and case(cid)["step"] == "7", "an invalid NIK is refused: 422, still step 7",
    r)
-r = form_post(link, ident)
-ok(r.status == 200, "POST identity_form: 200 (data sent)", r)
+ok(b'value="Siti Rahmawati"' in r.body, "the refused form keeps what was typed", r)
+evil = dict(ident, unit='<img src=x onerror=alert(1)> "Persandian"')
+r = multipart_post(link, evil, {"photo": ("foto.jpg", JPEG)})
+ok(r.status == 200, "POST identity_form with the photo: 200 (data sent)", r)
 html_ok(r, "POST identity_form")
 c = case(cid)
 ok(c["step"] == "8", "the case moved to step 8", c.get("step"))
-r = form_post(link, ident)
+ok(any(d["doc"] == "photo" for d in c["documents"]), "the photo is attached to the case",
+   c.get("documents"))
+r = multipart_post(link, ident, {"photo": ("foto.jpg", JPEG)})
 ok(r.status in (404, 410), "the same identity_form link POSTed twice: refused (%d)" % r.status, r)
 
 # ---- verifier approves; account and set_passphrase e-mails ----
@@ -212,6 +258,9 @@ ok(r.status == 200 and b'name="passphrase"' in r.body and b'name="confirm"' in r
    "GET set_passphrase link: 200, passphrase and confirmation fields", r)
 html_ok(r, "GET set_passphrase")
 passphrase = "Qx7!vLm29#pZ-tRw-8kN"
+ok(b"Aturan" in r.body and b'id="f_confirm"' in r.body, "the strength rule is shown", r)
+r = form_post(pp, {"passphrase": passphrase, "confirm": passphrase}, csrf=False)
+ok(r.status == 403 and case(cid)["step"] == "10", "set_passphrase without csrf: 403", r)
 r = form_post(pp, {"passphrase": passphrase, "confirm": passphrase + "x"})
 ok(r.status == 422 and passphrase.encode() not in r.body,
    "mismatched confirmation: 422, passphrase not echoed", r)
@@ -268,7 +317,7 @@ ok(r.status == 200 and b'href="/login"' in r.body,
 r = form_post(al, {"password": newpw, "confirm": newpw})
 ok(r.status in (404, 410), "the activation link POSTed twice: refused (%d)" % r.status, r)
 r = form_post("/login", {"username": "kadis.demo", "password": newpw})
-ok(r.status == 200 and "set-cookie" in r.headers, "POST /login with the new password: 200", r)
+ok(r.status == 303 and "set-cookie" in r.headers, "POST /login with the new password: 303", r)
 
 # ---- order and secrets ----
 kinds = [k for f, k, p, to in messages() if k is not None]

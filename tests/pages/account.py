@@ -155,6 +155,9 @@ def totp(secret, t=None, step_offset=0):
 anon = Browser()
 for path in ("/", "/ca", "/status", "/login", "/password-reset"):
     page_ok(anon.get(path), "GET " + path)
+r = anon.get("/static/portal.css")
+ok(r.status == 200 and r.headers.get("content-type", "").startswith("text/css") and
+   b"header.top" in r.body and b"img.qr" in r.body, "the stylesheet has both parts", r)
 r = anon.get("/")
 ok(b'href="/login"' in r.body and b'href="/ca"' in r.body and b'href="/status"' in r.body,
    "home page links to sign-in, CA certificates and status", r)
