@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include <openssl/ocsp.h>
@@ -323,11 +324,20 @@ static void test_policy_one_active(void **state)
 	ca_issued_free(&first);
 	ca_issued_free(&second);
 
-	/* An expired certificate does not block: issue one "in the past". */
+	/* An expired certificate does not block: issue one now, then the
+	 * second one after the first's 2-year validity (relative to the
+	 * real clock: the test CA starts today, so a fixed date would fall
+	 * outside its validity one day). */
 	next_nik(nik);
-	setenv("OPENAMS_NOW", "2026-12-01T00:00:00Z", 1);
 	assert_int_equal(issue_std(nik, "a@x.go.id", &first), OA_OK);
-	setenv("OPENAMS_NOW", "2029-01-01T00:00:00Z", 1);
+	{
+		char later[32];
+		time_t t = time(NULL) + 800 * 86400;
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(later, sizeof later, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		setenv("OPENAMS_NOW", later, 1);
+	}
 	assert_int_equal(issue_std(nik, "a@x.go.id", &second), OA_OK);
 	unsetenv("OPENAMS_NOW");
 	{
