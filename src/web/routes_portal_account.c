@@ -478,12 +478,20 @@ static void account_fail(web_req *r, const api_user *u, oa_err rc)
 	account_page(r, u, rc == OA_ERR_INVALID ? 422 : st, "Ditolak:", oa_errmsg());
 }
 
+/* The end of an account POST: the refusal on the page, or 303 to done. */
+static void account_done(web_req *r, const api_user *u, oa_err rc, const char *done)
+{
+	if (rc)
+		account_fail(r, u, rc);
+	else
+		web_redirect(r, done);
+}
+
 static void h_password(web_req *r)
 {
 	web_form f;
 	api_user *u = portal_post(r, &f);
 	const char *pw, *again;
-	oa_err rc;
 
 	if (u == NULL)
 		goto out;
@@ -497,11 +505,7 @@ static void h_password(web_req *r)
 	}
 	if (!page_reauth(r, u, web_form_get(&f, "current")))
 		goto out;
-	if ((rc = auth_password_set(r->auth, u->w.person, pw, u->session, u->w.person))) {
-		account_fail(r, u, rc);
-		goto out;
-	}
-	web_redirect(r, "/portal/account?done=password");
+	account_done(r, u, auth_password_set(r->auth, u->w.person, pw, u->session, u->w.person), "/portal/account?done=password");
 out:
 	web_body_wipe(r);
 }
@@ -565,7 +569,6 @@ static void h_totp_confirm(web_req *r)
 	web_form f;
 	api_user *u = portal_post(r, &f);
 	const char *code;
-	oa_err rc;
 
 	if (u == NULL)
 		goto out;
@@ -575,11 +578,7 @@ static void h_totp_confirm(web_req *r)
 		account_page(r, u, 422, "Isi kode dari aplikasi.", "Enter the code from the app.");
 		goto out;
 	}
-	if ((rc = auth_totp_confirm(r->auth, u->w.person, code, u->w.person))) {
-		account_fail(r, u, rc);
-		goto out;
-	}
-	web_redirect(r, "/portal/account?done=totp");
+	account_done(r, u, auth_totp_confirm(r->auth, u->w.person, code, u->w.person), "/portal/account?done=totp");
 out:
 	web_body_wipe(r);
 }
@@ -588,15 +587,10 @@ static void h_totp_disable(web_req *r)
 {
 	web_form f;
 	api_user *u = portal_post(r, &f);
-	oa_err rc;
 
 	if (u == NULL || !page_reauth(r, u, web_form_get(&f, "password")))
 		goto out;
-	if ((rc = auth_totp_disable(r->auth, u->w.person, u->w.person))) {
-		account_fail(r, u, rc);
-		goto out;
-	}
-	web_redirect(r, "/portal/account?done=totp_off");
+	account_done(r, u, auth_totp_disable(r->auth, u->w.person, u->w.person), "/portal/account?done=totp_off");
 out:
 	web_body_wipe(r);
 }
@@ -623,7 +617,6 @@ static void h_token_revoke(web_req *r)
 	api_user *u = portal_post(r, &f);
 	tok_find tf = {0};
 	char *end;
-	oa_err rc;
 
 	if (u == NULL)
 		return;
@@ -638,11 +631,8 @@ static void h_token_revoke(web_req *r)
 		account_page(r, u, 404, "Token tidak ditemukan.", "No such token of yours.");
 		return;
 	}
-	if ((rc = auth_token_revoke(r->auth, tf.id, u->w.person))) {
-		account_fail(r, u, rc);
-		return;
-	}
-	web_redirect(r, "/portal/account?done=token");
+	account_done(r, u, auth_token_revoke(r->auth, tf.id, u->w.person),
+	    "/portal/account?done=token");
 }
 
 static const web_route routes[] = {

@@ -4,8 +4,9 @@
 Starts tests/mail/smtpd.py on a free port and a demo instance whose mail
 goes there (web.public_url = the serve address), walks SOP 001 through the
 JSON API with the demo accounts, and follows the e-mailed links: the
-identity form (GET shows a form and burns nothing; POST moves the case to
-step 8), the set_passphrase link (a mismatched confirmation is refused and
+identity form (GET shows a form and burns nothing; POST, multipart with
+the photo judged by content and the form cookie's csrf token, moves the
+case to step 8 and attaches the photo), the set_passphrase link (a mismatched confirmation is refused and
 the link still works; POST moves the case to step 11; the same link POSTed
 again is refused), the /login link of the account e-mail and the
 /certificates/SERIAL link of the cert_issued e-mail.  The e-mails arrive in
