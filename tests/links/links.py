@@ -231,6 +231,10 @@ r = multipart_post(link, dict(ident, nik="123"), {"photo": ("foto.png", PNG)})
 ok(r.status == 422 and case(cid)["step"] == "7", "an invalid NIK is refused: 422, still step 7",
    r)
 ok(b'value="Siti Rahmawati"' in r.body, "the refused form keeps what was typed", r)
+r = multipart_post(link, dict(ident, nik="123", name='<b>Siti</b> "R"'), {"photo": ("f.png", PNG)})
+ok(r.status == 422 and b"<b>Siti" not in r.body and
+   b'value="&lt;b&gt;Siti&lt;/b&gt; &quot;R&quot;"' in r.body,
+   "HTML typed in a field comes back escaped, as text", r)
 evil = dict(ident, unit='<img src=x onerror=alert(1)> "Persandian"')
 r = multipart_post(link, evil, {"photo": ("foto.jpg", JPEG)})
 ok(r.status == 200, "POST identity_form with the photo: 200 (data sent)", r)
