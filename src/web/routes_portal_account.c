@@ -24,6 +24,7 @@
  * and the page showing the secret is wiped once sent (pg.secret).
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,6 +192,40 @@ static void h_reset_get(web_req *r)
 	reset_page(r, 200, NULL, NULL);
 }
 
+/* At most one reset e-mail per account per RESET_INTERVAL seconds (a
+ * form anyone can send must not flood someone's mailbox).  Kept in memory
+ * by a hash of the person id: a restart or a collision only lets one more
+ * e-mail through. */
+#define RESET_INTERVAL 60
+#define RESET_SLOTS 512
+
+static pthread_mutex_t reset_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct reset_slot {
+	uint64_t h;
+	int64_t at;
+} reset_seen[RESET_SLOTS];
+
+/* 1 if person may get a reset e-mail now (and records it). */
+static int reset_allowed(const char *person)
+{
+	uint64_t h = 1469598103934665603ULL;
+	int64_t now = oa_now();
+	struct reset_slot *slot;
+	int ok;
+
+	for (const char *q = person; *q; q++)
+		h = (h ^ (unsigned char)*q) * 1099511628211ULL;
+	pthread_mutex_lock(&reset_lock);
+	slot = &reset_seen[h % RESET_SLOTS];
+	ok = slot->h != h || now - slot->at >= RESET_INTERVAL || now < slot->at;
+	if (ok) {
+		slot->h = h;
+		slot->at = now;
+	}
+	pthread_mutex_unlock(&reset_lock);
+	return ok;
+}
+
 /* Creates the link and writes its e-mail to the outbox, in one
  * transaction.  Unknown, disabled accounts or ones without an e-mail
  * address get nothing (the caller answers the same either way). */
@@ -212,6 +247,8 @@ static oa_err reset_send(web_req *r, const char *login)
 	}
 	if (rc)
 		return rc;
+	if (!reset_allowed(p.id))
+		return OA_OK; /* one was sent a moment ago: its link still works */
 	if ((rc = store_begin(db)))
 		return rc;
 	if ((rc = auth_link_create(r->auth, AUTH_LINK_PASSWORD_RESET, p.id, 0, 0, p.id, tok))) {
@@ -505,7 +542,8 @@ static void h_password(web_req *r)
 	}
 	if (!page_reauth(r, u, web_form_get(&f, "current")))
 		goto out;
-	account_done(r, u, auth_password_set(r->auth, u->w.person, pw, u->session, u->w.person), "/portal/account?done=password");
+	account_done(r, u, auth_password_set(r->auth, u->w.person, pw, u->session, u->w.person),
+	    "/portal/account?done=password");
 out:
 	web_body_wipe(r);
 }
@@ -578,7 +616,8 @@ static void h_totp_confirm(web_req *r)
 		account_page(r, u, 422, "Isi kode dari aplikasi.", "Enter the code from the app.");
 		goto out;
 	}
-	account_done(r, u, auth_totp_confirm(r->auth, u->w.person, code, u->w.person), "/portal/account?done=totp");
+	account_done(r, u, auth_totp_confirm(r->auth, u->w.person, code, u->w.person),
+	    "/portal/account?done=totp");
 out:
 	web_body_wipe(r);
 }
@@ -590,7 +629,8 @@ static void h_totp_disable(web_req *r)
 
 	if (u == NULL || !page_reauth(r, u, web_form_get(&f, "password")))
 		goto out;
-	account_done(r, u, auth_totp_disable(r->auth, u->w.person, u->w.person), "/portal/account?done=totp_off");
+	account_done(r, u, auth_totp_disable(r->auth, u->w.person, u->w.person),
+	    "/portal/account?done=totp_off");
 out:
 	web_body_wipe(r);
 }
