@@ -921,7 +921,8 @@ static const char css[] =
  * routes_links.c).  A second literal: ISO C bounds one string literal to
  * 4095 bytes (-Woverlength-strings); h_css sends css then css_account. */
 static const char css_account[] =
-    "fieldset{border:1px solid var(--line);border-radius:6px;margin:1rem 0;padding:.25rem 1rem .5rem}\n"
+    "fieldset{border:1px solid var(--line);border-radius:6px;margin:1rem 0;"
+    "padding:.25rem 1rem .5rem}\n"
     "legend{font-weight:600;padding:0 .25rem}\n"
     "input[type=file]{border:none;padding:.25rem 0}\n"
     "img.qr{display:block;width:15rem;height:15rem;max-width:100%;background:#fff;"

@@ -249,6 +249,7 @@ typedef struct link_input {
 	const char *keys[N_IDENTITY], *vals[N_IDENTITY];
 	size_t nd;
 	typed t;
+	web_multipart m;          /* the parsed identity form (photo points into it) */
 	const web_part *photo;
 	const char *secret;
 } link_input;
@@ -257,14 +258,14 @@ typedef struct link_input {
 static int link_read(web_req *r, int kind, link_input *in)
 {
 	web_form f;
-	web_multipart m;
+	web_multipart *m = &in->m;
 	const char *csrf;
 
 	memset(in, 0, sizeof *in);
 	if (kind == AUTH_LINK_IDENTITY_FORM) {
-		if (!web_multipart_parse(r, &m))
+		if (!web_multipart_parse(r, m))
 			return 0;
-		csrf = web_multipart_get(&m, "csrf");
+		csrf = web_multipart_get(m, "csrf");
 	} else {
 		if (r->body_len > LINK_FORM_BODY) {
 			r->errcode = oa_err_name(OA_ERR_LIMIT);
@@ -282,7 +283,7 @@ static int link_read(web_req *r, int kind, link_input *in)
 	}
 	if (kind == AUTH_LINK_IDENTITY_FORM) {
 		for (size_t i = 0; i < N_IDENTITY; i++) {
-			const char *v = web_multipart_get(&m, identity_fields[i].name);
+			const char *v = web_multipart_get(m, identity_fields[i].name);
 			if (v && strlen(v) > 4 * AUTH_MAX_TEXT)
 				v = NULL;
 			in->t.v[i] = v;
@@ -296,7 +297,7 @@ static int link_read(web_req *r, int kind, link_input *in)
 				return 0;
 			}
 		}
-		in->photo = web_multipart_file(&m, "photo");
+		in->photo = web_multipart_file(m, "photo");
 		if (in->photo == NULL || in->photo->len == 0) {
 			r->errcode = "missing_field";
 			link_form(r, kind, "Pasfoto wajib diunggah.", "The photo is required.", 422,

@@ -24,6 +24,7 @@
  * and the page showing the secret is wiped once sent (pg.secret).
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,6 +192,40 @@ static void h_reset_get(web_req *r)
 	reset_page(r, 200, NULL, NULL);
 }
 
+/* At most one reset e-mail per account per RESET_INTERVAL seconds (a
+ * form anyone can send must not flood someone's mailbox).  Kept in memory
+ * by a hash of the person id: a restart or a collision only lets one more
+ * e-mail through. */
+#define RESET_INTERVAL 60
+#define RESET_SLOTS 512
+
+static pthread_mutex_t reset_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct reset_slot {
+	uint64_t h;
+	int64_t at;
+} reset_seen[RESET_SLOTS];
+
+/* 1 if person may get a reset e-mail now (and records it). */
+static int reset_allowed(const char *person)
+{
+	uint64_t h = 1469598103934665603ULL;
+	int64_t now = oa_now();
+	struct reset_slot *slot;
+	int ok;
+
+	for (const char *q = person; *q; q++)
+		h = (h ^ (unsigned char)*q) * 1099511628211ULL;
+	pthread_mutex_lock(&reset_lock);
+	slot = &reset_seen[h % RESET_SLOTS];
+	ok = slot->h != h || now - slot->at >= RESET_INTERVAL || now < slot->at;
+	if (ok) {
+		slot->h = h;
+		slot->at = now;
+	}
+	pthread_mutex_unlock(&reset_lock);
+	return ok;
+}
+
 /* Creates the link and writes its e-mail to the outbox, in one
  * transaction.  Unknown, disabled accounts or ones without an e-mail
  * address get nothing (the caller answers the same either way). */
@@ -212,6 +247,8 @@ static oa_err reset_send(web_req *r, const char *login)
 	}
 	if (rc)
 		return rc;
+	if (!reset_allowed(p.id))
+		return OA_OK; /* one was sent a moment ago: its link still works */
 	if ((rc = store_begin(db)))
 		return rc;
 	if ((rc = auth_link_create(r->auth, AUTH_LINK_PASSWORD_RESET, p.id, 0, 0, p.id, tok))) {
@@ -478,12 +515,20 @@ static void account_fail(web_req *r, const api_user *u, oa_err rc)
 	account_page(r, u, rc == OA_ERR_INVALID ? 422 : st, "Ditolak:", oa_errmsg());
 }
 
+/* The end of an account POST: the refusal on the page, or 303 to done. */
+static void account_done(web_req *r, const api_user *u, oa_err rc, const char *done)
+{
+	if (rc)
+		account_fail(r, u, rc);
+	else
+		web_redirect(r, done);
+}
+
 static void h_password(web_req *r)
 {
 	web_form f;
 	api_user *u = portal_post(r, &f);
 	const char *pw, *again;
-	oa_err rc;
 
 	if (u == NULL)
 		goto out;
@@ -497,11 +542,8 @@ static void h_password(web_req *r)
 	}
 	if (!page_reauth(r, u, web_form_get(&f, "current")))
 		goto out;
-	if ((rc = auth_password_set(r->auth, u->w.person, pw, u->session, u->w.person))) {
-		account_fail(r, u, rc);
-		goto out;
-	}
-	web_redirect(r, "/portal/account?done=password");
+	account_done(r, u, auth_password_set(r->auth, u->w.person, pw, u->session, u->w.person),
+	    "/portal/account?done=password");
 out:
 	web_body_wipe(r);
 }
@@ -565,7 +607,6 @@ static void h_totp_confirm(web_req *r)
 	web_form f;
 	api_user *u = portal_post(r, &f);
 	const char *code;
-	oa_err rc;
 
 	if (u == NULL)
 		goto out;
@@ -575,11 +616,8 @@ static void h_totp_confirm(web_req *r)
 		account_page(r, u, 422, "Isi kode dari aplikasi.", "Enter the code from the app.");
 		goto out;
 	}
-	if ((rc = auth_totp_confirm(r->auth, u->w.person, code, u->w.person))) {
-		account_fail(r, u, rc);
-		goto out;
-	}
-	web_redirect(r, "/portal/account?done=totp");
+	account_done(r, u, auth_totp_confirm(r->auth, u->w.person, code, u->w.person),
+	    "/portal/account?done=totp");
 out:
 	web_body_wipe(r);
 }
@@ -588,15 +626,11 @@ static void h_totp_disable(web_req *r)
 {
 	web_form f;
 	api_user *u = portal_post(r, &f);
-	oa_err rc;
 
 	if (u == NULL || !page_reauth(r, u, web_form_get(&f, "password")))
 		goto out;
-	if ((rc = auth_totp_disable(r->auth, u->w.person, u->w.person))) {
-		account_fail(r, u, rc);
-		goto out;
-	}
-	web_redirect(r, "/portal/account?done=totp_off");
+	account_done(r, u, auth_totp_disable(r->auth, u->w.person, u->w.person),
+	    "/portal/account?done=totp_off");
 out:
 	web_body_wipe(r);
 }
@@ -623,7 +657,6 @@ static void h_token_revoke(web_req *r)
 	api_user *u = portal_post(r, &f);
 	tok_find tf = {0};
 	char *end;
-	oa_err rc;
 
 	if (u == NULL)
 		return;
@@ -638,11 +671,8 @@ static void h_token_revoke(web_req *r)
 		account_page(r, u, 404, "Token tidak ditemukan.", "No such token of yours.");
 		return;
 	}
-	if ((rc = auth_token_revoke(r->auth, tf.id, u->w.person))) {
-		account_fail(r, u, rc);
-		return;
-	}
-	web_redirect(r, "/portal/account?done=token");
+	account_done(r, u, auth_token_revoke(r->auth, tf.id, u->w.person),
+	    "/portal/account?done=token");
 }
 
 static const web_route routes[] = {

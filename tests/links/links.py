@@ -4,8 +4,9 @@
 Starts tests/mail/smtpd.py on a free port and a demo instance whose mail
 goes there (web.public_url = the serve address), walks SOP 001 through the
 JSON API with the demo accounts, and follows the e-mailed links: the
-identity form (GET shows a form and burns nothing; POST moves the case to
-step 8), the set_passphrase link (a mismatched confirmation is refused and
+identity form (GET shows a form and burns nothing; POST, multipart with
+the photo judged by content and the form cookie's csrf token, moves the
+case to step 8 and attaches the photo), the set_passphrase link (a mismatched confirmation is refused and
 the link still works; POST moves the case to step 11; the same link POSTed
 again is refused), the /login link of the account e-mail and the
 /certificates/SERIAL link of the cert_issued e-mail.  The e-mails arrive in
@@ -230,6 +231,10 @@ r = multipart_post(link, dict(ident, nik="123"), {"photo": ("foto.png", PNG)})
 ok(r.status == 422 and case(cid)["step"] == "7", "an invalid NIK is refused: 422, still step 7",
    r)
 ok(b'value="Siti Rahmawati"' in r.body, "the refused form keeps what was typed", r)
+r = multipart_post(link, dict(ident, nik="123", name='<b>Siti</b> "R"'), {"photo": ("f.png", PNG)})
+ok(r.status == 422 and b"<b>Siti" not in r.body and
+   b'value="&lt;b&gt;Siti&lt;/b&gt; &quot;R&quot;"' in r.body,
+   "HTML typed in a field comes back escaped, as text", r)
 evil = dict(ident, unit='<img src=x onerror=alert(1)> "Persandian"')
 r = multipart_post(link, evil, {"photo": ("foto.jpg", JPEG)})
 ok(r.status == 200, "POST identity_form with the photo: 200 (data sent)", r)

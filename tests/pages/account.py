@@ -311,6 +311,9 @@ ok(n1 == n0 and n2 == n0 + 1, "only the existing account got an e-mail (%d, %d, 
    (n0, n1, n2))
 r = rb.post("/password-reset", {"login": "verifikator.demo"})
 ok(r.status == 403 and outbox_count() == n2, "the request without csrf: 403, no e-mail")
+r3 = rb.post("/password-reset", {"csrf": csrf_of(f), "login": "verifikator.demo@kominfo.demo.go.id"})
+ok(r3.status == 200 and r3.body == r2.body and outbox_count() == n2,
+   "the same account again within a minute (by e-mail address): same answer, no second e-mail")
 raw = db_one("SELECT raw FROM mail_outbox ORDER BY id DESC LIMIT 1")[0]
 msg = email.message_from_bytes(raw, policy=email.policy.default)
 text = msg.get_body(preferencelist=("plain",)).get_content()
