@@ -933,7 +933,15 @@ static const char css_account[] =
     ".status.revoked{color:var(--bad);border-color:var(--bad);background:#fef3f2}\n"
     ".status.expired,.status.unknown{color:var(--warn);border-color:var(--warn)}\n"
     "th[scope=row]{width:14rem;font-weight:600}\n"
-    "td form{margin:0}td button{margin:0}\n";
+    "td form{margin:0}td button{margin:0}\n"
+    /* admin, sla */
+    ".subnav ul{list-style:none;margin:0 0 1rem;padding:0;display:flex;flex-wrap:wrap;gap:.25rem 1rem}\n"
+    "label.inline{display:inline;font-weight:normal}\n"
+    "textarea.code{font-family:ui-monospace,monospace;font-size:.9rem}\n"
+    "ol.errors{margin:.25rem 0;padding-left:1.5rem}\n"
+    "img.swimlane{max-width:100%;height:auto;border:1px solid var(--line)}\n"
+    "svg.chart{display:block;margin:.5rem 0;background:#fff}\n"
+    "table.audit td{word-break:break-word}\n";
 
 static char css_etag[80];
 static char css_all[sizeof css + sizeof css_account - 1];
