@@ -718,7 +718,7 @@ static void h_sop_upload(web_req *r)
 		len = file->len;
 		fname = upload_name(r, file->filename);
 	} else {
-		text = web_multipart_get(&m, "text");
+		text = web_multipart_text(&m, "text");
 		len = text ? strlen(text) : 0;
 	}
 	if (!admin_yaml_ok(text, len)) {
