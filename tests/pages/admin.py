@@ -360,5 +360,5 @@ r = app.get("/portal/sla")
 ok(r.status == 403, "applicant: /portal/sla 403", r)
 
 ok(inst.alive(), "server still alive")
-inst.stop()
+ok(inst.stop() == 0, "server stopped cleanly (exit 0)")
 finish("pages-admin")
