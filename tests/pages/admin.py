@@ -289,6 +289,10 @@ ok(r.status == 403 and sql("SELECT active FROM sop_version WHERE id=?", (nv,))[0
    "activate without CSRF: 403, not active", r)
 r = other.post("/portal/admin/sops/%s/activate" % nv, {})
 ok(r.status == 403, "another agency's admin cannot activate it", r)
+r = Client(inst, "admin.lain", "Kata-Rahasia-Kuat-8831").post(
+    "/api/v1/sops/versions/%s/activate" % nv)
+ok(r.status == 403 and sql("SELECT active FROM sop_version WHERE id=?", (nv,))[0][0] == 0,
+   "nor through the API (403)", r)
 r = admin.post("/portal/admin/sops/%s/activate" % nv, {})
 ok(r.status == 303 and sql("SELECT active FROM sop_version WHERE id=?", (nv,))[0][0] == 1,
    "activate: 303 and active", r)
