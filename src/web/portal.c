@@ -41,6 +41,24 @@ static int unescape(char *s)
 	return 1;
 }
 
+static int multiline_text(const char *s, size_t len);
+
+/* Folds CR LF (and a lone CR) to LF in place. */
+static void fold_crlf(char *s)
+{
+	char *w = s;
+
+	for (; *s; s++) {
+		if (*s == '\r') {
+			*w++ = '\n';
+			if (s[1] == '\n')
+				s++;
+		} else
+			*w++ = *s;
+	}
+	*w = 0;
+}
+
 int web_form_parse(web_req *r, web_form *f)
 {
 	const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
@@ -62,12 +80,16 @@ int web_form_parse(web_req *r, web_form *f)
 		if (eq == NULL)
 			continue;
 		*eq = 0;
-		if (!unescape(p) || !unescape(eq + 1) || !oa_is_clean_utf8(p) ||
-		    !oa_is_clean_utf8(eq + 1) || f->n == PORTAL_FORM_FIELDS) {
+		if (f->n == PORTAL_FORM_FIELDS || !unescape(p) || !unescape(eq + 1) ||
+		    !oa_is_clean_utf8(p) ||
+		    (!oa_is_clean_utf8(eq + 1) &&
+		        !(f->multiline[f->n] = (unsigned char)multiline_text(eq + 1, strlen(eq + 1))))) {
 			pg_msg(r, NULL, 400, "Formulir tidak valid", "Invalid form",
 			    "Isi formulir tidak dapat dibaca.", "The form could not be read.", "");
 			return 0;
 		}
+		if (f->multiline[f->n])
+			fold_crlf(eq + 1);
 		f->k[f->n] = p;
 		f->v[f->n++] = eq + 1;
 	}
@@ -75,6 +97,14 @@ int web_form_parse(web_req *r, web_form *f)
 }
 
 const char *web_form_get(const web_form *f, const char *k)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if (!f->multiline[i] && strcmp(f->k[i], k) == 0)
+			return f->v[i];
+	return NULL;
+}
+
+const char *web_form_text(const web_form *f, const char *k)
 {
 	for (size_t i = 0; i < f->n; i++)
 		if (strcmp(f->k[i], k) == 0)

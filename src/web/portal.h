@@ -26,14 +26,19 @@
 /* A parsed urlencoded form (points into the request body). */
 typedef struct web_form {
 	const char *k[PORTAL_FORM_FIELDS], *v[PORTAL_FORM_FIELDS];
+	unsigned char multiline[PORTAL_FORM_FIELDS]; /* value has line breaks (a textarea) */
 	size_t n;
 } web_form;
 
 /* Parses r->body (application/x-www-form-urlencoded) in place.  Replies
  * 415/400 (an HTML page) and returns 0 on a refusal. */
 int web_form_parse(web_req *r, web_form *f);
-/* The first value of k, or NULL. */
+/* The first value of k, or NULL.  A value with line breaks is never
+ * returned here (single-line fields must not carry CR/LF further). */
 const char *web_form_get(const web_form *f, const char *k);
+/* The first value of k, line breaks allowed (CR LF folded to LF), or NULL:
+ * for textareas (notes). */
+const char *web_form_text(const web_form *f, const char *k);
 /* Wipes the request body (forms carrying passwords). */
 void web_body_wipe(web_req *r);
 
