@@ -4,6 +4,7 @@
 #include "audit.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,6 +15,22 @@
 
 static const char zero_hash[65] =
     "0000000000000000000000000000000000000000000000000000000000000000";
+
+/* SHA-256 fetched once: OpenSSL 3.0 otherwise looks the implementation up
+ * (locks, allocations) at every EVP_DigestInit_ex with EVP_sha256(). */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static const EVP_MD *sha256(void)
+{
+	pthread_once(&sha256_once, sha256_fetch);
+	return sha256_md ? sha256_md : EVP_sha256();
+}
 
 static void add_field(EVP_MD_CTX *md, const char *s)
 {
@@ -35,7 +52,7 @@ static oa_err chain_hash(char out[65], const char *prev, int64_t seq, int64_t at
 	char num[32];
 	oa_err rc = OA_OK;
 
-	if (md == NULL || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+	if (md == NULL || !EVP_DigestInit_ex(md, sha256(), NULL)) {
 		rc = oa_fail_ssl(OA_ERR_CRYPTO, "audit: sha256");
 		goto out;
 	}

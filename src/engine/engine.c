@@ -674,25 +674,62 @@ static int old_revoked(engine *e, const char *serial)
 	return ca_status(e->c, serial, &i) == OA_OK && strcmp(i.status, "revoked") == 0;
 }
 
-static oa_err do_issue(engine *e, struct kase *k, const char *actor)
-{
+/*
+ * How an act's issue step gets its certificate (engine_case_act_batch):
+ *   ISSUE_NOW     ca_issue() here (every other caller);
+ *   ISSUE_GATHER  the request is copied into the control and the act stops
+ *                 there with ISSUE_STOPPED (the caller rolls it back and
+ *                 issues many requests with one ca_issue_batch());
+ *   ISSUE_GIVEN   the certificate was issued already in this transaction
+ *                 (serial), the act goes on from there.
+ * A renewal (which revokes the old certificate first) is never gathered:
+ * its control says plain and the act stops the same way.
+ */
+enum { ISSUE_NOW, ISSUE_GATHER, ISSUE_GIVEN };
+
+struct issue_ctl {
+	int mode;
+	int stopped;             /* GATHER: the act stopped at its issue step */
+	int plain;               /* GATHER: ... and must run the ordinary way */
+	char serial[41];         /* GIVEN */
+	/* GATHER: the request and the values it points to */
+	ca_request r;
 	char name[129], nik[17], nip[19], email[OA_MAX_EMAIL_CHARS + 1], unit[129], org[129];
 	char loc[129], prov[129], ref[48];
 	char *csr;
-	ca_request r = {0};
+};
+
+/* The sentinel error of a gathered act; the control tells it from others. */
+static oa_err issue_stop(struct issue_ctl *ctl, int plain)
+{
+	ctl->stopped = 1;
+	ctl->plain = plain;
+	return oa_fail(OA_ERR_INTERNAL, "act stopped at its issue step (group commit)");
+}
+
+static oa_err do_issue(engine *e, struct kase *k, const char *actor, struct issue_ctl *ctl)
+{
+	struct issue_ctl local;
+	struct issue_ctl *g = ctl && ctl->mode == ISSUE_GATHER ? ctl : &local;
+	char *csr;
+	ca_request *r = &g->r;
 	ca_issued out = {0};
 	oa_err rc;
 
-	if ((csr = malloc(OA_MAX_CSR_BYTES + 1)) == NULL)
+	if (g == &local)
+		memset(&local, 0, sizeof local);
+	free(g->csr);
+	memset(r, 0, sizeof *r);
+	if ((csr = g->csr = malloc(OA_MAX_CSR_BYTES + 1)) == NULL)
 		return oa_fail(OA_ERR_NOMEM, "out of memory");
-	if ((rc = get_data(e, k->id, "name", name, sizeof name)) ||
-	    (rc = get_data(e, k->id, "nik", nik, sizeof nik)) ||
-	    (rc = get_data(e, k->id, "nip", nip, sizeof nip)) ||
-	    (rc = get_data(e, k->id, "email", email, sizeof email)) ||
-	    (rc = get_data(e, k->id, "unit", unit, sizeof unit)) ||
-	    (rc = get_data(e, k->id, "organization", org, sizeof org)) ||
-	    (rc = get_data(e, k->id, "locality", loc, sizeof loc)) ||
-	    (rc = get_data(e, k->id, "province", prov, sizeof prov)) ||
+	if ((rc = get_data(e, k->id, "name", g->name, sizeof g->name)) ||
+	    (rc = get_data(e, k->id, "nik", g->nik, sizeof g->nik)) ||
+	    (rc = get_data(e, k->id, "nip", g->nip, sizeof g->nip)) ||
+	    (rc = get_data(e, k->id, "email", g->email, sizeof g->email)) ||
+	    (rc = get_data(e, k->id, "unit", g->unit, sizeof g->unit)) ||
+	    (rc = get_data(e, k->id, "organization", g->org, sizeof g->org)) ||
+	    (rc = get_data(e, k->id, "locality", g->loc, sizeof g->loc)) ||
+	    (rc = get_data(e, k->id, "province", g->prov, sizeof g->prov)) ||
 	    (rc = get_data(e, k->id, "csr", csr, OA_MAX_CSR_BYTES + 1)))
 		goto out;
 	if (!csr[0]) {
@@ -702,27 +739,39 @@ static oa_err do_issue(engine *e, struct kase *k, const char *actor)
 	}
 	/* Renewal: the new certificate supersedes the old one (RFC 5280 superseded). */
 	if (k->def->kind == SOP_KIND_RENEWAL && k->serial[0] && !old_revoked(e, k->serial)) {
+		if (g == ctl) {
+			rc = issue_stop(ctl, 1);
+			goto out;
+		}
 		if ((rc = ca_revoke(e->c, k->serial, CA_REASON_SUPERSEDED, 0, actor)))
 			goto out;
 		k->superseded = 1;
 	}
-	snprintf(ref, sizeof ref, "case:%" PRId64, k->id);
-	r.csr = (const uint8_t *)csr;
-	r.csr_len = strlen(csr);
-	r.cn = name[0] ? name : NULL;
-	r.nik = nik[0] ? nik : NULL;
-	r.nip = nip[0] ? nip : NULL;
-	r.email = email[0] ? email : NULL;
-	r.ou = unit[0] ? unit : NULL;
-	r.o = org[0] ? org : NULL;
-	r.l = loc[0] ? loc : NULL;
-	r.st = prov[0] ? prov : NULL;
-	r.actor = actor;
-	r.ref = ref;
-	if ((rc = ca_issue(e->c, &r, &out)))
-		goto out;
-	snprintf(k->issued, sizeof k->issued, "%s", out.serial);
-	ca_issued_free(&out);
+	snprintf(g->ref, sizeof g->ref, "case:%" PRId64, k->id);
+	r->csr = (const uint8_t *)csr;
+	r->csr_len = strlen(csr);
+	r->cn = g->name[0] ? g->name : NULL;
+	r->nik = g->nik[0] ? g->nik : NULL;
+	r->nip = g->nip[0] ? g->nip : NULL;
+	r->email = g->email[0] ? g->email : NULL;
+	r->ou = g->unit[0] ? g->unit : NULL;
+	r->o = g->org[0] ? g->org : NULL;
+	r->l = g->loc[0] ? g->loc : NULL;
+	r->st = g->prov[0] ? g->prov : NULL;
+	r->actor = actor;
+	r->ref = g->ref;
+	if (g == ctl) {
+		/* The csr stays with the control, for ca_issue_batch. */
+		return issue_stop(ctl, 0);
+	}
+	if (ctl && ctl->mode == ISSUE_GIVEN)
+		snprintf(k->issued, sizeof k->issued, "%s", ctl->serial);
+	else {
+		if ((rc = ca_issue(e->c, r, &out)))
+			goto out;
+		snprintf(k->issued, sizeof k->issued, "%s", out.serial);
+		ca_issued_free(&out);
+	}
 	/* A server-generated holder key now belongs to this certificate. */
 	{
 		char kid[32];
@@ -732,7 +781,10 @@ static oa_err do_issue(engine *e, struct kase *k, const char *actor)
 			goto out;
 	}
 out:
-	free(csr);
+	if (g == &local || rc != OA_OK) {
+		free(g->csr);
+		g->csr = NULL;
+	}
 	return rc;
 }
 
@@ -755,14 +807,14 @@ static oa_err do_revoke(engine *e, struct kase *k, const sop_step *s, const char
 }
 
 static oa_err run_action(engine *e, struct kase *k, const sop_step *s, sop_action act,
-    const char *actor, engine_result *res)
+    const char *actor, engine_result *res, struct issue_ctl *ctl)
 {
 	char v[129];
 	oa_err rc;
 
 	switch (act) {
 	case SOP_ACT_ISSUE:
-		if ((rc = do_issue(e, k, actor)))
+		if ((rc = do_issue(e, k, actor, ctl)))
 			return rc;
 		snprintf(res->issued, sizeof res->issued, "%s", k->issued);
 		snprintf(k->issued_now, sizeof k->issued_now, "%s", k->issued);
@@ -840,21 +892,11 @@ static oa_err prepare_holder_key(engine *e, const engine_who *who, const engine_
 	    &p, out);
 }
 
-oa_err engine_case_act(engine *e, const engine_who *who, const engine_act *a,
-    engine_result *res)
+/* The checks of an act that need no store. */
+static oa_err act_args_ok(const engine_who *who, const engine_act *a)
 {
-	struct kase k;
-	const sop_step *s;
-	sop_action effective;
-	int next;
-	int64_t now = oa_now();
-	char detail[512];
-	const char *passphrase = NULL;
-	keys_draft *draft = NULL;
-	int own;
 	oa_err rc;
 
-	memset(res, 0, sizeof *res);
 	if ((rc = engine_check_who(who)))
 		return rc;
 	if (a->step == NULL || a->role == NULL)
@@ -863,17 +905,95 @@ oa_err engine_case_act(engine *e, const engine_who *who, const engine_act *a,
 		return oa_fail(OA_ERR_LIMIT, "note longer than %d bytes", OA_MAX_SOP_TEXT);
 	if (a->note && !note_ok(a->note))
 		return oa_fail(OA_ERR_INVALID, "a note is UTF-8 text; only tab and newline controls");
-	/* A passphrase makes the holder's key here, before the transaction:
-	 * Argon2id takes a moment and must not hold the write lock. */
+	return OA_OK;
+}
+
+/* The passphrase among the act's data, or NULL. */
+static const char *act_passphrase(const engine_act *a)
+{
 	for (size_t i = 0; i < a->ndata; i++)
 		if (a->keys[i] && strcmp(a->keys[i], "passphrase") == 0 && a->values[i])
-			passphrase = a->values[i];
-	if (passphrase && (rc = prepare_holder_key(e, who, a, passphrase, &draft)))
+			return a->values[i];
+	return NULL;
+}
+
+struct engine_act_prep {
+	keys_draft *draft;
+};
+
+void engine_act_prep_free(engine_act_prep *p)
+{
+	if (p == NULL)
+		return;
+	keys_draft_free(p->draft);
+	free(p);
+}
+
+oa_err engine_act_prepare(engine *e, const engine_who *who, const engine_act *a,
+    engine_act_prep **out)
+{
+	const char *passphrase = act_passphrase(a);
+	engine_act_prep *p;
+	oa_err rc;
+
+	*out = NULL;
+	if ((rc = act_args_ok(who, a)) || passphrase == NULL)
 		return rc;
-	if ((rc = store_tx_begin(e->db, &own))) {
-		keys_draft_free(draft);
+	if ((p = calloc(1, sizeof *p)) == NULL)
+		return oa_fail(OA_ERR_NOMEM, "out of memory");
+	/* A passphrase makes the holder's key here, before the transaction:
+	 * Argon2id takes a moment and must not hold the write lock. */
+	if ((rc = prepare_holder_key(e, who, a, passphrase, &p->draft))) {
+		engine_act_prep_free(p);
 		return rc;
 	}
+	*out = p;
+	return OA_OK;
+}
+
+oa_err engine_case_act(engine *e, const engine_who *who, const engine_act *a,
+    engine_result *res)
+{
+	engine_act_prep *p = NULL;
+	oa_err rc;
+
+	memset(res, 0, sizeof *res);
+	if ((rc = engine_act_prepare(e, who, a, &p)) == OA_OK)
+		rc = engine_case_act_prepared(e, who, a, p, res);
+	engine_act_prep_free(p);
+	return rc;
+}
+
+static oa_err act_tx(engine *e, const engine_who *who, const engine_act *a,
+    const engine_act_prep *p, engine_result *res, struct issue_ctl *ctl);
+
+oa_err engine_case_act_prepared(engine *e, const engine_who *who, const engine_act *a,
+    const engine_act_prep *p, engine_result *res)
+{
+	return act_tx(e, who, a, p, res, NULL);
+}
+
+/* An act as one transaction (or savepoint); ctl: see struct issue_ctl. */
+static oa_err act_tx(engine *e, const engine_who *who, const engine_act *a,
+    const engine_act_prep *p, engine_result *res, struct issue_ctl *ctl)
+{
+	struct kase k;
+	const sop_step *s;
+	sop_action effective;
+	int next;
+	int64_t now = oa_now();
+	char detail[512];
+	const keys_draft *draft = p ? p->draft : NULL;
+	int own;
+	oa_err rc;
+
+	memset(res, 0, sizeof *res);
+	if ((rc = act_args_ok(who, a)))
+		return rc;
+	if (act_passphrase(a) != NULL && draft == NULL)
+		return oa_fail(OA_ERR_INTERNAL, "an act with a passphrase is prepared first");
+	if ((rc = store_tx_begin(e->db, &own)))
+		return rc;
 	if ((rc = load_open_case(e, who, a->case_id, &k)))
 		goto out;
 	if (strcmp(a->step, k.step) != 0) {
@@ -931,7 +1051,7 @@ oa_err engine_case_act(engine *e, const engine_who *who, const engine_act *a,
 	                                        : s->action;
 	if (a->decision != ENGINE_NO && (rc = check_documents(e, &k, s, effective)))
 		goto out;
-	if ((rc = run_action(e, &k, s, effective, who->person, res)))
+	if ((rc = run_action(e, &k, s, effective, who->person, res, ctl)))
 		goto out;
 	next = s->action == SOP_ACT_DECIDE ? (a->decision == ENGINE_YES ? s->yes : s->no) : s->next;
 	if ((rc = engine_notify_act(e, &k, s, a->decision == ENGINE_NO, next, a->note, res)))
@@ -949,7 +1069,6 @@ oa_err engine_case_act(engine *e, const engine_who *who, const engine_act *a,
 	    res->revoked);
 	rc = case_audit(e, who->person, "case.act", k.id, detail);
 out:
-	keys_draft_free(draft);
 	if ((rc = store_tx_end(e->db, own, rc))) {
 		memset(res, 0, sizeof *res);
 		return rc;
@@ -961,6 +1080,143 @@ out:
 		fprintf(stderr, "openams: warning: revocation of %s recorded; CRL not republished: %s\n",
 		    res->revoked, oa_errmsg());
 	return OA_OK;
+}
+
+/* ---- many acts in one transaction ----------------------------------- */
+
+static void item_fail(engine_batch_item *it, oa_err rc, const char *msg)
+{
+	it->rc = rc ? rc : OA_ERR_INTERNAL;
+	snprintf(it->msg, sizeof it->msg, "%s", msg && *msg ? msg : "failed");
+	memset(&it->res, 0, sizeof it->res);
+}
+
+/* One act in a savepoint of its own; -1 if the transaction itself failed. */
+static int item_run(engine *e, engine_batch_item *it, struct issue_ctl *ctl)
+{
+	oa_err rc;
+
+	if (store_savepoint(e->db))
+		return -1;
+	rc = act_tx(e, it->who, it->act, it->prep, &it->res, ctl);
+	if (!store_tx_alive(e->db))
+		return -1;
+	if (rc == OA_OK) {
+		if (store_release(e->db))
+			return -1;
+		it->rc = OA_OK;
+		it->msg[0] = 0;
+		return 0;
+	}
+	item_fail(it, rc, oa_errmsg());
+	store_rollback_to(e->db);
+	return 0;
+}
+
+oa_err engine_case_act_batch(engine *e, engine_batch_item *items, size_t n)
+{
+	struct issue_ctl *ctl = calloc(n ? n : 1, sizeof *ctl);
+	size_t *grp = calloc(n ? n : 1, sizeof *grp), ng = 0;
+	char *plain = calloc(n ? n : 1, 1);
+	ca_request *reqs = NULL;
+	ca_issued *outs = NULL;
+	oa_err *rcs = NULL;
+	char (*msgs)[256] = NULL;
+	oa_err rc = OA_OK;
+
+	if (ctl == NULL || grp == NULL || plain == NULL) {
+		rc = oa_fail(OA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (!store_in_tx(e->db)) {
+		rc = oa_fail(OA_ERR_INTERNAL, "engine_case_act_batch runs in the caller's transaction");
+		goto out;
+	}
+	/* 1. Every act runs; one that reaches its issue step stops there (and
+	 *    is rolled back): its request is gathered. */
+	for (size_t i = 0; i < n; i++) {
+		ctl[i].mode = ISSUE_GATHER;
+		if (item_run(e, &items[i], &ctl[i]) < 0)
+			goto broken;
+		if (!ctl[i].stopped)
+			continue; /* done or refused, for good */
+		items[i].rc = OA_OK;
+		items[i].msg[0] = 0;
+		plain[i] = 1;
+		if (ctl[i].plain)
+			continue; /* a renewal */
+		for (size_t k = 0; k < ng && plain[i]; k++)
+			if (items[grp[k]].act->case_id == items[i].act->case_id)
+				plain[i] = 2; /* a second act on a case: after the first */
+		if (plain[i] == 1) {
+			plain[i] = 0;
+			grp[ng++] = i;
+		}
+	}
+	/* 2. Their certificates, with one ca_issue_batch (one signing round
+	 *    trip); 3. each act again from its certificate.  Should an act fail
+	 *    after its certificate was stored, the whole group is undone and
+	 *    runs the ordinary way, one by one. */
+	if (ng > 0) {
+		int fallback = 0;
+		if ((reqs = calloc(ng, sizeof *reqs)) == NULL || (outs = calloc(ng, sizeof *outs)) == NULL ||
+		    (rcs = calloc(ng, sizeof *rcs)) == NULL || (msgs = calloc(ng, sizeof *msgs)) == NULL) {
+			rc = oa_fail(OA_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		for (size_t k = 0; k < ng; k++)
+			reqs[k] = ctl[grp[k]].r;
+		if (store_savepoint(e->db))
+			goto broken;
+		if (ca_issue_batch(e->c, reqs, ng, outs, rcs, msgs) != OA_OK) {
+			if (!store_tx_alive(e->db))
+				goto broken;
+			oa_err_clear();
+			fallback = 1;
+		}
+		for (size_t k = 0; k < ng && !fallback; k++) {
+			size_t i = grp[k];
+			if (rcs[k]) {
+				item_fail(&items[i], rcs[k], msgs[k]); /* as ca_issue would have */
+				continue;
+			}
+			ctl[i].mode = ISSUE_GIVEN;
+			snprintf(ctl[i].serial, sizeof ctl[i].serial, "%s", outs[k].serial);
+			if (item_run(e, &items[i], &ctl[i]) < 0)
+				goto broken;
+			/* It must have gone the way it went before: its issue step. */
+			fallback = items[i].rc != OA_OK || strcmp(items[i].res.issued, ctl[i].serial) != 0;
+		}
+		if (fallback) {
+			store_rollback_to(e->db);
+			if (!store_tx_alive(e->db))
+				goto broken;
+			for (size_t k = 0; k < ng; k++)
+				plain[grp[k]] = 1;
+		} else if (store_release(e->db))
+			goto broken;
+	}
+	/* 4. The ordinary way: renewals, second acts on a case, a fallen group. */
+	for (int round = 1; round <= 2; round++)
+		for (size_t i = 0; i < n; i++)
+			if (plain[i] == round && item_run(e, &items[i], NULL) < 0)
+				goto broken;
+	goto out;
+broken:
+	rc = *oa_errmsg() ? OA_ERR_STORE : oa_fail(OA_ERR_STORE, "database: the transaction was lost");
+out:
+	for (size_t i = 0; ctl && i < n; i++)
+		free(ctl[i].csr);
+	for (size_t k = 0; outs && k < ng; k++)
+		ca_issued_free(&outs[k]);
+	free(ctl);
+	free(grp);
+	free(plain);
+	free(reqs);
+	free(outs);
+	free(rcs);
+	free(msgs);
+	return rc;
 }
 
 oa_err engine_case_close(engine *e, const engine_who *who, int64_t case_id, int how,

@@ -126,6 +126,43 @@ typedef struct engine_result {
 oa_err engine_case_act(engine *e, const engine_who *who, const engine_act *a,
     engine_result *res);
 
+/*
+ * Group commit (a server's committer thread running many people's acts in
+ * one transaction): engine_act_prepare() does, in the caller's own thread
+ * and on its own handle, without the write lock, the slow part of an act
+ * (the holder key made from a passphrase: Argon2id), after the checks that
+ * need no store; engine_case_act_prepared() then completes the act exactly
+ * like engine_case_act() (which is the two in a row), on any handle of the
+ * same instance, in the committer's transaction.  *out is NULL when the act
+ * needs nothing prepared.  A prepared act may run again after a rollback;
+ * free it with engine_act_prep_free() (accepts NULL).
+ */
+typedef struct engine_act_prep engine_act_prep;
+oa_err engine_act_prepare(engine *e, const engine_who *who, const engine_act *a,
+    engine_act_prep **out);
+oa_err engine_case_act_prepared(engine *e, const engine_who *who, const engine_act *a,
+    const engine_act_prep *p, engine_result *res);
+void engine_act_prep_free(engine_act_prep *p);
+
+/*
+ * Many acts in the caller's write transaction (group commit), with the
+ * certificates of the issue steps among them issued by one ca_issue_batch()
+ * (one signing round trip for them all).  Each act succeeds or fails on its
+ * own exactly as engine_case_act_prepared() would, in a savepoint of its
+ * own: rc (and msg, its message), res.  A refused act leaves no trace.
+ * Returns an error only when the transaction itself failed (the caller
+ * rolls back: nothing of it stands).
+ */
+typedef struct engine_batch_item {
+	const engine_who *who;
+	const engine_act *act;
+	const engine_act_prep *prep;   /* may be NULL */
+	engine_result res;             /* out */
+	oa_err rc;                     /* out */
+	char msg[512];                 /* out: the message when rc != OA_OK */
+} engine_batch_item;
+oa_err engine_case_act_batch(engine *e, engine_batch_item *items, size_t n);
+
 enum { ENGINE_REJECT = 1, ENGINE_WITHDRAW = 2 };
 /* Rejects (a non-applicant holding the current step's role) or withdraws
  * (the applicant) an open case. */

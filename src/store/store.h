@@ -59,6 +59,11 @@ oa_err store_release(store *s);
 void store_rollback_to(store *s);
 /* True while a transaction is open. */
 int store_in_tx(store *s);
+/* True while the transaction store_begin() opened still stands: SQLite
+ * rolls a transaction back by itself after some errors (disk full, I/O),
+ * and later statements would then commit one by one.  A caller running
+ * many items in one transaction (group commit) checks it after each. */
+int store_tx_alive(store *s);
 /*
  * One mutating call as its own write transaction, or, when the caller has one
  * open (group commit), as a savepoint inside it: a failure then undoes only
@@ -68,6 +73,18 @@ int store_in_tx(store *s);
  */
 oa_err store_tx_begin(store *s, int *own);
 oa_err store_tx_end(store *s, int own, oa_err rc);
+
+/*
+ * WAL checkpoints: by default the connection that commits copies the WAL
+ * into the database once it holds `pages` pages (1000), inside its commit.
+ * A process with one busy writer sets 0 on it (store_wal_pages() then tells
+ * the WAL's size after each of its commits) and calls store_checkpoint()
+ * from another handle instead (passive: never waits for, nor blocks,
+ * readers and the writer).  *wal_pages (may be NULL): the WAL's size.
+ */
+oa_err store_autocheckpoint(store *s, int pages);
+int store_wal_pages(store *s);
+oa_err store_checkpoint(store *s, int *wal_pages);
 
 /* Runs SQL without parameters or results (DDL, PRAGMA). */
 oa_err store_exec(store *s, const char *sql);

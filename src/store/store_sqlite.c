@@ -21,12 +21,21 @@ struct store_stmt {
 	char *sql;
 };
 
+/* Transaction control, compiled once per handle (the group committer runs
+ * several of them per request). */
+enum { TX_BEGIN, TX_BEGIN_READ, TX_COMMIT, TX_ROLLBACK, TX_SAVEPOINT, TX_RELEASE, TX_ROLLBACK_TO,
+	TX__MAX };
+static const char *const tx_sql[TX__MAX] = {"BEGIN IMMEDIATE", "BEGIN DEFERRED", "COMMIT",
+    "ROLLBACK", "SAVEPOINT item", "RELEASE item", "ROLLBACK TO item"};
+
 struct store {
 	sqlite3 *db;
 	int version;
 	int in_tx;
 	int savepoints;
 	char constraint[256];
+	sqlite3_stmt *tx[TX__MAX];
+	int wal_pages;          /* after the last commit, with autocheckpoint off */
 	struct store_stmt cache[CACHE_SLOTS];
 };
 
@@ -198,13 +207,33 @@ const char *store_constraint_msg(store *s)
 	return s->constraint;
 }
 
+/* Runs one transaction control statement, prepared on first use. */
+static oa_err tx_run(store *s, int which)
+{
+	int rc;
+
+	if (s->tx[which] == NULL &&
+	    sqlite3_prepare_v3(s->db, tx_sql[which], -1, SQLITE_PREPARE_PERSISTENT, &s->tx[which],
+	        NULL) != SQLITE_OK) {
+		s->tx[which] = NULL;
+		return dbfail(s, tx_sql[which]);
+	}
+	if ((rc = sqlite3_step(s->tx[which])) != SQLITE_DONE) {
+		oa_err e = dbfail(s, tx_sql[which]);
+		sqlite3_reset(s->tx[which]);
+		return e;
+	}
+	sqlite3_reset(s->tx[which]);
+	return OA_OK;
+}
+
 oa_err store_begin(store *s)
 {
 	oa_err rc;
 
 	if (s->in_tx)
 		return oa_fail(OA_ERR_INTERNAL, "transaction already open");
-	if ((rc = store_exec(s, "BEGIN IMMEDIATE")))
+	if ((rc = tx_run(s, TX_BEGIN)))
 		return rc;
 	s->in_tx = 1;
 	return OA_OK;
@@ -216,7 +245,7 @@ oa_err store_begin_read(store *s)
 
 	if (s->in_tx)
 		return oa_fail(OA_ERR_INTERNAL, "transaction already open");
-	if ((rc = store_exec(s, "BEGIN DEFERRED")))
+	if ((rc = tx_run(s, TX_BEGIN_READ)))
 		return rc;
 	s->in_tx = 1;
 	return OA_OK;
@@ -228,7 +257,7 @@ oa_err store_commit(store *s)
 
 	if (!s->in_tx)
 		return oa_fail(OA_ERR_INTERNAL, "commit without transaction");
-	if ((rc = store_exec(s, "COMMIT"))) {
+	if ((rc = tx_run(s, TX_COMMIT))) {
 		store_rollback(s);
 		return rc;
 	}
@@ -241,14 +270,16 @@ void store_rollback(store *s)
 {
 	if (!s->in_tx)
 		return;
-	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	/* Fails harmlessly when SQLite already rolled back on its own. */
+	if (!sqlite3_get_autocommit(s->db) && tx_run(s, TX_ROLLBACK) != OA_OK)
+		oa_err_clear();
 	s->in_tx = 0;
 	s->savepoints = 0;
 }
 
 oa_err store_savepoint(store *s)
 {
-	oa_err rc = store_exec(s, "SAVEPOINT item");
+	oa_err rc = tx_run(s, TX_SAVEPOINT);
 	if (rc == OA_OK)
 		s->savepoints++;
 	return rc;
@@ -256,7 +287,7 @@ oa_err store_savepoint(store *s)
 
 oa_err store_release(store *s)
 {
-	oa_err rc = store_exec(s, "RELEASE item");
+	oa_err rc = tx_run(s, TX_RELEASE);
 	if (rc == OA_OK)
 		s->savepoints--;
 	return rc;
@@ -264,13 +295,59 @@ oa_err store_release(store *s)
 
 void store_rollback_to(store *s)
 {
-	sqlite3_exec(s->db, "ROLLBACK TO item; RELEASE item", NULL, NULL, NULL);
+	/* Both fail only if the transaction is gone (store_tx_alive says so). */
+	if (tx_run(s, TX_ROLLBACK_TO) != OA_OK || tx_run(s, TX_RELEASE) != OA_OK)
+		oa_err_clear();
 	s->savepoints--;
 }
 
 int store_in_tx(store *s)
 {
 	return s->in_tx;
+}
+
+int store_tx_alive(store *s)
+{
+	return s->in_tx && !sqlite3_get_autocommit(s->db);
+}
+
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	store *s = arg;
+
+	(void)db;
+	(void)name;
+	s->wal_pages = pages;
+	return SQLITE_OK;
+}
+
+oa_err store_autocheckpoint(store *s, int pages)
+{
+	if (pages > 0) {
+		if (sqlite3_wal_autocheckpoint(s->db, pages) != SQLITE_OK)
+			return dbfail(s, "wal_autocheckpoint");
+		return OA_OK;
+	}
+	/* Replaces the automatic checkpoint's own hook. */
+	sqlite3_wal_hook(s->db, wal_hook, s);
+	return OA_OK;
+}
+
+int store_wal_pages(store *s)
+{
+	return s->wal_pages;
+}
+
+oa_err store_checkpoint(store *s, int *wal_pages)
+{
+	int log = 0, done = 0;
+
+	if (sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done) !=
+	    SQLITE_OK)
+		return dbfail(s, "checkpoint");
+	if (wal_pages)
+		*wal_pages = log;
+	return OA_OK;
 }
 
 oa_err store_tx_begin(store *s, int *own)
@@ -362,6 +439,11 @@ oa_err store_open(const char *path, store **out)
 	}
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_timeout(s->db, 30000);
+	/* Plans that do not depend on the values bound: without this, a query
+	 * whose parameter meets a partial index's condition (the CA's
+	 * one-active-certificate check: profile = ? against the index's
+	 * profile = 'individual') is compiled again at every new binding. */
+	sqlite3_db_config(s->db, SQLITE_DBCONFIG_ENABLE_QPSG, 1, NULL);
 	if ((rc = store_exec(s, "PRAGMA journal_mode=WAL")) ||
 	    (rc = store_exec(s, "PRAGMA synchronous=FULL")) ||
 	    (rc = store_exec(s, "PRAGMA foreign_keys=ON")) ||
@@ -382,6 +464,8 @@ void store_close(store *s)
 		sqlite3_finalize(s->cache[i].st);
 		free(s->cache[i].sql);
 	}
+	for (int i = 0; i < TX__MAX; i++)
+		sqlite3_finalize(s->tx[i]);
 	if (s->in_tx)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_close(s->db);

@@ -13,11 +13,17 @@
  * file authenticates, bounds and checks the input, and hides cases from
  * people who take no part in them (404, not 403: existence is not told).
  *
+ * Every state change (open, act, close, attach) is a job of the committer
+ * (commit.c): checked here, run in the committer's group transaction, and
+ * answered only once that has committed.  An act with a passphrase makes
+ * the holder key here first (engine_act_prepare), outside the write lock.
+ *
  * Uploads: the type is judged by content with libmagic (PDF, JPEG, PNG
  * only; the declared type and the file name's extension are ignored), the
  * bytes are stored content-addressed as DIR/docs/<2 hex>/<sha256> (temp
- * file + rename), then attached to the case.  The act's passphrase is
- * wiped from the request body and the parsed JSON after use.
+ * file + rename), then attached to the case.  The request body is wiped
+ * once parsed, the act's passphrase once the holder key is made, the rest
+ * of its data once answered.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -33,14 +39,44 @@
 
 /* ---- open ---- */
 
+struct open_job {
+	web_job job;
+	api_user *u;
+	json_t *j;               /* owns the strings of o */
+	engine_open_req o;
+	auth_person p;
+	int64_t id;
+};
+
+static oa_err open_run(web_job *jb, ca *c, engine *e, auth *a)
+{
+	struct open_job *x = jb->arg;
+
+	(void)c;
+	(void)a;
+	return engine_case_open(e, &x->u->w.who, &x->o, &x->id);
+}
+
+static void open_done(web_req *r, web_job *jb)
+{
+	struct open_job *x = jb->arg;
+
+	if (jb->rc)
+		api_err(r, jb->rc);
+	else {
+		web_reply_json(r, 201, json_pack("{s:I,s:s,s:s}", "id", (json_int_t)x->id, "sop",
+		                           x->o.sop_id, "applicant", x->o.applicant));
+		web_header(r, MHD_HTTP_HEADER_LOCATION, web_printf(r, "/api/v1/cases/%" PRId64, x->id));
+	}
+	json_decref(x->j);
+}
+
 static void h_open(web_req *r)
 {
 	api_user *u = api_auth(r);
+	struct open_job *x;
 	json_t *j;
 	const char *sop, *applicant, *nik, *serial, *reason;
-	engine_open_req o = {0};
-	auth_person p;
-	int64_t id = 0;
 	oa_err rc;
 
 	if (u == NULL || (j = api_body(r)) == NULL)
@@ -50,31 +86,34 @@ static void h_open(web_req *r)
 	    !api_str(r, j, "nik", 0, 16, &nik) || !api_str(r, j, "serial", 0, 80, &serial) ||
 	    !api_str(r, j, "reason", 0, OA_MAX_SOP_ID, &reason))
 		goto out;
+	if ((x = web_alloc(r, sizeof *x)) == NULL) {
+		web_reply_err(r, oa_fail(OA_ERR_NOMEM, "out of memory"));
+		goto out;
+	}
+	memset(x, 0, sizeof *x);
 	if (applicant == NULL)
 		applicant = u->w.person;
 	/* The NIK is the one the accounts know; a different one is refused. */
-	if ((rc = auth_person_get(r->auth, applicant, &p))) {
+	if ((rc = auth_person_get(r->auth, applicant, &x->p))) {
 		api_err(r, rc == OA_ERR_NOTFOUND ? oa_fail(OA_ERR_INVALID, "no such applicant") : rc);
 		goto out;
 	}
-	if (nik && strcmp(nik, p.nik) != 0) {
+	if (nik && strcmp(nik, x->p.nik) != 0) {
 		web_reply_fail(r, 422, "validation", "NIK tidak sesuai dengan akun pemohon",
 		    "The NIK does not match the applicant's account");
 		goto out;
 	}
-	o.org = u->w.org;
-	o.sop_id = sop;
-	o.applicant = applicant;
-	o.applicant_nik = p.nik[0] ? p.nik : NULL;
-	o.serial = serial;
-	o.reason = reason;
-	if ((rc = engine_case_open(r->engine, &u->w.who, &o, &id))) {
-		api_err(r, rc);
-		goto out;
-	}
-	web_reply_json(r, 201, json_pack("{s:I,s:s,s:s}", "id", (json_int_t)id, "sop", sop,
-	                           "applicant", applicant));
-	web_header(r, MHD_HTTP_HEADER_LOCATION, web_printf(r, "/api/v1/cases/%" PRId64, id));
+	x->u = u;
+	x->j = j;
+	x->o.org = u->w.org;
+	x->o.sop_id = sop;
+	x->o.applicant = applicant;
+	x->o.applicant_nik = x->p.nik[0] ? x->p.nik : NULL;
+	x->o.serial = serial;
+	x->o.reason = reason;
+	x->job = (web_job){.run = open_run, .done = open_done, .arg = x};
+	if (web_commit(r, &x->job))
+		return; /* open_done frees j */
 out:
 	json_decref(j);
 }
@@ -249,35 +288,83 @@ static void wipe_data(json_t *data)
 			oa_wipe((void *)(uintptr_t)json_string_value(v), json_string_length(v));
 }
 
+/* Overwrites the passphrase among data, once the holder key is made. */
+static void wipe_passphrase(json_t *data)
+{
+	json_t *v = json_is_object(data) ? json_object_get(data, "passphrase") : NULL;
+
+	if (json_is_string(v))
+		oa_wipe((void *)(uintptr_t)json_string_value(v), json_string_length(v));
+}
+
+struct act_job {
+	web_job job;
+	api_user *u;
+	json_t *j;               /* owns the strings of a */
+	engine_act a;
+	const char *keys[API_MAX_DATA], *vals[API_MAX_DATA];
+	engine_act_prep *prep;
+	engine_batch_item item;  /* the committer runs it with the other acts */
+};
+
+static void act_free(struct act_job *x)
+{
+	engine_act_prep_free(x->prep);
+	x->prep = NULL;
+	wipe_data(json_object_get(x->j, "data"));
+	json_decref(x->j);
+}
+
+static void act_done(web_req *r, web_job *jb)
+{
+	struct act_job *x = jb->arg;
+	const engine_result *res = &x->item.res;
+
+	if (jb->rc)
+		api_err(r, jb->rc);
+	else
+		web_reply_json(r, 200, json_pack("{s:I,s:s,s:o,s:o,s:o}", "id", (json_int_t)x->a.case_id,
+		                           "state", res->state,
+		                           "step", res->step[0] ? json_string(res->step) : json_null(),
+		                           "issued", res->issued[0] ? json_string(res->issued) : json_null(),
+		                           "revoked", res->revoked[0] ? json_string(res->revoked) : json_null()));
+	act_free(x);
+}
+
 static void h_act(web_req *r)
 {
 	api_user *u = api_auth(r);
 	json_t *j = NULL, *data;
 	const char *step, *role, *dec, *note, *reason;
-	const char *keys[API_MAX_DATA], *vals[API_MAX_DATA];
-	engine_act a = {0};
-	engine_result res;
+	struct act_job *x = NULL;
 	int64_t id;
 	oa_err rc;
 
 	if (u == NULL || !api_case_id(r, r->param[0], &id) || (j = api_body(r)) == NULL)
 		goto out;
+	/* The parsed copy is all that is used from here on. */
+	oa_wipe(r->body, r->body_len);
+	if ((x = web_alloc(r, sizeof *x)) == NULL) {
+		web_reply_err(r, oa_fail(OA_ERR_NOMEM, "out of memory"));
+		goto out;
+	}
+	memset(x, 0, sizeof *x);
 	if (!api_str(r, j, "step", 1, OA_MAX_SOP_ID, &step) ||
 	    !api_str(r, j, "role", 1, OA_MAX_SOP_ID, &role) ||
 	    !api_str(r, j, "decision", 0, 8, &dec) || !api_str(r, j, "note", 0, API_MAX_NOTE, &note) ||
 	    !api_str(r, j, "reason", 0, OA_MAX_SOP_ID, &reason))
 		goto out;
-	a.case_id = id;
-	a.step = step;
-	a.role = role;
-	a.note = note;
-	a.reason = reason;
+	x->a.case_id = id;
+	x->a.step = step;
+	x->a.role = role;
+	x->a.note = note;
+	x->a.reason = reason;
 	if (dec == NULL)
-		a.decision = ENGINE_NO_DECISION;
+		x->a.decision = ENGINE_NO_DECISION;
 	else if (strcmp(dec, "yes") == 0)
-		a.decision = ENGINE_YES;
+		x->a.decision = ENGINE_YES;
 	else if (strcmp(dec, "no") == 0)
-		a.decision = ENGINE_NO;
+		x->a.decision = ENGINE_NO;
 	else {
 		web_reply_fail(r, 422, "validation", "Keputusan harus \"yes\" atau \"no\"",
 		    "decision must be \"yes\" or \"no\"");
@@ -298,37 +385,74 @@ static void h_act(web_req *r)
 			goto out;
 		}
 		json_object_foreach(data, k, v) {
-			const char *s;
+			const char *sv;
 			if (strlen(k) > OA_MAX_SOP_ID) {
 				web_reply_fail(r, 422, "field_too_long", "Nama kolom data terlalu panjang",
 				    "A data key is too long");
 				goto out;
 			}
-			if (!api_str(r, data, k, 1, data_limit(k), &s))
+			if (!api_str(r, data, k, 1, data_limit(k), &sv))
 				goto out;
-			keys[a.ndata] = k;
-			vals[a.ndata++] = s;
+			x->keys[x->a.ndata] = k;
+			x->vals[x->a.ndata++] = sv;
 		}
-		a.keys = keys;
-		a.values = vals;
+		x->a.keys = x->keys;
+		x->a.values = x->vals;
 	}
-	memset(&res, 0, sizeof res);
-	rc = engine_case_act(r->engine, &u->w.who, &a, &res);
-	wipe_data(data);
+	/* The slow part (a holder key from a passphrase) here, in this worker;
+	 * the passphrase is not needed after it. */
+	rc = engine_act_prepare(r->engine, &u->w.who, &x->a, &x->prep);
+	wipe_passphrase(data);
 	if (rc) {
 		api_err(r, rc);
 		goto out;
 	}
-	web_reply_json(r, 200, json_pack("{s:I,s:s,s:o,s:o,s:o}", "id", (json_int_t)id, "state",
-	                           res.state, "step", res.step[0] ? json_string(res.step) : json_null(),
-	                           "issued", res.issued[0] ? json_string(res.issued) : json_null(),
-	                           "revoked", res.revoked[0] ? json_string(res.revoked) : json_null()));
+	x->u = u;
+	x->j = j;
+	x->item = (engine_batch_item){.who = &u->w.who, .act = &x->a, .prep = x->prep};
+	x->job = (web_job){.act = &x->item, .done = act_done, .arg = x};
+	if (web_commit(r, &x->job))
+		return; /* act_done frees */
 out:
-	if (j)
-		wipe_data(json_object_get(j, "data"));
-	json_decref(j);
-	if (r->body)
-		oa_wipe(r->body, r->body_len);
+	if (x && x->j == NULL)
+		x->j = j;
+	if (x)
+		act_free(x);
+	else {
+		if (j)
+			wipe_data(json_object_get(j, "data"));
+		json_decref(j);
+	}
+}
+
+struct close_job {
+	web_job job;
+	api_user *u;
+	json_t *j;               /* owns note */
+	int64_t id;
+	int how;
+	const char *note;
+};
+
+static oa_err close_run(web_job *jb, ca *c, engine *e, auth *a)
+{
+	struct close_job *x = jb->arg;
+
+	(void)c;
+	(void)a;
+	return engine_case_close(e, &x->u->w.who, x->id, x->how, x->note);
+}
+
+static void close_done(web_req *r, web_job *jb)
+{
+	struct close_job *x = jb->arg;
+
+	if (jb->rc)
+		api_err(r, jb->rc);
+	else
+		web_reply_json(r, 200, json_pack("{s:I,s:s}", "id", (json_int_t)x->id, "state",
+		                           x->how == ENGINE_REJECT ? "rejected" : "withdrawn"));
+	json_decref(x->j);
 }
 
 static void h_close(web_req *r)
@@ -336,9 +460,9 @@ static void h_close(web_req *r)
 	api_user *u = api_auth(r);
 	json_t *j = NULL;
 	const char *how, *note;
+	struct close_job *x;
 	int64_t id;
 	int h;
-	oa_err rc;
 
 	if (u == NULL || !api_case_id(r, r->param[0], &id) || (j = api_body(r)) == NULL)
 		goto out;
@@ -353,12 +477,14 @@ static void h_close(web_req *r)
 		    "how must be \"reject\" or \"withdraw\"");
 		goto out;
 	}
-	if ((rc = engine_case_close(r->engine, &u->w.who, id, h, note))) {
-		api_err(r, rc);
+	if ((x = web_alloc(r, sizeof *x)) == NULL) {
+		web_reply_err(r, oa_fail(OA_ERR_NOMEM, "out of memory"));
 		goto out;
 	}
-	web_reply_json(r, 200, json_pack("{s:I,s:s}", "id", (json_int_t)id, "state",
-	                           h == ENGINE_REJECT ? "rejected" : "withdrawn"));
+	*x = (struct close_job){.u = u, .j = j, .id = id, .how = h, .note = note};
+	x->job = (web_job){.run = close_run, .done = close_done, .arg = x};
+	if (web_commit(r, &x->job))
+		return; /* close_done frees j */
 out:
 	json_decref(j);
 }
@@ -477,23 +603,64 @@ static int clean_filename(const char *s)
 	return 1;
 }
 
+struct attach_job {
+	web_job job;
+	api_user *u;
+	int64_t id;
+	const char *doc, *type;
+	char hex[65], fname[300], path[OA_MAX_PATH];
+	size_t len;
+	int existed;
+};
+
+static oa_err attach_run(web_job *jb, ca *c, engine *e, auth *a)
+{
+	struct attach_job *x = jb->arg;
+
+	(void)c;
+	(void)a;
+	return engine_case_attach(e, &x->u->w.who, x->id, x->doc, x->hex, x->fname);
+}
+
+static void attach_done(web_req *r, web_job *jb)
+{
+	struct attach_job *x = jb->arg;
+
+	if (jb->rc) {
+		/* A refused attach removes the file it created. */
+		if (!x->existed)
+			unlink(x->path);
+		api_err(r, jb->rc);
+		return;
+	}
+	web_reply_json(r, 201, json_pack("{s:I,s:s,s:s,s:s,s:I}", "case", (json_int_t)x->id, "doc",
+	                           x->doc, "sha256", x->hex, "type",
+	                           x->type ? x->type : "application/octet-stream", "size",
+	                           (json_int_t)x->len));
+}
+
 static void h_upload(web_req *r)
 {
 	api_user *u = api_auth(r);
 	const uint8_t *data = NULL;
 	size_t len = 0, i;
-	char fname[300], type[128], hex[65], sub[32], dir[OA_MAX_PATH], path[OA_MAX_PATH];
+	char type[128], sub[32], dir[OA_MAX_PATH];
 	uint8_t sum[32];
+	struct attach_job *x;
 	engine_case c;
 	int64_t id;
-	int existed;
 	oa_err rc;
 
 	if (u == NULL || !api_case_id(r, r->param[0], &id) || !visible_case(r, u, id, &c))
 		return;
-	if (!multipart_file(r, &data, &len, fname, sizeof fname))
+	if ((x = web_alloc(r, sizeof *x)) == NULL) {
+		web_reply_err(r, oa_fail(OA_ERR_NOMEM, "out of memory"));
 		return;
-	if (!clean_filename(fname)) {
+	}
+	memset(x, 0, sizeof *x);
+	if (!multipart_file(r, &data, &len, x->fname, sizeof x->fname))
+		return;
+	if (!clean_filename(x->fname)) {
 		web_reply_fail(r, 422, "validation", "Nama berkas tidak sah",
 		    "The file name is not valid (no path, no control characters, not hidden)");
 		return;
@@ -515,29 +682,28 @@ static void h_upload(web_req *r)
 		return;
 	}
 	EVP_Digest(data, len, sum, NULL, EVP_sha256(), NULL);
-	oa_hex(hex, sum, sizeof sum);
-	snprintf(sub, sizeof sub, "docs/%.2s", hex);
+	oa_hex(x->hex, sum, sizeof sum);
+	snprintf(sub, sizeof sub, "docs/%.2s", x->hex);
 	if ((rc = oa_path_join(dir, sizeof dir, ca_dir(r->ca), sub)) ||
-	    (rc = oa_mkdir_p(dir, 0750)) || (rc = oa_path_join(path, sizeof path, dir, hex))) {
+	    (rc = oa_mkdir_p(dir, 0750)) || (rc = oa_path_join(x->path, sizeof x->path, dir, x->hex))) {
 		web_reply_err(r, rc);
 		return;
 	}
 	/* Stored before the attach commits (the case then never names a
 	 * missing file); a refused attach removes a file it created. */
-	existed = access(path, F_OK) == 0;
-	if (!existed && (rc = oa_write_file_atomic(path, data, len, 0640))) {
+	x->existed = access(x->path, F_OK) == 0;
+	if (!x->existed && (rc = oa_write_file_atomic(x->path, data, len, 0640))) {
 		web_reply_err(r, rc);
 		return;
 	}
-	if ((rc = engine_case_attach(r->engine, &u->w.who, id, r->param[1], hex, fname))) {
-		if (!existed)
-			unlink(path);
-		api_err(r, rc);
-		return;
-	}
-	web_reply_json(r, 201, json_pack("{s:I,s:s,s:s,s:s,s:I}", "case", (json_int_t)id, "doc",
-	                           r->param[1], "sha256", hex, "type", type, "size",
-	                           (json_int_t)len));
+	x->u = u;
+	x->id = id;
+	x->doc = r->param[1];
+	x->type = web_printf(r, "%s", type);
+	x->len = len;
+	x->job = (web_job){.run = attach_run, .done = attach_done, .arg = x};
+	if (!web_commit(r, &x->job) && !x->existed)
+		unlink(x->path);
 }
 
 static void free_cb(void *p) { free(p); }

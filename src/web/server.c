@@ -18,12 +18,17 @@
  *                   declared body over the route's limit is a 413 at once
  *   body chunks  -> appended up to the route's limit (a chunked body over
  *                   it is discarded and answered 413)
- *   body done    -> handler; the reply is queued
+ *   body done    -> handler; the reply is queued, or the handler gave a
+ *                   state change to the committer (commit.c): the
+ *                   connection is suspended until it is committed
+ *   resumed      -> the job's done callback replies; the reply is queued
  *   completed    -> one log line, metrics, arena freed (on_completed)
  *
  * Shutdown: stop accepting (MHD_quiesce_daemon), answer with
  * "Connection: close" from then on, wait for requests in flight (at most
- * web.shutdown_grace_seconds), stop MHD (joins the workers), free.
+ * web.shutdown_grace_seconds), stop the committer (it finishes the jobs
+ * queued, so no connection stays suspended), stop MHD (joins the workers),
+ * free.
  *
  * The log line never holds the query string, a header value, a cookie or
  * a body: only the route pattern, never the path.
@@ -336,6 +341,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return queue(r);
 		return MHD_YES;
 	}
+	if (r->job != NULL) {
+		/* Resumed: the committer is done with the job. */
+		web_job *j = r->job;
+		if (!atomic_load_explicit(&j->finished, memory_order_acquire))
+			return MHD_YES;
+		r->job = NULL;
+		if (j->rc)
+			oa_fail(j->rc, "%s", j->msg);
+		j->done(r, j);
+		oa_err_clear();
+		return queue(r);
+	}
 	if (*upload_size > 0) {
 		size_t n = *upload_size;
 		*upload_size = 0;
@@ -355,6 +372,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	dispatch(r);
+	if (r->job != NULL)
+		return MHD_YES; /* suspended until its commit */
 	return queue(r);
 }
 
@@ -627,7 +646,7 @@ oa_err web_serve(const web_opts *o)
 	unsigned flags, threads;
 	long ncpu;
 	sigset_t sigs;
-	int sig = 0, sched_started = 0;
+	int sig = 0, sched_started = 0, commit_started = 0;
 	MHD_socket lsock = MHD_INVALID_SOCKET;
 	oa_err rc;
 
@@ -686,6 +705,10 @@ oa_err web_serve(const web_opts *o)
 	}
 	if ((rc = ca_open(o->dir, &sched_ca)))
 		goto out;
+	/* The committer: the API's state changes, group-committed. */
+	if ((rc = web_commit_start(o->dir)))
+		goto out;
+	commit_started = 1;
 
 	/* Signals: blocked in every thread (inherited), taken by sigwait below. */
 	sigemptyset(&sigs);
@@ -714,7 +737,8 @@ oa_err web_serve(const web_opts *o)
 	}
 	OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
-	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+	    MHD_ALLOW_SUSPEND_RESUME;
 	if (la.v6)
 		flags |= MHD_USE_IPv6;
 	if (S.pub.tls)
@@ -775,6 +799,9 @@ oa_err web_serve(const web_opts *o)
 	}
 	rc = OA_OK;
 out:
+	/* Before MHD stops: no connection may stay suspended. */
+	if (commit_started)
+		web_commit_stop();
 	if (d)
 		MHD_stop_daemon(d);
 	if (lsock != MHD_INVALID_SOCKET)

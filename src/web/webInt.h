@@ -39,6 +39,7 @@ enum {
 
 typedef struct web_req web_req;
 typedef struct web_server web_server;
+typedef struct web_job web_job;
 
 typedef void (*web_handler)(web_req *r);
 
@@ -96,6 +97,7 @@ struct web_req {
 	struct MHD_Response *resp;
 	const char *errcode;          /* for the log: the error code sent, if any */
 	char errmsg[160];             /* 5xx: the internal message, for the log */
+	web_job *job;                 /* with the committer (connection suspended) */
 	web_chunk *arena;
 };
 
@@ -153,6 +155,44 @@ void web_pki_free(void);
 
 /* routes_ocsp.c: frees the OCSP response cache (after the workers stop). */
 void web_ocsp_free(void);
+
+/*
+ * commit.c: group commit.  A handler that changes state puts the change in
+ * a job (in the request's arena, with everything run needs) and calls
+ * web_commit(); the committer thread runs it in a savepoint of its group
+ * transaction, commits, and then the request's worker calls done, which
+ * replies.  web_commit() returns 0 (after replying 503) when the server is
+ * stopping: done is then never called and the handler cleans up itself.
+ */
+struct web_job {
+	/* In the committer thread, on its handles (c, e, a), inside the group
+	 * transaction and a savepoint of the job's own: OA_OK keeps the job's
+	 * changes, an error undoes them alone.  May run again (the batch broke
+	 * under it), so it keeps no state between runs but its outputs. */
+	oa_err (*run)(web_job *j, ca *c, engine *e, auth *a);
+	/* Or, instead of run: an act of the engine (its inputs set, its outputs
+	 * filled in), run with the other acts of the transaction by
+	 * engine_case_act_batch, which issues their certificates together. */
+	engine_batch_item *act;
+	/* In the request's worker once the job is committed (rc OA_OK) or
+	 * refused or its commit failed (rc, the message set again with
+	 * oa_fail): replies and frees what the job holds. */
+	void (*done)(web_req *r, web_job *j);
+	void *arg;
+	int crl;                      /* run revoked: the CRL is published after the commit */
+	oa_err rc;                    /* the outcome */
+	char msg[512];                /* its message, when rc != OA_OK */
+	/* the committer's own */
+	web_req *r;
+	web_job *next;
+	int tries, solo;
+	atomic_int finished;
+};
+int web_commit(web_req *r, web_job *j);
+/* Opens the committer's handles on dir and starts its threads; stops them
+ * after finishing every job queued (new ones are refused). */
+oa_err web_commit_start(const char *dir);
+void web_commit_stop(void);
 
 /* server.c: settings read by handlers. */
 struct web_server {
