@@ -723,6 +723,23 @@ static const char *disposition_attr(web_req *r, const char *hdrs, const char *at
 	return NULL;
 }
 
+/* (admin, sla) 1 if a field is clean UTF-8 text of several lines: tabs,
+ * CR and LF allowed (a textarea); web_multipart_text() returns it. */
+static int multiline_text(const char *s, size_t len)
+{
+	char *copy;
+	int ok;
+
+	if (strlen(s) != len || (copy = strdup(s)) == NULL)
+		return 0;
+	for (char *q = copy; *q; q++)
+		if (*q == '\t' || *q == '\r' || *q == '\n')
+			*q = ' ';
+	ok = oa_is_clean_utf8(copy);
+	free(copy);
+	return ok;
+}
+
 int web_multipart_parse(web_req *r, web_multipart *m)
 {
 	const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
@@ -776,7 +793,8 @@ int web_multipart_parse(web_req *r, web_multipart *m)
 		wp->len = (size_t)(next - p);
 		*next = 0; /* the CR of the delimiter, already found */
 		if (wp->filename == NULL &&
-		    (strlen(wp->data) != wp->len || !oa_is_clean_utf8(wp->data)))
+		    (strlen(wp->data) != wp->len || !oa_is_clean_utf8(wp->data)) &&
+		    !(wp->multiline = multiline_text(wp->data, wp->len)))
 			goto bad;
 		m->n++;
 		p = next + dlen;
@@ -788,6 +806,15 @@ bad:
 }
 
 const char *web_multipart_get(const web_multipart *m, const char *k)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (m->p[i].filename == NULL && !m->p[i].multiline && strcmp(m->p[i].name, k) == 0)
+			return m->p[i].data;
+	return NULL;
+}
+
+/* (admin, sla) */
+const char *web_multipart_text(const web_multipart *m, const char *k)
 {
 	for (size_t i = 0; i < m->n; i++)
 		if (m->p[i].filename == NULL && strcmp(m->p[i].name, k) == 0)
@@ -934,7 +961,15 @@ static const char css_account[] =
     ".status.revoked{color:var(--bad);border-color:var(--bad);background:#fef3f2}\n"
     ".status.expired,.status.unknown{color:var(--warn);border-color:var(--warn)}\n"
     "th[scope=row]{width:14rem;font-weight:600}\n"
-    "td form{margin:0}td button{margin:0}\n";
+    "td form{margin:0}td button{margin:0}\n"
+    /* admin, sla */
+    ".subnav ul{list-style:none;margin:0 0 1rem;padding:0;display:flex;flex-wrap:wrap;gap:.25rem 1rem}\n"
+    "label.inline{display:inline;font-weight:normal}\n"
+    "textarea.code{font-family:ui-monospace,monospace;font-size:.9rem}\n"
+    "ol.errors{margin:.25rem 0;padding-left:1.5rem}\n"
+    "img.swimlane{max-width:100%;height:auto;border:1px solid var(--line)}\n"
+    "svg.chart{display:block;margin:.5rem 0;background:#fff}\n"
+    "table.audit td{word-break:break-word}\n";
 
 static char css_etag[80];
 static char css_all[sizeof css + sizeof css_account - 1];

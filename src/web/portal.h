@@ -147,6 +147,7 @@ typedef struct web_part {
 	const char *filename;     /* NULL for a plain field */
 	const char *data;         /* NUL-terminated in place (the body) */
 	size_t len;
+	int multiline;            /* (admin) a plain field with tabs or line ends */
 } web_part;
 
 typedef struct web_multipart {
@@ -159,6 +160,10 @@ typedef struct web_multipart {
 int web_multipart_parse(web_req *r, web_multipart *m);
 /* The first plain field named k, or NULL. */
 const char *web_multipart_get(const web_multipart *m, const char *k);
+/* (admin, sla) The first plain field named k, tabs and line ends allowed
+ * (a textarea such as a pasted SOP definition); web_multipart_get()
+ * never returns such a field. */
+const char *web_multipart_text(const web_multipart *m, const char *k);
 /* The first file part named k (with a file name), or NULL. */
 const web_part *web_multipart_file(const web_multipart *m, const char *k);
 

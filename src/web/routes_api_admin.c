@@ -26,7 +26,30 @@
 #include <string.h>
 
 #include "../audit/audit.h"
-#include "apiInt.h"
+#include "admin.h"
+
+int admin_super(web_req *r, const api_user *u)
+{
+	return strcmp(u->w.org, conf_str(ca_config(r->ca), "instance.org")) == 0;
+}
+
+int admin_may(web_req *r, const api_user *u, const char *org)
+{
+	return api_holds(u, AUTH_ROLE_ADMIN) &&
+	    (org == NULL || strcmp(org, u->w.org) == 0 || admin_super(r, u));
+}
+
+int admin_yaml_ok(const char *text, size_t len)
+{
+	if (text == NULL || len == 0 || strlen(text) != len)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+		if ((c < 0x20 && c != '\n' && c != '\r' && c != '\t') || c == 0x7f)
+			return 0;
+	}
+	return 1;
+}
 
 /* The caller if they are an admin allowed to manage org (NULL: their own). */
 static api_user *admin(web_req *r, const char *org)
@@ -35,9 +58,7 @@ static api_user *admin(web_req *r, const char *org)
 
 	if (u == NULL)
 		return NULL;
-	if (!api_holds(u, AUTH_ROLE_ADMIN) ||
-	    (org && strcmp(org, u->w.org) != 0 &&
-	        strcmp(u->w.org, conf_str(ca_config(r->ca), "instance.org")) != 0)) {
+	if (!admin_may(r, u, org)) {
 		api_denied(r);
 		return NULL;
 	}
@@ -46,7 +67,7 @@ static api_user *admin(web_req *r, const char *org)
 
 static int super(web_req *r, const api_user *u)
 {
-	return strcmp(u->w.org, conf_str(ca_config(r->ca), "instance.org")) == 0;
+	return admin_super(r, u);
 }
 
 /* ---- organisations ---- */
@@ -301,13 +322,7 @@ static json_t *errors_json(const sop_errors *e)
 /* The body as YAML text (non-empty, clean UTF-8); replies 400 otherwise. */
 static const char *yaml_body(web_req *r)
 {
-	int bad = r->body == NULL || r->body_len == 0 ||
-	    strlen((const char *)r->body) != r->body_len;
-
-	for (size_t i = 0; !bad && i < r->body_len; i++)
-		bad = (r->body[i] < 0x20 && r->body[i] != '\n' && r->body[i] != '\r' &&
-		          r->body[i] != '\t') || r->body[i] == 0x7f;
-	if (bad) {
+	if (!admin_yaml_ok((const char *)r->body, r->body_len)) {
 		web_reply_fail(r, 400, oa_err_name(OA_ERR_INVALID),
 		    "Isi harus berupa teks YAML (UTF-8)", "The body must be YAML text (UTF-8)");
 		return NULL;

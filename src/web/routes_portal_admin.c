@@ -1,10 +1,1134 @@
 /*
- * routes_portal_admin.c - portal pages (placeholder: the routes are being built).
+ * routes_portal_admin.c - the administrators' pages of the portal
+ * (docs/PORTAL.md, "Administration and SLA"): agencies, people and their
+ * roles, SOP definitions (upload, check, preview, activate), failed
+ * e-mails and the audit log with its verification.
+ *
+ * Authorization mirrors the JSON API (admin.h): every page needs the role
+ * "admin"; an administrator manages their own agency, one of the
+ * instance's agency (instance.org) every agency (?org=) and creates them.
+ * SOP definitions are installed into the administrator's own agency, as
+ * through the API; a version of another agency is refused.  Failed
+ * e-mails are shown for the agency of their recipient (every message to
+ * the instance administrator).  Every POST carries the session's CSRF
+ * token and redirects to the page showing its result.
  */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/evp.h>
+
+#include "../audit/audit.h"
+#include "../mail/mail.h"
+#include "admin.h"
 #include "portal.h"
 
-static const web_route routes[] = {
-	{0, NULL, NULL, 0},
+#define PAGE_ROWS 25        /* people per page */
+#define AUDIT_ROWS 50       /* audit records per page */
+#define MAIL_ROWS 200       /* failed e-mails listed */
+#define MAX_ROLES 64        /* roles offered for one agency */
+#define MAX_QUERY 128       /* search and filter texts, bytes */
+
+/* ---- who may ---- */
+
+/* The agency a page is about: ?org= (or the form's org), else the admin's. */
+static const char *page_org(const api_user *u, const char *org)
+{
+	return org && *org ? org : u->w.org;
+}
+
+/* 1 if u may manage org; otherwise a 403 page (0). */
+static int may(web_req *r, const api_user *u, const char *org)
+{
+	if (admin_may(r, u, org))
+		return 1;
+	r->errcode = "denied";
+	pg_msg(r, u, 403, "Akses ditolak", "Access denied",
+	    "Halaman ini hanya untuk administrator instansi ini.",
+	    "This page is for this agency's administrators only.", "/portal");
+	return 0;
+}
+
+/* The signed-in admin for a GET page about org (NULL after a reply). */
+static api_user *admin_get(web_req *r, const char **org)
+{
+	api_user *u = portal_user(r);
+
+	if (u == NULL)
+		return NULL;
+	*org = page_org(u, api_query(r, "org"));
+	if (strlen(*org) > AUTH_MAX_ID || !may(r, u, *org))
+		return NULL;
+	return u;
+}
+
+/* The admin of a POST form about org (the form's "org", else their own). */
+static api_user *admin_post(web_req *r, web_form *f, const char **org)
+{
+	api_user *u = portal_post(r, f);
+
+	if (u == NULL)
+		return NULL;
+	*org = page_org(u, web_form_get(f, "org"));
+	if (strlen(*org) > AUTH_MAX_ID || !may(r, u, *org))
+		return NULL;
+	return u;
+}
+
+static void sections(pg *p, const char *org)
+{
+	pg_raw(p, "<nav class=\"subnav\" aria-label=\"Administrasi\"><ul>");
+	pg_raw(p, "<li>");
+	pg_link(p, "/portal/admin", "Instansi", "Organisations");
+	pg_raw(p, "</li><li>");
+	pg_link(p, web_printf(p->r, "/portal/admin/people?org=%s", org), "Pengguna", "People");
+	pg_raw(p, "</li><li>");
+	pg_link(p, "/portal/admin/sops", "Definisi SOP", "SOP definitions");
+	pg_raw(p, "</li><li>");
+	pg_link(p, "/portal/admin/mail", "E-mail gagal", "Failed e-mails");
+	pg_raw(p, "</li><li>");
+	pg_link(p, "/portal/admin/audit", "Log audit", "Audit log");
+	pg_raw(p, "</li><li>");
+	pg_link(p, web_printf(p->r, "/portal/sla?org=%s", org), "SLA", "SLA");
+	pg_raw(p, "</li></ul></nav>\n");
+}
+
+/* A refused POST: the module's message as a page with back. */
+static void refused(web_req *r, const api_user *u, oa_err rc, const char *back)
+{
+	pg_err(r, u, rc, back);
+}
+
+/* ---- organisations ---- */
+
+static int org_row(const auth_org *o, void *arg)
+{
+	pg *p = arg;
+
+	pg_raw(p, "<tr><td><code>");
+	pg_text(p, o->id);
+	pg_raw(p, "</code></td><td>");
+	pg_text(p, o->name);
+	pg_raw(p, "</td><td>");
+	pg_time(p, o->created_at);
+	pg_raw(p, "</td><td>");
+	pg_link(p, web_printf(p->r, "/portal/admin/people?org=%s", o->id), "Pengguna", "People");
+	pg_raw(p, " &middot; ");
+	pg_link(p, web_printf(p->r, "/portal/sla?org=%s", o->id), "SLA", "SLA");
+	pg_raw(p, "</td></tr>\n");
+	return 0;
+}
+
+static int own_org(const auth_org *o, void *arg)
+{
+	pg *p = arg;
+
+	return strcmp(o->id, p->u->w.org) == 0 ? org_row(o, p), 1 : 0;
+}
+
+static void h_admin(web_req *r)
+{
+	const char *org;
+	api_user *u = admin_get(r, &org);
+	int sup;
+	pg p;
+	oa_err rc;
+
+	if (u == NULL)
+		return;
+	sup = admin_super(r, u);
+	pg_start(&p, r, u, "Administrasi", "Administration");
+	sections(&p, org);
+	pg_h2(&p, "Instansi", "Organisations");
+	pg_raw(&p, "<div class=\"table\"><table><thead><tr><th scope=\"col\">ID</th>"
+	           "<th scope=\"col\">Nama <span class=\"en\" lang=\"en\">/ Name</span></th>"
+	           "<th scope=\"col\">Dibuat <span class=\"en\" lang=\"en\">/ Created</span></th>"
+	           "<th scope=\"col\">Kelola <span class=\"en\" lang=\"en\">/ Manage</span></th>"
+	           "</tr></thead><tbody>\n");
+	rc = auth_org_list(r->auth, sup ? org_row : own_org, &p);
+	pg_raw(&p, "</tbody></table></div>\n");
+	if (rc) {
+		oa_buf_free(&p.b);
+		pg_err(r, u, rc, "/portal");
+		return;
+	}
+	if (sup) {
+		pg_h2(&p, "Instansi baru", "New organisation");
+		pg_form(&p, "/portal/admin/orgs", 0);
+		pg_field(&p, "id", "text", "ID (huruf kecil, angka, . _ -)",
+		    "ID (lower-case letters, digits, . _ -)", NULL, "off", 1);
+		pg_field(&p, "name", "text", "Nama instansi", "Organisation name", NULL, "off", 1);
+		pg_button(&p, NULL, NULL, "Buat instansi", "Create organisation", NULL);
+		pg_raw(&p, "</form>\n");
+	}
+	pg_send(&p, 200);
+}
+
+static void h_org_create(web_req *r)
+{
+	web_form f;
+	const char *org, *id, *name;
+	api_user *u = admin_post(r, &f, &org);
+	oa_err rc;
+
+	if (u == NULL)
+		return;
+	if (!admin_super(r, u)) {
+		may(r, u, "");
+		return;
+	}
+	id = web_form_get(&f, "id");
+	name = web_form_get(&f, "name");
+	if (id == NULL || name == NULL || !*id || !*name) {
+		refused(r, u, oa_fail(OA_ERR_INVALID, "ID dan nama wajib diisi / id and name are required"),
+		    "/portal/admin");
+		return;
+	}
+	if (strlen(id) > AUTH_MAX_ID || strlen(name) > 4 * AUTH_MAX_TEXT) {
+		refused(r, u, oa_fail(OA_ERR_INVALID, "terlalu panjang / too long"), "/portal/admin");
+		return;
+	}
+	if ((rc = auth_org_create(r->auth, id, name, u->w.person))) {
+		refused(r, u, rc, "/portal/admin");
+		return;
+	}
+	web_redirect(r, "/portal/admin?done=org");
+}
+
+/* ---- people ---- */
+
+struct people {
+	pg *p;
+	const char *q;
+	long first, shown, total;
 };
 
-const web_route_table web_portal_admin_table = {"portal_admin", routes, 0};
+static int ci_has(const char *hay, const char *needle)
+{
+	return strcasestr(hay, needle) != NULL;
+}
+
+static int person_row(const auth_person *ap, void *arg)
+{
+	struct people *pp = arg;
+	pg *p = pp->p;
+
+	if (pp->q && *pp->q && !ci_has(ap->id, pp->q) && !ci_has(ap->name, pp->q) &&
+	    !ci_has(ap->email, pp->q))
+		return 0;
+	if (pp->total++ < pp->first || pp->shown >= PAGE_ROWS)
+		return 0;
+	pp->shown++;
+	pg_raw(p, "<tr><td>");
+	pg_link(p, web_printf(p->r, "/portal/admin/people/%s", ap->id), ap->id, "");
+	pg_raw(p, "</td><td class=\"pname\">");
+	pg_text(p, ap->name);
+	pg_raw(p, "</td><td>");
+	pg_text(p, ap->email);
+	pg_raw(p, "</td><td>");
+	if (ap->disabled)
+		pg_raw(p, "<span class=\"badge late\">nonaktif <span lang=\"en\">/ disabled</span></span>");
+	else
+		pg_raw(p, "<span class=\"badge ok\">aktif <span lang=\"en\">/ active</span></span>");
+	pg_raw(p, "</td></tr>\n");
+	return 0;
+}
+
+static void person_fields(pg *p, const auth_person *ap)
+{
+	pg_field(p, "name", "text", "Nama lengkap", "Full name", ap ? ap->name : NULL, "off", 1);
+	pg_field(p, "email", "email", "E-mail", "E-mail", ap ? ap->email : NULL, "off", 1);
+	pg_field(p, "nik", "text", "NIK (16 angka)", "NIK (16 digits)", ap ? ap->nik : NULL, "off", 0);
+	pg_field(p, "nip", "text", "NIP (18 angka, opsional)", "NIP (18 digits, optional)",
+	    ap ? ap->nip : NULL, "off", 0);
+	pg_field(p, "position", "text", "Jabatan", "Position", ap ? ap->position : NULL, "off", 0);
+	pg_field(p, "unit", "text", "Unit kerja", "Unit", ap ? ap->unit : NULL, "off", 0);
+	pg_raw(p, "<div class=\"field\"><input type=\"checkbox\" id=\"f_staff_only\" "
+	          "name=\"staff_only\" value=\"1\"%s> <label class=\"inline\" for=\"f_staff_only\">"
+	          "Akun staf saja (admin, operator CA) <span class=\"en\" lang=\"en\">/ Staff-only "
+	          "account (admin, CA operator)</span></label></div>\n",
+	    ap && ap->staff_only ? " checked" : "");
+}
+
+static void h_people(web_req *r)
+{
+	const char *org, *q = api_query(r, "q"), *ps = api_query(r, "page");
+	api_user *u = admin_get(r, &org);
+	struct people pp = {0};
+	long page = 1;
+	pg p;
+	oa_err rc;
+
+	if (u == NULL)
+		return;
+	if (ps && (page = strtol(ps, NULL, 10)) < 1)
+		page = 1;
+	if (page > 100000)
+		page = 100000;
+	if (q && strlen(q) > MAX_QUERY)
+		q = NULL;
+	pg_start(&p, r, u, "Pengguna", "People");
+	sections(&p, org);
+	pg_raw(&p, "<p>Instansi <span class=\"en\" lang=\"en\">/ Organisation</span>: <code>");
+	pg_text(&p, org);
+	pg_raw(&p, "</code></p>\n<form method=\"get\" action=\"/portal/admin/people\" role=\"search\">");
+	pg_hidden(&p, "org", org);
+	pg_field(&p, "q", "search", "Cari (ID, nama, e-mail)", "Search (id, name, e-mail)", q, "off", 0);
+	pg_button(&p, NULL, NULL, "Cari", "Search", "secondary");
+	pg_raw(&p, "</form>\n<div class=\"table\"><table><thead><tr><th scope=\"col\">ID</th>"
+	           "<th scope=\"col\">Nama <span class=\"en\" lang=\"en\">/ Name</span></th>"
+	           "<th scope=\"col\">E-mail</th><th scope=\"col\">Status</th></tr></thead><tbody>\n");
+	pp.p = &p;
+	pp.q = q;
+	pp.first = (page - 1) * PAGE_ROWS;
+	rc = auth_person_list(r->auth, org, person_row, &pp);
+	pg_raw(&p, "</tbody></table></div>\n");
+	if (rc) {
+		oa_buf_free(&p.b);
+		pg_err(r, u, rc, "/portal/admin");
+		return;
+	}
+	pg_raw(&p, "<p class=\"pager\">%ld orang <span class=\"en\" lang=\"en\">/ people</span>. ",
+	    pp.total);
+	if (page > 1)
+		pg_link(&p, web_printf(r, "/portal/admin/people?org=%s&q=%s&page=%ld", org,
+		                q ? q : "", page - 1),
+		    "Sebelumnya", "Previous");
+	pg_raw(&p, " ");
+	if (pp.first + pp.shown < pp.total)
+		pg_link(&p, web_printf(r, "/portal/admin/people?org=%s&q=%s&page=%ld", org,
+		                q ? q : "", page + 1),
+		    "Berikutnya", "Next");
+	pg_raw(&p, "</p>\n");
+	pg_h2(&p, "Pengguna baru", "New person");
+	pg_form(&p, "/portal/admin/people", 0);
+	pg_hidden(&p, "org", org);
+	pg_field(&p, "id", "text", "Nama pengguna (ID)", "User name (id)", NULL, "off", 1);
+	person_fields(&p, NULL);
+	pg_button(&p, NULL, NULL, "Buat pengguna", "Create person", NULL);
+	pg_raw(&p, "</form>\n");
+	pg_send(&p, 200);
+}
+
+/* The profile fields of a form into in. */
+static void person_in(const web_form *f, auth_person_in *in)
+{
+	const char *so = web_form_get(f, "staff_only");
+
+	in->name = web_form_get(f, "name");
+	in->email = web_form_get(f, "email");
+	in->nik = web_form_get(f, "nik");
+	in->nip = web_form_get(f, "nip");
+	in->position = web_form_get(f, "position");
+	in->unit = web_form_get(f, "unit");
+	in->staff_only = so && strcmp(so, "1") == 0;
+}
+
+static void h_person_create(web_req *r)
+{
+	web_form f;
+	const char *org;
+	api_user *u = admin_post(r, &f, &org);
+	auth_person_in in = {0};
+	const char *back;
+	oa_err rc;
+
+	if (u == NULL)
+		return;
+	back = web_printf(r, "/portal/admin/people?org=%s", org);
+	in.id = web_form_get(&f, "id");
+	in.org = org;
+	person_in(&f, &in);
+	if (in.id == NULL || in.name == NULL || in.email == NULL) {
+		refused(r, u, oa_fail(OA_ERR_INVALID, "ID, nama dan e-mail wajib diisi / id, name "
+		                                      "and e-mail are required"), back);
+		return;
+	}
+	if ((rc = auth_person_create(r->auth, &in, u->w.person))) {
+		refused(r, u, rc, back);
+		return;
+	}
+	web_redirect(r, web_printf(r, "/portal/admin/people/%s?done=created", in.id));
+}
+
+/* The person named in the path, if u may manage their agency (else a reply). */
+static int person_of(web_req *r, const api_user *u, auth_person *ap)
+{
+	oa_err rc;
+
+	if (strlen(r->param[0]) > AUTH_MAX_ID ||
+	    (rc = auth_person_get(r->auth, r->param[0], ap)) != OA_OK) {
+		oa_err_clear();
+		r->errcode = oa_err_name(OA_ERR_NOTFOUND);
+		pg_msg(r, u, 404, "Tidak ditemukan", "Not found", "Pengguna tidak ditemukan.",
+		    "No such person.", "/portal/admin/people");
+		return 0;
+	}
+	return may(r, u, ap->org);
+}
+
+struct roles {
+	const char *v[MAX_ROLES];
+	size_t n;
+	web_req *r;
+};
+
+static void role_add(struct roles *rs, const char *role)
+{
+	for (size_t i = 0; i < rs->n; i++)
+		if (strcmp(rs->v[i], role) == 0)
+			return;
+	if (rs->n < MAX_ROLES)
+		rs->v[rs->n++] = web_printf(rs->r, "%s", role);
+}
+
+static int sop_roles(const engine_sop_info *in, void *arg)
+{
+	struct roles *rs = arg;
+	const sop_def *d = NULL;
+
+	if (engine_sop_version(rs->r->engine, in->version_id, NULL, 0, &d) != OA_OK || d == NULL) {
+		oa_err_clear();
+		return 0;
+	}
+	for (size_t i = 0; i < d->n_actors; i++)
+		role_add(rs, d->actors[i].id);
+	return 0;
+}
+
+/* The roles of org: its active SOPs' actors, admin and ca_operator. */
+static void org_roles(web_req *r, const char *org, struct roles *rs)
+{
+	memset(rs, 0, sizeof *rs);
+	rs->r = r;
+	if (engine_sop_list(r->engine, org, 1, sop_roles, rs) != OA_OK)
+		oa_err_clear();
+	role_add(rs, AUTH_ROLE_ADMIN);
+	role_add(rs, AUTH_ROLE_CA_OPERATOR);
+}
+
+struct held {
+	pg *p;
+	const char *person;
+	int n;
+};
+
+static int held_row(const char *person, const char *role, void *arg)
+{
+	struct held *h = arg;
+	pg *p = h->p;
+
+	h->n++;
+	pg_raw(p, "<tr><td><code>");
+	pg_text(p, role);
+	pg_raw(p, "</code></td><td>");
+	pg_form(p, web_printf(p->r, "/portal/admin/people/%s/roles/%s/remove", person, role), 0);
+	pg_button(p, NULL, NULL, "Cabut", "Remove", "danger");
+	pg_raw(p, "</form></td></tr>\n");
+	return 0;
+}
+
+static void h_person(web_req *r)
+{
+	api_user *u = portal_user(r);
+	const char *done = api_query(r, "done");
+	auth_person ap;
+	struct roles rs;
+	struct held h = {0};
+	pg p;
+
+	if (u == NULL || !person_of(r, u, &ap))
+		return;
+	pg_start(&p, r, u, "Pengguna", "Person");
+	sections(&p, ap.org);
+	if (done)
+		pg_para(&p, "ok", "Tersimpan.", "Saved.");
+	pg_raw(&p, "<p><code>");
+	pg_text(&p, ap.id);
+	pg_raw(&p, "</code> &middot; <span class=\"pname\">");
+	pg_text(&p, ap.name);
+	pg_raw(&p, "</span> &middot; ");
+	pg_text(&p, ap.org);
+	pg_raw(&p, "</p>\n");
+	pg_h2(&p, "Peran", "Roles");
+	pg_raw(&p, "<div class=\"table\"><table><thead><tr><th scope=\"col\">Peran <span class=\"en\" "
+	           "lang=\"en\">/ Role</span></th><th scope=\"col\">Tindakan <span class=\"en\" "
+	           "lang=\"en\">/ Action</span></th></tr></thead><tbody>\n");
+	h.p = &p;
+	h.person = ap.id;
+	if (auth_role_list(r->auth, ap.org, ap.id, held_row, &h) != OA_OK)
+		oa_err_clear();
+	pg_raw(&p, "</tbody></table></div>\n");
+	org_roles(r, ap.org, &rs);
+	pg_form(&p, web_printf(r, "/portal/admin/people/%s/roles", ap.id), 0);
+	pg_raw(&p, "<div class=\"field\"><label for=\"f_role\">Tambah peran <span class=\"en\" "
+	           "lang=\"en\">/ Add a role</span></label><select id=\"f_role\" name=\"role\">");
+	for (size_t i = 0; i < rs.n; i++) {
+		pg_raw(&p, "<option>");
+		pg_text(&p, rs.v[i]);
+		pg_raw(&p, "</option>");
+	}
+	pg_raw(&p, "</select></div>\n");
+	pg_button(&p, NULL, NULL, "Tambahkan", "Assign", NULL);
+	pg_raw(&p, "</form>\n");
+	pg_h2(&p, "Ubah profil", "Edit profile");
+	pg_form(&p, web_printf(r, "/portal/admin/people/%s", ap.id), 0);
+	person_fields(&p, &ap);
+	pg_button(&p, NULL, NULL, "Simpan", "Save", NULL);
+	pg_raw(&p, "</form>\n");
+	pg_h2(&p, "Status akun", "Account status");
+	pg_form(&p, web_printf(r, "/portal/admin/people/%s/disable", ap.id), 0);
+	pg_hidden(&p, "disabled", ap.disabled ? "0" : "1");
+	if (ap.disabled)
+		pg_button(&p, NULL, NULL, "Aktifkan kembali", "Re-enable", "secondary");
+	else
+		pg_button(&p, NULL, NULL, "Nonaktifkan", "Deactivate", "danger");
+	pg_raw(&p, "</form>\n");
+	pg_send(&p, 200);
+}
+
+/* The person of a POST route, with the CSRF check (0 after a reply). */
+static api_user *person_post(web_req *r, web_form *f, auth_person *ap)
+{
+	api_user *u = portal_post(r, f);
+
+	if (u == NULL || !person_of(r, u, ap))
+		return NULL;
+	return u;
+}
+
+static void h_person_update(web_req *r)
+{
+	web_form f;
+	auth_person ap;
+	api_user *u = person_post(r, &f, &ap);
+	auth_person_in in = {0};
+	oa_err rc;
+
+	if (u == NULL)
+		return;
+	in.id = ap.id;
+	in.org = ap.org;
+	in.lang = ap.lang;
+	person_in(&f, &in);
+	if (in.name == NULL || in.email == NULL) {
+		refused(r, u, oa_fail(OA_ERR_INVALID, "nama dan e-mail wajib diisi / name and e-mail "
+		                                      "are required"), web_printf(r, "/portal/admin/people/%s", ap.id));
+		return;
+	}
+	if ((rc = auth_person_update(r->auth, &in, u->w.person))) {
+		refused(r, u, rc, web_printf(r, "/portal/admin/people/%s", ap.id));
+		return;
+	}
+	web_redirect(r, web_printf(r, "/portal/admin/people/%s?done=saved", ap.id));
+}
+
+static void h_person_disable(web_req *r)
+{
+	web_form f;
+	auth_person ap;
+	api_user *u = person_post(r, &f, &ap);
+	const char *d;
+	oa_err rc;
+
+	if (u == NULL)
+		return;
+	d = web_form_get(&f, "disabled");
+	if ((rc = auth_person_set_disabled(r->auth, ap.id, d && strcmp(d, "0") == 0 ? 0 : 1,
+	         u->w.person))) {
+		refused(r, u, rc, web_printf(r, "/portal/admin/people/%s", ap.id));
+		return;
+	}
+	web_redirect(r, web_printf(r, "/portal/admin/people/%s?done=status", ap.id));
+}
+
+static void h_role_grant(web_req *r)
+{
+	web_form f;
+	auth_person ap;
+	api_user *u = person_post(r, &f, &ap);
+	const char *role;
+	oa_err rc;
+
+	if (u == NULL)
+		return;
+	role = web_form_get(&f, "role");
+	if (role == NULL || strlen(role) > AUTH_MAX_ID) {
+		refused(r, u, oa_fail(OA_ERR_INVALID, "pilih peran / choose a role"),
+		    web_printf(r, "/portal/admin/people/%s", ap.id));
+		return;
+	}
+	if ((rc = auth_role_grant(r->auth, ap.id, ap.org, role, u->w.person))) {
+		refused(r, u, rc, web_printf(r, "/portal/admin/people/%s", ap.id));
+		return;
+	}
+	web_redirect(r, web_printf(r, "/portal/admin/people/%s?done=role", ap.id));
+}
+
+static void h_role_revoke(web_req *r)
+{
+	web_form f;
+	auth_person ap;
+	api_user *u = person_post(r, &f, &ap);
+	oa_err rc;
+
+	if (u == NULL)
+		return;
+	if ((rc = auth_role_revoke(r->auth, ap.id, ap.org, r->param[1], u->w.person))) {
+		refused(r, u, rc, web_printf(r, "/portal/admin/people/%s", ap.id));
+		return;
+	}
+	web_redirect(r, web_printf(r, "/portal/admin/people/%s?done=role", ap.id));
+}
+
+/* ---- SOP definitions ---- */
+
+static int sop_row(const engine_sop_info *in, void *arg)
+{
+	pg *p = arg;
+
+	pg_raw(p, "<tr><td><code>");
+	pg_text(p, in->sop_id);
+	pg_raw(p, "</code></td><td>");
+	pg_text(p, in->name);
+	pg_raw(p, "</td><td>%" PRId64 "</td><td>", in->version);
+	pg_time(p, in->created_at);
+	pg_raw(p, "</td><td>%s</td><td>", in->active ? "<span class=\"badge ok\">aktif "
+	                                               "<span lang=\"en\">/ active</span></span>" : "-");
+	pg_link(p, web_printf(p->r, "/portal/admin/sops/%" PRId64, in->version_id), "Pratinjau",
+	    "Preview");
+	pg_raw(p, "</td></tr>\n");
+	return 0;
+}
+
+/* The upload form (text: what was pasted, shown again after a check). */
+static void sop_upload_form(pg *p, const char *text)
+{
+	pg_form(p, "/portal/admin/sops", 1);
+	pg_raw(p, "<div class=\"field\"><label for=\"f_file\">Berkas YAML <span class=\"en\" "
+	          "lang=\"en\">/ YAML file</span></label><input id=\"f_file\" name=\"file\" "
+	          "type=\"file\" accept=\".yaml,.yml,text/yaml\"></div>\n");
+	pg_raw(p, "<div class=\"field\"><label for=\"f_text\">atau tempel teksnya <span class=\"en\" "
+	          "lang=\"en\">/ or paste its text</span></label><textarea id=\"f_text\" "
+	          "name=\"text\" rows=\"12\" class=\"code\">");
+	if (text)
+		pg_text(p, text);
+	pg_raw(p, "</textarea></div>\n");
+	pg_button(p, "do", "check", "Periksa", "Check", "secondary");
+	pg_button(p, "do", "install", "Pasang (belum aktif)", "Install (not active)", NULL);
+	pg_raw(p, "</form>\n");
+}
+
+static void sops_page(web_req *r, const api_user *u, unsigned status, const sop_errors *errs,
+    const char *fname, const char *text, int checked_ok)
+{
+	pg p;
+
+	pg_start(&p, r, u, "Definisi SOP", "SOP definitions");
+	sections(&p, u->w.org);
+	if (api_query(r, "done"))
+		pg_para(&p, "ok", "Tersimpan.", "Saved.");
+	if (checked_ok)
+		pg_para(&p, "ok", "Definisi SOP sah.", "The SOP definition is valid.");
+	if (errs) {
+		pg_raw(&p, "<div class=\"err\" role=\"alert\"><p>Definisi SOP tidak sah <span "
+		           "class=\"en\" lang=\"en\">/ The SOP definition is invalid</span> "
+		           "(%zu)</p><ol class=\"errors\">\n", errs->n);
+		for (size_t i = 0; i < errs->n; i++) {
+			pg_raw(&p, "<li><code>");
+			pg_text(&p, fname);
+			if (errs->v[i].line > 0)
+				pg_raw(&p, ":%d", errs->v[i].line);
+			pg_raw(&p, "</code>: ");
+			pg_text(&p, errs->v[i].msg ? errs->v[i].msg : "");
+			pg_raw(&p, "</li>\n");
+		}
+		pg_raw(&p, "</ol></div>\n");
+	}
+	pg_h2(&p, "Unggah definisi", "Upload a definition");
+	sop_upload_form(&p, text);
+	pg_h2(&p, "Versi terpasang", "Installed versions");
+	pg_raw(&p, "<div class=\"table\"><table><thead><tr><th scope=\"col\">SOP</th>"
+	           "<th scope=\"col\">Nama <span class=\"en\" lang=\"en\">/ Name</span></th>"
+	           "<th scope=\"col\">Versi <span class=\"en\" lang=\"en\">/ Version</span></th>"
+	           "<th scope=\"col\">Dipasang <span class=\"en\" lang=\"en\">/ Installed</span></th>"
+	           "<th scope=\"col\">Status</th><th scope=\"col\">Lihat <span class=\"en\" "
+	           "lang=\"en\">/ View</span></th></tr></thead><tbody>\n");
+	if (engine_sop_list(r->engine, u->w.org, 0, sop_row, &p) != OA_OK)
+		oa_err_clear();
+	pg_raw(&p, "</tbody></table></div>\n");
+	pg_send(&p, status);
+}
+
+static void h_sops(web_req *r)
+{
+	const char *org;
+	api_user *u = admin_get(r, &org);
+
+	if (u == NULL)
+		return;
+	sops_page(r, u, 200, NULL, NULL, NULL, 0);
+}
+
+/* A file name fit for the error list: its last component, printable ASCII. */
+static const char *upload_name(web_req *r, const char *fn)
+{
+	const char *b = fn ? strrchr(fn, '/') : NULL;
+	char *o;
+	size_t n = 0;
+
+	fn = b ? b + 1 : fn;
+	if (fn == NULL || *fn == 0)
+		return "upload.yaml";
+	if ((o = web_alloc(r, 65)) == NULL)
+		return "upload.yaml";
+	for (; *fn && n < 64; fn++)
+		o[n++] = (*fn > 0x20 && *fn < 0x7f && *fn != '\\') ? *fn : '_';
+	o[n] = 0;
+	return o;
+}
+
+static void h_sop_upload(web_req *r)
+{
+	api_user *u = portal_session(r);
+	web_multipart m;
+	const web_part *file;
+	const char *text, *fname = "upload.yaml", *act;
+	size_t len;
+	sop_def *d = NULL;
+	sop_errors errs = {0};
+	int64_t vid = 0;
+	oa_err rc;
+
+	if (u == NULL || !web_multipart_parse(r, &m))
+		return;
+	if (!portal_csrf_ok(u, web_multipart_get(&m, "csrf"))) {
+		portal_csrf_refused(r, u, "/portal/admin/sops");
+		return;
+	}
+	if (!may(r, u, NULL))
+		return;
+	act = web_multipart_get(&m, "do");
+	file = web_multipart_file(&m, "file");
+	if (file && file->len > 0) {
+		text = file->data;
+		len = file->len;
+		fname = upload_name(r, file->filename);
+	} else {
+		text = web_multipart_text(&m, "text");
+		len = text ? strlen(text) : 0;
+	}
+	if (!admin_yaml_ok(text, len)) {
+		refused(r, u, oa_fail(OA_ERR_INVALID, "Isi harus berupa teks YAML (UTF-8) / The "
+		                                      "definition must be YAML text (UTF-8)"), "/portal/admin/sops");
+		return;
+	}
+	rc = sop_parse(fname, text, len, &d, &errs);
+	if (rc == OA_OK && act && strcmp(act, "install") == 0)
+		rc = engine_sop_install(r->engine, u->w.org, d->id, text, 0, u->w.person, &vid, &errs);
+	if (rc == OA_ERR_INVALID && errs.n > 0) {
+		oa_err_clear();
+		r->errcode = "validation";
+		sops_page(r, u, 422, &errs, fname, file ? NULL : text, 0);
+	} else if (rc)
+		refused(r, u, rc, "/portal/admin/sops");
+	else if (vid)
+		web_redirect(r, web_printf(r, "/portal/admin/sops/%" PRId64 "?done=installed", vid));
+	else
+		sops_page(r, u, 200, NULL, fname, file ? NULL : text, 1);
+	sop_errors_free(&errs);
+	sop_free(d);
+}
+
+/* The version in the path, of the admin's agency (else a reply). */
+static int version_of(web_req *r, const api_user *u, int64_t *vid, const sop_def **d,
+    char *org)
+{
+	char *end;
+	long long v = strtoll(r->param[0], &end, 10);
+
+	if (*end || v <= 0 || engine_sop_version(r->engine, v, org, AUTH_MAX_ID + 1, d) != OA_OK) {
+		oa_err_clear();
+		r->errcode = oa_err_name(OA_ERR_NOTFOUND);
+		pg_msg(r, u, 404, "Tidak ditemukan", "Not found", "Versi tidak ditemukan.",
+		    "No such version.", "/portal/admin/sops");
+		return 0;
+	}
+	*vid = v;
+	return may(r, u, org);
+}
+
+static int version_info(const engine_sop_info *in, void *arg)
+{
+	engine_sop_info *out = arg;
+
+	if (in->version_id != out->version_id)
+		return 0;
+	out->active = in->active;
+	out->version = in->version;
+	return 1;
+}
+
+static void h_sop_version(web_req *r)
+{
+	api_user *u = portal_user(r);
+	const sop_def *d;
+	engine_sop_info info = {0};
+	int64_t vid;
+	char org[AUTH_MAX_ID + 1];
+	pg p;
+
+	if (u == NULL || !version_of(r, u, &vid, &d, org))
+		return;
+	info.version_id = vid;
+	if (engine_sop_list(r->engine, org, 0, version_info, &info) != OA_OK)
+		oa_err_clear();
+	pg_start(&p, r, u, "Definisi SOP", "SOP definition");
+	sections(&p, org);
+	if (api_query(r, "done"))
+		pg_para(&p, "ok", "Tersimpan.", "Saved.");
+	pg_raw(&p, "<p><code>");
+	pg_text(&p, d->id);
+	pg_raw(&p, "</code> &middot; ");
+	pg_text(&p, d->name);
+	pg_raw(&p, " &middot; versi <span class=\"en\" lang=\"en\">/ version</span> %" PRId64 " "
+	           "&middot; %s</p>\n", info.version, info.active ? "<span class=\"badge ok\">aktif "
+	           "<span lang=\"en\">/ active</span></span>" : "<span class=\"badge due\">belum "
+	           "aktif <span lang=\"en\">/ not active</span></span>");
+	if (!info.active) {
+		pg_form(&p, web_printf(r, "/portal/admin/sops/%" PRId64 "/activate", vid), 0);
+		pg_button(&p, NULL, NULL, "Aktifkan versi ini", "Activate this version", NULL);
+		pg_raw(&p, "</form>\n");
+	}
+	pg_h2(&p, "Bagan alir (swimlane)", "Swimlane flowchart");
+	pg_raw(&p, "<p><img class=\"swimlane\" src=\"/portal/admin/sops/%" PRId64 "/swimlane.svg\" "
+	           "alt=\"Bagan alir SOP / SOP swimlane flowchart\"></p>\n", vid);
+	pg_h2(&p, "Formulir resmi", "Official form");
+	pg_raw(&p, "<iframe class=\"preview\" title=\"Formulir SOP / SOP form\" "
+	           "src=\"/portal/admin/sops/%" PRId64 "/form\"></iframe>\n<p>", vid);
+	pg_link(&p, web_printf(r, "/portal/admin/sops/%" PRId64 "/form", vid),
+	    "Buka formulir di halaman sendiri", "Open the form on its own page");
+	pg_raw(&p, "</p>\n");
+	pg_send(&p, 200);
+}
+
+static void h_sop_activate(web_req *r)
+{
+	web_form f;
+	api_user *u = portal_post(r, &f);
+	const sop_def *d;
+	int64_t vid;
+	char org[AUTH_MAX_ID + 1];
+	oa_err rc;
+
+	if (u == NULL || !version_of(r, u, &vid, &d, org))
+		return;
+	if ((rc = engine_sop_activate(r->engine, vid, u->w.person))) {
+		refused(r, u, rc, "/portal/admin/sops");
+		return;
+	}
+	web_redirect(r, web_printf(r, "/portal/admin/sops/%" PRId64 "?done=activated", vid));
+}
+
+static void buf_release(void *q)
+{
+	free(q);
+}
+
+/*
+ * A rendering served on its own with a strict policy: nothing but its one
+ * <style> element, allowed by its SHA-256, and framing by this origin.
+ */
+static void render_send(web_req *r, oa_buf *out, const char *type)
+{
+	const char *s = out->data ? memmem(out->data, out->len, "<style>", 7) : NULL;
+	const char *e = s ? memmem(s, out->len - (size_t)(s - (const char *)out->data), "</style>", 8)
+	                  : NULL;
+	unsigned char sum[32];
+	char b64[64], csp[256];
+
+	if (s && e) {
+		s += 7;
+		EVP_Digest(s, (size_t)(e - s), sum, NULL, EVP_sha256(), NULL);
+		EVP_EncodeBlock((unsigned char *)b64, sum, sizeof sum);
+		snprintf(csp, sizeof csp, "default-src 'none'; style-src 'sha256-%s'; "
+		                          "frame-ancestors 'self'; base-uri 'none'; form-action 'none'", b64);
+	} else
+		snprintf(csp, sizeof csp, "default-src 'none'; frame-ancestors 'self'; base-uri 'none'; "
+		                          "form-action 'none'");
+	web_reply_owned(r, 200, type, out->data, out->len, buf_release, out->data);
+	if (r->resp == NULL) {
+		free(out->data);
+		return;
+	}
+	web_header(r, "Content-Security-Policy", csp);
+	web_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	web_header(r, "Referrer-Policy", "no-referrer");
+	web_header(r, "X-Content-Type-Options", "nosniff");
+	web_header(r, "X-Frame-Options", "SAMEORIGIN");
+}
+
+static void render(web_req *r, int svg)
+{
+	api_user *u = portal_user(r);
+	const sop_def *d;
+	int64_t vid;
+	oa_buf out = {0};
+	char org[AUTH_MAX_ID + 1];
+	oa_err rc;
+
+	if (u == NULL || !version_of(r, u, &vid, &d, org))
+		return;
+	rc = svg ? sop_render_svg(d, &out) : sop_render_html(d, &out);
+	if (rc) {
+		free(out.data);
+		pg_err(r, u, rc, "/portal/admin/sops");
+		return;
+	}
+	render_send(r, &out, svg ? "image/svg+xml" : "text/html; charset=utf-8");
+}
+
+static void h_sop_form(web_req *r)
+{
+	render(r, 0);
+}
+
+static void h_sop_svg(web_req *r)
+{
+	render(r, 1);
+}
+
+/* ---- failed e-mails ---- */
+
+struct mails {
+	web_req *r;
+	pg *p;
+	const api_user *u;
+	int sup, n;
+};
+
+/* 1 if the message's recipient belongs to u's agency (always for the
+ * instance's administrators). */
+static int mail_visible(web_req *r, const api_user *u, int sup, const char *person)
+{
+	auth_person ap;
+
+	if (sup)
+		return 1;
+	if (!*person || auth_person_get(r->auth, person, &ap) != OA_OK) {
+		oa_err_clear();
+		return 0;
+	}
+	return strcmp(ap.org, u->w.org) == 0;
+}
+
+static int mail_row(const mail_info *mi, void *arg)
+{
+	struct mails *ms = arg;
+	pg *p = ms->p;
+
+	if (!mail_visible(ms->r, ms->u, ms->sup, mi->person))
+		return 0;
+	ms->n++;
+	pg_raw(p, "<tr><td>%" PRId64 "</td><td>", mi->id);
+	pg_time(p, mi->created_at);
+	pg_raw(p, "</td><td>");
+	pg_text(p, mi->rcpt);
+	pg_raw(p, "</td><td>");
+	pg_text(p, mi->event);
+	pg_raw(p, "</td><td>%d</td><td>", mi->attempts);
+	pg_text(p, mi->last_error);
+	pg_raw(p, "</td><td>");
+	pg_form(p, web_printf(ms->r, "/portal/admin/mail/%" PRId64 "/retry", mi->id), 0);
+	pg_button(p, NULL, NULL, "Kirim ulang", "Retry", "secondary");
+	pg_raw(p, "</form></td></tr>\n");
+	return 0;
+}
+
+static void h_mail(web_req *r)
+{
+	const char *org;
+	api_user *u = admin_get(r, &org);
+	struct mails ms = {0};
+	pg p;
+	oa_err rc;
+
+	if (u == NULL)
+		return;
+	pg_start(&p, r, u, "E-mail gagal", "Failed e-mails");
+	sections(&p, org);
+	if (api_query(r, "done"))
+		pg_para(&p, "ok", "Pesan dimasukkan kembali ke antrean.", "The message is queued again.");
+	pg_raw(&p, "<div class=\"table\"><table><thead><tr><th scope=\"col\">#</th>"
+	           "<th scope=\"col\">Dibuat <span class=\"en\" lang=\"en\">/ Created</span></th>"
+	           "<th scope=\"col\">Penerima <span class=\"en\" lang=\"en\">/ Recipient</span></th>"
+	           "<th scope=\"col\">Jenis <span class=\"en\" lang=\"en\">/ Kind</span></th>"
+	           "<th scope=\"col\">Percobaan <span class=\"en\" lang=\"en\">/ Attempts</span></th>"
+	           "<th scope=\"col\">Galat terakhir <span class=\"en\" lang=\"en\">/ Last error</span>"
+	           "</th><th scope=\"col\">Tindakan <span class=\"en\" lang=\"en\">/ Action</span>"
+	           "</th></tr></thead><tbody>\n");
+	ms.r = r;
+	ms.p = &p;
+	ms.u = u;
+	ms.sup = admin_super(r, u);
+	rc = mail_list(ca_store(r->ca), "failed", MAIL_ROWS, mail_row, &ms);
+	pg_raw(&p, "</tbody></table></div>\n");
+	if (rc) {
+		oa_buf_free(&p.b);
+		pg_err(r, u, rc, "/portal/admin");
+		return;
+	}
+	if (ms.n == 0)
+		pg_para(&p, "note", "Tidak ada e-mail gagal.", "No failed e-mails.");
+	pg_send(&p, 200);
+}
+
+static void h_mail_retry(web_req *r)
+{
+	web_form f;
+	api_user *u = portal_post(r, &f);
+	mail_info mi;
+	char *end;
+	long long id;
+	oa_err rc;
+
+	if (u == NULL || !may(r, u, NULL))
+		return;
+	id = strtoll(r->param[0], &end, 10);
+	if (*end || id <= 0 || mail_get(ca_store(r->ca), id, &mi, NULL) != OA_OK ||
+	    !mail_visible(r, u, admin_super(r, u), mi.person)) {
+		oa_err_clear();
+		r->errcode = oa_err_name(OA_ERR_NOTFOUND);
+		pg_msg(r, u, 404, "Tidak ditemukan", "Not found", "Pesan tidak ditemukan.",
+		    "No such message.", "/portal/admin/mail");
+		return;
+	}
+	if ((rc = mail_retry(ca_store(r->ca), id, u->w.person))) {
+		refused(r, u, rc, "/portal/admin/mail");
+		return;
+	}
+	web_redirect(r, "/portal/admin/mail?done=retry");
+}
+
+/* ---- audit log ---- */
+
+static void audit_status(pg *p)
+{
+	audit_report rep;
+	oa_err rc;
+
+	memset(&rep, 0, sizeof rep);
+	rc = audit_verify(ca_store(p->r->ca), &rep);
+	if (rc == OA_OK)
+		pg_raw(p, "<p class=\"ok audit-ok\" id=\"verify\">Rantai hash utuh <span class=\"en\" "
+		          "lang=\"en\">/ Hash chain intact</span>: OK, %" PRId64 " catatan <span "
+		          "class=\"en\" lang=\"en\">/ records</span>.</p>\n", rep.rows);
+	else if (rc == OA_ERR_STATE) {
+		pg_raw(p, "<p class=\"err audit-bad\" id=\"verify\" role=\"alert\">Rantai hash rusak "
+		          "<span class=\"en\" lang=\"en\">/ Hash chain broken</span>: catatan pertama "
+		          "yang rusak <span class=\"en\" lang=\"en\">/ first bad record</span> "
+		          "#<span class=\"first-bad\">%" PRId64 "</span> (", rep.first_bad);
+		pg_text(p, rep.reason);
+		pg_raw(p, ")</p>\n");
+	} else {
+		pg_para(p, "err", "Log audit tidak dapat diperiksa.", "The audit log could not be checked.");
+	}
+	oa_err_clear();
+}
+
+static void h_audit(web_req *r)
+{
+	const char *org, *actor = api_query(r, "actor"), *action = api_query(r, "action");
+	const char *ps = api_query(r, "page");
+	api_user *u = admin_get(r, &org);
+	long page = 1, n = 0;
+	store_stmt *st;
+	pg p;
+
+	if (u == NULL)
+		return;
+	if (ps && (page = strtol(ps, NULL, 10)) < 1)
+		page = 1;
+	if (page > 1000000)
+		page = 1000000;
+	if (actor && strlen(actor) > MAX_QUERY)
+		actor = NULL;
+	if (action && strlen(action) > MAX_QUERY)
+		action = NULL;
+	pg_start(&p, r, u, "Log audit", "Audit log");
+	sections(&p, org);
+	audit_status(&p);
+	pg_raw(&p, "<form method=\"get\" action=\"/portal/admin/audit\" role=\"search\">");
+	pg_field(&p, "actor", "text", "Pelaku", "Actor", actor, "off", 0);
+	pg_field(&p, "action", "text", "Tindakan", "Action", action, "off", 0);
+	pg_button(&p, NULL, NULL, "Saring", "Filter", "secondary");
+	pg_raw(&p, "</form>\n");
+	if ((st = store_prepare(ca_store(r->ca),
+	         "SELECT seq, at, actor, action, object, detail FROM audit"
+	         " WHERE (?1 = '' OR actor = ?1) AND (?2 = '' OR action = ?2)"
+	         " ORDER BY seq DESC LIMIT ?3 OFFSET ?4")) == NULL) {
+		oa_buf_free(&p.b);
+		pg_err(r, u, OA_ERR_STORE, "/portal/admin");
+		return;
+	}
+	store_bind_text(st, 1, actor ? actor : "");
+	store_bind_text(st, 2, action ? action : "");
+	store_bind_int(st, 3, AUDIT_ROWS + 1);
+	store_bind_int(st, 4, (page - 1) * AUDIT_ROWS);
+	pg_raw(&p, "<div class=\"table\"><table class=\"audit\"><thead><tr><th scope=\"col\">#</th>"
+	           "<th scope=\"col\">Waktu <span class=\"en\" lang=\"en\">/ Time</span></th>"
+	           "<th scope=\"col\">Pelaku <span class=\"en\" lang=\"en\">/ Actor</span></th>"
+	           "<th scope=\"col\">Tindakan <span class=\"en\" lang=\"en\">/ Action</span></th>"
+	           "<th scope=\"col\">Objek <span class=\"en\" lang=\"en\">/ Object</span></th>"
+	           "<th scope=\"col\">Rincian <span class=\"en\" lang=\"en\">/ Detail</span></th>"
+	           "</tr></thead><tbody>\n");
+	while (store_step(st) == STORE_ROW && ++n <= AUDIT_ROWS) {
+		pg_raw(&p, "<tr><td>%" PRId64 "</td><td>", store_col_int(st, 0));
+		pg_time(&p, store_col_int(st, 1));
+		for (int c = 2; c <= 5; c++) {
+			pg_raw(&p, "</td><td>");
+			pg_text(&p, store_col_text(st, c));
+		}
+		pg_raw(&p, "</td></tr>\n");
+	}
+	store_reset(st);
+	pg_raw(&p, "</tbody></table></div>\n<p class=\"pager\">");
+	if (page > 1)
+		pg_link(&p, web_printf(r, "/portal/admin/audit?actor=%s&action=%s&page=%ld",
+		                actor ? actor : "", action ? action : "", page - 1),
+		    "Lebih baru", "Newer");
+	pg_raw(&p, " ");
+	if (n > AUDIT_ROWS)
+		pg_link(&p, web_printf(r, "/portal/admin/audit?actor=%s&action=%s&page=%ld",
+		                actor ? actor : "", action ? action : "", page + 1),
+		    "Lebih lama", "Older");
+	pg_raw(&p, "</p>\n");
+	pg_send(&p, 200);
+}
+
+static const web_route routes[] = {
+	{WEB_GET, "/portal/admin", h_admin, 0},
+	{WEB_POST, "/portal/admin/orgs", h_org_create, 8 * 1024},
+	{WEB_GET, "/portal/admin/people", h_people, 0},
+	{WEB_POST, "/portal/admin/people", h_person_create, 16 * 1024},
+	{WEB_GET, "/portal/admin/people/{id}", h_person, 0},
+	{WEB_POST, "/portal/admin/people/{id}", h_person_update, 16 * 1024},
+	{WEB_POST, "/portal/admin/people/{id}/disable", h_person_disable, 1024},
+	{WEB_POST, "/portal/admin/people/{id}/roles", h_role_grant, 1024},
+	{WEB_POST, "/portal/admin/people/{id}/roles/{role}/remove", h_role_revoke, 1024},
+	{WEB_GET, "/portal/admin/sops", h_sops, 0},
+	{WEB_POST, "/portal/admin/sops", h_sop_upload, OA_MAX_SOP_BYTES + 64 * 1024},
+	{WEB_GET, "/portal/admin/sops/{id}", h_sop_version, 0},
+	{WEB_POST, "/portal/admin/sops/{id}/activate", h_sop_activate, 1024},
+	{WEB_GET, "/portal/admin/sops/{id}/form", h_sop_form, 0},
+	{WEB_GET, "/portal/admin/sops/{id}/swimlane.svg", h_sop_svg, 0},
+	{WEB_GET, "/portal/admin/mail", h_mail, 0},
+	{WEB_POST, "/portal/admin/mail/{id}/retry", h_mail_retry, 1024},
+	{WEB_GET, "/portal/admin/audit", h_audit, 0},
+};
+
+const web_route_table web_portal_admin_table = {"portal_admin", routes,
+    sizeof routes / sizeof routes[0]};
