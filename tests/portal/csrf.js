@@ -4,7 +4,8 @@
  * (page.evaluate) is refused with 403 "Formulir kedaluwarsa" and changes
  * nothing: the sign-in form (no session made), the e-mailed identity form
  * (the case stays at step 7), the change-password form (the old password
- * still works) and the act form of a case page (the case does not move).
+ * still works), the act form of a case page (the case does not move) and
+ * the new-agency form of /portal/admin (no agency made).
  */
 const { run, ok, PNG } = require('./lib');
 const f = require('./flows');
@@ -80,4 +81,17 @@ run('csrf', async (h) => {
 		await h.visit(m.link, 'identity-form-still-valid', 200);
 	}
 
+	/* an administration form: a new agency */
+	await h.login('admin.demo');
+	await h.visit('/portal/admin', 'admin', 200);
+	try {
+		await h.page.fill('form[action="/portal/admin/orgs"] [name=id]', 'kab-tanpa-token');
+		await h.page.fill('form[action="/portal/admin/orgs"] [name=name]', 'Kabupaten Tanpa Token');
+		await dropCsrfAndSubmit(h, 'form[action="/portal/admin/orgs"]', 'new agency');
+		await h.visit('/portal/admin', 'admin-after-refusal', 200);
+		ok(!(await h.page.locator('body').innerText()).includes('kab-tanpa-token'),
+			'no agency was created');
+	} catch (e) {
+		ok(false, 'the new-agency form of /portal/admin: ' + e.message.split('\n')[0]);
+	}
 });

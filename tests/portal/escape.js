@@ -2,9 +2,10 @@
 /*
  * escape.js - text with HTML in it is shown as text: typed into the e-mailed
  * identity form (the refused form gives it back as the field's value; the
- * verifier's case page shows it) and as the note of a step (the case page's
- * timeline).  Asserted in the rendered page: the text is there literally,
- * no element of the injected markup exists and its script never ran.
+ * verifier's case page shows it), as the note of a step (the case page's
+ * timeline) and as an agency name (/portal/admin).  Asserted in the
+ * rendered page: the text is there literally, no element of the injected
+ * markup exists and its script never ran.
  */
 const { run, ok, PNG } = require('./lib');
 const f = require('./flows');
@@ -66,4 +67,21 @@ run('escape', async (h) => {
 	ok((await h.page.locator('body').innerText()).includes(EVIL),
 		'the verifier\'s case page shows the typed unit literally');
 	await noInjection(h, 'verifier\'s case page');
+
+	/* an agency name with HTML, typed by the administrator */
+	await h.login('admin.demo');
+	await h.visit('/portal/admin', 'admin', 200);
+	try {
+		await h.page.fill('form[action="/portal/admin/orgs"] [name=id]', 'kab-html');
+		await h.page.fill('form[action="/portal/admin/orgs"] [name=name]', EVIL);
+		const r3 = await h.submit(h.page.locator('form[action="/portal/admin/orgs"] ' +
+			'button[type=submit]').first(), 'admin-org-html');
+		const shown = r3 && r3.status() === 200 ?
+			(await h.page.locator('body').innerText()).includes(EVIL) :
+			await h.page.inputValue('form[action="/portal/admin/orgs"] [name=name]') === EVIL;
+		ok(shown, 'an agency name with HTML is shown literally (' + (r3 && r3.status()) + ')');
+		await noInjection(h, '/portal/admin');
+	} catch (e) {
+		ok(false, 'the new-agency form of /portal/admin: ' + e.message.split('\n')[0]);
+	}
 });

@@ -43,6 +43,10 @@ run('mobile', async (h) => {
 		await narrow(h, p, n);
 	await h.login('verifikator.demo');
 	await narrow(h, '/portal/inbox', 'inbox');
+	await h.login('admin.demo');
+	for (const [p, n] of [['/portal/admin', 'admin'], ['/portal/admin/people', 'admin-people'],
+		['/portal/admin/sops', 'admin-sops'], ['/portal/sla', 'sla']])
+		await narrow(h, p, n);
 	await h.logout();
 	for (const [p, n] of [['/', 'home'], ['/login', 'login'], ['/ca', 'ca'],
 		['/status', 'status'], ['/password-reset', 'password-reset']])
