@@ -64,11 +64,7 @@ run('csrf', async (h) => {
 
 	/* identity form of the e-mailed link: the same case, moved to step 7 with the CLI */
 	await h.logout();
-	h.cli('case', 'act', id, '--step', '2', '--as', 'kadis.demo', '--role', 'kadis');
-	h.cli('case', 'act', id, '--step', '3', '--as', 'kabid.demo', '--role', 'kabid');
-	h.cli('case', 'act', id, '--step', '4', '--as', 'verifikator.demo', '--role', 'verifikator');
-	h.cli('case', 'act', id, '--step', '5', '--as', 'verifikator.demo', '--role', 'verifikator',
-		'--yes');
+	f.cliSop001(h, 7, id, 2);
 	const m = await h.mailLink(/^\/link\/identity_form\//);
 	ok(m, 'the identity_form e-mail arrived');
 	if (m) {

@@ -38,10 +38,7 @@ run('escape', async (h) => {
 	}
 
 	/* the identity form */
-	h.cli('case', 'act', id, '--step', '3', '--as', 'kabid.demo', '--role', 'kabid');
-	h.cli('case', 'act', id, '--step', '4', '--as', 'verifikator.demo', '--role', 'verifikator');
-	h.cli('case', 'act', id, '--step', '5', '--as', 'verifikator.demo', '--role', 'verifikator',
-		'--yes');
+	f.cliSop001(h, 7, id, 3);
 	const m = await h.mailLink(/^\/link\/identity_form\//);
 	ok(m, 'the identity_form e-mail arrived');
 	if (!m)

@@ -168,14 +168,17 @@ async function downloadCert(h, user) {
 /*
  * SOP 001 walked with the CLI (as scripts/demo.sh does) from a new case to
  * the step `until` (the case then waits there), or to the end (until 12:
- * issued).  For the scenarios whose subject comes later.  Returns {id, serial}.
+ * issued).  For the scenarios whose subject comes later.  With `from`, the
+ * existing case `id` goes on from the step `from`.  Returns {id, serial}.
  */
-function cliSop001(h, until) {
+function cliSop001(h, until, id, from) {
 	const A = ['--as', APPLICANT, '--role', 'pemohon'];
 	const V = ['--as', 'verifikator.demo', '--role', 'verifikator'];
-	const id = h.cli('case', 'open', '--sop', 'meranti-penerbitan', ...A);
-	for (const d of ['surat_permohonan', 'formulir_rekomendasi', 'fc_ktp', 'fc_sk'])
-		h.cli('case', 'attach', id, '--doc', d, '--file', h.file(d + '.pdf', pdf(d)), ...A);
+	if (!id) {
+		id = h.cli('case', 'open', '--sop', 'meranti-penerbitan', ...A);
+		for (const d of ['surat_permohonan', 'formulir_rekomendasi', 'fc_ktp', 'fc_sk'])
+			h.cli('case', 'attach', id, '--doc', d, '--file', h.file(d + '.pdf', pdf(d)), ...A);
+	}
 	const set = [];
 	for (const [k, v] of Object.entries(IDENTITY))
 		set.push('--set', k + '=' + v);
@@ -186,7 +189,7 @@ function cliSop001(h, until) {
 		[11, ['--as', 'bsre.demo', '--role', 'bsre']]];
 	let out = '';
 	for (const [step, who] of steps)
-		if (step < until)
+		if (step < until && step >= (from || 1))
 			out = h.cli('case', 'act', id, '--step', String(step), ...who);
 	return { id, serial: (out.match(/issued ([0-9a-f]+)/) || [])[1] };
 }
