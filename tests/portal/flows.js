@@ -7,7 +7,8 @@
  * certificate.  Each action happens in the browser and saves a screenshot;
  * the JSON API is only used to check what the pages did.
  */
-const { ok, pdf, PNG } = require('./lib');
+const path = require('path');
+const { ok, pdf, PNG, openssl } = require('./lib');
 
 const APPLICANT = 'pemohon.demo';
 
@@ -194,5 +195,19 @@ function cliSop001(h, until, id, from) {
 	return { id, serial: (out.match(/issued ([0-9a-f]+)/) || [])[1] };
 }
 
-module.exports = { cliSop001, APPLICANT, IDENTITY, openRequest, upload, fromInbox, act, caseOf, expectStep,
+/* The serial in the served CRL (openssl crl) and OCSP "revoked" (openssl ocsp). */
+async function checkRevoked(h, serial, pem) {
+	const r = await h.page.request.get(h.base + '/pki/issuing.crl');
+	const crl = h.file('issuing.crl', await r.body());
+	const t = openssl(['crl', '-inform', 'DER', '-in', crl, '-noout', '-text']);
+	ok(t.status === 0 && t.out.toUpperCase().replace(/:/g, '').includes(serial.toUpperCase()),
+		'openssl crl: serial ' + serial + ' is in the CRL served at /pki/issuing.crl', t.out);
+	const o = openssl(['ocsp', '-issuer', path.join(h.dir, 'pki/issuing.crt'), '-cert',
+		pem, '-url', h.base + '/ocsp', '-CAfile',
+		path.join(h.dir, 'pki/chain.pem')]);
+	ok(/: revoked/.test(o.out) && /Response verify OK/.test(o.out),
+		'openssl ocsp: the certificate is revoked (signed response verified)', o.out);
+}
+
+module.exports = { cliSop001, checkRevoked, APPLICANT, IDENTITY, openRequest, upload, fromInbox, act, caseOf, expectStep,
 	identityForm, setPassphrase, sop001UpTo, downloadCert };
