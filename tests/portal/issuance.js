@@ -30,7 +30,7 @@ run('issuance', async (h) => {
 	const label = await f.act(h, id, 'bsre.demo', 'done', 'Diterbitkan');
 	ok(/Terbitkan/i.test(label), 'the issue button says "Terbitkan"', label);
 	const c = await f.caseOf(h, id);
-	ok(c && c.state !== 'open', 'the case is closed after issuance', c && c.state);
+	ok(c && c.state === 'completed', 'the case is completed after issuance', c && c.state);
 	const cm = await h.mailLink(/^\/certificates\//);
 	ok(cm, 'the cert_issued e-mail arrived with /certificates/SERIAL');
 	const pem = await f.downloadCert(h, f.APPLICANT);

@@ -51,6 +51,8 @@ run('revocation', async (h) => {
 	await f.expectStep(h, id, 10, 'after BSrE verifies');
 	const label = await f.act(h, id, 'bsre.demo', 'done', 'Dicabut');
 	ok(/Cabut/i.test(label), 'the revoke button says "Cabut"', label);
+	const c = await f.caseOf(h, id);
+	ok(c && c.state === 'completed', 'the case is completed after the revocation', c && c.state);
 
 	await f.checkRevoked(h, serial, path.join(h.tmp, 'holder.pem'));
 });
