@@ -7,7 +7,7 @@
 #ifndef OA_ADMIN_H
 #define OA_ADMIN_H
 
-#include "apiInt.h"
+#include "portal.h"
 
 /* 1 if u administers the instance's agency (instance.org): such an
  * administrator manages every agency and creates them. */
@@ -17,5 +17,20 @@ int admin_may(web_req *r, const api_user *u, const char *org);
 /* 1 if text (len bytes) is acceptable YAML text: not empty, no NUL, no
  * control characters other than tab, CR and LF. */
 int admin_yaml_ok(const char *text, size_t len);
+
+/* ---- The portal's administration pages (routes_portal_admin.c, shared
+ * with routes_portal_sops.c) ---- */
+
+/* The 403 page of a person who may not administer here. */
+void admin_page_denied(web_req *r, const api_user *u);
+/* 1 if u may manage org (admin_may); otherwise the 403 page and 0. */
+int admin_page_may(web_req *r, const api_user *u, const char *org);
+/* The signed-in administrator of a GET page about ?org= (default: their
+ * own agency, into *org); NULL after a reply (sign-in redirect, 403). */
+api_user *admin_page_get(web_req *r, const char **org);
+/* The links to the administration sections of org. */
+void admin_page_sections(pg *p, const char *org);
+/* A refused request: the module error rc as a page with a link back. */
+void admin_page_refused(web_req *r, const api_user *u, oa_err rc, const char *back);
 
 #endif

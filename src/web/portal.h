@@ -119,6 +119,7 @@ extern const web_route_table web_portal_account_table;  /* routes_portal_account
 extern const web_route_table web_portal_cases_table;    /* routes_portal_cases.c */
 extern const web_route_table web_portal_admin_table;    /* routes_portal_admin.c */
 extern const web_route_table web_portal_sla_table;      /* routes_portal_sla.c */
+extern const web_route_table web_portal_sops_table;     /* routes_portal_sops.c (admin) */
 
 /* ---- Pre-session forms (sign-in, password reset, one-time links) ----
  * A form shown before anyone is signed in carries a csrf field bound to a

@@ -384,16 +384,22 @@ static void h_sop_install(web_req *r)
 static void h_sop_activate(web_req *r)
 {
 	api_user *u = admin(r, NULL);
-	char *end;
+	char org[AUTH_MAX_ID + 1], *end;
 	long long v;
 	oa_err rc;
 
 	if (u == NULL)
 		return;
 	v = strtoll(r->param[0], &end, 10);
-	if (*end || v <= 0) {
+	if (*end || v <= 0 || engine_sop_version(r->engine, v, org, sizeof org, NULL) != OA_OK) {
+		oa_err_clear();
 		web_reply_fail(r, 404, oa_err_name(OA_ERR_NOTFOUND), "Versi tidak ditemukan",
 		    "No such version");
+		return;
+	}
+	/* Only a version of an agency the caller manages (as the portal). */
+	if (!admin_may(r, u, org)) {
+		api_denied(r);
 		return;
 	}
 	if ((rc = engine_sop_activate(r->engine, v, u->w.person)))

@@ -1,14 +1,13 @@
 /*
  * routes_portal_admin.c - the administrators' pages of the portal
  * (docs/PORTAL.md, "Administration and SLA"): agencies, people and their
- * roles, SOP definitions (upload, check, preview, activate), failed
- * e-mails and the audit log with its verification.
+ * roles, failed e-mails and the audit log with its verification; the
+ * helpers shared with routes_portal_sops.c (admin.h).
  *
  * Authorization mirrors the JSON API (admin.h): every page needs the role
  * "admin"; an administrator manages their own agency, one of the
  * instance's agency (instance.org) every agency (?org=) and creates them.
- * SOP definitions are installed into the administrator's own agency, as
- * through the API; a version of another agency is refused.  Failed
+ * The SOP definition pages are in routes_portal_sops.c.  Failed
  * e-mails are shown for the agency of their recipient (every message to
  * the instance administrator).  Every POST carries the session's CSRF
  * token and redirects to the page showing its result.
@@ -18,8 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#include <openssl/evp.h>
 
 #include "../audit/audit.h"
 #include "../mail/mail.h"
@@ -40,27 +37,51 @@ static const char *page_org(const api_user *u, const char *org)
 	return org && *org ? org : u->w.org;
 }
 
-/* 1 if u may manage org; otherwise a 403 page (0). */
-static int may(web_req *r, const api_user *u, const char *org)
+void admin_page_denied(web_req *r, const api_user *u)
 {
-	if (admin_may(r, u, org))
-		return 1;
 	r->errcode = "denied";
 	pg_msg(r, u, 403, "Akses ditolak", "Access denied",
 	    "Halaman ini hanya untuk administrator instansi ini.",
 	    "This page is for this agency's administrators only.", "/portal");
+}
+
+int admin_page_may(web_req *r, const api_user *u, const char *org)
+{
+	if (admin_may(r, u, org))
+		return 1;
+	admin_page_denied(r, u);
 	return 0;
 }
 
+/* s percent-encoded for a query value (arena; "" when out of memory). */
+static const char *qenc(web_req *r, const char *s)
+{
+	char *o = s ? web_alloc(r, 3 * strlen(s) + 1) : NULL;
+	size_t n = 0;
+
+	if (o == NULL)
+		return "";
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '_' || c == '.')
+			o[n++] = (char)c;
+		else
+			n += (size_t)snprintf(o + n, 4, "%%%02X", c);
+	}
+	o[n] = 0;
+	return o;
+}
+
 /* The signed-in admin for a GET page about org (NULL after a reply). */
-static api_user *admin_get(web_req *r, const char **org)
+api_user *admin_page_get(web_req *r, const char **org)
 {
 	api_user *u = portal_user(r);
 
 	if (u == NULL)
 		return NULL;
 	*org = page_org(u, api_query(r, "org"));
-	if (strlen(*org) > AUTH_MAX_ID || !may(r, u, *org))
+	if (strlen(*org) > AUTH_MAX_ID || !admin_page_may(r, u, *org))
 		return NULL;
 	return u;
 }
@@ -73,12 +94,12 @@ static api_user *admin_post(web_req *r, web_form *f, const char **org)
 	if (u == NULL)
 		return NULL;
 	*org = page_org(u, web_form_get(f, "org"));
-	if (strlen(*org) > AUTH_MAX_ID || !may(r, u, *org))
+	if (strlen(*org) > AUTH_MAX_ID || !admin_page_may(r, u, *org))
 		return NULL;
 	return u;
 }
 
-static void sections(pg *p, const char *org)
+void admin_page_sections(pg *p, const char *org)
 {
 	pg_raw(p, "<nav class=\"subnav\" aria-label=\"Administrasi\"><ul>");
 	pg_raw(p, "<li>");
@@ -96,8 +117,7 @@ static void sections(pg *p, const char *org)
 	pg_raw(p, "</li></ul></nav>\n");
 }
 
-/* A refused POST: the module's message as a page with back. */
-static void refused(web_req *r, const api_user *u, oa_err rc, const char *back)
+void admin_page_refused(web_req *r, const api_user *u, oa_err rc, const char *back)
 {
 	pg_err(r, u, rc, back);
 }
@@ -132,7 +152,7 @@ static int own_org(const auth_org *o, void *arg)
 static void h_admin(web_req *r)
 {
 	const char *org;
-	api_user *u = admin_get(r, &org);
+	api_user *u = admin_page_get(r, &org);
 	int sup;
 	pg p;
 	oa_err rc;
@@ -141,7 +161,7 @@ static void h_admin(web_req *r)
 		return;
 	sup = admin_super(r, u);
 	pg_start(&p, r, u, "Administrasi", "Administration");
-	sections(&p, org);
+	admin_page_sections(&p, org);
 	pg_h2(&p, "Instansi", "Organisations");
 	pg_raw(&p, "<div class=\"table\"><table><thead><tr><th scope=\"col\">ID</th>"
 	           "<th scope=\"col\">Nama <span class=\"en\" lang=\"en\">/ Name</span></th>"
@@ -177,22 +197,22 @@ static void h_org_create(web_req *r)
 	if (u == NULL)
 		return;
 	if (!admin_super(r, u)) {
-		may(r, u, "");
+		admin_page_denied(r, u);
 		return;
 	}
 	id = web_form_get(&f, "id");
 	name = web_form_get(&f, "name");
 	if (id == NULL || name == NULL || !*id || !*name) {
-		refused(r, u, oa_fail(OA_ERR_INVALID, "ID dan nama wajib diisi / id and name are required"),
+		admin_page_refused(r, u, oa_fail(OA_ERR_INVALID, "ID dan nama wajib diisi / id and name are required"),
 		    "/portal/admin");
 		return;
 	}
 	if (strlen(id) > AUTH_MAX_ID || strlen(name) > 4 * AUTH_MAX_TEXT) {
-		refused(r, u, oa_fail(OA_ERR_INVALID, "terlalu panjang / too long"), "/portal/admin");
+		admin_page_refused(r, u, oa_fail(OA_ERR_INVALID, "terlalu panjang / too long"), "/portal/admin");
 		return;
 	}
 	if ((rc = auth_org_create(r->auth, id, name, u->w.person))) {
-		refused(r, u, rc, "/portal/admin");
+		admin_page_refused(r, u, rc, "/portal/admin");
 		return;
 	}
 	web_redirect(r, "/portal/admin?done=org");
@@ -256,7 +276,7 @@ static void person_fields(pg *p, const auth_person *ap)
 static void h_people(web_req *r)
 {
 	const char *org, *q = api_query(r, "q"), *ps = api_query(r, "page");
-	api_user *u = admin_get(r, &org);
+	api_user *u = admin_page_get(r, &org);
 	struct people pp = {0};
 	long page = 1;
 	pg p;
@@ -271,7 +291,7 @@ static void h_people(web_req *r)
 	if (q && strlen(q) > MAX_QUERY)
 		q = NULL;
 	pg_start(&p, r, u, "Pengguna", "People");
-	sections(&p, org);
+	admin_page_sections(&p, org);
 	pg_raw(&p, "<p>Instansi <span class=\"en\" lang=\"en\">/ Organisation</span>: <code>");
 	pg_text(&p, org);
 	pg_raw(&p, "</code></p>\n<form method=\"get\" action=\"/portal/admin/people\" role=\"search\">");
@@ -295,12 +315,12 @@ static void h_people(web_req *r)
 	    pp.total);
 	if (page > 1)
 		pg_link(&p, web_printf(r, "/portal/admin/people?org=%s&q=%s&page=%ld", org,
-		                q ? q : "", page - 1),
+		                qenc(r, q), page - 1),
 		    "Sebelumnya", "Previous");
 	pg_raw(&p, " ");
 	if (pp.first + pp.shown < pp.total)
 		pg_link(&p, web_printf(r, "/portal/admin/people?org=%s&q=%s&page=%ld", org,
-		                q ? q : "", page + 1),
+		                qenc(r, q), page + 1),
 		    "Berikutnya", "Next");
 	pg_raw(&p, "</p>\n");
 	pg_h2(&p, "Pengguna baru", "New person");
@@ -343,12 +363,12 @@ static void h_person_create(web_req *r)
 	in.org = org;
 	person_in(&f, &in);
 	if (in.id == NULL || in.name == NULL || in.email == NULL) {
-		refused(r, u, oa_fail(OA_ERR_INVALID, "ID, nama dan e-mail wajib diisi / id, name "
+		admin_page_refused(r, u, oa_fail(OA_ERR_INVALID, "ID, nama dan e-mail wajib diisi / id, name "
 		                                      "and e-mail are required"), back);
 		return;
 	}
 	if ((rc = auth_person_create(r->auth, &in, u->w.person))) {
-		refused(r, u, rc, back);
+		admin_page_refused(r, u, rc, back);
 		return;
 	}
 	web_redirect(r, web_printf(r, "/portal/admin/people/%s?done=created", in.id));
@@ -367,7 +387,7 @@ static int person_of(web_req *r, const api_user *u, auth_person *ap)
 		    "No such person.", "/portal/admin/people");
 		return 0;
 	}
-	return may(r, u, ap->org);
+	return admin_page_may(r, u, ap->org);
 }
 
 struct roles {
@@ -443,7 +463,7 @@ static void h_person(web_req *r)
 	if (u == NULL || !person_of(r, u, &ap))
 		return;
 	pg_start(&p, r, u, "Pengguna", "Person");
-	sections(&p, ap.org);
+	admin_page_sections(&p, ap.org);
 	if (done)
 		pg_para(&p, "ok", "Tersimpan.", "Saved.");
 	pg_raw(&p, "<p><code>");
@@ -515,12 +535,13 @@ static void h_person_update(web_req *r)
 	in.lang = ap.lang;
 	person_in(&f, &in);
 	if (in.name == NULL || in.email == NULL) {
-		refused(r, u, oa_fail(OA_ERR_INVALID, "nama dan e-mail wajib diisi / name and e-mail "
-		                                      "are required"), web_printf(r, "/portal/admin/people/%s", ap.id));
+		admin_page_refused(r, u, oa_fail(OA_ERR_INVALID, "nama dan e-mail wajib diisi / name and "
+		                                      "e-mail are required"),
+		    web_printf(r, "/portal/admin/people/%s", ap.id));
 		return;
 	}
 	if ((rc = auth_person_update(r->auth, &in, u->w.person))) {
-		refused(r, u, rc, web_printf(r, "/portal/admin/people/%s", ap.id));
+		admin_page_refused(r, u, rc, web_printf(r, "/portal/admin/people/%s", ap.id));
 		return;
 	}
 	web_redirect(r, web_printf(r, "/portal/admin/people/%s?done=saved", ap.id));
@@ -539,7 +560,7 @@ static void h_person_disable(web_req *r)
 	d = web_form_get(&f, "disabled");
 	if ((rc = auth_person_set_disabled(r->auth, ap.id, d && strcmp(d, "0") == 0 ? 0 : 1,
 	         u->w.person))) {
-		refused(r, u, rc, web_printf(r, "/portal/admin/people/%s", ap.id));
+		admin_page_refused(r, u, rc, web_printf(r, "/portal/admin/people/%s", ap.id));
 		return;
 	}
 	web_redirect(r, web_printf(r, "/portal/admin/people/%s?done=status", ap.id));
@@ -557,12 +578,12 @@ static void h_role_grant(web_req *r)
 		return;
 	role = web_form_get(&f, "role");
 	if (role == NULL || strlen(role) > AUTH_MAX_ID) {
-		refused(r, u, oa_fail(OA_ERR_INVALID, "pilih peran / choose a role"),
+		admin_page_refused(r, u, oa_fail(OA_ERR_INVALID, "pilih peran / choose a role"),
 		    web_printf(r, "/portal/admin/people/%s", ap.id));
 		return;
 	}
 	if ((rc = auth_role_grant(r->auth, ap.id, ap.org, role, u->w.person))) {
-		refused(r, u, rc, web_printf(r, "/portal/admin/people/%s", ap.id));
+		admin_page_refused(r, u, rc, web_printf(r, "/portal/admin/people/%s", ap.id));
 		return;
 	}
 	web_redirect(r, web_printf(r, "/portal/admin/people/%s?done=role", ap.id));
@@ -578,327 +599,10 @@ static void h_role_revoke(web_req *r)
 	if (u == NULL)
 		return;
 	if ((rc = auth_role_revoke(r->auth, ap.id, ap.org, r->param[1], u->w.person))) {
-		refused(r, u, rc, web_printf(r, "/portal/admin/people/%s", ap.id));
+		admin_page_refused(r, u, rc, web_printf(r, "/portal/admin/people/%s", ap.id));
 		return;
 	}
 	web_redirect(r, web_printf(r, "/portal/admin/people/%s?done=role", ap.id));
-}
-
-/* ---- SOP definitions ---- */
-
-static int sop_row(const engine_sop_info *in, void *arg)
-{
-	pg *p = arg;
-
-	pg_raw(p, "<tr><td><code>");
-	pg_text(p, in->sop_id);
-	pg_raw(p, "</code></td><td>");
-	pg_text(p, in->name);
-	pg_raw(p, "</td><td>%" PRId64 "</td><td>", in->version);
-	pg_time(p, in->created_at);
-	pg_raw(p, "</td><td>%s</td><td>", in->active ? "<span class=\"badge ok\">aktif "
-	                                               "<span lang=\"en\">/ active</span></span>" : "-");
-	pg_link(p, web_printf(p->r, "/portal/admin/sops/%" PRId64, in->version_id), "Pratinjau",
-	    "Preview");
-	pg_raw(p, "</td></tr>\n");
-	return 0;
-}
-
-/* The upload form (text: what was pasted, shown again after a check). */
-static void sop_upload_form(pg *p, const char *text)
-{
-	pg_form(p, "/portal/admin/sops", 1);
-	pg_raw(p, "<div class=\"field\"><label for=\"f_file\">Berkas YAML <span class=\"en\" "
-	          "lang=\"en\">/ YAML file</span></label><input id=\"f_file\" name=\"file\" "
-	          "type=\"file\" accept=\".yaml,.yml,text/yaml\"></div>\n");
-	pg_raw(p, "<div class=\"field\"><label for=\"f_text\">atau tempel teksnya <span class=\"en\" "
-	          "lang=\"en\">/ or paste its text</span></label><textarea id=\"f_text\" "
-	          "name=\"text\" rows=\"12\" class=\"code\">");
-	if (text)
-		pg_text(p, text);
-	pg_raw(p, "</textarea></div>\n");
-	pg_button(p, "do", "check", "Periksa", "Check", "secondary");
-	pg_button(p, "do", "install", "Pasang (belum aktif)", "Install (not active)", NULL);
-	pg_raw(p, "</form>\n");
-}
-
-static void sops_page(web_req *r, const api_user *u, unsigned status, const sop_errors *errs,
-    const char *fname, const char *text, int checked_ok)
-{
-	pg p;
-
-	pg_start(&p, r, u, "Definisi SOP", "SOP definitions");
-	sections(&p, u->w.org);
-	if (api_query(r, "done"))
-		pg_para(&p, "ok", "Tersimpan.", "Saved.");
-	if (checked_ok)
-		pg_para(&p, "ok", "Definisi SOP sah.", "The SOP definition is valid.");
-	if (errs) {
-		pg_raw(&p, "<div class=\"err\" role=\"alert\"><p>Definisi SOP tidak sah <span "
-		           "class=\"en\" lang=\"en\">/ The SOP definition is invalid</span> "
-		           "(%zu)</p><ol class=\"errors\">\n", errs->n);
-		for (size_t i = 0; i < errs->n; i++) {
-			pg_raw(&p, "<li><code>");
-			pg_text(&p, fname);
-			if (errs->v[i].line > 0)
-				pg_raw(&p, ":%d", errs->v[i].line);
-			pg_raw(&p, "</code>: ");
-			pg_text(&p, errs->v[i].msg ? errs->v[i].msg : "");
-			pg_raw(&p, "</li>\n");
-		}
-		pg_raw(&p, "</ol></div>\n");
-	}
-	pg_h2(&p, "Unggah definisi", "Upload a definition");
-	sop_upload_form(&p, text);
-	pg_h2(&p, "Versi terpasang", "Installed versions");
-	pg_raw(&p, "<div class=\"table\"><table><thead><tr><th scope=\"col\">SOP</th>"
-	           "<th scope=\"col\">Nama <span class=\"en\" lang=\"en\">/ Name</span></th>"
-	           "<th scope=\"col\">Versi <span class=\"en\" lang=\"en\">/ Version</span></th>"
-	           "<th scope=\"col\">Dipasang <span class=\"en\" lang=\"en\">/ Installed</span></th>"
-	           "<th scope=\"col\">Status</th><th scope=\"col\">Lihat <span class=\"en\" "
-	           "lang=\"en\">/ View</span></th></tr></thead><tbody>\n");
-	if (engine_sop_list(r->engine, u->w.org, 0, sop_row, &p) != OA_OK)
-		oa_err_clear();
-	pg_raw(&p, "</tbody></table></div>\n");
-	pg_send(&p, status);
-}
-
-static void h_sops(web_req *r)
-{
-	const char *org;
-	api_user *u = admin_get(r, &org);
-
-	if (u == NULL)
-		return;
-	sops_page(r, u, 200, NULL, NULL, NULL, 0);
-}
-
-/* A file name fit for the error list: its last component, printable ASCII. */
-static const char *upload_name(web_req *r, const char *fn)
-{
-	const char *b = fn ? strrchr(fn, '/') : NULL;
-	char *o;
-	size_t n = 0;
-
-	fn = b ? b + 1 : fn;
-	if (fn == NULL || *fn == 0)
-		return "upload.yaml";
-	if ((o = web_alloc(r, 65)) == NULL)
-		return "upload.yaml";
-	for (; *fn && n < 64; fn++)
-		o[n++] = (*fn > 0x20 && *fn < 0x7f && *fn != '\\') ? *fn : '_';
-	o[n] = 0;
-	return o;
-}
-
-static void h_sop_upload(web_req *r)
-{
-	api_user *u = portal_session(r);
-	web_multipart m;
-	const web_part *file;
-	const char *text, *fname = "upload.yaml", *act;
-	size_t len;
-	sop_def *d = NULL;
-	sop_errors errs = {0};
-	int64_t vid = 0;
-	oa_err rc;
-
-	if (u == NULL || !web_multipart_parse(r, &m))
-		return;
-	if (!portal_csrf_ok(u, web_multipart_get(&m, "csrf"))) {
-		portal_csrf_refused(r, u, "/portal/admin/sops");
-		return;
-	}
-	if (!may(r, u, NULL))
-		return;
-	act = web_multipart_get(&m, "do");
-	file = web_multipart_file(&m, "file");
-	if (file && file->len > 0) {
-		text = file->data;
-		len = file->len;
-		fname = upload_name(r, file->filename);
-	} else {
-		text = web_multipart_text(&m, "text");
-		len = text ? strlen(text) : 0;
-	}
-	if (!admin_yaml_ok(text, len)) {
-		refused(r, u, oa_fail(OA_ERR_INVALID, "Isi harus berupa teks YAML (UTF-8) / The "
-		                                      "definition must be YAML text (UTF-8)"), "/portal/admin/sops");
-		return;
-	}
-	rc = sop_parse(fname, text, len, &d, &errs);
-	if (rc == OA_OK && act && strcmp(act, "install") == 0)
-		rc = engine_sop_install(r->engine, u->w.org, d->id, text, 0, u->w.person, &vid, &errs);
-	if (rc == OA_ERR_INVALID && errs.n > 0) {
-		oa_err_clear();
-		r->errcode = "validation";
-		sops_page(r, u, 422, &errs, fname, file ? NULL : text, 0);
-	} else if (rc)
-		refused(r, u, rc, "/portal/admin/sops");
-	else if (vid)
-		web_redirect(r, web_printf(r, "/portal/admin/sops/%" PRId64 "?done=installed", vid));
-	else
-		sops_page(r, u, 200, NULL, fname, file ? NULL : text, 1);
-	sop_errors_free(&errs);
-	sop_free(d);
-}
-
-/* The version in the path, of the admin's agency (else a reply). */
-static int version_of(web_req *r, const api_user *u, int64_t *vid, const sop_def **d,
-    char *org)
-{
-	char *end;
-	long long v = strtoll(r->param[0], &end, 10);
-
-	if (*end || v <= 0 || engine_sop_version(r->engine, v, org, AUTH_MAX_ID + 1, d) != OA_OK) {
-		oa_err_clear();
-		r->errcode = oa_err_name(OA_ERR_NOTFOUND);
-		pg_msg(r, u, 404, "Tidak ditemukan", "Not found", "Versi tidak ditemukan.",
-		    "No such version.", "/portal/admin/sops");
-		return 0;
-	}
-	*vid = v;
-	return may(r, u, org);
-}
-
-static int version_info(const engine_sop_info *in, void *arg)
-{
-	engine_sop_info *out = arg;
-
-	if (in->version_id != out->version_id)
-		return 0;
-	out->active = in->active;
-	out->version = in->version;
-	return 1;
-}
-
-static void h_sop_version(web_req *r)
-{
-	api_user *u = portal_user(r);
-	const sop_def *d;
-	engine_sop_info info = {0};
-	int64_t vid;
-	char org[AUTH_MAX_ID + 1];
-	pg p;
-
-	if (u == NULL || !version_of(r, u, &vid, &d, org))
-		return;
-	info.version_id = vid;
-	if (engine_sop_list(r->engine, org, 0, version_info, &info) != OA_OK)
-		oa_err_clear();
-	pg_start(&p, r, u, "Definisi SOP", "SOP definition");
-	sections(&p, org);
-	if (api_query(r, "done"))
-		pg_para(&p, "ok", "Tersimpan.", "Saved.");
-	pg_raw(&p, "<p><code>");
-	pg_text(&p, d->id);
-	pg_raw(&p, "</code> &middot; ");
-	pg_text(&p, d->name);
-	pg_raw(&p, " &middot; versi <span class=\"en\" lang=\"en\">/ version</span> %" PRId64 " "
-	           "&middot; %s</p>\n", info.version, info.active ? "<span class=\"badge ok\">aktif "
-	           "<span lang=\"en\">/ active</span></span>" : "<span class=\"badge due\">belum "
-	           "aktif <span lang=\"en\">/ not active</span></span>");
-	if (!info.active) {
-		pg_form(&p, web_printf(r, "/portal/admin/sops/%" PRId64 "/activate", vid), 0);
-		pg_button(&p, NULL, NULL, "Aktifkan versi ini", "Activate this version", NULL);
-		pg_raw(&p, "</form>\n");
-	}
-	pg_h2(&p, "Bagan alir (swimlane)", "Swimlane flowchart");
-	pg_raw(&p, "<p><img class=\"swimlane\" src=\"/portal/admin/sops/%" PRId64 "/swimlane.svg\" "
-	           "alt=\"Bagan alir SOP / SOP swimlane flowchart\"></p>\n", vid);
-	pg_h2(&p, "Formulir resmi", "Official form");
-	pg_raw(&p, "<iframe class=\"preview\" title=\"Formulir SOP / SOP form\" "
-	           "src=\"/portal/admin/sops/%" PRId64 "/form\"></iframe>\n<p>", vid);
-	pg_link(&p, web_printf(r, "/portal/admin/sops/%" PRId64 "/form", vid),
-	    "Buka formulir di halaman sendiri", "Open the form on its own page");
-	pg_raw(&p, "</p>\n");
-	pg_send(&p, 200);
-}
-
-static void h_sop_activate(web_req *r)
-{
-	web_form f;
-	api_user *u = portal_post(r, &f);
-	const sop_def *d;
-	int64_t vid;
-	char org[AUTH_MAX_ID + 1];
-	oa_err rc;
-
-	if (u == NULL || !version_of(r, u, &vid, &d, org))
-		return;
-	if ((rc = engine_sop_activate(r->engine, vid, u->w.person))) {
-		refused(r, u, rc, "/portal/admin/sops");
-		return;
-	}
-	web_redirect(r, web_printf(r, "/portal/admin/sops/%" PRId64 "?done=activated", vid));
-}
-
-static void buf_release(void *q)
-{
-	free(q);
-}
-
-/*
- * A rendering served on its own with a strict policy: nothing but its one
- * <style> element, allowed by its SHA-256, and framing by this origin.
- */
-static void render_send(web_req *r, oa_buf *out, const char *type)
-{
-	const char *s = out->data ? memmem(out->data, out->len, "<style>", 7) : NULL;
-	const char *e = s ? memmem(s, out->len - (size_t)(s - (const char *)out->data), "</style>", 8)
-	                  : NULL;
-	unsigned char sum[32];
-	char b64[64], csp[256];
-
-	if (s && e) {
-		s += 7;
-		EVP_Digest(s, (size_t)(e - s), sum, NULL, EVP_sha256(), NULL);
-		EVP_EncodeBlock((unsigned char *)b64, sum, sizeof sum);
-		snprintf(csp, sizeof csp, "default-src 'none'; style-src 'sha256-%s'; "
-		                          "frame-ancestors 'self'; base-uri 'none'; form-action 'none'", b64);
-	} else
-		snprintf(csp, sizeof csp, "default-src 'none'; frame-ancestors 'self'; base-uri 'none'; "
-		                          "form-action 'none'");
-	web_reply_owned(r, 200, type, out->data, out->len, buf_release, out->data);
-	if (r->resp == NULL) {
-		free(out->data);
-		return;
-	}
-	web_header(r, "Content-Security-Policy", csp);
-	web_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	web_header(r, "Referrer-Policy", "no-referrer");
-	web_header(r, "X-Content-Type-Options", "nosniff");
-	web_header(r, "X-Frame-Options", "SAMEORIGIN");
-}
-
-static void render(web_req *r, int svg)
-{
-	api_user *u = portal_user(r);
-	const sop_def *d;
-	int64_t vid;
-	oa_buf out = {0};
-	char org[AUTH_MAX_ID + 1];
-	oa_err rc;
-
-	if (u == NULL || !version_of(r, u, &vid, &d, org))
-		return;
-	rc = svg ? sop_render_svg(d, &out) : sop_render_html(d, &out);
-	if (rc) {
-		free(out.data);
-		pg_err(r, u, rc, "/portal/admin/sops");
-		return;
-	}
-	render_send(r, &out, svg ? "image/svg+xml" : "text/html; charset=utf-8");
-}
-
-static void h_sop_form(web_req *r)
-{
-	render(r, 0);
-}
-
-static void h_sop_svg(web_req *r)
-{
-	render(r, 1);
 }
 
 /* ---- failed e-mails ---- */
@@ -951,7 +655,7 @@ static int mail_row(const mail_info *mi, void *arg)
 static void h_mail(web_req *r)
 {
 	const char *org;
-	api_user *u = admin_get(r, &org);
+	api_user *u = admin_page_get(r, &org);
 	struct mails ms = {0};
 	pg p;
 	oa_err rc;
@@ -959,7 +663,7 @@ static void h_mail(web_req *r)
 	if (u == NULL)
 		return;
 	pg_start(&p, r, u, "E-mail gagal", "Failed e-mails");
-	sections(&p, org);
+	admin_page_sections(&p, org);
 	if (api_query(r, "done"))
 		pg_para(&p, "ok", "Pesan dimasukkan kembali ke antrean.", "The message is queued again.");
 	pg_raw(&p, "<div class=\"table\"><table><thead><tr><th scope=\"col\">#</th>"
@@ -995,7 +699,7 @@ static void h_mail_retry(web_req *r)
 	long long id;
 	oa_err rc;
 
-	if (u == NULL || !may(r, u, NULL))
+	if (u == NULL || !admin_page_may(r, u, NULL))
 		return;
 	id = strtoll(r->param[0], &end, 10);
 	if (*end || id <= 0 || mail_get(ca_store(r->ca), id, &mi, NULL) != OA_OK ||
@@ -1007,7 +711,7 @@ static void h_mail_retry(web_req *r)
 		return;
 	}
 	if ((rc = mail_retry(ca_store(r->ca), id, u->w.person))) {
-		refused(r, u, rc, "/portal/admin/mail");
+		admin_page_refused(r, u, rc, "/portal/admin/mail");
 		return;
 	}
 	web_redirect(r, "/portal/admin/mail?done=retry");
@@ -1043,7 +747,7 @@ static void h_audit(web_req *r)
 {
 	const char *org, *actor = api_query(r, "actor"), *action = api_query(r, "action");
 	const char *ps = api_query(r, "page");
-	api_user *u = admin_get(r, &org);
+	api_user *u = admin_page_get(r, &org);
 	long page = 1, n = 0;
 	store_stmt *st;
 	pg p;
@@ -1059,7 +763,7 @@ static void h_audit(web_req *r)
 	if (action && strlen(action) > MAX_QUERY)
 		action = NULL;
 	pg_start(&p, r, u, "Log audit", "Audit log");
-	sections(&p, org);
+	admin_page_sections(&p, org);
 	audit_status(&p);
 	pg_raw(&p, "<form method=\"get\" action=\"/portal/admin/audit\" role=\"search\">");
 	pg_field(&p, "actor", "text", "Pelaku", "Actor", actor, "off", 0);
@@ -1098,12 +802,12 @@ static void h_audit(web_req *r)
 	pg_raw(&p, "</tbody></table></div>\n<p class=\"pager\">");
 	if (page > 1)
 		pg_link(&p, web_printf(r, "/portal/admin/audit?actor=%s&action=%s&page=%ld",
-		                actor ? actor : "", action ? action : "", page - 1),
+		                qenc(r, actor), qenc(r, action), page - 1),
 		    "Lebih baru", "Newer");
 	pg_raw(&p, " ");
 	if (n > AUDIT_ROWS)
 		pg_link(&p, web_printf(r, "/portal/admin/audit?actor=%s&action=%s&page=%ld",
-		                actor ? actor : "", action ? action : "", page + 1),
+		                qenc(r, actor), qenc(r, action), page + 1),
 		    "Lebih lama", "Older");
 	pg_raw(&p, "</p>\n");
 	pg_send(&p, 200);
@@ -1119,12 +823,6 @@ static const web_route routes[] = {
 	{WEB_POST, "/portal/admin/people/{id}/disable", h_person_disable, 1024},
 	{WEB_POST, "/portal/admin/people/{id}/roles", h_role_grant, 1024},
 	{WEB_POST, "/portal/admin/people/{id}/roles/{role}/remove", h_role_revoke, 1024},
-	{WEB_GET, "/portal/admin/sops", h_sops, 0},
-	{WEB_POST, "/portal/admin/sops", h_sop_upload, OA_MAX_SOP_BYTES + 64 * 1024},
-	{WEB_GET, "/portal/admin/sops/{id}", h_sop_version, 0},
-	{WEB_POST, "/portal/admin/sops/{id}/activate", h_sop_activate, 1024},
-	{WEB_GET, "/portal/admin/sops/{id}/form", h_sop_form, 0},
-	{WEB_GET, "/portal/admin/sops/{id}/swimlane.svg", h_sop_svg, 0},
 	{WEB_GET, "/portal/admin/mail", h_mail, 0},
 	{WEB_POST, "/portal/admin/mail/{id}/retry", h_mail_retry, 1024},
 	{WEB_GET, "/portal/admin/audit", h_audit, 0},

@@ -152,6 +152,20 @@ r = api_admin.post("/api/v1/roles", {"person": "admin.lain", "org": "dinas-lain"
 ok(r.status == 201, "API: admin role granted", r)
 other = Browser("admin.lain", "Kata-Rahasia-Kuat-8831")
 
+# ---- a CA operator without admin: the API's rules (no admin pages, the SLA) ----
+r = api_admin.post("/api/v1/people", {"id": "op.uji", "name": "Operator Uji",
+                                      "email": "op.uji@kominfo.demo.go.id", "staff_only": True,
+                                      "password": "Kata-Rahasia-Kuat-8831"})
+ok(r.status == 201 and api_admin.post("/api/v1/roles", {"person": "op.uji",
+                                                         "role": "ca_operator"}).status == 201,
+   "API: a CA operator created", r)
+op = Browser("op.uji", "Kata-Rahasia-Kuat-8831")
+ok(op.get("/portal/admin").status == 403 and op.get("/portal/admin/audit").status == 403,
+   "CA operator: admin pages 403 (as GET /api/v1/audit)")
+ok(Client(inst, "op.uji", "Kata-Rahasia-Kuat-8831").get("/api/v1/audit").status == 403,
+   "CA operator: the API refuses the audit log too")
+ok(op.get("/portal/sla").status == 200, "CA operator: the SLA dashboard 200")
+
 # ---- pages: admin 200, applicant and another agency's admin 403 ----
 vid = sql("SELECT id FROM sop_version WHERE org = ? ORDER BY id LIMIT 1", (ORG,))[0][0]
 PAGES = ["/portal/admin?org=%s" % ORG, "/portal/admin/people?org=%s" % ORG,
@@ -199,6 +213,14 @@ ok(r.status == 303 and r.headers.get("location", "").startswith("/portal/admin/p
 r = admin.get("/portal/admin/people/budi.uji")
 ok(r.status == 200 and html.escape(NAME, quote=True).replace("&#x27;", "&#39;") in text(r)
    and "<script>x</script>" not in text(r), "the name is shown escaped", text(r)[:300])
+for i in range(26):
+    r = api_admin.post("/api/v1/people", {"id": "massal.%02d" % i, "name": "Massal %02d" % i,
+                                          "email": "massal.%02d@kominfo.demo.go.id" % i,
+                                          "staff_only": True})
+p1 = text(admin.get("/portal/admin/people?org=%s&q=massal" % ORG))
+p2 = text(admin.get("/portal/admin/people?org=%s&q=massal&page=2" % ORG))
+ok("massal.00" in p1 and "massal.24" in p1 and "massal.25" not in p1 and "massal.25" in p2
+   and "massal.00" not in p2 and "page=2" in p1, "people: 25 a page, the next page link")
 r = admin.get("/portal/admin/people?org=%s&q=budi" % ORG)
 ok(r.status == 200 and "budi.uji" in text(r) and "pemohon.demo" not in text(r),
    "search finds the person, only them", r)
@@ -267,6 +289,10 @@ ok(r.status == 403 and sql("SELECT active FROM sop_version WHERE id=?", (nv,))[0
    "activate without CSRF: 403, not active", r)
 r = other.post("/portal/admin/sops/%s/activate" % nv, {})
 ok(r.status == 403, "another agency's admin cannot activate it", r)
+r = Client(inst, "admin.lain", "Kata-Rahasia-Kuat-8831").post(
+    "/api/v1/sops/versions/%s/activate" % nv)
+ok(r.status == 403 and sql("SELECT active FROM sop_version WHERE id=?", (nv,))[0][0] == 0,
+   "nor through the API (403)", r)
 r = admin.post("/portal/admin/sops/%s/activate" % nv, {})
 ok(r.status == 303 and sql("SELECT active FROM sop_version WHERE id=?", (nv,))[0][0] == 1,
    "activate: 303 and active", r)
@@ -360,5 +386,5 @@ r = app.get("/portal/sla")
 ok(r.status == 403, "applicant: /portal/sla 403", r)
 
 ok(inst.alive(), "server still alive")
-inst.stop()
+ok(inst.stop() == 0, "server stopped cleanly (exit 0)")
 finish("pages-admin")
