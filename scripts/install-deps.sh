@@ -20,6 +20,12 @@ PKGS=(
   # PKCS#11: SoftHSM2 and the tools to drive it
   softhsm2 opensc libp11-dev
 )
+# The portal's browser tests (tests/portal): Debian's chromium, driven by
+# playwright-core from npm; node and npm from Debian unless a node is already
+# installed (NodeSource's nodejs package brings its own npm).
+PKGS+=(chromium)
+command -v node >/dev/null || PKGS+=(nodejs)
+command -v npm >/dev/null || PKGS+=(npm)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -1,0 +1,44 @@
+'use strict';
+/*
+ * issuance.js - SOP 001 (meranti-penerbitan) clicked through in chromium as
+ * each role in turn: the applicant starts the request and uploads the four
+ * PDFs, kadis and kabid forward, the verifier verifies and says "Ya", the
+ * identity form (with photo) and the set-passphrase form are reached through
+ * the links of the e-mails the test SMTP server received, BSrE issues, and
+ * the applicant downloads the certificate from /portal/certificates; openssl
+ * verifies it against the CA chain of the instance.
+ */
+const path = require('path');
+const { run, ok, openssl } = require('./lib');
+const f = require('./flows');
+
+run('issuance', async (h) => {
+	const id = await f.sop001UpTo(h, 5);
+	await f.act(h, id, 'verifikator.demo', 'yes', 'Berkas lengkap dan sesuai');
+	await f.identityForm(h);
+	await f.expectStep(h, id, 8, 'after the identity form');
+	await h.login('verifikator.demo');
+	await f.fromInbox(h, id, 'verifikator-identity');
+	ok(await h.page.locator('body').innerText().then((t) => t.includes('Selatpanjang')),
+		'the verifier sees the identity data on the case page');
+	await f.act(h, id, 'verifikator.demo', 'yes', 'Data sesuai');
+	await f.expectStep(h, id, 10, 'after the verifier approves the identity');
+	await f.setPassphrase(h, 'Selat-Panjang-biru-2026!');
+	await f.expectStep(h, id, 11, 'after the passphrase');
+	await h.login('bsre.demo');
+	await f.fromInbox(h, id, 'bsre');
+	const label = await f.act(h, id, 'bsre.demo', 'done', 'Diterbitkan');
+	ok(/Terbitkan/i.test(label), 'the issue button says "Terbitkan"', label);
+	const c = await f.caseOf(h, id);
+	ok(c && c.state === 'completed', 'the case is completed after issuance', c && c.state);
+	const cm = await h.mailLink(/^\/certificates\//);
+	ok(cm, 'the cert_issued e-mail arrived with /certificates/SERIAL');
+	const pem = await f.downloadCert(h, f.APPLICANT);
+	if (pem) {
+		const v = openssl(['verify', '-CAfile', path.join(h.dir, 'pki/chain.pem'), pem]);
+		ok(v.status === 0 && /: OK/.test(v.out), 'openssl verify: the downloaded certificate ' +
+			'chains to the instance CA', v.out);
+		const t = openssl(['x509', '-in', pem, '-noout', '-subject']);
+		ok(/Siti Rahmawati/.test(t.out), 'its subject is the name typed in the identity form', t.out);
+	}
+});
