@@ -1,10 +1,1458 @@
 /*
- * routes_portal_cases.c - portal pages (placeholder: the routes are being built).
+ * routes_portal_cases.c - the applicants' and staff's pages of the portal
+ * (docs/PORTAL.md, "Applicant and staff pages"):
+ *
+ *   GET  /portal                              start page: my open requests, my tasks
+ *   GET  /portal/cases                        my requests (open first, newest first)
+ *   GET  /portal/requests/new                 start a request: the agency's active SOPs
+ *   POST /portal/requests                     sop, serial?, reason? -> the case page
+ *   GET  /portal/cases/{id}                   the case: current step with its SLA, the
+ *                                             act, upload and close forms, the documents
+ *                                             (previewed), the identity data, the timeline
+ *   POST /portal/cases/{id}/act               step, role, note?, decision=yes|no|done
+ *   POST /portal/cases/{id}/close             how=withdraw|reject, note?
+ *   POST /portal/cases/{id}/documents         multipart: doc, file
+ *   GET  /portal/cases/{id}/documents/{sha}   a document inline (the case page's preview)
+ *   GET  /portal/inbox                        the tasks of my roles, overdue first, paged
+ *   GET  /portal/certificates                 my certificates with download links
+ *
+ * The rules are the engine's (who acts at which step, no self-approval,
+ * documents required) and the JSON API's (a case is seen only by its
+ * participants: 404 otherwise, existence is not told); this file shows
+ * them and turns forms into engine calls, each of which commits on its own
+ * before the page redirects (post/redirect/get).  A refused POST shows the
+ * case page (or the request form) again with the error and its status.
  */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "portal.h"
 
-static const web_route routes[] = {
-	{0, NULL, NULL, 0},
+#define INBOX_ROWS 25        /* tasks per inbox page */
+#define CASES_ROWS 200       /* my requests listed */
+#define HOME_ROWS 5          /* open requests on the start page */
+#define MAX_SOPS 64          /* SOPs offered on the request form */
+#define MAX_CERTS 200        /* certificates listed */
+#define CASE_FORM_BODY (16 * 1024)
+#define UPLOAD_BODY (OA_MAX_UPLOAD_BYTES + 16 * 1024)
+
+static const char *const doc_types[] = {"application/pdf", "image/jpeg", "image/png", NULL};
+
+/* ---- small helpers ---- */
+
+static int parse_id(const char *s, int64_t *id)
+{
+	char *end;
+	long long v;
+
+	if (s == NULL || *s < '1' || *s > '9' || strlen(s) > 18)
+		return 0;
+	v = strtoll(s, &end, 10);
+	if (*end || v <= 0)
+		return 0;
+	*id = (int64_t)v;
+	return 1;
+}
+
+static const char *query(web_req *r, const char *k)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, k);
+}
+
+/* The case if u may see it; otherwise a 404 page and 0. */
+static int visible(web_req *r, api_user *u, const char *param, engine_case *c)
+{
+	int64_t id;
+	oa_err rc = OA_ERR_NOTFOUND;
+
+	if (parse_id(param, &id) && (rc = engine_case_get(r->engine, id, c)) == OA_OK &&
+	    api_participant(r, u, c))
+		return 1;
+	if (rc && rc != OA_ERR_NOTFOUND) {
+		pg_err(r, u, rc, "/portal");
+		return 0;
+	}
+	oa_err_clear();
+	r->errcode = oa_err_name(OA_ERR_NOTFOUND);
+	pg_msg(r, u, 404, "Permohonan tidak ditemukan", "Case not found",
+	    "Permohonan ini tidak ada atau Anda tidak terlibat di dalamnya.",
+	    "This case does not exist or you take no part in it.", "/portal");
+	return 0;
+}
+
+static const char *kind_id(const char *k)
+{
+	if (strcmp(k, "issuance") == 0)
+		return "Penerbitan";
+	if (strcmp(k, "revocation") == 0)
+		return "Pencabutan";
+	if (strcmp(k, "renewal") == 0)
+		return "Pembaruan";
+	if (strcmp(k, "passphrase_reset") == 0)
+		return "Atur ulang passphrase";
+	return k;
+}
+
+static const char *kind_en(const char *k)
+{
+	if (strcmp(k, "issuance") == 0)
+		return "Issuance";
+	if (strcmp(k, "revocation") == 0)
+		return "Revocation";
+	if (strcmp(k, "renewal") == 0)
+		return "Renewal";
+	if (strcmp(k, "passphrase_reset") == 0)
+		return "Passphrase reset";
+	return k;
+}
+
+static void state_badge(pg *p, const char *state)
+{
+	if (strcmp(state, "open") == 0)
+		pg_raw(p, "<span class=\"badge due\">Berjalan <span class=\"en\" lang=\"en\">/ open</span></span>");
+	else if (strcmp(state, "completed") == 0)
+		pg_raw(p, "<span class=\"badge ok\">Selesai <span class=\"en\" lang=\"en\">/ completed</span></span>");
+	else if (strcmp(state, "rejected") == 0)
+		pg_raw(p, "<span class=\"badge late\">Ditolak <span class=\"en\" lang=\"en\">/ rejected</span></span>");
+	else
+		pg_raw(p, "<span class=\"badge\">Ditarik <span class=\"en\" lang=\"en\">/ withdrawn</span></span>");
+}
+
+/* The SLA state of an open step: time left, or how late; none without a standard. */
+static void sla_badge(pg *p, int64_t due, int64_t now)
+{
+	if (due <= 0) {
+		pg_raw(p, "<span class=\"badge\">Tanpa waktu baku <span class=\"en\" lang=\"en\">/ no "
+		          "standard time</span></span>");
+		return;
+	}
+	if (due < now) {
+		pg_raw(p, "<span class=\"badge late\">Terlambat ");
+		pg_duration(p, now - due);
+		pg_raw(p, " <span class=\"en\" lang=\"en\">/ overdue</span></span>");
+	} else {
+		pg_raw(p, "<span class=\"badge due\">Sisa ");
+		pg_duration(p, due - now);
+		pg_raw(p, " <span class=\"en\" lang=\"en\">/ left</span></span>");
+	}
+}
+
+static const sop_def *case_def(web_req *r, int64_t id)
+{
+	const sop_def *d = NULL;
+
+	if (engine_case_def(r->engine, id, &d) != OA_OK) {
+		oa_err_clear();
+		return NULL;
+	}
+	return d;
+}
+
+static const sop_step *def_step(const sop_def *d, const char *id)
+{
+	int i = d && id && *id ? sop_step_index(d, id) : -1;
+
+	return i >= 0 ? &d->steps[i] : NULL;
+}
+
+static const char *actor_name(const sop_def *d, const char *role)
+{
+	if (d)
+		for (size_t i = 0; i < d->n_actors; i++)
+			if (strcmp(d->actors[i].id, role) == 0)
+				return d->actors[i].name ? d->actors[i].name : role;
+	return role;
+}
+
+static const char *doc_name(const sop_def *d, const char *doc)
+{
+	if (strcmp(doc, ENGINE_DOC_PHOTO) == 0)
+		return "Pasfoto / Photo";
+	if (d)
+		for (size_t i = 0; i < d->n_documents; i++)
+			if (strcmp(d->documents[i].id, doc) == 0)
+				return d->documents[i].name ? d->documents[i].name : doc;
+	return doc;
+}
+
+/* The step's actors as a list of names. */
+static void step_actors(pg *p, const sop_def *d, const sop_step *s)
+{
+	for (size_t i = 0; i < s->n_actors; i++) {
+		if (i)
+			pg_raw(p, ", ");
+		pg_text(p, d->actors[s->actors[i]].name ? d->actors[s->actors[i]].name
+		                                         : d->actors[s->actors[i]].id);
+	}
+}
+
+/* The role u acts in at step s of case c, or NULL: a role of the step u
+ * holds; the applicant role (first actor of the first step) only for the
+ * applicant, the other roles never on one's own case.  The engine checks
+ * again. */
+static const char *acting_role(const api_user *u, const engine_case *c, const sop_def *d,
+    const sop_step *s)
+{
+	int app = d->n_steps > 0 && d->steps[0].n_actors > 0 ? d->steps[0].actors[0] : -1;
+	int mine = strcmp(u->w.person, c->applicant) == 0;
+
+	if (strcmp(c->state, "open") != 0 || strcmp(u->w.org, c->org) != 0)
+		return NULL;
+	for (size_t i = 0; i < s->n_actors; i++) {
+		const char *role = d->actors[s->actors[i]].id;
+		if ((s->actors[i] == app) != mine)
+			continue;
+		if (auth_who_holds(&u->w, role))
+			return role;
+	}
+	return NULL;
+}
+
+/* ---- the start page and my requests ---- */
+
+struct rows {
+	pg *p;
+	web_req *r;
+	int64_t n, skip, limit, late, now;
 };
 
-const web_route_table web_portal_cases_table = {"portal_cases", routes, 0};
+static void case_row(pg *p, web_req *r, const engine_case *c, int64_t now, int with_applicant)
+{
+	const sop_def *d = case_def(r, c->id);
+	const sop_step *s = def_step(d, c->step);
+
+	pg_raw(p, "<tr><td><a href=\"/portal/cases/%" PRId64 "\">#%" PRId64 "</a></td><td>", c->id,
+	    c->id);
+	pg_text(p, d && d->name ? d->name : c->sop_id);
+	pg_raw(p, "<br><small>");
+	pg_bi(p, kind_id(c->kind), kind_en(c->kind));
+	pg_raw(p, "</small></td>");
+	if (with_applicant) {
+		pg_raw(p, "<td>");
+		pg_text(p, c->applicant);
+		pg_raw(p, "</td>");
+	}
+	pg_raw(p, "<td>");
+	if (s) {
+		pg_text(p, s->id);
+		pg_raw(p, " &middot; ");
+		pg_text(p, s->activity ? s->activity : "");
+	} else
+		state_badge(p, c->state);
+	pg_raw(p, "</td><td>");
+	pg_time(p, strcmp(c->state, "open") == 0 ? c->step_opened_at : c->closed_at);
+	pg_raw(p, "</td><td>");
+	if (strcmp(c->state, "open") == 0)
+		sla_badge(p, c->step_due_at, now);
+	else
+		state_badge(p, c->state);
+	pg_raw(p, "</td></tr>\n");
+}
+
+static int mine_cb(const engine_case *c, void *arg)
+{
+	struct rows *x = arg;
+
+	if (x->n++ < x->limit)
+		case_row(x->p, x->r, c, x->now, 0);
+	return x->n >= x->limit;
+}
+
+static void cases_table_head(pg *p, int with_applicant)
+{
+	pg_raw(p, "<div class=\"table\"><table>\n<thead><tr><th scope=\"col\">No.</th><th scope=\"col\">");
+	pg_bi(p, "Layanan", "Service");
+	if (with_applicant) {
+		pg_raw(p, "</th><th scope=\"col\">");
+		pg_bi(p, "Pemohon", "Applicant");
+	}
+	pg_raw(p, "</th><th scope=\"col\">");
+	pg_bi(p, "Langkah", "Step");
+	pg_raw(p, "</th><th scope=\"col\">");
+	pg_bi(p, "Sejak", "Since");
+	pg_raw(p, "</th><th scope=\"col\">");
+	pg_bi(p, "Status", "Status");
+	pg_raw(p, "</th></tr></thead>\n<tbody>\n");
+}
+
+static int count_cb(const engine_case *c, void *arg)
+{
+	struct rows *x = arg;
+
+	x->n++;
+	if (c->step_due_at > 0 && c->step_due_at < x->now)
+		x->late++;
+	return x->n >= 100000;
+}
+
+static void h_home(web_req *r)
+{
+	api_user *u = portal_user(r);
+	struct rows x = {0};
+	auth_person me;
+	pg p;
+	oa_err rc;
+
+	if (u == NULL)
+		return;
+	if (auth_person_get(r->auth, u->w.person, &me) != OA_OK) {
+		oa_err_clear();
+		snprintf(me.name, sizeof me.name, "%s", u->w.person);
+	}
+	pg_start(&p, r, u, "Beranda", "Home");
+	pg_raw(&p, "<p>Selamat datang, <strong>");
+	pg_text(&p, me.name);
+	pg_raw(&p, "</strong>. <span class=\"en\" lang=\"en\">/ Welcome.</span></p>\n");
+	x.now = oa_now();
+	if ((rc = engine_tasks(r->engine, &u->w.who, count_cb, &x)) != OA_OK)
+		oa_err_clear();
+	pg_raw(&p, "<div class=\"cards\">\n<div class=\"card\">");
+	pg_h2(&p, "Permohonan baru", "New request");
+	pg_para(&p, NULL, "Ajukan penerbitan, pencabutan, pembaruan sertifikat atau atur ulang "
+	                  "passphrase.",
+	    "Apply for a certificate, its revocation or renewal, or a passphrase reset.");
+	pg_raw(&p, "<p><a class=\"button\" href=\"/portal/requests/new\">Ajukan permohonan <span "
+	           "class=\"en\" lang=\"en\">/ Start a request</span></a></p></div>\n"
+	           "<div class=\"card\">");
+	pg_h2(&p, "Kotak tugas", "Inbox");
+	pg_raw(&p, "<p><strong>%" PRId64 "</strong> tugas, <strong>%" PRId64 "</strong> terlambat "
+	           "<span class=\"en\" lang=\"en\">/ tasks, overdue</span></p><p>",
+	    x.n, x.late);
+	pg_link(&p, "/portal/inbox", "Buka kotak tugas", "Open the inbox");
+	pg_raw(&p, "</p></div>\n<div class=\"card\">");
+	pg_h2(&p, "Sertifikat saya", "My certificates");
+	pg_para(&p, NULL, "Status, unduh PEM/DER dan rantai sertifikat.",
+	    "Status, PEM/DER downloads and the chain.");
+	pg_raw(&p, "<p>");
+	pg_link(&p, "/portal/certificates", "Lihat sertifikat", "See certificates");
+	pg_raw(&p, "</p></div>\n</div>\n");
+	pg_h2(&p, "Permohonan saya", "My requests");
+	memset(&x, 0, sizeof x);
+	x.p = &p;
+	x.r = r;
+	x.limit = HOME_ROWS;
+	x.now = oa_now();
+	cases_table_head(&p, 0);
+	if ((rc = engine_cases_of(r->engine, u->w.person, HOME_ROWS, mine_cb, &x)) != OA_OK)
+		oa_err_clear();
+	pg_raw(&p, "</tbody></table></div>\n");
+	if (x.n == 0)
+		pg_para(&p, "note", "Belum ada permohonan.", "No requests yet.");
+	pg_raw(&p, "<p>");
+	pg_link(&p, "/portal/cases", "Semua permohonan saya", "All my requests");
+	pg_raw(&p, "</p>\n");
+	pg_send(&p, 200);
+}
+
+static void h_cases(web_req *r)
+{
+	api_user *u = portal_user(r);
+	struct rows x = {0};
+	pg p;
+
+	if (u == NULL)
+		return;
+	pg_start(&p, r, u, "Permohonan saya", "My requests");
+	pg_raw(&p, "<p><a class=\"button\" href=\"/portal/requests/new\">Ajukan permohonan <span "
+	           "class=\"en\" lang=\"en\">/ Start a request</span></a></p>\n");
+	x.p = &p;
+	x.r = r;
+	x.limit = CASES_ROWS;
+	x.now = oa_now();
+	cases_table_head(&p, 0);
+	if (engine_cases_of(r->engine, u->w.person, CASES_ROWS, mine_cb, &x) != OA_OK)
+		oa_err_clear();
+	pg_raw(&p, "</tbody></table></div>\n");
+	if (x.n == 0)
+		pg_para(&p, "note", "Belum ada permohonan.", "No requests yet.");
+	pg_send(&p, 200);
+}
+
+/* ---- start a request ---- */
+
+struct sops {
+	int64_t ver[MAX_SOPS];
+	size_t n;
+};
+
+static int sop_cb(const engine_sop_info *in, void *arg)
+{
+	struct sops *s = arg;
+
+	if (in->active && s->n < MAX_SOPS)
+		s->ver[s->n++] = in->version_id;
+	return s->n >= MAX_SOPS;
+}
+
+/* The active SOPs of u's agency whose applicant role u holds. */
+static void my_sops(web_req *r, const api_user *u, const sop_def **defs, size_t *n)
+{
+	struct sops s = {0};
+
+	*n = 0;
+	if (engine_sop_list(r->engine, u->w.org, 1, sop_cb, &s) != OA_OK) {
+		oa_err_clear();
+		return;
+	}
+	for (size_t i = 0; i < s.n; i++) {
+		const sop_def *d = NULL;
+		if (engine_sop_version(r->engine, s.ver[i], NULL, 0, &d) != OA_OK || d == NULL) {
+			oa_err_clear();
+			continue;
+		}
+		if (d->n_steps == 0 || d->steps[0].n_actors == 0 ||
+		    !auth_who_holds(&u->w, d->actors[d->steps[0].actors[0]].id))
+			continue;
+		defs[(*n)++] = d;
+	}
+}
+
+struct certs {
+	pg *p;
+	const char *sel;
+	size_t n;
+	int64_t now;
+};
+
+static int cert_opt_cb(const ca_cert_info *ci, void *arg)
+{
+	struct certs *x = arg;
+
+	if (strcmp(ci->status, "active") != 0 || ci->not_after <= x->now)
+		return 0;
+	pg_raw(x->p, "<option value=\"");
+	pg_text(x->p, ci->serial);
+	pg_raw(x->p, "\"%s>", x->sel && strcmp(x->sel, ci->serial) == 0 ? " selected" : "");
+	pg_text(x->p, ci->serial);
+	pg_raw(x->p, " &middot; ");
+	pg_text(x->p, ci->cn);
+	pg_raw(x->p, " (s.d. ");
+	pg_time(x->p, ci->not_after);
+	pg_raw(x->p, ")</option>\n");
+	return ++x->n >= MAX_CERTS;
+}
+
+static void request_form(web_req *r, api_user *u, unsigned status, const char *err_id,
+    const char *err_en, const char *sel_sop, const char *sel_serial, const char *sel_reason)
+{
+	const sop_def *defs[MAX_SOPS];
+	size_t n, nrev = 0;
+	auth_person me;
+	struct certs cx = {0};
+	pg p;
+
+	my_sops(r, u, defs, &n);
+	pg_start(&p, r, u, "Ajukan permohonan", "Start a request");
+	if (err_id)
+		pg_para(&p, "err", err_id, err_en ? err_en : "");
+	if (n == 0) {
+		pg_para(&p, "note", "Tidak ada layanan yang dapat Anda ajukan di instansi ini.",
+		    "There is no service you can apply for in this agency.");
+		pg_send(&p, status);
+		return;
+	}
+	pg_form(&p, "/portal/requests", 0);
+	pg_raw(&p, "<fieldset><legend>");
+	pg_bi(&p, "Layanan", "Service");
+	pg_raw(&p, "</legend>\n");
+	for (size_t i = 0; i < n; i++) {
+		const char *k = sop_kind_name(defs[i]->kind);
+		int checked = sel_sop ? strcmp(sel_sop, defs[i]->id) == 0 : i == 0;
+		pg_raw(&p, "<div class=\"field\"><input type=\"radio\" name=\"sop\" id=\"f_sop_%zu\" "
+		           "value=\"", i);
+		pg_text(&p, defs[i]->id);
+		pg_raw(&p, "\"%s> <label class=\"inline\" for=\"f_sop_%zu\"><strong>", checked ? " checked" : "",
+		    i);
+		pg_bi(&p, kind_id(k), kind_en(k));
+		pg_raw(&p, "</strong> &middot; ");
+		pg_text(&p, defs[i]->name);
+		if (defs[i]->number && *defs[i]->number) {
+			pg_raw(&p, " <small>(SOP ");
+			pg_text(&p, defs[i]->number);
+			pg_raw(&p, ")</small>");
+		}
+		pg_raw(&p, "</label></div>\n");
+		if (defs[i]->kind == SOP_KIND_REVOCATION)
+			nrev++;
+	}
+	pg_raw(&p, "</fieldset>\n<fieldset><legend>");
+	pg_bi(&p, "Untuk pencabutan, pembaruan, atur ulang passphrase",
+	    "For revocation, renewal, passphrase reset");
+	pg_raw(&p, "</legend>\n<div class=\"field\"><label for=\"f_serial\">");
+	pg_bi(&p, "Sertifikat", "Certificate");
+	pg_raw(&p, "</label><select id=\"f_serial\" name=\"serial\"><option value=\"\">-</option>\n");
+	if (auth_person_get(r->auth, u->w.person, &me) == OA_OK && me.nik[0]) {
+		ca_filter f = {.status = "active", .nik = me.nik};
+		cx.p = &p;
+		cx.sel = sel_serial;
+		cx.now = oa_now();
+		if (ca_list(r->ca, &f, cert_opt_cb, &cx) != OA_OK)
+			oa_err_clear();
+	} else
+		oa_err_clear();
+	pg_raw(&p, "</select></div>\n");
+	if (nrev) {
+		pg_raw(&p, "<div class=\"field\"><label for=\"f_reason\">");
+		pg_bi(&p, "Alasan pencabutan", "Reason for revocation");
+		pg_raw(&p, "</label><select id=\"f_reason\" name=\"reason\"><option value=\"\">-</option>\n");
+		for (size_t i = 0; i < n; i++) {
+			if (defs[i]->kind != SOP_KIND_REVOCATION || defs[i]->n_reasons == 0)
+				continue;
+			pg_raw(&p, "<optgroup label=\"");
+			pg_text(&p, defs[i]->name);
+			pg_raw(&p, "\">\n");
+			for (size_t j = 0; j < defs[i]->n_reasons; j++) {
+				const sop_reason *rs = &defs[i]->reasons[j];
+				pg_raw(&p, "<option value=\"");
+				pg_text(&p, rs->id);
+				pg_raw(&p, "\"%s>", sel_reason && strcmp(sel_reason, rs->id) == 0 ? " selected" : "");
+				pg_text(&p, rs->label ? rs->label : rs->id);
+				if (rs->n_docs) {
+					pg_raw(&p, " (");
+					for (size_t k = 0; k < rs->n_docs; k++) {
+						if (k)
+							pg_raw(&p, ", ");
+						pg_text(&p, defs[i]->documents[rs->docs[k]].name);
+					}
+					pg_raw(&p, ")");
+				}
+				pg_raw(&p, "</option>\n");
+			}
+			pg_raw(&p, "</optgroup>\n");
+		}
+		pg_raw(&p, "</select></div>\n");
+	}
+	pg_raw(&p, "</fieldset>\n");
+	pg_button(&p, NULL, NULL, "Ajukan", "Submit", NULL);
+	pg_raw(&p, "</form>\n");
+	pg_send(&p, status);
+}
+
+static void h_request_new(web_req *r)
+{
+	api_user *u = portal_user(r);
+
+	if (u)
+		request_form(r, u, 200, NULL, NULL, query(r, "sop"), query(r, "serial"), NULL);
+}
+
+static void h_request_post(web_req *r)
+{
+	web_form f;
+	api_user *u = portal_post(r, &f);
+	const char *sop, *serial, *reason;
+	const sop_def *defs[MAX_SOPS], *d = NULL;
+	engine_open_req o = {0};
+	auth_person me;
+	size_t n;
+	int64_t id;
+	oa_err rc;
+
+	if (u == NULL)
+		return;
+	sop = web_form_get(&f, "sop");
+	serial = web_form_get(&f, "serial");
+	reason = web_form_get(&f, "reason");
+	if (sop == NULL || *sop == 0 || strlen(sop) > OA_MAX_SOP_ID) {
+		r->errcode = "validation";
+		request_form(r, u, 422, "Pilih layanan.", "Choose a service.", NULL, serial, reason);
+		return;
+	}
+	if ((serial && strlen(serial) > 80) || (reason && strlen(reason) > OA_MAX_SOP_ID)) {
+		r->errcode = "field_too_long";
+		request_form(r, u, 422, "Isian terlalu panjang.", "A field is too long.", sop, NULL, NULL);
+		return;
+	}
+	my_sops(r, u, defs, &n);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(defs[i]->id, sop) == 0)
+			d = defs[i];
+	if (d == NULL) {
+		r->errcode = "validation";
+		request_form(r, u, 422, "Layanan ini tidak dapat Anda ajukan.",
+		    "You cannot apply for this service.", NULL, serial, reason);
+		return;
+	}
+	if ((rc = auth_person_get(r->auth, u->w.person, &me))) {
+		pg_err(r, u, rc, "/portal/requests/new");
+		return;
+	}
+	o.org = u->w.org;
+	o.sop_id = d->id;
+	o.applicant = u->w.person;
+	o.applicant_nik = me.nik[0] ? me.nik : NULL;
+	if (d->kind != SOP_KIND_ISSUANCE) {
+		if (serial == NULL || *serial == 0) {
+			r->errcode = "validation";
+			request_form(r, u, 422, "Pilih sertifikat yang dimaksud.",
+			    "Choose the certificate this request is about.", sop, NULL, reason);
+			return;
+		}
+		o.serial = serial;
+	}
+	if (d->kind == SOP_KIND_REVOCATION && reason && *reason)
+		o.reason = reason;
+	if ((rc = engine_case_open(r->engine, &u->w.who, &o, &id))) {
+		unsigned st = web_status_of(rc);
+		if (st >= 500) {
+			pg_err(r, u, rc, "/portal/requests/new");
+			return;
+		}
+		r->errcode = oa_err_name(rc);
+		request_form(r, u, rc == OA_ERR_INVALID ? 422 : st, oa_errmsg(), NULL, sop, serial,
+		    reason);
+		oa_err_clear();
+		return;
+	}
+	web_redirect(r, web_printf(r, "/portal/cases/%" PRId64 "?done=opened", id));
+}
+
+/* ---- the case page ---- */
+
+struct docrow {
+	char doc[OA_MAX_SOP_ID + 1], sha[65], fname[256], by[65], step[OA_MAX_SOP_ID + 1];
+	int64_t at;
+};
+
+#define MAX_DOCS 64
+
+static size_t case_docs(web_req *r, int64_t id, struct docrow *v, size_t max)
+{
+	store_stmt *st = store_prepare(ca_store(r->ca),
+	    "SELECT doc, sha256, filename, added_by, added_at, step FROM sop_case_document"
+	    " WHERE case_id = ? ORDER BY added_at, doc");
+	size_t n = 0;
+
+	if (st == NULL) {
+		oa_err_clear();
+		return 0;
+	}
+	store_bind_int(st, 1, id);
+	while (n < max && store_step(st) == STORE_ROW) {
+		snprintf(v[n].doc, sizeof v[n].doc, "%s", store_col_text(st, 0));
+		snprintf(v[n].sha, sizeof v[n].sha, "%s", store_col_text(st, 1));
+		snprintf(v[n].fname, sizeof v[n].fname, "%s", store_col_text(st, 2));
+		snprintf(v[n].by, sizeof v[n].by, "%s", store_col_text(st, 3));
+		v[n].at = store_col_int(st, 4);
+		snprintf(v[n].step, sizeof v[n].step, "%s", store_col_text(st, 5));
+		n++;
+	}
+	store_reset(st);
+	return n;
+}
+
+static int has_doc(const struct docrow *v, size_t n, const char *doc)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i].doc, doc) == 0)
+			return 1;
+	return 0;
+}
+
+static const struct {
+	const char *key, *id, *en;
+} data_labels[] = {
+	{"name", "Nama lengkap", "Full name"}, {"nik", "NIK", "NIK"}, {"nip", "NIP", "NIP"},
+	{"email", "E-mail", "E-mail"}, {"organization", "Instansi", "Agency"},
+	{"unit", "Unit kerja", "Unit"}, {"position", "Jabatan", "Position"},
+	{"locality", "Kabupaten/Kota", "Locality"}, {"province", "Provinsi", "Province"},
+};
+
+static void identity_table(pg *p, web_req *r, int64_t id)
+{
+	store_stmt *st = store_prepare(ca_store(r->ca),
+	    "SELECT value, set_by, set_at FROM sop_case_data WHERE case_id = ? AND key = ?");
+	int any = 0;
+
+	if (st == NULL) {
+		oa_err_clear();
+		return;
+	}
+	for (size_t i = 0; i < sizeof data_labels / sizeof data_labels[0]; i++) {
+		store_bind_int(st, 1, id);
+		store_bind_text(st, 2, data_labels[i].key);
+		if (store_step(st) == STORE_ROW) {
+			if (!any++) {
+				pg_h2(p, "Data identitas", "Identity data");
+				pg_raw(p, "<div class=\"table\"><table>\n");
+			}
+			pg_raw(p, "<tr><th scope=\"row\">");
+			pg_bi(p, data_labels[i].id, data_labels[i].en);
+			pg_raw(p, "</th><td>");
+			pg_text(p, store_col_text(st, 0));
+			pg_raw(p, "</td></tr>\n");
+		}
+		store_reset(st);
+	}
+	if (any)
+		pg_raw(p, "</table></div>\n");
+}
+
+struct hist {
+	pg *p;
+	const sop_def *d;
+};
+
+static const char *decision_id(const char *dec)
+{
+	if (strcmp(dec, "yes") == 0)
+		return "Ya";
+	if (strcmp(dec, "no") == 0)
+		return "Tidak";
+	if (strcmp(dec, "reject") == 0)
+		return "Ditolak";
+	if (strcmp(dec, "withdraw") == 0)
+		return "Ditarik";
+	return dec;
+}
+
+static int hist_cb(const engine_transition *t, void *arg)
+{
+	struct hist *h = arg;
+	pg *p = h->p;
+	const sop_step *s = def_step(h->d, t->step);
+	int64_t took = t->done_at - t->opened_at;
+
+	pg_raw(p, "<li><strong>");
+	pg_bi(p, "Langkah", "Step");
+	pg_raw(p, " ");
+	pg_text(p, t->step);
+	pg_raw(p, "</strong> &middot; ");
+	pg_text(p, s && s->activity ? s->activity : t->action);
+	pg_raw(p, "<br>");
+	pg_text(p, strcmp(t->actor, "system") == 0 ? "Sistem / system" : t->actor);
+	if (strcmp(t->actor, "system") != 0) {
+		pg_raw(p, " (");
+		pg_text(p, actor_name(h->d, t->role));
+		pg_raw(p, ")");
+	}
+	pg_raw(p, ", ");
+	pg_time(p, t->done_at);
+	if (t->decision[0]) {
+		pg_raw(p, " &middot; <strong>");
+		pg_text(p, decision_id(t->decision));
+		pg_raw(p, "</strong>");
+	}
+	pg_raw(p, "<br><small>");
+	pg_bi(p, "Waktu", "Time taken");
+	pg_raw(p, ": ");
+	pg_duration(p, took);
+	if (t->standard_s > 0) {
+		pg_raw(p, " / ");
+		pg_bi(p, "baku", "standard");
+		pg_raw(p, " ");
+		pg_duration(p, t->standard_s);
+		pg_raw(p, " %s", took <= t->standard_s || t->working ?
+		                     "" : "<span class=\"badge late\">lewat / over</span>");
+	}
+	pg_raw(p, "</small>");
+	if (t->note && *t->note) {
+		pg_raw(p, "<p class=\"note\">");
+		pg_text(p, t->note);
+		pg_raw(p, "</p>");
+	}
+	pg_raw(p, "</li>\n");
+	return 0;
+}
+
+static const char *act_label_id(sop_action a)
+{
+	switch (a) {
+	case SOP_ACT_FORWARD: return "Teruskan";
+	case SOP_ACT_UPLOAD: return "Kirim";
+	case SOP_ACT_SIGN_LETTER: return "Tandatangani";
+	case SOP_ACT_ISSUE: return "Terbitkan sertifikat";
+	case SOP_ACT_REVOKE: return "Cabut sertifikat";
+	default: return "Selesai";
+	}
+}
+
+static const char *act_label_en(sop_action a)
+{
+	switch (a) {
+	case SOP_ACT_FORWARD: return "Forward";
+	case SOP_ACT_UPLOAD: return "Submit";
+	case SOP_ACT_SIGN_LETTER: return "Sign";
+	case SOP_ACT_ISSUE: return "Issue the certificate";
+	case SOP_ACT_REVOKE: return "Revoke the certificate";
+	default: return "Done";
+	}
+}
+
+/* The case page; err_id/err_en: a refused POST's message (status >= 400). */
+static void case_page(web_req *r, api_user *u, const engine_case *c, unsigned status,
+    const char *err_id, const char *err_en)
+{
+	const sop_def *d = case_def(r, c->id);
+	const sop_step *s = strcmp(c->state, "open") == 0 ? def_step(d, c->step) : NULL;
+	const char *role = s ? acting_role(u, c, d, s) : NULL;
+	const char *done = query(r, "done");
+	struct docrow *docs = web_alloc(r, MAX_DOCS * sizeof *docs);
+	size_t nd = docs ? case_docs(r, c->id, docs, MAX_DOCS) : 0;
+	int mine = strcmp(u->w.person, c->applicant) == 0;
+	int64_t now = oa_now();
+	struct hist h;
+	auth_person ap;
+	char title[96];
+	pg p;
+
+	snprintf(title, sizeof title, "Permohonan #%" PRId64, c->id);
+	pg_start(&p, r, u, title, web_printf(r, "Case #%" PRId64, c->id));
+	if (err_id)
+		pg_para(&p, "err", err_id, err_en ? err_en : "");
+	else if (done && strcmp(done, "act") == 0)
+		pg_para(&p, "ok", "Langkah tercatat.", "The step is recorded.");
+	else if (done && strcmp(done, "doc") == 0)
+		pg_para(&p, "ok", "Dokumen diunggah.", "The document is uploaded.");
+	else if (done && strcmp(done, "opened") == 0)
+		pg_para(&p, "ok", "Permohonan dibuat. Unggah dokumen yang diminta lalu kirim.",
+		    "The request is made. Upload the documents asked for, then submit.");
+	else if (done && strcmp(done, "closed") == 0)
+		pg_para(&p, "ok", "Permohonan ditutup.", "The case is closed.");
+	pg_raw(&p, "<div class=\"table\"><table>\n<tr><th scope=\"row\">");
+	pg_bi(&p, "Layanan", "Service");
+	pg_raw(&p, "</th><td>");
+	pg_text(&p, d && d->name ? d->name : c->sop_id);
+	pg_raw(&p, " (");
+	pg_bi(&p, kind_id(c->kind), kind_en(c->kind));
+	pg_raw(&p, ")");
+	if (d && d->number && *d->number) {
+		pg_raw(&p, "<br><small>SOP ");
+		pg_text(&p, d->number);
+		pg_raw(&p, "</small>");
+	}
+	pg_raw(&p, "</td></tr>\n<tr><th scope=\"row\">");
+	pg_bi(&p, "Pemohon", "Applicant");
+	pg_raw(&p, "</th><td>");
+	if (auth_person_get(r->auth, c->applicant, &ap) == OA_OK) {
+		pg_text(&p, ap.name);
+		pg_raw(&p, " (");
+		pg_text(&p, c->applicant);
+		pg_raw(&p, ")");
+	} else {
+		oa_err_clear();
+		pg_text(&p, c->applicant);
+	}
+	pg_raw(&p, "</td></tr>\n<tr><th scope=\"row\">");
+	pg_bi(&p, "Status", "Status");
+	pg_raw(&p, "</th><td>");
+	state_badge(&p, c->state);
+	pg_raw(&p, "</td></tr>\n<tr><th scope=\"row\">");
+	pg_bi(&p, "Dibuat", "Opened");
+	pg_raw(&p, "</th><td>");
+	pg_time(&p, c->created_at);
+	pg_raw(&p, "</td></tr>\n");
+	if (c->serial[0]) {
+		pg_raw(&p, "<tr><th scope=\"row\">");
+		pg_bi(&p, "Sertifikat", "Certificate");
+		pg_raw(&p, "</th><td><code>");
+		pg_text(&p, c->serial);
+		pg_raw(&p, "</code></td></tr>\n");
+	}
+	if (c->reason[0]) {
+		const char *label = c->reason;
+		if (d)
+			for (size_t i = 0; i < d->n_reasons; i++)
+				if (strcmp(d->reasons[i].id, c->reason) == 0 && d->reasons[i].label)
+					label = d->reasons[i].label;
+		pg_raw(&p, "<tr><th scope=\"row\">");
+		pg_bi(&p, "Alasan", "Reason");
+		pg_raw(&p, "</th><td>");
+		pg_text(&p, label);
+		pg_raw(&p, "</td></tr>\n");
+	}
+	if (c->issued[0]) {
+		pg_raw(&p, "<tr><th scope=\"row\">");
+		pg_bi(&p, "Sertifikat terbit", "Certificate issued");
+		pg_raw(&p, "</th><td><code>");
+		pg_text(&p, c->issued);
+		pg_raw(&p, "</code> ");
+		if (mine) {
+			pg_link(&p, "/portal/certificates", "Unduh", "Download");
+		}
+		pg_raw(&p, "</td></tr>\n");
+	}
+	pg_raw(&p, "</table></div>\n");
+
+	/* The current step, and what u can do at it. */
+	if (s) {
+		pg_h2(&p, "Langkah saat ini", "Current step");
+		pg_raw(&p, "<div class=\"card\"><p><strong>");
+		pg_text(&p, s->id);
+		pg_raw(&p, ". ");
+		pg_text(&p, s->activity ? s->activity : "");
+		pg_raw(&p, "</strong></p>\n<p>");
+		pg_bi(&p, "Pelaksana", "Done by");
+		pg_raw(&p, ": ");
+		step_actors(&p, d, s);
+		pg_raw(&p, "<br>");
+		pg_bi(&p, "Mulai", "Since");
+		pg_raw(&p, ": ");
+		pg_time(&p, c->step_opened_at);
+		if (c->step_due_at > 0) {
+			pg_raw(&p, "<br>");
+			pg_bi(&p, "Batas waktu", "Due");
+			pg_raw(&p, ": ");
+			pg_time(&p, c->step_due_at);
+			if (s->time.text) {
+				pg_raw(&p, " (");
+				pg_text(&p, s->time.text);
+				pg_raw(&p, ")");
+			}
+		}
+		pg_raw(&p, " ");
+		sla_badge(&p, c->step_due_at, now);
+		pg_raw(&p, "</p>\n");
+		if (s->n_inputs) {
+			int anydoc = 0;
+			for (size_t i = 0; i < s->n_inputs; i++) {
+				const sop_input *in = &s->inputs[i];
+				if (in->doc < 0)
+					continue;
+				if (!anydoc++) {
+					pg_raw(&p, "<p>");
+					pg_bi(&p, "Dokumen yang diperlukan", "Documents required");
+					pg_raw(&p, ":</p><ul>\n");
+				}
+				pg_raw(&p, "<li>");
+				pg_text(&p, d->documents[in->doc].name);
+				pg_raw(&p, " %s</li>\n", has_doc(docs, nd, d->documents[in->doc].id) ?
+				                             "<span class=\"badge ok\">ada / attached</span>" :
+				                             "<span class=\"badge late\">belum / missing</span>");
+			}
+			if (anydoc)
+				pg_raw(&p, "</ul>\n");
+		}
+		if (role && (s->action == SOP_ACT_FILL_IDENTITY || s->action == SOP_ACT_SET_PASSPHRASE)) {
+			pg_para(&p, "note", s->action == SOP_ACT_FILL_IDENTITY ?
+			    "Isi formulir identitas melalui tautan yang dikirim ke e-mail Anda." :
+			    "Tetapkan passphrase melalui tautan yang dikirim ke e-mail Anda.",
+			    s->action == SOP_ACT_FILL_IDENTITY ?
+			    "Fill in the identity form through the link sent to your e-mail." :
+			    "Set your passphrase through the link sent to your e-mail.");
+		} else if (role) {
+			pg_form(&p, web_printf(r, "/portal/cases/%" PRId64 "/act", c->id), 0);
+			pg_hidden(&p, "step", s->id);
+			pg_hidden(&p, "role", role);
+			pg_textarea(&p, "note", "Catatan", "Note", NULL, 0, OA_MAX_SOP_TEXT);
+			if (s->action == SOP_ACT_DECIDE) {
+				pg_button(&p, "decision", "yes", "Ya", "Yes", NULL);
+				pg_button(&p, "decision", "no", "Tidak", "No", "danger");
+			} else
+				pg_button(&p, "decision", "done", act_label_id(s->action),
+				    act_label_en(s->action), s->action == SOP_ACT_REVOKE ? "danger" : NULL);
+			pg_raw(&p, "</form>\n");
+		} else
+			pg_para(&p, "note", "Langkah ini menunggu pelaksananya.",
+			    "This step waits for the people who do it.");
+		pg_raw(&p, "</div>\n");
+	}
+
+	/* Upload: the applicant or a holder of the step's role, while open. */
+	if (s && (mine || role) && d->n_documents) {
+		pg_h2(&p, "Unggah dokumen", "Upload a document");
+		pg_form(&p, web_printf(r, "/portal/cases/%" PRId64 "/documents", c->id), 1);
+		pg_raw(&p, "<div class=\"field\"><label for=\"f_doc\">");
+		pg_bi(&p, "Jenis dokumen", "Document");
+		pg_raw(&p, "</label><select id=\"f_doc\" name=\"doc\" required>\n");
+		for (size_t i = 0; i < d->n_documents; i++) {
+			int req = 0;
+			for (size_t k = 0; k < s->n_inputs; k++)
+				req |= s->inputs[k].doc == (int)i;
+			pg_raw(&p, "<option value=\"");
+			pg_text(&p, d->documents[i].id);
+			pg_raw(&p, "\">");
+			pg_text(&p, d->documents[i].name);
+			if (req)
+				pg_raw(&p, " (diperlukan / required)");
+			if (has_doc(docs, nd, d->documents[i].id))
+				pg_raw(&p, " &#10003;");
+			pg_raw(&p, "</option>\n");
+		}
+		pg_raw(&p, "</select></div>\n<div class=\"field\"><label for=\"f_file\">");
+		pg_bi(&p, "Berkas (PDF, JPEG atau PNG, paling besar 10 MB)",
+		    "File (PDF, JPEG or PNG, at most 10 MB)");
+		pg_raw(&p, "</label><input id=\"f_file\" name=\"file\" type=\"file\" "
+		           "accept=\"application/pdf,image/jpeg,image/png\" required></div>\n");
+		pg_button(&p, NULL, NULL, "Unggah", "Upload", "secondary");
+		pg_raw(&p, "</form>\n");
+	}
+
+	/* The documents, each previewed in the browser. */
+	pg_h2(&p, "Dokumen", "Documents");
+	if (nd == 0)
+		pg_para(&p, "note", "Belum ada dokumen.", "No documents yet.");
+	for (size_t i = 0; i < nd; i++) {
+		const char *href = web_printf(r, "/portal/cases/%" PRId64 "/documents/%s", c->id,
+		    docs[i].sha);
+		int image = strcmp(docs[i].doc, ENGINE_DOC_PHOTO) == 0;
+		pg_raw(&p, "<details><summary>");
+		pg_text(&p, doc_name(d, docs[i].doc));
+		pg_raw(&p, " &middot; ");
+		pg_text(&p, docs[i].fname);
+		pg_raw(&p, " &middot; ");
+		pg_text(&p, docs[i].by);
+		pg_raw(&p, ", ");
+		pg_time(&p, docs[i].at);
+		pg_raw(&p, "</summary>\n<p>");
+		pg_link(&p, href, "Buka di tab baru", "Open");
+		pg_raw(&p, " &middot; <code class=\"fp\">%s</code></p>\n", docs[i].sha);
+		if (image)
+			pg_raw(&p, "<img class=\"preview\" loading=\"lazy\" alt=\"Pasfoto\" src=\"%s\">\n",
+			    href ? href : "");
+		else
+			pg_raw(&p, "<iframe class=\"preview\" loading=\"lazy\" title=\"Pratinjau\" "
+			           "src=\"%s\"></iframe>\n",
+			    href ? href : "");
+		pg_raw(&p, "</details>\n");
+	}
+
+	identity_table(&p, r, c->id);
+
+	/* The timeline: every step done, then the current one. */
+	pg_h2(&p, "Riwayat", "Timeline");
+	pg_raw(&p, "<ol class=\"timeline\">\n");
+	h.p = &p;
+	h.d = d;
+	if (engine_case_history(r->engine, c->id, hist_cb, &h) != OA_OK)
+		oa_err_clear();
+	if (s) {
+		pg_raw(&p, "<li class=\"current\">");
+		pg_bi(&p, "Langkah", "Step");
+		pg_raw(&p, " ");
+		pg_text(&p, s->id);
+		pg_raw(&p, " &middot; ");
+		pg_text(&p, s->activity ? s->activity : "");
+		pg_raw(&p, "<br><small>");
+		pg_bi(&p, "sedang berjalan", "in progress");
+		pg_raw(&p, ", ");
+		pg_bi(&p, "sejak", "since");
+		pg_raw(&p, " ");
+		pg_time(&p, c->step_opened_at);
+		pg_raw(&p, "</small></li>\n");
+	}
+	pg_raw(&p, "</ol>\n");
+
+	/* Close: the applicant withdraws; a holder of the step's role rejects. */
+	if (s && (mine || role)) {
+		pg_h2(&p, mine ? "Tarik permohonan" : "Tolak permohonan",
+		    mine ? "Withdraw the request" : "Reject the request");
+		pg_form(&p, web_printf(r, "/portal/cases/%" PRId64 "/close", c->id), 0);
+		pg_hidden(&p, "how", mine ? "withdraw" : "reject");
+		pg_raw(&p, "<div class=\"field\"><label for=\"f_close_note\">");
+		pg_bi(&p, "Alasan", "Reason");
+		pg_raw(&p, "</label><input id=\"f_close_note\" name=\"note\" type=\"text\" "
+		           "maxlength=\"1000\"></div>\n");
+		pg_button(&p, NULL, NULL, mine ? "Tarik" : "Tolak", mine ? "Withdraw" : "Reject",
+		    "danger");
+		pg_raw(&p, "</form>\n");
+	}
+	pg_send(&p, status);
+}
+
+static void h_case(web_req *r)
+{
+	api_user *u = portal_user(r);
+	engine_case c;
+
+	if (u && visible(r, u, r->param[0], &c))
+		case_page(r, u, &c, 200, NULL, NULL);
+}
+
+/* After a refused POST on a case: the case page with the message. */
+static void case_refused(web_req *r, api_user *u, int64_t id, oa_err rc)
+{
+	engine_case c;
+	unsigned st = web_status_of(rc);
+	char msg[600];
+
+	if (st >= 500) {
+		pg_err(r, u, rc, web_printf(r, "/portal/cases/%" PRId64, id));
+		return;
+	}
+	snprintf(msg, sizeof msg, "%s", oa_errmsg());
+	r->errcode = oa_err_name(rc);
+	oa_err_clear();
+	if (engine_case_get(r->engine, id, &c) != OA_OK) {
+		oa_err_clear();
+		pg_msg(r, u, st, "Permintaan ditolak", "Request refused", msg, "", "/portal");
+		return;
+	}
+	case_page(r, u, &c, rc == OA_ERR_INVALID ? 422 : st, msg, NULL);
+}
+
+static void h_act(web_req *r)
+{
+	web_form f;
+	api_user *u = portal_post(r, &f);
+	const char *step, *role, *note, *dec;
+	engine_act a = {0};
+	engine_result res;
+	engine_case c;
+	oa_err rc;
+
+	if (u == NULL || !visible(r, u, r->param[0], &c))
+		return;
+	step = web_form_get(&f, "step");
+	role = web_form_get(&f, "role");
+	note = web_form_text(&f, "note");
+	dec = web_form_get(&f, "decision");
+	if (step == NULL || role == NULL || dec == NULL || strlen(step) > OA_MAX_SOP_ID ||
+	    strlen(role) > OA_MAX_SOP_ID) {
+		case_refused(r, u, c.id, oa_fail(OA_ERR_INVALID, "the form lacks step, role or decision"));
+		return;
+	}
+	if (note && strlen(note) > OA_MAX_SOP_TEXT) {
+		case_refused(r, u, c.id, oa_fail(OA_ERR_INVALID, "the note is longer than %d bytes",
+		                              OA_MAX_SOP_TEXT));
+		return;
+	}
+	a.case_id = c.id;
+	a.step = step;
+	a.role = role;
+	a.note = note && *note ? note : NULL;
+	if (strcmp(dec, "yes") == 0)
+		a.decision = ENGINE_YES;
+	else if (strcmp(dec, "no") == 0)
+		a.decision = ENGINE_NO;
+	else if (strcmp(dec, "done") == 0)
+		a.decision = ENGINE_NO_DECISION;
+	else {
+		case_refused(r, u, c.id, oa_fail(OA_ERR_INVALID, "decision must be yes, no or done"));
+		return;
+	}
+	memset(&res, 0, sizeof res);
+	if ((rc = engine_case_act(r->engine, &u->w.who, &a, &res))) {
+		case_refused(r, u, c.id, rc);
+		return;
+	}
+	web_redirect(r, web_printf(r, "/portal/cases/%" PRId64 "?done=act", c.id));
+}
+
+static void h_close(web_req *r)
+{
+	web_form f;
+	api_user *u = portal_post(r, &f);
+	const char *how, *note;
+	engine_case c;
+	oa_err rc;
+	int h;
+
+	if (u == NULL || !visible(r, u, r->param[0], &c))
+		return;
+	how = web_form_get(&f, "how");
+	note = web_form_text(&f, "note");
+	if (how && strcmp(how, "withdraw") == 0)
+		h = ENGINE_WITHDRAW;
+	else if (how && strcmp(how, "reject") == 0)
+		h = ENGINE_REJECT;
+	else {
+		case_refused(r, u, c.id, oa_fail(OA_ERR_INVALID, "how must be withdraw or reject"));
+		return;
+	}
+	if (note && strlen(note) > OA_MAX_SOP_TEXT) {
+		case_refused(r, u, c.id, oa_fail(OA_ERR_INVALID, "the note is longer than %d bytes",
+		                              OA_MAX_SOP_TEXT));
+		return;
+	}
+	if ((rc = engine_case_close(r->engine, &u->w.who, c.id, h, note && *note ? note : NULL))) {
+		case_refused(r, u, c.id, rc);
+		return;
+	}
+	web_redirect(r, web_printf(r, "/portal/cases/%" PRId64 "?done=closed", c.id));
+}
+
+static int clean_filename(const char *s)
+{
+	if (*s == 0 || *s == '.' || strlen(s) > 255 || !oa_is_clean_utf8(s))
+		return 0;
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f || *s == '/' || *s == '\\' || *s == '"')
+			return 0;
+	return 1;
+}
+
+static void h_upload(web_req *r)
+{
+	api_user *u = portal_session(r);
+	web_multipart m;
+	const web_part *file;
+	const char *doc;
+	char hex[65], path[OA_MAX_PATH];
+	engine_case c;
+	int created = 0;
+	oa_err rc;
+
+	if (u == NULL || !web_multipart_parse(r, &m))
+		return;
+	if (!portal_csrf_ok(u, web_multipart_get(&m, "csrf"))) {
+		portal_csrf_refused(r, u, web_printf(r, "/portal/cases/%s", r->param[0]));
+		return;
+	}
+	if (!visible(r, u, r->param[0], &c))
+		return;
+	doc = web_multipart_get(&m, "doc");
+	file = web_multipart_file(&m, "file");
+	if (doc == NULL || *doc == 0 || strlen(doc) > OA_MAX_SOP_ID || file == NULL) {
+		case_refused(r, u, c.id, oa_fail(OA_ERR_INVALID, "choose the document and its file"));
+		return;
+	}
+	if (!clean_filename(file->filename)) {
+		case_refused(r, u, c.id, oa_fail(OA_ERR_INVALID,
+		                              "the file name is not valid (no path, no control characters)"));
+		return;
+	}
+	if ((rc = portal_doc_store(r, file->data, file->len, doc_types, hex, &created))) {
+		if (rc == OA_ERR_INVALID && file->len > 0) {
+			oa_err_clear();
+			r->errcode = "unsupported_media_type";
+			case_page(r, u, &c, 415, "Jenis berkas tidak diterima: hanya PDF, JPEG atau PNG "
+			                         "(dinilai dari isinya).",
+			    "File type not accepted: PDF, JPEG or PNG only (judged by content).");
+			return;
+		}
+		case_refused(r, u, c.id, rc);
+		return;
+	}
+	if ((rc = engine_case_attach(r->engine, &u->w.who, c.id, doc, hex, file->filename))) {
+		if (created && portal_doc_path(r, hex, path) == OA_OK)
+			unlink(path);
+		case_refused(r, u, c.id, rc);
+		return;
+	}
+	web_redirect(r, web_printf(r, "/portal/cases/%" PRId64 "?done=doc", c.id));
+}
+
+static void free_cb(void *q) { free(q); }
+
+static void h_doc(web_req *r)
+{
+	api_user *u = portal_user(r);
+	const char *sha = r->param[1];
+	char path[OA_MAX_PATH], type[40] = "application/octet-stream";
+	engine_case c;
+	store_stmt *st;
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int found = 0;
+	oa_err rc;
+
+	if (u == NULL || !visible(r, u, r->param[0], &c))
+		return;
+	if (strlen(sha) == 64 && strspn(sha, "0123456789abcdef") == 64 &&
+	    (st = store_prepare(ca_store(r->ca),
+	         "SELECT 1 FROM sop_case_document WHERE case_id = ? AND sha256 = ?")) != NULL) {
+		store_bind_int(st, 1, c.id);
+		store_bind_text(st, 2, sha);
+		found = store_step(st) == STORE_ROW;
+		store_reset(st);
+	}
+	oa_err_clear();
+	if (!found || (rc = portal_doc_path(r, sha, path)) ||
+	    (rc = oa_read_file(path, OA_MAX_UPLOAD_BYTES, &data, &len))) {
+		oa_err_clear();
+		r->errcode = oa_err_name(OA_ERR_NOTFOUND);
+		pg_msg(r, u, 404, "Dokumen tidak ditemukan", "Document not found",
+		    "Dokumen ini tidak ada pada permohonan ini.", "No such document in this case.",
+		    web_printf(r, "/portal/cases/%" PRId64, c.id));
+		return;
+	}
+	/* Stored only after libmagic judged it one of these three. */
+	if (len >= 5 && memcmp(data, "%PDF-", 5) == 0)
+		snprintf(type, sizeof type, "application/pdf");
+	else if (len >= 3 && memcmp(data, "\xff\xd8\xff", 3) == 0)
+		snprintf(type, sizeof type, "image/jpeg");
+	else if (len >= 8 && memcmp(data, "\x89PNG\r\n\x1a\n", 8) == 0)
+		snprintf(type, sizeof type, "image/png");
+	web_reply_owned(r, 200, type, data, len, free_cb, data);
+	if (r->resp == NULL) {
+		free(data);
+		return;
+	}
+	web_header(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION, "inline");
+	web_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "private, no-store");
+	web_header(r, "X-Content-Type-Options", "nosniff");
+	web_header(r, "X-Frame-Options", "SAMEORIGIN");
+	web_header(r, "Referrer-Policy", "no-referrer");
+	web_header(r, "Content-Security-Policy",
+	    "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; "
+	    "frame-ancestors 'self'; base-uri 'none'; form-action 'none'");
+}
+
+/* ---- the inbox ---- */
+
+static int inbox_cb(const engine_case *c, void *arg)
+{
+	struct rows *x = arg;
+
+	if (c->step_due_at > 0 && c->step_due_at < x->now)
+		x->late++;
+	if (x->n >= x->skip && x->n < x->skip + x->limit)
+		case_row(x->p, x->r, c, x->now, 1);
+	x->n++;
+	return x->n >= 100000; /* counted up to this many */
+}
+
+static void h_inbox(web_req *r)
+{
+	api_user *u = portal_user(r);
+	const char *pq = query(r, "page");
+	struct rows x = {0};
+	int64_t page = 1, pages;
+	pg p;
+	oa_err rc;
+
+	if (u == NULL)
+		return;
+	if (pq && (!parse_id(pq, &page) || page > 100000)) {
+		r->errcode = "validation";
+		pg_msg(r, u, 422, "Halaman tidak sah", "Invalid page",
+		    "Nomor halaman harus bilangan bulat positif.", "The page must be a positive integer.",
+		    "/portal/inbox");
+		return;
+	}
+	pg_start(&p, r, u, "Kotak tugas", "Inbox");
+	x.p = &p;
+	x.r = r;
+	x.now = oa_now();
+	x.skip = (page - 1) * INBOX_ROWS;
+	x.limit = INBOX_ROWS;
+	pg_para(&p, NULL, "Tugas peran Anda, yang terlambat lebih dulu, lalu yang paling dekat "
+	                  "batas waktunya.",
+	    "The tasks of your roles: overdue first, then the ones due soonest.");
+	cases_table_head(&p, 1);
+	if ((rc = engine_tasks(r->engine, &u->w.who, inbox_cb, &x)) != OA_OK) {
+		oa_buf_free(&p.b);
+		pg_err(r, u, rc, "/portal");
+		return;
+	}
+	pg_raw(&p, "</tbody></table></div>\n");
+	pages = (x.n + INBOX_ROWS - 1) / INBOX_ROWS;
+	pg_raw(&p, "<p id=\"summary\"><strong>%" PRId64 "</strong> tugas, <strong>%" PRId64
+	           "</strong> terlambat <span class=\"en\" lang=\"en\">/ tasks, overdue</span>",
+	    x.n, x.late);
+	if (pages > 1)
+		pg_raw(&p, " &middot; halaman %" PRId64 " dari %" PRId64
+		           " <span class=\"en\" lang=\"en\">/ page %" PRId64 " of %" PRId64 "</span>",
+		    page, pages, page, pages);
+	pg_raw(&p, "</p>\n");
+	if (x.n == 0)
+		pg_para(&p, "note", "Tidak ada tugas.", "No tasks.");
+	if (pages > 1) {
+		pg_raw(&p, "<nav aria-label=\"Halaman\"><p>");
+		if (page > 1)
+			pg_raw(&p, "<a rel=\"prev\" href=\"/portal/inbox?page=%" PRId64 "\">&larr; "
+			           "Sebelumnya <span class=\"en\" lang=\"en\">/ Previous</span></a> ",
+			    page - 1);
+		if (page < pages)
+			pg_raw(&p, "<a rel=\"next\" href=\"/portal/inbox?page=%" PRId64 "\">Berikutnya "
+			           "<span class=\"en\" lang=\"en\">/ Next</span> &rarr;</a>",
+			    page + 1);
+		pg_raw(&p, "</p></nav>\n");
+	}
+	pg_send(&p, 200);
+}
+
+/* ---- my certificates ---- */
+
+static int cert_row_cb(const ca_cert_info *ci, void *arg)
+{
+	struct certs *x = arg;
+	pg *p = x->p;
+	const char *st = ci->status;
+
+	if (strcmp(st, "active") == 0 && ci->not_after <= x->now)
+		st = "expired";
+	pg_raw(p, "<tr><td><code>");
+	pg_text(p, ci->serial);
+	pg_raw(p, "</code></td><td>");
+	pg_text(p, ci->cn);
+	pg_raw(p, "<br><small>");
+	pg_text(p, ci->profile);
+	pg_raw(p, "</small></td><td>");
+	if (strcmp(st, "active") == 0)
+		pg_raw(p, "<span class=\"badge ok\">Aktif <span class=\"en\" lang=\"en\">/ active</span></span>");
+	else if (strcmp(st, "revoked") == 0) {
+		pg_raw(p, "<span class=\"badge late\">Dicabut <span class=\"en\" lang=\"en\">/ revoked</span></span><br><small>");
+		pg_time(p, ci->revoked_at);
+		pg_raw(p, " &middot; ");
+		pg_text(p, ca_reason_name(ci->reason));
+		pg_raw(p, "</small>");
+	} else
+		pg_raw(p, "<span class=\"badge due\">Kedaluwarsa <span class=\"en\" lang=\"en\">/ expired</span></span>");
+	pg_raw(p, "</td><td>");
+	pg_time(p, ci->not_before);
+	pg_raw(p, " &ndash; ");
+	pg_time(p, ci->not_after);
+	pg_raw(p, "</td><td><a href=\"/api/v1/certificates/");
+	pg_text(p, ci->serial);
+	pg_raw(p, ".pem\" download=\"");
+	pg_text(p, ci->serial);
+	pg_raw(p, ".pem\">PEM</a> &middot; <a href=\"/api/v1/certificates/");
+	pg_text(p, ci->serial);
+	pg_raw(p, ".der\" download=\"");
+	pg_text(p, ci->serial);
+	pg_raw(p, ".cer\">DER</a></td></tr>\n");
+	return ++x->n >= MAX_CERTS;
+}
+
+static void h_certs(web_req *r)
+{
+	api_user *u = portal_user(r);
+	struct certs x = {0};
+	auth_person me;
+	pg p;
+
+	if (u == NULL)
+		return;
+	pg_start(&p, r, u, "Sertifikat saya", "My certificates");
+	pg_raw(&p, "<div class=\"table\"><table>\n<thead><tr><th scope=\"col\">");
+	pg_bi(&p, "Nomor seri", "Serial");
+	pg_raw(&p, "</th><th scope=\"col\">");
+	pg_bi(&p, "Nama", "Name");
+	pg_raw(&p, "</th><th scope=\"col\">");
+	pg_bi(&p, "Status", "Status");
+	pg_raw(&p, "</th><th scope=\"col\">");
+	pg_bi(&p, "Masa berlaku", "Validity");
+	pg_raw(&p, "</th><th scope=\"col\">");
+	pg_bi(&p, "Unduh", "Download");
+	pg_raw(&p, "</th></tr></thead>\n<tbody>\n");
+	x.p = &p;
+	x.now = oa_now();
+	if (auth_person_get(r->auth, u->w.person, &me) == OA_OK && me.nik[0]) {
+		ca_filter f = {.nik = me.nik};
+		if (ca_list(r->ca, &f, cert_row_cb, &x) != OA_OK)
+			oa_err_clear();
+	} else
+		oa_err_clear();
+	pg_raw(&p, "</tbody></table></div>\n");
+	if (x.n == 0)
+		pg_para(&p, "note", "Anda belum memiliki sertifikat.", "You have no certificate yet.");
+	pg_h2(&p, "Rantai sertifikat", "Certificate chain");
+	pg_para(&p, NULL, "Sertifikat CA penerbit dan root, untuk memeriksa sertifikat Anda.",
+	    "The issuing and root CA certificates, to check your certificate.");
+	pg_raw(&p, "<p><a href=\"/pki/chain.pem\" download=\"chain.pem\">chain.pem</a> &middot; ");
+	pg_link(&p, "/ca", "Sertifikat CA dan CRL", "CA certificates and CRLs");
+	pg_raw(&p, "</p>\n");
+	pg_send(&p, 200);
+}
+
+static const web_route routes[] = {
+	{WEB_GET, "/portal", h_home, 0},
+	{WEB_GET, "/portal/cases", h_cases, 0},
+	{WEB_GET, "/portal/requests/new", h_request_new, 0},
+	{WEB_POST, "/portal/requests", h_request_post, CASE_FORM_BODY},
+	{WEB_GET, "/portal/cases/{id}", h_case, 0},
+	{WEB_POST, "/portal/cases/{id}/act", h_act, CASE_FORM_BODY},
+	{WEB_POST, "/portal/cases/{id}/close", h_close, CASE_FORM_BODY},
+	{WEB_POST, "/portal/cases/{id}/documents", h_upload, UPLOAD_BODY},
+	{WEB_GET, "/portal/cases/{id}/documents/{sha}", h_doc, 0},
+	{WEB_GET, "/portal/inbox", h_inbox, 0},
+	{WEB_GET, "/portal/certificates", h_certs, 0},
+};
+
+const web_route_table web_portal_cases_table = {"portal_cases", routes,
+    sizeof routes / sizeof routes[0]};
