@@ -4,8 +4,9 @@
  *
  *   api_bulk DIR OPEN ISSUE IDS_FILE
  *
- * OPEN applicants with one open case each at the first step of SOP 001
- * (the "list my tasks" load), and ISSUE applicants whose cases are walked
+ * OPEN applicants with one open case each, submitted by the applicant
+ * (documents attached, step 1 done) so that it waits at step 2 for the
+ * head of the agency (kadis: the "list my tasks" and inbox load), and ISSUE applicants whose cases are walked
  * through every step before the BSrE issue step (documents attached by
  * hash, identity entered and approved, a P-256 CSR of their own at the
  * set-passphrase step), so that the benchmark's clients only complete
@@ -70,7 +71,8 @@ static int tick(store *s, long *calls)
 	return store_commit(s) || store_begin(s);
 }
 
-/* One applicant: person, role, case; walked to step 11 when `walk`. */
+/* One applicant: person, role, case; walk 1: submitted (at step 2),
+ * walk 2: walked to step 11. */
 static int applicant(engine *e, auth *a, store *s, long i, int walk, long *calls, int64_t *cid)
 {
 	char id[32], nik[24], email[64], sha[65];
@@ -83,9 +85,9 @@ static int applicant(engine *e, auth *a, store *s, long i, int walk, long *calls
 	char *csr = NULL;
 
 	/* NIK: region, birth date (day 01..28, month 01..12, year 81 or 85), serial */
-	snprintf(id, sizeof id, walk ? "iss%05ld" : "bulk%05ld", i);
+	snprintf(id, sizeof id, walk == 2 ? "iss%05ld" : "bulk%05ld", i);
 	snprintf(nik, sizeof nik, "147101%02ld%02ld%s%04ld", 1 + i % 28, 1 + (i / 28) % 12,
-	    walk ? "85" : "81", 1 + i / 336);
+	    walk == 2 ? "85" : "81", 1 + i / 336);
 	snprintf(email, sizeof email, "%s@kominfo.demo.go.id", id);
 	if (auth_person_create(a, &p, "bench") || auth_role_grant(a, id, "kominfo", "pemohon", "bench") ||
 	    engine_case_open(e, &w, &o, cid) || tick(s, calls))
@@ -96,6 +98,13 @@ static int applicant(engine *e, auth *a, store *s, long i, int walk, long *calls
 		snprintf(sha, sizeof sha, "%060ld%04zx", i, d);
 		if (engine_case_attach(e, &w, *cid, docs[d], sha, "berkas.pdf") || tick(s, calls))
 			return fail("attach", i);
+	}
+	if (walk == 1) {
+		engine_act act = {.case_id = *cid, .step = "1", .role = "pemohon"};
+		engine_result res;
+		if (engine_case_act(e, &w, &act, &res) || tick(s, calls))
+			return fail("submit", i);
+		return 0;
 	}
 	if ((csr = csr_pem()) == NULL)
 		return fail("csr", i);
@@ -147,7 +156,7 @@ int main(int argc, char **argv)
 		return fail("open", 0);
 	for (long i = 0; i < nopen + nissue; i++) {
 		int64_t cid;
-		if (applicant(e, a, s, i < nopen ? i : i - nopen, i >= nopen, &calls, &cid)) {
+		if (applicant(e, a, s, i < nopen ? i : i - nopen, i < nopen ? 1 : 2, &calls, &cid)) {
 			store_rollback(s);
 			return 1;
 		}

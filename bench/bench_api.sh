@@ -1,6 +1,7 @@
 #!/bin/bash
 # bench_api.sh [BUILD_DIR] - the JSON API under load, on 127.0.0.1:
-#   1. p50/p99 latency of GET /api/v1/tasks (wrk) with $CASES open cases
+#   1. p50/p99 latency of GET /api/v1/tasks and of the portal's inbox page
+#      /portal/inbox (wrk), and the inbox's size, with $CASES open cases
 #      (default 10000), created in bulk through the engine by a small C
 #      helper (one transaction: people, roles, engine_case_open);
 #   2. certificates issued per second through the API with $CLIENTS
@@ -41,6 +42,9 @@ t0=$(date +%s.%N)
 "$T/bulk" "$T/d" "$CASES" "$ISSUE" "$T/ids"
 t1=$(date +%s.%N)
 echo "bulk: $CASES open cases and $ISSUE cases at the issue step created in $(echo "$t1 - $t0" | bc) s"
+# A third of the waiting steps overdue (due an hour ago), as on a real desk.
+sqlite3 "$T/d/openams.db" "UPDATE sop_case SET step_due_at = strftime('%s','now') - 3600
+	WHERE state = 'open' AND step = '2' AND id % 3 = 0"
 
 PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$OPENAMS" serve --dir "$T/d" --listen "127.0.0.1:$PORT" 2>"$T/serve.log" &
@@ -55,11 +59,30 @@ login() { # USER -> cookie header value
 		tr -d '\r' | awk -F'[ ;]' 'tolower($1)=="set-cookie:"{print $2}'
 }
 if [ "${TASKS:-1}" != 0 ]; then
-	# kadis's tasks: the engine scans the open cases of the agency.
+	# kadis's tasks: the $CASES open cases wait at step 2, kadis's step.
 	COOKIE=$(login kadis.demo)
 	echo "== GET /api/v1/tasks (kadis.demo), $CASES open cases, wrk -t4 -c16 -d10s"
 	wrk -t4 -c16 -d10s --latency -H "Cookie: $COOKIE" "http://127.0.0.1:$PORT/api/v1/tasks" |
 		grep -E "Requests/sec|50%|99%|Latency "
+	echo "== GET /portal/inbox (kadis.demo: the portal page, 25 rows of $CASES tasks, counted), wrk -t4 -c16 -d10s"
+	for q in "" "?page=2" "?page=$(( (CASES + 24) / 25 ))"; do
+		echo "   /portal/inbox$q: $(curl -s -o /dev/null -w '%{http_code} %{size_download} bytes, gzip not used' \
+			-H "Cookie: $COOKIE" "http://127.0.0.1:$PORT/portal/inbox$q")"
+	done
+	wrk -t4 -c16 -d10s --latency -H "Cookie: $COOKIE" "http://127.0.0.1:$PORT/portal/inbox" |
+		grep -E "Requests/sec|50%|99%|Latency "
+	echo "   the same, one connection (server time without queueing): wrk -t1 -c1 -d5s"
+	wrk -t1 -c1 -d5s --latency -H "Cookie: $COOKIE" "http://127.0.0.1:$PORT/portal/inbox" |
+		grep -E "Requests/sec|50%|99%"
+	echo "   page 400 (the last), one connection"
+	wrk -t1 -c1 -d5s --latency -H "Cookie: $COOKIE" "http://127.0.0.1:$PORT/portal/inbox?page=400" |
+		grep -E "Requests/sec|50%|99%"
+	echo "== GET /portal/cases/{id} (kadis.demo, one of the bulk cases), wrk -t4 -c16 -d5s"
+	CASE1=$(sqlite3 "$T/d/openams.db" "SELECT MIN(id) FROM sop_case WHERE state = 'open'")
+	echo "   /portal/cases/$CASE1: $(curl -s -o /dev/null -w '%{http_code} %{size_download} bytes' \
+		-H "Cookie: $COOKIE" "http://127.0.0.1:$PORT/portal/cases/$CASE1")"
+	wrk -t4 -c16 -d5s --latency -H "Cookie: $COOKIE" "http://127.0.0.1:$PORT/portal/cases/$CASE1" |
+		grep -E "Requests/sec|50%|99%"
 	COOKIE=$(login pemohon.demo)
 	echo "== GET /api/v1/tasks (pemohon.demo: none of the bulk cases are theirs)"
 	wrk -t4 -c16 -d5s --latency -H "Cookie: $COOKIE" "http://127.0.0.1:$PORT/api/v1/tasks" |

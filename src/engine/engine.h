@@ -216,6 +216,16 @@ oa_err engine_case_history(engine *e, int64_t id,
 oa_err engine_tasks(engine *e, const engine_who *who, int (*fn)(const engine_case *, void *),
     void *arg);
 
+/*
+ * One page of who's tasks in the order of engine_tasks(): at most limit of
+ * them after the first offset, and in *total and *overdue (step due before
+ * now) the counts of them all, counted by the store (a desk with 10,000
+ * waiting cases is not walked to show 25).
+ */
+oa_err engine_tasks_page(engine *e, const engine_who *who, int64_t now, int64_t offset,
+    int64_t limit, int64_t *total, int64_t *overdue,
+    int (*fn)(const engine_case *, void *), void *arg);
+
 /* One installed SOP version (strings borrowed for the callback's duration). */
 typedef struct engine_sop_info {
 	int64_t version_id, version, created_at;

@@ -162,6 +162,89 @@ oa_err engine_tasks(engine *e, const engine_who *who, int (*fn)(const engine_cas
 	return step < 0 ? OA_ERR_STORE : OA_OK;
 }
 
+/* The WHERE of a person's tasks, numbered: ?1 org, ?2..?17 roles, ?18
+ * person (the statements using it number theirs from ?19). */
+#define TASKS_WHERE \
+	" WHERE c.org = ?1 AND c.state = 'open' AND EXISTS (SELECT 1 FROM sop_step_role r" \
+	" WHERE r.version_id = c.version_id AND r.step = c.step AND r.role IN" \
+	" (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)" \
+	" AND (r.role = c.applicant_role) = (c.applicant = ?18))"
+
+static void bind_who(store_stmt *st, const engine_who *who)
+{
+	store_bind_text(st, 1, who->org);
+	for (size_t i = 0; i < 16; i++)
+		store_bind_text(st, (int)i + 2, i < who->nroles ? who->roles[i] : NULL);
+	store_bind_text(st, 18, who->person);
+}
+
+oa_err engine_tasks_page(engine *e, const engine_who *who, int64_t now, int64_t offset,
+    int64_t limit, int64_t *total, int64_t *overdue,
+    int (*fn)(const engine_case *, void *), void *arg)
+{
+	store_stmt *st;
+	engine_case c;
+	int step, stop = 0;
+	int64_t with_due = 0;
+	oa_err rc;
+
+	*total = *overdue = 0;
+	if ((rc = engine_check_who(who)))
+		return rc;
+	if (who->nroles == 0)
+		return OA_OK;
+	if (offset < 0 || limit < 0)
+		return oa_fail(OA_ERR_INVALID, "offset and limit must not be negative");
+	/* The counts in SQL: a page of a desk with 10,000 waiting cases must
+	 * not walk them all. */
+	if ((st = store_prepare(engine_store(e), "SELECT COUNT(*), COUNT(c.step_due_at),"
+	                                         " COALESCE(SUM(c.step_due_at > 0 AND"
+	                                         " c.step_due_at < ?19), 0) FROM sop_case c"
+	                                         TASKS_WHERE)) == NULL)
+		return OA_ERR_STORE;
+	bind_who(st, who);
+	store_bind_int(st, 19, now);
+	if ((step = store_step(st)) == STORE_ROW) {
+		*total = store_col_int(st, 0);
+		with_due = store_col_int(st, 1);
+		*overdue = store_col_int(st, 2);
+	}
+	store_reset(st);
+	if (step < 0)
+		return OA_ERR_STORE;
+	/* The page in two parts, so that each walks an index in its order and
+	 * stops at the page (one ORDER BY over both would sort every task):
+	 * the steps with a due time by sop_case_org_due, then those without. */
+	for (int part = 0; part < 2 && limit > 0 && !stop; part++) {
+		int64_t skip = part == 0 ? offset : offset > with_due ? offset - with_due : 0;
+		if (part == 0 && offset >= with_due)
+			continue;
+		st = store_prepare(engine_store(e), part == 0 ?
+		    "SELECT " CASE_COLS " FROM sop_case c JOIN sop_version v ON v.id = c.version_id"
+		    TASKS_WHERE " AND c.step_due_at IS NOT NULL ORDER BY c.step_due_at, c.id"
+		    " LIMIT ?19 OFFSET ?20" :
+		    "SELECT " CASE_COLS " FROM sop_case c JOIN sop_version v ON v.id = c.version_id"
+		    TASKS_WHERE " AND c.step_due_at IS NULL ORDER BY c.id LIMIT ?19 OFFSET ?20");
+		if (st == NULL)
+			return OA_ERR_STORE;
+		bind_who(st, who);
+		store_bind_int(st, 19, limit);
+		store_bind_int(st, 20, skip);
+		while ((step = store_step(st)) == STORE_ROW) {
+			case_row(st, &c);
+			limit--;
+			if (is_task_of(e, who, &c) && fn(&c, arg)) {
+				stop = 1;
+				break;
+			}
+		}
+		store_reset(st);
+		if (step < 0)
+			return OA_ERR_STORE;
+	}
+	return OA_OK;
+}
+
 oa_err engine_overdue(engine *e, const char *org, int64_t now,
     int (*fn)(const engine_case *, void *), void *arg)
 {

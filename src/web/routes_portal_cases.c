@@ -278,16 +278,6 @@ static void cases_table_head(pg *p, int with_applicant)
 	pg_raw(p, "</th></tr></thead>\n<tbody>\n");
 }
 
-static int count_cb(const engine_case *c, void *arg)
-{
-	struct rows *x = arg;
-
-	x->n++;
-	if (c->step_due_at > 0 && c->step_due_at < x->now)
-		x->late++;
-	return x->n >= 100000;
-}
-
 static void h_home(web_req *r)
 {
 	api_user *u = portal_user(r);
@@ -307,7 +297,8 @@ static void h_home(web_req *r)
 	pg_text(&p, me.name);
 	pg_raw(&p, "</strong>. <span class=\"en\" lang=\"en\">/ Welcome.</span></p>\n");
 	x.now = oa_now();
-	if ((rc = engine_tasks(r->engine, &u->w.who, count_cb, &x)) != OA_OK)
+	if ((rc = engine_tasks_page(r->engine, &u->w.who, x.now, 0, 0, &x.n, &x.late, NULL,
+	         NULL)) != OA_OK)
 		oa_err_clear();
 	pg_raw(&p, "<div class=\"cards\">\n<div class=\"card\">");
 	pg_h2(&p, "Permohonan baru", "New request");
@@ -1288,12 +1279,8 @@ static int inbox_cb(const engine_case *c, void *arg)
 {
 	struct rows *x = arg;
 
-	if (c->step_due_at > 0 && c->step_due_at < x->now)
-		x->late++;
-	if (x->n >= x->skip && x->n < x->skip + x->limit)
-		case_row(x->p, x->r, c, x->now, 1);
-	x->n++;
-	return x->n >= 100000; /* counted up to this many */
+	case_row(x->p, x->r, c, x->now, 1);
+	return 0;
 }
 
 static void h_inbox(web_req *r)
@@ -1324,7 +1311,8 @@ static void h_inbox(web_req *r)
 	                  "batas waktunya.",
 	    "The tasks of your roles: overdue first, then the ones due soonest.");
 	cases_table_head(&p, 1);
-	if ((rc = engine_tasks(r->engine, &u->w.who, inbox_cb, &x)) != OA_OK) {
+	if ((rc = engine_tasks_page(r->engine, &u->w.who, x.now, x.skip, x.limit, &x.n, &x.late,
+	         inbox_cb, &x)) != OA_OK) {
 		oa_buf_free(&p.b);
 		pg_err(r, u, rc, "/portal");
 		return;
