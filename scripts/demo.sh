@@ -70,7 +70,7 @@ $(cat "$OPENAMS_DIR/secrets/demo-logins.txt")
 Walk SOP 001 (issuance, Kab. Kepulauan Meranti) alone:
   1. Sign in as pemohon.demo: Permohonan baru -> meranti-penerbitan; upload the four PDFs; "Kirim".
   2. Sign in as kadis.demo, then kabid.demo: open the case from "Kotak tugas", "Teruskan".
-  3. As verifikator.demo: verify ("Kirim"), then "Ya" (or "Tidak": back to the applicant).
+  3. As verifikator.demo: verify ("Selesai"), then "Ya" (or "Tidak": back to the applicant).
   4. The e-mails are kept in the outbox: build/src/cli/openams mail list / mail show ID gives the
      identity-form and set-passphrase links; open them, fill, send; verifikator.demo says "Ya" between.
   5. As bsre.demo: "Terbitkan"; as pemohon.demo: "Sertifikat saya" downloads the certificate.

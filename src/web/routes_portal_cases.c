@@ -949,13 +949,18 @@ static void case_page(web_req *r, api_user *u, const engine_case *c, unsigned st
 		pg_raw(&p, "<div class=\"field\"><label for=\"f_doc\">");
 		pg_bi(&p, "Jenis dokumen", "Document");
 		pg_raw(&p, "</label><select id=\"f_doc\" name=\"doc\" required>\n");
+		/* Preselected: the first document the step requires that is missing. */
+		int pre = -1;
+		for (size_t k = 0; k < s->n_inputs && pre < 0; k++)
+			if (s->inputs[k].doc >= 0 && !has_doc(docs, nd, d->documents[s->inputs[k].doc].id))
+				pre = s->inputs[k].doc;
 		for (size_t i = 0; i < d->n_documents; i++) {
 			int req = 0;
 			for (size_t k = 0; k < s->n_inputs; k++)
 				req |= s->inputs[k].doc == (int)i;
 			pg_raw(&p, "<option value=\"");
 			pg_text(&p, d->documents[i].id);
-			pg_raw(&p, "\">");
+			pg_raw(&p, "\"%s>", (int)i == pre ? " selected" : "");
 			pg_text(&p, d->documents[i].name);
 			if (req)
 				pg_raw(&p, " (diperlukan / required)");
