@@ -378,7 +378,17 @@ static int sop_cb(const engine_sop_info *in, void *arg)
 	return s->n >= MAX_SOPS;
 }
 
-/* The active SOPs of u's agency whose applicant role u holds. */
+/* Issuance first, then revocation, renewal, passphrase reset; by name. */
+static int def_cmp(const void *a, const void *b)
+{
+	const sop_def *x = *(const sop_def *const *)a, *y = *(const sop_def *const *)b;
+
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	return strcmp(x->name ? x->name : "", y->name ? y->name : "");
+}
+
+/* The active SOPs of u's agency whose applicant role u holds, sorted. */
 static void my_sops(web_req *r, const api_user *u, const sop_def **defs, size_t *n)
 {
 	struct sops s = {0};
@@ -399,6 +409,7 @@ static void my_sops(web_req *r, const api_user *u, const sop_def **defs, size_t 
 			continue;
 		defs[(*n)++] = d;
 	}
+	qsort(defs, *n, sizeof *defs, def_cmp);
 }
 
 struct certs {
@@ -460,12 +471,17 @@ static void request_form(web_req *r, api_user *u, unsigned status, const char *e
 		pg_bi(&p, kind_id(k), kind_en(k));
 		pg_raw(&p, "</strong> &middot; ");
 		pg_text(&p, defs[i]->name);
-		if (defs[i]->number && *defs[i]->number) {
-			pg_raw(&p, " <small>(SOP ");
-			pg_text(&p, defs[i]->number);
-			pg_raw(&p, ")</small>");
+		pg_raw(&p, "<br><small>");
+		if (defs[i]->agency.government && *defs[i]->agency.government) {
+			pg_text(&p, defs[i]->agency.government);
+			pg_raw(&p, ", ");
 		}
-		pg_raw(&p, "</label></div>\n");
+		pg_text(&p, defs[i]->agency.name ? defs[i]->agency.name : "");
+		if (defs[i]->number && *defs[i]->number && defs[i]->number[0] != '(') {
+			pg_raw(&p, " &middot; SOP ");
+			pg_text(&p, defs[i]->number);
+		}
+		pg_raw(&p, "</small></label></div>\n");
 		if (defs[i]->kind == SOP_KIND_REVOCATION)
 			nrev++;
 	}
