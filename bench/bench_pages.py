@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""bench_pages.py [N] - size and latency of the public, sign-in and account
-pages (issue 7: "fast on a slow connection"): a demo instance on a free
+"""bench_pages.py [N] - size and latency of the public, sign-in, account,
+applicant and staff pages (issue 7: "fast on a slow connection"): a demo instance on a free
 port (tests/api/apilib.py), N sequential GETs per page (default 50) over
 one fresh connection each; prints status, body bytes, p50 and p95 in ms.
 Run: OPENAMS=build/src/cli/openams OPENAMS_SHARE=. python3 bench/bench_pages.py"""
@@ -34,4 +34,17 @@ def run(path, headers=None):
 for p in ("/", "/ca", "/status?serial=7E57", "/login", "/password-reset", "/static/portal.css"):
     run(p)
 run("/portal/account", {"Cookie": c.cookie})
+# The applicant's and the staff's pages, with one case at kadis's step: the
+# four PDFs attached, step 1 done (the JSON API, not measured).
+r = c.post("/api/v1/cases", {"sop": "meranti-penerbitan"})
+case = r.json()["id"]
+for d in ("surat_permohonan", "formulir_rekomendasi", "fc_ktp", "fc_sk"):
+    c.upload(case, d, d + ".pdf", apilib.pdf(d))
+c.post("/api/v1/cases/%d/act" % case, {"step": "1", "role": "pemohon"})
+for p in ("/portal", "/portal/cases", "/portal/requests/new", "/portal/certificates",
+          "/portal/cases/%d" % case):
+    run(p, {"Cookie": c.cookie})
+k = inst.client("kadis.demo")
+for p in ("/portal/inbox", "/portal/cases/%d" % case):
+    run(p, {"Cookie": k.cookie})
 inst.stop()
