@@ -75,7 +75,7 @@ static int tick(store *s, long *calls)
  * walk 2: walked to step 11. */
 static int applicant(engine *e, auth *a, store *s, long i, int walk, long *calls, int64_t *cid)
 {
-	char id[32], nik[24], email[64], sha[65];
+	char id[32], nik[48], email[64], sha[65];
 	const char *roles[] = {"pemohon"};
 	engine_who w = {id, "kominfo", roles, 1};
 	engine_open_req o = {.org = "kominfo", .sop_id = "meranti-penerbitan", .applicant = id,
