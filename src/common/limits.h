@@ -30,6 +30,11 @@
 #define OA_MAX_SOP_ID           64            /* an id (step, actor, document) */
 #define OA_MAX_SOP_TEXT         4096          /* one free-text field of a definition */
 #define OA_MAX_SOP_LIST         64            /* items in one list of a definition */
+#define OA_MAX_YAML_DEPTH       32            /* nesting of lists and mappings in a YAML
+                                               * file (libyaml's scanner costs O(depth)
+                                               * per token: unbounded, N `[` are N^2) */
+#define OA_MAX_YAML_NODES       100000        /* texts, lists and mappings in one YAML
+                                               * file: the loader's total work */
 
 /* web */
 #define OA_WEB_MAX_URL          2048          /* request target (path and query), bytes */

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/limits.h"
 #include "common/util.h"
@@ -596,6 +597,113 @@ static void test_limits(void **state)
 	assert_null(d);
 }
 
+/* Seconds on the monotonic clock. */
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* n copies of unit, NUL-terminated (the caller frees). */
+static char *repeat(const char *unit, size_t n)
+{
+	size_t u = strlen(unit);
+	char *s = malloc(u * n + 1);
+
+	assert_non_null(s);
+	for (size_t i = 0; i < n; i++)
+		memcpy(s + i * u, unit, u);
+	s[u * n] = '\0';
+	return s;
+}
+
+/*
+ * Issue 16: libyaml's scanner costs O(depth) per token, so N `[` cost N^2
+ * (98 s for 100,000 before the depth limit).  Refused at the first level
+ * past OA_MAX_YAML_DEPTH, on line 1, in well under the bound (generous for
+ * sanitizer builds on a busy machine).
+ */
+static void test_yaml_nesting(void **state)
+{
+	const char *units[] = {"[", "{a: ", "- "};
+
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+		char *s = repeat(units[i], 100000);
+		sop_errors e = {0};
+		sop_def *d = NULL;
+		double t0 = now_s(), dt;
+
+		assert_int_equal(sop_parse("deep", s, strlen(s), &d, &e), OA_ERR_INVALID);
+		dt = now_s() - t0;
+		if (!has(&e, 1, "OA_MAX_YAML_DEPTH")) {
+			fprintf(stderr, "%s x 100000:\n", units[i]);
+			dump(&e);
+		}
+		assert_true(has(&e, 1, "nested deeper than 32 levels (OA_MAX_YAML_DEPTH)"));
+		assert_null(d);
+		assert_true(dt < 5.0);
+		sop_errors_free(&e);
+		free(s);
+	}
+}
+
+/* Too many nodes, and anchors (libyaml registers them in N^2): refused at
+ * their line, quickly. */
+static void test_yaml_work(void **state)
+{
+	sop_errors e = {0};
+	sop_def *d = NULL;
+	char *s = repeat("- a\n", OA_MAX_YAML_NODES + 1), *t;
+	double t0 = now_s();
+
+	assert_int_equal(sop_parse("wide", s, strlen(s), &d, &e), OA_ERR_INVALID);
+	assert_true(has(&e, OA_MAX_YAML_NODES, "more than 100000 YAML nodes"));
+	sop_errors_free(&e);
+	free(s);
+	s = repeat("- &x a\n", 60000);
+	assert_int_equal(sop_parse("anchors", s, strlen(s), &d, &e), OA_ERR_INVALID);
+	assert_true(has(&e, 1, "anchors (&name) are not supported"));
+	assert_true(now_s() - t0 < 5.0);
+	sop_errors_free(&e);
+	free(s);
+	assert_null(d);
+
+	/* Nesting at the limit is still read (and refused for what it is). */
+	s = repeat("[", OA_MAX_YAML_DEPTH);
+	t = repeat("]", OA_MAX_YAML_DEPTH);
+	assert_non_null(s = realloc(s, 2 * OA_MAX_YAML_DEPTH + 1));
+	strcat(s, t);
+	assert_int_equal(sop_parse("deep", s, strlen(s), &d, &e), OA_ERR_INVALID);
+	assert_false(has(&e, 0, "OA_MAX_YAML_DEPTH"));
+	assert_true(has(&e, 1, "must be a mapping"));
+	sop_errors_free(&e);
+	free(s);
+	free(t);
+}
+
+/* A wide but legal definition: OA_MAX_SOP_STEPS steps, each requiring
+ * OA_MAX_SOP_LIST items (about 13,000 nodes), is accepted. */
+static void test_yaml_wide_legal(void **state)
+{
+	oa_buf b = {0};
+	sop_def *d;
+
+	assert_int_equal(oa_buf_printf(&b, "%s", revocation_steps), OA_OK);
+	for (int i = 4; i <= OA_MAX_SOP_STEPS; i++) {
+		assert_int_equal(oa_buf_printf(&b, "  - {id: n%d, activity: Kabar, actor: a, "
+		    "action: notify, requires: [", i), OA_OK);
+		for (int j = 0; j < OA_MAX_SOP_LIST; j++)
+			assert_int_equal(oa_buf_printf(&b, "%sbahan %d", j ? ", " : "", j), OA_OK);
+		assert_int_equal(oa_buf_printf(&b, "]}\n"), OA_OK);
+	}
+	assert_int_equal(oa_buf_append(&b, "", 1), OA_OK);
+	d = accept("revocation", NULL, (const char *)b.data);
+	sop_free(d);
+	oa_buf_free(&b);
+}
+
 /* ---- simulation -------------------------------------------------------- */
 
 static void test_simulate(void **state)
@@ -773,6 +881,9 @@ int main(void)
 		cmocka_unit_test(test_graph_rules),
 		cmocka_unit_test(test_kind_rules),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_yaml_nesting),
+		cmocka_unit_test(test_yaml_work),
+		cmocka_unit_test(test_yaml_wide_legal),
 		cmocka_unit_test(test_simulate),
 		cmocka_unit_test(test_render_shipped),
 		cmocka_unit_test(test_render_escapes),
