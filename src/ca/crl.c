@@ -109,9 +109,9 @@ out:
 oa_err ca_revoke(ca *c, const char *serial_in, int reason, int64_t invalidity,
     const char *actor)
 {
-	char serial[41], detail[256], object[64], when[32];
+	char serial[41], detail[256], object[64], when[32], nb[32];
 	store_stmt *st;
-	int64_t now = oa_now(), issuer_id = 0;
+	int64_t now = oa_now(), issuer_id = 0, not_before;
 	int own = !store_in_tx(c->db), step;
 	oa_buf entry = {0};
 	oa_err rc;
@@ -124,7 +124,7 @@ oa_err ca_revoke(ca *c, const char *serial_in, int reason, int64_t invalidity,
 		return oa_fail(OA_ERR_INVALID, "the invalidity date must not be in the future");
 	if (own && (rc = store_begin(c->db)))
 		return rc;
-	if ((st = store_prepare(c->db, "SELECT status, revoked_at, reason, issuer_id"
+	if ((st = store_prepare(c->db, "SELECT status, revoked_at, reason, issuer_id, not_before"
 	                               " FROM certificate WHERE serial = ?")) == NULL) {
 		rc = OA_ERR_STORE;
 		goto out;
@@ -139,6 +139,14 @@ oa_err ca_revoke(ca *c, const char *serial_in, int reason, int64_t invalidity,
 		oa_time_iso(when, sizeof when, store_col_int(st, 1));
 		rc = oa_fail(OA_ERR_STATE, "certificate %s was already revoked at %s (%s)", serial,
 		    when, ca_reason_name((int)store_col_int(st, 2)));
+	} else if (invalidity > 0 && invalidity < (not_before = store_col_int(st, 4))) {
+		/* RFC 5280 5.3.2: the date the key became unusable; before the
+		 * certificate existed it cannot be meant, and would date the
+		 * compromise before the certificate was valid. */
+		oa_time_iso(when, sizeof when, invalidity);
+		oa_time_iso(nb, sizeof nb, not_before);
+		rc = oa_fail(OA_ERR_INVALID, "the invalidity date %s is before the certificate's"
+		    " notBefore %s", when, nb);
 	} else
 		issuer_id = store_col_int(st, 3);
 	store_reset(st);

@@ -214,7 +214,7 @@ def cmd_crl(args):
         except x509.ExtensionNotFound:
             gotinv = None
         if inv:
-            wantinv = datetime.datetime.strptime(inv, "%Y-%m-%d")
+            wantinv = datetime.datetime.strptime(inv, "%Y-%m-%dT%H:%M:%SZ" if "T" in inv else "%Y-%m-%d")
             check(gotinv == wantinv, "serial %s: invalidity date %s, want %s" % (serial, gotinv, wantinv))
         else:
             check(gotinv is None, "serial %s: unexpected invalidity date %s" % (serial, gotinv))

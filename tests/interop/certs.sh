@@ -55,8 +55,9 @@ check "key-out is PBES2 with AES-256" bash -c "openssl asn1parse -in kg.key | gr
 # ---- revoke one, then the CRLs --------------------------------------------
 crl_num() { openssl crl -inform DER -in "$1" -noout -crlnumber | sed 's/^crlNumber=0x//'; }
 N0=$(crl_num "$P/issuing.crl")
+INV=$(date -u +%Y-%m-%dT%H:%M:%SZ) # after rev.pem's notBefore, not in the future
 check "revoke with keyCompromise and an invalidity date" \
-	"$OPENAMS" ca revoke "$S_REV" --dir "$D" --reason keyCompromise --invalidity-date 2026-01-15
+	"$OPENAMS" ca revoke "$S_REV" --dir "$D" --reason keyCompromise --invalidity-date "$INV"
 N1=$(crl_num "$P/issuing.crl")
 check "CRL number increased after the revocation ($N0 -> $N1)" test $((16#$N1)) -gt $((16#$N0))
 
@@ -209,13 +210,13 @@ check "cryptography: individual (server key) fields" "$PY" "$HERE/certs.py" leaf
 check "cryptography: seal fields" "$PY" "$HERE/certs.py" leaf seal.pem seal \
 	email=persandian@kominfo.go.id cn="Segel Dinas Kominfo"
 check "cryptography: issuing CRL signature, entry with reason and invalidity date" \
-	"$PY" "$HERE/certs.py" crl "$P/issuing.crl" "$P/issuing.crt" --count 1 "$S_REV=keyCompromise@2026-01-15"
+	"$PY" "$HERE/certs.py" crl "$P/issuing.crl" "$P/issuing.crt" --count 1 "$S_REV=keyCompromise@$INV"
 check "cryptography: root CRL signature, empty" \
 	"$PY" "$HERE/certs.py" crl "$P/root.crl" "$P/root.crt" --count 0
 
 # CRL numbers increase with each revocation; every reason is carried.
 prev=$("$PY" "$HERE/certs.py" crl "$P/issuing.crl" "$P/issuing.crt")
-specs=("$S_REV=keyCompromise@2026-01-15")
+specs=("$S_REV=keyCompromise@$INV")
 i=0
 for r in superseded affiliationChanged unspecified; do
 	i=$((i + 1))

@@ -17,15 +17,16 @@ A=$(serial_of a.pem) B=$(serial_of b.pem)
 crlnum() { openssl crl -inform DER -in "$D/pki/issuing.crl" -noout -crlnumber | cut -d= -f2; }
 
 # ---- revocation is final ------------------------------------------------------
-out=$("$OPENAMS" ca revoke "$A" --dir "$D" --reason keyCompromise --invalidity-date 2026-01-02T03:04:05Z 2>&1) &&
+INV=$(date -u +%Y-%m-%dT%H:%M:%SZ) # after A's notBefore, not in the future
+out=$("$OPENAMS" ca revoke "$A" --dir "$D" --reason keyCompromise --invalidity-date "$INV" 2>&1) &&
 	ok "revoke A keyCompromise" || nok "revoke A: $out"
 check_eq "revoke prints 'revoked SERIAL (reason)'" "$out" "revoked $A (keyCompromise)"
 st1=$("$OPENAMS" ca status "$A" --dir "$D")
 row1=$(sqlite3 "$D/openams.db" "SELECT status, revoked_at, reason, invalidity_date FROM certificate WHERE serial = '$A'")
 check_match "status: revoked" "$st1" $'^status: revoked$'
 check_match "status: reason keyCompromise" "$st1" $'^reason: keyCompromise$'
-check_match "status: invalidity_date" "$st1" $'^invalidity_date: 2026-01-02T03:04:05Z$'
-check_match "DB row: revoked, reason 1, invalidity date" "$row1" "^revoked\|[0-9]+\|1\|$(date -u -d 2026-01-02T03:04:05Z +%s)$"
+check_match "status: invalidity_date" "$st1" "^invalidity_date: $INV\$"
+check_match "DB row: revoked, reason 1, invalidity date" "$row1" "^revoked\|[0-9]+\|1\|$(date -u -d "$INV" +%s)$"
 n1=$(crlnum)
 refused "revoking A again (superseded) is refused, naming when and why" "$D" state "keyCompromise" \
 	"$OPENAMS" ca revoke "$A" --dir "$D" --reason superseded
@@ -54,6 +55,14 @@ refused "revoking a 21-octet serial" "$D" invalid_input "serial" \
 	"$OPENAMS" ca revoke "7f$(printf %040d 1)" --dir "$D" --reason keyCompromise
 refused "revoking with a bad invalidity date" "$D" invalid_input "." \
 	"$OPENAMS" ca revoke "$B" --dir "$D" --reason keyCompromise --invalidity-date "yesterday"
+# RFC 5280 5.3.2: the key cannot have become unusable before the certificate
+# existed (security review, issue 16).
+NB=$(date -u -d "$(openssl x509 -in b.pem -noout -startdate | cut -d= -f2)" +%s)
+refused "revoking with an invalidity date before notBefore" "$D" invalid_input \
+	"invalidity date .* is before the certificate's notBefore $(date -u -d @"$NB" +%Y-%m-%dT%H:%M:%SZ)" \
+	"$OPENAMS" ca revoke "$B" --dir "$D" --reason keyCompromise --invalidity-date "$(date -u -d @$((NB - 1)) +%Y-%m-%dT%H:%M:%SZ)"
+refused "revoking with an invalidity date long before notBefore" "$D" invalid_input "before the certificate's notBefore" \
+	"$OPENAMS" ca revoke "$B" --dir "$D" --reason keyCompromise --invalidity-date 2020-01-01
 snapshot "$D" before
 rc=0
 "$OPENAMS" ca revoke "$B" --dir "$D" --reason certificateHold >/dev/null 2>err || rc=$?

@@ -395,8 +395,13 @@ static void test_revoke_rules(void **state)
 	assert_int_equal(ca_revoke(T.c, out.serial, 2, 0, "t"), OA_ERR_INVALID); /* cACompromise */
 	assert_int_equal(ca_revoke(T.c, out.serial, CA_REASON_KEY_COMPROMISE, oa_now() + 3600, "t"),
 	    OA_ERR_INVALID);
+	/* Before notBefore: refused (security review, issue 16). */
+	audits = count("SELECT COUNT(*) FROM audit");
 	assert_int_equal(ca_revoke(T.c, out.serial, CA_REASON_KEY_COMPROMISE, oa_now() - 86400, "t"),
-	    OA_OK);
+	    OA_ERR_INVALID);
+	assert_non_null(strstr(oa_errmsg(), "before the certificate's notBefore"));
+	assert_int_equal(count("SELECT COUNT(*) FROM audit"), audits);
+	assert_int_equal(ca_revoke(T.c, out.serial, CA_REASON_KEY_COMPROMISE, oa_now(), "t"), OA_OK);
 	audits = count("SELECT COUNT(*) FROM audit");
 	assert_int_equal(ca_revoke(T.c, out.serial, CA_REASON_SUPERSEDED, 0, "t"), OA_ERR_STATE);
 	assert_non_null(strstr(oa_errmsg(), "keyCompromise"));
