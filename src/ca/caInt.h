@@ -52,6 +52,9 @@ typedef struct ca_profile {
 	STACK_OF(X509_EXTENSION) *fixed_ext;
 } ca_profile;
 
+/* SHA-1, SHA-224, SHA-256, SHA-384, SHA-512 (ocsp.c). */
+#define CA_CERTID_MDS 5
+
 struct ca {
 	char dir[OA_MAX_PATH];
 	conf *cfg;
@@ -62,8 +65,13 @@ struct ca {
 	int64_t cert_id[SIGNER__MAX];
 	signer *sig;                 /* NULL until the first signing operation */
 	int signer_in_process;       /* benchmarks: no separate signer process */
-	/* CertID material of the issuing CA for OCSP (SHA-1 and SHA-256). */
-	uint8_t name_sha1[20], key_sha1[20], name_sha256[32], key_sha256[32];
+	/* CertID material of the issuing CA for OCSP, one per hash algorithm a
+	 * request may use (RFC 6960 4.1.1: the request's hashAlgorithm). */
+	struct ca_certid_hash {
+		int nid;
+		unsigned len;
+		uint8_t name[EVP_MAX_MD_SIZE], key[EVP_MAX_MD_SIZE];
+	} certid[CA_CERTID_MDS];
 };
 
 /* profile.c */

@@ -1,11 +1,14 @@
 /*
  * ocsp.c - the OCSP responder (RFC 6960, with the RFC 5019 profile).
  *
- * Answers for certificates of the issuing CA only, signed by the delegated
- * responder (id-kp-OCSPSigning, id-pkix-ocsp-nocheck).  Every input byte is
- * hostile: a request that does not parse, is too large, carries too many
- * CertIDs or an oversized nonce gets the malformedRequest status; a CertID
- * for another issuer gets unauthorized (RFC 5019 2.2.3); a store failure
+ * Answers for certificates of the issuing CA only (the delegated responder's
+ * own included), signed by the delegated responder (id-kp-OCSPSigning,
+ * id-pkix-ocsp-nocheck).  CertIDs may be hashed with SHA-1 or SHA-2.  Every
+ * input byte is hostile: a request that does not parse, is too large,
+ * carries too many CertIDs, a nonce outside 1..32 octets (RFC 8954 2.1) or a
+ * critical extension that is not understood (RFC 6960 4.4) gets the
+ * malformedRequest status; a CertID for another issuer (or hashed with an
+ * algorithm not listed) gets unauthorized (RFC 5019 2.2.3); a store failure
  * gets internalError.  None of them is an error to the caller, who always
  * receives a DER OCSPResponse to send.
  */
@@ -19,24 +22,79 @@
 #include "../common/limits.h"
 #include "caInt.h"
 
-/* Largest nonce echoed (RFC 8954 2.1 allows 1..32 octets; some clients send
- * a little more, so the extension value may carry a few bytes of DER). */
-#define MAX_NONCE_EXT_BYTES 64
+/* RFC 8954 2.1: a nonce is 1..32 octets; a responder must refuse others
+ * with malformedRequest. */
+#define MAX_NONCE_BYTES 32
+
+/* The hash algorithms a CertID may use (RFC 6960 4.1.1 hashAlgorithm; RFC
+ * 5019 2.1.1 makes SHA-1 the default).  A CertID hashed with another
+ * algorithm cannot be matched and gets unauthorized. */
+static const int certid_mds[CA_CERTID_MDS] = {NID_sha1, NID_sha224, NID_sha256, NID_sha384,
+    NID_sha512};
 
 oa_err ca_key_hashes(ca *c)
 {
 	X509 *is = c->cert[SIGNER_ISSUING];
 	const ASN1_BIT_STRING *key = X509_get0_pubkey_bitstr(is);
 	unsigned char *name = NULL;
-	int nl = i2d_X509_NAME(X509_get_subject_name(is), &name);
-	int ok = nl > 0 && key != NULL &&
-	    EVP_Digest(name, (size_t)nl, c->name_sha1, NULL, EVP_sha1(), NULL) &&
-	    EVP_Digest(name, (size_t)nl, c->name_sha256, NULL, EVP_sha256(), NULL) &&
-	    EVP_Digest(key->data, (size_t)key->length, c->key_sha1, NULL, EVP_sha1(), NULL) &&
-	    EVP_Digest(key->data, (size_t)key->length, c->key_sha256, NULL, EVP_sha256(), NULL);
+	int nl = i2d_X509_NAME(X509_get_subject_name(is), &name), ok = nl > 0 && key != NULL;
 
+	for (int i = 0; ok && i < CA_CERTID_MDS; i++) {
+		struct ca_certid_hash *h = &c->certid[i];
+		const EVP_MD *md = EVP_get_digestbynid(certid_mds[i]);
+		h->nid = certid_mds[i];
+		ok = md != NULL && EVP_Digest(name, (size_t)nl, h->name, &h->len, md, NULL) &&
+		    EVP_Digest(key->data, (size_t)key->length, h->key, NULL, md, NULL);
+	}
 	OPENSSL_free(name);
 	return ok ? OA_OK : oa_fail_ssl(OA_ERR_CRYPTO, "hashing the issuing CA for OCSP");
+}
+
+/* The request extensions openams understands (RFC 6960 4.4): the nonce
+ * (4.4.1) and acceptable response types (4.4.3; only basic is produced). */
+static int ext_understood(const X509_EXTENSION *e)
+{
+	int nid = OBJ_obj2nid(X509_EXTENSION_get_object((X509_EXTENSION *)e));
+	return nid == NID_id_pkix_OCSP_Nonce || nid == NID_id_pkix_OCSP_acceptableResponses;
+}
+
+/* RFC 6960 4.4: an extension that is critical and not understood must not
+ * be ignored; the request (and each of its CertIDs) is then refused. */
+static int has_unknown_critical(OCSP_REQUEST *rq)
+{
+	int n = OCSP_request_onereq_count(rq);
+
+	for (int i = 0; i < OCSP_REQUEST_get_ext_count(rq); i++) {
+		X509_EXTENSION *e = OCSP_REQUEST_get_ext(rq, i);
+		if (X509_EXTENSION_get_critical(e) && !ext_understood(e))
+			return 1;
+	}
+	for (int i = 0; i < n; i++) {
+		OCSP_ONEREQ *one = OCSP_request_onereq_get0(rq, i);
+		for (int j = 0; j < OCSP_ONEREQ_get_ext_count(one); j++)
+			if (X509_EXTENSION_get_critical(OCSP_ONEREQ_get_ext(one, j)))
+				return 1; /* no singleRequestExtension is understood */
+	}
+	return 0;
+}
+
+/* RFC 8954 2.1: the nonce, Nonce ::= OCTET STRING (SIZE(1..32)), is 1..32
+ * octets.  The extension value is the DER of that OCTET STRING; a value
+ * that is not (the raw nonce some older clients send) counts as the nonce
+ * itself. */
+static int nonce_ok(X509_EXTENSION *e)
+{
+	const ASN1_OCTET_STRING *v = X509_EXTENSION_get_data(e);
+	const unsigned char *p = ASN1_STRING_get0_data(v);
+	int vl = ASN1_STRING_length(v), nl = vl;
+	ASN1_OCTET_STRING *inner;
+
+	if ((inner = d2i_ASN1_OCTET_STRING(NULL, &p, vl)) != NULL &&
+	    p == ASN1_STRING_get0_data(v) + vl)
+		nl = ASN1_STRING_length(inner);
+	ASN1_OCTET_STRING_free(inner);
+	ERR_clear_error();
+	return nl >= 1 && nl <= MAX_NONCE_BYTES;
 }
 
 static oa_err status_only(int status, uint8_t **out, size_t *len)
@@ -65,28 +123,21 @@ int ca_certid_ours(ca *c, OCSP_CERTID *cid)
 	ASN1_OCTET_STRING *nh = NULL, *kh = NULL;
 	ASN1_OBJECT *md = NULL;
 	ASN1_INTEGER *serial = NULL;
-	const uint8_t *want_n, *want_k;
-	size_t l;
+	int nid;
 
 	if (!OCSP_id_get0_info(&nh, &md, &kh, &serial, cid) || nh == NULL || kh == NULL)
 		return -1;
-	switch (OBJ_obj2nid(md)) {
-	case NID_sha1:
-		want_n = c->name_sha1;
-		want_k = c->key_sha1;
-		l = 20;
-		break;
-	case NID_sha256:
-		want_n = c->name_sha256;
-		want_k = c->key_sha256;
-		l = 32;
-		break;
-	default:
-		return 0;
+	nid = OBJ_obj2nid(md);
+	for (int i = 0; i < CA_CERTID_MDS; i++) {
+		const struct ca_certid_hash *h = &c->certid[i];
+		int l = (int)h->len;
+		if (h->nid != nid || nid == NID_undef)
+			continue;
+		return ASN1_STRING_length(nh) == l && ASN1_STRING_length(kh) == l &&
+		    memcmp(ASN1_STRING_get0_data(nh), h->name, (size_t)l) == 0 &&
+		    memcmp(ASN1_STRING_get0_data(kh), h->key, (size_t)l) == 0;
 	}
-	return ASN1_STRING_length(nh) == (int)l && ASN1_STRING_length(kh) == (int)l &&
-	    memcmp(ASN1_STRING_get0_data(nh), want_n, l) == 0 &&
-	    memcmp(ASN1_STRING_get0_data(kh), want_k, l) == 0;
+	return 0;
 }
 
 oa_err ca_ocsp_respond(ca *c, const uint8_t *req, size_t req_len, uint8_t **resp,
@@ -117,17 +168,23 @@ oa_err ca_ocsp_respond(ca *c, const uint8_t *req, size_t req_len, uint8_t **resp
 		status = OCSP_RESPONSE_STATUS_MALFORMEDREQUEST;
 		goto status;
 	}
+	if (has_unknown_critical(rq)) {
+		status = OCSP_RESPONSE_STATUS_MALFORMEDREQUEST;
+		goto status;
+	}
 	if ((idx = OCSP_REQUEST_get_ext_by_NID(rq, NID_id_pkix_OCSP_Nonce, -1)) >= 0) {
-		X509_EXTENSION *e = OCSP_REQUEST_get_ext(rq, idx);
-		int nl = ASN1_STRING_length(X509_EXTENSION_get_data(e));
-		if (nl <= 0 || nl > MAX_NONCE_EXT_BYTES ||
+		if (!nonce_ok(OCSP_REQUEST_get_ext(rq, idx)) ||
 		    OCSP_REQUEST_get_ext_by_NID(rq, NID_id_pkix_OCSP_Nonce, idx) >= 0) {
 			status = OCSP_RESPONSE_STATUS_MALFORMEDREQUEST;
 			goto status;
 		}
 	}
+	/* The issuing CA's certificates, and the delegated responder's own
+	 * (which init records in ca_cert, not among the subscribers). */
 	if ((st = store_prepare(c->db, "SELECT status, revoked_at, reason FROM certificate"
-	                               " WHERE serial = ? AND issuer_id = ?")) == NULL) {
+	                               " WHERE serial = ?1 AND issuer_id = ?2"
+	                               " UNION ALL SELECT 'active', NULL, NULL FROM ca_cert"
+	                               " WHERE serial = ?1 AND role = 'ocsp'")) == NULL) {
 		status = OCSP_RESPONSE_STATUS_INTERNALERROR;
 		goto status;
 	}

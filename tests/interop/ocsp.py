@@ -3,6 +3,11 @@
 
     ocsp.py build ISSUER CERT OUT.der NONCEHEX|none sha1|sha256|sha384|sha512
         writes a request for CERT (a cryptography-built request).
+    ocsp.py addext IN.der OUT.der OID VALUEHEX critical|noncritical [single]
+        writes IN (an OCSPRequest without requestExtensions) with one more
+        extension: in requestExtensions, or with "single" in the first
+        Request's singleRequestExtensions (DER built by hand, so that
+        values no library would produce can be sent).
     ocsp.py status RESP.der
         prints the responseStatus name (successful, malformedRequest, ...).
     ocsp.py check RESP.der REQ.der ISSUER RESPONDER EXPECT [key=value...]
@@ -133,8 +138,69 @@ def cmd_build(args):
         f.write(b.build().public_bytes(serialization.Encoding.DER))
 
 
+def _tlv(tag, content):
+    n = len(content)
+    if n < 0x80:
+        ln = bytes([n])
+    else:
+        b = n.to_bytes((n.bit_length() + 7) // 8, "big")
+        ln = bytes([0x80 | len(b)]) + b
+    return bytes([tag]) + ln + content
+
+
+def _read(b, off):
+    """(tag, content start, content end) of the TLV at off."""
+    tag, n = b[off], b[off + 1]
+    off += 2
+    if n & 0x80:
+        k = n & 0x7F
+        n = int.from_bytes(b[off:off + k], "big")
+        off += k
+    return tag, off, off + n
+
+
+def _oid(dotted):
+    parts = [int(x) for x in dotted.split(".")]
+    out = bytes([40 * parts[0] + parts[1]])
+    for p in parts[2:]:
+        enc = [p & 0x7F]
+        p >>= 7
+        while p:
+            enc.insert(0, 0x80 | (p & 0x7F))
+            p >>= 7
+        out += bytes(enc)
+    return _tlv(0x06, out)
+
+
+def cmd_addext(args):
+    """addext IN OUT OID VALUEHEX critical|noncritical [single]"""
+    der = open(args[0], "rb").read()
+    ext = _oid(args[2])
+    if args[4] == "critical":
+        ext += b"\x01\x01\xff"
+    ext = _tlv(0x30, ext + _tlv(0x04, bytes.fromhex(args[3])))
+    exts = _tlv(0x30, ext)
+    _, s0, e0 = _read(der, 0)              # OCSPRequest
+    t1, s1, e1 = _read(der, s0)            # TBSRequest
+    tbs = der[s1:e1]
+    if len(args) > 5 and args[5] == "single":
+        # TBSRequest: [version] [requestorName] requestList [requestExtensions]
+        off = 0
+        while tbs[off] != 0x30:
+            off = _read(tbs, off)[2]
+        _, ls, le = _read(tbs, off)        # requestList
+        _, rs, re_ = _read(tbs, ls)        # the first Request
+        req = _tlv(0x30, tbs[rs:re_] + _tlv(0xA0, exts))
+        rl = _tlv(0x30, req + tbs[re_:le])
+        tbs = tbs[:off] + rl + tbs[le:]
+    else:
+        tbs += _tlv(0xA2, exts)
+    out = _tlv(0x30, _tlv(t1, tbs) + der[e1:e0])
+    open(args[1], "wb").write(out)
+
+
 def main():
-    run({"status": cmd_status, "check": cmd_check, "build": cmd_build})
+    run({"status": cmd_status, "check": cmd_check, "build": cmd_build, "addext": cmd_addext})
 
 
 if __name__ == "__main__":

@@ -202,6 +202,64 @@ for sv in 00 7f$(openssl rand -hex 24); do
 			"$PY" "$HERE/ocsp.py" check odd.resp odd.req "$P/issuing.crt" "$P/ocsp.crt" unknown
 	fi
 done
+# ---- security review, issue 16 ----------------------------------------------
+# RFC 6960 4.4: a critical extension the responder does not understand must
+# not be ignored: malformedRequest.  Not critical, it is ignored.
+openssl ocsp -issuer "$P/issuing.crt" -cert good.pem -no_nonce -reqout plain.req >/dev/null
+"$PY" "$HERE/ocsp.py" addext plain.req critext.req 1.3.6.1.4.1.99999.1 0500 critical
+check_match "openssl reads the request with the critical extension" \
+	"$(openssl ocsp -reqin critext.req -req_text 2>&1)" "1.3.6.1.4.1.99999.1: critical"
+expect_status critext malformedRequest
+"$PY" "$HERE/ocsp.py" addext plain.req critsingle.req 1.3.6.1.4.1.99999.2 0500 critical single
+expect_status critsingle malformedRequest
+"$PY" "$HERE/ocsp.py" addext plain.req noncrit.req 1.3.6.1.4.1.99999.1 0500 noncritical
+if ask noncrit; then
+	out=$(openssl ocsp -respin noncrit.resp -reqin noncrit.req -CAfile "$P/chain.pem" -resp_text 2>&1 || true)
+	check_match "a non-critical unknown extension is ignored: verified" "$out" "Response verify OK"
+	check_match "a non-critical unknown extension is ignored: good" "$out" "Cert Status: good"
+fi
+# A critical nonce is understood: answered and echoed.
+"$PY" "$HERE/ocsp.py" addext plain.req critnonce.req 1.3.6.1.5.5.7.48.1.2 "0410$(openssl rand -hex 16)" critical
+if ask critnonce; then
+	out=$(openssl ocsp -respin critnonce.resp -reqin critnonce.req -CAfile "$P/chain.pem" -resp_text 2>&1 || true)
+	check_match "a critical nonce is understood: good" "$out" "Cert Status: good"
+	check_not "a critical nonce is understood: echoed" grep -Eq "WARNING: no nonce|Nonce Verify error" <<<"$out"
+fi
+# RFC 8954 2.1: a nonce is 1..32 octets; 0 and 33 are malformedRequest.
+"$PY" "$HERE/ocsp.py" addext plain.req nonce0.req 1.3.6.1.5.5.7.48.1.2 0400 noncritical
+check_match "openssl reads the zero-length nonce" "$(openssl ocsp -reqin nonce0.req -req_text 2>&1)" "OCSP Nonce"
+expect_status nonce0 malformedRequest
+"$PY" "$HERE/ocsp.py" addext plain.req nonce33.req 1.3.6.1.5.5.7.48.1.2 "0421$(openssl rand -hex 33)" noncritical
+expect_status nonce33 malformedRequest
+"$PY" "$HERE/ocsp.py" build "$P/issuing.crt" good.pem nonce33b.req "$(openssl rand -hex 33)" sha1
+expect_status nonce33b malformedRequest
+# The delegated responder's own certificate, issued by the issuing CA: good.
+openssl ocsp -issuer "$P/issuing.crt" -cert "$P/ocsp.crt" -reqout self.req >/dev/null
+if ask self; then
+	out=$(openssl ocsp -respin self.resp -reqin self.req -CAfile "$P/chain.pem" -resp_text 2>&1 || true)
+	check_match "openssl: the responder's own certificate: verified" "$out" "Response verify OK"
+	check_match "openssl: the responder's own certificate: good" "$out" "Cert Status: good"
+fi
+# CertIDs hashed with SHA-224/256/384/512 (openssl ocsp -<digest>): answered.
+for md in sha224 sha256 sha384 sha512; do
+	openssl ocsp -$md -issuer "$P/issuing.crt" -cert good.pem -cert rev.pem -reqout $md-ossl.req >/dev/null
+	if ask $md-ossl; then
+		out=$(openssl ocsp -respin $md-ossl.resp -reqin $md-ossl.req -CAfile "$P/chain.pem" -resp_text 2>&1 || true)
+		check_match "openssl: $md CertIDs: verified" "$out" "Response verify OK"
+		check_eq "openssl: $md CertIDs: good, revoked" \
+			"$(grep -o 'Cert Status: [a-z]*' <<<"$out" | tr '\n' ' ')" "Cert Status: good Cert Status: revoked "
+		check_match "openssl: $md CertIDs: echoed with $md" "$out" "Hash Algorithm: $md"
+	fi
+done
+for md in sha384 sha512; do
+	"$PY" "$HERE/ocsp.py" build "$P/issuing.crt" rev.pem $md.req "$(openssl rand -hex 16)" $md
+	ask $md && check "cryptography: $md CertID: revoked" \
+		"$PY" "$HERE/ocsp.py" check $md.resp $md.req "$P/issuing.crt" "$P/ocsp.crt" revoked reason=key_compromise
+done
+# Another algorithm (MD5) cannot be matched: unauthorized, as before.
+openssl ocsp -md5 -issuer "$P/issuing.crt" -cert good.pem -reqout md5.req >/dev/null 2>&1 &&
+	expect_status md5 unauthorized
+
 # The responder survived all of it: a plain request is still answered.
 openssl ocsp -issuer "$P/issuing.crt" -cert good.pem -reqout after.req >/dev/null
 if ask after; then
