@@ -263,18 +263,80 @@ int web_not_modified(web_req *r, const char *etag)
 	return 0;
 }
 
+static const char http_mons[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug",
+    "Sep", "Oct", "Nov", "Dec"};
+
+static int http_month(const char *m)
+{
+	for (int i = 0; i < 12; i++)
+		if (memcmp(m, http_mons[i], 3) == 0)
+			return i;
+	return -1;
+}
+
+/* RFC 9110 5.6.7: the three forms a recipient must accept.  Returns 0 and
+ * the time, or -1 for anything else (then the header is ignored). */
+int web_http_date_parse(const char *s, int64_t *out)
+{
+	char wd[16], mon[4], gmt[4];
+	int d, y, h, mi, sec, n = 0, m;
+	struct tm tm = {0};
+
+	mon[0] = 0;
+	if (sscanf(s, "%15[A-Za-z], %2d %3s %4d %2d:%2d:%2d %3s%n", wd, &d, mon, &y, &h, &mi, &sec,
+	        gmt, &n) == 8 && n > 0 && s[n] == 0 && strcmp(gmt, "GMT") == 0 && strlen(wd) == 3)
+		; /* IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT */
+	else if (n = 0, sscanf(s, "%15[A-Za-z], %2d-%3s-%2d %2d:%2d:%2d %3s%n", wd, &d, mon, &y, &h,
+	             &mi, &sec, gmt, &n) == 8 && n > 0 && s[n] == 0 && strcmp(gmt, "GMT") == 0)
+		y += y < 70 ? 2000 : 1900; /* RFC 850: Sunday, 06-Nov-94 08:49:37 GMT */
+	else if (n = 0, sscanf(s, "%3s %3s %2d %2d:%2d:%2d %4d%n", wd, mon, &d, &h, &mi, &sec, &y,
+	             &n) == 7 && n > 0 && s[n] == 0)
+		; /* asctime: Sun Nov  6 08:49:37 1994 */
+	else
+		return -1;
+	if ((m = http_month(mon)) < 0 || strlen(mon) != 3 || d < 1 || d > 31 || y < 1970 ||
+	    y > 9999 || h > 23 || mi > 59 || sec > 60 || h < 0 || mi < 0 || sec < 0)
+		return -1;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = m;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	*out = (int64_t)timegm(&tm);
+	return 0;
+}
+
+int web_not_modified_since(web_req *r, const char *etag, int64_t last_modified)
+{
+	const char *ims;
+	int64_t t;
+
+	/* RFC 9110 13.2.2: If-None-Match, when present, decides alone. */
+	if (MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH))
+		return web_not_modified(r, etag);
+	/* RFC 9110 13.1.3: only for GET and HEAD; an invalid date, or one later
+	 * than the server's clock, is ignored. */
+	ims = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_IF_MODIFIED_SINCE);
+	if (ims == NULL || (r->method != WEB_GET && r->method != WEB_HEAD) ||
+	    web_http_date_parse(ims, &t) != 0 || t > oa_now() || last_modified > t)
+		return 0;
+	web_reply(r, 304, NULL, "", 0, MHD_RESPMEM_PERSISTENT);
+	web_header(r, MHD_HTTP_HEADER_ETAG, etag);
+	return 1;
+}
+
 void web_http_date(char *out, size_t outsz, int64_t t)
 {
 	static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-	static const char mons[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul",
-	    "Aug", "Sep", "Oct", "Nov", "Dec"};
 	time_t tt = (time_t)t;
 	struct tm tm;
 
 	gmtime_r(&tt, &tm);
 	/* RFC 9110 5.6.7 IMF-fixdate, independent of the locale. */
 	snprintf(out, outsz, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday % 7],
-	    tm.tm_mday, mons[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	    tm.tm_mday, http_mons[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 void web_etag(char *out, const void *data, size_t len)

@@ -17,7 +17,9 @@
  *
  * Caching: ETag is the SHA-256 of the body; a CRL is cacheable until its
  * nextUpdate (Cache-Control max-age, Expires) and Last-Modified is its
- * thisUpdate.  CA certificates are cacheable for a day.
+ * thisUpdate; a conditional GET gets 304 by If-None-Match or, without one,
+ * by If-Modified-Since (RFC 9110 13.2.2).  CA certificates are cacheable for
+ * a day.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -256,7 +258,7 @@ static void crl_reply(web_req *r, int root)
 	    (long long)age);
 	web_http_date(lm, sizeof lm, d->this_update);
 	web_http_date(exp, sizeof exp, d->next_update);
-	if (!web_not_modified(r, d->etag)) {
+	if (!web_not_modified_since(r, d->etag, d->this_update)) {
 		web_reply_owned(r, 200, "application/pkix-crl", d->der, d->len, crl_unref, d);
 		if (r->resp == NULL) {
 			crl_unref(d);

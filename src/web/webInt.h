@@ -128,6 +128,11 @@ void web_reply_fail(web_req *r, unsigned status, const char *code, const char *m
 /* 304 if If-None-Match names etag; then the caller is done. */
 int web_not_modified(web_req *r, const char *etag);
 
+/* The same with If-Modified-Since against last_modified as well (RFC 9110
+ * 13.2.2: If-None-Match, when present, takes precedence). */
+int web_not_modified_since(web_req *r, const char *etag, int64_t last_modified);
+/* An HTTP date in any of the three forms of RFC 9110 5.6.7: 0, or -1. */
+int web_http_date_parse(const char *s, int64_t *out);
 /* "Sat, 22 Nov 2026 03:05:45 GMT" into out (at least 30 bytes). */
 void web_http_date(char *out, size_t outsz, int64_t t);
 /* A strong ETag "\"<hex sha256>\"" of data into out (at least 67 bytes). */

@@ -157,6 +157,29 @@ check_eq "CRL: ETag is the SHA-256 of the CRL" "$ETAG" "$want"
 st=$(http -H "If-None-Match: \"x\", $ETAG" "$BASE/pki/issuing.crl")
 check_eq "CRL: If-None-Match -> 304" "${st%% *}" "304"
 check_eq "CRL: 304 has no body" "$(cat "$T/body" 2>/dev/null | wc -c)" "0"
+# If-Modified-Since (RFC 9110 13.1.3, 13.2.2; security review, issue 16):
+# the three date forms, dates before thisUpdate, in the future or invalid,
+# and If-None-Match taking precedence.
+ims() { # EXPECTED DESC IMS [curl args...]
+	local want=$1 desc=$2 d=$3
+	shift 3
+	st=$(http -H "If-Modified-Since: $d" "$@" "$BASE/pki/issuing.crl")
+	check_eq "CRL: $desc -> $want" "${st%% *}" "$want"
+}
+LMH=$(LC_ALL=C date -u -d @"$tu" '+%a, %d %b %Y %H:%M:%S GMT')
+ims 304 "If-Modified-Since = Last-Modified" "$LMH"
+check_eq "CRL: 304 by date has no body" "$(cat "$T/body" 2>/dev/null | wc -c)" "0"
+check_eq "CRL: 304 by date carries the ETag" "$(hdr ETag)" "$ETAG"
+check_eq "CRL: 304 by date carries Last-Modified" "$(hdr Last-Modified)" "$LMH"
+check_match "CRL: 304 by date carries Cache-Control" "$(hdr Cache-Control)" "max-age="
+ims 304 "If-Modified-Since (RFC 850 form)" "$(LC_ALL=C date -u -d @"$tu" '+%A, %d-%b-%y %H:%M:%S GMT')"
+ims 304 "If-Modified-Since (asctime form)" "$(LC_ALL=C date -u -d @"$tu" '+%a %b %e %H:%M:%S %Y')"
+ims 200 "If-Modified-Since a second before thisUpdate" "$(LC_ALL=C date -u -d @$((tu - 1)) '+%a, %d %b %Y %H:%M:%S GMT')"
+ims 200 "If-Modified-Since in the future (invalid)" "$(LC_ALL=C date -u -d @$(($(date +%s) + 86400)) '+%a, %d %b %Y %H:%M:%S GMT')"
+ims 200 "If-Modified-Since not a date" "yesterday"
+ims 200 "If-Modified-Since with a trailing junk" "$LMH junk"
+ims 200 "If-None-Match (no match) takes precedence over If-Modified-Since" "$LMH" -H 'If-None-Match: "x"'
+ims 304 "If-None-Match (match) with an older If-Modified-Since" "Thu, 01 Jan 1970 00:00:00 GMT" -H "If-None-Match: $ETAG"
 st=$(http "$BASE/pki/root.crl")
 check_eq "GET /pki/root.crl: 200 application/pkix-crl" "$st" "200 application/pkix-crl"
 cp "$T/body" root.crl
