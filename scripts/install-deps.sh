@@ -17,6 +17,8 @@ PKGS=(
   # implementations we did not write, to check what openams produces
   gnutls-bin libnss3-tools python3-cryptography libxml2-utils curl python3-aiosmtpd
   python3-yaml
+  # the fuzzing harnesses (tests/fuzz): clang and its libFuzzer and sanitizer runtimes
+  clang libclang-rt-14-dev
   # PKCS#11: SoftHSM2 and the tools to drive it
   softhsm2 opensc libp11-dev
 )

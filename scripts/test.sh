@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Command 2: install what is missing, build, and run the whole test suite
-# twice: a normal build, then everything again under ASan+UBSan.  The last
-# line is "N passed, M failed".  Exit 0 only if nothing failed.
+# twice: a normal build, then everything again under ASan+UBSan; then the
+# libFuzzer harnesses (tests/fuzz, clang, ASan+UBSan+fuzzer in build-fuzz),
+# each a few seconds over its seed corpus (FUZZ_SECONDS, default 5).  The
+# last line is "N passed, M failed".  Exit 0 only if nothing failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -29,12 +31,16 @@ run_suite build --buildtype=debugoptimized -- ; rc1=$?
 echo "== build and test under ASan+UBSan"
 run_suite build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false \
   -- --no-suite bench ; rc2=$?
+echo "== fuzzing harnesses, a short smoke each (clang, ASan+UBSan+libFuzzer)"
+rm -rf build-fuzz/tests/fuzz/work   # the shared instance and corpora of the last run
+CC=clang run_suite build-fuzz --buildtype=debug -Dfuzz=true -Db_sanitize=address,undefined \
+  -Db_lundef=false -- --suite fuzz ; rc3=$?
 
-/usr/bin/python3 - "$top" "$rc1" "$rc2" "$started" <<'PY'
+/usr/bin/python3 - "$top" "$rc1" "$rc2" "$rc3" "$started" <<'PY'
 import json, sys, os, time
-top, rc1, rc2, started = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+top, rc1, rc2, rc3, started = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 passed = failed = skipped = 0
-for d in ("build", "build-asan"):
+for d in ("build", "build-asan", "build-fuzz"):
     log = os.path.join(top, d, "meson-logs", "testlog.json")
     if not os.path.exists(log):
         failed += 1
@@ -50,7 +56,7 @@ for d in ("build", "build-asan"):
         else:
             failed += 1
             print(f"FAILED [{d}] {t.get('name')}: {r}")
-if (rc1 or rc2) and failed == 0:
+if (rc1 or rc2 or rc3) and failed == 0:
     failed = 1
     print("a build or test run failed without a test result")
 print(f"suite time: {int(time.time()) - started} s")
