@@ -75,7 +75,8 @@ static void op(struct bench *b, size_t i, int k)
 		who = (engine_who){b->person[i], "kominfo", roles1, 1};
 	}
 	if (k == 0) {
-		engine_open_req r = {"kominfo", "meranti-penerbitan", b->person[i], b->nik[i], NULL, NULL};
+		engine_open_req r = {.org = "kominfo", .sop_id = "meranti-penerbitan",
+		    .applicant = b->person[i], .applicant_nik = b->nik[i]};
 		rc = engine_case_open(b->e, &who, &r, &b->ids[i]);
 	} else if (k <= 4) {
 		char sha[65];

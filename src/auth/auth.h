@@ -368,5 +368,9 @@ oa_err auth_link_create(auth *a, auth_link_kind kind, const char *person, int64_
  */
 oa_err auth_link_consume(auth *a, auth_link_kind kind, const char *token, char *person,
     int64_t *case_id);
+/* Like auth_link_consume() but leaves the link usable: what a link's page
+ * shows before its form is sent (same refusals). */
+oa_err auth_link_peek(auth *a, auth_link_kind kind, const char *token, char *person,
+    int64_t *case_id);
 
 #endif

@@ -117,18 +117,21 @@ out:
 	return rc;
 }
 
-oa_err auth_link_consume(auth *a, auth_link_kind kind, const char *token, char *person,
-    int64_t *case_id)
+/* The pending link of kind with this token: its row id, person and case;
+ * the refusals of auth_link_consume() otherwise.  Reads only. */
+static oa_err link_find(auth *a, auth_link_kind kind, const char *token, char *person,
+    int64_t *case_id, int64_t *idp)
 {
 	uint8_t raw[AUTH_RAW_TOKEN], hash[32];
 	int64_t now = oa_now(), id = 0, expires = 0;
-	char state[16] = "", lkind[20] = "", object[32], detail[64];
+	char state[16] = "", lkind[20] = "";
 	store_stmt *st;
-	int own, r;
-	oa_err rc;
+	int r;
+	oa_err rc = OA_OK;
 
 	person[0] = 0;
 	*case_id = 0;
+	*idp = 0;
 	if ((unsigned)kind >= AUTH_LINK__MAX)
 		return oa_fail(OA_ERR_INVALID, "unknown link kind");
 	if (auth_decode_token(token, raw) != 0)
@@ -136,13 +139,9 @@ oa_err auth_link_consume(auth *a, auth_link_kind kind, const char *token, char *
 		                                "was copied");
 	auth_sha256(raw, sizeof raw, hash);
 	oa_wipe(raw, sizeof raw);
-	if ((rc = store_tx_begin(a->db, &own)))
-		return rc;
 	if ((st = store_prepare(a->db, "SELECT id, kind, person, COALESCE(case_id, 0), expires_at,"
-	                               " state FROM auth_link WHERE hash = ?")) == NULL) {
-		rc = OA_ERR_STORE;
-		goto out;
-	}
+	                               " state FROM auth_link WHERE hash = ?")) == NULL)
+		return OA_ERR_STORE;
 	store_bind_blob(st, 1, hash, sizeof hash);
 	if ((r = store_step(st)) == STORE_ROW) {
 		id = store_col_int(st, 0);
@@ -166,7 +165,39 @@ oa_err auth_link_consume(auth *a, auth_link_kind kind, const char *token, char *
 		rc = oa_fail(OA_ERR_STATE, "a newer link was sent: use the latest e-mail");
 	else if (now >= expires)
 		rc = oa_fail(OA_ERR_STATE, "this link has expired: ask for a new one");
-	if (rc)
+	if (rc) {
+		person[0] = 0;
+		*case_id = 0;
+		return rc;
+	}
+	*idp = id;
+	return OA_OK;
+}
+
+oa_err auth_link_peek(auth *a, auth_link_kind kind, const char *token, char *person,
+    int64_t *case_id)
+{
+	int64_t id;
+
+	return link_find(a, kind, token, person, case_id, &id);
+}
+
+oa_err auth_link_consume(auth *a, auth_link_kind kind, const char *token, char *person,
+    int64_t *case_id)
+{
+	int64_t now = oa_now(), id = 0;
+	char object[32], detail[64];
+	store_stmt *st;
+	int own;
+	oa_err rc;
+
+	person[0] = 0;
+	*case_id = 0;
+	if ((unsigned)kind >= AUTH_LINK__MAX)
+		return oa_fail(OA_ERR_INVALID, "unknown link kind");
+	if ((rc = store_tx_begin(a->db, &own)))
+		return rc;
+	if ((rc = link_find(a, kind, token, person, case_id, &id)))
 		goto out;
 	if ((st = store_prepare(a->db, "UPDATE auth_link SET state = 'used', used_at = ? WHERE id = ?"
 	                               " AND state = 'pending' AND expires_at > ?")) == NULL) {

@@ -134,6 +134,10 @@ typedef struct ca_request {
 	int validity_days;          /* 0: the profile's default */
 	const char *actor;          /* who asks (audit log); NULL: "system" */
 	const char *ref;            /* what asks (a case id); may be NULL */
+	const char *holder_nik;     /* who the certificate is for, as their account
+	                             * records it: the subject NIK must be this one.
+	                             * Required when ref is "case:N" (OA_ERR_POLICY
+	                             * otherwise); checked whenever given. */
 } ca_request;
 
 typedef struct ca_issued {

@@ -326,6 +326,21 @@ static oa_err prepare(ca *c, const ca_request *r, struct prepared *pp)
 		rc = oa_fail(OA_ERR_INVALID, "NIK must be exactly 16 digits");
 		goto out;
 	}
+	/* The last line behind the engine's identity checks: a case's
+	 * certificate is for the case's applicant, whatever the case data says. */
+	if (r->holder_nik != NULL || (r->ref != NULL && strncmp(r->ref, "case:", 5) == 0)) {
+		if (r->holder_nik == NULL || !oa_is_digits(r->holder_nik, 16)) {
+			rc = oa_fail(OA_ERR_POLICY, "%s: a case's certificate is issued only for the NIK of"
+			    " the case's applicant, and none was given", r->ref ? r->ref : "request");
+			goto out;
+		}
+		if (strcmp(v.nik, r->holder_nik) != 0) {
+			rc = oa_fail(OA_ERR_POLICY, "%s: the certificate would name NIK %s, which is not"
+			    " the NIK of the case's applicant: refused", r->ref ? r->ref : "request",
+			    v.nik[0] ? v.nik : "(none)");
+			goto out;
+		}
+	}
 	if (v.nip[0] && !oa_is_digits(v.nip, 18)) {
 		rc = oa_fail(OA_ERR_INVALID, "NIP must be exactly 18 digits");
 		goto out;

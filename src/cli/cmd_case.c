@@ -246,8 +246,9 @@ static int run(ca *c, engine *e, const char *cmd, const struct args *a)
 	if (!strcmp(cmd, "tasks"))
 		return (rc = engine_tasks(e, &w.who, print_case, &now)) ? cli_report(rc) : CLI_OK;
 	if (!strcmp(cmd, "open")) {
-		engine_open_req r = {org, a->sop, a->applicant ? a->applicant : a->as, a->nik, a->serial,
-		    a->reason};
+		engine_open_req r = {.org = org, .sop_id = a->sop,
+		    .applicant = a->applicant ? a->applicant : a->as, .applicant_nik = a->nik,
+		    .serial = a->serial, .reason = a->reason};
 		if (a->sop == NULL)
 			return cli_usage("case open needs --sop SOP_ID");
 		if ((rc = engine_case_open(e, &w.who, &r, &id)))

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/evp.h>
 
@@ -200,7 +201,8 @@ static oa_err load_case(engine *e, int64_t id, struct kase *k)
 	store_stmt *st = store_prepare(e->db,
 	    "SELECT id, version_id, step_opened_at, transitions, org, applicant, applicant_role,"
 	    " state, COALESCE(step, ''), COALESCE(serial, ''), COALESCE(reason, ''),"
-	    " COALESCE(issued_serial, '') FROM sop_case WHERE id = ?");
+	    " COALESCE(issued_serial, ''), COALESCE(applicant_nik, ''), COALESCE(applicant_nip, ''),"
+	    " COALESCE(applicant_email, '') FROM sop_case WHERE id = ?");
 	oa_err rc;
 
 	memset(k, 0, sizeof *k);
@@ -223,6 +225,9 @@ static oa_err load_case(engine *e, int64_t id, struct kase *k)
 	snprintf(k->serial, sizeof k->serial, "%s", store_col_text(st, 9));
 	snprintf(k->reason, sizeof k->reason, "%s", store_col_text(st, 10));
 	snprintf(k->issued, sizeof k->issued, "%s", store_col_text(st, 11));
+	snprintf(k->applicant_nik, sizeof k->applicant_nik, "%s", store_col_text(st, 12));
+	snprintf(k->applicant_nip, sizeof k->applicant_nip, "%s", store_col_text(st, 13));
+	snprintf(k->applicant_email, sizeof k->applicant_email, "%s", store_col_text(st, 14));
 	store_reset(st);
 	if ((rc = engine_def(e, k->version_id, &k->def)))
 		return rc;
@@ -414,7 +419,7 @@ static oa_err case_audit(engine *e, const char *actor, const char *action, int64
 /* Checks the certificate a revocation/renewal/reset case is about; *info
  * receives it. */
 static oa_err check_subject_cert(engine *e, const sop_def *d, const engine_open_req *r,
-    char serial[41], ca_cert_info *out)
+    const char *applicant_nik, char serial[41], ca_cert_info *out)
 {
 	ca_cert_info info;
 	int64_t now = oa_now();
@@ -434,7 +439,7 @@ static oa_err check_subject_cert(engine *e, const sop_def *d, const engine_open_
 		        ? "certificate %s has expired: an expired certificate needs a new application"
 		        : "certificate %s has expired",
 		    info.serial);
-	if (info.nik[0] && (r->applicant_nik == NULL || strcmp(info.nik, r->applicant_nik) != 0))
+	if (info.nik[0] && strcmp(info.nik, applicant_nik) != 0)
 		return oa_fail(OA_ERR_DENIED, "certificate %s does not belong to applicant %s",
 		    info.serial, r->applicant);
 	if (d->kind == SOP_KIND_RENEWAL && d->renewal_window_days > 0 &&
@@ -485,6 +490,57 @@ static const char *opening_role(const engine_who *who, const sop_def *d, const c
 	return NULL;
 }
 
+/* 1 if the definition issues a certificate at some step. */
+static int def_issues(const sop_def *d)
+{
+	for (size_t i = 0; i < d->n_steps; i++)
+		if (d->steps[i].action == SOP_ACT_ISSUE || d->steps[i].yes_action == SOP_ACT_ISSUE ||
+		    d->steps[i].action == SOP_ACT_FILL_IDENTITY)
+			return 1;
+	return 0;
+}
+
+/*
+ * The applicant's NIK, NIP and e-mail as the accounts know them, into k:
+ * from their account where they have one (a different NIK from the caller
+ * is refused), else as the caller gives them.
+ */
+static oa_err applicant_identity(engine *e, const engine_open_req *r, struct kase *k)
+{
+	auth_person p;
+	oa_err rc = auth_person_get(e->au, r->applicant, &p);
+
+	if (rc == OA_OK) {
+		if (r->applicant_nik && *r->applicant_nik && strcmp(r->applicant_nik, p.nik) != 0)
+			return oa_fail(OA_ERR_DENIED, "the NIK given is not the one on %s's account",
+			    r->applicant);
+		snprintf(k->applicant_nik, sizeof k->applicant_nik, "%s", p.nik);
+		snprintf(k->applicant_nip, sizeof k->applicant_nip, "%s", p.nip);
+		snprintf(k->applicant_email, sizeof k->applicant_email, "%s", p.email);
+		return OA_OK;
+	}
+	if (rc != OA_ERR_NOTFOUND)
+		return rc;
+	oa_err_clear();
+	if (r->applicant_nik && *r->applicant_nik) {
+		if (!oa_is_digits(r->applicant_nik, 16))
+			return oa_fail(OA_ERR_INVALID, "the applicant's NIK must be exactly 16 digits");
+		snprintf(k->applicant_nik, sizeof k->applicant_nik, "%s", r->applicant_nik);
+	}
+	if (r->applicant_nip && *r->applicant_nip) {
+		if (!oa_is_digits(r->applicant_nip, 18))
+			return oa_fail(OA_ERR_INVALID, "the applicant's NIP must be exactly 18 digits");
+		snprintf(k->applicant_nip, sizeof k->applicant_nip, "%s", r->applicant_nip);
+	}
+	if (r->applicant_email && *r->applicant_email) {
+		if (strlen(r->applicant_email) > OA_MAX_EMAIL_CHARS || !strchr(r->applicant_email, '@'))
+			return oa_fail(OA_ERR_INVALID, "the applicant's e-mail address is not valid");
+		for (size_t i = 0; r->applicant_email[i]; i++)
+			k->applicant_email[i] = (char)tolower((unsigned char)r->applicant_email[i]);
+	}
+	return OA_OK;
+}
+
 oa_err engine_case_open(engine *e, const engine_who *who, const engine_open_req *r,
     int64_t *case_id)
 {
@@ -533,7 +589,16 @@ oa_err engine_case_open(engine *e, const engine_who *who, const engine_open_req 
 		    r->sop_id, strcmp(who->person, r->applicant) ? " for someone else" : "");
 		goto out;
 	}
-	if (d->kind != SOP_KIND_ISSUANCE && (rc = check_subject_cert(e, d, r, serial, &cert)))
+	if ((rc = applicant_identity(e, r, &k)))
+		goto out;
+	if (!k.applicant_nik[0] && def_issues(d)) {
+		rc = oa_fail(OA_ERR_STATE, "%s has no NIK on record: SOP '%s' issues a certificate,"
+		    " which names its holder's NIK (an administrator records it on the account first)",
+		    r->applicant, r->sop_id);
+		goto out;
+	}
+	if (d->kind != SOP_KIND_ISSUANCE &&
+	    (rc = check_subject_cert(e, d, r, k.applicant_nik, serial, &cert)))
 		goto out;
 	if (r->reason && *r->reason) {
 		if (d->kind == SOP_KIND_ISSUANCE || sop_reason_index(d, r->reason) < 0) {
@@ -564,8 +629,9 @@ oa_err engine_case_open(engine *e, const engine_who *who, const engine_open_req 
 	}
 	if ((st = store_prepare(e->db,
 	         "INSERT INTO sop_case(org, version_id, applicant, applicant_role, opened_by, serial,"
-	         " reason, state, step, step_opened_at, created_at) VALUES (?, ?, ?, ?, ?, NULLIF(?, ''),"
-	         " NULLIF(?, ''), 'open', ?, ?, ?)")) == NULL) {
+	         " reason, state, step, step_opened_at, created_at, applicant_nik, applicant_nip,"
+	         " applicant_email) VALUES (?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), 'open', ?, ?, ?,"
+	         " NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''))")) == NULL) {
 		rc = OA_ERR_STORE;
 		goto out;
 	}
@@ -579,6 +645,9 @@ oa_err engine_case_open(engine *e, const engine_who *who, const engine_open_req 
 	store_bind_text(st, 8, d->steps[0].id);
 	store_bind_int(st, 9, now);
 	store_bind_int(st, 10, now);
+	store_bind_text(st, 11, k.applicant_nik);
+	store_bind_text(st, 12, k.applicant_nip);
+	store_bind_text(st, 13, k.applicant_email);
 	if ((rc = store_run(st)))
 		goto out;
 	k.id = store_last_id(e->db);
@@ -596,6 +665,30 @@ out:
 	if ((rc = store_tx_end(e->db, own, rc)) == OA_OK)
 		*case_id = k.id;
 	return rc;
+}
+
+/*
+ * Identity data must be the applicant's own: the NIK, NIP and e-mail their
+ * account records (security review, finding 1: an applicant typed another
+ * agency's person's NIK and obtained a certificate in that name).  A field
+ * the account leaves empty is taken as entered, but the CA still issues for
+ * the account's NIK only.
+ */
+static oa_err identity_is_applicants(const struct kase *k, const char *key, const char *v)
+{
+	if (strcmp(key, "nik") == 0 && k->applicant_nik[0] && strcmp(v, k->applicant_nik) != 0)
+		return oa_fail(OA_ERR_INVALID, "nik: %s is not the NIK on the applicant's account; a"
+		    " certificate is issued only in the applicant's own name (NIK di akun pemohon)", v);
+	if (strcmp(key, "nik") == 0 && !k->applicant_nik[0])
+		return oa_fail(OA_ERR_INVALID, "nik: the applicant's account records no NIK, so no NIK"
+		    " can be confirmed for this case");
+	if (strcmp(key, "nip") == 0 && k->applicant_nip[0] && strcmp(v, k->applicant_nip) != 0)
+		return oa_fail(OA_ERR_INVALID, "nip: %s is not the NIP on the applicant's account", v);
+	if (strcmp(key, "email") == 0 && k->applicant_email[0] &&
+	    strcasecmp(v, k->applicant_email) != 0)
+		return oa_fail(OA_ERR_INVALID, "email: %s is not the e-mail address on the applicant's"
+		    " account (%s)", v, k->applicant_email);
+	return OA_OK;
 }
 
 /* Validates and stores the data entered at a step. */
@@ -631,9 +724,27 @@ static oa_err take_data(engine *e, struct kase *k, const sop_step *s, const engi
 				return oa_fail(OA_ERR_INVALID, "nik must be exactly 16 digits");
 			if (strcmp(key, "nip") == 0 && !oa_is_digits(v, 18))
 				return oa_fail(OA_ERR_INVALID, "nip must be exactly 18 digits");
+			if ((rc = identity_is_applicants(k, key, v)))
+				return rc;
 		}
 		if ((rc = set_data(e, k->id, key, v, by)))
 			return rc;
+	}
+	/* What the account says needs no typing: the form starts from it. */
+	if (s->action == SOP_ACT_FILL_IDENTITY) {
+		const struct {
+			const char *key, *value;
+		} acct[] = {{"nik", k->applicant_nik}, {"nip", k->applicant_nip},
+		    {"email", k->applicant_email}};
+		char cur[OA_MAX_EMAIL_CHARS + 1];
+		for (size_t i = 0; i < sizeof acct / sizeof acct[0]; i++) {
+			if (!acct[i].value[0])
+				continue;
+			if ((rc = get_data(e, k->id, acct[i].key, cur, sizeof cur)))
+				return rc;
+			if (!cur[0] && (rc = set_data(e, k->id, acct[i].key, acct[i].value, "system")))
+				return rc;
+		}
 	}
 	return OA_OK;
 }
@@ -695,7 +806,7 @@ struct issue_ctl {
 	/* GATHER: the request and the values it points to */
 	ca_request r;
 	char name[129], nik[17], nip[19], email[OA_MAX_EMAIL_CHARS + 1], unit[129], org[129];
-	char loc[129], prov[129], ref[48];
+	char loc[129], prov[129], ref[48], holder_nik[17];
 	char *csr;
 };
 
@@ -760,6 +871,8 @@ static oa_err do_issue(engine *e, struct kase *k, const char *actor, struct issu
 	r->st = g->prov[0] ? g->prov : NULL;
 	r->actor = actor;
 	r->ref = g->ref;
+	snprintf(g->holder_nik, sizeof g->holder_nik, "%s", k->applicant_nik);
+	r->holder_nik = g->holder_nik[0] ? g->holder_nik : NULL;
 	if (g == ctl) {
 		/* The csr stays with the control, for ca_issue_batch. */
 		return issue_stop(ctl, 0);

@@ -80,6 +80,12 @@ typedef struct engine_open_req {
 	                            * against the certificate for revocations) */
 	const char *serial;     /* revocation, renewal, passphrase reset: the certificate */
 	const char *reason;     /* revocation: a reason id of the definition (or later) */
+	/* The applicant's e-mail and NIP as the accounts know them.  When the
+	 * applicant has an account (auth), its NIK, NIP and e-mail are used and
+	 * a different applicant_nik is refused; these fields serve callers
+	 * whose people are not accounts (tests, bulk tools). */
+	const char *applicant_email;
+	const char *applicant_nip;
 } engine_open_req;
 
 /*
@@ -87,6 +93,12 @@ typedef struct engine_open_req {
  * certificate, the certificate must be active and the applicant's; renewal
  * is allowed only inside the definition's window before expiry.  One open
  * case per applicant and SOP kind (and certificate) at a time.
+ *
+ * The case records the applicant's NIK, NIP and e-mail as their account
+ * holds them (engine_open_req); a SOP that issues a certificate needs the
+ * NIK.  The identity step then takes no other NIK, NIP or e-mail (it fills
+ * them in when not given), and the certificate is issued for that NIK only
+ * (ca_request.holder_nik): nobody obtains a certificate in another's name.
  */
 oa_err engine_case_open(engine *e, const engine_who *who, const engine_open_req *r,
     int64_t *case_id);
@@ -189,6 +201,9 @@ typedef struct engine_case {
 	char serial[41], issued[41], reason[OA_MAX_SOP_ID + 1];
 	int64_t created_at, closed_at, step_opened_at, step_due_at; /* due 0: no standard */
 	int transitions;
+	/* The applicant as their account recorded them when the case opened
+	 * ("" where unknown): the identity step may not name anyone else. */
+	char applicant_nik[17], applicant_nip[19], applicant_email[OA_MAX_EMAIL_CHARS + 1];
 } engine_case;
 
 oa_err engine_case_get(engine *e, int64_t id, engine_case *out);

@@ -24,6 +24,8 @@ struct kase {
 	int transitions;
 	char org[65], applicant[65], applicant_role[OA_MAX_SOP_ID + 1], state[16];
 	char step[OA_MAX_SOP_ID + 1], serial[41], reason[OA_MAX_SOP_ID + 1], issued[41];
+	/* The applicant as their account recorded them at open ("" if unknown). */
+	char applicant_nik[17], applicant_nip[19], applicant_email[OA_MAX_EMAIL_CHARS + 1];
 	const sop_def *def;
 	int cur; /* current step index */
 	int superseded; /* renewal: the old certificate was revoked by the issue */

@@ -15,7 +15,8 @@
 #define CASE_COLS "c.id, c.version_id, c.org, v.sop_id, v.kind, c.applicant, c.state," \
 	" COALESCE(c.step, ''), COALESCE(c.serial, ''), COALESCE(c.issued_serial, '')," \
 	" COALESCE(c.reason, ''), c.created_at, COALESCE(c.closed_at, 0)," \
-	" COALESCE(c.step_opened_at, 0), COALESCE(c.step_due_at, 0), c.transitions"
+	" COALESCE(c.step_opened_at, 0), COALESCE(c.step_due_at, 0), c.transitions," \
+	" COALESCE(c.applicant_nik, ''), COALESCE(c.applicant_nip, ''), COALESCE(c.applicant_email, '')"
 
 static void case_row(store_stmt *st, engine_case *c)
 {
@@ -36,6 +37,9 @@ static void case_row(store_stmt *st, engine_case *c)
 	c->step_opened_at = store_col_int(st, 13);
 	c->step_due_at = store_col_int(st, 14);
 	c->transitions = (int)store_col_int(st, 15);
+	snprintf(c->applicant_nik, sizeof c->applicant_nik, "%s", store_col_text(st, 16));
+	snprintf(c->applicant_nip, sizeof c->applicant_nip, "%s", store_col_text(st, 17));
+	snprintf(c->applicant_email, sizeof c->applicant_email, "%s", store_col_text(st, 18));
 }
 
 oa_err engine_case_get(engine *e, int64_t id, engine_case *out)

@@ -215,6 +215,25 @@ const struct migration store_migrations[] = {
 	{4, "keys", m0004_keys_sql},
 	{5, "auth", m0005_auth_sql},
 	{6, "mail", m0006_mail_sql},
+	/* The applicant's identity as their account records it when the case
+	 * opens: the identity step may not name anyone else, and the CA
+	 * issues a case's certificate for this NIK only (security review,
+	 * finding 1).  Open cases take it from the account now; a closed
+	 * case never changes. */
+	{7, "engine",
+	    "ALTER TABLE sop_case ADD COLUMN applicant_nik TEXT"
+	    "  CHECK (applicant_nik IS NULL OR (length(applicant_nik) = 16"
+	    "    AND applicant_nik NOT GLOB '*[^0-9]*'));"
+	    "ALTER TABLE sop_case ADD COLUMN applicant_nip TEXT"
+	    "  CHECK (applicant_nip IS NULL OR (length(applicant_nip) = 18"
+	    "    AND applicant_nip NOT GLOB '*[^0-9]*'));"
+	    "ALTER TABLE sop_case ADD COLUMN applicant_email TEXT"
+	    "  CHECK (applicant_email IS NULL OR length(applicant_email) BETWEEN 3 AND 128);"
+	    "UPDATE sop_case SET"
+	    "  applicant_nik = (SELECT p.nik FROM auth_person p WHERE p.id = sop_case.applicant),"
+	    "  applicant_nip = (SELECT p.nip FROM auth_person p WHERE p.id = sop_case.applicant),"
+	    "  applicant_email = (SELECT p.email FROM auth_person p WHERE p.id = sop_case.applicant)"
+	    "  WHERE state = 'open';"},
 };
 
 const int store_nmigrations = (int)(sizeof store_migrations / sizeof store_migrations[0]);

@@ -239,6 +239,30 @@ void pg_field(pg *p, const char *name, const char *type, const char *id, const c
 	pg_raw(p, "%s></div>\n", required ? " required" : "");
 }
 
+void pg_field_locked(pg *p, const char *name, const char *type, const char *id, const char *en,
+    const char *value, const char *hint_id, const char *hint_en)
+{
+	pg_raw(p, "<div class=\"field\"><label for=\"f_");
+	pg_text(p, name);
+	pg_raw(p, "\">");
+	pg_bi(p, id, en);
+	pg_raw(p, "</label>\n<input id=\"f_");
+	pg_text(p, name);
+	pg_raw(p, "\" name=\"");
+	pg_text(p, name);
+	pg_raw(p, "\" type=\"");
+	pg_text(p, type);
+	pg_raw(p, "\" value=\"");
+	pg_text(p, value);
+	pg_raw(p, "\" readonly aria-describedby=\"h_");
+	pg_text(p, name);
+	pg_raw(p, "\"><small id=\"h_");
+	pg_text(p, name);
+	pg_raw(p, "\">");
+	pg_bi(p, hint_id, hint_en);
+	pg_raw(p, "</small></div>\n");
+}
+
 void pg_textarea(pg *p, const char *name, const char *id, const char *en, const char *value,
     int required, size_t maxlen)
 {

@@ -72,6 +72,9 @@ void pg_h2(pg *p, const char *id, const char *en);
 /* A labelled input.  value may be NULL; autocomplete may be NULL. */
 void pg_field(pg *p, const char *name, const char *type, const char *id, const char *en,
     const char *value, const char *autocomplete, int required);
+/* A field the person may not change (readonly), with a hint saying why. */
+void pg_field_locked(pg *p, const char *name, const char *type, const char *id, const char *en,
+    const char *value, const char *hint_id, const char *hint_en);
 /* A labelled textarea. */
 void pg_textarea(pg *p, const char *name, const char *id, const char *en, const char *value,
     int required, size_t maxlen);

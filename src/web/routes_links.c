@@ -86,10 +86,45 @@ static int link_kind(web_req *r)
 	return k;
 }
 
-/* The values typed so far (shown again after a refusal; never secrets). */
+/* The values typed so far (shown again after a refusal; never secrets),
+ * and the applicant's account, which gives the form its first values and
+ * the NIK, NIP and e-mail it may not change (security review, finding 1). */
 typedef struct typed {
 	const char *v[N_IDENTITY];
+	const auth_person *acct;
 } typed;
+
+/* The account's value of field i that the applicant may not change, or NULL. */
+static const char *locked_value(const typed *t, size_t i)
+{
+	const char *n = identity_fields[i].name;
+
+	if (t == NULL || t->acct == NULL)
+		return NULL;
+	if (strcmp(n, "nik") == 0 && t->acct->nik[0])
+		return t->acct->nik;
+	if (strcmp(n, "nip") == 0 && t->acct->nip[0])
+		return t->acct->nip;
+	if (strcmp(n, "email") == 0 && t->acct->email[0])
+		return t->acct->email;
+	return NULL;
+}
+
+/* The account's value of field i to start from, or NULL. */
+static const char *account_start(const typed *t, size_t i)
+{
+	const char *n = identity_fields[i].name;
+
+	if (t == NULL || t->acct == NULL)
+		return NULL;
+	if (strcmp(n, "name") == 0)
+		return t->acct->name;
+	if (strcmp(n, "unit") == 0 && t->acct->unit[0])
+		return t->acct->unit;
+	if (strcmp(n, "position") == 0 && t->acct->position[0])
+		return t->acct->position;
+	return NULL;
+}
 
 static void identity_fields_html(pg *p, const typed *t)
 {
@@ -100,11 +135,23 @@ static void identity_fields_html(pg *p, const typed *t)
 		pg_raw(p, "<fieldset><legend>");
 		pg_bi(p, legend[g][0], legend[g][1]);
 		pg_raw(p, "</legend>\n");
-		for (size_t i = 0; i < N_IDENTITY; i++)
-			if (identity_fields[i].group == g)
-				pg_field(p, identity_fields[i].name, identity_fields[i].type,
-				    identity_fields[i].id, identity_fields[i].en, t ? t->v[i] : NULL,
-				    identity_fields[i].autocomplete, identity_fields[i].required);
+		for (size_t i = 0; i < N_IDENTITY; i++) {
+			const char *lock = locked_value(t, i), *v = t ? t->v[i] : NULL;
+			if (identity_fields[i].group != g)
+				continue;
+			if (lock) {
+				pg_field_locked(p, identity_fields[i].name, identity_fields[i].type,
+				    identity_fields[i].id, identity_fields[i].en, lock,
+				    "Dari akun Anda; tidak dapat diubah di sini.",
+				    "From your account; it cannot be changed here.");
+				continue;
+			}
+			if (v == NULL || *v == 0)
+				v = account_start(t, i);
+			pg_field(p, identity_fields[i].name, identity_fields[i].type, identity_fields[i].id,
+			    identity_fields[i].en, v, identity_fields[i].autocomplete,
+			    identity_fields[i].required);
+		}
 		pg_raw(p, "</fieldset>\n");
 	}
 	pg_raw(p, "<fieldset><legend>");
@@ -196,12 +243,49 @@ static void link_form(web_req *r, int kind, const char *err_id, const char *err_
 	pg_send(&p, status);
 }
 
+/* The page of a link that cannot be used (auth_link_peek/consume's refusal). */
+static void link_unusable(web_req *r, oa_err rc)
+{
+	if (rc == OA_ERR_STATE) {
+		r->errcode = oa_err_name(rc);
+		pg_msg(r, NULL, 410, "Tautan sudah tidak berlaku", "Link no longer valid",
+		    "Tautan ini sudah dipakai, diganti dengan yang lebih baru, atau kedaluwarsa.",
+		    "This link was already used, superseded by a newer one, or has expired.", "");
+	} else if (rc == OA_ERR_NOTFOUND || rc == OA_ERR_DENIED || rc == OA_ERR_INVALID)
+		not_found(r);
+	else
+		pg_err(r, NULL, rc, "");
+	oa_err_clear();
+}
+
+/* The account of the link's person into t (the identity form starts from
+ * it); 0 (after the refusal page) if the link cannot be used. */
+static int link_account(web_req *r, int kind, typed *t)
+{
+	char person[AUTH_MAX_ID + 1];
+	int64_t case_id;
+	auth_person *a;
+	oa_err rc;
+
+	if ((rc = auth_link_peek(r->auth, (auth_link_kind)kind, r->param[1], person, &case_id))) {
+		link_unusable(r, rc);
+		return 0;
+	}
+	if (kind == AUTH_LINK_IDENTITY_FORM && (a = web_alloc(r, sizeof *a)) != NULL &&
+	    auth_person_get(r->auth, person, a) == OA_OK)
+		t->acct = a;
+	oa_err_clear();
+	oa_wipe(person, sizeof person);
+	return 1;
+}
+
 static void h_link_get(web_req *r)
 {
 	int kind = link_kind(r);
+	typed t = {0};
 
-	if (kind >= 0)
-		link_form(r, kind, NULL, NULL, 200, NULL);
+	if (kind >= 0 && link_account(r, kind, &t))
+		link_form(r, kind, NULL, NULL, 200, &t);
 }
 
 /* The refusal of a module call, as the form again with the message. */
@@ -368,6 +452,8 @@ static void h_link_post(web_req *r)
 
 	if (kind < 0 || !link_read(r, kind, &in))
 		goto out;
+	if (kind == AUTH_LINK_IDENTITY_FORM && !link_account(r, kind, &in.t))
+		goto out;
 	if ((w = web_alloc(r, sizeof *w)) == NULL) {
 		pg_err(r, NULL, oa_fail(OA_ERR_NOMEM, "out of memory"), "");
 		goto out;
@@ -395,13 +481,8 @@ static void h_link_post(web_req *r)
 	if ((rc = auth_link_consume(r->auth, (auth_link_kind)kind, r->param[1], person,
 	         &case_id))) {
 		store_rollback(db);
-		if (rc == OA_ERR_STATE) {
-			r->errcode = oa_err_name(rc);
-			pg_msg(r, NULL, 410, "Tautan sudah tidak berlaku", "Link no longer valid",
-			    "Tautan ini sudah dipakai, diganti dengan yang lebih baru, atau kedaluwarsa.",
-			    "This link was already used, superseded by a newer one, or has expired.", "");
-		} else if (rc == OA_ERR_NOTFOUND || rc == OA_ERR_DENIED)
-			not_found(r);
+		if (rc == OA_ERR_STATE || rc == OA_ERR_NOTFOUND || rc == OA_ERR_DENIED)
+			link_unusable(r, rc);
 		else
 			link_fail(r, kind, rc, &in.t);
 		goto unstore;

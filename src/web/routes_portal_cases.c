@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "portal.h"
@@ -668,34 +669,86 @@ static const struct {
 	{"locality", "Kabupaten/Kota", "Locality"}, {"province", "Provinsi", "Province"},
 };
 
-static void identity_table(pg *p, web_req *r, int64_t id)
+/* The account's value of an identity key ("" if the account has none). */
+static const char *account_value(const auth_person *a, const engine_case *c, const char *key)
+{
+	if (strcmp(key, "name") == 0)
+		return a ? a->name : "";
+	if (strcmp(key, "nik") == 0)
+		return c->applicant_nik[0] ? c->applicant_nik : a ? a->nik : "";
+	if (strcmp(key, "nip") == 0)
+		return c->applicant_nip[0] ? c->applicant_nip : a && a->nip[0] ? a->nip : NULL;
+	if (strcmp(key, "email") == 0)
+		return c->applicant_email[0] ? c->applicant_email : a ? a->email : "";
+	if (strcmp(key, "unit") == 0)
+		return a && a->unit[0] ? a->unit : NULL;
+	if (strcmp(key, "position") == 0)
+		return a && a->position[0] ? a->position : NULL;
+	return NULL; /* the account does not say */
+}
+
+/*
+ * The identity data of the case beside what the applicant's account
+ * records, each difference flagged, so that the verifier checking the data
+ * (SOP 001 step 8) sees at once whether it names the account's holder.
+ */
+static void identity_table(pg *p, web_req *r, const engine_case *c)
 {
 	store_stmt *st = store_prepare(ca_store(r->ca),
 	    "SELECT value, set_by, set_at FROM sop_case_data WHERE case_id = ? AND key = ?");
-	int any = 0;
+	auth_person acct;
+	const auth_person *a = NULL;
+	int any = 0, differ = 0;
 
 	if (st == NULL) {
 		oa_err_clear();
 		return;
 	}
+	if (auth_person_get(r->auth, c->applicant, &acct) == OA_OK)
+		a = &acct;
+	else
+		oa_err_clear();
 	for (size_t i = 0; i < sizeof data_labels / sizeof data_labels[0]; i++) {
-		store_bind_int(st, 1, id);
+		const char *av = account_value(a, c, data_labels[i].key), *v;
+		int same;
+		store_bind_int(st, 1, c->id);
 		store_bind_text(st, 2, data_labels[i].key);
 		if (store_step(st) == STORE_ROW) {
 			if (!any++) {
 				pg_h2(p, "Data identitas", "Identity data");
-				pg_raw(p, "<div class=\"table\"><table>\n");
+				pg_raw(p, "<div class=\"table\"><table id=\"identity\">\n<thead><tr><th></th><th>");
+				pg_bi(p, "Diisi pemohon", "Submitted");
+				pg_raw(p, "</th><th>");
+				pg_bi(p, "Data akun", "Account data");
+				pg_raw(p, "</th></tr></thead>\n");
 			}
-			pg_raw(p, "<tr><th scope=\"row\">");
+			v = store_col_text(st, 0);
+			same = av == NULL || (strcmp(data_labels[i].key, "email") == 0 ? strcasecmp(v, av) == 0
+			                                                                 : strcmp(v, av) == 0);
+			differ += !same;
+			pg_raw(p, "<tr%s><th scope=\"row\">", same ? "" : " class=\"differs\"");
 			pg_bi(p, data_labels[i].id, data_labels[i].en);
 			pg_raw(p, "</th><td>");
-			pg_text(p, store_col_text(st, 0));
+			pg_text(p, v);
+			pg_raw(p, "</td><td>");
+			if (av)
+				pg_text(p, *av ? av : "-");
+			else
+				pg_raw(p, "&middot;");
+			if (!same)
+				pg_raw(p, " <span class=\"badge late\">berbeda / differs</span>");
 			pg_raw(p, "</td></tr>\n");
 		}
 		store_reset(st);
 	}
-	if (any)
+	if (any) {
 		pg_raw(p, "</table></div>\n");
+		if (differ)
+			pg_para(p, "err", "Data yang diisi berbeda dari data akun pemohon: periksa sebelum "
+			                  "menyetujui.",
+			    "The submitted data differs from the applicant's account: check it before "
+			    "approving.");
+	}
 }
 
 struct hist {
@@ -1022,7 +1075,7 @@ static void case_page(web_req *r, api_user *u, const engine_case *c, unsigned st
 		pg_raw(&p, "</details>\n");
 	}
 
-	identity_table(&p, r, c->id);
+	identity_table(&p, r, c);
 
 	/* The timeline: every step done, then the current one. */
 	pg_h2(&p, "Riwayat", "Timeline");

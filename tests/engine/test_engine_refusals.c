@@ -171,21 +171,35 @@ static void test_identity_form(void **state)
 		a.ndata = n;
 		REFUSED(id, OA_ERR_INVALID, engine_case_act(E, &app.p.who, &a, &res));
 	}
-	/* Without a NIK at all: the form is incomplete. */
-	keys[0] = "name"; vals[0] = "Siti";
+	/* Without a name: the form is incomplete. */
+	keys[0] = "nik"; vals[0] = app.nik;
 	keys[1] = "email"; vals[1] = "siti@kominfo.merantikab.go.id";
 	a.keys = keys;
 	a.values = vals;
 	a.ndata = 2;
 	REFUSED(id, OA_ERR_STATE, engine_case_act(E, &app.p.who, &a, &res));
+	/* Security review, finding 1: a well-formed NIK that is not the
+	 * applicant's own (here another person's, who has a certificate) is
+	 * refused at that field, and nothing is stored. */
+	{
+		struct applicant other;
+		applicant_new(&other, "lain", ORG, "pemohon");
+		identity(other.nik, keys, vals, &n);
+		a.ndata = n;
+		REFUSED(id, OA_ERR_INVALID, engine_case_act(E, &app.p.who, &a, &res));
+		assert_non_null(strstr(last_refusal, "nik:"));
+		assert_non_null(strstr(last_refusal, "not the NIK on the applicant's account"));
+		applicant_free(&other);
+	}
 	/* A NULL value. */
 	identity(app.nik, keys, vals, &n);
 	vals[1] = NULL;
 	a.ndata = n;
 	REFUSED(id, OA_ERR_INVALID, engine_case_act(E, &app.p.who, &a, &res));
-	/* And a good one goes through. */
+	/* And a good one goes through; the NIK need not be typed: the case
+	 * takes the applicant's own. */
 	identity(app.nik, keys, vals, &n);
-	keys[n] = "nip"; vals[n++] = "197904092010011014";
+	keys[1] = "nip"; vals[1] = "197904092010011014";
 	a.ndata = n;
 	tu_clock_tick(60);
 	assert_int_equal(engine_case_act(E, &app.p.who, &a, &res), OA_OK);
@@ -237,6 +251,44 @@ static void test_issue_before_key(void **state)
 	assert_int_equal(count("SELECT COUNT(*) FROM certificate WHERE nik = '%s'", app.nik), 0);
 	withdraw(id, &app);
 	applicant_free(&app);
+}
+
+/* ---- the CA's last line: a case's certificate is its applicant's ------ */
+
+/* Even if the case data named someone else (here written behind the
+ * engine's back), the CA refuses to issue the case's certificate for a NIK
+ * other than the applicant's, and nothing is issued (finding 1). */
+static void test_ca_issues_for_applicant_only(void **state)
+{
+	struct applicant app, other;
+	struct walkopt o = {.stop_at = "11"};
+	struct walkres w;
+	engine_act a = {0};
+	engine_result res;
+	struct person bsre;
+	char sql[256];
+	int64_t id;
+
+	id = open_case(ORG, "meranti-penerbitan", NULL, &app, 0);
+	applicant_new(&other, "korban", ORG, "pemohon");
+	walk(id, &app, &o, &w);
+	expect_state(id, "open", "11");
+	assert_int_equal(count("SELECT COUNT(*) FROM sop_case WHERE id = %" PRId64
+	                       " AND applicant_nik = '%s'", id, app.nik), 1);
+	snprintf(sql, sizeof sql, "UPDATE sop_case_data SET value = '%s' WHERE case_id = %" PRId64
+	    " AND key = 'nik'", other.nik, id);
+	assert_int_equal(store_exec(ca_store(C), sql), OA_OK);
+	a.case_id = id;
+	a.step = "11";
+	a.role = "bsre";
+	person1(&bsre, "staf-bsre2", ORG, "bsre");
+	REFUSED(id, OA_ERR_POLICY, engine_case_act(E, &bsre.who, &a, &res));
+	assert_non_null(strstr(last_refusal, "not the NIK of the case's applicant"));
+	assert_int_equal(count("SELECT COUNT(*) FROM certificate WHERE nik = '%s'", other.nik), 0);
+	expect_state(id, "open", "11");
+	withdraw(id, &app);
+	applicant_free(&app);
+	applicant_free(&other);
 }
 
 /* ---- one active certificate per NIK ----------------------------------- */
@@ -306,6 +358,7 @@ int main(void)
 		cmocka_unit_test(test_open_refusals),
 		cmocka_unit_test(test_identity_form),
 		cmocka_unit_test(test_issue_before_key),
+		cmocka_unit_test(test_ca_issues_for_applicant_only),
 		cmocka_unit_test(test_one_active_policy),
 	};
 	return cmocka_run_group_tests(tests, engine_fixture_setup, engine_fixture_teardown);

@@ -235,6 +235,27 @@ r = multipart_post(link, dict(ident, nik="123", name='<b>Siti</b> "R"'), {"photo
 ok(r.status == 422 and b"<b>Siti" not in r.body and
    b'value="&lt;b&gt;Siti&lt;/b&gt; &quot;R&quot;"' in r.body,
    "HTML typed in a field comes back escaped, as text", r)
+# Security review, finding 1: the identity step is bound to the applicant's
+# account.  The form starts from the account, NIK and e-mail locked; another
+# person's NIK or e-mail typed into a crafted request is refused at that
+# field and changes nothing (the link stays usable).
+r = inst.http("GET", link)
+ok(re.search(rb'name="nik" type="text" value="1471015505900001" readonly', r.body) is not None,
+   "the identity form shows the account's NIK, read-only", r)
+ok(re.search(rb'name="email" type="email" value="pemohon.demo@kominfo.demo.go.id" readonly',
+             r.body) is not None, "the identity form shows the account's e-mail, read-only", r)
+ok(b'name="name" type="text" value="' in r.body, "the name starts from the account", r)
+r = multipart_post(link, dict(ident, nik="3201019999990001"), {"photo": ("foto.png", PNG)})
+ok(r.status == 422 and b"nik:" in r.body and b"not the NIK on the applicant" in r.body and
+   case(cid)["step"] == "7", "another person's NIK: 422 at the NIK field, still step 7", r)
+ok(b'value="1471015505900001" readonly' in r.body,
+   "the refused form shows the account's NIK again, not the one typed", r)
+r = multipart_post(link, dict(ident, email="kadis.demo@kominfo.demo.go.id"),
+                   {"photo": ("foto.png", PNG)})
+ok(r.status == 422 and b"email:" in r.body and case(cid)["step"] == "7",
+   "another person's e-mail: 422 at the e-mail field, still step 7", r)
+ok(not any(d["doc"] == "photo" for d in case(cid)["documents"]),
+   "the refused sends attached no photo")
 evil = dict(ident, unit='<img src=x onerror=alert(1)> "Persandian"')
 r = multipart_post(link, evil, {"photo": ("foto.jpg", JPEG)})
 ok(r.status == 200, "POST identity_form with the photo: 200 (data sent)", r)
@@ -307,7 +328,11 @@ r = inst.http("GET", al)
 ok(r.status == 200 and b'name="password"' in r.body and b'name="confirm"' in r.body,
    "GET activation link: 200, password and confirmation fields", r)
 r = inst.http("GET", "/link/password_reset/" + tok)
-ok(r.status == 200, "GET with another kind shows a form (nothing checked, nothing used)", r)
+ok(r.status == 404 and b'name="password"' not in r.body,
+   "GET with another kind: 404, no form (and the link stays usable)", r)
+r = inst.http("GET", "/link/activation/" + ("B" * 43))
+ok(r.status == 404 and b'name="password"' not in r.body,
+   "GET of a well-formed unknown token: 404, no form", r)
 r = form_post("/link/password_reset/" + tok, {"password": "Aa1!aaaaZZZZ9999", "confirm":
                                                "Aa1!aaaaZZZZ9999"})
 ok(r.status == 404, "POST under another kind: 404", r)

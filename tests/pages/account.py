@@ -328,7 +328,10 @@ r = rb.post(link, {"password": vpw, "confirm": vpw})
 ok(r.status == 403, "the reset form without csrf: 403", r)
 r = rb.post(link, {"csrf": csrf_of(rb.get(link)), "password": vpw, "confirm": vpw})
 ok(r.status == 200 and b'href="/login"' in r.body, "the reset link sets the password", r)
-r = rb.post(link, {"csrf": csrf_of(rb.get(link)), "password": vpw + "2", "confirm": vpw + "2"})
+r = rb.get(link)
+ok(r.status == 410 and b'name="password"' not in r.body, "GET the used link: 410, no form", r)
+r = rb.post(link, {"csrf": csrf_of(rb.get("/login")), "password": vpw + "2",
+                   "confirm": vpw + "2"})
 ok(r.status == 410, "the same link a second time: 410", r)
 ok(login(Browser(), "verifikator.demo", vpw).status == 303, "sign-in with the reset password")
 

@@ -69,8 +69,7 @@ run('csrf', async (h) => {
 	ok(m, 'the identity_form e-mail arrived');
 	if (m) {
 		await h.visit(m.link, 'identity-form', 200);
-		for (const [k, v] of Object.entries(f.IDENTITY))
-			await h.page.fill('#f_' + k, v);
+		await f.fillIdentity(h, f.IDENTITY);
 		await h.page.setInputFiles('input[name=photo]', h.file('foto.png', PNG));
 		await dropCsrfAndSubmit(h, 'form[method=post]', 'identity form');
 		await f.expectStep(h, id, 7, 'after the refused identity form');

@@ -21,6 +21,13 @@ run('issuance', async (h) => {
 	await f.fromInbox(h, id, 'verifikator-identity');
 	ok(await h.page.locator('body').innerText().then((t) => t.includes('Selatpanjang')),
 		'the verifier sees the identity data on the case page');
+	const idt = await h.page.locator('#identity').innerText().catch(() => '');
+	const line = (label) => idt.split('\n').find((l) => l.startsWith(label)) || '';
+	ok(/Data akun/.test(idt) && /1471015505900001\s+1471015505900001/.test(line('NIK')) &&
+		!/berbeda/.test(line('NIK')) && !/berbeda/.test(line('Nama')),
+		'the verifier sees the account data beside the submitted data (NIK and name agree)', idt);
+	ok(/berbeda/.test(line('Unit kerja')),
+		'a unit typed unlike the account\'s is flagged "berbeda / differs"', idt);
 	await f.act(h, id, 'verifikator.demo', 'yes', 'Data sesuai');
 	await f.expectStep(h, id, 10, 'after the verifier approves the identity');
 	await f.setPassphrase(h, 'Selat-Panjang-biru-2026!');
