@@ -397,7 +397,7 @@ oa_err ca_crl_publish(ca *c, int root, uint8_t **der_out, size_t *der_out_len)
 	}
 	snprintf(detail, sizeof detail, "pki/%s.crl", which);
 	if ((rc = oa_path_join(path, sizeof path, c->dir, detail)) ||
-	    (rc = oa_write_file_atomic(path, crl.data, crl.len, 0644)))
+	    (rc = oa_write_file_atomic(path, crl.data, crl.len, 0600)))
 		goto out;
 	if (der_out) {
 		*der_out = crl.data;

@@ -14,6 +14,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,7 +204,7 @@ static oa_err write_pem_cert(const char *dir, const char *name, X509 *x, oa_buf 
 	n = BIO_get_mem_data(b, &d);
 	rc = oa_path_join(path, sizeof path, dir, name);
 	if (rc == OA_OK)
-		rc = oa_write_file_atomic(path, d, (size_t)n, 0644);
+		rc = oa_write_file_atomic(path, d, (size_t)n, 0600);
 	if (rc == OA_OK && chain)
 		rc = oa_buf_append(chain, d, (size_t)n);
 	BIO_free(b);
@@ -266,7 +267,7 @@ static oa_err copy_yaml_dir(const char *src, const char *dst, int required)
 		return required ? oa_fail(OA_ERR_NOTFOUND, "%s: %s (set OPENAMS_SHARE to the"
 		                                         " openams source directory)", src, strerror(errno))
 		                : OA_OK;
-	if ((rc = oa_mkdir_p(dst, 0755)))
+	if ((rc = oa_mkdir_p(dst, 0700)))
 		goto out;
 	while ((e = readdir(d)) != NULL && rc == OA_OK) {
 		size_t l = strlen(e->d_name);
@@ -279,7 +280,7 @@ static oa_err copy_yaml_dir(const char *src, const char *dst, int required)
 		    (rc = oa_path_join(to, sizeof to, dst, e->d_name)) ||
 		    (rc = oa_read_file(from, OA_MAX_SOP_BYTES, &data, &n)))
 			break;
-		rc = oa_write_file_atomic(to, data, n, 0644);
+		rc = oa_write_file_atomic(to, data, n, 0600);
 		free(data);
 		copied++;
 	}
@@ -417,9 +418,11 @@ oa_err ca_init(const ca_init_opts *o)
 		goto out;
 	}
 	made_tmp = 1;
-	chmod(tmp, 0750);
+	/* Everything in the data directory is the owner's alone: files 0600,
+	 * directories 0700 (the store's files too, see store_open()). */
+	chmod(tmp, 0700);
 	if ((rc = oa_path_join(path, sizeof path, tmp, "keys")) || (rc = oa_mkdir_p(path, 0700)) ||
-	    (rc = oa_path_join(path, sizeof path, tmp, "pki")) || (rc = oa_mkdir_p(path, 0755)))
+	    (rc = oa_path_join(path, sizeof path, tmp, "pki")) || (rc = oa_mkdir_p(path, 0700)))
 		goto out;
 	if (!o->passphrase && !use_p11) {
 		if ((rc = oa_path_join(path, sizeof path, tmp, "secrets")) ||
@@ -485,16 +488,21 @@ oa_err ca_init(const ca_init_opts *o)
 		rc = oa_buf_append(&chain, d, (size_t)n);
 		BIO_free(b);
 		if (rc || (rc = oa_path_join(path, sizeof path, tmp, "pki/chain.pem")) ||
-		    (rc = oa_write_file_atomic(path, chain.data, chain.len, 0644)))
+		    (rc = oa_write_file_atomic(path, chain.data, chain.len, 0600)))
 			goto out;
 	}
 
 	/* Configuration, definitions, database. */
 	if ((rc = oa_path_join(path, sizeof path, tmp, "openams.conf")))
 		goto out;
-	if ((f = fopen(path, "w")) == NULL) {
-		rc = oa_fail(OA_ERR_IO, "%s: %s", path, strerror(errno));
-		goto out;
+	{
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
+			rc = oa_fail(OA_ERR_IO, "%s: %s", path, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			goto out;
+		}
 	}
 	conf_write_example(cfg, f);
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
@@ -549,7 +557,7 @@ oa_err ca_init(const ca_init_opts *o)
 		goto out;
 	}
 	made_tmp = 0;
-	chmod(o->dir, 0750);
+	chmod(o->dir, 0700);
 out:
 	if (made_tmp)
 		remove_tree(tmp);

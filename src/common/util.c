@@ -196,7 +196,8 @@ oa_err oa_mkdir_p(const char *path, int mode)
 		if (*p != '/')
 			continue;
 		*p = 0;
-		if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+		/* Missing parents get the same mode (and are traversable). */
+		if (mkdir(buf, (mode_t)mode | 0700) != 0 && errno != EEXIST)
 			return oa_fail(OA_ERR_IO, "mkdir %s: %s", buf, strerror(errno));
 		*p = '/';
 	}

@@ -6,10 +6,14 @@
  */
 #include "store.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "migrations.h"
 
@@ -429,6 +433,25 @@ oa_err store_open(const char *path, store **out)
 	*out = NULL;
 	if ((s = calloc(1, sizeof *s)) == NULL)
 		return oa_fail(OA_ERR_NOMEM, "out of memory");
+	/* A new database file is the owner's alone (0600); SQLite gives its
+	 * WAL and shared-memory files the database file's mode.  An existing
+	 * file loses any permission for others.  Never open() and close() an
+	 * existing database here: closing any descriptor of the file drops the
+	 * POSIX locks this process's other connections hold on it. */
+	if (strcmp(path, ":memory:") != 0 && strncmp(path, "file:", 5) != 0) {
+		struct stat sb;
+		if (stat(path, &sb) != 0) {
+			int fd = errno == ENOENT ? open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600) : -1;
+			if (fd < 0 && errno != EEXIST) {
+				rc = oa_fail(OA_ERR_STORE, "%s: %s", path, strerror(errno));
+				free(s);
+				return rc;
+			}
+			if (fd >= 0)
+				close(fd);
+		} else if ((sb.st_mode & 07) != 0)
+			chmod(path, sb.st_mode & 0770);
+	}
 	if (sqlite3_open_v2(path, &s->db,
 	        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 	        NULL) != SQLITE_OK) {

@@ -20,6 +20,14 @@ ca.issuers_url = http://127.0.0.1:$PORT/pki/issuing.crt
 CONF
 new_instance "$D" --config "$T/init.conf"
 cd "$T"
+# Modes (security review, issue 16): nothing in the data directory is open
+# to others; files 0600, directories 0700.
+modes() { # DESC: every file 0600, every directory 0700, under $D
+	local bad
+	bad=$(find "$D" \( \( -type f ! -perm 600 \) -o \( -type d ! -perm 700 \) \) -printf '%m %P\n')
+	check_eq "$1: files 0600, directories 0700" "$bad" ""
+}
+modes "after init"
 
 csr good "/C=ID/O=Dinas Kominfo/CN=Budi Santoso" 2>/dev/null
 "$OPENAMS" ca issue --dir "$D" --csr good.csr --nik 3201010101800001 --email budi@kominfo.go.id --out good.pem >/dev/null
@@ -291,6 +299,10 @@ check_match "20 slow clients trickling headers do not block others ($out)" "$out
 st=$(http "$BASE/healthz")
 check_eq "still healthy after all of it" "$st" "200 application/json"
 kill -0 "$SERVER_PID" && ok "server process still running" || nok "server died"
+ocsp_post after-all -cert good.pem >/dev/null # a nonce: read from the store
+check "the server's database has its WAL" test -e "$D/openams.db-wal"
+check "the server's database has its shared memory" test -e "$D/openams.db-shm"
+modes "after serve, a revocation and a case wrote the store, CRLs and the WAL"
 
 # ---- the request log ----
 before=$(grep -c ' rid=' "$T/serve.log" || true)
