@@ -115,6 +115,15 @@ out:
 	return rc;
 }
 
+/* An I/O failure of op ("" or "mkdir ", "fsync ") on path: a full disk or
+ * quota says so first, rather than only "No space left on device". */
+static oa_err io_fail(const char *op, const char *path, int e)
+{
+	if (e == ENOSPC || e == EDQUOT)
+		return oa_fail(OA_ERR_IO, "the disk is full (%s%s: %s)", op, path, strerror(e));
+	return oa_fail(OA_ERR_IO, "%s%s: %s", op, path, strerror(e));
+}
+
 static oa_err fsync_dir_of(const char *path)
 {
 	char dir[OA_MAX_PATH];
@@ -135,8 +144,9 @@ static oa_err fsync_dir_of(const char *path)
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY)) < 0)
 		return oa_fail(OA_ERR_IO, "%s: %s", dir, strerror(errno));
 	if (fsync(fd) != 0 && errno != EINVAL) {
+		int e = errno;
 		close(fd);
-		return oa_fail(OA_ERR_IO, "fsync %s: %s", dir, strerror(errno));
+		return io_fail("fsync ", dir, e);
 	}
 	close(fd);
 	return OA_OK;
@@ -151,7 +161,7 @@ oa_err oa_write_file_atomic(const char *path, const void *p, size_t n, int mode)
 	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", path) >= sizeof tmp)
 		return oa_fail(OA_ERR_LIMIT, "path too long: %s", path);
 	if ((fd = mkstemp(tmp)) < 0)
-		return oa_fail(OA_ERR_IO, "%s: %s", tmp, strerror(errno));
+		return io_fail("", tmp, errno);
 	if (fchmod(fd, (mode_t)mode) != 0)
 		goto fail;
 	while (n > 0) {
@@ -180,7 +190,7 @@ fail:
 		if (fd >= 0)
 			close(fd);
 		unlink(tmp);
-		return oa_fail(OA_ERR_IO, "%s: %s", path, strerror(e));
+		return io_fail("", path, e);
 	}
 }
 
@@ -198,11 +208,11 @@ oa_err oa_mkdir_p(const char *path, int mode)
 		*p = 0;
 		/* Missing parents get the same mode (and are traversable). */
 		if (mkdir(buf, (mode_t)mode | 0700) != 0 && errno != EEXIST)
-			return oa_fail(OA_ERR_IO, "mkdir %s: %s", buf, strerror(errno));
+			return io_fail("mkdir ", buf, errno);
 		*p = '/';
 	}
 	if (mkdir(buf, (mode_t)mode) != 0 && errno != EEXIST)
-		return oa_fail(OA_ERR_IO, "mkdir %s: %s", buf, strerror(errno));
+		return io_fail("mkdir ", buf, errno);
 	return OA_OK;
 }
 

@@ -43,9 +43,23 @@ struct store {
 	struct store_stmt cache[CACHE_SLOTS];
 };
 
+/* The message of a failed call; a full disk (SQLITE_FULL, or an I/O error
+ * whose system error is ENOSPC or EDQUOT) says so first, rather than
+ * "disk I/O error". */
+static oa_err dbfail_msg(store *s, const char *what, const char *msg)
+{
+	int ec = sqlite3_extended_errcode(s->db), se = sqlite3_system_errno(s->db);
+
+	if ((ec & 0xff) == SQLITE_FULL ||
+	    ((ec & 0xff) == SQLITE_IOERR && (se == ENOSPC || se == EDQUOT)))
+		return oa_fail(OA_ERR_STORE, "the disk is full (database: %s: %s%s%s)", what, msg,
+		    se ? ": " : "", se ? strerror(se) : "");
+	return oa_fail(OA_ERR_STORE, "database: %s: %s", what, msg);
+}
+
 static oa_err dbfail(store *s, const char *what)
 {
-	return oa_fail(OA_ERR_STORE, "database: %s: %s", what, sqlite3_errmsg(s->db));
+	return dbfail_msg(s, what, sqlite3_errmsg(s->db));
 }
 
 oa_err store_exec(store *s, const char *sql)
@@ -53,7 +67,7 @@ oa_err store_exec(store *s, const char *sql)
 	char *msg = NULL;
 
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		oa_err rc = oa_fail(OA_ERR_STORE, "database: %s", msg ? msg : "error");
+		oa_err rc = dbfail_msg(s, "exec", msg ? msg : "error");
 		sqlite3_free(msg);
 		return rc;
 	}
