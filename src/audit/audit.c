@@ -181,3 +181,74 @@ oa_err audit_verify(store *s, audit_report *r)
 		    r->first_bad, r->reason);
 	return OA_OK;
 }
+
+/*
+ * The records of one agency.  A record belongs to agency X when it was made
+ * by a person of X, or is about something of X: the agency itself, a
+ * person of X (their logins, failures, lockouts, passwords, TOTP), a role
+ * held in X, a session, API token or link of a person of X, a case of X, an
+ * e-mail to a person of X, a SOP version of X, or a certificate whose NIK
+ * is a person of X.  Records of the instance itself (CA certificates, CRLs,
+ * the instance's creation) belong to no agency.  The predicate names the
+ * tables of the modules that own those objects: the audit log is the one
+ * place where every module's objects meet.
+ */
+#define AUDIT_ORG_SCOPE \
+	"(?1 IS NULL" \
+	" OR a.object = ?1" \
+	" OR EXISTS (SELECT 1 FROM auth_person p WHERE p.org = ?1 AND (p.id = a.actor OR p.id = a.object))" \
+	" OR (a.object GLOB '*@*' AND substr(a.object, instr(a.object, '@') + 1) = ?1" \
+	"     AND a.action GLOB 'role.*')" \
+	" OR (a.object GLOB 'case:[0-9]*' AND EXISTS (SELECT 1 FROM sop_case c" \
+	"     WHERE c.id = CAST(substr(a.object, 6) AS INTEGER) AND c.org = ?1))" \
+	" OR (a.object GLOB 'session:[0-9]*' AND EXISTS (SELECT 1 FROM auth_session x" \
+	"     WHERE x.id = CAST(substr(a.object, 9) AS INTEGER) AND x.org = ?1))" \
+	" OR (a.object GLOB 'token:[0-9]*' AND EXISTS (SELECT 1 FROM auth_token x" \
+	"     WHERE x.id = CAST(substr(a.object, 7) AS INTEGER) AND x.org = ?1))" \
+	" OR (a.object GLOB 'link:[0-9]*' AND EXISTS (SELECT 1 FROM auth_link x" \
+	"     JOIN auth_person p ON p.id = x.person" \
+	"     WHERE x.id = CAST(substr(a.object, 6) AS INTEGER) AND p.org = ?1))" \
+	" OR (a.object GLOB 'mail:[0-9]*' AND EXISTS (SELECT 1 FROM mail_outbox x" \
+	"     JOIN auth_person p ON p.id = x.person" \
+	"     WHERE x.id = CAST(substr(a.object, 6) AS INTEGER) AND p.org = ?1))" \
+	" OR (a.object GLOB 'sop:*' AND a.object GLOB 'sop:' || ?1 || ':*')" \
+	" OR (a.object GLOB 'certificate:*' AND EXISTS (SELECT 1 FROM certificate ce" \
+	"     JOIN auth_person p ON p.nik = ce.nik" \
+	"     WHERE ce.serial = substr(a.object, 13) AND p.org = ?1)))"
+
+oa_err audit_list(store *s, const audit_query *q, int (*fn)(const audit_record *, void *),
+    void *arg)
+{
+	store_stmt *st;
+	audit_record rec;
+	int step;
+
+	if (q->limit < 1 || q->limit > OA_MAX_AUDIT_PAGE || q->offset < 0)
+		return oa_fail(OA_ERR_LIMIT, "audit listings give 1..%d records", OA_MAX_AUDIT_PAGE);
+	if ((st = store_prepare(s, "SELECT a.seq, a.at, a.actor, a.action, a.object, a.detail, a.hash"
+	                           " FROM audit a WHERE " AUDIT_ORG_SCOPE
+	                           " AND (?2 = '' OR a.actor = ?2) AND (?3 = '' OR a.action = ?3)"
+	                           " ORDER BY a.seq DESC LIMIT ?4 OFFSET ?5")) == NULL)
+		return OA_ERR_STORE;
+	if (q->org)
+		store_bind_text(st, 1, q->org);
+	else
+		store_bind_null(st, 1);
+	store_bind_text(st, 2, q->actor ? q->actor : "");
+	store_bind_text(st, 3, q->action ? q->action : "");
+	store_bind_int(st, 4, q->limit);
+	store_bind_int(st, 5, q->offset);
+	while ((step = store_step(st)) == STORE_ROW) {
+		rec.seq = store_col_int(st, 0);
+		rec.at = store_col_int(st, 1);
+		rec.actor = store_col_text(st, 2);
+		rec.action = store_col_text(st, 3);
+		rec.object = store_col_text(st, 4);
+		rec.detail = store_col_text(st, 5);
+		rec.hash = store_col_text(st, 6);
+		if (fn(&rec, arg))
+			break;
+	}
+	store_reset(st);
+	return step == STORE_ERROR ? OA_ERR_STORE : OA_OK;
+}

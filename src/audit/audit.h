@@ -40,4 +40,26 @@ typedef struct audit_report {
  */
 oa_err audit_verify(store *s, audit_report *r);
 
+typedef struct audit_record {
+	int64_t seq, at;
+	const char *actor, *action, *object, *detail, *hash; /* borrowed for the callback */
+} audit_record;
+
+typedef struct audit_query {
+	const char *org;     /* only this agency's records; NULL: all (the instance's
+	                      * administrators) */
+	const char *actor;   /* NULL or "": any */
+	const char *action;  /* NULL or "": any */
+	int64_t limit;       /* 1..OA_MAX_AUDIT_PAGE */
+	int64_t offset;
+} audit_query;
+
+/*
+ * The records matching q, newest first; fn returning non-zero stops.  An
+ * agency's records are those made by its people or about its objects (see
+ * audit.c); verification (audit_verify) stays over the whole chain.
+ */
+oa_err audit_list(store *s, const audit_query *q, int (*fn)(const audit_record *, void *),
+    void *arg);
+
 #endif

@@ -14,7 +14,8 @@
  *   POST /api/v1/sops?activate=yes            YAML body -> installs (422 with errors)
  *   POST /api/v1/sops/versions/{id}/activate
  *   POST /api/v1/sops/render?format=html|svg  YAML body -> the rendering
- *   GET  /api/v1/audit?limit=N                the last N audit records (max 1000)
+ *   GET  /api/v1/audit?limit=N&org=&actor=&action=  the last N audit records of the
+ *                                             caller's agency (max 1000; all: instance admins)
  *   GET  /api/v1/audit/verify                 the hash chain checked
  *
  * An administrator manages their own agency; an administrator of the
@@ -72,22 +73,34 @@ static int super(web_req *r, const api_user *u)
 
 /* ---- organisations ---- */
 
+struct orgs {
+	json_t *a;
+	const char *only; /* NULL: every agency */
+};
+
 static int org_cb(const auth_org *o, void *arg)
 {
-	json_array_append_new(arg, json_pack("{s:s,s:s,s:o}", "id", o->id, "name", o->name,
-	                               "created_at", api_time(o->created_at)));
+	struct orgs *x = arg;
+
+	if (x->only == NULL || strcmp(x->only, o->id) == 0)
+		json_array_append_new(x->a, json_pack("{s:s,s:s,s:o}", "id", o->id, "name", o->name,
+		                                  "created_at", api_time(o->created_at)));
 	return 0;
 }
 
+/* The instance's administrators see every agency; others their own. */
 static void h_orgs(web_req *r)
 {
+	api_user *u = admin(r, NULL);
+	struct orgs x;
 	json_t *a;
 	oa_err rc;
 
-	if (admin(r, NULL) == NULL)
+	if (u == NULL)
 		return;
-	a = json_array();
-	if ((rc = auth_org_list(r->auth, org_cb, a))) {
+	a = x.a = json_array();
+	x.only = super(r, u) ? NULL : u->w.org;
+	if ((rc = auth_org_list(r->auth, org_cb, &x))) {
 		json_decref(a);
 		web_reply_err(r, rc);
 		return;
@@ -451,38 +464,44 @@ static void h_sop_render(web_req *r)
 
 /* ---- audit ---- */
 
+static int audit_cb(const audit_record *x, void *arg)
+{
+	json_array_append_new(arg, json_pack("{s:I,s:o,s:s,s:s,s:s,s:s,s:s}", "seq",
+	                               (json_int_t)x->seq, "at", api_time(x->at), "actor", x->actor,
+	                               "action", x->action, "object", x->object, "detail", x->detail,
+	                               "hash", x->hash));
+	return 0;
+}
+
+/* An agency's administrator reads the records of their agency; the
+ * instance's administrators read every record, or one agency's (?org=). */
 static void h_audit(web_req *r)
 {
-	const char *ls = api_query(r, "limit");
-	long limit = 100;
-	store_stmt *st;
+	const char *ls = api_query(r, "limit"), *org = api_query(r, "org");
+	audit_query q = {.limit = 100};
+	api_user *u;
 	json_t *a;
+	oa_err rc;
 
-	if (admin(r, NULL) == NULL)
+	if ((u = admin(r, org)) == NULL)
 		return;
 	if (ls) {
 		char *end;
-		limit = strtol(ls, &end, 10);
-		if (*end || limit < 1 || limit > 1000) {
+		q.limit = strtol(ls, &end, 10);
+		if (*end || q.limit < 1 || q.limit > OA_MAX_AUDIT_PAGE) {
 			web_reply_fail(r, 422, "validation", "limit: 1..1000", "limit must be 1..1000");
 			return;
 		}
 	}
-	if ((st = store_prepare(ca_store(r->ca), "SELECT seq, at, actor, action, object, detail, hash"
-	                                         " FROM audit ORDER BY seq DESC LIMIT ?")) == NULL) {
-		web_reply_err(r, OA_ERR_STORE);
+	q.org = org ? org : super(r, u) ? NULL : u->w.org;
+	q.actor = api_query(r, "actor");
+	q.action = api_query(r, "action");
+	a = json_array();
+	if ((rc = audit_list(ca_store(r->ca), &q, audit_cb, a))) {
+		json_decref(a);
+		web_reply_err(r, rc);
 		return;
 	}
-	a = json_array();
-	store_bind_int(st, 1, limit);
-	while (store_step(st) == STORE_ROW)
-		json_array_append_new(a, json_pack("{s:I,s:o,s:s,s:s,s:s,s:s,s:s}", "seq",
-		                             (json_int_t)store_col_int(st, 0), "at",
-		                             api_time(store_col_int(st, 1)), "actor", store_col_text(st, 2),
-		                             "action", store_col_text(st, 3), "object",
-		                             store_col_text(st, 4), "detail", store_col_text(st, 5), "hash",
-		                             store_col_text(st, 6)));
-	store_reset(st);
 	web_reply_json(r, 200, json_pack("{s:o}", "records", a));
 }
 

@@ -743,13 +743,39 @@ static void audit_status(pg *p)
 	oa_err_clear();
 }
 
+struct audit_rows {
+	pg *p;
+	long n;
+};
+
+static int audit_row(const audit_record *x, void *arg)
+{
+	struct audit_rows *ar = arg;
+	const char *v[4] = {x->actor, x->action, x->object, x->detail};
+
+	if (++ar->n > AUDIT_ROWS)
+		return 1;
+	pg_raw(ar->p, "<tr><td>%" PRId64 "</td><td>", x->seq);
+	pg_time(ar->p, x->at);
+	for (int c = 0; c < 4; c++) {
+		pg_raw(ar->p, "</td><td>");
+		pg_text(ar->p, v[c]);
+	}
+	pg_raw(ar->p, "</td></tr>\n");
+	return 0;
+}
+
+/* An agency's administrator sees their agency's records; the instance's
+ * administrators every record (or one agency's, ?org=). */
 static void h_audit(web_req *r)
 {
 	const char *org, *actor = api_query(r, "actor"), *action = api_query(r, "action");
 	const char *ps = api_query(r, "page");
 	api_user *u = admin_page_get(r, &org);
 	long page = 1, n = 0;
-	store_stmt *st;
+	audit_query q = {0};
+	struct audit_rows ar;
+	oa_err rc;
 	pg p;
 
 	if (u == NULL)
@@ -770,18 +796,11 @@ static void h_audit(web_req *r)
 	pg_field(&p, "action", "text", "Tindakan", "Action", action, "off", 0);
 	pg_button(&p, NULL, NULL, "Saring", "Filter", "secondary");
 	pg_raw(&p, "</form>\n");
-	if ((st = store_prepare(ca_store(r->ca),
-	         "SELECT seq, at, actor, action, object, detail FROM audit"
-	         " WHERE (?1 = '' OR actor = ?1) AND (?2 = '' OR action = ?2)"
-	         " ORDER BY seq DESC LIMIT ?3 OFFSET ?4")) == NULL) {
-		oa_buf_free(&p.b);
-		pg_err(r, u, OA_ERR_STORE, "/portal/admin");
-		return;
-	}
-	store_bind_text(st, 1, actor ? actor : "");
-	store_bind_text(st, 2, action ? action : "");
-	store_bind_int(st, 3, AUDIT_ROWS + 1);
-	store_bind_int(st, 4, (page - 1) * AUDIT_ROWS);
+	q.org = admin_super(r, u) && api_query(r, "org") == NULL ? NULL : org;
+	q.actor = actor;
+	q.action = action;
+	q.limit = AUDIT_ROWS + 1;
+	q.offset = (page - 1) * AUDIT_ROWS;
 	pg_raw(&p, "<div class=\"table\"><table class=\"audit\"><thead><tr><th scope=\"col\">#</th>"
 	           "<th scope=\"col\">Waktu <span class=\"en\" lang=\"en\">/ Time</span></th>"
 	           "<th scope=\"col\">Pelaku <span class=\"en\" lang=\"en\">/ Actor</span></th>"
@@ -789,16 +808,14 @@ static void h_audit(web_req *r)
 	           "<th scope=\"col\">Objek <span class=\"en\" lang=\"en\">/ Object</span></th>"
 	           "<th scope=\"col\">Rincian <span class=\"en\" lang=\"en\">/ Detail</span></th>"
 	           "</tr></thead><tbody>\n");
-	while (store_step(st) == STORE_ROW && ++n <= AUDIT_ROWS) {
-		pg_raw(&p, "<tr><td>%" PRId64 "</td><td>", store_col_int(st, 0));
-		pg_time(&p, store_col_int(st, 1));
-		for (int c = 2; c <= 5; c++) {
-			pg_raw(&p, "</td><td>");
-			pg_text(&p, store_col_text(st, c));
-		}
-		pg_raw(&p, "</td></tr>\n");
+	ar.p = &p;
+	ar.n = 0;
+	if ((rc = audit_list(ca_store(r->ca), &q, audit_row, &ar))) {
+		oa_buf_free(&p.b);
+		pg_err(r, u, rc, "/portal/admin");
+		return;
 	}
-	store_reset(st);
+	n = ar.n;
 	pg_raw(&p, "</tbody></table></div>\n<p class=\"pager\">");
 	if (page > 1)
 		pg_link(&p, web_printf(r, "/portal/admin/audit?actor=%s&action=%s&page=%ld",

@@ -136,6 +136,40 @@ matrix("POST /api/v1/sops/check",
        lambda w, cl: cl.post("/api/v1/sops/check", raw=sop_text, ctype="application/yaml"),
        {"admin", "other-admin"})
 
+# ---- security review, finding 2: the audit log is limited to the agency ----
+ours = set(ROLE_USER.values()) | {"noone", "multi"}
+r = U["other-admin"].get("/api/v1/audit?limit=1000")
+recs = r.json()["records"] if r.status == 200 else []
+theirs = {"kadis.b", "admin.b", "pemohon.b", "dinas-b"}
+# (the instance's administrator creating dinas-b's people is dinas-b's record)
+leak = [x for x in recs if x["object"] in ours or x["object"] == "case:%s" % cid or
+        x["object"].endswith("@kominfo") or
+        (x["actor"] in ours and x["object"].split("@")[0] not in theirs)]
+ok(r.status == 200 and recs and not leak,
+   "another agency's admin reads only their agency's audit records (%d, none of kominfo)"
+   % len(recs), leak[:5] or r)
+ok(any(x["actor"] == "admin.b" and x["action"] == "auth.login" for x in recs),
+   "... including their own sign-in", recs[:5])
+ok(U["other-admin"].get("/api/v1/audit?org=kominfo").status == 403,
+   "another agency's admin may not ask for kominfo's records: 403")
+r = adm.get("/api/v1/audit?limit=1000")
+allr = r.json()["records"] if r.status == 200 else []
+ok(any(x["object"] == "case:%s" % cid for x in allr) and
+   any(x["actor"] == "admin.b" for x in allr),
+   "the instance's administrator reads every agency's records", r)
+r = adm.get("/api/v1/audit?limit=1000&org=dinas-b")
+ok(r.status == 200 and not [x for x in r.json()["records"] if x["object"] in ours],
+   "... or one agency's (?org=dinas-b)", r)
+page = U["other-admin"].get("/portal/admin/audit")
+ok(page.status == 200 and b"pemohon.demo" not in page.body and b"admin.b" in page.body,
+   "the audit page of another agency's admin shows none of kominfo's records", page)
+r = U["other-admin"].get("/api/v1/orgs")
+ok(r.status == 200 and [o["id"] for o in r.json()["orgs"]] == ["dinas-b"],
+   "GET /api/v1/orgs: another agency's admin sees only their agency", r)
+r = adm.get("/api/v1/orgs")
+ok(r.status == 200 and {"kominfo", "dinas-b"} <= {o["id"] for o in r.json()["orgs"]},
+   "GET /api/v1/orgs: the instance's administrator sees every agency", r)
+
 # ---- the applicant never approves their own case ----
 m = inst.client("multi")
 r = m.post("/api/v1/cases", {"sop": sop["id"]})
