@@ -16,6 +16,7 @@
 #include <yaml.h>
 
 #include "../common/limits.h"
+#include "../common/yaml_bound.h"
 #include "caInt.h"
 
 static const char *const key_type_names[] = {"ec-p256", "ec-p384", "rsa-2048",
@@ -348,11 +349,20 @@ oa_err profile_load(const char *path, const conf *cfg, ca_profile *out)
 	uint8_t *text;
 	size_t len;
 	struct ctx x = {path, &doc};
+	int line;
 	oa_err rc;
 
 	memset(out, 0, sizeof *out);
 	if ((rc = oa_read_file(path, OA_MAX_PROFILE_BYTES, &text, &len)))
 		return rc;
+	/* Nesting, nodes, aliases and anchors, before libyaml loads: linear. */
+	if ((rc = oa_yaml_bounded((const char *)text, len, &line))) {
+		char msg[256];
+
+		snprintf(msg, sizeof msg, "%s", oa_errmsg());
+		free(text);
+		return rc == OA_ERR_NOMEM ? rc : oa_fail(OA_ERR_CONFIG, "%s:%d: %s", path, line, msg);
+	}
 	if (!yaml_parser_initialize(&parser)) {
 		free(text);
 		return oa_fail(OA_ERR_NOMEM, "yaml parser");

@@ -23,6 +23,7 @@
 #include <yaml.h>
 
 #include "../common/limits.h"
+#include "../common/yaml_bound.h"
 
 static const char *const months[] = {
 	"januari", "februari", "maret", "april", "mei", "juni", "juli",
@@ -722,97 +723,10 @@ static int line_at(const char *text, size_t len, size_t off)
 	return line;
 }
 
-/*
- * The first pass over the text, with libyaml's event parser, before any
- * document is built: refuses nesting deeper than OA_MAX_YAML_DEPTH, more
- * than OA_MAX_YAML_NODES nodes, aliases and anchors, each at its line.
- *
- * Why: libyaml's scanner walks its stack of possible simple keys (one per
- * open flow collection) for every token, and its loader compares every
- * anchor with all earlier ones.  A body of N `[` or N `&a` anchors thus
- * costs N^2 (98 s for 100,000 `[`).  Stopping at the depth limit bounds
- * the scanner's work per token by a constant (the limit plus the 1024
- * characters it may look ahead on one line), so this pass is linear in the
- * input, and so is the load that follows it.  Syntax errors are left to
- * that load, which reports them.  Returns 0 if the text was refused.
- */
-static int yaml_bounded(const char *text, size_t len, sop_errors *errs, int *nomem)
-{
-	yaml_parser_t p;
-	yaml_event_t ev;
-	size_t depth = 0, nodes = 0;
-	int ok = 1, anchor_line = 0, done = 0;
-
-	if (!yaml_parser_initialize(&p)) {
-		*nomem = 1;
-		return 0;
-	}
-	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
-	while (ok && !done) {
-		int line;
-		const unsigned char *anchor = NULL;
-
-		if (!yaml_parser_parse(&p, &ev)) {
-			if (p.error == YAML_MEMORY_ERROR) {
-				*nomem = 1;
-				ok = 0;
-			}
-			break; /* a syntax error: the load reports it */
-		}
-		line = (int)ev.start_mark.line + 1;
-		switch (ev.type) {
-		case YAML_STREAM_END_EVENT:
-			done = 1;
-			break;
-		case YAML_ALIAS_EVENT:
-			sop_err_add(errs, line, "YAML aliases (*name) are not supported; write the "
-			    "value out in full");
-			ok = 0;
-			break;
-		case YAML_SCALAR_EVENT:
-			anchor = ev.data.scalar.anchor;
-			nodes++;
-			break;
-		case YAML_SEQUENCE_START_EVENT:
-		case YAML_MAPPING_START_EVENT:
-			anchor = ev.type == YAML_SEQUENCE_START_EVENT ?
-			    ev.data.sequence_start.anchor : ev.data.mapping_start.anchor;
-			nodes++;
-			if (++depth > OA_MAX_YAML_DEPTH) {
-				sop_err_add(errs, line, "lists and mappings nested deeper than %d levels "
-				    "(OA_MAX_YAML_DEPTH); flatten the structure", OA_MAX_YAML_DEPTH);
-				ok = 0;
-			}
-			break;
-		case YAML_SEQUENCE_END_EVENT:
-		case YAML_MAPPING_END_EVENT:
-			depth--;
-			break;
-		default:
-			break;
-		}
-		if (ok && nodes > OA_MAX_YAML_NODES) {
-			sop_err_add(errs, line, "more than %d YAML nodes (texts, lists and mappings; "
-			    "OA_MAX_YAML_NODES); an SOP definition is far smaller", OA_MAX_YAML_NODES);
-			ok = 0;
-		}
-		if (anchor != NULL && anchor_line == 0)
-			anchor_line = line;
-		yaml_event_delete(&ev);
-	}
-	yaml_parser_delete(&p);
-	if (ok && anchor_line) {
-		/* Anchors are only for aliases; libyaml registers them in N^2. */
-		sop_err_add(errs, anchor_line, "YAML anchors (&name) are not supported; remove it");
-		ok = 0;
-	}
-	return ok;
-}
-
 oa_err sop_parse(const char *name, const char *text, size_t len, sop_def **out,
     sop_errors *errs)
 {
-	int nomem = 0;
+	int bline;
 
 	yaml_parser_t parser;
 	yaml_document_t extra;
@@ -834,8 +748,13 @@ oa_err sop_parse(const char *name, const char *text, size_t len, sop_def **out,
 		rc = OA_ERR_LIMIT;
 		goto done;
 	}
-	if (!yaml_bounded(text, len, errs, &nomem)) {
-		rc = nomem ? oa_fail(OA_ERR_NOMEM, "out of memory") : OA_ERR_INVALID;
+	/* Nesting, nodes, aliases and anchors, before libyaml loads: linear. */
+	if ((rc = oa_yaml_bounded(text, len, &bline))) {
+		if (rc != OA_ERR_NOMEM) {
+			sop_err_add(errs, bline, "%s%s", oa_errmsg(),
+			    rc == OA_ERR_LIMIT ? "; an SOP definition is far smaller" : "");
+			rc = OA_ERR_INVALID;
+		}
 		goto done;
 	}
 	if (!yaml_parser_initialize(&parser)) {
