@@ -124,6 +124,57 @@ static oa_err io_fail(const char *op, const char *path, int e)
 	return oa_fail(OA_ERR_IO, "%s%s: %s", op, path, strerror(e));
 }
 
+oa_err oa_read_secret_file(const char *path, size_t max, char **out, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *b;
+	size_t n = 0;
+
+	*out = NULL;
+	*len = 0;
+	if (fd < 0)
+		return oa_fail(errno == ENOENT ? OA_ERR_NOTFOUND : OA_ERR_IO, "%s: %s", path,
+		    strerror(errno));
+	if ((b = malloc(max + 2)) == NULL) {
+		close(fd);
+		return oa_fail(OA_ERR_NOMEM, "out of memory");
+	}
+	while (n <= max) {
+		ssize_t r = read(fd, b + n, max + 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+			close(fd);
+			oa_wipe(b, n);
+			free(b);
+			return oa_fail(OA_ERR_IO, "%s: %s", path, strerror(e));
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	if (n > max) {
+		oa_wipe(b, n);
+		free(b);
+		return oa_fail(OA_ERR_LIMIT, "%s: larger than the limit of %zu bytes", path, max);
+	}
+	b[n] = 0;
+	*out = b;
+	*len = n;
+	return OA_OK;
+}
+
+void oa_wipe_env(const char *name)
+{
+	char *v = getenv(name);
+
+	if (v != NULL)
+		oa_wipe(v, strlen(v));
+	unsetenv(name);
+}
+
 static oa_err fsync_dir_of(const char *path)
 {
 	char dir[OA_MAX_PATH];

@@ -33,6 +33,20 @@ void oa_buf_free(oa_buf *b);
 oa_err oa_read_file(const char *path, size_t max, uint8_t **out, size_t *len);
 
 /*
+ * Reads a secret file of at most max bytes straight into one malloc'd,
+ * NUL-terminated buffer: no stdio buffer, no intermediate copy left behind
+ * (oa_read_file leaves both).  The caller wipes and frees *out
+ * (oa_free_secret).  A larger file is OA_ERR_LIMIT.
+ */
+oa_err oa_read_secret_file(const char *path, size_t max, char **out, size_t *len);
+
+/*
+ * Overwrites the value of the environment variable name in place, then
+ * removes it: the process keeps no copy of a secret passed that way.
+ */
+void oa_wipe_env(const char *name);
+
+/*
  * Writes a file atomically: a temporary file in the same directory, fsync,
  * rename over path, fsync of the directory.  mode is the new file's mode.
  */

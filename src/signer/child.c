@@ -399,7 +399,12 @@ int signer_child_main(int fd, const signer_opts *o)
 	oa_err rc;
 
 	signal(SIGPIPE, SIG_IGN);
-	if ((rc = signer_core_open(&core, o)) == OA_OK)
+	rc = signer_core_open(&core, o);
+	/* The secrets are read (or failed to be): this process keeps no copy
+	 * of one that came through its environment. */
+	oa_wipe_env("OPENAMS_CA_PASSPHRASE");
+	oa_wipe_env("OPENAMS_PKCS11_PIN");
+	if (rc == OA_OK)
 		rc = sandbox(o, core.ks.pkcs11);
 	if (rc) {
 		/* Tell the parent why, on the first request, then stop. */

@@ -174,6 +174,8 @@ static oa_err prompt_secret(const char *what, char **out)
 
 	if (tty == NULL)
 		return oa_fail(OA_ERR_CONFIG, "%s: `prompt` needs a terminal (none is attached)", what);
+	/* Unbuffered: no stdio buffer keeps the typed line after fclose. */
+	setvbuf(tty, NULL, _IONBF, 0);
 	/* Echo off first: TCSAFLUSH drops what was typed before the prompt. */
 	tcgetattr(fileno(tty), &old);
 	quiet = old;
@@ -201,7 +203,7 @@ static oa_err prompt_secret(const char *what, char **out)
  * or an environment variable. */
 static oa_err read_secret(const char *file, const char *env, char **out)
 {
-	uint8_t *data;
+	char *data;
 	size_t n;
 	const char *v;
 	oa_err rc;
@@ -219,7 +221,9 @@ static oa_err read_secret(const char *file, const char *env, char **out)
 			return oa_fail(OA_ERR_NOMEM, "out of memory");
 		return OA_OK;
 	}
-	if ((rc = oa_read_file(file, OA_MAX_PASSPHRASE_BYTES, &data, &n)))
+	/* Straight into one buffer: oa_read_file's stdio buffer and stack chunk
+	 * would keep copies of the passphrase after it is wiped here. */
+	if ((rc = oa_read_secret_file(file, OA_MAX_PASSPHRASE_BYTES, &data, &n)))
 		return rc;
 	while (n > 0 && (data[n - 1] == '\n' || data[n - 1] == '\r'))
 		data[--n] = 0;
@@ -228,7 +232,7 @@ static oa_err read_secret(const char *file, const char *env, char **out)
 		free(data);
 		return oa_fail(OA_ERR_CONFIG, "%s: empty or binary secret file", file);
 	}
-	*out = (char *)data;
+	*out = data;
 	return OA_OK;
 }
 

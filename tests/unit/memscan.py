@@ -77,9 +77,33 @@ try:
     check(not found(mine, passphrase), "the CA-using process never saw the passphrase")
     check(any(found(theirs, n) for n in needles.values()),
           "the signer process holds the issuing key (so the search works)")
+    # Every key unlocked: no copy of the passphrase is left in the signer
+    # (security review, issue 16: the file's stdio buffer and the reader's
+    # stack buffer kept it).
+    n = sum(r.count(passphrase) for r in theirs)
+    check(n == 0, "the signer keeps no copy of the passphrase once every key is unlocked"
+          " (%d found)" % n)
     p.stdin.write(b"\n")
     p.stdin.close()
     check(p.wait(timeout=30) == 0, "probe exits cleanly")
+
+    # The passphrase through the environment (ca.key_passphrase_file empty):
+    # the signer wipes its copy of the variable too.
+    conf = os.path.join(d, "openams.conf")
+    text = open(conf).read()
+    open(conf, "w").write(re.sub(r"(?m)^ca\.key_passphrase_file = .*$", "ca.key_passphrase_file =", text))
+    env = dict(os.environ, OPENAMS_CA_PASSPHRASE=passphrase.decode())
+    p = subprocess.Popen([probe, d], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+    pids = p.stdout.readline().split()
+    check(len(pids) == 2, "probe (passphrase in $OPENAMS_CA_PASSPHRASE) reports its signer")
+    theirs = memory(int(pids[1])) if len(pids) == 2 else []
+    n = sum(r.count(passphrase) for r in theirs)
+    check(theirs and n == 0, "the signer keeps no copy of a passphrase from its environment"
+          " (%d found)" % n)
+    p.stdin.write(b"\n")
+    p.stdin.close()
+    check(p.wait(timeout=30) == 0, "probe exits cleanly")
+    open(conf, "w").write(text)
 
     # The same for the server: `openams serve` signs OCSP responses through
     # its signer process (a fresh `openams __signer` image).
