@@ -261,6 +261,7 @@ typedef struct auth_session {
 	char person[AUTH_MAX_ID + 1], org[AUTH_MAX_ID + 1];
 	char method[16];        /* password, password+totp */
 	int64_t created_at, last_seen, expires_at;
+	int64_t authenticated_at; /* the sign-in, or the last auth_session_reauth */
 } auth_session;
 
 /*
@@ -270,8 +271,17 @@ typedef struct auth_session {
  * minute).  OA_ERR_DENIED ("session expired or unknown") otherwise.
  */
 oa_err auth_session_validate(auth *a, const char *token, auth_session *out);
-/* auth_session_validate, then auth_who_get for the session's agency. */
+/* auth_session_validate, then auth_who_get for the session's agency;
+ * *authenticated_at (optional) receives the session's authenticated_at. */
 oa_err auth_session_who(auth *a, const char *token, auth_who *out);
+oa_err auth_session_who_at(auth *a, const char *token, auth_who *out, int64_t *authenticated_at);
+/*
+ * The session's person proves their password again (auth_password_verify,
+ * counted like a sign-in): the session's authenticated_at becomes now.
+ * Credential changes need a session authenticated within
+ * OA_REAUTH_WINDOW_S seconds.
+ */
+oa_err auth_session_reauth(auth *a, const char *token, const char *password);
 /* Ends the session (sign-out).  An unknown token is OA_ERR_NOTFOUND. */
 oa_err auth_session_revoke(auth *a, const char *token, const char *actor);
 /* Ends every session of person; *n (optional) receives how many. */

@@ -189,7 +189,8 @@ oa_err auth_session_validate(auth *a, const char *token, auth_session *out)
 	if (token_hash(token, hash) != 0)
 		return oa_fail(OA_ERR_DENIED, "%s", session_denied);
 	if ((st = store_prepare(a->db, "SELECT s.id, s.person, s.org, s.method, s.created_at,"
-	                               " s.last_seen, s.expires_at FROM auth_session s"
+	                               " s.last_seen, s.expires_at, MAX(s.created_at,"
+	                               " COALESCE(s.reauth_at, 0)) FROM auth_session s"
 	                               " JOIN auth_person p ON p.id = s.person WHERE s.hash = ?"
 	                               " AND s.revoked_at IS NULL AND p.disabled = 0")) == NULL)
 		return OA_ERR_STORE;
@@ -202,6 +203,7 @@ oa_err auth_session_validate(auth *a, const char *token, auth_session *out)
 		out->created_at = store_col_int(st, 4);
 		out->last_seen = store_col_int(st, 5);
 		out->expires_at = store_col_int(st, 6);
+		out->authenticated_at = store_col_int(st, 7);
 		ok = now < out->expires_at && now - out->last_seen < idle && now >= out->created_at;
 	}
 	store_reset(st);
@@ -220,7 +222,7 @@ oa_err auth_session_validate(auth *a, const char *token, auth_session *out)
 	return OA_OK;
 }
 
-oa_err auth_session_who(auth *a, const char *token, auth_who *out)
+oa_err auth_session_who_at(auth *a, const char *token, auth_who *out, int64_t *authenticated_at)
 {
 	auth_session s;
 	oa_err rc;
@@ -228,7 +230,26 @@ oa_err auth_session_who(auth *a, const char *token, auth_who *out)
 	memset(out, 0, sizeof *out);
 	if ((rc = auth_session_validate(a, token, &s)))
 		return rc;
+	if (authenticated_at)
+		*authenticated_at = s.authenticated_at;
 	return auth_who_get(a, s.person, s.org, out);
+}
+
+oa_err auth_session_who(auth *a, const char *token, auth_who *out)
+{
+	return auth_session_who_at(a, token, out, NULL);
+}
+
+oa_err auth_session_reauth(auth *a, const char *token, const char *password)
+{
+	auth_session s;
+	oa_err rc;
+
+	if ((rc = auth_session_validate(a, token, &s)) ||
+	    (rc = auth_password_verify(a, s.person, password)))
+		return rc;
+	return touch(a, "UPDATE auth_session SET reauth_at = ? WHERE id = ? AND revoked_at IS NULL",
+	    s.id, oa_now());
 }
 
 oa_err auth_session_revoke(auth *a, const char *token, const char *actor)

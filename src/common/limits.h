@@ -24,6 +24,7 @@
 #define OA_MAX_LIST_ROWS        100000        /* one `ca list` answer */
 #define OA_MAX_AUDIT_DETAIL     4096          /* one audit record's detail text */
 #define OA_MAX_AUDIT_PAGE       1000          /* audit records in one listing */
+#define OA_REAUTH_WINDOW_S      600           /* credential changes: session authenticated this recently */
 #define OA_MAX_UPLOAD_BYTES     (10 * 1024 * 1024) /* one document attached to a case */
 #define OA_SERIAL_BYTES         16            /* random serial: 127 bits of entropy */
 #define OA_MAX_SOP_STEPS        200           /* steps in one SOP definition */

@@ -234,6 +234,9 @@ const struct migration store_migrations[] = {
 	    "  applicant_nip = (SELECT p.nip FROM auth_person p WHERE p.id = sop_case.applicant),"
 	    "  applicant_email = (SELECT p.email FROM auth_person p WHERE p.id = sop_case.applicant)"
 	    "  WHERE state = 'open';"},
+	/* When a session last proved its password again (auth_session_reauth):
+	 * credential changes need a recent proof (security review, finding 4). */
+	{8, "auth", "ALTER TABLE auth_session ADD COLUMN reauth_at INTEGER;"},
 };
 
 const int store_nmigrations = (int)(sizeof store_migrations / sizeof store_migrations[0]);

@@ -48,7 +48,7 @@ api_user *api_auth(web_req *r)
 	cookie = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND,
 	    auth_cookie_name(web_srv ? web_srv->tls : 0));
 	if (cookie == NULL || strlen(cookie) > 2 * AUTH_TOKEN_LEN ||
-	    auth_session_who(r->auth, cookie, &u->w) != OA_OK) {
+	    auth_session_who_at(r->auth, cookie, &u->w, &u->authenticated_at) != OA_OK) {
 		oa_err_clear();
 		unauthenticated(r);
 		return NULL;
@@ -64,6 +64,28 @@ api_user *api_auth(web_req *r)
 			    "Missing or wrong X-CSRF-Token header");
 			return NULL;
 		}
+	}
+	return u;
+}
+
+api_user *api_auth_credentials(web_req *r)
+{
+	api_user *u = api_auth(r);
+
+	if (u == NULL)
+		return NULL;
+	if (u->token || u->session == NULL) {
+		web_reply_fail(r, 403, "session_required",
+		    "Perubahan kredensial memerlukan sesi masuk, bukan token API",
+		    "Credential changes need a signed-in session; an API token never changes credentials");
+		return NULL;
+	}
+	if (oa_now() - u->authenticated_at > OA_REAUTH_WINDOW_S) {
+		web_reply_fail(r, 403, "reauth_required",
+		    "Konfirmasi kata sandi Anda dahulu (POST /api/v1/session/reauth)",
+		    "Confirm your password first (POST /api/v1/session/reauth): credential changes need "
+		    "a recent sign-in");
+		return NULL;
 	}
 	return u;
 }

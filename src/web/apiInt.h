@@ -30,11 +30,19 @@ typedef struct api_user {
 	auth_who w;               /* w.who points into w itself: never copy */
 	int token;                /* authenticated with an API token */
 	const char *session;      /* the cookie's session token (arena), or NULL */
+	int64_t authenticated_at; /* sessions: the sign-in or last re-authentication */
 } api_user;
 
 /* The authenticated caller, or NULL after a 401/403 reply.  Requests
  * that change state (not GET/HEAD) with a cookie need X-CSRF-Token. */
 api_user *api_auth(web_req *r);
+/*
+ * The caller of a credential change (passwords, tokens, TOTP, e-mail):
+ * api_auth(), then only a session (an API token never changes credentials:
+ * 403 session_required) authenticated within OA_REAUTH_WINDOW_S (403
+ * reauth_required: POST /api/v1/session/reauth first).  NULL after the reply.
+ */
+api_user *api_auth_credentials(web_req *r);
 
 /* The request body as a JSON object (reply 400/415 and NULL otherwise).
  * The caller json_decref()s it. */

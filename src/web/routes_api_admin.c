@@ -189,6 +189,12 @@ static void h_person_create(web_req *r)
 		return;
 	if ((j = api_body(r)) == NULL)
 		return;
+	/* Setting the new person's password is a credential change. */
+	if (json_object_get(j, "password") && !json_is_null(json_object_get(j, "password")) &&
+	    api_auth_credentials(r) == NULL) {
+		json_decref(j);
+		return;
+	}
 	if (!api_str(r, j, "id", 1, AUTH_MAX_ID, &p.id) || !api_str(r, j, "org", 0, AUTH_MAX_ID, &p.org) ||
 	    !api_str(r, j, "name", 1, 4 * AUTH_MAX_TEXT, &p.name) ||
 	    !api_str(r, j, "nik", 0, 16, &p.nik) || !api_str(r, j, "nip", 0, 18, &p.nip) ||
@@ -232,7 +238,7 @@ static void h_password(web_req *r)
 	auth_person p;
 	oa_err rc;
 
-	if ((u = api_auth(r)) == NULL)
+	if ((u = api_auth_credentials(r)) == NULL)
 		return;
 	if ((rc = auth_person_get(r->auth, r->param[0], &p))) {
 		api_err(r, rc);

@@ -5,12 +5,16 @@
  *                           and {person, org, roles, csrf, expires_at}
  *   GET    /api/v1/session  who is signed in (csrf again for a cookie)
  *   DELETE /api/v1/session  ends the cookie's session (CSRF needed)
+ *   POST   /api/v1/session/reauth {password}  the session's person proves their
+ *                           password again (credential changes need a sign-in
+ *                           or re-authentication within OA_REAUTH_WINDOW_S)
  *
  * Sign-in failures are one generic 401 "denied" (auth never says which
  * factor was wrong); an account locked after too many failures is 429.
  * The password, code, session and CSRF tokens are never logged; the
  * buffers holding them are wiped.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -144,8 +148,45 @@ static void h_logout(web_req *r)
 		web_header(r, MHD_HTTP_HEADER_SET_COOKIE, cookie);
 }
 
+static void h_reauth(web_req *r)
+{
+	api_user *u = api_auth(r);
+	const char *pass = NULL;
+	json_t *j = NULL;
+	oa_err rc;
+
+	if (u == NULL)
+		goto out;
+	if (u->session == NULL) {
+		web_reply_fail(r, 403, "session_required", "Permintaan ini memerlukan sesi masuk",
+		    "This request needs a signed-in session, not an API token");
+		goto out;
+	}
+	if ((j = api_body(r)) == NULL || !api_str(r, j, "password", 1, 1024, &pass))
+		goto out;
+	if ((rc = auth_session_reauth(r->auth, u->session, pass)) == OA_OK) {
+		web_reply(r, 204, NULL, "", 0, MHD_RESPMEM_PERSISTENT);
+		goto out;
+	}
+	oa_err_clear();
+	if (rc != OA_ERR_DENIED)
+		web_reply_err(r, rc);
+	else if (api_locked(r, u->w.person))
+		web_reply_fail(r, 429, "locked", "Terlalu banyak percobaan gagal; coba lagi nanti",
+		    "Too many failed attempts; try again later");
+	else
+		web_reply_fail(r, 403, oa_err_name(OA_ERR_DENIED), "Kata sandi salah", "Wrong password");
+out:
+	if (pass)
+		oa_wipe((void *)(uintptr_t)pass, strlen(pass));
+	json_decref(j);
+	if (r->body)
+		oa_wipe(r->body, r->body_len);
+}
+
 static const web_route routes[] = {
 	{WEB_POST, "/api/v1/session", h_login, 8 * 1024},
+	{WEB_POST, "/api/v1/session/reauth", h_reauth, 8 * 1024},
 	{WEB_GET, "/api/v1/session", h_whoami, 0},
 	{WEB_DELETE, "/api/v1/session", h_logout, 0},
 };

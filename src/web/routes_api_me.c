@@ -10,8 +10,10 @@
  *   POST   /api/v1/totp/confirm {code}
  *   DELETE /api/v1/totp         {password}: removes the authenticator
  *
- * The TOTP routes and token creation need a session (cookie + CSRF), not
- * an API token.  Passwords, codes, secrets and tokens are never logged;
+ * These are credential changes: a session (cookie + CSRF), never an API
+ * token; token creation also a session authenticated within
+ * OA_REAUTH_WINDOW_S (api_auth_credentials), the TOTP routes the password
+ * in the request.  Passwords, codes, secrets and tokens are never logged;
  * the request body and the reply buffers holding them are wiped.
  */
 #include <inttypes.h>
@@ -177,7 +179,7 @@ static void h_tokens_list(web_req *r)
 
 static void h_tokens_create(web_req *r)
 {
-	api_user *u = session_user(r);
+	api_user *u = api_auth_credentials(r);
 	json_t *j, *jr, *jd, *out;
 	const char *name, *roles[AUTH_MAX_ROLES];
 	char tok[AUTH_API_TOKEN_LEN + 1];
@@ -279,7 +281,7 @@ static int tok_match(const auth_token_info *t, void *arg)
 
 static void h_tokens_revoke(web_req *r)
 {
-	api_user *u = api_auth(r);
+	api_user *u = session_user(r);
 	tok_find f;
 	oa_err rc;
 

@@ -114,8 +114,57 @@ ok(r.status == 204, "TOTP disabled", r)
 r = inst.anon().login(USER, PW)
 ok(r.status == 200, "sign-in without a code works again", r)
 
+# ---- security review, finding 4: an API token never changes credentials;
+# a session changes them only when it authenticated recently ----
+import json  # noqa: E402
+adm = inst.client("admin.demo")
+r = adm.post("/api/v1/tokens", {"name": "admin-token", "roles": ["admin"], "expires_days": 1})
+ok(r.status == 201, "the admin creates an API token with the admin role", r)
+atok, atid = r.json()["token"], r.json()["id"]
+bearer = {"Authorization": "Bearer " + atok, "Content-Type": "application/json"}
+NEWPW = "Sangat-Baru-Sekali-2026!xq"
+r = inst.http("POST", "/api/v1/people/%s/password" % USER,
+              json.dumps({"password": NEWPW}).encode(), bearer)
+ok(r.status == 403 and r.code() == "session_required",
+   "a token setting a person's password: 403 session_required", r)
+ok(inst.anon().login(USER, PW).status == 200 and inst.anon().login(USER, NEWPW).status == 401,
+   "... and the password did not change")
+r = inst.http("POST", "/api/v1/people/admin.demo/password",
+              json.dumps({"password": NEWPW}).encode(), bearer)
+ok(r.status == 403, "a token setting its own owner's password: 403", r)
+r = inst.http("POST", "/api/v1/people", json.dumps(
+    {"id": "lewat.token", "name": "Lewat Token", "nik": "1471010101700077",
+     "email": "lewat-token@kominfo.demo.go.id", "password": NEWPW}).encode(), bearer)
+ok(r.status == 403 and r.code() == "session_required",
+   "a token creating a person with a password: 403", r)
+r = inst.http("POST", "/api/v1/tokens", json.dumps(
+    {"name": "anak", "roles": ["admin"], "expires_days": 1}).encode(), bearer)
+ok(r.status == 403, "a token creating another token: 403", r)
+r = inst.http("DELETE", "/api/v1/tokens/%s" % atid, None, bearer)
+ok(r.status == 403, "a token revoking a token: 403", r)
+# A session that signed in more than ten minutes ago must re-authenticate:
+# the server restarted with its clock 11 minutes ahead.
+inst.stop()
+os.environ["OPENAMS_NOW"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 660))
+inst.start()
+r = adm.post("/api/v1/people/%s/password" % USER, {"password": NEWPW})
+ok(r.status == 403 and r.code() == "reauth_required",
+   "a session 11 minutes after sign-in setting a password: 403 reauth_required", r)
+r = adm.post("/api/v1/tokens", {"name": "lama", "roles": ["admin"], "expires_days": 1})
+ok(r.status == 403 and r.code() == "reauth_required",
+   "... creating a token: 403 reauth_required", r)
+r = adm.post("/api/v1/session/reauth", {"password": "salah-sekali-123"})
+ok(r.status == 403 and r.code() == "denied", "re-authentication with a wrong password: 403", r)
+r = adm.post("/api/v1/session/reauth", {"password": inst.logins["admin.demo"]})
+ok(r.status == 204, "re-authentication with the password: 204", r)
+r = adm.post("/api/v1/people/%s/password" % USER, {"password": NEWPW})
+ok(r.status == 204, "after re-authentication the password is set: 204", r)
+inst.stop()
+del os.environ["OPENAMS_NOW"]
+inst.start()
+
 log = open(inst.log, errors="replace").read()
-ok(secret not in log and tok not in log and PW not in log,
+ok(secret not in log and tok not in log and PW not in log and NEWPW not in log,
    "the server log holds no secret, token or password")
 ok(inst.alive(), "the server is still up")
 finish("test_me")
