@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "common/err.h"
@@ -91,4 +92,26 @@ char *fz_str(const uint8_t *d, size_t n)
 		memcpy(s, d, n);
 	s[n] = 0;
 	return s;
+}
+
+#define GUARD_SPAN (1024 * 1024)
+
+const uint8_t *fz_guard(const uint8_t *d, size_t n)
+{
+	static uint8_t *region;
+	long pg = sysconf(_SC_PAGESIZE);
+
+	if (n > GUARD_SPAN)
+		return d;
+	if (region == NULL) {
+		region = mmap(NULL, GUARD_SPAN + (size_t)pg, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (region == MAP_FAILED || mprotect(region + GUARD_SPAN, (size_t)pg, PROT_NONE)) {
+			perror("fuzz: guard page");
+			abort();
+		}
+	}
+	if (n)
+		memcpy(region + GUARD_SPAN - n, d, n);
+	return region + GUARD_SPAN - n;
 }

@@ -25,4 +25,13 @@ const char *fz_dir(void);
  * out of memory. */
 char *fz_str(const uint8_t *d, size_t n);
 
+/*
+ * A copy of d[0..n) that ends right before an unreadable page, or d itself
+ * if n is over 1 MiB.  OpenSSL and the other libraries are not built with
+ * the sanitizers, so ASan cannot see them read past an input; with this
+ * copy such a read faults, and libFuzzer reports it.  Valid until the next
+ * call (one buffer per process).
+ */
+const uint8_t *fz_guard(const uint8_t *d, size_t n);
+
 #endif

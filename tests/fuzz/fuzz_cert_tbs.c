@@ -58,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 
 	if (n < 1)
 		return 0;
-	p = d + 1;
+	p = fz_guard(d + 1, n - 1); /* an over-read in OpenSSL faults */
 	if ((x = d2i_X509(NULL, &p, (long)(n - 1))) != NULL && (d[0] & 2))
 		x = as_ours(x);
 	if (x != NULL) {

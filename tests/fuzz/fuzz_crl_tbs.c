@@ -26,6 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 
 	if (n < 1)
 		return 0;
-	(void)k.crl(k.ctx, d[0] & 1 ? SIGNER_ISSUING : SIGNER_ROOT, d + 1, n - 1);
+	/* The TBS ends at an unreadable page: an over-read in OpenSSL faults. */
+	(void)k.crl(k.ctx, d[0] & 1 ? SIGNER_ISSUING : SIGNER_ROOT, fz_guard(d + 1, n - 1), n - 1);
 	return 0;
 }

@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	char nik[17];
 
 	snprintf(nik, sizeof nik, "3201%012lu", ++count % 1000000000000UL);
-	r.csr = d;
+	r.csr = fz_guard(d, n); /* an over-read in OpenSSL faults */
 	r.csr_len = n;
 	r.nik = nik;
 	r.email = "fuzz@example.go.id"; /* the profile requires one */

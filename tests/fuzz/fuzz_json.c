@@ -12,6 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
 	json_t *j = NULL;
 
+	d = fz_guard(d, n); /* an over-read in Jansson faults */
 	if (web_json_parse((const char *)d, n, &j) == OA_OK && j == NULL)
 		__builtin_trap();
 	json_decref(j);

@@ -123,6 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		d = made;
 		n = (size_t)ml;
 	}
+	d = fz_guard(d, n); /* an over-read in OpenSSL faults */
 	if (ca_ocsp_respond(fz_ca(), d, n, &resp, &len) == OA_OK && (resp == NULL || len == 0))
 		__builtin_trap();
 	free(resp);
