@@ -416,6 +416,11 @@ int oa_is_clean_utf8(const char *s)
 		    (extra == 3 && cp < 0x10000) || cp > 0x10ffff ||
 		    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp < 0xa0))
 			return 0;
+		/* Bidirectional controls reorder what a reader sees (a name shown
+		 * backwards, "Trojan Source"): embeddings and overrides U+202A..E,
+		 * isolates U+2066..9 (security review, finding 5). */
+		if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
+			return 0;
 	}
 	return 1;
 }

@@ -250,6 +250,9 @@ typedef struct engine_sop_info {
 
 /* The SOP versions of org (active_only: the active one of each SOP), by
  * SOP id then newest version first.  fn returns non-zero to stop. */
+/* 1 if role is an actor of some SOP version installed for org, 0 if not,
+ * -1 on a store failure. */
+int engine_role_declared(engine *e, const char *org, const char *role);
 oa_err engine_sop_list(engine *e, const char *org, int active_only,
     int (*fn)(const engine_sop_info *, void *), void *arg);
 /* The organisation (into org, may be NULL) and the definition (may be

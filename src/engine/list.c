@@ -101,3 +101,19 @@ oa_err engine_cases_of(engine *e, const char *applicant, int64_t limit,
 	store_reset(st);
 	return step < 0 ? OA_ERR_STORE : OA_OK;
 }
+
+int engine_role_declared(engine *e, const char *org, const char *role)
+{
+	store_stmt *st = store_prepare(engine_store(e),
+	    "SELECT 1 FROM sop_step_role r JOIN sop_version v ON v.id = r.version_id"
+	    " WHERE v.org = ? AND r.role = ? LIMIT 1");
+	int step;
+
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, org);
+	store_bind_text(st, 2, role);
+	step = store_step(st);
+	store_reset(st);
+	return step == STORE_ROW ? 1 : step == STORE_DONE ? 0 : -1;
+}

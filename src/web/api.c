@@ -96,7 +96,11 @@ json_t *api_body(web_req *r)
 	    MHD_HTTP_HEADER_CONTENT_TYPE);
 	json_t *j = NULL;
 
-	if (ct != NULL && strncasecmp(ct, "application/json", 16) != 0) {
+	/* A body without Content-Type, or with another one, is refused: a
+	 * cross-site "simple request" (no type, text/plain, a form) cannot
+	 * reach a JSON endpoint (security review, finding 5). */
+	if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0 ||
+	    (ct[16] != 0 && ct[16] != ';' && ct[16] != ' ' && ct[16] != '\t')) {
 		web_reply_fail(r, 415, "unsupported_media_type", "Isi harus berupa JSON",
 		    "The body must be application/json");
 		return NULL;

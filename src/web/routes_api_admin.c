@@ -40,6 +40,29 @@ int admin_may(web_req *r, const api_user *u, const char *org)
 	    (org == NULL || strcmp(org, u->w.org) == 0 || admin_super(r, u));
 }
 
+oa_err admin_role_check(web_req *r, const char *person, const char *org, const char *role)
+{
+	auth_person p;
+	int staff_role = strcmp(role, AUTH_ROLE_ADMIN) == 0 || strcmp(role, AUTH_ROLE_CA_OPERATOR) == 0;
+	int d;
+	oa_err rc;
+
+	if (!staff_role) {
+		if ((d = engine_role_declared(r->engine, org, role)) < 0)
+			return OA_ERR_STORE;
+		if (d == 0)
+			return oa_fail(OA_ERR_INVALID, "role '%s' is neither built in (admin, ca_operator) nor"
+			    " an actor of an SOP installed for %s", role, org);
+		return OA_OK;
+	}
+	if ((rc = auth_person_get(r->auth, person, &p)))
+		return rc;
+	if (!p.staff_only)
+		return oa_fail(OA_ERR_POLICY, "%s is an applicant account: %s is held only by staff-only"
+		    " accounts (create a separate account for administration)", person, role);
+	return OA_OK;
+}
+
 int admin_yaml_ok(const char *text, size_t len)
 {
 	if (text == NULL || len == 0 || strlen(text) != len)
@@ -304,7 +327,8 @@ static void h_role_grant(web_req *r)
 			org = u->w.org;
 		if (!api_holds(u, AUTH_ROLE_ADMIN) || (strcmp(org, u->w.org) != 0 && !super(r, u)))
 			api_denied(r);
-		else if ((rc = auth_role_grant(r->auth, person, org, role, u->w.person)))
+		else if ((rc = admin_role_check(r, person, org, role)) ||
+		         (rc = auth_role_grant(r->auth, person, org, role, u->w.person)))
 			api_err(r, rc);
 		else
 			web_reply_json(r, 201, json_pack("{s:s,s:s,s:s}", "person", person, "org", org,

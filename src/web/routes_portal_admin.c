@@ -582,7 +582,8 @@ static void h_role_grant(web_req *r)
 		    web_printf(r, "/portal/admin/people/%s", ap.id));
 		return;
 	}
-	if ((rc = auth_role_grant(r->auth, ap.id, ap.org, role, u->w.person))) {
+	if ((rc = admin_role_check(r, ap.id, ap.org, role)) ||
+	    (rc = auth_role_grant(r->auth, ap.id, ap.org, role, u->w.person))) {
 		admin_page_refused(r, u, rc, web_printf(r, "/portal/admin/people/%s", ap.id));
 		return;
 	}

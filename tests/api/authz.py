@@ -23,21 +23,35 @@ r = adm.post("/api/v1/orgs", {"id": "dinas-b", "name": "Dinas B"})
 ok(r.status == 201, "instance admin creates agency dinas-b", r)
 people = [
     ("kadis.b", "dinas-b", "Kadis Lain", "1471010101700011", ["kadis"]),
-    ("admin.b", "dinas-b", "Admin Lain", "1471010101700012", ["admin"]),
+    ("admin.b", "dinas-b", "Admin Lain", None, ["admin"]),
     ("pemohon.b", "dinas-b", "Pemohon Lain", "1471010101700013", ["pemohon"]),
     ("noone", "kominfo", "Tanpa Peran", "1471010101700014", []),
     ("multi", "kominfo", "Banyak Peran", "1471010101700015",
      ["pemohon", "kadis", "kabid", "verifikator", "bsre"]),
 ]
 for pid, org, name, nik, roles in people:
-    r = adm.post("/api/v1/people", {"id": pid, "org": org, "name": name, "nik": nik,
-                                    "email": "%s@%s.go.id" % (pid.replace(".", "-"), org),
-                                    "password": PW})
+    body = {"id": pid, "org": org, "name": name,
+            "email": "%s@%s.go.id" % (pid.replace(".", "-"), org), "password": PW}
+    if nik:
+        body["nik"] = nik
+    else:
+        body["staff_only"] = True  # administrators are staff-only accounts
+    r = adm.post("/api/v1/people", body)
     ok(r.status == 201, "admin creates %s in %s" % (pid, org), r)
+    inst.logins[pid] = PW
+# dinas-b's administrator installs its SOP: its roles exist from then on.
+r = adm.post("/api/v1/roles", {"person": "admin.b", "org": "dinas-b", "role": "admin"})
+ok(r.status == 201, "grant admin to admin.b (a staff-only account)", r)
+r = inst.client("admin.b").req("POST", "/api/v1/sops?activate=1", raw=open(
+    os.path.join(inst.dir, "sop", "001-penerbitan-meranti.yaml"), "rb").read(),
+    ctype="application/yaml")
+ok(r.status in (200, 201), "admin.b installs SOP 001 for dinas-b", r)
+for pid, org, name, nik, roles in people:
     for role in roles:
+        if (pid, role) == ("admin.b", "admin"):
+            continue
         r = adm.post("/api/v1/roles", {"person": pid, "org": org, "role": role})
         ok(r.status == 201, "grant %s to %s" % (role, pid), r)
-    inst.logins[pid] = PW
 
 U = {k: inst.client(v) for k, v in ROLE_USER.items() if k in
      ("pemohon", "kadis", "kabid", "verifikator", "bsre", "admin")}
@@ -130,7 +144,21 @@ matrix("POST /api/v1/orgs", lambda w, cl: cl.post("/api/v1/orgs",
                                                    {"id": "org-" + w, "name": "X"}), {"admin"})
 matrix("grant a role in kominfo",
        lambda w, cl: cl.post("/api/v1/roles", {"person": "noone", "org": "kominfo",
-                                               "role": "r_" + w.replace("-", "_")}), {"admin"})
+                                               "role": "kabid"}), {"admin"})
+# Security review, finding 5: roles are built in or declared by an installed
+# SOP; admin and ca_operator only for staff-only accounts.
+r = adm.post("/api/v1/roles", {"person": "noone", "org": "kominfo", "role": "superuser"})
+ok(r.status == 422 and r.code() == "invalid_input", "an unknown role (superuser): 422", r)
+r = adm.post("/api/v1/roles", {"person": "pemohon.demo", "org": "kominfo", "role": "admin"})
+ok(r.status == 409 and r.code() == "policy", "admin for an applicant account: 409 policy", r)
+r = adm.post("/api/v1/roles", {"person": "noone", "org": "kominfo", "role": "ca_operator"})
+ok(r.status == 409, "ca_operator for an applicant account: 409", r)
+r = adm.get("/api/v1/roles?org=kominfo")
+ok(r.status == 200 and not [x for x in r.json().get("roles", [])
+                            if x["role"] in ("superuser",) or
+                            (x["person"] in ("pemohon.demo", "noone") and
+                             x["role"] in ("admin", "ca_operator"))],
+   "... and none of them was granted", r)
 sop_text = open(os.path.join(inst.dir, "sop", "001-penerbitan-meranti.yaml"), "rb").read()
 matrix("POST /api/v1/sops/check",
        lambda w, cl: cl.post("/api/v1/sops/check", raw=sop_text, ctype="application/yaml"),

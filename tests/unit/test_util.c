@@ -34,6 +34,14 @@ static void test_utf8(void **state)
 	assert_true(oa_is_clean_utf8("Dinas Komunikasi \xc3\xa9"));   /* é */
 	assert_false(oa_is_clean_utf8("a\nb"));                       /* control */
 	assert_false(oa_is_clean_utf8("a\x7f"));                      /* DEL */
+	/* bidirectional controls (display spoofing): every one refused, the
+	 * neighbours (U+2029, U+202F, U+2065, U+206A) kept */
+	assert_false(oa_is_clean_utf8("Siti \xe2\x80\xaa"));            /* U+202A LRE */
+	assert_false(oa_is_clean_utf8("Siti \xe2\x80\xae" "ihtaR"));    /* U+202E RLO */
+	assert_false(oa_is_clean_utf8("\xe2\x81\xa6" "x"));              /* U+2066 LRI */
+	assert_false(oa_is_clean_utf8("x\xe2\x81\xa9"));                 /* U+2069 PDI */
+	assert_true(oa_is_clean_utf8("a\xe2\x80\xaf" "b"));              /* U+202F NNBSP */
+	assert_true(oa_is_clean_utf8("a\xe2\x81\xaa" "b"));              /* U+206A */
 	assert_false(oa_is_clean_utf8("\xc3"));                       /* truncated */
 	assert_false(oa_is_clean_utf8("\xc0\xaf"));                   /* overlong */
 	assert_false(oa_is_clean_utf8("\xed\xa0\x80"));               /* surrogate */
