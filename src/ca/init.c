@@ -189,6 +189,42 @@ out:
 	return rc;
 }
 
+/* The names of the hierarchy: whatever the configuration sets, else names
+ * that identify this instance (two instances' CAs must never share a
+ * subject: NSS and other stores tell CAs apart by it).  O is instance.name;
+ * each CN is "<instance.org> <role> <tag>", the tag being the first four
+ * octets of the SHA-256 of the root's SubjectPublicKeyInfo.  The names used
+ * are set in cfg, so openams.conf records them. */
+static oa_err ca_names(conf *cfg, EVP_PKEY *root_key)
+{
+	static const char *const key[] = {"ca.root_name", "ca.issuing_name", "ca.ocsp_name"};
+	static const char *const role[] = {"Root CA", "Issuing CA", "OCSP Responder"};
+	const char *org = conf_str(cfg, "instance.org");
+	unsigned char *spki = NULL, md[32];
+	int n = i2d_PUBKEY(root_key, &spki);
+	char tag[9], cn[128];
+	oa_err rc = OA_OK;
+
+	if (n <= 0 || !EVP_Digest(spki, (size_t)n, md, NULL, EVP_sha256(), NULL)) {
+		OPENSSL_free(spki);
+		return oa_fail_ssl(OA_ERR_CRYPTO, "hashing the root key");
+	}
+	OPENSSL_free(spki);
+	snprintf(tag, sizeof tag, "%02X%02X%02X%02X", md[0], md[1], md[2], md[3]);
+	if (!*conf_str(cfg, "ca.organization") &&
+	    (rc = conf_set(cfg, "ca.organization", conf_str(cfg, "instance.name"))))
+		return rc;
+	for (int i = 0; i < 3 && rc == OA_OK; i++) {
+		/* At most 64 characters (RFC 5280 ub-common-name): the org is cut. */
+		int room = 64 - (int)strlen(role[i]) - (int)strlen(tag) - 2;
+		if (*conf_str(cfg, key[i]))
+			continue;
+		snprintf(cn, sizeof cn, "%.*s %s %s", room, org, role[i], tag);
+		rc = conf_set(cfg, key[i], cn);
+	}
+	return rc;
+}
+
 static oa_err write_pem_cert(const char *dir, const char *name, X509 *x, oa_buf *chain)
 {
 	char path[OA_MAX_PATH];
@@ -448,7 +484,8 @@ oa_err ca_init(const ca_init_opts *o)
 		for (int k = 0; k < SIGNER__MAX; k++)
 			if ((rc = signer_generate(key_type, &key[k])))
 				goto out;
-	if ((rc = build_ca_cert(cfg, K_ROOT, key[SIGNER_ROOT], NULL, key[SIGNER_ROOT], now,
+	if ((rc = ca_names(cfg, key[SIGNER_ROOT])) ||
+	    (rc = build_ca_cert(cfg, K_ROOT, key[SIGNER_ROOT], NULL, key[SIGNER_ROOT], now,
 	         (int)conf_int(cfg, "ca.root_validity_days"), &cert[SIGNER_ROOT])) ||
 	    (rc = build_ca_cert(cfg, K_ISSUING, key[SIGNER_ISSUING], cert[SIGNER_ROOT],
 	         key[SIGNER_ROOT], now, (int)conf_int(cfg, "ca.issuing_validity_days"),

@@ -1,10 +1,13 @@
 /*
  * cmd_init.c - `openams init [--dir DIR] [--demo] [--key-type T]
- *                            [--passphrase-file F] [--config FILE]`.
+ *                            [--passphrase-file F] [--config FILE]
+ *                            [--root-cn CN] [--issuing-cn CN]`.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../ca/ca.h"
 #include <openssl/rand.h>
@@ -22,7 +25,7 @@
 
 static const char usage_text[] =
     "usage: openams init [--dir DIR] [--demo] [--key-type TYPE] [--passphrase-file FILE]\n"
-    "                    [--config FILE]\n"
+    "                    [--config FILE] [--root-cn CN] [--issuing-cn CN]\n"
     "\n"
     "Creates the data directory DIR (default $OPENAMS_DIR, else ./var):\n"
     "  openams.conf        the configuration, every option commented\n"
@@ -37,6 +40,10 @@ static const char usage_text[] =
     "                          12 characters); openams then reads it from\n"
     "                          $OPENAMS_CA_PASSPHRASE, never from the data directory\n"
     "  --config FILE           start from the settings in FILE\n"
+    "  --root-cn CN            common name of the root CA (ca.root_name); default\n"
+    "                          \"<instance.org> Root CA <tag>\", a name of this instance\n"
+    "  --issuing-cn CN         common name of the issuing CA (ca.issuing_name); default\n"
+    "                          \"<instance.org> Issuing CA <tag>\"\n"
     "  --pkcs11-module SO      create the CA keys inside a PKCS#11 token (an HSM, SoftHSM2)\n"
     "  --pkcs11-token LABEL    ... the token's label\n"
     "  --pkcs11-pin-file FILE  ... the user PIN; openams reads it from FILE later too\n"
@@ -164,6 +171,50 @@ out:
 	return rc;
 }
 
+/* --root-cn and --issuing-cn: the settings of --config (if any) with the
+ * two names after them (the last setting wins), in a private temporary
+ * file at tmp that the caller removes. */
+static oa_err names_config(const char *base, const char *root_cn, const char *issuing_cn,
+    char *tmp, size_t tmpsz)
+{
+	const char *td = getenv("TMPDIR");
+	uint8_t *text = NULL;
+	size_t n = 0;
+	FILE *f;
+	int fd;
+	oa_err rc = OA_OK;
+
+	for (int i = 0; i < 2; i++) {
+		const char *v = i ? issuing_cn : root_cn;
+		if (v && (!*v || strpbrk(v, "\r\n") || !oa_is_clean_utf8(v)))
+			return oa_fail(OA_ERR_INVALID, "%s: an empty name, or one with control characters",
+			    i ? "--issuing-cn" : "--root-cn");
+	}
+	if (base && (rc = oa_read_file(base, OA_MAX_CONFIG_BYTES, &text, &n)))
+		return oa_fail(OA_ERR_CONFIG, "%s", oa_errmsg());
+	snprintf(tmp, tmpsz, "%s/openams-init-XXXXXX", td && *td ? td : "/tmp");
+	if ((fd = mkstemp(tmp)) < 0 || (f = fdopen(fd, "w")) == NULL) {
+		rc = oa_fail(OA_ERR_IO, "%s: %s", tmp, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
+		tmp[0] = 0;
+		free(text);
+		return rc;
+	}
+	if (text)
+		fprintf(f, "%s\n", (const char *)text);
+	if (root_cn)
+		fprintf(f, "ca.root_name = \"%s\"\n", root_cn);
+	if (issuing_cn)
+		fprintf(f, "ca.issuing_name = \"%s\"\n", issuing_cn);
+	if (fclose(f) != 0)
+		rc = oa_fail(OA_ERR_IO, "%s: %s", tmp, strerror(errno));
+	free(text);
+	return rc;
+}
+
 int cmd_init(int argc, char **argv)
 {
 	ca_init_opts o = {0};
@@ -172,7 +223,8 @@ int cmd_init(int argc, char **argv)
 	uint8_t *pass = NULL, *pin = NULL;
 	size_t plen = 0, pinlen = 0;
 	const char *pinfile = NULL;
-	char pinabs[OA_MAX_PATH];
+	char pinabs[OA_MAX_PATH], names[OA_MAX_PATH] = "";
+	const char *root_cn = NULL, *issuing_cn = NULL;
 	oa_err rc;
 
 	for (int i = 1; i < argc; i++) {
@@ -189,6 +241,10 @@ int cmd_init(int argc, char **argv)
 			pfile = argv[++i];
 		else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
 			o.config_file = argv[++i];
+		else if (strcmp(argv[i], "--root-cn") == 0 && i + 1 < argc)
+			root_cn = argv[++i];
+		else if (strcmp(argv[i], "--issuing-cn") == 0 && i + 1 < argc)
+			issuing_cn = argv[++i];
 		else if (strcmp(argv[i], "--pkcs11-module") == 0 && i + 1 < argc)
 			o.pkcs11_module = argv[++i];
 		else if (strcmp(argv[i], "--pkcs11-token") == 0 && i + 1 < argc)
@@ -224,7 +280,14 @@ int cmd_init(int argc, char **argv)
 			return cli_report(oa_fail(OA_ERR_IO, "%s: cannot resolve", pinfile));
 		o.pkcs11_pin_file = pinabs;
 	}
-	rc = ca_init(&o);
+	rc = OA_OK;
+	if ((root_cn || issuing_cn) &&
+	    (rc = names_config(o.config_file, root_cn, issuing_cn, names, sizeof names)) == OA_OK)
+		o.config_file = names;
+	if (rc == OA_OK)
+		rc = ca_init(&o);
+	if (names[0])
+		unlink(names);
 	if (pin) {
 		oa_wipe(pin, pinlen);
 		free(pin);

@@ -57,16 +57,23 @@ static const struct option options[] = {
 	{"signer.pkcs11_pin_file", C_STR, "", 0, OA_MAX_PATH, NULL, NULL,
 	    "pkcs11 backend: file with the user PIN (relative to the data directory);\n"
 	    "empty: $OPENAMS_PKCS11_PIN; `prompt`: asked on the terminal."},
-	{"ca.organization", C_STR, "openams", 1, 64, NULL, NULL,
-	    "Organisation (O) in the CA certificates' subjects."},
+	{"ca.organization", C_STR, "", 0, 64, NULL, NULL,
+	    "Organisation (O) in the CA certificates' subjects. Empty: instance.name\n"
+	    "(`openams init` records the name it used)."},
 	{"ca.country", C_STR, "ID", 2, 2, NULL, NULL,
 	    "Country (C) in every subject: ISO 3166 two-letter code."},
-	{"ca.root_name", C_STR, "openams Root CA", 1, 64, NULL, NULL,
-	    "Common name of the root CA."},
-	{"ca.issuing_name", C_STR, "openams Issuing CA", 1, 64, NULL, NULL,
-	    "Common name of the issuing CA."},
-	{"ca.ocsp_name", C_STR, "openams OCSP Responder", 1, 64, NULL, NULL,
-	    "Common name of the delegated OCSP responder."},
+	{"ca.root_name", C_STR, "", 0, 64, NULL, NULL,
+	    "Common name of the root CA (`openams init --root-cn`). Empty: one that\n"
+	    "names this instance, \"<instance.org> Root CA <tag>\", the tag being the\n"
+	    "first 4 octets of the SHA-256 of the root's public key, so that no two\n"
+	    "instances' CAs share a name (a certificate store such as NSS tells CAs\n"
+	    "apart by subject). `openams init` records the name it used."},
+	{"ca.issuing_name", C_STR, "", 0, 64, NULL, NULL,
+	    "Common name of the issuing CA (`openams init --issuing-cn`). Empty:\n"
+	    "\"<instance.org> Issuing CA <tag>\", the same tag."},
+	{"ca.ocsp_name", C_STR, "", 0, 64, NULL, NULL,
+	    "Common name of the delegated OCSP responder. Empty: \"<instance.org> OCSP\n"
+	    "Responder <tag>\", the same tag."},
 	{"ca.root_validity_days", C_INT, "7300", 365, 10950, NULL, NULL,
 	    "Validity of the root CA certificate, in days."},
 	{"ca.issuing_validity_days", C_INT, "3650", 365, 7300, NULL, NULL,

@@ -121,7 +121,7 @@ t=$(txt "$P/ocsp.crt")
 check_match "responder: EKU OCSP Signing" "$(printf '%s\n' "$t" | grep -A1 'Extended Key Usage')" "OCSP Signing"
 check_match "responder: OCSP No Check" "$t" "OCSP No Check"
 check_match "responder: keyUsage critical digitalSignature" "$(printf '%s\n' "$t" | grep -A1 'Key Usage: critical')" "Digital Signature"
-check_match "responder: issued by the issuing CA" "$t" "Issuer: CN=openams Issuing CA"
+check_match "responder: issued by the issuing CA" "$t" "Issuer: CN=kominfo Issuing CA [0-9A-F]{8}"
 t=$(txt "$P/issuing.crt")
 check_match "issuing CA: CA:TRUE pathlen:0 critical" "$(printf '%s\n' "$t" | grep -A1 'Basic Constraints: critical')" "CA:TRUE, pathlen:0"
 check_match "issuing CA: keyCertSign + cRLSign" "$(printf '%s\n' "$t" | grep -A1 'Key Usage: critical')" "Certificate Sign, CRL Sign"

@@ -171,8 +171,10 @@ expect_status nonce200 malformedRequest
 # and a CA that has nothing to do with this instance.
 openssl ocsp -issuer "$P/root.crt" -cert "$P/issuing.crt" -reqout rootissued.req >/dev/null
 expect_status rootissued unauthorized
+# (the same subject as our issuing CA, another key)
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout foreign.key \
-	-subj "/C=ID/O=openams/CN=openams Issuing CA" -days 30 -out foreign.crt 2>/dev/null
+	-subj "$(openssl x509 -in "$P/issuing.crt" -noout -subject -nameopt compat | sed 's/^subject=//')" \
+	-days 30 -out foreign.crt 2>/dev/null
 openssl ocsp -issuer foreign.crt -serial "0x$(serial_of good.pem)" -reqout foreign.req >/dev/null
 expect_status foreign unauthorized
 # Same issuer name, another key: still another issuer.
