@@ -33,7 +33,8 @@ enum need { NEED_NO, NEED_OPTIONAL, NEED_REQUIRED };
 typedef struct ca_profile {
 	char name[32];
 	char description[256];
-	int validity_days;
+	int validity_days;           /* 0 when validity_months is set */
+	int validity_months;         /* calendar months (validity_years: 12 each), or 0 */
 	int max_validity_days;
 	unsigned key_types;          /* bit i: key type names[i] in profile.c */
 	unsigned key_usage;          /* X509v3_KU_* bits */
@@ -75,6 +76,14 @@ struct ca {
 };
 
 /* profile.c */
+/* t plus n calendar months (UTC), the day of the month kept, or the month's
+ * last day when it has no such day (Feb 29 + 12 months = Feb 28). */
+int64_t ca_add_months(int64_t t, int n);
+/* notAfter of a certificate of profile p valid from not_before: days
+ * (when not 0: the request's override) or the profile's validity_days
+ * later; or, for a profile in calendar months, not_before plus those months
+ * less one second (RFC 5280 4.1.2.5: notAfter is inclusive). */
+int64_t ca_not_after(const ca_profile *p, int days, int64_t not_before);
 oa_err profile_load(const char *path, const conf *cfg, ca_profile *out);
 oa_err profile_load_dir(const char *dir, const conf *cfg, ca_profile **out, size_t *n);
 void profile_free_all(ca_profile *p, size_t n);

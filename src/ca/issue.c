@@ -359,8 +359,9 @@ static oa_err prepare(ca *c, const ca_request *r, struct prepared *pp)
 		v.nip[0] = 0;
 	if (p->email == NEED_NO)
 		v.email[0] = 0;
+	/* The request's days, or the profile's days or calendar months. */
 	days = r->validity_days ? r->validity_days : p->validity_days;
-	if (days < 1 || days > 3650) {
+	if ((days != 0 || p->validity_months == 0) && (days < 1 || days > 3650)) {
 		rc = oa_fail(OA_ERR_INVALID, "validity of %d days is out of range", days);
 		goto out;
 	}
@@ -374,7 +375,7 @@ static oa_err prepare(ca *c, const ca_request *r, struct prepared *pp)
 		goto out;
 	if (!X509_set_issuer_name(x, X509_get_subject_name(issuer)) ||
 	    !ASN1_TIME_adj(X509_getm_notBefore(x), (time_t)now, 0, 0) ||
-	    !ASN1_TIME_adj(X509_getm_notAfter(x), (time_t)now, days, 0) ||
+	    !ASN1_TIME_set(X509_getm_notAfter(x), (time_t)ca_not_after(p, r->validity_days, now)) ||
 	    !set_pubkey(x, req, pk)) {
 		rc = oa_fail_ssl(OA_ERR_CRYPTO, "building the certificate");
 		goto out;
@@ -459,7 +460,7 @@ static oa_err prepare(ca *c, const ca_request *r, struct prepared *pp)
 	strcpy(pp->nip, v.nip);
 	strcpy(pp->email, v.email);
 	pp->not_before = now;
-	pp->not_after = now + (int64_t)days * 86400;
+	pp->not_after = ca_not_after(p, r->validity_days, now);
 out:
 	X509_REQ_free(req);
 	X509_free(x);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <yaml.h>
 
@@ -259,9 +260,53 @@ static oa_err parse_subject(const struct ctx *x, yaml_node_t *m, ca_profile *p)
 	return OA_OK;
 }
 
+int64_t ca_add_months(int64_t t, int n)
+{
+	static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	time_t tt = (time_t)t;
+	struct tm tm;
+	int y, m, last;
+
+	gmtime_r(&tt, &tm);
+	m = tm.tm_mon + n;
+	y = tm.tm_year + 1900 + m / 12;
+	m %= 12;
+	last = mdays[m] + (m == 1 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
+	if (tm.tm_mday > last)
+		tm.tm_mday = last;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = m;
+	tm.tm_isdst = 0;
+	return (int64_t)timegm(&tm);
+}
+
+int64_t ca_not_after(const ca_profile *p, int days, int64_t not_before)
+{
+	if (days == 0 && p->validity_months > 0)
+		return ca_add_months(not_before, p->validity_months) - 1;
+	return not_before + (int64_t)(days ? days : p->validity_days) * 86400;
+}
+
+/* The most whole days n calendar months can span (over a 400-year cycle's
+ * worth of leap-year patterns: starting on the 1st of each month of 2000..
+ * 2003 covers every position relative to a Feb 29). */
+static int longest_months(int n)
+{
+	int64_t most = 0;
+
+	for (int i = 0; i < 48; i++) {
+		struct tm tm = {.tm_year = 100 + i / 12, .tm_mon = i % 12, .tm_mday = 1};
+		int64_t t = (int64_t)timegm(&tm), span = ca_add_months(t, n) - t;
+		if (span > most)
+			most = span;
+	}
+	return (int)(most / 86400);
+}
+
 static oa_err parse_profile(const struct ctx *x, yaml_node_t *root, ca_profile *p)
 {
 	unsigned seen = 0;
+	int nvalidity = 0;
 	oa_err rc = OA_OK;
 
 	if (root == NULL || root->type != YAML_MAPPING_NODE)
@@ -281,6 +326,17 @@ static oa_err parse_profile(const struct ctx *x, yaml_node_t *root, ca_profile *
 			rc = get_str(x, v, p->description, sizeof p->description);
 		else if (strcmp(key, "validity_days") == 0) {
 			rc = get_int(x, v, 1, 3650, &p->validity_days);
+			nvalidity++;
+			seen |= 2;
+		} else if (strcmp(key, "validity_months") == 0) {
+			rc = get_int(x, v, 1, 120, &p->validity_months);
+			nvalidity++;
+			seen |= 2;
+		} else if (strcmp(key, "validity_years") == 0) {
+			int years = 0;
+			rc = get_int(x, v, 1, 10, &years);
+			p->validity_months = 12 * years;
+			nvalidity++;
 			seen |= 2;
 		} else if (strcmp(key, "max_validity_days") == 0)
 			rc = get_int(x, v, 1, 3650, &p->max_validity_days);
@@ -317,7 +373,10 @@ static oa_err parse_profile(const struct ctx *x, yaml_node_t *root, ca_profile *
 	if (!(seen & 1))
 		return perr(x, root, "missing 'name'");
 	if (!(seen & 2))
-		return perr(x, root, "missing 'validity_days'");
+		return perr(x, root, "missing 'validity_days', 'validity_months' or 'validity_years'");
+	if (nvalidity > 1)
+		return perr(x, root, "give one of 'validity_days', 'validity_months' and"
+		                     " 'validity_years'");
 	if (!(seen & 4) || p->key_types == 0)
 		return perr(x, root, "missing 'key_types'");
 	if (!(seen & 8) || p->key_usage == 0)
@@ -327,9 +386,13 @@ static oa_err parse_profile(const struct ctx *x, yaml_node_t *root, ca_profile *
 	if ((p->subject_required & ~p->subject_allowed) != 0)
 		return perr(x, root, "every required subject attribute must also be allowed");
 	if (p->max_validity_days == 0)
-		p->max_validity_days = p->validity_days;
+		p->max_validity_days = p->validity_months ? longest_months(p->validity_months)
+		                                          : p->validity_days;
 	if (p->validity_days > p->max_validity_days)
 		return perr(x, root, "validity_days is above max_validity_days");
+	if (p->validity_months && longest_months(p->validity_months) > p->max_validity_days)
+		return perr(x, root, "%d calendar months can last %d days, above max_validity_days",
+		    p->validity_months, longest_months(p->validity_months));
 	if (p->nik != NEED_NO && !(p->subject_allowed & ATTR_SERIALNUMBER))
 		return perr(x, root, "a profile carrying the NIK must allow serialNumber");
 	if (p->nip != NEED_NO && !(p->subject_allowed & ATTR_UID))

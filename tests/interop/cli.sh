@@ -113,4 +113,24 @@ check_eq "ca status on a missing data dir: exit 1" "$rc" 1
 check_match "... with openams: CODE:" "$(cat "$T/err")" "^openams: [a-z_]+: "
 check_not "... and does not create the data dir" test -e "$T/nowhere"
 
+# ---- calendar validity (security review, issue 16) ------------------------------
+# Two calendar years less one second, as the national CA does; not 730 days.
+epoch() { date -u -d "$(openssl x509 -in "$1" -noout -"$2" | cut -d= -f2)" +%s; }
+nb=$(epoch a.pem startdate)
+check_eq "A: notAfter = notBefore + 2 calendar years - 1 s" "$(epoch a.pem enddate)" \
+	"$(date -u -d "$(date -u -d @"$nb" '+%Y-%m-%d %H:%M:%S') UTC +2 years -1 second" +%s)"
+csr ec-p256 f "/C=ID/O=Dinas Kominfo/CN=Fajar Nugroho" 2>/dev/null
+OPENAMS_NOW=2028-02-29T12:00:00Z issue_ok "issue F on 29 February 2028 (OPENAMS_NOW)" f.pem --dir "$D" \
+	--csr f.csr --nik 3201010101800009 --email fajar@kominfo.go.id
+check_eq "F: notBefore" "$(openssl x509 -in f.pem -noout -startdate)" "notBefore=Feb 29 12:00:00 2028 GMT"
+check_eq "F: notAfter on the last day of February 2030, less one second" \
+	"$(openssl x509 -in f.pem -noout -enddate)" "notAfter=Feb 28 11:59:59 2030 GMT"
+check_match "F: ca status agrees" "$("$OPENAMS" ca status "$(serial_of f.pem)" --dir "$D")" \
+	'^not_after: 2030-02-28T11:59:59Z$'
+csr ec-p256 g "/C=ID/O=Dinas Kominfo/CN=Gita" 2>/dev/null
+OPENAMS_NOW=2027-01-31T00:00:00Z issue_ok "issue G (seal) on 31 January 2027" g.pem --dir "$D" \
+	--csr g.csr --profile seal
+check_eq "G: notAfter" "$(openssl x509 -in g.pem -noout -enddate)" "notAfter=Jan 30 23:59:59 2029 GMT"
+check_eq "B (--days 10): still exactly 10 days" "$(($(epoch b.pem enddate) - $(epoch b.pem startdate)))" 864000
+
 finish

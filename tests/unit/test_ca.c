@@ -15,6 +15,7 @@
 #include <openssl/x509v3.h>
 
 #include "ca/ca.h"
+#include "ca/caInt.h"
 #include "common/limits.h"
 #include "common/util.h"
 #include "testutil.h"
@@ -110,6 +111,21 @@ static oa_err issue_std(const char *nik, const char *email, ca_issued *out)
 	return rc;
 }
 
+/* A standard individual certificate valid for days (0: the profile's). */
+static oa_err issue_one(const char *nik, int days, ca_issued *out)
+{
+	EVP_PKEY *k = key_of("EC", "P-256");
+	size_t n;
+	uint8_t *csr = make_csr(k, &n, std_subject, 0);
+	ca_request r = {.csr = csr, .csr_len = n, .nik = nik, .email = "budi@kominfo.go.id",
+	    .actor = "test", .validity_days = days};
+	oa_err rc = ca_issue(T.c, &r, out);
+
+	OPENSSL_free(csr);
+	EVP_PKEY_free(k);
+	return rc;
+}
+
 static void test_issue_from_csr(void **state)
 {
 	char nik[17];
@@ -135,7 +151,8 @@ static void test_issue_from_csr(void **state)
 	assert_string_equal(info.status, "active");
 	assert_string_equal(info.nik, nik);
 	assert_string_equal(info.profile, "individual");
-	assert_int_equal(info.not_after - info.not_before, 730 * 86400);
+	/* Two calendar years less one second (profile validity_years: 2). */
+	assert_int_equal(info.not_after, ca_add_months(info.not_before, 24) - 1);
 	assert_int_equal(count("SELECT COUNT(*) FROM certificate"), certs + 1);
 	assert_int_equal(count("SELECT COUNT(*) FROM audit"), audits + 1);
 	ca_issued_free(&out);
@@ -694,6 +711,71 @@ static void test_chain(void **state)
 	oa_buf_free(&b);
 }
 
+static int64_t utc(const char *s)
+{
+	int64_t t;
+	assert_int_equal(oa_time_parse(s, &t), OA_OK);
+	return t;
+}
+
+/* Calendar validity (issue 16): months added to the date, the time of day
+ * kept, the month's last day when the date does not exist. */
+static void test_calendar_months(void **state)
+{
+	(void)state;
+	assert_int_equal(ca_add_months(utc("2026-12-07T03:04:05Z"), 24), utc("2028-12-07T03:04:05Z"));
+	assert_int_equal(ca_add_months(utc("2028-02-29T12:00:00Z"), 24), utc("2030-02-28T12:00:00Z"));
+	assert_int_equal(ca_add_months(utc("2028-02-29T12:00:00Z"), 48), utc("2032-02-29T12:00:00Z"));
+	assert_int_equal(ca_add_months(utc("2027-01-31T00:00:00Z"), 1), utc("2027-02-28T00:00:00Z"));
+	assert_int_equal(ca_add_months(utc("2027-08-31T23:59:59Z"), 18), utc("2029-02-28T23:59:59Z"));
+	assert_int_equal(ca_add_months(utc("2099-12-31T00:00:00Z"), 2), utc("2100-02-28T00:00:00Z"));
+	assert_int_equal(ca_add_months(utc("2099-12-31T00:00:00Z"), 14), utc("2101-02-28T00:00:00Z"));
+	assert_int_equal(ca_add_months(utc("1999-12-31T00:00:00Z"), 2), utc("2000-02-29T00:00:00Z"));
+	assert_int_equal(ca_add_months(utc("2026-05-31T10:00:00Z"), 12), utc("2027-05-31T10:00:00Z"));
+}
+
+/* Issued at a fixed time (OPENAMS_NOW): notAfter = notBefore + 2 calendar
+ * years - 1 s, a Feb 29 start included; --days keeps exact days. */
+static void test_issue_calendar_validity(void **state)
+{
+	static const char *const starts[][2] = {
+	    {"2027-03-15T08:30:00Z", "2029-03-15T08:29:59Z"},
+	    {"2028-02-29T12:00:00Z", "2030-02-28T11:59:59Z"},
+	    {"2027-12-31T23:59:59Z", "2029-12-31T23:59:58Z"},
+	};
+	char nik[17];
+	(void)state;
+	for (size_t i = 0; i < sizeof starts / sizeof starts[0]; i++) {
+		ca_issued out;
+		ca_cert_info info;
+		X509 *x;
+		struct tm tm;
+		setenv("OPENAMS_NOW", starts[i][0], 1);
+		next_nik(nik);
+		assert_int_equal(issue_one(nik, 0, &out), OA_OK);
+		x = parse(&out);
+		assert_true(ASN1_TIME_to_tm(X509_get0_notBefore(x), &tm));
+		assert_int_equal((int64_t)timegm(&tm), utc(starts[i][0]));
+		assert_true(ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm));
+		assert_int_equal((int64_t)timegm(&tm), utc(starts[i][1]));
+		assert_int_equal(ca_status(T.c, out.serial, &info), OA_OK);
+		assert_int_equal(info.not_after, utc(starts[i][1]));
+		X509_free(x);
+		ca_issued_free(&out);
+	}
+	setenv("OPENAMS_NOW", "2028-02-29T12:00:00Z", 1);
+	{
+		ca_issued out;
+		ca_cert_info info;
+		next_nik(nik);
+		assert_int_equal(issue_one(nik, 10, &out), OA_OK);
+		assert_int_equal(ca_status(T.c, out.serial, &info), OA_OK);
+		assert_int_equal(info.not_after - info.not_before, 10 * 86400);
+		ca_issued_free(&out);
+	}
+	unsetenv("OPENAMS_NOW");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -711,6 +793,8 @@ int main(void)
 		cmocka_unit_test(test_list_filters),
 		cmocka_unit_test(test_init_refuses_existing),
 		cmocka_unit_test(test_chain),
+		cmocka_unit_test(test_calendar_months),
+		cmocka_unit_test(test_issue_calendar_validity),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
