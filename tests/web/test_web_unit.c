@@ -148,6 +148,31 @@ static void test_dates_etag(void **state)
 	assert_string_equal(e, "\"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\"");
 }
 
+/* If-Modified-Since dates: the three forms of RFC 9110 5.6.7, nothing else. */
+static void test_http_date_parse(void **state)
+{
+	int64_t t = -1;
+	char buf[40];
+	(void)state;
+	assert_int_equal(web_http_date_parse("Sun, 06 Nov 1994 08:49:37 GMT", &t), 0);
+	assert_int_equal(t, 784111777);
+	assert_int_equal(web_http_date_parse("Sunday, 06-Nov-94 08:49:37 GMT", &t), 0);
+	assert_int_equal(t, 784111777);
+	assert_int_equal(web_http_date_parse("Sun Nov  6 08:49:37 1994", &t), 0);
+	assert_int_equal(t, 784111777);
+	web_http_date(buf, sizeof buf, 1796612745);
+	assert_int_equal(web_http_date_parse(buf, &t), 0);
+	assert_int_equal(t, 1796612745);
+	assert_int_equal(web_http_date_parse("Sun, 06 Nov 1994 08:49:37 UTC", &t), -1);
+	assert_int_equal(web_http_date_parse("Sun, 06 Nov 1994 08:49:37 GMT x", &t), -1);
+	assert_int_equal(web_http_date_parse("Sun, 06 Foo 1994 08:49:37 GMT", &t), -1);
+	assert_int_equal(web_http_date_parse("Sun, 32 Nov 1994 08:49:37 GMT", &t), -1);
+	assert_int_equal(web_http_date_parse("Sun, 06 Nov 1994 24:49:37 GMT", &t), -1);
+	assert_int_equal(web_http_date_parse("1994-11-06T08:49:37Z", &t), -1);
+	assert_int_equal(web_http_date_parse("", &t), -1);
+	assert_int_equal(web_http_date_parse("yesterday", &t), -1);
+}
+
 static void test_arena(void **state)
 {
 	web_req r;
@@ -174,6 +199,7 @@ int main(void)
 		cmocka_unit_test(test_router),
 		cmocka_unit_test(test_dates_etag),
 		cmocka_unit_test(test_arena),
+		cmocka_unit_test(test_http_date_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
