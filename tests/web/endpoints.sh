@@ -54,6 +54,23 @@ check_match "openssl ocsp -url (POST): good" "$out" "Cert Status: good"
 check_match "openssl ocsp -url (POST): nonce echoed" "$out" "OCSP Nonce"
 out=$(ocsp_post unknown -serial "0x$UNK")
 check_match "openssl ocsp -url (POST): unknown serial" "$out" "Cert Status: unknown"
+# Security review (issue 16), over HTTP with openssl ocsp -url: the
+# responder's own certificate is good, SHA-512 CertIDs are answered, and a
+# critical extension the responder does not understand is malformedRequest.
+out=$(ocsp_post self -cert "$P/ocsp.crt")
+check_match "openssl ocsp -url: the responder's own certificate verifies" "$out" "Response verify OK"
+check_match "openssl ocsp -url: the responder's own certificate is good" "$out" "Cert Status: good"
+out=$(ocsp_post sha512 -sha512 -cert good.pem)
+check_match "openssl ocsp -url -sha512: verifies" "$out" "Response verify OK"
+check_match "openssl ocsp -url -sha512: good" "$out" "Cert Status: good"
+openssl ocsp -issuer "$P/issuing.crt" -cert good.pem -no_nonce -reqout plain.req >/dev/null
+"$PY" "$HERE/../interop/ocsp.py" addext plain.req crit.req 1.3.6.1.4.1.99999.1 0500 critical
+out=$(openssl ocsp -reqin crit.req -url "$BASE/ocsp" -noverify -resp_text 2>&1 || true)
+check_match "openssl ocsp -url: a critical unknown extension is malformedRequest" "$out" \
+	"Responder Error: malformedrequest"
+"$PY" "$HERE/../interop/ocsp.py" addext plain.req nonce0.req 1.3.6.1.5.5.7.48.1.2 0400 noncritical
+out=$(openssl ocsp -reqin nonce0.req -url "$BASE/ocsp" -noverify -resp_text 2>&1 || true)
+check_match "openssl ocsp -url: a zero-length nonce is malformedRequest" "$out" "Responder Error: malformedrequest"
 
 # A GET request built now, before the revocation, to see the cache dropped.
 openssl ocsp -issuer "$P/issuing.crt" -cert rev.pem -no_nonce -reqout rev.req >/dev/null
