@@ -27,6 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pthread.h>
+#include <pwquality.h>
 #include <sodium.h>
 
 #include "../audit/audit.h"
@@ -137,6 +139,47 @@ static int contains(const char *lpw, const char *word, size_t min)
 	return strstr(lpw, w) != NULL;
 }
 
+/*
+ * Guessability, by libpwquality (cracklib's dictionary and its checks for
+ * palindromes, repeats, sequences, the user name): an error is refused, and
+ * so is a score under AUTH_MIN_PASSWORD_SCORE of 100 ("password1234" scores
+ * 22, "aaaaaaaaaaaa" is a palindrome).  cracklib is not thread-safe: one
+ * check at a time.  libpwquality keeps no copy of the password after the
+ * call, but its internal buffers are not ours to wipe.
+ */
+#define AUTH_MIN_PASSWORD_SCORE 50
+
+static pthread_mutex_t pwq_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static oa_err guessable(const auth_person *p, const char *password, int64_t min)
+{
+	pwquality_settings_t *s;
+	void *aux = NULL;
+	char why[PWQ_MAX_ERROR_MESSAGE_LEN], buf[PWQ_MAX_ERROR_MESSAGE_LEN];
+	int score;
+
+	pthread_mutex_lock(&pwq_lock);
+	if ((s = pwquality_default_settings()) == NULL) {
+		pthread_mutex_unlock(&pwq_lock);
+		return oa_fail(OA_ERR_NOMEM, "out of memory");
+	}
+	pwquality_set_int_value(s, PWQ_SETTING_MIN_LENGTH, (int)min);
+	pwquality_set_int_value(s, PWQ_SETTING_DICT_CHECK, 1);
+	pwquality_set_int_value(s, PWQ_SETTING_USER_CHECK, 1);
+	score = pwquality_check(s, password, NULL, p->id, &aux);
+	if (score < 0)
+		snprintf(why, sizeof why, "%s", pwquality_strerror(buf, sizeof buf, score, aux));
+	pwquality_free_settings(s);
+	pthread_mutex_unlock(&pwq_lock);
+	if (score < 0)
+		return oa_fail(OA_ERR_INVALID, "password is too easy to guess: %s", why);
+	if (score < AUTH_MIN_PASSWORD_SCORE)
+		return oa_fail(OA_ERR_INVALID, "password is too easy to guess (strength %d of 100, at "
+		    "least %d needed): a few random words with a number are strong and easy to remember",
+		    score, AUTH_MIN_PASSWORD_SCORE);
+	return OA_OK;
+}
+
 static oa_err policy(auth *a, const auth_person *p, const char *password)
 {
 	int64_t min = conf_int(a->cf, "auth.password_min_length");
@@ -179,6 +222,8 @@ static oa_err policy(auth *a, const auth_person *p, const char *password)
 		}
 	if (why)
 		rc = oa_fail(OA_ERR_INVALID, "password must not contain %s", why);
+	else
+		rc = guessable(p, password, min);
 	oa_wipe(lpw, n);
 	free(lpw);
 	return rc;

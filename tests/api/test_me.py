@@ -157,6 +157,10 @@ r = adm.post("/api/v1/session/reauth", {"password": "salah-sekali-123"})
 ok(r.status == 403 and r.code() == "denied", "re-authentication with a wrong password: 403", r)
 r = adm.post("/api/v1/session/reauth", {"password": inst.logins["admin.demo"]})
 ok(r.status == 204, "re-authentication with the password: 204", r)
+for weak in ("aaaaaaaaaaaa", "password1234"):
+    r = adm.post("/api/v1/people/%s/password" % USER, {"password": weak})
+    ok(r.status == 422 and "too easy to guess" in r.json()["error"]["message"]["en"],
+       "finding 5: a guessable password (%s) is refused: 422" % weak, r)
 r = adm.post("/api/v1/people/%s/password" % USER, {"password": NEWPW})
 ok(r.status == 204, "after re-authentication the password is set: 204", r)
 inst.stop()

@@ -338,6 +338,10 @@ static void test_password_policy(void **state)
 	    "199006152015031002 nip",      /* the NIP */
 	    "santoso-is-my-name!",         /* a word of the name */
 	    "Budi@Kominfo.Riau.Go.Id!!",   /* the e-mail */
+	    "aaaaaaaaaaaa",                /* guessable (libpwquality: a palindrome) */
+	    "password1234",                /* guessable (strength 22 of 100) */
+	    "qwertyuiop12",                /* a keyboard walk */
+	    "1234567890123",               /* a sequence (cracklib) */
 	    "bad\x01 control chars here",
 	    "",
 	};
