@@ -30,6 +30,8 @@ static const char usage_text[] =
     "  retry ID [--as PERSON]         a failed message back to the queue\n"
     "  send [--max N]                 one delivery pass (default 100); exit 1 if any\n"
     "                                 attempt failed in it\n"
+    "  redact                         removes expired one-time links from messages not\n"
+    "                                 sent (the server's scheduler does it too)\n"
     "\n"
     "With mail.smtp_url empty nothing is sent: messages are kept in the database\n"
     "and read with list and show.\n";
@@ -112,7 +114,7 @@ int cmd_mail(int argc, char **argv)
 	}
 	verb = argv[1];
 	if (strcmp(verb, "list") && strcmp(verb, "show") && strcmp(verb, "retry") &&
-	    strcmp(verb, "send"))
+	    strcmp(verb, "send") && strcmp(verb, "redact"))
 		return cli_usage("unknown mail command '%s'", verb);
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
@@ -153,6 +155,10 @@ int cmd_mail(int argc, char **argv)
 	} else if (!strcmp(verb, "retry")) {
 		if ((rc = mail_retry(s, id, as ? as : "cli")) == OA_OK)
 			printf("message %" PRId64 " queued again\n", id);
+	} else if (!strcmp(verb, "redact")) {
+		int64_t n = 0;
+		if ((rc = mail_redact_expired(s, cfg, oa_now(), &n)) == OA_OK)
+			printf("%" PRId64 " message(s) redacted\n", n);
 	} else {
 		mail_stats st;
 		if ((rc = mail_deliver(s, cfg, (int)max, &st)) == OA_OK) {

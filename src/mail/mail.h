@@ -147,6 +147,17 @@ oa_err mail_recover(store *s, int64_t *n);
 /* The earliest next_attempt of a queued message (0: none queued). */
 oa_err mail_next_due(store *s, int64_t *at);
 
+/*
+ * Removes the one-time link tokens of messages that were not delivered
+ * (kept in the database sink, failed, or still queued) once their link has
+ * expired (created more than auth.link_ttl_hours ago): the message bytes
+ * become a stub saying so (headers kept), a queued one is kept undelivered
+ * (a dead link is not worth sending).  Sent messages hold no token already.
+ * One transaction, an audit record per message; *n (may be NULL): how many.
+ * The scheduler of `openams serve` runs it; also `openams mail redact`.
+ */
+oa_err mail_redact_expired(store *s, const conf *cfg, int64_t now, int64_t *n);
+
 /* An administrator puts a failed message back in the queue (attempts reset). */
 oa_err mail_retry(store *s, int64_t id, const char *actor);
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../audit/audit.h"
 #include "mailInt.h"
@@ -359,5 +360,117 @@ oa_err mail_get(store *s, int64_t id, mail_info *info, char **out)
 done:
 	oa_buf_free(&raw);
 	oa_buf_free(&b);
+	return rc;
+}
+
+/* The stub that replaces a message whose link expired: its headers (up to
+ * the first blank line) and a plain text part saying what happened. */
+static oa_err redacted_stub(const uint8_t *raw, size_t len, oa_buf *out)
+{
+	static const char body[] =
+	    "MIME-Version: 1.0\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\n"
+	    "Content-Transfer-Encoding: 8bit\r\n\r\n"
+	    "[Isi pesan dihapus: tautan sekali pakai di dalamnya sudah kedaluwarsa.]\r\n"
+	    "[Content removed: the one-time link it held has expired.]\r\n";
+	size_t h = 0;
+
+	/* The header block, without its MIME headers (the stub brings its own). */
+	while (h + 1 < len && !(raw[h] == '\n' && (raw[h + 1] == '\r' || raw[h + 1] == '\n')))
+		h++;
+	for (size_t i = 0; i < h;) {
+		size_t e = i;
+		while (e < h && raw[e] != '\n')
+			e++;
+		/* a header and its folded continuation lines */
+		while (e + 1 < h && (raw[e + 1] == ' ' || raw[e + 1] == '\t')) {
+			e++;
+			while (e < h && raw[e] != '\n')
+				e++;
+		}
+		if (!(e - i >= 5 && (strncasecmp((const char *)raw + i, "MIME-", 5) == 0 ||
+		                     (e - i >= 8 && strncasecmp((const char *)raw + i, "Content-", 8) == 0))))
+			if (oa_buf_append(out, raw + i, e - i) || oa_buf_append(out, "\n", 1))
+				return oa_fail(OA_ERR_NOMEM, "out of memory");
+		i = e + 1;
+	}
+	if (oa_buf_append(out, body, sizeof body - 1))
+		return oa_fail(OA_ERR_NOMEM, "out of memory");
+	return OA_OK;
+}
+
+oa_err mail_redact_expired(store *s, const conf *cfg, int64_t now, int64_t *n)
+{
+	int64_t cutoff = now - conf_int(cfg, "auth.link_ttl_hours") * 3600, done = 0;
+	int64_t ids[256];
+	size_t nids = 0;
+	store_stmt *st;
+	int own, r;
+	oa_err rc;
+
+	if (n)
+		*n = 0;
+	if ((rc = store_tx_begin(s, &own)))
+		return rc;
+	if ((st = store_prepare(s, "SELECT id FROM mail_outbox WHERE secret = 1 AND raw IS NOT NULL"
+	                           " AND redacted_at IS NULL AND state IN ('kept', 'failed', 'queued')"
+	                           " AND created_at <= ? ORDER BY id LIMIT 256")) == NULL) {
+		rc = OA_ERR_STORE;
+		goto out;
+	}
+	store_bind_int(st, 1, cutoff);
+	while ((r = store_step(st)) == STORE_ROW && nids < sizeof ids / sizeof ids[0])
+		ids[nids++] = store_col_int(st, 0);
+	store_reset(st);
+	if (r == STORE_ERROR) {
+		rc = OA_ERR_STORE;
+		goto out;
+	}
+	for (size_t i = 0; i < nids && rc == OA_OK; i++) {
+		uint8_t *raw = NULL;
+		size_t len = 0;
+		oa_buf stub = {0};
+		char object[32];
+		if ((rc = mail_raw(s, ids[i], &raw, &len)) == OA_OK)
+			rc = redacted_stub(raw, len, &stub);
+		if (raw) {
+			oa_wipe(raw, len);
+			free(raw);
+		}
+		if (rc == OA_OK &&
+		    (st = store_prepare(s, "UPDATE mail_outbox SET raw = ?, redacted_at = ?"
+		                           " WHERE id = ? AND redacted_at IS NULL")) == NULL)
+			rc = OA_ERR_STORE;
+		if (rc == OA_OK) {
+			store_bind_blob(st, 1, stub.data, stub.len);
+			store_bind_int(st, 2, now);
+			store_bind_int(st, 3, ids[i]);
+			if ((r = store_step(st)) != STORE_DONE)
+				rc = stmt_fail(s, "redacting a message", r);
+			store_reset(st);
+		}
+		/* A dead link is not worth sending: a queued message is kept. */
+		if (rc == OA_OK &&
+		    (st = store_prepare(s, "UPDATE mail_outbox SET state = 'kept', done_at = ?,"
+		                           " last_error = 'the link expired before the message was sent'"
+		                           " WHERE id = ? AND state = 'queued'")) == NULL)
+			rc = OA_ERR_STORE;
+		if (rc == OA_OK) {
+			store_bind_int(st, 1, now);
+			store_bind_int(st, 2, ids[i]);
+			if ((r = store_step(st)) != STORE_DONE)
+				rc = stmt_fail(s, "keeping a message", r);
+			store_reset(st);
+		}
+		oa_buf_free(&stub);
+		if (rc == OA_OK) {
+			snprintf(object, sizeof object, "mail:%" PRId64, ids[i]);
+			rc = audit_append(s, "system", "mail.redact", object, "the link expired");
+			done++;
+		}
+	}
+out:
+	if ((rc = store_tx_end(s, own, rc)) == OA_OK && n)
+		*n = done;
 	return rc;
 }

@@ -237,6 +237,26 @@ const struct migration store_migrations[] = {
 	/* When a session last proved its password again (auth_session_reauth):
 	 * credential changes need a recent proof (security review, finding 4). */
 	{8, "auth", "ALTER TABLE auth_session ADD COLUMN reauth_at INTEGER;"},
+	/* A message holding a one-time link token that was not sent (kept in
+	 * the database sink, failed, or still queued) has its bytes replaced by
+	 * a stub once its link has expired (mail_redact_expired): the only
+	 * change a rendered, sent or kept message allows (finding 5). */
+	{9, "mail",
+	    "ALTER TABLE mail_outbox ADD COLUMN redacted_at INTEGER;"
+	    "DROP TRIGGER mail_outbox_raw;"
+	    "CREATE TRIGGER mail_outbox_raw BEFORE UPDATE OF raw ON mail_outbox"
+	    "  WHEN NEW.raw IS NOT NULL AND NEW.raw IS NOT OLD.raw"
+	    "   AND NOT (OLD.secret = 1 AND OLD.redacted_at IS NULL AND NEW.redacted_at IS NOT NULL)"
+	    "  BEGIN SELECT RAISE(ABORT, 'a rendered message never changes'); END;"
+	    "DROP TRIGGER mail_outbox_final;"
+	    "CREATE TRIGGER mail_outbox_final BEFORE UPDATE ON mail_outbox"
+	    "  WHEN OLD.state IN ('sent', 'kept')"
+	    "   AND NOT (OLD.secret = 1 AND OLD.redacted_at IS NULL AND NEW.redacted_at IS NOT NULL"
+	    "            AND NEW.state = OLD.state)"
+	    "  BEGIN SELECT RAISE(ABORT, 'a sent or kept message never changes'); END;"
+	    "CREATE TRIGGER mail_outbox_redacted BEFORE UPDATE OF redacted_at ON mail_outbox"
+	    "  WHEN OLD.redacted_at IS NOT NULL OR OLD.secret = 0"
+	    "  BEGIN SELECT RAISE(ABORT, 'only an unredacted message with a link is redacted, once'); END;"},
 };
 
 const int store_nmigrations = (int)(sizeof store_migrations / sizeof store_migrations[0]);

@@ -541,6 +541,16 @@ static void *scheduler(void *arg)
 			oa_err_clear();
 		}
 		mail_due = deliver_mail(c);
+		{
+			/* Expired one-time links leave the outbox's undelivered bytes. */
+			int64_t redacted = 0;
+			if (mail_redact_expired(ca_store(c), ca_config(c), oa_now(), &redacted) != OA_OK)
+				fprintf(stderr, "openams: web: scheduler: mail redaction: %s\n", oa_errmsg());
+			else if (redacted > 0)
+				fprintf(stderr, "openams: web: mail: %lld expired link(s) removed from the outbox\n",
+				    (long long)redacted);
+			oa_err_clear();
+		}
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		{

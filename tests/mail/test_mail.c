@@ -884,6 +884,67 @@ static void test_sink_cli(void **state)
 	assert_int_equal(store_open(f->db, &f->s), OA_OK);
 }
 
+/*
+ * Security review, finding 5: one-time link tokens do not stay in the
+ * outbox.  A message with a link that was not delivered (kept by the sink,
+ * or still queued) has its bytes replaced by a stub once the link expired;
+ * others are untouched; nothing else may change a kept message.
+ */
+static void test_redact(void **state)
+{
+	struct fx *f = *state;
+	mail_msg m = activation("Dewi Lestari", "dewi@dinas.meranti.go.id");
+	audit_report rep;
+	int64_t kept_id, queued_id, plain_id, n = -1;
+	uint8_t *raw;
+	size_t len;
+
+	m.event = MAIL_SET_PASSPHRASE;
+	assert_int_equal(mail_enqueue(f->s, f->cfg, &m, &kept_id), OA_OK);
+	m.event = MAIL_CERT_ISSUED;
+	m.serial = "0BEEF0";
+	m.token = NULL;
+	assert_int_equal(mail_enqueue(f->s, f->cfg, &m, &plain_id), OA_OK);
+	assert_int_equal(conf_set(f->cfg, "mail.smtp_url", "smtp://127.0.0.1:9"), OA_OK);
+	m = activation("Dewi Lestari", "dewi@dinas.meranti.go.id");
+	assert_int_equal(mail_enqueue(f->s, f->cfg, &m, &queued_id), OA_OK);
+	assert_int_equal(conf_set(f->cfg, "mail.smtp_url", ""), OA_OK);
+	/* Before the links expire: nothing. */
+	assert_int_equal(mail_redact_expired(f->s, f->cfg, T0 + 3600, &n), OA_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(mail_raw(f->s, kept_id, &raw, &len), OA_OK);
+	assert_non_null(strstr((char *)raw, TOKEN));
+	free(raw);
+	/* After auth.link_ttl_hours (72 h by default). */
+	assert_int_equal(mail_redact_expired(f->s, f->cfg, T0 + 73 * 3600, &n), OA_OK);
+	assert_int_equal(n, 2);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(mail_raw(f->s, i ? queued_id : kept_id, &raw, &len), OA_OK);
+		assert_null(strstr((char *)raw, TOKEN));
+		assert_null(strstr((char *)raw, "/link/"));
+		assert_non_null(strstr((char *)raw, "Content removed: the one-time link it held has expired"));
+		assert_non_null(strstr((char *)raw, "Message-ID: <outbox-"));
+		assert_non_null(strstr((char *)raw, "To: \"Dewi Lestari\"\r\n <dewi@dinas.meranti.go.id>"));
+		assert_non_null(strstr((char *)raw, "\r\nSubject: "));
+		assert_null(strstr((char *)raw, "quoted-printable"));
+		free(raw);
+	}
+	assert_int_equal(count_state(f->s, "queued"), 0);
+	assert_int_equal(count_state(f->s, "kept"), 3);
+	assert_int_equal(mail_raw(f->s, plain_id, &raw, &len), OA_OK);
+	assert_non_null(strstr((char *)raw, "0BEEF0"));
+	free(raw);
+	/* Once only; the chain still verifies; the schema refuses other changes. */
+	assert_int_equal(mail_redact_expired(f->s, f->cfg, T0 + 100 * 3600, &n), OA_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(audit_verify(f->s, &rep), OA_OK);
+	assert_int_equal(store_exec(f->s, "UPDATE mail_outbox SET raw = X'41', redacted_at = 1"
+	                                  " WHERE event = 'cert_issued'"), OA_ERR_STORE);
+	assert_int_equal(store_exec(f->s, "UPDATE mail_outbox SET raw = X'41'"
+	                                  " WHERE event = 'set_passphrase'"), OA_ERR_STORE);
+	oa_err_clear();
+}
+
 static int file_has(const char *path, const char *needle)
 {
 	uint8_t *data;
@@ -1044,6 +1105,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_header_injection, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_html_escape, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sink_cli, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_redact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_password, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_starttls, setup, teardown),
 	};
