@@ -227,8 +227,10 @@ static oa_err do_sign_ocsp(signer_core *core, const uint8_t *p, size_t n, oa_buf
 	int count, len;
 	oa_err rc = OA_OK;
 
-	if (n < 4 || (rlen = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3]) >
-	                 n - 4 - 16)
+	/* The length, then rlen request bytes and 16 bytes of times: n >= 20
+	 * first, or n - 4 - 16 wraps and d2i reads past the frame. */
+	if (n < 4 + 16 ||
+	    (rlen = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3]) > n - 4 - 16)
 		return oa_fail(OA_ERR_INVALID, "sign-OCSP request: bad length");
 	q = p + 4;
 	if ((rq = d2i_OCSP_REQUEST(NULL, &q, (long)rlen)) == NULL || q != p + 4 + rlen) {

@@ -114,6 +114,14 @@ static void test_hello_and_unknown_ops(void **state)
 	assert_int_equal(raw(m, 3, why, sizeof why), OA_ERR_INVALID);
 	m[0] = SIGNER_OP_SIGN_OCSP;
 	assert_int_equal(raw(m, 4, why, sizeof why), OA_ERR_INVALID);
+	{
+		/* Under 20 bytes after the operation: refused by its length, never
+		 * parsed past the frame (tests/fuzz/known-crashes/
+		 * signer_frames-ocsp-short-frame-overread). */
+		static const uint8_t shortf[] = {SIGNER_OP_SIGN_OCSP, 0, 0, 0, 0x64, 0x30};
+		assert_int_equal(raw(shortf, sizeof shortf, why, sizeof why), OA_ERR_INVALID);
+		assert_non_null(strstr(why, "bad length"));
+	}
 	/* All keys match their certificates; the signer is still the same one. */
 	for (int k = 0; k < SIGNER__MAX; k++)
 		assert_int_equal(signer_check_pair(the_signer(), (signer_key)k), OA_OK);
