@@ -39,6 +39,18 @@ enum {
  * migrations.  The caller frees the handle with store_close().
  */
 oa_err store_open(const char *path, store **out);
+
+/* How long a statement waits for a lock another connection holds. */
+#define STORE_BUSY_MS 30000
+/* Sets that wait on s (ms <= 0: STORE_BUSY_MS again). */
+void store_busy_timeout(store *s, int ms);
+/* 1 if the last store failure of this thread was a lock held too long by
+ * another connection (SQLITE_BUSY / SQLITE_LOCKED): the caller may say
+ * "unavailable, try again" (HTTP 503) rather than a fault. */
+int store_last_busy(void);
+/* Sets that flag on this thread: for code that carries a store failure
+ * from the thread that met it to another (the server's group committer). */
+void store_set_last_busy(int busy);
 /* Closes the handle and finalises cached statements.  Accepts NULL. */
 void store_close(store *s);
 

@@ -46,10 +46,26 @@ struct store {
 /* The message of a failed call; a full disk (SQLITE_FULL, or an I/O error
  * whose system error is ENOSPC or EDQUOT) says so first, rather than
  * "disk I/O error". */
+static _Thread_local int last_busy;
+
+int store_last_busy(void)
+{
+	return last_busy;
+}
+
+void store_set_last_busy(int busy)
+{
+	last_busy = busy != 0;
+}
+
 static oa_err dbfail_msg(store *s, const char *what, const char *msg)
 {
 	int ec = sqlite3_extended_errcode(s->db), se = sqlite3_system_errno(s->db);
 
+	last_busy = (ec & 0xff) == SQLITE_BUSY || (ec & 0xff) == SQLITE_LOCKED;
+	if (last_busy)
+		return oa_fail(OA_ERR_STORE, "the database is busy: another process has held its lock"
+		    " longer than the wait allows (database: %s: %s)", what, msg);
 	if ((ec & 0xff) == SQLITE_FULL ||
 	    ((ec & 0xff) == SQLITE_IOERR && (se == ENOSPC || se == EDQUOT)))
 		return oa_fail(OA_ERR_STORE, "the disk is full (database: %s: %s%s%s)", what, msg,
@@ -60,6 +76,11 @@ static oa_err dbfail_msg(store *s, const char *what, const char *msg)
 static oa_err dbfail(store *s, const char *what)
 {
 	return dbfail_msg(s, what, sqlite3_errmsg(s->db));
+}
+
+void store_busy_timeout(store *s, int ms)
+{
+	sqlite3_busy_timeout(s->db, ms > 0 ? ms : STORE_BUSY_MS);
 }
 
 oa_err store_exec(store *s, const char *sql)
@@ -475,7 +496,7 @@ oa_err store_open(const char *path, store **out)
 		return rc;
 	}
 	sqlite3_extended_result_codes(s->db, 1);
-	sqlite3_busy_timeout(s->db, 30000);
+	sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
 	/* Plans that do not depend on the values bound: without this, a query
 	 * whose parameter meets a partial index's condition (the CA's
 	 * one-active-certificate check: profile = ? against the index's

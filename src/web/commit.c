@@ -87,6 +87,7 @@ static web_job *pop(void)
 static void set_error(web_job *j, oa_err rc, const char *msg)
 {
 	j->rc = rc ? rc : OA_ERR_INTERNAL;
+	j->busy = rc == OA_ERR_STORE && store_last_busy();
 	snprintf(j->msg, sizeof j->msg, "%s", msg && *msg ? msg : "failed");
 }
 
@@ -353,6 +354,7 @@ int web_commit(web_req *r, web_job *j)
 	j->tries = 0;
 	j->solo = 0;
 	j->rc = OA_OK;
+	j->busy = 0;
 	j->msg[0] = 0;
 	atomic_store(&j->finished, 0);
 	r->job = j;

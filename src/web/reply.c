@@ -194,6 +194,8 @@ unsigned web_status_of(oa_err code)
 		return 413;
 	case OA_ERR_DENIED:
 		return 403;
+	case OA_ERR_STORE:
+		return store_last_busy() ? 503 : 500;
 	default:
 		return 500;
 	}
@@ -227,6 +229,16 @@ void web_reply_err(web_req *r, oa_err code)
 			id = sentences[i].id;
 			en = sentences[i].en;
 		}
+	if (code == OA_ERR_STORE && store_last_busy()) {
+		/* Another process holds the database (a backup, a maintenance
+		 * shell): not a fault, the client should come back. */
+		snprintf(r->errmsg, sizeof r->errmsg, "%s", msg);
+		web_reply_fail(r, 503, "unavailable", "Basis data sedang sibuk; coba lagi sebentar lagi",
+		    "The database is busy; try again shortly");
+		web_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "5");
+		oa_err_clear();
+		return;
+	}
 	if (st >= 500) {
 		snprintf(r->errmsg, sizeof r->errmsg, "%s", msg);
 		men = (char *)en;

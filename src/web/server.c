@@ -347,8 +347,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (!atomic_load_explicit(&j->finished, memory_order_acquire))
 			return MHD_YES;
 		r->job = NULL;
-		if (j->rc)
+		if (j->rc) {
 			oa_fail(j->rc, "%s", j->msg);
+			store_set_last_busy(j->busy);
+		}
 		j->done(r, j);
 		oa_err_clear();
 		return queue(r);

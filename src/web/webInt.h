@@ -187,6 +187,7 @@ struct web_job {
 	int crl;                      /* run revoked: the CRL is published after the commit */
 	oa_err rc;                    /* the outcome */
 	char msg[512];                /* its message, when rc != OA_OK */
+	int busy;                     /* rc is a lock another process held (store_last_busy) */
 	/* the committer's own */
 	web_req *r;
 	web_job *next;

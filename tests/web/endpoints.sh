@@ -249,7 +249,7 @@ check_eq "GET /certificates/<serial>.pem: 403 by default (web.public_certificate
 ORG=$("$OPENAMS" config dump --dir "$D" | sed -n 's/^instance.org = //p')
 SOP=$(sed -n 's/^id: *//p' "$D"/sop/001-*.yaml | head -n 1)
 check "open a case (for the per-organisation gauges)" \
-	"$OPENAMS" case open --dir "$D" --as pemohon1 --role pemohon --sop "$SOP"
+	"$OPENAMS" case open --dir "$D" --as pemohon1 --role pemohon --nik 1471010101700031 --sop "$SOP"
 st=$(http "$BASE/healthz")
 check_eq "GET /healthz: 200 JSON" "$st" "200 application/json"
 check_match "healthz body" "$(cat "$T/body")" '"status":"ok"'
