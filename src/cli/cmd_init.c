@@ -74,11 +74,20 @@ static oa_err demo_account(auth *a, const char *org, const char *id, const char 
 	p.email = email;
 	p.unit = "Dinas Komunikasi dan Informatika";
 	p.staff_only = staff_only;
-	if (RAND_bytes(rnd, sizeof rnd) != 1)
-		return oa_fail(OA_ERR_CRYPTO, "random password");
-	snprintf(pass, sizeof pass, "Kunci-");
-	oa_hex(pass + 6, rnd, sizeof rnd);
-	if ((rc = auth_person_create(a, &p, "init")) || (rc = auth_password_set(a, id, pass, NULL, "init")))
+	if ((rc = auth_person_create(a, &p, "init")))
+		return rc;
+	/* A random password the policy accepts: a few random hex strings trip
+	 * cracklib's sequence check ("...4321..."), so draw again. */
+	for (int tries = 0;; tries++) {
+		if (RAND_bytes(rnd, sizeof rnd) != 1)
+			return oa_fail(OA_ERR_CRYPTO, "random password");
+		snprintf(pass, sizeof pass, "Kunci-");
+		oa_hex(pass + 6, rnd, sizeof rnd);
+		if ((rc = auth_password_check(a, id, pass)) == OA_OK || rc != OA_ERR_INVALID || tries >= 50)
+			break;
+		oa_err_clear();
+	}
+	if (rc || (rc = auth_password_set(a, id, pass, NULL, "init")))
 		return rc;
 	snprintf(rl, sizeof rl, "%s", roles);
 	for (char *r = strtok_r(rl, ",", &save); r; r = strtok_r(NULL, ",", &save))

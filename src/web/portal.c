@@ -579,7 +579,7 @@ static api_user *session_user(web_req *r)
 	if (u == NULL || cookie == NULL || strlen(cookie) > 2 * AUTH_TOKEN_LEN)
 		return NULL;
 	memset(u, 0, sizeof *u);
-	if (auth_session_who(r->auth, cookie, &u->w) != OA_OK) {
+	if (auth_session_who_at(r->auth, cookie, &u->w, &u->authenticated_at) != OA_OK) {
 		oa_err_clear();
 		return NULL;
 	}

@@ -419,15 +419,18 @@ static int sop_roles(const engine_sop_info *in, void *arg)
 	return 0;
 }
 
-/* The roles of org: its active SOPs' actors, admin and ca_operator. */
-static void org_roles(web_req *r, const char *org, struct roles *rs)
+/* The roles a person of org may be given: a staff-only account admin and
+ * ca_operator, any other account the actors of org's active SOPs (what
+ * admin_role_check allows). */
+static void org_roles(web_req *r, const char *org, int staff_only, struct roles *rs)
 {
 	memset(rs, 0, sizeof *rs);
 	rs->r = r;
-	if (engine_sop_list(r->engine, org, 1, sop_roles, rs) != OA_OK)
+	if (staff_only) {
+		role_add(rs, AUTH_ROLE_ADMIN);
+		role_add(rs, AUTH_ROLE_CA_OPERATOR);
+	} else if (engine_sop_list(r->engine, org, 1, sop_roles, rs) != OA_OK)
 		oa_err_clear();
-	role_add(rs, AUTH_ROLE_ADMIN);
-	role_add(rs, AUTH_ROLE_CA_OPERATOR);
 }
 
 struct held {
@@ -482,7 +485,7 @@ static void h_person(web_req *r)
 	if (auth_role_list(r->auth, ap.org, ap.id, held_row, &h) != OA_OK)
 		oa_err_clear();
 	pg_raw(&p, "</tbody></table></div>\n");
-	org_roles(r, ap.org, &rs);
+	org_roles(r, ap.org, ap.staff_only, &rs);
 	pg_form(&p, web_printf(r, "/portal/admin/people/%s/roles", ap.id), 0);
 	pg_raw(&p, "<div class=\"field\"><label for=\"f_role\">Tambah peran <span class=\"en\" "
 	           "lang=\"en\">/ Add a role</span></label><select id=\"f_role\" name=\"role\">");
@@ -538,6 +541,14 @@ static void h_person_update(web_req *r)
 		admin_page_refused(r, u, oa_fail(OA_ERR_INVALID, "nama dan e-mail wajib diisi / name and "
 		                                      "e-mail are required"),
 		    web_printf(r, "/portal/admin/people/%s", ap.id));
+		return;
+	}
+	/* The e-mail address is a credential (password resets go there): a
+	 * change needs a recent sign-in (security review, finding 4). */
+	if (strcasecmp(in.email, ap.email) != 0 && oa_now() - u->authenticated_at > OA_REAUTH_WINDOW_S) {
+		admin_page_refused(r, u, oa_fail(OA_ERR_DENIED, "mengubah alamat e-mail memerlukan masuk "
+		    "ulang: keluar lalu masuk kembali / changing an e-mail address needs a recent sign-in: "
+		    "sign out and in again"), web_printf(r, "/portal/admin/people/%s", ap.id));
 		return;
 	}
 	if ((rc = auth_person_update(r->auth, &in, u->w.person))) {

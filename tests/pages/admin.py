@@ -225,8 +225,16 @@ r = admin.get("/portal/admin/people?org=%s&q=budi" % ORG)
 ok(r.status == 200 and "budi.uji" in text(r) and "pemohon.demo" not in text(r),
    "search finds the person, only them", r)
 roles = re.findall(r"<option>([a-z0-9_]+)</option>", text(admin.get("/portal/admin/people/budi.uji")))
-ok("verifikator" in roles and "admin" in roles and "ca_operator" in roles,
-   "the roles offered are the SOP actors plus admin and ca_operator", roles)
+ok("verifikator" in roles and "admin" not in roles and "ca_operator" not in roles,
+   "the roles offered to an applicant account are the SOP actors (admin and ca_operator are "
+   "for staff-only accounts)", roles)
+r = admin.post("/portal/admin/people/budi.uji/roles", {"role": "admin"})
+ok(r.status == 409 and sql("SELECT count(*) FROM auth_role WHERE person='budi.uji'")[0][0] == 0,
+   "finding 5: admin for an applicant account through the form: refused (409), nothing held", r)
+r = admin.post("/portal/admin/people/budi.uji/roles", {"role": "superuser"})
+ok(r.status in (400, 422) and
+   sql("SELECT count(*) FROM auth_role WHERE person='budi.uji'")[0][0] == 0,
+   "finding 5: an unknown role (superuser) through the form: refused, nothing held", r)
 r = admin.post("/portal/admin/people/budi.uji/roles", {"role": "verifikator"})
 ok(r.status == 303, "assign a role through the form: 303", r)
 held = [x["role"] for x in api_admin.get("/api/v1/roles").json()["roles"] if x["person"] == "budi.uji"]
@@ -243,6 +251,23 @@ r = admin.post("/portal/admin/people/budi.uji", {"name": "Budi Santoso",
                                                  "nik": "3201011501900001", "unit": "TI"})
 ok(r.status == 303 and "Budi Santoso" in text(admin.get("/portal/admin/people/budi.uji")),
    "edit the profile", r)
+# Finding 4: an e-mail address is a credential: changing it needs a recent
+# sign-in (the server restarted with its clock 11 minutes ahead).
+inst.stop()
+os.environ["OPENAMS_NOW"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 660))
+inst.start()
+r = admin.post("/portal/admin/people/budi.uji", {"name": "Budi Santoso",
+                                                 "email": "budi.lain@kominfo.demo.go.id",
+                                                 "nik": "3201011501900001", "unit": "TI"})
+ok(r.status == 403 and sql("SELECT email FROM auth_person WHERE id='budi.uji'")[0][0] ==
+   "budi.uji@kominfo.demo.go.id", "an e-mail change 11 minutes after sign-in: 403, unchanged", r)
+r = admin.post("/portal/admin/people/budi.uji", {"name": "Budi Santoso",
+                                                 "email": "budi.uji@kominfo.demo.go.id",
+                                                 "nik": "3201011501900001", "unit": "TI Baru"})
+ok(r.status == 303, "... while other profile changes need no new sign-in: 303", r)
+inst.stop()
+del os.environ["OPENAMS_NOW"]
+inst.start()
 r = admin.post("/portal/admin/people/budi.uji/disable", {"disabled": "1"})
 ok(r.status == 303 and sql("SELECT disabled FROM auth_person WHERE id='budi.uji'")[0][0] == 1,
    "deactivate the person", r)
