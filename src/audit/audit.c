@@ -252,3 +252,17 @@ oa_err audit_list(store *s, const audit_query *q, int (*fn)(const audit_record *
 	store_reset(st);
 	return step == STORE_ERROR ? OA_ERR_STORE : OA_OK;
 }
+
+oa_err audit_head_seq(store *s, int64_t *seq)
+{
+	store_stmt *st = store_prepare(s, "SELECT COALESCE(MAX(seq), 0) FROM audit");
+	int step;
+
+	*seq = 0;
+	if (st == NULL)
+		return OA_ERR_STORE;
+	if ((step = store_step(st)) == STORE_ROW)
+		*seq = store_col_int(st, 0);
+	store_reset(st);
+	return step == STORE_ROW ? OA_OK : OA_ERR_STORE;
+}

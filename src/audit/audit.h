@@ -62,4 +62,8 @@ typedef struct audit_query {
 oa_err audit_list(store *s, const audit_query *q, int (*fn)(const audit_record *, void *),
     void *arg);
 
+/* The sequence number of the last record (0 for an empty log): it changes
+ * with every state change, so caches of derived answers key on it. */
+oa_err audit_head_seq(store *s, int64_t *seq);
+
 #endif

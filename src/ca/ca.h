@@ -219,6 +219,12 @@ oa_err ca_serial_normalize(const char *in, char out[41]);
 
 /* Looks one certificate up (OA_ERR_NOTFOUND if none). */
 oa_err ca_status(ca *c, const char *serial, ca_cert_info *out);
+
+/* Counts for monitoring: certificates issued (all) and revoked. */
+oa_err ca_counts(ca *c, int64_t *issued, int64_t *revoked);
+/* The latest CRL of each issuer ("root", "issuing"), by issuer name. */
+oa_err ca_crl_latest(ca *c, int (*fn)(const char *issuer, int64_t this_update,
+    int64_t next_update, int64_t number, void *arg), void *arg);
 /* Its DER (malloc'd, caller frees). */
 oa_err ca_cert_der(ca *c, const char *serial, uint8_t **der, size_t *len);
 

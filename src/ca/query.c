@@ -214,3 +214,38 @@ oa_err ca_chain_pem(ca *c, int root_only, oa_buf *out)
 	BIO_free(b);
 	return rc;
 }
+
+oa_err ca_counts(ca *c, int64_t *issued, int64_t *revoked)
+{
+	store_stmt *st = store_prepare(c->db, "SELECT COUNT(*), COALESCE(SUM(status = 'revoked'), 0)"
+	                                      " FROM certificate");
+	int step;
+
+	*issued = *revoked = 0;
+	if (st == NULL)
+		return OA_ERR_STORE;
+	if ((step = store_step(st)) == STORE_ROW) {
+		*issued = store_col_int(st, 0);
+		*revoked = store_col_int(st, 1);
+	}
+	store_reset(st);
+	return step == STORE_ROW ? OA_OK : OA_ERR_STORE;
+}
+
+oa_err ca_crl_latest(ca *c, int (*fn)(const char *issuer, int64_t this_update,
+    int64_t next_update, int64_t number, void *arg), void *arg)
+{
+	store_stmt *st = store_prepare(c->db, "SELECT issuer, this_update, next_update, number"
+	                                      " FROM crl c WHERE number = (SELECT MAX(number) FROM crl"
+	                                      " WHERE issuer = c.issuer) ORDER BY issuer");
+	int step;
+
+	if (st == NULL)
+		return OA_ERR_STORE;
+	while ((step = store_step(st)) == STORE_ROW)
+		if (fn(store_col_text(st, 0), store_col_int(st, 1), store_col_int(st, 2),
+		        store_col_int(st, 3), arg))
+			break;
+	store_reset(st);
+	return step == STORE_ERROR ? OA_ERR_STORE : OA_OK;
+}

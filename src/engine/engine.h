@@ -208,6 +208,30 @@ typedef struct engine_case {
 
 oa_err engine_case_get(engine *e, int64_t id, engine_case *out);
 
+/* A document attached to a case (its bytes are stored by the caller,
+ * content-addressed by sha256). */
+typedef struct engine_doc {
+	char doc[OA_MAX_SOP_ID + 1], sha256[65], filename[256], added_by[65];
+	char step[OA_MAX_SOP_ID + 1];
+	int64_t added_at;
+} engine_doc;
+
+/* Open and overdue (step due before now) cases per organisation, by id;
+ * for monitoring. */
+oa_err engine_case_counts(engine *e, int64_t now, int (*fn)(const char *org, int64_t open,
+    int64_t overdue, void *arg), void *arg);
+
+/* The documents of case id, oldest first; fn returning non-zero stops. */
+oa_err engine_case_documents(engine *e, int64_t id, int (*fn)(const engine_doc *, void *),
+    void *arg);
+/* The first document of case id with these bytes (sha256, lower-case hex);
+ * OA_ERR_NOTFOUND if the case has none. */
+oa_err engine_case_document(engine *e, int64_t id, const char *sha256, engine_doc *out);
+/* An item of the data entered on case id (identity keys, "csr", ...) into
+ * value ("" when not set); *set_by and *set_at (optional) who and when. */
+oa_err engine_case_datum(engine *e, int64_t id, const char *key, char *value, size_t valsz,
+    char *set_by, size_t bysz, int64_t *set_at);
+
 /* The definition version a case runs on (borrowed: valid while e lives). */
 oa_err engine_case_def(engine *e, int64_t id, const sop_def **def);
 

@@ -407,3 +407,101 @@ out:
 	return rc;
 }
 
+
+/* ---- documents and data of a case ----------------------------------- */
+
+static void doc_row(store_stmt *st, engine_doc *d)
+{
+	memset(d, 0, sizeof *d);
+	snprintf(d->doc, sizeof d->doc, "%s", store_col_text(st, 0));
+	snprintf(d->sha256, sizeof d->sha256, "%s", store_col_text(st, 1));
+	snprintf(d->filename, sizeof d->filename, "%s", store_col_text(st, 2));
+	snprintf(d->added_by, sizeof d->added_by, "%s", store_col_text(st, 3));
+	d->added_at = store_col_int(st, 4);
+	snprintf(d->step, sizeof d->step, "%s", store_col_text(st, 5));
+}
+
+oa_err engine_case_documents(engine *e, int64_t id, int (*fn)(const engine_doc *, void *),
+    void *arg)
+{
+	store_stmt *st = store_prepare(engine_store(e),
+	    "SELECT doc, sha256, filename, added_by, added_at, step FROM sop_case_document"
+	    " WHERE case_id = ? ORDER BY added_at, doc");
+	engine_doc d;
+	int step;
+
+	if (st == NULL)
+		return OA_ERR_STORE;
+	store_bind_int(st, 1, id);
+	while ((step = store_step(st)) == STORE_ROW) {
+		doc_row(st, &d);
+		if (fn(&d, arg))
+			break;
+	}
+	store_reset(st);
+	return step == STORE_ERROR ? OA_ERR_STORE : OA_OK;
+}
+
+oa_err engine_case_document(engine *e, int64_t id, const char *sha256, engine_doc *out)
+{
+	store_stmt *st = store_prepare(engine_store(e),
+	    "SELECT doc, sha256, filename, added_by, added_at, step FROM sop_case_document"
+	    " WHERE case_id = ? AND sha256 = ? ORDER BY added_at, doc LIMIT 1");
+	int step;
+
+	if (st == NULL)
+		return OA_ERR_STORE;
+	store_bind_int(st, 1, id);
+	store_bind_text(st, 2, sha256);
+	if ((step = store_step(st)) == STORE_ROW)
+		doc_row(st, out);
+	store_reset(st);
+	if (step == STORE_DONE)
+		return oa_fail(OA_ERR_NOTFOUND, "case %" PRId64 " has no such document", id);
+	return step == STORE_ROW ? OA_OK : OA_ERR_STORE;
+}
+
+oa_err engine_case_datum(engine *e, int64_t id, const char *key, char *value, size_t valsz,
+    char *set_by, size_t bysz, int64_t *set_at)
+{
+	store_stmt *st = store_prepare(engine_store(e),
+	    "SELECT value, set_by, set_at FROM sop_case_data WHERE case_id = ? AND key = ?");
+	int step;
+
+	value[0] = 0;
+	if (set_by && bysz)
+		set_by[0] = 0;
+	if (set_at)
+		*set_at = 0;
+	if (st == NULL)
+		return OA_ERR_STORE;
+	store_bind_int(st, 1, id);
+	store_bind_text(st, 2, key);
+	if ((step = store_step(st)) == STORE_ROW) {
+		snprintf(value, valsz, "%s", store_col_text(st, 0));
+		if (set_by && bysz)
+			snprintf(set_by, bysz, "%s", store_col_text(st, 1));
+		if (set_at)
+			*set_at = store_col_int(st, 2);
+	}
+	store_reset(st);
+	return step == STORE_ERROR ? OA_ERR_STORE : OA_OK;
+}
+
+oa_err engine_case_counts(engine *e, int64_t now, int (*fn)(const char *org, int64_t open,
+    int64_t overdue, void *arg), void *arg)
+{
+	store_stmt *st = store_prepare(engine_store(e),
+	    "SELECT org, COUNT(*), COALESCE(SUM(step_due_at > 0 AND step_due_at < ?), 0)"
+	    " FROM sop_case WHERE state = 'open' GROUP BY org ORDER BY org");
+	int step;
+
+	if (st == NULL)
+		return OA_ERR_STORE;
+	store_bind_int(st, 1, now);
+	while ((step = store_step(st)) == STORE_ROW)
+		if (fn(store_col_text(st, 0), store_col_int(st, 1), store_col_int(st, 2), arg))
+			break;
+	store_reset(st);
+	return step == STORE_ERROR ? OA_ERR_STORE : OA_OK;
+}

@@ -44,6 +44,10 @@ oa_err store_open(const char *path, store **out);
 #define STORE_BUSY_MS 30000
 /* Sets that wait on s (ms <= 0: STORE_BUSY_MS again). */
 void store_busy_timeout(store *s, int ms);
+/* Whether the store answers a read and its write lock can be had within
+ * ms milliseconds (BEGIN IMMEDIATE, rolled back): what a health check asks.
+ * Not inside a transaction of s. */
+oa_err store_probe(store *s, int ms);
 /* 1 if the last store failure of this thread was a lock held too long by
  * another connection (SQLITE_BUSY / SQLITE_LOCKED): the caller may say
  * "unavailable, try again" (HTTP 503) rather than a fault. */

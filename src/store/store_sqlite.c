@@ -83,6 +83,26 @@ void store_busy_timeout(store *s, int ms)
 	sqlite3_busy_timeout(s->db, ms > 0 ? ms : STORE_BUSY_MS);
 }
 
+oa_err store_probe(store *s, int ms)
+{
+	store_stmt *st;
+	int step;
+	oa_err rc;
+
+	if (store_in_tx(s))
+		return oa_fail(OA_ERR_INTERNAL, "store_probe inside a transaction");
+	if ((st = store_prepare(s, "SELECT count(*) FROM sqlite_schema")) == NULL)
+		return OA_ERR_STORE;
+	store_busy_timeout(s, ms);
+	step = store_step(st);
+	store_reset(st);
+	rc = step == STORE_ROW ? OA_OK : OA_ERR_STORE;
+	if (rc == OA_OK && (rc = store_begin(s)) == OA_OK)
+		store_rollback(s);
+	store_busy_timeout(s, 0);
+	return rc;
+}
+
 oa_err store_exec(store *s, const char *sql)
 {
 	char *msg = NULL;

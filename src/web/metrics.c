@@ -140,50 +140,51 @@ static oa_err http_metrics(oa_buf *b)
 	return rc;
 }
 
-static oa_err count(store *s, const char *sql, int64_t *out)
-{
-	store_stmt *st = store_prepare(s, sql);
-	int step;
+struct gauges {
+	oa_buf *b;
+	oa_buf overdue;           /* the second gauge, written after the first */
+	int64_t now;
+	oa_err rc;
+};
 
-	if (st == NULL)
-		return OA_ERR_STORE;
-	step = store_step(st);
-	*out = step == STORE_ROW ? store_col_int(st, 0) : 0;
-	store_reset(st);
-	return step == STORE_ROW ? OA_OK : oa_fail(OA_ERR_STORE, "metrics query failed");
+static int org_gauges(const char *org, int64_t open, int64_t overdue, void *arg)
+{
+	struct gauges *g = arg;
+
+	if ((g->rc = oa_buf_printf(g->b, "openams_cases_open{org=\"")) ||
+	    (g->rc = label(g->b, org)) ||
+	    (g->rc = oa_buf_printf(g->b, "\"} %lld\n", (long long)open)) ||
+	    (g->rc = oa_buf_printf(&g->overdue, "openams_cases_overdue{org=\"")) ||
+	    (g->rc = label(&g->overdue, org)) ||
+	    (g->rc = oa_buf_printf(&g->overdue, "\"} %lld\n", (long long)overdue)))
+		return 1;
+	return 0;
 }
 
-/* One gauge per organisation: SQL yields (org, count). */
-static oa_err per_org(store *s, oa_buf *b, const char *name, const char *help, const char *sql,
-    int64_t now)
+static int crl_gauges(const char *issuer, int64_t this_update, int64_t next_update,
+    int64_t number, void *arg)
 {
-	store_stmt *st = store_prepare(s, sql);
-	oa_err rc;
-	int step;
+	struct gauges *g = arg;
+	const char *i = strcmp(issuer, "root") == 0 ? "root" : "issuing";
 
-	if (st == NULL)
-		return OA_ERR_STORE;
-	rc = oa_buf_printf(b, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
-	store_bind_int(st, 1, now);
-	while (rc == OA_OK && (step = store_step(st)) == STORE_ROW) {
-		if ((rc = oa_buf_printf(b, "%s{org=\"", name)) || (rc = label(b, store_col_text(st, 0))))
-			break;
-		rc = oa_buf_printf(b, "\"} %lld\n", (long long)store_col_int(st, 1));
-	}
-	store_reset(st);
-	return rc;
+	g->rc = oa_buf_printf(g->b,
+	    "openams_crl_age_seconds{issuer=\"%s\"} %lld\n"
+	    "openams_crl_next_update_seconds{issuer=\"%s\"} %lld\n"
+	    "openams_crl_number{issuer=\"%s\"} %lld\n",
+	    i, (long long)(g->now - this_update), i, (long long)(next_update - g->now), i,
+	    (long long)number);
+	return g->rc != OA_OK;
 }
 
-static oa_err store_metrics(ca *c, oa_buf *b)
+/* The gauges read from the modules that own the data (one read
+ * transaction, so the figures agree with each other). */
+static oa_err store_metrics(ca *c, engine *e, oa_buf *b)
 {
-	store *s = ca_store(c);
-	int64_t issued, revoked, now = oa_now();
-	store_stmt *st;
+	struct gauges g = {.b = b, .now = oa_now()};
+	int64_t issued, revoked;
 	oa_err rc;
-	int step;
 
-	if ((rc = count(s, "SELECT COUNT(*) FROM certificate", &issued)) ||
-	    (rc = count(s, "SELECT COUNT(*) FROM certificate WHERE status = 'revoked'", &revoked)))
+	if ((rc = ca_counts(c, &issued, &revoked)))
 		return rc;
 	if ((rc = oa_buf_printf(b,
 	         "# HELP openams_certificates_issued_total Certificates issued by the issuing CA.\n"
@@ -191,41 +192,28 @@ static oa_err store_metrics(ca *c, oa_buf *b)
 	         "openams_certificates_issued_total %lld\n"
 	         "# HELP openams_certificates_revoked_total Certificates revoked.\n"
 	         "# TYPE openams_certificates_revoked_total counter\n"
-	         "openams_certificates_revoked_total %lld\n",
-	         (long long)issued, (long long)revoked)))
-		return rc;
-	if ((rc = per_org(s, b, "openams_cases_open", "Open cases per organisation.",
-	         "SELECT org, COUNT(*) FROM sop_case WHERE state = 'open' AND ? IS NOT NULL"
-	         " GROUP BY org ORDER BY org",
-	         now)) ||
-	    (rc = per_org(s, b, "openams_cases_overdue",
-	         "Open cases whose current step is past its standard time (mutu baku).",
-	         "SELECT org, COUNT(*) FROM sop_case WHERE state = 'open' AND step_due_at > 0"
-	         " AND step_due_at < ? GROUP BY org ORDER BY org",
-	         now)))
-		return rc;
-	if ((st = store_prepare(s, "SELECT issuer, this_update, next_update, number FROM crl c"
-	                           " WHERE number = (SELECT MAX(number) FROM crl"
-	                           " WHERE issuer = c.issuer) ORDER BY issuer")) == NULL)
-		return OA_ERR_STORE;
-	rc = oa_buf_printf(b, "# HELP openams_crl_age_seconds Seconds since the last CRL's thisUpdate.\n"
-	                      "# TYPE openams_crl_age_seconds gauge\n");
-	while (rc == OA_OK && (step = store_step(st)) == STORE_ROW)
-		rc = oa_buf_printf(b,
-		    "openams_crl_age_seconds{issuer=\"%s\"} %lld\n"
-		    "openams_crl_next_update_seconds{issuer=\"%s\"} %lld\n"
-		    "openams_crl_number{issuer=\"%s\"} %lld\n",
-		    strcmp(store_col_text(st, 0), "root") == 0 ? "root" : "issuing",
-		    (long long)(now - store_col_int(st, 1)),
-		    strcmp(store_col_text(st, 0), "root") == 0 ? "root" : "issuing",
-		    (long long)(store_col_int(st, 2) - now),
-		    strcmp(store_col_text(st, 0), "root") == 0 ? "root" : "issuing",
-		    (long long)store_col_int(st, 3));
-	store_reset(st);
+	         "openams_certificates_revoked_total %lld\n"
+	         "# HELP openams_cases_open Open cases per organisation.\n"
+	         "# TYPE openams_cases_open gauge\n",
+	         (long long)issued, (long long)revoked)) ||
+	    (rc = oa_buf_printf(&g.overdue, "# HELP openams_cases_overdue Open cases whose current "
+	                                    "step is past its standard time (mutu baku).\n"
+	                                    "# TYPE openams_cases_overdue gauge\n")))
+		goto out;
+	if ((rc = engine_case_counts(e, g.now, org_gauges, &g)) || (rc = g.rc) ||
+	    (rc = oa_buf_append(b, g.overdue.data, g.overdue.len)))
+		goto out;
+	if ((rc = oa_buf_printf(b, "# HELP openams_crl_age_seconds Seconds since the last CRL's "
+	                           "thisUpdate.\n# TYPE openams_crl_age_seconds gauge\n")) ||
+	    (rc = ca_crl_latest(c, crl_gauges, &g)))
+		goto out;
+	rc = g.rc;
+out:
+	oa_buf_free(&g.overdue);
 	return rc;
 }
 
-oa_err web_metrics_write(ca *c, oa_buf *out)
+oa_err web_metrics_write(ca *c, engine *e, oa_buf *out)
 {
 	store *s = ca_store(c);
 	oa_err rc;
@@ -234,7 +222,7 @@ oa_err web_metrics_write(ca *c, oa_buf *out)
 		return rc;
 	if ((rc = store_begin_read(s)))
 		return rc;
-	rc = store_metrics(c, out);
+	rc = store_metrics(c, e, out);
 	store_rollback(s);
 	return rc;
 }

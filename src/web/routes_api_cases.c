@@ -152,27 +152,12 @@ static int hist_cb(const engine_transition *t, void *arg)
 	return 0;
 }
 
-/* The documents attached to a case (read-only look at the engine's table:
- * the engine has no listing call yet). */
-static json_t *docs_json(web_req *r, int64_t id)
+static int doc_cb(const engine_doc *d, void *arg)
 {
-	json_t *a = json_array();
-	store_stmt *st = store_prepare(ca_store(r->ca),
-	    "SELECT doc, sha256, filename, added_by, added_at FROM sop_case_document"
-	    " WHERE case_id = ? ORDER BY added_at, doc");
-
-	if (st == NULL || a == NULL) {
-		oa_err_clear();
-		return a;
-	}
-	store_bind_int(st, 1, id);
-	while (store_step(st) == STORE_ROW)
-		json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:s,s:o}", "doc", store_col_text(st, 0),
-		                             "sha256", store_col_text(st, 1), "filename",
-		                             store_col_text(st, 2), "added_by", store_col_text(st, 3),
-		                             "added_at", api_time(store_col_int(st, 4))));
-	store_reset(st);
-	return a;
+	json_array_append_new(arg, json_pack("{s:s,s:s,s:s,s:s,s:o}", "doc", d->doc, "sha256",
+	                               d->sha256, "filename", d->filename, "added_by", d->added_by,
+	                               "added_at", api_time(d->added_at)));
+	return 0;
 }
 
 static int visible_case(web_req *r, api_user *u, int64_t id, engine_case *c)
@@ -196,7 +181,7 @@ static void h_get(web_req *r)
 	api_user *u = api_auth(r);
 	engine_case c;
 	const sop_def *d = NULL;
-	json_t *j, *hist;
+	json_t *j, *hist, *docs;
 	int64_t id;
 	oa_err rc;
 
@@ -214,7 +199,13 @@ static void h_get(web_req *r)
 		return;
 	}
 	json_object_set_new(j, "history", hist);
-	json_object_set_new(j, "documents", docs_json(r, id));
+	if ((docs = json_array()) == NULL || (rc = engine_case_documents(r->engine, id, doc_cb, docs))) {
+		json_decref(j);
+		json_decref(docs);
+		web_reply_err(r, docs ? rc : oa_fail(OA_ERR_NOMEM, "out of memory"));
+		return;
+	}
+	json_object_set_new(j, "documents", docs);
 	if (strcmp(c.state, "open") == 0 && engine_case_def(r->engine, id, &d) == OA_OK && d) {
 		int si = sop_step_index(d, c.step);
 		if (si >= 0) {
@@ -714,29 +705,25 @@ static void h_download(web_req *r)
 	const char *sha = r->param[1];
 	char sub[OA_MAX_PATH], path[OA_MAX_PATH], type[128], fname[300] = "", *disp;
 	engine_case c;
-	store_stmt *st;
 	uint8_t *data = NULL;
 	size_t len = 0;
 	int64_t id;
-	int found = 0;
 	oa_err rc;
 
 	if (u == NULL || !api_case_id(r, r->param[0], &id) || !visible_case(r, u, id, &c))
 		return;
 	if (strlen(sha) != 64 || strspn(sha, "0123456789abcdef") != 64)
 		goto notfound;
-	if ((st = store_prepare(ca_store(r->ca),
-	         "SELECT filename FROM sop_case_document WHERE case_id = ? AND sha256 = ?")) != NULL) {
-		store_bind_int(st, 1, id);
-		store_bind_text(st, 2, sha);
-		if (store_step(st) == STORE_ROW) {
-			found = 1;
-			snprintf(fname, sizeof fname, "%s", store_col_text(st, 0));
+	{
+		engine_doc doc;
+		if ((rc = engine_case_document(r->engine, id, sha, &doc)) == OA_ERR_NOTFOUND)
+			goto notfound;
+		if (rc) {
+			web_reply_err(r, rc);
+			return;
 		}
-		store_reset(st);
+		snprintf(fname, sizeof fname, "%s", doc.filename);
 	}
-	if (!found)
-		goto notfound;
 	snprintf(sub, sizeof sub, "docs/%.2s/%s", sha, sha);
 	if ((rc = oa_path_join(path, sizeof path, ca_dir(r->ca), sub)) ||
 	    (rc = oa_read_file(path, OA_MAX_UPLOAD_BYTES, &data, &len))) {

@@ -42,6 +42,7 @@
 #include <openssl/ocsp.h>
 #include <openssl/rand.h>
 
+#include "../audit/audit.h"
 #include "webInt.h"
 
 typedef struct entry {
@@ -92,19 +93,15 @@ static uint64_t hash_of(const uint8_t *p, size_t n)
  * then nothing is cached or served from the cache. */
 static int64_t generation(web_req *r)
 {
-	store_stmt *st;
 	int64_t g = -1;
 
 	if (web_srv == NULL || web_srv->ocsp_cache_s <= 0)
 		return -1;
 	pthread_once(&cache_once, cache_init_once);
-	if ((st = store_prepare(ca_store(r->ca), "SELECT COALESCE(MAX(seq), 0) FROM audit")) == NULL) {
+	if (audit_head_seq(ca_store(r->ca), &g) != OA_OK) {
 		oa_err_clear();
 		return -1;
 	}
-	if (store_step(st) == STORE_ROW)
-		g = store_col_int(st, 0);
-	store_reset(st);
 	return g;
 }
 

@@ -15,28 +15,12 @@
 static void h_health(web_req *r)
 {
 	/* The store answers a read, and its write lock can be had within a
-	 * second (BEGIN IMMEDIATE, rolled back): held by another process (a
-	 * backup, a maintenance shell), the answer is 503 at once rather than
-	 * each request failing after the 30 s it waits. */
-	store *db = r->ca ? ca_store(r->ca) : NULL;
-	store_stmt *st = db && !store_in_tx(db) ? store_prepare(db, "SELECT count(*) FROM sqlite_schema")
-	                                        : NULL;
-	int step;
+	 * second: held by another process (a backup, a maintenance shell), the
+	 * answer is 503 at once rather than each request failing after the
+	 * 30 s it waits. */
+	int step = r->ca && store_probe(ca_store(r->ca), 1000) == OA_OK ? STORE_ROW : STORE_ERROR;
 	char now[24];
 
-	if (st)
-		store_busy_timeout(db, 1000);
-	step = st ? store_step(st) : STORE_ERROR;
-	if (st) {
-		store_reset(st);
-		if (step == STORE_ROW) {
-			if (store_begin(db) == OA_OK)
-				store_rollback(db);
-			else
-				step = STORE_ERROR;
-		}
-		store_busy_timeout(db, 0);
-	}
 	oa_time_iso(now, sizeof now, oa_now());
 	if (step != STORE_ROW) {
 		oa_err_clear();
@@ -53,7 +37,7 @@ static void h_health(web_req *r)
 static void h_metrics(web_req *r)
 {
 	oa_buf b = {0};
-	oa_err rc = web_metrics_write(r->ca, &b);
+	oa_err rc = web_metrics_write(r->ca, r->engine, &b);
 
 	if (rc) {
 		oa_buf_free(&b);

@@ -620,39 +620,39 @@ static void h_request_post(web_req *r)
 
 /* ---- the case page ---- */
 
-struct docrow {
-	char doc[OA_MAX_SOP_ID + 1], sha[65], fname[256], by[65], step[OA_MAX_SOP_ID + 1];
-	int64_t at;
-};
-
 #define MAX_DOCS 64
 
-static size_t case_docs(web_req *r, int64_t id, struct docrow *v, size_t max)
-{
-	store_stmt *st = store_prepare(ca_store(r->ca),
-	    "SELECT doc, sha256, filename, added_by, added_at, step FROM sop_case_document"
-	    " WHERE case_id = ? ORDER BY added_at, doc");
-	size_t n = 0;
+struct doclist {
+	engine_doc *v;
+	size_t n, max;
+};
 
-	if (st == NULL) {
-		oa_err_clear();
-		return 0;
-	}
-	store_bind_int(st, 1, id);
-	while (n < max && store_step(st) == STORE_ROW) {
-		snprintf(v[n].doc, sizeof v[n].doc, "%s", store_col_text(st, 0));
-		snprintf(v[n].sha, sizeof v[n].sha, "%s", store_col_text(st, 1));
-		snprintf(v[n].fname, sizeof v[n].fname, "%s", store_col_text(st, 2));
-		snprintf(v[n].by, sizeof v[n].by, "%s", store_col_text(st, 3));
-		v[n].at = store_col_int(st, 4);
-		snprintf(v[n].step, sizeof v[n].step, "%s", store_col_text(st, 5));
-		n++;
-	}
-	store_reset(st);
-	return n;
+static int doc_cb(const engine_doc *d, void *arg)
+{
+	struct doclist *l = arg;
+
+	if (l->n >= l->max)
+		return 1;
+	l->v[l->n++] = *d;
+	return 0;
 }
 
-static int has_doc(const struct docrow *v, size_t n, const char *doc)
+/* The case's documents (at most max) into v; -1 (the error logged with the
+ * request) when they could not be read. */
+static long case_docs(web_req *r, int64_t id, engine_doc *v, size_t max)
+{
+	struct doclist l = {v, 0, max};
+	oa_err rc;
+
+	if ((rc = engine_case_documents(r->engine, id, doc_cb, &l))) {
+		snprintf(r->errmsg, sizeof r->errmsg, "%s", oa_errmsg());
+		oa_err_clear();
+		return -1;
+	}
+	return (long)l.n;
+}
+
+static int has_doc(const engine_doc *v, size_t n, const char *doc)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(v[i].doc, doc) == 0)
@@ -694,26 +694,28 @@ static const char *account_value(const auth_person *a, const engine_case *c, con
  */
 static void identity_table(pg *p, web_req *r, const engine_case *c)
 {
-	store_stmt *st = store_prepare(ca_store(r->ca),
-	    "SELECT value, set_by, set_at FROM sop_case_data WHERE case_id = ? AND key = ?");
 	auth_person acct;
 	const auth_person *a = NULL;
 	int any = 0, differ = 0;
+	char v[4 * 128 + 1]; /* identity values: 1..128 characters */
+	oa_err rc;
 
-	if (st == NULL) {
-		oa_err_clear();
-		return;
-	}
 	if (auth_person_get(r->auth, c->applicant, &acct) == OA_OK)
 		a = &acct;
 	else
 		oa_err_clear();
 	for (size_t i = 0; i < sizeof data_labels / sizeof data_labels[0]; i++) {
-		const char *av = account_value(a, c, data_labels[i].key), *v;
+		const char *av = account_value(a, c, data_labels[i].key);
 		int same;
-		store_bind_int(st, 1, c->id);
-		store_bind_text(st, 2, data_labels[i].key);
-		if (store_step(st) == STORE_ROW) {
+		if ((rc = engine_case_datum(r->engine, c->id, data_labels[i].key, v, sizeof v, NULL, 0,
+		         NULL))) {
+			pg_para(p, "err", "Data identitas tidak dapat dibaca saat ini.",
+			    "The identity data could not be read just now.");
+			snprintf(r->errmsg, sizeof r->errmsg, "%s", oa_errmsg());
+			oa_err_clear();
+			break;
+		}
+		if (v[0]) {
 			if (!any++) {
 				pg_h2(p, "Data identitas", "Identity data");
 				pg_raw(p, "<div class=\"table\"><table id=\"identity\">\n<thead><tr><th></th><th>");
@@ -722,7 +724,6 @@ static void identity_table(pg *p, web_req *r, const engine_case *c)
 				pg_bi(p, "Data akun", "Account data");
 				pg_raw(p, "</th></tr></thead>\n");
 			}
-			v = store_col_text(st, 0);
 			same = av == NULL || (strcmp(data_labels[i].key, "email") == 0 ? strcasecmp(v, av) == 0
 			                                                                 : strcmp(v, av) == 0);
 			differ += !same;
@@ -739,7 +740,6 @@ static void identity_table(pg *p, web_req *r, const engine_case *c)
 				pg_raw(p, " <span class=\"badge late\">berbeda / differs</span>");
 			pg_raw(p, "</td></tr>\n");
 		}
-		store_reset(st);
 	}
 	if (any) {
 		pg_raw(p, "</table></div>\n");
@@ -850,8 +850,9 @@ static void case_page(web_req *r, api_user *u, const engine_case *c, unsigned st
 	const sop_step *s = strcmp(c->state, "open") == 0 ? def_step(d, c->step) : NULL;
 	const char *role = s ? acting_role(u, c, d, s) : NULL;
 	const char *done = query(r, "done");
-	struct docrow *docs = web_alloc(r, MAX_DOCS * sizeof *docs);
-	size_t nd = docs ? case_docs(r, c->id, docs, MAX_DOCS) : 0;
+	engine_doc *docs = web_alloc(r, MAX_DOCS * sizeof *docs);
+	long ndocs = docs ? case_docs(r, c->id, docs, MAX_DOCS) : -1;
+	size_t nd = ndocs > 0 ? (size_t)ndocs : 0;
 	int mine = strcmp(u->w.person, c->applicant) == 0;
 	int64_t now = oa_now();
 	struct hist h;
@@ -1048,23 +1049,26 @@ static void case_page(web_req *r, api_user *u, const engine_case *c, unsigned st
 
 	/* The documents, each previewed in the browser. */
 	pg_h2(&p, "Dokumen", "Documents");
-	if (nd == 0)
+	if (ndocs < 0)
+		pg_para(&p, "err", "Daftar dokumen tidak dapat dibaca saat ini.",
+		    "The documents could not be read just now.");
+	else if (nd == 0)
 		pg_para(&p, "note", "Belum ada dokumen.", "No documents yet.");
 	for (size_t i = 0; i < nd; i++) {
 		const char *href = web_printf(r, "/portal/cases/%" PRId64 "/documents/%s", c->id,
-		    docs[i].sha);
+		    docs[i].sha256);
 		int image = strcmp(docs[i].doc, ENGINE_DOC_PHOTO) == 0;
 		pg_raw(&p, "<details><summary>");
 		pg_text(&p, doc_name(d, docs[i].doc));
 		pg_raw(&p, " &middot; ");
-		pg_text(&p, docs[i].fname);
+		pg_text(&p, docs[i].filename);
 		pg_raw(&p, " &middot; ");
-		pg_text(&p, docs[i].by);
+		pg_text(&p, docs[i].added_by);
 		pg_raw(&p, ", ");
-		pg_time(&p, docs[i].at);
+		pg_time(&p, docs[i].added_at);
 		pg_raw(&p, "</summary>\n<p>");
 		pg_link(&p, href, "Buka di tab baru", "Open");
-		pg_raw(&p, " &middot; <code class=\"fp\">%s</code></p>\n", docs[i].sha);
+		pg_raw(&p, " &middot; <code class=\"fp\">%s</code></p>\n", docs[i].sha256);
 		if (image)
 			pg_raw(&p, "<img class=\"preview\" loading=\"lazy\" alt=\"Pasfoto\" src=\"%s\">\n",
 			    href ? href : "");
@@ -1299,7 +1303,6 @@ static void h_doc(web_req *r)
 	const char *sha = r->param[1];
 	char path[OA_MAX_PATH], type[40] = "application/octet-stream";
 	engine_case c;
-	store_stmt *st;
 	uint8_t *data = NULL;
 	size_t len = 0;
 	int found = 0;
@@ -1307,13 +1310,14 @@ static void h_doc(web_req *r)
 
 	if (u == NULL || !visible(r, u, r->param[0], &c))
 		return;
-	if (strlen(sha) == 64 && strspn(sha, "0123456789abcdef") == 64 &&
-	    (st = store_prepare(ca_store(r->ca),
-	         "SELECT 1 FROM sop_case_document WHERE case_id = ? AND sha256 = ?")) != NULL) {
-		store_bind_int(st, 1, c.id);
-		store_bind_text(st, 2, sha);
-		found = store_step(st) == STORE_ROW;
-		store_reset(st);
+	if (strlen(sha) == 64 && strspn(sha, "0123456789abcdef") == 64) {
+		engine_doc doc;
+		if ((rc = engine_case_document(r->engine, c.id, sha, &doc)) == OA_OK)
+			found = 1;
+		else if (rc != OA_ERR_NOTFOUND) {
+			pg_err(r, u, rc, web_printf(r, "/portal/cases/%" PRId64, c.id));
+			return;
+		}
 	}
 	oa_err_clear();
 	if (!found || (rc = portal_doc_path(r, sha, path)) ||

@@ -152,7 +152,7 @@ void web_methods_str(unsigned m, char *out, size_t outsz);
 oa_err web_metrics_init(void);
 void web_metrics_free(void);
 void web_metrics_observe(int route, unsigned status, uint64_t dur_ns);
-oa_err web_metrics_write(ca *c, oa_buf *out);
+oa_err web_metrics_write(ca *c, engine *e, oa_buf *out);
 
 /* routes_pki.c: CA certificates loaded once at start. */
 oa_err web_pki_init(ca *c);
