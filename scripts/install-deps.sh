@@ -12,12 +12,14 @@ PKGS=(
   libssl-dev libsqlite3-dev libyaml-dev libcmocka-dev
   libmicrohttpd-dev libjansson-dev libargon2-dev libsodium-dev liboath-dev
   libqrencode-dev libmagic-dev libcurl4-openssl-dev libseccomp-dev libp11-dev libp11-kit-dev
-  libpwquality-dev cracklib-runtime
+  libpwquality-dev cracklib-runtime libqpdf-dev
   # run and test
   openssl sqlite3 python3
   # implementations we did not write, to check what openams produces
   gnutls-bin libnss3-tools python3-cryptography libxml2-utils curl python3-aiosmtpd
   python3-yaml
+  # PDF signatures (tests/sign): poppler's pdfsig and qpdf check what openams signs
+  poppler-utils qpdf
   # the fuzzing harnesses (tests/fuzz): clang and its libFuzzer and sanitizer runtimes
   clang libclang-rt-14-dev
   # PKCS#11: SoftHSM2 and the tools to drive it

@@ -30,5 +30,6 @@ int cmd_case(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_mail(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
 
 #endif

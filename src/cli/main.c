@@ -27,6 +27,7 @@ static const struct {
 	{"audit", cmd_audit, "verify the hash-chained audit log"},
 	{"config", cmd_config, "check, dump or print the example configuration"},
 	{"mail", cmd_mail, "the outbox: list, show, retry, send"},
+	{"sign", cmd_sign, "sign a PDF (PAdES B-B) with a key and certificate from files"},
 };
 
 int cli_report(oa_err rc)

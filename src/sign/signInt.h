@@ -1,0 +1,32 @@
+/*
+ * signInt.h - private to src/sign: the CMS SignedData builder (cms.c) used
+ * by the PDF writer (pdf.c).
+ */
+#ifndef OA_SIGN_INT_H
+#define OA_SIGN_INT_H
+
+#include "../common/util.h"
+#include "sign.h"
+
+/*
+ * Checks that key is one this module signs with (RSA of at least 2048 bits,
+ * ECDSA on P-256 or P-384) and that it matches cert.
+ */
+oa_err sign_check_key(EVP_PKEY *key, X509 *cert);
+
+/*
+ * An upper bound, in bytes, of the DER SignedData sign_cms() makes for these
+ * certificates and key: the size of the /Contents placeholder.
+ */
+size_t sign_cms_max(EVP_PKEY *key, X509 *cert, STACK_OF(X509) *chain);
+
+/*
+ * Appends to out the DER ContentInfo of a detached CMS SignedData (RFC
+ * 5652 section 5) over content whose SHA-256 is digest: id-data content
+ * type; signed attributes exactly content-type, message-digest and
+ * signing-certificate-v2 (RFC 5035); certificates cert then chain.
+ */
+oa_err sign_cms(const uint8_t digest[32], EVP_PKEY *key, X509 *cert, STACK_OF(X509) *chain,
+    oa_buf *out);
+
+#endif

@@ -1,0 +1,167 @@
+#!/bin/bash
+# sign.sh KEYTYPE - `openams sign pdf` (PAdES B-B, invisible), checked by
+# tools openams did not write: poppler's pdfsig (with and without the CA in
+# an NSS database), qpdf --check, openssl cms -verify over the byte ranges
+# and openssl's CMS printer for the signed attributes.  The holder's
+# certificate comes from the instance's own CA.  KEYTYPE: ec-p256, ec-p384,
+# rsa-2048 (the holder's key; the CA is ECDSA P-256 or RSA 2048).
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TEST_TAG=sign
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+. "$HERE/../lib/common.sh"
+
+KT=${1:-ec-p256}
+case $KT in
+ec-p256) CAKT=ec-p256; GEN=(-algorithm EC -pkeyopt ec_paramgen_curve:P-256) ;;
+ec-p384) CAKT=ec-p256; GEN=(-algorithm EC -pkeyopt ec_paramgen_curve:P-384) ;;
+rsa-2048) CAKT=rsa-2048; GEN=(-algorithm RSA -pkeyopt rsa_keygen_bits:2048) ;;
+*) echo "sign.sh: unknown key type $KT" >&2; exit 2 ;;
+esac
+
+D=$T/data
+new_instance "$D" --key-type "$CAKT"
+cd "$T"
+
+# ---- a holder's certificate from the instance's CA, and a PDF --------------
+holder() { # holder NAME NIK EMAIL CN
+	openssl genpkey "${GEN[@]}" -out "$1.key" 2>/dev/null
+	openssl req -new -key "$1.key" -subj "/C=ID/O=Dinas Kominfo/CN=$4" -utf8 -out "$1.csr"
+	"$OPENAMS" ca issue --dir "$D" --csr "$1.csr" --nik "$2" --email "$3" --out "$1.pem" >/dev/null
+}
+holder budi 3201010101800001 budi.santoso@kominfo.go.id "Budi Santoso"
+holder siti 3201010101800002 siti@kominfo.go.id "Siti Aminah"
+"$OPENAMS" ca chain --dir "$D" >chain.pem
+"$OPENAMS" ca chain --dir "$D" --root >root.pem
+"$PY" "$HERE/mkpdf.py" in.pdf 2
+check "the test PDF passes qpdf --check" qpdf --check in.pdf
+
+sign() { "$OPENAMS" sign pdf --key budi.key --cert budi.pem --chain chain.pem "$@"; }
+
+# ---- sign ----------------------------------------------------------------
+check "sign pdf ($KT)" sign --in in.pdf --out s1.pdf --reason "Persetujuan Surat Keputusan" \
+	--location "Selatpanjang, Riau"
+check "the original bytes are an exact prefix of the output" \
+	cmp -n "$(stat -c %s in.pdf)" in.pdf s1.pdf
+check "qpdf --check passes" qpdf --check s1.pdf
+
+out=$(pdfsig s1.pdf 2>&1 || true)
+check_match "pdfsig: the signature is valid" "$out" "Signature Validation: Signature is Valid"
+check_match "pdfsig: total document signed" "$out" "Total document signed"
+check_match "pdfsig: ETSI.CAdES.detached" "$out" "Signature Type: ETSI.CAdES.detached"
+check_match "pdfsig: the signer is the holder" "$out" "Common Name: Budi Santoso"
+check_match "pdfsig: SHA-256" "$out" "Signing Hash Algorithm: SHA-256"
+
+# -no-ocsp: the certificates point at this instance's OCSP responder, which
+# this script does not serve (pdfsig then says "Unknown issue").
+mkdir nss
+certutil -N -d "sql:$T/nss" --empty-password
+certutil -A -d "sql:$T/nss" -n root -t CT,C,C -i root.pem
+out=$(pdfsig -no-ocsp -nssdir "sql:$T/nss" s1.pdf 2>&1 || true)
+check_match "pdfsig with the CA in its NSS database: certificate trusted" "$out" \
+	"Certificate Validation: Certificate is Trusted"
+
+"$PY" "$HERE/byterange.py" s1.pdf 1 c1.bin s1.der >br1.txt
+read -r a b c d total <br1.txt
+check_eq "/ByteRange starts at 0 and ends at the end of the file" "$a $((c + d))" "0 $total"
+check "openssl cms -verify over the byte ranges, up to the root" \
+	openssl cms -verify -binary -inform DER -in s1.der -content c1.bin -CAfile root.pem \
+	-purpose any -out /dev/null
+attrs=$(openssl cms -cmsout -print -inform DER -in s1.der |
+	sed -n '/signedAttrs:/,/signatureAlgorithm:/p' | grep -E '^ +object: ' || true)
+check_match "signed attributes: content-type" "$attrs" "object: contentType"
+check_match "signed attributes: message-digest" "$attrs" "object: messageDigest"
+check_match "signed attributes: signing-certificate-v2" "$attrs" \
+	"object: (id-smime-aa-signingCertificateV2|signingCertificateV2)"
+check_nomatch "signed attributes: no signing-time (PAdES puts it in /M)" "$attrs" "signingTime"
+check_eq "signed attributes: exactly three" "$(grep -c . <<<"$attrs")" 3
+check_match "/M is a PDF date" "$(grep -a -o '/M (D:[0-9]*+00.00.)' s1.pdf)" "^/M \(D:[0-9]{14}\+00'00'\)$"
+
+# ---- a one-byte change inside either byte range breaks it -----------------
+flip() { # flip IN OUT OFFSET: one byte changed
+	"$PY" -c 'import sys
+b = bytearray(open(sys.argv[1], "rb").read()); i = int(sys.argv[3])
+b[i] = ord("u") if b[i] != ord("u") else ord("v"); open(sys.argv[2], "wb").write(b)' "$@"
+}
+off=$(grep -a -b -o 'Keputusan' s1.pdf | head -n 1 | cut -d: -f1)
+flip s1.pdf t1.pdf "$((off + 7))"
+off=$(grep -a -b -o 'Persetujuan' s1.pdf | head -n 1 | cut -d: -f1)
+flip s1.pdf t2.pdf "$((off + 3))"
+for t in t1 t2; do
+	out=$(pdfsig "$t.pdf" 2>&1 || true)
+	check_nomatch "pdfsig: a byte changed ($t) is not valid" "$out" "Signature is Valid"
+	"$PY" "$HERE/byterange.py" "$t.pdf" 1 "$t.bin" "$t.der" >/dev/null
+	check_not "openssl cms -verify: a byte changed ($t) fails" openssl cms -verify -binary \
+		-inform DER -in "$t.der" -content "$t.bin" -CAfile root.pem -purpose any -out /dev/null
+done
+
+# ---- a second signature keeps the first valid -----------------------------
+check "a second signature (another holder)" "$OPENAMS" sign pdf --in s1.pdf --out s2.pdf \
+	--key siti.key --cert siti.pem --chain chain.pem --reason "Mengetahui"
+check "the signed file is an exact prefix of the twice-signed one" \
+	cmp -n "$(stat -c %s s1.pdf)" s1.pdf s2.pdf
+check "qpdf --check passes with two signatures" qpdf --check s2.pdf
+out=$(pdfsig -no-ocsp -nssdir "sql:$T/nss" s2.pdf 2>&1 || true)
+check_eq "pdfsig: two signatures, both valid" "$(grep -c 'Signature is Valid' <<<"$out")" 2
+check_eq "pdfsig: both certificates trusted" "$(grep -c 'Certificate is Trusted' <<<"$out")" 2
+check_match "pdfsig: the second covers the total document" "$(sed -n '/Signature #2/,$p' <<<"$out")" \
+	"Total document signed"
+check_match "pdfsig: the second signer" "$out" "Common Name: Siti Aminah"
+"$PY" "$HERE/byterange.py" s2.pdf 2 c2.bin s2.der >/dev/null
+check "openssl cms -verify: the second signature" openssl cms -verify -binary -inform DER \
+	-in s2.der -content c2.bin -CAfile root.pem -purpose any -out /dev/null
+
+# ---- an original with a cross-reference stream ----------------------------
+qpdf --object-streams=generate in.pdf xs.pdf
+check "sign a PDF whose cross-reference is a stream" sign --in xs.pdf --out xs-s.pdf
+check "qpdf --check passes (xref stream update)" qpdf --check xs-s.pdf
+check_match "the update's cross-reference is a stream too" \
+	"$(tail -c +"$(($(stat -c %s xs.pdf) + 1))" xs-s.pdf | grep -a -c '/Type /XRef')" "^1$"
+out=$(pdfsig -no-ocsp -nssdir "sql:$T/nss" xs-s.pdf 2>&1 || true)
+check_match "pdfsig: valid and trusted (xref stream)" "$out" "Certificate is Trusted"
+check_match "pdfsig: total document signed (xref stream)" "$out" "Total document signed"
+
+# ---- refusals: nothing written --------------------------------------------
+refused() { # refused DESC CODE REGEX IN [sign options...]
+	local desc=$1 code=$2 re=$3 in=$4 rc=0
+	shift 4
+	rm -f r.pdf
+	sign --in "$in" --out r.pdf "$@" 2>r.err || rc=$?
+	if [ "$rc" -ne 1 ]; then
+		nok "$desc: exit $rc, want 1"; sed 's/^/#   /' r.err
+	elif ! grep -Eq "^openams: $code: .*$re" r.err; then
+		nok "$desc: message"; sed 's/^/#   /' r.err
+	elif [ "$(wc -l <r.err)" -ne 1 ]; then
+		nok "$desc: more than the one error line on stderr"; sed 's/^/#   /' r.err
+	elif [ -e r.pdf ]; then
+		nok "$desc: refused, but r.pdf was written"
+	else
+		ok "$desc ($(head -c 150 r.err))"
+	fi
+}
+printf 'not a PDF at all\n' >junk.pdf
+refused "not a PDF" invalid_input "broken PDF" junk.pdf
+head -c 700 in.pdf >trunc.pdf
+refused "a truncated PDF" invalid_input "broken PDF" trunc.pdf
+"$PY" -c 'import sys
+b = open(sys.argv[1], "rb").read(); i = b.rindex(b"startxref")
+open(sys.argv[2], "wb").write(b[:i] + b"startxref\n99\n%%EOF\n")' in.pdf badxref.pdf
+refused "a PDF whose startxref points nowhere" invalid_input "broken PDF" badxref.pdf
+"$PY" -c 'import sys
+b = open(sys.argv[1], "rb").read(); i = b.index(b"\nxref\n") + 1
+i = b.index(b"\n", b.index(b"\n", i + 5) + 1) + 1   # the entry of object 1
+open(sys.argv[2], "wb").write(b[:i] + b"0000000003" + b[i + 10:])' in.pdf badentry.pdf
+refused "a PDF whose catalog's xref entry points at the wrong place" invalid_input "broken PDF" \
+	badentry.pdf
+qpdf --encrypt user owner 256 -- in.pdf enc.pdf
+refused "an encrypted PDF" invalid_input "encrypted" enc.pdf
+qpdf --encrypt "" owner 256 -- in.pdf enc0.pdf
+refused "an encrypted PDF with an empty user password" invalid_input "encrypted" enc0.pdf
+refused "a key that does not match the certificate" invalid_input "does not match" in.pdf \
+	--key siti.key
+refused "a control character in the reason" invalid_input "control character" in.pdf \
+	--reason "$(printf 'a\tb')"
+: >empty.pdf
+refused "an empty file" invalid_input "broken PDF" empty.pdf
+
+finish
