@@ -1,16 +1,12 @@
 /*
  * list.c - listings for the portal and the API: the SOP versions of an
- * organisation and the cases a person applied for.  Nothing here writes.
+ * organisation and the roles they declare.  Nothing here writes.  (Cases
+ * are read in query.c, with the one row reader.)
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "engineInt.h"
-
-#define CASE_COLS "c.id, c.version_id, c.org, v.sop_id, v.kind, c.applicant, c.state," \
-	" COALESCE(c.step, ''), COALESCE(c.serial, ''), COALESCE(c.issued_serial, '')," \
-	" COALESCE(c.reason, ''), c.created_at, COALESCE(c.closed_at, 0)," \
-	" COALESCE(c.step_opened_at, 0), COALESCE(c.step_due_at, 0), c.transitions"
 
 oa_err engine_sop_list(engine *e, const char *org, int active_only,
     int (*fn)(const engine_sop_info *, void *), void *arg)
@@ -62,44 +58,6 @@ oa_err engine_sop_version(engine *e, int64_t version_id, char *org, size_t orgsz
 	if (step != STORE_ROW)
 		return OA_ERR_STORE;
 	return def ? engine_def(e, version_id, def) : OA_OK;
-}
-
-oa_err engine_cases_of(engine *e, const char *applicant, int64_t limit,
-    int (*fn)(const engine_case *, void *), void *arg)
-{
-	store_stmt *st = store_prepare(engine_store(e), "SELECT " CASE_COLS " FROM sop_case c"
-	    " JOIN sop_version v ON v.id = c.version_id WHERE c.applicant = ?"
-	    " ORDER BY c.state = 'open' DESC, c.id DESC LIMIT ?");
-	engine_case c;
-	int step;
-
-	if (st == NULL)
-		return OA_ERR_STORE;
-	store_bind_text(st, 1, applicant);
-	store_bind_int(st, 2, limit > 0 ? limit : -1);
-	while ((step = store_step(st)) == STORE_ROW) {
-		memset(&c, 0, sizeof c);
-		c.id = store_col_int(st, 0);
-		c.version_id = store_col_int(st, 1);
-		snprintf(c.org, sizeof c.org, "%s", store_col_text(st, 2));
-		snprintf(c.sop_id, sizeof c.sop_id, "%s", store_col_text(st, 3));
-		snprintf(c.kind, sizeof c.kind, "%s", store_col_text(st, 4));
-		snprintf(c.applicant, sizeof c.applicant, "%s", store_col_text(st, 5));
-		snprintf(c.state, sizeof c.state, "%s", store_col_text(st, 6));
-		snprintf(c.step, sizeof c.step, "%s", store_col_text(st, 7));
-		snprintf(c.serial, sizeof c.serial, "%s", store_col_text(st, 8));
-		snprintf(c.issued, sizeof c.issued, "%s", store_col_text(st, 9));
-		snprintf(c.reason, sizeof c.reason, "%s", store_col_text(st, 10));
-		c.created_at = store_col_int(st, 11);
-		c.closed_at = store_col_int(st, 12);
-		c.step_opened_at = store_col_int(st, 13);
-		c.step_due_at = store_col_int(st, 14);
-		c.transitions = (int)store_col_int(st, 15);
-		if (fn(&c, arg))
-			break;
-	}
-	store_reset(st);
-	return step < 0 ? OA_ERR_STORE : OA_OK;
 }
 
 int engine_role_declared(engine *e, const char *org, const char *role)

@@ -42,6 +42,28 @@ static void case_row(store_stmt *st, engine_case *c)
 	snprintf(c->applicant_email, sizeof c->applicant_email, "%s", store_col_text(st, 18));
 }
 
+oa_err engine_cases_of(engine *e, const char *applicant, int64_t limit,
+    int (*fn)(const engine_case *, void *), void *arg)
+{
+	store_stmt *st = store_prepare(engine_store(e), "SELECT " CASE_COLS " FROM sop_case c"
+	    " JOIN sop_version v ON v.id = c.version_id WHERE c.applicant = ?"
+	    " ORDER BY c.state = 'open' DESC, c.id DESC LIMIT ?");
+	engine_case c;
+	int step;
+
+	if (st == NULL)
+		return OA_ERR_STORE;
+	store_bind_text(st, 1, applicant);
+	store_bind_int(st, 2, limit > 0 ? limit : -1);
+	while ((step = store_step(st)) == STORE_ROW) {
+		case_row(st, &c);
+		if (fn(&c, arg))
+			break;
+	}
+	store_reset(st);
+	return step < 0 ? OA_ERR_STORE : OA_OK;
+}
+
 oa_err engine_case_get(engine *e, int64_t id, engine_case *out)
 {
 	store_stmt *st = store_prepare(engine_store(e), "SELECT " CASE_COLS " FROM sop_case c JOIN sop_version v"
