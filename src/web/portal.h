@@ -125,6 +125,7 @@ extern const web_route_table web_portal_static_table;   /* portal.c: /static/ */
 extern const web_route_table web_portal_public_table;   /* routes_portal_public.c */
 extern const web_route_table web_portal_account_table;  /* routes_portal_account.c */
 extern const web_route_table web_portal_cases_table;    /* routes_portal_cases.c */
+extern const web_route_table web_portal_home_table;     /* routes_portal_home.c */
 extern const web_route_table web_portal_admin_table;    /* routes_portal_admin.c */
 extern const web_route_table web_portal_sla_table;      /* routes_portal_sla.c */
 extern const web_route_table web_portal_sops_table;     /* routes_portal_sops.c (admin) */

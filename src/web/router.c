@@ -24,6 +24,7 @@ static const web_route_table *const tables[] = {
 	&web_portal_static_table,
 	&web_portal_public_table,
 	&web_portal_account_table,
+	&web_portal_home_table,
 	&web_portal_cases_table,
 	&web_portal_admin_table,
 	&web_portal_sla_table,
