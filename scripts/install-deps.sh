@@ -19,7 +19,7 @@ PKGS=(
   gnutls-bin libnss3-tools python3-cryptography libxml2-utils curl python3-aiosmtpd
   python3-yaml
   # PDF signatures (tests/sign): poppler's pdfsig and qpdf check what openams signs
-  poppler-utils qpdf
+  poppler-utils qpdf python3-pikepdf
   # the fuzzing harnesses (tests/fuzz): clang and its libFuzzer and sanitizer runtimes
   clang libclang-rt-14-dev
   # PKCS#11: SoftHSM2 and the tools to drive it

@@ -157,6 +157,15 @@ static oa_err read_orig(const uint8_t *pdf, size_t len, orig *g)
 	if (!qpdf_oh_is_integer(q, v) || (g->size = qpdf_oh_get_int_value(q, v)) < 1 ||
 	    g->size > 8000000)
 		TRY(oa_fail(OA_ERR_INVALID, "broken PDF: the trailer has no valid /Size"));
+	/* the new objects take the numbers from /Size on: none may exist already */
+	for (int i = 0; i < 4; i++) {
+		qpdf_oh o = qpdf_get_object_by_id(q, (int)g->size + i, 0);
+		int used = !qpdf_oh_is_null(q, o);
+		qpdf_oh_release(q, o);
+		if (qpdf_has_error(q) || used)
+			TRY(oa_fail(OA_ERR_INVALID, "broken PDF: object %lld exists but the trailer's "
+			    "/Size is %lld", g->size + i, g->size));
+	}
 	if (qpdf_oh_has_key(q, tr, "/Info"))
 		TRY(put_obj(q, &g->info, qpdf_oh_get_key(q, tr, "/Info")));
 	if (qpdf_oh_has_key(q, tr, "/ID"))
@@ -188,6 +197,11 @@ static oa_err read_orig(const uint8_t *pdf, size_t len, orig *g)
 	TRY(put_items(q, &g->annots, qpdf_oh_get_key(q, page, "/Annots"), "the first page's /Annots"));
 	if (qpdf_has_error(q))
 		TRY(qpdf_failed(q, "reading the catalog and first page"));
+	if (qpdf_more_warnings(q)) { /* objects are parsed lazily: warnings come late too */
+		qpdf_error w = qpdf_next_warning(q);
+		TRY(oa_fail(OA_ERR_INVALID, "broken PDF: readers would have to repair it: %s",
+		    w ? qpdf_get_error_full_text(q, w) : "qpdf warned"));
+	}
 out:
 	/* qpdf_cleanup() prints an error nobody took; the message is in rc already */
 	while (qpdf_has_error(q))

@@ -1,19 +1,30 @@
 #!/usr/bin/env python3
-"""mkpdf.py OUT [PAGES] - writes a small, valid PDF 1.7 (classic
-cross-reference table) with PAGES pages of text, for the signing tests."""
+"""mkpdf.py OUT [PAGES] [--form] - writes a small, valid PDF 1.7 (classic
+cross-reference table) with PAGES pages of text, for the signing tests.
+--form: page 1 also carries a link annotation and a text field, the field
+listed in an indirect /AcroForm."""
 import sys
 
 out, pages = sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 1
+form = "--form" in sys.argv
 objs = []  # bodies, object n at index n-1
-objs.append(b"<< /Type /Catalog /Pages 2 0 R >>")
+nf = 4 + 2 * pages  # the form's objects come after the pages
+objs.append(b"<< /Type /Catalog /Pages 2 0 R%s >>" % (b" /AcroForm %d 0 R" % nf if form else b""))
 kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(pages))
 objs.append(f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>".encode())
 objs.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
 for i in range(pages):
     text = f"BT /F1 14 Tf 72 720 Td (Surat Keputusan Nomor 800/{i + 1}/2026) Tj ET".encode()
+    annots = f" /Annots [{nf + 1} 0 R {nf + 2} 0 R]" if form and i == 0 else ""
     objs.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
-                f"/Resources << /Font << /F1 3 0 R >> >> /Contents {5 + 2 * i} 0 R >>".encode())
+                f"/Resources << /Font << /F1 3 0 R >> >> /Contents {5 + 2 * i} 0 R{annots} >>".encode())
     objs.append(b"<< /Length %d >>\nstream\n" % len(text) + text + b"\nendstream")
+if form:
+    objs.append(f"<< /Fields [{nf + 2} 0 R] /DA (/Helv 0 Tf 0 g) >>".encode())
+    objs.append(b"<< /Type /Annot /Subtype /Link /Rect [72 700 200 720] /Border [0 0 0] "
+                b"/A << /S /URI /URI (https://example.go.id/) >> >>")
+    objs.append(f"<< /Type /Annot /Subtype /Widget /FT /Tx /T (nomor) /V (800/1/2026) "
+                f"/Rect [72 600 300 620] /P 4 0 R /F 4 >>".encode())
 buf = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
 offs = []
 for n, body in enumerate(objs, 1):

@@ -61,6 +61,9 @@ out=$(pdfsig -no-ocsp -nssdir "sql:$T/nss" s1.pdf 2>&1 || true)
 check_match "pdfsig with the CA in its NSS database: certificate trusted" "$out" \
 	"Certificate Validation: Certificate is Trusted"
 
+check "pikepdf: one invisible PAdES signature field on page 1, /SigFlags 3" \
+	"$PY" "$HERE/structure.py" s1.pdf 1 in.pdf
+
 "$PY" "$HERE/byterange.py" s1.pdf 1 c1.bin s1.der >br1.txt
 read -r a b c d total <br1.txt
 check_eq "/ByteRange starts at 0 and ends at the end of the file" "$a $((c + d))" "0 $total"
@@ -107,6 +110,7 @@ check_eq "pdfsig: both certificates trusted" "$(grep -c 'Certificate is Trusted'
 check_match "pdfsig: the second covers the total document" "$(sed -n '/Signature #2/,$p' <<<"$out")" \
 	"Total document signed"
 check_match "pdfsig: the second signer" "$out" "Common Name: Siti Aminah"
+check "pikepdf: two signature fields, the first kept" "$PY" "$HERE/structure.py" s2.pdf 2 s1.pdf
 "$PY" "$HERE/byterange.py" s2.pdf 2 c2.bin s2.der >/dev/null
 check "openssl cms -verify: the second signature" openssl cms -verify -binary -inform DER \
 	-in s2.der -content c2.bin -CAfile root.pem -purpose any -out /dev/null
@@ -120,6 +124,21 @@ check_match "the update's cross-reference is a stream too" \
 out=$(pdfsig -no-ocsp -nssdir "sql:$T/nss" xs-s.pdf 2>&1 || true)
 check_match "pdfsig: valid and trusted (xref stream)" "$out" "Certificate is Trusted"
 check_match "pdfsig: total document signed (xref stream)" "$out" "Total document signed"
+
+# ---- a linearized original, and one with a form field and annotations ------
+qpdf --linearize in.pdf lin.pdf
+check "sign a linearized PDF" sign --in lin.pdf --out lin-s.pdf
+check "qpdf --check passes (linearized original)" qpdf --check lin-s.pdf
+out=$(pdfsig -no-ocsp -nssdir "sql:$T/nss" lin-s.pdf 2>&1 || true)
+check_match "pdfsig: trusted, total document signed (linearized original)" \
+	"$(grep -E 'Trusted|Total' <<<"$out" | tr '\n' ' ')" "Total document signed.*Trusted"
+"$PY" "$HERE/mkpdf.py" form.pdf 1 --form
+check "sign a PDF with an indirect /AcroForm, a text field and a link annotation" \
+	sign --in form.pdf --out form-s.pdf
+check "qpdf --check passes (form)" qpdf --check form-s.pdf
+check "pikepdf: the text field and the link are kept" "$PY" "$HERE/structure.py" form-s.pdf 1 form.pdf
+out=$(pdfsig -no-ocsp -nssdir "sql:$T/nss" form-s.pdf 2>&1 || true)
+check_match "pdfsig: valid (form)" "$out" "Signature is Valid"
 
 # ---- refusals: nothing written --------------------------------------------
 refused() { # refused DESC CODE REGEX IN [sign options...]
