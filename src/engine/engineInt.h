@@ -46,6 +46,22 @@ int engine_holds(const engine_who *who, const char *role);
 ca *engine_ca(engine *e);
 store *engine_store(engine *e);
 
+/* engine.c: what act.c shares with the rest of a case's life. */
+int engine_note_ok(const char *note);
+oa_err engine_load_case(engine *e, int64_t id, struct kase *k);
+oa_err engine_load_open_case(engine *e, const engine_who *who, int64_t id, struct kase *k);
+oa_err engine_get_data(engine *e, int64_t case_id, const char *key, char *out, size_t outsz);
+oa_err engine_set_data(engine *e, int64_t case_id, const char *key, const char *value,
+    const char *by);
+int engine_has_doc(engine *e, int64_t case_id, const char *doc);
+int engine_step_has_actor(const sop_def *d, const sop_step *s, const char *role);
+oa_err engine_append_transition(engine *e, struct kase *k, const sop_step *s, const char *action,
+    const char *actor, const char *role, const char *decision, const char *note, int64_t now,
+    const char *next);
+oa_err engine_advance(engine *e, struct kase *k, int next, int64_t now);
+oa_err engine_case_audit(engine *e, const char *actor, const char *action, int64_t id,
+    const char *detail);
+
 /* notify.c: e-mails caused by a transition, written to the outbox in its
  * transaction.  engine_notify_step runs an automatic notify step (index
  * step); engine_notify_act follows a person's act (a "no" at a decision,
