@@ -40,7 +40,18 @@
 
 #include "../ca/ca.h"
 #include "../common/err.h"
-#include "../engine/engine.h"
+
+/*
+ * An authenticated person: id, organisation, and the roles held there; what
+ * the SOP engine (and every caller deciding by role) is given.  Defined here,
+ * below the engine, so that auth needs nothing of the engine.
+ */
+typedef struct engine_who {
+	const char *person;
+	const char *org;
+	const char *const *roles;
+	size_t nroles;
+} engine_who;
 
 #define AUTH_MAX_ID          64   /* org, person and role ids */
 #define AUTH_MAX_TEXT        128  /* names, position, unit: characters */

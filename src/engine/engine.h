@@ -40,6 +40,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../auth/auth.h"
 #include "../ca/ca.h"
 #include "../common/err.h"
 #include "../sop/sop.h"
@@ -51,13 +52,8 @@ oa_err engine_open(ca *c, engine **out);
 /* Frees; accepts NULL. */
 void engine_free(engine *e);
 
-/* An authenticated person: id, organisation, and the roles held there. */
-typedef struct engine_who {
-	const char *person;
-	const char *org;
-	const char *const *roles;
-	size_t nroles;
-} engine_who;
+/* engine_who, an authenticated person with the roles held in an agency,
+ * is auth's (auth.h): the engine is above auth, never the other way. */
 
 /*
  * Installs a definition (YAML text) for org as its next version, after
