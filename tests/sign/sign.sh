@@ -19,8 +19,16 @@ rsa-2048) CAKT=rsa-2048; GEN=(-algorithm RSA -pkeyopt rsa_keygen_bits:2048) ;;
 *) echo "sign.sh: unknown key type $KT" >&2; exit 2 ;;
 esac
 
+# The certificates name a responder on this port; the OCSP part at the end
+# serves it.
+PORT=$(free_port)
+cat >"$T/init.conf" <<CONF
+ca.ocsp_url = http://127.0.0.1:$PORT/ocsp
+ca.crl_url = http://127.0.0.1:$PORT/pki/issuing.crl
+ca.issuers_url = http://127.0.0.1:$PORT/pki/issuing.crt
+CONF
 D=$T/data
-new_instance "$D" --key-type "$CAKT"
+new_instance "$D" --key-type "$CAKT" --config "$T/init.conf"
 cd "$T"
 
 # ---- a holder's certificate from the instance's CA, and a PDF --------------
@@ -52,8 +60,8 @@ check_match "pdfsig: ETSI.CAdES.detached" "$out" "Signature Type: ETSI.CAdES.det
 check_match "pdfsig: the signer is the holder" "$out" "Common Name: Budi Santoso"
 check_match "pdfsig: SHA-256" "$out" "Signing Hash Algorithm: SHA-256"
 
-# -no-ocsp: the certificates point at this instance's OCSP responder, which
-# this script does not serve (pdfsig then says "Unknown issue").
+# -no-ocsp until the end: the certificates point at this instance's OCSP
+# responder, not served yet (pdfsig then says "Unknown issue").
 mkdir nss
 certutil -N -d "sql:$T/nss" --empty-password
 certutil -A -d "sql:$T/nss" -n root -t CT,C,C -i root.pem
@@ -182,5 +190,19 @@ refused "a control character in the reason" invalid_input "control character" in
 	--reason "$(printf 'a\tb')"
 : >empty.pdf
 refused "an empty file" invalid_input "broken PDF" empty.pdf
+
+# ---- pdfsig asks openams's own OCSP responder: good, then revoked ---------
+start_server "$D" "$PORT" "$T/serve.log"
+out=$(pdfsig -nssdir "sql:$T/nss" s2.pdf 2>&1 || true)
+check_eq "pdfsig with OCSP from openams serve: both certificates trusted" \
+	"$(grep -c 'Certificate is Trusted' <<<"$out")" 2
+"$OPENAMS" ca revoke --dir "$D" "$(serial_of siti.pem)" --reason keyCompromise >/dev/null
+out=$(pdfsig -nssdir "sql:$T/nss" s2.pdf 2>&1 || true)
+check_match "pdfsig after the second signer's revocation: the first still trusted" \
+	"$(sed -n '/Signature #1/,/Signature #2/p' <<<"$out")" "Certificate is Trusted"
+check_match "pdfsig after the second signer's revocation: the second revoked" \
+	"$(sed -n '/Signature #2/,$p' <<<"$out")" "Certificate has been Revoked"
+check_eq "the signatures themselves stay valid" "$(grep -c 'Signature is Valid' <<<"$out")" 2
+stop_server || true
 
 finish
