@@ -150,6 +150,29 @@ check "pikepdf: the text field and the link are kept" "$PY" "$HERE/structure.py"
 out=$(pdfsig -no-ocsp -nssdir "sql:$T/nss" form-s.pdf 2>&1 || true)
 check_match "pdfsig: valid (form)" "$out" "Signature is Valid"
 
+# ---- originals written by other tools ------------------------------------
+pdftocairo -pdf in.pdf cairo.pdf
+pdfunite in.pdf form.pdf unite.pdf
+qpdf --qdf in.pdf qdf.pdf
+"$PY" "$HERE/mkpdf.py" many.pdf 300
+# poppler 22.12's pdfunite writes a trailer /Size below its highest object
+# number (qpdf --check warns): the new objects would collide, so it is refused.
+if qpdf --check unite.pdf >/dev/null 2>&1; then
+	others="cairo unite qdf many"
+else
+	others="cairo qdf many"
+	refused_unite=1
+fi
+for f in $others; do
+	check "sign the $f original" sign --in "$f.pdf" --out "$f-s.pdf"
+	check "qpdf --check passes ($f)" qpdf --check "$f-s.pdf"
+	check "pikepdf: structure ($f)" "$PY" "$HERE/structure.py" "$f-s.pdf" 1 "$f.pdf"
+	out=$(pdfsig -no-ocsp -nssdir "sql:$T/nss" "$f-s.pdf" 2>&1 || true)
+	check_match "pdfsig: valid, total document signed, trusted ($f)" \
+		"$(grep -E 'Total|Valid|Trusted' <<<"$out" | tr '\n' ' ')" \
+		"Total document signed.*Signature is Valid.*Certificate is Trusted"
+done
+
 # ---- refusals: nothing written --------------------------------------------
 refused() { # refused DESC CODE REGEX IN [sign options...]
 	local desc=$1 code=$2 re=$3 in=$4 rc=0
@@ -192,6 +215,10 @@ refused "a control character in the reason" invalid_input "control character" in
 	--reason "$(printf 'a\tb')"
 : >empty.pdf
 refused "an empty file" invalid_input "broken PDF" empty.pdf
+if [ -n "${refused_unite:-}" ]; then
+	refused "pdfunite's output, whose /Size is below its highest object" invalid_input \
+		"broken PDF: .*number of objects" unite.pdf
+fi
 
 # ---- pdfsig asks openams's own OCSP responder: good, then revoked ---------
 start_server "$D" "$PORT" "$T/serve.log"
