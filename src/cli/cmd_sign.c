@@ -28,8 +28,9 @@ static const char usage_text[] =
     "Signs IN.pdf with an invisible PAdES baseline B-B signature (ETSI EN 319 142-1)\n"
     "appended as an incremental update; OUT.pdf starts with IN.pdf's bytes unchanged.\n"
     "KEY.pem: an unencrypted PEM private key (RSA, ECDSA P-256 or P-384) matching\n"
-    "CERT.pem; CHAIN.pem: the CA certificates to embed (issuing CA, root).  --name\n"
-    "defaults to the certificate's CN; /M is the current time ($OPENAMS_NOW in tests).\n"
+    "CERT.pem; CHAIN.pem: the CA certificates to embed (issuing CA, root), else any\n"
+    "certificates after the first in CERT.pem.  --name defaults to the certificate's\n"
+    "CN; /M is the current time ($OPENAMS_NOW in tests).\n"
     "\n"
     "Exit status: 0 signed; 1 refused or failed (\"openams: CODE: message\" on stderr,\n"
     "nothing written); 2 usage error.\n";
@@ -127,6 +128,23 @@ int cmd_sign(int argc, char **argv)
 	    (rc = load_key(keyp, &key)) || (rc = load_certs(certp, &certs)) ||
 	    (chainp && (rc = load_certs(chainp, &chain))))
 		goto out;
+	/* without --chain, certificates after the first in CERT.pem are the chain */
+	if (!chain && sk_X509_num(certs) > 1) {
+		X509 *c;
+		if ((chain = sk_X509_new_null()) == NULL) {
+			rc = oa_fail(OA_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		for (int i = 1; i < sk_X509_num(certs); i++) {
+			if (!X509_up_ref(c = sk_X509_value(certs, i)))
+				c = NULL;
+			if (!c || !sk_X509_push(chain, c)) {
+				X509_free(c);
+				rc = oa_fail(OA_ERR_NOMEM, "out of memory");
+				goto out;
+			}
+		}
+	}
 	rc = sign_pdf(pdf, len, key, sk_X509_value(certs, 0), chain, &o, &out, &out_len);
 	if (!rc)
 		rc = oa_write_file_atomic(outp, out, out_len, 0644);

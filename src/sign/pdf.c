@@ -402,13 +402,11 @@ oa_err sign_pdf(const uint8_t *pdf, size_t len, EVP_PKEY *key, X509 *cert,
 	gmtime_r(&tt, &tm);
 	strftime(date, sizeof date, "(D:%Y%m%d%H%M%S+00'00')", &tm);
 	TRY(oa_buf_printf(&b, "\n/M %s", date));
-	if (o && o->name)
-		snprintf(cn, sizeof cn, "%s", o->name);
-	else
+	if (!o || !o->name)
 		cert_cn(cert, cn, sizeof cn);
-	if (*cn) {
+	if (o && o->name ? *o->name : *cn) {
 		TRY(oa_buf_append(&b, " /Name ", 7));
-		TRY(put_text(&b, cn, "the signer's name"));
+		TRY(put_text(&b, o && o->name ? o->name : cn, "the signer's name"));
 	}
 	if (o && o->reason && *o->reason) {
 		TRY(oa_buf_append(&b, " /Reason ", 9));

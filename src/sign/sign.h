@@ -34,7 +34,7 @@
 typedef struct sign_opts {
 	const char *reason;   /* /Reason, UTF-8; NULL or "" leaves it out */
 	const char *location; /* /Location, UTF-8; NULL or "" leaves it out */
-	const char *name;     /* /Name, UTF-8; NULL takes the certificate's CN */
+	const char *name;     /* /Name, UTF-8; NULL takes the certificate's CN, "" leaves it out */
 	int64_t when;         /* /M, seconds since the epoch; 0 takes oa_now() */
 } sign_opts;
 

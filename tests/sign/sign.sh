@@ -90,6 +90,17 @@ check_nomatch "signed attributes: no signing-time (PAdES puts it in /M)" "$attrs
 check_eq "signed attributes: exactly three" "$(grep -c . <<<"$attrs")" 3
 check_match "/M is a PDF date" "$(grep -a -o '/M (D:[0-9]*+00.00.)' s1.pdf)" "^/M \(D:[0-9]{14}\+00'00'\)$"
 
+check_eq "the CMS carries the signer's certificate and the chain" \
+	"$(openssl pkcs7 -inform DER -in s1.der -print_certs | grep -c '^subject=')" 3
+cat budi.pem chain.pem >full.pem
+check "sign with the chain after the certificate in --cert, no --chain" "$OPENAMS" sign pdf \
+	--in in.pdf --out full-s.pdf --key budi.key --cert full.pem
+"$PY" "$HERE/byterange.py" full-s.pdf 1 cf.bin sf.der >/dev/null
+check_eq "the CMS carries each certificate once" \
+	"$(openssl pkcs7 -inform DER -in sf.der -print_certs | grep -c '^subject=')" 3
+check "openssl cms -verify (chain from --cert)" openssl cms -verify -binary -inform DER \
+	-in sf.der -content cf.bin -CAfile root.pem -out /dev/null
+
 # ---- a one-byte change inside either byte range breaks it -----------------
 flip() { # flip IN OUT OFFSET: one byte changed
 	"$PY" -c 'import sys

@@ -229,6 +229,14 @@ static void test_texts(void **st)
 	big[sizeof big - 1] = 0;
 	o.reason = big;
 	assert_int_equal(sign_pdf(pdf.data, pdf.len, k, c, NULL, &o, &out, &n), OA_ERR_LIMIT);
+	o.reason = NULL;
+	o.name = big;
+	assert_int_equal(sign_pdf(pdf.data, pdf.len, k, c, NULL, &o, &out, &n), OA_ERR_LIMIT);
+	o.name = "";
+	assert_int_equal(sign_pdf(pdf.data, pdf.len, k, c, NULL, &o, &out, &n), OA_OK);
+	assert_null(memmem(out, n, "/Name", 5));
+	free(out);
+	out = NULL;
 	assert_null(out);
 	X509_free(c);
 	EVP_PKEY_free(k);
