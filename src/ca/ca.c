@@ -2,9 +2,11 @@
  * ca.c - opening an instance's CA: configuration, profiles, store, the CA
  * certificates; and unlocking the signer on first use.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <unistd.h>
 
@@ -45,8 +47,30 @@ const char *ca_dir(ca *c)
 	return c->dir;
 }
 
+static atomic_uint ocsp_generation;
+
+unsigned ca_ocsp_generation(void)
+{
+	return atomic_load(&ocsp_generation);
+}
+
+void ca_ocsp_generation_bump(void)
+{
+	atomic_fetch_add(&ocsp_generation, 1);
+}
+
+static int64_t mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
 static oa_err load_ca_certs(ca *c)
 {
+	c->ocsp_gen = ca_ocsp_generation();
+	c->ocsp_checked = mono_s();
 	for (int k = 0; k < SIGNER__MAX; k++) {
 		store_stmt *st = store_prepare(c->db, "SELECT id, der FROM ca_cert WHERE role = ?"
 		                                      " ORDER BY id DESC LIMIT 1");
@@ -69,6 +93,45 @@ static oa_err load_ca_certs(ca *c)
 			return oa_fail_ssl(OA_ERR_CONFIG, "the stored %s CA certificate is damaged",
 			    role_name[k]);
 	}
+	return OA_OK;
+}
+
+oa_err ca_refresh(ca *c)
+{
+	store_stmt *st;
+	int64_t id, now = mono_s();
+	const unsigned char *p;
+	size_t n;
+	X509 *x;
+
+	if (c->db == NULL)
+		return OA_OK;
+	if (c->ocsp_gen == ca_ocsp_generation() && now - c->ocsp_checked < CA_RELOAD_CHECK_S)
+		return OA_OK;
+	if ((st = store_prepare(c->db, "SELECT id, der FROM ca_cert WHERE role = 'ocsp'"
+	                               " ORDER BY id DESC LIMIT 1")) == NULL)
+		return OA_ERR_STORE;
+	if (store_step(st) != STORE_ROW) {
+		store_reset(st);
+		return oa_fail(OA_ERR_STORE, "the database has no OCSP responder certificate");
+	}
+	c->ocsp_gen = ca_ocsp_generation();
+	c->ocsp_checked = now;
+	if ((id = store_col_int(st, 0)) == c->cert_id[SIGNER_OCSP]) {
+		store_reset(st);
+		return OA_OK;
+	}
+	p = store_col_blob(st, 1, &n);
+	x = d2i_X509(NULL, &p, (long)n);
+	store_reset(st);
+	if (x == NULL)
+		return oa_fail_ssl(OA_ERR_CONFIG, "the stored OCSP responder certificate is damaged");
+	X509_free(c->cert[SIGNER_OCSP]);
+	c->cert[SIGNER_OCSP] = x;
+	c->cert_id[SIGNER_OCSP] = id;
+	/* The next signing operation starts a signer with the new key. */
+	signer_free(c->sig);
+	c->sig = NULL;
 	return OA_OK;
 }
 
@@ -197,32 +260,43 @@ static oa_err signer_opts_of(ca *c, const char *dir, signer_opts *o, char pass[O
 	return OA_OK;
 }
 
-oa_err ca_signer(ca *c, signer **out)
+oa_err ca_signer_opts(ca *c, signer_opts *o, char pass[OA_MAX_PATH], char pin[OA_MAX_PATH],
+    char exe[OA_MAX_PATH], char *argv[5])
 {
-	signer_opts o = {0};
-	char pass[OA_MAX_PATH], pin[OA_MAX_PATH], exe[OA_MAX_PATH];
-	char *argv[5];
 	oa_err rc;
 
-	if (c->sig != NULL) {
-		*out = c->sig;
-		return OA_OK;
-	}
-	if ((rc = signer_opts_of(c, c->dir, &o, pass, pin)))
+	memset(o, 0, sizeof *o);
+	if ((rc = signer_opts_of(c, c->dir, o, pass, pin)))
 		return rc;
-	o.in_process = c->signer_in_process;
+	o->in_process = c->signer_in_process;
 	/* The openams command re-executes itself as `openams __signer`, so the
 	 * signer starts from a clean image; other programs linking the library
 	 * (tests, benchmarks) fork and run the same loop. */
-	if (!o.in_process && openams_binary(exe, sizeof exe)) {
+	if (!o->in_process && openams_binary(exe, OA_MAX_PATH)) {
 		argv[0] = exe;
 		argv[1] = "__signer";
 		argv[2] = "--dir";
 		argv[3] = c->dir;
 		argv[4] = NULL;
-		o.exec_argv = argv;
+		o->exec_argv = argv;
 	}
-	if ((rc = signer_open(&o, &c->sig)))
+	return OA_OK;
+}
+
+oa_err ca_signer(ca *c, signer **out)
+{
+	signer_opts o;
+	char pass[OA_MAX_PATH], pin[OA_MAX_PATH], exe[OA_MAX_PATH];
+	char *argv[5];
+	oa_err rc;
+
+	if ((rc = ca_refresh(c)))
+		return rc;
+	if (c->sig != NULL) {
+		*out = c->sig;
+		return OA_OK;
+	}
+	if ((rc = ca_signer_opts(c, &o, pass, pin, exe, argv)) || (rc = signer_open(&o, &c->sig)))
 		return rc;
 	*out = c->sig;
 	return OA_OK;

@@ -239,6 +239,44 @@ typedef struct ca_filter {
 oa_err ca_list(ca *c, const ca_filter *f, int (*fn)(const ca_cert_info *, void *),
     void *arg);
 
+/* The CA hierarchy's certificates in use (the newest of each role in
+ * ca_cert) and when to act on their expiry. */
+typedef struct ca_cert_expiry {
+	const char *role;           /* "root", "issuing", "ocsp" (static) */
+	char serial[41];
+	int64_t not_before, not_after;
+	/* ocsp: from when it is renewed (ca.ocsp_renew_days, or a quarter of its
+	 * lifetime if less, before not_after); root, issuing: from when /healthz
+	 * warns (ca.expiry_warning_days before not_after). */
+	int64_t renew_at;
+} ca_cert_expiry;
+
+/* Calls fn for the root, issuing and OCSP responder certificates in use;
+ * fn returning non-zero stops the walk. */
+oa_err ca_cert_expiries(ca *c, int (*fn)(const ca_cert_expiry *, void *), void *arg);
+
+typedef struct ca_ocsp_renewal {
+	int renewed;                /* 0: not due (and not forced) */
+	char old_serial[41], new_serial[41];
+	int64_t old_not_after, new_not_after, renew_at;
+	int new_key;                /* 0: a PKCS#11 token's key certified again */
+} ca_ocsp_renewal;
+
+/*
+ * Renews the delegated OCSP responder when due (force: at once): a new key
+ * pair made by a freshly started signer (DIR/keys/ocsp.key replaced; with a
+ * PKCS#11 token its responder key is certified again), a new certificate
+ * from the issuing CA with the same profile (digitalSignature,
+ * id-kp-OCSPSigning, id-pkix-ocsp-nocheck) valid ca.ocsp_validity_days
+ * (inside the issuing CA's validity), DIR/pki/ocsp.crt rewritten, the
+ * certificate recorded in ca_cert (the old ones stay there, unused) with
+ * the audit record "ca.renew".  Every handle picks the new responder up:
+ * those of this process with their next signing operation, other
+ * processes' within CA_RELOAD_CHECK_S seconds.  Serialised across
+ * processes by DIR/pki/.ocsp.lock.  Not inside a caller's transaction.
+ */
+oa_err ca_ocsp_renew(ca *c, int force, const char *actor, ca_ocsp_renewal *out);
+
 /* PEM of the issuing CA then the root, or the root alone. */
 oa_err ca_chain_pem(ca *c, int root_only, oa_buf *out);
 

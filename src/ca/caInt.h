@@ -65,6 +65,8 @@ struct ca {
 	X509 *cert[SIGNER__MAX];     /* root, issuing, ocsp */
 	int64_t cert_id[SIGNER__MAX];
 	signer *sig;                 /* NULL until the first signing operation */
+	unsigned ocsp_gen;           /* ca_ocsp_generation when the certificates were read */
+	int64_t ocsp_checked;        /* monotonic seconds of the last look at the store */
 	int signer_in_process;       /* benchmarks: no separate signer process */
 	/* CertID material of the issuing CA for OCSP, one per hash algorithm a
 	 * request may use (RFC 6960 4.1.1: the request's hashAlgorithm). */
@@ -105,6 +107,22 @@ size_t der_hdr_len(size_t len);
 
 /* ca.c */
 oa_err ca_signer(ca *c, signer **out);
+/* The signer options of c (strings point into pass/pin or c). */
+oa_err ca_signer_opts(ca *c, signer_opts *o, char pass[OA_MAX_PATH], char pin[OA_MAX_PATH],
+    char exe[OA_MAX_PATH], char *argv[5]);
+/* Bumped by a renewal of the OCSP responder in this process. */
+unsigned ca_ocsp_generation(void);
+void ca_ocsp_generation_bump(void);
+/* Picks up a renewed OCSP responder (this process's renewal at once, another
+ * process's within CA_RELOAD_CHECK_S): the newest certificate from the store,
+ * and a new signer with the next operation. */
+#define CA_RELOAD_CHECK_S 5
+oa_err ca_refresh(ca *c);
+
+/* init.c: records a CA-hierarchy certificate in ca_cert with its audit
+ * record (action "ca.create", "ca.renew"). */
+oa_err ca_store_cert(store *db, const char *role, X509 *x, const char *key_type, int64_t now,
+    const char *actor, const char *action);
 oa_err ca_key_hashes(ca *c);
 
 /* checks.c: what the signer process re-checks, and its view of the CA. */

@@ -247,7 +247,8 @@ static oa_err write_pem_cert(const char *dir, const char *name, X509 *x, oa_buf 
 	return rc;
 }
 
-static oa_err store_ca_cert(store *db, const char *role, X509 *x, const char *key_type, int64_t now)
+oa_err ca_store_cert(store *db, const char *role, X509 *x, const char *key_type, int64_t now,
+    const char *actor, const char *action)
 {
 	unsigned char *der = NULL;
 	int n = i2d_X509(x, &der);
@@ -286,7 +287,7 @@ static oa_err store_ca_cert(store *db, const char *role, X509 *x, const char *ke
 	if (rc == OA_OK) {
 		char object[80];
 		snprintf(object, sizeof object, "ca_cert:%s:%s", role, serial);
-		rc = audit_append(db, "init", "ca.create", object, subject);
+		rc = audit_append(db, actor, action, object, subject);
 	}
 	return rc;
 }
@@ -557,9 +558,10 @@ oa_err ca_init(const ca_init_opts *o)
 		goto out;
 	if ((rc = oa_path_join(path, sizeof path, tmp, conf_str(cfg, "store.path"))) ||
 	    (rc = store_open(path, &db)) || (rc = store_begin(db)) ||
-	    (rc = store_ca_cert(db, "root", cert[SIGNER_ROOT], key_type, now)) ||
-	    (rc = store_ca_cert(db, "issuing", cert[SIGNER_ISSUING], key_type, now)) ||
-	    (rc = store_ca_cert(db, "ocsp", cert[SIGNER_OCSP], key_type, now)) ||
+	    (rc = ca_store_cert(db, "root", cert[SIGNER_ROOT], key_type, now, "init", "ca.create")) ||
+	    (rc = ca_store_cert(db, "issuing", cert[SIGNER_ISSUING], key_type, now, "init",
+	         "ca.create")) ||
+	    (rc = ca_store_cert(db, "ocsp", cert[SIGNER_OCSP], key_type, now, "init", "ca.create")) ||
 	    (rc = audit_append(db, "init", "instance.create", o->dir, o->demo ? "demo" : "")) ||
 	    (rc = store_commit(db)))
 		goto out;

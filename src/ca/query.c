@@ -249,3 +249,38 @@ oa_err ca_crl_latest(ca *c, int (*fn)(const char *issuer, int64_t this_update,
 	store_reset(st);
 	return step == STORE_ERROR ? OA_ERR_STORE : OA_OK;
 }
+
+oa_err ca_cert_expiries(ca *c, int (*fn)(const ca_cert_expiry *, void *), void *arg)
+{
+	static const char *const roles[] = {"root", "issuing", "ocsp"};
+	store_stmt *st = store_prepare(c->db, "SELECT serial, not_before, not_after FROM ca_cert"
+	                                      " WHERE role = ? ORDER BY id DESC LIMIT 1");
+	int64_t renew = conf_int(c->cfg, "ca.ocsp_renew_days") * 86400,
+	        warn = conf_int(c->cfg, "ca.expiry_warning_days") * 86400;
+
+	if (st == NULL)
+		return OA_ERR_STORE;
+	for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++) {
+		ca_cert_expiry e = {.role = roles[i]};
+		int step;
+		store_bind_text(st, 1, roles[i]);
+		if ((step = store_step(st)) == STORE_ROW) {
+			snprintf(e.serial, sizeof e.serial, "%s", store_col_text(st, 0));
+			e.not_before = store_col_int(st, 1);
+			e.not_after = store_col_int(st, 2);
+		}
+		store_reset(st);
+		if (step == STORE_ERROR)
+			return OA_ERR_STORE;
+		if (step != STORE_ROW)
+			continue;
+		if (i == 2) {
+			int64_t quarter = (e.not_after - e.not_before) / 4;
+			e.renew_at = e.not_after - (quarter < renew ? quarter : renew);
+		} else
+			e.renew_at = e.not_after - warn;
+		if (fn(&e, arg))
+			break;
+	}
+	return OA_OK;
+}

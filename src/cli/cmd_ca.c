@@ -47,6 +47,14 @@ static const char usage_text[] =
     "  ocsp   --req FILE --out FILE\n"
     "         Answers one DER OCSPRequest with a DER OCSPResponse.\n"
     "  chain  [--root]   PEM: issuing CA then root (root alone with --root)\n"
+    "  renew-ocsp [--if-due]\n"
+    "         Renews the delegated OCSP responder: a new key pair, a new certificate\n"
+    "         from the issuing CA (ca.ocsp_validity_days), the old one kept in the\n"
+    "         store but no longer used; a running server picks it up within seconds.\n"
+    "         With --if-due, only inside the renewal window (ca.ocsp_renew_days, or\n"
+    "         a quarter of its lifetime if less), as `openams serve` does by itself.\n"
+    "         Prints `key: value` lines: renewed (yes/no) serial not_after\n"
+    "         [previous_serial previous_not_after] or renew_at.\n"
     "\n"
     "Exit status: 0 done; 1 refused or failed (\"openams: CODE: message\" on stderr);\n"
     "2 usage error.  Signing commands unlock the CA keys from ca.key_passphrase_file\n"
@@ -346,6 +354,28 @@ static int do_list(ca *c, const struct args *a)
 	return CLI_OK;
 }
 
+static int do_renew_ocsp(ca *c, const struct args *a)
+{
+	ca_ocsp_renewal r;
+	oa_err rc;
+
+	if (a->serial)
+		return cli_usage("ca renew-ocsp takes no argument '%s'", a->serial);
+	if ((rc = ca_ocsp_renew(c, !a->if_due, "cli", &r)))
+		return cli_report(rc);
+	if (!r.renewed) {
+		printf("renewed: no\nserial: %s\n", r.old_serial);
+		print_time("not_after", r.old_not_after);
+		print_time("renew_at", r.renew_at);
+		return CLI_OK;
+	}
+	printf("renewed: yes\nserial: %s\n", r.new_serial);
+	print_time("not_after", r.new_not_after);
+	printf("previous_serial: %s\n", r.old_serial);
+	print_time("previous_not_after", r.old_not_after);
+	return CLI_OK;
+}
+
 static int do_cert(ca *c, const struct args *a)
 {
 	uint8_t *der;
@@ -406,6 +436,7 @@ int cmd_ca(int argc, char **argv)
 	} cmds[] = {
 		{"issue", do_issue}, {"revoke", do_revoke}, {"crl", do_crl}, {"status", do_status},
 		{"list", do_list}, {"cert", do_cert}, {"ocsp", do_ocsp}, {"chain", do_chain},
+		{"renew-ocsp", do_renew_ocsp},
 	};
 	struct args a;
 	ca *c = NULL;

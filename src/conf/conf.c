@@ -81,6 +81,14 @@ static const struct option options[] = {
 	{"ca.ocsp_validity_days", C_INT, "365", 1, 1095, NULL, NULL,
 	    "Validity of the OCSP responder certificate (id-pkix-ocsp-nocheck makes\n"
 	    "a short life wise)."},
+	{"ca.ocsp_renew_days", C_INT, "30", 1, 365, NULL, NULL,
+	    "The OCSP responder certificate is renewed (new key, new certificate from\n"
+	    "the issuing CA) when fewer than this many days, or a quarter of its\n"
+	    "lifetime if that is less, remain; `openams serve` checks every CRL pass,\n"
+	    "`openams ca renew-ocsp` renews at once. /healthz warns inside that window."},
+	{"ca.expiry_warning_days", C_INT, "180", 1, 3650, NULL, NULL,
+	    "/healthz warns when the root or issuing CA certificate expires within\n"
+	    "this many days (they are not renewed automatically)."},
 	{"ca.crl_url", C_URL, "http://127.0.0.1:8080/pki/issuing.crl", 0, 512, NULL, NULL,
 	    "CRL distribution point written into issued certificates."},
 	{"ca.root_crl_url", C_URL, "http://127.0.0.1:8080/pki/root.crl", 0, 512, NULL, NULL,

@@ -17,7 +17,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/bn.h>
 #include <openssl/err.h>
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
+#include <time.h>
 
 oa_err signer_send2(int fd, uint8_t first, const uint8_t *a, size_t an, const uint8_t *b,
     size_t bn)
@@ -301,6 +305,112 @@ out:
 	return rc;
 }
 
+/* A copy of the current responder certificate with a fresh serial, the new
+ * key, its key identifier and the given validity, signed by the issuing CA;
+ * then the new key sealed for DIR/keys/ocsp.key (file backend). */
+static oa_err do_renew_ocsp(signer_core *core, const uint8_t *p, size_t n, oa_buf *out)
+{
+	X509 *x = NULL, *old = core->certs[SIGNER_OCSP], *is = core->certs[SIGNER_ISSUING];
+	EVP_PKEY *nk = NULL, *ik, *pub;
+	ASN1_OCTET_STRING *ski = NULL;
+	BIGNUM *bn = NULL;
+	ASN1_INTEGER *serial = NULL;
+	unsigned char sb[16], md[EVP_MAX_MD_SIZE], *der = NULL;
+	unsigned mdlen = 0;
+	const char *type;
+	int64_t nb, na;
+	int len, idx;
+	oa_err rc = OA_OK;
+
+	if (n != 16)
+		return oa_fail(OA_ERR_INVALID, "renew-OCSP request: bad length");
+	nb = get64(p);
+	na = get64(p + 8);
+	{
+		struct tm tm;
+		int64_t is_end;
+		if (!ASN1_TIME_to_tm(X509_get0_notAfter(is), &tm))
+			return oa_fail_ssl(OA_ERR_CRYPTO, "signer: the issuing CA's notAfter");
+		is_end = (int64_t)timegm(&tm);
+		if (na <= nb || na - nb > 1095 * 86400LL || na > is_end)
+			return oa_fail(OA_ERR_INVALID, "renew-OCSP request: the validity must be at most 1095"
+			                               " days and inside the issuing CA's");
+	}
+	/* The responder the issuing CA delegated to, nothing else. */
+	if (X509_NAME_cmp(X509_get_issuer_name(old), X509_get_subject_name(is)) ||
+	    X509_get_ext_by_NID(old, NID_id_pkix_OCSP_noCheck, -1) < 0)
+		return oa_fail(OA_ERR_DENIED, "signer: the responder certificate is not the issuing CA's");
+	if ((rc = keystore_get(&core->ks, SIGNER_ISSUING, &ik)))
+		return rc;
+	if (core->ks.pkcs11) {
+		/* The token's responder key, certified again. */
+		if ((rc = keystore_get(&core->ks, SIGNER_OCSP, &nk)))
+			return rc;
+		EVP_PKEY_up_ref(nk);
+	} else {
+		if ((type = signer_key_type_of(X509_get0_pubkey(old))) == NULL)
+			return oa_fail(OA_ERR_CRYPTO, "signer: the responder key is of an unsupported type");
+		if ((rc = signer_generate(type, &nk)))
+			return rc;
+	}
+	if (RAND_bytes(sb, sizeof sb) != 1) {
+		rc = oa_fail_ssl(OA_ERR_CRYPTO, "signer: random serial");
+		goto out;
+	}
+	sb[0] = (uint8_t)((sb[0] & 0x7f) | 0x01);
+	if ((x = X509_dup(old)) == NULL || (bn = BN_bin2bn(sb, sizeof sb, NULL)) == NULL ||
+	    (serial = BN_to_ASN1_INTEGER(bn, NULL)) == NULL || !X509_set_serialNumber(x, serial) ||
+	    !ASN1_TIME_set(X509_getm_notBefore(x), (time_t)nb) ||
+	    !ASN1_TIME_set(X509_getm_notAfter(x), (time_t)na)) {
+		rc = oa_fail_ssl(OA_ERR_CRYPTO, "signer: building the responder certificate");
+		goto out;
+	}
+	/* The public half alone goes into the certificate (a token key must not
+	 * be referenced by it). */
+	{
+		unsigned char *spki = NULL;
+		const unsigned char *q;
+		int sl = i2d_PUBKEY(nk, &spki);
+		pub = NULL;
+		if (sl > 0) {
+			q = spki;
+			pub = d2i_PUBKEY(NULL, &q, sl);
+		}
+		OPENSSL_free(spki);
+		if (pub == NULL || !X509_set_pubkey(x, pub)) {
+			EVP_PKEY_free(pub);
+			rc = oa_fail_ssl(OA_ERR_CRYPTO, "signer: the new public key");
+			goto out;
+		}
+		EVP_PKEY_free(pub);
+	}
+	while ((idx = X509_get_ext_by_NID(x, NID_subject_key_identifier, -1)) >= 0)
+		X509_EXTENSION_free(X509_delete_ext(x, idx));
+	if (!X509_pubkey_digest(x, EVP_sha1(), md, &mdlen) || (ski = ASN1_OCTET_STRING_new()) == NULL ||
+	    !ASN1_OCTET_STRING_set(ski, md, (int)mdlen) ||
+	    X509_add1_ext_i2d(x, NID_subject_key_identifier, ski, 0, X509V3_ADD_DEFAULT) != 1 ||
+	    X509_sign(x, ik, signer_digest_for(ik)) <= 0 || (len = i2d_X509(x, &der)) <= 0) {
+		rc = oa_fail_ssl(OA_ERR_CRYPTO, "signer: signing the responder certificate");
+		goto out;
+	}
+	{
+		uint8_t h[4] = {(uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8),
+		    (uint8_t)len};
+		if ((rc = oa_buf_append(out, h, 4)) || (rc = oa_buf_append(out, der, (size_t)len)))
+			goto out;
+	}
+	if (!core->ks.pkcs11)
+		rc = keystore_seal(&core->ks, nk, out);
+out:
+	OPENSSL_free(der);
+	X509_free(x);
+	EVP_PKEY_free(nk);
+	ASN1_OCTET_STRING_free(ski);
+	BN_free(bn);
+	ASN1_INTEGER_free(serial);
+	return rc;
+}
+
 oa_err signer_handle(signer_core *core, const uint8_t *msg, size_t n, oa_buf *out)
 {
 	EVP_PKEY *key;
@@ -327,6 +437,8 @@ oa_err signer_handle(signer_core *core, const uint8_t *msg, size_t n, oa_buf *ou
 			return oa_fail_ssl(OA_ERR_CRYPTO, "%s does not match its certificate",
 			    signer_key_file[msg[1]]);
 		return OA_OK;
+	case SIGNER_OP_RENEW_OCSP:
+		return do_renew_ocsp(core, msg + 1, n - 1, out);
 	default:
 		return oa_fail(OA_ERR_INVALID, "unknown signer operation %u", msg[0]);
 	}

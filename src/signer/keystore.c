@@ -107,6 +107,40 @@ oa_err signer_generate(const char *key_type, EVP_PKEY **out)
 	return OA_OK;
 }
 
+/* PKCS#8 PEM of pkey encrypted under passphrase, appended to out. */
+static oa_err seal_pem(EVP_PKEY *pkey, const char *passphrase, oa_buf *out)
+{
+	PKCS8_PRIV_KEY_INFO *p8 = NULL;
+	X509_SIG *enc = NULL;
+	BIO *mem = NULL;
+	char *data;
+	long n;
+	oa_err rc = OA_OK;
+
+	if ((p8 = EVP_PKEY2PKCS8(pkey)) == NULL ||
+	    (enc = PKCS8_encrypt(-1, EVP_aes_256_cbc(), passphrase, (int)strlen(passphrase),
+	         NULL, 0, KEY_KDF_ITER, p8)) == NULL ||
+	    (mem = BIO_new(BIO_s_secmem())) == NULL || !PEM_write_bio_PKCS8(mem, enc)) {
+		rc = oa_fail_ssl(OA_ERR_CRYPTO, "encrypting the new key");
+		goto out;
+	}
+	n = BIO_get_mem_data(mem, &data);
+	rc = oa_buf_append(out, data, (size_t)n);
+out:
+	PKCS8_PRIV_KEY_INFO_free(p8);
+	X509_SIG_free(enc);
+	BIO_free(mem);
+	return rc;
+}
+
+oa_err keystore_seal(keystore *ks, EVP_PKEY *pkey, oa_buf *out)
+{
+	if (ks->pkcs11 || ks->secret == NULL)
+		return oa_fail(OA_ERR_STATE, "signer: the CA passphrase is no longer held (every key"
+		                             " is unlocked): a new key needs a freshly started signer");
+	return seal_pem(pkey, ks->secret, out);
+}
+
 oa_err signer_write_key(const char *path, EVP_PKEY *pkey, const char *passphrase)
 {
 	PKCS8_PRIV_KEY_INFO *p8 = NULL;

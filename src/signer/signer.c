@@ -370,6 +370,44 @@ oa_err signer_check_pair(signer *s, signer_key k)
 	return rc;
 }
 
+oa_err signer_renew_ocsp(signer *s, int64_t not_before, int64_t not_after, uint8_t **cert,
+    size_t *cert_len, uint8_t **key_pem, size_t *key_len)
+{
+	uint8_t b[16], *r = NULL;
+	size_t rl, cl;
+	oa_err rc;
+
+	*cert = *key_pem = NULL;
+	*cert_len = *key_len = 0;
+	put64(b, not_before);
+	put64(b + 8, not_after);
+	if ((rc = request(s, SIGNER_OP_RENEW_OCSP, b, sizeof b, NULL, 0, &r, &rl, NULL)))
+		return rc;
+	if (rl < 4 || (cl = (size_t)r[0] << 24 | (size_t)r[1] << 16 | (size_t)r[2] << 8 | r[3]) == 0 ||
+	    cl > rl - 4) {
+		oa_wipe(r, rl);
+		free(r);
+		return oa_fail(OA_ERR_CRYPTO, "the signer returned an unreadable renewal");
+	}
+	if ((*cert = malloc(cl)) == NULL ||
+	    (rl - 4 - cl > 0 && (*key_pem = malloc(rl - 4 - cl)) == NULL)) {
+		free(*cert);
+		*cert = NULL;
+		oa_wipe(r, rl);
+		free(r);
+		return oa_fail(OA_ERR_NOMEM, "out of memory");
+	}
+	memcpy(*cert, r + 4, cl);
+	*cert_len = cl;
+	if (rl - 4 - cl > 0) {
+		memcpy(*key_pem, r + 4 + cl, rl - 4 - cl);
+		*key_len = rl - 4 - cl;
+	}
+	oa_wipe(r, rl);
+	free(r);
+	return OA_OK;
+}
+
 oa_err signer_raw(signer *s, const uint8_t *msg, size_t n, int *status, uint8_t **reply,
     size_t *reply_len)
 {

@@ -58,6 +58,8 @@ typedef enum signer_op {
 	SIGNER_OP_SIGN_OCSP = 4,  /* OCSPRequest + times + a status per CertID -> signed
 	                           * BasicOCSPResponse DER (the signer builds it) */
 	SIGNER_OP_CHECK_PAIR = 5, /* u8 key -> ok when the key matches its certificate */
+	SIGNER_OP_RENEW_OCSP = 6, /* i64 notBefore, i64 notAfter -> u32 n, new responder
+	                           * certificate DER (n bytes), its key as encrypted PEM */
 	SIGNER_OP__MAX
 } signer_op;
 
@@ -142,6 +144,23 @@ oa_err signer_sign_ocsp(signer *s, const uint8_t *req, size_t req_len,
     OCSP_BASICRESP **out);
 /* Checks that key k is the private half of its certificate. */
 oa_err signer_check_pair(signer *s, signer_key k);
+
+/*
+ * Renews the delegated OCSP responder: the signer makes a new key pair of
+ * the current responder key's type, and the issuing key signs a copy of the
+ * current responder certificate (same subject, issuer and extensions:
+ * digitalSignature, id-kp-OCSPSigning, id-pkix-ocsp-nocheck) with a fresh
+ * serial, the new key, its key identifier and [not_before, not_after] (inside
+ * the issuing CA's validity, at most 1095 days).  *cert (DER) and *key_pem
+ * (the new private key as PKCS#8 encrypted under the CA passphrase, for
+ * DIR/keys/ocsp.key) are malloc'd.  The file backend needs a signer that has
+ * not yet unlocked every key (it still holds the passphrase): start one for
+ * this.  With a PKCS#11 token the token's responder key is certified again
+ * (no new key; *key_pem is NULL, *key_len 0).  The signer itself keeps
+ * signing with the old responder: start a new one to use the new.
+ */
+oa_err signer_renew_ocsp(signer *s, int64_t not_before, int64_t not_after, uint8_t **cert,
+    size_t *cert_len, uint8_t **key_pem, size_t *key_len);
 
 /* Sends one raw frame payload (op + bytes) and reads the answer: for tests
  * of the protocol.  *status is the answer's status byte. */

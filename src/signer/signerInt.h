@@ -26,6 +26,9 @@ typedef struct keystore {
 oa_err keystore_open(keystore *ks, const signer_opts *o);
 oa_err keystore_get(keystore *ks, signer_key k, EVP_PKEY **out);
 void keystore_close(keystore *ks);
+/* PKCS#8 PEM of pkey encrypted under the passphrase the keystore still
+ * holds (file backend, before every key is unlocked), appended to out. */
+oa_err keystore_seal(keystore *ks, EVP_PKEY *pkey, oa_buf *out);
 const EVP_MD *signer_digest_for(const EVP_PKEY *pkey);
 
 /* The signer's state inside its process (or in-process for benchmarks). */

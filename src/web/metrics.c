@@ -4,8 +4,9 @@
  * Request counts by route and status and a latency histogram per route are
  * atomics updated by every worker thread when a request completes.  The
  * store figures (certificates issued and revoked, open and overdue cases
- * per organisation, CRL age) are read at scrape time with COUNT queries on
- * the scraping thread's handle, in one read transaction.
+ * per organisation, CRL age, the CA certificates' notAfter) are read at
+ * scrape time with COUNT queries on the scraping thread's handle, in one
+ * read transaction.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -176,6 +177,15 @@ static int crl_gauges(const char *issuer, int64_t this_update, int64_t next_upda
 	return g->rc != OA_OK;
 }
 
+static int expiry_gauges(const ca_cert_expiry *e, void *arg)
+{
+	struct gauges *g = arg;
+
+	g->rc = oa_buf_printf(g->b, "openams_ca_cert_expiry_seconds{role=\"%s\"} %lld\n", e->role,
+	    (long long)e->not_after);
+	return g->rc != OA_OK;
+}
+
 /* The gauges read from the modules that own the data (one read
  * transaction, so the figures agree with each other). */
 static oa_err store_metrics(ca *c, engine *e, oa_buf *b)
@@ -205,7 +215,12 @@ static oa_err store_metrics(ca *c, engine *e, oa_buf *b)
 		goto out;
 	if ((rc = oa_buf_printf(b, "# HELP openams_crl_age_seconds Seconds since the last CRL's "
 	                           "thisUpdate.\n# TYPE openams_crl_age_seconds gauge\n")) ||
-	    (rc = ca_crl_latest(c, crl_gauges, &g)))
+	    (rc = ca_crl_latest(c, crl_gauges, &g)) || (rc = g.rc))
+		goto out;
+	if ((rc = oa_buf_printf(b, "# HELP openams_ca_cert_expiry_seconds notAfter (Unix time) of the "
+	                           "root, issuing and OCSP responder certificates in use.\n"
+	                           "# TYPE openams_ca_cert_expiry_seconds gauge\n")) ||
+	    (rc = ca_cert_expiries(c, expiry_gauges, &g)))
 		goto out;
 	rc = g.rc;
 out:

@@ -10,7 +10,8 @@
  *               each running its own epoll loop.  A worker takes one CA
  *               handle from the pool on its first request and keeps it: a
  *               store handle belongs to one thread.
- *   scheduler   publishes the CRLs when ca_crl_due() says so, every
+ *   scheduler   renews the OCSP responder certificate when due (ca_ocsp_renew),
+ *               publishes the CRLs when ca_crl_due() says so, every
  *               web.crl_check_seconds, with a handle of its own.
  *
  * Request life (MHD calls on_request several times per request):
@@ -534,6 +535,18 @@ static void *scheduler(void *arg)
 			else if (due)
 				fprintf(stderr, "openams: web: scheduler: published the %s CRL\n",
 				    root ? "root" : "issuing");
+			oa_err_clear();
+		}
+		{
+			/* The delegated OCSP responder, renewed before it expires. */
+			ca_ocsp_renewal ren;
+			if (ca_ocsp_renew(c, 0, "scheduler", &ren) != OA_OK)
+				fprintf(stderr, "openams: web: scheduler: OCSP responder renewal: %s\n",
+				    oa_errmsg());
+			else if (ren.renewed)
+				fprintf(stderr, "openams: web: scheduler: renewed the OCSP responder"
+				                " certificate (serial %s, was %s)\n",
+				    ren.new_serial, ren.old_serial);
 			oa_err_clear();
 		}
 		if (eng) {
