@@ -547,6 +547,131 @@ static OCSP_RESPONSE *ask(X509 *issuer, const char *const *serials, int nonce)
 	return r;
 }
 
+/* The serial (stored form) of the responder certificate c answers with,
+ * for a request about issuer's serial 7f..ff (unknown: still signed). */
+static void responder_of(ca *c, X509 *issuer, char out[41])
+{
+	OCSP_REQUEST *req = OCSP_REQUEST_new();
+	BIGNUM *bn = NULL;
+	ASN1_INTEGER *ai;
+	unsigned char *der = NULL;
+	uint8_t *resp;
+	size_t rl;
+	const unsigned char *p;
+	OCSP_RESPONSE *r;
+	OCSP_BASICRESP *bs;
+	int n;
+
+	assert_true(BN_hex2bn(&bn, "7fffffffffffffffffffffffffffffff") > 0);
+	ai = BN_to_ASN1_INTEGER(bn, NULL);
+	assert_non_null(OCSP_request_add0_id(req, OCSP_cert_id_new(EVP_sha1(),
+	    X509_get_subject_name(issuer), X509_get0_pubkey_bitstr(issuer), ai)));
+	n = i2d_OCSP_REQUEST(req, &der);
+	assert_int_equal(ca_ocsp_respond(c, der, (size_t)n, &resp, &rl), OA_OK);
+	p = resp;
+	assert_non_null(r = d2i_OCSP_RESPONSE(NULL, &p, (long)rl));
+	assert_int_equal(OCSP_response_status(r), OCSP_RESPONSE_STATUS_SUCCESSFUL);
+	assert_non_null(bs = OCSP_response_get1_basic(r));
+	assert_int_equal(sk_X509_num(OCSP_resp_get0_certs(bs)), 1);
+	assert_int_equal(ca_serial_hex(X509_get0_serialNumber(sk_X509_value(OCSP_resp_get0_certs(bs), 0)),
+	                     out),
+	    OA_OK);
+	OCSP_BASICRESP_free(bs);
+	OCSP_RESPONSE_free(r);
+	free(resp);
+	OPENSSL_free(der);
+	ASN1_INTEGER_free(ai);
+	BN_free(bn);
+	OCSP_REQUEST_free(req);
+}
+
+static int take_ocsp_expiry(const ca_cert_expiry *e, void *arg)
+{
+	if (strcmp(e->role, "ocsp") == 0)
+		*(ca_cert_expiry *)arg = *e;
+	return 0;
+}
+
+/* The delegated responder renewed inside its window (a quarter of an
+ * 8-day life), with the clock moved; handles opened before pick it up; the
+ * signer refuses a validity outside the issuing CA's, and a signer that no
+ * longer holds the passphrase cannot seal a new key. */
+static void test_ocsp_renew(void **state)
+{
+	tu_inst I = {0};
+	ca *c2 = NULL;
+	X509 *issuer;
+	ca_ocsp_renewal r;
+	ca_cert_expiry e = {0};
+	char first[41], got[41];
+	int64_t now = oa_now();
+	signer *sg;
+	uint8_t *der = NULL, *pem = NULL;
+	size_t dl, pl;
+
+	if (tu_inst_new(&I, "ca.ocsp_validity_days = 8\n", NULL) != 0)
+		fail_msg("instance: %s", oa_errmsg());
+	issuer = X509_dup(I.c->cert[SIGNER_ISSUING]);
+	assert_int_equal(ca_open(I.path, &c2), OA_OK);
+	responder_of(c2, issuer, first);
+	assert_int_equal(ca_cert_expiries(I.c, take_ocsp_expiry, &e), OA_OK);
+	assert_string_equal(e.serial, first);
+	assert_int_equal(e.renew_at, e.not_after - 2 * 86400);
+
+	/* Not due yet: nothing changes. */
+	assert_int_equal(ca_ocsp_renew(I.c, 0, "t", &r), OA_OK);
+	assert_int_equal(r.renewed, 0);
+	assert_int_equal(tu_count(ca_store(I.c), "SELECT count(*) FROM ca_cert WHERE role = 'ocsp'"), 1);
+
+	/* A day before it expires: renewed, from the moved clock. */
+	tu_clock_set(e.not_after - 86400);
+	assert_int_equal(ca_ocsp_renew(I.c, 0, "t", &r), OA_OK);
+	assert_int_equal(r.renewed, 1);
+	assert_int_equal(r.new_key, 1);
+	assert_string_equal(r.old_serial, first);
+	assert_string_not_equal(r.new_serial, first);
+	assert_int_equal(r.new_not_after, e.not_after - 86400 + 8 * 86400);
+	assert_int_equal(tu_count(ca_store(I.c), "SELECT count(*) FROM ca_cert WHERE role = 'ocsp'"), 2);
+	assert_int_equal(tu_count(ca_store(I.c), "SELECT count(*) FROM audit WHERE action = 'ca.renew'"
+	                                         " AND actor = 't'"), 1);
+	/* This handle and the one opened before answer with the new responder. */
+	responder_of(I.c, issuer, got);
+	assert_string_equal(got, r.new_serial);
+	responder_of(c2, issuer, got);
+	assert_string_equal(got, r.new_serial);
+	assert_int_equal(ca_cert_expiries(c2, take_ocsp_expiry, &e), OA_OK);
+	assert_int_equal(e.not_after, r.new_not_after);
+	/* Right after a renewal it is not due again. */
+	assert_int_equal(ca_ocsp_renew(c2, 0, "t", &r), OA_OK);
+	assert_int_equal(r.renewed, 0);
+	tu_clock_clear();
+
+	/* The signer's own checks: the validity must sit inside the issuing CA's. */
+	{
+		signer_opts o;
+		signer *fresh;
+		char pass[OA_MAX_PATH], pin[OA_MAX_PATH], exe[OA_MAX_PATH];
+		char *argv[5];
+		assert_int_equal(ca_signer_opts(I.c, &o, pass, pin, exe, argv), OA_OK);
+		assert_int_equal(signer_open(&o, &fresh), OA_OK);
+		assert_int_equal(signer_renew_ocsp(fresh, now, now + 1096 * 86400LL, &der, &dl, &pem, &pl),
+		    OA_ERR_INVALID);
+		assert_int_equal(signer_renew_ocsp(fresh, now, now - 1, &der, &dl, &pem, &pl),
+		    OA_ERR_INVALID);
+		assert_null(der);
+		signer_free(fresh);
+	}
+	/* Every key unlocked (both CRLs, an OCSP answer): the passphrase is gone. */
+	assert_int_equal(ca_crl_publish(I.c, 1, NULL, NULL), OA_OK);
+	assert_int_equal(ca_crl_publish(I.c, 0, NULL, NULL), OA_OK);
+	responder_of(I.c, issuer, got);
+	assert_int_equal(ca_signer(I.c, &sg), OA_OK);
+	assert_int_equal(signer_renew_ocsp(sg, now, now + 86400, &der, &dl, &pem, &pl), OA_ERR_STATE);
+	X509_free(issuer);
+	ca_free(c2);
+	tu_inst_free(&I);
+}
+
 static void test_ocsp(void **state)
 {
 	char nik[17];
@@ -793,6 +918,7 @@ int main(void)
 		cmocka_unit_test(test_list_filters),
 		cmocka_unit_test(test_init_refuses_existing),
 		cmocka_unit_test(test_chain),
+		cmocka_unit_test(test_ocsp_renew),
 		cmocka_unit_test(test_calendar_months),
 		cmocka_unit_test(test_issue_calendar_validity),
 	};
