@@ -131,6 +131,32 @@ static oa_err put_items(qpdf_data q, oa_buf *b, qpdf_oh a, const char *what)
 	return OA_OK;
 }
 
+/*
+ * A certified document whose certification signature permits no change
+ * (ISO 32000-1 section 12.8.2.2, DocMDP /P 1) cannot take another
+ * signature without invalidating the certification: refused.
+ */
+static oa_err check_docmdp(qpdf_data q, qpdf_oh root)
+{
+	/* _if_dict: a missing entry is no warning (qpdf warns, and warnings refuse) */
+	qpdf_oh perms = qpdf_oh_get_key_if_dict(q, root, "/Perms");
+	qpdf_oh sig = qpdf_oh_get_key_if_dict(q, perms, "/DocMDP");
+	qpdf_oh refs = qpdf_oh_get_key_if_dict(q, sig, "/Reference");
+	int n = qpdf_oh_is_array(q, refs) ? qpdf_oh_get_array_n_items(q, refs) : 0;
+
+	for (int i = 0; i < n && i < SIGN_MAX_FIELDS; i++) {
+		qpdf_oh r = qpdf_oh_get_array_item(q, refs, i);
+		qpdf_oh tp = qpdf_oh_get_key_if_dict(q, r, "/TransformParams");
+		qpdf_oh p = qpdf_oh_get_key_if_dict(q, tp, "/P");
+		qpdf_oh m = qpdf_oh_get_key_if_dict(q, r, "/TransformMethod");
+		if (qpdf_oh_is_name_and_equals(q, m, "/DocMDP") && qpdf_oh_is_integer(q, p) &&
+		    qpdf_oh_get_int_value(q, p) == 1)
+			return oa_fail(OA_ERR_POLICY, "the PDF is certified with no changes permitted "
+			    "(DocMDP /P 1): another signature would invalidate its certification");
+	}
+	return OA_OK;
+}
+
 static oa_err read_orig(const uint8_t *pdf, size_t len, orig *g)
 {
 	qpdf_data q = qpdf_init();
@@ -177,6 +203,8 @@ static oa_err read_orig(const uint8_t *pdf, size_t len, orig *g)
 	g->root_id = qpdf_oh_get_object_id(q, root);
 	g->root_gen = qpdf_oh_get_generation(q, root);
 	TRY(put_dict(q, &g->root_keys, root, "/AcroForm", "/AcroForm"));
+
+	TRY(check_docmdp(q, root));
 
 	form = qpdf_oh_get_key(q, root, "/AcroForm");
 	if (qpdf_oh_is_dictionary(q, form)) {

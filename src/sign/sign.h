@@ -52,7 +52,8 @@ typedef struct sign_opts {
  *
  * A PDF that is damaged (anything qpdf would have to repair), encrypted, has
  * no page, or exceeds the limits above is OA_ERR_INVALID or OA_ERR_LIMIT,
- * with the reason in oa_errmsg(); nothing is returned then.
+ * with the reason in oa_errmsg(); a document certified with no changes
+ * permitted (DocMDP /P 1) is OA_ERR_POLICY.  Nothing is returned then.
  */
 oa_err sign_pdf(const uint8_t *pdf, size_t len, EVP_PKEY *key, X509 *cert,
     STACK_OF(X509) *chain, const sign_opts *o, uint8_t **out, size_t *out_len);

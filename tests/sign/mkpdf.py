@@ -2,14 +2,20 @@
 """mkpdf.py OUT [PAGES] [--form] - writes a small, valid PDF 1.7 (classic
 cross-reference table) with PAGES pages of text, for the signing tests.
 --form: page 1 also carries a link annotation and a text field, the field
-listed in an indirect /AcroForm."""
+listed in an indirect /AcroForm.  --certified P: see below."""
 import sys
 
 out, pages = sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 1
 form = "--form" in sys.argv
+# --certified P: a catalog /Perms /DocMDP naming a (placeholder) certification
+# signature dictionary whose DocMDP transform has /P P
+cert_p = int(sys.argv[sys.argv.index("--certified") + 1]) if "--certified" in sys.argv else 0
 objs = []  # bodies, object n at index n-1
 nf = 4 + 2 * pages  # the form's objects come after the pages
-objs.append(b"<< /Type /Catalog /Pages 2 0 R%s >>" % (b" /AcroForm %d 0 R" % nf if form else b""))
+nperm = nf + 3 if form else nf
+objs.append(b"<< /Type /Catalog /Pages 2 0 R%s%s >>" % (
+    b" /AcroForm %d 0 R" % nf if form else b"",
+    b" /Perms << /DocMDP %d 0 R >>" % nperm if cert_p else b""))
 kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(pages))
 objs.append(f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>".encode())
 objs.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
@@ -25,6 +31,10 @@ if form:
                 b"/A << /S /URI /URI (https://example.go.id/) >> >>")
     objs.append(f"<< /Type /Annot /Subtype /Widget /FT /Tx /T (nomor) /V (800/1/2026) "
                 f"/Rect [72 600 300 620] /P 4 0 R /F 4 >>".encode())
+if cert_p:
+    objs.append(b"<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached "
+                b"/Reference [<< /Type /SigRef /TransformMethod /DocMDP "
+                b"/TransformParams << /Type /TransformParams /P %d /V /1.2 >> >>] >>" % cert_p)
 buf = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
 offs = []
 for n, body in enumerate(objs, 1):

@@ -226,6 +226,12 @@ refused "a control character in the reason" invalid_input "control character" in
 	--reason "$(printf 'a\tb')"
 : >empty.pdf
 refused "an empty file" invalid_input "broken PDF" empty.pdf
+"$PY" "$HERE/mkpdf.py" certified1.pdf 1 --certified 1
+refused "a PDF certified with no changes permitted (DocMDP /P 1)" policy "DocMDP /P 1" \
+	certified1.pdf
+"$PY" "$HERE/mkpdf.py" certified2.pdf 1 --certified 2
+check "a PDF certified with form filling and signing permitted (/P 2) is signed" \
+	sign --in certified2.pdf --out certified2-s.pdf
 if [ -n "${refused_unite:-}" ]; then
 	refused "pdfunite's output, whose /Size is below its highest object" invalid_input \
 		"broken PDF: .*number of objects" unite.pdf
