@@ -5,13 +5,14 @@
  * signs with a key matching its certificate:
  *   1. a fresh signer makes the key and the issuing CA signs the new
  *      certificate (nothing written yet);
- *   2. DIR/keys/ocsp.key, then DIR/pki/ocsp.crt, each replaced atomically
+ *   2. DIR/pki/ocsp.crt, then DIR/keys/ocsp.key, each replaced atomically
  *      (the signer process of `openams serve` reads both when it starts);
  *   3. the certificate and its audit record committed to ca_cert;
  *   4. this process's handles reload at once, other processes' within
  *      CA_RELOAD_CHECK_S seconds (ca_refresh), each starting a new signer.
- * A crash between 2 and 3 leaves the files renewed and the store not: the
- * next check renews again.
+ * A crash after the first write of 2 and before 3 leaves DIR/pki/ocsp.crt
+ * other than the store's newest responder: the next check sees that and
+ * renews again, whatever the window, which makes files and store agree.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -68,6 +69,27 @@ static oa_err check_new(ca *c, X509 *x, int64_t nb, int64_t na)
 	return OA_OK;
 }
 
+/* 1 when DIR/pki/ocsp.crt is not the certificate serial names (an
+ * interrupted renewal), 0 when it is. */
+static int files_differ(ca *c, const char *serial)
+{
+	char path[OA_MAX_PATH], hex[41];
+	FILE *f;
+	X509 *x = NULL;
+	int differ = 1;
+
+	if (oa_path_join(path, sizeof path, c->dir, "pki/ocsp.crt") != OA_OK ||
+	    (f = fopen(path, "r")) == NULL)
+		return 1;
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	if (x && ca_serial_hex(X509_get0_serialNumber(x), hex) == OA_OK)
+		differ = strcmp(hex, serial) != 0;
+	X509_free(x);
+	oa_err_clear();
+	return differ;
+}
+
 static oa_err write_cert_pem(ca *c, X509 *x)
 {
 	char path[OA_MAX_PATH];
@@ -119,7 +141,7 @@ oa_err ca_ocsp_renew(ca *c, int force, const char *actor, ca_ocsp_renewal *out)
 	snprintf(out->old_serial, sizeof out->old_serial, "%s", cur.serial);
 	out->old_not_after = cur.not_after;
 	out->renew_at = cur.renew_at;
-	if (!force && now < cur.renew_at)
+	if (!force && now < cur.renew_at && !files_differ(c, cur.serial))
 		goto out;
 	/* ca.ocsp_validity_days, never past the issuing CA's notAfter. */
 	if (!ASN1_TIME_to_tm(X509_get0_notAfter(c->cert[SIGNER_ISSUING]), &tm)) {
@@ -146,10 +168,10 @@ oa_err ca_ocsp_renew(ca *c, int force, const char *actor, ca_ocsp_renewal *out)
 	}
 	if ((rc = check_new(c, x, now, na)))
 		goto out;
-	if (pem_len > 0 && ((rc = oa_path_join(path, sizeof path, c->dir, "keys/ocsp.key")) ||
-	                       (rc = oa_write_file_atomic(path, pem, pem_len, 0600))))
-		goto out;
-	if ((rc = write_cert_pem(c, x)) || (rc = store_begin(c->db)))
+	if ((rc = write_cert_pem(c, x)) ||
+	    (pem_len > 0 && ((rc = oa_path_join(path, sizeof path, c->dir, "keys/ocsp.key")) ||
+	                        (rc = oa_write_file_atomic(path, pem, pem_len, 0600)))) ||
+	    (rc = store_begin(c->db)))
 		goto out;
 	{
 		const char *kt = signer_key_type_of(X509_get0_pubkey(x));

@@ -646,6 +646,25 @@ static void test_ocsp_renew(void **state)
 	assert_int_equal(r.renewed, 0);
 	tu_clock_clear();
 
+	/* An interrupted renewal (pki/ocsp.crt no longer the store's newest
+	 * responder) is finished by the next check, in or out of the window. */
+	{
+		char from[OA_MAX_PATH], to[OA_MAX_PATH];
+		uint8_t *data;
+		size_t n;
+		snprintf(from, sizeof from, "%s/pki/root.crt", I.path);
+		snprintf(to, sizeof to, "%s/pki/ocsp.crt", I.path);
+		assert_int_equal(oa_read_file(from, 1 << 20, &data, &n), OA_OK);
+		assert_int_equal(oa_write_file_atomic(to, data, n, 0600), OA_OK);
+		free(data);
+		assert_int_equal(ca_ocsp_renew(c2, 0, "t", &r), OA_OK);
+		assert_int_equal(r.renewed, 1);
+		responder_of(I.c, issuer, got);
+		assert_string_equal(got, r.new_serial);
+		assert_int_equal(ca_ocsp_renew(c2, 0, "t", &r), OA_OK);
+		assert_int_equal(r.renewed, 0);
+	}
+
 	/* The signer's own checks: the validity must sit inside the issuing CA's. */
 	{
 		signer_opts o;
