@@ -122,6 +122,18 @@ static void test_hello_and_unknown_ops(void **state)
 		assert_int_equal(raw(shortf, sizeof shortf, why, sizeof why), OA_ERR_INVALID);
 		assert_non_null(strstr(why, "bad length"));
 	}
+	{
+		/* Renewing the responder: exactly two times, the validity inside
+		 * the issuing CA's and at most 1095 days. */
+		uint8_t rf[17] = {SIGNER_OP_RENEW_OCSP};
+		assert_int_equal(raw(rf, 9, why, sizeof why), OA_ERR_INVALID);
+		assert_non_null(strstr(why, "bad length"));
+		assert_int_equal(raw(rf, sizeof rf, why, sizeof why), OA_ERR_INVALID); /* 0..0 */
+		for (int i = 0; i < 8; i++)
+			rf[9 + i] = 0x7f; /* notAfter far past the issuing CA's */
+		assert_int_equal(raw(rf, sizeof rf, why, sizeof why), OA_ERR_INVALID);
+		assert_non_null(strstr(why, "1095 days"));
+	}
 	/* All keys match their certificates; the signer is still the same one. */
 	for (int k = 0; k < SIGNER__MAX; k++)
 		assert_int_equal(signer_check_pair(the_signer(), (signer_key)k), OA_OK);
