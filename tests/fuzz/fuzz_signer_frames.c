@@ -56,14 +56,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
-	static int known_bugs = -1;
 	signer_core *sc = the_core();
 	int sv[2];
 	uint8_t *msg;
 	size_t len;
 
-	if (known_bugs < 0)
-		known_bugs = getenv("FUZZ_KNOWN_BUGS") != NULL;
 	/* The stream fits the socket buffer (libFuzzer's -max_len is far below). */
 	if (n > 64 * 1024 || socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
 		return 0;
@@ -72,15 +69,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	close(sv[1]);
 	while (signer_recv(sv[0], &msg, &len) == OA_OK) {
 		oa_buf out = {0};
-
-		/* Known bug, reported (docs/FUZZING.md): do_sign_ocsp (child.c)
-		 * computes n - 4 - 16 unsigned, so a payload under 20 bytes passes
-		 * its length check and d2i reads past the frame.  Skipped until it
-		 * is fixed, unless FUZZ_KNOWN_BUGS is set (to reproduce it). */
-		if (len >= 1 && len < 21 && msg[0] == SIGNER_OP_SIGN_OCSP && !known_bugs) {
-			free(msg);
-			continue;
-		}
 
 		/* The frame ends at an unreadable page: an over-read in OpenSSL faults. */
 		(void)signer_handle(sc, fz_guard(msg, len), len, &out);
