@@ -523,6 +523,37 @@ static api_user *person_post(web_req *r, web_form *f, auth_person *ap)
 	return u;
 }
 
+static int any_cb(const void *x, void *arg)
+{
+	(void)x;
+	*(int *)arg = 1;
+	return 1;
+}
+
+static int case_open_cb(const engine_case *c, void *arg)
+{
+	if (strcmp(c->state, "open") == 0)
+		return any_cb(c, arg);
+	return 0;
+}
+
+static int cert_cb(const ca_cert_info *ci, void *arg)
+{
+	return any_cb(ci, arg);
+}
+
+/* *busy = 1 if p has an open case or an active certificate under their NIK. */
+static oa_err nik_in_use(web_req *r, const auth_person *p, int *busy)
+{
+	ca_filter f = {.status = "active", .nik = p->nik};
+	oa_err rc;
+
+	*busy = 0;
+	if ((rc = engine_cases_of(r->engine, p->id, 0, case_open_cb, busy)) || *busy)
+		return rc;
+	return ca_list(r->ca, &f, cert_cb, busy);
+}
+
 static void h_person_update(web_req *r)
 {
 	web_form f;
@@ -542,6 +573,23 @@ static void h_person_update(web_req *r)
 		                                      "e-mail are required"),
 		    web_printf(r, "/portal/admin/people/%s", ap.id));
 		return;
+	}
+	/* The NIK names the holder of every certificate the person gets: it
+	 * does not change under an open case or an active certificate (issue
+	 * 16, finding 1: a case's certificate is issued for the account's NIK). */
+	if (ap.nik[0] && in.nik && strcmp(in.nik, ap.nik) != 0) {
+		int busy = 0;
+		if ((rc = nik_in_use(r, &ap, &busy))) {
+			admin_page_refused(r, u, rc, web_printf(r, "/portal/admin/people/%s", ap.id));
+			return;
+		}
+		if (busy) {
+			admin_page_refused(r, u, oa_fail(OA_ERR_STATE, "NIK tidak dapat diubah selama ada "
+			    "permohonan terbuka atau sertifikat aktif / the NIK cannot change while the "
+			    "person has an open case or an active certificate"),
+			    web_printf(r, "/portal/admin/people/%s", ap.id));
+			return;
+		}
 	}
 	/* The e-mail address is a credential (password resets go there): a
 	 * change needs a recent sign-in (security review, finding 4). */

@@ -385,6 +385,15 @@ for _ in range(3):
         break
     st, role, r = walk_step(inst, clients, cid, sop001)
     ok(r.status == 200, "case %s: step %s done" % (cid, st), r)
+# Finding 1 (follow-up): the NIK does not change under an open case (the
+# case's certificate is issued for the account's NIK).
+nik0 = sql("SELECT nik, name, email, unit FROM auth_person WHERE id='pemohon.demo'")[0]
+r = admin.post("/portal/admin/people/pemohon.demo", {"name": nik0[1], "email": nik0[2],
+                                                     "nik": "3201012302900002",
+                                                     "unit": nik0[3]})
+ok(r.status == 409 and
+   sql("SELECT nik FROM auth_person WHERE id='pemohon.demo'")[0][0] == nik0[0],
+   "the NIK of a person with an open case cannot be changed: 409, unchanged", r)
 r = admin.get("/portal/sla?org=%s" % ORG)
 page = {}
 for mm in re.finditer(r'<tr data-sop="([^"]+)" data-step="([^"]+)">(.*?)</tr>', text(r)):
