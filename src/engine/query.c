@@ -432,6 +432,9 @@ out:
 
 /* ---- documents and data of a case ----------------------------------- */
 
+/* The columns doc_row() reads, in its order. */
+#define DOC_COLS "doc, sha256, filename, added_by, added_at, step"
+
 static void doc_row(store_stmt *st, engine_doc *d)
 {
 	memset(d, 0, sizeof *d);
@@ -447,7 +450,7 @@ oa_err engine_case_documents(engine *e, int64_t id, int (*fn)(const engine_doc *
     void *arg)
 {
 	store_stmt *st = store_prepare(engine_store(e),
-	    "SELECT doc, sha256, filename, added_by, added_at, step FROM sop_case_document"
+	    "SELECT " DOC_COLS " FROM sop_case_document"
 	    " WHERE case_id = ? ORDER BY added_at, doc");
 	engine_doc d;
 	int step;
@@ -467,7 +470,7 @@ oa_err engine_case_documents(engine *e, int64_t id, int (*fn)(const engine_doc *
 oa_err engine_case_document(engine *e, int64_t id, const char *sha256, engine_doc *out)
 {
 	store_stmt *st = store_prepare(engine_store(e),
-	    "SELECT doc, sha256, filename, added_by, added_at, step FROM sop_case_document"
+	    "SELECT " DOC_COLS " FROM sop_case_document"
 	    " WHERE case_id = ? AND sha256 = ? ORDER BY added_at, doc LIMIT 1");
 	int step;
 

@@ -212,8 +212,9 @@ void pg_h2(pg *p, const char *id, const char *en)
 	pg_raw(p, "</h2>\n");
 }
 
-void pg_field(pg *p, const char *name, const char *type, const char *id, const char *en,
-    const char *value, const char *autocomplete, int required)
+/* A field's label and its input up to the value (the tag left open). */
+static void field_open(pg *p, const char *name, const char *type, const char *id, const char *en,
+    const char *value)
 {
 	pg_raw(p, "<div class=\"field\"><label for=\"f_");
 	pg_text(p, name);
@@ -231,6 +232,12 @@ void pg_field(pg *p, const char *name, const char *type, const char *id, const c
 		pg_text(p, value);
 		pg_raw(p, "\"");
 	}
+}
+
+void pg_field(pg *p, const char *name, const char *type, const char *id, const char *en,
+    const char *value, const char *autocomplete, int required)
+{
+	field_open(p, name, type, id, en, value);
 	if (autocomplete) {
 		pg_raw(p, " autocomplete=\"");
 		pg_text(p, autocomplete);
@@ -242,19 +249,8 @@ void pg_field(pg *p, const char *name, const char *type, const char *id, const c
 void pg_field_locked(pg *p, const char *name, const char *type, const char *id, const char *en,
     const char *value, const char *hint_id, const char *hint_en)
 {
-	pg_raw(p, "<div class=\"field\"><label for=\"f_");
-	pg_text(p, name);
-	pg_raw(p, "\">");
-	pg_bi(p, id, en);
-	pg_raw(p, "</label>\n<input id=\"f_");
-	pg_text(p, name);
-	pg_raw(p, "\" name=\"");
-	pg_text(p, name);
-	pg_raw(p, "\" type=\"");
-	pg_text(p, type);
-	pg_raw(p, "\" value=\"");
-	pg_text(p, value);
-	pg_raw(p, "\" readonly aria-describedby=\"h_");
+	field_open(p, name, type, id, en, value);
+	pg_raw(p, " readonly aria-describedby=\"h_");
 	pg_text(p, name);
 	pg_raw(p, "\"><small id=\"h_");
 	pg_text(p, name);
