@@ -39,6 +39,19 @@ enum {
  * migrations.  The caller frees the handle with store_close().
  */
 oa_err store_open(const char *path, store **out);
+/*
+ * Like store_open() but applies the migrations only up to schema version
+ * target (0: all): what tests and the upgrade fixtures use to make a
+ * database as an older openams left it.  OA_ERR_INVALID for a version this
+ * program does not know.
+ *
+ * Both refuse (OA_ERR_STATE, "newer than this openams knows") a database
+ * whose schema version is above store_latest_version(), and change nothing
+ * in it.
+ */
+oa_err store_open_at(const char *path, int target, store **out);
+/* The highest schema version this program's migrations make. */
+int store_latest_version(void);
 
 /* How long a statement waits for a lock another connection holds. */
 #define STORE_BUSY_MS 30000

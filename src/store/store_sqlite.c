@@ -434,7 +434,15 @@ int store_schema_version(store *s)
 	return s->version;
 }
 
-static oa_err migrate(store *s)
+int store_latest_version(void)
+{
+	return store_migrations[store_nmigrations - 1].version;
+}
+
+/* Applies the migrations up to target (0: all).  A database whose schema
+ * is newer than every migration this program knows is refused before
+ * anything is written: an older openams must never run on it. */
+static oa_err migrate(store *s, int target)
 {
 	store_stmt *st;
 	oa_err rc;
@@ -452,10 +460,17 @@ static oa_err migrate(store *s)
 	}
 	s->version = (int)store_col_int(st, 0);
 	store_reset(st);
+	if (s->version > store_latest_version())
+		return oa_fail(OA_ERR_STATE, "the database's schema version %d is newer than this"
+		    " openams knows (%d): it was made or upgraded by a newer openams; run that"
+		    " version (or newer) on it, or restore a backup made by this one", s->version,
+		    store_latest_version());
 	for (int i = 0; i < store_nmigrations; i++) {
 		const struct migration *m = &store_migrations[i];
 		if (m->version <= s->version)
 			continue;
+		if (target > 0 && m->version > target)
+			break;
 		if ((rc = store_begin(s)))
 			return rc;
 		if ((rc = store_exec(s, m->sql))) {
@@ -482,10 +497,18 @@ static oa_err migrate(store *s)
 
 oa_err store_open(const char *path, store **out)
 {
+	return store_open_at(path, 0, out);
+}
+
+oa_err store_open_at(const char *path, int target, store **out)
+{
 	store *s;
 	oa_err rc;
 
 	*out = NULL;
+	if (target < 0 || target > store_latest_version())
+		return oa_fail(OA_ERR_INVALID, "schema version %d: this openams knows 1..%d", target,
+		    store_latest_version());
 	if ((s = calloc(1, sizeof *s)) == NULL)
 		return oa_fail(OA_ERR_NOMEM, "out of memory");
 	/* A new database file is the owner's alone (0600); SQLite gives its
@@ -526,7 +549,7 @@ oa_err store_open(const char *path, store **out)
 	    (rc = store_exec(s, "PRAGMA synchronous=FULL")) ||
 	    (rc = store_exec(s, "PRAGMA foreign_keys=ON")) ||
 	    (rc = store_exec(s, "PRAGMA trusted_schema=OFF")) ||
-	    (rc = migrate(s))) {
+	    (rc = migrate(s, target))) {
 		store_close(s);
 		return rc;
 	}
