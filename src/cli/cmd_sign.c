@@ -1,12 +1,12 @@
 /*
- * cmd_sign.c - `openams sign pdf`: a PAdES B-B signature on a PDF with a
- * key and certificate read from files.
+ * cmd_sign.c - `openams sign pdf`: a PAdES B-B signature on a PDF, with a
+ * holder's key sealed in the instance (--nik or --serial, the passphrase
+ * from a file) or with a key and certificate read from files (--key,
+ * --cert: for development and tests).
  *
- * A development and testing command: holders' keys stay sealed in the
- * store and will be used through src/keys, not through this command.  The
- * key file is read into one buffer that is wiped once parsed; an encrypted
- * key file is refused (no prompt).  The output is written atomically, and
- * nothing is written when signing is refused.
+ * The passphrase and the key file are read into buffers that are wiped
+ * after use; an encrypted key file is refused (no prompt).  The output is
+ * written atomically, and nothing is written when signing is refused.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +15,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include "../common/limits.h"
 #include "../common/util.h"
 #include "../sign/sign.h"
 #include "cli.h"
@@ -22,15 +23,34 @@
 #define MAX_PEM_BYTES (256 * 1024) /* a key, certificate or chain file */
 
 static const char usage_text[] =
-    "usage: openams sign pdf --in IN.pdf --out OUT.pdf --key KEY.pem --cert CERT.pem\n"
+    "usage: openams sign verify --in FILE.pdf [--dir DIR | --trust ROOTS.pem]\n"
+    "       openams sign pdf --in IN.pdf --out OUT.pdf (--nik NIK | --serial S)\n"
+    "                        --passphrase-file FILE [--dir DIR] [--reason R] [--location L]\n"
+    "                        [--name N]\n"
+    "       openams sign pdf --in IN.pdf --out OUT.pdf --key KEY.pem --cert CERT.pem\n"
     "                        [--chain CHAIN.pem] [--reason R] [--location L] [--name N]\n"
     "\n"
     "Signs IN.pdf with an invisible PAdES baseline B-B signature (ETSI EN 319 142-1)\n"
     "appended as an incremental update; OUT.pdf starts with IN.pdf's bytes unchanged.\n"
+    "With --nik or --serial the key is the holder's, sealed in the instance (DIR,\n"
+    "else $OPENAMS_DIR, else ./var): the NIK's newest active certificate with a key\n"
+    "here, or the certificate S; the passphrase is the first line of FILE.  A wrong\n"
+    "passphrase counts towards the key's lock (keys.max_failures); every signature\n"
+    "is in the audit log (keys.sign: serial, document SHA-256).  The instance's\n"
+    "issuing CA and root are embedded.\n"
+    "With --key and --cert (development, tests):\n"
     "KEY.pem: an unencrypted PEM private key (RSA, ECDSA P-256 or P-384) matching\n"
     "CERT.pem; CHAIN.pem: the CA certificates to embed (issuing CA, root), else any\n"
     "certificates after the first in CERT.pem.  --name defaults to the certificate's\n"
     "CN; /M is the current time ($OPENAMS_NOW in tests).\n"
+    "\n"
+    "\n"
+    "sign verify prints each signature of FILE.pdf: signer, serial, time, reason,\n"
+    "location, whether the bytes are intact, the chain trusted (to the instance's\n"
+    "root, or to the certificates in ROOTS.pem), the revocation status of a\n"
+    "certificate the instance issued, and what changed after it.  Exit status 0\n"
+    "when there is at least one signature and every one is intact and trusted,\n"
+    "1 otherwise.\n"
     "\n"
     "Exit status: 0 signed; 1 refused or failed (\"openams: CODE: message\" on stderr,\n"
     "nothing written); 2 usage error.\n";
@@ -87,9 +107,146 @@ static oa_err load_certs(const char *path, STACK_OF(X509) **sk)
 	return OA_OK;
 }
 
+/* The passphrase: the first line of path, without its line end. */
+static oa_err read_passphrase(const char *path, char **pass)
+{
+	size_t n = 0, cut;
+	oa_err rc;
+
+	if ((rc = oa_read_secret_file(path, OA_MAX_PASSPHRASE_BYTES + 2, pass, &n)))
+		return rc;
+	cut = strcspn(*pass, "\r\n");
+	oa_wipe(*pass + cut, n - cut); /* oa_free_secret wipes up to the first NUL only */
+	if (**pass == '\0') {
+		oa_free_secret(*pass);
+		*pass = NULL;
+		return oa_fail(OA_ERR_INVALID, "%s: empty passphrase", path);
+	}
+	return OA_OK;
+}
+
+static int sign_holder_cli(const char *in, const char *outp, const char *nik, const char *serial,
+    const char *passp, const char *dir, const sign_opts *o)
+{
+	sign_holder h = {0};
+	ca *c = NULL;
+	char *pass = NULL, used[41];
+	uint8_t *pdf = NULL, *out = NULL;
+	size_t len = 0, out_len = 0;
+	oa_err rc;
+
+	if ((rc = read_passphrase(passp, &pass)) ||
+	    (rc = oa_read_file(in, SIGN_MAX_PDF_BYTES, &pdf, &len)) ||
+	    (rc = ca_open(cli_data_dir(dir), &c)))
+		goto out;
+	h.nik = nik;
+	h.serial = serial;
+	h.passphrase = pass;
+	h.actor = "cli";
+	if ((rc = sign_pdf_holder(c, &h, pdf, len, o, &out, &out_len, used)) == OA_OK &&
+	    (rc = oa_write_file_atomic(outp, out, out_len, 0644)) == OA_OK)
+		printf("signed with certificate %s\n", used);
+out:
+	oa_free_secret(pass);
+	ca_free(c);
+	free(pdf);
+	free(out);
+	return rc ? cli_report(rc) : CLI_OK;
+}
+
+static void print_time(const char *label, int64_t t)
+{
+	char iso[32];
+
+	if (t > 0) {
+		oa_time_iso(iso, sizeof iso, t);
+		printf("  %s: %s\n", label, iso);
+	}
+}
+
+static int sign_verify_cli(int argc, char **argv)
+{
+	const char *in = NULL, *dir = NULL, *trustp = NULL;
+	sign_report rep = {0};
+	STACK_OF(X509) *roots = NULL;
+	X509_STORE *trust = NULL;
+	ca *c = NULL;
+	uint8_t *pdf = NULL;
+	size_t len = 0;
+	char hex[65];
+	int good = 1;
+	oa_err rc;
+
+	for (int i = 2; i < argc; i++) {
+		const char **dst = NULL;
+		if (strcmp(argv[i], "--in") == 0) dst = &in;
+		else if (strcmp(argv[i], "--dir") == 0) dst = &dir;
+		else if (strcmp(argv[i], "--trust") == 0) dst = &trustp;
+		if (!dst || i + 1 >= argc)
+			return cli_usage("sign verify: unknown option or missing value '%s'", argv[i]);
+		*dst = argv[++i];
+	}
+	if (!in)
+		return cli_usage("sign verify needs --in");
+	if ((rc = oa_read_file(in, SIGN_MAX_PDF_BYTES, &pdf, &len)))
+		goto out;
+	if (trustp) {
+		if ((rc = load_certs(trustp, &roots)))
+			goto out;
+		if ((trust = X509_STORE_new()) == NULL) {
+			rc = oa_fail(OA_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		for (int i = 0; i < sk_X509_num(roots); i++)
+			X509_STORE_add_cert(trust, sk_X509_value(roots, i));
+	}
+	if ((!trustp || dir) && (rc = ca_open(cli_data_dir(dir), &c)))
+		goto out;
+	if ((rc = sign_verify_pdf(c, trust, pdf, len, &rep)))
+		goto out;
+	oa_hex(hex, rep.sha256, sizeof rep.sha256);
+	printf("document sha256: %s\nsignatures: %zu\nlong-term validation data (/DSS): %s\n",
+	    hex, rep.n, rep.dss ? "yes" : "no");
+	for (size_t i = 0; i < rep.n; i++) {
+		const sign_sig_report *r = &rep.sig[i];
+		printf("signature %zu: %s\n", i + 1, r->field);
+		printf("  signer: %s\n  serial: %s\n  issuer: %s\n", r->signer, r->serial, r->issuer);
+		print_time("time (/M)", r->signing_time);
+		if (r->reason[0]) printf("  reason: %s\n", r->reason);
+		if (r->location[0]) printf("  location: %s\n", r->location);
+		printf("  subfilter: %s\n", r->subfilter);
+		printf("  intact: %s%s%s\n", r->intact ? "yes" : "no", r->problem[0] ? ": " : "", r->problem);
+		printf("  trusted: %s%s%s\n", r->trusted ? "yes" : "no", r->trust_problem[0] ? ": " : "",
+		    r->trust_problem);
+		printf("  revocation: %s\n", r->revocation);
+		print_time("revoked at", r->revoked_at);
+		printf("  covers the whole document: %s\n", r->whole ? "yes" : "no");
+		if (!r->whole)
+			printf("  after it: %s\n", r->changed_after ? "changes other than signatures"
+			                                            : "only later signatures");
+		printf("  time-stamp: %s\n", r->timestamped ? "yes" : "no");
+		/* revoked: only a time-stamp could prove the signature came first */
+		if (!r->intact || !r->trusted || r->changed_after || r->revoked_before_signing ||
+		    (r->revoked_at && !r->timestamped))
+			good = 0;
+	}
+	if (rep.n == 0)
+		good = 0;
+out:
+	sign_report_free(&rep);
+	X509_STORE_free(trust);
+	sk_X509_pop_free(roots, X509_free);
+	ca_free(c);
+	free(pdf);
+	if (rc)
+		return cli_report(rc);
+	return good ? CLI_OK : CLI_FAIL;
+}
+
 int cmd_sign(int argc, char **argv)
 {
 	const char *in = NULL, *outp = NULL, *keyp = NULL, *certp = NULL, *chainp = NULL;
+	const char *nik = NULL, *serial = NULL, *passp = NULL, *dir = NULL;
 	sign_opts o = {0};
 	EVP_PKEY *key = NULL;
 	STACK_OF(X509) *certs = NULL, *chain = NULL;
@@ -101,6 +258,8 @@ int cmd_sign(int argc, char **argv)
 		fputs(usage_text, argc < 2 ? stderr : stdout);
 		return argc < 2 ? CLI_USAGE : CLI_OK;
 	}
+	if (strcmp(argv[1], "verify") == 0)
+		return sign_verify_cli(argc, argv);
 	if (strcmp(argv[1], "pdf") != 0)
 		return cli_usage("unknown sign command '%s'", argv[1]);
 	for (int i = 2; i < argc; i++) {
@@ -113,6 +272,10 @@ int cmd_sign(int argc, char **argv)
 		else if (strcmp(argv[i], "--reason") == 0) dst = &o.reason;
 		else if (strcmp(argv[i], "--location") == 0) dst = &o.location;
 		else if (strcmp(argv[i], "--name") == 0) dst = &o.name;
+		else if (strcmp(argv[i], "--nik") == 0) dst = &nik;
+		else if (strcmp(argv[i], "--serial") == 0) dst = &serial;
+		else if (strcmp(argv[i], "--passphrase-file") == 0) dst = &passp;
+		else if (strcmp(argv[i], "--dir") == 0) dst = &dir;
 		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			fputs(usage_text, stdout);
 			return CLI_OK;
@@ -121,8 +284,17 @@ int cmd_sign(int argc, char **argv)
 			return cli_usage("sign pdf: unknown option or missing value '%s'", argv[i]);
 		*dst = argv[++i];
 	}
-	if (!in || !outp || !keyp || !certp)
-		return cli_usage("sign pdf needs --in, --out, --key and --cert");
+	if (!in || !outp)
+		return cli_usage("sign pdf needs --in and --out");
+	if (nik || serial || passp) {
+		if (keyp || certp || chainp)
+			return cli_usage("sign pdf: --key/--cert/--chain or --nik/--serial, not both");
+		if (!passp || (!nik == !serial))
+			return cli_usage("sign pdf needs --passphrase-file and one of --nik, --serial");
+		return sign_holder_cli(in, outp, nik, serial, passp, dir, &o);
+	}
+	if (!keyp || !certp)
+		return cli_usage("sign pdf needs --key and --cert, or --nik/--serial and --passphrase-file");
 
 	if ((rc = oa_read_file(in, SIGN_MAX_PDF_BYTES, &pdf, &len)) ||
 	    (rc = load_key(keyp, &key)) || (rc = load_certs(certp, &certs)) ||

@@ -18,6 +18,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 
 #include "signInt.h"
@@ -97,29 +98,40 @@ static oa_err d_obj(oa_buf *b, const void *obj, int (*fn)(const void *, unsigned
 	return d_i2d_len(b, n, obj, fn);
 }
 
-oa_err sign_check_key(EVP_PKEY *key, X509 *cert)
+oa_err sign_check_pub(EVP_PKEY *pub)
 {
 	char group[64];
 	size_t glen = 0;
 
-	if (!key || !cert)
-		return oa_fail(OA_ERR_INVALID, "a signing key and its certificate are needed");
-	switch (EVP_PKEY_get_base_id(key)) {
+	if (!pub)
+		return oa_fail(OA_ERR_INVALID, "the signer's certificate has no usable public key");
+	switch (EVP_PKEY_get_base_id(pub)) {
 	case EVP_PKEY_RSA:
-		if (EVP_PKEY_get_bits(key) < 2048)
+		if (EVP_PKEY_get_bits(pub) < 2048)
 			return oa_fail(OA_ERR_INVALID, "RSA key of %d bits: at least 2048 are needed",
-			    EVP_PKEY_get_bits(key));
+			    EVP_PKEY_get_bits(pub));
 		break;
 	case EVP_PKEY_EC:
-		if (!EVP_PKEY_get_group_name(key, group, sizeof group, &glen) ||
+		if (!EVP_PKEY_get_group_name(pub, group, sizeof group, &glen) ||
 		    (strcmp(group, "prime256v1") && strcmp(group, "secp384r1")))
 			return oa_fail(OA_ERR_INVALID, "ECDSA key on curve '%s': P-256 or P-384 is needed",
 			    glen ? group : "?");
 		break;
 	default:
 		return oa_fail(OA_ERR_INVALID, "signing key type '%s': RSA or ECDSA is needed",
-		    OBJ_nid2sn(EVP_PKEY_get_base_id(key)));
+		    OBJ_nid2sn(EVP_PKEY_get_base_id(pub)));
 	}
+	return OA_OK;
+}
+
+oa_err sign_check_key(EVP_PKEY *key, X509 *cert)
+{
+	oa_err rc;
+
+	if (!key || !cert)
+		return oa_fail(OA_ERR_INVALID, "a signing key and its certificate are needed");
+	if ((rc = sign_check_pub(key)))
+		return rc;
 	if (X509_check_private_key(cert, key) != 1) {
 		ERR_clear_error();
 		return oa_fail(OA_ERR_INVALID, "the signing key does not match the certificate");
@@ -127,9 +139,43 @@ oa_err sign_check_key(EVP_PKEY *key, X509 *cert)
 	return OA_OK;
 }
 
-size_t sign_cms_max(EVP_PKEY *key, X509 *cert, STACK_OF(X509) *chain)
+oa_err sign_with_pkey(void *arg, const uint8_t digest[32], uint8_t **sig, size_t *siglen)
 {
-	size_t n = 2048 + (size_t)EVP_PKEY_get_size(key) + (size_t)i2d_X509(cert, NULL) * 2;
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new((EVP_PKEY *)arg, NULL);
+	size_t n = 0;
+	oa_err rc = OA_OK;
+
+	*sig = NULL;
+	*siglen = 0;
+	if (!ctx || EVP_PKEY_sign_init(ctx) != 1 ||
+	    EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) != 1 ||
+	    (EVP_PKEY_get_base_id((EVP_PKEY *)arg) == EVP_PKEY_RSA &&
+	     EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) != 1) ||
+	    EVP_PKEY_sign(ctx, NULL, &n, digest, 32) != 1) {
+		rc = oa_fail_ssl(OA_ERR_CRYPTO, "cannot start the signature");
+		goto out;
+	}
+	if ((*sig = malloc(n)) == NULL) {
+		rc = oa_fail(OA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (EVP_PKEY_sign(ctx, *sig, &n, digest, 32) != 1) {
+		free(*sig);
+		*sig = NULL;
+		rc = oa_fail_ssl(OA_ERR_CRYPTO, "signing failed");
+		goto out;
+	}
+	*siglen = n;
+out:
+	EVP_PKEY_CTX_free(ctx);
+	return rc;
+}
+
+size_t sign_cms_max(X509 *cert, STACK_OF(X509) *chain)
+{
+	EVP_PKEY *pub = X509_get0_pubkey(cert);
+	size_t n = 2048 + (size_t)(pub ? EVP_PKEY_get_size(pub) : 1024) +
+	    (size_t)i2d_X509(cert, NULL) * 2;
 
 	for (int i = 0; chain && i < sk_X509_num(chain); i++)
 		n += (size_t)i2d_X509(sk_X509_value(chain, i), NULL) + 8;
@@ -145,16 +191,17 @@ static int cmp_der(const void *a, const void *b)
 	return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
-oa_err sign_cms(const uint8_t digest[32], EVP_PKEY *key, X509 *cert, STACK_OF(X509) *chain,
-    oa_buf *out)
+oa_err sign_cms(const uint8_t digest[32], sign_digest_fn fn, void *arg, X509 *cert,
+    STACK_OF(X509) *chain, oa_buf *out)
 {
 	oa_buf t = {0}, u = {0}, v = {0}, attrs = {0}, si = {0}, sd = {0};
 	oa_buf attr[3] = {{0}};
-	uint8_t certhash[32], *sig = NULL;
+	uint8_t certhash[32], tbs[32], *sig = NULL;
 	unsigned int hl = sizeof certhash;
 	size_t siglen = 0;
-	EVP_MD_CTX *md = NULL;
-	int ec = EVP_PKEY_get_base_id(key) == EVP_PKEY_EC;
+	EVP_PKEY *pub = X509_get0_pubkey(cert);
+	EVP_PKEY_CTX *vctx = NULL;
+	int ec = pub && EVP_PKEY_get_base_id(pub) == EVP_PKEY_EC;
 	oa_err rc = OA_OK;
 
 	/* content-type: id-data (RFC 5652 section 11.1) */
@@ -193,15 +240,23 @@ oa_err sign_cms(const uint8_t digest[32], EVP_PKEY *key, X509 *cert, STACK_OF(X5
 		TRY(oa_buf_append(&t, attr[i].data, attr[i].len));
 	TRY(d_wrap(&attrs, 0x31, &t));
 
-	if ((md = EVP_MD_CTX_new()) == NULL)
-		TRY(oa_fail(OA_ERR_NOMEM, "out of memory"));
-	if (EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) != 1 ||
-	    EVP_DigestSign(md, NULL, &siglen, attrs.data, attrs.len) != 1)
-		TRY(oa_fail_ssl(OA_ERR_CRYPTO, "cannot start the signature"));
-	if ((sig = malloc(siglen)) == NULL)
-		TRY(oa_fail(OA_ERR_NOMEM, "out of memory"));
-	if (EVP_DigestSign(md, sig, &siglen, attrs.data, attrs.len) != 1)
-		TRY(oa_fail_ssl(OA_ERR_CRYPTO, "signing failed"));
+	/*
+	 * The signer signs the SHA-256 of the attributes.  Its answer is
+	 * checked against the certificate before it goes into the document: a
+	 * key held elsewhere could be the wrong one.
+	 */
+	if (!SHA256(attrs.data, attrs.len, tbs))
+		TRY(oa_fail_ssl(OA_ERR_CRYPTO, "cannot hash the signed attributes"));
+	TRY(fn(arg, tbs, &sig, &siglen));
+	if ((vctx = EVP_PKEY_CTX_new(pub, NULL)) == NULL || EVP_PKEY_verify_init(vctx) != 1 ||
+	    EVP_PKEY_CTX_set_signature_md(vctx, EVP_sha256()) != 1 ||
+	    (!ec && EVP_PKEY_CTX_set_rsa_padding(vctx, RSA_PKCS1_PADDING) != 1))
+		TRY(oa_fail_ssl(OA_ERR_CRYPTO, "cannot check the signature"));
+	if (EVP_PKEY_verify(vctx, sig, siglen, tbs, sizeof tbs) != 1) {
+		ERR_clear_error();
+		TRY(oa_fail(OA_ERR_CRYPTO, "the signature does not verify with the signer's "
+		    "certificate: the key is not the certificate's"));
+	}
 
 	/* SignerInfo (section 5.3), version 1: issuerAndSerialNumber */
 	TRY(oa_buf_append(&si, DER_INT1, sizeof DER_INT1));
@@ -246,7 +301,7 @@ oa_err sign_cms(const uint8_t digest[32], EVP_PKEY *key, X509 *cert, STACK_OF(X5
 	TRY(d_wrap(&t, 0xa0, &u));
 	TRY(d_wrap(out, 0x30, &t));
 out:
-	EVP_MD_CTX_free(md);
+	EVP_PKEY_CTX_free(vctx);
 	free(sig);
 	for (int i = 0; i < 3; i++)
 		oa_buf_free(&attr[i]);

@@ -372,6 +372,18 @@ static oa_err put_trailer_keys(oa_buf *b, const orig *g, long long size, long lo
 oa_err sign_pdf(const uint8_t *pdf, size_t len, EVP_PKEY *key, X509 *cert,
     STACK_OF(X509) *chain, const sign_opts *o, uint8_t **out, size_t *out_len)
 {
+	oa_err rc;
+
+	*out = NULL;
+	*out_len = 0;
+	if ((rc = sign_check_key(key, cert)))
+		return rc;
+	return sign_pdf_with(pdf, len, cert, chain, sign_with_pkey, key, o, out, out_len);
+}
+
+oa_err sign_pdf_with(const uint8_t *pdf, size_t len, X509 *cert, STACK_OF(X509) *chain,
+    sign_digest_fn fn, void *arg, const sign_opts *o, uint8_t **out, size_t *out_len)
+{
 	orig g = {0};
 	oa_buf b = {0}, cms = {0};
 	xent x[6];
@@ -399,14 +411,16 @@ oa_err sign_pdf(const uint8_t *pdf, size_t len, EVP_PKEY *key, X509 *cert,
 	if (chain && sk_X509_num(chain) > SIGN_MAX_CHAIN)
 		return oa_fail(OA_ERR_LIMIT, "%d chain certificates: the limit is %d",
 		    sk_X509_num(chain), SIGN_MAX_CHAIN);
-	if ((rc = sign_check_key(key, cert)))
+	if (!cert || !fn)
+		return oa_fail(OA_ERR_INVALID, "a signer and its certificate are needed");
+	if ((rc = sign_check_pub(X509_get0_pubkey(cert))))
 		return rc;
 	TRY(find_startxref(pdf, len, &prev, &stream));
 	TRY(read_orig(pdf, len, &g));
 	sig_id = g.size;
 	wid_id = g.size + 1;
 	form_id = g.size + 2;
-	cmsmax = sign_cms_max(key, cert, chain);
+	cmsmax = sign_cms_max(cert, chain);
 
 	TRY(oa_buf_reserve(&b, len + 2 * cmsmax + 4096 + g.root_keys.len + g.page_keys.len +
 	    g.annots.len + g.form_keys.len + g.fields.len));
@@ -531,7 +545,7 @@ oa_err sign_pdf(const uint8_t *pdf, size_t len, EVP_PKEY *key, X509 *cert,
 	    EVP_DigestUpdate(md, b.data + gt_at + 1, b.len - (gt_at + 1)) != 1 ||
 	    EVP_DigestFinal_ex(md, digest, &dl) != 1)
 		TRY(oa_fail_ssl(OA_ERR_CRYPTO, "cannot hash the byte range"));
-	TRY(sign_cms(digest, key, cert, chain, &cms));
+	TRY(sign_cms(digest, fn, arg, cert, chain, &cms));
 	if (cms.len >= cmsmax)
 		TRY(oa_fail(OA_ERR_INTERNAL, "the CMS (%zu bytes) outgrew its placeholder (%zu)",
 		    cms.len, cmsmax));

@@ -23,6 +23,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "../ca/ca.h"
 #include "../common/err.h"
 
 #define SIGN_MAX_PDF_BYTES   (64 * 1024 * 1024) /* a PDF to sign, whole */
@@ -57,5 +58,101 @@ typedef struct sign_opts {
  */
 oa_err sign_pdf(const uint8_t *pdf, size_t len, EVP_PKEY *key, X509 *cert,
     STACK_OF(X509) *chain, const sign_opts *o, uint8_t **out, size_t *out_len);
+
+/*
+ * A private key held elsewhere (a holder's sealed key in src/keys, a token):
+ * signs the 32-byte SHA-256 digest of the DER signed attributes with the
+ * certificate's key (RSA: PKCS#1 v1.5 with the SHA-256 DigestInfo; ECDSA: a
+ * DER Ecdsa-Sig-Value) and returns a malloc'd signature the caller frees.
+ */
+typedef oa_err (*sign_digest_fn)(void *arg, const uint8_t digest[32], uint8_t **sig,
+    size_t *siglen);
+
+/*
+ * sign_pdf() with the key held elsewhere: fn(arg, ...) is called once, after
+ * the document is checked and the update written, and its signature is
+ * verified with cert's public key before it is put in (OA_ERR_CRYPTO if it
+ * does not verify).  An error fn returns is returned as it is.
+ */
+oa_err sign_pdf_with(const uint8_t *pdf, size_t len, X509 *cert, STACK_OF(X509) *chain,
+    sign_digest_fn fn, void *arg, const sign_opts *o, uint8_t **out, size_t *out_len);
+
+/* Who signs with a sealed holder key (src/keys), and for whom. */
+typedef struct sign_holder {
+	const char *nik;        /* the holder's NIK: their newest active certificate with a sealed key */
+	const char *serial;     /* or this certificate (then nik is not used); NULL or "" */
+	const char *passphrase; /* the holder's passphrase for that key */
+	const char *actor;      /* who asks, for the audit log; NULL: the key's holder */
+	const char *client;     /* the client application (API), for the audit log; NULL: none */
+} sign_holder;
+
+/*
+ * The certificate sign_pdf_holder() would use: serial_in normalised, or the
+ * NIK's newest active certificate that has a sealed key.  OA_ERR_NOTFOUND:
+ * the NIK has no certificate, or none with a key sealed here;
+ * OA_ERR_STATE: its newest certificate is revoked or expired (named in the
+ * message).
+ */
+oa_err sign_holder_find(ca *c, const char *nik, const char *serial_in, char serial[41]);
+
+/*
+ * Signs pdf as sign_pdf() does, with the holder's sealed key: keys_sign()
+ * unseals it under h->passphrase for this one signature (the attempt counts
+ * towards the key's lock; a success forgives earlier failures) and records
+ * "keys.sign" in the audit log with the certificate serial, the document's
+ * SHA-256 and the client.  The instance's issuing CA and root are embedded
+ * after the holder's certificate.  *serial is the certificate used.
+ * Errors are keys_sign()'s: OA_ERR_DENIED wrong passphrase; OA_ERR_STATE
+ * key locked, certificate revoked, expired or not yet valid; and
+ * sign_holder_find()'s and sign_pdf()'s.  Must be called outside a
+ * transaction.
+ */
+oa_err sign_pdf_holder(ca *c, const sign_holder *h, const uint8_t *pdf, size_t len,
+    const sign_opts *o, uint8_t **out, size_t *out_len, char serial[41]);
+
+/* One signature of a PDF, as sign_verify_pdf() found it. */
+typedef struct sign_sig_report {
+	char field[128];          /* the field's /T (UTF-8) */
+	char subfilter[48];       /* e.g. ETSI.CAdES.detached */
+	char reason[SIGN_MAX_TEXT_BYTES + 1], location[SIGN_MAX_TEXT_BYTES + 1];
+	char name[SIGN_MAX_TEXT_BYTES + 1];
+	int64_t signing_time;     /* /M, seconds since the epoch; 0 if absent or unreadable */
+	char signer[512];         /* the signer certificate's subject (RFC 2253) */
+	char signer_cn[130];
+	char issuer[512];
+	char serial[41];          /* lower-case hex */
+	int64_t not_after;        /* the signer certificate's */
+	size_t covered;           /* where the byte range ends */
+	int whole;                /* the byte range reaches the end of the document */
+	int changed_after;        /* a revision other than a later signature follows it */
+	int intact;               /* the bytes match and the signature verifies */
+	int trusted;              /* the chain reaches the trust anchor at the signing time */
+	int timestamped;          /* carries a signature time-stamp token */
+	int issued_here;          /* this instance issued the signer's certificate */
+	char revocation[16];      /* "good", "revoked" (issued here) or "unknown" */
+	int64_t revoked_at;
+	int revoked_before_signing;
+	char problem[256];        /* why it is not intact; "" when it is */
+	char trust_problem[128];  /* why it is not trusted; "" when it is */
+} sign_sig_report;
+
+typedef struct sign_report {
+	size_t n;                 /* signatures, in the order they were made */
+	sign_sig_report *sig;
+	int dss;                  /* the document has a /DSS (long-term validation data) */
+	uint8_t sha256[32];       /* of the whole document */
+} sign_report;
+
+/*
+ * Verifies every signature field of pdf (see verify.c): the byte range,
+ * the CMS over it, the chain to trust (NULL: the instance's root when c is
+ * given, else no trust check), revocation of certificates c issued (c may
+ * be NULL).  A signature that fails is reported, not an error: errors are
+ * for a document that cannot be read (OA_ERR_INVALID "broken PDF: ...",
+ * OA_ERR_LIMIT).  Free the report with sign_report_free().
+ */
+oa_err sign_verify_pdf(ca *c, X509_STORE *trust, const uint8_t *pdf, size_t len,
+    sign_report *out);
+void sign_report_free(sign_report *r);
 
 #endif

@@ -9,24 +9,31 @@
 #include "sign.h"
 
 /*
- * Checks that key is one this module signs with (RSA of at least 2048 bits,
- * ECDSA on P-256 or P-384) and that it matches cert.
+ * Checks that a public key is one this module signs with (RSA of at least
+ * 2048 bits, ECDSA on P-256 or P-384); sign_check_key also that the private
+ * key matches cert.
  */
+oa_err sign_check_pub(EVP_PKEY *pub);
 oa_err sign_check_key(EVP_PKEY *key, X509 *cert);
+
+/* A sign_digest_fn for an in-process key (arg is the EVP_PKEY). */
+oa_err sign_with_pkey(void *arg, const uint8_t digest[32], uint8_t **sig, size_t *siglen);
 
 /*
  * An upper bound, in bytes, of the DER SignedData sign_cms() makes for these
- * certificates and key: the size of the /Contents placeholder.
+ * certificates: the size of the /Contents placeholder.
  */
-size_t sign_cms_max(EVP_PKEY *key, X509 *cert, STACK_OF(X509) *chain);
+size_t sign_cms_max(X509 *cert, STACK_OF(X509) *chain);
 
 /*
  * Appends to out the DER ContentInfo of a detached CMS SignedData (RFC
  * 5652 section 5) over content whose SHA-256 is digest: id-data content
  * type; signed attributes exactly content-type, message-digest and
- * signing-certificate-v2 (RFC 5035); certificates cert then chain.
+ * signing-certificate-v2 (RFC 5035); certificates cert then chain.  fn
+ * signs the SHA-256 of the signed attributes; the signature is checked with
+ * cert's public key before it is used (OA_ERR_CRYPTO if it does not verify).
  */
-oa_err sign_cms(const uint8_t digest[32], EVP_PKEY *key, X509 *cert, STACK_OF(X509) *chain,
-    oa_buf *out);
+oa_err sign_cms(const uint8_t digest[32], sign_digest_fn fn, void *arg, X509 *cert,
+    STACK_OF(X509) *chain, oa_buf *out);
 
 #endif

@@ -136,6 +136,43 @@ check "pikepdf: two signature fields, the first kept" "$PY" "$HERE/structure.py"
 check "openssl cms -verify: the second signature" openssl cms -verify -binary -inform DER \
 	-in s2.der -content c2.bin -CAfile root.pem -out /dev/null
 
+# ---- openams sign verify: its own verifier agrees with the tools above ------
+verify() { "$OPENAMS" sign verify "$@"; }
+check "sign verify: the twice-signed document (exit 0)" verify --dir "$D" --in s2.pdf
+out=$(verify --dir "$D" --in s2.pdf)
+check_match "sign verify: two signatures" "$out" "^signatures: 2$"
+check_eq "sign verify: both intact" "$(grep -c '^  intact: yes$' <<<"$out")" 2
+check_eq "sign verify: both trusted to the instance's root" "$(grep -c '^  trusted: yes$' <<<"$out")" 2
+check_eq "sign verify: both certificates good (issued here)" "$(grep -c '^  revocation: good$' <<<"$out")" 2
+check_match "sign verify: only a later signature after the first" "$out" "after it: only later signatures"
+check_match "sign verify: the second covers the whole document" \
+	"$(sed -n '/^signature 2:/,$p' <<<"$out")" "covers the whole document: yes"
+check_match "sign verify: the reason, in UTF-8" "$out" "reason: Persetujuan Surat Keputusan"
+check_match "sign verify: the document's SHA-256" "$out" "^document sha256: $(sha256sum s2.pdf | cut -c1-64)$"
+check_match "sign verify: the signer's serial" "$out" "serial: $(serial_of budi.pem | tr 'A-F' 'a-f' | sed 's/^0*//')"
+check "sign verify --trust root.pem, no instance" verify --trust root.pem --in s2.pdf
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout other.key \
+	-subj "/CN=Another Root" -days 30 -out other.pem 2>/dev/null
+check_not "sign verify --trust another root: exit 1" verify --trust other.pem --in s2.pdf
+check_match "sign verify --trust another root: not trusted, still intact" \
+	"$(verify --trust other.pem --in s2.pdf || true)" "intact: yes"
+for t in t1 t2; do
+	check_not "sign verify: a byte changed ($t): exit 1" verify --dir "$D" --in "$t.pdf"
+	check_match "sign verify: a byte changed ($t): not intact" \
+		"$(verify --dir "$D" --in "$t.pdf" || true)" "intact: no: the document's bytes do not match"
+done
+cp s1.pdf s1-app.pdf && printf '%% appended\n1 0 obj\n<< >>\nendobj\n' >>s1-app.pdf
+check_not "sign verify: bytes appended after the signature: exit 1" verify --dir "$D" --in s1-app.pdf
+check_match "sign verify: bytes appended after the signature are reported" \
+	"$(verify --dir "$D" --in s1-app.pdf || true)" "after it: changes other than signatures"
+check_not "sign verify: an unsigned PDF: exit 1" verify --dir "$D" --in in.pdf
+check_match "sign verify: an unsigned PDF has no signature" \
+	"$(verify --dir "$D" --in in.pdf || true)" "^signatures: 0$"
+printf 'not a PDF at all\n' >junk.pdf
+rc=0; verify --dir "$D" --in junk.pdf 2>v.err >/dev/null || rc=$?
+check_eq "sign verify: not a PDF: exit 1" "$rc" 1
+check_match "sign verify: not a PDF: invalid_input" "$(cat v.err)" "^openams: invalid_input: broken PDF"
+
 # ---- an original with a cross-reference stream ----------------------------
 qpdf --object-streams=generate in.pdf xs.pdf
 check "sign a PDF whose cross-reference is a stream" sign --in xs.pdf --out xs-s.pdf
@@ -182,6 +219,7 @@ for f in $others; do
 	check_match "pdfsig: valid, total document signed, trusted ($f)" \
 		"$(grep -E 'Total|Valid|Trusted' <<<"$out" | tr '\n' ' ')" \
 		"Total document signed.*Signature is Valid.*Certificate is Trusted"
+	check "sign verify: intact and trusted ($f)" "$OPENAMS" sign verify --dir "$D" --in "$f-s.pdf"
 done
 
 # ---- refusals: nothing written --------------------------------------------
@@ -250,5 +288,12 @@ check_match "pdfsig after the second signer's revocation: the second revoked" \
 	"$(sed -n '/Signature #2/,$p' <<<"$out")" "Certificate has been Revoked"
 check_eq "the signatures themselves stay valid" "$(grep -c 'Signature is Valid' <<<"$out")" 2
 stop_server || true
+out=$(verify --dir "$D" --in s2.pdf || true)
+check_match "sign verify after the revocation: the second signer revoked" \
+	"$(sed -n '/^signature 2:/,$p' <<<"$out")" "revocation: revoked"
+check_match "sign verify after the revocation: the first still good" \
+	"$(sed -n '/^signature 1:/,/^signature 2:/p' <<<"$out")" "revocation: good"
+check_not "sign verify after the revocation, no time-stamp to prove the time: exit 1" \
+	verify --dir "$D" --in s2.pdf
 
 finish

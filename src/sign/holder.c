@@ -1,0 +1,174 @@
+/*
+ * holder.c - signing a PDF with a holder's sealed key (src/keys): find the
+ * holder's certificate, then sign_pdf_with() with keys_sign() as the
+ * signer, so the key is unsealed under the passphrase for this one
+ * signature, the attempt counts towards the key's lock, and the audit
+ * record "keys.sign" names the document's SHA-256 and the client.
+ *
+ * The certificate is the one named by serial, or the NIK's newest active
+ * certificate that has a sealed key.  The chain embedded after it is the
+ * instance's issuing CA and root.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+
+#include "../keys/keys.h"
+#include "signInt.h"
+
+#define TRY(x) do { if ((rc = (x)) != OA_OK) goto out; } while (0)
+
+/* The NIK's newest active certificate that has a sealed holder key. */
+typedef struct pick {
+	ca *c;
+	char serial[41];
+	int64_t issued_at;
+	int any;              /* certificates of the NIK in any state */
+	char last_status[16]; /* the newest one's status, when none is usable */
+	int64_t last_issued;
+} pick;
+
+static int pick_one(const ca_cert_info *ci, void *arg)
+{
+	pick *p = arg;
+	int64_t id;
+	char holder[65];
+
+	p->any++;
+	if (ci->issued_at >= p->last_issued) {
+		p->last_issued = ci->issued_at;
+		snprintf(p->last_status, sizeof p->last_status, "%s", ci->status);
+	}
+	if (strcmp(ci->status, "active") != 0 || ci->issued_at < p->issued_at)
+		return 0;
+	if (keys_find_by_serial(p->c, ci->serial, &id, holder) != OA_OK) {
+		oa_err_clear(); /* a certificate from a CSR: no key here to sign with */
+		return 0;
+	}
+	snprintf(p->serial, sizeof p->serial, "%s", ci->serial);
+	p->issued_at = ci->issued_at;
+	return 0;
+}
+
+oa_err sign_holder_find(ca *c, const char *nik, const char *serial_in, char serial[41])
+{
+	pick p = {.c = c};
+	ca_filter f = {0};
+	oa_err rc;
+
+	if (serial_in && *serial_in)
+		return ca_serial_normalize(serial_in, serial);
+	if (!nik || !oa_is_digits(nik, 16))
+		return oa_fail(OA_ERR_INVALID, "NIK must be 16 digits");
+	f.nik = nik;
+	if ((rc = ca_list(c, &f, pick_one, &p)))
+		return rc;
+	if (p.serial[0]) {
+		memcpy(serial, p.serial, sizeof p.serial);
+		return OA_OK;
+	}
+	if (p.any == 0)
+		return oa_fail(OA_ERR_NOTFOUND, "no certificate for NIK %s", nik);
+	if (strcmp(p.last_status, "active") != 0)
+		return oa_fail(OA_ERR_STATE, "the certificate of NIK %s is %s", nik, p.last_status);
+	return oa_fail(OA_ERR_NOTFOUND, "NIK %s has no certificate with a key sealed on this server",
+	    nik);
+}
+
+/* keys_sign() as a sign_digest_fn. */
+typedef struct holder_arg {
+	ca *c;
+	keys_sign_req req;
+} holder_arg;
+
+static oa_err holder_sign(void *arg, const uint8_t digest[32], uint8_t **sig, size_t *siglen)
+{
+	holder_arg *h = arg;
+
+	h->req.digest = digest;
+	h->req.digest_len = 32;
+	h->req.md_nid = NID_sha256;
+	h->req.scheme = KEYS_SIG_PKCS1;
+	return keys_sign(h->c, &h->req, sig, siglen);
+}
+
+static oa_err load_chain(ca *c, STACK_OF(X509) **chain)
+{
+	oa_buf pem = {0};
+	BIO *bio = NULL;
+	X509 *x;
+	oa_err rc;
+
+	if ((rc = ca_chain_pem(c, 0, &pem)))
+		return rc;
+	if ((*chain = sk_X509_new_null()) == NULL ||
+	    (bio = BIO_new_mem_buf(pem.data, (int)pem.len)) == NULL) {
+		rc = oa_fail(OA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
+		if (!sk_X509_push(*chain, x)) {
+			X509_free(x);
+			rc = oa_fail(OA_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+	ERR_clear_error();
+out:
+	BIO_free(bio);
+	oa_buf_free(&pem);
+	return rc;
+}
+
+oa_err sign_pdf_holder(ca *c, const sign_holder *h, const uint8_t *pdf, size_t len,
+    const sign_opts *o, uint8_t **out, size_t *out_len, char serial[41])
+{
+	holder_arg a = {.c = c};
+	char holder[65], ref[160], hex[65];
+	uint8_t *der = NULL, dg[32];
+	const uint8_t *p;
+	size_t dlen = 0;
+	X509 *cert = NULL;
+	STACK_OF(X509) *chain = NULL;
+	int64_t key_id = 0;
+	oa_err rc;
+
+	*out = NULL;
+	*out_len = 0;
+	serial[0] = '\0';
+	if (!h || !h->passphrase)
+		return oa_fail(OA_ERR_INVALID, "the holder's passphrase is needed");
+	if (h->client && (strlen(h->client) > 64 || !oa_is_clean_utf8(h->client) ||
+	    strchr(h->client, ' ')))
+		return oa_fail(OA_ERR_INVALID, "client application id: at most 64 bytes, no spaces");
+	if (!pdf || len > SIGN_MAX_PDF_BYTES)
+		return oa_fail(len ? OA_ERR_LIMIT : OA_ERR_INVALID,
+		    "PDF of %zu bytes: the limit is %d (SIGN_MAX_PDF_BYTES)", len, SIGN_MAX_PDF_BYTES);
+	TRY(sign_holder_find(c, h->nik, h->serial, serial));
+	TRY(keys_find_by_serial(c, serial, &key_id, holder));
+	TRY(ca_cert_der(c, serial, &der, &dlen));
+	p = der;
+	if ((cert = d2i_X509(NULL, &p, (long)dlen)) == NULL)
+		TRY(oa_fail_ssl(OA_ERR_INTERNAL, "certificate %s does not parse", serial));
+	TRY(load_chain(c, &chain));
+
+	SHA256(pdf, len, dg);
+	oa_hex(hex, dg, sizeof dg);
+	snprintf(ref, sizeof ref, "pdf-sha256=%s%s%s", hex, h->client ? " client=" : "",
+	    h->client ? h->client : "");
+	a.req.holder = holder;
+	a.req.key_id = key_id;
+	a.req.passphrase = h->passphrase;
+	a.req.actor = h->actor;
+	a.req.ref = ref;
+	rc = sign_pdf_with(pdf, len, cert, chain, holder_sign, &a, o, out, out_len);
+out:
+	X509_free(cert);
+	sk_X509_pop_free(chain, X509_free);
+	free(der);
+	return rc;
+}
