@@ -426,6 +426,51 @@ oa_err auth_person_create(auth *a, const auth_person_in *p, const char *actor)
 	return person_write(a, p, actor, 0);
 }
 
+oa_err auth_person_create_with_password(auth *a, const auth_person_in *p, const char *password,
+    int require_totp, const char *actor)
+{
+	int own;
+	oa_err rc;
+
+	if ((rc = store_tx_begin(a->db, &own)))
+		return rc;
+	if ((rc = auth_person_create(a, p, actor)) == OA_OK && password != NULL)
+		rc = auth_password_set(a, p->id, password, NULL, actor);
+	if (rc == OA_OK && require_totp)
+		rc = auth_totp_require(a, p->id, 1, actor);
+	return store_tx_end(a->db, own, rc);
+}
+
+oa_err auth_totp_require(auth *a, const char *person, int required, const char *actor)
+{
+	store_stmt *st;
+	int own;
+	oa_err rc;
+
+	if (!auth_valid_id(person))
+		return oa_fail(OA_ERR_NOTFOUND, "no such person");
+	if ((rc = store_tx_begin(a->db, &own)))
+		return rc;
+	if ((st = store_prepare(a->db, "UPDATE auth_credential SET totp_required = ?"
+	                               " WHERE person = ? AND totp_required <> ?")) == NULL) {
+		rc = OA_ERR_STORE;
+		goto out;
+	}
+	store_bind_int(st, 1, required != 0);
+	store_bind_text(st, 2, person);
+	store_bind_int(st, 3, required != 0);
+	if ((rc = store_run(st)))
+		goto out;
+	if (store_changes(a->db) == 0) {
+		rc = auth_person_exists(a, person) ? OA_OK : oa_fail(OA_ERR_NOTFOUND, "no such person");
+		goto out; /* already so: nothing to record */
+	}
+	rc = audit_append(a->db, actor ? actor : "system",
+	    required ? "person.totp_required" : "person.totp_optional", person, NULL);
+out:
+	return store_tx_end(a->db, own, rc);
+}
+
 oa_err auth_person_update(auth *a, const auth_person_in *p, const char *actor)
 {
 	return person_write(a, p, actor, 1);
@@ -468,7 +513,7 @@ out:
 #define PERSON_COLS \
 	"p.id, p.org, p.name, COALESCE(p.nik, ''), COALESCE(p.nip, ''), p.email, p.position," \
 	" p.unit, p.lang, p.staff_only, p.disabled, c.password_hash IS NOT NULL," \
-	" c.totp_secret IS NOT NULL, p.created_at, p.updated_at, c.locked_until" \
+	" c.totp_secret IS NOT NULL, p.created_at, p.updated_at, c.locked_until, c.totp_required" \
 	" FROM auth_person p JOIN auth_credential c ON c.person = p.id"
 
 static void person_row(store_stmt *st, auth_person *p, int64_t now)
@@ -489,6 +534,7 @@ static void person_row(store_stmt *st, auth_person *p, int64_t now)
 	p->created_at = store_col_int(st, 13);
 	p->updated_at = store_col_int(st, 14);
 	p->locked_until = store_col_int(st, 15) > now ? store_col_int(st, 15) : 0;
+	p->totp_required = (int)store_col_int(st, 16);
 }
 
 static oa_err person_one(auth *a, const char *sql, const char *v, auth_person *out)
@@ -687,15 +733,18 @@ oa_err auth_who_get(auth *a, const char *person, const char *org, auth_who *out)
 		return oa_fail(OA_ERR_DENIED, "no such enabled account");
 	if (!auth_org_exists(a, org))
 		return oa_fail(OA_ERR_NOTFOUND, "no organisation %s", org);
-	if ((st = store_prepare(a->db, "SELECT p.lang, r.role FROM auth_person p LEFT JOIN auth_role r"
-	                               " ON r.person = p.id AND r.org = ? WHERE p.id = ?"
-	                               " ORDER BY r.role")) == NULL)
+	/* An account that must enrol TOTP first holds no role until it has. */
+	if ((st = store_prepare(a->db, "SELECT p.lang, r.role,"
+	                               " c.totp_required = 1 AND c.totp_secret IS NULL"
+	                               " FROM auth_person p JOIN auth_credential c ON c.person = p.id"
+	                               " LEFT JOIN auth_role r ON r.person = p.id AND r.org = ?"
+	                               " WHERE p.id = ? ORDER BY r.role")) == NULL)
 		return OA_ERR_STORE;
 	store_bind_text(st, 1, org);
 	store_bind_text(st, 2, person);
 	while ((r = store_step(st)) == STORE_ROW) {
 		snprintf(out->lang, sizeof out->lang, "%s", store_col_text(st, 0));
-		if (store_col_isnull(st, 1) || out->who.nroles >= AUTH_MAX_ROLES)
+		if (store_col_isnull(st, 1) || store_col_int(st, 2) || out->who.nroles >= AUTH_MAX_ROLES)
 			continue;
 		snprintf(out->roles[out->who.nroles], sizeof out->roles[0], "%s", store_col_text(st, 1));
 		out->role_ptrs[out->who.nroles] = out->roles[out->who.nroles];

@@ -136,6 +136,7 @@ typedef struct auth_person {
 	char lang[3];
 	int staff_only, disabled;
 	int has_password, totp_enrolled;
+	int totp_required;      /* must enrol TOTP before acting (auth_totp_require) */
 	int64_t created_at, updated_at;
 	int64_t locked_until;   /* 0, or until when sign-in is refused */
 } auth_person;
@@ -144,6 +145,15 @@ typedef struct auth_person {
  * activation link).  OA_ERR_EXISTS names the field (id, NIK, NIP, e-mail)
  * that another person already has. */
 oa_err auth_person_create(auth *a, const auth_person_in *p, const char *actor);
+/*
+ * Creates a person, sets their password (when password is not NULL: the
+ * policy of auth_password_set) and, with require_totp, marks the account
+ * as one that must enrol TOTP first (auth_totp_require): one transaction,
+ * so a refused password leaves no account behind.  What the API does for a
+ * person created with a password, for the command line.
+ */
+oa_err auth_person_create_with_password(auth *a, const auth_person_in *p, const char *password,
+    int require_totp, const char *actor);
 /* Replaces the profile of person p->id with p (same rules as create). */
 oa_err auth_person_update(auth *a, const auth_person_in *p, const char *actor);
 /* Disables (1) or re-enables (0) an account.  Disabling revokes its
@@ -184,7 +194,8 @@ typedef struct auth_who {
 /*
  * Fills out with person, org and the roles person holds in org, sorted.
  * A disabled or unknown person is OA_ERR_DENIED.  Holding no role there
- * is not an error (nroles 0).
+ * is not an error (nroles 0); an account that must enrol TOTP and has not
+ * yet holds none (auth_totp_require).
  */
 oa_err auth_who_get(auth *a, const char *person, const char *org, auth_who *out);
 /* 1 if w holds role. */
@@ -234,6 +245,15 @@ oa_err auth_totp_confirm(auth *a, const char *person, const char *code, const ch
 /* Removes the authenticator (a lost phone); the person then signs in with
  * the password alone until they enrol again. */
 oa_err auth_totp_disable(auth *a, const char *person, const char *actor);
+
+/*
+ * Marks (1) or unmarks (0) person as one that must enrol TOTP before acting.
+ * While marked and without a confirmed authenticator, the person signs in
+ * with the password alone (to enrol) but holds no role: auth_who_get, and
+ * so every session and API token, gives them none.  Audited as
+ * person.totp_required / person.totp_optional.
+ */
+oa_err auth_totp_require(auth *a, const char *person, int required, const char *actor);
 
 /* ---- Sign-in and sessions ---- */
 

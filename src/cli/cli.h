@@ -31,5 +31,15 @@ int cmd_audit(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_mail(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
+int cmd_org(int argc, char **argv);
+int cmd_person(int argc, char **argv);
+int cmd_role(int argc, char **argv);
+
+/* cmd_admin.c: `openams sop install|activate|list` (argv[1] the command). */
+int cli_sop_admin(int argc, char **argv);
+/* A password or passphrase (what names it in prompts and messages): from
+ * file (trailing newline dropped), else asked twice on the terminal; no
+ * file and no terminal is OA_ERR_INVALID.  *out: free with oa_free_secret. */
+oa_err cli_read_password(const char *file, const char *what, char **out);
 
 #endif

@@ -48,6 +48,13 @@ static const char usage_text[] =
     "  --pkcs11-token LABEL    ... the token's label\n"
     "  --pkcs11-pin-file FILE  ... the user PIN; openams reads it from FILE later too\n"
     "  --demo                  a demo instance\n"
+    "  --admin-email ADDR      the first administrator's e-mail (a staff-only account\n"
+    "                          of instance.org holding admin and ca_operator, who must\n"
+    "                          enrol TOTP at first sign-in and holds no role until then)\n"
+    "  --admin-name NAME       ... their full name (required with --admin-email)\n"
+    "  --admin-id ID           ... their user name (default: admin)\n"
+    "  --admin-password-file FILE  ... their password, from FILE; without it, asked\n"
+    "                          twice on the terminal (the password policy applies)\n"
     "\n"
     "An existing, non-empty DIR is refused and left untouched (exit 1).\n"
     "Profiles and SOPs are copied from $OPENAMS_SHARE (default " OPENAMS_SHAREDIR ").\n";
@@ -55,7 +62,30 @@ static const char usage_text[] =
 struct demo {
 	int on;
 	oa_buf logins;  /* "user<TAB>password<TAB>roles" lines, printed and kept 0600 */
+	/* the first administrator (--admin-*), when admin_email is not NULL */
+	const char *admin_email, *admin_name, *admin_id;
+	char *admin_pass;
 };
+
+/* The first administrator: a staff-only account of the instance's agency
+ * holding admin and ca_operator, with a password and TOTP enrolment
+ * required before it may act; in init's transaction with the rest. */
+static oa_err first_admin(auth *a, const char *org, const struct demo *d)
+{
+	auth_person_in p = {0};
+	oa_err rc;
+
+	p.id = d->admin_id;
+	p.org = org;
+	p.name = d->admin_name;
+	p.email = d->admin_email;
+	p.staff_only = 1;
+	if ((rc = auth_person_create_with_password(a, &p, d->admin_pass, 1, "init")) ||
+	    (rc = auth_role_grant(a, p.id, org, AUTH_ROLE_ADMIN, "init")) ||
+	    (rc = auth_role_grant(a, p.id, org, AUTH_ROLE_CA_OPERATOR, "init")))
+		return oa_fail(rc, "first administrator: %s", oa_errmsg());
+	return OA_OK;
+}
 
 /* Adds one demo account holding roles (comma-separated) in org. */
 static oa_err demo_account(auth *a, const char *org, const char *id, const char *name,
@@ -165,6 +195,8 @@ static oa_err install_sops(ca *c, void *arg)
 	if ((rc = engine_sop_install_dir(e, org, dir, "init")) || (rc = auth_open(c, &a)) ||
 	    (rc = auth_org_create(a, org, conf_str(ca_config(c), "instance.name"), "init")))
 		goto out;
+	if (d->admin_email && (rc = first_admin(a, org, d)))
+		goto out;
 	if (d->on) {
 		char path[OA_MAX_PATH];
 		if ((rc = demo_accounts(a, org, dir, d)) ||
@@ -233,7 +265,7 @@ int cmd_init(int argc, char **argv)
 	size_t plen = 0, pinlen = 0;
 	const char *pinfile = NULL;
 	char pinabs[OA_MAX_PATH], names[OA_MAX_PATH] = "";
-	const char *root_cn = NULL, *issuing_cn = NULL;
+	const char *root_cn = NULL, *issuing_cn = NULL, *admin_pfile = NULL;
 	oa_err rc;
 
 	for (int i = 1; i < argc; i++) {
@@ -260,11 +292,25 @@ int cmd_init(int argc, char **argv)
 			o.pkcs11_token = argv[++i];
 		else if (strcmp(argv[i], "--pkcs11-pin-file") == 0 && i + 1 < argc)
 			pinfile = argv[++i];
+		else if (strcmp(argv[i], "--admin-email") == 0 && i + 1 < argc)
+			demo.admin_email = argv[++i];
+		else if (strcmp(argv[i], "--admin-name") == 0 && i + 1 < argc)
+			demo.admin_name = argv[++i];
+		else if (strcmp(argv[i], "--admin-id") == 0 && i + 1 < argc)
+			demo.admin_id = argv[++i];
+		else if (strcmp(argv[i], "--admin-password-file") == 0 && i + 1 < argc)
+			admin_pfile = argv[++i];
 		else
 			return cli_usage("unexpected argument '%s' (see openams init --help)", argv[i]);
 	}
 	if (o.key_type && !ca_key_type_valid(o.key_type))
 		return cli_usage("--key-type must be ec-p256, ec-p384, rsa-2048, rsa-3072 or rsa-4096");
+	if ((demo.admin_name || demo.admin_id || admin_pfile) && !demo.admin_email)
+		return cli_usage("--admin-name, --admin-id and --admin-password-file go with --admin-email");
+	if (demo.admin_email && !demo.admin_name)
+		return cli_usage("--admin-email needs --admin-name");
+	if (demo.admin_email && !demo.admin_id)
+		demo.admin_id = "admin";
 	o.dir = cli_data_dir(dir);
 	o.prepare = install_sops;
 	demo.on = o.demo;
@@ -290,7 +336,10 @@ int cmd_init(int argc, char **argv)
 		o.pkcs11_pin_file = pinabs;
 	}
 	rc = OA_OK;
-	if ((root_cn || issuing_cn) &&
+	/* the first administrator's password: asked (or read) before anything is made */
+	if (demo.admin_email)
+		rc = cli_read_password(admin_pfile, "password", &demo.admin_pass);
+	if (rc == OA_OK && (root_cn || issuing_cn) &&
 	    (rc = names_config(o.config_file, root_cn, issuing_cn, names, sizeof names)) == OA_OK)
 		o.config_file = names;
 	if (rc == OA_OK)
@@ -305,6 +354,10 @@ int cmd_init(int argc, char **argv)
 		oa_wipe(pass, plen);
 		free(pass);
 	}
+	if (demo.admin_pass) {
+		oa_free_secret(demo.admin_pass);
+		demo.admin_pass = NULL;
+	}
 	if (rc) {
 		oa_buf_free(&demo.logins);
 		return cli_report(rc);
@@ -317,6 +370,10 @@ int cmd_init(int argc, char **argv)
 		oa_wipe(demo.logins.data, demo.logins.len);
 		oa_buf_free(&demo.logins);
 	}
+	if (demo.admin_email)
+		printf("  first administrator: %s (%s), admin and ca_operator (instance %s); TOTP\n"
+		       "  enrolment is required at first sign-in (no role until then)\n", demo.admin_id,
+		    demo.admin_email, o.dir);
 	printf("  CA certificates: %s/pki/chain.pem\n", o.dir);
 	if (o.pkcs11_module)
 		printf("  CA keys: in PKCS#11 token '%s' (%s)\n", o.pkcs11_token, o.pkcs11_module);

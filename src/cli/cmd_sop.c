@@ -25,6 +25,12 @@ static const char usage_text[] =
     "simulate  walk the SOP taking \"yes\" at every decision, except \"no\" once per\n"
     "          --no STEP at that step; prints one line per step and the total time\n"
     "\n"
+    "In an instance (--dir DIR, as the API does it; --as PERSON to act as an\n"
+    "administrator, else the operator, recorded as \"cli\"):\n"
+    "       openams sop install  FILE [--org ORG] [--activate]   install as the next version\n"
+    "       openams sop activate VERSION_ID                      make it the active one\n"
+    "       openams sop list     [--org ORG] [--active]          the installed versions\n"
+    "\n"
     "Run `openams sop COMMAND --help` for one command.\n";
 
 static const char check_help[] =
@@ -203,6 +209,10 @@ int cmd_sop(int argc, char **argv)
 		fputs(usage_text, stdout);
 		return CLI_OK;
 	}
+	/* The versions installed in an instance (cmd_admin.c). */
+	if (strcmp(argv[1], "install") == 0 || strcmp(argv[1], "activate") == 0 ||
+	    strcmp(argv[1], "list") == 0)
+		return cli_sop_admin(argc, argv);
 	if (strcmp(argv[1], "check") == 0)
 		return check(argc, argv);
 	if (strcmp(argv[1], "render") == 0)

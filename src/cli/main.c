@@ -24,12 +24,15 @@ static const struct {
 	{"init", cmd_init, "create a data directory: config, database, CA hierarchy, SOPs"},
 	{"serve", cmd_serve, "the HTTP server: OCSP, CRLs, CA certificates, status, metrics"},
 	{"ca", cmd_ca, "issue, revoke, CRL, OCSP, status, list, chain"},
-	{"sop", cmd_sop, "check, render and simulate SOP definitions"},
+	{"sop", cmd_sop, "check, render, simulate; install, activate, list installed versions"},
 	{"case", cmd_case, "open and move cases through an SOP; tasks, overdue, SLA"},
 	{"audit", cmd_audit, "verify the hash-chained audit log"},
 	{"config", cmd_config, "check, dump or print the example configuration"},
 	{"mail", cmd_mail, "the outbox: list, show, retry, send"},
 	{"sign", cmd_sign, "sign a PDF (PAdES B-B) with a key and certificate from files"},
+	{"org", cmd_org, "agencies: list, add, show"},
+	{"person", cmd_person, "people: list, add, show, password, disable, enable, require-totp"},
+	{"role", cmd_role, "roles per agency: list, grant, revoke"},
 };
 
 int cli_report(oa_err rc)

@@ -257,6 +257,13 @@ const struct migration store_migrations[] = {
 	    "CREATE TRIGGER mail_outbox_redacted BEFORE UPDATE OF redacted_at ON mail_outbox"
 	    "  WHEN OLD.redacted_at IS NOT NULL OR OLD.secret = 0"
 	    "  BEGIN SELECT RAISE(ABORT, 'only an unredacted message with a link is redacted, once'); END;"},
+	/* An account that must enrol a TOTP authenticator before it may act
+	 * (auth_totp_require): the first administrator `openams init` makes,
+	 * and anyone an administrator marks so.  While it has no confirmed
+	 * authenticator it signs in with its password but holds no role. */
+	{10, "auth",
+	    "ALTER TABLE auth_credential ADD COLUMN totp_required INTEGER NOT NULL DEFAULT 0"
+	    "  CHECK (totp_required IN (0, 1));"},
 };
 
 const int store_nmigrations = (int)(sizeof store_migrations / sizeof store_migrations[0]);

@@ -110,6 +110,13 @@ static const char *const stage_sql[] = {
 	"  state, next_attempt, created_at, done_at, redacted_at)"
 	"  VALUES (3, 'notice', 'en', 'siti@fixture.go.id', 'siti', 'Reset',"
 	"  '<3.fixture@openams>', 1, X'52454441435445', 'kept', " T0 ", " T0 ", " T0 " + 1, " T0 " + 2);",
+	/* 10 auth: an administrator who must enrol TOTP before acting */
+	"INSERT INTO auth_person (id, org, name, email, staff_only, created_at, updated_at)"
+	"  VALUES ('admin2', 'fixture', 'Second Admin', 'admin2@fixture.go.id', 1, " T0 ", " T0 ");"
+	"INSERT INTO auth_credential (person, password_hash, password_set_at, totp_required)"
+	"  VALUES ('admin2', '$argon2id$v=19$m=65536,t=3,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA',"
+	"  " T0 ", 1);"
+	"INSERT INTO auth_role VALUES ('admin2', 'fixture', 'admin', 'admin', " T0 ");",
 };
 
 int main(int argc, char **argv)
