@@ -1,11 +1,11 @@
 /*
  * cmd_serve.c - `openams serve [--dir DIR] [--listen ADDR:PORT]`: the HTTP
- * server (src/web), in the foreground until SIGTERM or SIGINT.
+ * server (src/http), in the foreground until SIGTERM or SIGINT.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "../web/web.h"
+#include "../http/http.h"
 #include "cli.h"
 
 static const char usage_text[] =

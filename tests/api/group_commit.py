@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""group_commit.py - the server's group commit (src/web/commit.c) through the
+"""group_commit.py - the server's group commit (src/http/commit.c) through the
 API: acts sent at once by 16 clients are committed together, and each answer
 is that act's own.
 

@@ -5,7 +5,7 @@
  */
 #include <stdio.h>
 
-#include "web/webInt.h"
+#include "http/httpInt.h"
 
 int main(void)
 {

@@ -4,7 +4,7 @@
  */
 #include "fuzz.h"
 
-#include "web/web.h"
+#include "http/http.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);
 

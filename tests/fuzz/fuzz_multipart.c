@@ -1,7 +1,7 @@
 /*
  * fuzz_multipart.c - the portal's multipart/form-data parser
- * (web_multipart_parse, portal.c) and its refusal page.  The input is the
- * Content-Type header value, a line feed, then the body.
+ * (web_multipart_parse, src/portal/forms.c) and its refusal page.  The
+ * input is the Content-Type header value, a line feed, then the body.
  *
  * The parser reads the header through MHD_lookup_connection_value; this
  * harness defines that function itself (the program's definition is the
@@ -16,7 +16,8 @@
 
 #include <microhttpd.h>
 
-#include "web/portal.h"
+#include "http/httpInt.h"
+#include "portal/portalInt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);
 

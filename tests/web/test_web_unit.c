@@ -1,5 +1,5 @@
 /*
- * test_web_unit.c - the web module's pure parts, linked against the
+ * test_web_unit.c - the HTTP core's pure parts (src/http), linked against the
  * production files: error mapping, JSON limits, base64 for OCSP GET, the
  * router (patterns, 404 versus 405), HTTP dates and ETags.
  */
@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "web/webInt.h"
+#include "http/httpInt.h"
 
 static void test_status_map(void **state)
 {

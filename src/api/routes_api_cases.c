@@ -1,0 +1,769 @@
+/*
+ * routes_api_cases.c - cases of the SOP engine through the JSON API.
+ *
+ *   POST /api/v1/cases                          {sop, applicant?, nik?, serial?, reason?}
+ *   GET  /api/v1/cases/{id}                     the case, current step, documents, history
+ *   GET  /api/v1/tasks                          the caller's tasks, most urgent first
+ *   POST /api/v1/cases/{id}/act                 {step, role, decision?, note?, reason?, data?}
+ *   POST /api/v1/cases/{id}/close               {how: reject|withdraw, note?}
+ *   POST /api/v1/cases/{id}/documents/{doc}     multipart/form-data, one file
+ *   GET  /api/v1/cases/{id}/documents/{doc}     the document by SHA-256 (participants only)
+ *
+ * The engine decides who may act (roles per step, no self-approval); this
+ * file authenticates, bounds and checks the input, and hides cases from
+ * people who take no part in them (404, not 403: existence is not told).
+ *
+ * Every state change (open, act, close, attach) is a job of the committer
+ * (commit.c): checked here, run in the committer's group transaction, and
+ * answered only once that has committed.  An act with a passphrase makes
+ * the holder key here first (engine_act_prepare), outside the write lock.
+ *
+ * Uploads: the type is judged by content with libmagic (PDF, JPEG, PNG
+ * only; the declared type and the file name's extension are ignored), the
+ * bytes are stored content-addressed as DIR/docs/<2 hex>/<sha256> (temp
+ * file + rename), then attached to the case.  The request body is wiped
+ * once parsed, the act's passphrase once the holder key is made, the rest
+ * of its data once answered.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <magic.h>
+#include <openssl/evp.h>
+
+#include "apiInt.h"
+
+/* ---- open ---- */
+
+struct open_job {
+	web_job job;
+	web_user *u;
+	json_t *j;               /* owns the strings of o */
+	engine_open_req o;
+	auth_person p;
+	int64_t id;
+};
+
+static oa_err open_run(web_job *jb, ca *c, engine *e, auth *a)
+{
+	struct open_job *x = jb->arg;
+
+	(void)c;
+	(void)a;
+	return engine_case_open(e, &x->u->w.who, &x->o, &x->id);
+}
+
+static void open_done(web_req *r, web_job *jb)
+{
+	struct open_job *x = jb->arg;
+
+	if (jb->rc)
+		api_err(r, jb->rc);
+	else {
+		web_reply_json(r, 201, json_pack("{s:I,s:s,s:s}", "id", (json_int_t)x->id, "sop",
+		                           x->o.sop_id, "applicant", x->o.applicant));
+		web_header(r, MHD_HTTP_HEADER_LOCATION, web_printf(r, "/api/v1/cases/%" PRId64, x->id));
+	}
+	json_decref(x->j);
+}
+
+static void h_open(web_req *r)
+{
+	web_user *u = api_auth(r);
+	struct open_job *x;
+	json_t *j;
+	const char *sop, *applicant, *nik, *serial, *reason;
+	oa_err rc;
+
+	if (u == NULL || (j = api_body(r)) == NULL)
+		return;
+	if (!api_str(r, j, "sop", 1, OA_MAX_SOP_ID, &sop) ||
+	    !api_str(r, j, "applicant", 0, AUTH_MAX_ID, &applicant) ||
+	    !api_str(r, j, "nik", 0, 16, &nik) || !api_str(r, j, "serial", 0, 80, &serial) ||
+	    !api_str(r, j, "reason", 0, OA_MAX_SOP_ID, &reason))
+		goto out;
+	if ((x = web_alloc(r, sizeof *x)) == NULL) {
+		web_reply_err(r, oa_fail(OA_ERR_NOMEM, "out of memory"));
+		goto out;
+	}
+	memset(x, 0, sizeof *x);
+	if (applicant == NULL)
+		applicant = u->w.person;
+	/* The NIK is the one the accounts know; a different one is refused. */
+	if ((rc = auth_person_get(r->auth, applicant, &x->p))) {
+		api_err(r, rc == OA_ERR_NOTFOUND ? oa_fail(OA_ERR_INVALID, "no such applicant") : rc);
+		goto out;
+	}
+	if (nik && strcmp(nik, x->p.nik) != 0) {
+		web_reply_fail(r, 422, "validation", "NIK tidak sesuai dengan akun pemohon",
+		    "The NIK does not match the applicant's account");
+		goto out;
+	}
+	x->u = u;
+	x->j = j;
+	x->o.org = u->w.org;
+	x->o.sop_id = sop;
+	x->o.applicant = applicant;
+	x->o.applicant_nik = x->p.nik[0] ? x->p.nik : NULL;
+	x->o.serial = serial;
+	x->o.reason = reason;
+	x->job = (web_job){.run = open_run, .done = open_done, .arg = x};
+	if (web_commit(r, &x->job))
+		return; /* open_done frees j */
+out:
+	json_decref(j);
+}
+
+/* ---- read ---- */
+
+static json_t *case_json(web_req *r, const engine_case *c)
+{
+	json_t *j = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:i}", "id",
+	    (json_int_t)c->id, "org", c->org, "sop", c->sop_id, "kind", c->kind, "applicant",
+	    c->applicant, "state", c->state, "step", c->step[0] ? json_string(c->step) : json_null(),
+	    "created_at", api_time(c->created_at), "closed_at", api_time(c->closed_at),
+	    "step_opened_at", api_time(c->step_opened_at), "due_at", api_time(c->step_due_at),
+	    "transitions", c->transitions);
+
+	(void)r;
+	if (j == NULL)
+		return NULL;
+	json_object_set_new(j, "overdue", json_boolean(strcmp(c->state, "open") == 0 &&
+	                                      c->step_due_at > 0 && c->step_due_at < oa_now()));
+	json_object_set_new(j, "serial", c->serial[0] ? json_string(c->serial) : json_null());
+	json_object_set_new(j, "issued", c->issued[0] ? json_string(c->issued) : json_null());
+	json_object_set_new(j, "reason", c->reason[0] ? json_string(c->reason) : json_null());
+	return j;
+}
+
+static int hist_cb(const engine_transition *t, void *arg)
+{
+	json_t *a = arg;
+
+	json_array_append_new(a, json_pack("{s:i,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o}", "seq", t->seq,
+	                             "step", t->step, "action", t->action, "actor", t->actor, "role",
+	                             t->role, "decision", t->decision, "next", t->next, "note",
+	                             t->note ? t->note : "", "opened_at", api_time(t->opened_at),
+	                             "done_at", api_time(t->done_at)));
+	return 0;
+}
+
+static int doc_cb(const engine_doc *d, void *arg)
+{
+	json_array_append_new(arg, json_pack("{s:s,s:s,s:s,s:s,s:o}", "doc", d->doc, "sha256",
+	                               d->sha256, "filename", d->filename, "added_by", d->added_by,
+	                               "added_at", api_time(d->added_at)));
+	return 0;
+}
+
+static int visible_case(web_req *r, web_user *u, int64_t id, engine_case *c)
+{
+	oa_err rc;
+
+	if ((rc = engine_case_get(r->engine, id, c)) == OA_OK && web_participant(r, u, c))
+		return 1;
+	if (rc && rc != OA_ERR_NOTFOUND) {
+		web_reply_err(r, rc);
+		return 0;
+	}
+	oa_err_clear();
+	web_reply_fail(r, 404, oa_err_name(OA_ERR_NOTFOUND), "Perkara tidak ditemukan",
+	    "No such case");
+	return 0;
+}
+
+static void h_get(web_req *r)
+{
+	web_user *u = api_auth(r);
+	engine_case c;
+	const sop_def *d = NULL;
+	json_t *j, *hist, *docs;
+	int64_t id;
+	oa_err rc;
+
+	if (u == NULL || !api_case_id(r, r->param[0], &id) || !visible_case(r, u, id, &c))
+		return;
+	if ((j = case_json(r, &c)) == NULL || (hist = json_array()) == NULL) {
+		json_decref(j);
+		web_reply_err(r, oa_fail(OA_ERR_NOMEM, "out of memory"));
+		return;
+	}
+	if ((rc = engine_case_history(r->engine, id, hist_cb, hist))) {
+		json_decref(j);
+		json_decref(hist);
+		web_reply_err(r, rc);
+		return;
+	}
+	json_object_set_new(j, "history", hist);
+	if ((docs = json_array()) == NULL || (rc = engine_case_documents(r->engine, id, doc_cb, docs))) {
+		json_decref(j);
+		json_decref(docs);
+		web_reply_err(r, docs ? rc : oa_fail(OA_ERR_NOMEM, "out of memory"));
+		return;
+	}
+	json_object_set_new(j, "documents", docs);
+	if (strcmp(c.state, "open") == 0 && engine_case_def(r->engine, id, &d) == OA_OK && d) {
+		int si = sop_step_index(d, c.step);
+		if (si >= 0) {
+			const sop_step *s = &d->steps[si];
+			json_t *roles = json_array();
+			for (size_t i = 0; i < s->n_actors; i++)
+				json_array_append_new(roles, json_string(d->actors[s->actors[i]].id));
+			json_object_set_new(j, "current",
+			    json_pack("{s:s,s:s,s:o,s:s}", "step", s->id, "action",
+			        sop_action_name(s->action), "roles", roles, "activity",
+			        s->activity ? s->activity : ""));
+		}
+	}
+	oa_err_clear();
+	web_reply_json(r, 200, j);
+}
+
+static int task_cb(const engine_case *c, void *arg)
+{
+	json_t *a = arg;
+	json_t *j = json_pack("{s:I,s:s,s:s,s:s,s:o,s:o,s:b}", "id", (json_int_t)c->id, "sop",
+	    c->sop_id, "applicant", c->applicant, "step", c->step, "step_opened_at",
+	    api_time(c->step_opened_at), "due_at", api_time(c->step_due_at), "overdue",
+	    c->step_due_at > 0 && c->step_due_at < oa_now());
+
+	json_array_append_new(a, j);
+	return json_array_size(a) >= 1000; /* a page is enough for a person */
+}
+
+static void h_tasks(web_req *r)
+{
+	web_user *u = api_auth(r);
+	json_t *a;
+	oa_err rc;
+
+	if (u == NULL)
+		return;
+	if ((a = json_array()) == NULL) {
+		web_reply_err(r, oa_fail(OA_ERR_NOMEM, "out of memory"));
+		return;
+	}
+	if ((rc = engine_tasks(r->engine, &u->w.who, task_cb, a))) {
+		json_decref(a);
+		web_reply_err(r, rc);
+		return;
+	}
+	web_reply_json(r, 200, json_pack("{s:o}", "tasks", a));
+}
+
+/* ---- act and close ---- */
+
+static size_t data_limit(const char *key)
+{
+	if (strcmp(key, "passphrase") == 0)
+		return OA_MAX_PASSPHRASE_BYTES;
+	if (strcmp(key, "csr") == 0)
+		return OA_MAX_CSR_BYTES;
+	return API_MAX_FIELD;
+}
+
+/* Overwrites the string values of data in place (jansson owns them). */
+static void wipe_data(json_t *data)
+{
+	const char *k;
+	json_t *v;
+
+	if (!json_is_object(data))
+		return;
+	json_object_foreach(data, k, v)
+		if (json_is_string(v))
+			oa_wipe((void *)(uintptr_t)json_string_value(v), json_string_length(v));
+}
+
+/* Overwrites the passphrase among data, once the holder key is made. */
+static void wipe_passphrase(json_t *data)
+{
+	json_t *v = json_is_object(data) ? json_object_get(data, "passphrase") : NULL;
+
+	if (json_is_string(v))
+		oa_wipe((void *)(uintptr_t)json_string_value(v), json_string_length(v));
+}
+
+struct act_job {
+	web_job job;
+	web_user *u;
+	json_t *j;               /* owns the strings of a */
+	engine_act a;
+	const char *keys[API_MAX_DATA], *vals[API_MAX_DATA];
+	engine_act_prep *prep;
+	engine_batch_item item;  /* the committer runs it with the other acts */
+};
+
+static void act_free(struct act_job *x)
+{
+	engine_act_prep_free(x->prep);
+	x->prep = NULL;
+	wipe_data(json_object_get(x->j, "data"));
+	json_decref(x->j);
+}
+
+static void act_done(web_req *r, web_job *jb)
+{
+	struct act_job *x = jb->arg;
+	const engine_result *res = &x->item.res;
+
+	if (jb->rc)
+		api_err(r, jb->rc);
+	else
+		web_reply_json(r, 200, json_pack("{s:I,s:s,s:o,s:o,s:o}", "id", (json_int_t)x->a.case_id,
+		                           "state", res->state,
+		                           "step", res->step[0] ? json_string(res->step) : json_null(),
+		                           "issued", res->issued[0] ? json_string(res->issued) : json_null(),
+		                           "revoked", res->revoked[0] ? json_string(res->revoked) : json_null()));
+	act_free(x);
+}
+
+static void h_act(web_req *r)
+{
+	web_user *u = api_auth(r);
+	json_t *j = NULL, *data;
+	const char *step, *role, *dec, *note, *reason;
+	struct act_job *x = NULL;
+	int64_t id;
+	oa_err rc;
+
+	if (u == NULL || !api_case_id(r, r->param[0], &id) || (j = api_body(r)) == NULL)
+		goto out;
+	/* The parsed copy is all that is used from here on. */
+	oa_wipe(r->body, r->body_len);
+	if ((x = web_alloc(r, sizeof *x)) == NULL) {
+		web_reply_err(r, oa_fail(OA_ERR_NOMEM, "out of memory"));
+		goto out;
+	}
+	memset(x, 0, sizeof *x);
+	if (!api_str(r, j, "step", 1, OA_MAX_SOP_ID, &step) ||
+	    !api_str(r, j, "role", 1, OA_MAX_SOP_ID, &role) ||
+	    !api_str(r, j, "decision", 0, 8, &dec) || !api_str(r, j, "note", 0, API_MAX_NOTE, &note) ||
+	    !api_str(r, j, "reason", 0, OA_MAX_SOP_ID, &reason))
+		goto out;
+	x->a.case_id = id;
+	x->a.step = step;
+	x->a.role = role;
+	x->a.note = note;
+	x->a.reason = reason;
+	if (dec == NULL)
+		x->a.decision = ENGINE_NO_DECISION;
+	else if (strcmp(dec, "yes") == 0)
+		x->a.decision = ENGINE_YES;
+	else if (strcmp(dec, "no") == 0)
+		x->a.decision = ENGINE_NO;
+	else {
+		web_reply_fail(r, 422, "validation", "Keputusan harus \"yes\" atau \"no\"",
+		    "decision must be \"yes\" or \"no\"");
+		goto out;
+	}
+	data = json_object_get(j, "data");
+	if (data && !json_is_null(data)) {
+		const char *k;
+		json_t *v;
+		if (!json_is_object(data)) {
+			web_reply_fail(r, 400, "invalid_type", "Kolom 'data' harus berupa objek",
+			    "Field 'data' must be an object");
+			goto out;
+		}
+		if (json_object_size(data) > API_MAX_DATA) {
+			web_reply_fail(r, 422, "validation", "Terlalu banyak kolom data",
+			    "Too many data fields");
+			goto out;
+		}
+		json_object_foreach(data, k, v) {
+			const char *sv;
+			if (strlen(k) > OA_MAX_SOP_ID) {
+				web_reply_fail(r, 422, "field_too_long", "Nama kolom data terlalu panjang",
+				    "A data key is too long");
+				goto out;
+			}
+			if (!api_str(r, data, k, 1, data_limit(k), &sv))
+				goto out;
+			x->keys[x->a.ndata] = k;
+			x->vals[x->a.ndata++] = sv;
+		}
+		x->a.keys = x->keys;
+		x->a.values = x->vals;
+	}
+	/* The slow part (a holder key from a passphrase) here, in this worker;
+	 * the passphrase is not needed after it. */
+	rc = engine_act_prepare(r->engine, &u->w.who, &x->a, &x->prep);
+	wipe_passphrase(data);
+	if (rc) {
+		api_err(r, rc);
+		goto out;
+	}
+	x->u = u;
+	x->j = j;
+	x->item = (engine_batch_item){.who = &u->w.who, .act = &x->a, .prep = x->prep};
+	x->job = (web_job){.act = &x->item, .done = act_done, .arg = x};
+	if (web_commit(r, &x->job))
+		return; /* act_done frees */
+out:
+	if (x && x->j == NULL)
+		x->j = j;
+	if (x)
+		act_free(x);
+	else {
+		if (j)
+			wipe_data(json_object_get(j, "data"));
+		json_decref(j);
+	}
+}
+
+struct close_job {
+	web_job job;
+	web_user *u;
+	json_t *j;               /* owns note */
+	int64_t id;
+	int how;
+	const char *note;
+};
+
+static oa_err close_run(web_job *jb, ca *c, engine *e, auth *a)
+{
+	struct close_job *x = jb->arg;
+
+	(void)c;
+	(void)a;
+	return engine_case_close(e, &x->u->w.who, x->id, x->how, x->note);
+}
+
+static void close_done(web_req *r, web_job *jb)
+{
+	struct close_job *x = jb->arg;
+
+	if (jb->rc)
+		api_err(r, jb->rc);
+	else
+		web_reply_json(r, 200, json_pack("{s:I,s:s}", "id", (json_int_t)x->id, "state",
+		                           x->how == ENGINE_REJECT ? "rejected" : "withdrawn"));
+	json_decref(x->j);
+}
+
+static void h_close(web_req *r)
+{
+	web_user *u = api_auth(r);
+	json_t *j = NULL;
+	const char *how, *note;
+	struct close_job *x;
+	int64_t id;
+	int h;
+
+	if (u == NULL || !api_case_id(r, r->param[0], &id) || (j = api_body(r)) == NULL)
+		goto out;
+	if (!api_str(r, j, "how", 1, 16, &how) || !api_str(r, j, "note", 0, API_MAX_NOTE, &note))
+		goto out;
+	if (strcmp(how, "reject") == 0)
+		h = ENGINE_REJECT;
+	else if (strcmp(how, "withdraw") == 0)
+		h = ENGINE_WITHDRAW;
+	else {
+		web_reply_fail(r, 422, "validation", "'how' harus \"reject\" atau \"withdraw\"",
+		    "how must be \"reject\" or \"withdraw\"");
+		goto out;
+	}
+	if ((x = web_alloc(r, sizeof *x)) == NULL) {
+		web_reply_err(r, oa_fail(OA_ERR_NOMEM, "out of memory"));
+		goto out;
+	}
+	*x = (struct close_job){.u = u, .j = j, .id = id, .how = h, .note = note};
+	x->job = (web_job){.run = close_run, .done = close_done, .arg = x};
+	if (web_commit(r, &x->job))
+		return; /* close_done frees j */
+out:
+	json_decref(j);
+}
+
+/* ---- documents ---- */
+
+static const char *const allowed_types[] = {"application/pdf", "image/jpeg", "image/png"};
+
+/* The MIME type of data by its content, into out; "" if libmagic fails. */
+static void sniff(const void *data, size_t n, char *out, size_t outsz)
+{
+	magic_t m = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_TAR |
+	    MAGIC_NO_CHECK_ELF);
+	const char *t = NULL;
+
+	out[0] = 0;
+	if (m == NULL)
+		return;
+	if (magic_load(m, NULL) == 0)
+		t = magic_buffer(m, data, n);
+	if (t)
+		snprintf(out, outsz, "%s", t);
+	magic_close(m);
+}
+
+static const void *memfind(const void *hay, size_t n, const void *needle, size_t k)
+{
+	return memmem(hay, n, needle, k);
+}
+
+/* Finds the one file part of a multipart/form-data body. */
+static int multipart_file(web_req *r, const uint8_t **data, size_t *len, char *fname,
+    size_t fnsz)
+{
+	const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_TYPE);
+	const char *b;
+	char delim[90];
+	size_t blen, dlen;
+	const uint8_t *p, *end = r->body + r->body_len;
+	int found = 0;
+
+	if (ct == NULL || strncasecmp(ct, "multipart/form-data", 19) != 0 ||
+	    (b = strstr(ct, "boundary=")) == NULL) {
+		web_reply_fail(r, 415, "unsupported_media_type",
+		    "Unggah dengan multipart/form-data", "Upload with multipart/form-data");
+		return 0;
+	}
+	b += 9;
+	if (*b == '"')
+		b++;
+	blen = strcspn(b, "\";, ");
+	if (blen == 0 || blen > 70 || r->body == NULL)
+		goto bad;
+	dlen = (size_t)snprintf(delim, sizeof delim, "\r\n--%.*s", (int)blen, b);
+	/* The first delimiter may come without the leading CRLF. */
+	if (r->body_len < dlen - 2 || memcmp(r->body, delim + 2, dlen - 2) != 0)
+		goto bad;
+	p = r->body + dlen - 2;
+	for (;;) {
+		const uint8_t *hend, *next;
+		char hdrs[1024];
+		size_t hl;
+		if (end - p >= 2 && p[0] == '-' && p[1] == '-')
+			break; /* closing delimiter */
+		if (end - p < 2 || p[0] != '\r' || p[1] != '\n')
+			goto bad;
+		p += 2;
+		if ((hend = memfind(p, (size_t)(end - p), "\r\n\r\n", 4)) == NULL ||
+		    (hl = (size_t)(hend - p)) >= sizeof hdrs)
+			goto bad;
+		memcpy(hdrs, p, hl);
+		hdrs[hl] = 0;
+		p = hend + 4;
+		if ((next = memfind(p, (size_t)(end - p), delim, dlen)) == NULL)
+			goto bad;
+		{
+			char *fn = strstr(hdrs, "filename=\"");
+			if (fn != NULL) {
+				char *q;
+				if (found++) {
+					web_reply_fail(r, 400, oa_err_name(OA_ERR_INVALID),
+					    "Hanya satu berkas per unggahan", "One file per upload");
+					return 0;
+				}
+				fn += 10;
+				if ((q = strchr(fn, '"')) == NULL || (size_t)(q - fn) >= fnsz)
+					goto bad;
+				memcpy(fname, fn, (size_t)(q - fn));
+				fname[q - fn] = 0;
+				*data = p;
+				*len = (size_t)(next - p);
+			}
+		}
+		p = next + dlen;
+	}
+	if (!found) {
+		web_reply_fail(r, 422, "missing_field", "Tidak ada berkas dalam unggahan",
+		    "No file in the upload");
+		return 0;
+	}
+	return 1;
+bad:
+	web_reply_fail(r, 400, oa_err_name(OA_ERR_INVALID), "Isi multipart tidak sah",
+	    "Malformed multipart/form-data body");
+	return 0;
+}
+
+static int clean_filename(const char *s)
+{
+	if (*s == 0 || *s == '.' || strlen(s) > 255 || !oa_is_clean_utf8(s))
+		return 0;
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f || *s == '/' || *s == '\\' || *s == '"')
+			return 0;
+	return 1;
+}
+
+struct attach_job {
+	web_job job;
+	web_user *u;
+	int64_t id;
+	const char *doc, *type;
+	char hex[65], fname[300], path[OA_MAX_PATH];
+	size_t len;
+	int existed;
+};
+
+static oa_err attach_run(web_job *jb, ca *c, engine *e, auth *a)
+{
+	struct attach_job *x = jb->arg;
+
+	(void)c;
+	(void)a;
+	return engine_case_attach(e, &x->u->w.who, x->id, x->doc, x->hex, x->fname);
+}
+
+static void attach_done(web_req *r, web_job *jb)
+{
+	struct attach_job *x = jb->arg;
+
+	if (jb->rc) {
+		/* A refused attach removes the file it created. */
+		if (!x->existed)
+			unlink(x->path);
+		api_err(r, jb->rc);
+		return;
+	}
+	web_reply_json(r, 201, json_pack("{s:I,s:s,s:s,s:s,s:I}", "case", (json_int_t)x->id, "doc",
+	                           x->doc, "sha256", x->hex, "type",
+	                           x->type ? x->type : "application/octet-stream", "size",
+	                           (json_int_t)x->len));
+}
+
+static void h_upload(web_req *r)
+{
+	web_user *u = api_auth(r);
+	const uint8_t *data = NULL;
+	size_t len = 0, i;
+	char type[128], sub[32], dir[OA_MAX_PATH];
+	uint8_t sum[32];
+	struct attach_job *x;
+	engine_case c;
+	int64_t id;
+	oa_err rc;
+
+	if (u == NULL || !api_case_id(r, r->param[0], &id) || !visible_case(r, u, id, &c))
+		return;
+	if ((x = web_alloc(r, sizeof *x)) == NULL) {
+		web_reply_err(r, oa_fail(OA_ERR_NOMEM, "out of memory"));
+		return;
+	}
+	memset(x, 0, sizeof *x);
+	if (!multipart_file(r, &data, &len, x->fname, sizeof x->fname))
+		return;
+	if (!clean_filename(x->fname)) {
+		web_reply_fail(r, 422, "validation", "Nama berkas tidak sah",
+		    "The file name is not valid (no path, no control characters, not hidden)");
+		return;
+	}
+	if (len == 0 || len > OA_MAX_UPLOAD_BYTES) {
+		web_reply_fail(r, len ? 413 : 422, len ? oa_err_name(OA_ERR_LIMIT) : "validation",
+		    len ? "Berkas terlalu besar" : "Berkas kosong",
+		    len ? "The file is larger than the limit" : "The file is empty");
+		return;
+	}
+	sniff(data, len, type, sizeof type);
+	for (i = 0; i < sizeof allowed_types / sizeof allowed_types[0]; i++)
+		if (strcmp(type, allowed_types[i]) == 0)
+			break;
+	if (i == sizeof allowed_types / sizeof allowed_types[0]) {
+		web_reply_fail(r, 415, "unsupported_media_type",
+		    "Jenis berkas tidak diterima (hanya PDF, JPEG, PNG)",
+		    "File type not accepted (PDF, JPEG and PNG only, judged by content)");
+		return;
+	}
+	EVP_Digest(data, len, sum, NULL, EVP_sha256(), NULL);
+	oa_hex(x->hex, sum, sizeof sum);
+	snprintf(sub, sizeof sub, "docs/%.2s", x->hex);
+	if ((rc = oa_path_join(dir, sizeof dir, ca_dir(r->ca), sub)) ||
+	    (rc = oa_mkdir_p(dir, 0750)) || (rc = oa_path_join(x->path, sizeof x->path, dir, x->hex))) {
+		web_reply_err(r, rc);
+		return;
+	}
+	/* Stored before the attach commits (the case then never names a
+	 * missing file); a refused attach removes a file it created. */
+	x->existed = access(x->path, F_OK) == 0;
+	if (!x->existed && (rc = oa_write_file_atomic(x->path, data, len, 0640))) {
+		web_reply_err(r, rc);
+		return;
+	}
+	x->u = u;
+	x->id = id;
+	x->doc = r->param[1];
+	x->type = web_printf(r, "%s", type);
+	x->len = len;
+	x->job = (web_job){.run = attach_run, .done = attach_done, .arg = x};
+	if (!web_commit(r, &x->job) && !x->existed)
+		unlink(x->path);
+}
+
+static void free_cb(void *p) { free(p); }
+
+static void h_download(web_req *r)
+{
+	web_user *u = api_auth(r);
+	const char *sha = r->param[1];
+	char sub[OA_MAX_PATH], path[OA_MAX_PATH], type[128], fname[300] = "", *disp;
+	engine_case c;
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int64_t id;
+	oa_err rc;
+
+	if (u == NULL || !api_case_id(r, r->param[0], &id) || !visible_case(r, u, id, &c))
+		return;
+	if (strlen(sha) != 64 || strspn(sha, "0123456789abcdef") != 64)
+		goto notfound;
+	{
+		engine_doc doc;
+		if ((rc = engine_case_document(r->engine, id, sha, &doc)) == OA_ERR_NOTFOUND)
+			goto notfound;
+		if (rc) {
+			web_reply_err(r, rc);
+			return;
+		}
+		snprintf(fname, sizeof fname, "%s", doc.filename);
+	}
+	snprintf(sub, sizeof sub, "docs/%.2s/%s", sha, sha);
+	if ((rc = oa_path_join(path, sizeof path, ca_dir(r->ca), sub)) ||
+	    (rc = oa_read_file(path, OA_MAX_UPLOAD_BYTES, &data, &len))) {
+		if (rc == OA_ERR_NOTFOUND)
+			goto notfound;
+		web_reply_err(r, rc);
+		return;
+	}
+	sniff(data, len, type, sizeof type);
+	/* The stored name, reduced to safe ASCII for the header. */
+	for (char *p = fname; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e || *p == '"' || *p == '\\' ||
+		    *p == ';')
+			*p = '_';
+	disp = web_printf(r, "attachment; filename=\"%s\"", fname[0] ? fname : sha);
+	web_reply_owned(r, 200, type[0] ? type : "application/octet-stream", data, len, free_cb,
+	    data);
+	if (r->resp == NULL) {
+		free(data);
+		return;
+	}
+	web_header(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION, disp ? disp : "attachment");
+	web_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "private, no-store");
+	web_header(r, "Content-Security-Policy", "default-src 'none'; sandbox");
+	return;
+notfound:
+	oa_err_clear();
+	web_reply_fail(r, 404, oa_err_name(OA_ERR_NOTFOUND), "Dokumen tidak ditemukan",
+	    "No such document in this case");
+}
+
+static const web_route routes[] = {
+	{WEB_POST, "/api/v1/cases", h_open, API_JSON_BODY},
+	{WEB_GET, "/api/v1/tasks", h_tasks, 0},
+	{WEB_GET, "/api/v1/cases/{id}", h_get, 0},
+	{WEB_POST, "/api/v1/cases/{id}/act", h_act, OA_MAX_CSR_BYTES + API_JSON_BODY},
+	{WEB_POST, "/api/v1/cases/{id}/close", h_close, API_JSON_BODY},
+	{WEB_POST, "/api/v1/cases/{id}/documents/{doc}", h_upload, OA_MAX_UPLOAD_BYTES + 16 * 1024},
+	{WEB_GET, "/api/v1/cases/{id}/documents/{doc}", h_download, 0}, /* doc: the SHA-256 */
+};
+
+const web_route_table web_api_cases_table = {"api-cases", routes,
+    sizeof routes / sizeof routes[0]};

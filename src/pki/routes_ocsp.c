@@ -1,0 +1,285 @@
+/*
+ * routes_ocsp.c - the OCSP responder over HTTP (RFC 6960 Appendix A,
+ * RFC 5019 section 5):
+ *
+ *   POST /ocsp          body: DER OCSPRequest, Content-Type
+ *                       application/ocsp-request, at most
+ *                       OA_MAX_OCSP_REQ_BYTES (16 KiB)
+ *   GET  /ocsp/{req*}   req: base64 of the DER request, URL-encoded (MHD
+ *                       has decoded the %XX); either alphabet is accepted
+ *
+ * Both answer with application/ocsp-response from ca_ocsp_respond(): a
+ * request that does not decode or parse is an HTTP 200 carrying the OCSP
+ * malformedRequest status, never an HTTP error (RFC 6960 2.3).
+ *
+ * RFC 5019 6.2 caching headers on successful responses without a nonce:
+ * Last-Modified (producedAt), Expires (nextUpdate), ETag (SHA-256 of the
+ * response), Cache-Control "max-age=<until nextUpdate>, public,
+ * no-transform, must-revalidate".  Responses with a nonce or an error
+ * status are "no-store".
+ *
+ * Response cache: signed responses are kept in one table shared by the
+ * worker threads (direct-mapped, OA_WEB_OCSP_CACHE_SLOTS slots, each slot
+ * under one of CACHE_STRIPES mutexes), keyed by the exact request bytes,
+ * each for at most web.ocsp_cache_seconds and never past its nextUpdate.
+ * An entry is tagged with the generation read before its response was
+ * computed, and served only while the generation is unchanged.  The
+ * generation is the head of the audit log (MAX(seq) of the audit table,
+ * one index lookup): every committed state change - a revocation, an
+ * issuance, a CRL - writes its audit record in the same transaction
+ * (DESIGN.md invariant 7), by whichever process or connection made it.  So
+ * a revocation is answered as revoked by the next request.  Requests
+ * carrying a nonce are never cached.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <openssl/err.h>
+#include <openssl/ocsp.h>
+#include <openssl/rand.h>
+
+#include "../audit/audit.h"
+#include "pki.h"
+
+typedef struct entry {
+	uint64_t hash;
+	int64_t gen;
+	size_t klen, rlen;
+	int64_t valid_until, produced, next_update;
+	char etag[67];
+	uint8_t data[];                 /* key then response */
+} entry;
+
+#define CACHE_STRIPES 64
+
+static entry *slots[OA_WEB_OCSP_CACHE_SLOTS];
+static pthread_mutex_t stripes[CACHE_STRIPES];
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+static uint64_t hash_seed;
+
+static void cache_init_once(void)
+{
+	for (int i = 0; i < CACHE_STRIPES; i++)
+		pthread_mutex_init(&stripes[i], NULL);
+	if (RAND_bytes((unsigned char *)&hash_seed, sizeof hash_seed) != 1)
+		hash_seed = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull;
+}
+
+void web_ocsp_free(void)
+{
+	for (size_t i = 0; i < OA_WEB_OCSP_CACHE_SLOTS; i++) {
+		free(slots[i]);
+		slots[i] = NULL;
+	}
+}
+
+/* FNV-1a, seeded per process: collisions only evict, never chain. */
+static uint64_t hash_of(const uint8_t *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ hash_seed;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+/* The current generation (audit log head); -1 if it cannot be read, and
+ * then nothing is cached or served from the cache. */
+static int64_t generation(web_req *r)
+{
+	int64_t g = -1;
+
+	if (web_srv == NULL || web_srv->ocsp_cache_s <= 0)
+		return -1;
+	pthread_once(&cache_once, cache_init_once);
+	if (audit_head_seq(ca_store(r->ca), &g) != OA_OK) {
+		oa_err_clear();
+		return -1;
+	}
+	return g;
+}
+
+static int64_t gt_time(const ASN1_GENERALIZEDTIME *t)
+{
+	struct tm tm;
+
+	if (t == NULL || !ASN1_TIME_to_tm(t, &tm))
+		return 0;
+	return (int64_t)timegm(&tm);
+}
+
+/* What the response says about caching: 1 if successful without a nonce,
+ * with producedAt and the earliest nextUpdate. */
+static int cacheable(const uint8_t *der, size_t len, int64_t *produced, int64_t *next)
+{
+	const unsigned char *p = der;
+	OCSP_RESPONSE *resp = d2i_OCSP_RESPONSE(NULL, &p, (long)len);
+	OCSP_BASICRESP *bs = NULL;
+	int ok = 0, n;
+
+	*produced = *next = 0;
+	if (resp == NULL || OCSP_response_status(resp) != OCSP_RESPONSE_STATUS_SUCCESSFUL ||
+	    (bs = OCSP_response_get1_basic(resp)) == NULL)
+		goto out;
+	if (OCSP_BASICRESP_get_ext_by_NID(bs, NID_id_pkix_OCSP_Nonce, -1) >= 0)
+		goto out;
+	*produced = gt_time(OCSP_resp_get0_produced_at(bs));
+	n = OCSP_resp_count(bs);
+	for (int i = 0; i < n; i++) {
+		ASN1_GENERALIZEDTIME *thisu = NULL, *nextu = NULL;
+		int64_t t;
+		OCSP_single_get0_status(OCSP_resp_get0(bs, i), NULL, NULL, &thisu, &nextu);
+		t = gt_time(nextu);
+		if (t == 0)
+			goto out; /* no nextUpdate: newer information is always available */
+		if (*next == 0 || t < *next)
+			*next = t;
+	}
+	ok = n > 0 && *produced > 0;
+out:
+	OCSP_BASICRESP_free(bs);
+	OCSP_RESPONSE_free(resp);
+	ERR_clear_error();
+	return ok;
+}
+
+static void send_cached(web_req *r, const uint8_t *resp, size_t rlen, int64_t produced,
+    int64_t next, const char *etag)
+{
+	char lm[40], exp[40], cc[80];
+	int64_t now = oa_now(), age = next > now ? next - now : 0;
+
+	web_http_date(lm, sizeof lm, produced);
+	web_http_date(exp, sizeof exp, next);
+	snprintf(cc, sizeof cc, "max-age=%lld, public, no-transform, must-revalidate",
+	    (long long)age);
+	if (r->method != WEB_POST && web_not_modified(r, etag)) {
+		web_header(r, MHD_HTTP_HEADER_LAST_MODIFIED, lm);
+		web_header(r, MHD_HTTP_HEADER_EXPIRES, exp);
+		web_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, cc);
+		return;
+	}
+	web_reply(r, 200, "application/ocsp-response", resp, rlen, MHD_RESPMEM_MUST_COPY);
+	web_header(r, MHD_HTTP_HEADER_LAST_MODIFIED, lm);
+	web_header(r, MHD_HTTP_HEADER_EXPIRES, exp);
+	web_header(r, MHD_HTTP_HEADER_ETAG, etag);
+	web_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, cc);
+}
+
+static void answer(web_req *r, const uint8_t *req, size_t len)
+{
+	int64_t gen = len <= OA_WEB_OCSP_CACHE_KEY ? generation(r) : -1;
+	uint64_t h = 0;
+	size_t slot = 0;
+	pthread_mutex_t *lock = NULL;
+	entry *e;
+	uint8_t *resp = NULL;
+	size_t rlen = 0;
+	int64_t now = oa_now(), produced, next;
+	char etag[67];
+	oa_err rc;
+
+	if (gen >= 0) {
+		h = hash_of(req, len);
+		slot = h % OA_WEB_OCSP_CACHE_SLOTS;
+		lock = &stripes[slot % CACHE_STRIPES];
+		pthread_mutex_lock(lock);
+		e = slots[slot];
+		if (e && e->hash == h && e->gen == gen && e->klen == len &&
+		    memcmp(e->data, req, len) == 0 && now < e->valid_until) {
+			/* Copied under the lock: the entry may be replaced next. */
+			send_cached(r, e->data + e->klen, e->rlen, e->produced, e->next_update, e->etag);
+			pthread_mutex_unlock(lock);
+			return;
+		}
+		pthread_mutex_unlock(lock);
+	}
+	if ((rc = ca_ocsp_respond(r->ca, req, len, &resp, &rlen))) {
+		web_reply_err(r, rc);
+		return;
+	}
+	if (!cacheable(resp, rlen, &produced, &next)) {
+		web_reply(r, 200, "application/ocsp-response", resp, rlen, MHD_RESPMEM_MUST_FREE);
+		if (r->resp == NULL)
+			free(resp);
+		web_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+		return;
+	}
+	web_etag(etag, resp, rlen);
+	if (gen >= 0 && (e = malloc(sizeof *e + len + rlen)) != NULL) {
+		int64_t until = now + web_srv->ocsp_cache_s;
+		e->hash = h;
+		e->gen = gen;
+		e->klen = len;
+		e->rlen = rlen;
+		e->produced = produced;
+		e->next_update = next;
+		e->valid_until = until < next ? until : next;
+		memcpy(e->etag, etag, sizeof etag);
+		memcpy(e->data, req, len);
+		memcpy(e->data + len, resp, rlen);
+		pthread_mutex_lock(lock);
+		free(slots[slot]);
+		slots[slot] = e;
+		pthread_mutex_unlock(lock);
+	}
+	send_cached(r, resp, rlen, produced, next, etag);
+	free(resp);
+}
+
+/* Content-Type without parameters, case-insensitively. */
+static int type_is(web_req *r, const char *want)
+{
+	const char *t = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_TYPE);
+	size_t n;
+
+	if (t == NULL)
+		return 0;
+	n = strcspn(t, "; \t");
+	return n == strlen(want) && strncasecmp(t, want, n) == 0;
+}
+
+static void h_post(web_req *r)
+{
+	if (!type_is(r, "application/ocsp-request")) {
+		web_reply_fail(r, 415, "unsupported_media_type",
+		    "Content-Type harus application/ocsp-request",
+		    "Content-Type must be application/ocsp-request (RFC 6960 A.1)");
+		web_header(r, "Accept-Post", "application/ocsp-request");
+		return;
+	}
+	answer(r, r->body, r->body_len);
+}
+
+static void h_get(web_req *r)
+{
+	const char *b64 = r->param[0];
+	size_t n = strlen(b64), cap = n / 4 * 3 + 3;
+	uint8_t *der;
+	long len;
+
+	if (cap > OA_MAX_OCSP_REQ_BYTES)
+		cap = OA_MAX_OCSP_REQ_BYTES;
+	if ((der = web_alloc(r, cap)) == NULL) {
+		web_reply_err(r, oa_fail(OA_ERR_NOMEM, "out of memory"));
+		return;
+	}
+	/* Not base64, or too long: answered as malformedRequest (len 0). */
+	if ((len = web_base64_decode(b64, n, der, cap)) < 0)
+		len = 0;
+	answer(r, der, (size_t)len);
+}
+
+static const web_route routes[] = {
+	{WEB_POST, "/ocsp", h_post, OA_MAX_OCSP_REQ_BYTES},
+	{WEB_GET, "/ocsp/{req*}", h_get, 0},
+};
+
+const web_route_table web_ocsp_table = {"ocsp", routes, sizeof routes / sizeof routes[0]};

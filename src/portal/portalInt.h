@@ -1,0 +1,222 @@
+/*
+ * portalInt.h - private to the portal (src/portal): what its HTML pages
+ * (routes_portal_*.c) and the pages the e-mails link to (routes_links.c)
+ * share: the page builder, forms, sign-in checks, the administration
+ * pages' helpers and the case pages' helpers.
+ *
+ * Every page is built in a pg (page builder), sent once by pg_send().
+ * Texts: Indonesian first, English second, as "<id> <span class=en>/ en</span>".
+ * Escaping: pg_text()/pg_esc() escape; pg_raw() writes markup the caller
+ * wrote itself (never data).  No inline script or style: the strict CSP
+ * (pg_send) allows only /static/portal.css and /static/portal.js.
+ *
+ * Pages that need a person use portal_user() (GET: redirects to /login
+ * when there is no valid session) or portal_post() (POST: parses the
+ * urlencoded body and checks its "csrf" field against the session).
+ * Both reply themselves on a refusal and return NULL.
+ */
+#ifndef OA_PORTALINT_H
+#define OA_PORTALINT_H
+
+#include <stdint.h>
+
+#include "portal.h"
+
+#define PORTAL_FORM_BODY (64 * 1024)       /* urlencoded forms */
+#define PORTAL_FORM_FIELDS 64
+
+/* A parsed urlencoded form (points into the request body). */
+typedef struct web_form {
+	const char *k[PORTAL_FORM_FIELDS], *v[PORTAL_FORM_FIELDS];
+	unsigned char multiline[PORTAL_FORM_FIELDS]; /* value has line breaks (a textarea) */
+	size_t n;
+} web_form;
+
+/* Parses r->body (application/x-www-form-urlencoded) in place.  Replies
+ * 415/400 (an HTML page) and returns 0 on a refusal. */
+int web_form_parse(web_req *r, web_form *f);
+/* The first value of k, or NULL.  A value with line breaks is never
+ * returned here (single-line fields must not carry CR/LF further). */
+const char *web_form_get(const web_form *f, const char *k);
+/* The first value of k, line breaks allowed (CR LF folded to LF), or NULL:
+ * for textareas (notes). */
+const char *web_form_text(const web_form *f, const char *k);
+/* Wipes the request body (forms carrying passwords). */
+void web_body_wipe(web_req *r);
+
+/* The page builder. */
+typedef struct pg {
+	web_req *r;
+	oa_buf b;
+	const web_user *u;        /* the signed-in person, or NULL */
+	char csrf[80];            /* the form token of u's session ("" if none) */
+	int failed;               /* out of memory while building */
+	/* Added for the sign-in and link pages (portal-account): */
+	char cookie[160];         /* a Set-Cookie value pg_send adds ("" none) */
+	int secret;               /* the page shows a secret: its buffers are wiped */
+} pg;
+
+/* Escapes s for HTML text and attribute values (& < > " '). */
+void pg_esc(oa_buf *b, const char *s);
+/* Starts a page: head, header with the navigation for u (may be NULL),
+ * <main>, and an <h1> with both titles. */
+void pg_start(pg *p, web_req *r, const web_user *u, const char *title_id, const char *title_en);
+/* Markup written by the caller (printf); never put data in fmt. */
+void pg_raw(pg *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Escaped text. */
+void pg_text(pg *p, const char *s);
+/* "<id> <span class=en>/ <en></span>", escaped. */
+void pg_bi(pg *p, const char *id, const char *en);
+/* A paragraph with both texts; cls NULL, "err", "ok" or "note". */
+void pg_para(pg *p, const char *cls, const char *id, const char *en);
+/* <h2> with both texts. */
+void pg_h2(pg *p, const char *id, const char *en);
+/* A labelled input.  value may be NULL; autocomplete may be NULL. */
+void pg_field(pg *p, const char *name, const char *type, const char *id, const char *en,
+    const char *value, const char *autocomplete, int required);
+/* A field the person may not change (readonly), with a hint saying why. */
+void pg_field_locked(pg *p, const char *name, const char *type, const char *id, const char *en,
+    const char *value, const char *hint_id, const char *hint_en);
+/* A labelled textarea. */
+void pg_textarea(pg *p, const char *name, const char *id, const char *en, const char *value,
+    int required, size_t maxlen);
+/* The hidden CSRF field of u's session (call inside every POST form). */
+void pg_csrf(pg *p);
+/* <form method=post action=...> with the CSRF field; action escaped.
+ * multipart: enctype multipart/form-data.  Close with pg_raw("</form>"). */
+void pg_form(pg *p, const char *action, int multipart);
+/* A submit button: name/value may be NULL; cls NULL or "secondary"/"danger". */
+void pg_button(pg *p, const char *name, const char *value, const char *id, const char *en,
+    const char *cls);
+/* A link (href escaped) with both texts. */
+void pg_link(pg *p, const char *href, const char *id, const char *en);
+/* A time as "22-11-2026 15:05 WIB" in a <time datetime=ISO> element; "-" for 0. */
+void pg_time(pg *p, int64_t t);
+/* A duration: "3 hari 2 jam", "15 menit" (negative: the absolute value). */
+void pg_duration(pg *p, int64_t secs);
+/* Ends the page and sends it with the security headers (no-store, CSP,
+ * nosniff, frame DENY, no referrer).  p is freed. */
+void pg_send(pg *p, unsigned status);
+
+/* A page with a title and one message; status >= 400 shows it as an error.
+ * back: a link to show under it ("" none). */
+void pg_msg(web_req *r, const web_user *u, unsigned status, const char *tid, const char *ten,
+    const char *mid, const char *men, const char *back);
+/* A module error as a page (4xx: the message; 5xx: hidden, logged). */
+void pg_err(web_req *r, const web_user *u, oa_err rc, const char *back);
+/* 303 See Other to location (a path on this server). */
+void web_redirect(web_req *r, const char *location);
+
+/* The signed-in person for a GET page; redirects to /login?next=<path>
+ * and returns NULL when there is none. */
+web_user *portal_user(web_req *r);
+/* For a POST page: the person, the parsed form, and the CSRF check
+ * (field "csrf").  NULL after a reply (403 page for a bad token). */
+web_user *portal_post(web_req *r, web_form *f);
+/* Same for multipart/form-data posts: the CSRF token comes in the
+ * X-CSRF-Token header or is checked by the caller with portal_csrf_ok. */
+web_user *portal_session(web_req *r);
+int portal_csrf_ok(const web_user *u, const char *submitted);
+
+/* 1 if u is staff: admin, CA operator, or holding a role that acts at a
+ * step of an active SOP of their organisation other than the applicant's. */
+int portal_is_staff(web_req *r, const web_user *u);
+
+/* ---- Pre-session forms (sign-in, password reset, one-time links) ----
+ * A form shown before anyone is signed in carries a csrf field bound to a
+ * random cookie (openams_form, HttpOnly, SameSite=Lax): the token is the
+ * cookie's HMAC (auth_csrf_token), so only the browser holding the cookie
+ * can send the form.  pg_pre_csrf() fills p->csrf (the session's token when
+ * p->u is set) and, when the browser has no valid cookie yet, a new cookie
+ * that pg_send() sets.  portal_pre_csrf_ok() checks a submitted token. */
+void pg_pre_csrf(pg *p);
+int portal_pre_csrf_ok(web_req *r, const char *submitted);
+/* The 403 page of a form without its right token (back: the form's page). */
+void portal_csrf_refused(web_req *r, const web_user *u, const char *back);
+/* The signed-in person, or NULL; never replies (pages open to everyone). */
+web_user *portal_user_opt(web_req *r);
+/* 1 if s is a local path to return to after signing in: "/" then
+ * printable ASCII, not "//" or "/\", no backslash, at most 512 bytes. */
+int portal_local_path(const char *s);
+/* A hidden input (value escaped). */
+void pg_hidden(pg *p, const char *name, const char *value);
+
+/* ---- multipart/form-data (forms with a file) ---- */
+#define PORTAL_MP_PARTS 32
+
+typedef struct web_part {
+	const char *name;         /* the part's name (arena) */
+	const char *filename;     /* NULL for a plain field */
+	const char *data;         /* NUL-terminated in place (the body) */
+	size_t len;
+	int multiline;            /* (admin) a plain field with tabs or line ends */
+} web_part;
+
+typedef struct web_multipart {
+	web_part p[PORTAL_MP_PARTS];
+	size_t n;
+} web_multipart;
+
+/* Parses r->body as multipart/form-data; field values must be clean UTF-8.
+ * Replies 415/400 (an HTML page) and returns 0 on a refusal. */
+int web_multipart_parse(web_req *r, web_multipart *m);
+/* The first plain field named k, or NULL. */
+const char *web_multipart_get(const web_multipart *m, const char *k);
+/* (admin, sla) The first plain field named k, tabs and line ends allowed
+ * (a textarea such as a pasted SOP definition); web_multipart_get()
+ * never returns such a field. */
+const char *web_multipart_text(const web_multipart *m, const char *k);
+/* The first file part named k (with a file name), or NULL. */
+const web_part *web_multipart_file(const web_multipart *m, const char *k);
+
+/* An uploaded file kept as a case document: its type judged by content
+ * (libmagic) must be one of types (NULL-terminated), then it is stored as
+ * DIR/docs/<2 hex>/<sha256> (temp file + rename).  hex (65 bytes) receives
+ * the SHA-256, *created whether the file is new (the caller unlinks it if
+ * the attach is refused).  OA_ERR_INVALID for a refused type or size. */
+oa_err portal_doc_store(web_req *r, const void *data, size_t len, const char *const *types,
+    char *hex, int *created);
+/* The path of a stored document (path OA_MAX_PATH bytes). */
+oa_err portal_doc_path(web_req *r, const char *hex, char *path);
+
+/* ---- The portal's administration pages (routes_portal_admin.c, shared
+ * with routes_portal_sops.c) ---- */
+
+/* The 403 page of a person who may not administer here. */
+void admin_page_denied(web_req *r, const web_user *u);
+/* 1 if u may manage org (web_admin_may); otherwise the 403 page and 0. */
+int admin_page_may(web_req *r, const web_user *u, const char *org);
+/* The signed-in administrator of a GET page about ?org= (default: their
+ * own agency, into *org); NULL after a reply (sign-in redirect, 403). */
+web_user *admin_page_get(web_req *r, const char **org);
+/* The links to the administration sections of org. */
+void admin_page_sections(pg *p, const char *org);
+/* A refused request: the module error rc as a page with a link back. */
+void admin_page_refused(web_req *r, const web_user *u, oa_err rc, const char *back);
+
+/* ---- The case pages (routes_portal_home.c: start page, my requests, new
+ * request, inbox, my certificates; routes_portal_cases.c: the case page
+ * and its forms): small helpers about cases, their SOP definitions and
+ * badges ---- */
+
+#define CASE_FORM_BODY (16 * 1024) /* the urlencoded forms about a case */
+
+/* A case id from a path parameter (1 if valid). */
+int pc_parse_id(const char *s, int64_t *id);
+/* A query parameter, NULL when absent. */
+const char *pc_query(web_req *r, const char *k);
+/* The case if u may see it; otherwise a 404 page and 0. */
+int pc_visible(web_req *r, web_user *u, const char *param, engine_case *c);
+const char *pc_kind_id(const char *k);
+const char *pc_kind_en(const char *k);
+void pc_state_badge(pg *p, const char *state);
+void pc_sla_badge(pg *p, int64_t due, int64_t now);
+const sop_def *pc_case_def(web_req *r, int64_t id);
+const sop_step *pc_def_step(const sop_def *d, const char *id);
+const char *pc_actor_name(const sop_def *d, const char *role);
+const char *pc_doc_name(const sop_def *d, const char *doc);
+void pc_step_actors(pg *p, const sop_def *d, const sop_step *s);
+const char *pc_acting_role(const web_user *u, const engine_case *c, const sop_def *d,
+    const sop_step *s);
+
+#endif

@@ -1,0 +1,948 @@
+/*
+ * routes_portal_cases.c - the case page of the portal and its forms
+ * (docs/PORTAL.md, "Applicant and staff pages"; the lists and the request
+ * form are in routes_portal_home.c):
+ *
+ *   GET  /portal/cases/{id}                   the case: current step with its SLA, the
+ *                                             act, upload and close forms, the documents
+ *                                             (previewed), the identity data (beside the
+ *                                             applicant's account data), the timeline
+ *   POST /portal/cases/{id}/act               step, role, note?, decision=yes|no|done
+ *   POST /portal/cases/{id}/close             how=withdraw|reject, note?
+ *   POST /portal/cases/{id}/documents         multipart: doc, file
+ *   GET  /portal/cases/{id}/documents/{sha}   a document inline (the case page's preview)
+ *
+ * The rules are the engine's (who acts at which step, no self-approval,
+ * documents required) and the JSON API's (a case is seen only by its
+ * participants: 404 otherwise, existence is not told); this file shows
+ * them and turns forms into engine calls, each of which commits on its own
+ * before the page redirects (post/redirect/get).  A refused POST shows the
+ * case page again with the error and its status.  Also the helpers both
+ * portal case files share (portalInt.h).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "portalInt.h"
+
+#define UPLOAD_BODY (OA_MAX_UPLOAD_BYTES + 16 * 1024)
+
+static const char *const doc_types[] = {"application/pdf", "image/jpeg", "image/png", NULL};
+
+/* ---- small helpers ---- */
+
+int pc_parse_id(const char *s, int64_t *id)
+{
+	char *end;
+	long long v;
+
+	if (s == NULL || *s < '1' || *s > '9' || strlen(s) > 18)
+		return 0;
+	v = strtoll(s, &end, 10);
+	if (*end || v <= 0)
+		return 0;
+	*id = (int64_t)v;
+	return 1;
+}
+
+const char *pc_query(web_req *r, const char *k)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, k);
+}
+
+/* The case if u may see it; otherwise a 404 page and 0. */
+int pc_visible(web_req *r, web_user *u, const char *param, engine_case *c)
+{
+	int64_t id;
+	oa_err rc = OA_ERR_NOTFOUND;
+
+	if (pc_parse_id(param, &id) && (rc = engine_case_get(r->engine, id, c)) == OA_OK &&
+	    web_participant(r, u, c))
+		return 1;
+	if (rc && rc != OA_ERR_NOTFOUND) {
+		pg_err(r, u, rc, "/portal");
+		return 0;
+	}
+	oa_err_clear();
+	r->errcode = oa_err_name(OA_ERR_NOTFOUND);
+	pg_msg(r, u, 404, "Permohonan tidak ditemukan", "Case not found",
+	    "Permohonan ini tidak ada atau Anda tidak terlibat di dalamnya.",
+	    "This case does not exist or you take no part in it.", "/portal");
+	return 0;
+}
+
+const char *pc_kind_id(const char *k)
+{
+	if (strcmp(k, "issuance") == 0)
+		return "Penerbitan";
+	if (strcmp(k, "revocation") == 0)
+		return "Pencabutan";
+	if (strcmp(k, "renewal") == 0)
+		return "Pembaruan";
+	if (strcmp(k, "passphrase_reset") == 0)
+		return "Atur ulang passphrase";
+	return k;
+}
+
+const char *pc_kind_en(const char *k)
+{
+	if (strcmp(k, "issuance") == 0)
+		return "Issuance";
+	if (strcmp(k, "revocation") == 0)
+		return "Revocation";
+	if (strcmp(k, "renewal") == 0)
+		return "Renewal";
+	if (strcmp(k, "passphrase_reset") == 0)
+		return "Passphrase reset";
+	return k;
+}
+
+void pc_state_badge(pg *p, const char *state)
+{
+	if (strcmp(state, "open") == 0)
+		pg_raw(p, "<span class=\"badge due\">Berjalan <span class=\"en\" lang=\"en\">/ open</span></span>");
+	else if (strcmp(state, "completed") == 0)
+		pg_raw(p, "<span class=\"badge ok\">Selesai <span class=\"en\" lang=\"en\">/ completed</span></span>");
+	else if (strcmp(state, "rejected") == 0)
+		pg_raw(p, "<span class=\"badge late\">Ditolak <span class=\"en\" lang=\"en\">/ rejected</span></span>");
+	else
+		pg_raw(p, "<span class=\"badge\">Ditarik <span class=\"en\" lang=\"en\">/ withdrawn</span></span>");
+}
+
+/* The SLA state of an open step: time left, or how late; none without a standard. */
+void pc_sla_badge(pg *p, int64_t due, int64_t now)
+{
+	if (due <= 0) {
+		pg_raw(p, "<span class=\"badge\">Tanpa waktu baku <span class=\"en\" lang=\"en\">/ no "
+		          "standard time</span></span>");
+		return;
+	}
+	if (due < now) {
+		pg_raw(p, "<span class=\"badge late\">Terlambat ");
+		pg_duration(p, now - due);
+		pg_raw(p, " <span class=\"en\" lang=\"en\">/ overdue</span></span>");
+	} else {
+		pg_raw(p, "<span class=\"badge due\">Sisa ");
+		pg_duration(p, due - now);
+		pg_raw(p, " <span class=\"en\" lang=\"en\">/ left</span></span>");
+	}
+}
+
+const sop_def *pc_case_def(web_req *r, int64_t id)
+{
+	const sop_def *d = NULL;
+
+	if (engine_case_def(r->engine, id, &d) != OA_OK) {
+		oa_err_clear();
+		return NULL;
+	}
+	return d;
+}
+
+const sop_step *pc_def_step(const sop_def *d, const char *id)
+{
+	int i = d && id && *id ? sop_step_index(d, id) : -1;
+
+	return i >= 0 ? &d->steps[i] : NULL;
+}
+
+const char *pc_actor_name(const sop_def *d, const char *role)
+{
+	if (d)
+		for (size_t i = 0; i < d->n_actors; i++)
+			if (strcmp(d->actors[i].id, role) == 0)
+				return d->actors[i].name ? d->actors[i].name : role;
+	return role;
+}
+
+const char *pc_doc_name(const sop_def *d, const char *doc)
+{
+	if (strcmp(doc, ENGINE_DOC_PHOTO) == 0)
+		return "Pasfoto / Photo";
+	if (d)
+		for (size_t i = 0; i < d->n_documents; i++)
+			if (strcmp(d->documents[i].id, doc) == 0)
+				return d->documents[i].name ? d->documents[i].name : doc;
+	return doc;
+}
+
+/* The step's actors as a list of names. */
+void pc_step_actors(pg *p, const sop_def *d, const sop_step *s)
+{
+	for (size_t i = 0; i < s->n_actors; i++) {
+		if (i)
+			pg_raw(p, ", ");
+		pg_text(p, d->actors[s->actors[i]].name ? d->actors[s->actors[i]].name
+		                                         : d->actors[s->actors[i]].id);
+	}
+}
+
+/* The role u acts in at step s of case c, or NULL: a role of the step u
+ * holds; the applicant role (first actor of the first step) only for the
+ * applicant, the other roles never on one's own case.  The engine checks
+ * again. */
+const char *pc_acting_role(const web_user *u, const engine_case *c, const sop_def *d,
+    const sop_step *s)
+{
+	int app = d->n_steps > 0 && d->steps[0].n_actors > 0 ? d->steps[0].actors[0] : -1;
+	int mine = strcmp(u->w.person, c->applicant) == 0;
+
+	if (strcmp(c->state, "open") != 0 || strcmp(u->w.org, c->org) != 0)
+		return NULL;
+	for (size_t i = 0; i < s->n_actors; i++) {
+		const char *role = d->actors[s->actors[i]].id;
+		if ((s->actors[i] == app) != mine)
+			continue;
+		if (auth_who_holds(&u->w, role))
+			return role;
+	}
+	return NULL;
+}
+
+/* ---- the case page ---- */
+
+#define MAX_DOCS 64
+
+struct doclist {
+	engine_doc *v;
+	size_t n, max;
+};
+
+static int doc_cb(const engine_doc *d, void *arg)
+{
+	struct doclist *l = arg;
+
+	if (l->n >= l->max)
+		return 1;
+	l->v[l->n++] = *d;
+	return 0;
+}
+
+/* The case's documents (at most max) into v; -1 (the error logged with the
+ * request) when they could not be read. */
+static long case_docs(web_req *r, int64_t id, engine_doc *v, size_t max)
+{
+	struct doclist l = {v, 0, max};
+	oa_err rc;
+
+	if ((rc = engine_case_documents(r->engine, id, doc_cb, &l))) {
+		snprintf(r->errmsg, sizeof r->errmsg, "%s", oa_errmsg());
+		oa_err_clear();
+		return -1;
+	}
+	return (long)l.n;
+}
+
+static int has_doc(const engine_doc *v, size_t n, const char *doc)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i].doc, doc) == 0)
+			return 1;
+	return 0;
+}
+
+static const struct {
+	const char *key, *id, *en;
+} data_labels[] = {
+	{"name", "Nama lengkap", "Full name"}, {"nik", "NIK", "NIK"}, {"nip", "NIP", "NIP"},
+	{"email", "E-mail", "E-mail"}, {"organization", "Instansi", "Agency"},
+	{"unit", "Unit kerja", "Unit"}, {"position", "Jabatan", "Position"},
+	{"locality", "Kabupaten/Kota", "Locality"}, {"province", "Provinsi", "Province"},
+};
+
+/* The account's value of an identity key ("" if the account has none). */
+static const char *account_value(const auth_person *a, const engine_case *c, const char *key)
+{
+	if (strcmp(key, "name") == 0)
+		return a ? a->name : "";
+	if (strcmp(key, "nik") == 0)
+		return c->applicant_nik[0] ? c->applicant_nik : a ? a->nik : "";
+	if (strcmp(key, "nip") == 0)
+		return c->applicant_nip[0] ? c->applicant_nip : a && a->nip[0] ? a->nip : NULL;
+	if (strcmp(key, "email") == 0)
+		return c->applicant_email[0] ? c->applicant_email : a ? a->email : "";
+	if (strcmp(key, "unit") == 0)
+		return a && a->unit[0] ? a->unit : NULL;
+	if (strcmp(key, "position") == 0)
+		return a && a->position[0] ? a->position : NULL;
+	return NULL; /* the account does not say */
+}
+
+/*
+ * The identity data of the case beside what the applicant's account
+ * records, each difference flagged, so that the verifier checking the data
+ * (SOP 001 step 8) sees at once whether it names the account's holder.
+ */
+static void identity_table(pg *p, web_req *r, const engine_case *c)
+{
+	auth_person acct;
+	const auth_person *a = NULL;
+	int any = 0, differ = 0;
+	char v[4 * 128 + 1]; /* identity values: 1..128 characters */
+	oa_err rc;
+
+	if (auth_person_get(r->auth, c->applicant, &acct) == OA_OK)
+		a = &acct;
+	else
+		oa_err_clear();
+	for (size_t i = 0; i < sizeof data_labels / sizeof data_labels[0]; i++) {
+		const char *av = account_value(a, c, data_labels[i].key);
+		int same;
+		if ((rc = engine_case_datum(r->engine, c->id, data_labels[i].key, v, sizeof v, NULL, 0,
+		         NULL))) {
+			pg_para(p, "err", "Data identitas tidak dapat dibaca saat ini.",
+			    "The identity data could not be read just now.");
+			snprintf(r->errmsg, sizeof r->errmsg, "%s", oa_errmsg());
+			oa_err_clear();
+			break;
+		}
+		if (v[0]) {
+			if (!any++) {
+				pg_h2(p, "Data identitas", "Identity data");
+				pg_raw(p, "<div class=\"table\"><table id=\"identity\">\n<thead><tr><th></th><th>");
+				pg_bi(p, "Diisi pemohon", "Submitted");
+				pg_raw(p, "</th><th>");
+				pg_bi(p, "Data akun", "Account data");
+				pg_raw(p, "</th></tr></thead>\n");
+			}
+			same = av == NULL || (strcmp(data_labels[i].key, "email") == 0 ? strcasecmp(v, av) == 0
+			                                                                 : strcmp(v, av) == 0);
+			differ += !same;
+			pg_raw(p, "<tr%s><th scope=\"row\">", same ? "" : " class=\"differs\"");
+			pg_bi(p, data_labels[i].id, data_labels[i].en);
+			pg_raw(p, "</th><td>");
+			pg_text(p, v);
+			pg_raw(p, "</td><td>");
+			if (av)
+				pg_text(p, *av ? av : "-");
+			else
+				pg_raw(p, "&middot;");
+			if (!same)
+				pg_raw(p, " <span class=\"badge late\">berbeda / differs</span>");
+			pg_raw(p, "</td></tr>\n");
+		}
+	}
+	if (any) {
+		pg_raw(p, "</table></div>\n");
+		if (differ)
+			pg_para(p, "err", "Data yang diisi berbeda dari data akun pemohon: periksa sebelum "
+			                  "menyetujui.",
+			    "The submitted data differs from the applicant's account: check it before "
+			    "approving.");
+	}
+}
+
+struct hist {
+	pg *p;
+	const sop_def *d;
+};
+
+static const char *decision_id(const char *dec)
+{
+	if (strcmp(dec, "yes") == 0)
+		return "Ya";
+	if (strcmp(dec, "no") == 0)
+		return "Tidak";
+	if (strcmp(dec, "reject") == 0)
+		return "Ditolak";
+	if (strcmp(dec, "withdraw") == 0)
+		return "Ditarik";
+	return dec;
+}
+
+static int hist_cb(const engine_transition *t, void *arg)
+{
+	struct hist *h = arg;
+	pg *p = h->p;
+	const sop_step *s = pc_def_step(h->d, t->step);
+	int64_t took = t->done_at - t->opened_at;
+
+	pg_raw(p, "<li><strong>");
+	pg_bi(p, "Langkah", "Step");
+	pg_raw(p, " ");
+	pg_text(p, t->step);
+	pg_raw(p, "</strong> &middot; ");
+	pg_text(p, s && s->activity ? s->activity : t->action);
+	pg_raw(p, "<br>");
+	pg_text(p, strcmp(t->actor, "system") == 0 ? "Sistem / system" : t->actor);
+	if (strcmp(t->actor, "system") != 0) {
+		pg_raw(p, " (");
+		pg_text(p, pc_actor_name(h->d, t->role));
+		pg_raw(p, ")");
+	}
+	pg_raw(p, ", ");
+	pg_time(p, t->done_at);
+	if (t->decision[0]) {
+		pg_raw(p, " &middot; <strong>");
+		pg_text(p, decision_id(t->decision));
+		pg_raw(p, "</strong>");
+	}
+	pg_raw(p, "<br><small>");
+	pg_bi(p, "Waktu", "Time taken");
+	pg_raw(p, ": ");
+	pg_duration(p, took);
+	if (t->standard_s > 0) {
+		pg_raw(p, " / ");
+		pg_bi(p, "baku", "standard");
+		pg_raw(p, " ");
+		pg_duration(p, t->standard_s);
+		pg_raw(p, " %s", took <= t->standard_s || t->working ?
+		                     "" : "<span class=\"badge late\">lewat / over</span>");
+	}
+	pg_raw(p, "</small>");
+	if (t->note && *t->note) {
+		pg_raw(p, "<p class=\"note\">");
+		pg_text(p, t->note);
+		pg_raw(p, "</p>");
+	}
+	pg_raw(p, "</li>\n");
+	return 0;
+}
+
+static const char *act_label_id(sop_action a)
+{
+	switch (a) {
+	case SOP_ACT_FORWARD: return "Teruskan";
+	case SOP_ACT_UPLOAD: return "Kirim";
+	case SOP_ACT_SIGN_LETTER: return "Tandatangani";
+	case SOP_ACT_ISSUE: return "Terbitkan sertifikat";
+	case SOP_ACT_REVOKE: return "Cabut sertifikat";
+	default: return "Selesai";
+	}
+}
+
+static const char *act_label_en(sop_action a)
+{
+	switch (a) {
+	case SOP_ACT_FORWARD: return "Forward";
+	case SOP_ACT_UPLOAD: return "Submit";
+	case SOP_ACT_SIGN_LETTER: return "Sign";
+	case SOP_ACT_ISSUE: return "Issue the certificate";
+	case SOP_ACT_REVOKE: return "Revoke the certificate";
+	default: return "Done";
+	}
+}
+
+/* The case page; err_id/err_en: a refused POST's message (status >= 400). */
+static void case_page(web_req *r, web_user *u, const engine_case *c, unsigned status,
+    const char *err_id, const char *err_en)
+{
+	const sop_def *d = pc_case_def(r, c->id);
+	const sop_step *s = strcmp(c->state, "open") == 0 ? pc_def_step(d, c->step) : NULL;
+	const char *role = s ? pc_acting_role(u, c, d, s) : NULL;
+	const char *done = pc_query(r, "done");
+	engine_doc *docs = web_alloc(r, MAX_DOCS * sizeof *docs);
+	long ndocs = docs ? case_docs(r, c->id, docs, MAX_DOCS) : -1;
+	size_t nd = ndocs > 0 ? (size_t)ndocs : 0;
+	int mine = strcmp(u->w.person, c->applicant) == 0;
+	int64_t now = oa_now();
+	struct hist h;
+	auth_person ap;
+	char title[96];
+	pg p;
+
+	snprintf(title, sizeof title, "Permohonan #%" PRId64, c->id);
+	pg_start(&p, r, u, title, web_printf(r, "Case #%" PRId64, c->id));
+	if (err_id)
+		pg_para(&p, "err", err_id, err_en ? err_en : "");
+	else if (done && strcmp(done, "act") == 0)
+		pg_para(&p, "ok", "Langkah tercatat.", "The step is recorded.");
+	else if (done && strcmp(done, "doc") == 0)
+		pg_para(&p, "ok", "Dokumen diunggah.", "The document is uploaded.");
+	else if (done && strcmp(done, "opened") == 0)
+		pg_para(&p, "ok", "Permohonan dibuat. Unggah dokumen yang diminta lalu kirim.",
+		    "The request is made. Upload the documents asked for, then submit.");
+	else if (done && strcmp(done, "closed") == 0)
+		pg_para(&p, "ok", "Permohonan ditutup.", "The case is closed.");
+	pg_raw(&p, "<div class=\"table\"><table>\n<tr><th scope=\"row\">");
+	pg_bi(&p, "Layanan", "Service");
+	pg_raw(&p, "</th><td>");
+	pg_text(&p, d && d->name ? d->name : c->sop_id);
+	pg_raw(&p, " (");
+	pg_bi(&p, pc_kind_id(c->kind), pc_kind_en(c->kind));
+	pg_raw(&p, ")");
+	if (d && d->number && *d->number) {
+		pg_raw(&p, "<br><small>SOP ");
+		pg_text(&p, d->number);
+		pg_raw(&p, "</small>");
+	}
+	pg_raw(&p, "</td></tr>\n<tr><th scope=\"row\">");
+	pg_bi(&p, "Pemohon", "Applicant");
+	pg_raw(&p, "</th><td>");
+	if (auth_person_get(r->auth, c->applicant, &ap) == OA_OK) {
+		pg_text(&p, ap.name);
+		pg_raw(&p, " (");
+		pg_text(&p, c->applicant);
+		pg_raw(&p, ")");
+	} else {
+		oa_err_clear();
+		pg_text(&p, c->applicant);
+	}
+	pg_raw(&p, "</td></tr>\n<tr><th scope=\"row\">");
+	pg_bi(&p, "Status", "Status");
+	pg_raw(&p, "</th><td>");
+	pc_state_badge(&p, c->state);
+	pg_raw(&p, "</td></tr>\n<tr><th scope=\"row\">");
+	pg_bi(&p, "Dibuat", "Opened");
+	pg_raw(&p, "</th><td>");
+	pg_time(&p, c->created_at);
+	pg_raw(&p, "</td></tr>\n");
+	if (c->serial[0]) {
+		pg_raw(&p, "<tr><th scope=\"row\">");
+		pg_bi(&p, "Sertifikat", "Certificate");
+		pg_raw(&p, "</th><td><code>");
+		pg_text(&p, c->serial);
+		pg_raw(&p, "</code></td></tr>\n");
+	}
+	if (c->reason[0]) {
+		const char *label = c->reason;
+		if (d)
+			for (size_t i = 0; i < d->n_reasons; i++)
+				if (strcmp(d->reasons[i].id, c->reason) == 0 && d->reasons[i].label)
+					label = d->reasons[i].label;
+		pg_raw(&p, "<tr><th scope=\"row\">");
+		pg_bi(&p, "Alasan", "Reason");
+		pg_raw(&p, "</th><td>");
+		pg_text(&p, label);
+		pg_raw(&p, "</td></tr>\n");
+	}
+	if (c->issued[0]) {
+		pg_raw(&p, "<tr><th scope=\"row\">");
+		pg_bi(&p, "Sertifikat terbit", "Certificate issued");
+		pg_raw(&p, "</th><td><code>");
+		pg_text(&p, c->issued);
+		pg_raw(&p, "</code> ");
+		if (mine) {
+			pg_link(&p, "/portal/certificates", "Unduh", "Download");
+		}
+		pg_raw(&p, "</td></tr>\n");
+	}
+	pg_raw(&p, "</table></div>\n");
+
+	/* The current step, and what u can do at it. */
+	if (s) {
+		pg_h2(&p, "Langkah saat ini", "Current step");
+		pg_raw(&p, "<div class=\"card\"><p><strong>");
+		pg_text(&p, s->id);
+		pg_raw(&p, ". ");
+		pg_text(&p, s->activity ? s->activity : "");
+		pg_raw(&p, "</strong></p>\n<p>");
+		pg_bi(&p, "Pelaksana", "Done by");
+		pg_raw(&p, ": ");
+		pc_step_actors(&p, d, s);
+		pg_raw(&p, "<br>");
+		pg_bi(&p, "Mulai", "Since");
+		pg_raw(&p, ": ");
+		pg_time(&p, c->step_opened_at);
+		if (c->step_due_at > 0) {
+			pg_raw(&p, "<br>");
+			pg_bi(&p, "Batas waktu", "Due");
+			pg_raw(&p, ": ");
+			pg_time(&p, c->step_due_at);
+			if (s->time.text) {
+				pg_raw(&p, " (");
+				pg_text(&p, s->time.text);
+				pg_raw(&p, ")");
+			}
+		}
+		pg_raw(&p, " ");
+		pc_sla_badge(&p, c->step_due_at, now);
+		pg_raw(&p, "</p>\n");
+		if (s->n_inputs) {
+			int anydoc = 0;
+			for (size_t i = 0; i < s->n_inputs; i++) {
+				const sop_input *in = &s->inputs[i];
+				if (in->doc < 0)
+					continue;
+				if (!anydoc++) {
+					pg_raw(&p, "<p>");
+					pg_bi(&p, "Dokumen yang diperlukan", "Documents required");
+					pg_raw(&p, ":</p><ul>\n");
+				}
+				pg_raw(&p, "<li>");
+				pg_text(&p, d->documents[in->doc].name);
+				pg_raw(&p, " %s</li>\n", has_doc(docs, nd, d->documents[in->doc].id) ?
+				                             "<span class=\"badge ok\">ada / attached</span>" :
+				                             "<span class=\"badge late\">belum / missing</span>");
+			}
+			if (anydoc)
+				pg_raw(&p, "</ul>\n");
+		}
+		if (role && (s->action == SOP_ACT_FILL_IDENTITY || s->action == SOP_ACT_SET_PASSPHRASE)) {
+			pg_para(&p, "note", s->action == SOP_ACT_FILL_IDENTITY ?
+			    "Isi formulir identitas melalui tautan yang dikirim ke e-mail Anda." :
+			    "Tetapkan passphrase melalui tautan yang dikirim ke e-mail Anda.",
+			    s->action == SOP_ACT_FILL_IDENTITY ?
+			    "Fill in the identity form through the link sent to your e-mail." :
+			    "Set your passphrase through the link sent to your e-mail.");
+		} else if (role) {
+			pg_form(&p, web_printf(r, "/portal/cases/%" PRId64 "/act", c->id), 0);
+			pg_hidden(&p, "step", s->id);
+			pg_hidden(&p, "role", role);
+			pg_textarea(&p, "note", "Catatan", "Note", NULL, 0, OA_MAX_SOP_TEXT);
+			if (s->action == SOP_ACT_DECIDE) {
+				pg_button(&p, "decision", "yes", "Ya", "Yes", NULL);
+				pg_button(&p, "decision", "no", "Tidak", "No", "danger");
+			} else
+				pg_button(&p, "decision", "done", act_label_id(s->action),
+				    act_label_en(s->action), s->action == SOP_ACT_REVOKE ? "danger" : NULL);
+			pg_raw(&p, "</form>\n");
+		} else
+			pg_para(&p, "note", "Langkah ini menunggu pelaksananya.",
+			    "This step waits for the people who do it.");
+		pg_raw(&p, "</div>\n");
+	}
+
+	/* Upload: the applicant or a holder of the step's role, while open. */
+	if (s && (mine || role) && d->n_documents) {
+		pg_h2(&p, "Unggah dokumen", "Upload a document");
+		pg_form(&p, web_printf(r, "/portal/cases/%" PRId64 "/documents", c->id), 1);
+		pg_raw(&p, "<div class=\"field\"><label for=\"f_doc\">");
+		pg_bi(&p, "Jenis dokumen", "Document");
+		pg_raw(&p, "</label><select id=\"f_doc\" name=\"doc\" required>\n");
+		/* Preselected: the first document the step requires that is missing. */
+		int pre = -1;
+		for (size_t k = 0; k < s->n_inputs && pre < 0; k++)
+			if (s->inputs[k].doc >= 0 && !has_doc(docs, nd, d->documents[s->inputs[k].doc].id))
+				pre = s->inputs[k].doc;
+		for (size_t i = 0; i < d->n_documents; i++) {
+			int req = 0;
+			for (size_t k = 0; k < s->n_inputs; k++)
+				req |= s->inputs[k].doc == (int)i;
+			pg_raw(&p, "<option value=\"");
+			pg_text(&p, d->documents[i].id);
+			pg_raw(&p, "\"%s>", (int)i == pre ? " selected" : "");
+			pg_text(&p, d->documents[i].name);
+			if (req)
+				pg_raw(&p, " (diperlukan / required)");
+			if (has_doc(docs, nd, d->documents[i].id))
+				pg_raw(&p, " &#10003;");
+			pg_raw(&p, "</option>\n");
+		}
+		pg_raw(&p, "</select></div>\n<div class=\"field\"><label for=\"f_file\">");
+		pg_bi(&p, "Berkas (PDF, JPEG atau PNG, paling besar 10 MB)",
+		    "File (PDF, JPEG or PNG, at most 10 MB)");
+		pg_raw(&p, "</label><input id=\"f_file\" name=\"file\" type=\"file\" "
+		           "accept=\"application/pdf,image/jpeg,image/png\" required></div>\n");
+		pg_button(&p, NULL, NULL, "Unggah", "Upload", "secondary");
+		pg_raw(&p, "</form>\n");
+	}
+
+	/* The documents, each previewed in the browser. */
+	pg_h2(&p, "Dokumen", "Documents");
+	if (ndocs < 0)
+		pg_para(&p, "err", "Daftar dokumen tidak dapat dibaca saat ini.",
+		    "The documents could not be read just now.");
+	else if (nd == 0)
+		pg_para(&p, "note", "Belum ada dokumen.", "No documents yet.");
+	for (size_t i = 0; i < nd; i++) {
+		const char *href = web_printf(r, "/portal/cases/%" PRId64 "/documents/%s", c->id,
+		    docs[i].sha256);
+		int image = strcmp(docs[i].doc, ENGINE_DOC_PHOTO) == 0;
+		pg_raw(&p, "<details><summary>");
+		pg_text(&p, pc_doc_name(d, docs[i].doc));
+		pg_raw(&p, " &middot; ");
+		pg_text(&p, docs[i].filename);
+		pg_raw(&p, " &middot; ");
+		pg_text(&p, docs[i].added_by);
+		pg_raw(&p, ", ");
+		pg_time(&p, docs[i].added_at);
+		pg_raw(&p, "</summary>\n<p>");
+		pg_link(&p, href, "Buka di tab baru", "Open");
+		pg_raw(&p, " &middot; <code class=\"fp\">%s</code></p>\n", docs[i].sha256);
+		if (image)
+			pg_raw(&p, "<img class=\"preview\" loading=\"lazy\" alt=\"Pasfoto\" src=\"%s\">\n",
+			    href ? href : "");
+		else
+			pg_raw(&p, "<iframe class=\"preview\" loading=\"lazy\" title=\"Pratinjau\" "
+			           "src=\"%s\"></iframe>\n",
+			    href ? href : "");
+		pg_raw(&p, "</details>\n");
+	}
+
+	identity_table(&p, r, c);
+
+	/* The timeline: every step done, then the current one. */
+	pg_h2(&p, "Riwayat", "Timeline");
+	pg_raw(&p, "<ol class=\"timeline\">\n");
+	h.p = &p;
+	h.d = d;
+	if (engine_case_history(r->engine, c->id, hist_cb, &h) != OA_OK)
+		oa_err_clear();
+	if (s) {
+		pg_raw(&p, "<li class=\"current\">");
+		pg_bi(&p, "Langkah", "Step");
+		pg_raw(&p, " ");
+		pg_text(&p, s->id);
+		pg_raw(&p, " &middot; ");
+		pg_text(&p, s->activity ? s->activity : "");
+		pg_raw(&p, "<br><small>");
+		pg_bi(&p, "sedang berjalan", "in progress");
+		pg_raw(&p, ", ");
+		pg_bi(&p, "sejak", "since");
+		pg_raw(&p, " ");
+		pg_time(&p, c->step_opened_at);
+		pg_raw(&p, "</small></li>\n");
+	}
+	pg_raw(&p, "</ol>\n");
+
+	/* Close: the applicant withdraws; a holder of the step's role rejects. */
+	if (s && (mine || role)) {
+		pg_h2(&p, mine ? "Tarik permohonan" : "Tolak permohonan",
+		    mine ? "Withdraw the request" : "Reject the request");
+		pg_form(&p, web_printf(r, "/portal/cases/%" PRId64 "/close", c->id), 0);
+		pg_hidden(&p, "how", mine ? "withdraw" : "reject");
+		pg_raw(&p, "<div class=\"field\"><label for=\"f_close_note\">");
+		pg_bi(&p, "Alasan", "Reason");
+		pg_raw(&p, "</label><input id=\"f_close_note\" name=\"note\" type=\"text\" "
+		           "maxlength=\"1000\"></div>\n");
+		pg_button(&p, NULL, NULL, mine ? "Tarik" : "Tolak", mine ? "Withdraw" : "Reject",
+		    "danger");
+		pg_raw(&p, "</form>\n");
+	}
+	pg_send(&p, status);
+}
+
+static void h_case(web_req *r)
+{
+	web_user *u = portal_user(r);
+	engine_case c;
+
+	if (u && pc_visible(r, u, r->param[0], &c))
+		case_page(r, u, &c, 200, NULL, NULL);
+}
+
+/* After a refused POST on a case: the case page with the message. */
+static void case_refused(web_req *r, web_user *u, int64_t id, oa_err rc)
+{
+	engine_case c;
+	unsigned st = web_status_of(rc);
+	char msg[600];
+
+	if (st >= 500) {
+		pg_err(r, u, rc, web_printf(r, "/portal/cases/%" PRId64, id));
+		return;
+	}
+	snprintf(msg, sizeof msg, "%s", oa_errmsg());
+	r->errcode = oa_err_name(rc);
+	oa_err_clear();
+	if (engine_case_get(r->engine, id, &c) != OA_OK) {
+		oa_err_clear();
+		pg_msg(r, u, st, "Permintaan ditolak", "Request refused", msg, "", "/portal");
+		return;
+	}
+	case_page(r, u, &c, rc == OA_ERR_INVALID ? 422 : st, msg, NULL);
+}
+
+static void h_act(web_req *r)
+{
+	web_form f;
+	web_user *u = portal_post(r, &f);
+	const char *step, *role, *note, *dec;
+	engine_act a = {0};
+	engine_result res;
+	engine_case c;
+	oa_err rc;
+
+	if (u == NULL || !pc_visible(r, u, r->param[0], &c))
+		return;
+	step = web_form_get(&f, "step");
+	role = web_form_get(&f, "role");
+	note = web_form_text(&f, "note");
+	dec = web_form_get(&f, "decision");
+	if (step == NULL || role == NULL || dec == NULL || strlen(step) > OA_MAX_SOP_ID ||
+	    strlen(role) > OA_MAX_SOP_ID) {
+		case_refused(r, u, c.id, oa_fail(OA_ERR_INVALID, "the form lacks step, role or decision"));
+		return;
+	}
+	if (note && strlen(note) > OA_MAX_SOP_TEXT) {
+		case_refused(r, u, c.id, oa_fail(OA_ERR_INVALID, "the note is longer than %d bytes",
+		                              OA_MAX_SOP_TEXT));
+		return;
+	}
+	a.case_id = c.id;
+	a.step = step;
+	a.role = role;
+	a.note = note && *note ? note : NULL;
+	if (strcmp(dec, "yes") == 0)
+		a.decision = ENGINE_YES;
+	else if (strcmp(dec, "no") == 0)
+		a.decision = ENGINE_NO;
+	else if (strcmp(dec, "done") == 0)
+		a.decision = ENGINE_NO_DECISION;
+	else {
+		case_refused(r, u, c.id, oa_fail(OA_ERR_INVALID, "decision must be yes, no or done"));
+		return;
+	}
+	memset(&res, 0, sizeof res);
+	if ((rc = engine_case_act(r->engine, &u->w.who, &a, &res))) {
+		case_refused(r, u, c.id, rc);
+		return;
+	}
+	web_redirect(r, web_printf(r, "/portal/cases/%" PRId64 "?done=act", c.id));
+}
+
+static void h_close(web_req *r)
+{
+	web_form f;
+	web_user *u = portal_post(r, &f);
+	const char *how, *note;
+	engine_case c;
+	oa_err rc;
+	int h;
+
+	if (u == NULL || !pc_visible(r, u, r->param[0], &c))
+		return;
+	how = web_form_get(&f, "how");
+	note = web_form_text(&f, "note");
+	if (how && strcmp(how, "withdraw") == 0)
+		h = ENGINE_WITHDRAW;
+	else if (how && strcmp(how, "reject") == 0)
+		h = ENGINE_REJECT;
+	else {
+		case_refused(r, u, c.id, oa_fail(OA_ERR_INVALID, "how must be withdraw or reject"));
+		return;
+	}
+	if (note && strlen(note) > OA_MAX_SOP_TEXT) {
+		case_refused(r, u, c.id, oa_fail(OA_ERR_INVALID, "the note is longer than %d bytes",
+		                              OA_MAX_SOP_TEXT));
+		return;
+	}
+	if ((rc = engine_case_close(r->engine, &u->w.who, c.id, h, note && *note ? note : NULL))) {
+		case_refused(r, u, c.id, rc);
+		return;
+	}
+	web_redirect(r, web_printf(r, "/portal/cases/%" PRId64 "?done=closed", c.id));
+}
+
+static int clean_filename(const char *s)
+{
+	if (*s == 0 || *s == '.' || strlen(s) > 255 || !oa_is_clean_utf8(s))
+		return 0;
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f || *s == '/' || *s == '\\' || *s == '"')
+			return 0;
+	return 1;
+}
+
+static void h_upload(web_req *r)
+{
+	web_user *u = portal_session(r);
+	web_multipart m;
+	const web_part *file;
+	const char *doc;
+	char hex[65], path[OA_MAX_PATH];
+	engine_case c;
+	int created = 0;
+	oa_err rc;
+
+	if (u == NULL || !web_multipart_parse(r, &m))
+		return;
+	if (!portal_csrf_ok(u, web_multipart_get(&m, "csrf"))) {
+		portal_csrf_refused(r, u, web_printf(r, "/portal/cases/%s", r->param[0]));
+		return;
+	}
+	if (!pc_visible(r, u, r->param[0], &c))
+		return;
+	doc = web_multipart_get(&m, "doc");
+	file = web_multipart_file(&m, "file");
+	if (doc == NULL || *doc == 0 || strlen(doc) > OA_MAX_SOP_ID || file == NULL) {
+		case_refused(r, u, c.id, oa_fail(OA_ERR_INVALID, "choose the document and its file"));
+		return;
+	}
+	if (!clean_filename(file->filename)) {
+		case_refused(r, u, c.id, oa_fail(OA_ERR_INVALID,
+		                              "the file name is not valid (no path, no control characters)"));
+		return;
+	}
+	if ((rc = portal_doc_store(r, file->data, file->len, doc_types, hex, &created))) {
+		if (rc == OA_ERR_INVALID && file->len > 0) {
+			oa_err_clear();
+			r->errcode = "unsupported_media_type";
+			case_page(r, u, &c, 415, "Jenis berkas tidak diterima: hanya PDF, JPEG atau PNG "
+			                         "(dinilai dari isinya).",
+			    "File type not accepted: PDF, JPEG or PNG only (judged by content).");
+			return;
+		}
+		case_refused(r, u, c.id, rc);
+		return;
+	}
+	if ((rc = engine_case_attach(r->engine, &u->w.who, c.id, doc, hex, file->filename))) {
+		if (created && portal_doc_path(r, hex, path) == OA_OK)
+			unlink(path);
+		case_refused(r, u, c.id, rc);
+		return;
+	}
+	web_redirect(r, web_printf(r, "/portal/cases/%" PRId64 "?done=doc", c.id));
+}
+
+static void free_cb(void *q) { free(q); }
+
+static void h_doc(web_req *r)
+{
+	web_user *u = portal_user(r);
+	const char *sha = r->param[1];
+	char path[OA_MAX_PATH], type[40] = "application/octet-stream";
+	engine_case c;
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int found = 0;
+	oa_err rc;
+
+	if (u == NULL || !pc_visible(r, u, r->param[0], &c))
+		return;
+	if (strlen(sha) == 64 && strspn(sha, "0123456789abcdef") == 64) {
+		engine_doc doc;
+		if ((rc = engine_case_document(r->engine, c.id, sha, &doc)) == OA_OK)
+			found = 1;
+		else if (rc != OA_ERR_NOTFOUND) {
+			pg_err(r, u, rc, web_printf(r, "/portal/cases/%" PRId64, c.id));
+			return;
+		}
+	}
+	oa_err_clear();
+	if (!found || (rc = portal_doc_path(r, sha, path)) ||
+	    (rc = oa_read_file(path, OA_MAX_UPLOAD_BYTES, &data, &len))) {
+		oa_err_clear();
+		r->errcode = oa_err_name(OA_ERR_NOTFOUND);
+		pg_msg(r, u, 404, "Dokumen tidak ditemukan", "Document not found",
+		    "Dokumen ini tidak ada pada permohonan ini.", "No such document in this case.",
+		    web_printf(r, "/portal/cases/%" PRId64, c.id));
+		return;
+	}
+	/* Stored only after libmagic judged it one of these three. */
+	if (len >= 5 && memcmp(data, "%PDF-", 5) == 0)
+		snprintf(type, sizeof type, "application/pdf");
+	else if (len >= 3 && memcmp(data, "\xff\xd8\xff", 3) == 0)
+		snprintf(type, sizeof type, "image/jpeg");
+	else if (len >= 8 && memcmp(data, "\x89PNG\r\n\x1a\n", 8) == 0)
+		snprintf(type, sizeof type, "image/png");
+	web_reply_owned(r, 200, type, data, len, free_cb, data);
+	if (r->resp == NULL) {
+		free(data);
+		return;
+	}
+	web_header(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION, "inline");
+	web_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "private, no-store");
+	web_header(r, "X-Content-Type-Options", "nosniff");
+	web_header(r, "X-Frame-Options", "SAMEORIGIN");
+	web_header(r, "Referrer-Policy", "no-referrer");
+	web_header(r, "Content-Security-Policy",
+	    "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; "
+	    "frame-ancestors 'self'; base-uri 'none'; form-action 'none'");
+}
+
+static const web_route routes[] = {
+	{WEB_GET, "/portal/cases/{id}", h_case, 0},
+	{WEB_POST, "/portal/cases/{id}/act", h_act, CASE_FORM_BODY},
+	{WEB_POST, "/portal/cases/{id}/close", h_close, CASE_FORM_BODY},
+	{WEB_POST, "/portal/cases/{id}/documents", h_upload, UPLOAD_BODY},
+	{WEB_GET, "/portal/cases/{id}/documents/{sha}", h_doc, 0},
+};
+
+const web_route_table web_portal_cases_table = {"portal_cases", routes,
+    sizeof routes / sizeof routes[0]};
