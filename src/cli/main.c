@@ -33,6 +33,8 @@ static const struct {
 	{"org", cmd_org, "agencies: list, add, show"},
 	{"person", cmd_person, "people: list, add, show, password, disable, enable, require-totp"},
 	{"role", cmd_role, "roles per agency: list, grant, revoke"},
+	{"backup", cmd_backup, "an encrypted backup of the data directory, while serving"},
+	{"restore", cmd_restore, "restore a backup into a new directory and verify it"},
 };
 
 int cli_report(oa_err rc)

@@ -115,6 +115,14 @@ oa_err store_autocheckpoint(store *s, int pages);
 int store_wal_pages(store *s);
 oa_err store_checkpoint(store *s, int *wal_pages);
 
+/*
+ * Writes a consistent copy of the whole database to path (a new file: an
+ * existing one is OA_ERR_EXISTS), as of one instant, while other handles
+ * and processes go on writing (SQLite's VACUUM INTO: one read snapshot).
+ * Not inside a transaction of s.  What `openams backup` copies.
+ */
+oa_err store_copy_to(store *s, const char *path);
+
 /* Runs SQL without parameters or results (DDL, PRAGMA). */
 oa_err store_exec(store *s, const char *sql);
 

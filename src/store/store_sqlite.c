@@ -434,6 +434,26 @@ int store_schema_version(store *s)
 	return s->version;
 }
 
+oa_err store_copy_to(store *s, const char *path)
+{
+	store_stmt *st;
+	struct stat sb;
+	oa_err rc;
+
+	if (store_in_tx(s))
+		return oa_fail(OA_ERR_INTERNAL, "store_copy_to inside a transaction");
+	if (stat(path, &sb) == 0)
+		return oa_fail(OA_ERR_EXISTS, "%s exists", path);
+	/* the copy is made in a private directory: its mode is set after */
+	if ((st = store_prepare(s, "VACUUM INTO ?")) == NULL)
+		return OA_ERR_STORE;
+	store_bind_text(st, 1, path);
+	rc = store_run(st);
+	if (rc == OA_OK)
+		chmod(path, 0600);
+	return rc;
+}
+
 int store_latest_version(void)
 {
 	return store_migrations[store_nmigrations - 1].version;
