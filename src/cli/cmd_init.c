@@ -19,9 +19,24 @@
 #include "../common/util.h"
 #include "cli.h"
 
-#ifndef OPENAMS_SHAREDIR
-#define OPENAMS_SHAREDIR "/usr/share/openams"
-#endif
+#include "oa_version.h"   /* OA_SHARE_DIR, OA_SOURCE_ROOT, OA_BUILD_ROOT */
+
+/* Where profiles and SOPs come from: $OPENAMS_SHARE; else, for a binary run
+ * from inside the build directory that made it, the source tree; else the
+ * installed share directory (-Dsharedir). */
+static const char *default_share(void)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	size_t b = strlen(OA_BUILD_ROOT);
+
+	if (n > 0) {
+		exe[n] = 0;
+		if (strncmp(exe, OA_BUILD_ROOT, b) == 0 && exe[b] == '/')
+			return OA_SOURCE_ROOT;
+	}
+	return OA_SHARE_DIR;
+}
 
 static const char usage_text[] =
     "usage: openams init [--dir DIR] [--demo] [--key-type TYPE] [--passphrase-file FILE]\n"
@@ -57,7 +72,8 @@ static const char usage_text[] =
     "                          twice on the terminal (the password policy applies)\n"
     "\n"
     "An existing, non-empty DIR is refused and left untouched (exit 1).\n"
-    "Profiles and SOPs are copied from $OPENAMS_SHARE (default " OPENAMS_SHAREDIR ").\n";
+    "Profiles and SOPs are copied from $OPENAMS_SHARE, else " OA_SHARE_DIR "\n"
+    "(the source tree only for a binary run from its own build directory).\n";
 
 struct demo {
 	int on;
@@ -315,7 +331,7 @@ int cmd_init(int argc, char **argv)
 	o.prepare = install_sops;
 	demo.on = o.demo;
 	o.prepare_arg = &demo;
-	o.share = share && *share ? share : OPENAMS_SHAREDIR;
+	o.share = share && *share ? share : default_share();
 	if (pfile) {
 		if ((rc = oa_read_file(pfile, OA_MAX_PASSPHRASE_BYTES, &pass, &plen)))
 			return cli_report(rc);
