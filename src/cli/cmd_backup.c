@@ -279,6 +279,8 @@ struct walk {
 	oa_buf manifest;
 	long members;
 	uint64_t bytes;
+	dev_t out_dev;  /* the archive being written, never a member of itself */
+	ino_t out_ino;
 };
 
 static int skipped(const struct walk *w, const char *rel)
@@ -383,7 +385,8 @@ static oa_err walk_dir(struct walk *w, const char *rel)
 		}
 		if (S_ISDIR(sb.st_mode))
 			rc = walk_dir(w, sub);
-		else if (S_ISREG(sb.st_mode) && !skipped(w, sub))
+		else if (S_ISREG(sb.st_mode) && !skipped(w, sub) &&
+		    !(sb.st_dev == w->out_dev && sb.st_ino == w->out_ino))
 			rc = add_file(w, path, sub);
 		/* sockets, links and the like are not data */
 	}
@@ -464,6 +467,11 @@ int cmd_backup(int argc, char **argv)
 	snprintf(partial, sizeof partial, "%s.partial-%ld", out, (long)getpid());
 	{
 		int fd = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		struct stat osb;
+		if (fd >= 0 && fstat(fd, &osb) == 0) {
+			w.out_dev = osb.st_dev;
+			w.out_ino = osb.st_ino;
+		}
 		if (fd < 0 || (s.f = fdopen(fd, "wb")) == NULL) {
 			rc = oa_fail(OA_ERR_IO, "%s: %s", partial, strerror(errno));
 			if (fd >= 0)
@@ -639,6 +647,7 @@ int cmd_restore(int argc, char **argv)
 {
 	const char *in = NULL, *dir = NULL, *pfile = NULL;
 	char stage[PATH_MAX], path[PATH_MAX], rel[MAX_MEMBER_PATH + 1], *pass = NULL;
+	char dirbuf[PATH_MAX];
 	char *manifest = NULL;
 	struct sealer s = {0};
 	struct seen seen = {0};
@@ -663,8 +672,15 @@ int cmd_restore(int argc, char **argv)
 		else
 			return cli_usage("unexpected argument '%s' (see openams restore --help)", argv[i]);
 	}
-	if (in == NULL || dir == NULL)
+	if (in == NULL || dir == NULL || *dir == 0)
 		return cli_usage("openams restore --in FILE --dir DIR [--passphrase-file FILE]");
+	if (strlen(dir) >= sizeof dirbuf - 32)
+		return cli_usage("--dir: path too long");
+	/* "r/" is "r": the staging directory goes beside it, not inside */
+	snprintf(dirbuf, sizeof dirbuf, "%s", dir);
+	for (size_t l = strlen(dirbuf); l > 1 && dirbuf[l - 1] == '/'; l--)
+		dirbuf[l - 1] = 0;
+	dir = dirbuf;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	stage[0] = 0;
 	/* DIR: absent, or an empty directory */

@@ -72,7 +72,12 @@ mkdir full && touch full/x
 refused "a non-empty target" '^openams: exists: full is not an empty directory' "$OPENAMS" restore --in b.oab --dir full --passphrase-file pp
 check_eq "... left as it was" "$(ls full)" x
 mkdir empty
-check "an empty target directory is fine" "$OPENAMS" restore --in b.oab --dir empty --passphrase-file pp
+check "an empty target directory is fine (given with a trailing slash)" "$OPENAMS" restore --in b.oab --dir empty/ --passphrase-file pp
+check "... restored in it, nothing left beside" bash -c "test -f empty/openams.conf && ! ls -d empty/.restore-* empty.restore-* 2>/dev/null | grep -q ."
+check "a backup written inside the data directory leaves itself out" "$OPENAMS" backup --dir "$D" --out "$D/self.oab" --passphrase-file pp
+check "... and restores" "$OPENAMS" restore --in "$D/self.oab" --dir self --passphrase-file pp
+check "... without a copy of itself" test ! -e self/self.oab
+rm -f "$D/self.oab"
 refused "backup over an existing file" '^openams: exists: b.oab exists' "$OPENAMS" backup --dir "$D" --out b.oab --passphrase-file pp
 printf 'short\n' >sp
 refused "a short passphrase" '^openams: invalid_input: the backup passphrase must have at least 12' "$OPENAMS" backup --dir "$D" --out s.oab --passphrase-file sp
