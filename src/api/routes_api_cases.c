@@ -18,10 +18,11 @@
  * answered only once that has committed.  An act with a passphrase makes
  * the holder key here first (engine_act_prepare), outside the write lock.
  *
- * Uploads: the type is judged by content with libmagic (PDF, JPEG, PNG
- * only; the declared type and the file name's extension are ignored), the
- * bytes are stored content-addressed as DIR/docs/<2 hex>/<sha256> (temp
- * file + rename), then attached to the case.  The request body is wiped
+ * Uploads: the documents module (src/docs) parses the body, judges the
+ * type by content with libmagic (PDF, JPEG, PNG only; the declared type
+ * and the file name's extension are ignored) and stores the bytes
+ * content-addressed as DIR/docs/<2 hex>/<sha256> (temp file + rename),
+ * then the committer attaches them to the case.  The request body is wiped
  * once parsed, the act's passphrase once the holder key is made, the rest
  * of its data once answered.
  */
@@ -29,12 +30,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <unistd.h>
 
-#include <magic.h>
-#include <openssl/evp.h>
-
+#include "../docs/docs.h"
 #include "apiInt.h"
 
 /* ---- open ---- */
@@ -482,126 +479,45 @@ out:
 
 /* ---- documents ---- */
 
-static const char *const allowed_types[] = {"application/pdf", "image/jpeg", "image/png"};
+static const char *const allowed_types[] = {"application/pdf", "image/jpeg", "image/png", NULL};
 
-/* The MIME type of data by its content, into out; "" if libmagic fails. */
-static void sniff(const void *data, size_t n, char *out, size_t outsz)
-{
-	magic_t m = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_TAR |
-	    MAGIC_NO_CHECK_ELF);
-	const char *t = NULL;
-
-	out[0] = 0;
-	if (m == NULL)
-		return;
-	if (magic_load(m, NULL) == 0)
-		t = magic_buffer(m, data, n);
-	if (t)
-		snprintf(out, outsz, "%s", t);
-	magic_close(m);
-}
-
-static const void *memfind(const void *hay, size_t n, const void *needle, size_t k)
-{
-	return memmem(hay, n, needle, k);
-}
-
-/* Finds the one file part of a multipart/form-data body. */
-static int multipart_file(web_req *r, const uint8_t **data, size_t *len, char *fname,
-    size_t fnsz)
+/* The one file part of a multipart/form-data body (the documents module's
+ * parser), or NULL after a JSON reply. */
+static const docs_part *upload_file(web_req *r, docs_multipart *m)
 {
 	const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_CONTENT_TYPE);
-	const char *b;
-	char delim[90];
-	size_t blen, dlen;
-	const uint8_t *p, *end = r->body + r->body_len;
-	int found = 0;
 
-	if (ct == NULL || strncasecmp(ct, "multipart/form-data", 19) != 0 ||
-	    (b = strstr(ct, "boundary=")) == NULL) {
+	if (!docs_multipart_type_ok(ct)) {
 		web_reply_fail(r, 415, "unsupported_media_type",
 		    "Unggah dengan multipart/form-data", "Upload with multipart/form-data");
-		return 0;
+		return NULL;
 	}
-	b += 9;
-	if (*b == '"')
-		b++;
-	blen = strcspn(b, "\";, ");
-	if (blen == 0 || blen > 70 || r->body == NULL)
-		goto bad;
-	dlen = (size_t)snprintf(delim, sizeof delim, "\r\n--%.*s", (int)blen, b);
-	/* The first delimiter may come without the leading CRLF. */
-	if (r->body_len < dlen - 2 || memcmp(r->body, delim + 2, dlen - 2) != 0)
-		goto bad;
-	p = r->body + dlen - 2;
-	for (;;) {
-		const uint8_t *hend, *next;
-		char hdrs[1024];
-		size_t hl;
-		if (end - p >= 2 && p[0] == '-' && p[1] == '-')
-			break; /* closing delimiter */
-		if (end - p < 2 || p[0] != '\r' || p[1] != '\n')
-			goto bad;
-		p += 2;
-		if ((hend = memfind(p, (size_t)(end - p), "\r\n\r\n", 4)) == NULL ||
-		    (hl = (size_t)(hend - p)) >= sizeof hdrs)
-			goto bad;
-		memcpy(hdrs, p, hl);
-		hdrs[hl] = 0;
-		p = hend + 4;
-		if ((next = memfind(p, (size_t)(end - p), delim, dlen)) == NULL)
-			goto bad;
-		{
-			char *fn = strstr(hdrs, "filename=\"");
-			if (fn != NULL) {
-				char *q;
-				if (found++) {
-					web_reply_fail(r, 400, oa_err_name(OA_ERR_INVALID),
-					    "Hanya satu berkas per unggahan", "One file per upload");
-					return 0;
-				}
-				fn += 10;
-				if ((q = strchr(fn, '"')) == NULL || (size_t)(q - fn) >= fnsz)
-					goto bad;
-				memcpy(fname, fn, (size_t)(q - fn));
-				fname[q - fn] = 0;
-				*data = p;
-				*len = (size_t)(next - p);
-			}
-		}
-		p = next + dlen;
+	if (docs_multipart_parse(ct, r->body, r->body_len, m)) {
+		oa_err_clear();
+		web_reply_fail(r, 400, oa_err_name(OA_ERR_INVALID), "Isi multipart tidak sah",
+		    "Malformed multipart/form-data body");
+		return NULL;
 	}
-	if (!found) {
-		web_reply_fail(r, 422, "missing_field", "Tidak ada berkas dalam unggahan",
-		    "No file in the upload");
-		return 0;
+	if (docs_multipart_files(m) > 1) {
+		web_reply_fail(r, 400, oa_err_name(OA_ERR_INVALID),
+		    "Hanya satu berkas per unggahan", "One file per upload");
+		return NULL;
 	}
-	return 1;
-bad:
-	web_reply_fail(r, 400, oa_err_name(OA_ERR_INVALID), "Isi multipart tidak sah",
-	    "Malformed multipart/form-data body");
-	return 0;
-}
-
-static int clean_filename(const char *s)
-{
-	if (*s == 0 || *s == '.' || strlen(s) > 255 || !oa_is_clean_utf8(s))
-		return 0;
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f || *s == '/' || *s == '\\' || *s == '"')
-			return 0;
-	return 1;
+	for (size_t i = 0; i < m->n; i++)
+		if (m->p[i].filename != NULL)
+			return &m->p[i];
+	web_reply_fail(r, 422, "missing_field", "Tidak ada berkas dalam unggahan",
+	    "No file in the upload");
+	return NULL;
 }
 
 struct attach_job {
 	web_job job;
 	web_user *u;
 	int64_t id;
-	const char *doc, *type;
-	char hex[65], fname[300], path[OA_MAX_PATH];
-	size_t len;
-	int existed;
+	const char *doc, *fname;
+	docs_info d;
 };
 
 static oa_err attach_run(web_job *jb, ca *c, engine *e, auth *a)
@@ -610,7 +526,7 @@ static oa_err attach_run(web_job *jb, ca *c, engine *e, auth *a)
 
 	(void)c;
 	(void)a;
-	return engine_case_attach(e, &x->u->w.who, x->id, x->doc, x->hex, x->fname);
+	return engine_case_attach(e, &x->u->w.who, x->id, x->doc, x->d.sha256, x->fname);
 }
 
 static void attach_done(web_req *r, web_job *jb)
@@ -619,24 +535,21 @@ static void attach_done(web_req *r, web_job *jb)
 
 	if (jb->rc) {
 		/* A refused attach removes the file it created. */
-		if (!x->existed)
-			unlink(x->path);
+		docs_unstore(&x->d);
 		api_err(r, jb->rc);
 		return;
 	}
 	web_reply_json(r, 201, json_pack("{s:I,s:s,s:s,s:s,s:I}", "case", (json_int_t)x->id, "doc",
-	                           x->doc, "sha256", x->hex, "type",
-	                           x->type ? x->type : "application/octet-stream", "size",
-	                           (json_int_t)x->len));
+	                           x->doc, "sha256", x->d.sha256, "type",
+	                           x->d.type[0] ? x->d.type : "application/octet-stream", "size",
+	                           (json_int_t)x->d.len));
 }
 
 static void h_upload(web_req *r)
 {
 	web_user *u = api_auth(r);
-	const uint8_t *data = NULL;
-	size_t len = 0, i;
-	char type[128], sub[32], dir[OA_MAX_PATH];
-	uint8_t sum[32];
+	docs_multipart *m;
+	const docs_part *file;
 	struct attach_job *x;
 	engine_case c;
 	int64_t id;
@@ -644,57 +557,44 @@ static void h_upload(web_req *r)
 
 	if (u == NULL || !api_case_id(r, r->param[0], &id) || !visible_case(r, u, id, &c))
 		return;
-	if ((x = web_alloc(r, sizeof *x)) == NULL) {
+	if ((x = web_alloc(r, sizeof *x)) == NULL || (m = web_alloc(r, sizeof *m)) == NULL) {
 		web_reply_err(r, oa_fail(OA_ERR_NOMEM, "out of memory"));
 		return;
 	}
 	memset(x, 0, sizeof *x);
-	if (!multipart_file(r, &data, &len, x->fname, sizeof x->fname))
+	if ((file = upload_file(r, m)) == NULL)
 		return;
-	if (!clean_filename(x->fname)) {
+	if (!docs_filename_ok(file->filename)) {
 		web_reply_fail(r, 422, "validation", "Nama berkas tidak sah",
 		    "The file name is not valid (no path, no control characters, not hidden)");
 		return;
 	}
-	if (len == 0 || len > OA_MAX_UPLOAD_BYTES) {
-		web_reply_fail(r, len ? 413 : 422, len ? oa_err_name(OA_ERR_LIMIT) : "validation",
-		    len ? "Berkas terlalu besar" : "Berkas kosong",
-		    len ? "The file is larger than the limit" : "The file is empty");
-		return;
-	}
-	sniff(data, len, type, sizeof type);
-	for (i = 0; i < sizeof allowed_types / sizeof allowed_types[0]; i++)
-		if (strcmp(type, allowed_types[i]) == 0)
-			break;
-	if (i == sizeof allowed_types / sizeof allowed_types[0]) {
-		web_reply_fail(r, 415, "unsupported_media_type",
-		    "Jenis berkas tidak diterima (hanya PDF, JPEG, PNG)",
-		    "File type not accepted (PDF, JPEG and PNG only, judged by content)");
-		return;
-	}
-	EVP_Digest(data, len, sum, NULL, EVP_sha256(), NULL);
-	oa_hex(x->hex, sum, sizeof sum);
-	snprintf(sub, sizeof sub, "docs/%.2s", x->hex);
-	if ((rc = oa_path_join(dir, sizeof dir, ca_dir(r->ca), sub)) ||
-	    (rc = oa_mkdir_p(dir, 0750)) || (rc = oa_path_join(x->path, sizeof x->path, dir, x->hex))) {
-		web_reply_err(r, rc);
+	if (file->len == 0 || file->len > OA_MAX_UPLOAD_BYTES) {
+		web_reply_fail(r, file->len ? 413 : 422,
+		    file->len ? oa_err_name(OA_ERR_LIMIT) : "validation",
+		    file->len ? "Berkas terlalu besar" : "Berkas kosong",
+		    file->len ? "The file is larger than the limit" : "The file is empty");
 		return;
 	}
 	/* Stored before the attach commits (the case then never names a
 	 * missing file); a refused attach removes a file it created. */
-	x->existed = access(x->path, F_OK) == 0;
-	if (!x->existed && (rc = oa_write_file_atomic(x->path, data, len, 0640))) {
-		web_reply_err(r, rc);
+	if ((rc = docs_store(ca_dir(r->ca), file->data, file->len, allowed_types, &x->d))) {
+		if (rc == OA_ERR_INVALID && !docs_type_in(x->d.type, allowed_types)) {
+			oa_err_clear();
+			web_reply_fail(r, 415, "unsupported_media_type",
+			    "Jenis berkas tidak diterima (hanya PDF, JPEG, PNG)",
+			    "File type not accepted (PDF, JPEG and PNG only, judged by content)");
+		} else
+			web_reply_err(r, rc);
 		return;
 	}
 	x->u = u;
 	x->id = id;
 	x->doc = r->param[1];
-	x->type = web_printf(r, "%s", type);
-	x->len = len;
+	x->fname = file->filename;
 	x->job = (web_job){.run = attach_run, .done = attach_done, .arg = x};
-	if (!web_commit(r, &x->job) && !x->existed)
-		unlink(x->path);
+	if (!web_commit(r, &x->job))
+		docs_unstore(&x->d);
 }
 
 static void free_cb(void *p) { free(p); }
@@ -703,7 +603,7 @@ static void h_download(web_req *r)
 {
 	web_user *u = api_auth(r);
 	const char *sha = r->param[1];
-	char sub[OA_MAX_PATH], path[OA_MAX_PATH], type[128], fname[300] = "", *disp;
+	char type[128], fname[300] = "", *disp;
 	engine_case c;
 	uint8_t *data = NULL;
 	size_t len = 0;
@@ -724,15 +624,12 @@ static void h_download(web_req *r)
 		}
 		snprintf(fname, sizeof fname, "%s", doc.filename);
 	}
-	snprintf(sub, sizeof sub, "docs/%.2s/%s", sha, sha);
-	if ((rc = oa_path_join(path, sizeof path, ca_dir(r->ca), sub)) ||
-	    (rc = oa_read_file(path, OA_MAX_UPLOAD_BYTES, &data, &len))) {
+	if ((rc = docs_read(ca_dir(r->ca), sha, &data, &len, type, sizeof type))) {
 		if (rc == OA_ERR_NOTFOUND)
 			goto notfound;
 		web_reply_err(r, rc);
 		return;
 	}
-	sniff(data, len, type, sizeof type);
 	/* The stored name, reduced to safe ASCII for the header. */
 	for (char *p = fname; *p; p++)
 		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e || *p == '"' || *p == '\\' ||

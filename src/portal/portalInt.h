@@ -20,6 +20,7 @@
 
 #include <stdint.h>
 
+#include "../docs/docs.h"
 #include "portal.h"
 
 #define PORTAL_FORM_BODY (64 * 1024)       /* urlencoded forms */
@@ -142,42 +143,11 @@ int portal_local_path(const char *s);
 void pg_hidden(pg *p, const char *name, const char *value);
 
 /* ---- multipart/form-data (forms with a file) ---- */
-#define PORTAL_MP_PARTS 32
 
-typedef struct web_part {
-	const char *name;         /* the part's name (arena) */
-	const char *filename;     /* NULL for a plain field */
-	const char *data;         /* NUL-terminated in place (the body) */
-	size_t len;
-	int multiline;            /* (admin) a plain field with tabs or line ends */
-} web_part;
-
-typedef struct web_multipart {
-	web_part p[PORTAL_MP_PARTS];
-	size_t n;
-} web_multipart;
-
-/* Parses r->body as multipart/form-data; field values must be clean UTF-8.
- * Replies 415/400 (an HTML page) and returns 0 on a refusal. */
-int web_multipart_parse(web_req *r, web_multipart *m);
-/* The first plain field named k, or NULL. */
-const char *web_multipart_get(const web_multipart *m, const char *k);
-/* (admin, sla) The first plain field named k, tabs and line ends allowed
- * (a textarea such as a pasted SOP definition); web_multipart_get()
- * never returns such a field. */
-const char *web_multipart_text(const web_multipart *m, const char *k);
-/* The first file part named k (with a file name), or NULL. */
-const web_part *web_multipart_file(const web_multipart *m, const char *k);
-
-/* An uploaded file kept as a case document: its type judged by content
- * (libmagic) must be one of types (NULL-terminated), then it is stored as
- * DIR/docs/<2 hex>/<sha256> (temp file + rename).  hex (65 bytes) receives
- * the SHA-256, *created whether the file is new (the caller unlinks it if
- * the attach is refused).  OA_ERR_INVALID for a refused type or size. */
-oa_err portal_doc_store(web_req *r, const void *data, size_t len, const char *const *types,
-    char *hex, int *created);
-/* The path of a stored document (path OA_MAX_PATH bytes). */
-oa_err portal_doc_path(web_req *r, const char *hex, char *path);
+/* Parses r->body as multipart/form-data (docs_multipart_parse; the parts
+ * point into the body).  Replies 415/400 (an HTML page) and returns 0 on a
+ * refusal. */
+int portal_multipart(web_req *r, docs_multipart *m);
 
 /* ---- The portal's administration pages (routes_portal_admin.c, shared
  * with routes_portal_sops.c) ---- */

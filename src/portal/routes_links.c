@@ -25,7 +25,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "portalInt.h"
 
@@ -333,8 +332,8 @@ typedef struct link_input {
 	const char *keys[N_IDENTITY], *vals[N_IDENTITY];
 	size_t nd;
 	typed t;
-	web_multipart m;          /* the parsed identity form (photo points into it) */
-	const web_part *photo;
+	docs_multipart m;          /* the parsed identity form (photo points into it) */
+	const docs_part *photo;
 	const char *secret;
 } link_input;
 
@@ -342,14 +341,14 @@ typedef struct link_input {
 static int link_read(web_req *r, int kind, link_input *in)
 {
 	web_form f;
-	web_multipart *m = &in->m;
+	docs_multipart *m = &in->m;
 	const char *csrf;
 
 	memset(in, 0, sizeof *in);
 	if (kind == AUTH_LINK_IDENTITY_FORM) {
-		if (!web_multipart_parse(r, m))
+		if (!portal_multipart(r, m))
 			return 0;
-		csrf = web_multipart_get(m, "csrf");
+		csrf = docs_multipart_get(m, "csrf");
 	} else {
 		if (r->body_len > LINK_FORM_BODY) {
 			r->errcode = oa_err_name(OA_ERR_LIMIT);
@@ -367,7 +366,7 @@ static int link_read(web_req *r, int kind, link_input *in)
 	}
 	if (kind == AUTH_LINK_IDENTITY_FORM) {
 		for (size_t i = 0; i < N_IDENTITY; i++) {
-			const char *v = web_multipart_get(m, identity_fields[i].name);
+			const char *v = docs_multipart_get(m, identity_fields[i].name);
 			if (v && strlen(v) > 4 * AUTH_MAX_TEXT)
 				v = NULL;
 			in->t.v[i] = v;
@@ -381,7 +380,7 @@ static int link_read(web_req *r, int kind, link_input *in)
 				return 0;
 			}
 		}
-		in->photo = web_multipart_file(m, "photo");
+		in->photo = docs_multipart_file(m, "photo");
 		if (in->photo == NULL || in->photo->len == 0) {
 			r->errcode = "missing_field";
 			link_form(r, kind, "Pasfoto wajib diunggah.", "The photo is required.", 422,
@@ -442,9 +441,9 @@ static void h_link_post(web_req *r)
 	int kind = link_kind(r);
 	store *db = ca_store(r->ca);
 	link_input in;
-	char person[AUTH_MAX_ID + 1] = "", hex[65] = "", path[OA_MAX_PATH];
+	char person[AUTH_MAX_ID + 1] = "";
+	docs_info doc = {0};
 	int64_t case_id = 0;
-	int created = 0;
 	engine_case c;
 	engine_result res;
 	auth_who *w = NULL;
@@ -460,8 +459,8 @@ static void h_link_post(web_req *r)
 	}
 	/* The photo's bytes first (content addressed; removed again if this
 	 * request created them and the transaction is refused). */
-	if (in.photo && (rc = portal_doc_store(r, in.photo->data, in.photo->len, photo_types, hex,
-	                     &created))) {
+	if (in.photo && (rc = docs_store(ca_dir(r->ca), in.photo->data, in.photo->len, photo_types,
+	                     &doc))) {
 		if (rc == OA_ERR_INVALID || rc == OA_ERR_LIMIT) {
 			r->errcode = rc == OA_ERR_LIMIT ? oa_err_name(rc) : "unsupported_media_type";
 			oa_err_clear();
@@ -503,7 +502,7 @@ static void h_link_post(web_req *r)
 			const char *fname = in.photo->filename;
 			if (*fname == 0 || strpbrk(fname, "/\\") || !oa_is_clean_utf8(fname))
 				fname = "photo";
-			if ((rc = engine_case_photo(r->engine, &w->who, case_id, hex, fname)))
+			if ((rc = engine_case_photo(r->engine, &w->who, case_id, doc.sha256, fname)))
 				goto fail;
 			a.keys = in.keys;
 			a.values = in.vals;
@@ -529,8 +528,7 @@ fail:
 	store_rollback(db);
 	link_fail(r, kind, rc, &in.t);
 unstore:
-	if (created && portal_doc_path(r, hex, path) == OA_OK)
-		unlink(path);
+	docs_unstore(&doc);
 	oa_err_clear();
 out:
 	oa_wipe(person, sizeof person);

@@ -25,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "portalInt.h"
 
@@ -819,47 +818,36 @@ static void h_close(web_req *r)
 	web_redirect(r, web_printf(r, "/portal/cases/%" PRId64 "?done=closed", c.id));
 }
 
-static int clean_filename(const char *s)
-{
-	if (*s == 0 || *s == '.' || strlen(s) > 255 || !oa_is_clean_utf8(s))
-		return 0;
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f || *s == '/' || *s == '\\' || *s == '"')
-			return 0;
-	return 1;
-}
-
 static void h_upload(web_req *r)
 {
 	web_user *u = portal_session(r);
-	web_multipart m;
-	const web_part *file;
+	docs_multipart m;
+	const docs_part *file;
 	const char *doc;
-	char hex[65], path[OA_MAX_PATH];
+	docs_info d;
 	engine_case c;
-	int created = 0;
 	oa_err rc;
 
-	if (u == NULL || !web_multipart_parse(r, &m))
+	if (u == NULL || !portal_multipart(r, &m))
 		return;
-	if (!portal_csrf_ok(u, web_multipart_get(&m, "csrf"))) {
+	if (!portal_csrf_ok(u, docs_multipart_get(&m, "csrf"))) {
 		portal_csrf_refused(r, u, web_printf(r, "/portal/cases/%s", r->param[0]));
 		return;
 	}
 	if (!pc_visible(r, u, r->param[0], &c))
 		return;
-	doc = web_multipart_get(&m, "doc");
-	file = web_multipart_file(&m, "file");
+	doc = docs_multipart_get(&m, "doc");
+	file = docs_multipart_file(&m, "file");
 	if (doc == NULL || *doc == 0 || strlen(doc) > OA_MAX_SOP_ID || file == NULL) {
 		case_refused(r, u, c.id, oa_fail(OA_ERR_INVALID, "choose the document and its file"));
 		return;
 	}
-	if (!clean_filename(file->filename)) {
+	if (!docs_filename_ok(file->filename)) {
 		case_refused(r, u, c.id, oa_fail(OA_ERR_INVALID,
 		                              "the file name is not valid (no path, no control characters)"));
 		return;
 	}
-	if ((rc = portal_doc_store(r, file->data, file->len, doc_types, hex, &created))) {
+	if ((rc = docs_store(ca_dir(r->ca), file->data, file->len, doc_types, &d))) {
 		if (rc == OA_ERR_INVALID && file->len > 0) {
 			oa_err_clear();
 			r->errcode = "unsupported_media_type";
@@ -871,9 +859,8 @@ static void h_upload(web_req *r)
 		case_refused(r, u, c.id, rc);
 		return;
 	}
-	if ((rc = engine_case_attach(r->engine, &u->w.who, c.id, doc, hex, file->filename))) {
-		if (created && portal_doc_path(r, hex, path) == OA_OK)
-			unlink(path);
+	if ((rc = engine_case_attach(r->engine, &u->w.who, c.id, doc, d.sha256, file->filename))) {
+		docs_unstore(&d);
 		case_refused(r, u, c.id, rc);
 		return;
 	}
@@ -886,7 +873,7 @@ static void h_doc(web_req *r)
 {
 	web_user *u = portal_user(r);
 	const char *sha = r->param[1];
-	char path[OA_MAX_PATH], type[40] = "application/octet-stream";
+	char type[128];
 	engine_case c;
 	uint8_t *data = NULL;
 	size_t len = 0;
@@ -905,8 +892,7 @@ static void h_doc(web_req *r)
 		}
 	}
 	oa_err_clear();
-	if (!found || (rc = portal_doc_path(r, sha, path)) ||
-	    (rc = oa_read_file(path, OA_MAX_UPLOAD_BYTES, &data, &len))) {
+	if (!found || docs_read(ca_dir(r->ca), sha, &data, &len, type, sizeof type)) {
 		oa_err_clear();
 		r->errcode = oa_err_name(OA_ERR_NOTFOUND);
 		pg_msg(r, u, 404, "Dokumen tidak ditemukan", "Document not found",
@@ -915,12 +901,8 @@ static void h_doc(web_req *r)
 		return;
 	}
 	/* Stored only after libmagic judged it one of these three. */
-	if (len >= 5 && memcmp(data, "%PDF-", 5) == 0)
-		snprintf(type, sizeof type, "application/pdf");
-	else if (len >= 3 && memcmp(data, "\xff\xd8\xff", 3) == 0)
-		snprintf(type, sizeof type, "image/jpeg");
-	else if (len >= 8 && memcmp(data, "\x89PNG\r\n\x1a\n", 8) == 0)
-		snprintf(type, sizeof type, "image/png");
+	if (!docs_type_in(type, doc_types))
+		snprintf(type, sizeof type, "application/octet-stream");
 	web_reply_owned(r, 200, type, data, len, free_cb, data);
 	if (r->resp == NULL) {
 		free(data);

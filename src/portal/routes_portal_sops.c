@@ -129,8 +129,8 @@ static const char *upload_name(web_req *r, const char *fn)
 static void h_sop_upload(web_req *r)
 {
 	web_user *u = portal_session(r);
-	web_multipart m;
-	const web_part *file;
+	docs_multipart m;
+	const docs_part *file;
 	const char *text, *fname = "upload.yaml", *act;
 	size_t len;
 	sop_def *d = NULL;
@@ -138,22 +138,22 @@ static void h_sop_upload(web_req *r)
 	int64_t vid = 0;
 	oa_err rc;
 
-	if (u == NULL || !web_multipart_parse(r, &m))
+	if (u == NULL || !portal_multipart(r, &m))
 		return;
-	if (!portal_csrf_ok(u, web_multipart_get(&m, "csrf"))) {
+	if (!portal_csrf_ok(u, docs_multipart_get(&m, "csrf"))) {
 		portal_csrf_refused(r, u, "/portal/admin/sops");
 		return;
 	}
 	if (!admin_page_may(r, u, NULL))
 		return;
-	act = web_multipart_get(&m, "do");
-	file = web_multipart_file(&m, "file");
+	act = docs_multipart_get(&m, "do");
+	file = docs_multipart_file(&m, "file");
 	if (file && file->len > 0) {
 		text = file->data;
 		len = file->len;
 		fname = upload_name(r, file->filename);
 	} else {
-		text = web_multipart_text(&m, "text");
+		text = docs_multipart_text(&m, "text");
 		len = text ? strlen(text) : 0;
 	}
 	if (!web_yaml_ok(text, len)) {
