@@ -15,7 +15,7 @@
 #include "../common/limits.h"
 #include "caInt.h"
 
-static const char *const role_name[SIGNER__MAX] = {"root", "issuing", "ocsp"};
+static const char *const role_name[SIGNER_CA_KEYS] = {"root", "issuing", "ocsp"};
 
 int ca_key_type_valid(const char *name)
 {
@@ -67,11 +67,30 @@ static int64_t mono_s(void)
 	return (int64_t)ts.tv_sec;
 }
 
+/* DIR/pki/tsa.crt, when the instance runs a time-stamping authority. */
+static oa_err load_tsa_cert(ca *c, const char *dir)
+{
+	char path[OA_MAX_PATH];
+	FILE *f;
+	oa_err rc;
+
+	if ((rc = oa_path_join(path, sizeof path, dir, "pki/tsa.crt")))
+		return rc;
+	if ((f = fopen(path, "r")) == NULL)
+		return OA_OK; /* none: no time-stamping on this instance */
+	X509_free(c->cert[SIGNER_TSA]);
+	c->cert[SIGNER_TSA] = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	if (c->cert[SIGNER_TSA] == NULL)
+		return oa_fail_ssl(OA_ERR_CONFIG, "%s: not a PEM certificate", path);
+	return OA_OK;
+}
+
 static oa_err load_ca_certs(ca *c)
 {
 	c->ocsp_gen = ca_ocsp_generation();
 	c->ocsp_checked = mono_s();
-	for (int k = 0; k < SIGNER__MAX; k++) {
+	for (int k = 0; k < SIGNER_CA_KEYS; k++) {
 		store_stmt *st = store_prepare(c->db, "SELECT id, der FROM ca_cert WHERE role = ?"
 		                                      " ORDER BY id DESC LIMIT 1");
 		const unsigned char *p;
@@ -93,7 +112,7 @@ static oa_err load_ca_certs(ca *c)
 			return oa_fail_ssl(OA_ERR_CONFIG, "the stored %s CA certificate is damaged",
 			    role_name[k]);
 	}
-	return OA_OK;
+	return load_tsa_cert(c, c->dir);
 }
 
 oa_err ca_refresh(ca *c)
@@ -304,7 +323,7 @@ oa_err ca_signer(ca *c, signer **out)
 
 oa_err ca_open_signer_side(const char *dir, ca **out)
 {
-	static const char *const files[SIGNER__MAX] = {"pki/root.crt", "pki/issuing.crt",
+	static const char *const files[SIGNER_CA_KEYS] = {"pki/root.crt", "pki/issuing.crt",
 	    "pki/ocsp.crt"};
 	ca *c;
 	char path[OA_MAX_PATH];
@@ -321,7 +340,7 @@ oa_err ca_open_signer_side(const char *dir, ca **out)
 	if ((rc = oa_path_join(path, sizeof path, dir, "openams.conf")) ||
 	    (rc = conf_load(c->cfg, path)))
 		goto fail;
-	for (int k = 0; k < SIGNER__MAX; k++) {
+	for (int k = 0; k < SIGNER_CA_KEYS; k++) {
 		FILE *f;
 		if ((rc = oa_path_join(path, sizeof path, dir, files[k])))
 			goto fail;
@@ -336,7 +355,7 @@ oa_err ca_open_signer_side(const char *dir, ca **out)
 			goto fail;
 		}
 	}
-	if ((rc = load_profiles(c)))
+	if ((rc = load_tsa_cert(c, dir)) || (rc = load_profiles(c)))
 		goto fail;
 	*out = c;
 	return OA_OK;

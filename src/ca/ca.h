@@ -277,6 +277,22 @@ typedef struct ca_ocsp_renewal {
  */
 oa_err ca_ocsp_renew(ca *c, int force, const char *actor, ca_ocsp_renewal *out);
 
+/* The time-stamping authority's certificate lives this many days (at most
+ * the issuing CA's validity). */
+#define CA_TSA_VALIDITY_DAYS 1095
+
+/*
+ * RFC 3161: answers a TimeStampReq (DER, at most OA_MAX_TSQ_BYTES) with a
+ * TimeStampResp (DER, *resp malloc'd) from the instance's TSA, under the
+ * policy ca.tsa_policy: granted with a token, or a rejection the client can
+ * read (bad algorithm, policy, extension, format).  OA_ERR_STATE when the
+ * instance has no TSA (made before openams had one, or a PKCS#11 token);
+ * OA_ERR_LIMIT for an oversized request.  No store access.
+ */
+oa_err ca_timestamp(ca *c, const uint8_t *req, size_t len, uint8_t **resp, size_t *resp_len);
+/* The TSA certificate (borrowed), or NULL when the instance has none. */
+X509 *ca_tsa_cert(ca *c);
+
 /* PEM of the issuing CA then the root, or the root alone. */
 oa_err ca_chain_pem(ca *c, int root_only, oa_buf *out);
 

@@ -39,7 +39,7 @@ static oa_err add_ext(X509 *x, int nid, int crit, void *value)
 	return OA_OK;
 }
 
-enum kind { K_ROOT, K_ISSUING, K_OCSP };
+enum kind { K_ROOT, K_ISSUING, K_OCSP, K_TSA };
 
 /* A plain copy of a key's public half.  Certificates keep a reference to the
  * key they were given; a token key (libp11) must not outlive its session. */
@@ -75,11 +75,14 @@ static oa_err build_ca_cert(const conf *cfg, enum kind kind, EVP_PKEY *key, X509
 	ASN1_INTEGER *serial = NULL;
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned mdlen = 0;
+	char tsa_cn[192];
 	const char *cn = kind == K_ROOT ? conf_str(cfg, "ca.root_name")
 	               : kind == K_ISSUING ? conf_str(cfg, "ca.issuing_name")
-	                                   : conf_str(cfg, "ca.ocsp_name");
+	               : kind == K_OCSP ? conf_str(cfg, "ca.ocsp_name") : tsa_cn;
 	oa_err rc = OA_OK;
 
+	/* the TSA is named after the issuing CA that certifies it: unique per instance */
+	snprintf(tsa_cn, sizeof tsa_cn, "%.150s TSA", conf_str(cfg, "ca.issuing_name"));
 	*out = NULL;
 	if (x == NULL || nm == NULL || bc == NULL || ku == NULL || ski == NULL || more == NULL ||
 	    pub == NULL) {
@@ -108,12 +111,12 @@ static oa_err build_ca_cert(const conf *cfg, enum kind kind, EVP_PKEY *key, X509
 		goto out;
 	}
 	/* DER encodes BOOLEAN TRUE as 0xff (X.690 11.1); OpenSSL writes the int as given. */
-	bc->ca = kind != K_OCSP ? 0xff : 0;
+	bc->ca = kind != K_OCSP && kind != K_TSA ? 0xff : 0;
 	if (kind == K_ISSUING) {
 		bc->pathlen = ASN1_INTEGER_new();
 		ASN1_INTEGER_set(bc->pathlen, 0);
 	}
-	if (kind == K_OCSP)
+	if (kind == K_OCSP || kind == K_TSA)
 		ASN1_BIT_STRING_set_bit(ku, 0, 1); /* digitalSignature */
 	else {
 		if (kind == K_ISSUING)
@@ -157,6 +160,21 @@ static oa_err build_ca_cert(const conf *cfg, enum kind kind, EVP_PKEY *key, X509
 		ASN1_NULL_free(nul);
 		if (!ok)
 			rc = oa_fail(OA_ERR_NOMEM, "out of memory");
+		if (rc)
+			goto out;
+	}
+	if (kind == K_TSA) {
+		/* RFC 3161 2.3: exactly id-kp-timeStamping, critical */
+		EXTENDED_KEY_USAGE *eku = sk_ASN1_OBJECT_new_null();
+		int ok = eku && sk_ASN1_OBJECT_push(eku, OBJ_nid2obj(NID_time_stamp)) > 0;
+		rc = ok ? add_ext(x, NID_ext_key_usage, 1, eku) : oa_fail(OA_ERR_NOMEM, "out of memory");
+		sk_ASN1_OBJECT_pop_free(eku, ASN1_OBJECT_free);
+		if (rc == OA_OK && *conf_str(cfg, "ca.crl_url"))
+			rc = profile_crldp(more, conf_str(cfg, "ca.crl_url"));
+		if (rc == OA_OK)
+			rc = profile_aia(more, *conf_str(cfg, "ca.ocsp_url") ? conf_str(cfg, "ca.ocsp_url")
+			                                                     : NULL,
+			    conf_str(cfg, "ca.issuers_url"));
 		if (rc)
 			goto out;
 	}
@@ -363,6 +381,23 @@ static void remove_tree(const char *path)
 	rmdir(path);
 }
 
+/* The TSA's certificate is a file (pki/tsa.crt), not a CA row: its record. */
+static oa_err audit_tsa(store *db, X509 *x)
+{
+	char serial[41] = "", detail[600], subject[512] = "";
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+	char *h = bn ? BN_bn2hex(bn) : NULL;
+
+	if (h && strlen(h) < sizeof serial)
+		for (size_t i = 0; h[i]; i++)
+			serial[i] = (char)(h[i] >= 'A' && h[i] <= 'F' ? h[i] - 'A' + 'a' : h[i]);
+	OPENSSL_free(h);
+	BN_free(bn);
+	X509_NAME_oneline(X509_get_subject_name(x), subject, sizeof subject);
+	snprintf(detail, sizeof detail, "role=tsa serial=%s subject=%s", serial, subject);
+	return audit_append(db, "init", "ca.create", "tsa", detail);
+}
+
 oa_err ca_init(const ca_init_opts *o)
 {
 	char tmp[OA_MAX_PATH], path[OA_MAX_PATH], src[OA_MAX_PATH], *pass = NULL;
@@ -476,7 +511,7 @@ oa_err ca_init(const ca_init_opts *o)
 		         key_type)) ||
 		    (rc = signer_p11_load(o->pkcs11_module, o->pkcs11_token, o->pkcs11_pin, tk, &p11)))
 			goto out;
-		for (int k = 0; k < SIGNER__MAX; k++) {
+		for (int k = 0; k < SIGNER_CA_KEYS; k++) {
 			/* Borrowed from the token session; never freed here. */
 			key[k] = tk[k];
 			EVP_PKEY_up_ref(key[k]);
@@ -495,13 +530,22 @@ oa_err ca_init(const ca_init_opts *o)
 	         key[SIGNER_ISSUING], now, (int)conf_int(cfg, "ca.ocsp_validity_days"),
 	         &cert[SIGNER_OCSP])))
 		goto out;
+	/* The time-stamping authority (file backend; a token's TSA key is not made yet). */
+	if (!use_p11) {
+		int64_t days = conf_int(cfg, "ca.issuing_validity_days");
+		if ((rc = build_ca_cert(cfg, K_TSA, key[SIGNER_TSA], cert[SIGNER_ISSUING],
+		         key[SIGNER_ISSUING], now, (int)(days < CA_TSA_VALIDITY_DAYS ? days
+		                                                                : CA_TSA_VALIDITY_DAYS),
+		         &cert[SIGNER_TSA])))
+			goto out;
+	}
 	if (conf_int(cfg, "ca.issuing_validity_days") > conf_int(cfg, "ca.root_validity_days")) {
 		rc = oa_fail(OA_ERR_CONFIG, "ca.issuing_validity_days must not exceed ca.root_validity_days");
 		goto out;
 	}
 	{
 		static const char *const kf[SIGNER__MAX] = {"keys/root.key", "keys/issuing.key",
-		    "keys/ocsp.key"};
+		    "keys/ocsp.key", "keys/tsa.key"};
 		for (int k = 0; !use_p11 && k < SIGNER__MAX; k++)
 			if ((rc = oa_path_join(path, sizeof path, tmp, kf[k])) ||
 			    (rc = signer_write_key(path, key[k], pass)))
@@ -510,6 +554,7 @@ oa_err ca_init(const ca_init_opts *o)
 	if ((rc = oa_path_join(path, sizeof path, tmp, "pki")) ||
 	    (rc = write_pem_cert(path, "root.crt", cert[SIGNER_ROOT], NULL)) ||
 	    (rc = write_pem_cert(path, "ocsp.crt", cert[SIGNER_OCSP], NULL)) ||
+	    (cert[SIGNER_TSA] && (rc = write_pem_cert(path, "tsa.crt", cert[SIGNER_TSA], NULL))) ||
 	    (rc = write_pem_cert(path, "issuing.crt", cert[SIGNER_ISSUING], &chain)) ||
 	    (rc = oa_buf_append(&chain, "", 0)))
 		goto out;
@@ -562,6 +607,7 @@ oa_err ca_init(const ca_init_opts *o)
 	    (rc = ca_store_cert(db, "issuing", cert[SIGNER_ISSUING], key_type, now, "init",
 	         "ca.create")) ||
 	    (rc = ca_store_cert(db, "ocsp", cert[SIGNER_OCSP], key_type, now, "init", "ca.create")) ||
+	    (cert[SIGNER_TSA] && (rc = audit_tsa(db, cert[SIGNER_TSA]))) ||
 	    (rc = audit_append(db, "init", "instance.create", o->dir, o->demo ? "demo" : "")) ||
 	    (rc = store_commit(db)))
 		goto out;
@@ -569,7 +615,7 @@ oa_err ca_init(const ca_init_opts *o)
 	db = NULL;
 
 	/* The token is released before the signer process opens it itself. */
-	for (int k = 0; use_p11 && k < SIGNER__MAX; k++) {
+	for (int k = 0; use_p11 && k < SIGNER_CA_KEYS; k++) {
 		EVP_PKEY_free(key[k]);
 		key[k] = NULL;
 	}

@@ -24,11 +24,13 @@
 
 static const char usage_text[] =
     "usage: openams sign verify --in FILE.pdf [--dir DIR | --trust ROOTS.pem]\n"
+    "       openams sign timestamp --in REQUEST.tsq --out REPLY.tsr [--dir DIR]\n"
     "       openams sign pdf --in IN.pdf --out OUT.pdf (--nik NIK | --serial S)\n"
     "                        --passphrase-file FILE [--dir DIR] [--reason R] [--location L]\n"
-    "                        [--name N]\n"
+    "                        [--name N] [--level B-B|B-T]\n"
     "       openams sign pdf --in IN.pdf --out OUT.pdf --key KEY.pem --cert CERT.pem\n"
     "                        [--chain CHAIN.pem] [--reason R] [--location L] [--name N]\n"
+    "                        [--level B-B|B-T [--dir DIR]]\n"
     "\n"
     "Signs IN.pdf with an invisible PAdES baseline B-B signature (ETSI EN 319 142-1)\n"
     "appended as an incremental update; OUT.pdf starts with IN.pdf's bytes unchanged.\n"
@@ -37,13 +39,19 @@ static const char usage_text[] =
     "here, or the certificate S; the passphrase is the first line of FILE.  A wrong\n"
     "passphrase counts towards the key's lock (keys.max_failures); every signature\n"
     "is in the audit log (keys.sign: serial, document SHA-256).  The instance's\n"
-    "issuing CA and root are embedded.\n"
+    "issuing CA and root are embedded.  The level is B-T (time-stamped by the\n"
+    "instance's TSA, RFC 3161) when the instance has a TSA, else B-B; --level B-B\n"
+    "leaves the time-stamp out, --level B-T refuses to sign without one.\n"
     "With --key and --cert (development, tests):\n"
     "KEY.pem: an unencrypted PEM private key (RSA, ECDSA P-256 or P-384) matching\n"
     "CERT.pem; CHAIN.pem: the CA certificates to embed (issuing CA, root), else any\n"
     "certificates after the first in CERT.pem.  --name defaults to the certificate's\n"
     "CN; /M is the current time ($OPENAMS_NOW in tests).\n"
     "\n"
+    "\n"
+    "sign timestamp answers an RFC 3161 time-stamp request (openssl ts -query) from\n"
+    "the instance's time-stamping authority; the reply (granted or a rejection) is\n"
+    "written to REPLY.tsr.\n"
     "\n"
     "sign verify prints each signature of FILE.pdf: signer, serial, time, reason,\n"
     "location, whether the bytes are intact, the chain trusted (to the instance's\n"
@@ -126,7 +134,7 @@ static oa_err read_passphrase(const char *path, char **pass)
 }
 
 static int sign_holder_cli(const char *in, const char *outp, const char *nik, const char *serial,
-    const char *passp, const char *dir, const sign_opts *o)
+    const char *passp, const char *dir, const char *level, const sign_opts *o)
 {
 	sign_holder h = {0};
 	ca *c = NULL;
@@ -143,6 +151,11 @@ static int sign_holder_cli(const char *in, const char *outp, const char *nik, co
 	h.serial = serial;
 	h.passphrase = pass;
 	h.actor = "cli";
+	h.level_bb = level && strcmp(level, "B-B") == 0;
+	if (level && strcmp(level, "B-T") == 0 && !ca_tsa_cert(c)) {
+		rc = oa_fail(OA_ERR_STATE, "--level B-T: this instance has no time-stamping authority");
+		goto out;
+	}
 	if ((rc = sign_pdf_holder(c, &h, pdf, len, o, &out, &out_len, used)) == OA_OK &&
 	    (rc = oa_write_file_atomic(outp, out, out_len, 0644)) == OA_OK)
 		printf("signed with certificate %s\n", used);
@@ -224,10 +237,16 @@ static int sign_verify_cli(int argc, char **argv)
 		if (!r->whole)
 			printf("  after it: %s\n", r->changed_after ? "changes other than signatures"
 			                                            : "only later signatures");
-		printf("  time-stamp: %s\n", r->timestamped ? "yes" : "no");
+		if (r->timestamped) {
+			printf("  time-stamp: %s%s%s\n", r->timestamp_valid ? "valid" : "not valid",
+			    r->timestamp_problem[0] ? ": " : "", r->timestamp_problem);
+			print_time("time-stamp time", r->timestamp_time);
+		} else
+			printf("  time-stamp: no\n");
 		/* revoked: only a time-stamp could prove the signature came first */
 		if (!r->intact || !r->trusted || r->changed_after || r->revoked_before_signing ||
-		    (r->revoked_at && !r->timestamped))
+		    (r->timestamped && !r->timestamp_valid) ||
+		    (r->revoked_at && (!r->timestamp_valid || r->timestamp_time >= r->revoked_at)))
 			good = 0;
 	}
 	if (rep.n == 0)
@@ -243,10 +262,40 @@ out:
 	return good ? CLI_OK : CLI_FAIL;
 }
 
+static int sign_timestamp_cli(int argc, char **argv)
+{
+	const char *in = NULL, *outp = NULL, *dir = NULL;
+	uint8_t *req = NULL, *resp = NULL;
+	size_t len = 0, rlen = 0;
+	ca *c = NULL;
+	oa_err rc;
+
+	for (int i = 2; i < argc; i++) {
+		const char **dst = NULL;
+		if (strcmp(argv[i], "--in") == 0) dst = &in;
+		else if (strcmp(argv[i], "--out") == 0) dst = &outp;
+		else if (strcmp(argv[i], "--dir") == 0) dst = &dir;
+		if (!dst || i + 1 >= argc)
+			return cli_usage("sign timestamp: unknown option or missing value '%s'", argv[i]);
+		*dst = argv[++i];
+	}
+	if (!in || !outp)
+		return cli_usage("sign timestamp needs --in and --out");
+	if ((rc = oa_read_file(in, OA_MAX_TSQ_BYTES, &req, &len)) == OA_OK &&
+	    (rc = ca_open(cli_data_dir(dir), &c)) == OA_OK &&
+	    (rc = ca_timestamp(c, req, len, &resp, &rlen)) == OA_OK)
+		rc = oa_write_file_atomic(outp, resp, rlen, 0644);
+	ca_free(c);
+	free(req);
+	free(resp);
+	return rc ? cli_report(rc) : CLI_OK;
+}
+
 int cmd_sign(int argc, char **argv)
 {
 	const char *in = NULL, *outp = NULL, *keyp = NULL, *certp = NULL, *chainp = NULL;
-	const char *nik = NULL, *serial = NULL, *passp = NULL, *dir = NULL;
+	const char *nik = NULL, *serial = NULL, *passp = NULL, *dir = NULL, *level = NULL;
+	ca *tc = NULL;
 	sign_opts o = {0};
 	EVP_PKEY *key = NULL;
 	STACK_OF(X509) *certs = NULL, *chain = NULL;
@@ -260,6 +309,8 @@ int cmd_sign(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "verify") == 0)
 		return sign_verify_cli(argc, argv);
+	if (strcmp(argv[1], "timestamp") == 0)
+		return sign_timestamp_cli(argc, argv);
 	if (strcmp(argv[1], "pdf") != 0)
 		return cli_usage("unknown sign command '%s'", argv[1]);
 	for (int i = 2; i < argc; i++) {
@@ -276,6 +327,7 @@ int cmd_sign(int argc, char **argv)
 		else if (strcmp(argv[i], "--serial") == 0) dst = &serial;
 		else if (strcmp(argv[i], "--passphrase-file") == 0) dst = &passp;
 		else if (strcmp(argv[i], "--dir") == 0) dst = &dir;
+		else if (strcmp(argv[i], "--level") == 0) dst = &level;
 		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			fputs(usage_text, stdout);
 			return CLI_OK;
@@ -286,12 +338,14 @@ int cmd_sign(int argc, char **argv)
 	}
 	if (!in || !outp)
 		return cli_usage("sign pdf needs --in and --out");
+	if (level && strcmp(level, "B-B") != 0 && strcmp(level, "B-T") != 0)
+		return cli_usage("sign pdf: --level is B-B or B-T");
 	if (nik || serial || passp) {
 		if (keyp || certp || chainp)
 			return cli_usage("sign pdf: --key/--cert/--chain or --nik/--serial, not both");
 		if (!passp || (!nik == !serial))
 			return cli_usage("sign pdf needs --passphrase-file and one of --nik, --serial");
-		return sign_holder_cli(in, outp, nik, serial, passp, dir, &o);
+		return sign_holder_cli(in, outp, nik, serial, passp, dir, level, &o);
 	}
 	if (!keyp || !certp)
 		return cli_usage("sign pdf needs --key and --cert, or --nik/--serial and --passphrase-file");
@@ -317,10 +371,18 @@ int cmd_sign(int argc, char **argv)
 			}
 		}
 	}
+	if (level && strcmp(level, "B-T") == 0) {
+		/* the instance's TSA time-stamps a signature made with a key file */
+		if ((rc = ca_open(cli_data_dir(dir), &tc)))
+			goto out;
+		o.tst = sign_tst_from_ca;
+		o.tst_arg = tc;
+	}
 	rc = sign_pdf(pdf, len, key, sk_X509_value(certs, 0), chain, &o, &out, &out_len);
 	if (!rc)
 		rc = oa_write_file_atomic(outp, out, out_len, 0644);
 out:
+	ca_free(tc);
 	EVP_PKEY_free(key);
 	sk_X509_pop_free(certs, X509_free);
 	sk_X509_pop_free(chain, X509_free);

@@ -19,6 +19,7 @@
 #define OA_MAX_SOP_BYTES        (512 * 1024)  /* one SOP definition file */
 #define OA_MAX_OCSP_REQ_BYTES   (16 * 1024)   /* an OCSPRequest */
 #define OA_MAX_OCSP_REQ_CERTS   32            /* CertIDs in one OCSPRequest */
+#define OA_MAX_TSQ_BYTES        (8 * 1024)    /* an RFC 3161 TimeStampReq */
 #define OA_MAX_PASSPHRASE_BYTES 1024
 #define OA_MAX_PATH             4096
 #define OA_MAX_LIST_ROWS        100000        /* one `ca list` answer */

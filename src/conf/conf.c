@@ -99,6 +99,10 @@ static const struct option options[] = {
 	    "Where the issuing CA certificate is published (AIA id-ad-caIssuers)."},
 	{"ca.root_issuers_url", C_URL, "http://127.0.0.1:8080/pki/root.crt", 0, 512, NULL, NULL,
 	    "Where the root CA certificate is published (AIA in the issuing CA)."},
+	{"ca.tsa_policy", C_STR, "0.4.0.2023.1.1", 3, 127, NULL, NULL,
+	    "The policy OID of the time-stamps the TSA issues (RFC 3161 TSTInfo.policy);\n"
+	    "the default is ETSI EN 319 421's best-practices policy.  A request that\n"
+	    "asks for another policy is rejected (unacceptedPolicy)."},
 	{"crl.validity_hours", C_INT, "24", 1, 24 * 31, NULL, "Revocation",
 	    "nextUpdate of the issuing CA's CRL, in hours after thisUpdate."},
 	{"crl.root_validity_days", C_INT, "365", 1, 3650, NULL, NULL,

@@ -16,6 +16,7 @@
 static const web_route_table *const tables[] = {
 	&web_pki_table,
 	&web_ocsp_table,
+	&web_tsa_table,
 	&web_cert_table,
 	&web_ops_table,
 	&web_api_auth_table,

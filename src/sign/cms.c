@@ -33,6 +33,8 @@ static const uint8_t OID_CONTENT_TYPE[] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0
 static const uint8_t OID_MESSAGE_DIGEST[] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x04};
 /* id-aa-signingCertificateV2, RFC 5035 section 3 */
 static const uint8_t OID_SIGNING_CERT_V2[] = {0x06, 0x0b, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x02, 0x2f};
+/* id-aa-signatureTimeStampToken, RFC 3161 appendix A */
+static const uint8_t OID_SIG_TST[] = {0x06, 0x0b, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x02, 0x0e};
 static const uint8_t OID_RSA[] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01};
 static const uint8_t OID_ECDSA_SHA256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02};
 static const uint8_t DER_NULL[] = {0x05, 0x00};
@@ -171,11 +173,11 @@ out:
 	return rc;
 }
 
-size_t sign_cms_max(X509 *cert, STACK_OF(X509) *chain)
+size_t sign_cms_max(X509 *cert, STACK_OF(X509) *chain, int timestamped)
 {
 	EVP_PKEY *pub = X509_get0_pubkey(cert);
 	size_t n = 2048 + (size_t)(pub ? EVP_PKEY_get_size(pub) : 1024) +
-	    (size_t)i2d_X509(cert, NULL) * 2;
+	    (size_t)i2d_X509(cert, NULL) * 2 + (timestamped ? SIGN_MAX_TST_BYTES + 64 : 0);
 
 	for (int i = 0; chain && i < sk_X509_num(chain); i++)
 		n += (size_t)i2d_X509(sk_X509_value(chain, i), NULL) + 8;
@@ -192,7 +194,7 @@ static int cmp_der(const void *a, const void *b)
 }
 
 oa_err sign_cms(const uint8_t digest[32], sign_digest_fn fn, void *arg, X509 *cert,
-    STACK_OF(X509) *chain, oa_buf *out)
+    STACK_OF(X509) *chain, const sign_opts *o, oa_buf *out)
 {
 	oa_buf t = {0}, u = {0}, v = {0}, attrs = {0}, si = {0}, sd = {0};
 	oa_buf attr[3] = {{0}};
@@ -280,6 +282,26 @@ oa_err sign_cms(const uint8_t digest[32], sign_digest_fn fn, void *arg, X509 *ce
 	}
 	TRY(d_wrap(&si, 0x30, &t));
 	TRY(d_tlv(&si, 0x04, sig, siglen));
+	if (o && o->tst) {
+		/* unsignedAttrs [1] IMPLICIT: signature-time-stamp (RFC 3161 appendix A) */
+		uint8_t imprint[32], *tok = NULL;
+		size_t toklen = 0;
+		if (!SHA256(sig, siglen, imprint))
+			TRY(oa_fail_ssl(OA_ERR_CRYPTO, "cannot hash the signature value"));
+		TRY(o->tst(o->tst_arg, imprint, &tok, &toklen));
+		if (toklen == 0 || toklen > SIGN_MAX_TST_BYTES || tok[0] != 0x30) {
+			free(tok);
+			TRY(oa_fail(OA_ERR_CRYPTO, "the time-stamp token (%zu bytes) is not usable", toklen));
+		}
+		rc = oa_buf_append(&t, OID_SIG_TST, sizeof OID_SIG_TST);
+		if (!rc)
+			rc = d_tlv(&t, 0x31, tok, toklen);
+		free(tok);
+		if (rc)
+			goto out;
+		TRY(d_wrap(&u, 0x30, &t));
+		TRY(d_wrap(&si, 0xa1, &u));
+	}
 
 	/* SignedData (section 5.1), version 1 */
 	TRY(oa_buf_append(&sd, DER_INT1, sizeof DER_INT1));

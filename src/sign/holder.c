@@ -165,7 +165,16 @@ oa_err sign_pdf_holder(ca *c, const sign_holder *h, const uint8_t *pdf, size_t l
 	a.req.passphrase = h->passphrase;
 	a.req.actor = h->actor;
 	a.req.ref = ref;
-	rc = sign_pdf_with(pdf, len, cert, chain, holder_sign, &a, o, out, out_len);
+	if ((!o || !o->tst) && !h->level_bb && ca_tsa_cert(c)) {
+		/* B-T from the instance's own TSA */
+		sign_opts bt = {0};
+		if (o)
+			bt = *o;
+		bt.tst = sign_tst_from_ca;
+		bt.tst_arg = c;
+		rc = sign_pdf_with(pdf, len, cert, chain, holder_sign, &a, &bt, out, out_len);
+	} else
+		rc = sign_pdf_with(pdf, len, cert, chain, holder_sign, &a, o, out, out_len);
 out:
 	X509_free(cert);
 	sk_X509_pop_free(chain, X509_free);

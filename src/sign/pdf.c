@@ -420,7 +420,7 @@ oa_err sign_pdf_with(const uint8_t *pdf, size_t len, X509 *cert, STACK_OF(X509) 
 	sig_id = g.size;
 	wid_id = g.size + 1;
 	form_id = g.size + 2;
-	cmsmax = sign_cms_max(cert, chain);
+	cmsmax = sign_cms_max(cert, chain, o && o->tst);
 
 	TRY(oa_buf_reserve(&b, len + 2 * cmsmax + 4096 + g.root_keys.len + g.page_keys.len +
 	    g.annots.len + g.form_keys.len + g.fields.len));
@@ -545,7 +545,7 @@ oa_err sign_pdf_with(const uint8_t *pdf, size_t len, X509 *cert, STACK_OF(X509) 
 	    EVP_DigestUpdate(md, b.data + gt_at + 1, b.len - (gt_at + 1)) != 1 ||
 	    EVP_DigestFinal_ex(md, digest, &dl) != 1)
 		TRY(oa_fail_ssl(OA_ERR_CRYPTO, "cannot hash the byte range"));
-	TRY(sign_cms(digest, fn, arg, cert, chain, &cms));
+	TRY(sign_cms(digest, fn, arg, cert, chain, o, &cms));
 	if (cms.len >= cmsmax)
 		TRY(oa_fail(OA_ERR_INTERNAL, "the CMS (%zu bytes) outgrew its placeholder (%zu)",
 		    cms.len, cmsmax));

@@ -31,13 +31,33 @@
 #define SIGN_MAX_CHAIN       8                  /* certificates besides the signer's */
 #define SIGN_MAX_FIELDS      1000               /* existing form fields, annotations on page 1 */
 
+#define SIGN_MAX_TST_BYTES   (16 * 1024)        /* a signature time-stamp token */
+
+/*
+ * PAdES B-T: obtains an RFC 3161 TimeStampToken (the DER ContentInfo) whose
+ * message imprint is imprint, the SHA-256 of the signature value; *token is
+ * malloc'd, at most SIGN_MAX_TST_BYTES.
+ */
+typedef oa_err (*sign_tst_fn)(void *arg, const uint8_t imprint[32], uint8_t **token,
+    size_t *len);
+
 /* What goes in the signature dictionary besides the signature itself. */
 typedef struct sign_opts {
 	const char *reason;   /* /Reason, UTF-8; NULL or "" leaves it out */
 	const char *location; /* /Location, UTF-8; NULL or "" leaves it out */
 	const char *name;     /* /Name, UTF-8; NULL takes the certificate's CN, "" leaves it out */
 	int64_t when;         /* /M, seconds since the epoch; 0 takes oa_now() */
+	sign_tst_fn tst;      /* set: level B-T, the token in the unsigned attribute
+	                       * signature-time-stamp (RFC 3161 appendix A); NULL: B-B */
+	void *tst_arg;
 } sign_opts;
+
+/*
+ * A sign_tst_fn asking the instance's own TSA (ca_timestamp; arg is the
+ * ca *): a TimeStampReq with a random nonce and certReq, the reply checked
+ * (granted, same imprint and nonce) and its token returned.
+ */
+oa_err sign_tst_from_ca(void *arg, const uint8_t imprint[32], uint8_t **token, size_t *len);
 
 /*
  * Signs the PDF pdf (len bytes) with key, whose certificate is cert; chain
@@ -84,6 +104,7 @@ typedef struct sign_holder {
 	const char *passphrase; /* the holder's passphrase for that key */
 	const char *actor;      /* who asks, for the audit log; NULL: the key's holder */
 	const char *client;     /* the client application (API), for the audit log; NULL: none */
+	int level_bb;           /* 1: B-B even when the instance has a TSA (else B-T) */
 } sign_holder;
 
 /*
@@ -101,7 +122,9 @@ oa_err sign_holder_find(ca *c, const char *nik, const char *serial_in, char seri
  * towards the key's lock; a success forgives earlier failures) and records
  * "keys.sign" in the audit log with the certificate serial, the document's
  * SHA-256 and the client.  The instance's issuing CA and root are embedded
- * after the holder's certificate.  *serial is the certificate used.
+ * after the holder's certificate; when the instance has a TSA the signature
+ * is time-stamped by it (B-T) unless h->level_bb or o->tst says otherwise.
+ * *serial is the certificate used.
  * Errors are keys_sign()'s: OA_ERR_DENIED wrong passphrase; OA_ERR_STATE
  * key locked, certificate revoked, expired or not yet valid; and
  * sign_holder_find()'s and sign_pdf()'s.  Must be called outside a
@@ -128,6 +151,9 @@ typedef struct sign_sig_report {
 	int intact;               /* the bytes match and the signature verifies */
 	int trusted;              /* the chain reaches the trust anchor at the signing time */
 	int timestamped;          /* carries a signature time-stamp token */
+	int timestamp_valid;      /* ... whose signature, imprint and chain verify */
+	int64_t timestamp_time;   /* its genTime */
+	char timestamp_problem[128];
 	int issued_here;          /* this instance issued the signer's certificate */
 	char revocation[16];      /* "good", "revoked" (issued here) or "unknown" */
 	int64_t revoked_at;

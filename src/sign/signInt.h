@@ -23,7 +23,7 @@ oa_err sign_with_pkey(void *arg, const uint8_t digest[32], uint8_t **sig, size_t
  * An upper bound, in bytes, of the DER SignedData sign_cms() makes for these
  * certificates: the size of the /Contents placeholder.
  */
-size_t sign_cms_max(X509 *cert, STACK_OF(X509) *chain);
+size_t sign_cms_max(X509 *cert, STACK_OF(X509) *chain, int timestamped);
 
 /*
  * Appends to out the DER ContentInfo of a detached CMS SignedData (RFC
@@ -32,8 +32,10 @@ size_t sign_cms_max(X509 *cert, STACK_OF(X509) *chain);
  * signing-certificate-v2 (RFC 5035); certificates cert then chain.  fn
  * signs the SHA-256 of the signed attributes; the signature is checked with
  * cert's public key before it is used (OA_ERR_CRYPTO if it does not verify).
+ * With o->tst the SignerInfo gets the unsigned attribute
+ * id-aa-signatureTimeStampToken over the signature value.
  */
 oa_err sign_cms(const uint8_t digest[32], sign_digest_fn fn, void *arg, X509 *cert,
-    STACK_OF(X509) *chain, oa_buf *out);
+    STACK_OF(X509) *chain, const sign_opts *o, oa_buf *out);
 
 #endif

@@ -35,6 +35,7 @@
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
+#include <openssl/ts.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <qpdf/qpdf-c.h>
@@ -252,6 +253,75 @@ static void name_line(X509_NAME *n, char *out, size_t outsz)
 	BIO_free(b);
 }
 
+/*
+ * The signature time-stamp (RFC 3161 appendix A): the token's signature,
+ * its TSA certificate's chain to trust (at the token's time) and critical
+ * timeStamping EKU, and its imprint against the hash of the signature
+ * value, with the token's own digest algorithm.
+ */
+static void check_tst(CMS_SignerInfo *si, X509_STORE *trust, sign_sig_report *r)
+{
+	X509_ATTRIBUTE *at = CMS_unsigned_get_attr(si,
+	    CMS_unsigned_get_attr_by_NID(si, NID_id_smime_aa_timeStampToken, -1));
+	ASN1_TYPE *v = at ? X509_ATTRIBUTE_get0_type(at, 0) : NULL;
+	ASN1_OCTET_STRING *sigval = CMS_SignerInfo_get0_signature(si);
+	PKCS7 *tok = NULL;
+	TS_TST_INFO *info = NULL;
+	TS_VERIFY_CTX *vc = NULL;
+	const unsigned char *p;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	const EVP_MD *dm;
+	struct tm tm;
+
+	if (!v || v->type != V_ASN1_SEQUENCE) {
+		snprintf(r->timestamp_problem, sizeof r->timestamp_problem, "not a time-stamp token");
+		return;
+	}
+	p = v->value.sequence->data;
+	if ((tok = d2i_PKCS7(NULL, &p, v->value.sequence->length)) == NULL ||
+	    (info = PKCS7_to_TS_TST_INFO(tok)) == NULL) {
+		snprintf(r->timestamp_problem, sizeof r->timestamp_problem,
+		    "the time-stamp token does not parse");
+		goto out;
+	}
+	if (ASN1_TIME_to_tm(TS_TST_INFO_get_time(info), &tm))
+		r->timestamp_time = (int64_t)timegm(&tm);
+	dm = EVP_get_digestbyobj(TS_MSG_IMPRINT_get_algo(TS_TST_INFO_get_msg_imprint(info))->algorithm);
+	if (!dm || !sigval || !EVP_Digest(ASN1_STRING_get0_data(sigval), (size_t)ASN1_STRING_length(sigval),
+	        md, &mdlen, dm, NULL)) {
+		snprintf(r->timestamp_problem, sizeof r->timestamp_problem,
+		    "the token's digest algorithm is not supported");
+		goto out;
+	}
+	if (!trust) {
+		snprintf(r->timestamp_problem, sizeof r->timestamp_problem, "no trust anchor configured");
+		goto out;
+	}
+	if ((vc = TS_VERIFY_CTX_new()) == NULL || !X509_STORE_up_ref(trust))
+		goto out;
+	TS_VERIFY_CTX_set_store(vc, trust); /* owned by vc from now on */
+	TS_VERIFY_CTX_set_flags(vc, TS_VFY_VERSION | TS_VFY_SIGNER | TS_VFY_SIGNATURE | TS_VFY_IMPRINT);
+	{
+		unsigned char *im = OPENSSL_memdup(md, mdlen);
+		if (!im)
+			goto out;
+		TS_VERIFY_CTX_set_imprint(vc, im, mdlen); /* owned by vc */
+	}
+	if (TS_RESP_verify_token(vc, tok) == 1)
+		r->timestamp_valid = 1;
+	else {
+		unsigned long e = ERR_peek_last_error();
+		snprintf(r->timestamp_problem, sizeof r->timestamp_problem, "%s",
+		    e ? ERR_reason_error_string(e) : "the time-stamp token does not verify");
+	}
+out:
+	ERR_clear_error();
+	TS_VERIFY_CTX_free(vc);
+	TS_TST_INFO_free(info);
+	PKCS7_free(tok);
+}
+
 /* Checks one signature's CMS against digest (of its byte range). */
 static void check_cms(ca *c, X509_STORE *trust, const uint8_t *pdf, const found *f,
     const uint8_t *digest, size_t dlen, const EVP_MD *dmd, sign_sig_report *r)
@@ -346,6 +416,8 @@ static void check_cms(ca *c, X509_STORE *trust, const uint8_t *pdf, const found 
 	}
 	r->intact = 1;
 	r->timestamped = CMS_unsigned_get_attr_by_NID(si, NID_id_smime_aa_timeStampToken, -1) >= 0;
+	if (r->timestamped)
+		check_tst(si, trust, r);
 
 	/* the chain, at the signing time when the document gives one */
 	if (trust && (ctx = X509_STORE_CTX_new()) != NULL &&

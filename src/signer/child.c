@@ -20,6 +20,7 @@
 #include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
+#include <openssl/ts.h>
 #include <openssl/x509v3.h>
 #include <time.h>
 
@@ -109,6 +110,8 @@ oa_err signer_core_open(signer_core *core, const signer_opts *o)
 	memset(core, 0, sizeof *core);
 	core->checks = o->checks;
 	for (int k = 0; k < SIGNER__MAX; k++) {
+		if (o->certs[k] == NULL && k >= SIGNER_CA_KEYS)
+			continue; /* a service (the TSA) this instance does not run */
 		if (o->certs[k] == NULL || (core->certs[k] = X509_dup(o->certs[k])) == NULL) {
 			signer_core_close(core);
 			return oa_fail(OA_ERR_CONFIG, "the signer needs the three CA certificates");
@@ -411,6 +414,113 @@ out:
 	return rc;
 }
 
+/* RFC 3161: the signer's own clock (the clock hook in tests). */
+static int tst_time(struct TS_resp_ctx *ctx, void *arg, long *sec, long *usec)
+{
+	(void)ctx;
+	(void)arg;
+	*sec = (long)oa_now();
+	*usec = 0;
+	return 1;
+}
+
+/* A random positive 128-bit serial for each token (RFC 3161 2.4.2: unique). */
+static ASN1_INTEGER *tst_serial(struct TS_resp_ctx *ctx, void *arg)
+{
+	unsigned char b[16];
+	BIGNUM *bn = NULL;
+	ASN1_INTEGER *ai = NULL;
+
+	(void)arg;
+	if (RAND_bytes(b, sizeof b) == 1) {
+		b[0] = (unsigned char)((b[0] & 0x7f) | 0x01);
+		if ((bn = BN_bin2bn(b, sizeof b, NULL)) != NULL)
+			ai = BN_to_ASN1_INTEGER(bn, NULL);
+	}
+	BN_free(bn);
+	if (ai == NULL) {
+		TS_RESP_CTX_set_status_info(ctx, TS_STATUS_REJECTION, "no serial number");
+		TS_RESP_CTX_add_failure_info(ctx, TS_INFO_ADD_INFO_NOT_AVAILABLE);
+	}
+	return ai;
+}
+
+/*
+ * A TimeStampResp for a TimeStampReq, built by OpenSSL's TS responder with
+ * the TSA key.  The signer decides everything but the policy: the time,
+ * the serial, the accepted digests; OpenSSL parses the request and turns a
+ * bad one into a rejection.  The TSA certificate must be the issuing CA's
+ * and carry the critical timeStamping EKU (TS_RESP_CTX_set_signer_cert
+ * checks that).
+ */
+static oa_err do_sign_tst(signer_core *core, const uint8_t *p, size_t n, oa_buf *out)
+{
+	X509 *tsa = core->certs[SIGNER_TSA], *is = core->certs[SIGNER_ISSUING];
+	TS_RESP_CTX *ctx = NULL;
+	TS_RESP *resp = NULL;
+	ASN1_OBJECT *policy = NULL;
+	STACK_OF(X509) *chain = NULL;
+	BIO *in = NULL;
+	EVP_PKEY *key;
+	unsigned char *der = NULL;
+	char oid[128];
+	uint32_t plen;
+	int len;
+	oa_err rc = OA_OK;
+
+	if (tsa == NULL)
+		return oa_fail(OA_ERR_STATE, "this instance has no time-stamping authority");
+	if (n < 4 || (plen = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3])
+	    == 0 || plen >= sizeof oid || plen > n - 4)
+		return oa_fail(OA_ERR_INVALID, "time-stamp request: bad policy length");
+	memcpy(oid, p + 4, plen);
+	oid[plen] = '\0';
+	if (strlen(oid) != plen || (policy = OBJ_txt2obj(oid, 1)) == NULL)
+		return oa_fail(OA_ERR_INVALID, "time-stamp request: the policy is not a dotted OID");
+	p += 4 + plen;
+	n -= 4 + plen;
+	if (X509_NAME_cmp(X509_get_issuer_name(tsa), X509_get_subject_name(is)) != 0) {
+		rc = oa_fail(OA_ERR_DENIED, "signer: the TSA certificate is not the issuing CA's");
+		goto out;
+	}
+	if ((rc = keystore_get(&core->ks, SIGNER_TSA, &key)))
+		goto out;
+	if ((ctx = TS_RESP_CTX_new()) == NULL || (chain = sk_X509_new_null()) == NULL ||
+	    !sk_X509_push(chain, is) ||
+	    !TS_RESP_CTX_set_signer_cert(ctx, tsa) || !TS_RESP_CTX_set_signer_key(ctx, key) ||
+	    !TS_RESP_CTX_set_signer_digest(ctx, signer_digest_for(key)) ||
+	    !TS_RESP_CTX_set_ess_cert_id_digest(ctx, EVP_sha256()) ||
+	    !TS_RESP_CTX_set_certs(ctx, chain) || !TS_RESP_CTX_set_def_policy(ctx, policy) ||
+	    !TS_RESP_CTX_add_md(ctx, EVP_sha256()) || !TS_RESP_CTX_add_md(ctx, EVP_sha384()) ||
+	    !TS_RESP_CTX_add_md(ctx, EVP_sha512()) || !TS_RESP_CTX_set_accuracy(ctx, 1, 0, 0)) {
+		rc = oa_fail_ssl(OA_ERR_CRYPTO, "signer: setting up the time-stamp responder");
+		goto out;
+	}
+	if (X509_check_private_key(tsa, key) != 1) {
+		rc = oa_fail_ssl(OA_ERR_CRYPTO, "signer: the TSA key does not match its certificate");
+		goto out;
+	}
+	TS_RESP_CTX_add_flags(ctx, TS_TSA_NAME);
+	TS_RESP_CTX_set_time_cb(ctx, tst_time, NULL);
+	TS_RESP_CTX_set_serial_cb(ctx, tst_serial, NULL);
+	if ((in = BIO_new_mem_buf(p, (int)n)) == NULL ||
+	    (resp = TS_RESP_create_response(ctx, in)) == NULL ||
+	    (len = i2d_TS_RESP(resp, &der)) <= 0) {
+		rc = oa_fail_ssl(OA_ERR_CRYPTO, "signer: building the time-stamp response");
+		goto out;
+	}
+	rc = oa_buf_append(out, der, (size_t)len);
+out:
+	ERR_clear_error();
+	OPENSSL_free(der);
+	TS_RESP_free(resp);
+	BIO_free(in);
+	TS_RESP_CTX_free(ctx);
+	sk_X509_free(chain);
+	ASN1_OBJECT_free(policy);
+	return rc;
+}
+
 oa_err signer_handle(signer_core *core, const uint8_t *msg, size_t n, oa_buf *out)
 {
 	EVP_PKEY *key;
@@ -428,8 +538,10 @@ oa_err signer_handle(signer_core *core, const uint8_t *msg, size_t n, oa_buf *ou
 		return do_sign_crl(core, msg + 1, n - 1, out);
 	case SIGNER_OP_SIGN_OCSP:
 		return do_sign_ocsp(core, msg + 1, n - 1, out);
+	case SIGNER_OP_SIGN_TST:
+		return do_sign_tst(core, msg + 1, n - 1, out);
 	case SIGNER_OP_CHECK_PAIR:
-		if (n != 2 || msg[1] >= SIGNER__MAX)
+		if (n != 2 || msg[1] >= SIGNER__MAX || core->certs[msg[1]] == NULL)
 			return oa_fail(OA_ERR_INVALID, "check-pair request: bad key");
 		if ((rc = keystore_get(&core->ks, (signer_key)msg[1], &key)))
 			return rc;

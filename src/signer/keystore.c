@@ -29,9 +29,10 @@
 /* PBKDF2 iterations protecting CA keys at rest (OWASP 2023 figure for SHA-256). */
 #define KEY_KDF_ITER 600000
 
-const char *const signer_key_file[SIGNER__MAX] = {"root.key", "issuing.key", "ocsp.key"};
+const char *const signer_key_file[SIGNER__MAX] = {"root.key", "issuing.key", "ocsp.key",
+    "tsa.key"};
 const char *const signer_key_label[SIGNER__MAX] = {"openams-root", "openams-issuing",
-    "openams-ocsp"};
+    "openams-ocsp", "openams-tsa"};
 
 /* DER AlgorithmIdentifiers (RFC 5758 3.2: ECDSA has no parameters; RFC 4055:
  * RSA PKCS#1 v1.5 has NULL parameters). */
@@ -316,8 +317,12 @@ oa_err keystore_open(keystore *ks, const signer_opts *o)
 		char path[OA_MAX_PATH];
 		char sub[64];
 		snprintf(sub, sizeof sub, "keys/%s", signer_key_file[k]);
-		if ((rc = oa_path_join(path, sizeof path, o->dir, sub)) ||
-		    (rc = oa_read_file(path, 64 * 1024, &ks->pem[k], &ks->pemlen[k])))
+		if ((rc = oa_path_join(path, sizeof path, o->dir, sub)))
+			return rc;
+		/* service keys (the TSA's) are optional: an instance may have none */
+		if (k >= SIGNER_CA_KEYS && access(path, F_OK) != 0)
+			continue;
+		if ((rc = oa_read_file(path, 64 * 1024, &ks->pem[k], &ks->pemlen[k])))
 			return rc;
 	}
 	if ((rc = read_secret(o->passphrase_file, "OPENAMS_CA_PASSPHRASE", &ks->secret)))
@@ -336,6 +341,15 @@ static int pass_cb(char *buf, int size, int rwflag, void *u)
 		return -1;
 	memcpy(buf, p, (size_t)n);
 	return n;
+}
+
+/* 1 when every key file read has been decrypted. */
+static int keystore_all_unlocked(const keystore *ks)
+{
+	for (int k = 0; k < SIGNER__MAX; k++)
+		if (ks->pem[k] != NULL)
+			return 0;
+	return 1;
 }
 
 oa_err keystore_get(keystore *ks, signer_key k, EVP_PKEY **out)
@@ -359,7 +373,11 @@ oa_err keystore_get(keystore *ks, signer_key k, EVP_PKEY **out)
 			return oa_fail(OA_ERR_CRYPTO, "PKCS#11: no private key labelled %s",
 			    signer_key_label[k]);
 	} else {
-		BIO *b = BIO_new_mem_buf(ks->pem[k], (int)ks->pemlen[k]);
+		BIO *b;
+		if (ks->pem[k] == NULL && k >= SIGNER_CA_KEYS)
+			return oa_fail(OA_ERR_STATE, "this instance has no %s (DIR/keys/%s)",
+			    k == SIGNER_TSA ? "time-stamping key" : "such key", signer_key_file[k]);
+		b = BIO_new_mem_buf(ks->pem[k], (int)ks->pemlen[k]);
 		if (b == NULL || ks->secret == NULL)
 			return oa_fail(OA_ERR_CRYPTO, "key %s is not available", signer_key_file[k]);
 		ks->key[k] = PEM_read_bio_PrivateKey(b, NULL, pass_cb, ks->secret);
@@ -372,7 +390,7 @@ oa_err keystore_get(keystore *ks, signer_key k, EVP_PKEY **out)
 		free(ks->pem[k]);
 		ks->pem[k] = NULL;
 		/* Every key decrypted: the passphrase is no longer needed. */
-		if (ks->key[0] && ks->key[1] && ks->key[2]) {
+		if (keystore_all_unlocked(ks)) {
 			oa_free_secret(ks->secret);
 			ks->secret = NULL;
 		}

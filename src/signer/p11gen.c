@@ -80,7 +80,7 @@ oa_err signer_p11_generate(const char *module, const char *token, const char *pi
 	         "C_Login (wrong PIN?)")))
 		goto out;
 	/* A token that already holds openams keys is refused, untouched. */
-	for (int k = 0; k < SIGNER__MAX; k++) {
+	for (int k = 0; k < SIGNER_CA_KEYS; k++) {
 		CK_ATTRIBUTE q[] = {{CKA_LABEL, (void *)signer_key_label[k], strlen(signer_key_label[k])}};
 		CK_OBJECT_HANDLE obj;
 		CK_ULONG nobj = 0;
@@ -94,7 +94,7 @@ oa_err signer_p11_generate(const char *module, const char *token, const char *pi
 			goto out;
 		}
 	}
-	for (int k = 0; k < SIGNER__MAX; k++) {
+	for (int k = 0; k < SIGNER_CA_KEYS; k++) {
 		const char *label = signer_key_label[k];
 		CK_BYTE id[1] = {(CK_BYTE)(k + 1)};
 		CK_OBJECT_HANDLE pub, priv;
@@ -158,7 +158,7 @@ oa_err signer_p11_load(const char *module, const char *token, const char *pin,
 	setenv("OPENAMS_PKCS11_PIN", pin, 1);
 	rc = keystore_open(ks, &o);
 	unsetenv("OPENAMS_PKCS11_PIN");
-	for (int k = 0; rc == OA_OK && k < SIGNER__MAX; k++)
+	for (int k = 0; rc == OA_OK && k < SIGNER_CA_KEYS; k++)
 		rc = keystore_get(ks, (signer_key)k, &keys[k]);
 	if (rc) {
 		keystore_close(ks);

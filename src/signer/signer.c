@@ -408,6 +408,24 @@ oa_err signer_renew_ocsp(signer *s, int64_t not_before, int64_t not_after, uint8
 	return OA_OK;
 }
 
+oa_err signer_sign_tst(signer *s, const char *policy, const uint8_t *req, size_t req_len,
+    uint8_t **resp, size_t *resp_len)
+{
+	size_t pl = policy ? strlen(policy) : 0;
+	uint8_t head[4 + 128];
+
+	*resp = NULL;
+	*resp_len = 0;
+	if (pl == 0 || pl >= 128)
+		return oa_fail(OA_ERR_INVALID, "time-stamp policy: a dotted OID of at most 127 characters");
+	head[0] = (uint8_t)(pl >> 24);
+	head[1] = (uint8_t)(pl >> 16);
+	head[2] = (uint8_t)(pl >> 8);
+	head[3] = (uint8_t)pl;
+	memcpy(head + 4, policy, pl);
+	return request(s, SIGNER_OP_SIGN_TST, head, 4 + pl, req, req_len, resp, resp_len, NULL);
+}
+
 oa_err signer_raw(signer *s, const uint8_t *msg, size_t n, int *status, uint8_t **reply,
     size_t *reply_len)
 {

@@ -48,8 +48,13 @@ typedef enum signer_key {
 	SIGNER_ROOT,
 	SIGNER_ISSUING,
 	SIGNER_OCSP,
+	SIGNER_TSA,      /* the time-stamping authority: optional (DIR/keys/tsa.key) */
 	SIGNER__MAX
 } signer_key;
+
+/* The CA keys every instance has (root, issuing, OCSP); SIGNER_TSA and
+ * later service keys may be absent. */
+#define SIGNER_CA_KEYS 3
 
 typedef enum signer_op {
 	SIGNER_OP_HELLO = 1,      /* -> "openams-signer 1" */
@@ -60,6 +65,9 @@ typedef enum signer_op {
 	SIGNER_OP_CHECK_PAIR = 5, /* u8 key -> ok when the key matches its certificate */
 	SIGNER_OP_RENEW_OCSP = 6, /* i64 notBefore, i64 notAfter -> u32 n, new responder
 	                           * certificate DER (n bytes), its key as encrypted PEM */
+	SIGNER_OP_SIGN_TST = 7,   /* u32 policy length, policy OID (dotted), TimeStampReq DER ->
+	                           * TimeStampResp DER (RFC 3161; the signer builds it with the
+	                           * TSA key, its own clock and a random serial) */
 	SIGNER_OP__MAX
 } signer_op;
 
@@ -161,6 +169,20 @@ oa_err signer_check_pair(signer *s, signer_key k);
  */
 oa_err signer_renew_ocsp(signer *s, int64_t not_before, int64_t not_after, uint8_t **cert,
     size_t *cert_len, uint8_t **key_pem, size_t *key_len);
+
+/*
+ * Answers an RFC 3161 TimeStampReq (DER) with a TimeStampResp (DER, *resp
+ * malloc'd) signed by the TSA key: status granted with a token (TSTInfo:
+ * policy, the request's message imprint and nonce, a random 128-bit serial,
+ * genTime from the signer's clock with one second's accuracy; ESS
+ * signing-certificate-v2; the TSA certificate included when the request
+ * asks), or rejection with the reason (badAlg: digests other than SHA-256,
+ * SHA-384, SHA-512; unacceptedPolicy; unacceptedExtension; badDataFormat)
+ * built by OpenSSL's TS responder.  OA_ERR_STATE if the instance has no TSA
+ * key or certificate.
+ */
+oa_err signer_sign_tst(signer *s, const char *policy, const uint8_t *req, size_t req_len,
+    uint8_t **resp, size_t *resp_len);
 
 /* Sends one raw frame payload (op + bytes) and reads the answer: for tests
  * of the protocol.  *status is the answer's status byte. */

@@ -233,6 +233,11 @@ static void test_sign_and_verify(void **st)
 	assert_string_equal(rep.sig[0].location, "Selatpanjang");
 	assert_string_equal(rep.sig[0].signer_cn, "Budi Santoso");
 	assert_string_equal(rep.sig[0].subfilter, "ETSI.CAdES.detached");
+	/* the instance has a TSA: B-T, the token verified over the signature value */
+	assert_true(rep.sig[0].timestamped);
+	if (!rep.sig[0].timestamp_valid)
+		fail_msg("time-stamp: %s", rep.sig[0].timestamp_problem);
+	assert_true(rep.sig[0].timestamp_time >= oa_now() - 60 && rep.sig[0].timestamp_time <= oa_now());
 	SHA256(out, n, dg);
 	assert_memory_equal(rep.sha256, dg, 32);
 	sign_report_free(&rep);
@@ -245,6 +250,25 @@ static void test_sign_and_verify(void **st)
 	fclose(fp);
 	snprintf(cmd, sizeof cmd, "pdfsig -no-ocsp '%s' 2>&1 | grep -q 'Signature is Valid'", path);
 	assert_int_equal(system(cmd), 0);
+	free(out);
+}
+
+/* level_bb: no time-stamp even though the instance has a TSA. */
+static void test_level_bb(void **st)
+{
+	fx *f = *st;
+	uint8_t *out = NULL;
+	size_t n = 0;
+	char used[41];
+	sign_holder h = {.nik = NIK, .passphrase = PASS, .level_bb = 1};
+	sign_report rep;
+
+	must(sign_pdf_holder(f->t.c, &h, f->pdf.data, f->pdf.len, NULL, &out, &n, used));
+	must(sign_verify_pdf(f->t.c, NULL, out, n, &rep));
+	assert_int_equal(rep.n, 1);
+	assert_true(rep.sig[0].intact);
+	assert_false(rep.sig[0].timestamped);
+	sign_report_free(&rep);
 	free(out);
 }
 
@@ -372,6 +396,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_sign_and_verify, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_level_bb, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_passphrase_and_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_certificate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revoked, setup, teardown),

@@ -59,7 +59,7 @@ try:
     scalar = key.private_numbers().private_value.to_bytes(32, "big")
     needles = {"key (big-endian)": scalar, "key (little-endian)": scalar[::-1]}
     every_key = {}
-    for name in ("root", "issuing", "ocsp"):
+    for name in ("root", "issuing", "ocsp", "tsa"):
         k = serialization.load_pem_private_key(
             open(os.path.join(d, "keys/%s.key" % name), "rb").read(), password=passphrase)
         v = k.private_numbers().private_value.to_bytes(32, "big")

@@ -2,8 +2,9 @@
  * signer_probe.c - a long-running user of the CA for the memory test:
  * opens the instance in argv[1], issues one certificate (which starts the
  * signer process and makes it decrypt the issuing key), revokes it,
- * publishes both CRLs (the root key) and answers an OCSP request (the
- * responder key), so the signer has unlocked every key; then prints "<own
+ * publishes both CRLs (the root key), answers an OCSP request (the
+ * responder key) and makes a time-stamp (the TSA key), so the signer has
+ * unlocked every key; then prints "<own
  * pid> <signer pid>" and waits for a line on standard input before exiting.
  */
 #include <stdio.h>
@@ -13,6 +14,7 @@
 
 #include "ca/ca.h"
 #include "ca/caInt.h"
+#include "sign/sign.h"
 
 int main(int argc, char **argv)
 {
@@ -54,6 +56,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	free(resp);
+	{
+		uint8_t imprint[32] = {1}, *tok = NULL;
+		size_t tl = 0;
+		if (sign_tst_from_ca(c, imprint, &tok, &tl) != OA_OK) {
+			fprintf(stderr, "signer_probe: time-stamp: %s\n", oa_errmsg());
+			return 1;
+		}
+		free(tok);
+	}
 	OPENSSL_free(req);
 	OCSP_REQUEST_free(rq);
 	ASN1_INTEGER_free(sn);

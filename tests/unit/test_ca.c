@@ -16,6 +16,7 @@
 
 #include "ca/ca.h"
 #include "ca/caInt.h"
+#include "sign/sign.h"
 #include "common/limits.h"
 #include "common/util.h"
 #include "testutil.h"
@@ -680,10 +681,18 @@ static void test_ocsp_renew(void **state)
 		assert_null(der);
 		signer_free(fresh);
 	}
-	/* Every key unlocked (both CRLs, an OCSP answer): the passphrase is gone. */
+	/* Every key unlocked (both CRLs, an OCSP answer, a time-stamp): the
+	 * passphrase is gone. */
 	assert_int_equal(ca_crl_publish(I.c, 1, NULL, NULL), OA_OK);
 	assert_int_equal(ca_crl_publish(I.c, 0, NULL, NULL), OA_OK);
 	responder_of(I.c, issuer, got);
+	{
+		uint8_t imprint[32] = {7}, *tok = NULL;
+		size_t tl = 0;
+		assert_int_equal(sign_tst_from_ca(I.c, imprint, &tok, &tl), OA_OK);
+		assert_true(tl > 100);
+		free(tok);
+	}
 	assert_int_equal(ca_signer(I.c, &sg), OA_OK);
 	assert_int_equal(signer_renew_ocsp(sg, now, now + 86400, &der, &dl, &pem, &pl), OA_ERR_STATE);
 	X509_free(issuer);
