@@ -414,4 +414,58 @@ oa_err auth_link_consume(auth *a, auth_link_kind kind, const char *token, char *
 oa_err auth_link_peek(auth *a, auth_link_kind kind, const char *token, char *person,
     int64_t *case_id);
 
+
+/* ---- Client applications of the BSrE-compatible signing API (client.c) ---- */
+
+#define AUTH_CLIENT_SECRET_LEN 47   /* "oas_" + base64url of 32 bytes */
+#define AUTH_CLIENT_MAX_USER   64
+#define AUTH_CLIENT_MAX_IPS    1024 /* the allow-list, bytes */
+
+typedef struct auth_client_req {
+	const char *username;   /* 3..64 of [A-Za-z0-9._-], unique for ever */
+	const char *org;        /* the agency it belongs to */
+	const char *info;       /* what the application is (<= 256 bytes), may be NULL */
+	const char *ip_allow;   /* NULL or "": any; else IP addresses separated by
+	                         * commas or spaces, compared exactly */
+	int rate_per_min;       /* 0: 60 */
+} auth_client_req;
+
+typedef struct auth_client_info {
+	int64_t id;
+	char username[AUTH_CLIENT_MAX_USER + 1], org[AUTH_MAX_ID + 1];
+	char info[257], ip_allow[AUTH_CLIENT_MAX_IPS + 1];
+	char created_by[AUTH_MAX_ID + 1];
+	int rate_per_min, enabled;
+	int64_t created_at, last_used_at, revoked_at; /* 0: never / not */
+} auth_client_info;
+
+/*
+ * Registers a client application; secret (AUTH_CLIENT_SECRET_LEN + 1 bytes)
+ * receives its password, shown only now (only its SHA-256 is kept).
+ * Audited "client.create".  OA_ERR_EXISTS for a username used before.
+ */
+oa_err auth_client_create(auth *a, const auth_client_req *r, const char *actor, char *secret,
+    int64_t *id);
+/* Client applications of org (NULL: all), live and revoked, by id. */
+oa_err auth_client_list(auth *a, const char *org, int (*fn)(const auth_client_info *, void *),
+    void *arg);
+/* One by username (OA_ERR_NOTFOUND). */
+oa_err auth_client_get(auth *a, const char *username, auth_client_info *out);
+/* Revokes for ever ("client.revoke"); OA_ERR_STATE if it is already. */
+oa_err auth_client_revoke(auth *a, const char *username, const char *actor);
+/* Enables or disables ("client.enable", "client.disable"); a revoked one is
+ * OA_ERR_STATE. */
+oa_err auth_client_set_enabled(auth *a, const char *username, int enabled, const char *actor);
+/*
+ * Checks HTTP Basic credentials from ip (the peer address as text, may be
+ * NULL): known, not revoked, enabled, the secret matches (constant time),
+ * ip allowed.  OA_ERR_DENIED otherwise, one message for all of these.
+ * Then the rate: OA_ERR_LIMIT when the application made rate_per_min
+ * requests in the current minute already (counted in this process).
+ */
+oa_err auth_client_verify(auth *a, const char *username, const char *secret, const char *ip,
+    auth_client_info *out);
+/* The person whose NIK is nik (OA_ERR_NOTFOUND). */
+oa_err auth_person_by_nik(auth *a, const char *nik, auth_person *out);
+
 #endif

@@ -15,6 +15,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include "../auth/auth.h"
 #include "../common/limits.h"
 #include "../common/util.h"
 #include "../sign/sign.h"
@@ -27,10 +28,16 @@ static const char usage_text[] =
     "       openams sign timestamp --in REQUEST.tsq --out REPLY.tsr [--dir DIR]\n"
     "       openams sign pdf --in IN.pdf --out OUT.pdf (--nik NIK | --serial S)\n"
     "                        --passphrase-file FILE [--dir DIR] [--reason R] [--location L]\n"
-    "                        [--name N] [--level B-B|B-T]\n"
+    "                        [--name N] [--level B-B|B-T] [VISIBLE]\n"
     "       openams sign pdf --in IN.pdf --out OUT.pdf --key KEY.pem --cert CERT.pem\n"
     "                        [--chain CHAIN.pem] [--reason R] [--location L] [--name N]\n"
-    "                        [--level B-B|B-T [--dir DIR]]\n"
+    "                        [--level B-B|B-T [--dir DIR]] [VISIBLE]\n"
+    "  VISIBLE: --visible PAGE,X,Y,W,H [--image SPECIMEN.jpg|png] [--qr TEXT]\n"
+    "           [--line TEXT]...\n"
+    "       openams sign client add --org ORG --username U [--info TEXT] [--ip LIST]\n"
+    "                        [--rate N] [--dir DIR]\n"
+    "       openams sign client list [--org ORG] [--dir DIR]\n"
+    "       openams sign client (revoke | disable | enable) --username U [--dir DIR]\n"
     "\n"
     "Signs IN.pdf with an invisible PAdES baseline B-B signature (ETSI EN 319 142-1)\n"
     "appended as an incremental update; OUT.pdf starts with IN.pdf's bytes unchanged.\n"
@@ -47,6 +54,10 @@ static const char usage_text[] =
     "CERT.pem; CHAIN.pem: the CA certificates to embed (issuing CA, root), else any\n"
     "certificates after the first in CERT.pem.  --name defaults to the certificate's\n"
     "CN; /M is the current time ($OPENAMS_NOW in tests).\n"
+    "--visible makes the signature visible on page PAGE (from 1) in the box whose\n"
+    "lower-left corner is (X, Y) and size W x H, in points of the page's user space\n"
+    "(origin at the bottom left): a QR code of TEXT on the left, the specimen image\n"
+    "(JPEG or PNG, at most 2 MiB) and up to six --line texts beside it.\n"
     "\n"
     "\n"
     "sign timestamp answers an RFC 3161 time-stamp request (openssl ts -query) from\n"
@@ -59,6 +70,12 @@ static const char usage_text[] =
     "certificate the instance issued, and what changed after it.  Exit status 0\n"
     "when there is at least one signature and every one is intact and trusted,\n"
     "1 otherwise.\n"
+    "\n"
+    "sign client manages the client applications of the BSrE-compatible API\n"
+    "(/api/sign/..., /api/v2/..., docs/ESIGN_API.md): add prints the username and its\n"
+    "secret (shown only now) for HTTP Basic; --ip is a comma-separated allow-list of\n"
+    "IP addresses, --rate the requests per minute (default 60).  Every change is in\n"
+    "the audit log (client.create, client.revoke, client.disable, client.enable).\n"
     "\n"
     "Exit status: 0 signed; 1 refused or failed (\"openams: CODE: message\" on stderr,\n"
     "nothing written); 2 usage error.\n";
@@ -291,12 +308,98 @@ static int sign_timestamp_cli(int argc, char **argv)
 	return rc ? cli_report(rc) : CLI_OK;
 }
 
+/* ---- openams sign client: client applications of the BSrE-compatible API ---- */
+
+static int print_client(const auth_client_info *ci, void *arg)
+{
+	char created[32], used[32];
+
+	(void)arg;
+	oa_time_iso(created, sizeof created, ci->created_at);
+	if (ci->last_used_at)
+		oa_time_iso(used, sizeof used, ci->last_used_at);
+	else
+		snprintf(used, sizeof used, "never");
+	printf("%s\torg=%s\tstate=%s\trate=%d/min\tip=%s\tcreated=%s by %s\tlast_used=%s\t%s\n",
+	    ci->username, ci->org, ci->revoked_at ? "revoked" : ci->enabled ? "enabled" : "disabled",
+	    ci->rate_per_min, ci->ip_allow[0] ? ci->ip_allow : "any", created, ci->created_by, used,
+	    ci->info);
+	return 0;
+}
+
+static int sign_client_cli(int argc, char **argv)
+{
+	const char *org = NULL, *user = NULL, *info = NULL, *ips = NULL, *rate = NULL, *dir = NULL;
+	const char *op = argc > 2 ? argv[2] : "";
+	char secret[AUTH_CLIENT_SECRET_LEN + 1];
+	auth_client_req req = {0};
+	ca *c = NULL;
+	auth *a = NULL;
+	oa_err rc;
+
+	for (int i = 3; i < argc; i++) {
+		const char **dst = NULL;
+		if (strcmp(argv[i], "--org") == 0) dst = &org;
+		else if (strcmp(argv[i], "--username") == 0) dst = &user;
+		else if (strcmp(argv[i], "--info") == 0) dst = &info;
+		else if (strcmp(argv[i], "--ip") == 0) dst = &ips;
+		else if (strcmp(argv[i], "--rate") == 0) dst = &rate;
+		else if (strcmp(argv[i], "--dir") == 0) dst = &dir;
+		if (dst == NULL || i + 1 >= argc)
+			return cli_usage("sign client: unknown or incomplete option %s", argv[i]);
+		*dst = argv[++i];
+	}
+	if (strcmp(op, "add") == 0) {
+		char *end = NULL;
+		if (!org || !user)
+			return cli_usage("sign client add needs --org and --username");
+		req.username = user;
+		req.org = org;
+		req.info = info;
+		req.ip_allow = ips;
+		if (rate) {
+			long v = strtol(rate, &end, 10);
+			if (*rate == 0 || *end || v < 1 || v > 100000)
+				return cli_usage("sign client add: --rate is 1 to 100000");
+			req.rate_per_min = (int)v;
+		}
+	} else if (strcmp(op, "revoke") == 0 || strcmp(op, "disable") == 0 ||
+	           strcmp(op, "enable") == 0) {
+		if (!user)
+			return cli_usage("sign client %s needs --username", op);
+	} else if (strcmp(op, "list") != 0) {
+		return cli_usage("sign client: add, list, revoke, disable or enable");
+	}
+	if ((rc = ca_open(cli_data_dir(dir), &c)) || (rc = auth_open(c, &a)))
+		goto out;
+	if (strcmp(op, "add") == 0) {
+		if ((rc = auth_client_create(a, &req, "cli", secret, NULL)) == OA_OK) {
+			printf("username: %s\nsecret: %s\n", user, secret);
+			oa_wipe(secret, sizeof secret);
+		}
+	} else if (strcmp(op, "list") == 0) {
+		rc = auth_client_list(a, org, print_client, NULL);
+	} else if (strcmp(op, "revoke") == 0) {
+		rc = auth_client_revoke(a, user, "cli");
+	} else {
+		rc = auth_client_set_enabled(a, user, strcmp(op, "enable") == 0, "cli");
+	}
+out:
+	auth_free(a);
+	ca_free(c);
+	return rc ? cli_report(rc) : CLI_OK;
+}
+
 int cmd_sign(int argc, char **argv)
 {
 	const char *in = NULL, *outp = NULL, *keyp = NULL, *certp = NULL, *chainp = NULL;
 	const char *nik = NULL, *serial = NULL, *passp = NULL, *dir = NULL, *level = NULL;
+	const char *visible = NULL, *imagep = NULL;
 	ca *tc = NULL;
 	sign_opts o = {0};
+	sign_visual vis = {0};
+	uint8_t *image = NULL;
+	int nlines = 0;
 	EVP_PKEY *key = NULL;
 	STACK_OF(X509) *certs = NULL, *chain = NULL;
 	uint8_t *pdf = NULL, *out = NULL;
@@ -311,6 +414,8 @@ int cmd_sign(int argc, char **argv)
 		return sign_verify_cli(argc, argv);
 	if (strcmp(argv[1], "timestamp") == 0)
 		return sign_timestamp_cli(argc, argv);
+	if (strcmp(argv[1], "client") == 0)
+		return sign_client_cli(argc, argv);
 	if (strcmp(argv[1], "pdf") != 0)
 		return cli_usage("unknown sign command '%s'", argv[1]);
 	for (int i = 2; i < argc; i++) {
@@ -328,7 +433,14 @@ int cmd_sign(int argc, char **argv)
 		else if (strcmp(argv[i], "--passphrase-file") == 0) dst = &passp;
 		else if (strcmp(argv[i], "--dir") == 0) dst = &dir;
 		else if (strcmp(argv[i], "--level") == 0) dst = &level;
-		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+		else if (strcmp(argv[i], "--visible") == 0) dst = &visible;
+		else if (strcmp(argv[i], "--image") == 0) dst = &imagep;
+		else if (strcmp(argv[i], "--qr") == 0) dst = &vis.qr;
+		else if (strcmp(argv[i], "--line") == 0) {
+			if (nlines == SIGN_VISUAL_LINES - 1)
+				return cli_usage("sign pdf: at most %d --line", SIGN_VISUAL_LINES - 1);
+			dst = &vis.lines[nlines++];
+		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			fputs(usage_text, stdout);
 			return CLI_OK;
 		}
@@ -340,15 +452,35 @@ int cmd_sign(int argc, char **argv)
 		return cli_usage("sign pdf needs --in and --out");
 	if (level && strcmp(level, "B-B") != 0 && strcmp(level, "B-T") != 0)
 		return cli_usage("sign pdf: --level is B-B or B-T");
+	if ((imagep || vis.qr || nlines) && !visible)
+		return cli_usage("sign pdf: --image, --qr and --line need --visible");
+	if (visible) {
+		char tail;
+		if (sscanf(visible, "%d,%lf,%lf,%lf,%lf%c", &vis.page, &vis.x, &vis.y, &vis.w, &vis.h,
+		        &tail) != 5)
+			return cli_usage("sign pdf: --visible PAGE,X,Y,W,H (numbers, points)");
+		if (imagep) {
+			size_t il = 0;
+			if ((rc = oa_read_file(imagep, SIGN_MAX_IMAGE_BYTES, &image, &il)))
+				return cli_report(rc);
+			vis.image = image;
+			vis.image_len = il;
+		}
+		o.visual = &vis;
+	}
 	if (nik || serial || passp) {
 		if (keyp || certp || chainp)
 			return cli_usage("sign pdf: --key/--cert/--chain or --nik/--serial, not both");
 		if (!passp || (!nik == !serial))
 			return cli_usage("sign pdf needs --passphrase-file and one of --nik, --serial");
-		return sign_holder_cli(in, outp, nik, serial, passp, dir, level, &o);
+		int st = sign_holder_cli(in, outp, nik, serial, passp, dir, level, &o);
+		free(image);
+		return st;
 	}
-	if (!keyp || !certp)
+	if (!keyp || !certp) {
+		free(image);
 		return cli_usage("sign pdf needs --key and --cert, or --nik/--serial and --passphrase-file");
+	}
 
 	if ((rc = oa_read_file(in, SIGN_MAX_PDF_BYTES, &pdf, &len)) ||
 	    (rc = load_key(keyp, &key)) || (rc = load_certs(certp, &certs)) ||
@@ -383,6 +515,7 @@ int cmd_sign(int argc, char **argv)
 		rc = oa_write_file_atomic(outp, out, out_len, 0644);
 out:
 	ca_free(tc);
+	free(image);
 	EVP_PKEY_free(key);
 	sk_X509_pop_free(certs, X509_free);
 	sk_X509_pop_free(chain, X509_free);

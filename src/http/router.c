@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../api/api.h"
+#include "../esign/esign.h"
 #include "../pki/pki.h"
 #include "../portal/portal.h"
 #include "httpInt.h"
@@ -24,6 +25,8 @@ static const web_route_table *const tables[] = {
 	&web_api_certs_table,
 	&web_api_admin_table,
 	&web_api_me_table,
+	&web_esign_v1_table,
+	&web_esign_v2_table,
 	&web_links_table,
 	&web_portal_static_table,
 	&web_portal_public_table,

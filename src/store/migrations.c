@@ -264,6 +264,29 @@ const struct migration store_migrations[] = {
 	{10, "auth",
 	    "ALTER TABLE auth_credential ADD COLUMN totp_required INTEGER NOT NULL DEFAULT 0"
 	    "  CHECK (totp_required IN (0, 1));"},
+	/* Client applications of the BSrE-compatible signing API (src/esign,
+	 * auth_client_*): HTTP Basic credentials registered by an agency
+	 * administrator, the secret kept as its SHA-256 (it is 32 random
+	 * bytes), an optional IP allow-list and a rate per minute. */
+	{11, "auth",
+	    "CREATE TABLE auth_client ("
+	    "  id INTEGER PRIMARY KEY,"
+	    "  username TEXT NOT NULL UNIQUE CHECK (length(username) BETWEEN 3 AND 64"
+	    "    AND username NOT GLOB '*[^A-Za-z0-9._-]*'),"
+	    "  hash BLOB NOT NULL CHECK (length(hash) = 32),"
+	    "  org TEXT NOT NULL REFERENCES auth_org(id),"
+	    "  info TEXT NOT NULL DEFAULT '' CHECK (length(info) <= 256),"
+	    "  ip_allow TEXT NOT NULL DEFAULT '' CHECK (length(ip_allow) <= 1024),"
+	    "  rate_per_min INTEGER NOT NULL CHECK (rate_per_min BETWEEN 1 AND 100000),"
+	    "  enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),"
+	    "  created_by TEXT NOT NULL,"
+	    "  created_at INTEGER NOT NULL,"
+	    "  last_used_at INTEGER,"
+	    "  revoked_at INTEGER"
+	    ");"
+	    "CREATE TRIGGER auth_client_revoked BEFORE UPDATE ON auth_client"
+	    "  WHEN OLD.revoked_at IS NOT NULL AND NEW.revoked_at IS NOT OLD.revoked_at"
+	    "  BEGIN SELECT RAISE(ABORT, 'a revoked client application stays revoked'); END;"},
 };
 
 const int store_nmigrations = (int)(sizeof store_migrations / sizeof store_migrations[0]);

@@ -1,0 +1,278 @@
+#!/bin/bash
+# esign.sh - the BSrE "Esign Client Service" API of `openams serve`
+# (src/esign, docs/ESIGN_API.md): client applications registered with
+# `openams sign client`, HTTP Basic, then the guide's requests replayed with
+# curl: v1 multipart sign (the signed PDF and its id_dokumen header), the
+# one download, verify, user status; v2 JSON sign (several files), verify,
+# check status; and the errors: wrong passphrase, unknown NIK, no
+# certificate, revoked, locked, wrong or revoked credentials, an address not
+# allowed, the rate, a broken PDF, oversized bodies, visible signatures,
+# downloading twice.  Signed PDFs are checked by pdfsig and qpdf --check.
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TEST_TAG=esign
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+. "$HERE/../lib/common.sh"
+: "${ESIGN_FIXTURE:?ESIGN_FIXTURE names the fixture program}"
+
+D=$T/data
+new_instance "$D"
+cat >>"$D/openams.conf" <<'CONF'
+keys.argon2_memory_kib = 64
+keys.argon2_iterations = 1
+keys.argon2_parallelism = 1
+keys.max_failures = 3
+CONF
+cd "$T"
+
+PHRASE='kopi tubruk di pagi hari 7'
+WRONG='teh manis di sore hari 99'
+NIK_OK=3201015505900001
+NIK_REV=3201015505900002
+NIK_LOCK=3201015505900003
+NIK_REG=3201015505900004
+NIK_NONE=3201015505900009
+
+# ---- holders, a registered person without a certificate, a PDF -------------
+check "holder with a sealed key" "$ESIGN_FIXTURE" "$D" "$NIK_OK" "$PHRASE"
+check "holder whose certificate is revoked" "$ESIGN_FIXTURE" "$D" "$NIK_REV" "$PHRASE" revoke
+check "holder who will be locked" "$ESIGN_FIXTURE" "$D" "$NIK_LOCK" "$PHRASE"
+ORG=$("$OPENAMS" org list --dir "$D" | head -n 1 | cut -f1)
+check "person registered without a certificate" "$OPENAMS" person add --dir "$D" --id siti \
+	--name "Siti Aminah" --email siti.aminah@kominfo.go.id --org "$ORG" --nik "$NIK_REG"
+
+"$PY" - <<'PY'
+objs = [b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
+        b"<< /Length 42 >>\nstream\nBT /F1 12 Tf 72 720 Td (Surat Tugas) Tj ET\nendstream"]
+out = bytearray(b"%PDF-1.7\n")
+off = []
+for i, o in enumerate(objs):
+    off.append(len(out))
+    out += b"%d 0 obj\n%s\nendobj\n" % (i + 1, o)
+x = len(out)
+out += b"xref\n0 5\n0000000000 65535 f\r\n"
+for o in off:
+    out += b"%010d 00000 n\r\n" % o
+out += b"trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % x
+open("surat.pdf", "wb").write(out)
+open("broken.pdf", "wb").write(out[: len(out) // 2])
+PY
+check "qpdf accepts the test PDF" qpdf --check surat.pdf
+
+# ---- client applications ---------------------------------------------------
+client_add() { # client_add USERNAME [options]: prints the secret
+	"$OPENAMS" sign client add --dir "$D" --org "$ORG" --username "$@" | sed -n 's/^secret: //p'
+}
+SECRET=$(client_add eoffice --info "e-office Kominfo")
+check_match "client secret shown once" "$SECRET" '^oas_[A-Za-z0-9_-]{43}$'
+OTHER=$(client_add hr-app)
+TINY=$(client_add tiny --rate 2)
+FAR=$(client_add far --ip 10.9.9.9)
+check "revoke a client" "$OPENAMS" sign client revoke --dir "$D" --username hr-app
+check_not "a revoked client stays revoked" "$OPENAMS" sign client revoke --dir "$D" --username hr-app
+check_not "a username is taken for ever" "$OPENAMS" sign client add --dir "$D" --org "$ORG" --username hr-app
+LIST=$("$OPENAMS" sign client list --dir "$D" --org "$ORG")
+check_match "list shows the revoked client" "$LIST" 'hr-app.*state=revoked'
+check_match "list shows the live client" "$LIST" 'eoffice.*state=enabled.*rate=60/min'
+check_nomatch "list never shows a secret" "$LIST" 'oas_'
+
+PORT=$(free_port)
+start_server "$D" "$PORT" "$T/serve.log"
+
+# req NAME WANT_STATUS OUTFILE curl-args...: the status of one request
+req() {
+	local name=$1 want=$2 out=$3 got
+	shift 3
+	got=$(curl -sS -m 120 -o "$out" -D "$T/hdr" -w '%{http_code}' "$@") || got=curl-failed
+	check_eq "$name: HTTP $want" "$want" "$got"
+}
+jf() { jq -r "$1" "$2" 2>/dev/null || echo "not-json"; }
+AUTH=(-u "eoffice:$SECRET")
+
+# ---- v1 sign (the guide's example a: invisible) ----------------------------
+req "v1 sign" 200 signed.pdf "${AUTH[@]}" -F file=@surat.pdf -F nik=$NIK_OK \
+	-F "passphrase=$PHRASE" -F tampilan=invisible -F reason="Dokumen telah disetujui" \
+	-F location=Jakarta "$BASE/api/sign/pdf"
+ID=$(sed -n 's/^id_dokumen: *\([0-9a-f]*\).*/\1/Ip' "$T/hdr" | tr -d '\r')
+check_match "v1 sign: id_dokumen header" "$ID" '^[0-9a-f]{32}$'
+check_match "v1 sign: application/pdf" "$(grep -i '^content-type' "$T/hdr")" 'application/pdf'
+SIG=$(pdfsig signed.pdf 2>&1 || true)
+check_match "pdfsig: signature valid" "$SIG" 'Signature Validation: Signature is Valid'
+check_match "pdfsig: total document signed" "$SIG" 'Total document signed'
+check "qpdf --check on the signed PDF" qpdf --check signed.pdf
+check "the original is an exact prefix" cmp -n "$(stat -c %s surat.pdf)" surat.pdf signed.pdf
+check_eq "the kept copy is 0600" 600 "$(stat -c %a "$D/esign/$ID.pdf")"
+
+# ---- v1 download: once -----------------------------------------------------
+req "v1 download" 200 dl.pdf "${AUTH[@]}" "$BASE/api/sign/download/$ID"
+check "v1 download: the signed bytes" cmp dl.pdf signed.pdf
+check_not "v1 download: the file is gone" test -e "$D/esign/$ID.pdf"
+req "v1 download twice" 404 e.json "${AUTH[@]}" "$BASE/api/sign/download/$ID"
+check_eq "v1 download twice: code" DOCUMENT_NOT_FOUND "$(jf .code e.json)"
+check_eq "v1 download twice: status_code" 404 "$(jf .status_code e.json)"
+req "v1 download of a made-up id" 404 e.json "${AUTH[@]}" "$BASE/api/sign/download/..%2Fopenams.conf"
+
+# ---- v1 verify -------------------------------------------------------------
+req "v1 verify" 200 v.json "${AUTH[@]}" -F signed_file=@signed.pdf "$BASE/api/sign/verify"
+check_eq "v1 verify: nama_dokumen" signed.pdf "$(jf .nama_dokumen v.json)"
+check_eq "v1 verify: jumlah_signature" 1 "$(jf .jumlah_signature v.json)"
+check_eq "v1 verify: summary" VALID "$(jf .summary v.json)"
+check_eq "v1 verify: document_integrity" true "$(jf '.details[0].signature_document.document_integrity' v.json)"
+check_eq "v1 verify: reason" "Dokumen telah disetujui" "$(jf '.details[0].signature_document.reason' v.json)"
+check_eq "v1 verify: location" Jakarta "$(jf '.details[0].signature_document.location' v.json)"
+check_eq "v1 verify: cert_user_certified" true "$(jf '.details[0].info_signer.cert_user_certified' v.json)"
+check_match "v1 verify: signer_name" "$(jf '.details[0].info_signer.signer_name' v.json)" 'Pejabat'
+check_match "v1 verify: signed_in" "$(jf '.details[0].signature_document.signed_in' v.json)" \
+	'^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\.00$'
+check_eq "v1 verify: signature_field present" true "$(jf '.details[0] | has("signature_field") and has("info_tsa")' v.json)"
+req "v1 verify of an unsigned PDF" 200 v0.json "${AUTH[@]}" -F signed_file=@surat.pdf "$BASE/api/sign/verify"
+check_eq "v1 verify unsigned: jumlah_signature" 0 "$(jf .jumlah_signature v0.json)"
+check_eq "v1 verify unsigned: summary" NO_SIGNATURE "$(jf .summary v0.json)"
+req "v1 verify of a broken PDF" 400 e.json "${AUTH[@]}" -F signed_file=@broken.pdf "$BASE/api/sign/verify"
+check_eq "v1 verify broken: code" PDF_INVALID "$(jf .code e.json)"
+
+# ---- v1 user status --------------------------------------------------------
+st() { # st NIK WANT
+	req "v1 status of $1" 200 s.json "${AUTH[@]}" "$BASE/api/user/status/$1"
+	check_eq "v1 status of $1: $2" "$2" "$(jf .status s.json)"
+}
+st $NIK_OK ISSUE
+st $NIK_REV REVOKE
+st $NIK_REG NO_CERTIFICATE
+st $NIK_NONE NOT_REGISTERED
+req "v1 status of a bad NIK" 400 e.json "${AUTH[@]}" "$BASE/api/user/status/12345"
+check_eq "v1 status of a bad NIK: code" INVALID_REQUEST "$(jf .code e.json)"
+
+# ---- v1 errors -------------------------------------------------------------
+sign1() { # sign1 NAME STATUS CODE NIK PASSPHRASE [FILE] [more curl args]
+	local name=$1 want=$2 code=$3 nik=$4 pass=$5 file=${6:-surat.pdf}
+	shift 6 2>/dev/null || shift $#
+	req "$name" "$want" e.json "${AUTH[@]}" -F "file=@$file" -F "nik=$nik" \
+		-F "passphrase=$pass" -F tampilan=invisible "$@" "$BASE/api/sign/pdf"
+	check_eq "$name: code" "$code" "$(jf .code e.json)"
+	check_eq "$name: status_code" "$want" "$(jf .status_code e.json)"
+	check_eq "$name: readable error" true "$(jf '.error | length > 0' e.json)"
+}
+sign1 "wrong passphrase" 400 PASSPHRASE_INVALID $NIK_OK "$WRONG"
+sign1 "unknown NIK" 404 NOT_REGISTERED $NIK_NONE "$PHRASE"
+sign1 "no certificate" 404 NO_CERTIFICATE $NIK_REG "$PHRASE"
+sign1 "revoked certificate" 403 CERTIFICATE_REVOKED $NIK_REV "$PHRASE"
+sign1 "broken PDF" 400 PDF_INVALID $NIK_OK "$PHRASE" broken.pdf
+check_nomatch "broken PDF: no stack trace" "$(cat e.json)" 'at 0x|Traceback|internal'
+for i in 1 2 3; do
+	sign1 "wrong passphrase $i for the lock" 400 PASSPHRASE_INVALID $NIK_LOCK "$WRONG"
+done
+sign1 "locked key" 403 KEY_LOCKED $NIK_LOCK "$PHRASE"
+st $NIK_LOCK SUSPEND
+req "visible signature" 400 e.json "${AUTH[@]}" -F file=@surat.pdf -F nik=$NIK_OK \
+	-F "passphrase=$PHRASE" -F tampilan=visible -F image=false -F linkQR=https://example.go.id \
+	-F page=1 -F xAxis=10 -F yAxis=10 -F width=100 -F height=50 "$BASE/api/sign/pdf"
+check_eq "visible signature: code" UNSUPPORTED_OPTION "$(jf .code e.json)"
+req "no file" 400 e.json "${AUTH[@]}" -F nik=$NIK_OK -F "passphrase=$PHRASE" "$BASE/api/sign/pdf"
+req "not multipart" 415 e.json "${AUTH[@]}" -d nik=$NIK_OK "$BASE/api/sign/pdf"
+head -c $((64 * 1024 * 1024 + 300 * 1024)) /dev/zero >big.pdf
+req "oversized body" 413 e.json "${AUTH[@]}" -F file=@big.pdf -F nik=$NIK_OK "$BASE/api/sign/pdf"
+rm -f big.pdf
+
+# ---- credentials -----------------------------------------------------------
+for pair in "eoffice:wrong" "nobody:$SECRET" "hr-app:$OTHER" "far:$FAR"; do
+	req "credentials ${pair%%:*} refused" 401 e.json -u "$pair" "$BASE/api/user/status/$NIK_OK"
+	check_eq "credentials ${pair%%:*}: code" UNAUTHORIZED "$(jf .code e.json)"
+	check_match "credentials ${pair%%:*}: WWW-Authenticate" "$(cat "$T/hdr")" 'WWW-Authenticate: Basic'
+done
+req "no credentials" 401 e.json "$BASE/api/sign/verify" -F signed_file=@signed.pdf
+req "no credentials on v2" 401 e.json -H 'Content-Type: application/json' -d '{}' "$BASE/api/v2/verify/pdf"
+req "rate 1" 200 e.json -u "tiny:$TINY" "$BASE/api/user/status/$NIK_OK"
+req "rate 2" 200 e.json -u "tiny:$TINY" "$BASE/api/user/status/$NIK_OK"
+req "rate 3 is over" 429 e.json -u "tiny:$TINY" "$BASE/api/user/status/$NIK_OK"
+check_eq "rate: code" RATE_LIMITED "$(jf .code e.json)"
+
+# ---- v2 sign (JSON, base64, several files) ---------------------------------
+B64=$(base64 -w0 surat.pdf)
+jq -n --arg nik $NIK_OK --arg p "$PHRASE" --arg f "$B64" '{nik: $nik, passphrase: $p,
+	signatureProperties: [{tampilan: "INVISIBLE", location: "Jakarta", reason: "Tanda tangan elektronik"}],
+	file: [$f, $f]}' >v2.json
+req "v2 sign two files" 200 v2out.json "${AUTH[@]}" -H 'Content-Type: application/json' \
+	--data-binary @v2.json "$BASE/api/v2/sign/pdf"
+check_eq "v2 sign: two files back" 2 "$(jf '.file | length' v2out.json)"
+check_eq "v2 sign: time" number "$(jf '.time | type' v2out.json)"
+for i in 0 1; do
+	jq -r ".file[$i]" v2out.json | base64 -d >"v2-$i.pdf"
+	SIG=$(pdfsig "v2-$i.pdf" 2>&1 || true)
+	check_match "v2 sign file $i: pdfsig valid" "$SIG" 'Signature Validation: Signature is Valid'
+	check "v2 sign file $i: qpdf --check" qpdf --check "v2-$i.pdf"
+done
+v2sign() { # v2sign NAME STATUS CODE JSON
+	printf '%s' "$4" >v2e.json
+	req "$1" "$2" e.json "${AUTH[@]}" -H 'Content-Type: application/json' \
+		--data-binary @v2e.json "$BASE/api/v2/sign/pdf"
+	check_eq "$1: code" "$3" "$(jf .code e.json)"
+}
+v2sign "v2 visible" 400 UNSUPPORTED_OPTION "{\"nik\":\"$NIK_OK\",\"passphrase\":\"$PHRASE\",
+	\"signatureProperties\":[{\"tampilan\":\"VISIBLE\",\"imageBase64\":\"\",\"page\":1,\"originX\":10,
+	\"originY\":10,\"width\":200,\"height\":100}],\"file\":[\"$B64\"]}"
+v2sign "v2 totp" 400 UNSUPPORTED_OPTION "{\"nik\":\"$NIK_OK\",\"totp\":\"123456\",\"file\":[\"$B64\"]}"
+v2sign "v2 wrong passphrase" 400 PASSPHRASE_INVALID "{\"nik\":\"$NIK_OK\",\"passphrase\":\"$WRONG\",\"file\":[\"$B64\"]}"
+v2sign "v2 by unknown email" 404 NOT_REGISTERED "{\"email\":\"tidak.ada@kominfo.go.id\",\"passphrase\":\"$PHRASE\",\"file\":[\"$B64\"]}"
+v2sign "v2 revoked" 403 CERTIFICATE_REVOKED "{\"nik\":\"$NIK_REV\",\"passphrase\":\"$PHRASE\",\"file\":[\"$B64\"]}"
+v2sign "v2 not base64" 400 INVALID_REQUEST "{\"nik\":\"$NIK_OK\",\"passphrase\":\"$PHRASE\",\"file\":[\"%%%\"]}"
+v2sign "v2 not JSON" 400 INVALID_REQUEST "{nik:"
+v2sign "v2 broken PDF" 400 PDF_INVALID "{\"nik\":\"$NIK_OK\",\"passphrase\":\"$PHRASE\",\"file\":[\"$(base64 -w0 broken.pdf)\"]}"
+
+# ---- v2 verify -------------------------------------------------------------
+jq -n --arg f "$(base64 -w0 signed.pdf)" '{file: $f}' >vv.json
+req "v2 verify" 200 vv-out.json "${AUTH[@]}" -H 'Content-Type: application/json' \
+	--data-binary @vv.json "$BASE/api/v2/verify/pdf"
+check_eq "v2 verify: conclusion" VALID "$(jf .conclusion vv-out.json)"
+check_eq "v2 verify: signatureCount" 1 "$(jf .signatureCount vv-out.json)"
+check_eq "v2 verify: integrityValid" true "$(jf '.signatureInformations[0].integrityValid' vv-out.json)"
+check_eq "v2 verify: certificateTrusted" true "$(jf '.signatureInformations[0].certificateTrusted' vv-out.json)"
+check_eq "v2 verify: lastSignature" true "$(jf '.signatureInformations[0].lastSignature' vv-out.json)"
+check_eq "v2 verify: reason" "Dokumen telah disetujui" "$(jf '.signatureInformations[0].reason' vv-out.json)"
+check_match "v2 verify: signatureDate" "$(jf '.signatureInformations[0].signatureDate' vv-out.json)" \
+	'^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.000\+00:00$'
+check_eq "v2 verify: the vendor's spelling timestampInfomation" true \
+	"$(jf '.signatureInformations[0] | has("timestampInfomation")' vv-out.json)"
+check_match "v2 verify: certificate commonName" "$(jf '.signatureInformations[0].certificateDetails[0].commonName' vv-out.json)" Pejabat
+check_eq "v2 verify: the vendor's spelling signatureAlgoritm" true \
+	"$(jf '.signatureInformations[0].certificateDetails[0] | has("signatureAlgoritm")' vv-out.json)"
+check_match "v2 verify: keyUsages" "$(jf '.signatureInformations[0].certificateDetails[0].keyUsages | join(",")' vv-out.json)" digitalSignature
+jq -n --arg f "$B64" '{file: $f}' >vv0.json
+req "v2 verify unsigned" 200 vv0-out.json "${AUTH[@]}" -H 'Content-Type: application/json' \
+	--data-binary @vv0.json "$BASE/api/v2/verify/pdf"
+check_eq "v2 verify unsigned: conclusion" NO_SIGNATURE "$(jf .conclusion vv0-out.json)"
+check_eq "v2 verify unsigned: signatureCount" 0 "$(jf .signatureCount vv0-out.json)"
+
+# ---- v2 check status -------------------------------------------------------
+v2st() { # v2st NAME JSON WANT
+	req "v2 status $1" 200 s.json "${AUTH[@]}" -H 'Content-Type: application/json' -d "$2" \
+		"$BASE/api/v2/user/check/status"
+	check_eq "v2 status $1: $3" "$3" "$(jf .status s.json)"
+}
+v2st "by NIK" "{\"nik\":\"$NIK_OK\"}" ISSUE
+v2st "revoked" "{\"nik\":\"$NIK_REV\"}" REVOKE
+v2st "by e-mail, no certificate" '{"email":"siti.aminah@kominfo.go.id"}' NO_CERTIFICATE
+v2st "by unknown e-mail" '{"email":"tidak.ada@kominfo.go.id"}' NOT_REGISTERED
+head -c 5000 /dev/zero | tr '\0' ' ' >pad.txt
+req "v2 status: oversized body" 413 e.json "${AUTH[@]}" -H 'Content-Type: application/json' \
+	--data-binary @pad.txt "$BASE/api/v2/user/check/status"
+
+# ---- not built -------------------------------------------------------------
+req "v2 get totp: not built" 501 e.json "${AUTH[@]}" -H 'Content-Type: application/json' \
+	-d "{\"nik\":\"$NIK_OK\",\"data\":1}" "$BASE/api/v2/sign/get/totp"
+check_eq "not built: code" NOT_IMPLEMENTED "$(jf .code e.json)"
+
+# ---- audit: every signature names the client; no secret in the log ---------
+check "server stops" stop_server
+DB=$(ls "$D"/*.db "$D"/*.sqlite 2>/dev/null | head -n 1 || true)
+if [ -n "$DB" ]; then
+	N=$(sqlite3 "$DB" "SELECT count(*) FROM audit WHERE action = 'keys.sign' AND detail LIKE '%client=eoffice%'")
+	check_eq "audit: keys.sign with client=eoffice (1 v1 + 2 v2)" 3 "$N"
+	check_match "audit: client changes" "$(sqlite3 "$DB" "SELECT group_concat(action) FROM audit WHERE action LIKE 'client.%'")" \
+		'client.create.*client.revoke'
+fi
+check_nomatch "the log holds no secret or passphrase" "$(cat "$T/serve.log")" "$SECRET|$PHRASE|oas_"
+check "audit chain" "$OPENAMS" audit verify --dir "$D"
+finish
