@@ -157,7 +157,7 @@ static oa_err check_docmdp(qpdf_data q, qpdf_oh root)
 	return OA_OK;
 }
 
-static oa_err read_orig(const uint8_t *pdf, size_t len, orig *g)
+static oa_err read_orig(const uint8_t *pdf, size_t len, int pageno, orig *g)
 {
 	qpdf_data q = qpdf_init();
 	qpdf_oh tr, root, page, form, v;
@@ -184,7 +184,7 @@ static oa_err read_orig(const uint8_t *pdf, size_t len, orig *g)
 	    g->size > 8000000)
 		TRY(oa_fail(OA_ERR_INVALID, "broken PDF: the trailer has no valid /Size"));
 	/* the new objects take the numbers from /Size on: none may exist already */
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 7; i++) {
 		qpdf_oh o = qpdf_get_object_by_id(q, (int)g->size + i, 0);
 		int used = !qpdf_oh_is_null(q, o);
 		qpdf_oh_release(q, o);
@@ -214,15 +214,18 @@ static oa_err read_orig(const uint8_t *pdf, size_t len, orig *g)
 
 	if (qpdf_get_num_pages(q) < 1 || qpdf_has_error(q))
 		TRY(oa_fail(OA_ERR_INVALID, "broken PDF: no pages"));
-	page = qpdf_get_page_n(q, 0);
+	if (pageno > qpdf_get_num_pages(q))
+		TRY(oa_fail(OA_ERR_INVALID, "page %d: the document has %d page%s", pageno,
+		    qpdf_get_num_pages(q), qpdf_get_num_pages(q) == 1 ? "" : "s"));
+	page = qpdf_get_page_n(q, (size_t)pageno - 1);
 	if (qpdf_has_error(q) || !qpdf_oh_is_indirect(q, page) || !qpdf_oh_is_dictionary(q, page))
-		TRY(oa_fail(OA_ERR_INVALID, "broken PDF: the first page is not an object"));
+		TRY(oa_fail(OA_ERR_INVALID, "broken PDF: page %d is not an object", pageno));
 	g->page_id = qpdf_oh_get_object_id(q, page);
 	g->page_gen = qpdf_oh_get_generation(q, page);
 	if (g->page_id == g->root_id || g->page_id >= g->size || g->root_id >= g->size)
 		TRY(oa_fail(OA_ERR_INVALID, "broken PDF: catalog or page object numbers out of /Size"));
 	TRY(put_dict(q, &g->page_keys, page, "/Annots", "/Annots"));
-	TRY(put_items(q, &g->annots, qpdf_oh_get_key(q, page, "/Annots"), "the first page's /Annots"));
+	TRY(put_items(q, &g->annots, qpdf_oh_get_key(q, page, "/Annots"), "the page's /Annots"));
 	if (qpdf_has_error(q))
 		TRY(qpdf_failed(q, "reading the catalog and first page"));
 	if (qpdf_more_warnings(q)) { /* objects are parsed lazily: warnings come late too */
@@ -386,7 +389,10 @@ oa_err sign_pdf_with(const uint8_t *pdf, size_t len, X509 *cert, STACK_OF(X509) 
 {
 	orig g = {0};
 	oa_buf b = {0}, cms = {0};
-	xent x[6];
+	xent x[9];
+	long long ap_id = 0, next_id;
+	int nap = 0;
+	int pageno = o && o->visual ? o->visual->page : 1;
 	size_t nx = 0, cmsmax, br_at, lt_at, gt_at, xref_at;
 	long long prev = 0, sig_id, wid_id, form_id;
 	int stream = 0;
@@ -416,7 +422,9 @@ oa_err sign_pdf_with(const uint8_t *pdf, size_t len, X509 *cert, STACK_OF(X509) 
 	if ((rc = sign_check_pub(X509_get0_pubkey(cert))))
 		return rc;
 	TRY(find_startxref(pdf, len, &prev, &stream));
-	TRY(read_orig(pdf, len, &g));
+	if (o && o->visual && (rc = sign_visual_check(o->visual)))
+		return rc;
+	TRY(read_orig(pdf, len, pageno, &g));
 	sig_id = g.size;
 	wid_id = g.size + 1;
 	form_id = g.size + 2;
@@ -460,11 +468,28 @@ oa_err sign_pdf_with(const uint8_t *pdf, size_t len, X509 *cert, STACK_OF(X509) 
 	}
 	TRY(oa_buf_append(&b, " >>\nendobj\n", 11));
 
-	/* The field and its widget, merged (section 12.7.3.1), invisible */
+	/* The field and its widget, merged (section 12.7.3.1): invisible, or a box
+	 * on the page with its appearance stream (section 12.5.5) */
+	next_id = g.size + 3;
 	x[nx++] = (xent){wid_id, 0, b.len};
-	TRY(oa_buf_printf(&b, "%lld 0 obj\n<< /Type /Annot /Subtype /Widget /FT /Sig "
-	    "/T (Signature%lld) /V %lld 0 R /F 132 /Rect [0 0 0 0] /P %d %d R >>\nendobj\n",
-	    wid_id, wid_id, sig_id, g.page_id, g.page_gen));
+	if (o && o->visual) {
+		const sign_visual *v = o->visual;
+		ap_id = next_id;
+		TRY(oa_buf_printf(&b, "%lld 0 obj\n<< /Type /Annot /Subtype /Widget /FT /Sig "
+		    "/T (Signature%lld) /V %lld 0 R /F 132 /Rect [%.3f %.3f %.3f %.3f] /AP << /N %lld 0 R >> "
+		    "/P %d %d R >>\nendobj\n", wid_id, wid_id, sig_id, v->x, v->y, v->x + v->w, v->y + v->h,
+		    ap_id, g.page_id, g.page_gen));
+		{
+			size_t offs[3];
+			TRY(sign_visual_write(&b, v, ap_id, offs, &nap));
+			for (int i = 0; i < nap; i++)
+				x[nx++] = (xent){ap_id + i, 0, offs[i]};
+			next_id += nap;
+		}
+	} else
+		TRY(oa_buf_printf(&b, "%lld 0 obj\n<< /Type /Annot /Subtype /Widget /FT /Sig "
+		    "/T (Signature%lld) /V %lld 0 R /F 132 /Rect [0 0 0 0] /P %d %d R >>\nendobj\n",
+		    wid_id, wid_id, sig_id, g.page_id, g.page_gen));
 
 	/* The interactive form (section 12.7.2): SignaturesExist | AppendOnly */
 	x[nx++] = (xent){form_id, 0, b.len};
@@ -472,7 +497,7 @@ oa_err sign_pdf_with(const uint8_t *pdf, size_t len, X509 *cert, STACK_OF(X509) 
 	    form_id, (int)g.form_keys.len, (const char *)g.form_keys.data, (int)g.fields.len,
 	    (const char *)g.fields.data, wid_id));
 
-	/* The first page, with the widget among its annotations */
+	/* The page, with the widget among its annotations */
 	x[nx++] = (xent){g.page_id, g.page_gen, b.len};
 	TRY(oa_buf_printf(&b, "%d %d obj\n<<\n%.*s/Annots [%.*s %lld 0 R] >>\nendobj\n",
 	    g.page_id, g.page_gen, (int)g.page_keys.len, (const char *)g.page_keys.data,
@@ -497,11 +522,11 @@ oa_err sign_pdf_with(const uint8_t *pdf, size_t len, X509 *cert, STACK_OF(X509) 
 				TRY(oa_buf_printf(&b, "%010zu %05d n\r\n", x[i].off, x[i].gen));
 		}
 		TRY(oa_buf_append(&b, "trailer\n<< ", 11));
-		TRY(put_trailer_keys(&b, &g, g.size + 3, prev));
+		TRY(put_trailer_keys(&b, &g, next_id, prev));
 		TRY(oa_buf_printf(&b, " >>\nstartxref\n%zu\n%%%%EOF\n", xref_at));
 	} else {
 		oa_buf idx = {0}, data = {0};
-		long long xs_id = g.size + 3;
+		long long xs_id = next_id;
 
 		x[nx++] = (xent){xs_id, 0, b.len};
 		qsort(x, nx, sizeof x[0], cmp_xent);
@@ -520,7 +545,7 @@ oa_err sign_pdf_with(const uint8_t *pdf, size_t len, X509 *cert, STACK_OF(X509) 
 		if (!rc)
 			rc = oa_buf_printf(&b, "%lld 0 obj\n<< /Type /XRef ", xs_id);
 		if (!rc)
-			rc = put_trailer_keys(&b, &g, g.size + 4, prev);
+			rc = put_trailer_keys(&b, &g, next_id + 1, prev);
 		if (!rc)
 			rc = oa_buf_printf(&b, " /W [1 4 2] /Index [%.*s] /Length %zu >>\nstream\n",
 			    (int)idx.len, (const char *)idx.data, data.len);
@@ -560,5 +585,65 @@ out:
 	oa_buf_free(&cms);
 	oa_buf_free(&b);
 	orig_free(&g);
+	return rc;
+}
+
+/* A page's /CropBox or /MediaBox, inherited through /Parent (bounded). */
+static int page_box(qpdf_data q, qpdf_oh page, const char *key, double box[4])
+{
+	qpdf_oh node = page;
+
+	for (int depth = 0; depth < 32 && qpdf_oh_is_dictionary(q, node); depth++) {
+		qpdf_oh a = qpdf_oh_get_key(q, node, key);
+		if (qpdf_oh_is_array(q, a) && qpdf_oh_get_array_n_items(q, a) == 4) {
+			for (int i = 0; i < 4; i++) {
+				qpdf_oh v = qpdf_oh_get_array_item(q, a, i);
+				if (!qpdf_oh_is_number(q, v))
+					return 0;
+				box[i] = qpdf_oh_get_numeric_value(q, v);
+			}
+			return 1;
+		}
+		node = qpdf_oh_get_key(q, node, "/Parent");
+	}
+	return 0;
+}
+
+oa_err sign_pdf_page_box(const uint8_t *pdf, size_t len, int page, double box[4], int *rotate)
+{
+	qpdf_data q;
+	qpdf_oh pg, r;
+	oa_err rc = OA_OK;
+
+	*rotate = 0;
+	if (!pdf || len < 8 || memcmp(pdf, "%PDF-", 5) != 0)
+		return oa_fail(OA_ERR_INVALID, "broken PDF: no %%PDF- header");
+	if (len > SIGN_MAX_PDF_BYTES)
+		return oa_fail(OA_ERR_LIMIT, "PDF of %zu bytes: the limit is %d (SIGN_MAX_PDF_BYTES)",
+		    len, SIGN_MAX_PDF_BYTES);
+	if ((q = qpdf_init()) == NULL)
+		return oa_fail(OA_ERR_NOMEM, "out of memory");
+	qpdf_silence_errors(q);
+	qpdf_set_suppress_warnings(q, QPDF_TRUE);
+	qpdf_set_attempt_recovery(q, QPDF_FALSE);
+	if (qpdf_read_memory(q, "input", (const char *)pdf, len, "") & QPDF_ERRORS)
+		TRY(qpdf_failed(q, "qpdf cannot read it"));
+	if (page < 1 || page > qpdf_get_num_pages(q))
+		TRY(oa_fail(OA_ERR_INVALID, "page %d: the document has %d page%s", page,
+		    qpdf_get_num_pages(q), qpdf_get_num_pages(q) == 1 ? "" : "s"));
+	pg = qpdf_get_page_n(q, (size_t)page - 1);
+	if (!page_box(q, pg, "/CropBox", box) && !page_box(q, pg, "/MediaBox", box))
+		TRY(oa_fail(OA_ERR_INVALID, "broken PDF: page %d has no /MediaBox", page));
+	r = qpdf_oh_get_key(q, pg, "/Rotate");
+	if (qpdf_oh_is_integer(q, r))
+		*rotate = (int)(((qpdf_oh_get_int_value(q, r) % 360) + 360) % 360);
+	if (box[2] < box[0]) { double t = box[0]; box[0] = box[2]; box[2] = t; }
+	if (box[3] < box[1]) { double t = box[1]; box[1] = box[3]; box[3] = t; }
+	if (qpdf_has_error(q))
+		TRY(qpdf_failed(q, "reading the page"));
+out:
+	while (qpdf_has_error(q))
+		(void)qpdf_get_error(q);
+	qpdf_cleanup(&q);
 	return rc;
 }

@@ -32,6 +32,26 @@
 #define SIGN_MAX_FIELDS      1000               /* existing form fields, annotations on page 1 */
 
 #define SIGN_MAX_TST_BYTES   (16 * 1024)        /* a signature time-stamp token */
+#define SIGN_MAX_IMAGE_BYTES (2 * 1024 * 1024)  /* a visible signature's specimen image */
+#define SIGN_MAX_IMAGE_SIDE  4096               /* ... its width and height in pixels */
+#define SIGN_MAX_QR_BYTES    1024               /* the text of its QR code */
+#define SIGN_VISUAL_LINES    6                  /* lines of text in its box */
+
+/*
+ * A visible signature: the widget's box on a page and what it shows (see
+ * visual.c for the layout).  Coordinates are PDF user space of that page:
+ * (x, y) the lower-left corner, in points (1/72 in), y upwards; callers
+ * with another origin convert (sign_pdf_page_box gives the page's box).
+ */
+typedef struct sign_visual {
+	int page;                 /* 1-based */
+	double x, y, w, h;
+	const uint8_t *image;     /* a JPEG (8-bit gray or RGB) or PNG specimen, or NULL */
+	size_t image_len;
+	const char *qr;           /* the text of a QR code (a verification URL), or NULL */
+	const char *lines[SIGN_VISUAL_LINES]; /* UTF-8 lines of text, NULL-ended; Helvetica,
+	                           * characters outside Latin-1 are drawn as '?' */
+} sign_visual;
 
 /*
  * PAdES B-T: obtains an RFC 3161 TimeStampToken (the DER ContentInfo) whose
@@ -47,10 +67,18 @@ typedef struct sign_opts {
 	const char *location; /* /Location, UTF-8; NULL or "" leaves it out */
 	const char *name;     /* /Name, UTF-8; NULL takes the certificate's CN, "" leaves it out */
 	int64_t when;         /* /M, seconds since the epoch; 0 takes oa_now() */
+	const sign_visual *visual; /* NULL: invisible */
 	sign_tst_fn tst;      /* set: level B-T, the token in the unsigned attribute
 	                       * signature-time-stamp (RFC 3161 appendix A); NULL: B-B */
 	void *tst_arg;
 } sign_opts;
+
+/*
+ * The box of page (1-based) of pdf: its /CropBox, else /MediaBox
+ * (inherited), as llx, lly, urx, ury, and its /Rotate (0, 90, 180, 270).
+ * OA_ERR_INVALID for a broken PDF or a page it does not have.
+ */
+oa_err sign_pdf_page_box(const uint8_t *pdf, size_t len, int page, double box[4], int *rotate);
 
 /*
  * A sign_tst_fn asking the instance's own TSA (ca_timestamp; arg is the

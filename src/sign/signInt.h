@@ -38,4 +38,15 @@ size_t sign_cms_max(X509 *cert, STACK_OF(X509) *chain, int timestamped);
 oa_err sign_cms(const uint8_t digest[32], sign_digest_fn fn, void *arg, X509 *cert,
     STACK_OF(X509) *chain, const sign_opts *o, oa_buf *out);
 
+/* Checks a visible signature's parameters (visual.c). */
+oa_err sign_visual_check(const sign_visual *v);
+/*
+ * Appends the objects of v's appearance to b, numbered from first_id: the
+ * Form XObject (first_id, for the widget's /AP /N), then its image and the
+ * image's soft mask when there are any; offs[i] is where object i starts and
+ * *nobj how many there are (1 to 3).
+ */
+oa_err sign_visual_write(oa_buf *b, const sign_visual *v, long long first_id, size_t offs[3],
+    int *nobj);
+
 #endif
