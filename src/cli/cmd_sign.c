@@ -15,6 +15,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include "../auth/auth.h"
 #include "../common/limits.h"
 #include "../common/util.h"
 #include "../sign/sign.h"
@@ -33,6 +34,10 @@ static const char usage_text[] =
     "                        [--level B-B|B-T [--dir DIR]] [VISIBLE]\n"
     "  VISIBLE: --visible PAGE,X,Y,W,H [--image SPECIMEN.jpg|png] [--qr TEXT]\n"
     "           [--line TEXT]...\n"
+    "       openams sign client add --org ORG --username U [--info TEXT] [--ip LIST]\n"
+    "                        [--rate N] [--dir DIR]\n"
+    "       openams sign client list [--org ORG] [--dir DIR]\n"
+    "       openams sign client (revoke | disable | enable) --username U [--dir DIR]\n"
     "\n"
     "Signs IN.pdf with an invisible PAdES baseline B-B signature (ETSI EN 319 142-1)\n"
     "appended as an incremental update; OUT.pdf starts with IN.pdf's bytes unchanged.\n"
@@ -65,6 +70,12 @@ static const char usage_text[] =
     "certificate the instance issued, and what changed after it.  Exit status 0\n"
     "when there is at least one signature and every one is intact and trusted,\n"
     "1 otherwise.\n"
+    "\n"
+    "sign client manages the client applications of the BSrE-compatible API\n"
+    "(/api/sign/..., /api/v2/..., docs/ESIGN_API.md): add prints the username and its\n"
+    "secret (shown only now) for HTTP Basic; --ip is a comma-separated allow-list of\n"
+    "IP addresses, --rate the requests per minute (default 60).  Every change is in\n"
+    "the audit log (client.create, client.revoke, client.disable, client.enable).\n"
     "\n"
     "Exit status: 0 signed; 1 refused or failed (\"openams: CODE: message\" on stderr,\n"
     "nothing written); 2 usage error.\n";
@@ -297,6 +308,88 @@ static int sign_timestamp_cli(int argc, char **argv)
 	return rc ? cli_report(rc) : CLI_OK;
 }
 
+/* ---- openams sign client: client applications of the BSrE-compatible API ---- */
+
+static int print_client(const auth_client_info *ci, void *arg)
+{
+	char created[32], used[32];
+
+	(void)arg;
+	oa_time_iso(created, sizeof created, ci->created_at);
+	if (ci->last_used_at)
+		oa_time_iso(used, sizeof used, ci->last_used_at);
+	else
+		snprintf(used, sizeof used, "never");
+	printf("%s\torg=%s\tstate=%s\trate=%d/min\tip=%s\tcreated=%s by %s\tlast_used=%s\t%s\n",
+	    ci->username, ci->org, ci->revoked_at ? "revoked" : ci->enabled ? "enabled" : "disabled",
+	    ci->rate_per_min, ci->ip_allow[0] ? ci->ip_allow : "any", created, ci->created_by, used,
+	    ci->info);
+	return 0;
+}
+
+static int sign_client_cli(int argc, char **argv)
+{
+	const char *org = NULL, *user = NULL, *info = NULL, *ips = NULL, *rate = NULL, *dir = NULL;
+	const char *op = argc > 2 ? argv[2] : "";
+	char secret[AUTH_CLIENT_SECRET_LEN + 1];
+	auth_client_req req = {0};
+	ca *c = NULL;
+	auth *a = NULL;
+	oa_err rc;
+
+	for (int i = 3; i < argc; i++) {
+		const char **dst = NULL;
+		if (strcmp(argv[i], "--org") == 0) dst = &org;
+		else if (strcmp(argv[i], "--username") == 0) dst = &user;
+		else if (strcmp(argv[i], "--info") == 0) dst = &info;
+		else if (strcmp(argv[i], "--ip") == 0) dst = &ips;
+		else if (strcmp(argv[i], "--rate") == 0) dst = &rate;
+		else if (strcmp(argv[i], "--dir") == 0) dst = &dir;
+		if (dst == NULL || i + 1 >= argc)
+			return cli_usage("sign client: unknown or incomplete option %s", argv[i]);
+		*dst = argv[++i];
+	}
+	if (strcmp(op, "add") == 0) {
+		char *end = NULL;
+		if (!org || !user)
+			return cli_usage("sign client add needs --org and --username");
+		req.username = user;
+		req.org = org;
+		req.info = info;
+		req.ip_allow = ips;
+		if (rate) {
+			long v = strtol(rate, &end, 10);
+			if (*rate == 0 || *end || v < 1 || v > 100000)
+				return cli_usage("sign client add: --rate is 1 to 100000");
+			req.rate_per_min = (int)v;
+		}
+	} else if (strcmp(op, "revoke") == 0 || strcmp(op, "disable") == 0 ||
+	           strcmp(op, "enable") == 0) {
+		if (!user)
+			return cli_usage("sign client %s needs --username", op);
+	} else if (strcmp(op, "list") != 0) {
+		return cli_usage("sign client: add, list, revoke, disable or enable");
+	}
+	if ((rc = ca_open(cli_data_dir(dir), &c)) || (rc = auth_open(c, &a)))
+		goto out;
+	if (strcmp(op, "add") == 0) {
+		if ((rc = auth_client_create(a, &req, "cli", secret, NULL)) == OA_OK) {
+			printf("username: %s\nsecret: %s\n", user, secret);
+			oa_wipe(secret, sizeof secret);
+		}
+	} else if (strcmp(op, "list") == 0) {
+		rc = auth_client_list(a, org, print_client, NULL);
+	} else if (strcmp(op, "revoke") == 0) {
+		rc = auth_client_revoke(a, user, "cli");
+	} else {
+		rc = auth_client_set_enabled(a, user, strcmp(op, "enable") == 0, "cli");
+	}
+out:
+	auth_free(a);
+	ca_free(c);
+	return rc ? cli_report(rc) : CLI_OK;
+}
+
 int cmd_sign(int argc, char **argv)
 {
 	const char *in = NULL, *outp = NULL, *keyp = NULL, *certp = NULL, *chainp = NULL;
@@ -321,6 +414,8 @@ int cmd_sign(int argc, char **argv)
 		return sign_verify_cli(argc, argv);
 	if (strcmp(argv[1], "timestamp") == 0)
 		return sign_timestamp_cli(argc, argv);
+	if (strcmp(argv[1], "client") == 0)
+		return sign_client_cli(argc, argv);
 	if (strcmp(argv[1], "pdf") != 0)
 		return cli_usage("unknown sign command '%s'", argv[1]);
 	for (int i = 2; i < argc; i++) {
