@@ -15,5 +15,7 @@
 /* The route tables (one per file). */
 extern const web_route_table web_api_auth_table, web_api_cases_table, web_api_certs_table,
     web_api_admin_table, web_api_me_table;
+/* Client applications of the BSrE-compatible API (routes_api_esign.c). */
+extern const web_route_table web_api_esign_table;
 
 #endif

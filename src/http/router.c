@@ -25,6 +25,7 @@ static const web_route_table *const tables[] = {
 	&web_api_certs_table,
 	&web_api_admin_table,
 	&web_api_me_table,
+	&web_api_esign_table,
 	&web_esign_v1_table,
 	&web_esign_v2_table,
 	&web_links_table,

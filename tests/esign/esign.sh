@@ -16,7 +16,7 @@ TEST_TAG=esign
 : "${ESIGN_FIXTURE:?ESIGN_FIXTURE names the fixture program}"
 
 D=$T/data
-new_instance "$D"
+new_instance "$D" --demo
 cat >>"$D/openams.conf" <<'CONF'
 keys.argon2_memory_kib = 64
 keys.argon2_iterations = 1
@@ -37,7 +37,7 @@ NIK_NONE=3201015505900009
 check "holder with a sealed key" "$ESIGN_FIXTURE" "$D" "$NIK_OK" "$PHRASE"
 check "holder whose certificate is revoked" "$ESIGN_FIXTURE" "$D" "$NIK_REV" "$PHRASE" revoke
 check "holder who will be locked" "$ESIGN_FIXTURE" "$D" "$NIK_LOCK" "$PHRASE"
-ORG=$("$OPENAMS" org list --dir "$D" | head -n 1 | cut -f1)
+ORG=kominfo
 check "person registered without a certificate" "$OPENAMS" person add --dir "$D" --id siti \
 	--name "Siti Aminah" --email siti.aminah@kominfo.go.id --org "$ORG" --nik "$NIK_REG"
 
@@ -90,6 +90,44 @@ req() {
 }
 jf() { jq -r "$1" "$2" 2>/dev/null || echo "not-json"; }
 AUTH=(-u "eoffice:$SECRET")
+
+# ---- an agency administrator manages client applications (JSON API) -------
+login() { # login USER: the cookie jar $T/USER.jar and the CSRF token on stdout
+	local pw
+	pw=$(awk -F '\t' -v u="$1" '$1 == u {print $2}' "$D/secrets/demo-logins.txt")
+	jq -n --arg u "$1" --arg p "$pw" '{username: $u, password: $p}' |
+		curl -sS -m 30 -c "$T/$1.jar" -H 'Content-Type: application/json' --data-binary @- \
+			"$BASE/api/v1/session" | jq -r .csrf
+}
+CSRF=$(login admin.demo)
+ADM=(-b "$T/admin.demo.jar" -H "X-CSRF-Token: $CSRF" -H 'Content-Type: application/json')
+req "API: register a client" 201 c.json "${ADM[@]}" \
+	-d '{"username": "api-made", "info": "aplikasi persuratan", "rate_per_min": 30}' "$BASE/api/v1/esign/clients"
+MADE=$(jf .secret c.json)
+check_match "API: the secret, once" "$MADE" '^oas_[A-Za-z0-9_-]{43}$'
+check_eq "API: its agency" "$ORG" "$(jf .org c.json)"
+check_eq "API: its rate" 30 "$(jf .rate_per_min c.json)"
+req "API: the username is taken" 409 e.json "${ADM[@]}" -d '{"username": "api-made"}' "$BASE/api/v1/esign/clients"
+req "API: a bad username" 422 e.json "${ADM[@]}" -d '{"username": "a b"}' "$BASE/api/v1/esign/clients"
+req "API: list" 200 l.json -b "$T/admin.demo.jar" "$BASE/api/v1/esign/clients"
+check_eq "API: list has every client of the agency" "api-made eoffice far hr-app tiny" \
+	"$(jq -r '[.clients[].username] | sort | join(" ")' l.json)"
+check_eq "API: list shows no secret" 0 "$(grep -c oas_ l.json || true)"
+req "API: the new client works" 200 e.json -u "api-made:$MADE" "$BASE/api/user/status/$NIK_OK"
+req "API: disable" 200 c.json "${ADM[@]}" -X POST "$BASE/api/v1/esign/clients/api-made/disable"
+check_eq "API: disabled" disabled "$(jf .state c.json)"
+req "API: a disabled client is refused" 401 e.json -u "api-made:$MADE" "$BASE/api/user/status/$NIK_OK"
+req "API: enable" 200 c.json "${ADM[@]}" -X POST "$BASE/api/v1/esign/clients/api-made/enable"
+req "API: enabled again" 200 e.json -u "api-made:$MADE" "$BASE/api/user/status/$NIK_OK"
+req "API: revoke" 204 e.json "${ADM[@]}" -X DELETE "$BASE/api/v1/esign/clients/api-made"
+req "API: revoke twice" 409 e.json "${ADM[@]}" -X DELETE "$BASE/api/v1/esign/clients/api-made"
+req "API: a revoked client is refused" 401 e.json -u "api-made:$MADE" "$BASE/api/user/status/$NIK_OK"
+req "API: enable a revoked client" 409 e.json "${ADM[@]}" -X POST "$BASE/api/v1/esign/clients/api-made/enable"
+req "API: no such client" 404 e.json "${ADM[@]}" -X POST "$BASE/api/v1/esign/clients/nobody/disable"
+login pemohon.demo >/dev/null
+req "API: not an administrator" 403 e.json -b "$T/pemohon.demo.jar" "$BASE/api/v1/esign/clients"
+req "API: not signed in" 401 e.json "$BASE/api/v1/esign/clients"
+req "API: client credentials are not an API login" 401 e.json -u "eoffice:$SECRET" "$BASE/api/v1/esign/clients"
 
 # ---- v1 sign (the guide's example a: invisible) ----------------------------
 req "v1 sign" 200 signed.pdf "${AUTH[@]}" -F file=@surat.pdf -F nik=$NIK_OK \
@@ -271,7 +309,7 @@ if [ -n "$DB" ]; then
 	N=$(sqlite3 "$DB" "SELECT count(*) FROM audit WHERE action = 'keys.sign' AND detail LIKE '%client=eoffice%'")
 	check_eq "audit: keys.sign with client=eoffice (1 v1 + 2 v2)" 3 "$N"
 	check_match "audit: client changes" "$(sqlite3 "$DB" "SELECT group_concat(action) FROM audit WHERE action LIKE 'client.%'")" \
-		'client.create.*client.revoke'
+		'client.create.*client.revoke.*client.disable.*client.enable.*client.revoke'
 fi
 check_nomatch "the log holds no secret or passphrase" "$(cat "$T/serve.log")" "$SECRET|$PHRASE|oas_"
 check "audit chain" "$OPENAMS" audit verify --dir "$D"
