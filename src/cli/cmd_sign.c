@@ -28,10 +28,12 @@ static const char usage_text[] =
     "       openams sign timestamp --in REQUEST.tsq --out REPLY.tsr [--dir DIR]\n"
     "       openams sign pdf --in IN.pdf --out OUT.pdf (--nik NIK | --serial S)\n"
     "                        --passphrase-file FILE [--dir DIR] [--reason R] [--location L]\n"
-    "                        [--name N] [--level B-B|B-T]\n"
+    "                        [--name N] [--level B-B|B-T] [VISIBLE]\n"
     "       openams sign pdf --in IN.pdf --out OUT.pdf --key KEY.pem --cert CERT.pem\n"
     "                        [--chain CHAIN.pem] [--reason R] [--location L] [--name N]\n"
-    "                        [--level B-B|B-T [--dir DIR]]\n"
+    "                        [--level B-B|B-T [--dir DIR]] [VISIBLE]\n"
+    "  VISIBLE: --visible PAGE,X,Y,W,H [--image SPECIMEN.jpg|png] [--qr TEXT]\n"
+    "           [--line TEXT]...\n"
     "       openams sign client add --org ORG --username U [--info TEXT] [--ip LIST]\n"
     "                        [--rate N] [--dir DIR]\n"
     "       openams sign client list [--org ORG] [--dir DIR]\n"
@@ -52,6 +54,10 @@ static const char usage_text[] =
     "CERT.pem; CHAIN.pem: the CA certificates to embed (issuing CA, root), else any\n"
     "certificates after the first in CERT.pem.  --name defaults to the certificate's\n"
     "CN; /M is the current time ($OPENAMS_NOW in tests).\n"
+    "--visible makes the signature visible on page PAGE (from 1) in the box whose\n"
+    "lower-left corner is (X, Y) and size W x H, in points of the page's user space\n"
+    "(origin at the bottom left): a QR code of TEXT on the left, the specimen image\n"
+    "(JPEG or PNG, at most 2 MiB) and up to six --line texts beside it.\n"
     "\n"
     "\n"
     "sign timestamp answers an RFC 3161 time-stamp request (openssl ts -query) from\n"
@@ -388,8 +394,12 @@ int cmd_sign(int argc, char **argv)
 {
 	const char *in = NULL, *outp = NULL, *keyp = NULL, *certp = NULL, *chainp = NULL;
 	const char *nik = NULL, *serial = NULL, *passp = NULL, *dir = NULL, *level = NULL;
+	const char *visible = NULL, *imagep = NULL;
 	ca *tc = NULL;
 	sign_opts o = {0};
+	sign_visual vis = {0};
+	uint8_t *image = NULL;
+	int nlines = 0;
 	EVP_PKEY *key = NULL;
 	STACK_OF(X509) *certs = NULL, *chain = NULL;
 	uint8_t *pdf = NULL, *out = NULL;
@@ -423,7 +433,14 @@ int cmd_sign(int argc, char **argv)
 		else if (strcmp(argv[i], "--passphrase-file") == 0) dst = &passp;
 		else if (strcmp(argv[i], "--dir") == 0) dst = &dir;
 		else if (strcmp(argv[i], "--level") == 0) dst = &level;
-		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+		else if (strcmp(argv[i], "--visible") == 0) dst = &visible;
+		else if (strcmp(argv[i], "--image") == 0) dst = &imagep;
+		else if (strcmp(argv[i], "--qr") == 0) dst = &vis.qr;
+		else if (strcmp(argv[i], "--line") == 0) {
+			if (nlines == SIGN_VISUAL_LINES - 1)
+				return cli_usage("sign pdf: at most %d --line", SIGN_VISUAL_LINES - 1);
+			dst = &vis.lines[nlines++];
+		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			fputs(usage_text, stdout);
 			return CLI_OK;
 		}
@@ -435,15 +452,35 @@ int cmd_sign(int argc, char **argv)
 		return cli_usage("sign pdf needs --in and --out");
 	if (level && strcmp(level, "B-B") != 0 && strcmp(level, "B-T") != 0)
 		return cli_usage("sign pdf: --level is B-B or B-T");
+	if ((imagep || vis.qr || nlines) && !visible)
+		return cli_usage("sign pdf: --image, --qr and --line need --visible");
+	if (visible) {
+		char tail;
+		if (sscanf(visible, "%d,%lf,%lf,%lf,%lf%c", &vis.page, &vis.x, &vis.y, &vis.w, &vis.h,
+		        &tail) != 5)
+			return cli_usage("sign pdf: --visible PAGE,X,Y,W,H (numbers, points)");
+		if (imagep) {
+			size_t il = 0;
+			if ((rc = oa_read_file(imagep, SIGN_MAX_IMAGE_BYTES, &image, &il)))
+				return cli_report(rc);
+			vis.image = image;
+			vis.image_len = il;
+		}
+		o.visual = &vis;
+	}
 	if (nik || serial || passp) {
 		if (keyp || certp || chainp)
 			return cli_usage("sign pdf: --key/--cert/--chain or --nik/--serial, not both");
 		if (!passp || (!nik == !serial))
 			return cli_usage("sign pdf needs --passphrase-file and one of --nik, --serial");
-		return sign_holder_cli(in, outp, nik, serial, passp, dir, level, &o);
+		int st = sign_holder_cli(in, outp, nik, serial, passp, dir, level, &o);
+		free(image);
+		return st;
 	}
-	if (!keyp || !certp)
+	if (!keyp || !certp) {
+		free(image);
 		return cli_usage("sign pdf needs --key and --cert, or --nik/--serial and --passphrase-file");
+	}
 
 	if ((rc = oa_read_file(in, SIGN_MAX_PDF_BYTES, &pdf, &len)) ||
 	    (rc = load_key(keyp, &key)) || (rc = load_certs(certp, &certs)) ||
@@ -478,6 +515,7 @@ int cmd_sign(int argc, char **argv)
 		rc = oa_write_file_atomic(outp, out, out_len, 0644);
 out:
 	ca_free(tc);
+	free(image);
 	EVP_PKEY_free(key);
 	sk_X509_pop_free(certs, X509_free);
 	sk_X509_pop_free(chain, X509_free);
