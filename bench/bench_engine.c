@@ -190,7 +190,9 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < ncases + nsingle; i++) {
 		b.csrs[i] = tu_csr_pem("Pemohon");
 		snprintf(b.person[i], sizeof b.person[i], "pemohon%zu", i % 1000000);
-		snprintf(b.nik[i], sizeof b.nik[i], "1471%012zu", i % 1000000);
+		/* a valid NIK (common/nik.h): district, day, month and serial from i */
+		snprintf(b.nik[i], sizeof b.nik[i], "1471%02zu%02zu%02zu90%04zu", i / 3359664 % 100,
+		    1 + i / 119988 % 28, 1 + i / 9999 % 12, 1 + i % 9999);
 	}
 	printf("bench_engine: SOP 001, %zu cases with group commit (batch %zu), %zu with one commit per call\n",
 	    ncases, batch, nsingle);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 
+#include "../common/nik.h"
 #include "apiInt.h"
 
 static int is_staff(const web_user *u)
@@ -67,6 +68,7 @@ static int list_cb(const ca_cert_info *ci, void *arg)
 
 static void h_list(web_req *r)
 {
+	char why[128];
 	web_user *u = api_auth(r);
 	const char *status = web_query(r, "status"), *nik = web_query(r, "nik"),
 	           *exp = web_query(r, "expiring");
@@ -83,8 +85,8 @@ static void h_list(web_req *r)
 		    "status must be active, revoked or expired");
 		return;
 	}
-	if (nik && *nik && (strlen(nik) != 16 || strspn(nik, "0123456789") != 16)) {
-		web_reply_fail(r, 422, "validation", "NIK harus 16 angka", "nik must be 16 digits");
+	if (nik && *nik && !oa_nik_valid(nik, why, sizeof why)) {
+		web_reply_fail(r, 422, "validation", "NIK harus 16 angka sesuai aturan Dukcapil", why);
 		return;
 	}
 	if (exp && *exp) {

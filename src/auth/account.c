@@ -21,6 +21,7 @@
 
 #include "../audit/audit.h"
 #include "../common/limits.h"
+#include "../common/nik.h"
 #include "../common/util.h"
 
 /* ---- Field validation ---- */
@@ -57,21 +58,10 @@ static int two(const char *p)
 
 oa_err auth_check_nik(const char *nik)
 {
-	int day, month;
+	char why[128];
 
-	if (nik == NULL || !oa_is_digits(nik, 16))
-		return oa_fail(OA_ERR_INVALID, "NIK must be exactly 16 digits");
-	/* Dukcapil layout: province(2) regency(2) district(2) DDMMYY(6) serial(4);
-	 * women's day of birth is written plus 40. */
-	day = two(nik + 6);
-	month = two(nik + 8);
-	if (two(nik) < 11)
-		return oa_fail(OA_ERR_INVALID, "NIK: digits 1-2 are not a province code");
-	if (!((day >= 1 && day <= 31) || (day >= 41 && day <= 71)) || month < 1 || month > 12)
-		return oa_fail(OA_ERR_INVALID, "NIK: digits 7-12 are not a date of birth (DDMMYY, "
-		                               "day + 40 for women)");
-	if (strcmp(nik + 12, "0000") == 0)
-		return oa_fail(OA_ERR_INVALID, "NIK: the serial (digits 13-16) cannot be 0000");
+	if (!oa_nik_valid(nik, why, sizeof why))
+		return oa_fail(OA_ERR_INVALID, "%s", why);
 	return OA_OK;
 }
 

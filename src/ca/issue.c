@@ -24,6 +24,7 @@
 
 #include "../audit/audit.h"
 #include "../common/limits.h"
+#include "../common/nik.h"
 #include "caInt.h"
 
 struct prepared {
@@ -279,6 +280,7 @@ static oa_err add_name(X509_NAME *nm, int nid, int type, const char *v)
 
 static oa_err prepare(ca *c, const ca_request *r, struct prepared *pp)
 {
+	char why[128];
 	struct values v = {0};
 	X509_REQ *req = NULL;
 	EVP_PKEY *pk;
@@ -322,14 +324,14 @@ static oa_err prepare(ca *c, const ca_request *r, struct prepared *pp)
 		snprintf(v.c, sizeof v.c, "%s", p->country[0] ? p->country : "ID");
 	if (strncmp(v.nik, "PNOID-", 6) == 0)
 		memmove(v.nik, v.nik + 6, strlen(v.nik + 6) + 1);
-	if (v.nik[0] && !oa_is_digits(v.nik, 16)) {
-		rc = oa_fail(OA_ERR_INVALID, "NIK must be exactly 16 digits");
+	if (v.nik[0] && !oa_nik_valid(v.nik, why, sizeof why)) {
+		rc = oa_fail(OA_ERR_INVALID, "%s", why);
 		goto out;
 	}
 	/* The last line behind the engine's identity checks: a case's
 	 * certificate is for the case's applicant, whatever the case data says. */
 	if (r->holder_nik != NULL || (r->ref != NULL && strncmp(r->ref, "case:", 5) == 0)) {
-		if (r->holder_nik == NULL || !oa_is_digits(r->holder_nik, 16)) {
+		if (!oa_nik_valid(r->holder_nik, NULL, 0)) {
 			rc = oa_fail(OA_ERR_POLICY, "%s: a case's certificate is issued only for the NIK of"
 			    " the case's applicant, and none was given", r->ref ? r->ref : "request");
 			goto out;

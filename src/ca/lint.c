@@ -13,6 +13,7 @@
 #include <openssl/x509v3.h>
 
 #include "../common/limits.h"
+#include "../common/nik.h"
 #include "caInt.h"
 
 #define FAIL(rule, ...) return lint_fail(rule, __VA_ARGS__)
@@ -134,7 +135,7 @@ static oa_err lint_subject(const ca_profile *p, X509 *x)
 			FAIL("e_subject_country", "country must be %s for profile %s, not %s",
 			    p->country, p->name, buf);
 		if (nid == NID_serialNumber && p->nik != NEED_NO &&
-		    (strncmp(buf, "PNOID-", 6) != 0 || !oa_is_digits(buf + 6, 16)))
+		    (strncmp(buf, "PNOID-", 6) != 0 || !oa_nik_valid(buf + 6, NULL, 0)))
 			FAIL("e_subject_nik_format",
 			    "serialNumber must be PNOID- and the 16-digit NIK (ETSI EN 319 412-1 5.1.3)");
 		if (nid == NID_userId && p->nip != NEED_NO && !oa_is_digits(buf, 18))

@@ -8,6 +8,7 @@
 
 #include <openssl/pem.h>
 
+#include "../common/nik.h"
 #include "caInt.h"
 
 oa_err ca_serial_normalize(const char *in, char out[41])
@@ -151,6 +152,7 @@ oa_err ca_cert_der(ca *c, const char *serial_in, uint8_t **der, size_t *len)
 
 oa_err ca_list(ca *c, const ca_filter *f, int (*fn)(const ca_cert_info *, void *), void *arg)
 {
+	char why[128];
 	store_stmt *st;
 	ca_cert_info info;
 	int64_t now = oa_now();
@@ -159,8 +161,8 @@ oa_err ca_list(ca *c, const ca_filter *f, int (*fn)(const ca_cert_info *, void *
 
 	if (status && strcmp(status, "active") && strcmp(status, "revoked") && strcmp(status, "expired"))
 		return oa_fail(OA_ERR_INVALID, "status must be active, revoked or expired");
-	if (f->nik && !oa_is_digits(f->nik, 16))
-		return oa_fail(OA_ERR_INVALID, "NIK must be exactly 16 digits");
+	if (f->nik && !oa_nik_valid(f->nik, why, sizeof why))
+		return oa_fail(OA_ERR_INVALID, "%s", why);
 	if (f->expiring_days < 0 || f->expiring_days > 36500)
 		return oa_fail(OA_ERR_INVALID, "expiring days out of range");
 	/* Status by time: active = not revoked and not yet expired. */

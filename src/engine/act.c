@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 #include "../audit/audit.h"
 #include "../common/limits.h"
+#include "../common/nik.h"
 #include "../auth/auth.h"
 #include "../keys/keys.h"
 #include "engineInt.h"
@@ -52,6 +53,7 @@ static oa_err identity_is_applicants(const struct kase *k, const char *key, cons
 static oa_err take_data(engine *e, struct kase *k, const sop_step *s, const engine_act *a,
     const char *by)
 {
+	char why[128];
 	oa_err rc;
 
 	for (size_t i = 0; i < a->ndata; i++) {
@@ -77,8 +79,9 @@ static oa_err take_data(engine *e, struct kase *k, const sop_step *s, const engi
 		} else {
 			if (!oa_is_clean_utf8(v) || oa_utf8_chars(v) > 128 || !*v)
 				return oa_fail(OA_ERR_INVALID, "%s must be 1..128 characters of clean text", key);
-			if (strcmp(key, "nik") == 0 && !oa_is_digits(v, 16))
-				return oa_fail(OA_ERR_INVALID, "nik must be exactly 16 digits");
+			/* "nik must be exactly 16 digits", "nik: digits 1-2 ..." */
+			if (strcmp(key, "nik") == 0 && !oa_nik_valid(v, why, sizeof why))
+				return oa_fail(OA_ERR_INVALID, "nik%s", why + 3);
 			if (strcmp(key, "nip") == 0 && !oa_is_digits(v, 18))
 				return oa_fail(OA_ERR_INVALID, "nip must be exactly 18 digits");
 			if ((rc = identity_is_applicants(k, key, v)))

@@ -19,6 +19,7 @@
 
 #include "../audit/audit.h"
 #include "../common/limits.h"
+#include "../common/nik.h"
 #include "../auth/auth.h"
 #include "../keys/keys.h"
 #include "engineInt.h"
@@ -504,6 +505,7 @@ static int def_issues(const sop_def *d)
  */
 static oa_err applicant_identity(engine *e, const engine_open_req *r, struct kase *k)
 {
+	char why[128];
 	auth_person p;
 	oa_err rc = auth_person_get(e->au, r->applicant, &p);
 
@@ -520,8 +522,8 @@ static oa_err applicant_identity(engine *e, const engine_open_req *r, struct kas
 		return rc;
 	oa_err_clear();
 	if (r->applicant_nik && *r->applicant_nik) {
-		if (!oa_is_digits(r->applicant_nik, 16))
-			return oa_fail(OA_ERR_INVALID, "the applicant's NIK must be exactly 16 digits");
+		if (!oa_nik_valid(r->applicant_nik, why, sizeof why))
+			return oa_fail(OA_ERR_INVALID, "the applicant's %s", why);
 		snprintf(k->applicant_nik, sizeof k->applicant_nik, "%s", r->applicant_nik);
 	}
 	if (r->applicant_nip && *r->applicant_nip) {

@@ -69,7 +69,7 @@ for _ in range(30):
         data = ident
         # Security review, finding 1: another person's NIK or e-mail at the
         # identity step is refused at that field and changes nothing.
-        for k, v in (("nik", "3201019999990001"), ("email", "kadis.demo@kominfo.demo.go.id")):
+        for k, v in (("nik", "3201011912990001"), ("email", "kadis.demo@kominfo.demo.go.id")):
             st, role, r = walk_step(inst, clients, cid, sop001, data=dict(ident, **{k: v}))
             c2 = app.get("/api/v1/cases/%s" % cid).json()
             ok(r.status in (400, 422) and r.code() == "invalid_input" and

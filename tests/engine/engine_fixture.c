@@ -209,7 +209,7 @@ const char *ename(oa_err rc)
 
 void next_nik(char out[17])
 {
-	snprintf(out, 17, "1471%012d", ++seq);
+	snprintf(out, 17, "147101020270%04u", 1u + (unsigned)seq++ % 9999u); /* a valid NIK (common/nik.h) */
 }
 
 /* A certificate for nik issued straight at the CA. days 0: profile default. */

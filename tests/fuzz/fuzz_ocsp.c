@@ -40,7 +40,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		ca_issued out = {0};
 		char nik[17], cn[32];
 
-		snprintf(nik, sizeof nik, "31%08d%06d", (int)getpid() % 100000000, i);
+		/* a valid NIK (common/nik.h), one per process */
+		snprintf(nik, sizeof nik, "31%04u0101%02u%04u", (unsigned)getpid() % 10000u,
+		    (unsigned)getpid() / 10000u % 100u, (unsigned)i % 9999u + 1u);
 		snprintf(cn, sizeof cn, "Fuzz %d", i);
 		r.key = EVP_EC_gen("P-256");
 		r.nik = nik;

@@ -245,7 +245,7 @@ ok(re.search(rb'name="nik" type="text" value="1471015505900001" readonly', r.bod
 ok(re.search(rb'name="email" type="email" value="pemohon.demo@kominfo.demo.go.id" readonly',
              r.body) is not None, "the identity form shows the account's e-mail, read-only", r)
 ok(b'name="name" type="text" value="' in r.body, "the name starts from the account", r)
-r = multipart_post(link, dict(ident, nik="3201019999990001"), {"photo": ("foto.png", PNG)})
+r = multipart_post(link, dict(ident, nik="3201011912990001"), {"photo": ("foto.png", PNG)})
 ok(r.status == 422 and b"nik:" in r.body and b"not the NIK on the applicant" in r.body and
    case(cid)["step"] == "7", "another person's NIK: 422 at the NIK field, still step 7", r)
 ok(b'value="1471015505900001" readonly' in r.body,

@@ -41,7 +41,7 @@ if grep -A3 "Private Key Object" <<<"$objs" | grep "Usage:" | grep -qE "decrypt|
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$tmp/k.pem" \
   -out "$tmp/r.csr" -subj "/CN=Pemegang Token/O=Dinas Kominfo/C=ID" 2>/dev/null
 check "issue with the token's issuing key" "$OPENAMS" ca issue --csr "$tmp/r.csr" \
-  --nik 3201000000000077 --email pemegang@kominfo.ciamiskab.go.id --out "$tmp/c.pem"
+  --nik 3201010101800077 --email pemegang@kominfo.ciamiskab.go.id --out "$tmp/c.pem"
 check "openssl verifies the chain" openssl verify -x509_strict -CAfile "$d/pki/chain.pem" "$tmp/c.pem"
 serial=$(openssl x509 -in "$tmp/c.pem" -noout -serial | cut -d= -f2)
 check "revoke and publish the CRL" "$OPENAMS" ca revoke "$serial" --reason keyCompromise

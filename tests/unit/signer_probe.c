@@ -39,7 +39,7 @@ int main(int argc, char **argv)
 	r.key = k;
 	r.cn = "Probe";
 	r.o = "Dinas";
-	r.nik = "3273000000000001";
+	r.nik = "3273010101900001";
 	r.email = "probe@kominfo.bandung.go.id";
 	if (ca_issue(c, &r, &out) != OA_OK || ca_revoke(c, out.serial, 1, 0, "probe") != OA_OK ||
 	    ca_crl_publish(c, 0, NULL, NULL) != OA_OK || ca_crl_publish(c, 1, NULL, NULL) != OA_OK) {

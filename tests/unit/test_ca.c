@@ -37,7 +37,7 @@ static int group_teardown(void **state)
 
 static void next_nik(char out[17])
 {
-	snprintf(out, 17, "3201%012d", ++nik_seq);
+	snprintf(out, 17, "320101010180%04u", 1u + (unsigned)nik_seq++ % 9999u); /* a valid NIK (common/nik.h) */
 }
 
 static int64_t count(const char *sql)
@@ -144,7 +144,7 @@ static void test_issue_from_csr(void **state)
 	x = parse(&out);
 	assert_int_equal(X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_serialNumber, sn,
 	                     sizeof sn) > 0, 1);
-	assert_string_equal(sn, "PNOID-3201000000000001");
+	assert_string_equal(sn, "PNOID-3201010101800001");
 	assert_int_equal(X509_get_key_usage(x), KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION);
 	assert_true(X509_get_extended_key_usage(x) & XKU_SMIME);
 	X509_free(x);
@@ -189,7 +189,7 @@ static void test_issue_server_key_and_seal(void **state)
 	r.profile = "seal";
 	r.cn = "Segel Dinas Kominfo";
 	r.o = "Pemerintah Kabupaten Ciamis";
-	r.nik = "3201999999999999";
+	r.nik = "3201014512990099";
 	assert_int_equal(ca_issue(T.c, &r, &out), OA_OK);
 	x = parse(&out);
 	assert_int_equal(X509_NAME_get_index_by_NID(X509_get_subject_name(x), NID_serialNumber, -1), -1);
@@ -285,7 +285,7 @@ static void test_garbage_csrs(void **state)
 	EVP_PKEY *k = key_of("EC", "P-256");
 	size_t n;
 	uint8_t *csr = make_csr(k, &n, std_subject, 0), *longer = malloc(n + 4);
-	ca_request r = {.nik = "3201777777777777", .email = "a@x.go.id"};
+	ca_request r = {.nik = "3201011507770077", .email = "a@x.go.id"};
 	ca_issued out;
 	int64_t certs = count("SELECT COUNT(*) FROM certificate");
 

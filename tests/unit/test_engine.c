@@ -200,7 +200,7 @@ static void drive(const sop_def *d, int64_t case_id, struct person *app, const c
 
 static void next_nik(char out[17])
 {
-	snprintf(out, 17, "1471%012d", ++seq);
+	snprintf(out, 17, "147101020270%04u", 1u + (unsigned)seq++ % 9999u); /* a valid NIK (common/nik.h) */
 }
 
 /* Issues a certificate for nik directly, for SOPs about an existing one. */

@@ -53,7 +53,7 @@ static oa_err issue_one(void)
 	char nik[17];
 	oa_err rc;
 
-	snprintf(nik, sizeof nik, "3273%012d", ++seq);
+	snprintf(nik, sizeof nik, "327301020390%04u", 1u + (unsigned)seq++ % 9999u); /* a valid NIK */
 	r.key = k;
 	r.cn = "Uji Penandatangan";
 	r.o = "Dinas";
