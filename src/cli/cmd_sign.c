@@ -28,7 +28,7 @@ static const char usage_text[] =
     "       openams sign timestamp --in REQUEST.tsq --out REPLY.tsr [--dir DIR]\n"
     "       openams sign pdf --in IN.pdf --out OUT.pdf (--nik NIK | --serial S)\n"
     "                        --passphrase-file FILE [--dir DIR] [--reason R] [--location L]\n"
-    "                        [--name N] [--level B-B|B-T] [VISIBLE]\n"
+    "                        [--name N] [--level B-B|B-T|B-LT] [VISIBLE]\n"
     "       openams sign pdf --in IN.pdf --out OUT.pdf --key KEY.pem --cert CERT.pem\n"
     "                        [--chain CHAIN.pem] [--reason R] [--location L] [--name N]\n"
     "                        [--level B-B|B-T [--dir DIR]] [VISIBLE]\n"
@@ -46,9 +46,10 @@ static const char usage_text[] =
     "here, or the certificate S; the passphrase is the first line of FILE.  A wrong\n"
     "passphrase counts towards the key's lock (keys.max_failures); every signature\n"
     "is in the audit log (keys.sign: serial, document SHA-256).  The instance's\n"
-    "issuing CA and root are embedded.  The level is B-T (time-stamped by the\n"
-    "instance's TSA, RFC 3161) when the instance has a TSA, else B-B; --level B-B\n"
-    "leaves the time-stamp out, --level B-T refuses to sign without one.\n"
+    "issuing CA and root are embedded.  The level is B-LT (time-stamped by the\n"
+    "instance's TSA, RFC 3161, then a /DSS with the chain, an OCSP answer and the\n"
+    "CRLs) when the instance has a TSA, else B-B; --level B-B or B-T asks for\n"
+    "less, and B-T or B-LT refuses to sign without a TSA.\n"
     "With --key and --cert (development, tests):\n"
     "KEY.pem: an unencrypted PEM private key (RSA, ECDSA P-256 or P-384) matching\n"
     "CERT.pem; CHAIN.pem: the CA certificates to embed (issuing CA, root), else any\n"
@@ -168,11 +169,8 @@ static int sign_holder_cli(const char *in, const char *outp, const char *nik, co
 	h.serial = serial;
 	h.passphrase = pass;
 	h.actor = "cli";
-	h.level_bb = level && strcmp(level, "B-B") == 0;
-	if (level && strcmp(level, "B-T") == 0 && !ca_tsa_cert(c)) {
-		rc = oa_fail(OA_ERR_STATE, "--level B-T: this instance has no time-stamping authority");
-		goto out;
-	}
+	h.level = !level ? SIGN_LEVEL_BEST : strcmp(level, "B-B") == 0 ? SIGN_LEVEL_BB
+	        : strcmp(level, "B-T") == 0 ? SIGN_LEVEL_BT : SIGN_LEVEL_BLT;
 	if ((rc = sign_pdf_holder(c, &h, pdf, len, o, &out, &out_len, used)) == OA_OK &&
 	    (rc = oa_write_file_atomic(outp, out, out_len, 0644)) == OA_OK)
 		printf("signed with certificate %s\n", used);
@@ -253,13 +251,14 @@ static int sign_verify_cli(int argc, char **argv)
 		printf("  covers the whole document: %s\n", r->whole ? "yes" : "no");
 		if (!r->whole)
 			printf("  after it: %s\n", r->changed_after ? "changes other than signatures"
-			                                            : "only later signatures");
+			                                            : "only later signatures and validation data");
 		if (r->timestamped) {
 			printf("  time-stamp: %s%s%s\n", r->timestamp_valid ? "valid" : "not valid",
 			    r->timestamp_problem[0] ? ": " : "", r->timestamp_problem);
 			print_time("time-stamp time", r->timestamp_time);
 		} else
 			printf("  time-stamp: no\n");
+		printf("  validation data (/DSS /VRI): %s\n", r->ltv ? "yes" : "no");
 		/* revoked: only a time-stamp could prove the signature came first */
 		if (!r->intact || !r->trusted || r->changed_after || r->revoked_before_signing ||
 		    (r->timestamped && !r->timestamp_valid) ||
@@ -450,8 +449,11 @@ int cmd_sign(int argc, char **argv)
 	}
 	if (!in || !outp)
 		return cli_usage("sign pdf needs --in and --out");
-	if (level && strcmp(level, "B-B") != 0 && strcmp(level, "B-T") != 0)
-		return cli_usage("sign pdf: --level is B-B or B-T");
+	if (level && strcmp(level, "B-B") != 0 && strcmp(level, "B-T") != 0 &&
+	    strcmp(level, "B-LT") != 0)
+		return cli_usage("sign pdf: --level is B-B, B-T or B-LT");
+	if (level && strcmp(level, "B-LT") == 0 && keyp)
+		return cli_usage("sign pdf: --level B-LT needs a holder key (--nik or --serial)");
 	if ((imagep || vis.qr || nlines) && !visible)
 		return cli_usage("sign pdf: --image, --qr and --line need --visible");
 	if (visible) {

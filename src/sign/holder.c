@@ -7,7 +7,9 @@
  *
  * The certificate is the one named by serial, or the NIK's newest active
  * certificate that has a sealed key.  The chain embedded after it is the
- * instance's issuing CA and root.
+ * instance's issuing CA and root.  B-T takes the time-stamp from the
+ * instance's TSA (tst.c); B-LT then adds the validation data the instance
+ * holds (sign_ltv_from_ca, below) in a /DSS update.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,9 +17,11 @@
 
 #include <openssl/err.h>
 #include <openssl/objects.h>
+#include <openssl/ocsp.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
 
+#include "../common/limits.h"
 #include "../keys/keys.h"
 #include "signInt.h"
 
@@ -128,6 +132,11 @@ oa_err sign_pdf_holder(ca *c, const sign_holder *h, const uint8_t *pdf, size_t l
     const sign_opts *o, uint8_t **out, size_t *out_len, char serial[41])
 {
 	holder_arg a = {.c = c};
+	sign_opts so = {0};
+	sign_ltv ltv = {0};
+	uint8_t *bt = NULL;
+	size_t btlen = 0;
+	int level;
 	char holder[65], ref[160], hex[65];
 	uint8_t *der = NULL, dg[32];
 	const uint8_t *p;
@@ -165,19 +174,118 @@ oa_err sign_pdf_holder(ca *c, const sign_holder *h, const uint8_t *pdf, size_t l
 	a.req.passphrase = h->passphrase;
 	a.req.actor = h->actor;
 	a.req.ref = ref;
-	if ((!o || !o->tst) && !h->level_bb && ca_tsa_cert(c)) {
-		/* B-T from the instance's own TSA */
-		sign_opts bt = {0};
-		if (o)
-			bt = *o;
-		bt.tst = sign_tst_from_ca;
-		bt.tst_arg = c;
-		rc = sign_pdf_with(pdf, len, cert, chain, holder_sign, &a, &bt, out, out_len);
-	} else
-		rc = sign_pdf_with(pdf, len, cert, chain, holder_sign, &a, o, out, out_len);
+	level = h->level ? h->level : ca_tsa_cert(c) ? SIGN_LEVEL_BLT : SIGN_LEVEL_BB;
+	if (level < SIGN_LEVEL_BB || level > SIGN_LEVEL_BLT)
+		TRY(oa_fail(OA_ERR_INVALID, "unknown signature level %d", level));
+	if (level >= SIGN_LEVEL_BT && !ca_tsa_cert(c) && !(o && o->tst))
+		TRY(oa_fail(OA_ERR_STATE, "level %s needs a time-stamping authority, and this instance "
+		    "has none", level == SIGN_LEVEL_BT ? "B-T" : "B-LT"));
+	if (o)
+		so = *o;
+	if (level == SIGN_LEVEL_BB)
+		so.tst = NULL;
+	else if (!so.tst) {
+		/* the signature time-stamp from the instance's own TSA */
+		so.tst = sign_tst_from_ca;
+		so.tst_arg = c;
+	}
+	TRY(sign_pdf_with(pdf, len, cert, chain, holder_sign, &a, &so, &bt, &btlen));
+	if (level == SIGN_LEVEL_BLT) {
+		/* B-LT: the validation data in a /DSS update after the signature */
+		TRY(sign_ltv_from_ca(c, cert, &ltv));
+		TRY(sign_pdf_add_dss(bt, btlen, &ltv, out, out_len));
+	} else {
+		*out = bt;
+		*out_len = btlen;
+		bt = NULL;
+	}
 out:
+	sign_ltv_free(&ltv);
+	free(bt);
 	X509_free(cert);
 	sk_X509_pop_free(chain, X509_free);
 	free(der);
 	return rc;
+}
+
+/* A file under DIR/pki read whole (a CRL), into b. */
+static oa_err read_pki(ca *c, const char *name, sign_blob *b)
+{
+	char path[OA_MAX_PATH];
+	oa_err rc;
+
+	if ((rc = oa_path_join(path, sizeof path, ca_dir(c), name)))
+		return rc;
+	return oa_read_file(path, 64 * 1024 * 1024, &b->p, &b->n);
+}
+
+static oa_err add_cert(sign_ltv *l, X509 *x)
+{
+	unsigned char *der = NULL;
+	int n;
+
+	if (!x)
+		return OA_OK;
+	if (l->ncerts >= SIGN_MAX_LTV)
+		return oa_fail(OA_ERR_LIMIT, "too many certificates for the /DSS");
+	if ((n = i2d_X509(x, &der)) <= 0)
+		return oa_fail_ssl(OA_ERR_CRYPTO, "encoding a certificate");
+	if ((l->certs[l->ncerts].p = malloc((size_t)n)) == NULL) {
+		OPENSSL_free(der);
+		return oa_fail(OA_ERR_NOMEM, "out of memory");
+	}
+	memcpy(l->certs[l->ncerts].p, der, (size_t)n);
+	l->certs[l->ncerts++].n = (size_t)n;
+	OPENSSL_free(der);
+	return OA_OK;
+}
+
+oa_err sign_ltv_from_ca(ca *c, X509 *cert, sign_ltv *out)
+{
+	STACK_OF(X509) *chain = NULL;
+	OCSP_REQUEST *rq = NULL;
+	OCSP_CERTID *id;
+	X509 *issuer;
+	unsigned char *req = NULL;
+	int reqlen = 0;
+	oa_err rc = OA_OK;
+
+	memset(out, 0, sizeof *out);
+	TRY(load_chain(c, &chain));
+	if (sk_X509_num(chain) < 1)
+		TRY(oa_fail(OA_ERR_INTERNAL, "the instance's chain is empty"));
+	issuer = sk_X509_value(chain, 0);
+	TRY(add_cert(out, cert));
+	for (int i = 0; i < sk_X509_num(chain); i++)
+		TRY(add_cert(out, sk_X509_value(chain, i)));
+	TRY(add_cert(out, ca_tsa_cert(c)));
+	/* the instance's own OCSP answer for the signer's certificate */
+	if ((rq = OCSP_REQUEST_new()) == NULL ||
+	    (id = OCSP_cert_to_id(EVP_sha1(), cert, issuer)) == NULL ||
+	    OCSP_request_add0_id(rq, id) == NULL || (reqlen = i2d_OCSP_REQUEST(rq, &req)) <= 0)
+		TRY(oa_fail_ssl(OA_ERR_CRYPTO, "building the OCSP request"));
+	TRY(ca_ocsp_respond(c, req, (size_t)reqlen, &out->ocsps[0].p, &out->ocsps[0].n));
+	out->nocsps = 1;
+	TRY(read_pki(c, "pki/issuing.crl", &out->crls[0]));
+	out->ncrls = 1;
+	TRY(read_pki(c, "pki/root.crl", &out->crls[1]));
+	out->ncrls = 2;
+out:
+	if (rc)
+		sign_ltv_free(out);
+	OPENSSL_free(req);
+	OCSP_REQUEST_free(rq);
+	sk_X509_pop_free(chain, X509_free);
+	return rc;
+}
+
+void sign_ltv_free(sign_ltv *l)
+{
+	for (size_t i = 0; i < l->ncerts; i++)
+		free(l->certs[i].p);
+	for (size_t i = 0; i < l->nocsps; i++)
+		free(l->ocsps[i].p);
+	for (size_t i = 0; i < l->ncrls; i++)
+		free(l->crls[i].p);
+	memset(l, 0, sizeof *l);
 }

@@ -372,6 +372,61 @@ static oa_err put_trailer_keys(oa_buf *b, const orig *g, long long size, long lo
 	return rc;
 }
 
+/*
+ * The cross-reference section of an update (sections 7.5.4, 7.5.6, 7.5.8)
+ * for the nx objects x (room for one more: the stream's own entry), of the
+ * original's kind, then the trailer and %%EOF.  next_id is the first unused
+ * object number (a cross-reference stream takes it).
+ */
+static oa_err put_xref(oa_buf *b, const orig *g, xent *x, size_t nx, int stream,
+    long long next_id, long long prev)
+{
+	size_t xref_at = b->len;
+	oa_buf idx = {0}, data = {0};
+	oa_err rc = OA_OK;
+
+	if (!stream) {
+		qsort(x, nx, sizeof x[0], cmp_xent);
+		TRY(oa_buf_append(b, "xref\n", 5));
+		for (size_t i = 0; i < nx;) {
+			size_t j = i + 1;
+			while (j < nx && x[j].num == x[j - 1].num + 1)
+				j++;
+			TRY(oa_buf_printf(b, "%lld %zu\n", x[i].num, j - i));
+			for (; i < j; i++)
+				TRY(oa_buf_printf(b, "%010zu %05d n\r\n", x[i].off, x[i].gen));
+		}
+		TRY(oa_buf_append(b, "trailer\n<< ", 11));
+		TRY(put_trailer_keys(b, g, next_id, prev));
+		TRY(oa_buf_printf(b, " >>\nstartxref\n%zu\n%%%%EOF\n", xref_at));
+		goto out;
+	}
+	x[nx++] = (xent){next_id, 0, b->len};
+	qsort(x, nx, sizeof x[0], cmp_xent);
+	for (size_t i = 0; i < nx;) {
+		size_t j = i + 1;
+		while (j < nx && x[j].num == x[j - 1].num + 1)
+			j++;
+		TRY(oa_buf_printf(&idx, " %lld %zu", x[i].num, j - i));
+		for (; i < j; i++) {
+			uint8_t e[7] = {1, (uint8_t)(x[i].off >> 24), (uint8_t)(x[i].off >> 16),
+			    (uint8_t)(x[i].off >> 8), (uint8_t)x[i].off, (uint8_t)(x[i].gen >> 8),
+			    (uint8_t)x[i].gen};
+			TRY(oa_buf_append(&data, e, sizeof e));
+		}
+	}
+	TRY(oa_buf_printf(b, "%lld 0 obj\n<< /Type /XRef ", next_id));
+	TRY(put_trailer_keys(b, g, next_id + 1, prev));
+	TRY(oa_buf_printf(b, " /W [1 4 2] /Index [%.*s] /Length %zu >>\nstream\n",
+	    (int)idx.len, (const char *)idx.data, data.len));
+	TRY(oa_buf_append(b, data.data, data.len));
+	TRY(oa_buf_printf(b, "\nendstream\nendobj\nstartxref\n%zu\n%%%%EOF\n", xref_at));
+out:
+	oa_buf_free(&idx);
+	oa_buf_free(&data);
+	return rc;
+}
+
 oa_err sign_pdf(const uint8_t *pdf, size_t len, EVP_PKEY *key, X509 *cert,
     STACK_OF(X509) *chain, const sign_opts *o, uint8_t **out, size_t *out_len)
 {
@@ -393,7 +448,7 @@ oa_err sign_pdf_with(const uint8_t *pdf, size_t len, X509 *cert, STACK_OF(X509) 
 	long long ap_id = 0, next_id;
 	int nap = 0;
 	int pageno = o && o->visual ? o->visual->page : 1;
-	size_t nx = 0, cmsmax, br_at, lt_at, gt_at, xref_at;
+	size_t nx = 0, cmsmax, br_at, lt_at, gt_at;
 	long long prev = 0, sig_id, wid_id, form_id;
 	int stream = 0;
 	int64_t when = o && o->when ? o->when : oa_now();
@@ -508,56 +563,7 @@ oa_err sign_pdf_with(const uint8_t *pdf, size_t len, X509 *cert, STACK_OF(X509) 
 	TRY(oa_buf_printf(&b, "%d %d obj\n<<\n%.*s/AcroForm %lld 0 R >>\nendobj\n",
 	    g.root_id, g.root_gen, (int)g.root_keys.len, (const char *)g.root_keys.data, form_id));
 
-	/* The cross-reference section (sections 7.5.4, 7.5.6, 7.5.8) */
-	xref_at = b.len;
-	if (!stream) {
-		qsort(x, nx, sizeof x[0], cmp_xent);
-		TRY(oa_buf_append(&b, "xref\n", 5));
-		for (size_t i = 0; i < nx;) {
-			size_t j = i + 1;
-			while (j < nx && x[j].num == x[j - 1].num + 1)
-				j++;
-			TRY(oa_buf_printf(&b, "%lld %zu\n", x[i].num, j - i));
-			for (; i < j; i++)
-				TRY(oa_buf_printf(&b, "%010zu %05d n\r\n", x[i].off, x[i].gen));
-		}
-		TRY(oa_buf_append(&b, "trailer\n<< ", 11));
-		TRY(put_trailer_keys(&b, &g, next_id, prev));
-		TRY(oa_buf_printf(&b, " >>\nstartxref\n%zu\n%%%%EOF\n", xref_at));
-	} else {
-		oa_buf idx = {0}, data = {0};
-		long long xs_id = next_id;
-
-		x[nx++] = (xent){xs_id, 0, b.len};
-		qsort(x, nx, sizeof x[0], cmp_xent);
-		for (size_t i = 0; i < nx && !rc;) {
-			size_t j = i + 1;
-			while (j < nx && x[j].num == x[j - 1].num + 1)
-				j++;
-			rc = oa_buf_printf(&idx, " %lld %zu", x[i].num, j - i);
-			for (; i < j && !rc; i++) {
-				uint8_t e[7] = {1, (uint8_t)(x[i].off >> 24), (uint8_t)(x[i].off >> 16),
-				    (uint8_t)(x[i].off >> 8), (uint8_t)x[i].off, (uint8_t)(x[i].gen >> 8),
-				    (uint8_t)x[i].gen};
-				rc = oa_buf_append(&data, e, sizeof e);
-			}
-		}
-		if (!rc)
-			rc = oa_buf_printf(&b, "%lld 0 obj\n<< /Type /XRef ", xs_id);
-		if (!rc)
-			rc = put_trailer_keys(&b, &g, next_id + 1, prev);
-		if (!rc)
-			rc = oa_buf_printf(&b, " /W [1 4 2] /Index [%.*s] /Length %zu >>\nstream\n",
-			    (int)idx.len, (const char *)idx.data, data.len);
-		if (!rc)
-			rc = oa_buf_append(&b, data.data, data.len);
-		if (!rc)
-			rc = oa_buf_printf(&b, "\nendstream\nendobj\nstartxref\n%zu\n%%%%EOF\n", xref_at);
-		oa_buf_free(&idx);
-		oa_buf_free(&data);
-		if (rc)
-			goto out;
-	}
+	TRY(put_xref(&b, &g, x, nx, stream, next_id, prev));
 
 	/* The byte range: everything but the /Contents hex string, brackets included */
 	snprintf(br, sizeof br, "0 %zu %zu %zu", lt_at, gt_at + 1, b.len - (gt_at + 1));
@@ -645,5 +651,205 @@ out:
 	while (qpdf_has_error(q))
 		(void)qpdf_get_error(q);
 	qpdf_cleanup(&q);
+	return rc;
+}
+
+/* ---- long-term validation data: the document security store -------------- */
+
+/* What a /DSS update needs of the document it extends. */
+typedef struct dssorig {
+	orig g;                  /* trailer, catalog (root_keys holds all but /DSS) */
+	oa_buf certs, ocsps, crls; /* the existing /DSS arrays' items */
+	oa_buf vri;              /* the existing /VRI's entries */
+	char vri_key[41];        /* SHA-1 of the newest signature's /Contents, upper-case hex */
+} dssorig;
+
+static void dssorig_free(dssorig *d)
+{
+	orig_free(&d->g);
+	oa_buf_free(&d->certs);
+	oa_buf_free(&d->ocsps);
+	oa_buf_free(&d->crls);
+	oa_buf_free(&d->vri);
+}
+
+/* The signature dictionary whose /ByteRange ends last: the newest. */
+static void newest_sig(qpdf_data q, qpdf_oh fields, int depth, long long *best, qpdf_oh *sig)
+{
+	int n;
+
+	if (!qpdf_oh_is_array(q, fields) || depth > 16)
+		return;
+	n = qpdf_oh_get_array_n_items(q, fields);
+	for (int i = 0; i < n && i < SIGN_MAX_FIELDS; i++) {
+		qpdf_oh f = qpdf_oh_get_array_item(q, fields, i), v = qpdf_oh_get_key(q, f, "/V");
+		qpdf_oh br = qpdf_oh_get_key(q, v, "/ByteRange");
+		if (qpdf_oh_is_name_and_equals(q, qpdf_oh_get_key(q, f, "/FT"), "/Sig") &&
+		    qpdf_oh_is_array(q, br) && qpdf_oh_get_array_n_items(q, br) == 4) {
+			long long end = qpdf_oh_get_int_value(q, qpdf_oh_get_array_item(q, br, 2)) +
+			    qpdf_oh_get_int_value(q, qpdf_oh_get_array_item(q, br, 3));
+			if (end > *best) {
+				*best = end;
+				*sig = v;
+			}
+		} else
+			newest_sig(q, qpdf_oh_get_key(q, f, "/Kids"), depth + 1, best, sig);
+	}
+}
+
+static oa_err read_for_dss(const uint8_t *pdf, size_t len, dssorig *d)
+{
+	qpdf_data q = qpdf_init();
+	qpdf_oh tr, root, dss, v, sig = 0;
+	long long best = -1;
+	oa_err rc = OA_OK;
+
+	if (!q)
+		return oa_fail(OA_ERR_NOMEM, "out of memory");
+	qpdf_silence_errors(q);
+	qpdf_set_suppress_warnings(q, QPDF_TRUE);
+	qpdf_set_attempt_recovery(q, QPDF_FALSE);
+	if (qpdf_read_memory(q, "input", (const char *)pdf, len, "") & QPDF_ERRORS)
+		TRY(qpdf_failed(q, "qpdf cannot read it"));
+	if (qpdf_is_encrypted(q))
+		TRY(oa_fail(OA_ERR_INVALID, "encrypted PDF: not supported yet"));
+	tr = qpdf_get_trailer(q);
+	v = qpdf_oh_get_key(q, tr, "/Size");
+	if (!qpdf_oh_is_integer(q, v) || (d->g.size = qpdf_oh_get_int_value(q, v)) < 1 ||
+	    d->g.size > 8000000)
+		TRY(oa_fail(OA_ERR_INVALID, "broken PDF: the trailer has no valid /Size"));
+	if (qpdf_oh_has_key(q, tr, "/Info"))
+		TRY(put_obj(q, &d->g.info, qpdf_oh_get_key(q, tr, "/Info")));
+	if (qpdf_oh_has_key(q, tr, "/ID"))
+		TRY(put_obj(q, &d->g.id, qpdf_oh_get_key(q, tr, "/ID")));
+	root = qpdf_get_root(q);
+	if (qpdf_has_error(q) || !qpdf_oh_is_indirect(q, root) || !qpdf_oh_is_dictionary(q, root))
+		TRY(oa_fail(OA_ERR_INVALID, "broken PDF: no document catalog (/Root)"));
+	d->g.root_id = qpdf_oh_get_object_id(q, root);
+	d->g.root_gen = qpdf_oh_get_generation(q, root);
+	TRY(put_dict(q, &d->g.root_keys, root, "/DSS", "/DSS"));
+	dss = qpdf_oh_get_key(q, root, "/DSS");
+	if (qpdf_oh_is_dictionary(q, dss)) {
+		TRY(put_items(q, &d->certs, qpdf_oh_get_key(q, dss, "/Certs"), "/DSS /Certs"));
+		TRY(put_items(q, &d->ocsps, qpdf_oh_get_key(q, dss, "/OCSPs"), "/DSS /OCSPs"));
+		TRY(put_items(q, &d->crls, qpdf_oh_get_key(q, dss, "/CRLs"), "/DSS /CRLs"));
+		v = qpdf_oh_get_key(q, dss, "/VRI");
+		if (qpdf_oh_is_dictionary(q, v))
+			TRY(put_dict(q, &d->vri, v, "", ""));
+	}
+	newest_sig(q, qpdf_oh_get_key(q, qpdf_oh_get_key(q, root, "/AcroForm"), "/Fields"), 0,
+	    &best, &sig);
+	if (best < 0)
+		TRY(oa_fail(OA_ERR_INVALID, "the document has no signature to add validation data for"));
+	{
+		/* /VRI key: SHA-1 of the /Contents string, all of it (ETSI EN 319 142-1 5.4.2.2) */
+		size_t n = 0;
+		const char *cs = qpdf_oh_get_binary_string_value(q, qpdf_oh_get_key(q, sig, "/Contents"), &n);
+		uint8_t h[20];
+		if (!cs || n == 0)
+			TRY(oa_fail(OA_ERR_INVALID, "broken PDF: the newest signature has no /Contents"));
+		SHA1((const unsigned char *)cs, n, h);
+		for (int i = 0; i < 20; i++)
+			snprintf(d->vri_key + 2 * i, 3, "%02X", h[i]);
+	}
+	if (qpdf_has_error(q))
+		TRY(qpdf_failed(q, "reading the catalog"));
+out:
+	while (qpdf_has_error(q))
+		(void)qpdf_get_error(q);
+	qpdf_cleanup(&q);
+	return rc;
+}
+
+static oa_err put_refs(oa_buf *b, long long first, size_t n)
+{
+	oa_err rc = OA_OK;
+
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = oa_buf_printf(b, " %lld 0 R", first + (long long)i);
+	return rc;
+}
+
+oa_err sign_pdf_add_dss(const uint8_t *pdf, size_t len, const sign_ltv *ltv, uint8_t **out,
+    size_t *out_len)
+{
+	dssorig d = {0};
+	oa_buf b = {0};
+	xent *x = NULL;
+	size_t nx = 0, nobj;
+	long long prev = 0, next, c0, o0, r0, dss_id;
+	int stream = 0;
+	oa_err rc = OA_OK;
+
+	*out = NULL;
+	*out_len = 0;
+	if (!pdf || len < 8 || memcmp(pdf, "%PDF-", 5) != 0)
+		return oa_fail(OA_ERR_INVALID, "broken PDF: no %%PDF- header");
+	if (len > SIGN_MAX_PDF_BYTES)
+		return oa_fail(OA_ERR_LIMIT, "PDF of %zu bytes: the limit is %d (SIGN_MAX_PDF_BYTES)",
+		    len, SIGN_MAX_PDF_BYTES);
+	if (ltv->ncerts > SIGN_MAX_LTV || ltv->nocsps > SIGN_MAX_LTV || ltv->ncrls > SIGN_MAX_LTV)
+		return oa_fail(OA_ERR_LIMIT, "more than %d certificates, OCSP responses or CRLs",
+		    SIGN_MAX_LTV);
+	TRY(find_startxref(pdf, len, &prev, &stream));
+	TRY(read_for_dss(pdf, len, &d));
+	nobj = ltv->ncerts + ltv->nocsps + ltv->ncrls + 2; /* + /DSS, the catalog */
+	if ((x = calloc(nobj + 1, sizeof *x)) == NULL)
+		TRY(oa_fail(OA_ERR_NOMEM, "out of memory"));
+	TRY(oa_buf_append(&b, pdf, len));
+	if (pdf[len - 1] != '\n' && pdf[len - 1] != '\r')
+		TRY(oa_buf_append(&b, "\n", 1));
+	next = d.g.size;
+	c0 = next;
+	for (size_t i = 0; i < ltv->ncerts; i++, next++) {
+		x[nx++] = (xent){next, 0, b.len};
+		TRY(oa_buf_printf(&b, "%lld 0 obj\n<< /Length %zu >>\nstream\n", next, ltv->certs[i].n));
+		TRY(oa_buf_append(&b, ltv->certs[i].p, ltv->certs[i].n));
+		TRY(oa_buf_append(&b, "\nendstream\nendobj\n", 18));
+	}
+	o0 = next;
+	for (size_t i = 0; i < ltv->nocsps; i++, next++) {
+		x[nx++] = (xent){next, 0, b.len};
+		TRY(oa_buf_printf(&b, "%lld 0 obj\n<< /Length %zu >>\nstream\n", next, ltv->ocsps[i].n));
+		TRY(oa_buf_append(&b, ltv->ocsps[i].p, ltv->ocsps[i].n));
+		TRY(oa_buf_append(&b, "\nendstream\nendobj\n", 18));
+	}
+	r0 = next;
+	for (size_t i = 0; i < ltv->ncrls; i++, next++) {
+		x[nx++] = (xent){next, 0, b.len};
+		TRY(oa_buf_printf(&b, "%lld 0 obj\n<< /Length %zu >>\nstream\n", next, ltv->crls[i].n));
+		TRY(oa_buf_append(&b, ltv->crls[i].p, ltv->crls[i].n));
+		TRY(oa_buf_append(&b, "\nendstream\nendobj\n", 18));
+	}
+	/* /DSS (ETSI EN 319 142-1 5.4.2): the arrays, earlier entries kept, and /VRI */
+	dss_id = next++;
+	x[nx++] = (xent){dss_id, 0, b.len};
+	TRY(oa_buf_printf(&b, "%lld 0 obj\n<< /Type /DSS /Certs [%.*s", dss_id, (int)d.certs.len,
+	    (const char *)d.certs.data));
+	TRY(put_refs(&b, c0, ltv->ncerts));
+	TRY(oa_buf_printf(&b, " ] /OCSPs [%.*s", (int)d.ocsps.len, (const char *)d.ocsps.data));
+	TRY(put_refs(&b, o0, ltv->nocsps));
+	TRY(oa_buf_printf(&b, " ] /CRLs [%.*s", (int)d.crls.len, (const char *)d.crls.data));
+	TRY(put_refs(&b, r0, ltv->ncrls));
+	TRY(oa_buf_printf(&b, " ]\n/VRI <<\n%.*s/%s << /Cert [", (int)d.vri.len,
+	    (const char *)d.vri.data, d.vri_key));
+	TRY(put_refs(&b, c0, ltv->ncerts));
+	TRY(oa_buf_append(&b, " ] /OCSP [", 10));
+	TRY(put_refs(&b, o0, ltv->nocsps));
+	TRY(oa_buf_append(&b, " ] /CRL [", 9));
+	TRY(put_refs(&b, r0, ltv->ncrls));
+	TRY(oa_buf_append(&b, " ] >> >> >>\nendobj\n", 19));
+	/* the catalog, pointing at it */
+	x[nx++] = (xent){d.g.root_id, d.g.root_gen, b.len};
+	TRY(oa_buf_printf(&b, "%d %d obj\n<<\n%.*s/DSS %lld 0 R >>\nendobj\n", d.g.root_id,
+	    d.g.root_gen, (int)d.g.root_keys.len, (const char *)d.g.root_keys.data, dss_id));
+	TRY(put_xref(&b, &d.g, x, nx, stream, next, prev));
+	*out = b.data;
+	*out_len = b.len;
+	b.data = NULL;
+out:
+	free(x);
+	oa_buf_free(&b);
+	dssorig_free(&d);
 	return rc;
 }

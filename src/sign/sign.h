@@ -73,6 +73,41 @@ typedef struct sign_opts {
 	void *tst_arg;
 } sign_opts;
 
+#define SIGN_MAX_LTV 16 /* certificates, OCSP responses, CRLs each in one /DSS update */
+
+/* A DER object (certificate, OCSP response, CRL). */
+typedef struct sign_blob {
+	uint8_t *p;
+	size_t n;
+} sign_blob;
+
+/* Validation data for PAdES B-LT (ETSI EN 319 142-1 5.4). */
+typedef struct sign_ltv {
+	sign_blob certs[SIGN_MAX_LTV], ocsps[SIGN_MAX_LTV], crls[SIGN_MAX_LTV];
+	size_t ncerts, nocsps, ncrls;
+} sign_ltv;
+
+/*
+ * PAdES B-LT: appends an incremental update with the document security
+ * store (/DSS in the catalog): the certificates, OCSP responses and CRLs of
+ * ltv as streams, added to the /Certs, /OCSPs and /CRLs arrays of an
+ * existing /DSS, and a /VRI entry for the newest signature (its key the
+ * upper-case hex SHA-1 of that signature's whole /Contents string) naming
+ * them.  The earlier signatures stay valid (nothing inside their byte
+ * ranges changes).  A document without a signature is OA_ERR_INVALID.
+ */
+oa_err sign_pdf_add_dss(const uint8_t *pdf, size_t len, const sign_ltv *ltv, uint8_t **out,
+    size_t *out_len);
+
+/*
+ * The validation data this instance can give for a signature by cert:
+ * cert, the issuing CA and root, the TSA certificate; an OCSP response for
+ * cert from the instance's responder; the issuing and root CRLs
+ * (DIR/pki/issuing.crl, root.crl).  Free with sign_ltv_free().
+ */
+oa_err sign_ltv_from_ca(ca *c, X509 *cert, sign_ltv *out);
+void sign_ltv_free(sign_ltv *l);
+
 /*
  * The box of page (1-based) of pdf: its /CropBox, else /MediaBox
  * (inherited), as llx, lly, urx, ury, and its /Rotate (0, 90, 180, 270).
@@ -125,6 +160,9 @@ typedef oa_err (*sign_digest_fn)(void *arg, const uint8_t digest[32], uint8_t **
 oa_err sign_pdf_with(const uint8_t *pdf, size_t len, X509 *cert, STACK_OF(X509) *chain,
     sign_digest_fn fn, void *arg, const sign_opts *o, uint8_t **out, size_t *out_len);
 
+/* PAdES baseline levels (ETSI EN 319 142-1 section 6). */
+enum { SIGN_LEVEL_BEST = 0, SIGN_LEVEL_BB = 1, SIGN_LEVEL_BT = 2, SIGN_LEVEL_BLT = 3 };
+
 /* Who signs with a sealed holder key (src/keys), and for whom. */
 typedef struct sign_holder {
 	const char *nik;        /* the holder's NIK: their newest active certificate with a sealed key */
@@ -132,7 +170,8 @@ typedef struct sign_holder {
 	const char *passphrase; /* the holder's passphrase for that key */
 	const char *actor;      /* who asks, for the audit log; NULL: the key's holder */
 	const char *client;     /* the client application (API), for the audit log; NULL: none */
-	int level_bb;           /* 1: B-B even when the instance has a TSA (else B-T) */
+	int level;              /* SIGN_LEVEL_*: 0, the best the instance gives (B-LT with a
+	                         * TSA, else B-B) */
 } sign_holder;
 
 /*
@@ -150,8 +189,10 @@ oa_err sign_holder_find(ca *c, const char *nik, const char *serial_in, char seri
  * towards the key's lock; a success forgives earlier failures) and records
  * "keys.sign" in the audit log with the certificate serial, the document's
  * SHA-256 and the client.  The instance's issuing CA and root are embedded
- * after the holder's certificate; when the instance has a TSA the signature
- * is time-stamped by it (B-T) unless h->level_bb or o->tst says otherwise.
+ * after the holder's certificate.  Level (h->level): B-B; B-T, time-stamped
+ * by the instance's TSA (o->tst, if set, is used instead); B-LT, B-T then a
+ * /DSS update with sign_ltv_from_ca()'s data.  OA_ERR_STATE when B-T or
+ * B-LT is asked of an instance without a TSA.
  * *serial is the certificate used.
  * Errors are keys_sign()'s: OA_ERR_DENIED wrong passphrase; OA_ERR_STATE
  * key locked, certificate revoked, expired or not yet valid; and
@@ -178,6 +219,7 @@ typedef struct sign_sig_report {
 	int changed_after;        /* a revision other than a later signature follows it */
 	int intact;               /* the bytes match and the signature verifies */
 	int trusted;              /* the chain reaches the trust anchor at the signing time */
+	int ltv;                  /* the /DSS has a /VRI entry for it */
 	int timestamped;          /* carries a signature time-stamp token */
 	int timestamp_valid;      /* ... whose signature, imprint and chain verify */
 	int64_t timestamp_time;   /* its genTime */

@@ -19,9 +19,10 @@
  *
  * "Changed after signing": the document's revisions are found by their
  * "%%EOF" markers.  A signature that does not cover the whole document is
- * "followed only by signatures" when each revision after it ends where a
- * later signature's byte range ends and the last signature's range ends
- * the document; otherwise something other than a
+ * followed only by allowed additions when each revision after it either
+ * ends where a later signature's byte range ends, or only adds long-term
+ * validation data (a /DSS, its streams, the catalog: dss_only), and nothing
+ * follows the last %%EOF; otherwise something other than a
  * signature was added after it (a marker inside a stream can hide a
  * revision; this is a reading aid, the byte range is what is proven).
  */
@@ -35,6 +36,7 @@
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <openssl/ts.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -55,7 +57,12 @@ typedef struct found {
 	char problem[256];
 } found;
 
+#define MAX_VRI 64
+
 typedef struct walk {
+	int root_id;
+	char vri[MAX_VRI][41];    /* /DSS /VRI keys, without the slash */
+	size_t nvri;
 	qpdf_data q;
 	found *f;
 	size_t n, cap, visited;
@@ -207,6 +214,19 @@ static oa_err find_sigs(const uint8_t *pdf, size_t len, walk *w, int *dss)
 	if (qpdf_has_error(q) || !qpdf_oh_is_dictionary(q, root))
 		TRY(oa_fail(OA_ERR_INVALID, "broken PDF: no document catalog (/Root)"));
 	*dss = qpdf_oh_is_dictionary(q, qpdf_oh_get_key(q, root, "/DSS"));
+	w->root_id = qpdf_oh_get_object_id(q, root);
+	if (*dss) {
+		/* the /VRI keys: which signatures have validation data */
+		qpdf_oh vri = qpdf_oh_get_key(q, qpdf_oh_get_key(q, root, "/DSS"), "/VRI");
+		if (qpdf_oh_is_dictionary(q, vri)) {
+			qpdf_oh_begin_dict_key_iter(q, vri);
+			while (qpdf_oh_dict_more_keys(q) && w->nvri < MAX_VRI) {
+				const char *k = qpdf_oh_dict_next_key(q);
+				if (k && strlen(k) == 41)
+					memcpy(w->vri[w->nvri++], k + 1, 41);
+			}
+		}
+	}
 	form = qpdf_oh_get_key(q, root, "/AcroForm");
 	if (qpdf_oh_is_dictionary(q, form))
 		TRY(walk_fields(w, qpdf_oh_get_key(q, form, "/Fields"), 0));
@@ -324,7 +344,7 @@ out:
 
 /* Checks one signature's CMS against digest (of its byte range). */
 static void check_cms(ca *c, X509_STORE *trust, const uint8_t *pdf, const found *f,
-    const uint8_t *digest, size_t dlen, const EVP_MD *dmd, sign_sig_report *r)
+    const walk *w, const uint8_t *digest, size_t dlen, const EVP_MD *dmd, sign_sig_report *r)
 {
 	const uint8_t *hex = pdf + f->br[1] + 1;
 	size_t hexlen = (size_t)(f->br[2] - f->br[1] - 2), derlen;
@@ -353,6 +373,16 @@ static void check_cms(ca *c, X509_STORE *trust, const uint8_t *pdf, const found 
 		if (hi < 0 || lo < 0)
 			break;
 		der[derlen] = (uint8_t)(hi << 4 | lo);
+	}
+	if (w) {
+		uint8_t h[20];
+		char key[41];
+		SHA1(der, derlen, h);
+		for (int i = 0; i < 20; i++)
+			snprintf(key + 2 * i, 3, "%02X", h[i]);
+		for (size_t i = 0; i < w->nvri; i++)
+			if (strcmp(w->vri[i], key) == 0)
+				r->ltv = 1;
 	}
 	p = der;
 	if ((cms = d2i_CMS_ContentInfo(NULL, &p, (long)derlen)) == NULL ||
@@ -462,17 +492,48 @@ out:
 	free(der);
 }
 
-/* Whether the document's last bytes are the end of a signature's revision. */
-static int tail_is_signature(const found *f, size_t n, const uint8_t *pdf, size_t len)
+/*
+ * Whether pdf[start, end) is a revision that only adds long-term validation
+ * data: every object it writes is the catalog (root_id), a /DSS dictionary,
+ * or a stream without a /Type (a certificate, OCSP response or CRL) or a
+ * cross-reference stream; and one of them is a /DSS.  Read as text, as the
+ * writer lays it out ("N G obj ... endobj").
+ */
+static int dss_only(const uint8_t *pdf, size_t start, size_t end, int root_id)
 {
-	size_t last = 0;
+	const uint8_t *p = pdf + start, *e = pdf + end;
+	int seen_dss = 0, objs = 0;
 
-	for (size_t j = 0; j < n; j++)
-		if (!f[j].problem[0] && (size_t)(f[j].br[2] + f[j].br[3]) > last)
-			last = (size_t)(f[j].br[2] + f[j].br[3]);
-	while (last < len && (pdf[last] == '\r' || pdf[last] == '\n' || pdf[last] == ' '))
-		last++;
-	return last == len;
+	while (p < e) {
+		const uint8_t *o = memmem(p, (size_t)(e - p), " obj", 4), *s, *eo, *ty;
+		long num = 0;
+		if (!o)
+			break;
+		/* the object number before " G obj" */
+		s = o;
+		while (s > p && s[-1] >= '0' && s[-1] <= '9')
+			s--;                       /* generation */
+		if (s > p && s[-1] == ' ')
+			s--;
+		while (s > p && s[-1] >= '0' && s[-1] <= '9')
+			s--;
+		num = strtol((const char *)s, NULL, 10);
+		if ((eo = memmem(o, (size_t)(e - o), "endobj", 6)) == NULL)
+			return 0;
+		objs++;
+		ty = memmem(o, (size_t)(eo - o), "/Type", 5);
+		if (num == root_id)
+			;
+		else if (memmem(o, (size_t)(eo - o), "/DSS", 4) && ty &&
+		    (memmem(o, (size_t)(eo - o), "/Type /DSS", 10) ||
+		     memmem(o, (size_t)(eo - o), "/Type/DSS", 9)))
+			seen_dss = 1;
+		else if (!memmem(o, (size_t)(eo - o), "stream", 6) ||
+		    (ty && !memmem(o, (size_t)(eo - o), "/XRef", 5)))
+			return 0;
+		p = eo + 6;
+	}
+	return objs > 0 && seen_dss;
 }
 
 static int cmp_found(const void *a, const void *b)
@@ -583,23 +644,32 @@ oa_err sign_verify_pdf(ca *c, X509_STORE *trust, const uint8_t *pdf, size_t len,
 		if (EVP_DigestUpdate(fork, pdf + f->br[2], (size_t)f->br[3]) != 1 ||
 		    EVP_DigestFinal_ex(fork, dg, &dl) != 1)
 			TRY(oa_fail_ssl(OA_ERR_CRYPTO, "hashing"));
-		check_cms(c, trust, pdf, f, dg, dl, EVP_sha256(), r);
+		check_cms(c, trust, pdf, f, &w, dg, dl, EVP_sha256(), r);
 
-		/* what came after it: only later signatures' revisions? */
-		r->changed_after = !r->whole && !tail_is_signature(w.f, w.n, pdf, len);
-		if (!r->whole)
+		/* what came after it: only later signatures' revisions and /DSS updates? */
+		r->changed_after = 0;
+		if (!r->whole) {
+			size_t tail = neof ? eofs[2 * (neof - 1) + 1] : 0;
+			while (tail < len && (pdf[tail] == ' ' || pdf[tail] == '\r' || pdf[tail] == '\n'))
+				tail++;
+			if (tail != len)
+				r->changed_after = 1; /* bytes after the last %%EOF */
 			for (size_t k = 0; k < neof; k++) {
-				int sig_end = 0;
+				int allowed = 0;
 				if (eofs[2 * k + 1] <= end)
 					continue;
 				for (size_t j = 0; j < w.n; j++) {
 					size_t e = (size_t)(w.f[j].br[2] + w.f[j].br[3]);
 					if (!w.f[j].problem[0] && e >= eofs[2 * k] && e <= eofs[2 * k + 1])
-						sig_end = 1;
+						allowed = 1;
 				}
-				if (!sig_end)
+				if (!allowed)
+					allowed = dss_only(pdf, k ? eofs[2 * (k - 1) + 1] : 0, eofs[2 * k + 1],
+					    w.root_id);
+				if (!allowed)
 					r->changed_after = 1;
 			}
+		}
 	}
 	if (EVP_DigestUpdate(run, pdf + at, len - at) != 1 ||
 	    EVP_DigestFinal_ex(run, out->sha256, &dl) != 1)

@@ -138,7 +138,13 @@ check_match "v1 sign: id_dokumen header" "$ID" '^[0-9a-f]{32}$'
 check_match "v1 sign: application/pdf" "$(grep -i '^content-type' "$T/hdr")" 'application/pdf'
 SIG=$(pdfsig signed.pdf 2>&1 || true)
 check_match "pdfsig: signature valid" "$SIG" 'Signature Validation: Signature is Valid'
-check_match "pdfsig: total document signed" "$SIG" 'Total document signed'
+# PAdES B-LT (the instance has a TSA): the signature, then a /DSS update after it
+check_match "pdfsig: the signature covers all but the /DSS update after it" "$SIG" \
+	'Not total document signed'
+VER=$("$OPENAMS" sign verify --dir "$D" --in signed.pdf || true)
+check_match "sign verify: intact, time-stamped, with validation data (B-LT)" \
+	"$(grep -E 'intact|time-stamp:|validation data|after it' <<<"$VER" | tr '\n' ' ')" \
+	"intact: yes.*after it: only later signatures and validation data.*time-stamp: valid.*validation data \(/DSS /VRI\): yes"
 check "qpdf --check on the signed PDF" qpdf --check signed.pdf
 check "the original is an exact prefix" cmp -n "$(stat -c %s surat.pdf)" surat.pdf signed.pdf
 check_eq "the kept copy is 0600" 600 "$(stat -c %a "$D/esign/$ID.pdf")"
