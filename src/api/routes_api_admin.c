@@ -187,14 +187,8 @@ static void h_person_create(web_req *r)
 		api_denied(r);
 		goto out;
 	}
-	if ((rc = store_begin(ca_store(r->ca)))) {
-		web_reply_err(r, rc);
-		goto out;
-	}
-	if ((rc = auth_person_create(r->auth, &p, u->w.person)) ||
-	    (pass && (rc = auth_password_set(r->auth, p.id, pass, NULL, u->w.person))) ||
-	    (rc = store_commit(ca_store(r->ca)))) {
-		store_rollback(ca_store(r->ca));
+	/* The person and their password, together (auth's one transaction). */
+	if ((rc = auth_person_create_with_password(r->auth, &p, pass, 0, u->w.person))) {
 		api_err(r, rc);
 		goto out;
 	}

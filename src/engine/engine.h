@@ -190,6 +190,31 @@ oa_err engine_case_attach(engine *e, const engine_who *who, int64_t case_id, con
 oa_err engine_case_photo(engine *e, const engine_who *who, int64_t case_id, const char *sha256,
     const char *filename);
 
+/*
+ * The e-mailed one-time links (link.c), each one transaction: the link is
+ * consumed and what it is for is done, or nothing is (a refusal leaves the
+ * link usable).  Identity form: the photo (already stored by content, see
+ * docs.h) attached and the identity step completed with the data;
+ * set-passphrase: the step completed with the passphrase; activation and
+ * password reset: the password set.  person receives whom the link was for
+ * once it is consumed; *link_refused is 1 when the link itself was refused
+ * (unknown, used, expired: auth_link_consume's error).
+ */
+typedef struct engine_link_req {
+	auth_link_kind kind;
+	const char *token;
+	const char *photo_sha256, *photo_name;     /* identity form */
+	const char *const *keys;                   /* identity form: the data */
+	const char *const *values;
+	size_t ndata;
+	const char *secret;                        /* the passphrase or the password */
+} engine_link_req;
+oa_err engine_link_use(engine *e, const engine_link_req *u, char person[AUTH_MAX_ID + 1],
+    int *link_refused);
+
+/* A password-reset link for p and its e-mail in the outbox, together. */
+oa_err engine_link_mail_reset(engine *e, const auth_person *p);
+
 typedef struct engine_case {
 	int64_t id, version_id;
 	char org[65], sop_id[OA_MAX_SOP_ID + 1], kind[20];

@@ -302,31 +302,6 @@ static void link_fail(web_req *r, int kind, oa_err rc, const typed *t)
 	link_form(r, kind, "Data ditolak:", oa_errmsg(), st, t);
 }
 
-/* Checks that the case is open at a step of action act for person; fills
- * the step and the role to act in.  0 after a refusal (rc set). */
-static oa_err case_step(web_req *r, int64_t case_id, const char *person, sop_action act,
-    engine_case *c, const char **role)
-{
-	const sop_def *def;
-	oa_err rc;
-
-	if ((rc = engine_case_get(r->engine, case_id, c)) ||
-	    (rc = engine_case_def(r->engine, case_id, &def)))
-		return rc;
-	if (strcmp(c->state, "open") != 0 || strcmp(c->applicant, person) != 0)
-		return oa_fail(OA_ERR_STATE, "the case is no longer waiting for this link");
-	for (size_t i = 0; i < def->n_steps; i++) {
-		const sop_step *s = &def->steps[i];
-		if (strcmp(s->id, c->step) != 0)
-			continue;
-		if (s->action != act || s->n_actors == 0)
-			break;
-		*role = def->actors[s->actors[0]].id;
-		return OA_OK;
-	}
-	return oa_fail(OA_ERR_STATE, "the case is not at the step of this link");
-}
-
 /* What the form sent, bounded and checked before anything changes. */
 typedef struct link_input {
 	const char *keys[N_IDENTITY], *vals[N_IDENTITY];
@@ -439,24 +414,17 @@ static void link_done(web_req *r, int kind)
 static void h_link_post(web_req *r)
 {
 	int kind = link_kind(r);
-	store *db = ca_store(r->ca);
 	link_input in;
 	char person[AUTH_MAX_ID + 1] = "";
 	docs_info doc = {0};
-	int64_t case_id = 0;
-	engine_case c;
-	engine_result res;
-	auth_who *w = NULL;
+	engine_link_req u = {0};
+	int refused = 0;
 	oa_err rc;
 
 	if (kind < 0 || !link_read(r, kind, &in))
 		goto out;
 	if (kind == AUTH_LINK_IDENTITY_FORM && !link_account(r, kind, &in.t))
 		goto out;
-	if ((w = web_alloc(r, sizeof *w)) == NULL) {
-		pg_err(r, NULL, oa_fail(OA_ERR_NOMEM, "out of memory"), "");
-		goto out;
-	}
 	/* The photo's bytes first (content addressed; removed again if this
 	 * request created them and the transaction is refused). */
 	if (in.photo && (rc = docs_store(ca_dir(r->ca), in.photo->data, in.photo->len, photo_types,
@@ -472,61 +440,33 @@ static void h_link_post(web_req *r)
 			pg_err(r, NULL, rc, "");
 		goto out;
 	}
-	/* Consume and act in one transaction: a refusal leaves the link usable. */
-	if ((rc = store_begin(db))) {
-		link_fail(r, kind, rc, &in.t);
-		goto out;
-	}
-	if ((rc = auth_link_consume(r->auth, (auth_link_kind)kind, r->param[1], person,
-	         &case_id))) {
-		store_rollback(db);
-		if (rc == OA_ERR_STATE || rc == OA_ERR_NOTFOUND || rc == OA_ERR_DENIED)
+	/* Consume and act in one transaction (engine_link_use): a refusal
+	 * leaves the link usable. */
+	u.kind = (auth_link_kind)kind;
+	u.token = r->param[1];
+	if (kind == AUTH_LINK_IDENTITY_FORM) {
+		const char *fname = in.photo->filename;
+		if (*fname == 0 || strpbrk(fname, "/\\") || !oa_is_clean_utf8(fname))
+			fname = "photo";
+		u.photo_sha256 = doc.sha256;
+		u.photo_name = fname;
+		u.keys = in.keys;
+		u.values = in.vals;
+		u.ndata = in.nd;
+	} else
+		u.secret = in.secret;
+	rc = engine_link_use(r->engine, &u, person, &refused);
+	if (person[0])
+		r->user = web_printf(r, "%s", person);
+	if (rc) {
+		if (refused && (rc == OA_ERR_STATE || rc == OA_ERR_NOTFOUND || rc == OA_ERR_DENIED))
 			link_unusable(r, rc);
 		else
 			link_fail(r, kind, rc, &in.t);
 		goto unstore;
 	}
-	r->user = web_printf(r, "%s", person);
-	if (kind == AUTH_LINK_IDENTITY_FORM || kind == AUTH_LINK_SET_PASSPHRASE) {
-		engine_act a = {0};
-		const char *role = NULL;
-		const char *pk[1] = {"passphrase"};
-		if ((rc = case_step(r, case_id, person, kind == AUTH_LINK_IDENTITY_FORM ?
-		             SOP_ACT_FILL_IDENTITY : SOP_ACT_SET_PASSPHRASE, &c, &role)) ||
-		    (rc = auth_who_get(r->auth, person, c.org, w)))
-			goto fail;
-		a.case_id = case_id;
-		a.step = c.step;
-		a.role = role;
-		if (kind == AUTH_LINK_IDENTITY_FORM) {
-			const char *fname = in.photo->filename;
-			if (*fname == 0 || strpbrk(fname, "/\\") || !oa_is_clean_utf8(fname))
-				fname = "photo";
-			if ((rc = engine_case_photo(r->engine, &w->who, case_id, doc.sha256, fname)))
-				goto fail;
-			a.keys = in.keys;
-			a.values = in.vals;
-			a.ndata = in.nd;
-		} else {
-			a.keys = pk;
-			a.values = &in.secret;
-			a.ndata = 1;
-		}
-		memset(&res, 0, sizeof res);
-		if ((rc = engine_case_act(r->engine, &w->who, &a, &res)))
-			goto fail;
-	} else if ((rc = auth_password_set(r->auth, person, in.secret, NULL, person)))
-		goto fail;
-	if ((rc = store_commit(db))) {
-		store_rollback(db);
-		link_fail(r, kind, rc, &in.t);
-		goto unstore;
-	}
 	link_done(r, kind);
 	goto out;
-fail:
-	store_rollback(db);
-	link_fail(r, kind, rc, &in.t);
 unstore:
 	docs_unstore(&doc);
 	oa_err_clear();

@@ -31,7 +31,6 @@
 
 #include <sodium.h>
 
-#include "../mail/mail.h"
 #include "portalInt.h"
 
 #define PW_MAX 1024
@@ -227,15 +226,12 @@ static int reset_allowed(const char *person)
 }
 
 /* Creates the link and writes its e-mail to the outbox, in one
- * transaction.  Unknown, disabled accounts or ones without an e-mail
- * address get nothing (the caller answers the same either way). */
+ * transaction (engine_link_mail_reset).  Unknown, disabled accounts or ones
+ * without an e-mail address get nothing (the caller answers the same either
+ * way). */
 static oa_err reset_send(web_req *r, const char *login)
 {
-	store *db = ca_store(r->ca);
 	auth_person p;
-	char tok[AUTH_TOKEN_LEN + 1], path[128];
-	mail_msg m;
-	int en;
 	oa_err rc;
 
 	rc = strchr(login, '@') ? auth_person_by_email(r->auth, login, &p)
@@ -249,40 +245,8 @@ static oa_err reset_send(web_req *r, const char *login)
 		return rc;
 	if (!reset_allowed(p.id))
 		return OA_OK; /* one was sent a moment ago: its link still works */
-	if ((rc = store_begin(db)))
-		return rc;
-	if ((rc = auth_link_create(r->auth, AUTH_LINK_PASSWORD_RESET, p.id, 0, 0, p.id, tok))) {
-		store_rollback(db);
-		return rc;
-	}
-	en = strcmp(p.lang, "en") == 0;
-	snprintf(path, sizeof path, "%s%s/%s", MAIL_PATH_LINK,
-	    auth_link_kind_name(AUTH_LINK_PASSWORD_RESET), tok);
-	memset(&m, 0, sizeof m);
-	m.event = MAIL_NOTICE;
-	m.lang = en ? "en" : "id";
-	m.to_name = p.name;
-	m.to_addr = p.email;
-	m.person = p.id;
-	m.actor = p.id;
-	m.token = tok;
-	m.path = path;
-	m.subject = en ? "Choose a new password" : "Buat kata sandi baru";
-	m.text = en ? "Someone (hopefully you) asked for a new password for your account. Choose "
-	              "a new password with the link below. The link works once and expires.\n\n"
-	              "If you did not ask for it, ignore this e-mail: your password stays as it is."
-	            : "Seseorang (semoga Anda) meminta kata sandi baru untuk akun Anda. Buat kata "
-	              "sandi baru melalui tautan di bawah. Tautan ini hanya dapat digunakan satu "
-	              "kali dan berlaku terbatas.\n\nJika Anda tidak memintanya, abaikan e-mail "
-	              "ini: kata sandi Anda tetap seperti semula.";
-	rc = mail_enqueue(db, ca_config(r->ca), &m, NULL);
-	oa_wipe(tok, sizeof tok);
-	oa_wipe(path, sizeof path);
-	if (rc == OA_OK)
-		rc = store_commit(db);
-	if (rc)
-		store_rollback(db);
-	return rc;
+	/* The link and its e-mail, in one transaction. */
+	return engine_link_mail_reset(r->engine, &p);
 }
 
 static void h_reset_post(web_req *r)
