@@ -251,4 +251,14 @@ oa_err sign_verify_pdf(ca *c, X509_STORE *trust, const uint8_t *pdf, size_t len,
     sign_report *out);
 void sign_report_free(sign_report *r);
 
+/*
+ * sign_verify_pdf(c, NULL, ...) with its result kept by the document's
+ * SHA-256 and the audit log's head (vcache.c): the same upload answered
+ * again, with nothing revoked or issued meanwhile, is copied from memory
+ * (*hit 1).  Thread-safe.  c may not be NULL for caching.
+ */
+oa_err sign_verify_pdf_cached(ca *c, const uint8_t *pdf, size_t len, sign_report *out, int *hit);
+/* Counters of the cache since the process started. */
+void sign_vcache_stats(unsigned long *hits, unsigned long *misses);
+
 #endif
