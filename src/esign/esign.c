@@ -19,6 +19,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,10 +172,17 @@ static void sign_fail(web_req *r, oa_err rc, const char *nik)
 			    "NIK %s is not registered", nik);
 		return;
 	case OA_ERR_INVALID:
-		fail(r, 400, "PDF_INVALID", "Dokumen PDF tidak valid", "%s", m);
+		if (strncmp(m, "broken PDF", 10) != 0 && (strstr(m, "visible signature") ||
+		        strstr(m, "image") || strstr(m, "JPEG") || strstr(m, "PNG") || strstr(m, "page")))
+			fail(r, 400, "VISUAL_INVALID", "Parameter visualisasi tidak valid", "%s", m);
+		else
+			fail(r, 400, "PDF_INVALID", "Dokumen PDF tidak valid", "%s", m);
 		return;
 	case OA_ERR_LIMIT:
-		fail(r, 413, "LIMIT", "Dokumen terlalu besar", "%s", m);
+		if (strstr(m, "image") || strstr(m, "JPEG") || strstr(m, "PNG") || strstr(m, "QR"))
+			fail(r, 400, "VISUAL_INVALID", "Parameter visualisasi tidak valid", "%s", m);
+		else
+			fail(r, 413, "LIMIT", "Dokumen terlalu besar", "%s", m);
 		return;
 	case OA_ERR_POLICY:
 		fail(r, 409, "DOCUMENT_LOCKED", "Dokumen tidak mengizinkan perubahan", "%s", m);
@@ -197,24 +205,119 @@ static int nik_ok(web_req *r, const char *nik)
 	return 1;
 }
 
-/* 1 if tampilan asks for no visible signature. */
-static int invisible(web_req *r, const char *tampilan)
+/* tampilan: *visible 0 or 1; 0 after a reply when it is neither. */
+static int tampilan_kind(web_req *r, const char *tampilan, int *visible)
 {
+	*visible = 0;
 	if (tampilan == NULL || *tampilan == 0 || strcasecmp(tampilan, "invisible") == 0)
 		return 1;
-	if (strcasecmp(tampilan, "visible") == 0)
-		fail(r, 400, "UNSUPPORTED_OPTION", "Tampilan visible belum didukung",
-		    "visible signatures (image, QR code, tag_koordinat) are not supported yet: use "
-		    "tampilan invisible");
-	else
-		fail(r, 400, "INVALID_REQUEST", "Tampilan harus visible atau invisible",
-		    "tampilan must be visible or invisible");
+	if (strcasecmp(tampilan, "visible") == 0) {
+		*visible = 1;
+		return 1;
+	}
+	fail(r, 400, "INVALID_REQUEST", "Tampilan harus visible atau invisible",
+	    "tampilan must be visible or invisible");
 	return 0;
+}
+
+/* A number in a form field; 0 after a reply when absent or not a number. */
+static int form_num(web_req *r, const docs_multipart *m, const char *k, double *out)
+{
+	const char *v = docs_multipart_get(m, k);
+	char *end = NULL;
+
+	if (v && *v) {
+		errno = 0;
+		*out = strtod(v, &end);
+		if (errno == 0 && end && *end == 0 && isfinite(*out))
+			return 1;
+	}
+	fail(r, 400, "INVALID_REQUEST", "Parameter visualisasi tidak lengkap",
+	    "tampilan visible needs %s (a number)", k);
+	return 0;
+}
+
+static int tag_refused(web_req *r, const char *tag)
+{
+	if (tag == NULL || *tag == 0)
+		return 0;
+	fail(r, 400, "UNSUPPORTED_OPTION", "tag_koordinat belum didukung",
+	    "placing the signature at a tag found in the text (tag_koordinat) is not supported yet: "
+	    "give page and coordinates");
+	return 1;
+}
+
+/*
+ * v1's visible signature (the guide's 5.2 and its illustration "API v1"):
+ * origin at the bottom left of the page; (xAxis, yAxis) is the box's
+ * lower-left corner (llx, lly) and (width, height) its upper-right corner
+ * (urx, ury).  The specimen is imageTTD (image=true) or a QR code of
+ * linkQR (image=false); text is a line beside it.
+ */
+static int v1_visual(web_req *r, const docs_multipart *m, sign_visual *v)
+{
+	const char *page = docs_multipart_get(m, "page"), *image = docs_multipart_get(m, "image");
+	const char *qr = docs_multipart_get(m, "linkQR"), *text = docs_multipart_get(m, "text");
+	const docs_part *img = docs_multipart_file(m, "imageTTD");
+	double x, y, urx, ury;
+	char *end = NULL;
+	long pg;
+
+	if (tag_refused(r, docs_multipart_get(m, "tag_koordinat")))
+		return 0;
+	if (page == NULL || *page == 0) {
+		if (docs_multipart_get(m, "halaman"))
+			fail(r, 400, "UNSUPPORTED_OPTION", "Parameter halaman belum didukung",
+			    "halaman (first or last page) is not supported yet: give page");
+		else
+			fail(r, 400, "INVALID_REQUEST", "Parameter page wajib diisi",
+			    "tampilan visible needs page");
+		return 0;
+	}
+	pg = strtol(page, &end, 10);
+	if (*end || pg < 1 || pg > 100000) {
+		fail(r, 400, "INVALID_REQUEST", "Parameter page tidak valid", "page is a page number");
+		return 0;
+	}
+	if (!form_num(r, m, "xAxis", &x) || !form_num(r, m, "yAxis", &y) ||
+	    !form_num(r, m, "width", &urx) || !form_num(r, m, "height", &ury))
+		return 0;
+	if (urx <= x || ury <= y) {
+		fail(r, 400, "INVALID_REQUEST", "Koordinat visualisasi tidak valid",
+		    "in v1 width and height are the box's upper-right corner (urx, ury): they must "
+		    "exceed xAxis and yAxis");
+		return 0;
+	}
+	v->page = (int)pg;
+	v->x = x;
+	v->y = y;
+	v->w = urx - x;
+	v->h = ury - y;
+	if (image && strcasecmp(image, "false") == 0) {
+		if (qr == NULL || *qr == 0) {
+			fail(r, 400, "INVALID_REQUEST", "linkQR wajib diisi jika image false",
+			    "image=false needs linkQR");
+			return 0;
+		}
+		v->qr = qr;
+	} else if (img && img->len > 0) {
+		v->image = (const uint8_t *)img->data;
+		v->image_len = img->len;
+	} else if (qr && *qr) {
+		v->qr = qr;
+	} else {
+		fail(r, 400, "INVALID_REQUEST", "imageTTD wajib diisi jika image true",
+		    "image=true needs the imageTTD file (JPEG or PNG)");
+		return 0;
+	}
+	if (text && *text)
+		v->lines[0] = text;
+	return 1;
 }
 
 static oa_err sign_one(web_req *r, const auth_client_info *ci, const char *nik,
     const char *pass, const uint8_t *pdf, size_t len, const char *reason, const char *location,
-    uint8_t **out, size_t *out_len)
+    const sign_visual *vis, uint8_t **out, size_t *out_len)
 {
 	sign_holder h = {0};
 	sign_opts o = {0};
@@ -226,6 +329,7 @@ static oa_err sign_one(web_req *r, const auth_client_info *ci, const char *nik,
 	h.client = ci->username;
 	o.reason = reason;
 	o.location = location;
+	o.visual = vis;
 	return sign_pdf_holder(r->ca, &h, pdf, len, &o, out, out_len, serial);
 }
 
@@ -298,6 +402,8 @@ static void v1_sign(web_req *r)
 	const char *nik, *pass, *ct;
 	uint8_t *out = NULL;
 	size_t out_len = 0;
+	sign_visual vis = {0};
+	int visible = 0;
 	char id[33];
 	oa_err rc;
 
@@ -323,14 +429,17 @@ static void v1_sign(web_req *r)
 		fail(r, 400, "INVALID_REQUEST", "Passphrase wajib diisi", "passphrase is required");
 		return;
 	}
-	if (!invisible(r, docs_multipart_get(&m, "tampilan")))
+	if (!tampilan_kind(r, docs_multipart_get(&m, "tampilan"), &visible))
 		return;
 	if ((file = docs_multipart_file(&m, "file")) == NULL || file->len == 0) {
 		fail(r, 400, "INVALID_REQUEST", "File wajib diisi", "file (a PDF) is required");
 		return;
 	}
+	if (visible && !v1_visual(r, &m, &vis))
+		return;
 	rc = sign_one(r, &ci, nik, pass, (const uint8_t *)file->data, file->len,
-	    docs_multipart_get(&m, "reason"), docs_multipart_get(&m, "location"), &out, &out_len);
+	    docs_multipart_get(&m, "reason"), docs_multipart_get(&m, "location"),
+	    visible ? &vis : NULL, &out, &out_len);
 	if (rc) {
 		sign_fail(r, rc, nik);
 		return;
@@ -708,6 +817,70 @@ static const char *v2_nik(web_req *r, json_t *j)
 	return nik;
 }
 
+/* A number member of signatureProperties[i]; 0 after a reply. */
+static int jnum(web_req *r, json_t *p, const char *k, size_t i, double *out)
+{
+	json_t *v = json_object_get(p, k);
+
+	if (v && json_is_number(v) && isfinite(json_number_value(v))) {
+		*out = json_number_value(v);
+		return 1;
+	}
+	fail(r, 400, "INVALID_REQUEST", "Parameter visualisasi tidak lengkap",
+	    "signatureProperties[%zu]: tampilan VISIBLE needs %s (a number)", i, k);
+	return 0;
+}
+
+/*
+ * v2's visible signature (the guide's 6.2 and its illustration "API v2"):
+ * origin at the top left of the page, y downwards; (originX, originY) is
+ * the box's top-left corner, width and height its size.  Converted to PDF
+ * user space with the page's box (CropBox, else MediaBox).  The specimen is
+ * imageBase64 (JPEG or PNG).
+ */
+static int v2_visual(web_req *r, json_t *p, size_t i, const uint8_t *pdf, size_t len,
+    sign_visual *v)
+{
+	json_t *pg = json_object_get(p, "page");
+	const char *img;
+	double ox, oy, w, h, box[4];
+	int bad = 0, rot = 0;
+	oa_err rc;
+
+	if (tag_refused(r, jstr(p, "tag_koordinat", &bad)))
+		return 0;
+	if (!json_is_integer(pg) || json_integer_value(pg) < 1 || json_integer_value(pg) > 100000) {
+		fail(r, 400, "INVALID_REQUEST", "Parameter page wajib diisi",
+		    "signatureProperties[%zu]: tampilan VISIBLE needs page (a page number from 1)", i);
+		return 0;
+	}
+	if (!jnum(r, p, "originX", i, &ox) || !jnum(r, p, "originY", i, &oy) ||
+	    !jnum(r, p, "width", i, &w) || !jnum(r, p, "height", i, &h))
+		return 0;
+	img = jstr(p, "imageBase64", &bad);
+	if (bad || img == NULL || *img == 0 ||
+	    (v->image = unbase64(r, img, &v->image_len)) == NULL) {
+		fail(r, 400, "INVALID_REQUEST", "imageBase64 wajib diisi",
+		    "signatureProperties[%zu]: tampilan VISIBLE needs imageBase64 (a base64 JPEG or "
+		    "PNG)", i);
+		return 0;
+	}
+	v->page = (int)json_integer_value(pg);
+	if ((rc = sign_pdf_page_box(pdf, len, v->page, box, &rot))) {
+		if (rc == OA_ERR_INVALID && strncmp(oa_errmsg(), "broken PDF", 10) != 0)
+			fail(r, 400, "VISUAL_INVALID", "Halaman visualisasi tidak ada", "file[%zu]: %s",
+			    i, oa_errmsg());
+		else
+			sign_fail(r, rc, "");
+		return 0;
+	}
+	v->x = box[0] + ox;
+	v->y = box[3] - oy - h;
+	v->w = w;
+	v->h = h;
+	return 1;
+}
+
 /* POST /api/v2/sign/pdf: {nik|email, passphrase, signatureProperties[],
  * file[]} -> {"time": ms, "file": [base64...]}. */
 static void v2_sign(web_req *r)
@@ -762,7 +935,9 @@ static void v2_sign(web_req *r)
 	uint8_t **pdf = web_alloc(r, nf * sizeof *pdf);
 	size_t *len = web_alloc(r, nf * sizeof *len);
 	const char **reason = web_alloc(r, nf * sizeof *reason), **loc = web_alloc(r, nf * sizeof *loc);
-	if (!pdf || !len || !reason || !loc) {
+	sign_visual **vis = web_alloc(r, nf * sizeof *vis);
+	int visible = 0;
+	if (!pdf || !len || !reason || !loc || !vis) {
 		fail_internal(r, OA_ERR_NOMEM);
 		goto out;
 	}
@@ -777,6 +952,7 @@ static void v2_sign(web_req *r)
 			goto out;
 		}
 		reason[i] = loc[i] = NULL;
+		vis[i] = NULL;
 		if (p == NULL)
 			continue;
 		if (!json_is_object(p)) {
@@ -784,8 +960,17 @@ static void v2_sign(web_req *r)
 			    "signatureProperties[%zu] is not an object", i);
 			goto out;
 		}
-		if (!invisible(r, jstr(p, "tampilan", &bad)))
+		if (!tampilan_kind(r, jstr(p, "tampilan", &bad), &visible))
 			goto out;
+		if (visible) {
+			if ((vis[i] = web_alloc(r, sizeof *vis[i])) == NULL) {
+				fail_internal(r, oa_fail(OA_ERR_NOMEM, "out of memory"));
+				goto out;
+			}
+			memset(vis[i], 0, sizeof *vis[i]);
+			if (!v2_visual(r, p, i, pdf[i], len[i], vis[i]))
+				goto out;
+		}
 		reason[i] = jstr(p, "reason", &bad);
 		loc[i] = jstr(p, "location", &bad);
 		pw = jstr(p, "pdfPassword", &bad);
@@ -805,7 +990,8 @@ static void v2_sign(web_req *r)
 		uint8_t *o = NULL;
 		size_t olen = 0;
 		char *b;
-		oa_err rc = sign_one(r, &ci, nik, pass, pdf[i], len[i], reason[i], loc[i], &o, &olen);
+		oa_err rc = sign_one(r, &ci, nik, pass, pdf[i], len[i], reason[i], loc[i], vis[i], &o,
+		    &olen);
 		if (rc) {
 			sign_fail(r, rc, nik);
 			goto out;

@@ -58,6 +58,15 @@ for o in off:
 out += b"trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % x
 open("surat.pdf", "wb").write(out)
 open("broken.pdf", "wb").write(out[: len(out) // 2])
+import struct, zlib
+def chunk(t, d):
+    return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+w, h = 40, 20
+raw = b"".join(b"\0" + b"".join(bytes([(x * 6) % 256, 40, 120]) for x in range(w))
+               for _ in range(h))
+png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) +
+       chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+open("ttd.png", "wb").write(png)
 PY
 check "qpdf accepts the test PDF" qpdf --check surat.pdf
 
@@ -210,10 +219,51 @@ for i in 1 2 3; do
 done
 sign1 "locked key" 403 KEY_LOCKED $NIK_LOCK "$PHRASE"
 st $NIK_LOCK SUSPEND
-req "visible signature" 400 e.json "${AUTH[@]}" -F file=@surat.pdf -F nik=$NIK_OK \
-	-F "passphrase=$PHRASE" -F tampilan=visible -F image=false -F linkQR=https://example.go.id \
-	-F page=1 -F xAxis=10 -F yAxis=10 -F width=100 -F height=50 "$BASE/api/sign/pdf"
-check_eq "visible signature: code" UNSUPPORTED_OPTION "$(jf .code e.json)"
+# rect FILE: the /Rect of the last signature widget, as "llx lly urx ury" (integers)
+rect() {
+	"$PY" - "$1" <<'PY'
+import sys, pikepdf
+pdf = pikepdf.open(sys.argv[1])
+r = None
+for page in pdf.pages:
+    for a in page.obj.get("/Annots", []):
+        if a.get("/FT") == "/Sig":
+            r = [round(float(v)) for v in a.Rect]
+print(" ".join(map(str, r)) if r else "none")
+PY
+}
+# the guide's example b (visible, image=true with imageTTD) and c (linkQR):
+# v1 gives the box's lower-left corner (xAxis, yAxis) and upper-right (width, height)
+req "v1 visible with imageTTD" 200 vis1.pdf "${AUTH[@]}" -F file=@surat.pdf -F nik=$NIK_OK \
+	-F "passphrase=$PHRASE" -F tampilan=visible -F image=true -F imageTTD=@ttd.png -F page=1 \
+	-F xAxis=10 -F yAxis=10 -F width=100 -F height=200 "$BASE/api/sign/pdf"
+SIG=$(pdfsig vis1.pdf 2>&1 || true)
+check_match "v1 visible image: pdfsig valid" "$SIG" 'Signature Validation: Signature is Valid'
+check "v1 visible image: qpdf --check" qpdf --check vis1.pdf
+check_eq "v1 visible image: the box (llx lly urx ury)" "10 10 100 200" "$(rect vis1.pdf)"
+req "v1 visible with linkQR" 200 vis2.pdf "${AUTH[@]}" -F file=@surat.pdf -F nik=$NIK_OK \
+	-F "passphrase=$PHRASE" -F tampilan=visible -F image=false \
+	-F linkQR=https://openams.example/verify/abc -F page=1 -F xAxis=300 -F yAxis=50 \
+	-F width=500 -F height=130 -F "text=Ditandatangani secara elektronik" "$BASE/api/sign/pdf"
+SIG=$(pdfsig vis2.pdf 2>&1 || true)
+check_match "v1 visible QR: pdfsig valid" "$SIG" 'Signature Validation: Signature is Valid'
+check_eq "v1 visible QR: the box" "300 50 500 130" "$(rect vis2.pdf)"
+req "v1 visible at a tag" 400 e.json "${AUTH[@]}" -F file=@surat.pdf -F nik=$NIK_OK \
+	-F "passphrase=$PHRASE" -F tampilan=visible -F image=true -F imageTTD=@ttd.png \
+	-F width=100 -F height=50 -F 'tag_koordinat=$' "$BASE/api/sign/pdf"
+check_eq "v1 tag_koordinat: code" UNSUPPORTED_OPTION "$(jf .code e.json)"
+req "v1 visible, box upside down" 400 e.json "${AUTH[@]}" -F file=@surat.pdf -F nik=$NIK_OK \
+	-F "passphrase=$PHRASE" -F tampilan=visible -F image=false -F linkQR=x -F page=1 \
+	-F xAxis=100 -F yAxis=100 -F width=50 -F height=50 "$BASE/api/sign/pdf"
+check_eq "v1 box upside down: code" INVALID_REQUEST "$(jf .code e.json)"
+req "v1 visible, no page 9" 400 e.json "${AUTH[@]}" -F file=@surat.pdf -F nik=$NIK_OK \
+	-F "passphrase=$PHRASE" -F tampilan=visible -F image=false -F linkQR=x -F page=9 \
+	-F xAxis=10 -F yAxis=10 -F width=50 -F height=50 "$BASE/api/sign/pdf"
+check_eq "v1 no page 9: code" VISUAL_INVALID "$(jf .code e.json)"
+req "v1 visible, not an image" 400 e.json "${AUTH[@]}" -F file=@surat.pdf -F nik=$NIK_OK \
+	-F "passphrase=$PHRASE" -F tampilan=visible -F image=true -F imageTTD=@surat.pdf -F page=1 \
+	-F xAxis=10 -F yAxis=10 -F width=50 -F height=50 "$BASE/api/sign/pdf"
+check_eq "v1 not an image: code" VISUAL_INVALID "$(jf .code e.json)"
 req "no file" 400 e.json "${AUTH[@]}" -F nik=$NIK_OK -F "passphrase=$PHRASE" "$BASE/api/sign/pdf"
 req "not multipart" 415 e.json "${AUTH[@]}" -d nik=$NIK_OK "$BASE/api/sign/pdf"
 head -c $((64 * 1024 * 1024 + 300 * 1024)) /dev/zero >big.pdf
@@ -254,8 +304,30 @@ v2sign() { # v2sign NAME STATUS CODE JSON
 		--data-binary @v2e.json "$BASE/api/v2/sign/pdf"
 	check_eq "$1: code" "$3" "$(jf .code e.json)"
 }
-v2sign "v2 visible" 400 UNSUPPORTED_OPTION "{\"nik\":\"$NIK_OK\",\"passphrase\":\"$PHRASE\",
-	\"signatureProperties\":[{\"tampilan\":\"VISIBLE\",\"imageBase64\":\"\",\"page\":1,\"originX\":10,
+# the guide's example d: several kinds at once; v2 measures from the top left
+jq -n --arg nik $NIK_OK --arg p "$PHRASE" --arg f "$B64" --arg img "$(base64 -w0 ttd.png)" '{nik: $nik,
+	passphrase: $p, signatureProperties: [
+	{tampilan: "VISIBLE", imageBase64: $img, page: 1, originX: 10, originY: 10, width: 200,
+	 height: 100, location: "Jakarta", reason: "Tanda tangan elektronik"},
+	{tampilan: "INVISIBLE", location: null, reason: "Tanda tangan elektronik"}],
+	file: [$f, $f]}' >v2vis.json
+req "v2 visible and invisible" 200 v2vis-out.json "${AUTH[@]}" -H 'Content-Type: application/json' \
+	--data-binary @v2vis.json "$BASE/api/v2/sign/pdf"
+jq -r '.file[0]' v2vis-out.json | base64 -d >v2vis-0.pdf
+jq -r '.file[1]' v2vis-out.json | base64 -d >v2vis-1.pdf
+SIG=$(pdfsig v2vis-0.pdf 2>&1 || true)
+check_match "v2 visible: pdfsig valid" "$SIG" 'Signature Validation: Signature is Valid'
+check "v2 visible: qpdf --check" qpdf --check v2vis-0.pdf
+check_eq "v2 visible: the box from the top left (595x842 page)" "10 732 210 832" "$(rect v2vis-0.pdf)"
+check_eq "v2 invisible beside it: an empty box" "0 0 0 0" "$(rect v2vis-1.pdf)"
+v2sign "v2 visible at a tag" 400 UNSUPPORTED_OPTION "{\"nik\":\"$NIK_OK\",\"passphrase\":\"$PHRASE\",
+	\"signatureProperties\":[{\"tampilan\":\"VISIBLE\",\"tag_koordinat\":\"$\",\"imageBase64\":\"$(base64 -w0 ttd.png)\",
+	\"width\":200,\"height\":100}],\"file\":[\"$B64\"]}"
+v2sign "v2 visible without image" 400 INVALID_REQUEST "{\"nik\":\"$NIK_OK\",\"passphrase\":\"$PHRASE\",
+	\"signatureProperties\":[{\"tampilan\":\"VISIBLE\",\"page\":1,\"originX\":10,
+	\"originY\":10,\"width\":200,\"height\":100}],\"file\":[\"$B64\"]}"
+v2sign "v2 visible on page 3 of 1" 400 VISUAL_INVALID "{\"nik\":\"$NIK_OK\",\"passphrase\":\"$PHRASE\",
+	\"signatureProperties\":[{\"tampilan\":\"VISIBLE\",\"imageBase64\":\"$(base64 -w0 ttd.png)\",\"page\":3,\"originX\":10,
 	\"originY\":10,\"width\":200,\"height\":100}],\"file\":[\"$B64\"]}"
 v2sign "v2 totp" 400 UNSUPPORTED_OPTION "{\"nik\":\"$NIK_OK\",\"totp\":\"123456\",\"file\":[\"$B64\"]}"
 v2sign "v2 wrong passphrase" 400 PASSPHRASE_INVALID "{\"nik\":\"$NIK_OK\",\"passphrase\":\"$WRONG\",\"file\":[\"$B64\"]}"
@@ -313,7 +385,7 @@ check "server stops" stop_server
 DB=$(ls "$D"/*.db "$D"/*.sqlite 2>/dev/null | head -n 1 || true)
 if [ -n "$DB" ]; then
 	N=$(sqlite3 "$DB" "SELECT count(*) FROM audit WHERE action = 'keys.sign' AND detail LIKE '%client=eoffice%'")
-	check_eq "audit: keys.sign with client=eoffice (1 v1 + 2 v2)" 3 "$N"
+	check_eq "audit: keys.sign with client=eoffice (3 v1 + 4 v2)" 7 "$N"
 	check_match "audit: client changes" "$(sqlite3 "$DB" "SELECT group_concat(action) FROM audit WHERE action LIKE 'client.%'")" \
 		'client.create.*client.revoke.*client.disable.*client.enable.*client.revoke'
 fi
