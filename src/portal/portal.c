@@ -307,7 +307,8 @@ static void nav(pg *p)
 		pg_raw(p, "<nav aria-label=\"Menu\"><ul>"
 		          "<li><a href=\"/ca\">Sertifikat CA <span class=\"en\" lang=\"en\">/ CA</span>"
 		          "</a></li><li><a href=\"/status\">Cek status <span class=\"en\" lang=\"en\">/ "
-		          "Status</span></a></li><li><a href=\"/login\">Masuk <span class=\"en\" "
+		          "Status</span></a></li><li><a href=\"/verify\">Verifikasi <span class=\"en\" "
+		          "lang=\"en\">/ Verify</span></a></li><li><a href=\"/login\">Masuk <span class=\"en\" "
 		          "lang=\"en\">/ Sign in</span></a></li></ul></nav>");
 	} else {
 		pg_raw(p, "<nav aria-label=\"Menu\"><ul>");
@@ -319,7 +320,9 @@ static void nav(pg *p)
 		pg_raw(p, "<li><a href=\"/portal/cases\">Permohonan <span class=\"en\" lang=\"en\">/ "
 		          "Requests</span></a></li>"
 		          "<li><a href=\"/portal/certificates\">Sertifikat saya <span class=\"en\" "
-		          "lang=\"en\">/ My certificates</span></a></li>");
+		          "lang=\"en\">/ My certificates</span></a></li>"
+		          "<li><a href=\"/portal/sign\">Tanda tangan <span class=\"en\" "
+		          "lang=\"en\">/ Sign</span></a></li>");
 		if (staff)
 			pg_raw(p, "<li><a href=\"/portal/sla\">SLA</a></li>");
 		if (web_holds(u, AUTH_ROLE_ADMIN))
