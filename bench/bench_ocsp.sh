@@ -238,6 +238,7 @@ awk -v oa="$RPS_OA" -v ng="$RPS_NG" -v os="$RPS_OS" -v size="$RESP_SIZE" 'BEGIN 
 	printf "%-34s %12.0f\n", "openams serve (OCSP GET)", oa
 	printf "%-34s %12.0f\n", "nginx static " size " bytes (ceiling)", ng
 	printf "%-34s %12.0f\n", "openssl ocsp -port -multi (peer)", os
-	printf "openams / nginx   = %.0f%% (target >= 50%%)\n", ng > 0 ? 100 * oa / ng : 0
-	printf "openams / openssl = %.1fx\n", os > 0 ? oa / os : 0
+	# parenthesised: mawk (Debian'\''s awk) reads "printf ..., x > 0 ? ..." as a redirection
+	printf "openams / nginx   = %.0f%% (target >= 50%%)\n", (ng > 0 ? 100 * oa / ng : 0)
+	printf "openams / openssl = %.1fx\n", (os > 0 ? oa / os : 0)
 }'
