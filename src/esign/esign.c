@@ -621,6 +621,33 @@ static json_t *str_or_null(const char *s)
 	return s && *s ? json_string(s) : json_null();
 }
 
+/* The instance's TSA: its CN and "until <notAfter>" (arena), or NULLs. */
+static void tsa_info(web_req *r, char **name, char **validity)
+{
+	X509 *t = ca_tsa_cert(r->ca);
+	char cn[130] = "";
+	struct tm tm;
+
+	*name = *validity = NULL;
+	if (t == NULL)
+		return;
+	if (X509_NAME_get_text_by_NID(X509_get_subject_name(t), NID_commonName, cn, sizeof cn) > 0)
+		*name = web_printf(r, "%s", cn);
+	if (ASN1_TIME_to_tm(X509_get0_notAfter(t), &tm) == 1) {
+		char buf[40];
+		strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S.00", &tm);
+		*validity = web_printf(r, "until %s", buf);
+	}
+}
+
+/* The PAdES baseline level a signature shows. */
+static const char *level_of(const sign_sig_report *s)
+{
+	if (s->timestamped && s->ltv)
+		return "PAdES-BASELINE-LT";
+	return s->timestamped ? "PAdES-BASELINE-T" : "PAdES-BASELINE-B";
+}
+
 /* The verdict over every signature: VALID, WARNING, INVALID, NO_SIGNATURE. */
 static const char *conclusion(const sign_report *rep, const char **desc)
 {
@@ -634,7 +661,8 @@ static const char *conclusion(const sign_report *rep, const char **desc)
 		const sign_sig_report *s = &rep->sig[i];
 		if (!s->intact || s->changed_after || s->revoked_before_signing)
 			invalid = 1;
-		else if (!s->trusted || strcmp(s->revocation, "good") != 0)
+		else if (!s->trusted || strcmp(s->revocation, "good") != 0 ||
+		         (s->timestamped && !s->timestamp_valid))
 			warning = 1;
 	}
 	if (invalid) {
@@ -653,10 +681,11 @@ static const char *conclusion(const sign_report *rep, const char **desc)
 
 static oa_err verify(web_req *r, const uint8_t *pdf, size_t len, sign_report *rep)
 {
+	int hit = 0;
 	oa_err rc;
 
 	memset(rep, 0, sizeof *rep);
-	if ((rc = sign_verify_pdf(r->ca, NULL, pdf, len, rep)) == OA_OK)
+	if ((rc = sign_verify_pdf_cached(r->ca, pdf, len, rep, &hit)) == OA_OK)
 		return OA_OK;
 	if (rc == OA_ERR_INVALID)
 		fail(r, 400, "PDF_INVALID", "Dokumen PDF tidak valid", "%s", oa_errmsg());
@@ -703,15 +732,19 @@ static void v1_verify(web_req *r)
 		const sign_sig_report *s = &rep.sig[i];
 		char *na = iso_ms(r, s->not_after, 1);
 		char *validity = na ? web_printf(r, "until %s", na) : NULL;
-		json_array_append_new(details, json_pack("{s:{s:o,s:n},s:s,s:{s:s,s:s,s:s,s:s,s:b},"
+		char *tname = NULL, *tvalid = NULL;
+		if (s->timestamped && s->timestamp_valid)
+			tsa_info(r, &tname, &tvalid);
+		json_array_append_new(details, json_pack("{s:{s:o,s:o},s:s,s:{s:s,s:s,s:s,s:s,s:b},"
 		    "s:{s:b,s:o,s:b,s:n,s:o,s:o,s:n}}",
-		    "info_tsa", "name", s->timestamped ? json_string("openams TSA") : json_null(),
-		    "tsa_cert_validity",
+		    "info_tsa", "name", s->timestamped ? json_string(tname ? tname : "Timestamp Authority")
+		                                        : json_null(),
+		    "tsa_cert_validity", str_or_null(tvalid),
 		    "signature_field", s->field,
 		    "info_signer", "issuer_dn", s->issuer, "signer_name", s->signer_cn,
 		    "signer_cert_validity", validity ? validity : "", "signer_dn", s->signer,
 		    "cert_user_certified", s->trusted,
-		    "signature_document", "signed_using_tsa", s->timestamped,
+		    "signature_document", "signed_using_tsa", s->timestamped && s->timestamp_valid,
 		    "reason", str_or_null(s->reason), "document_integrity", s->intact && !s->changed_after,
 		    "signature_value",
 		    "signed_in", str_or_null(iso_ms(r, s->signing_time, 1)),
@@ -1104,15 +1137,21 @@ static void v2_verify(web_req *r)
 		const sign_sig_report *s = &rep.sig[i];
 		json_t *certs = json_array(), *ts = json_null();
 		char hex[65];
-		if (s->timestamped)
-			ts = json_pack("{s:n,s:s,s:n}", "id", "signerName", "openams TSA", "timestampDate");
+		if (s->timestamped) {
+			char *tname = NULL, *tvalid = NULL;
+			if (s->timestamp_valid)
+				tsa_info(r, &tname, &tvalid);
+			ts = json_pack("{s:o,s:s,s:o}", "id", json_null(), "signerName",
+			    tname ? tname : "Timestamp Authority", "timestampDate",
+			    str_or_null(iso_ms(r, s->timestamp_time, 0)));
+		}
 		json_array_append_new(certs, cert_details(r, s));
 		for (int k = 0; k < 32; k++)
 			snprintf(hex + 2 * k, 3, "%02X", rep.sha256[k]);
 		json_array_append_new(infos, json_pack("{s:s,s:s,s:s,s:o,s:s,s:o,s:o,s:i,s:n,s:s,s:o,"
 		    "s:o,s:b,s:b,s:b}",
 		    "id", web_printf(r, "S-%s-%zu", hex, i + 1),
-		    "signatureFormat", s->timestamped ? "PAdES-BASELINE-T" : "PAdES-BASELINE-B",
+		    "signatureFormat", level_of(s),
 		    "signerName", s->signer_cn,
 		    "signatureDate", str_or_null(iso_ms(r, s->signing_time, 0)),
 		    "fieldName", s->field,

@@ -179,6 +179,8 @@ check_eq "v1 verify: cert_user_certified" true "$(jf '.details[0].info_signer.ce
 check_match "v1 verify: signer_name" "$(jf '.details[0].info_signer.signer_name' v.json)" 'Pejabat'
 check_match "v1 verify: signed_in" "$(jf '.details[0].signature_document.signed_in' v.json)" \
 	'^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\.00$'
+check_eq "v1 verify: signed_using_tsa (the instance's TSA)" true "$(jf '.details[0].signature_document.signed_using_tsa' v.json)"
+check_match "v1 verify: info_tsa.name" "$(jf '.details[0].info_tsa.name' v.json)" '.'
 check_eq "v1 verify: signature_field present" true "$(jf '.details[0] | has("signature_field") and has("info_tsa")' v.json)"
 req "v1 verify of an unsigned PDF" 200 v0.json "${AUTH[@]}" -F signed_file=@surat.pdf "$BASE/api/sign/verify"
 check_eq "v1 verify unsigned: jumlah_signature" 0 "$(jf .jumlah_signature v0.json)"
@@ -349,8 +351,13 @@ check_eq "v2 verify: lastSignature" true "$(jf '.signatureInformations[0].lastSi
 check_eq "v2 verify: reason" "Dokumen telah disetujui" "$(jf '.signatureInformations[0].reason' vv-out.json)"
 check_match "v2 verify: signatureDate" "$(jf '.signatureInformations[0].signatureDate' vv-out.json)" \
 	'^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.000\+00:00$'
-check_eq "v2 verify: the vendor's spelling timestampInfomation" true \
-	"$(jf '.signatureInformations[0] | has("timestampInfomation")' vv-out.json)"
+check_match "v2 verify: timestampInfomation.timestampDate (the vendor's spelling)" \
+	"$(jf '.signatureInformations[0].timestampInfomation.timestampDate' vv-out.json)" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T'
+check_match "v2 verify: signatureFormat" "$(jf '.signatureInformations[0].signatureFormat' vv-out.json)" \
+	'^PAdES-BASELINE-(T|LT)$'
+req "v2 verify again (the cache)" 200 vv-out2.json "${AUTH[@]}" -H 'Content-Type: application/json' \
+	--data-binary @vv.json "$BASE/api/v2/verify/pdf"
+check "v2 verify again: the same answer" cmp vv-out.json vv-out2.json
 check_match "v2 verify: certificate commonName" "$(jf '.signatureInformations[0].certificateDetails[0].commonName' vv-out.json)" Pejabat
 check_eq "v2 verify: the vendor's spelling signatureAlgoritm" true \
 	"$(jf '.signatureInformations[0].certificateDetails[0] | has("signatureAlgoritm")' vv-out.json)"
