@@ -2,9 +2,10 @@
  * act.c - completing a case's step (engine_case_act and its group-commit
  * forms): the data entered at the step (the identity bound to the
  * applicant's account), the documents it needs, the CA's action (issue,
- * revoke) and the holder key made from a passphrase, and many acts in one
- * transaction (engine_case_act_batch).  engine.c holds the cases' other
- * life: opening, transitions, closing, attachments.
+ * revoke) and the holder key made from a passphrase.  batch.c builds the
+ * group commit's calls on it (engine_act_cert, engine_case_act_issued,
+ * engine_case_act_batch).  engine.c holds the cases' other life: opening,
+ * transitions, closing, attachments.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -111,7 +112,7 @@ static oa_err take_data(engine *e, struct kase *k, const sop_step *s, const engi
 
 /* The documents a step needs: its own doc inputs, and at upload and
  * revoke steps those the chosen reason needs. */
-static oa_err check_documents(engine *e, struct kase *k, const sop_step *s, sop_action effective)
+oa_err engine_act_documents(engine *e, struct kase *k, const sop_step *s, sop_action effective)
 {
 	for (size_t i = 0; i < s->n_inputs; i++) {
 		int doc = s->inputs[i].doc, h;
@@ -145,50 +146,17 @@ static int old_revoked(engine *e, const char *serial)
 	return ca_status(engine_ca(e), serial, &i) == OA_OK && strcmp(i.status, "revoked") == 0;
 }
 
-/*
- * How an act's issue step gets its certificate (engine_case_act_batch):
- *   ISSUE_NOW     ca_issue() here (every other caller);
- *   ISSUE_GATHER  the request is copied into the control and the act stops
- *                 there with ISSUE_STOPPED (the caller rolls it back and
- *                 issues many requests with one ca_issue_batch());
- *   ISSUE_GIVEN   the certificate was issued already in this transaction
- *                 (serial), the act goes on from there.
- * A renewal (which revokes the old certificate first) is never gathered:
- * its control says plain and the act stops the same way.
- */
-enum { ISSUE_NOW, ISSUE_GATHER, ISSUE_GIVEN };
-
-struct issue_ctl {
-	int mode;
-	int stopped;             /* GATHER: the act stopped at its issue step */
-	int plain;               /* GATHER: ... and must run the ordinary way */
-	char serial[41];         /* GIVEN */
-	/* GATHER: the request and the values it points to */
-	ca_request r;
-	char name[129], nik[17], nip[19], email[OA_MAX_EMAIL_CHARS + 1], unit[129], org[129];
-	char loc[129], prov[129], ref[48], holder_nik[17];
-	char *csr;
-};
-
-/* The sentinel error of a gathered act; the control tells it from others. */
-static oa_err issue_stop(struct issue_ctl *ctl, int plain)
+int engine_cert_renews_first(engine *e, const struct kase *k)
 {
-	ctl->stopped = 1;
-	ctl->plain = plain;
-	return oa_fail(OA_ERR_INTERNAL, "act stopped at its issue step (group commit)");
+	return k->def->kind == SOP_KIND_RENEWAL && k->serial[0] && !old_revoked(e, k->serial);
 }
 
-static oa_err do_issue(engine *e, struct kase *k, const char *actor, struct issue_ctl *ctl)
+oa_err engine_cert_request(engine *e, const struct kase *k, const char *actor, engine_cert_need *g)
 {
-	struct issue_ctl local;
-	struct issue_ctl *g = ctl && ctl->mode == ISSUE_GATHER ? ctl : &local;
-	char *csr;
 	ca_request *r = &g->r;
-	ca_issued out = {0};
+	char *csr;
 	oa_err rc;
 
-	if (g == &local)
-		memset(&local, 0, sizeof local);
 	free(g->csr);
 	memset(r, 0, sizeof *r);
 	if ((csr = g->csr = malloc(OA_MAX_CSR_BYTES + 1)) == NULL)
@@ -202,22 +170,10 @@ static oa_err do_issue(engine *e, struct kase *k, const char *actor, struct issu
 	    (rc = engine_get_data(e, k->id, "locality", g->loc, sizeof g->loc)) ||
 	    (rc = engine_get_data(e, k->id, "province", g->prov, sizeof g->prov)) ||
 	    (rc = engine_get_data(e, k->id, "csr", csr, OA_MAX_CSR_BYTES + 1)))
-		goto out;
-	if (!csr[0]) {
-		rc = oa_fail(OA_ERR_STATE, "case %" PRId64 " has no key yet: the set-passphrase step must come first",
+		return rc;
+	if (!csr[0])
+		return oa_fail(OA_ERR_STATE, "case %" PRId64 " has no key yet: the set-passphrase step must come first",
 		    k->id);
-		goto out;
-	}
-	/* Renewal: the new certificate supersedes the old one (RFC 5280 superseded). */
-	if (k->def->kind == SOP_KIND_RENEWAL && k->serial[0] && !old_revoked(e, k->serial)) {
-		if (g == ctl) {
-			rc = issue_stop(ctl, 1);
-			goto out;
-		}
-		if ((rc = ca_revoke(engine_ca(e), k->serial, CA_REASON_SUPERSEDED, 0, actor)))
-			goto out;
-		k->superseded = 1;
-	}
 	snprintf(g->ref, sizeof g->ref, "case:%" PRId64, k->id);
 	r->csr = (const uint8_t *)csr;
 	r->csr_len = strlen(csr);
@@ -233,14 +189,30 @@ static oa_err do_issue(engine *e, struct kase *k, const char *actor, struct issu
 	r->ref = g->ref;
 	snprintf(g->holder_nik, sizeof g->holder_nik, "%s", k->applicant_nik);
 	r->holder_nik = g->holder_nik[0] ? g->holder_nik : NULL;
-	if (g == ctl) {
-		/* The csr stays with the control, for ca_issue_batch. */
-		return issue_stop(ctl, 0);
+	return OA_OK;
+}
+
+/* The issue step: the certificate issued here, or (given: the group
+ * commit's engine_case_act_issued) the one issued already in this
+ * transaction. */
+static oa_err do_issue(engine *e, struct kase *k, const char *actor, const char *given)
+{
+	engine_cert_need g = {0};
+	ca_issued out = {0};
+	oa_err rc;
+
+	if ((rc = engine_cert_request(e, k, actor, &g)))
+		goto out;
+	/* Renewal: the new certificate supersedes the old one (RFC 5280 superseded). */
+	if (engine_cert_renews_first(e, k)) {
+		if ((rc = ca_revoke(engine_ca(e), k->serial, CA_REASON_SUPERSEDED, 0, actor)))
+			goto out;
+		k->superseded = 1;
 	}
-	if (ctl && ctl->mode == ISSUE_GIVEN)
-		snprintf(k->issued, sizeof k->issued, "%s", ctl->serial);
+	if (given)
+		snprintf(k->issued, sizeof k->issued, "%s", given);
 	else {
-		if ((rc = ca_issue(engine_ca(e), r, &out)))
+		if ((rc = ca_issue(engine_ca(e), &g.r, &out)))
 			goto out;
 		snprintf(k->issued, sizeof k->issued, "%s", out.serial);
 		ca_issued_free(&out);
@@ -254,10 +226,7 @@ static oa_err do_issue(engine *e, struct kase *k, const char *actor, struct issu
 			goto out;
 	}
 out:
-	if (g == &local || rc != OA_OK) {
-		free(g->csr);
-		g->csr = NULL;
-	}
+	engine_cert_need_free(&g);
 	return rc;
 }
 
@@ -280,14 +249,14 @@ static oa_err do_revoke(engine *e, struct kase *k, const sop_step *s, const char
 }
 
 static oa_err run_action(engine *e, struct kase *k, const sop_step *s, sop_action act,
-    const char *actor, engine_result *res, struct issue_ctl *ctl)
+    const char *actor, engine_result *res, const char *given)
 {
 	char v[129];
 	oa_err rc;
 
 	switch (act) {
 	case SOP_ACT_ISSUE:
-		if ((rc = do_issue(e, k, actor, ctl)))
+		if ((rc = do_issue(e, k, actor, given)))
 			return rc;
 		snprintf(res->issued, sizeof res->issued, "%s", k->issued);
 		snprintf(k->issued_now, sizeof k->issued_now, "%s", k->issued);
@@ -437,18 +406,70 @@ oa_err engine_case_act(engine *e, const engine_who *who, const engine_act *a,
 	return rc;
 }
 
-static oa_err act_tx(engine *e, const engine_who *who, const engine_act *a,
-    const engine_act_prep *p, engine_result *res, struct issue_ctl *ctl);
-
 oa_err engine_case_act_prepared(engine *e, const engine_who *who, const engine_act *a,
     const engine_act_prep *p, engine_result *res)
 {
-	return act_tx(e, who, a, p, res, NULL);
+	return engine_act_run(e, who, a, p, NULL, res);
 }
 
-/* An act as one transaction (or savepoint); ctl: see struct issue_ctl. */
-static oa_err act_tx(engine *e, const engine_who *who, const engine_act *a,
-    const engine_act_prep *p, engine_result *res, struct issue_ctl *ctl)
+/* The checks of an act against its case (loaded into k), before anything
+ * changes. */
+static oa_err act_case_ok(engine *e, const engine_who *who, const engine_act *a, struct kase *k)
+{
+	const sop_step *s;
+	oa_err rc;
+
+	if ((rc = engine_load_open_case(e, who, a->case_id, k)))
+		return rc;
+	if (strcmp(a->step, k->step) != 0)
+		return oa_fail(OA_ERR_STATE, "step %.64s is not the current step of case %" PRId64
+		                             " (it is at step %s)", a->step, k->id, k->step);
+	s = &k->def->steps[k->cur];
+	if (!engine_step_has_actor(k->def, s, a->role))
+		return oa_fail(OA_ERR_DENIED, "step %s is not done by role '%.64s'", s->id, a->role);
+	if (!engine_holds(who, a->role))
+		return oa_fail(OA_ERR_DENIED, "%s does not hold role '%s' in %s", who->person, a->role,
+		    k->org);
+	if (strcmp(who->person, k->applicant) == 0 && strcmp(a->role, k->applicant_role) != 0)
+		return oa_fail(OA_ERR_DENIED, "an applicant never acts as %s on their own case", a->role);
+	if (strcmp(who->person, k->applicant) != 0 && strcmp(a->role, k->applicant_role) == 0)
+		return oa_fail(OA_ERR_DENIED, "only the applicant acts as %s in case %" PRId64, a->role,
+		    k->id);
+	if ((s->action == SOP_ACT_DECIDE) != (a->decision != ENGINE_NO_DECISION) ||
+	    (a->decision != ENGINE_NO_DECISION && a->decision != ENGINE_YES &&
+	        a->decision != ENGINE_NO))
+		return oa_fail(OA_ERR_INVALID, s->action == SOP_ACT_DECIDE
+		                                   ? "step %s is a decision: answer yes or no"
+		                                   : "step %s is not a decision", s->id);
+	if (a->reason && *a->reason) {
+		if (k->def->kind == SOP_KIND_ISSUANCE || sop_reason_index(k->def, a->reason) < 0 ||
+		    strcmp(a->role, k->applicant_role) != 0)
+			return oa_fail(OA_ERR_INVALID, "'%.64s' is not a reason the applicant can choose here",
+			    a->reason);
+		snprintf(k->reason, sizeof k->reason, "%s", a->reason);
+	}
+	return OA_OK;
+}
+
+oa_err engine_act_check(engine *e, const engine_who *who, const engine_act *a, struct kase *k)
+{
+	oa_err rc;
+
+	if ((rc = act_args_ok(who, a)))
+		return rc;
+	return act_case_ok(e, who, a, k);
+}
+
+sop_action engine_act_effective(const sop_step *s, const engine_act *a)
+{
+	if (s->action != SOP_ACT_DECIDE)
+		return s->action;
+	return a->decision == ENGINE_YES ? s->yes_action : SOP_ACT_NONE;
+}
+
+/* An act as one transaction (or savepoint); given: see do_issue. */
+oa_err engine_act_run(engine *e, const engine_who *who, const engine_act *a,
+    const engine_act_prep *p, const char *given, engine_result *res)
 {
 	struct kase k;
 	const sop_step *s;
@@ -467,48 +488,9 @@ static oa_err act_tx(engine *e, const engine_who *who, const engine_act *a,
 		return oa_fail(OA_ERR_INTERNAL, "an act with a passphrase is prepared first");
 	if ((rc = store_tx_begin(engine_store(e), &own)))
 		return rc;
-	if ((rc = engine_load_open_case(e, who, a->case_id, &k)))
+	if ((rc = act_case_ok(e, who, a, &k)))
 		goto out;
-	if (strcmp(a->step, k.step) != 0) {
-		rc = oa_fail(OA_ERR_STATE, "step %.64s is not the current step of case %" PRId64
-		                           " (it is at step %s)", a->step, k.id, k.step);
-		goto out;
-	}
 	s = &k.def->steps[k.cur];
-	if (!engine_step_has_actor(k.def, s, a->role)) {
-		rc = oa_fail(OA_ERR_DENIED, "step %s is not done by role '%.64s'", s->id, a->role);
-		goto out;
-	}
-	if (!engine_holds(who, a->role)) {
-		rc = oa_fail(OA_ERR_DENIED, "%s does not hold role '%s' in %s", who->person, a->role,
-		    k.org);
-		goto out;
-	}
-	if (strcmp(who->person, k.applicant) == 0 && strcmp(a->role, k.applicant_role) != 0) {
-		rc = oa_fail(OA_ERR_DENIED, "an applicant never acts as %s on their own case", a->role);
-		goto out;
-	}
-	if (strcmp(who->person, k.applicant) != 0 && strcmp(a->role, k.applicant_role) == 0) {
-		rc = oa_fail(OA_ERR_DENIED, "only the applicant acts as %s in case %" PRId64, a->role, k.id);
-		goto out;
-	}
-	if ((s->action == SOP_ACT_DECIDE) != (a->decision != ENGINE_NO_DECISION) ||
-	    (a->decision != ENGINE_NO_DECISION && a->decision != ENGINE_YES &&
-	        a->decision != ENGINE_NO)) {
-		rc = oa_fail(OA_ERR_INVALID, s->action == SOP_ACT_DECIDE
-		                                 ? "step %s is a decision: answer yes or no"
-		                                 : "step %s is not a decision", s->id);
-		goto out;
-	}
-	if (a->reason && *a->reason) {
-		if (k.def->kind == SOP_KIND_ISSUANCE || sop_reason_index(k.def, a->reason) < 0 ||
-		    strcmp(a->role, k.applicant_role) != 0) {
-			rc = oa_fail(OA_ERR_INVALID, "'%.64s' is not a reason the applicant can choose here",
-			    a->reason);
-			goto out;
-		}
-		snprintf(k.reason, sizeof k.reason, "%s", a->reason);
-	}
 	if ((rc = take_data(e, &k, s, a, who->person)))
 		goto out;
 	if (draft) {
@@ -519,12 +501,10 @@ static oa_err act_tx(engine *e, const engine_who *who, const engine_act *a,
 		    (rc = engine_set_data(e, k.id, "key_id", kid, who->person)))
 			goto out;
 	}
-	effective = s->action == SOP_ACT_DECIDE ? (a->decision == ENGINE_YES ? s->yes_action
-	                                                                     : SOP_ACT_NONE)
-	                                        : s->action;
-	if (a->decision != ENGINE_NO && (rc = check_documents(e, &k, s, effective)))
+	effective = engine_act_effective(s, a);
+	if (a->decision != ENGINE_NO && (rc = engine_act_documents(e, &k, s, effective)))
 		goto out;
-	if ((rc = run_action(e, &k, s, effective, who->person, res, ctl)))
+	if ((rc = run_action(e, &k, s, effective, who->person, res, given)))
 		goto out;
 	next = s->action == SOP_ACT_DECIDE ? (a->decision == ENGINE_YES ? s->yes : s->no) : s->next;
 	if ((rc = engine_notify_act(e, &k, s, a->decision == ENGINE_NO, next, a->note, res)))
@@ -554,141 +534,3 @@ out:
 		    res->revoked, oa_errmsg());
 	return OA_OK;
 }
-
-/* ---- many acts in one transaction ----------------------------------- */
-
-static void item_fail(engine_batch_item *it, oa_err rc, const char *msg)
-{
-	it->rc = rc ? rc : OA_ERR_INTERNAL;
-	snprintf(it->msg, sizeof it->msg, "%s", msg && *msg ? msg : "failed");
-	memset(&it->res, 0, sizeof it->res);
-}
-
-/* One act in a savepoint of its own; -1 if the transaction itself failed. */
-static int item_run(engine *e, engine_batch_item *it, struct issue_ctl *ctl)
-{
-	oa_err rc;
-
-	if (store_savepoint(engine_store(e)))
-		return -1;
-	rc = act_tx(e, it->who, it->act, it->prep, &it->res, ctl);
-	if (!store_tx_alive(engine_store(e)))
-		return -1;
-	if (rc == OA_OK) {
-		if (store_release(engine_store(e)))
-			return -1;
-		it->rc = OA_OK;
-		it->msg[0] = 0;
-		return 0;
-	}
-	item_fail(it, rc, oa_errmsg());
-	store_rollback_to(engine_store(e));
-	return 0;
-}
-
-oa_err engine_case_act_batch(engine *e, engine_batch_item *items, size_t n)
-{
-	struct issue_ctl *ctl = calloc(n ? n : 1, sizeof *ctl);
-	size_t *grp = calloc(n ? n : 1, sizeof *grp), ng = 0;
-	char *plain = calloc(n ? n : 1, 1);
-	ca_request *reqs = NULL;
-	ca_issued *outs = NULL;
-	oa_err *rcs = NULL;
-	char (*msgs)[256] = NULL;
-	oa_err rc = OA_OK;
-
-	if (ctl == NULL || grp == NULL || plain == NULL) {
-		rc = oa_fail(OA_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	if (!store_in_tx(engine_store(e))) {
-		rc = oa_fail(OA_ERR_INTERNAL, "engine_case_act_batch runs in the caller's transaction");
-		goto out;
-	}
-	/* 1. Every act runs; one that reaches its issue step stops there (and
-	 *    is rolled back): its request is gathered. */
-	for (size_t i = 0; i < n; i++) {
-		ctl[i].mode = ISSUE_GATHER;
-		if (item_run(e, &items[i], &ctl[i]) < 0)
-			goto broken;
-		if (!ctl[i].stopped)
-			continue; /* done or refused, for good */
-		items[i].rc = OA_OK;
-		items[i].msg[0] = 0;
-		plain[i] = 1;
-		if (ctl[i].plain)
-			continue; /* a renewal */
-		for (size_t k = 0; k < ng && plain[i]; k++)
-			if (items[grp[k]].act->case_id == items[i].act->case_id)
-				plain[i] = 2; /* a second act on a case: after the first */
-		if (plain[i] == 1) {
-			plain[i] = 0;
-			grp[ng++] = i;
-		}
-	}
-	/* 2. Their certificates, with one ca_issue_batch (one signing round
-	 *    trip); 3. each act again from its certificate.  Should an act fail
-	 *    after its certificate was stored, the whole group is undone and
-	 *    runs the ordinary way, one by one. */
-	if (ng > 0) {
-		int fallback = 0;
-		if ((reqs = calloc(ng, sizeof *reqs)) == NULL || (outs = calloc(ng, sizeof *outs)) == NULL ||
-		    (rcs = calloc(ng, sizeof *rcs)) == NULL || (msgs = calloc(ng, sizeof *msgs)) == NULL) {
-			rc = oa_fail(OA_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		for (size_t k = 0; k < ng; k++)
-			reqs[k] = ctl[grp[k]].r;
-		if (store_savepoint(engine_store(e)))
-			goto broken;
-		if (ca_issue_batch(engine_ca(e), reqs, ng, outs, rcs, msgs) != OA_OK) {
-			if (!store_tx_alive(engine_store(e)))
-				goto broken;
-			oa_err_clear();
-			fallback = 1;
-		}
-		for (size_t k = 0; k < ng && !fallback; k++) {
-			size_t i = grp[k];
-			if (rcs[k]) {
-				item_fail(&items[i], rcs[k], msgs[k]); /* as ca_issue would have */
-				continue;
-			}
-			ctl[i].mode = ISSUE_GIVEN;
-			snprintf(ctl[i].serial, sizeof ctl[i].serial, "%s", outs[k].serial);
-			if (item_run(e, &items[i], &ctl[i]) < 0)
-				goto broken;
-			/* It must have gone the way it went before: its issue step. */
-			fallback = items[i].rc != OA_OK || strcmp(items[i].res.issued, ctl[i].serial) != 0;
-		}
-		if (fallback) {
-			store_rollback_to(engine_store(e));
-			if (!store_tx_alive(engine_store(e)))
-				goto broken;
-			for (size_t k = 0; k < ng; k++)
-				plain[grp[k]] = 1;
-		} else if (store_release(engine_store(e)))
-			goto broken;
-	}
-	/* 4. The ordinary way: renewals, second acts on a case, a fallen group. */
-	for (int round = 1; round <= 2; round++)
-		for (size_t i = 0; i < n; i++)
-			if (plain[i] == round && item_run(e, &items[i], NULL) < 0)
-				goto broken;
-	goto out;
-broken:
-	rc = *oa_errmsg() ? OA_ERR_STORE : oa_fail(OA_ERR_STORE, "database: the transaction was lost");
-out:
-	for (size_t i = 0; ctl && i < n; i++)
-		free(ctl[i].csr);
-	for (size_t k = 0; outs && k < ng; k++)
-		ca_issued_free(&outs[k]);
-	free(ctl);
-	free(grp);
-	free(plain);
-	free(reqs);
-	free(outs);
-	free(rcs);
-	free(msgs);
-	return rc;
-}
-

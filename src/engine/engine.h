@@ -153,11 +153,39 @@ oa_err engine_case_act_prepared(engine *e, const engine_who *who, const engine_a
 void engine_act_prep_free(engine_act_prep *p);
 
 /*
+ * The group commit's two calls (batch.c).  engine_act_cert says, changing
+ * nothing, what certificate act a needs: ENGINE_CERT_ISSUE with the request
+ * in out->r when the act issues one at its step; ENGINE_CERT_PLAIN when it
+ * issues one only after another change (a renewal revokes the old
+ * certificate first: run it the ordinary way); ENGINE_CERT_NONE when it
+ * issues none (or would be refused: its error is returned, and the act
+ * fails the same way when it runs).  out starts zeroed; the request is
+ * good until the next call with out or engine_cert_need_free.
+ * engine_case_act_issued then completes the act like
+ * engine_case_act_prepared, with serial, the certificate issued for that
+ * request in the same transaction, in place of one of its own.
+ */
+enum { ENGINE_CERT_NONE = 0, ENGINE_CERT_ISSUE, ENGINE_CERT_PLAIN };
+typedef struct engine_cert_need {
+	int need;                        /* ENGINE_CERT_* */
+	ca_request r;                    /* ISSUE: the request, pointing into the fields below */
+	char name[129], nik[17], nip[19], email[OA_MAX_EMAIL_CHARS + 1], unit[129], org[129];
+	char loc[129], prov[129], ref[48], holder_nik[17];
+	char *csr;
+} engine_cert_need;
+oa_err engine_act_cert(engine *e, const engine_who *who, const engine_act *a,
+    engine_cert_need *out);
+void engine_cert_need_free(engine_cert_need *n);
+oa_err engine_case_act_issued(engine *e, const engine_who *who, const engine_act *a,
+    const engine_act_prep *p, const char *serial, engine_result *res);
+
+/*
  * Many acts in the caller's write transaction (group commit), with the
  * certificates of the issue steps among them issued by one ca_issue_batch()
- * (one signing round trip for them all).  Each act succeeds or fails on its
- * own exactly as engine_case_act_prepared() would, in a savepoint of its
- * own: rc (and msg, its message), res.  A refused act leaves no trace.
+ * (one signing round trip for them all), built on the two calls above
+ * (batch.c).  Each act succeeds or fails on its own exactly as
+ * engine_case_act_prepared() would, in a savepoint of its own: rc (and msg,
+ * its message), res.  A refused act leaves no trace.
  * Returns an error only when the transaction itself failed (the caller
  * rolls back: nothing of it stands).
  */

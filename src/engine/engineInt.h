@@ -62,6 +62,23 @@ oa_err engine_advance(engine *e, struct kase *k, int next, int64_t now);
 oa_err engine_case_audit(engine *e, const char *actor, const char *action, int64_t id,
     const char *detail);
 
+/* act.c: what batch.c builds the group commit's calls on.  engine_act_check
+ * runs an act's checks against its case (loaded into k) and changes
+ * nothing; engine_act_effective is what the act does at step s (a decision's
+ * yes action, nothing for a no); engine_act_documents checks the documents
+ * the step needs; engine_cert_renews_first is 1 when a renewal must revoke
+ * the old certificate before its new one; engine_cert_request fills g with
+ * the certificate request of the case's issue step; engine_act_run is the
+ * act as one transaction (or savepoint), given the serial of a certificate
+ * already issued for it or NULL. */
+oa_err engine_act_check(engine *e, const engine_who *who, const engine_act *a, struct kase *k);
+sop_action engine_act_effective(const sop_step *s, const engine_act *a);
+oa_err engine_act_documents(engine *e, struct kase *k, const sop_step *s, sop_action effective);
+int engine_cert_renews_first(engine *e, const struct kase *k);
+oa_err engine_cert_request(engine *e, const struct kase *k, const char *actor, engine_cert_need *g);
+oa_err engine_act_run(engine *e, const engine_who *who, const engine_act *a,
+    const engine_act_prep *p, const char *given, engine_result *res);
+
 /* notify.c: e-mails caused by a transition, written to the outbox in its
  * transaction.  engine_notify_step runs an automatic notify step (index
  * step); engine_notify_act follows a person's act (a "no" at a decision,

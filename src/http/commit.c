@@ -20,8 +20,10 @@
  *              SAVEPOINT of its own (RELEASE when it succeeded, ROLLBACK TO
  *              when it was refused: its own error, no trace), the engine's
  *              acts together through engine_case_act_batch (the same
- *              savepoint per act, their certificates issued by one
- *              ca_issue_batch); COMMIT (durable); the issuing CRL when a
+ *              savepoint per act; engine_act_cert names the certificate
+ *              each act needs, one ca_issue_batch issues them all and
+ *              engine_case_act_issued finishes each act with its serial:
+ *              src/engine/batch.c); COMMIT (durable); the issuing CRL when a
  *              job revoked; then every job of the transaction is finished
  *              and its connection resumed;
  *   worker     MHD calls the handler again: job->done replies from the

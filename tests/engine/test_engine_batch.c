@@ -6,7 +6,9 @@
  * steps among them get their certificates from one ca_issue_batch; a
  * renewal and a second act on a case go the ordinary way; an act that fails
  * after its certificate was stored undoes its group, which then runs one
- * by one (only that act fails); the audit chain verifies afterwards.
+ * by one (only that act fails); the two calls it is built on
+ * (engine_act_cert, engine_case_act_issued) on their own; the audit chain
+ * verifies afterwards.
  *
  * One process, one instance under mkdtemp (engine_fixture.c).
  */
@@ -279,6 +281,66 @@ static void test_group_fallback(void **state)
 	applicant_free(&c);
 }
 
+/* The two calls the batch is built on: engine_act_cert names the
+ * certificate an act needs and changes nothing; engine_case_act_issued
+ * finishes the act with a certificate issued for that request. */
+static void test_two_calls(void **state)
+{
+	struct applicant a;
+	struct person bsre, other;
+	struct probe p;
+	engine_act act, wrong;
+	engine_cert_need need = {0};
+	engine_batch_item it = {0};
+	ca_issued out = {0};
+	char ref[48];
+	int64_t ia;
+
+	(void)state;
+	ia = at_issue(&a);
+	person1(&bsre, "bsre-two", ORG, "bsre");
+	person1(&other, "verif-two", ORG, "verifikator");
+	probe_take(&p, ia);
+	act = (engine_act){.case_id = ia, .step = "11", .role = "bsre"};
+	/* Refused: the error, and no certificate named. */
+	wrong = (engine_act){.case_id = ia, .step = "11", .role = "bsre"};
+	assert_int_equal(engine_act_cert(E, &other.who, &wrong, &need), OA_ERR_DENIED);
+	assert_int_equal(need.need, ENGINE_CERT_NONE);
+	oa_err_clear();
+	wrong.step = "10";
+	assert_int_equal(engine_act_cert(E, &bsre.who, &wrong, &need), OA_ERR_STATE);
+	assert_int_equal(need.need, ENGINE_CERT_NONE);
+	oa_err_clear();
+	/* The issue step: the request for the applicant's own NIK. */
+	assert_int_equal(engine_act_cert(E, &bsre.who, &act, &need), OA_OK);
+	assert_int_equal(need.need, ENGINE_CERT_ISSUE);
+	assert_string_equal(need.r.nik, a.nik);
+	assert_string_equal(need.r.holder_nik, a.nik);
+	snprintf(ref, sizeof ref, "case:%" PRId64, ia);
+	assert_string_equal(need.r.ref, ref);
+	assert_non_null(need.r.csr);
+	untouched(&p, a.nik, __LINE__);
+	/* Finished with the serial of a certificate issued for it. */
+	assert_int_equal(store_begin(ca_store(C)), OA_OK);
+	assert_int_equal(engine_case_act_issued(E, &bsre.who, &act, NULL, "", &it.res),
+	    OA_ERR_INTERNAL);
+	oa_err_clear();
+	assert_int_equal(ca_issue(C, &need.r, &out), OA_OK);
+	it.rc = engine_case_act_issued(E, &bsre.who, &act, NULL, out.serial, &it.res);
+	assert_int_equal(it.rc, OA_OK);
+	assert_int_equal(store_commit(ca_store(C)), OA_OK);
+	assert_string_equal(it.res.issued, out.serial);
+	issued(ia, &it, a.nik, __LINE__);
+	/* A completed case needs nothing more. */
+	assert_int_equal(engine_act_cert(E, &bsre.who, &act, &need), OA_ERR_STATE);
+	assert_int_equal(need.need, ENGINE_CERT_NONE);
+	oa_err_clear();
+	engine_cert_need_free(&need);
+	ca_issued_free(&out);
+	audit_ok();
+	applicant_free(&a);
+}
+
 /* Outside a transaction the call is refused and changes nothing. */
 static void test_needs_tx(void **state)
 {
@@ -307,6 +369,7 @@ int main(void)
 		cmocka_unit_test(test_renewal),
 		cmocka_unit_test(test_group_fallback),
 		cmocka_unit_test(test_needs_tx),
+		cmocka_unit_test(test_two_calls),
 	};
 	return cmocka_run_group_tests(tests, engine_fixture_setup, engine_fixture_teardown);
 }
