@@ -377,12 +377,16 @@ static void h_sop_activate(web_req *r)
 	web_user *u = admin(r, NULL);
 	char org[AUTH_MAX_ID + 1], *end;
 	long long v;
-	oa_err rc;
+	oa_err rc = OA_ERR_NOTFOUND;
 
 	if (u == NULL)
 		return;
 	v = strtoll(r->param[0], &end, 10);
-	if (*end || v <= 0 || engine_sop_version(r->engine, v, org, sizeof org, NULL) != OA_OK) {
+	if (*end || v <= 0 || (rc = engine_sop_version(r->engine, v, org, sizeof org, NULL)) != OA_OK) {
+		if (rc == OA_ERR_STORE) {
+			web_reply_err(r, rc);
+			return;
+		}
 		oa_err_clear();
 		web_reply_fail(r, 404, oa_err_name(OA_ERR_NOTFOUND), "Versi tidak ditemukan",
 		    "No such version");

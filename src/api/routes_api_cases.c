@@ -203,7 +203,12 @@ static void h_get(web_req *r)
 		return;
 	}
 	json_object_set_new(j, "documents", docs);
-	if (strcmp(c.state, "open") == 0 && engine_case_def(r->engine, id, &d) == OA_OK && d) {
+	if (strcmp(c.state, "open") == 0 && (rc = engine_case_def(r->engine, id, &d)) == OA_ERR_STORE) {
+		json_decref(j);
+		web_reply_err(r, rc);
+		return;
+	}
+	if (strcmp(c.state, "open") == 0 && rc == OA_OK && d) {
 		int si = sop_step_index(d, c.step);
 		if (si >= 0) {
 			const sop_step *s = &d->steps[si];
@@ -216,7 +221,7 @@ static void h_get(web_req *r)
 			        s->activity ? s->activity : ""));
 		}
 	}
-	oa_err_clear();
+	oa_err_clear(); /* a definition that no longer loads: the case without "current" */
 	web_reply_json(r, 200, j);
 }
 

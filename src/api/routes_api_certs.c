@@ -129,6 +129,10 @@ static int visible(web_req *r, const web_user *u, char serial[41], ca_cert_info 
 	oa_err rc;
 
 	if ((rc = ca_serial_normalize(r->param[0], serial)) || (rc = ca_status(r->ca, serial, ci))) {
+		if (rc == OA_ERR_STORE) {
+			web_reply_err(r, rc);
+			return 0;
+		}
 		oa_err_clear();
 		goto notfound;
 	}

@@ -454,6 +454,16 @@ void pg_err(web_req *r, const web_user *u, oa_err rc, const char *back)
 	pg_msg(r, u, st, "Permintaan ditolak", "Request refused", oa_errmsg(), "", back);
 }
 
+void pg_abort(pg *p, oa_err rc, const char *back)
+{
+	if (p->b.data)
+		oa_wipe(p->b.data, p->b.len);
+	oa_buf_free(&p->b);
+	oa_wipe(p->cookie, sizeof p->cookie);
+	oa_wipe(p->csrf, sizeof p->csrf);
+	pg_err(p->r, p->u, rc, back);
+}
+
 void web_redirect(web_req *r, const char *location)
 {
 	static const char body[] = "See Other\n";

@@ -105,6 +105,9 @@ void pg_msg(web_req *r, const web_user *u, unsigned status, const char *tid, con
     const char *mid, const char *men, const char *back);
 /* A module error as a page (4xx: the message; 5xx: hidden, logged). */
 void pg_err(web_req *r, const web_user *u, oa_err rc, const char *back);
+/* Drops the page being built and answers pg_err instead: a listing the
+ * database could not read is an error, never an empty list. */
+void pg_abort(pg *p, oa_err rc, const char *back);
 /* 303 See Other to location (a path on this server). */
 void web_redirect(web_req *r, const char *location);
 

@@ -429,7 +429,7 @@ static void org_roles(web_req *r, const char *org, int staff_only, struct roles 
 		role_add(rs, AUTH_ROLE_ADMIN);
 		role_add(rs, AUTH_ROLE_CA_OPERATOR);
 	} else if (engine_sop_list(r->engine, org, 1, sop_roles, rs) != OA_OK)
-		oa_err_clear();
+		oa_err_clear(); /* the role picker offers less; the roles held are listed above */
 }
 
 struct held {
@@ -481,8 +481,13 @@ static void h_person(web_req *r)
 	           "lang=\"en\">/ Action</span></th></tr></thead><tbody>\n");
 	h.p = &p;
 	h.person = ap.id;
-	if (auth_role_list(r->auth, ap.org, ap.id, held_row, &h) != OA_OK)
-		oa_err_clear();
+	{
+		oa_err lrc = auth_role_list(r->auth, ap.org, ap.id, held_row, &h);
+		if (lrc != OA_OK) {
+			pg_abort(&p, lrc, "/portal/admin/people");
+			return;
+		}
+	}
 	pg_raw(&p, "</tbody></table></div>\n");
 	org_roles(r, ap.org, ap.staff_only, &rs);
 	pg_form(&p, web_printf(r, "/portal/admin/people/%s/roles", ap.id), 0);

@@ -670,8 +670,13 @@ static void case_page(web_req *r, web_user *u, const engine_case *c, unsigned st
 	pg_raw(&p, "<ol class=\"timeline\">\n");
 	h.p = &p;
 	h.d = d;
-	if (engine_case_history(r->engine, c->id, hist_cb, &h) != OA_OK)
-		oa_err_clear();
+	{
+		oa_err lrc = engine_case_history(r->engine, c->id, hist_cb, &h);
+		if (lrc != OA_OK) {
+			pg_abort(&p, lrc, "/portal");
+			return;
+		}
+	}
 	if (s) {
 		pg_raw(&p, "<li class=\"current\">");
 		pg_bi(&p, "Langkah", "Step");

@@ -113,8 +113,10 @@ static void h_home(web_req *r)
 	pg_raw(&p, "</strong>. <span class=\"en\" lang=\"en\">/ Welcome.</span></p>\n");
 	x.now = oa_now();
 	if ((rc = engine_tasks_page(r->engine, &u->w.who, x.now, 0, 0, &x.n, &x.late, NULL,
-	         NULL)) != OA_OK)
-		oa_err_clear();
+	         NULL)) != OA_OK) {
+		pg_abort(&p, rc, "");
+		return;
+	}
 	pg_raw(&p, "<div class=\"cards\">\n<div class=\"card\">");
 	pg_h2(&p, "Permohonan baru", "New request");
 	pg_para(&p, NULL, "Ajukan penerbitan, pencabutan, pembaruan sertifikat atau atur ulang "
@@ -142,8 +144,10 @@ static void h_home(web_req *r)
 	x.limit = HOME_ROWS;
 	x.now = oa_now();
 	cases_table_head(&p, 0);
-	if ((rc = engine_cases_of(r->engine, u->w.person, HOME_ROWS, mine_cb, &x)) != OA_OK)
-		oa_err_clear();
+	if ((rc = engine_cases_of(r->engine, u->w.person, HOME_ROWS, mine_cb, &x)) != OA_OK) {
+		pg_abort(&p, rc, "");
+		return;
+	}
 	pg_raw(&p, "</tbody></table></div>\n");
 	if (x.n == 0)
 		pg_para(&p, "note", "Belum ada permohonan.", "No requests yet.");
@@ -158,6 +162,7 @@ static void h_cases(web_req *r)
 	web_user *u = portal_user(r);
 	struct rows x = {0};
 	pg p;
+	oa_err rc;
 
 	if (u == NULL)
 		return;
@@ -169,8 +174,10 @@ static void h_cases(web_req *r)
 	x.limit = CASES_ROWS;
 	x.now = oa_now();
 	cases_table_head(&p, 0);
-	if (engine_cases_of(r->engine, u->w.person, CASES_ROWS, mine_cb, &x) != OA_OK)
-		oa_err_clear();
+	if ((rc = engine_cases_of(r->engine, u->w.person, CASES_ROWS, mine_cb, &x)) != OA_OK) {
+		pg_abort(&p, rc, "/portal");
+		return;
+	}
 	pg_raw(&p, "</tbody></table></div>\n");
 	if (x.n == 0)
 		pg_para(&p, "note", "Belum ada permohonan.", "No requests yet.");
@@ -203,20 +210,20 @@ static int def_cmp(const void *a, const void *b)
 	return strcmp(x->name ? x->name : "", y->name ? y->name : "");
 }
 
-/* The active SOPs of u's agency whose applicant role u holds, sorted. */
-static void my_sops(web_req *r, const web_user *u, const sop_def **defs, size_t *n)
+/* The active SOPs of u's agency whose applicant role u holds, sorted.  An
+ * error when the database could not list them (not "no service"). */
+static oa_err my_sops(web_req *r, const web_user *u, const sop_def **defs, size_t *n)
 {
 	struct sops s = {0};
+	oa_err rc;
 
 	*n = 0;
-	if (engine_sop_list(r->engine, u->w.org, 1, sop_cb, &s) != OA_OK) {
-		oa_err_clear();
-		return;
-	}
+	if ((rc = engine_sop_list(r->engine, u->w.org, 1, sop_cb, &s)) != OA_OK)
+		return rc;
 	for (size_t i = 0; i < s.n; i++) {
 		const sop_def *d = NULL;
 		if (engine_sop_version(r->engine, s.ver[i], NULL, 0, &d) != OA_OK || d == NULL) {
-			oa_err_clear();
+			oa_err_clear(); /* a version that no longer loads is not offered */
 			continue;
 		}
 		if (d->n_steps == 0 || d->steps[0].n_actors == 0 ||
@@ -225,6 +232,7 @@ static void my_sops(web_req *r, const web_user *u, const sop_def **defs, size_t 
 		defs[(*n)++] = d;
 	}
 	qsort(defs, *n, sizeof *defs, def_cmp);
+	return OA_OK;
 }
 
 struct certs {
@@ -260,8 +268,12 @@ static void request_form(web_req *r, web_user *u, unsigned status, const char *e
 	auth_person me;
 	struct certs cx = {0};
 	pg p;
+	oa_err rc;
 
-	my_sops(r, u, defs, &n);
+	if ((rc = my_sops(r, u, defs, &n))) {
+		pg_err(r, u, rc, "/portal");
+		return;
+	}
 	pg_start(&p, r, u, "Ajukan permohonan", "Start a request");
 	if (err_id)
 		pg_para(&p, "err", err_id, err_en ? err_en : "");
@@ -311,10 +323,13 @@ static void request_form(web_req *r, web_user *u, unsigned status, const char *e
 		cx.p = &p;
 		cx.sel = sel_serial;
 		cx.now = oa_now();
-		if (ca_list(r->ca, &f, cert_opt_cb, &cx) != OA_OK)
-			oa_err_clear();
+		if ((rc = ca_list(r->ca, &f, cert_opt_cb, &cx)) == OA_ERR_STORE) {
+			pg_abort(&p, rc, "/portal");
+			return;
+		}
+		oa_err_clear(); /* a NIK the CA refuses has no certificates to choose */
 	} else
-		oa_err_clear();
+		oa_err_clear(); /* no account NIK: no certificates to choose */
 	pg_raw(&p, "</select></div>\n");
 	if (nrev) {
 		pg_raw(&p, "<div class=\"field\"><label for=\"f_reason\">");
@@ -388,7 +403,10 @@ static void h_request_post(web_req *r)
 		request_form(r, u, 422, "Isian terlalu panjang.", "A field is too long.", sop, NULL, NULL);
 		return;
 	}
-	my_sops(r, u, defs, &n);
+	if ((rc = my_sops(r, u, defs, &n))) {
+		pg_err(r, u, rc, "/portal");
+		return;
+	}
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(defs[i]->id, sop) == 0)
 			d = defs[i];
@@ -552,6 +570,7 @@ static void h_certs(web_req *r)
 	struct certs x = {0};
 	auth_person me;
 	pg p;
+	oa_err rc;
 
 	if (u == NULL)
 		return;
@@ -571,10 +590,13 @@ static void h_certs(web_req *r)
 	x.now = oa_now();
 	if (auth_person_get(r->auth, u->w.person, &me) == OA_OK && me.nik[0]) {
 		ca_filter f = {.nik = me.nik};
-		if (ca_list(r->ca, &f, cert_row_cb, &x) != OA_OK)
-			oa_err_clear();
+		if ((rc = ca_list(r->ca, &f, cert_row_cb, &x)) == OA_ERR_STORE) {
+			pg_abort(&p, rc, "/portal");
+			return;
+		}
+		oa_err_clear(); /* a NIK the CA refuses has no certificates */
 	} else
-		oa_err_clear();
+		oa_err_clear(); /* no account NIK: no certificates */
 	pg_raw(&p, "</tbody></table></div>\n");
 	if (x.n == 0)
 		pg_para(&p, "note", "Anda belum memiliki sertifikat.", "You have no certificate yet.");

@@ -224,8 +224,13 @@ static void h_sla(web_req *r)
 	           "</tr></thead><tbody>\n");
 	od.p = &p;
 	od.sop = sop;
-	if (engine_overdue(r->engine, org, now, overdue_row, &od) != OA_OK)
-		oa_err_clear();
+	{
+		oa_err lrc = engine_overdue(r->engine, org, now, overdue_row, &od);
+		if (lrc != OA_OK) {
+			pg_abort(&p, lrc, "/portal");
+			return;
+		}
+	}
 	pg_raw(&p, "</tbody></table></div>\n");
 	if (od.n == 0)
 		pg_para(&p, "note", "Tidak ada kasus terlambat.", "No overdue cases.");

@@ -92,8 +92,13 @@ static void sops_page(web_req *r, const web_user *u, unsigned status, const sop_
 	           "<th scope=\"col\">Dipasang <span class=\"en\" lang=\"en\">/ Installed</span></th>"
 	           "<th scope=\"col\">Status</th><th scope=\"col\">Lihat <span class=\"en\" "
 	           "lang=\"en\">/ View</span></th></tr></thead><tbody>\n");
-	if (engine_sop_list(r->engine, u->w.org, 0, sop_row, &p) != OA_OK)
-		oa_err_clear();
+	{
+		oa_err lrc = engine_sop_list(r->engine, u->w.org, 0, sop_row, &p);
+		if (lrc != OA_OK) {
+			pg_abort(&p, lrc, "/portal");
+			return;
+		}
+	}
 	pg_raw(&p, "</tbody></table></div>\n");
 	pg_send(&p, status);
 }
@@ -220,8 +225,13 @@ static void h_sop_version(web_req *r)
 	if (u == NULL || !version_of(r, u, &vid, &d, org))
 		return;
 	info.version_id = vid;
-	if (engine_sop_list(r->engine, org, 0, version_info, &info) != OA_OK)
-		oa_err_clear();
+	{
+		oa_err lrc = engine_sop_list(r->engine, org, 0, version_info, &info);
+		if (lrc != OA_OK) {
+			pg_err(r, u, lrc, "/portal/admin/sops");
+			return;
+		}
+	}
 	pg_start(&p, r, u, "Definisi SOP", "SOP definition");
 	admin_page_sections(&p, org);
 	if (web_query(r, "done"))
