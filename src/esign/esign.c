@@ -254,7 +254,42 @@ static int tag_refused(web_req *r, const char *tag)
  * (urx, ury).  The specimen is imageTTD (image=true) or a QR code of
  * linkQR (image=false); text is a line beside it.
  */
-static int v1_visual(web_req *r, const docs_multipart *m, sign_visual *v)
+/* 1 if pdf has page n. */
+static int has_page(const uint8_t *pdf, size_t len, long n)
+{
+	double box[4];
+	int rot;
+
+	if (sign_pdf_page_box(pdf, len, (int)n, box, &rot) == OA_OK)
+		return 1;
+	oa_err_clear();
+	return 0;
+}
+
+/* The number of the last page (1 when page 1 cannot be read either: the
+ * signature then reports the broken PDF).  About 2 log2(pages) reads. */
+static long last_page(const uint8_t *pdf, size_t len)
+{
+	long lo = 1, hi = 2;
+
+	if (!has_page(pdf, len, 1))
+		return 1;
+	while (hi <= 100000 && has_page(pdf, len, hi)) {
+		lo = hi;
+		hi *= 2;
+	}
+	while (hi - lo > 1) {     /* lo exists, hi does not */
+		long mid = lo + (hi - lo) / 2;
+		if (has_page(pdf, len, mid))
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int v1_visual(web_req *r, const docs_multipart *m, const uint8_t *pdf, size_t len,
+    sign_visual *v)
 {
 	const char *page = docs_multipart_get(m, "page"), *image = docs_multipart_get(m, "image");
 	const char *qr = docs_multipart_get(m, "linkQR"), *text = docs_multipart_get(m, "text");
@@ -266,18 +301,25 @@ static int v1_visual(web_req *r, const docs_multipart *m, sign_visual *v)
 	if (tag_refused(r, docs_multipart_get(m, "tag_koordinat")))
 		return 0;
 	if (page == NULL || *page == 0) {
-		if (docs_multipart_get(m, "halaman"))
-			fail(r, 400, "UNSUPPORTED_OPTION", "Parameter halaman belum didukung",
-			    "halaman (first or last page) is not supported yet: give page");
-		else
-			fail(r, 400, "INVALID_REQUEST", "Parameter page wajib diisi",
-			    "tampilan visible needs page");
-		return 0;
-	}
-	pg = strtol(page, &end, 10);
-	if (*end || pg < 1 || pg > 100000) {
-		fail(r, 400, "INVALID_REQUEST", "Parameter page tidak valid", "page is a page number");
-		return 0;
+		const char *h = docs_multipart_get(m, "halaman");
+		if (h && (strcasecmp(h, "awal") == 0 || strcasecmp(h, "pertama") == 0 ||
+		        strcasecmp(h, "first") == 0)) {
+			pg = 1;
+		} else if (h && (strcasecmp(h, "akhir") == 0 || strcasecmp(h, "terakhir") == 0 ||
+		               strcasecmp(h, "last") == 0)) {
+			pg = last_page(pdf, len);
+		} else {
+			fail(r, 400, "INVALID_REQUEST", "Parameter page atau halaman wajib diisi",
+			    "tampilan visible needs page, or halaman (awal or akhir)");
+			return 0;
+		}
+	} else {
+		pg = strtol(page, &end, 10);
+		if (*end || pg < 1 || pg > 100000) {
+			fail(r, 400, "INVALID_REQUEST", "Parameter page tidak valid",
+			    "page is a page number");
+			return 0;
+		}
 	}
 	if (!form_num(r, m, "xAxis", &x) || !form_num(r, m, "yAxis", &y) ||
 	    !form_num(r, m, "width", &urx) || !form_num(r, m, "height", &ury))
@@ -435,7 +477,7 @@ static void v1_sign(web_req *r)
 		fail(r, 400, "INVALID_REQUEST", "File wajib diisi", "file (a PDF) is required");
 		return;
 	}
-	if (visible && !v1_visual(r, &m, &vis))
+	if (visible && !v1_visual(r, &m, (const uint8_t *)file->data, file->len, &vis))
 		return;
 	rc = sign_one(r, &ci, nik, pass, (const uint8_t *)file->data, file->len,
 	    docs_multipart_get(&m, "reason"), docs_multipart_get(&m, "location"),

@@ -250,6 +250,33 @@ req "v1 visible with linkQR" 200 vis2.pdf "${AUTH[@]}" -F file=@surat.pdf -F nik
 SIG=$(pdfsig vis2.pdf 2>&1 || true)
 check_match "v1 visible QR: pdfsig valid" "$SIG" 'Signature Validation: Signature is Valid'
 check_eq "v1 visible QR: the box" "300 50 500 130" "$(rect vis2.pdf)"
+# halaman instead of page: the last page of a three-page document
+"$PY" - <<'PY'
+objs = [b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R 4 0 R 5 0 R] /Count 3 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>"]
+out = bytearray(b"%PDF-1.7\n")
+off = []
+for i, o in enumerate(objs):
+    off.append(len(out))
+    out += b"%d 0 obj\n%s\nendobj\n" % (i + 1, o)
+x = len(out)
+out += b"xref\n0 6\n0000000000 65535 f\r\n"
+for o in off:
+    out += b"%010d 00000 n\r\n" % o
+out += b"trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % x
+open("three.pdf", "wb").write(out)
+PY
+req "v1 visible on halaman akhir" 200 vis3.pdf "${AUTH[@]}" -F file=@three.pdf -F nik=$NIK_OK \
+	-F "passphrase=$PHRASE" -F tampilan=visible -F image=false -F linkQR=https://openams.example/v \
+	-F halaman=akhir -F xAxis=20 -F yAxis=20 -F width=220 -F height=100 "$BASE/api/sign/pdf"
+check_eq "v1 halaman akhir: on page 3" 3 "$("$PY" -c 'import sys, pikepdf
+pdf = pikepdf.open(sys.argv[1])
+print([i + 1 for i, p in enumerate(pdf.pages) for a in p.obj.get("/Annots", []) if a.get("/FT") == "/Sig"][-1])' vis3.pdf)"
+SIG=$(pdfsig vis3.pdf 2>&1 || true)
+check_match "v1 halaman akhir: pdfsig valid" "$SIG" 'Signature Validation: Signature is Valid'
 req "v1 visible at a tag" 400 e.json "${AUTH[@]}" -F file=@surat.pdf -F nik=$NIK_OK \
 	-F "passphrase=$PHRASE" -F tampilan=visible -F image=true -F imageTTD=@ttd.png \
 	-F width=100 -F height=50 -F 'tag_koordinat=$' "$BASE/api/sign/pdf"
@@ -392,7 +419,7 @@ check "server stops" stop_server
 DB=$(ls "$D"/*.db "$D"/*.sqlite 2>/dev/null | head -n 1 || true)
 if [ -n "$DB" ]; then
 	N=$(sqlite3 "$DB" "SELECT count(*) FROM audit WHERE action = 'keys.sign' AND detail LIKE '%client=eoffice%'")
-	check_eq "audit: keys.sign with client=eoffice (3 v1 + 4 v2)" 7 "$N"
+	check_eq "audit: keys.sign with client=eoffice (4 v1 + 4 v2)" 8 "$N"
 	check_match "audit: client changes" "$(sqlite3 "$DB" "SELECT group_concat(action) FROM audit WHERE action LIKE 'client.%'")" \
 		'client.create.*client.revoke.*client.disable.*client.enable.*client.revoke'
 fi
