@@ -5,17 +5,12 @@ along every path; every file of the broken corpus (bad/*.yaml, first line
 `# expect: LINE: fragment`) is refused naming that file, line and problem.
 """
 import glob, os, re, shutil, subprocess, sys, tempfile
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from tap import check, done  # noqa: E402  (tests/lib/tap.py)
 
 openams = os.environ["OPENAMS"]
 src = os.environ.get("OPENAMS_SRC", os.path.join(os.path.dirname(__file__), "..", ".."))
 here = os.path.dirname(os.path.abspath(__file__))
-fails = 0
-
-
-def check(ok, what):
-    global fails
-    print(("ok - " if ok else "not ok - ") + what)
-    fails += 0 if ok else 1
 
 
 def run(*args):
@@ -106,5 +101,4 @@ try:
     check("<script>" not in s and "&lt;script&gt;" in s, "SVG escapes the text")
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
-print("%d failed" % fails)
-sys.exit(1 if fails else 0)
+done()

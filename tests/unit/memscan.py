@@ -11,21 +11,16 @@ which is not dumpable.
 """
 import os, re, shutil, subprocess, sys, tempfile, time
 from cryptography.hazmat.primitives import serialization
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from tap import check, done  # noqa: E402  (tests/lib/tap.py)
 
 openams, probe = os.environ["OPENAMS"], sys.argv[1]
-fails = 0
 
 # Under AddressSanitizer the process maps terabytes of shadow memory that
 # cannot be walked; the normal build runs this test.
 if b"libasan" in subprocess.run(["ldd", probe], capture_output=True).stdout:
     print("skip: AddressSanitizer build")
     sys.exit(77)
-
-
-def check(ok, what):
-    global fails
-    print(("ok - " if ok else "not ok - ") + what)
-    fails += 0 if ok else 1
 
 
 def memory(pid):
@@ -151,5 +146,4 @@ try:
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
 
-print("%d failed" % fails)
-sys.exit(1 if fails else 0)
+done()

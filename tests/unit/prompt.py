@@ -7,15 +7,10 @@ passphrase is refused.  The passphrase never reaches the parent's
 environment or a file.
 """
 import os, pty, select, shutil, signal, subprocess, sys, tempfile, time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from tap import check, done  # noqa: E402  (tests/lib/tap.py)
 
 openams = os.environ["OPENAMS"]
-fails = 0
-
-
-def check(ok, what):
-    global fails
-    print(("ok - " if ok else "not ok - ") + what)
-    fails += 0 if ok else 1
 
 
 def run_on_tty(args, env, answer):
@@ -72,5 +67,4 @@ try:
     check(not os.path.exists(os.path.join(tmp, "b.crl")), "nothing published after it")
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
-print("%d failed" % fails)
-sys.exit(1 if fails else 0)
+done()
