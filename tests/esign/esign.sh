@@ -420,6 +420,12 @@ DB=$(ls "$D"/*.db "$D"/*.sqlite 2>/dev/null | head -n 1 || true)
 if [ -n "$DB" ]; then
 	N=$(sqlite3 "$DB" "SELECT count(*) FROM audit WHERE action = 'keys.sign' AND detail LIKE '%client=eoffice%'")
 	check_eq "audit: keys.sign with client=eoffice (4 v1 + 4 v2)" 8 "$N"
+	H=$(printf '%s' "$SECRET" | sha256sum | cut -d' ' -f1 | tr a-f A-F)
+	check_eq "the database keeps the secret's SHA-256" 1 \
+		"$(sqlite3 "$DB" "SELECT count(*) FROM auth_client WHERE username = 'eoffice' AND hex(hash) = '$H'")"
+	check_eq "the database never holds a secret" 0 "$(grep -c -a -F -e "$SECRET" -e "$MADE" "$DB" || true)"
+	check_eq "the API's changes name the administrator (create, disable, enable, revoke)" 4 \
+		"$(sqlite3 "$DB" "SELECT count(*) FROM audit WHERE actor = 'admin.demo' AND object = 'client:api-made'")"
 	check_match "audit: client changes" "$(sqlite3 "$DB" "SELECT group_concat(action) FROM audit WHERE action LIKE 'client.%'")" \
 		'client.create.*client.revoke.*client.disable.*client.enable.*client.revoke'
 fi
