@@ -414,6 +414,51 @@ req "v2 get totp: not built" 501 e.json "${AUTH[@]}" -H 'Content-Type: applicati
 	-d "{\"nik\":\"$NIK_OK\",\"data\":1}" "$BASE/api/v2/sign/get/totp"
 check_eq "not built: code" NOT_IMPLEMENTED "$(jf .code e.json)"
 
+# ---- bad input never gets a 5xx ---------------------------------------------
+no5xx() { # no5xx NAME curl-args...: a 4xx with the error shape
+	local name=$1 got
+	shift
+	got=$(curl -sS -m 60 -o "$T/bad.json" -w '%{http_code}' "$@") || got=curl-failed
+	check_match "bad input: $name: 4xx ($got)" "$got" '^4[0-9][0-9]$'
+}
+for h in "Basic" "Basic !!!!" "Basic $(printf 'nocolon' | base64)" "Basic $(printf ':' | base64)" \
+	"Bearer $SECRET" "basic $(printf 'eoffice:%s' "$SECRET" | base64 -w0)x"; do
+	no5xx "Authorization: ${h:0:12}" -H "Authorization: $h" "$BASE/api/user/status/$NIK_OK"
+done
+J=(-H 'Content-Type: application/json')
+for body in '[]' '"x"' '{"nik":1,"passphrase":"x","file":["AA=="]}' \
+	"{\"nik\":\"$NIK_OK\",\"passphrase\":\"x\",\"file\":123}" \
+	"{\"nik\":\"$NIK_OK\",\"passphrase\":\"x\",\"file\":[]}" \
+	"{\"nik\":\"$NIK_OK\",\"passphrase\":\"x\",\"file\":[1]}" \
+	"{\"nik\":\"$NIK_OK\",\"passphrase\":\"x\",\"file\":[\"AA==\"],\"signatureProperties\":\"x\"}" \
+	"{\"nik\":\"$NIK_OK\",\"passphrase\":\"x\",\"file\":[\"AA==\"],\"signatureProperties\":[1]}" \
+	"{\"nik\":\"$NIK_OK\",\"passphrase\":\"x\",\"file\":[\"AA==\",\"AA==\",\"AA==\"],\"signatureProperties\":[{},{}]}" \
+	"{\"nik\":\"$NIK_OK\",\"passphrase\":\"$PHRASE\",\"file\":[\"$(printf 'not a pdf' | base64)\"]}" \
+	"{\"nik\":\"$NIK_OK\",\"passphrase\":\"$PHRASE\",\"file\":[\"$B64\"],\"signatureProperties\":[{\"tampilan\":\"VISIBLE\",\"page\":\"1\"}]}" \
+	"{\"nik\":\"$NIK_OK\",\"passphrase\":\"$PHRASE\",\"file\":[\"$B64\"],\"signatureProperties\":[{\"tampilan\":\"VISIBLE\",\"page\":1,\"originX\":-1e308,\"originY\":0,\"width\":1e308,\"height\":5,\"imageBase64\":\"$(base64 -w0 ttd.png)\"}]}" \
+	'{"nik":"3201015505900001","nik":"3201015505900002"}'; do
+	no5xx "v2 sign ${body:0:40}" "${AUTH[@]}" "${J[@]}" -d "$body" "$BASE/api/v2/sign/pdf"
+done
+for body in '{}' '{"file":1}' '{"file":"!!"}' "{\"file\":\"$(printf 'not a pdf' | base64)\"}" \
+	"{\"file\":\"$(base64 -w0 broken.pdf)\"}"; do
+	no5xx "v2 verify ${body:0:30}" "${AUTH[@]}" "${J[@]}" -d "$body" "$BASE/api/v2/verify/pdf"
+done
+for body in '{}' '{"nik":"1"}' '{"email":5}' '{"nik":null,"email":null}'; do
+	no5xx "v2 status $body" "${AUTH[@]}" "${J[@]}" -d "$body" "$BASE/api/v2/user/check/status"
+done
+no5xx "v1 multipart without a boundary" "${AUTH[@]}" -H 'Content-Type: multipart/form-data' \
+	--data-binary 'x' "$BASE/api/sign/pdf"
+no5xx "v1 multipart cut short" "${AUTH[@]}" -H 'Content-Type: multipart/form-data; boundary=zz' \
+	--data-binary $'--zz\r\nContent-Disposition: form-data; name="nik"\r\n\r\n3201' "$BASE/api/sign/pdf"
+no5xx "v1 an empty file" "${AUTH[@]}" -F file=@/dev/null -F nik=$NIK_OK -F "passphrase=$PHRASE" "$BASE/api/sign/pdf"
+no5xx "v1 verify a text file" "${AUTH[@]}" -F signed_file=@"$D/openams.conf" "$BASE/api/sign/verify"
+no5xx "v1 xAxis not a number" "${AUTH[@]}" -F file=@surat.pdf -F nik=$NIK_OK -F "passphrase=$PHRASE" \
+	-F tampilan=visible -F linkQR=x -F page=1 -F xAxis=nan -F yAxis=1 -F width=9 -F height=9 "$BASE/api/sign/pdf"
+no5xx "v1 page 0" "${AUTH[@]}" -F file=@surat.pdf -F nik=$NIK_OK -F "passphrase=$PHRASE" \
+	-F tampilan=visible -F linkQR=x -F page=0 -F xAxis=1 -F yAxis=1 -F width=9 -F height=9 "$BASE/api/sign/pdf"
+no5xx "download a long id" "${AUTH[@]}" "$BASE/api/sign/download/$(printf 'a%.0s' $(seq 300))"
+check_eq "the server is still up" 200 "$(curl -sS -o /dev/null -w '%{http_code}' "$BASE/healthz")"
+
 # ---- audit: every signature names the client; no secret in the log ---------
 check "server stops" stop_server
 DB=$(ls "$D"/*.db "$D"/*.sqlite 2>/dev/null | head -n 1 || true)
