@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
 
-scripts/install-deps.sh
+bash scripts/install-deps.sh
 [ -d build ] || meson setup build --buildtype=debugoptimized >/dev/null
 ninja -C build >/dev/null
 

@@ -8,7 +8,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
 
-scripts/install-deps.sh || exit 1
+bash scripts/install-deps.sh || exit 1
 
 run_suite() { # build-dir meson-setup-args... -- meson-test-args...
   local dir=$1; shift
