@@ -117,6 +117,15 @@ static const char *const stage_sql[] = {
 	"  VALUES ('admin2', '$argon2id$v=19$m=65536,t=3,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA',"
 	"  " T0 ", 1);"
 	"INSERT INTO auth_role VALUES ('admin2', 'fixture', 'admin', 'admin', " T0 ");",
+	/* 11 auth: a client application of the signing API, one revoked */
+	"INSERT INTO auth_client (id, username, hash, org, info, ip_allow, rate_per_min, enabled,"
+	"  created_by, created_at, last_used_at)"
+	"  VALUES (1, 'app-surat', zeroblob(32), 'fixture', 'Aplikasi surat', '127.0.0.1', 600, 1,"
+	"  'admin', " T0 ", " T0 " + 60);"
+	"INSERT INTO auth_client (id, username, hash, org, rate_per_min, enabled, created_by,"
+	"  created_at, revoked_at)"
+	"  VALUES (2, 'app-lama', X'0303030303030303030303030303030303030303030303030303030303030303',"
+	"  'fixture', 60, 0, 'admin', " T0 ", " T0 " + 120);",
 };
 
 int main(int argc, char **argv)
