@@ -453,18 +453,30 @@ int cmd_backup(int argc, char **argv)
 		goto fail;
 	}
 	/* 1. the database as of now, into a private directory */
-	snprintf(tmpdir, sizeof tmpdir, "%s/openams-backup-XXXXXX",
-	    getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (snprintf(tmpdir, sizeof tmpdir, "%s/openams-backup-XXXXXX",
+	    getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp") >= (int)sizeof tmpdir) {
+		rc = oa_fail(OA_ERR_LIMIT, "TMPDIR: the path is too long");
+		tmpdir[0] = 0;
+		goto fail;
+	}
 	if (mkdtemp(tmpdir) == NULL) {
 		rc = oa_fail(OA_ERR_IO, "%s: %s", tmpdir, strerror(errno));
 		tmpdir[0] = 0;
 		goto fail;
 	}
-	snprintf(dbcopy, sizeof dbcopy, "%s/db", tmpdir);
+	if (snprintf(dbcopy, sizeof dbcopy, "%s/db", tmpdir) >= (int)sizeof dbcopy) {
+		rc = oa_fail(OA_ERR_LIMIT, "%s: the path is too long", tmpdir);
+		goto fail;
+	}
 	if ((rc = store_copy_to(ca_store(c), dbcopy)))
 		goto fail;
 	/* 2. the archive, written beside FILE and renamed when complete */
-	snprintf(partial, sizeof partial, "%s.partial-%ld", out, (long)getpid());
+	if (snprintf(partial, sizeof partial, "%s.partial-%ld", out, (long)getpid()) >=
+	    (int)sizeof partial) {
+		rc = oa_fail(OA_ERR_LIMIT, "%s: the path is too long", out);
+		partial[0] = 0;
+		goto fail;
+	}
 	{
 		int fd = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		struct stat osb;
@@ -548,8 +560,8 @@ fail:
 	if (rc && partial[0])
 		unlink(partial);
 	if (tmpdir[0]) {
-		snprintf(dbcopy, sizeof dbcopy, "%s/db", tmpdir);
-		unlink(dbcopy);
+		if (snprintf(dbcopy, sizeof dbcopy, "%s/db", tmpdir) < (int)sizeof dbcopy)
+			unlink(dbcopy);
 		rmdir(tmpdir);
 	}
 	if (s.buf) {
@@ -722,8 +734,12 @@ int cmd_restore(int argc, char **argv)
 	/* the staging directory beside DIR */
 	{
 		const char *slash = strrchr(dir, '/');
-		snprintf(stage, sizeof stage, "%.*s%s.restore-XXXXXX", slash ? (int)(slash - dir + 1) : 0,
-		    dir, slash ? slash + 1 : dir);
+		if (snprintf(stage, sizeof stage, "%.*s%s.restore-XXXXXX",
+		    slash ? (int)(slash - dir + 1) : 0, dir, slash ? slash + 1 : dir) >= (int)sizeof stage) {
+			rc = oa_fail(OA_ERR_LIMIT, "%s: the path is too long", dir);
+			stage[0] = 0;
+			goto out;
+		}
 		if (mkdtemp(stage) == NULL) {
 			rc = oa_fail(OA_ERR_IO, "%s: %s", stage, strerror(errno));
 			stage[0] = 0;
@@ -782,7 +798,10 @@ int cmd_restore(int argc, char **argv)
 			rc = oa_fail(OA_ERR_LIMIT, "more than %d files", MAX_MEMBERS);
 			goto out;
 		}
-		snprintf(path, sizeof path, "%s/%s", stage, rel);
+		if (snprintf(path, sizeof path, "%s/%s", stage, rel) >= (int)sizeof path) {
+			rc = oa_fail(OA_ERR_LIMIT, "%s/%s: the path is too long", stage, rel);
+			goto out;
+		}
 		if ((rc = make_parents(stage, rel)))
 			goto out;
 		/* 0600 whatever the archive says: the data directory is the owner's alone */

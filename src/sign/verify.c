@@ -583,7 +583,8 @@ oa_err sign_verify_pdf(ca *c, X509_STORE *trust, const uint8_t *pdf, size_t len,
 	TRY(find_sigs(pdf, len, &w, &out->dss));
 	if (!trust && c)
 		trust = own = instance_trust(c);
-	qsort(w.f, w.n, sizeof *w.f, cmp_found);
+	if (w.n) /* qsort(NULL, 0, ...) is undefined (found by fuzz_pdf) */
+		qsort(w.f, w.n, sizeof *w.f, cmp_found);
 	if (w.n && (out->sig = calloc(w.n, sizeof *out->sig)) == NULL)
 		TRY(oa_fail(OA_ERR_NOMEM, "out of memory"));
 	out->n = w.n;

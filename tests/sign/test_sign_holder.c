@@ -425,6 +425,11 @@ static void test_verify_three(void **st)
 		sign_report_free(&rep);
 		free(x);
 	}
+	/* the unsigned original: no signature, no error (regression: the
+	 * empty list was sorted through a null pointer, UBSan under fuzz_pdf) */
+	must(sign_verify_pdf(f->t.c, NULL, f->pdf.data, f->pdf.len, &rep));
+	assert_int_equal(rep.n, 0);
+	sign_report_free(&rep);
 	/* no trust anchor given, no instance: intact, not trusted */
 	must(sign_verify_pdf(NULL, NULL, b, nb, &rep));
 	assert_true(rep.sig[0].intact);
