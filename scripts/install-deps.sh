@@ -15,6 +15,8 @@ PKGS=(
   libpwquality-dev cracklib-runtime libqpdf-dev libpng-dev zlib1g-dev
   # run and test
   openssl sqlite3 python3
+  # PostgreSQL: the second store backend (libpq), and the server its tests start themselves
+  libpq-dev postgresql
   # implementations we did not write, to check what openams produces
   gnutls-bin libnss3-tools python3-cryptography libxml2-utils curl python3-aiosmtpd
   python3-yaml
