@@ -12,7 +12,7 @@ PKGS=(
   libssl-dev libsqlite3-dev libyaml-dev libcmocka-dev
   libmicrohttpd-dev libjansson-dev libargon2-dev libsodium-dev liboath-dev
   libqrencode-dev libmagic-dev libcurl4-openssl-dev libseccomp-dev libp11-dev libp11-kit-dev
-  libpwquality-dev cracklib-runtime libqpdf-dev libpng-dev zlib1g-dev
+  libpwquality-dev cracklib-runtime libqpdf-dev libpng-dev zlib1g-dev libpoppler-glib-dev
   # run and test
   openssl sqlite3 python3
   # PostgreSQL: the second store backend (libpq), and the server its tests start themselves

@@ -32,8 +32,8 @@ static const char usage_text[] =
     "       openams sign pdf --in IN.pdf --out OUT.pdf --key KEY.pem --cert CERT.pem\n"
     "                        [--chain CHAIN.pem] [--reason R] [--location L] [--name N]\n"
     "                        [--level B-B|B-T [--dir DIR]] [VISIBLE]\n"
-    "  VISIBLE: --visible PAGE,X,Y,W,H [--image SPECIMEN.jpg|png] [--qr TEXT]\n"
-    "           [--line TEXT]...\n"
+    "  VISIBLE: (--visible PAGE,X,Y,W,H | --tag TAG --size W,H)\n"
+    "           [--image SPECIMEN.jpg|png] [--qr TEXT] [--line TEXT]...\n"
     "       openams sign client add --org ORG --username U [--info TEXT] [--ip LIST]\n"
     "                        [--rate N] [--dir DIR]\n"
     "       openams sign client list [--org ORG] [--dir DIR]\n"
@@ -59,6 +59,9 @@ static const char usage_text[] =
     "lower-left corner is (X, Y) and size W x H, in points of the page's user space\n"
     "(origin at the bottom left): a QR code of TEXT on the left, the specimen image\n"
     "(JPEG or PNG, at most 2 MiB) and up to six --line texts beside it.\n"
+    "--tag places the W x H box instead where the text TAG (e.g. \"#\", at most 64\n"
+    "bytes) first appears in the document, centred on it and kept inside the page\n"
+    "(the guide's tag_koordinat); a document without it is refused.\n"
     "\n"
     "\n"
     "sign timestamp answers an RFC 3161 time-stamp request (openssl ts -query) from\n"
@@ -393,7 +396,7 @@ int cmd_sign(int argc, char **argv)
 {
 	const char *in = NULL, *outp = NULL, *keyp = NULL, *certp = NULL, *chainp = NULL;
 	const char *nik = NULL, *serial = NULL, *passp = NULL, *dir = NULL, *level = NULL;
-	const char *visible = NULL, *imagep = NULL;
+	const char *visible = NULL, *imagep = NULL, *tag = NULL, *size = NULL;
 	ca *tc = NULL;
 	sign_opts o = {0};
 	sign_visual vis = {0};
@@ -434,6 +437,8 @@ int cmd_sign(int argc, char **argv)
 		else if (strcmp(argv[i], "--level") == 0) dst = &level;
 		else if (strcmp(argv[i], "--visible") == 0) dst = &visible;
 		else if (strcmp(argv[i], "--image") == 0) dst = &imagep;
+		else if (strcmp(argv[i], "--tag") == 0) dst = &tag;
+		else if (strcmp(argv[i], "--size") == 0) dst = &size;
 		else if (strcmp(argv[i], "--qr") == 0) dst = &vis.qr;
 		else if (strcmp(argv[i], "--line") == 0) {
 			if (nlines == SIGN_VISUAL_LINES - 1)
@@ -454,13 +459,28 @@ int cmd_sign(int argc, char **argv)
 		return cli_usage("sign pdf: --level is B-B, B-T or B-LT");
 	if (level && strcmp(level, "B-LT") == 0 && keyp)
 		return cli_usage("sign pdf: --level B-LT needs a holder key (--nik or --serial)");
-	if ((imagep || vis.qr || nlines) && !visible)
-		return cli_usage("sign pdf: --image, --qr and --line need --visible");
-	if (visible) {
+	if ((imagep || vis.qr || nlines) && !visible && !tag)
+		return cli_usage("sign pdf: --image, --qr and --line need --visible or --tag");
+	if (tag && visible)
+		return cli_usage("sign pdf: --visible or --tag, not both");
+	if (!tag != !size)
+		return cli_usage("sign pdf: --tag TAG and --size W,H go together");
+	if (visible || tag) {
 		char tail;
-		if (sscanf(visible, "%d,%lf,%lf,%lf,%lf%c", &vis.page, &vis.x, &vis.y, &vis.w, &vis.h,
-		        &tail) != 5)
+		if (visible && sscanf(visible, "%d,%lf,%lf,%lf,%lf%c", &vis.page, &vis.x, &vis.y,
+		        &vis.w, &vis.h, &tail) != 5)
 			return cli_usage("sign pdf: --visible PAGE,X,Y,W,H (numbers, points)");
+		if (tag) {
+			if (sscanf(size, "%lf,%lf%c", &vis.w, &vis.h, &tail) != 2)
+				return cli_usage("sign pdf: --size W,H (numbers, points)");
+			if ((rc = oa_read_file(in, SIGN_MAX_PDF_BYTES, &pdf, &len)) ||
+			    (rc = sign_visual_at_tag(pdf, len, tag, &vis))) {
+				free(pdf);
+				return cli_report(rc);
+			}
+			free(pdf);
+			pdf = NULL;
+		}
 		if (imagep) {
 			size_t il = 0;
 			if ((rc = oa_read_file(imagep, SIGN_MAX_IMAGE_BYTES, &image, &il)))

@@ -36,6 +36,8 @@
 #define SIGN_MAX_IMAGE_SIDE  4096               /* ... its width and height in pixels */
 #define SIGN_MAX_QR_BYTES    1024               /* the text of its QR code */
 #define SIGN_VISUAL_LINES    6                  /* lines of text in its box */
+#define SIGN_MAX_TAG_BYTES   64                 /* a tag string that places it (tag_koordinat) */
+#define SIGN_MAX_TAG_PAGES   500                /* ... searched for in the first pages */
 
 /*
  * A visible signature: the widget's box on a page and what it shows (see
@@ -114,6 +116,22 @@ void sign_ltv_free(sign_ltv *l);
  * OA_ERR_INVALID for a broken PDF or a page it does not have.
  */
 oa_err sign_pdf_page_box(const uint8_t *pdf, size_t len, int page, double box[4], int *rotate);
+
+/*
+ * Where the text tag (the guide's tag_koordinat, e.g. "#" or "$") first
+ * appears in pdf: pages in order (the first SIGN_MAX_TAG_PAGES), then as
+ * poppler finds it on the page.  *page is 1-based; rect is llx, lly, urx,
+ * ury in that page's user space.  OA_ERR_NOTFOUND when the text lacks it,
+ * OA_ERR_INVALID for a bad tag, a broken or password-protected PDF.
+ */
+oa_err sign_pdf_find_tag(const uint8_t *pdf, size_t len, const char *tag, int *page,
+    double rect[4]);
+/*
+ * Places v (its w and h set by the caller) on the page of the tag's first
+ * appearance, centred on it and moved inside the page's box: sets v->page,
+ * v->x, v->y.  Errors as sign_pdf_find_tag().
+ */
+oa_err sign_visual_at_tag(const uint8_t *pdf, size_t len, const char *tag, sign_visual *v);
 
 /*
  * A sign_tst_fn asking the instance's own TSA (ca_timestamp; arg is the

@@ -2,7 +2,10 @@
 """mkpdf.py OUT [PAGES] [--form] - writes a small, valid PDF 1.7 (classic
 cross-reference table) with PAGES pages of text, for the signing tests.
 --form: page 1 also carries a link annotation and a text field, the field
-listed in an indirect /AcroForm.  --certified P: see below."""
+listed in an indirect /AcroForm.  --certified P: see below.
+--tag X,Y,TEXT: the last page also shows TEXT (Helvetica 12) at (X, Y).
+--crop LLX,LLY,URX,URY: every page has that /CropBox (and a /MediaBox
+larger by 100 points on every side, its origin not at 0 0)."""
 import sys
 
 out, pages = sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 1
@@ -10,6 +13,9 @@ form = "--form" in sys.argv
 # --certified P: a catalog /Perms /DocMDP naming a (placeholder) certification
 # signature dictionary whose DocMDP transform has /P P
 cert_p = int(sys.argv[sys.argv.index("--certified") + 1]) if "--certified" in sys.argv else 0
+tag = sys.argv[sys.argv.index("--tag") + 1].split(",", 2) if "--tag" in sys.argv else None
+crop = ([float(v) for v in sys.argv[sys.argv.index("--crop") + 1].split(",")]
+        if "--crop" in sys.argv else None)
 objs = []  # bodies, object n at index n-1
 nf = 4 + 2 * pages  # the form's objects come after the pages
 nperm = nf + 3 if form else nf
@@ -21,8 +27,14 @@ objs.append(f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>".encode())
 objs.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
 for i in range(pages):
     text = f"BT /F1 14 Tf 72 720 Td (Surat Keputusan Nomor 800/{i + 1}/2026) Tj ET".encode()
+    if tag and i == pages - 1:
+        text += f"\nBT /F1 12 Tf {tag[0]} {tag[1]} Td (Kepala Dinas,) Tj ET".encode()
+        text += f"\nBT /F1 12 Tf {tag[0]} {float(tag[1]) - 40} Td ({tag[2]}) Tj ET".encode()
+    box = ("/MediaBox [%g %g %g %g] /CropBox [%g %g %g %g]" % (
+        crop[0] - 100, crop[1] - 100, crop[2] + 100, crop[3] + 100, *crop)
+        if crop else "/MediaBox [0 0 595 842]")
     annots = f" /Annots [{nf + 1} 0 R {nf + 2} 0 R]" if form and i == 0 else ""
-    objs.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+    objs.append(f"<< /Type /Page /Parent 2 0 R {box} "
                 f"/Resources << /Font << /F1 3 0 R >> >> /Contents {5 + 2 * i} 0 R{annots} >>".encode())
     objs.append(b"<< /Length %d >>\nstream\n" % len(text) + text + b"\nendstream")
 if form:

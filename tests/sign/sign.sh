@@ -260,6 +260,46 @@ check "a second, invisible signature after a visible one keeps it valid" sign --
 check_eq "pdfsig: both valid" "$(pdfsig vis-2.pdf 2>&1 | grep -c 'Signature is Valid')" 2
 check "sign verify: the visible signature" "$OPENAMS" sign verify --dir "$D" --in vis-2.pdf
 
+# ---- a visible signature placed at a tag in the text (tag_koordinat) -------
+"$PY" "$HERE/mkpdf.py" tag.pdf 3 --tag '300,200,$'
+# where poppler's pdftotext sees the tag (page 3, y from the top of 842 points):
+# the box is centred on it
+read -r tx ty <<<"$(pdftotext -f 3 -l 3 -bbox tag.pdf - | "$PY" -c '
+import re, sys
+for m in re.finditer(r"<word xMin=\"([0-9.]+)\" yMin=\"([0-9.]+)\" xMax=\"([0-9.]+)\" yMax=\"([0-9.]+)\">\$</word>", sys.stdin.read()):
+    x0, y0, x1, y1 = map(float, m.groups())
+    print("%.3f %.3f" % ((x0 + x1) / 2 - 60, 842 - (y0 + y1) / 2 - 30)); break')"
+check "sign a visible signature at the tag \$ (page 3 of 3)" sign --in tag.pdf --out tag-s.pdf \
+	--tag '$' --size 120,60 --qr "https://openams.example/v/t" --line "Budi Santoso"
+pdftoppm -gray -r 50 -f 3 -l 3 tag.pdf before && pdftoppm -gray -r 50 -f 3 -l 3 tag-s.pdf after
+check "pikepdf and poppler: the widget centred on the tag, drawn there only" \
+	"$PY" "$HERE/visual.py" tag-s.pdf 3 "$tx" "$ty" 120 60 before-3.pgm after-3.pgm 50
+out=$(pdfsig -no-ocsp -nssdir "sql:$T/nss" tag-s.pdf 2>&1 || true)
+check_match "pdfsig: the tag-placed signature valid and trusted" \
+	"$(grep -E 'Total|Valid|Trusted' <<<"$out" | tr '\n' ' ')" \
+	"Total document signed.*Signature is Valid.*Certificate is Trusted"
+# a page whose /CropBox and /MediaBox do not start at 0 0: still user space
+"$PY" "$HERE/mkpdf.py" tagc.pdf 1 --tag '300,200,$' --crop 50,60,545,792
+check "sign at the tag on a page with an offset crop box" sign --in tagc.pdf --out tagc-s.pdf \
+	--tag '$' --size 120,60 --qr x
+check "pikepdf: the same box in user space as on the uncropped page" "$PY" -c '
+import sys, pikepdf
+pdf = pikepdf.open(sys.argv[1])
+w = [a for a in pdf.pages[0].get("/Annots", []) if a.get("/FT") == "/Sig"]
+r = [float(v) for v in w[0].Rect]
+want = [float(sys.argv[2]), float(sys.argv[3])]
+assert abs(r[0] - want[0]) < 0.01 and abs(r[1] - want[1]) < 0.01, (r, want)' tagc-s.pdf "$tx" "$ty"
+# a tag near the page's corner: the box moved inside the page
+"$PY" "$HERE/mkpdf.py" tagedge.pdf 1 --tag '580,45,#'
+check "a tag at the edge: signed" sign --in tagedge.pdf --out tagedge-s.pdf --tag '#' --size 150,80 \
+	--qr x
+check "pikepdf: the box kept inside the page" "$PY" -c '
+import sys, pikepdf
+pdf = pikepdf.open(sys.argv[1])
+w = [a for a in pdf.pages[0].get("/Annots", []) if a.get("/FT") == "/Sig"]
+r = [float(v) for v in w[0].Rect]
+assert abs(r[2] - 595) < 0.01 and r[0] > 400 and r[1] >= 0 and r[3] <= 842, r' tagedge-s.pdf
+
 # ---- refusals: nothing written --------------------------------------------
 refused() { # refused DESC CODE REGEX IN [sign options...]
 	local desc=$1 code=$2 re=$3 in=$4 rc=0
@@ -311,6 +351,14 @@ refused "a box of zero width" invalid_input "the box must be" two.pdf --visible 
 head -c 20000 spec.png >trunc.png
 printf '\x89PNG\r\n\x1a\ngarbage' >broken.png
 refused "a broken PNG" invalid_input "broken PNG" two.pdf --visible 1,10,10,100,50 --image broken.png
+refused "a tag the text does not have" not_found "the tag is not in the PDF" tag.pdf \
+	--tag '@@' --size 100,50 --qr x
+refused "a tag of 65 bytes" invalid_input "signature tag: 1 to 64 bytes" tag.pdf \
+	--tag "$(printf '%065d' 0)" --size 100,50 --qr x
+refused "a tag in an encrypted PDF" invalid_input "password-protected" enc.pdf \
+	--tag '$' --size 100,50 --qr x
+rc=0; sign --in tag.pdf --out r.pdf --tag '$' --qr x 2>/dev/null || rc=$?
+check_eq "--tag without --size: usage error" "$rc" 2
 rc=0; sign --in two.pdf --out r.pdf --qr x 2>/dev/null || rc=$?
 check_eq "--qr without --visible: usage error" "$rc" 2
 "$PY" "$HERE/mkpdf.py" certified1.pdf 1 --certified 1
