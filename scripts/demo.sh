@@ -14,9 +14,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
 
+echo "== 1/3 packages (apt, only what is missing)"
 bash scripts/install-deps.sh
-[ -d build ] || meson setup build --buildtype=debugoptimized >/dev/null
-ninja -C build >/dev/null
+echo "== 2/3 build (meson + ninja in build/; the first build takes a few minutes)"
+[ -d build ] || meson setup build --buildtype=debugoptimized | tail -n 3
+# ninja's own progress line ([n/total]); a terminal shows it in place
+ninja -C build
 
 export OPENAMS_DIR="$top/var/demo"
 openams="$top/build/src/cli/openams"
@@ -45,6 +48,7 @@ else
   addr=127.0.0.1:$port
 fi
 
+echo "== 3/3 demo instance"
 if [ ! -f "$OPENAMS_DIR/openams.conf" ]; then
   conf=$(mktemp)
   printf 'web.public_url = http://%s\n' "$addr" > "$conf"
@@ -57,15 +61,22 @@ else
   sed -i "s|^web.public_url = .*|web.public_url = http://$addr|" "$OPENAMS_DIR/openams.conf"
 fi
 oa config check >/dev/null
-oa sop simulate "$OPENAMS_DIR/sop/001-penerbitan-meranti.yaml" --no 5 | tail -3 || true
+oa sop simulate "$OPENAMS_DIR/sop/001-penerbitan-meranti.yaml" | tail -n 1 || true
 oa audit verify
+applicant_nik=$(awk -F '\t' '$1 == "pemohon.demo" {print $4}' "$OPENAMS_DIR/secrets/demo-logins.txt")
 
 cat <<MSG
 
 Portal: http://$addr/   (CA: /ca, status: /status, CRL: /pki/issuing.crl, OCSP: /ocsp, API: /api/v1)
 
-Demo logins (user, password, roles), from $OPENAMS_DIR/secrets/demo-logins.txt:
-$(cat "$OPENAMS_DIR/secrets/demo-logins.txt")
+Demo logins, from $OPENAMS_DIR/secrets/demo-logins.txt:
+$(awk -F '\t' 'BEGIN {printf "  %-18s %-26s %-18s %s\n", "USER", "PASSWORD", "NIK", "ROLES"}
+  {printf "  %-18s %-26s %-18s %s\n", $1, $2, $4, $3}' "$OPENAMS_DIR/secrets/demo-logins.txt")
+
+The applicant pemohon.demo (Siti Rahmawati) has NIK $applicant_nik: the identity form takes it.
+Sample files to upload are in $top/demo/: surat-permohonan.pdf, formulir-rekomendasi.pdf,
+fc-ktp.pdf, fc-sk.pdf, pasfoto.jpg (the identity form's photo), and surat-untuk-ditandatangani.pdf
+(a letter to sign; its "\$" marks the signature place: openams sign pdf --tag '\$').
 
 Walk SOP 001 (issuance, Kab. Kepulauan Meranti) alone:
   1. Sign in as pemohon.demo: Permohonan baru -> meranti-penerbitan; upload the four PDFs; "Kirim".
@@ -74,6 +85,8 @@ Walk SOP 001 (issuance, Kab. Kepulauan Meranti) alone:
   4. The e-mails are kept in the outbox: build/src/cli/openams mail list / mail show ID gives the
      identity-form and set-passphrase links; open them, fill, send; verifikator.demo says "Ya" between.
   5. As bsre.demo: "Terbitkan"; as pemohon.demo: "Sertifikat saya" downloads the certificate.
+  6. As pemohon.demo: "Tanda tangan" signs demo/surat-untuk-ditandatangani.pdf with the passphrase
+     of step 4; anyone checks the result at http://$addr/verify.
 (OPENAMS_DIR=$OPENAMS_DIR for the CLI: build/src/cli/openams --help)
 MSG
 

@@ -3,6 +3,7 @@
  *                            [--passphrase-file F] [--config FILE]
  *                            [--root-cn CN] [--issuing-cn CN]`.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,7 +78,8 @@ static const char usage_text[] =
 
 struct demo {
 	int on;
-	oa_buf logins;  /* "user<TAB>password<TAB>roles" lines, printed and kept 0600 */
+	oa_buf logins;  /* "user<TAB>password<TAB>roles<TAB>NIK" lines (NIK "-" for none),
+	                 * printed and kept 0600 */
 	/* the first administrator (--admin-*), when admin_email is not NULL */
 	const char *admin_email, *admin_name, *admin_id;
 	char *admin_pass;
@@ -139,28 +141,36 @@ static oa_err demo_account(auth *a, const char *org, const char *id, const char 
 	for (char *r = strtok_r(rl, ",", &save); r; r = strtok_r(NULL, ",", &save))
 		if ((rc = auth_role_grant(a, id, org, r, "init")) && rc != OA_ERR_EXISTS)
 			return rc;
-	return oa_buf_printf(&d->logins, "%s\t%s\t%s\n", id, pass, roles);
+	return oa_buf_printf(&d->logins, "%s\t%s\t%s\t%s\n", id, pass, roles, nik ? nik : "-");
 }
 
-/* One account per role of the shipped SOPs: the applicant roles on one
- * applicant, every other actor on a staff member, plus an administrator. */
+static int yaml_name(const struct dirent *e)
+{
+	size_t n = strlen(e->d_name);
+	return e->d_name[0] != '.' && n > 5 && strcmp(e->d_name + n - 5, ".yaml") == 0;
+}
+
+/* One account per role of the installed SOPs (every *.yaml of the SOP
+ * directory, in name order): the roles that open a case on one applicant,
+ * every other actor on a staff member, plus an administrator. */
 static oa_err demo_accounts(auth *a, const char *org, const char *sopdir, struct demo *d)
 {
-	static const char *const files[] = {"001-penerbitan-meranti.yaml", "000-pencabutan-meranti.yaml",
-	    "003-pencabutan-ciamis.yaml", "004-pencabutan-sumbar.yaml", "900-pembaruan-contoh.yaml",
-	    "901-lupa-passphrase-contoh.yaml"};
+	struct dirent **names = NULL;
 	char applicant[256] = "", staff[32][OA_MAX_SOP_ID + 1];
-	int nstaff = 0, serial = 1;
+	int nstaff = 0, serial = 1, nnames;
 	oa_err rc;
 
-	for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+	if ((nnames = scandir(sopdir, &names, yaml_name, alphasort)) < 0)
+		return oa_fail(OA_ERR_IO, "%s: %s", sopdir, strerror(errno));
+	for (int f = 0; f < nnames; f++) {
 		char path[OA_MAX_PATH];
 		sop_def *def = NULL;
 		sop_errors errs = {0};
 		const char *arole;
-		if (oa_path_join(path, sizeof path, sopdir, files[f]) != OA_OK ||
+		if (oa_path_join(path, sizeof path, sopdir, names[f]->d_name) != OA_OK ||
 		    sop_load(path, &def, &errs) != OA_OK) {
 			sop_errors_free(&errs);
+			oa_err_clear();
 			continue;
 		}
 		arole = def->actors[def->steps[0].actors[0]].id;
@@ -176,6 +186,9 @@ static oa_err demo_accounts(auth *a, const char *org, const char *sopdir, struct
 		}
 		sop_free(def);
 	}
+	for (int f = 0; f < nnames; f++)
+		free(names[f]);
+	free(names);
 	/* NIKs carry a birth date (DDMMYY, day + 40 for women) and a serial. */
 	if ((rc = demo_account(a, org, "pemohon.demo", "Siti Rahmawati", "1471015505900001",
 	         applicant[0] ? applicant : "pemohon", 0, d)))
@@ -380,7 +393,7 @@ int cmd_init(int argc, char **argv)
 	}
 	printf("created %s\n", o.dir);
 	if (demo.on) {
-		printf("  demo logins (user, password, roles), also in %s/secrets/demo-logins.txt:\n",
+		printf("  demo logins (user, password, roles, NIK), also in %s/secrets/demo-logins.txt:\n",
 		    o.dir);
 		fwrite(demo.logins.data, 1, demo.logins.len, stdout);
 		oa_wipe(demo.logins.data, demo.logins.len);

@@ -185,7 +185,7 @@ class Instance:
         self.logins = {}
         with open(os.path.join(self.dir, "secrets", "demo-logins.txt")) as f:
             for line in f:
-                u, p, roles = line.rstrip("\n").split("\t")
+                u, p = line.rstrip("\n").split("\t")[:2]
                 self.logins[u] = p
         self.log = os.path.join(self.tmp, "serve.log")
 
