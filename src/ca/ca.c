@@ -1,7 +1,9 @@
 /*
  * ca.c - opening an instance's CA: configuration, profiles, store, the CA
- * certificates; and unlocking the signer on first use.
+ * certificates; and unlocking the signer on first use: a signer of the
+ * handle's own, or one of a set shared by several handles (ca_signers).
  */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -302,6 +304,105 @@ oa_err ca_signer_opts(ca *c, signer_opts *o, char pass[OA_MAX_PATH], char pin[OA
 	return OA_OK;
 }
 
+/* ---- signers shared by several handles ---- */
+
+struct ca_signers {
+	ca *owner;          /* the CA as the signer sees it: options and checks */
+	unsigned n;
+	atomic_uint next;   /* the slot of the next operation, taken in turn */
+	struct ca_signer_slot {
+		pthread_mutex_t lock;
+		signer *s;          /* NULL until its first operation */
+		int64_t ocsp_id;    /* the OCSP responder certificate it was given */
+	} slot[];
+};
+
+oa_err ca_signers_new(const char *dir, unsigned n, ca_signers **out)
+{
+	ca_signers *p;
+	oa_err rc;
+
+	*out = NULL;
+	if (n < 1 || n > OA_SIGNER_MAX_PROCESSES)
+		return oa_fail(OA_ERR_LIMIT, "signer processes: %u is not between 1 and %d", n,
+		    OA_SIGNER_MAX_PROCESSES);
+	if ((p = calloc(1, sizeof *p + n * sizeof p->slot[0])) == NULL)
+		return oa_fail(OA_ERR_NOMEM, "out of memory");
+	p->n = n;
+	atomic_init(&p->next, 0);
+	for (unsigned i = 0; i < n; i++)
+		pthread_mutex_init(&p->slot[i].lock, NULL);
+	if ((rc = ca_open_signer_side(dir, &p->owner))) {
+		ca_signers_free(p);
+		return rc;
+	}
+	*out = p;
+	return OA_OK;
+}
+
+void ca_signers_free(ca_signers *p)
+{
+	if (p == NULL)
+		return;
+	for (unsigned i = 0; i < p->n; i++) {
+		signer_free(p->slot[i].s);
+		pthread_mutex_destroy(&p->slot[i].lock);
+	}
+	ca_free(p->owner);
+	free(p);
+}
+
+unsigned ca_signers_count(const ca_signers *p)
+{
+	return p ? p->n : 0;
+}
+
+unsigned ca_signers_running(ca_signers *p)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; p && i < p->n; i++) {
+		pthread_mutex_lock(&p->slot[i].lock);
+		n += p->slot[i].s != NULL;
+		pthread_mutex_unlock(&p->slot[i].lock);
+	}
+	return n;
+}
+
+void ca_use_signers(ca *c, ca_signers *p)
+{
+	c->shared = p;
+}
+
+/* The next signer of c's set, started with c's certificates if it has not
+ * run yet, restarted if c has seen a newer OCSP responder than it has. */
+static oa_err shared_signer(ca *c, signer **out)
+{
+	ca_signers *p = c->shared;
+	struct ca_signer_slot *sl = &p->slot[atomic_fetch_add(&p->next, 1) % p->n];
+	int64_t ocsp_id = c->cert_id[SIGNER_OCSP];
+	oa_err rc = OA_OK;
+
+	pthread_mutex_lock(&sl->lock);
+	if (sl->s == NULL) {
+		signer_opts o;
+		char pass[OA_MAX_PATH], pin[OA_MAX_PATH], exe[OA_MAX_PATH];
+		char *argv[5];
+		if ((rc = ca_signer_opts(p->owner, &o, pass, pin, exe, argv)) == OA_OK) {
+			for (int k = 0; k < SIGNER__MAX; k++)
+				o.certs[k] = c->cert[k];
+			if ((rc = signer_open(&o, &sl->s)) == OA_OK)
+				sl->ocsp_id = ocsp_id;
+		}
+	} else if (ocsp_id > sl->ocsp_id) {
+		if ((rc = signer_restart(sl->s, c->cert)) == OA_OK)
+			sl->ocsp_id = ocsp_id;
+	}
+	*out = sl->s;
+	pthread_mutex_unlock(&sl->lock);
+	return rc;
+}
+
 oa_err ca_signer(ca *c, signer **out)
 {
 	signer_opts o;
@@ -311,6 +412,8 @@ oa_err ca_signer(ca *c, signer **out)
 
 	if ((rc = ca_refresh(c)))
 		return rc;
+	if (c->shared != NULL)
+		return shared_signer(c, out);
 	if (c->sig != NULL) {
 		*out = c->sig;
 		return OA_OK;

@@ -104,6 +104,28 @@ oa_err ca_open(const char *dir, ca **out);
 /* Closes everything; accepts NULL. */
 void ca_free(ca *c);
 
+/*
+ * Signer processes shared by several CA handles of one process (`openams
+ * serve` with signer.processes > 0; docs/ARCHITECTURE.md, Processes).  A
+ * handle without them starts a signer of its own on its first signing
+ * operation.  A handle given a ca_signers signs through one of its n
+ * signers, taken in turn; each signer process starts on the first operation
+ * that falls to it and serves one operation at a time.  A renewed OCSP
+ * responder restarts each of them at its next use.  Opened on dir (the CA
+ * as the signer sees it: configuration, profiles, CA certificates; no
+ * database), n at most OA_SIGNER_MAX_PROCESSES.  Free the handles using
+ * them first (or at least never use them again), then the set.
+ */
+typedef struct ca_signers ca_signers;
+oa_err ca_signers_new(const char *dir, unsigned n, ca_signers **out);
+void ca_signers_free(ca_signers *p);
+/* How many signers the set has, and how many processes run now. */
+unsigned ca_signers_count(const ca_signers *p);
+unsigned ca_signers_running(ca_signers *p);
+/* From now on c signs through p (borrowed): before c's first signing
+ * operation. */
+void ca_use_signers(ca *c, ca_signers *p);
+
 /* Benchmarks only: sign in this process instead of the signer process. */
 void ca_set_signer_in_process(ca *c, int in_process);
 

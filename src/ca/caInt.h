@@ -65,6 +65,7 @@ struct ca {
 	X509 *cert[SIGNER__MAX];     /* root, issuing, ocsp */
 	int64_t cert_id[SIGNER__MAX];
 	signer *sig;                 /* NULL until the first signing operation */
+	ca_signers *shared;          /* or these (borrowed): sig then stays NULL */
 	unsigned ocsp_gen;           /* ca_ocsp_generation when the certificates were read */
 	int64_t ocsp_checked;        /* monotonic seconds of the last look at the store */
 	int signer_in_process;       /* benchmarks: no separate signer process */

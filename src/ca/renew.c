@@ -9,7 +9,8 @@
  *      (the signer process of `openams serve` reads both when it starts);
  *   3. the certificate and its audit record committed to ca_cert;
  *   4. this process's handles reload at once, other processes' within
- *      CA_RELOAD_CHECK_S seconds (ca_refresh), each starting a new signer.
+ *      CA_RELOAD_CHECK_S seconds (ca_refresh), each starting a new signer
+ *      (shared signers, ca_signers: each restarted at its next use).
  * A crash after the first write of 2 and before 3 leaves DIR/pki/ocsp.crt
  * other than the store's newest responder: the next check sees that and
  * renews again, whatever the window, which makes files and store agree.

@@ -51,6 +51,7 @@
 #define OA_WEB_MAX_JSON_BODY    (256 * 1024)  /* a JSON request body */
 #define OA_WEB_MAX_JSON_DEPTH   16            /* nesting of arrays and objects in JSON */
 #define OA_WEB_MAX_THREADS      64            /* web.threads upper bound */
+#define OA_SIGNER_MAX_PROCESSES 64            /* signer.processes upper bound */
 #define OA_WEB_MAX_PARAMS       4             /* captured path segments of one route */
 #define OA_WEB_OCSP_CACHE_SLOTS 4096          /* cached OCSP responses per worker thread */
 #define OA_WEB_OCSP_CACHE_KEY   512           /* largest request DER that is cached */

@@ -49,6 +49,12 @@ static const struct option options[] = {
 	    "When openams runs as root, the signer process drops to this user (after\n"
 	    "reading the key files) and loses the network. `root` keeps root: only for a\n"
 	    "PKCS#11 token whose files belong to root (SoftHSM2 set up by root)."},
+	{"signer.processes", C_INT, "0", 0, OA_SIGNER_MAX_PROCESSES, NULL, NULL,
+	    "How many signer processes `openams serve` runs, shared by its worker\n"
+	    "threads, the committer and the scheduler; each serves one signing operation\n"
+	    "at a time and starts on the first operation that falls to it. 0: one for\n"
+	    "each of them that signs (at most web.threads + 2). Renewing the OCSP\n"
+	    "responder starts one more for a moment. Other commands start one."},
 	{"signer.pkcs11_module", C_STR, "/usr/lib/softhsm/libsofthsm2.so", 0, OA_MAX_PATH, NULL, NULL,
 	    "pkcs11 backend: the PKCS#11 module (shared library) of the token."},
 	{"signer.pkcs11_token", C_STR, "openams", 0, 32, NULL, NULL,

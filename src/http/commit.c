@@ -284,13 +284,17 @@ static void *checkpointer(void *arg)
 	return NULL;
 }
 
-oa_err web_commit_start(const char *dir)
+oa_err web_commit_start(const char *dir, ca_signers *signers)
 {
 	oa_err rc;
 
 	C.stopping = 0;
 	C.batches = C.jobs = 0;
-	if ((rc = ca_open(dir, &C.c)) || (rc = engine_open(C.c, &C.e)) ||
+	if ((rc = ca_open(dir, &C.c)))
+		goto fail;
+	if (signers)
+		ca_use_signers(C.c, signers);
+	if ((rc = engine_open(C.c, &C.e)) ||
 	    (rc = auth_open(C.c, &C.a)) || (rc = ca_open(dir, &C.ckpt_ca)) ||
 	    (rc = store_autocheckpoint(ca_store(C.c), 0)))
 		goto fail;

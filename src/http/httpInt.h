@@ -30,9 +30,10 @@ void web_metrics_free(void);
 void web_metrics_observe(int route, unsigned status, uint64_t dur_ns);
 oa_err web_metrics_write(ca *c, engine *e, oa_buf *out);
 
-/* Opens the committer's handles on dir and starts its threads; stops them
- * after finishing every job queued (new ones are refused). */
-oa_err web_commit_start(const char *dir);
+/* Opens the committer's handles on dir (signing through signers when not
+ * NULL) and starts its threads; stops them after finishing every job
+ * queued (new ones are refused). */
+oa_err web_commit_start(const char *dir, ca_signers *signers);
 void web_commit_stop(void);
 
 #endif

@@ -65,6 +65,7 @@ static struct {
 	engine **engines;               /* handles[i]'s engine and auth (same index) */
 	auth **auths;
 	size_t nhandles, cap, next_free;
+	ca_signers *signers;            /* signer.processes > 0: shared by every handle */
 	atomic_int inflight;
 	atomic_ullong seq;
 	uint32_t id_prefix;
@@ -118,6 +119,8 @@ static oa_err keep_handle(ca *c)
 		engine_free(e);
 		return rc;
 	}
+	if (S.signers)
+		ca_use_signers(c, S.signers);
 	S.engines[S.nhandles] = e;
 	S.auths[S.nhandles] = a;
 	S.handles[S.nhandles++] = c;
@@ -710,6 +713,10 @@ oa_err web_serve(const web_opts *o)
 		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 		threads = ncpu < 1 ? 1 : ncpu > OA_WEB_MAX_THREADS ? OA_WEB_MAX_THREADS : (unsigned)ncpu;
 	}
+	/* signer.processes: 0 leaves each handle that signs its own signer. */
+	if (conf_int(cfg, "signer.processes") > 0 &&
+	    (rc = ca_signers_new(o->dir, (unsigned)conf_int(cfg, "signer.processes"), &S.signers)))
+		goto out;
 	web_srv = &S.pub;
 	if (RAND_bytes((unsigned char *)&S.id_prefix, sizeof S.id_prefix) != 1)
 		S.id_prefix = (uint32_t)getpid();
@@ -731,8 +738,10 @@ oa_err web_serve(const web_opts *o)
 	}
 	if ((rc = ca_open(o->dir, &sched_ca)))
 		goto out;
+	if (S.signers)
+		ca_use_signers(sched_ca, S.signers);
 	/* The committer: the API's state changes, group-committed. */
-	if ((rc = web_commit_start(o->dir)))
+	if ((rc = web_commit_start(o->dir, S.signers)))
 		goto out;
 	commit_started = 1;
 
@@ -788,9 +797,15 @@ oa_err web_serve(const web_opts *o)
 			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&la.ss)->sin6_addr, host, sizeof host);
 		else
 			inet_ntop(AF_INET, &((struct sockaddr_in *)&la.ss)->sin_addr, host, sizeof host);
-		fprintf(stderr, "openams: listening on %s://%s%s%s:%u (%u worker thread%s)\n",
+		char signers[64];
+		if (S.signers)
+			snprintf(signers, sizeof signers, "%u signer process%s", ca_signers_count(S.signers),
+			    ca_signers_count(S.signers) == 1 ? "" : "es");
+		else
+			snprintf(signers, sizeof signers, "a signer process per thread that signs");
+		fprintf(stderr, "openams: listening on %s://%s%s%s:%u (%u worker thread%s, %s)\n",
 		    S.pub.tls ? "https" : "http", la.v6 ? "[" : "", host, la.v6 ? "]" : "",
-		    di ? di->port : la.port, threads, threads == 1 ? "" : "s");
+		    di ? di->port : la.port, threads, threads == 1 ? "" : "s", signers);
 	}
 
 	while (sigwait(&sigs, &sig) != 0 || (sig != SIGTERM && sig != SIGINT))
@@ -853,6 +868,9 @@ out:
 	S.engines = NULL;
 	S.auths = NULL;
 	S.nhandles = S.cap = S.next_free = 0;
+	/* After every handle that signs through them. */
+	ca_signers_free(S.signers);
+	S.signers = NULL;
 	web_pki_free();
 	web_metrics_free();
 	web_ocsp_free();

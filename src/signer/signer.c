@@ -217,12 +217,11 @@ oa_err signer_open(const signer_opts *o, signer **out)
 	return OA_OK;
 }
 
-void signer_free(signer *s)
+/* Ends the signer process: closing the socket ends its loop; it gets a
+ * moment, then SIGKILL. */
+static void stop(signer *s)
 {
-	if (s == NULL)
-		return;
 	if (s->fd >= 0) {
-		/* Closing the socket ends the signer's loop; give it a moment. */
 		int st;
 		close(s->fd);
 		s->fd = -1;
@@ -235,6 +234,42 @@ void signer_free(signer *s)
 		}
 	}
 	reap(s);
+}
+
+oa_err signer_restart(signer *s, X509 *const certs[SIGNER__MAX])
+{
+	X509 *dup[SIGNER__MAX] = {0};
+
+	for (int k = 0; k < SIGNER__MAX; k++)
+		if (certs[k] != NULL && (dup[k] = X509_dup(certs[k])) == NULL) {
+			for (int j = 0; j < k; j++)
+				X509_free(dup[j]);
+			return oa_fail(OA_ERR_NOMEM, "out of memory");
+		}
+	pthread_mutex_lock(&s->lock);
+	if (s->o.in_process) {
+		pthread_mutex_unlock(&s->lock);
+		for (int k = 0; k < SIGNER__MAX; k++)
+			X509_free(dup[k]);
+		return oa_fail(OA_ERR_STATE, "an in-process signer cannot be restarted");
+	}
+	stop(s);
+	for (int k = 0; k < SIGNER__MAX; k++) {
+		X509 *old = s->o.certs[k];
+		s->o.certs[k] = dup[k];
+		dup[k] = old;
+	}
+	pthread_mutex_unlock(&s->lock);
+	for (int k = 0; k < SIGNER__MAX; k++)
+		X509_free(dup[k]);
+	return OA_OK;
+}
+
+void signer_free(signer *s)
+{
+	if (s == NULL)
+		return;
+	stop(s);
 	if (s->core_open)
 		signer_core_close(&s->core);
 	for (int k = 0; k < SIGNER__MAX; k++)

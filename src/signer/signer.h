@@ -126,6 +126,12 @@ void signer_p11_unload(void *handle);
 oa_err signer_open(const signer_opts *o, signer **out);
 /* Stops the signer process and frees; accepts NULL. */
 void signer_free(signer *s);
+/* Stops the signer process (after the operation in flight, if any) and
+ * takes these certificates (copied; NULL for an absent key) for the next
+ * one, which the next operation starts: a signer shared by several CA
+ * handles picks up a renewed OCSP responder this way.  OA_ERR_STATE for an
+ * in-process signer. */
+oa_err signer_restart(signer *s, X509 *const certs[SIGNER__MAX]);
 /* The signer process id (0 in-process or not running). */
 pid_t signer_pid(const signer *s);
 
