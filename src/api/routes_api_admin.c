@@ -350,13 +350,24 @@ static void h_sop_install(web_req *r)
 	sop_def *d = NULL;
 	sop_errors errs = {0};
 	int64_t vid = 0;
+	int on;
 	oa_err rc;
 
-	if (u == NULL || (text = yaml_body(r)) == NULL)
+	if (u == NULL)
+		return;
+	/* activate=yes (documented), 1 or true; no, 0, false or absent: not */
+	if (act && strcmp(act, "yes") && strcmp(act, "1") && strcmp(act, "true") &&
+	    strcmp(act, "no") && strcmp(act, "0") && strcmp(act, "false")) {
+		web_reply_fail(r, 400, oa_err_name(OA_ERR_INVALID),
+		    "activate harus yes atau no", "activate must be yes or no");
+		return;
+	}
+	on = act && (strcmp(act, "yes") == 0 || strcmp(act, "1") == 0 || strcmp(act, "true") == 0);
+	if ((text = yaml_body(r)) == NULL)
 		return;
 	if ((rc = sop_parse("upload.yaml", text, r->body_len, &d, &errs)) == OA_OK)
-		rc = engine_sop_install(r->engine, u->w.org, d->id, text,
-		    act && strcmp(act, "yes") == 0, u->w.person, &vid, &errs);
+		rc = engine_sop_install(r->engine, u->w.org, d->id, text, on, u->w.person, &vid,
+		    &errs);
 	if (rc == OA_ERR_INVALID && errs.n > 0) {
 		json_t *j = json_pack("{s:{s:s,s:{s:s,s:s},s:o}}", "error", "code", "validation",
 		    "message", "id", "Definisi SOP tidak sah", "en", "The SOP definition is invalid",
@@ -367,7 +378,7 @@ static void h_sop_install(web_req *r)
 		api_err(r, rc);
 	else
 		web_reply_json(r, 201, json_pack("{s:s,s:I,s:b}", "sop", d->id, "version_id",
-		                           (json_int_t)vid, "active", act && strcmp(act, "yes") == 0));
+		                           (json_int_t)vid, "active", on));
 	sop_errors_free(&errs);
 	sop_free(d);
 }
@@ -518,7 +529,7 @@ static const web_route routes[] = {
 	{WEB_POST, "/api/v1/sops/check", h_sop_check, OA_MAX_SOP_BYTES},
 	{WEB_POST, "/api/v1/sops/render", h_sop_render, OA_MAX_SOP_BYTES},
 	{WEB_POST, "/api/v1/sops", h_sop_install, OA_MAX_SOP_BYTES},
-	{WEB_POST, "/api/v1/sops/versions/{id}/activate", h_sop_activate, 0},
+	{WEB_POST, "/api/v1/sops/versions/{id}/activate", h_sop_activate, OA_WEB_NO_PAYLOAD_BODY},
 	{WEB_GET, "/api/v1/audit", h_audit, 0},
 	{WEB_GET, "/api/v1/audit/verify", h_audit_verify, 0},
 };

@@ -165,8 +165,8 @@ static void h_revoke(web_req *r)
 static const web_route routes[] = {
 	{WEB_GET, "/api/v1/esign/clients", h_list, 0},
 	{WEB_POST, "/api/v1/esign/clients", h_create, 8 * 1024},
-	{WEB_POST, "/api/v1/esign/clients/{username}/disable", h_disable, 0},
-	{WEB_POST, "/api/v1/esign/clients/{username}/enable", h_enable, 0},
+	{WEB_POST, "/api/v1/esign/clients/{username}/disable", h_disable, OA_WEB_NO_PAYLOAD_BODY},
+	{WEB_POST, "/api/v1/esign/clients/{username}/enable", h_enable, OA_WEB_NO_PAYLOAD_BODY},
 	{WEB_DELETE, "/api/v1/esign/clients/{username}", h_revoke, 0},
 };
 

@@ -48,6 +48,7 @@
                                                * headers, read buffer; zeroed by MHD
                                                * for every request, so not larger) */
 #define OA_WEB_MAX_BODY         (64 * 1024)   /* a request body, unless the route says less */
+#define OA_WEB_NO_PAYLOAD_BODY  1024          /* a POST that carries nothing ("{}" or empty) */
 #define OA_WEB_MAX_JSON_BODY    (256 * 1024)  /* a JSON request body */
 #define OA_WEB_MAX_JSON_DEPTH   16            /* nesting of arrays and objects in JSON */
 #define OA_WEB_MAX_THREADS      64            /* web.threads upper bound */

@@ -175,6 +175,27 @@ ok(before == after, "the store is unchanged by every refused request",
    "\n".join(x for x in after.splitlines() if x not in before.splitlines()))
 ok(doc_files() == docs_before,
    "no document stored for a refused upload")
+# Routes without a payload take what clients send with a POST anyway: an
+# empty JSON object or nothing (issue 21, "{} answers 413"), not a large body.
+sop_text = open(os.path.join(inst.dir, "sop", "901-lupa-passphrase-contoh.yaml"), "rb").read()
+for n, (q, body, active) in enumerate([("", b"{}", False), ("?activate=no", None, False),
+                                        ("?activate=1", b"", True), ("?activate=true", b"", True)]):
+    r = adm.req("POST", "/api/v1/sops" + q, raw=sop_text + b"\n# version %d\n" % n,
+                ctype="application/yaml")
+    ok(r.status == 201 and r.json()["active"] is active,
+       "install a SOP version with %r: active %s" % (q, active), r)
+    if active or r.status != 201:
+        continue
+    vid = r.json()["version_id"]
+    r = adm.req("POST", "/api/v1/sops/versions/%d/activate" % vid, raw=body, ctype=J)
+    ok(r.status == 200 and r.json()["active"] is True,
+       "activate with %s -> 200" % ("an empty JSON object" if body else "no body"), r)
+r = adm.req("POST", "/api/v1/sops/versions/%d/activate" % vid, raw=b'{"x":"' + b"y" * 4096 + b'"}',
+            ctype=J)
+ok(r.status == 413 and r.code() == "limit", "activate with a 4 KiB body -> 413", r)
+r = adm.req("POST", "/api/v1/sops" + "?activate=perhaps", raw=sop_text + b"\n# odd\n",
+            ctype="application/yaml")
+ok(r.status == 400 and r.code() == "invalid_input", "activate=perhaps -> 400", r)
 ok(inst.alive(), "server still healthy")
 ok(inst.stop() == 0, "server stopped cleanly")
 finish("badinput")
