@@ -165,10 +165,70 @@ void web_reply_json(web_req *r, unsigned status, json_t *j)
 	web_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 }
 
+/* A browser (Accept: text/html) asking for a path outside the JSON API. */
+static int wants_page(web_req *r)
+{
+	const char *acc = r->conn ? MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+	                                MHD_HTTP_HEADER_ACCEPT) : NULL;
+
+	return r->path && strncmp(r->path, "/api/", 5) != 0 && acc && strstr(acc, "text/html");
+}
+
+/* "Not found" and "method not allowed" as a page for a browser: the
+ * portal's stylesheet, both languages, the way home.  The sentences are the
+ * callers' constants; escaped all the same. */
+static void reply_page(web_req *r, unsigned status, const char *code, const char *msg_id,
+    const char *msg_en)
+{
+	oa_buf b = {0};
+	const char *t[2] = {msg_id, msg_en};
+
+	if (oa_buf_printf(&b, "<!DOCTYPE html>\n<html lang=\"id\">\n<head>\n<meta charset=\"utf-8\">\n"
+	        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+	        "<title>%u - openams</title>\n<link rel=\"stylesheet\" href=\"/static/portal.css\">\n"
+	        "<link rel=\"icon\" href=\"/static/favicon.svg\" type=\"image/svg+xml\">\n"
+	        "</head>\n<body>\n<main id=\"main\" class=\"wrap\">\n<h1>", status) != OA_OK)
+		goto oom;
+	for (int i = 0; i < 2; i++) {
+		if (i == 1 && oa_buf_printf(&b, " <span class=\"en\" lang=\"en\">/ ") != OA_OK)
+			goto oom;
+		for (const char *c = t[i]; *c; c++)
+			if ((*c == '<' ? oa_buf_printf(&b, "&lt;") : *c == '>' ? oa_buf_printf(&b, "&gt;") :
+			        *c == '&' ? oa_buf_printf(&b, "&amp;") : oa_buf_printf(&b, "%c", *c)) != OA_OK)
+				goto oom;
+	}
+	if (oa_buf_printf(&b, "</span></h1>\n<p>%s</p>\n<p><a href=\"/\">Kembali ke beranda</a> "
+	        "<span class=\"en\" lang=\"en\">/ <a href=\"/\">Back to the home page</a></span></p>\n"
+	        "</main>\n</body>\n</html>\n", status == 404 ?
+	        "Alamat ini tidak ada di openams. <span class=\"en\" lang=\"en\">/ This address does not"
+	        " exist here.</span>" : "Alamat ini tidak menerima permintaan seperti itu. <span class=\"en\""
+	        " lang=\"en\">/ This address does not take that kind of request.</span>") != OA_OK)
+		goto oom;
+	r->errcode = code;
+	set_response(r, status, MHD_create_response_from_buffer(b.len, b.data, MHD_RESPMEM_MUST_FREE),
+	    "text/html; charset=utf-8", b.len);
+	if (r->resp == NULL)
+		oa_buf_free(&b);
+	web_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	return;
+oom:
+	oa_buf_free(&b);
+	oa_err_clear();
+	web_reply(r, 500, "text/plain; charset=utf-8", "Memori habis / Out of memory\n", 29,
+	    MHD_RESPMEM_PERSISTENT);
+	r->errcode = "nomem";
+}
+
 void web_reply_fail(web_req *r, unsigned status, const char *code, const char *msg_id,
     const char *msg_en)
 {
-	json_t *j = json_pack("{s:{s:s,s:{s:s,s:s}}}", "error", "code", code, "message", "id",
+	json_t *j;
+
+	if ((status == 404 || status == 405) && wants_page(r)) {
+		reply_page(r, status, code, msg_id, msg_en);
+		return;
+	}
+	j = json_pack("{s:{s:s,s:{s:s,s:s}}}", "error", "code", code, "message", "id",
 	    msg_id, "en", msg_en);
 
 	r->errcode = code;

@@ -358,6 +358,7 @@ void pg_start(pg *p, web_req *r, const web_user *u, const char *title_id, const 
 		pg_text(p, title_en);
 	}
 	pg_raw(p, " - openams</title>\n<link rel=\"stylesheet\" href=\"/static/portal.css\">\n"
+	          "<link rel=\"icon\" href=\"/static/favicon.svg\" type=\"image/svg+xml\">\n"
 	          "</head>\n<body>\n<a class=\"skip\" href=\"#main\">Langsung ke isi <span "
 	          "lang=\"en\">/ Skip to content</span></a>\n");
 	nav(p);
@@ -766,8 +767,26 @@ static void h_css(web_req *r)
 	web_header(r, "X-Content-Type-Options", "nosniff");
 }
 
+/* The icon: a seal (a ring and a check mark) in the portal's colour; also at
+ * /favicon.ico, where browsers look when a page names none. */
+static const char favicon[] =
+    "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 32 32\">"
+    "<circle cx=\"16\" cy=\"16\" r=\"14\" fill=\"#0b4f8a\"/>"
+    "<circle cx=\"16\" cy=\"16\" r=\"10.5\" fill=\"none\" stroke=\"#fff\" stroke-width=\"1.5\"/>"
+    "<path d=\"M10.5 16.5l3.5 3.5 7.5-8\" fill=\"none\" stroke=\"#fff\" stroke-width=\"2.5\""
+    " stroke-linecap=\"round\" stroke-linejoin=\"round\"/></svg>\n";
+
+static void h_favicon(web_req *r)
+{
+	web_reply(r, 200, "image/svg+xml", favicon, sizeof favicon - 1, MHD_RESPMEM_PERSISTENT);
+	web_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "public, max-age=86400");
+	web_header(r, "X-Content-Type-Options", "nosniff");
+}
+
 static const web_route routes[] = {
 	{WEB_GET, "/static/portal.css", h_css, 0},
+	{WEB_GET, "/static/favicon.svg", h_favicon, 0},
+	{WEB_GET, "/favicon.ico", h_favicon, 0},
 };
 
 const web_route_table web_portal_static_table = {"static", routes,

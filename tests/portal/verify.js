@@ -9,11 +9,14 @@
  * valid time-stamp and long-term validation data; the same file again is
  * answered from the cache; a copy with one byte changed is shown broken;
  * an unsigned PDF has no signature; a file that is no PDF gets 422.
+ * Then what a browser meets off the map (issue 21, item 1): an address that
+ * does not exist is a page (404, both languages, the way home), the API's
+ * stays JSON, and the icon every page names is there (no favicon 404s).
  */
 const fs = require('fs');
 const path = require('path');
 const { execFileSync } = require('child_process');
-const { run, ok } = require('./lib');
+const { run, ok, request } = require('./lib');
 const f = require('./flows');
 
 run('verify', async (h) => {
@@ -68,4 +71,30 @@ run('verify', async (h) => {
 
 	resp = await upload(h.file('junk.pdf', 'not a pdf at all\n'), 'verify-junk');
 	ok(resp.status() === 422, 'a file that is no PDF: 422', resp.status());
+
+	resp = await h.visit('/tidak-ada/sama-sekali', 'notfound', 404);
+	text = await h.page.textContent('body');
+	ok(resp.headers()['content-type'].startsWith('text/html'), 'an unknown address: a page',
+		resp.headers()['content-type']);
+	ok(/Tidak ditemukan/.test(text) && /Kembali ke beranda/.test(text),
+		'... that says so and leads home', text.slice(0, 200));
+	ok(await h.page.locator('a[href="/"]').count() > 0, '... with a link to the home page');
+	for (const p of ['/tidak-ada/sama-sekali', '/verify']) {
+		await h.visit(p, 'icon' + p.replace(/\//g, '-'));
+		const href = await h.page.getAttribute('link[rel=icon]', 'href');
+		const icon = href && await request(h.port, 'GET', href);
+		ok(icon && icon.status === 200 && icon.headers['content-type'] === 'image/svg+xml' &&
+			icon.body.includes('<svg'), p + ' names an icon that is there (' + href + ')',
+			icon && icon.status);
+	}
+	const ico = await request(h.port, 'GET', '/favicon.ico');
+	ok(ico.status === 200 && /svg/.test(ico.headers['content-type']), '/favicon.ico: the icon',
+		ico.status);
+	const api = await request(h.port, 'GET', '/api/v1/tidak-ada', null, { Accept: 'text/html' });
+	ok(api.status === 404 && api.headers['content-type'].startsWith('application/json') &&
+		JSON.parse(api.body).error.code === 'not_found', 'under /api/: still the JSON error',
+		api.status);
+	const bare = await request(h.port, 'GET', '/tidak-ada');
+	ok(bare.status === 404 && bare.headers['content-type'].startsWith('application/json'),
+		'a client that does not ask for HTML: the JSON error', bare.status);
 });
