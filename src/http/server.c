@@ -7,9 +7,10 @@
  *               waits for SIGTERM/SIGINT (blocked in every thread, taken
  *               with sigwait here) and shuts down.
  *   workers     MHD's thread pool (web.threads, default one per core),
- *               each running its own epoll loop.  A worker takes one CA
- *               handle from the pool on its first request and keeps it: a
- *               store handle belongs to one thread.
+ *               each running its own epoll loop.  A worker takes one
+ *               web_worker (a CA handle and the engine and auth handles on
+ *               it) from those opened at start on its first request and
+ *               keeps it: a store handle belongs to one thread.
  *   scheduler   renews the OCSP responder certificate when due (ca_ocsp_renew),
  *               publishes the CRLs when ca_crl_due() says so, every
  *               web.crl_check_seconds, with a handle of its own.
@@ -57,14 +58,20 @@
 
 web_server *web_srv;
 
+/* What one worker thread answers with: its CA handle (its store belongs to
+ * that thread) and the engine and auth handles on it. */
+typedef struct web_worker {
+	ca *ca;
+	engine *engine;
+	auth *auth;
+} web_worker;
+
 static struct {
 	web_server pub;
 	char dir[OA_MAX_PATH];
-	pthread_mutex_t lock;           /* handles */
-	ca **handles;                   /* every handle opened, freed at the end */
-	engine **engines;               /* handles[i]'s engine and auth (same index) */
-	auth **auths;
-	size_t nhandles, cap, next_free;
+	pthread_mutex_t lock;           /* workers */
+	web_worker *workers;            /* every one opened, freed at the end */
+	size_t nworkers, cap, next_free;
 	ca_signers *signers;            /* signer.processes > 0: shared by every handle */
 	atomic_int inflight;
 	atomic_ullong seq;
@@ -79,9 +86,7 @@ static struct {
     .sched_lock = PTHREAD_MUTEX_INITIALIZER,
     .sched_cond = PTHREAD_COND_INITIALIZER};
 
-static _Thread_local ca *t_ca;
-static _Thread_local engine *t_engine;
-static _Thread_local auth *t_auth;
+static _Thread_local web_worker t_worker; /* this thread's (a copy), once taken */
 
 static uint64_t now_ns(void)
 {
@@ -91,71 +96,62 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Adds an opened handle to the list freed at the end, with the engine and
- * auth handles of the worker that will use it (opened here). */
-static oa_err keep_handle(ca *c)
+/* Adds a worker on c, an opened handle (owned by the list from now on, even
+ * on failure), to the list freed at the end: the engine and auth handles
+ * are opened here. */
+static oa_err add_worker(ca *c)
 {
-	engine *e = NULL;
-	auth *a = NULL;
+	web_worker w = {c, NULL, NULL};
 	oa_err rc;
 
-	if (S.nhandles == S.cap) {
+	if (S.nworkers == S.cap) {
 		size_t ncap = S.cap ? S.cap * 2 : 8;
-		ca **n = realloc(S.handles, ncap * sizeof *n);
-		engine **ne;
-		auth **na;
-		if (n == NULL)
+		web_worker *n = realloc(S.workers, ncap * sizeof *n);
+		if (n == NULL) {
+			ca_free(c);
 			return oa_fail(OA_ERR_NOMEM, "out of memory");
-		S.handles = n;
-		if ((ne = realloc(S.engines, ncap * sizeof *ne)) == NULL)
-			return oa_fail(OA_ERR_NOMEM, "out of memory");
-		S.engines = ne;
-		if ((na = realloc(S.auths, ncap * sizeof *na)) == NULL)
-			return oa_fail(OA_ERR_NOMEM, "out of memory");
-		S.auths = na;
+		}
+		S.workers = n;
 		S.cap = ncap;
 	}
-	if ((rc = engine_open(c, &e)) || (rc = auth_open(c, &a))) {
-		engine_free(e);
+	if ((rc = engine_open(c, &w.engine)) || (rc = auth_open(c, &w.auth))) {
+		engine_free(w.engine);
+		ca_free(c);
 		return rc;
 	}
 	if (S.signers)
 		ca_use_signers(c, S.signers);
-	S.engines[S.nhandles] = e;
-	S.auths[S.nhandles] = a;
-	S.handles[S.nhandles++] = c;
+	S.workers[S.nworkers++] = w;
 	return OA_OK;
 }
 
-/* This thread's handle: one from the pool opened at start, or a new one. */
-static ca *thread_ca(void)
+/* This thread's worker: one of those opened at start, or a new one; NULL
+ * when none can be opened. */
+static const web_worker *thread_worker(void)
 {
 	ca *c = NULL;
+	int taken = 0;
 
-	if (t_ca)
-		return t_ca;
+	if (t_worker.ca)
+		return &t_worker;
 	pthread_mutex_lock(&S.lock);
-	if (S.next_free < S.nhandles) {
-		t_engine = S.engines[S.next_free];
-		t_auth = S.auths[S.next_free];
-		c = S.handles[S.next_free++];
+	if (S.next_free < S.nworkers) {
+		t_worker = S.workers[S.next_free++];
+		taken = 1;
 	}
 	pthread_mutex_unlock(&S.lock);
-	if (c == NULL) {
-		if (ca_open(S.dir, &c) != OA_OK)
-			return NULL;
-		pthread_mutex_lock(&S.lock);
-		if (keep_handle(c) != OA_OK) {
-			pthread_mutex_unlock(&S.lock);
-			ca_free(c);
-			return NULL;
-		}
-		S.next_free = S.nhandles; /* it is taken */
-		t_engine = S.engines[S.nhandles - 1];
-		t_auth = S.auths[S.nhandles - 1];
-		pthread_mutex_unlock(&S.lock);
+	if (taken)
+		return &t_worker;
+	if (ca_open(S.dir, &c) != OA_OK)
+		return NULL;
+	pthread_mutex_lock(&S.lock);
+	if (add_worker(c) == OA_OK) {
+		S.next_free = S.nworkers; /* it is taken */
+		t_worker = S.workers[S.nworkers - 1];
+		taken = 1;
 	}
-	return t_ca = c;
+	pthread_mutex_unlock(&S.lock);
+	return taken ? &t_worker : NULL;
 }
 
 /* ---- parsing the request ---- */
@@ -284,19 +280,22 @@ static int admit(web_req *r, const char *url)
 
 static void dispatch(web_req *r)
 {
+	const web_worker *w;
+
 	if (r->too_large) {
 		web_reply_fail(r, 413, oa_err_name(OA_ERR_LIMIT), "Isi permintaan terlalu besar",
 		    "The request body is larger than this resource accepts");
 		return;
 	}
-	if ((r->ca = thread_ca()) == NULL) {
+	if ((w = thread_worker()) == NULL) {
 		snprintf(r->errmsg, sizeof r->errmsg, "%s", oa_errmsg());
 		web_reply_fail(r, 503, "unavailable", "Layanan sedang tidak tersedia",
 		    "The service is unavailable");
 		return;
 	}
-	r->engine = t_engine;
-	r->auth = t_auth;
+	r->ca = w->ca;
+	r->engine = w->engine;
+	r->auth = w->auth;
 	web_route_at(r->route)->fn(r);
 	oa_err_clear();
 }
@@ -722,19 +721,17 @@ oa_err web_serve(const web_opts *o)
 		S.id_prefix = (uint32_t)getpid();
 	if ((rc = web_pki_init(main_ca)) || (rc = web_metrics_init()))
 		goto out;
-	/* One handle per worker, opened now so that a broken instance fails
-	 * before we listen; the main one goes to the first worker. */
-	if ((rc = keep_handle(main_ca)))
+	/* One worker's handles per thread, opened now so that a broken
+	 * instance fails before we listen; the main one goes to the first. */
+	if ((rc = add_worker(main_ca))) {
+		main_ca = NULL; /* freed by add_worker */
 		goto out;
+	}
 	main_ca = NULL; /* owned by the list now; cfg stays valid until the end */
 	for (unsigned i = 1; i < threads; i++) {
 		ca *c;
-		if ((rc = ca_open(o->dir, &c)))
+		if ((rc = ca_open(o->dir, &c)) || (rc = add_worker(c)))
 			goto out;
-		if ((rc = keep_handle(c))) {
-			ca_free(c);
-			goto out;
-		}
 	}
 	if ((rc = ca_open(o->dir, &sched_ca)))
 		goto out;
@@ -856,18 +853,14 @@ out:
 	}
 	ca_free(sched_ca);
 	ca_free(main_ca);
-	for (size_t i = 0; i < S.nhandles; i++) {
-		auth_free(S.auths[i]);
-		engine_free(S.engines[i]);
-		ca_free(S.handles[i]);
+	for (size_t i = 0; i < S.nworkers; i++) {
+		auth_free(S.workers[i].auth);
+		engine_free(S.workers[i].engine);
+		ca_free(S.workers[i].ca);
 	}
-	free(S.handles);
-	free(S.engines);
-	free(S.auths);
-	S.handles = NULL;
-	S.engines = NULL;
-	S.auths = NULL;
-	S.nhandles = S.cap = S.next_free = 0;
+	free(S.workers);
+	S.workers = NULL;
+	S.nworkers = S.cap = S.next_free = 0;
 	/* After every handle that signs through them. */
 	ca_signers_free(S.signers);
 	S.signers = NULL;
