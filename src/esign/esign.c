@@ -237,14 +237,29 @@ static int form_num(web_req *r, const docs_multipart *m, const char *k, double *
 	return 0;
 }
 
-static int tag_refused(web_req *r, const char *tag)
+/*
+ * tag_koordinat (v1 and v2): the box, the guide's width x height, centred
+ * where the tag first appears in the page text (sign_visual_at_tag, which
+ * keeps it inside the page).  1: placed; -1: answered (refused).
+ */
+static int tag_place(web_req *r, const char *tag, const uint8_t *pdf, size_t len, double w,
+    double h, sign_visual *v)
 {
-	if (tag == NULL || *tag == 0)
-		return 0;
-	fail(r, 400, "UNSUPPORTED_OPTION", "tag_koordinat belum didukung",
-	    "placing the signature at a tag found in the text (tag_koordinat) is not supported yet: "
-	    "give page and coordinates");
-	return 1;
+	oa_err rc;
+
+	v->w = w;
+	v->h = h;
+	if ((rc = sign_visual_at_tag(pdf, len, tag, v)) == OA_OK)
+		return 1;
+	if (rc == OA_ERR_NOTFOUND)
+		fail(r, 400, "VISUAL_INVALID", "tag_koordinat tidak ditemukan di dokumen", "%s",
+		    oa_errmsg());
+	else if (rc == OA_ERR_INVALID && strncmp(oa_errmsg(), "broken PDF", 10) != 0)
+		fail(r, 400, "VISUAL_INVALID", "tag_koordinat atau ukuran visualisasi tidak valid",
+		    "%s", oa_errmsg());
+	else
+		sign_fail(r, rc, "");
+	return -1;
 }
 
 /*
@@ -293,13 +308,19 @@ static int v1_visual(web_req *r, const docs_multipart *m, const uint8_t *pdf, si
 {
 	const char *page = docs_multipart_get(m, "page"), *image = docs_multipart_get(m, "image");
 	const char *qr = docs_multipart_get(m, "linkQR"), *text = docs_multipart_get(m, "text");
+	const char *tag = docs_multipart_get(m, "tag_koordinat");
 	const docs_part *img = docs_multipart_file(m, "imageTTD");
 	double x, y, urx, ury;
 	char *end = NULL;
 	long pg;
 
-	if (tag_refused(r, docs_multipart_get(m, "tag_koordinat")))
-		return 0;
+	if (tag && *tag) {
+		/* with a tag, width and height are the box's size */
+		if (!form_num(r, m, "width", &urx) || !form_num(r, m, "height", &ury) ||
+		    tag_place(r, tag, pdf, len, urx, ury, v) < 0)
+			return 0;
+		goto specimen;
+	}
 	if (page == NULL || *page == 0) {
 		const char *h = docs_multipart_get(m, "halaman");
 		if (h && (strcasecmp(h, "awal") == 0 || strcasecmp(h, "pertama") == 0 ||
@@ -335,6 +356,7 @@ static int v1_visual(web_req *r, const docs_multipart *m, const uint8_t *pdf, si
 	v->y = y;
 	v->w = urx - x;
 	v->h = ury - y;
+specimen:
 	if (image && strcasecmp(image, "false") == 0) {
 		if (qr == NULL || *qr == 0) {
 			fail(r, 400, "INVALID_REQUEST", "linkQR wajib diisi jika image false",
@@ -917,19 +939,23 @@ static int v2_visual(web_req *r, json_t *p, size_t i, const uint8_t *pdf, size_t
     sign_visual *v)
 {
 	json_t *pg = json_object_get(p, "page");
-	const char *img;
+	const char *img, *tag;
 	double ox, oy, w, h, box[4];
 	int bad = 0, rot = 0;
 	oa_err rc;
 
-	if (tag_refused(r, jstr(p, "tag_koordinat", &bad)))
-		return 0;
-	if (!json_is_integer(pg) || json_integer_value(pg) < 1 || json_integer_value(pg) > 100000) {
+	tag = jstr(p, "tag_koordinat", &bad);
+	if (tag && *tag) {
+		/* the box's size centred on the tag; page and origin are not used */
+		if (!jnum(r, p, "width", i, &w) || !jnum(r, p, "height", i, &h) ||
+		    tag_place(r, tag, pdf, len, w, h, v) < 0)
+			return 0;
+	} else if (!json_is_integer(pg) || json_integer_value(pg) < 1 || json_integer_value(pg) > 100000) {
 		fail(r, 400, "INVALID_REQUEST", "Parameter page wajib diisi",
-		    "signatureProperties[%zu]: tampilan VISIBLE needs page (a page number from 1)", i);
+		    "signatureProperties[%zu]: tampilan VISIBLE needs page (a page number from 1) or "
+		    "tag_koordinat", i);
 		return 0;
-	}
-	if (!jnum(r, p, "originX", i, &ox) || !jnum(r, p, "originY", i, &oy) ||
+	} else if (!jnum(r, p, "originX", i, &ox) || !jnum(r, p, "originY", i, &oy) ||
 	    !jnum(r, p, "width", i, &w) || !jnum(r, p, "height", i, &h))
 		return 0;
 	img = jstr(p, "imageBase64", &bad);
@@ -940,6 +966,8 @@ static int v2_visual(web_req *r, json_t *p, size_t i, const uint8_t *pdf, size_t
 		    "PNG)", i);
 		return 0;
 	}
+	if (tag && *tag)
+		return 1;
 	v->page = (int)json_integer_value(pg);
 	if ((rc = sign_pdf_page_box(pdf, len, v->page, box, &rot))) {
 		if (rc == OA_ERR_INVALID && strncmp(oa_errmsg(), "broken PDF", 10) != 0)

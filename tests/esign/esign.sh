@@ -284,10 +284,32 @@ pdf = pikepdf.open(sys.argv[1])
 print([i + 1 for i, p in enumerate(pdf.pages) for a in p.obj.get("/Annots", []) if a.get("/FT") == "/Sig"][-1])' vis3.pdf)"
 SIG=$(pdfsig vis3.pdf 2>&1 || true)
 check_match "v1 halaman akhir: pdfsig valid" "$SIG" 'Signature Validation: Signature is Valid'
-req "v1 visible at a tag" 400 e.json "${AUTH[@]}" -F file=@surat.pdf -F nik=$NIK_OK \
+# tag_koordinat: a "$" in the text of page 2; width and height are the box's
+# size, centred where poppler's pdftotext sees the tag (y from the top)
+"$PY" "$(dirname "$0")/../sign/mkpdf.py" tag.pdf 2 --tag '300,200,$'
+tagbox() { # tagbox W H: the expected "llx lly urx ury" (integers)
+	pdftotext -f 2 -l 2 -bbox tag.pdf - | "$PY" -c '
+import re, sys
+w, h = float(sys.argv[1]), float(sys.argv[2])
+m = re.search(r"xMin=\"([0-9.]+)\" yMin=\"([0-9.]+)\" xMax=\"([0-9.]+)\" yMax=\"([0-9.]+)\">\$<", sys.stdin.read())
+x0, y0, x1, y1 = map(float, m.groups())
+cx, cy = (x0 + x1) / 2, 842 - (y0 + y1) / 2
+print(" ".join(str(round(v)) for v in (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)))' "$1" "$2"
+}
+tagpage() { "$PY" -c 'import sys, pikepdf
+pdf = pikepdf.open(sys.argv[1])
+print([i + 1 for i, p in enumerate(pdf.pages) for a in p.obj.get("/Annots", []) if a.get("/FT") == "/Sig"][-1])' "$1"; }
+req "v1 visible at a tag" 200 vtag.pdf "${AUTH[@]}" -F file=@tag.pdf -F nik=$NIK_OK \
 	-F "passphrase=$PHRASE" -F tampilan=visible -F image=true -F imageTTD=@ttd.png \
 	-F width=100 -F height=50 -F 'tag_koordinat=$' "$BASE/api/sign/pdf"
-check_eq "v1 tag_koordinat: code" UNSUPPORTED_OPTION "$(jf .code e.json)"
+check_eq "v1 tag_koordinat: on page 2" 2 "$(tagpage vtag.pdf)"
+check_eq "v1 tag_koordinat: the box centred on the tag" "$(tagbox 100 50)" "$(rect vtag.pdf)"
+SIG=$(pdfsig vtag.pdf 2>&1 || true)
+check_match "v1 tag_koordinat: pdfsig valid" "$SIG" 'Signature Validation: Signature is Valid'
+req "v1 visible at a tag the text lacks" 400 e.json "${AUTH[@]}" -F file=@tag.pdf -F nik=$NIK_OK \
+	-F "passphrase=$PHRASE" -F tampilan=visible -F image=true -F imageTTD=@ttd.png \
+	-F width=100 -F height=50 -F 'tag_koordinat=#' "$BASE/api/sign/pdf"
+check_eq "v1 absent tag: code" VISUAL_INVALID "$(jf .code e.json)"
 req "v1 visible, box upside down" 400 e.json "${AUTH[@]}" -F file=@surat.pdf -F nik=$NIK_OK \
 	-F "passphrase=$PHRASE" -F tampilan=visible -F image=false -F linkQR=x -F page=1 \
 	-F xAxis=100 -F yAxis=100 -F width=50 -F height=50 "$BASE/api/sign/pdf"
@@ -356,7 +378,18 @@ check_match "v2 visible: pdfsig valid" "$SIG" 'Signature Validation: Signature i
 check "v2 visible: qpdf --check" qpdf --check v2vis-0.pdf
 check_eq "v2 visible: the box from the top left (595x842 page)" "10 732 210 832" "$(rect v2vis-0.pdf)"
 check_eq "v2 invisible beside it: an empty box" "0 0 0 0" "$(rect v2vis-1.pdf)"
-v2sign "v2 visible at a tag" 400 UNSUPPORTED_OPTION "{\"nik\":\"$NIK_OK\",\"passphrase\":\"$PHRASE\",
+# the guide's example c: VISIBLE at tag_koordinat "$", width and height the size
+jq -n --arg nik $NIK_OK --arg p "$PHRASE" --arg f "$(base64 -w0 tag.pdf)" --arg img "$(base64 -w0 ttd.png)" \
+	'{nik: $nik, passphrase: $p, signatureProperties: [{tampilan: "VISIBLE", tag_koordinat: "$",
+	imageBase64: $img, width: 200, height: 100}], file: [$f]}' >v2tag.json
+req "v2 visible at a tag" 200 v2tag-out.json "${AUTH[@]}" -H 'Content-Type: application/json' \
+	--data-binary @v2tag.json "$BASE/api/v2/sign/pdf"
+jq -r '.file[0]' v2tag-out.json | base64 -d >v2tag.pdf
+check_eq "v2 tag_koordinat: on page 2" 2 "$(tagpage v2tag.pdf)"
+check_eq "v2 tag_koordinat: the box centred on the tag" "$(tagbox 200 100)" "$(rect v2tag.pdf)"
+SIG=$(pdfsig v2tag.pdf 2>&1 || true)
+check_match "v2 tag_koordinat: pdfsig valid" "$SIG" 'Signature Validation: Signature is Valid'
+v2sign "v2 visible at a tag the text lacks" 400 VISUAL_INVALID "{\"nik\":\"$NIK_OK\",\"passphrase\":\"$PHRASE\",
 	\"signatureProperties\":[{\"tampilan\":\"VISIBLE\",\"tag_koordinat\":\"$\",\"imageBase64\":\"$(base64 -w0 ttd.png)\",
 	\"width\":200,\"height\":100}],\"file\":[\"$B64\"]}"
 v2sign "v2 visible without image" 400 INVALID_REQUEST "{\"nik\":\"$NIK_OK\",\"passphrase\":\"$PHRASE\",
@@ -471,7 +504,7 @@ check "server stops" stop_server
 DB=$(ls "$D"/*.db "$D"/*.sqlite 2>/dev/null | head -n 1 || true)
 if [ -n "$DB" ]; then
 	N=$(sqlite3 "$DB" "SELECT count(*) FROM audit WHERE action = 'keys.sign' AND detail LIKE '%client=eoffice%'")
-	check_eq "audit: keys.sign with client=eoffice (4 v1 + 4 v2)" 8 "$N"
+	check_eq "audit: keys.sign with client=eoffice (5 v1 + 5 v2)" 10 "$N"
 	H=$(printf '%s' "$SECRET" | sha256sum | cut -d' ' -f1 | tr a-f A-F)
 	check_eq "the database keeps the secret's SHA-256" 1 \
 		"$(sqlite3 "$DB" "SELECT count(*) FROM auth_client WHERE username = 'eoffice' AND hex(hash) = '$H'")"
