@@ -29,6 +29,14 @@ enum need { NEED_NO, NEED_OPTIONAL, NEED_REQUIRED };
 
 #define PROFILE_MAX_EKU 8
 #define PROFILE_MAX_POLICIES 4
+#define CA_MAX_POLICIES 8      /* OIDs in ca.policies */
+
+/* Extensions shared by init.c (CA certificates) and profile.c (end entities). */
+oa_err profile_crldp(STACK_OF(X509_EXTENSION) *sk, const char *url);
+oa_err profile_aia(STACK_OF(X509_EXTENSION) *sk, const char *ocsp, const char *issuers);
+oa_err profile_policies(STACK_OF(X509_EXTENSION) *sk, const char (*oids)[64], int n,
+    const char *cps);
+int profile_conf_policies(const conf *cfg, char (*out)[64], int max);
 
 typedef struct ca_profile {
 	char name[32];

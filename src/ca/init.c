@@ -29,9 +29,6 @@
 #include "../common/limits.h"
 #include "caInt.h"
 
-oa_err profile_crldp(STACK_OF(X509_EXTENSION) *sk, const char *url);
-oa_err profile_aia(STACK_OF(X509_EXTENSION) *sk, const char *ocsp, const char *issuers);
-
 static oa_err add_ext(X509 *x, int nid, int crit, void *value)
 {
 	if (X509_add1_ext_i2d(x, nid, value, crit, X509V3_ADD_DEFAULT) != 1)
@@ -139,6 +136,20 @@ static oa_err build_ca_cert(const conf *cfg, enum kind kind, EVP_PKEY *key, X509
 			goto out;
 		}
 		if ((rc = add_ext(x, NID_authority_key_identifier, 0, akid)))
+			goto out;
+	}
+	/* ca.policies: the issuing CA asserts them, the root anyPolicy (so that
+	 * a relying party that checks policies through the root accepts any
+	 * its subordinates assert), each with the CPS pointer */
+	if (kind == K_ROOT || kind == K_ISSUING) {
+		char cp[CA_MAX_POLICIES][64];
+		int n = profile_conf_policies(cfg, cp, CA_MAX_POLICIES);
+		if (n > 0 && kind == K_ROOT) {
+			snprintf(cp[0], sizeof cp[0], "2.5.29.32.0");
+			n = 1;
+		}
+		if (n > 0 && (rc = profile_policies(more, (const char (*)[64])cp, n,
+		                  conf_str(cfg, "ca.cps_uri"))))
 			goto out;
 	}
 	if (kind == K_ISSUING) {

@@ -592,6 +592,71 @@ oa_err profile_crldp(STACK_OF(X509_EXTENSION) *sk, const char *url)
 }
 
 /* Authority information access: OCSP and/or caIssuers (RFC 5280 4.2.2.1). */
+/*
+ * certificatePolicies (RFC 5280 4.2.1.4, not critical) from n dotted OIDs,
+ * each with a CPS pointer qualifier when cps is not empty.  "2.5.29.32.0"
+ * is anyPolicy.
+ */
+oa_err profile_policies(STACK_OF(X509_EXTENSION) *sk, const char (*oids)[64], int n,
+    const char *cps)
+{
+	CERTIFICATEPOLICIES *pol = sk_POLICYINFO_new_null();
+	oa_err rc = OA_OK;
+
+	if (pol == NULL)
+		return oa_fail(OA_ERR_NOMEM, "out of memory");
+	for (int i = 0; i < n && rc == OA_OK; i++) {
+		POLICYINFO *pi = POLICYINFO_new();
+		POLICYQUALINFO *q = NULL;
+		if (pi == NULL || !sk_POLICYINFO_push(pol, pi)) {
+			POLICYINFO_free(pi);
+			rc = oa_fail(OA_ERR_NOMEM, "out of memory");
+			break;
+		}
+		ASN1_OBJECT_free(pi->policyid);
+		if ((pi->policyid = OBJ_txt2obj(oids[i], 1)) == NULL) {
+			rc = oa_fail_ssl(OA_ERR_CONFIG, "'%s' is not a dotted OID", oids[i]);
+			break;
+		}
+		if (cps && *cps) {
+			if ((pi->qualifiers = sk_POLICYQUALINFO_new_null()) == NULL ||
+			    (q = POLICYQUALINFO_new()) == NULL ||
+			    !sk_POLICYQUALINFO_push(pi->qualifiers, q)) {
+				POLICYQUALINFO_free(q);
+				rc = oa_fail(OA_ERR_NOMEM, "out of memory");
+				break;
+			}
+			q->pqualid = OBJ_nid2obj(NID_id_qt_cps);
+			if ((q->d.cpsuri = ASN1_IA5STRING_new()) == NULL ||
+			    !ASN1_STRING_set(q->d.cpsuri, cps, (int)strlen(cps)))
+				rc = oa_fail(OA_ERR_NOMEM, "out of memory");
+		}
+	}
+	if (rc == OA_OK)
+		rc = push_ext(sk, NID_certificate_policies, 0, pol);
+	CERTIFICATEPOLICIES_free(pol);
+	return rc;
+}
+
+/* ca.policies split into dotted OIDs (conf has checked their form). */
+int profile_conf_policies(const conf *cfg, char (*out)[64], int max)
+{
+	const char *v = conf_str(cfg, "ca.policies");
+	int n = 0;
+
+	while (*v && n < max) {
+		size_t l;
+		while (*v == ' ' || *v == ',')
+			v++;
+		l = strcspn(v, " ,");
+		if (l == 0)
+			break;
+		snprintf(out[n++], 64, "%.*s", (int)(l < 63 ? l : 63), v);
+		v += l;
+	}
+	return n;
+}
+
 oa_err profile_aia(STACK_OF(X509_EXTENSION) *sk, const char *ocsp, const char *issuers);
 oa_err profile_aia(STACK_OF(X509_EXTENSION) *sk, const char *ocsp, const char *issuers)
 {
@@ -633,7 +698,6 @@ oa_err profile_build_ext(ca_profile *p, const conf *cfg, X509 *issuer)
 	BASIC_CONSTRAINTS *bc = BASIC_CONSTRAINTS_new();
 	ASN1_BIT_STRING *ku = ASN1_BIT_STRING_new();
 	EXTENDED_KEY_USAGE *eku = NULL;
-	CERTIFICATEPOLICIES *pol = NULL;
 	AUTHORITY_KEYID *akid = AUTHORITY_KEYID_new();
 	const ASN1_OCTET_STRING *iskid = X509_get0_subject_key_id(issuer);
 	oa_err rc = OA_OK;
@@ -661,22 +725,17 @@ oa_err profile_build_ext(ca_profile *p, const conf *cfg, X509 *issuer)
 		if ((rc = push_ext(sk, NID_ext_key_usage, 0, eku)))
 			goto out;
 	}
-	if (p->npolicies > 0) {
-		if ((pol = sk_POLICYINFO_new_null()) == NULL) {
-			rc = oa_fail(OA_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		for (int i = 0; i < p->npolicies; i++) {
-			POLICYINFO *pi = POLICYINFO_new();
-			if (pi == NULL) {
-				rc = oa_fail(OA_ERR_NOMEM, "out of memory");
-				goto out;
-			}
-			ASN1_OBJECT_free(pi->policyid);
-			pi->policyid = OBJ_txt2obj(p->policies[i], 1);
-			sk_POLICYINFO_push(pol, pi);
-		}
-		if ((rc = push_ext(sk, NID_certificate_policies, 0, pol)))
+	/* the profile's policies, else the instance's (ca.policies), with the
+	 * CPS pointer (ca.cps_uri) */
+	{
+		char cp[CA_MAX_POLICIES][64];
+		int n = profile_conf_policies(cfg, cp, CA_MAX_POLICIES);
+		if (p->npolicies > 0)
+			rc = profile_policies(sk, (const char (*)[64])p->policies, p->npolicies,
+			    conf_str(cfg, "ca.cps_uri"));
+		else if (n > 0)
+			rc = profile_policies(sk, (const char (*)[64])cp, n, conf_str(cfg, "ca.cps_uri"));
+		if (rc)
 			goto out;
 	}
 	if (iskid == NULL) {
@@ -699,7 +758,6 @@ out:
 	BASIC_CONSTRAINTS_free(bc);
 	ASN1_BIT_STRING_free(ku);
 	sk_ASN1_OBJECT_pop_free(eku, ASN1_OBJECT_free);
-	sk_POLICYINFO_pop_free(pol, POLICYINFO_free);
 	AUTHORITY_KEYID_free(akid);
 	return rc;
 }

@@ -11,7 +11,7 @@
 #include "../common/limits.h"
 #include "../common/util.h"
 
-enum ctype { C_STR, C_INT, C_ENUM, C_URL, C_HHMM, C_DAYS, C_DATES };
+enum ctype { C_STR, C_INT, C_ENUM, C_URL, C_HHMM, C_DAYS, C_DATES, C_OIDS };
 
 struct option {
 	const char *name;
@@ -109,6 +109,15 @@ static const struct option options[] = {
 	    "The policy OID of the time-stamps the TSA issues (RFC 3161 TSTInfo.policy);\n"
 	    "the default is ETSI EN 319 421's best-practices policy.  A request that\n"
 	    "asks for another policy is rejected (unacceptedPolicy)."},
+	{"ca.policies", C_OIDS, "", 0, 8, NULL, NULL,
+	    "Certificate policy OIDs (dotted, separated by spaces, at most 8), e.g. the\n"
+	    "national CA's: at init the issuing CA certificate asserts them and the root\n"
+	    "anyPolicy; every end-entity certificate whose profile names no policy\n"
+	    "asserts them.  Empty: no certificatePolicies (CA certificates are made at\n"
+	    "init: set this before `openams init --config`)."},
+	{"ca.cps_uri", C_URL, "", 0, 512, NULL, NULL,
+	    "The certification practice statement's address, written as the CPS\n"
+	    "qualifier of every policy above (and of a profile's)."},
 	{"crl.validity_hours", C_INT, "24", 1, 24 * 31, NULL, "Revocation",
 	    "nextUpdate of the issuing CA's CRL, in hours after thisUpdate."},
 	{"crl.root_validity_days", C_INT, "365", 1, 3650, NULL, NULL,
@@ -349,6 +358,34 @@ static oa_err check_value(const struct option *o, const char *v)
 			return oa_fail(OA_ERR_CONFIG, "%s: '%s' has characters not allowed in a URL",
 			    o->name, v);
 		break;
+	case C_OIDS: {
+		int noid = 0;
+		for (const char *p = v; *p;) {
+			size_t l;
+			int dots = 0, ok;
+			while (*p == ' ' || *p == ',')
+				p++;
+			if ((l = strcspn(p, " ,")) == 0)
+				break;
+			ok = l < 64 && (p[0] == '0' || p[0] == '1' || p[0] == '2') && p[1] == '.';
+			for (size_t i = 0; ok && i < l; i++) {
+				if (p[i] == '.') {
+					ok = i + 1 < l && p[i + 1] != '.';
+					dots++;
+				} else {
+					ok = isdigit((unsigned char)p[i]);
+				}
+			}
+			if (!ok || dots < 1)
+				return oa_fail(OA_ERR_CONFIG, "%s: '%.*s' is not a dotted OID", o->name,
+				    (int)(l < 80 ? l : 80), p);
+			if (++noid > o->max)
+				return oa_fail(OA_ERR_CONFIG, "%s: at most %lld OIDs", o->name,
+				    (long long)o->max);
+			p += l;
+		}
+		break;
+	}
 	case C_HHMM:
 		if (strlen(v) != 5 || v[2] != ':' || !isdigit((unsigned char)v[0]) ||
 		    !isdigit((unsigned char)v[1]) || !isdigit((unsigned char)v[3]) ||
