@@ -23,6 +23,7 @@
 #include "../common/limits.h"
 #include "../common/nik.h"
 #include "../common/util.h"
+#include "../common/roleid.h"
 
 /* ---- Field validation ---- */
 
@@ -41,14 +42,7 @@ int auth_valid_id(const char *s)
 
 int auth_valid_role(const char *s)
 {
-	size_t n;
-
-	if (s == NULL || !*s)
-		return 0;
-	for (n = 0; s[n]; n++)
-		if (!(islower((unsigned char)s[n]) || isdigit((unsigned char)s[n]) || s[n] == '_'))
-			return 0;
-	return n <= AUTH_MAX_ID;
+	return oa_role_valid(s); /* common/roleid.h: sop check applies it to actor ids */
 }
 
 static int two(const char *p)

@@ -23,6 +23,7 @@
 #include <yaml.h>
 
 #include "../common/limits.h"
+#include "../common/roleid.h"
 #include "../common/yaml_bound.h"
 
 static const char *const months[] = {
@@ -159,7 +160,14 @@ static void parse_actors(ld *l, yaml_node_t *n)
 		ac = &d->actors[d->n_actors];
 		ac->line = ld_line_of(a);
 		if (v[0] && (ac->id = ld_ident(l, v[0], "actor", "id")) != NULL &&
-		    (dup = sop_actor_index(d, ac->id)) >= 0) {
+		    !oa_role_valid(ac->id)) {
+			/* the id is the role people are granted (common/roleid.h) */
+			ld_err(l, v[0], "actor id `%s` can never be granted as a role: role names are 1 to "
+			    "%d lowercase letters, digits and `_` (for example `kepala_dinas`)", ac->id,
+			    OA_MAX_ROLE_ID);
+			free(ac->id);
+			ac->id = NULL;
+		} else if (ac->id && (dup = sop_actor_index(d, ac->id)) >= 0) {
 			ld_err(l, v[0], "duplicate actor id `%s` (first on line %d); ids must be unique",
 			    ac->id, d->actors[dup].line);
 			free(ac->id);
