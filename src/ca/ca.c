@@ -199,7 +199,7 @@ oa_err ca_open(const char *dir, ca **out)
 			    dir, dir);
 		goto fail;
 	}
-	if ((rc = oa_path_join(path, sizeof path, dir, conf_str(c->cfg, "store.path"))) ||
+	if ((rc = store_path_join(path, sizeof path, dir, conf_str(c->cfg, "store.path"))) ||
 	    (rc = store_open(path, &c->db)) || (rc = load_ca_certs(c)) ||
 	    (rc = load_profiles(c)))
 		goto fail;

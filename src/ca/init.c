@@ -612,7 +612,7 @@ oa_err ca_init(const ca_init_opts *o)
 	    (rc = oa_path_join(path, sizeof path, tmp, conf_str(cfg, "sop.dir"))) ||
 	    (rc = copy_yaml_dir(src, path, 0)))
 		goto out;
-	if ((rc = oa_path_join(path, sizeof path, tmp, conf_str(cfg, "store.path"))) ||
+	if ((rc = store_path_join(path, sizeof path, tmp, conf_str(cfg, "store.path"))) ||
 	    (rc = store_open(path, &db)) || (rc = store_begin(db)) ||
 	    (rc = ca_store_cert(db, "root", cert[SIGNER_ROOT], key_type, now, "init", "ca.create")) ||
 	    (rc = ca_store_cert(db, "issuing", cert[SIGNER_ISSUING], key_type, now, "init",

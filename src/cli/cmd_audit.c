@@ -30,7 +30,7 @@ static oa_err open_store(const char *dir, store **out)
 		return oa_fail(OA_ERR_NOMEM, "out of memory");
 	if ((rc = oa_path_join(path, sizeof path, dir, "openams.conf")) ||
 	    (rc = conf_load(c, path)) ||
-	    (rc = oa_path_join(db, sizeof db, dir, conf_str(c, "store.path")))) {
+	    (rc = store_path_join(db, sizeof db, dir, conf_str(c, "store.path")))) {
 		conf_free(c);
 		return rc;
 	}

@@ -46,7 +46,7 @@ static oa_err open_instance(const char *dir, conf **cfg, store **s)
 		return oa_fail(OA_ERR_NOMEM, "out of memory");
 	if ((rc = oa_path_join(path, sizeof path, dir, "openams.conf")) ||
 	    (rc = conf_load(*cfg, path)) ||
-	    (rc = oa_path_join(db, sizeof db, dir, conf_str(*cfg, "store.path"))) ||
+	    (rc = store_path_join(db, sizeof db, dir, conf_str(*cfg, "store.path"))) ||
 	    (rc = store_open(db, s))) {
 		conf_free(*cfg);
 		*cfg = NULL;

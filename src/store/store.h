@@ -50,6 +50,14 @@ oa_err store_open(const char *path, store **out);
  * in it.
  */
 oa_err store_open_at(const char *path, int target, store **out);
+/*
+ * Where store_open() finds the database that the configuration's store.path
+ * names: a PostgreSQL URL (postgresql://, postgres://) or conninfo string
+ * (host=..., dbname=...) as it is; a file name relative to the data
+ * directory dir joined to it.  OA_ERR_LIMIT if it does not fit.
+ */
+oa_err store_path_join(char *out, size_t outsz, const char *dir, const char *path);
+
 /* The highest schema version this program's migrations make. */
 int store_latest_version(void);
 

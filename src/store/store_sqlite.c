@@ -16,32 +16,10 @@
 #include <unistd.h>
 
 #include "migrations.h"
+#include "storeInt.h"
 
-#define CACHE_SLOTS 256
-
-struct store_stmt {
-	sqlite3_stmt *st;
-	store *owner;
-	char *sql;
-};
-
-/* Transaction control, compiled once per handle (the group committer runs
- * several of them per request). */
-enum { TX_BEGIN, TX_BEGIN_READ, TX_COMMIT, TX_ROLLBACK, TX_SAVEPOINT, TX_RELEASE, TX_ROLLBACK_TO,
-	TX__MAX };
 static const char *const tx_sql[TX__MAX] = {"BEGIN IMMEDIATE", "BEGIN DEFERRED", "COMMIT",
     "ROLLBACK", "SAVEPOINT item", "RELEASE item", "ROLLBACK TO item"};
-
-struct store {
-	sqlite3 *db;
-	int version;
-	int in_tx;
-	int savepoints;
-	char constraint[256];
-	sqlite3_stmt *tx[TX__MAX];
-	int wal_pages;          /* after the last commit, with autocheckpoint off */
-	struct store_stmt cache[CACHE_SLOTS];
-};
 
 /* The message of a failed call; a full disk (SQLITE_FULL, or an I/O error
  * whose system error is ENOSPC or EDQUOT) says so first, rather than
@@ -80,6 +58,10 @@ static oa_err dbfail(store *s, const char *what)
 
 void store_busy_timeout(store *s, int ms)
 {
+	if (s->pg) {
+		pg_busy_timeout(s, ms);
+		return;
+	}
 	sqlite3_busy_timeout(s->db, ms > 0 ? ms : STORE_BUSY_MS);
 }
 
@@ -91,6 +73,8 @@ oa_err store_probe(store *s, int ms)
 
 	if (store_in_tx(s))
 		return oa_fail(OA_ERR_INTERNAL, "store_probe inside a transaction");
+	if (s->pg)
+		return pg_probe(s, ms);
 	if ((st = store_prepare(s, "SELECT count(*) FROM sqlite_schema")) == NULL)
 		return OA_ERR_STORE;
 	store_busy_timeout(s, ms);
@@ -107,6 +91,8 @@ oa_err store_exec(store *s, const char *sql)
 {
 	char *msg = NULL;
 
+	if (s->pg)
+		return pg_exec(s, sql);
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		oa_err rc = dbfail_msg(s, "exec", msg ? msg : "error");
 		sqlite3_free(msg);
@@ -131,8 +117,25 @@ store_stmt *store_prepare(store *s, const char *sql)
 	for (unsigned i = 0; i < CACHE_SLOTS; i++) {
 		struct store_stmt *e = &s->cache[(h + i) % CACHE_SLOTS];
 		if (e->sql != NULL && strcmp(e->sql, sql) == 0) {
+			if (s->pg) {
+				pg_reset(e);
+				return e;
+			}
 			sqlite3_reset(e->st);
 			sqlite3_clear_bindings(e->st);
+			return e;
+		}
+		if (e->sql == NULL && s->pg) {
+			if ((e->sql = strdup(sql)) == NULL) {
+				oa_fail(OA_ERR_NOMEM, "out of memory");
+				return NULL;
+			}
+			e->owner = s;
+			if (pg_prepare(s, e) != OA_OK) {
+				free(e->sql);
+				e->sql = NULL;
+				return NULL;
+			}
 			return e;
 		}
 		if (e->sql == NULL) {
@@ -160,6 +163,10 @@ void store_reset(store_stmt *st)
 {
 	if (st == NULL)
 		return;
+	if (st->pg) {
+		pg_reset(st);
+		return;
+	}
 	sqlite3_reset(st->st);
 	sqlite3_clear_bindings(st->st);
 }
@@ -173,6 +180,8 @@ static oa_err bindrc(store_stmt *st, int rc)
 
 oa_err store_bind_text(store_stmt *st, int i, const char *v)
 {
+	if (st->pg)
+		return pg_bind(st, i, v ? PGB_TEXT : PGB_NULL, v, v ? strlen(v) : 0, 0);
 	if (v == NULL)
 		return bindrc(st, sqlite3_bind_null(st->st, i));
 	return bindrc(st, sqlite3_bind_text(st->st, i, v, -1, SQLITE_TRANSIENT));
@@ -180,11 +189,15 @@ oa_err store_bind_text(store_stmt *st, int i, const char *v)
 
 oa_err store_bind_int(store_stmt *st, int i, int64_t v)
 {
+	if (st->pg)
+		return pg_bind(st, i, PGB_INT, NULL, 0, v);
 	return bindrc(st, sqlite3_bind_int64(st->st, i, v));
 }
 
 oa_err store_bind_blob(store_stmt *st, int i, const void *p, size_t n)
 {
+	if (st->pg)
+		return pg_bind(st, i, p ? PGB_BLOB : PGB_NULL, p, n, 0);
 	if (p == NULL)
 		return bindrc(st, sqlite3_bind_null(st->st, i));
 	return bindrc(st, sqlite3_bind_blob64(st->st, i, p, n, SQLITE_TRANSIENT));
@@ -192,12 +205,18 @@ oa_err store_bind_blob(store_stmt *st, int i, const void *p, size_t n)
 
 oa_err store_bind_null(store_stmt *st, int i)
 {
+	if (st->pg)
+		return pg_bind(st, i, PGB_NULL, NULL, 0, 0);
 	return bindrc(st, sqlite3_bind_null(st->st, i));
 }
 
 int store_step(store_stmt *st)
 {
-	int rc = sqlite3_step(st->st);
+	int rc;
+
+	if (st->pg)
+		return pg_step(st);
+	rc = sqlite3_step(st->st);
 
 	switch (rc) {
 	case SQLITE_ROW:
@@ -230,34 +249,50 @@ oa_err store_run(store_stmt *st)
 
 int store_col_isnull(store_stmt *st, int i)
 {
+	if (st->pg)
+		return pg_col_isnull(st, i);
 	return sqlite3_column_type(st->st, i) == SQLITE_NULL;
 }
 
 const char *store_col_text(store_stmt *st, int i)
 {
-	const unsigned char *p = sqlite3_column_text(st->st, i);
+	const unsigned char *p;
+
+	if (st->pg)
+		return pg_col_text(st, i);
+	p = sqlite3_column_text(st->st, i);
 	return p ? (const char *)p : "";
 }
 
 int64_t store_col_int(store_stmt *st, int i)
 {
+	if (st->pg)
+		return pg_col_int(st, i);
 	return sqlite3_column_int64(st->st, i);
 }
 
 const void *store_col_blob(store_stmt *st, int i, size_t *n)
 {
-	const void *p = sqlite3_column_blob(st->st, i);
+	const void *p;
+
+	if (st->pg)
+		return pg_col_blob(st, i, n);
+	p = sqlite3_column_blob(st->st, i);
 	*n = (size_t)sqlite3_column_bytes(st->st, i);
 	return p;
 }
 
 int64_t store_changes(store *s)
 {
+	if (s->pg)
+		return pg_changes(s);
 	return sqlite3_changes64(s->db);
 }
 
 int64_t store_last_id(store *s)
 {
+	if (s->pg)
+		return pg_last_id(s);
 	return sqlite3_last_insert_rowid(s->db);
 }
 
@@ -271,6 +306,8 @@ static oa_err tx_run(store *s, int which)
 {
 	int rc;
 
+	if (s->pg)
+		return pg_tx(s, which);
 	if (s->tx[which] == NULL &&
 	    sqlite3_prepare_v3(s->db, tx_sql[which], -1, SQLITE_PREPARE_PERSISTENT, &s->tx[which],
 	        NULL) != SQLITE_OK) {
@@ -330,7 +367,7 @@ void store_rollback(store *s)
 	if (!s->in_tx)
 		return;
 	/* Fails harmlessly when SQLite already rolled back on its own. */
-	if (!sqlite3_get_autocommit(s->db) && tx_run(s, TX_ROLLBACK) != OA_OK)
+	if ((s->pg || !sqlite3_get_autocommit(s->db)) && tx_run(s, TX_ROLLBACK) != OA_OK)
 		oa_err_clear();
 	s->in_tx = 0;
 	s->savepoints = 0;
@@ -367,6 +404,8 @@ int store_in_tx(store *s)
 
 int store_tx_alive(store *s)
 {
+	if (s->pg)
+		return s->in_tx && pg_tx_alive(s);
 	return s->in_tx && !sqlite3_get_autocommit(s->db);
 }
 
@@ -382,6 +421,8 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 
 oa_err store_autocheckpoint(store *s, int pages)
 {
+	if (s->pg) /* PostgreSQL checkpoints by itself */
+		return OA_OK;
 	if (pages > 0) {
 		if (sqlite3_wal_autocheckpoint(s->db, pages) != SQLITE_OK)
 			return dbfail(s, "wal_autocheckpoint");
@@ -401,6 +442,11 @@ oa_err store_checkpoint(store *s, int *wal_pages)
 {
 	int log = 0, done = 0;
 
+	if (s->pg) {
+		if (wal_pages)
+			*wal_pages = 0;
+		return OA_OK;
+	}
 	if (sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done) !=
 	    SQLITE_OK)
 		return dbfail(s, "checkpoint");
@@ -442,6 +488,9 @@ oa_err store_copy_to(store *s, const char *path)
 
 	if (store_in_tx(s))
 		return oa_fail(OA_ERR_INTERNAL, "store_copy_to inside a transaction");
+	if (s->pg)
+		return oa_fail(OA_ERR_STATE, "a copy of a PostgreSQL store is not made by"
+		    " openams yet: use pg_dump");
 	if (stat(path, &sb) == 0)
 		return oa_fail(OA_ERR_EXISTS, "%s exists", path);
 	/* the copy is made in a private directory: its mode is set after */
@@ -531,6 +580,14 @@ oa_err store_open_at(const char *path, int target, store **out)
 		    store_latest_version());
 	if ((s = calloc(1, sizeof *s)) == NULL)
 		return oa_fail(OA_ERR_NOMEM, "out of memory");
+	if (store_path_is_pg(path)) {
+		if ((rc = pg_open(s, path, target))) {
+			store_close(s);
+			return rc;
+		}
+		*out = s;
+		return OA_OK;
+	}
 	/* A new database file is the owner's alone (0600); SQLite gives its
 	 * WAL and shared-memory files the database file's mode.  An existing
 	 * file loses any permission for others.  Never open() and close() an
@@ -583,7 +640,13 @@ void store_close(store *s)
 		return;
 	for (unsigned i = 0; i < CACHE_SLOTS; i++) {
 		sqlite3_finalize(s->cache[i].st);
+		pg_stmt_free(&s->cache[i]);
 		free(s->cache[i].sql);
+	}
+	if (s->pg) {
+		pg_close(s);
+		free(s);
+		return;
 	}
 	for (int i = 0; i < TX__MAX; i++)
 		sqlite3_finalize(s->tx[i]);

@@ -14,6 +14,9 @@
 
 #include <openssl/pem.h>
 
+#include <libpq-fe.h>
+#include <unistd.h>
+
 #include "testutil.h"
 
 /* ---- temporary directories ------------------------------------------ */
@@ -63,10 +66,50 @@ int tu_conf_append(const char *instpath, const char *text)
 	return write_file(path, "a", text);
 }
 
+int tu_store_pg(void)
+{
+	const char *base = getenv("OPENAMS_TEST_PG");
+	return base != NULL && *base != '\0';
+}
+
+int tu_store_path(char *out, size_t n, const char *dir, const char *name)
+{
+	static unsigned seq;
+	const char *base = getenv("OPENAMS_TEST_PG"), *host;
+	char conninfo[512], sql[128], db[64], hostdir[256];
+	PGconn *c;
+	PGresult *r;
+	int ok;
+
+	if (!tu_store_pg())
+		return snprintf(out, n, "%s/%s", dir, name) < (int)n ? 0 : -1;
+	snprintf(db, sizeof db, "t%ld_%u", (long)getpid(), ++seq);
+	snprintf(conninfo, sizeof conninfo, "%s dbname=postgres", base);
+	c = PQconnectdb(conninfo);
+	if (PQstatus(c) != CONNECTION_OK) {
+		fprintf(stderr, "tu_store_path: %s", PQerrorMessage(c));
+		PQfinish(c);
+		return -1;
+	}
+	snprintf(sql, sizeof sql, "CREATE DATABASE %s", db);
+	r = PQexec(c, sql);
+	ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	if (!ok)
+		fprintf(stderr, "tu_store_path: %s", PQerrorMessage(c));
+	PQclear(r);
+	/* host=DIR user=U as the URL postgresql:///db?host=DIR&user=U */
+	host = strstr(base, "host=");
+	if (host == NULL || sscanf(host + 5, "%255s", hostdir) != 1)
+		hostdir[0] = '\0';
+	ok = ok && snprintf(out, n, "postgresql:///%s?host=%s&user=postgres", db, hostdir) < (int)n;
+	PQfinish(c);
+	return ok ? 0 : -1;
+}
+
 int tu_inst_new(tu_inst *t, const char *config, const char *append)
 {
 	ca_init_opts o = {0};
-	char cfg[PATH_MAX];
+	char cfg[PATH_MAX], url[PATH_MAX], line[PATH_MAX + 32], *text = NULL;
 
 	memset(t, 0, sizeof *t);
 	if (tu_tmpdir(t->dir, sizeof t->dir) == NULL) {
@@ -77,14 +120,27 @@ int tu_inst_new(tu_inst *t, const char *config, const char *append)
 	snprintf(t->path, sizeof t->path, "%s/inst", t->dir);
 	o.dir = t->path;
 	o.share = tu_share();
+	if (tu_store_pg()) {
+		/* the store in a database of its own on the test's PostgreSQL */
+		if (tu_store_path(url, sizeof url, t->dir, "openams.db") != 0)
+			return -1;
+		snprintf(line, sizeof line, "store.path = %s\n", url);
+		if ((text = malloc(strlen(line) + (config ? strlen(config) : 0) + 1)) == NULL)
+			return -1;
+		strcpy(text, config ? config : "");
+		strcat(text, line);
+		config = text;
+	}
 	if (config) {
 		snprintf(cfg, sizeof cfg, "%s/test.conf", t->dir);
 		if (write_file(cfg, "w", config) != 0) {
 			perror("setup: test.conf");
+			free(text);
 			return -1;
 		}
 		o.config_file = cfg;
 	}
+	free(text);
 	if (ca_init(&o) != OA_OK) {
 		fprintf(stderr, "setup: init: %s\n", oa_errmsg());
 		return -1;

@@ -41,6 +41,18 @@ void tu_rmrf(const char *dir);
  * Borrowed; do not free. */
 const char *tu_share(void);
 
+/* ---- the store's backend ---------------------------------------------- */
+
+/*
+ * Where a test keeps a new store: with OPENAMS_TEST_PG set (the conninfo of
+ * a PostgreSQL server without dbname, as tests/lib/pg.sh exports it) a new,
+ * empty database made on that server, as a postgresql:// URL; else
+ * dir/name.  out: at least OA_MAX_PATH.  0, or -1 with the reason on stderr.
+ */
+int tu_store_path(char *out, size_t n, const char *dir, const char *name);
+/* 1 when tests run on PostgreSQL (OPENAMS_TEST_PG set). */
+int tu_store_pg(void);
+
 /* ---- fresh instances ------------------------------------------------- */
 
 /* An instance of its own: made by tu_inst_new, removed by tu_inst_free. */
@@ -51,7 +63,8 @@ typedef struct tu_inst {
 } tu_inst;
 
 /*
- * Makes a new temporary directory, initialises an instance at dir/inst from
+ * Makes a new temporary directory, initialises an instance (its store in a
+ * new PostgreSQL database when OPENAMS_TEST_PG is set: tu_store_path()) at dir/inst from
  * tu_share() and opens it into t->c.
  *   config: NULL, or the text of a configuration file written to
  *           dir/test.conf and given to ca_init (ca_init_opts.config_file);

@@ -29,7 +29,8 @@ static int setup(void **state)
 
 	if (f == NULL || tu_tmpdir(f->dir, sizeof f->dir) == NULL)
 		return -1;
-	oa_path_join(path, sizeof path, f->dir, "a.db");
+	if (tu_store_path(path, sizeof path, f->dir, "a.db") != 0)
+		return -1;
 	if (store_open(path, &f->s) != OA_OK)
 		return -1;
 	if (store_begin(f->s) != OA_OK)

@@ -29,7 +29,8 @@ static int setup(void **state)
 
 	if (f == NULL || tu_tmpdir(f->dir, sizeof f->dir) == NULL)
 		return -1;
-	oa_path_join(f->path, sizeof f->path, f->dir, "t.db");
+	if (tu_store_path(f->path, sizeof f->path, f->dir, "t.db") != 0)
+		return -1;
 	if (store_open(f->path, &f->s) != OA_OK)
 		return -1;
 	*state = f;
@@ -182,6 +183,118 @@ static void test_prepare_errors(void **state)
 	store_reset(a);
 }
 
+/* A statement refused inside a transaction fails alone: the transaction
+ * goes on (SQLite's statement atomicity; PostgreSQL would abort the whole
+ * transaction without the backend's savepoint per statement). */
+static void test_statement_fails_alone(void **state)
+{
+	struct fx *f = *state;
+	store_stmt *st;
+
+	insert_ca(f->s);
+	assert_int_equal(store_begin(f->s), OA_OK);
+	assert_int_equal(insert_cert(f->s, "0a", "1111111111111111", "active"), OA_OK);
+	st = store_prepare(f->s,
+	    "INSERT INTO certificate(serial, issuer_id, profile, subject, cn, nik, key_type,"
+	    " key_source, not_before, not_after, issued_at, status, der)"
+	    " VALUES (?, 1, 'individual', 'CN=a', 'a', ?, 'ec-p256', 'csr', 1, 9999999999, 1, ?, x'00')");
+	assert_non_null(st);
+	store_bind_text(st, 1, "0b");
+	store_bind_text(st, 2, "1111111111111111");
+	store_bind_text(st, 3, "active");
+	assert_int_equal(store_step(st), STORE_CONSTRAINT);
+	store_reset(st);
+	assert_true(store_constraint_msg(f->s)[0] != '\0');
+	assert_true(store_tx_alive(f->s));
+	assert_int_equal(insert_cert(f->s, "0c", "3333333333333333", "active"), OA_OK);
+	/* a trigger's refusal is a constraint too, with its message */
+	assert_int_equal(store_exec(f->s, "DELETE FROM certificate WHERE serial = '0a'"), OA_ERR_STORE);
+	assert_non_null(strstr(oa_errmsg(), "certificates are never deleted"));
+	assert_true(store_tx_alive(f->s));
+	assert_int_equal(store_commit(f->s), OA_OK);
+	assert_int_equal(tu_count(f->s, "SELECT COUNT(*) FROM certificate"), 2);
+}
+
+/* Writers serialise on store_begin(); a wait past the busy timeout is
+ * "busy" (HTTP 503), and the lock is free again after the holder ends. */
+static void test_writers_serialise_busy(void **state)
+{
+	struct fx *f = *state;
+	store *other;
+
+	assert_int_equal(store_open(f->path, &other), OA_OK);
+	assert_int_equal(store_begin(f->s), OA_OK);
+	store_busy_timeout(other, 200);
+	store_set_last_busy(0);
+	assert_int_equal(store_begin(other), OA_ERR_STORE);
+	assert_int_equal(store_last_busy(), 1);
+	assert_false(store_in_tx(other));
+	assert_int_equal(store_probe(other, 100), OA_ERR_STORE);
+	store_rollback(f->s);
+	assert_int_equal(store_begin(other), OA_OK);
+	store_rollback(other);
+	assert_int_equal(store_probe(other, 100), OA_OK);
+	store_close(other);
+}
+
+/* Blobs with NUL bytes, 64-bit integers and NULLs come back as bound; an
+ * insert's id; GLOB patterns and IS with a parameter. */
+static void test_values_round_trip(void **state)
+{
+	struct fx *f = *state;
+	static const unsigned char der[] = {0x30, 0x00, 0xff, 0x00, 0x5c, 0x27};
+	store_stmt *st;
+	const void *p;
+	size_t n;
+	int64_t id;
+
+	st = store_prepare(f->s, "INSERT INTO ca_cert(role, serial, subject, key_type, not_before,"
+	                         " not_after, der, created_at) VALUES ('root', ?, 'CN=r', 'ec-p256', ?,"
+	                         " ?, ?, 1)");
+	assert_non_null(st);
+	store_bind_text(st, 1, "7f");
+	store_bind_int(st, 2, -5);
+	store_bind_int(st, 3, INT64_C(9007199254740993));
+	store_bind_blob(st, 4, der, sizeof der);
+	assert_int_equal(store_run(st), OA_OK);
+	assert_int_equal(store_changes(f->s), 1);
+	id = store_last_id(f->s);
+	assert_true(id > 0);
+	st = store_prepare(f->s, "SELECT id, not_before, not_after, der, subject FROM ca_cert"
+	                         " WHERE serial = ?");
+	store_bind_text(st, 1, "7f");
+	assert_int_equal(store_step(st), STORE_ROW);
+	assert_int_equal(store_col_int(st, 0), id);
+	assert_int_equal(store_col_int(st, 1), -5);
+	assert_true(store_col_int(st, 2) == INT64_C(9007199254740993));
+	p = store_col_blob(st, 3, &n);
+	assert_int_equal(n, sizeof der);
+	assert_memory_equal(p, der, sizeof der);
+	assert_string_equal(store_col_text(st, 4), "CN=r");
+	assert_int_equal(store_step(st), STORE_DONE);
+	store_reset(st);
+	/* GLOB: literal patterns, a pattern built with a parameter, classes */
+	assert_int_equal(tu_count(f->s, "SELECT COUNT(*) FROM ca_cert WHERE subject GLOB 'CN=*'"), 1);
+	assert_int_equal(tu_count(f->s, "SELECT COUNT(*) FROM ca_cert WHERE subject GLOB 'cn=*'"), 0);
+	assert_int_equal(tu_count(f->s, "SELECT COUNT(*) FROM ca_cert WHERE serial NOT GLOB '*[^0-9a-f]*'"), 1);
+	assert_int_equal(tu_count(f->s, "SELECT COUNT(*) FROM ca_cert WHERE serial GLOB '?'"), 0);
+	st = store_prepare(f->s, "SELECT COUNT(*) FROM ca_cert WHERE subject GLOB 'CN' || ? || '*'"
+	                         " AND der IS ? AND ? IS NULL");
+	store_bind_text(st, 1, "=");
+	store_bind_blob(st, 2, der, sizeof der);
+	store_bind_null(st, 3);
+	assert_int_equal(store_step(st), STORE_ROW);
+	assert_int_equal(store_col_int(st, 0), 1);
+	store_reset(st);
+	/* INSERT OR IGNORE ignores a duplicate, and says no row changed */
+	assert_int_equal(store_exec(f->s, "INSERT OR IGNORE INTO auth_org VALUES ('o1', 'x', 1)"), OA_OK);
+	st = store_prepare(f->s, "INSERT OR IGNORE INTO auth_org VALUES (?, 'y', 1)");
+	store_bind_text(st, 1, "o1");
+	assert_int_equal(store_run(st), OA_OK);
+	assert_int_equal(store_changes(f->s), 0);
+	assert_int_equal(tu_count(f->s, "SELECT COUNT(*) FROM auth_org WHERE name = 'x'"), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -190,6 +303,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rollback_and_savepoints, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schema_invariants, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prepare_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_statement_fails_alone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_writers_serialise_busy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_values_round_trip, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
