@@ -103,8 +103,8 @@ typedef struct mail_msg {
 
 /* Link paths (appended to web.public_url), for the web layer's routes. */
 #define MAIL_PATH_LINK   "/link/"          /* + kind + "/" + token */
-#define MAIL_PATH_CASE   "/cases/"         /* + case id */
-#define MAIL_PATH_CERT   "/certificates/"  /* + serial (its status page) */
+#define MAIL_PATH_CASE   "/portal/cases/"  /* + case id: the case page (after sign-in) */
+#define MAIL_PATH_CERT   "/status?serial=" /* + serial: the status page (HTML) */
 #define MAIL_PATH_LOGIN  "/login"
 
 /*

@@ -371,10 +371,10 @@ static void test_templates(void **state)
 				snprintf(link, sizeof link, PUBLIC "/login");
 				break;
 			case MAIL_CERT_ISSUED: case MAIL_CERT_REVOKED:
-				snprintf(link, sizeof link, PUBLIC "/certificates/5A3F09C1D2E4");
+				snprintf(link, sizeof link, PUBLIC "/status?serial=5A3F09C1D2E4");
 				break;
 			default:
-				snprintf(link, sizeof link, PUBLIC "/cases/42");
+				snprintf(link, sizeof link, PUBLIC "/portal/cases/42");
 			}
 			{
 				const char *argv[] = {"/usr/bin/python3", check_py(py, sizeof py), "mime", path,

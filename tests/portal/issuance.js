@@ -38,8 +38,14 @@ run('issuance', async (h) => {
 	ok(/Terbitkan/i.test(label), 'the issue button says "Terbitkan"', label);
 	const c = await f.caseOf(h, id);
 	ok(c && c.state === 'completed', 'the case is completed after issuance', c && c.state);
-	const cm = await h.mailLink(/^\/certificates\//);
-	ok(cm, 'the cert_issued e-mail arrived with /certificates/SERIAL');
+	const cm = await h.mailLink(/^\/status\?serial=/);
+	ok(cm, 'the cert_issued e-mail arrived with /status?serial=SERIAL');
+	if (cm) {
+		await h.visit(cm.link, 'cert-issued-mail-link', 200);
+		const st = await h.page.textContent('body');
+		ok(/Baik \(berlaku\)/.test(st), "the e-mail's link opens the status page: good (valid)",
+			st.slice(0, 200));
+	}
 	const pem = await f.downloadCert(h, f.APPLICANT);
 	if (pem) {
 		const v = openssl(['verify', '-CAfile', path.join(h.dir, 'pki/chain.pem'), pem]);
