@@ -32,6 +32,7 @@
 #define OA_MAX_SOP_ACTORS       32            /* actors (roles) in one SOP */
 #define OA_MAX_SOP_ID           64            /* an id (step, actor, document) */
 #define OA_MAX_SOP_TEXT         4096          /* one free-text field of a definition */
+#define OA_MAX_SOP_LABEL        80            /* a decision's button label (yes_label, no_label) */
 #define OA_MAX_SOP_LIST         64            /* items in one list of a definition */
 #define OA_MAX_YAML_DEPTH       32            /* nesting of lists and mappings in a YAML
                                                * file (libyaml's scanner costs O(depth)

@@ -426,6 +426,47 @@ static const char *act_label_en(sop_action a)
 	}
 }
 
+/* "Terbitkan sertifikat" -> "terbitkan sertifikat" (ASCII first letters). */
+static const char *lower_first(web_req *r, const char *t)
+{
+	char *c = web_printf(r, "%s", t);
+
+	if (c && c[0] >= 'A' && c[0] <= 'Z')
+		c[0] = (char)(c[0] - 'A' + 'a');
+	return c ? c : t;
+}
+
+/*
+ * A decision's buttons say what they do: the definition's yes_label and
+ * no_label, else what the branch does ("Ya - terbitkan sertifikat", "Tidak -
+ * kembali ke langkah 1 (Pemohon)", "Tidak - akhiri permohonan").  The
+ * English half stays Yes / No.
+ */
+static void decision_buttons(web_req *r, pg *p, const sop_def *d, const sop_step *s)
+{
+	const char *yes = s->yes_label, *no = s->no_label;
+
+	if (yes == NULL) {
+		if (s->yes_action != SOP_ACT_NONE && strcmp(act_label_id(s->yes_action), "Selesai"))
+			yes = web_printf(r, "Ya - %s", lower_first(r, act_label_id(s->yes_action)));
+		else if (s->yes >= 0 && (size_t)s->yes < d->n_steps)
+			yes = web_printf(r, "Ya - lanjut ke langkah %s", d->steps[s->yes].id);
+		else
+			yes = "Ya - selesai";
+	}
+	if (no == NULL) {
+		if (s->no >= 0 && (size_t)s->no < d->n_steps) {
+			const sop_step *n = &d->steps[s->no];
+			no = web_printf(r, "Tidak - %s langkah %s%s%s%s", n < s ? "kembali ke" : "ke",
+			    n->id, n->n_actors ? " (" : "", n->n_actors ?
+			    pc_actor_name(d, d->actors[n->actors[0]].id) : "", n->n_actors ? ")" : "");
+		} else
+			no = "Tidak - akhiri permohonan";
+	}
+	pg_button(p, "decision", "yes", yes ? yes : "Ya", "Yes", NULL);
+	pg_button(p, "decision", "no", no ? no : "Tidak", "No", "danger");
+}
+
 /* The case page; err_id/err_en: a refused POST's message (status >= 400). */
 static void case_page(web_req *r, web_user *u, const engine_case *c, unsigned status,
     const char *err_id, const char *err_en)
@@ -583,10 +624,9 @@ static void case_page(web_req *r, web_user *u, const engine_case *c, unsigned st
 			pg_hidden(&p, "step", s->id);
 			pg_hidden(&p, "role", role);
 			pg_textarea(&p, "note", "Catatan", "Note", NULL, 0, OA_MAX_SOP_TEXT);
-			if (s->action == SOP_ACT_DECIDE) {
-				pg_button(&p, "decision", "yes", "Ya", "Yes", NULL);
-				pg_button(&p, "decision", "no", "Tidak", "No", "danger");
-			} else
+			if (s->action == SOP_ACT_DECIDE)
+				decision_buttons(r, &p, d, s);
+			else
 				pg_button(&p, "decision", "done", act_label_id(s->action),
 				    act_label_en(s->action), s->action == SOP_ACT_REVOKE ? "danger" : NULL);
 			pg_raw(&p, "</form>\n");

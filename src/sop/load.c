@@ -299,7 +299,7 @@ static void parse_reasons(ld *l, yaml_node_t *n)
 /* The keys of a step, in the order of the struct field table below. */
 enum {
 	S_ID, S_ACTIVITY, S_ACTOR, S_REQUIRES, S_TIME, S_OUTPUT, S_NOTES, S_ACTION,
-	S_YES_ACTION, S_REASON, S_NEXT, S_YES, S_NO, S__N
+	S_YES_ACTION, S_REASON, S_NEXT, S_YES, S_NO, S_YES_LABEL, S_NO_LABEL, S__N
 };
 
 static const struct field step_fields[S__N] = {
@@ -316,6 +316,8 @@ static const struct field step_fields[S__N] = {
 	[S_NEXT] = {"next", 0, ""},
 	[S_YES] = {"yes", 0, ""},
 	[S_NO] = {"no", 0, ""},
+	[S_YES_LABEL] = {"yes_label", 0, ""},
+	[S_NO_LABEL] = {"no_label", 0, ""},
 };
 
 /* A next/yes/no target: a step index or SOP_END; SOP_NONE if bad. */
@@ -504,6 +506,24 @@ static void parse_step(ld *l, size_t idx, yaml_node_t *map, yaml_node_t **v)
 			else
 				s->reason = a;
 			free(r);
+		}
+	}
+	/* what a decision's buttons say ("Lengkap - kirim tautan data diri") */
+	for (int k = S_YES_LABEL; k <= S_NO_LABEL; k++) {
+		const char *key = k == S_YES_LABEL ? "yes_label" : "no_label";
+		char *t;
+		if (!v[k])
+			continue;
+		if (s->action != SOP_ACT_DECIDE) {
+			ld_err(l, v[k], "%s: `%s` names a decision's button; this step is not a decision; "
+			    "remove it", what, key);
+			continue;
+		}
+		if ((t = ld_text_req(l, v[k], what, key, OA_MAX_SOP_LABEL)) != NULL) {
+			if (k == S_YES_LABEL)
+				s->yes_label = t;
+			else
+				s->no_label = t;
 		}
 	}
 	if (s->action == SOP_ACT_DECIDE) {

@@ -193,6 +193,8 @@ void sop_free(sop_def *d)
 
 		free(s->id);
 		free(s->activity);
+		free(s->yes_label);
+		free(s->no_label);
 		free(s->actors);
 		for (size_t j = 0; j < s->n_inputs; j++)
 			free(s->inputs[j].text);

@@ -142,6 +142,7 @@ typedef struct sop_step {
 	int reason;            /* fixed revocation reason, or SOP_NONE */
 	int next;              /* non-decisions: step index or SOP_END */
 	int yes, no;           /* decisions: step index or SOP_END */
+	char *yes_label, *no_label; /* decisions: what the buttons say (NULL: derived) */
 } sop_step;
 
 typedef struct sop_def {

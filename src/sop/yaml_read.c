@@ -234,7 +234,8 @@ char *ld_text(ld *l, yaml_node_t *n, const char *what, const char *key, size_t m
 	if ((size_t)(o - out) > max) {
 		ld_err(l, n, "%s: `%s` is %zu bytes long; at most %zu are allowed%s; shorten it",
 		    what, key, (size_t)(o - out), max,
-		    max == OA_MAX_SOP_ID ? " (OA_MAX_SOP_ID)" : " (OA_MAX_SOP_TEXT)");
+		    max == OA_MAX_SOP_ID ? " (OA_MAX_SOP_ID)" : max == OA_MAX_SOP_LABEL ?
+		    " (OA_MAX_SOP_LABEL)" : max == OA_MAX_SOP_TEXT ? " (OA_MAX_SOP_TEXT)" : "");
 		free(out);
 		return NULL;
 	}

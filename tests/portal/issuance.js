@@ -14,6 +14,19 @@ const f = require('./flows');
 
 run('issuance', async (h) => {
 	const id = await f.sop001UpTo(h, 5);
+	// a decision's buttons say what they do: the definition's yes_label / no_label
+	const buttons = async (name) => {
+		if (new URL(h.page.url()).pathname !== '/portal/cases/' + id)
+			await h.visit('/portal/cases/' + id, name);
+		const b = (v) => h.page.locator('button[name=decision][value=' + v + ']').first().innerText();
+		return [await b('yes'), await b('no')];
+	};
+	await h.login('verifikator.demo');
+	let [yesT, noT] = await buttons('decision-labels-5');
+	ok(/^Lengkap - registrasi awal, kirim tautan aktivasi/.test(yesT),
+		'step 5: the yes button says what it does (yes_label)', yesT);
+	ok(/^Kurang lengkap - pemohon melengkapi berkas/.test(noT),
+		'step 5: the no button too (no_label)', noT);
 	await f.act(h, id, 'verifikator.demo', 'yes', 'Berkas lengkap dan sesuai');
 	await f.identityForm(h);
 	await f.expectStep(h, id, 8, 'after the identity form');
@@ -28,6 +41,10 @@ run('issuance', async (h) => {
 		'the verifier sees the account data beside the submitted data (NIK and name agree)', idt);
 	ok(/berbeda/.test(line('Unit kerja')),
 		'a unit typed unlike the account\'s is flagged "berbeda / differs"', idt);
+	[yesT, noT] = await buttons('decision-labels-8');
+	ok(/^Ya - lanjut ke langkah 9/.test(yesT) && /^Tidak - kembali ke langkah 7 \(/.test(noT),
+		'step 8 (no labels in the definition): the buttons name where each branch goes',
+		yesT + ' | ' + noT);
 	await f.act(h, id, 'verifikator.demo', 'yes', 'Data sesuai');
 	await f.expectStep(h, id, 10, 'after the verifier approves the identity');
 	await f.setPassphrase(h, 'Selat-Panjang-biru-2026!');
