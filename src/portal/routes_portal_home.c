@@ -260,6 +260,68 @@ static int cert_opt_cb(const ca_cert_info *ci, void *arg)
 	return ++x->n >= MAX_CERTS;
 }
 
+/*
+ * What an applicant needs to know before choosing a service: the documents
+ * they will attach (every document required at a step their role does) and
+ * the total standard time of the way through where every check says yes
+ * (sop_simulate), with the working-day part apart.
+ */
+static void sop_summary(pg *p, const sop_def *d)
+{
+	int arole = d->steps[0].actors[0], ndoc = 0;
+	unsigned char seen[OA_MAX_SOP_LIST] = {0};
+	sop_trace tr = {0};
+
+	for (size_t i = 0; i < d->n_steps; i++) {
+		const sop_step *s = &d->steps[i];
+		int theirs = 0;
+		for (size_t a = 0; a < s->n_actors; a++)
+			theirs |= s->actors[a] == arole;
+		for (size_t k = 0; theirs && k < s->n_inputs; k++) {
+			int doc = s->inputs[k].doc;
+			if (doc < 0 || (size_t)doc >= d->n_documents ||
+			    (doc < OA_MAX_SOP_LIST && seen[doc]))
+				continue;
+			if (doc < OA_MAX_SOP_LIST)
+				seen[doc] = 1;
+			if (ndoc++ == 0) {
+				pg_raw(p, "<br><small class=\"docs\">");
+				pg_bi(p, "Dokumen yang Anda lampirkan", "Documents you attach");
+				pg_raw(p, ": ");
+			} else
+				pg_raw(p, ", ");
+			pg_text(p, d->documents[doc].name);
+		}
+	}
+	if (ndoc)
+		pg_raw(p, "</small>");
+	if (sop_simulate(d, NULL, 0, &tr) == OA_OK && (tr.max_s > 0 || tr.work_max_s > 0)) {
+		pg_raw(p, "<br><small class=\"sla\">");
+		pg_bi(p, "Waktu baku seluruhnya", "Total standard time");
+		pg_raw(p, ": ");
+		if (tr.max_s > 0) {
+			pg_duration(p, tr.min_s);
+			if (tr.max_s != tr.min_s) {
+				pg_raw(p, " &ndash; ");
+				pg_duration(p, tr.max_s);
+			}
+		}
+		if (tr.work_max_s > 0) {
+			pg_raw(p, "%s", tr.max_s > 0 ? " + " : "");
+			pg_duration(p, tr.work_min_s);
+			if (tr.work_max_s != tr.work_min_s) {
+				pg_raw(p, " &ndash; ");
+				pg_duration(p, tr.work_max_s);
+			}
+			pg_raw(p, " ");
+			pg_bi(p, "(hari kerja)", "(working days)");
+		}
+		pg_raw(p, "</small>");
+	} else
+		oa_err_clear(); /* a definition that cannot be walked shows no total */
+	sop_trace_free(&tr);
+}
+
 static void request_form(web_req *r, web_user *u, unsigned status, const char *err_id,
     const char *err_en, const char *sel_sop, const char *sel_serial, const char *sel_reason)
 {
@@ -308,7 +370,9 @@ static void request_form(web_req *r, web_user *u, unsigned status, const char *e
 			pg_raw(&p, " &middot; SOP ");
 			pg_text(&p, defs[i]->number);
 		}
-		pg_raw(&p, "</small></label></div>\n");
+		pg_raw(&p, "</small>");
+		sop_summary(&p, defs[i]);
+		pg_raw(&p, "</label></div>\n");
 		if (defs[i]->kind == SOP_KIND_REVOCATION)
 			nrev++;
 	}

@@ -9,10 +9,22 @@
  * verifies it against the CA chain of the instance.
  */
 const path = require('path');
-const { run, ok, openssl } = require('./lib');
+const { run, ok, openssl, execFileSync, OPENAMS } = require('./lib');
 const f = require('./flows');
 
 run('issuance', async (h) => {
+	// before choosing: each service's documents and total standard time
+	await h.login('pemohon.demo');
+	await h.visit('/portal/requests/new', 'request-summary', 200);
+	const opt = (await h.page.locator('label[for]', { has: h.page.locator('strong') })
+		.filter({ hasText: 'PENERBITAN' }).first().innerText()).replace(/\s+/g, ' ');
+	ok(/Dokumen yang Anda lampirkan[^:]*: Surat Permohonan, Formulir Rekomendasi BSrE, FC KTP, FC SK Terakhir Pegawai/
+		.test(opt), 'the issuance service lists the documents to attach', opt);
+	const sim = execFileSync(OPENAMS, ['sop', 'simulate',
+		path.join(h.dir, 'sop/001-penerbitan-meranti.yaml')], { encoding: 'utf8' });
+	const [, hh, mm] = /total standard time: (\d+) h (\d+) min/.exec(sim) || [];
+	ok(hh && opt.includes('Waktu baku seluruhnya') && opt.includes(hh + ' jam ' + mm + ' menit'),
+		'... and its total standard time, as sop simulate counts it (' + hh + ' h ' + mm + ' min)', opt);
 	const id = await f.sop001UpTo(h, 5);
 	// a decision's buttons say what they do: the definition's yes_label / no_label
 	const buttons = async (name) => {
