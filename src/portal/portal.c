@@ -740,6 +740,9 @@ static const char css_account[] =
     "ol.errors{margin:.25rem 0;padding-left:1.5rem}\n"
     "img.swimlane{max-width:100%;height:auto;border:1px solid var(--line)}\n"
     "svg.chart{display:block;margin:.5rem 0;background:#fff}\n"
+    ".legend .key{display:inline-block;width:1em;height:.7em;margin:0 .25em 0 .75em;"
+    "vertical-align:middle}.legend .key.line{width:3px;height:1.1em}\n"
+    "section.sla summary{cursor:pointer}section.sla summary h2{display:inline}\n"
     "table.audit td{word-break:break-word}\n";
 
 static char css_etag[80];

@@ -4,7 +4,10 @@
  * median and 90th percentile against its standard time, the share done
  * within the standard and the open and overdue cases (engine_sla), drawn
  * as a server-made SVG bar chart with the same numbers in a table beside
- * it, and the list of overdue cases (engine_overdue).
+ * it, and the list of overdue cases (engine_overdue).  A summary line per
+ * SOP comes first; each SOP's chart and table are folded (<details>) when
+ * there are several, steps are named by their activity, a legend explains
+ * the chart, and "-" stands where nothing was measured.
  *
  * Who may see it: the staff of the agency (portal_is_staff: admin, CA
  * operator, a role acting at a step of its SOPs); another agency's page
@@ -42,11 +45,65 @@ static int collect(const engine_step_stats *s, void *arg)
 	return 0;
 }
 
-/* A duration cell: words, then the exact seconds. */
-static void dur_cell(pg *p, int64_t s)
+/* The active definitions of the agency, to name SOPs and steps. */
+#define SLA_MAX_SOPS 64
+typedef struct sla_defs {
+	engine *e;
+	const sop_def *d[SLA_MAX_SOPS];
+	size_t n;
+} sla_defs;
+
+static int def_cb(const engine_sop_info *in, void *arg)
+{
+	sla_defs *x = arg;
+	const sop_def *d = NULL;
+
+	if (!in->active || x->n >= SLA_MAX_SOPS)
+		return x->n >= SLA_MAX_SOPS;
+	if (engine_sop_version(x->e, in->version_id, NULL, 0, &d) == OA_OK && d)
+		x->d[x->n++] = d;
+	else
+		oa_err_clear(); /* a version that no longer loads keeps its ids only */
+	return 0;
+}
+
+static const sop_def *def_of(const sla_defs *x, const char *sop_id)
+{
+	for (size_t i = 0; i < x->n; i++)
+		if (x->d[i]->id && strcmp(x->d[i]->id, sop_id) == 0)
+			return x->d[i];
+	return NULL;
+}
+
+/* The step's activity, or NULL. */
+static const char *activity_of(const sop_def *d, const char *step)
+{
+	int i = d ? sop_step_index(d, step) : -1;
+
+	return i >= 0 ? d->steps[i].activity : NULL;
+}
+
+/* At most n bytes of t, cut at a UTF-8 boundary, "..." when cut. */
+static void text_cut(pg *p, const char *t, size_t n)
+{
+	size_t l = strlen(t);
+
+	if (l <= n) {
+		pg_text(p, t);
+		return;
+	}
+	while (n > 0 && ((unsigned char)t[n] & 0xc0) == 0x80)
+		n--;
+	pg_text(p, web_printf(p->r, "%.*s", (int)n, t));
+	pg_raw(p, "&hellip;");
+}
+
+/* A duration cell: words, then the exact seconds; "-" when nothing was
+ * measured (no data is not "0 seconds"). */
+static void dur_cell_n(pg *p, int64_t s, int none)
 {
 	pg_raw(p, "<td data-s=\"%" PRId64 "\">", s);
-	if (s < 0)
+	if (s < 0 || none)
 		pg_raw(p, "-");
 	else {
 		pg_duration(p, s);
@@ -55,9 +112,14 @@ static void dur_cell(pg *p, int64_t s)
 	pg_raw(p, "</td>");
 }
 
+static void dur_cell(pg *p, int64_t s)
+{
+	dur_cell_n(p, s, 0);
+}
+
 /* The chart of rows [a, b) (one SOP): per step a median bar, a p90 bar and
  * the standard as a mark, on one scale. */
-static void chart(pg *p, const engine_step_stats *v, size_t a, size_t b)
+static void chart(pg *p, const engine_step_stats *v, size_t a, size_t b, const sop_def *d)
 {
 	int64_t max = 1;
 	int h = (int)(b - a) * ROW_H + 40, w = CHART_W - CHART_L - 20;
@@ -85,9 +147,17 @@ static void chart(pg *p, const engine_step_stats *v, size_t a, size_t b)
 	for (size_t i = a; i < b; i++) {
 		int y = (int)(i - a) * ROW_H + 10;
 		int wm = (int)(v[i].median_s * w / max), wp = (int)(v[i].p90_s * w / max);
+		const char *act = activity_of(d, v[i].step);
 		pg_raw(p, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\" font-size=\"12\">", CHART_L - 6,
 		    y + 17);
 		pg_text(p, v[i].step);
+		if (act) {
+			pg_raw(p, " &middot; ");
+			text_cut(p, act, 18);
+			pg_raw(p, "<title>");
+			pg_text(p, act);
+			pg_raw(p, "</title>");
+		}
 		pg_raw(p, "</text><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"12\" fill=\"#0b5cad\"/>"
 		          "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"12\" fill=\"#8c959f\"/>\n",
 		    CHART_L, y, wm, CHART_L, y + 13, wp);
@@ -100,9 +170,15 @@ static void chart(pg *p, const engine_step_stats *v, size_t a, size_t b)
 	pg_raw(p, "<text x=\"%d\" y=\"%d\" font-size=\"11\">0</text><text x=\"%d\" y=\"%d\" "
 	          "text-anchor=\"end\" font-size=\"11\">%" PRId64 " s</text></svg>\n", CHART_L,
 	    h - 8, CHART_L + w, h - 8, max);
+	/* the legend, in the page's text (read by everyone, not only the SVG's title) */
+	pg_raw(p, "<p class=\"legend\"><span class=\"key\" style=\"background:#0b5cad\"></span> "
+	          "Median <span class=\"key\" style=\"background:#8c959f\"></span> p90 "
+	          "<span class=\"key line\" style=\"background:#b42318\"></span> ");
+	pg_bi(p, "waktu baku", "standard time");
+	pg_raw(p, "</p>\n");
 }
 
-static void table(pg *p, const engine_step_stats *v, size_t a, size_t b)
+static void table(pg *p, const engine_step_stats *v, size_t a, size_t b, const sop_def *d)
 {
 	pg_raw(p, "<div class=\"table\"><table class=\"sla\"><caption>");
 	pg_text(p, v[a].sop_id);
@@ -121,9 +197,14 @@ static void table(pg *p, const engine_step_stats *v, size_t a, size_t b)
 		pg_text(p, v[i].step);
 		pg_raw(p, "\"><th scope=\"row\">");
 		pg_text(p, v[i].step);
+		if (activity_of(d, v[i].step)) {
+			pg_raw(p, " <small class=\"activity\">");
+			text_cut(p, activity_of(d, v[i].step), 90);
+			pg_raw(p, "</small>");
+		}
 		pg_raw(p, "</th><td>%" PRId64 "</td>", v[i].count);
-		dur_cell(p, v[i].median_s);
-		dur_cell(p, v[i].p90_s);
+		dur_cell_n(p, v[i].median_s, v[i].count == 0);
+		dur_cell_n(p, v[i].p90_s, v[i].count == 0);
 		dur_cell(p, v[i].standard_s);
 		if (v[i].within >= 0)
 			pg_raw(p, "<td>%.0f%%</td>", v[i].within * 100.0);
@@ -168,6 +249,7 @@ static void h_sla(web_req *r)
 	web_user *u = portal_user(r);
 	const char *org, *sop = web_query(r, "sop");
 	sla_rows rs = {0};
+	sla_defs defs = {0};
 	struct overdue od = {0};
 	int64_t now = oa_now();
 	pg p;
@@ -194,6 +276,11 @@ static void h_sla(web_req *r)
 		pg_err(r, u, rc, "/portal");
 		return;
 	}
+	defs.e = r->engine;
+	if ((rc = engine_sop_list(r->engine, org, 1, def_cb, &defs))) {
+		pg_err(r, u, rc, "/portal");
+		return;
+	}
 	pg_start(&p, r, u, "Dasbor SLA", "SLA dashboard");
 	pg_raw(&p, "<p>Instansi <span class=\"en\" lang=\"en\">/ Organisation</span>: <code>");
 	pg_text(&p, org);
@@ -204,16 +291,63 @@ static void h_sla(web_req *r)
 		pg_para(&p, "note", "Hanya sebagian langkah ditampilkan.", "Only some steps are shown.");
 	if (rs.n == 0)
 		pg_para(&p, "note", "Belum ada SOP aktif.", "No active SOP yet.");
+	/* the summary: one line per SOP, at a glance */
+	if (rs.n) {
+		pg_raw(&p, "<div class=\"table\"><table class=\"sla-summary\"><thead><tr>"
+		           "<th scope=\"col\">SOP</th><th scope=\"col\">Langkah diukur <span "
+		           "class=\"en\" lang=\"en\">/ Steps measured</span></th><th scope=\"col\">"
+		           "Dalam baku <span class=\"en\" lang=\"en\">/ Within</span></th>"
+		           "<th scope=\"col\">Terbuka <span class=\"en\" lang=\"en\">/ Open</span></th>"
+		           "<th scope=\"col\">Terlambat <span class=\"en\" lang=\"en\">/ Overdue</span>"
+		           "</th></tr></thead><tbody>\n");
+		for (size_t a = 0, b; a < rs.n; a = b) {
+			int64_t done = 0, in = 0, open = 0, late = 0;
+			const sop_def *d = def_of(&defs, rs.v[a].sop_id);
+			for (b = a; b < rs.n && strcmp(rs.v[b].sop_id, rs.v[a].sop_id) == 0; b++) {
+				if (rs.v[b].within >= 0 && rs.v[b].count > 0) {
+					done += rs.v[b].count;
+					in += (int64_t)(rs.v[b].within * (double)rs.v[b].count + 0.5);
+				}
+				open += rs.v[b].open;
+				late += rs.v[b].overdue;
+			}
+			pg_raw(&p, "<tr data-summary=\"");
+			pg_text(&p, rs.v[a].sop_id);
+			pg_raw(&p, "\"><th scope=\"row\"><a href=\"#sop-");
+			pg_text(&p, rs.v[a].sop_id);
+			pg_raw(&p, "\">");
+			pg_text(&p, d && d->name ? d->name : rs.v[a].sop_id);
+			pg_raw(&p, "</a> <small>");
+			pg_text(&p, rs.v[a].sop_id);
+			pg_raw(&p, "</small></th><td>%zu</td>", b - a);
+			if (done > 0)
+				pg_raw(&p, "<td>%.0f%%</td>", 100.0 * (double)in / (double)done);
+			else
+				pg_raw(&p, "<td>-</td>");
+			pg_raw(&p, "<td>%" PRId64 "</td><td>%s%" PRId64 "%s</td></tr>\n", open,
+			    late ? "<strong class=\"late\">" : "", late, late ? "</strong>" : "");
+		}
+		pg_raw(&p, "</tbody></table></div>\n");
+	}
 	for (size_t a = 0, b; a < rs.n; a = b) {
+		const sop_def *d = def_of(&defs, rs.v[a].sop_id);
+		int one = rs.n > 0 && strcmp(rs.v[0].sop_id, rs.v[rs.n - 1].sop_id) == 0;
 		for (b = a + 1; b < rs.n && strcmp(rs.v[b].sop_id, rs.v[a].sop_id) == 0; b++)
 			;
-		pg_raw(&p, "<section class=\"sla\"><h2>");
+		/* folded, so the page stays short: open when it is the only one */
+		pg_raw(&p, "<section class=\"sla\" id=\"sop-");
+		pg_text(&p, rs.v[a].sop_id);
+		pg_raw(&p, "\"><details%s><summary><h2>", one ? " open" : "");
+		pg_text(&p, d && d->name ? d->name : rs.v[a].sop_id);
+		pg_raw(&p, " <small>(");
+		pg_text(&p, rs.v[a].sop_id);
+		pg_raw(&p, ")</small></h2></summary>\n<p>");
 		pg_link(&p, web_printf(r, "/portal/sla?org=%s&sop=%s", org, rs.v[a].sop_id),
-		    rs.v[a].sop_id, "");
-		pg_raw(&p, "</h2>\n<div class=\"chartwrap\">");
-		chart(&p, rs.v, a, b);
-		table(&p, rs.v, a, b);
-		pg_raw(&p, "</div></section>\n");
+		    "Hanya SOP ini", "This SOP only");
+		pg_raw(&p, "</p>\n<div class=\"chartwrap\">");
+		chart(&p, rs.v, a, b, d);
+		table(&p, rs.v, a, b, d);
+		pg_raw(&p, "</div></details></section>\n");
 	}
 	pg_h2(&p, "Kasus terlambat", "Overdue cases");
 	pg_raw(&p, "<div class=\"table\"><table class=\"overdue\"><thead><tr><th scope=\"col\">"

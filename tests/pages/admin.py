@@ -416,6 +416,24 @@ ok(any(int(v[0]) > 0 for v in cli.values()) and any(int(v[5]) > 0 for v in cli.v
    "the figures include completed and open steps", cli)
 ok("<title id=" in text(r) and "<desc id=" in text(r) and "<svg" in text(r),
    "SLA chart: SVG with title and desc", r)
+# read at a glance (issue 21, item 7): a summary per SOP on top, folded
+# sections, step names beside the ids, a legend, "-" where nothing was measured
+t = text(r)
+summ = re.findall(r'<tr data-summary="([^"]+)">(.*?)</tr>', t)
+ok({html.unescape(s) for s, _ in summ} == {k[0] for k in cli},
+   "SLA summary: one line per SOP on top", [s for s, _ in summ])
+ok(t.index('data-summary=') < t.index('<details'), "... before the folded sections", r)
+ok(t.count("<details") == len(summ) and "<details open" not in t,
+   "... every SOP folded when there are several", t.count("<details"))
+ok("Verifikator" in t or "Verifikasi" in t, "SLA table: steps named by their activity", r)
+ok('class="legend"' in t and "waktu baku" in t, "SLA chart: a legend in the page", r)
+zero = [k for k, v in cli.items() if int(v[0]) == 0]
+rowz = re.search(r'<tr data-sop="%s" data-step="%s">(.*?)</tr>' % (
+    re.escape(zero[0][0]), re.escape(zero[0][1])), t) if zero else None
+ok(rowz and re.search(r'<td data-s="-?\d+">-</td>', rowz.group(1)),
+   "a step with nothing measured shows -, not 0", rowz.group(1)[:300] if rowz else zero[:1])
+pageh = len(t)
+ok(pageh < 200000, "the page is not huge (%d bytes)" % pageh)
 r = app.get("/portal/sla")
 ok(r.status == 403, "applicant: /portal/sla 403", r)
 
