@@ -43,6 +43,10 @@ run('sign', async (h) => {
 		await h.page.fill('input[name=passphrase]', pass);
 	};
 	const button = () => h.page.locator('form[action="/portal/sign"] button[type=submit]');
+	/* each POST unseals the key (Argon2id, 64 MiB) and time-stamps: seconds under
+	 * ASan on a loaded machine, more than the 8 s the other pages get */
+	h.page.setDefaultTimeout(60000);
+	h.page.setDefaultNavigationTimeout(60000);
 
 	/* a wrong passphrase: refused, counted */
 	await fill('bukan frasa sandi yang benar 1', { name: 'wrong' });
