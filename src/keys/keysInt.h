@@ -1,6 +1,7 @@
 /*
  * keysInt.h - private to the keys module (and its tests and benchmark):
- * the sealed-key format and the secret buffers.
+ * the sealed-key format and the secret buffers; and what attempt.c uses
+ * of keys.c (the holder_key row, its checks).
  */
 #ifndef OA_KEYS_INT_H
 #define OA_KEYS_INT_H
@@ -8,7 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/evp.h>
+
+#include "../ca/ca.h"
 #include "../common/err.h"
+#include "../store/store.h"
 
 #define KEYS_FORMAT      1
 #define KEYS_SALT_LEN    16
@@ -68,5 +73,48 @@ void keys_secret_free(void *p, size_t n);
 oa_err keys_rules_check(const char *holder, const char *passphrase, size_t min_chars,
     const char *name, const char *nik, const char *nip, const char *email,
     const char *birth_date);
+
+/* ---- the module's own (keys.c), for attempt.c ---- */
+
+#define MAX_HOLDER 64
+#define MAX_SPKI 2048
+
+/* One holder_key row (no secret: the private key is sealed). */
+struct keyrow {
+	int64_t id;
+	char holder[MAX_HOLDER + 1];
+	char key_type[16];
+	char state[12];
+	char serial[41];
+	uint8_t spki[MAX_SPKI];
+	size_t spki_len;
+	int64_t failures;
+	keys_sealed s;
+	int64_t created_at, sealed_at, locked_at, last_used_at;
+};
+
+/* Holder ids are account names: 1..64 of letters, digits and . _ @ + -. */
+oa_err keys_check_holder(const char *h);
+/* The Argon2id parameters of the configuration (keys.argon2_*). */
+keys_params keys_config_params(ca *c);
+/* keys.max_failures */
+int64_t keys_max_failures(ca *c);
+/* Runs st (a write) and resets it; a constraint or trigger refusal is
+ * OA_ERR_STATE naming what. */
+oa_err keys_run_or_constraint(store *db, store_stmt *st, const char *what);
+/* The private key as PKCS#8 DER (RFC 5958) in a secret buffer (keys_secret_free). */
+oa_err keys_pkcs8_of(EVP_PKEY *k, uint8_t **der, size_t *n);
+/* The private key of a PKCS#8 DER. */
+oa_err keys_key_of_pkcs8(const uint8_t *der, size_t n, EVP_PKEY **out);
+/* Reads key id; the sealed part's ciphertext is malloc'd into r->s. */
+oa_err keys_load_row(store *db, int64_t id, struct keyrow *r);
+/* "holder_key:ID", the audit object of key id. */
+void keys_object_of(char *out, size_t n, int64_t id);
+/* The certificate may be used for signing now: active and within validity.
+ * OA_ERR_STATE naming the status otherwise. */
+oa_err keys_cert_usable(ca *c, const char *serial);
+/* The certificate's SubjectPublicKeyInfo equals spki. */
+oa_err keys_cert_holds(ca *c, const char *serial, const uint8_t *spki, size_t spki_len,
+    int64_t key_id);
 
 #endif
