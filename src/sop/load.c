@@ -11,7 +11,7 @@
  * are refused, so a small file cannot expand into a huge tree), every text
  * is bounded, valid UTF-8 and free of control characters.
  */
-#include "load_int.h"
+#include "sopLoadInt.h"
 
 #include <ctype.h>
 #include <stdarg.h>

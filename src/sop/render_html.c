@@ -14,7 +14,7 @@
  * input, and its text must never become markup.  The output is also
  * well-formed XML, so tools such as xmllint can check it.
  */
-#include "sop_int.h"
+#include "sopInt.h"
 
 #include <string.h>
 

@@ -19,7 +19,7 @@
  * activity text, which is also wrapped into the KEGIATAN column.  No
  * scripts, no external references.
  */
-#include "sop_int.h"
+#include "sopInt.h"
 
 #include <stdio.h>
 #include <stdlib.h>

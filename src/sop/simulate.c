@@ -7,7 +7,7 @@
  * definition whose loops are only left by "yes" still terminates: every
  * "no" is asked for explicitly, once per --no.
  */
-#include "sop_int.h"
+#include "sopInt.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -5,7 +5,7 @@
  * The name tables here are the one place the vocabulary is spelled; the
  * loader, the renderers, the simulator and docs/SOP-FORMAT.md follow them.
  */
-#include "sop_int.h"
+#include "sopInt.h"
 
 #include <stdarg.h>
 #include <stdlib.h>

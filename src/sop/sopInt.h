@@ -1,9 +1,9 @@
 /*
- * sop_int.h - what the files of the sop module share and nobody else sees:
+ * sopInt.h - what the files of the sop module share and nobody else sees:
  * error collection, escaping for the renderers, and the step graph.
  */
-#ifndef OA_SOP_INT_H
-#define OA_SOP_INT_H
+#ifndef OA_SOPINT_H
+#define OA_SOPINT_H
 
 #include "sop.h"
 

@@ -1,16 +1,16 @@
 /*
- * load_int.h - the reading layer under load.c: the loader's state and the
+ * sopLoadInt.h - the reading layer under load.c: the loader's state and the
  * checked accessors for YAML nodes (yaml_read.c).  Every accessor reports a
  * problem at the node's line and returns NULL/0; none trusts the file.
  */
-#ifndef OPENAMS_SOP_LOAD_INT_H
-#define OPENAMS_SOP_LOAD_INT_H
+#ifndef OA_SOPLOADINT_H
+#define OA_SOPLOADINT_H
 
 #include <stddef.h>
 
 #include <yaml.h>
 
-#include "sop_int.h"
+#include "sopInt.h"
 
 enum { F_REQ = 1 };
 

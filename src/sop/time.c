@@ -8,7 +8,7 @@
  * day(s), week(s), optionally preceded by "working".  Case does not matter.
  * A range needs low <= high; nothing longer than a year is accepted.
  */
-#include "sop_int.h"
+#include "sopInt.h"
 
 #include <ctype.h>
 #include <inttypes.h>

@@ -9,7 +9,7 @@
  *
  * All walks are breadth-first over at most OA_MAX_SOP_STEPS nodes.
  */
-#include "sop_int.h"
+#include "sopInt.h"
 
 #include <stdlib.h>
 #include <string.h>

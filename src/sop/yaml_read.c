@@ -4,7 +4,7 @@
  * most once), mappings matched against a key table with "did you mean"
  * hints, and bounded, clean UTF-8 texts, identifiers, booleans and lists.
  */
-#include "load_int.h"
+#include "sopLoadInt.h"
 
 #include <ctype.h>
 #include <stdarg.h>
