@@ -100,13 +100,6 @@ static int group_teardown(void **state)
 		assert_int_equal(snapshot(), (before));                               \
 	} while (0)
 
-#define OK(call)                                                                      \
-	do {                                                                          \
-		oa_err rc_ = (call);                                                  \
-		if (rc_ != OA_OK)                                                     \
-			fail_msg("%s: %s (%s)", #call, oa_err_name(rc_), oa_errmsg());    \
-	} while (0)
-
 /* ---- Organisations and people ---- */
 
 static void test_org(void **state)
@@ -127,9 +120,9 @@ static void test_org(void **state)
 	REFUSED(auth_org_create(A, "bkd", "   ", "t"), OA_ERR_INVALID, before);
 	REFUSED(auth_org_create(A, "bkd", "Badan\nKepegawaian", "t"), OA_ERR_INVALID, before);
 	REFUSED(auth_org_create(A, "kominfo", "Again", "t"), OA_ERR_EXISTS, before);
-	OK(auth_org_create(A, "bkd", "Badan Kepegawaian Daerah", "t"));
+	tu_must(auth_org_create(A, "bkd", "Badan Kepegawaian Daerah", "t"));
 	assert_int_equal(snapshot(), before + 1000000000 + 1);
-	OK(auth_org_get(A, "bkd", &o));
+	tu_must(auth_org_get(A, "bkd", &o));
 	assert_string_equal(o.name, "Badan Kepegawaian Daerah");
 	assert_int_equal(auth_org_get(A, "nope", &o), OA_ERR_NOTFOUND);
 }
@@ -203,9 +196,9 @@ static void test_person_validation(void **state)
 	{
 		auth_person_in q = {.id = "ops", .org = "kominfo", .name = "Operator CA",
 		    .email = "ops@vendor.example.com", .staff_only = 1};
-		OK(auth_person_create(A, &q, "t"));
+		tu_must(auth_person_create(A, &q, "t"));
 	}
-	OK(auth_person_create(A, &p, "t"));
+	tu_must(auth_person_create(A, &p, "t"));
 	assert_int_equal(snapshot(), before + 2 * 10000000 + 2);
 	assert_int_equal(count("SELECT count(*) FROM auth_credential"), 4);
 }
@@ -224,13 +217,13 @@ static void test_person_update(void **state)
 	auth_person got;
 	int64_t before;
 
-	OK(auth_person_get(A, "budi", &got));
+	tu_must(auth_person_get(A, "budi", &got));
 	assert_string_equal(got.email, "budi@kominfo.riau.go.id");
 	assert_string_equal(got.nip, "199006152015031002");
 	assert_int_equal(got.has_password, 0);
 	p.position = "Sandiman Ahli Pertama";
-	OK(auth_person_update(A, &p, "admin"));
-	OK(auth_person_by_email(A, "Budi@Kominfo.Riau.Go.Id", &got));
+	tu_must(auth_person_update(A, &p, "admin"));
+	tu_must(auth_person_by_email(A, "Budi@Kominfo.Riau.Go.Id", &got));
 	assert_string_equal(got.position, "Sandiman Ahli Pertama");
 	before = snapshot();
 	p.email = "budi@gmail.com";
@@ -241,7 +234,7 @@ static void test_person_update(void **state)
 	p.id = "ghost";
 	p.nik = "1471021506900009";
 	REFUSED(auth_person_update(A, &p, "admin"), OA_ERR_NOTFOUND, before);
-	OK(auth_person_get(A, "budi", &got));
+	tu_must(auth_person_get(A, "budi", &got));
 	assert_string_equal(got.email, "budi@kominfo.riau.go.id");
 	assert_string_equal(got.position, "Sandiman Ahli Pertama");
 	{
@@ -266,15 +259,15 @@ static void test_roles(void **state)
 	REFUSED(auth_role_grant(A, "budi", "kominfo", "", "admin"), OA_ERR_INVALID, before);
 	REFUSED(auth_role_grant(A, "nobody", "kominfo", "pemohon", "admin"), OA_ERR_NOTFOUND, before);
 	REFUSED(auth_role_grant(A, "budi", "nope", "pemohon", "admin"), OA_ERR_NOTFOUND, before);
-	OK(auth_role_grant(A, "budi", "kominfo", "pemohon", "admin"));
-	OK(auth_role_grant(A, "budi", "kominfo", "verifikator", "admin"));
+	tu_must(auth_role_grant(A, "budi", "kominfo", "pemohon", "admin"));
+	tu_must(auth_role_grant(A, "budi", "kominfo", "verifikator", "admin"));
 	before = snapshot();
 	REFUSED(auth_role_grant(A, "budi", "kominfo", "pemohon", "admin"), OA_ERR_EXISTS, before);
-	OK(auth_person_create(A, &ops, "admin"));
+	tu_must(auth_person_create(A, &ops, "admin"));
 	before = snapshot();
 	REFUSED(auth_role_grant(A, "ops2", "kominfo", "verifikator", "admin"), OA_ERR_POLICY, before);
-	OK(auth_role_grant(A, "ops2", "kominfo", AUTH_ROLE_CA_OPERATOR, "admin"));
-	OK(auth_who_get(A, "budi", "kominfo", &w));
+	tu_must(auth_role_grant(A, "ops2", "kominfo", AUTH_ROLE_CA_OPERATOR, "admin"));
+	tu_must(auth_who_get(A, "budi", "kominfo", &w));
 	assert_int_equal(w.who.nroles, 2);
 	assert_string_equal(w.who.roles[0], "pemohon");
 	assert_string_equal(w.who.roles[1], "verifikator");
@@ -284,15 +277,15 @@ static void test_roles(void **state)
 	assert_false(auth_who_holds(&w, "admin"));
 	before = snapshot();
 	REFUSED(auth_role_revoke(A, "budi", "kominfo", "kadis", "admin"), OA_ERR_NOTFOUND, before);
-	OK(auth_role_revoke(A, "budi", "kominfo", "verifikator", "admin"));
-	OK(auth_who_get(A, "budi", "kominfo", &w));
+	tu_must(auth_role_revoke(A, "budi", "kominfo", "verifikator", "admin"));
+	tu_must(auth_who_get(A, "budi", "kominfo", &w));
 	assert_int_equal(w.who.nroles, 1);
-	OK(auth_who_get(A, "siti", "kominfo", &w));
+	tu_must(auth_who_get(A, "siti", "kominfo", &w));
 	assert_int_equal(w.who.nroles, 0);
 	/* A disabled account is nobody. */
-	OK(auth_person_set_disabled(A, "siti", 1, "admin"));
+	tu_must(auth_person_set_disabled(A, "siti", 1, "admin"));
 	assert_int_equal(auth_who_get(A, "siti", "kominfo", &w), OA_ERR_DENIED);
-	OK(auth_person_set_disabled(A, "siti", 0, "admin"));
+	tu_must(auth_person_set_disabled(A, "siti", 0, "admin"));
 	/* The schema backstops the staff-only rule too. */
 	assert_int_equal(store_run(store_prepare(ca_store(T.c),
 	                     "INSERT INTO auth_role VALUES ('ops2', 'kominfo', 'pemohon', 'x', 0)")),
@@ -307,22 +300,22 @@ static void test_engine_who(void **state)
 	int64_t id = 0;
 	engine_open_req r = {.org = "kominfo", .sop_id = "meranti-penerbitan"};
 
-	OK(engine_open(T.c, &e));
+	tu_must(engine_open(T.c, &e));
 	snprintf(sopdir, sizeof sopdir, "%s/sop", T.path);
-	OK(engine_sop_install_dir(e, "kominfo", sopdir, "admin"));
+	tu_must(engine_sop_install_dir(e, "kominfo", sopdir, "admin"));
 	/* budi holds pemohon in kominfo: he may apply. */
-	OK(auth_who_get(A, "budi", "kominfo", &w));
+	tu_must(auth_who_get(A, "budi", "kominfo", &w));
 	r.applicant = "budi";
-	OK(engine_case_open(e, &w.who, &r, &id));
+	tu_must(engine_case_open(e, &w.who, &r, &id));
 	assert_true(id > 0);
 	/* siti holds no role there: refused. */
-	OK(auth_who_get(A, "siti", "kominfo", &w));
+	tu_must(auth_who_get(A, "siti", "kominfo", &w));
 	r.applicant = "siti";
 	assert_int_equal(engine_case_open(e, &w.who, &r, &id), OA_ERR_DENIED);
 	/* ... until she is granted it. */
-	OK(auth_role_grant(A, "siti", "kominfo", "pemohon", "admin"));
-	OK(auth_who_get(A, "siti", "kominfo", &w));
-	OK(engine_case_open(e, &w.who, &r, &id));
+	tu_must(auth_role_grant(A, "siti", "kominfo", "pemohon", "admin"));
+	tu_must(auth_who_get(A, "siti", "kominfo", &w));
+	tu_must(engine_case_open(e, &w.who, &r, &id));
 	engine_free(e);
 }
 
@@ -353,8 +346,8 @@ static void test_password_policy(void **state)
 	assert_int_equal(count("SELECT count(*) FROM auth_credential WHERE password_hash IS NOT NULL"),
 	    0);
 	REFUSED(auth_password_set(A, "nobody", GOOD_PW, NULL, "x"), OA_ERR_NOTFOUND, before);
-	OK(auth_password_check(A, "budi", GOOD_PW));
-	OK(auth_password_set(A, "budi", GOOD_PW, NULL, "budi"));
+	tu_must(auth_password_check(A, "budi", GOOD_PW));
+	tu_must(auth_password_set(A, "budi", GOOD_PW, NULL, "budi"));
 	assert_int_equal(count("SELECT count(*) FROM auth_credential WHERE password_hash GLOB"
 	                       " '$argon2id$v=19$m=64,t=1,p=1$*'"), 1);
 }
@@ -363,17 +356,17 @@ static void test_password_verify(void **state)
 {
 	auth_person p;
 
-	OK(auth_password_verify(A, "budi", GOOD_PW));
+	tu_must(auth_password_verify(A, "budi", GOOD_PW));
 	assert_int_equal(auth_password_verify(A, "budi", "Kopi-tubruk 7 gelas sore"), OA_ERR_DENIED);
 	assert_int_equal(auth_password_verify(A, "budi", ""), OA_ERR_DENIED);
 	assert_int_equal(auth_password_verify(A, "siti", GOOD_PW), OA_ERR_DENIED); /* none set */
 	assert_int_equal(auth_password_verify(A, "nobody", GOOD_PW), OA_ERR_DENIED);
-	OK(auth_password_verify(A, "budi", GOOD_PW)); /* resets the count */
+	tu_must(auth_password_verify(A, "budi", GOOD_PW)); /* resets the count */
 	assert_int_equal(count("SELECT failed_count FROM auth_credential WHERE person = 'budi'"), 0);
-	OK(auth_person_get(A, "budi", &p));
+	tu_must(auth_person_get(A, "budi", &p));
 	assert_int_equal(p.has_password, 1);
 	/* Not inside a transaction: failures must commit on their own. */
-	OK(store_begin(ca_store(T.c)));
+	tu_must(store_begin(ca_store(T.c)));
 	assert_int_equal(auth_password_verify(A, "budi", GOOD_PW), OA_ERR_INTERNAL);
 	store_rollback(ca_store(T.c));
 }
@@ -391,12 +384,12 @@ static void test_rehash(void **state)
 	                     sizeof salt, 32, enc, sizeof enc), ARGON2_OK);
 	st = store_prepare(ca_store(T.c), "UPDATE auth_credential SET password_hash = ? WHERE person = 'budi'");
 	store_bind_text(st, 1, enc);
-	OK(store_run(st));
+	tu_must(store_run(st));
 	/* ... is replaced at the next successful sign-in. */
-	OK(auth_login(A, &r, &s));
+	tu_must(auth_login(A, &r, &s));
 	assert_int_equal(count("SELECT count(*) FROM auth_credential WHERE person = 'budi' AND"
 	                       " password_hash GLOB '$argon2id$v=19$m=64,t=1,p=1$*'"), 1);
-	OK(auth_login(A, &r, &s));
+	tu_must(auth_login(A, &r, &s));
 	assert_int_equal(count("SELECT count(*) FROM audit WHERE action = 'password.rehash'"), 1);
 	auth_session_new_wipe(&s);
 }
@@ -435,20 +428,20 @@ static void test_lockout(void **state)
 	assert_int_equal(auth_login(A, &good, &s), OA_ERR_DENIED);
 	assert_int_equal(auth_password_verify(A, "budi", GOOD_PW), OA_ERR_DENIED);
 	tu_clock_tick(61);
-	OK(auth_login(A, &good, &s));
+	tu_must(auth_login(A, &good, &s));
 	assert_int_equal(count("SELECT failed_count FROM auth_credential WHERE person = 'budi'"), 0);
 	auth_session_new_wipe(&s);
 	/* A new password clears a lockout. */
 	for (int i = 0; i < 5; i++)
 		assert_int_equal(auth_login(A, &bad, &s), OA_ERR_DENIED);
 	assert_int_equal(auth_login(A, &good, &s), OA_ERR_DENIED);
-	OK(auth_password_set(A, "budi", GOOD_PW, NULL, "admin"));
-	OK(auth_login(A, &good, &s));
+	tu_must(auth_password_set(A, "budi", GOOD_PW, NULL, "admin"));
+	tu_must(auth_login(A, &good, &s));
 	/* Disabled accounts cannot sign in. */
-	OK(auth_person_set_disabled(A, "budi", 1, "admin"));
+	tu_must(auth_person_set_disabled(A, "budi", 1, "admin"));
 	assert_int_equal(auth_login(A, &good, &s), OA_ERR_DENIED);
-	OK(auth_person_set_disabled(A, "budi", 0, "admin"));
-	OK(auth_login(A, &good, &s));
+	tu_must(auth_person_set_disabled(A, "budi", 0, "admin"));
+	tu_must(auth_login(A, &good, &s));
 	auth_session_new_wipe(&s);
 }
 
@@ -472,8 +465,8 @@ static void test_totp(void **state)
 	char code[7], *raw = NULL;
 	int64_t before;
 
-	OK(auth_password_set(A, "budi", GOOD_PW, NULL, "admin"));
-	OK(auth_totp_enrol(A, "budi", "budi", &en));
+	tu_must(auth_password_set(A, "budi", GOOD_PW, NULL, "admin"));
+	tu_must(auth_totp_enrol(A, "budi", "budi", &en));
 	assert_int_equal(strlen(en.secret_b32), 32);
 	assert_int_equal(oath_base32_decode(en.secret_b32, strlen(en.secret_b32), &raw, &secret_len),
 	    OATH_OK);
@@ -489,14 +482,14 @@ static void test_totp(void **state)
 	assert_null(strstr(en.svg, "<Uji>"));
 	assert_non_null(strstr(en.svg, "<rect x="));
 	/* Until confirmed, the password alone still signs in. */
-	OK(auth_login(A, &r, &s));
+	tu_must(auth_login(A, &r, &s));
 	before = snapshot();
 	code_at(tu_clock_now() + 600, code);
 	REFUSED(auth_totp_confirm(A, "budi", code, "budi"), OA_ERR_DENIED, before);
 	REFUSED(auth_totp_confirm(A, "budi", "12345x", "budi"), OA_ERR_DENIED, before);
 	code_at(tu_clock_now(), code);
-	OK(auth_totp_confirm(A, "budi", code, "budi"));
-	OK(auth_person_get(A, "budi", &p));
+	tu_must(auth_totp_confirm(A, "budi", code, "budi"));
+	tu_must(auth_person_get(A, "budi", &p));
 	assert_int_equal(p.totp_enrolled, 1);
 	/* Now the code is required; the step used to confirm cannot sign in. */
 	assert_int_equal(auth_login(A, &r, &s), OA_ERR_DENIED);
@@ -505,20 +498,20 @@ static void test_totp(void **state)
 	/* Next step: accepted once, then replay refused. */
 	tu_clock_tick(30);
 	code_at(tu_clock_now(), code);
-	OK(auth_login(A, &r, &s));
+	tu_must(auth_login(A, &r, &s));
 	assert_string_equal(s.person, "budi");
 	assert_int_equal(auth_login(A, &r, &s), OA_ERR_DENIED);
 	/* Window: one step ahead is accepted, two are not. */
 	code_at(tu_clock_now() + 60, code);
 	assert_int_equal(auth_login(A, &r, &s), OA_ERR_DENIED);
 	code_at(tu_clock_now() + 30, code);
-	OK(auth_login(A, &r, &s));
+	tu_must(auth_login(A, &r, &s));
 	/* One step behind: accepted only if newer than the last used step. */
 	tu_clock_tick(90);
 	code_at(tu_clock_now() - 60, code);
 	assert_int_equal(auth_login(A, &r, &s), OA_ERR_DENIED);
 	code_at(tu_clock_now() - 30, code);
-	OK(auth_login(A, &r, &s));
+	tu_must(auth_login(A, &r, &s));
 	/* A right code with a wrong password is the same generic failure. */
 	tu_clock_tick(30);
 	code_at(tu_clock_now(), code);
@@ -528,23 +521,23 @@ static void test_totp(void **state)
 	assert_int_equal(count("SELECT count(*) FROM audit WHERE action = 'auth.fail'"
 	                       " AND detail = 'failed=totp'"), 5);
 	/* The step the failed attempt saw was not consumed. */
-	OK(auth_login(A, &r, &s));
+	tu_must(auth_login(A, &r, &s));
 	auth_session_new_wipe(&s);
 	auth_totp_enrolment_free(&en);
 
 	/* A pending enrolment expires; the active authenticator stays. */
-	OK(auth_totp_enrol(A, "budi", "budi", &en));
+	tu_must(auth_totp_enrol(A, "budi", "budi", &en));
 	tu_clock_tick(16 * 60);
 	before = snapshot();
 	REFUSED(auth_totp_confirm(A, "budi", "123456", "budi"), OA_ERR_STATE, before);
 	auth_totp_enrolment_free(&en);
 	code_at(tu_clock_now(), code);
-	OK(auth_login(A, &r, &s));
+	tu_must(auth_login(A, &r, &s));
 	/* Removing the authenticator: password alone again. */
-	OK(auth_totp_disable(A, "budi", "admin"));
+	tu_must(auth_totp_disable(A, "budi", "admin"));
 	assert_int_equal(auth_totp_disable(A, "budi", "admin"), OA_ERR_STATE);
 	r.code = NULL;
-	OK(auth_login(A, &r, &s));
+	tu_must(auth_login(A, &r, &s));
 	auth_session_new_wipe(&s);
 }
 
@@ -559,24 +552,24 @@ static void test_sessions(void **state)
 	char csrf[AUTH_TOKEN_LEN + 1], cookie[256];
 	int64_t before;
 
-	OK(auth_role_grant(A, "budi", "kominfo", "pemohon", "admin"));
-	OK(auth_password_set(A, "budi", GOOD_PW, NULL, "admin"));
-	OK(auth_login(A, &r, &s));
+	tu_must(auth_role_grant(A, "budi", "kominfo", "pemohon", "admin"));
+	tu_must(auth_password_set(A, "budi", GOOD_PW, NULL, "admin"));
+	tu_must(auth_login(A, &r, &s));
 	assert_int_equal(strlen(s.token), AUTH_TOKEN_LEN);
 	assert_string_equal(s.org, "kominfo");
-	OK(auth_session_validate(A, s.token, &v));
+	tu_must(auth_session_validate(A, s.token, &v));
 	assert_string_equal(v.person, "budi");
 	assert_string_equal(v.method, "password");
-	OK(auth_session_who(A, s.token, &w));
+	tu_must(auth_session_who(A, s.token, &w));
 	assert_true(auth_who_holds(&w, "pemohon"));
 	/* CSRF: the form token of this session and no other. */
-	OK(auth_csrf_token(s.token, csrf));
+	tu_must(auth_csrf_token(s.token, csrf));
 	assert_string_equal(csrf, s.csrf);
-	OK(auth_csrf_check(s.token, s.csrf));
+	tu_must(auth_csrf_check(s.token, s.csrf));
 	assert_int_equal(auth_csrf_check(s.token, NULL), OA_ERR_DENIED);
 	assert_int_equal(auth_csrf_check(s.token, ""), OA_ERR_DENIED);
 	assert_int_equal(auth_csrf_check(s.token, s.token), OA_ERR_DENIED);
-	OK(auth_login(A, &r, &s2));
+	tu_must(auth_login(A, &r, &s2));
 	assert_string_not_equal(s.token, s2.token);
 	assert_int_equal(auth_csrf_check(s.token, s2.csrf), OA_ERR_DENIED);
 	assert_int_equal(auth_csrf_check("garbage", s.csrf), OA_ERR_DENIED);
@@ -587,33 +580,33 @@ static void test_sessions(void **state)
 	/* Idle timeout (30 minutes by default): used every 29 minutes it lives ... */
 	for (int i = 0; i < 3; i++) {
 		tu_clock_tick(29 * 60);
-		OK(auth_session_validate(A, s.token, &v));
+		tu_must(auth_session_validate(A, s.token, &v));
 	}
 	/* ... while s2, unused, has expired. */
 	assert_int_equal(auth_session_validate(A, s2.token, &v), OA_ERR_DENIED);
 	/* Absolute lifetime (12 hours): no amount of use extends it. */
 	while (tu_clock_now() + 29 * 60 < s.expires_at) {
 		tu_clock_tick(29 * 60);
-		OK(auth_session_validate(A, s.token, &v));
+		tu_must(auth_session_validate(A, s.token, &v));
 	}
 	tu_clock_set(s.expires_at);
 	assert_int_equal(auth_session_validate(A, s.token, &v), OA_ERR_DENIED);
 	/* Sign-out. */
-	OK(auth_login(A, &r, &s));
-	OK(auth_session_validate(A, s.token, &v));
-	OK(auth_session_revoke(A, s.token, "budi"));
+	tu_must(auth_login(A, &r, &s));
+	tu_must(auth_session_validate(A, s.token, &v));
+	tu_must(auth_session_revoke(A, s.token, "budi"));
 	assert_int_equal(auth_session_validate(A, s.token, &v), OA_ERR_DENIED);
-	OK(auth_session_revoke(A, s.token, "budi")); /* twice is fine */
+	tu_must(auth_session_revoke(A, s.token, "budi")); /* twice is fine */
 	assert_int_equal(auth_session_revoke(A, s2.csrf, "budi"), OA_ERR_NOTFOUND);
 	/* Revoke all; a password change keeps only the session it came from. */
-	OK(auth_login(A, &r, &s));
-	OK(auth_login(A, &r, &s2));
-	OK(auth_password_set(A, "budi", GOOD_PW, s2.token, "budi"));
+	tu_must(auth_login(A, &r, &s));
+	tu_must(auth_login(A, &r, &s2));
+	tu_must(auth_password_set(A, "budi", GOOD_PW, s2.token, "budi"));
 	assert_int_equal(auth_session_validate(A, s.token, &v), OA_ERR_DENIED);
-	OK(auth_session_validate(A, s2.token, &v));
+	tu_must(auth_session_validate(A, s2.token, &v));
 	{
 		int64_t n = 0;
-		OK(auth_session_revoke_all(A, "budi", "admin", &n));
+		tu_must(auth_session_revoke_all(A, "budi", "admin", &n));
 		assert_int_equal(n, 1);
 	}
 	assert_int_equal(auth_session_validate(A, s2.token, &v), OA_ERR_DENIED);
@@ -621,35 +614,35 @@ static void test_sessions(void **state)
 	assert_int_equal(store_run(store_prepare(ca_store(T.c),
 	                     "UPDATE auth_session SET revoked_at = NULL")), OA_ERR_STORE);
 	/* Disabling an account ends its sessions. */
-	OK(auth_login(A, &r, &s));
-	OK(auth_person_set_disabled(A, "budi", 1, "admin"));
+	tu_must(auth_login(A, &r, &s));
+	tu_must(auth_person_set_disabled(A, "budi", 1, "admin"));
 	assert_int_equal(auth_session_validate(A, s.token, &v), OA_ERR_DENIED);
-	OK(auth_person_set_disabled(A, "budi", 0, "admin"));
+	tu_must(auth_person_set_disabled(A, "budi", 0, "admin"));
 	assert_int_equal(auth_session_validate(A, s.token, &v), OA_ERR_DENIED);
 	/* Signing in to another agency; an unknown one is refused. */
 	r.org = "disdik";
-	OK(auth_login(A, &r, &s));
+	tu_must(auth_login(A, &r, &s));
 	assert_string_equal(s.org, "disdik");
-	OK(auth_session_who(A, s.token, &w));
+	tu_must(auth_session_who(A, s.token, &w));
 	assert_int_equal(w.who.nroles, 0);
 	r.org = "nope";
 	before = snapshot();
 	assert_int_equal(auth_login(A, &r, &s), OA_ERR_NOTFOUND);
 	assert_int_equal(snapshot(), before);
 	/* Cookies. */
-	OK(auth_cookie_header(cookie, sizeof cookie, s2.token, 1, 3600));
+	tu_must(auth_cookie_header(cookie, sizeof cookie, s2.token, 1, 3600));
 	assert_true(strncmp(cookie, "__Host-openams_session=", 23) == 0);
 	assert_non_null(strstr(cookie, "; Path=/;"));
 	assert_non_null(strstr(cookie, "HttpOnly"));
 	assert_non_null(strstr(cookie, "Secure"));
 	assert_non_null(strstr(cookie, "SameSite=Strict"));
 	assert_non_null(strstr(cookie, "Max-Age=3600"));
-	OK(auth_cookie_header(cookie, sizeof cookie, s2.token, 0, 0));
+	tu_must(auth_cookie_header(cookie, sizeof cookie, s2.token, 0, 0));
 	assert_true(strncmp(cookie, "openams_session=", 16) == 0);
 	assert_null(strstr(cookie, "Secure"));
 	assert_null(strstr(cookie, "Max-Age"));
 	assert_non_null(strstr(cookie, "HttpOnly"));
-	OK(auth_cookie_header(cookie, sizeof cookie, NULL, 1, 0));
+	tu_must(auth_cookie_header(cookie, sizeof cookie, NULL, 1, 0));
 	assert_non_null(strstr(cookie, "=; Path=/; Max-Age=0;"));
 	assert_int_equal(auth_cookie_header(cookie, sizeof cookie, "a;b\r\nSet-Cookie: x", 1, 0),
 	    OA_ERR_INVALID);
@@ -678,7 +671,7 @@ static void test_tokens(void **state)
 	auth_who w;
 	int n = 0;
 
-	OK(auth_role_grant(A, "budi", "kominfo", "pemohon", "admin"));
+	tu_must(auth_role_grant(A, "budi", "kominfo", "pemohon", "admin"));
 	before = snapshot();
 	{
 		auth_token_req q = r;
@@ -702,17 +695,17 @@ static void test_tokens(void **state)
 		q.person = "ghost";
 		REFUSED(auth_token_create(A, &q, "admin", tok, &id), OA_ERR_INVALID, before);
 	}
-	OK(auth_token_create(A, &r, "admin", tok, &id));
+	tu_must(auth_token_create(A, &r, "admin", tok, &id));
 	assert_int_equal(strlen(tok), AUTH_API_TOKEN_LEN);
 	assert_true(strncmp(tok, "oat_", 4) == 0);
 	before = snapshot();
 	REFUSED(auth_token_create(A, &r, "admin", tok2, &id2), OA_ERR_EXISTS, before);
-	OK(auth_token_verify(A, tok, &w, &id2));
+	tu_must(auth_token_verify(A, tok, &w, &id2));
 	assert_int_equal(id2, id);
 	assert_string_equal(w.who.person, "budi");
 	assert_int_equal(w.who.nroles, 1);
 	assert_string_equal(w.who.roles[0], "pemohon");
-	OK(auth_token_list(A, "kominfo", list_cb, &n));
+	tu_must(auth_token_list(A, "kominfo", list_cb, &n));
 	assert_int_equal(n, 1);
 	/* Wrong tokens. */
 	tok2[0] = 0;
@@ -722,27 +715,27 @@ static void test_tokens(void **state)
 	assert_int_equal(auth_token_verify(A, tok + 4, &w, NULL), OA_ERR_DENIED);
 	assert_int_equal(auth_token_verify(A, NULL, &w, NULL), OA_ERR_DENIED);
 	/* Revoked. */
-	OK(auth_token_revoke(A, id, "admin"));
+	tu_must(auth_token_revoke(A, id, "admin"));
 	assert_int_equal(auth_token_verify(A, tok, &w, NULL), OA_ERR_DENIED);
 	assert_int_equal(auth_token_revoke(A, id, "admin"), OA_ERR_STATE);
 	assert_int_equal(auth_token_revoke(A, 999, "admin"), OA_ERR_NOTFOUND);
 	/* The name is free again; expiry. */
 	r.expires_at = tu_clock_now() + 3600;
-	OK(auth_token_create(A, &r, "admin", tok, &id));
-	OK(auth_token_verify(A, tok, &w, NULL));
+	tu_must(auth_token_create(A, &r, "admin", tok, &id));
+	tu_must(auth_token_verify(A, tok, &w, NULL));
 	tu_clock_tick(3600);
 	assert_int_equal(auth_token_verify(A, tok, &w, NULL), OA_ERR_DENIED);
 	/* A token never outlives its person's roles. */
 	r.name = "second";
 	r.expires_at = tu_clock_now() + 3600;
-	OK(auth_token_create(A, &r, "admin", tok, &id));
-	OK(auth_role_revoke(A, "budi", "kominfo", "pemohon", "admin"));
+	tu_must(auth_token_create(A, &r, "admin", tok, &id));
+	tu_must(auth_role_revoke(A, "budi", "kominfo", "pemohon", "admin"));
 	assert_int_equal(auth_token_verify(A, tok, &w, NULL), OA_ERR_DENIED);
-	OK(auth_role_grant(A, "budi", "kominfo", "pemohon", "admin"));
-	OK(auth_token_verify(A, tok, &w, NULL));
-	OK(auth_person_set_disabled(A, "budi", 1, "admin"));
+	tu_must(auth_role_grant(A, "budi", "kominfo", "pemohon", "admin"));
+	tu_must(auth_token_verify(A, tok, &w, NULL));
+	tu_must(auth_person_set_disabled(A, "budi", 1, "admin"));
 	assert_int_equal(auth_token_verify(A, tok, &w, NULL), OA_ERR_DENIED);
-	OK(auth_person_set_disabled(A, "budi", 0, "admin"));
+	tu_must(auth_person_set_disabled(A, "budi", 0, "admin"));
 	oa_wipe(tok, sizeof tok);
 }
 
@@ -766,13 +759,13 @@ static void test_links(void **state)
 	assert_int_equal(auth_link_kind_parse("set_passphrase"), AUTH_LINK_SET_PASSPHRASE);
 	assert_int_equal(auth_link_kind_parse("login"), -1);
 
-	OK(auth_link_create(A, AUTH_LINK_IDENTITY_FORM, "budi", 7, 3600, "verifikator", t1));
+	tu_must(auth_link_create(A, AUTH_LINK_IDENTITY_FORM, "budi", 7, 3600, "verifikator", t1));
 	assert_int_equal(strlen(t1), AUTH_TOKEN_LEN);
 	/* Wrong kind: refused, and the link stays usable for its own kind. */
 	assert_int_equal(auth_link_consume(A, AUTH_LINK_PASSWORD_RESET, t1, who, &case_id),
 	    OA_ERR_DENIED);
 	assert_string_equal(who, "");
-	OK(auth_link_consume(A, AUTH_LINK_IDENTITY_FORM, t1, who, &case_id));
+	tu_must(auth_link_consume(A, AUTH_LINK_IDENTITY_FORM, t1, who, &case_id));
 	assert_string_equal(who, "budi");
 	assert_int_equal(case_id, 7);
 	/* Single use. */
@@ -780,17 +773,17 @@ static void test_links(void **state)
 	    OA_ERR_STATE);
 	assert_int_equal(case_id, 0);
 	/* Expiry. */
-	OK(auth_link_create(A, AUTH_LINK_SET_PASSPHRASE, "budi", 0, 600, "verifikator", t1));
+	tu_must(auth_link_create(A, AUTH_LINK_SET_PASSPHRASE, "budi", 0, 600, "verifikator", t1));
 	tu_clock_tick(600);
 	assert_int_equal(auth_link_consume(A, AUTH_LINK_SET_PASSPHRASE, t1, who, &case_id),
 	    OA_ERR_STATE);
 	assert_non_null(strstr(oa_errmsg(), "expired"));
 	/* A newer link supersedes the older one of the same kind. */
-	OK(auth_link_create(A, AUTH_LINK_PASSWORD_RESET, "budi", 0, 0, "budi", t1));
-	OK(auth_link_create(A, AUTH_LINK_PASSWORD_RESET, "budi", 0, 0, "budi", t2));
+	tu_must(auth_link_create(A, AUTH_LINK_PASSWORD_RESET, "budi", 0, 0, "budi", t1));
+	tu_must(auth_link_create(A, AUTH_LINK_PASSWORD_RESET, "budi", 0, 0, "budi", t2));
 	assert_int_equal(auth_link_consume(A, AUTH_LINK_PASSWORD_RESET, t1, who, &case_id),
 	    OA_ERR_STATE);
-	OK(auth_link_consume(A, AUTH_LINK_PASSWORD_RESET, t2, who, &case_id));
+	tu_must(auth_link_consume(A, AUTH_LINK_PASSWORD_RESET, t2, who, &case_id));
 	assert_int_equal(case_id, 0);
 	/* Garbage and unknown tokens. */
 	assert_int_equal(auth_link_consume(A, AUTH_LINK_ACTIVATION, "short", who, &case_id),
@@ -799,11 +792,11 @@ static void test_links(void **state)
 	assert_int_equal(auth_link_consume(A, AUTH_LINK_ACTIVATION, t2, who, &case_id),
 	    OA_ERR_NOTFOUND);
 	/* Inside a caller's transaction that rolls back, the use is undone too. */
-	OK(auth_link_create(A, AUTH_LINK_ACTIVATION, "budi", 0, 0, "sys", t1));
-	OK(store_begin(ca_store(T.c)));
-	OK(auth_link_consume(A, AUTH_LINK_ACTIVATION, t1, who, &case_id));
+	tu_must(auth_link_create(A, AUTH_LINK_ACTIVATION, "budi", 0, 0, "sys", t1));
+	tu_must(store_begin(ca_store(T.c)));
+	tu_must(auth_link_consume(A, AUTH_LINK_ACTIVATION, t1, who, &case_id));
 	store_rollback(ca_store(T.c));
-	OK(auth_link_consume(A, AUTH_LINK_ACTIVATION, t1, who, &case_id));
+	tu_must(auth_link_consume(A, AUTH_LINK_ACTIVATION, t1, who, &case_id));
 	/* Used links are final (schema). */
 	assert_int_equal(store_run(store_prepare(ca_store(T.c),
 	                     "UPDATE auth_link SET state = 'pending', used_at = NULL")),
@@ -880,21 +873,21 @@ static void test_no_secrets(void **state)
 	struct stat sb;
 	audit_report rep;
 
-	OK(auth_role_grant(A, "budi", "kominfo", "pemohon", "admin"));
-	OK(auth_password_set(A, "budi", GOOD_PW, NULL, "admin"));
-	OK(auth_totp_enrol(A, "budi", "budi", &en));
+	tu_must(auth_role_grant(A, "budi", "kominfo", "pemohon", "admin"));
+	tu_must(auth_password_set(A, "budi", GOOD_PW, NULL, "admin"));
+	tu_must(auth_totp_enrol(A, "budi", "budi", &en));
 	assert_int_equal(oath_base32_decode(en.secret_b32, strlen(en.secret_b32), &raw, &secret_len),
 	    OATH_OK);
 	memcpy(secret, raw, secret_len);
 	free(raw);
 	code_at(tu_clock_now(), code);
-	OK(auth_totp_confirm(A, "budi", code, "budi"));
+	tu_must(auth_totp_confirm(A, "budi", code, "budi"));
 	tu_clock_tick(30);
 	code_at(tu_clock_now(), code);
 	r.code = code;
-	OK(auth_login(A, &r, &s));
-	OK(auth_token_create(A, &tr, "admin", tok, NULL));
-	OK(auth_link_create(A, AUTH_LINK_ACTIVATION, "budi", 3, 0, "verifikator", link));
+	tu_must(auth_login(A, &r, &s));
+	tu_must(auth_token_create(A, &tr, "admin", tok, NULL));
+	tu_must(auth_link_create(A, AUTH_LINK_ACTIVATION, "budi", 3, 0, "verifikator", link));
 	/* A failed attempt with a typed secret in the user-name field. */
 	{
 		auth_login_req oops = {.login = GOOD_PW, .password = GOOD_PW};
@@ -935,7 +928,7 @@ static void test_no_secrets(void **state)
 	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
 	/* Every change was recorded, and the chain holds. */
-	OK(audit_verify(ca_store(T.c), &rep));
+	tu_must(audit_verify(ca_store(T.c), &rep));
 	assert_true(count("SELECT count(*) FROM audit WHERE action LIKE 'auth.%' OR action LIKE"
 	                  " 'totp.%' OR action LIKE 'token.%' OR action LIKE 'link.%' OR action LIKE"
 	                  " 'password.%'") >= 6);
@@ -949,8 +942,8 @@ static void test_totp_bound_to_person(void **state)
 	auth_login_req r = {.login = "siti", .password = GOOD_PW};
 	auth_session_new s;
 
-	OK(auth_password_set(A, "siti", GOOD_PW, NULL, "admin"));
-	OK(store_run(store_prepare(ca_store(T.c), "UPDATE auth_credential SET totp_secret ="
+	tu_must(auth_password_set(A, "siti", GOOD_PW, NULL, "admin"));
+	tu_must(store_run(store_prepare(ca_store(T.c), "UPDATE auth_credential SET totp_secret ="
 	                                        " (SELECT totp_secret FROM auth_credential WHERE"
 	                                        " person = 'budi') WHERE person = 'siti'")));
 	assert_int_equal(auth_login(A, &r, &s), OA_ERR_CRYPTO);

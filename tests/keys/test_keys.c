@@ -66,20 +66,6 @@ static void inst_reopen(tu_inst *t)
 		fail_msg("reopen: %s", oa_errmsg());
 }
 
-static void must(oa_err rc)
-{
-	if (rc != OA_OK)
-		fail_msg("%s: %s", oa_err_name(rc), oa_errmsg());
-}
-
-static void expect(oa_err rc, oa_err want, const char *substr)
-{
-	if (rc != want)
-		fail_msg("wanted %s, got %s: %s", oa_err_name(want), oa_err_name(rc), oa_errmsg());
-	if (substr && strstr(oa_errmsg(), substr) == NULL)
-		fail_msg("message lacks '%s': %s", substr, oa_errmsg());
-}
-
 /* Issues a certificate (O=Kominfo) for csr and writes its serial. */
 static void issue_csr(tu_inst *t, const char *csr, const char *nik, const char *email,
     const char *actor, char serial[41])
@@ -93,7 +79,7 @@ static void issue_csr(tu_inst *t, const char *csr, const char *nik, const char *
 	r.email = email;
 	r.o = "Kominfo";
 	r.actor = actor;
-	must(ca_issue(t->c, &r, &out));
+	tu_must(ca_issue(t->c, &r, &out));
 	snprintf(serial, 41, "%s", out.serial);
 	ca_issued_free(&out);
 }
@@ -103,7 +89,7 @@ static void issue_for(tu_inst *t, int64_t id, const char *csr, const char *nik,
     char serial[41])
 {
 	issue_csr(t, csr, nik, person.email, "test", serial);
-	must(keys_bind_certificate(t->c, id, serial, "test"));
+	tu_must(keys_bind_certificate(t->c, id, serial, "test"));
 }
 
 static int64_t make_key(tu_inst *t, const char *type, char serial[41])
@@ -111,7 +97,7 @@ static int64_t make_key(tu_inst *t, const char *type, char serial[41])
 	int64_t id = 0;
 	char *csr = NULL;
 
-	must(keys_create(t->c, HOLDER, type, PASS, &person, &id, &csr));
+	tu_must(keys_create(t->c, HOLDER, type, PASS, &person, &id, &csr));
 	assert_true(id > 0);
 	assert_non_null(csr);
 	assert_non_null(strstr(csr, "BEGIN CERTIFICATE REQUEST"));
@@ -148,7 +134,7 @@ static int verify_with_cert(tu_inst *t, const char *serial, int scheme, const ui
 	EVP_PKEY_CTX *ctx;
 	int ok;
 
-	must(ca_cert_der(t->c, serial, &der, &len));
+	tu_must(ca_cert_der(t->c, serial, &der, &len));
 	p = der;
 	assert_non_null(x = d2i_X509(NULL, &p, (long)len));
 	assert_non_null(ctx = EVP_PKEY_CTX_new(X509_get0_pubkey(x), NULL));
@@ -217,7 +203,7 @@ static void clear_key(tu_inst *t, int64_t id, const char *pass, uint8_t **p8, si
 
 	read_sealed(t, id, &s, holder, type);
 	keys_binding b = {holder, id, type};
-	must(keys_unseal(pass, &s, &b, &clear, &n));
+	tu_must(keys_unseal(pass, &s, &b, &clear, &n));
 	*p8 = malloc(n);
 	memcpy(*p8, clear, n);
 	*p8n = n;
@@ -251,7 +237,7 @@ static void exec_sql(tu_inst *t, const char *sql, int expect_ok)
 	oa_err rc = store_exec(ca_store(t->c), sql);
 
 	if (expect_ok)
-		must(rc);
+		tu_must(rc);
 	else
 		assert_int_not_equal(rc, OA_OK);
 }
@@ -286,7 +272,7 @@ static oa_err kt_sign(struct kt *k, const char *pass)
 /* The key's status into k->ki; it must be found. */
 static void kt_status(struct kt *k)
 {
-	must(keys_status(k->t.c, k->id, &k->ki));
+	tu_must(keys_status(k->t.c, k->id, &k->ki));
 }
 
 /* ---- tests ---------------------------------------------------------- */
@@ -349,7 +335,7 @@ static void sign_and_verify(const char *type, int scheme)
 	kt_status(&k);
 	assert_string_equal(k.ki.state, "active");
 	assert_string_equal(k.ki.serial, k.serial);
-	must(sign(&k.t, k.id, HOLDER, PASS, scheme, k.dg, &k.sig, &k.n));
+	tu_must(sign(&k.t, k.id, HOLDER, PASS, scheme, k.dg, &k.sig, &k.n));
 	assert_true(verify_with_cert(&k.t, k.serial, scheme, k.dg, k.sig, k.n));
 	k.sig[k.n / 2] ^= 1;
 	assert_false(verify_with_cert(&k.t, k.serial, scheme, k.dg, k.sig, k.n));
@@ -360,12 +346,12 @@ static void sign_and_verify(const char *type, int scheme)
 	{
 		int64_t fid;
 		char h[65];
-		must(keys_find_by_serial(k.t.c, k.serial, &fid, h));
+		tu_must(keys_find_by_serial(k.t.c, k.serial, &fid, h));
 		assert_true(fid == k.id);
 		assert_string_equal(h, HOLDER);
 	}
 	/* Someone else's holder id does not reach the key. */
-	expect(sign(&k.t, k.id, "mallory", PASS, scheme, k.dg, &k.sig, &k.n), OA_ERR_NOTFOUND, NULL);
+	tu_expect(sign(&k.t, k.id, "mallory", PASS, scheme, k.dg, &k.sig, &k.n), OA_ERR_NOTFOUND, NULL);
 	tu_inst_free(&k.t);
 }
 
@@ -395,17 +381,17 @@ static void test_wrong_passphrase_counts(void **state)
 	struct kt k;
 
 	kt_new(&k, NULL, "ec-p256", 1);
-	expect(kt_sign(&k, WRONG), OA_ERR_DENIED, "wrong passphrase");
+	tu_expect(kt_sign(&k, WRONG), OA_ERR_DENIED, "wrong passphrase");
 	assert_null(k.sig);
 	assert_null(strstr(oa_errmsg(), WRONG));
-	expect(kt_sign(&k, ""), OA_ERR_DENIED, "wrong passphrase");
+	tu_expect(kt_sign(&k, ""), OA_ERR_DENIED, "wrong passphrase");
 	inst_reopen(&k.t);
 	kt_status(&k);
 	assert_int_equal(k.ki.failures, 2);
 	assert_int_equal(k.ki.max_failures, 5);
 	assert_int_equal(count_sql(&k.t, "SELECT count(*) FROM audit WHERE action = 'keys.wrong_passphrase'"), 2);
 	/* The right one works and forgives. */
-	must(kt_sign(&k, PASS));
+	tu_must(kt_sign(&k, PASS));
 	free(k.sig);
 	kt_status(&k);
 	assert_int_equal(k.ki.failures, 0);
@@ -419,19 +405,19 @@ static void test_lockout(void **state)
 	struct kt k;
 
 	kt_new(&k, SMALL_KDF "keys.max_failures = 3\n", "ec-p256", 1);
-	expect(kt_sign(&k, WRONG), OA_ERR_DENIED, "1 of 3");
-	expect(kt_sign(&k, WRONG), OA_ERR_DENIED, "2 of 3");
-	expect(kt_sign(&k, WRONG), OA_ERR_DENIED, "now locked");
-	expect(kt_sign(&k, PASS), OA_ERR_STATE, "locked");
+	tu_expect(kt_sign(&k, WRONG), OA_ERR_DENIED, "1 of 3");
+	tu_expect(kt_sign(&k, WRONG), OA_ERR_DENIED, "2 of 3");
+	tu_expect(kt_sign(&k, WRONG), OA_ERR_DENIED, "now locked");
+	tu_expect(kt_sign(&k, PASS), OA_ERR_STATE, "locked");
 	assert_null(k.sig);
-	expect(keys_change_passphrase(k.t.c, HOLDER, k.id, PASS, PASS2, &person), OA_ERR_STATE, "locked");
+	tu_expect(keys_change_passphrase(k.t.c, HOLDER, k.id, PASS, PASS2, &person), OA_ERR_STATE, "locked");
 	inst_reopen(&k.t);
 	kt_status(&k);
 	assert_true(k.ki.locked);
 	assert_string_equal(k.ki.state, "locked");
 	assert_int_equal(k.ki.failures, 3);
 	assert_true(k.ki.locked_at > 0);
-	expect(kt_sign(&k, PASS), OA_ERR_STATE, "locked");
+	tu_expect(kt_sign(&k, PASS), OA_ERR_STATE, "locked");
 	/* No bug can unlock it: the schema refuses. */
 	exec_sql(&k.t, "UPDATE holder_key SET state = 'active', locked_at = NULL", 0);
 	exec_sql(&k.t, "UPDATE holder_key SET failures = 0", 0);
@@ -447,11 +433,11 @@ static void test_lower_limit_locks(void **state)
 	struct kt k;
 
 	kt_new(&k, NULL, "ec-p256", 1);
-	expect(kt_sign(&k, WRONG), OA_ERR_DENIED, NULL);
-	expect(kt_sign(&k, WRONG), OA_ERR_DENIED, NULL);
+	tu_expect(kt_sign(&k, WRONG), OA_ERR_DENIED, NULL);
+	tu_expect(kt_sign(&k, WRONG), OA_ERR_DENIED, NULL);
 	assert_int_equal(tu_conf_append(k.t.path, "keys.max_failures = 2\n"), 0);
 	inst_reopen(&k.t);
-	expect(kt_sign(&k, PASS), OA_ERR_STATE, "locked");
+	tu_expect(kt_sign(&k, PASS), OA_ERR_STATE, "locked");
 	tu_inst_free(&k.t);
 }
 
@@ -473,10 +459,10 @@ static void test_change_passphrase(void **state)
 	inst_reopen(&k.t);
 	kt_status(&k);
 	assert_int_equal(k.ki.memory_kib, 64); /* still sealed with the old ones */
-	expect(keys_change_passphrase(k.t.c, HOLDER, k.id, PASS, "short", &person), OA_ERR_POLICY, "too short");
-	expect(keys_change_passphrase(k.t.c, HOLDER, k.id, PASS, PASS, &person), OA_ERR_POLICY, "same");
-	expect(keys_change_passphrase(k.t.c, HOLDER, k.id, WRONG, PASS2, &person), OA_ERR_DENIED, "wrong passphrase");
-	must(keys_change_passphrase(k.t.c, HOLDER, k.id, PASS, PASS2, &person));
+	tu_expect(keys_change_passphrase(k.t.c, HOLDER, k.id, PASS, "short", &person), OA_ERR_POLICY, "too short");
+	tu_expect(keys_change_passphrase(k.t.c, HOLDER, k.id, PASS, PASS, &person), OA_ERR_POLICY, "same");
+	tu_expect(keys_change_passphrase(k.t.c, HOLDER, k.id, WRONG, PASS2, &person), OA_ERR_DENIED, "wrong passphrase");
+	tu_must(keys_change_passphrase(k.t.c, HOLDER, k.id, PASS, PASS2, &person));
 	kt_status(&k);
 	assert_int_equal(k.ki.memory_kib, 128);
 	assert_int_equal(k.ki.iterations, 2);
@@ -489,8 +475,8 @@ static void test_change_passphrase(void **state)
 	clear_key(&k.t, k.id, PASS2, &p8b, &p8bn, &pb, &pbn);
 	assert_int_equal(pan, pbn);
 	assert_memory_equal(pa, pb, pan);
-	expect(kt_sign(&k, PASS), OA_ERR_DENIED, "wrong passphrase");
-	must(kt_sign(&k, PASS2));
+	tu_expect(kt_sign(&k, PASS), OA_ERR_DENIED, "wrong passphrase");
+	tu_must(kt_sign(&k, PASS2));
 	assert_true(verify_with_cert(&k.t, k.serial, 0, k.dg, k.sig, k.n));
 	free(k.sig);
 	/* No new certificate. */
@@ -510,12 +496,12 @@ static void test_revoked_refused(void **state)
 	struct kt k;
 
 	kt_new(&k, NULL, "ec-p256", 1);
-	must(ca_revoke(k.t.c, k.serial, CA_REASON_KEY_COMPROMISE, 0, "test"));
-	expect(kt_sign(&k, PASS), OA_ERR_STATE, "revoked");
+	tu_must(ca_revoke(k.t.c, k.serial, CA_REASON_KEY_COMPROMISE, 0, "test"));
+	tu_expect(kt_sign(&k, PASS), OA_ERR_STATE, "revoked");
 	assert_non_null(strstr(oa_errmsg(), "keyCompromise"));
 	assert_null(k.sig);
 	/* A refusal before the passphrase is tried counts nothing. */
-	expect(kt_sign(&k, WRONG), OA_ERR_STATE, "revoked");
+	tu_expect(kt_sign(&k, WRONG), OA_ERR_STATE, "revoked");
 	kt_status(&k);
 	assert_int_equal(k.ki.failures, 0);
 	tu_inst_free(&k.t);
@@ -527,10 +513,10 @@ static void test_expired_refused(void **state)
 
 	kt_new(&k, NULL, "ec-p256", 1);
 	setenv("OPENAMS_NOW", "2099-01-01T00:00:00Z", 1);
-	expect(kt_sign(&k, PASS), OA_ERR_STATE, "expired");
+	tu_expect(kt_sign(&k, PASS), OA_ERR_STATE, "expired");
 	unsetenv("OPENAMS_NOW");
 	assert_null(k.sig);
-	must(kt_sign(&k, PASS));
+	tu_must(kt_sign(&k, PASS));
 	free(k.sig);
 	tu_inst_free(&k.t);
 }
@@ -540,7 +526,7 @@ static void test_unbound_refused(void **state)
 	struct kt k;
 
 	kt_new(&k, NULL, "ec-p256", 0);
-	expect(kt_sign(&k, PASS), OA_ERR_STATE, "no certificate");
+	tu_expect(kt_sign(&k, PASS), OA_ERR_STATE, "no certificate");
 	tu_inst_free(&k.t);
 }
 
@@ -553,12 +539,12 @@ static void test_bind_checks(void **state)
 	char *csr2 = NULL;
 
 	kt_new(&k, NULL, "ec-p256", 1);
-	must(keys_bind_certificate(k.t.c, k.id, k.serial, "test")); /* idempotent */
-	must(keys_create(k.t.c, "siti.aminah", "ec-p256", PASS, NULL, &id2, &csr2));
-	expect(keys_bind_certificate(k.t.c, id2, k.serial, "test"), OA_ERR_POLICY, "does not hold");
+	tu_must(keys_bind_certificate(k.t.c, k.id, k.serial, "test")); /* idempotent */
+	tu_must(keys_create(k.t.c, "siti.aminah", "ec-p256", PASS, NULL, &id2, &csr2));
+	tu_expect(keys_bind_certificate(k.t.c, id2, k.serial, "test"), OA_ERR_POLICY, "does not hold");
 	issue_csr(&k.t, csr2, "3201015505900002", "siti@kominfo.go.id", NULL, serial2);
-	expect(keys_bind_certificate(k.t.c, k.id, serial2, "test"), OA_ERR_STATE, "cannot be bound again");
-	must(keys_bind_certificate(k.t.c, id2, serial2, "test"));
+	tu_expect(keys_bind_certificate(k.t.c, k.id, serial2, "test"), OA_ERR_STATE, "cannot be bound again");
+	tu_must(keys_bind_certificate(k.t.c, id2, serial2, "test"));
 	/* The trigger backs it up. */
 	exec_sql(&k.t, "UPDATE holder_key SET serial = NULL, state = 'pending'", 0);
 	free(csr2);
@@ -598,9 +584,9 @@ static void test_weak_passphrases(void **state)
 	}
 	assert_int_equal(count_sql(&t, "SELECT count(*) FROM holder_key"), 0);
 	/* A good one passes the same checks. */
-	must(keys_check_passphrase(t.c, HOLDER, PASS, &person));
-	expect(keys_create(t.c, "bad holder!", "ec-p256", PASS, &person, &id, NULL), OA_ERR_INVALID, NULL);
-	expect(keys_create(t.c, HOLDER, "dsa-1024", PASS, &person, &id, NULL), OA_ERR_INVALID, NULL);
+	tu_must(keys_check_passphrase(t.c, HOLDER, PASS, &person));
+	tu_expect(keys_create(t.c, "bad holder!", "ec-p256", PASS, &person, &id, NULL), OA_ERR_INVALID, NULL);
+	tu_expect(keys_create(t.c, HOLDER, "dsa-1024", PASS, &person, &id, NULL), OA_ERR_INVALID, NULL);
 	tu_inst_free(&t);
 }
 
@@ -611,9 +597,9 @@ static void tamper(tu_inst *t, int64_t id, const char *holder)
 	size_t n = 0;
 	keys_info ki;
 
-	expect(sign(t, id, holder, PASS, 0, dg, &sig, &n), OA_ERR_CRYPTO, "integrity");
+	tu_expect(sign(t, id, holder, PASS, 0, dg, &sig, &n), OA_ERR_CRYPTO, "integrity");
 	assert_null(sig);
-	must(keys_status(t->c, id, &ki));
+	tu_must(keys_status(t->c, id, &ki));
 	assert_int_equal(ki.failures, 0);
 	assert_false(ki.locked);
 }
@@ -639,7 +625,7 @@ static void flip(tu_inst *t, int64_t id, const char *col, int at)
 	assert_non_null(st = store_prepare(db, sql));
 	store_bind_blob(st, 1, buf, n);
 	store_bind_int(st, 2, id);
-	must(store_run(st));
+	tu_must(store_run(st));
 }
 
 static void test_tamper(void **state)
@@ -670,10 +656,10 @@ static void test_tamper(void **state)
 	assert_int_equal(count_sql(&k.t, "SELECT count(*) FROM audit WHERE action = 'keys.wrong_passphrase'"), 0);
 	/* A changed salt cannot be told from a wrong passphrase (documented). */
 	flip(&k.t, k.id, "salt", 0);
-	expect(kt_sign(&k, PASS), OA_ERR_DENIED, "wrong passphrase");
+	tu_expect(kt_sign(&k, PASS), OA_ERR_DENIED, "wrong passphrase");
 	flip(&k.t, k.id, "salt", 0);
 	/* Restored, it signs again and forgives. */
-	must(kt_sign(&k, PASS));
+	tu_must(kt_sign(&k, PASS));
 	assert_true(verify_with_cert(&k.t, k.serial, 0, k.dg, k.sig, k.n));
 	free(k.sig);
 	kt_status(&k);
@@ -691,22 +677,22 @@ static void test_transactions(void **state)
 
 	kt_new(&k, NULL, "ec-p256", 1);
 	db = ca_store(k.t.c);
-	must(store_begin(db));
-	expect(kt_sign(&k, PASS), OA_ERR_INTERNAL, "outside a transaction");
-	expect(keys_change_passphrase(k.t.c, HOLDER, k.id, PASS, PASS2, &person), OA_ERR_INTERNAL, NULL);
-	must(keys_create(k.t.c, "siti.aminah", "ec-p256", PASS, NULL, &id2, NULL));
+	tu_must(store_begin(db));
+	tu_expect(kt_sign(&k, PASS), OA_ERR_INTERNAL, "outside a transaction");
+	tu_expect(keys_change_passphrase(k.t.c, HOLDER, k.id, PASS, PASS2, &person), OA_ERR_INTERNAL, NULL);
+	tu_must(keys_create(k.t.c, "siti.aminah", "ec-p256", PASS, NULL, &id2, NULL));
 	store_rollback(db);
 	assert_int_equal(count_sql(&k.t, "SELECT count(*) FROM holder_key"), 1);
 	/* Prepared outside, stored inside. */
-	must(keys_prepare(k.t.c, "siti.aminah", "ec-p256", PASS, NULL, &d));
+	tu_must(keys_prepare(k.t.c, "siti.aminah", "ec-p256", PASS, NULL, &d));
 	assert_non_null(keys_draft_csr(d));
-	must(store_begin(db));
-	must(keys_draft_store(k.t.c, d, "engine"));
-	must(store_commit(db));
+	tu_must(store_begin(db));
+	tu_must(keys_draft_store(k.t.c, d, "engine"));
+	tu_must(store_commit(db));
 	assert_int_equal(count_sql(&k.t, "SELECT count(*) FROM holder_key"), 2);
 	{
 		keys_info ki;
-		must(keys_status(k.t.c, keys_draft_id(d), &ki));
+		tu_must(keys_status(k.t.c, keys_draft_id(d), &ki));
 		assert_string_equal(ki.holder, "siti.aminah");
 	}
 	keys_draft_free(d);
@@ -733,7 +719,7 @@ static void test_default_params(void **state)
 	assert_int_equal(k.ki.iterations, 3);
 	assert_int_equal(k.ki.parallelism, 2);
 	t0 = now_s();
-	must(kt_sign(&k, PASS));
+	tu_must(kt_sign(&k, PASS));
 	fprintf(stderr, "# keys_sign with default Argon2id parameters: %.3f s\n", now_s() - t0);
 	assert_true(verify_with_cert(&k.t, k.serial, 0, k.dg, k.sig, k.n));
 	free(k.sig);
@@ -800,14 +786,14 @@ static void test_no_secret_on_disk(void **state)
 	idr = make_key(&k.t, "rsa-2048", NULL);
 	clear_key(&k.t, k.id, PASS, &p8, &p8n, &priv, &privn);
 	clear_key(&k.t, idr, PASS, &p8b, &p8bn, &privb, &privbn);
-	expect(kt_sign(&k, WRONG), OA_ERR_DENIED, NULL);
+	tu_expect(kt_sign(&k, WRONG), OA_ERR_DENIED, NULL);
 	fprintf(stderr, "error: %s\n", oa_errmsg());
-	must(kt_sign(&k, PASS));
+	tu_must(kt_sign(&k, PASS));
 	free(k.sig);
-	expect(keys_change_passphrase(k.t.c, HOLDER, k.id, WRONG, PASS2, &person), OA_ERR_DENIED, NULL);
+	tu_expect(keys_change_passphrase(k.t.c, HOLDER, k.id, WRONG, PASS2, &person), OA_ERR_DENIED, NULL);
 	fprintf(stderr, "error: %s\n", oa_errmsg());
-	must(keys_change_passphrase(k.t.c, HOLDER, k.id, PASS, PASS2, &person));
-	expect(keys_create(k.t.c, HOLDER, "ec-p256", "santoso" PASS, &person, NULL, NULL), OA_ERR_POLICY, NULL);
+	tu_must(keys_change_passphrase(k.t.c, HOLDER, k.id, PASS, PASS2, &person));
+	tu_expect(keys_create(k.t.c, HOLDER, "ec-p256", "santoso" PASS, &person, NULL, NULL), OA_ERR_POLICY, NULL);
 	fprintf(stderr, "error: %s\n", oa_errmsg());
 	/* The WAL is scanned as it is, then again after a checkpoint. */
 	{
@@ -815,7 +801,7 @@ static void test_no_secret_on_disk(void **state)
 		size_t lens[] = {strlen(PASS), strlen(PASS2), strlen(WRONG), p8n, privn, p8bn, privbn};
 		scan_dir(dir, needles, lens, 7, &files);
 		assert_true(files >= 3);
-		must(store_exec(ca_store(k.t.c), "PRAGMA wal_checkpoint(TRUNCATE)"));
+		tu_must(store_exec(ca_store(k.t.c), "PRAGMA wal_checkpoint(TRUNCATE)"));
 		ca_free(k.t.c);
 		k.t.c = NULL;
 		files = 0;
@@ -826,7 +812,7 @@ static void test_no_secret_on_disk(void **state)
 		{
 			uint8_t *buf;
 			size_t len;
-			must(oa_read_file(errpath, 1 << 20, &buf, &len));
+			tu_must(oa_read_file(errpath, 1 << 20, &buf, &len));
 			assert_non_null(strstr((char *)buf, "wrong passphrase"));
 			for (int i = 0; i < 7; i++)
 				if (contains(buf, len, needles[i], lens[i]))
@@ -853,20 +839,20 @@ static void test_seal_format(void **state)
 
 	for (size_t i = 0; i < sizeof clear; i++)
 		clear[i] = (uint8_t)i;
-	must(keys_seal(PASS, &p, &b, clear, sizeof clear, &s));
+	tu_must(keys_seal(PASS, &p, &b, clear, sizeof clear, &s));
 	assert_false(contains(s.ct, s.ct_len, clear + 16, 16));
-	must(keys_unseal(PASS, &s, &b, &out, &n));
+	tu_must(keys_unseal(PASS, &s, &b, &out, &n));
 	assert_int_equal(n, sizeof clear);
 	assert_memory_equal(out, clear, n);
 	keys_secret_free(out, n);
-	expect(keys_unseal(WRONG, &s, &b, &out, &n), OA_ERR_DENIED, NULL);
+	tu_expect(keys_unseal(WRONG, &s, &b, &out, &n), OA_ERR_DENIED, NULL);
 	assert_null(out);
-	expect(keys_unseal(PASS, &s, &b2, &out, &n), OA_ERR_CRYPTO, "integrity");
+	tu_expect(keys_unseal(PASS, &s, &b2, &out, &n), OA_ERR_CRYPTO, "integrity");
 	assert_null(out);
 	keys_sealed_free(&s);
 	keys_sealed_free(NULL);
 	p.memory_kib = 4;
-	expect(keys_seal(PASS, &p, &b, clear, sizeof clear, &s), OA_ERR_CONFIG, NULL);
+	tu_expect(keys_seal(PASS, &p, &b, clear, sizeof clear, &s), OA_ERR_CONFIG, NULL);
 }
 
 int main(void)

@@ -53,20 +53,6 @@ static const keys_person person = {
 #define SMALL_KDF "keys.argon2_memory_kib = 64\nkeys.argon2_iterations = 1\n" \
                   "keys.argon2_parallelism = 1\nkeys.max_failures = 3\n"
 
-static void must(oa_err rc)
-{
-	if (rc != OA_OK)
-		fail_msg("%s: %s", oa_err_name(rc), oa_errmsg());
-}
-
-static void expect(oa_err rc, oa_err want, const char *substr)
-{
-	if (rc != want)
-		fail_msg("wanted %s, got %s: %s", oa_err_name(want), oa_err_name(rc), oa_errmsg());
-	if (substr && strstr(oa_errmsg(), substr) == NULL)
-		fail_msg("message lacks '%s': %s", substr, oa_errmsg());
-}
-
 static void make_pdf(oa_buf *b)
 {
 	static const char *objs[] = {
@@ -147,7 +133,7 @@ static oa_err hsign(fx *f, const char *nik, const char *serial, const char *pass
 static int failures(fx *f)
 {
 	keys_info ki;
-	must(keys_status(f->t.c, f->key_id, &ki));
+	tu_must(keys_status(f->t.c, f->key_id, &ki));
 	return ki.failures;
 }
 
@@ -170,8 +156,8 @@ static void cms_verify_last(const uint8_t *pdf, size_t n, ca *c)
 	assert_non_null(br);
 	assert_int_equal(sscanf(br, "/ByteRange [%lld %lld %lld %lld", &a, &b, &cc, &d), 4);
 	assert_true(a == 0 && (size_t)(cc + d) <= n);
-	must(oa_buf_append(&content, pdf, (size_t)b));
-	must(oa_buf_append(&content, pdf + cc, (size_t)d));
+	tu_must(oa_buf_append(&content, pdf, (size_t)b));
+	tu_must(oa_buf_append(&content, pdf + cc, (size_t)d));
 	der = malloc((size_t)(cc - b));
 	for (derlen = 0; derlen < (cc - b - 2) / 2; derlen++)
 		der[derlen] = (uint8_t)(oa_hexval(pdf[b + 1 + 2 * derlen]) << 4 |
@@ -179,7 +165,7 @@ static void cms_verify_last(const uint8_t *pdf, size_t n, ca *c)
 	p = der;
 	cms = d2i_CMS_ContentInfo(NULL, &p, derlen);
 	assert_non_null(cms);
-	must(ca_chain_pem(c, 1, &pem));
+	tu_must(ca_chain_pem(c, 1, &pem));
 	rb = BIO_new_mem_buf(pem.data, (int)pem.len);
 	root = PEM_read_bio_X509(rb, NULL, NULL, NULL);
 	assert_non_null(root);
@@ -208,7 +194,7 @@ static void test_sign_and_verify(void **st)
 	sign_report rep;
 	FILE *fp;
 
-	must(hsign(f, NIK, NULL, PASS, f->pdf.data, f->pdf.len, &out, &n, used));
+	tu_must(hsign(f, NIK, NULL, PASS, f->pdf.data, f->pdf.len, &out, &n, used));
 	assert_string_equal(used, f->serial);
 	assert_true(n > f->pdf.len);
 	assert_memory_equal(out, f->pdf.data, f->pdf.len);
@@ -221,7 +207,7 @@ static void test_sign_and_verify(void **st)
 	    "action = 'keys.sign' AND detail LIKE '%%serial=%s%%pdf-sha256=%s client=e-office%%'",
 	    f->serial, hex), 1);
 
-	must(sign_verify_pdf(f->t.c, NULL, out, n, &rep));
+	tu_must(sign_verify_pdf(f->t.c, NULL, out, n, &rep));
 	assert_int_equal(rep.n, 1);
 	assert_true(rep.sig[0].intact);
 	assert_true(rep.sig[0].trusted);
@@ -258,12 +244,12 @@ static void test_sign_and_verify(void **st)
 	{
 		oa_buf chain = {0}, root = {0};
 		char cp[300], rp[300];
-		must(ca_chain_pem(f->t.c, 0, &chain));
-		must(ca_chain_pem(f->t.c, 1, &root));
+		tu_must(ca_chain_pem(f->t.c, 0, &chain));
+		tu_must(ca_chain_pem(f->t.c, 1, &root));
 		snprintf(cp, sizeof cp, "%s/chain.pem", f->t.dir);
 		snprintf(rp, sizeof rp, "%s/root.pem", f->t.dir);
-		must(oa_write_file_atomic(cp, chain.data, chain.len, 0600));
-		must(oa_write_file_atomic(rp, root.data, root.len, 0600));
+		tu_must(oa_write_file_atomic(cp, chain.data, chain.len, 0600));
+		tu_must(oa_write_file_atomic(rp, root.data, root.len, 0600));
 		snprintf(cmd, sizeof cmd, "%s %s/tests/sign/dss.py '%s' '%s' '%s'",
 		    getenv("PYTHON") ? getenv("PYTHON") : "python3",
 		    getenv("OPENAMS_SRC") ? getenv("OPENAMS_SRC") : ".", path, cp, rp);
@@ -285,8 +271,8 @@ static void test_level_bb(void **st)
 	sign_holder h = {.nik = NIK, .passphrase = PASS, .level = SIGN_LEVEL_BB};
 	sign_report rep;
 
-	must(sign_pdf_holder(f->t.c, &h, f->pdf.data, f->pdf.len, NULL, &out, &n, used));
-	must(sign_verify_pdf(f->t.c, NULL, out, n, &rep));
+	tu_must(sign_pdf_holder(f->t.c, &h, f->pdf.data, f->pdf.len, NULL, &out, &n, used));
+	tu_must(sign_verify_pdf(f->t.c, NULL, out, n, &rep));
 	assert_int_equal(rep.n, 1);
 	assert_true(rep.sig[0].intact);
 	assert_false(rep.sig[0].timestamped);
@@ -296,8 +282,8 @@ static void test_level_bb(void **st)
 	free(out);
 	/* B-T: time-stamped, no /DSS, the signature covers the whole document */
 	h.level = SIGN_LEVEL_BT;
-	must(sign_pdf_holder(f->t.c, &h, f->pdf.data, f->pdf.len, NULL, &out, &n, used));
-	must(sign_verify_pdf(f->t.c, NULL, out, n, &rep));
+	tu_must(sign_pdf_holder(f->t.c, &h, f->pdf.data, f->pdf.len, NULL, &out, &n, used));
+	tu_must(sign_verify_pdf(f->t.c, NULL, out, n, &rep));
 	assert_true(rep.sig[0].timestamp_valid);
 	assert_false(rep.dss);
 	assert_true(rep.sig[0].whole);
@@ -312,23 +298,23 @@ static void test_wrong_passphrase_and_lock(void **st)
 	size_t n = 0;
 	char used[41];
 
-	expect(hsign(f, NIK, NULL, WRONG, f->pdf.data, f->pdf.len, &out, &n, used), OA_ERR_DENIED, NULL);
+	tu_expect(hsign(f, NIK, NULL, WRONG, f->pdf.data, f->pdf.len, &out, &n, used), OA_ERR_DENIED, NULL);
 	assert_null(out);
 	assert_int_equal(failures(f), 1);
 	/* a success forgives */
-	must(hsign(f, NIK, NULL, PASS, f->pdf.data, f->pdf.len, &out, &n, used));
+	tu_must(hsign(f, NIK, NULL, PASS, f->pdf.data, f->pdf.len, &out, &n, used));
 	free(out);
 	out = NULL;
 	assert_int_equal(failures(f), 0);
 	/* a broken PDF never reaches the key: no attempt counted */
-	expect(hsign(f, NIK, NULL, WRONG, (const uint8_t *)"%PDF-1.7\ngarbage", 17, &out, &n, used),
+	tu_expect(hsign(f, NIK, NULL, WRONG, (const uint8_t *)"%PDF-1.7\ngarbage", 17, &out, &n, used),
 	    OA_ERR_INVALID, "broken PDF");
 	assert_int_equal(failures(f), 0);
 	/* keys.max_failures = 3 wrong ones lock it, for the right one too */
 	for (int i = 0; i < 3; i++)
-		expect(hsign(f, NIK, NULL, WRONG, f->pdf.data, f->pdf.len, &out, &n, used),
+		tu_expect(hsign(f, NIK, NULL, WRONG, f->pdf.data, f->pdf.len, &out, &n, used),
 		    i < 2 ? OA_ERR_DENIED : OA_ERR_DENIED, NULL);
-	expect(hsign(f, NIK, NULL, PASS, f->pdf.data, f->pdf.len, &out, &n, used), OA_ERR_STATE,
+	tu_expect(hsign(f, NIK, NULL, PASS, f->pdf.data, f->pdf.len, &out, &n, used), OA_ERR_STATE,
 	    "locked");
 	assert_null(out);
 }
@@ -340,15 +326,15 @@ static void test_no_certificate(void **st)
 	size_t n = 0;
 	char used[41], serial[41];
 
-	expect(hsign(f, "3201015505900099", NULL, PASS, f->pdf.data, f->pdf.len, &out, &n, used),
+	tu_expect(hsign(f, "3201015505900099", NULL, PASS, f->pdf.data, f->pdf.len, &out, &n, used),
 	    OA_ERR_NOTFOUND, "no certificate for NIK");
-	expect(hsign(f, "12345", NULL, PASS, f->pdf.data, f->pdf.len, &out, &n, used),
+	tu_expect(hsign(f, "12345", NULL, PASS, f->pdf.data, f->pdf.len, &out, &n, used),
 	    OA_ERR_INVALID, "16 digits");
 	/* a certificate from a CSR: the key is not here */
-	must(tu_issue_nik(f->t.c, "3201015505900077", 0, serial));
-	expect(hsign(f, "3201015505900077", NULL, PASS, f->pdf.data, f->pdf.len, &out, &n, used),
+	tu_must(tu_issue_nik(f->t.c, "3201015505900077", 0, serial));
+	tu_expect(hsign(f, "3201015505900077", NULL, PASS, f->pdf.data, f->pdf.len, &out, &n, used),
 	    OA_ERR_NOTFOUND, "no certificate with a key sealed");
-	expect(hsign(f, NULL, serial, PASS, f->pdf.data, f->pdf.len, &out, &n, used),
+	tu_expect(hsign(f, NULL, serial, PASS, f->pdf.data, f->pdf.len, &out, &n, used),
 	    OA_ERR_NOTFOUND, "no holder key");
 	assert_null(out);
 }
@@ -360,10 +346,10 @@ static void test_revoked(void **st)
 	size_t n = 0;
 	char used[41];
 
-	must(ca_revoke(f->t.c, f->serial, 1, 0, "test"));
-	expect(hsign(f, NIK, NULL, PASS, f->pdf.data, f->pdf.len, &out, &n, used), OA_ERR_STATE,
+	tu_must(ca_revoke(f->t.c, f->serial, 1, 0, "test"));
+	tu_expect(hsign(f, NIK, NULL, PASS, f->pdf.data, f->pdf.len, &out, &n, used), OA_ERR_STATE,
 	    "revoked");
-	expect(hsign(f, NULL, f->serial, PASS, f->pdf.data, f->pdf.len, &out, &n, used),
+	tu_expect(hsign(f, NULL, f->serial, PASS, f->pdf.data, f->pdf.len, &out, &n, used),
 	    OA_ERR_STATE, "revoked");
 	assert_null(out);
 }
@@ -377,10 +363,10 @@ static void test_verify_three(void **st)
 	char used[41];
 	sign_report rep;
 
-	must(hsign(f, NIK, NULL, PASS, f->pdf.data, f->pdf.len, &a, &na, used));
-	must(hsign(f, NIK, NULL, PASS, a, na, &b, &nb, used));
-	must(hsign(f, NULL, f->serial, PASS, b, nb, &c, &nc, used));
-	must(sign_verify_pdf(f->t.c, NULL, c, nc, &rep));
+	tu_must(hsign(f, NIK, NULL, PASS, f->pdf.data, f->pdf.len, &a, &na, used));
+	tu_must(hsign(f, NIK, NULL, PASS, a, na, &b, &nb, used));
+	tu_must(hsign(f, NULL, f->serial, PASS, b, nb, &c, &nc, used));
+	tu_must(sign_verify_pdf(f->t.c, NULL, c, nc, &rep));
 	assert_int_equal(rep.n, 3);
 	for (size_t i = 0; i < 3; i++) {
 		if (!rep.sig[i].intact)
@@ -395,7 +381,7 @@ static void test_verify_three(void **st)
 
 	/* a byte inside the first signature's range: all three break */
 	c[20] ^= 1;
-	must(sign_verify_pdf(f->t.c, NULL, c, nc, &rep));
+	tu_must(sign_verify_pdf(f->t.c, NULL, c, nc, &rep));
 	for (size_t i = 0; i < 3; i++)
 		assert_false(rep.sig[i].intact);
 	assert_non_null(strstr(rep.sig[0].problem, "do not match"));
@@ -407,7 +393,7 @@ static void test_verify_three(void **st)
 		assert_non_null(r);
 		r[3] ^= 1;
 	}
-	must(sign_verify_pdf(f->t.c, NULL, c, nc, &rep));
+	tu_must(sign_verify_pdf(f->t.c, NULL, c, nc, &rep));
 	assert_int_equal(rep.n, 3);
 	assert_true(rep.sig[0].intact);
 	assert_false(rep.sig[1].intact);
@@ -419,7 +405,7 @@ static void test_verify_three(void **st)
 		uint8_t *x = malloc(nc + 32);
 		memcpy(x, c, nc);
 		memcpy(x + nc, "1 0 obj\n<< >>\nendobj\n", 21);
-		must(sign_verify_pdf(f->t.c, NULL, x, nc + 21, &rep));
+		tu_must(sign_verify_pdf(f->t.c, NULL, x, nc + 21, &rep));
 		for (size_t i = 0; i < 3; i++)
 			assert_true(rep.sig[i].changed_after);
 		sign_report_free(&rep);
@@ -427,11 +413,11 @@ static void test_verify_three(void **st)
 	}
 	/* the unsigned original: no signature, no error (regression: the
 	 * empty list was sorted through a null pointer, UBSan under fuzz_pdf) */
-	must(sign_verify_pdf(f->t.c, NULL, f->pdf.data, f->pdf.len, &rep));
+	tu_must(sign_verify_pdf(f->t.c, NULL, f->pdf.data, f->pdf.len, &rep));
 	assert_int_equal(rep.n, 0);
 	sign_report_free(&rep);
 	/* no trust anchor given, no instance: intact, not trusted */
-	must(sign_verify_pdf(NULL, NULL, b, nb, &rep));
+	tu_must(sign_verify_pdf(NULL, NULL, b, nb, &rep));
 	assert_true(rep.sig[0].intact);
 	assert_false(rep.sig[0].trusted);
 	assert_string_equal(rep.sig[0].revocation, "unknown");

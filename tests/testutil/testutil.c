@@ -287,3 +287,21 @@ oa_err tu_issue_nik(ca *c, const char *nik, int days, char serial[41])
 	free(csr);
 	return rc;
 }
+
+/* ---- results ---- */
+
+void tu_must_at(oa_err rc, const char *call, const char *file, int line)
+{
+	if (rc != OA_OK)
+		fail_msg("%s:%d: %s: %s (%s)", file, line, call, oa_err_name(rc), oa_errmsg());
+}
+
+void tu_expect_at(oa_err rc, oa_err want, const char *substr, const char *call, const char *file,
+    int line)
+{
+	if (rc != want)
+		fail_msg("%s:%d: %s: wanted %s, got %s: %s", file, line, call, oa_err_name(want),
+		    oa_err_name(rc), oa_errmsg());
+	if (substr && strstr(oa_errmsg(), substr) == NULL)
+		fail_msg("%s:%d: %s: message lacks '%s': %s", file, line, call, substr, oa_errmsg());
+}

@@ -7,9 +7,10 @@
  * program gets it with `dependencies : testutil_dep`.  Every function is
  * named tu_<noun>_<verb> or tu_<noun>.
  *
- * tu_count and tu_countf fail the running cmocka test (fail_msg) when
- * their statement does not give a row: call them from a test, a setup or
- * a teardown only.  Everything else reports failure by its return value
+ * tu_must, tu_expect, tu_count and tu_countf fail the running cmocka test
+ * (fail_msg): tu_must and tu_expect when a call did not end as wanted,
+ * tu_count and tu_countf when their statement does not give a row.  Call
+ * them from a test, a setup or a teardown only.  Everything else reports failure by its return value
  * and may be used anywhere, benchmarks included.
  */
 #ifndef OA_TESTUTIL_H
@@ -103,6 +104,17 @@ void tu_clock_clear(void);
 /* s ("2026-11-23T01:00:00Z") as Unix seconds; aborts on a malformed s (a
  * bug in the test itself). */
 int64_t tu_iso(const char *s);
+
+/* ---- results (cmocka) ------------------------------------------------ */
+
+/* Fails the test unless call gives OA_OK: "FILE:LINE: call: CODE (message)". */
+#define tu_must(call) tu_must_at((call), #call, __FILE__, __LINE__)
+/* Fails the test unless call gives want and, when substr is not NULL, the
+ * error message holds substr. */
+#define tu_expect(call, want, substr) tu_expect_at((call), (want), (substr), #call, __FILE__, __LINE__)
+void tu_must_at(oa_err rc, const char *call, const char *file, int line);
+void tu_expect_at(oa_err rc, oa_err want, const char *substr, const char *call, const char *file,
+    int line);
 
 /* ---- the store (cmocka) ---------------------------------------------- */
 
