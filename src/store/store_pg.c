@@ -232,45 +232,96 @@ static int writes(const char *sql)
 	return strncasecmp(sql, "SELECT", 6) != 0 && strncasecmp(sql, "VALUES", 6) != 0;
 }
 
-/* Prepares on the server; types from the bindings when typed is set (a
- * parameter whose type PostgreSQL cannot infer).  Inside a transaction a
- * failure must not abort it: a savepoint around. */
-static int server_prepare(store *s, struct pgstmt *p, int typed)
+/* One PQprepare; inside a transaction under a savepoint, so that a
+ * failure does not abort it.  STORE_DONE, or STORE_ERROR with *res kept
+ * (the caller clears it) when the server refused. */
+static int prepare_once(store *s, struct pgstmt *p, const Oid *types, PGresult **res)
 {
-	Oid *types = NULL;
-	PGresult *res;
 	int sp = in_server_tx(s), rc = STORE_DONE;
 
-	if (typed && p->nparams > 0) {
-		if ((types = calloc((size_t)p->nparams, sizeof *types)) == NULL) {
-			oa_fail(OA_ERR_NOMEM, "out of memory");
-			return STORE_ERROR;
-		}
-		for (int i = 0; i < p->nparams; i++)
-			types[i] = p->kind[i] == PGB_INT ? INT8OID : p->kind[i] == PGB_BLOB ? BYTEAOID :
-			           typed > 1 ? TEXTOID : 0;
-	}
-	if (sp && run(s, "SAVEPOINT oa_prepare", NULL) != OA_OK) {
-		free(types);
+	*res = NULL;
+	if (sp && run(s, "SAVEPOINT oa_prepare", NULL) != OA_OK)
 		return STORE_ERROR;
-	}
-	res = PQprepare(s->pg->c, p->name, p->sql, p->nparams, types);
-	free(types);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-		/* indeterminate or ambiguous parameter type */
-		if (state && (strcmp(state, "42P18") == 0 || strcmp(state, "42P08") == 0) &&
-		    typed < 2)
+	*res = PQprepare(s->pg->c, p->name, p->sql, p->nparams, types);
+	if (PQresultStatus(*res) != PGRES_COMMAND_OK) {
+		rc = STORE_ERROR;
+		if (sp && run(s, "ROLLBACK TO SAVEPOINT oa_prepare", NULL) != OA_OK) {
+			PQclear(*res);
+			*res = NULL;
+		}
+	} else
+		p->prepared = 1;
+	if (sp && run(s, "RELEASE SAVEPOINT oa_prepare", NULL) != OA_OK && rc == STORE_DONE)
+		rc = STORE_ERROR;
+	return rc;
+}
+
+static int sqlstate_is(PGresult *res, const char *a, const char *b)
+{
+	const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	return st && (strcmp(st, a) == 0 || (b && strcmp(st, b) == 0));
+}
+
+/*
+ * Prepares on the server.  Without types (typed 0) PostgreSQL infers each
+ * parameter's from its use; returns 1 when it cannot (`? IS NULL` alone),
+ * and the statement waits for its first bindings (typed 1): integers are
+ * int8, blobs bytea, and a parameter still undetermined (bound text or
+ * NULL) is tried as text, then bytea, then int8, until the statement
+ * compiles.
+ */
+static int server_prepare(store *s, struct pgstmt *p, int typed)
+{
+	static const Oid guesses[] = {TEXTOID, BYTEAOID, INT8OID};
+	Oid *types = NULL;
+	int *guess = NULL, last = -1, rc = STORE_ERROR;
+	PGresult *res = NULL;
+
+	if (!typed || p->nparams == 0) {
+		if ((rc = prepare_once(s, p, NULL, &res)) == STORE_DONE) {
+			PQclear(res);
+			return rc;
+		}
+		if (res && sqlstate_is(res, "42P18", "42P08") && p->nparams > 0)
 			rc = 1; /* cannot tell a type yet */
 		else
 			rc = pgfail(s, res, "prepare");
-		if (sp && run(s, "ROLLBACK TO SAVEPOINT oa_prepare", NULL) != OA_OK)
-			rc = STORE_ERROR;
-	} else
-		p->prepared = 1;
+		PQclear(res);
+		return rc;
+	}
+	if ((types = calloc((size_t)p->nparams, sizeof *types)) == NULL ||
+	    (guess = calloc((size_t)p->nparams, sizeof *guess)) == NULL) {
+		free(types);
+		oa_fail(OA_ERR_NOMEM, "out of memory");
+		return STORE_ERROR;
+	}
+	for (int i = 0; i < p->nparams; i++)
+		types[i] = p->kind[i] == PGB_INT ? INT8OID : p->kind[i] == PGB_BLOB ? BYTEAOID : 0;
+	for (int tries = 0; tries < 4 * p->nparams + 1; tries++) {
+		const char *m, *d;
+		int n;
+
+		if ((rc = prepare_once(s, p, types, &res)) == STORE_DONE || res == NULL)
+			break;
+		m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+		if (sqlstate_is(res, "42P18", "42P08") && m && (d = strchr(m, '$')) != NULL &&
+		    (n = atoi(d + 1)) >= 1 && n <= p->nparams && types[n - 1] == 0) {
+			types[n - 1] = guesses[0];
+			guess[n - 1] = 1;
+			last = n - 1;
+		} else if (sqlstate_is(res, "42883", "42804") && last >= 0 &&
+		           guess[last] < (int)(sizeof guesses / sizeof guesses[0])) {
+			types[last] = guesses[guess[last]++];
+		} else
+			break;
+		PQclear(res);
+		res = NULL;
+	}
+	if (rc != STORE_DONE)
+		rc = pgfail(s, res, "prepare");
 	PQclear(res);
-	if (sp && run(s, "RELEASE SAVEPOINT oa_prepare", NULL) != OA_OK && rc == STORE_DONE)
-		rc = STORE_ERROR;
+	free(types);
+	free(guess);
 	return rc;
 }
 
@@ -370,12 +421,8 @@ static int execute(store_stmt *st)
 	int sp = p->writes && in_server_tx(s), rc;
 	ExecStatusType t;
 
-	if (!p->prepared) {
-		if ((rc = server_prepare(s, p, 1)) == 1)
-			rc = server_prepare(s, p, 2);
-		if (rc != STORE_DONE)
-			return rc < 0 ? rc : STORE_ERROR;
-	}
+	if (!p->prepared && (rc = server_prepare(s, p, 1)) != STORE_DONE)
+		return rc < 0 ? rc : STORE_ERROR;
 	if (sp && run(s, "SAVEPOINT oa_stmt", NULL) != OA_OK)
 		return STORE_ERROR;
 	p->res = PQexecPrepared(s->pg->c, p->name, p->nparams, (const char *const *)p->val, p->len,
@@ -543,12 +590,18 @@ int pg_tx_alive(store *s)
 	return PQtransactionStatus(s->pg->c) == PQTRANS_INTRANS;
 }
 
-/* glob for a pattern that is not a literal (store_pg_sql.c makes literal
- * ones regular expressions itself). */
-static const char glob_fn[] =
+/* What SQLite has and PostgreSQL lacks, made again whenever a migration is
+ * applied: glob for a pattern that is not a literal (store_pg_sql.c makes
+ * literal ones regular expressions itself), and sum() of booleans
+ * (SQLite's comparisons are integers: SUM(x < ?) counts). */
+static const char support_sql[] =
     "CREATE OR REPLACE FUNCTION oa_glob(s text, p text) RETURNS boolean"
     " LANGUAGE sql IMMUTABLE AS $oa$ SELECT s ~ ('^' || replace(replace("
-    " regexp_replace(p, '([.+(){}|$\\\\])', '\\\\\\1', 'g'), '*', '.*'), '?', '.') || '$') $oa$";
+    " regexp_replace(p, '([.+(){}|$\\\\])', '\\\\\\1', 'g'), '*', '.*'), '?', '.') || '$') $oa$;"
+    "CREATE OR REPLACE FUNCTION oa_sum_bool(bigint, boolean) RETURNS bigint"
+    " LANGUAGE sql IMMUTABLE AS $oa$ SELECT CASE WHEN $2 IS NULL THEN $1"
+    " ELSE COALESCE($1, 0) + $2::int END $oa$;"
+    "CREATE OR REPLACE AGGREGATE sum(boolean) (SFUNC = oa_sum_bool, STYPE = bigint)";
 
 /* Applies the migrations up to target (0: all), each in its own
  * transaction under the writers' lock, so that several processes opening
@@ -597,7 +650,7 @@ static oa_err migrate(store *s, int target)
 			store_rollback(s);
 			return OA_OK;
 		}
-		if (s->version == 0 && (rc = run(s, glob_fn, "oa_glob")))
+		if ((rc = run(s, support_sql, "support functions")))
 			goto fail;
 		if ((sql = pg_rewrite(m->sql, 1, NULL)) == NULL) {
 			rc = OA_ERR_STORE;

@@ -11,13 +11,14 @@
  *   - `IS [NOT] x` (x not NULL) to `IS [NOT] DISTINCT FROM x`; `==` to `=`;
  *     LIKE to ILIKE (SQLite's LIKE ignores ASCII case);
  *   - `INSERT OR IGNORE` to `INSERT ... ON CONFLICT DO NOTHING`;
- *   - instr() to strpos(), ifnull() to coalesce(), max(a, b)/min(a, b) to
+ *   - instr() to strpos(), quote() to quote_nullable(), ifnull() to coalesce(), max(a, b)/min(a, b) to
  *     greatest()/least(), strftime('%s','now') to the epoch now,
  *     last_insert_rowid() to lastval();
  *   - types: INTEGER PRIMARY KEY to an identity column, INTEGER to BIGINT,
  *     BLOB to BYTEA; WITHOUT ROWID dropped; PRAGMA statements dropped;
  *   - `CREATE TRIGGER n BEFORE ev ON t [WHEN c] BEGIN SELECT RAISE(ABORT,
- *     'm'); END` to a plpgsql function n_fn() raising m (SQLSTATE 23000,
+ *     'm'); END` (TEMP too: a lasting trigger, PostgreSQL has no temporary
+ *     ones) to a plpgsql function n_fn() raising m (SQLSTATE 23000,
  *     a constraint) when c holds, and the trigger calling it for each row;
  *     `DROP TRIGGER n` to dropping n_fn() and so its trigger.
  *
@@ -364,6 +365,8 @@ static void rw_expr(struct rw *r, const char *p, const char *end)
 				puts_(&r->out, "ILIKE");
 			else if (kw(w, n, "instr") && *skipws(p, end) == '(')
 				puts_(&r->out, "strpos");
+			else if (kw(w, n, "quote") && *skipws(p, end) == '(')
+				puts_(&r->out, "quote_nullable");
 			else if (kw(w, n, "ifnull") && *skipws(p, end) == '(')
 				puts_(&r->out, "coalesce");
 			else if ((kw(w, n, "max") || kw(w, n, "min")) && *skipws(p, end) == '(' &&
@@ -424,7 +427,9 @@ static void rw_trigger(struct rw *r, const char *p, const char *end)
 	size_t n, nname, ntable, lmsg;
 
 	next_word(p, end, &w);                      /* CREATE */
-	n = next_word(w + 6, end, &w);              /* TRIGGER */
+	n = next_word(w + 6, end, &w);              /* [TEMP] TRIGGER */
+	if (!kw(w, n, "TRIGGER"))
+		n = next_word(w + n, end, &w);
 	nname = next_word(w + n, end, &name);
 	ev = name + nname;
 	for (const char *q = ev; q < end; q++) {
@@ -523,6 +528,9 @@ char *pg_rewrite(const char *sql, int ddl, int *nparams)
 		n = next_word(p, end, &w);
 		n2 = next_word(w + n, end, &w2);
 		int trig = kw(w, n, "CREATE") && kw(w2, n2, "TRIGGER");
+		if (kw(w, n, "CREATE") && (kw(w2, n2, "TEMP") || kw(w2, n2, "TEMPORARY")) &&
+		    (n3 = next_word(w2 + n2, end, &w3)) && kw(w3, n3, "TRIGGER"))
+			trig = 2; /* PostgreSQL has no temporary triggers: a lasting one */
 		e = stmt_end(p, end, trig);
 		if (r.out.n)
 			puts_(&r.out, ";\n");

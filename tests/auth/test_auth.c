@@ -895,8 +895,10 @@ static void test_no_secrets(void **state)
 		assert_int_equal(auth_login(A, &oops, &x), OA_ERR_DENIED);
 	}
 
-	/* Positive control: the search does see what is stored in clear. */
-	{
+	/* Positive control: the search does see what is stored in clear.  (On
+	 * PostgreSQL there are no such files: the file searches find nothing,
+	 * the audit log's still counts.) */
+	if (!tu_store_pg()) {
 		static const char email[] = "budi@kominfo.riau.go.id";
 		int seen = 0;
 		for (size_t i = 0; i < 2; i++) {
