@@ -221,6 +221,7 @@ struct web_server {
 	int ocsp_cache_s;
 	atomic_int shutting_down;
 	int tls;
+	ca_signers *signers;      /* signer.processes > 0: shared by every handle; else NULL */
 };
 extern web_server *web_srv;
 

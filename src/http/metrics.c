@@ -235,6 +235,16 @@ oa_err web_metrics_write(ca *c, engine *e, oa_buf *out)
 
 	if ((rc = http_metrics(out)))
 		return rc;
+	/* The shared signers (signer.processes > 0): how many, how many run. */
+	if (web_srv && web_srv->signers &&
+	    (rc = oa_buf_printf(out, "# HELP openams_signer_processes Signer processes shared by the"
+	                             " server's threads (signer.processes): configured, and running"
+	                             " now (each starts on its first signing operation).\n"
+	                             "# TYPE openams_signer_processes gauge\n"
+	                             "openams_signer_processes{state=\"configured\"} %u\n"
+	                             "openams_signer_processes{state=\"running\"} %u\n",
+	         ca_signers_count(web_srv->signers), ca_signers_running(web_srv->signers))))
+		return rc;
 	if ((rc = store_begin_read(s)))
 		return rc;
 	rc = store_metrics(c, e, out);

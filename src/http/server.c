@@ -72,7 +72,6 @@ static struct {
 	pthread_mutex_t lock;           /* workers */
 	web_worker *workers;            /* every one opened, freed at the end */
 	size_t nworkers, cap, next_free;
-	ca_signers *signers;            /* signer.processes > 0: shared by every handle */
 	atomic_int inflight;
 	atomic_ullong seq;
 	uint32_t id_prefix;
@@ -119,8 +118,8 @@ static oa_err add_worker(ca *c)
 		ca_free(c);
 		return rc;
 	}
-	if (S.signers)
-		ca_use_signers(c, S.signers);
+	if (S.pub.signers)
+		ca_use_signers(c, S.pub.signers);
 	S.workers[S.nworkers++] = w;
 	return OA_OK;
 }
@@ -714,7 +713,7 @@ oa_err web_serve(const web_opts *o)
 	}
 	/* signer.processes: 0 leaves each handle that signs its own signer. */
 	if (conf_int(cfg, "signer.processes") > 0 &&
-	    (rc = ca_signers_new(o->dir, (unsigned)conf_int(cfg, "signer.processes"), &S.signers)))
+	    (rc = ca_signers_new(o->dir, (unsigned)conf_int(cfg, "signer.processes"), &S.pub.signers)))
 		goto out;
 	web_srv = &S.pub;
 	if (RAND_bytes((unsigned char *)&S.id_prefix, sizeof S.id_prefix) != 1)
@@ -735,10 +734,10 @@ oa_err web_serve(const web_opts *o)
 	}
 	if ((rc = ca_open(o->dir, &sched_ca)))
 		goto out;
-	if (S.signers)
-		ca_use_signers(sched_ca, S.signers);
+	if (S.pub.signers)
+		ca_use_signers(sched_ca, S.pub.signers);
 	/* The committer: the API's state changes, group-committed. */
-	if ((rc = web_commit_start(o->dir, S.signers)))
+	if ((rc = web_commit_start(o->dir, S.pub.signers)))
 		goto out;
 	commit_started = 1;
 
@@ -795,9 +794,9 @@ oa_err web_serve(const web_opts *o)
 		else
 			inet_ntop(AF_INET, &((struct sockaddr_in *)&la.ss)->sin_addr, host, sizeof host);
 		char signers[64];
-		if (S.signers)
-			snprintf(signers, sizeof signers, "%u signer process%s", ca_signers_count(S.signers),
-			    ca_signers_count(S.signers) == 1 ? "" : "es");
+		if (S.pub.signers)
+			snprintf(signers, sizeof signers, "%u signer process%s",
+			    ca_signers_count(S.pub.signers), ca_signers_count(S.pub.signers) == 1 ? "" : "es");
 		else
 			snprintf(signers, sizeof signers, "a signer process per thread that signs");
 		fprintf(stderr, "openams: listening on %s://%s%s%s:%u (%u worker thread%s, %s)\n",
@@ -862,8 +861,8 @@ out:
 	S.workers = NULL;
 	S.nworkers = S.cap = S.next_free = 0;
 	/* After every handle that signs through them. */
-	ca_signers_free(S.signers);
-	S.signers = NULL;
+	ca_signers_free(S.pub.signers);
+	S.pub.signers = NULL;
 	web_pki_free();
 	web_metrics_free();
 	web_ocsp_free();

@@ -71,6 +71,7 @@ run() {
 	start_server "$D" "$port" "$T/serve.$1.$2.log"
 	bad=$(ocsp "$3" "$4")
 	n=$(signers "$SERVER_PID")
+	curl -sS -m 10 -o "$T/metrics.$1.$2" "$BASE/metrics" || true
 	stop_server || true
 	echo "signers=$n bad=$bad"
 }
@@ -83,6 +84,10 @@ check_match "the start line says a signer per thread" "$(cat "$T/serve.1.0.log")
 out=$(run 1 3 6 1)
 check_eq "web.threads = 1, signer.processes = 3: three signers, taken in turn" "$out" "signers=3 bad=0"
 check_match "the start line says 3 signer processes" "$(cat "$T/serve.1.3.log")" "3 signer processes"
+check_match "/metrics: 3 configured" "$(cat "$T/metrics.1.3")" '^openams_signer_processes\{state="configured"\} 3$'
+check_match "/metrics: 3 running" "$(cat "$T/metrics.1.3")" '^openams_signer_processes\{state="running"\} 3$'
+check_nomatch "/metrics: nothing about shared signers with signer.processes = 0" "$(cat "$T/metrics.1.0")" \
+	"openams_signer_processes"
 
 out=$(run 4 1 24 8)
 check_eq "web.threads = 4, signer.processes = 1: one signer for every worker" "$out" "signers=1 bad=0"
