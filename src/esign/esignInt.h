@@ -1,0 +1,69 @@
+/*
+ * esignInt.h - private to the esign module (src/esign): what the v1 and v2
+ * handlers share.  esign.c answers errors, authenticates client
+ * applications, places and signs with a holder's key, reports a holder's
+ * status and verifies; esign_v1.c and esign_v2.c are the two versions'
+ * routes.  Every function that replies (or may) takes the request first;
+ * those returning int give 1 to go on and 0 (or -1 where said) once they
+ * have answered a refusal.
+ */
+#ifndef OA_ESIGNINT_H
+#define OA_ESIGNINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "../auth/auth.h"
+#include "esign.h"
+
+/* ---- replies: {status_code, error (Indonesian), code, message (English)} ---- */
+
+void esign_fail(web_req *r, unsigned status, const char *code, const char *id_msg,
+    const char *en_fmt, ...) __attribute__((format(printf, 5, 6)));
+/* A fault of the server (store, I/O, memory): 503 when the database is
+ * busy, else 500 with its detail in the log only. */
+void esign_fail_internal(web_req *r, oa_err rc);
+
+/* HTTP Basic: 1 and *ci when the client application is known, else the
+ * reply is made (401 or 429) and 0. */
+int esign_client_auth(web_req *r, auth_client_info *ci);
+
+/* ---- signing ---- */
+
+/* Answers a refusal of sign_pdf_holder() (or sign_holder_find()). */
+void esign_sign_fail(web_req *r, oa_err rc, const char *nik);
+/* nik present and well formed, else a 400. */
+int esign_nik_ok(web_req *r, const char *nik);
+/* tampilan: *visible 0 or 1; 0 after a reply when it is neither. */
+int esign_tampilan_kind(web_req *r, const char *tampilan, int *visible);
+/* tag_koordinat (v1 and v2): the box, w x h, centred where the tag first
+ * appears in the page text.  1: placed; -1: answered (refused). */
+int esign_tag_place(web_req *r, const char *tag, const uint8_t *pdf, size_t len, double w,
+    double h, sign_visual *v);
+/* Signs pdf with the key of nik's holder under pass, for client ci. */
+oa_err esign_sign_one(web_req *r, const auth_client_info *ci, const char *nik,
+    const char *pass, const uint8_t *pdf, size_t len, const char *reason, const char *location,
+    const sign_visual *vis, uint8_t **out, size_t *out_len);
+
+/* ---- user status ---- */
+
+/* Replies with the guide's status of nik (6.7). */
+void esign_reply_status(web_req *r, const char *nik);
+
+/* ---- verification ---- */
+
+/* t as the guide writes times (arena), NULL for 0: "YYYY-MM-DD HH:MM:SS.00"
+ * with space, else ISO 8601 with milliseconds and +00:00. */
+char *esign_iso_ms(web_req *r, int64_t t, int space);
+/* A JSON string, or null for NULL or "". */
+json_t *esign_str_or_null(const char *s);
+/* The instance's TSA: its CN and "until <notAfter>" (arena), or NULLs. */
+void esign_tsa_info(web_req *r, char **name, char **validity);
+/* The verdict over every signature: VALID, WARNING, INVALID, NO_SIGNATURE. */
+const char *esign_conclusion(const sign_report *rep, const char **desc);
+/* Verifies pdf into *rep (cached); after a reply (400, 413, 5xx) on failure. */
+oa_err esign_verify(web_req *r, const uint8_t *pdf, size_t len, sign_report *rep);
+
+#endif

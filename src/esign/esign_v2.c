@@ -1,0 +1,510 @@
+/*
+ * esign_v2.c - the BSrE API's v2 routes (docs/ESIGN_API.md): JSON bodies
+ * with base64 documents, several documents and signatures in one request,
+ * verification with certificate details, a holder's status by NIK or
+ * e-mail, and 501 for the guide's endpoints not built.  What v1 and v2
+ * share is esign.c.
+ */
+#include "esignInt.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/bn.h>
+#include <openssl/evp.h>
+#include <openssl/x509v3.h>
+
+#include "../ca/ca.h"
+#include "../common/util.h"
+
+static json_t *body_json(web_req *r)
+{
+	json_error_t e;
+	json_t *j;
+
+	if (r->body == NULL || r->body_len == 0) {
+		esign_fail(r, 400, "INVALID_REQUEST", "Permintaan tidak valid", "a JSON body is required");
+		return NULL;
+	}
+	if ((j = json_loadb((const char *)r->body, r->body_len, JSON_REJECT_DUPLICATES, &e)) == NULL ||
+	    !json_is_object(j)) {
+		json_decref(j);
+		esign_fail(r, 400, "INVALID_REQUEST", "Permintaan tidak valid",
+		    "the body is not a JSON object");
+		return NULL;
+	}
+	return j;
+}
+
+/* A string member, NULL when absent or null; *bad when of another type. */
+static const char *jstr(json_t *o, const char *k, int *bad)
+{
+	json_t *v = json_object_get(o, k);
+
+	if (v == NULL || json_is_null(v))
+		return NULL;
+	if (!json_is_string(v)) {
+		*bad = 1;
+		return NULL;
+	}
+	return json_string_value(v);
+}
+
+/* Base64 (an optional data: URL prefix) into arena memory. */
+static uint8_t *unbase64(web_req *r, const char *s, size_t *len)
+{
+	const char *comma;
+	size_t n;
+	uint8_t *out;
+	long got;
+
+	if (strncmp(s, "data:", 5) == 0 && (comma = strstr(s, ";base64,")) != NULL)
+		s = comma + 8;
+	n = strlen(s);
+	if (n == 0 || (out = web_alloc(r, n / 4 * 3 + 3)) == NULL)
+		return NULL;
+	got = web_base64_decode(s, n, out, n / 4 * 3 + 3);
+	if (got <= 0)
+		return NULL;
+	*len = (size_t)got;
+	return out;
+}
+
+static char *base64(const uint8_t *p, size_t n)
+{
+	char *out = malloc(4 * ((n + 2) / 3) + 1);
+
+	if (out)
+		EVP_EncodeBlock((unsigned char *)out, p, (int)n);
+	return out;
+}
+
+/* The NIK a v2 request names: nik, or the person with email. */
+static const char *v2_nik(web_req *r, json_t *j)
+{
+	int bad = 0;
+	const char *nik = jstr(j, "nik", &bad), *email = jstr(j, "email", &bad);
+	auth_person p;
+
+	if (bad) {
+		esign_fail(r, 400, "INVALID_REQUEST", "Permintaan tidak valid", "nik and email are strings");
+		return NULL;
+	}
+	if ((nik == NULL || *nik == 0) && email && *email) {
+		if (auth_person_by_email(r->auth, email, &p) != OA_OK) {
+			esign_fail(r, 404, "NOT_REGISTERED", "Pengguna belum terdaftar",
+			    "no person with this e-mail address");
+			return NULL;
+		}
+		if (p.nik[0] == 0) {
+			esign_fail(r, 404, "NO_CERTIFICATE", "Pengguna belum memiliki Sertifikat Elektronik",
+			    "the person with this e-mail address has no NIK");
+			return NULL;
+		}
+		return web_printf(r, "%s", p.nik);
+	}
+	if (!esign_nik_ok(r, nik))
+		return NULL;
+	return nik;
+}
+
+/* A number member of signatureProperties[i]; 0 after a reply. */
+static int jnum(web_req *r, json_t *p, const char *k, size_t i, double *out)
+{
+	json_t *v = json_object_get(p, k);
+
+	if (v && json_is_number(v) && isfinite(json_number_value(v))) {
+		*out = json_number_value(v);
+		return 1;
+	}
+	esign_fail(r, 400, "INVALID_REQUEST", "Parameter visualisasi tidak lengkap",
+	    "signatureProperties[%zu]: tampilan VISIBLE needs %s (a number)", i, k);
+	return 0;
+}
+
+/*
+ * v2's visible signature (the guide's 6.2 and its illustration "API v2"):
+ * origin at the top left of the page, y downwards; (originX, originY) is
+ * the box's top-left corner, width and height its size.  Converted to PDF
+ * user space with the page's box (CropBox, else MediaBox).  The specimen is
+ * imageBase64 (JPEG or PNG).
+ */
+static int v2_visual(web_req *r, json_t *p, size_t i, const uint8_t *pdf, size_t len,
+    sign_visual *v)
+{
+	json_t *pg = json_object_get(p, "page");
+	const char *img, *tag;
+	double ox, oy, w, h, box[4];
+	int bad = 0, rot = 0;
+	oa_err rc;
+
+	tag = jstr(p, "tag_koordinat", &bad);
+	if (tag && *tag) {
+		/* the box's size centred on the tag; page and origin are not used */
+		if (!jnum(r, p, "width", i, &w) || !jnum(r, p, "height", i, &h) ||
+		    esign_tag_place(r, tag, pdf, len, w, h, v) < 0)
+			return 0;
+	} else if (!json_is_integer(pg) || json_integer_value(pg) < 1 || json_integer_value(pg) > 100000) {
+		esign_fail(r, 400, "INVALID_REQUEST", "Parameter page wajib diisi",
+		    "signatureProperties[%zu]: tampilan VISIBLE needs page (a page number from 1) or "
+		    "tag_koordinat", i);
+		return 0;
+	} else if (!jnum(r, p, "originX", i, &ox) || !jnum(r, p, "originY", i, &oy) ||
+	    !jnum(r, p, "width", i, &w) || !jnum(r, p, "height", i, &h))
+		return 0;
+	img = jstr(p, "imageBase64", &bad);
+	if (bad || img == NULL || *img == 0 ||
+	    (v->image = unbase64(r, img, &v->image_len)) == NULL) {
+		esign_fail(r, 400, "INVALID_REQUEST", "imageBase64 wajib diisi",
+		    "signatureProperties[%zu]: tampilan VISIBLE needs imageBase64 (a base64 JPEG or "
+		    "PNG)", i);
+		return 0;
+	}
+	if (tag && *tag)
+		return 1;
+	v->page = (int)json_integer_value(pg);
+	if ((rc = sign_pdf_page_box(pdf, len, v->page, box, &rot))) {
+		if (rc == OA_ERR_INVALID && strncmp(oa_errmsg(), "broken PDF", 10) != 0)
+			esign_fail(r, 400, "VISUAL_INVALID", "Halaman visualisasi tidak ada", "file[%zu]: %s",
+			    i, oa_errmsg());
+		else
+			esign_sign_fail(r, rc, "");
+		return 0;
+	}
+	v->x = box[0] + ox;
+	v->y = box[3] - oy - h;
+	v->w = w;
+	v->h = h;
+	return 1;
+}
+
+/* The PAdES baseline level a signature shows. */
+static const char *level_of(const sign_sig_report *s)
+{
+	if (s->timestamped && s->ltv)
+		return "PAdES-BASELINE-LT";
+	return s->timestamped ? "PAdES-BASELINE-T" : "PAdES-BASELINE-B";
+}
+
+/* POST /api/v2/sign/pdf: {nik|email, passphrase, signatureProperties[],
+ * file[]} -> {"time": ms, "file": [base64...]}. */
+static void v2_sign(web_req *r)
+{
+	auth_client_info ci;
+	json_t *j, *props, *files, *outs = NULL;
+	const char *nik, *pass, *totp;
+	struct timespec t0, t1;
+	int bad = 0;
+	size_t nf;
+
+	if (!esign_client_auth(r, &ci))
+		return;
+	if ((j = body_json(r)) == NULL)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((nik = v2_nik(r, j)) == NULL)
+		goto out;
+	pass = jstr(j, "passphrase", &bad);
+	totp = jstr(j, "totp", &bad);
+	if (!totp)
+		totp = jstr(j, "otp", &bad);
+	props = json_object_get(j, "signatureProperties");
+	files = json_object_get(j, "file");
+	if (bad || !json_is_array(files) || (props && !json_is_array(props))) {
+		esign_fail(r, 400, "INVALID_REQUEST", "Permintaan tidak valid",
+		    "passphrase is a string, file an array of base64 strings, signatureProperties an "
+		    "array of objects");
+		goto out;
+	}
+	if (pass == NULL || *pass == 0) {
+		if (totp && *totp)
+			esign_fail(r, 400, "UNSUPPORTED_OPTION", "TOTP belum didukung, gunakan passphrase",
+			    "signing with a TOTP is not supported yet: send the passphrase");
+		else
+			esign_fail(r, 400, "INVALID_REQUEST", "Passphrase wajib diisi", "passphrase is required");
+		goto out;
+	}
+	nf = json_array_size(files);
+	if (nf == 0 || nf > ESIGN_MAX_FILES) {
+		esign_fail(r, 400, "INVALID_REQUEST", "Jumlah file tidak valid",
+		    "file holds 1 to %d documents", ESIGN_MAX_FILES);
+		goto out;
+	}
+	if (props && json_array_size(props) != 0 && json_array_size(props) != 1 &&
+	    json_array_size(props) != nf) {
+		esign_fail(r, 400, "INVALID_REQUEST", "Jumlah signatureProperties tidak sesuai",
+		    "signatureProperties holds one entry for every document, or one for all");
+		goto out;
+	}
+	/* Every input checked before the first signature. */
+	uint8_t **pdf = web_alloc(r, nf * sizeof *pdf);
+	size_t *len = web_alloc(r, nf * sizeof *len);
+	const char **reason = web_alloc(r, nf * sizeof *reason), **loc = web_alloc(r, nf * sizeof *loc);
+	sign_visual **vis = web_alloc(r, nf * sizeof *vis);
+	int visible = 0;
+	if (!pdf || !len || !reason || !loc || !vis) {
+		esign_fail_internal(r, OA_ERR_NOMEM);
+		goto out;
+	}
+	for (size_t i = 0; i < nf; i++) {
+		json_t *f = json_array_get(files, i), *p = NULL;
+		const char *pw;
+		if (props && json_array_size(props) > 0)
+			p = json_array_get(props, json_array_size(props) == 1 ? 0 : i);
+		if (!json_is_string(f) || (pdf[i] = unbase64(r, json_string_value(f), &len[i])) == NULL) {
+			esign_fail(r, 400, "INVALID_REQUEST", "File bukan base64 yang valid",
+			    "file[%zu] is not a base64 string", i);
+			goto out;
+		}
+		reason[i] = loc[i] = NULL;
+		vis[i] = NULL;
+		if (p == NULL)
+			continue;
+		if (!json_is_object(p)) {
+			esign_fail(r, 400, "INVALID_REQUEST", "Permintaan tidak valid",
+			    "signatureProperties[%zu] is not an object", i);
+			goto out;
+		}
+		if (!esign_tampilan_kind(r, jstr(p, "tampilan", &bad), &visible))
+			goto out;
+		if (visible) {
+			if ((vis[i] = web_alloc(r, sizeof *vis[i])) == NULL) {
+				esign_fail_internal(r, oa_fail(OA_ERR_NOMEM, "out of memory"));
+				goto out;
+			}
+			memset(vis[i], 0, sizeof *vis[i]);
+			if (!v2_visual(r, p, i, pdf[i], len[i], vis[i]))
+				goto out;
+		}
+		reason[i] = jstr(p, "reason", &bad);
+		loc[i] = jstr(p, "location", &bad);
+		pw = jstr(p, "pdfPassword", &bad);
+		if (bad) {
+			esign_fail(r, 400, "INVALID_REQUEST", "Permintaan tidak valid",
+			    "tampilan, reason, location and pdfPassword are strings");
+			goto out;
+		}
+		if (pw && *pw) {
+			esign_fail(r, 400, "UNSUPPORTED_OPTION", "Dokumen berpassword belum didukung",
+			    "password-protected PDFs are not supported yet");
+			goto out;
+		}
+	}
+	outs = json_array();
+	for (size_t i = 0; i < nf; i++) {
+		uint8_t *o = NULL;
+		size_t olen = 0;
+		char *b;
+		oa_err rc = esign_sign_one(r, &ci, nik, pass, pdf[i], len[i], reason[i], loc[i], vis[i], &o,
+		    &olen);
+		if (rc) {
+			esign_sign_fail(r, rc, nik);
+			goto out;
+		}
+		b = base64(o, olen);
+		free(o);
+		if (b == NULL) {
+			esign_fail_internal(r, oa_fail(OA_ERR_NOMEM, "out of memory"));
+			goto out;
+		}
+		json_array_append_new(outs, json_string(b));
+		free(b);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	web_reply_json(r, 200, json_pack("{s:I,s:O}", "time",
+	    (json_int_t)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000),
+	    "file", outs));
+out:
+	json_decref(outs);
+	json_decref(j);
+}
+
+/* The signer certificate's details when this instance issued it. */
+static json_t *cert_details(web_req *r, const sign_sig_report *s)
+{
+	json_t *d = json_object(), *ku = json_array();
+	uint8_t *der = NULL;
+	size_t dlen = 0;
+	X509 *x = NULL;
+	BIGNUM *bn = NULL;
+	char *dec = NULL;
+
+	json_object_set_new(d, "id", json_string(web_printf(r, "C-%s", s->serial)));
+	json_object_set_new(d, "commonName", json_string(s->signer_cn));
+	json_object_set_new(d, "issuerName", json_string(s->issuer));
+	if (BN_hex2bn(&bn, s->serial) > 0 && (dec = BN_bn2dec(bn)) != NULL)
+		json_object_set_new(d, "serialNumber", json_string(dec));
+	else
+		json_object_set_new(d, "serialNumber", json_string(s->serial));
+	OPENSSL_free(dec);
+	BN_free(bn);
+	json_object_set_new(d, "notAfterDate", esign_str_or_null(esign_iso_ms(r, s->not_after, 0)));
+	json_object_set_new(d, "notBeforeDate", json_null());
+	json_object_set_new(d, "signatureAlgoritm", json_null());
+	if (s->issued_here && ca_cert_der(r->ca, s->serial, &der, &dlen) == OA_OK) {
+		const uint8_t *p = der;
+		if ((x = d2i_X509(NULL, &p, (long)dlen)) != NULL) {
+			int nb = 0;
+			uint32_t k = X509_get_key_usage(x);
+			const ASN1_TIME *nbt = X509_get0_notBefore(x);
+			struct tm tm;
+			if (nbt && ASN1_TIME_to_tm(nbt, &tm) == 1) {
+				char buf[40];
+				strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S.000+00:00", &tm);
+				json_object_set_new(d, "notBeforeDate", json_string(buf));
+			}
+			nb = X509_get_signature_nid(x);
+			if (nb != NID_undef)
+				json_object_set_new(d, "signatureAlgoritm", json_string(OBJ_nid2ln(nb)));
+			if (k != UINT32_MAX) {
+				if (k & KU_DIGITAL_SIGNATURE) json_array_append_new(ku, json_string("digitalSignature"));
+				if (k & KU_NON_REPUDIATION) json_array_append_new(ku, json_string("nonRepudiation"));
+				if (k & KU_KEY_ENCIPHERMENT) json_array_append_new(ku, json_string("keyEncipherment"));
+				if (k & KU_KEY_CERT_SIGN) json_array_append_new(ku, json_string("keyCertSign"));
+				if (k & KU_CRL_SIGN) json_array_append_new(ku, json_string("crlSign"));
+			}
+			X509_free(x);
+		}
+		free(der);
+	}
+	json_object_set_new(d, "keyUsages", ku);
+	return d;
+}
+
+/* POST /api/v2/verify/pdf: {file, password} -> the guide's 6.9 JSON. */
+static void v2_verify(web_req *r)
+{
+	auth_client_info ci;
+	json_t *j, *infos, *out;
+	const char *f, *pw, *desc = "", *verdict;
+	uint8_t *pdf;
+	size_t len = 0;
+	sign_report rep;
+	int bad = 0;
+
+	if (!esign_client_auth(r, &ci))
+		return;
+	if ((j = body_json(r)) == NULL)
+		return;
+	f = jstr(j, "file", &bad);
+	pw = jstr(j, "password", &bad);
+	if (bad || f == NULL || (pdf = unbase64(r, f, &len)) == NULL) {
+		json_decref(j);
+		esign_fail(r, 400, "INVALID_REQUEST", "File bukan base64 yang valid",
+		    "file (a base64 string) is required");
+		return;
+	}
+	if (pw && *pw) {
+		json_decref(j);
+		esign_fail(r, 400, "UNSUPPORTED_OPTION", "Dokumen berpassword belum didukung",
+		    "password-protected PDFs are not supported yet");
+		return;
+	}
+	json_decref(j);
+	if (esign_verify(r, pdf, len, &rep))
+		return;
+	verdict = esign_conclusion(&rep, &desc);
+	infos = json_array();
+	for (size_t i = 0; i < rep.n; i++) {
+		const sign_sig_report *s = &rep.sig[i];
+		json_t *certs = json_array(), *ts = json_null();
+		char hex[65];
+		if (s->timestamped) {
+			char *tname = NULL, *tvalid = NULL;
+			if (s->timestamp_valid)
+				esign_tsa_info(r, &tname, &tvalid);
+			ts = json_pack("{s:o,s:s,s:o}", "id", json_null(), "signerName",
+			    tname ? tname : "Timestamp Authority", "timestampDate",
+			    esign_str_or_null(esign_iso_ms(r, s->timestamp_time, 0)));
+		}
+		json_array_append_new(certs, cert_details(r, s));
+		for (int k = 0; k < 32; k++)
+			snprintf(hex + 2 * k, 3, "%02X", rep.sha256[k]);
+		json_array_append_new(infos, json_pack("{s:s,s:s,s:s,s:o,s:s,s:o,s:o,s:i,s:n,s:s,s:o,"
+		    "s:o,s:b,s:b,s:b}",
+		    "id", web_printf(r, "S-%s-%zu", hex, i + 1),
+		    "signatureFormat", level_of(s),
+		    "signerName", s->signer_cn,
+		    "signatureDate", esign_str_or_null(esign_iso_ms(r, s->signing_time, 0)),
+		    "fieldName", s->field,
+		    "reason", esign_str_or_null(s->reason),
+		    "location", esign_str_or_null(s->location),
+		    "certLevelCode", 0,
+		    "signatureAlgorithm",
+		    "digestAlgorithm", "SHA256",
+		    "timestampInfomation", ts,
+		    "certificateDetails", certs,
+		    "integrityValid", s->intact && !s->changed_after,
+		    "certificateTrusted", s->trusted,
+		    "lastSignature", i + 1 == rep.n));
+	}
+	out = json_pack("{s:s,s:s,s:o,s:i}", "conclusion", verdict, "description", desc,
+	    "signatureInformations", infos, "signatureCount", (int)rep.n);
+	sign_report_free(&rep);
+	web_reply_json(r, 200, out);
+}
+
+/* POST /api/v2/user/check/status: {nik} or {email}. */
+static void v2_status(web_req *r)
+{
+	auth_client_info ci;
+	auth_person p;
+	const char *nik, *email;
+	json_t *j;
+	int bad = 0;
+
+	if (!esign_client_auth(r, &ci))
+		return;
+	if ((j = body_json(r)) == NULL)
+		return;
+	nik = jstr(j, "nik", &bad);
+	email = jstr(j, "email", &bad);
+	if (!bad && (nik == NULL || *nik == 0) && email && *email) {
+		const char *st = NULL, *desc = NULL;
+		if (auth_person_by_email(r->auth, email, &p) != OA_OK) {
+			st = "NOT_REGISTERED";
+			desc = "Pengguna belum terdaftar dan belum memiliki Sertifikat Elektronik";
+		} else if (p.nik[0] == 0) {
+			st = "NO_CERTIFICATE";
+			desc = "Pengguna sudah terdaftar namun belum memiliki Sertifikat Elektronik";
+		}
+		if (st) {
+			web_reply_json(r, 200, json_pack("{s:i,s:s,s:s,s:s}", "status_code", 200, "email",
+			    email, "status", st, "message", desc));
+			json_decref(j);
+			return;
+		}
+	}
+	if ((nik = v2_nik(r, j)) != NULL)
+		esign_reply_status(r, web_printf(r, "%s", nik));
+	json_decref(j);
+}
+
+/* The guide's other v2 endpoints: not built (docs/ESIGN_API.md). */
+static void v2_not_built(web_req *r)
+{
+	auth_client_info ci;
+
+	if (!esign_client_auth(r, &ci))
+		return;
+	esign_fail(r, 501, "NOT_IMPLEMENTED", "Layanan ini belum tersedia",
+	    "%s is not provided by this server (see docs/ESIGN_API.md)", r->path);
+}
+
+static const web_route v2_routes[] = {
+	{WEB_POST, "/api/v2/sign/pdf", v2_sign, ESIGN_MAX_V2_BODY},
+	{WEB_POST, "/api/v2/verify/pdf", v2_verify, ESIGN_MAX_V2_BODY},
+	{WEB_POST, "/api/v2/user/check/status", v2_status, ESIGN_MAX_SMALL_BODY},
+	{WEB_POST, "/api/v2/sign/get/totp", v2_not_built, ESIGN_MAX_SMALL_BODY},
+	{WEB_POST, "/api/v2/user/registration", v2_not_built, ESIGN_MAX_SMALL_BODY},
+	{WEB_POST, "/api/v2/seal/get/activation", v2_not_built, ESIGN_MAX_SMALL_BODY},
+	{WEB_POST, "/api/v2/seal/revoke/activation", v2_not_built, ESIGN_MAX_SMALL_BODY},
+	{WEB_POST, "/api/v2/seal/get/totp", v2_not_built, ESIGN_MAX_SMALL_BODY},
+	{WEB_POST, "/api/v2/seal/pdf", v2_not_built, ESIGN_MAX_V2_BODY},
+};
+
+const web_route_table web_esign_v2_table = {"esign-v2", v2_routes,
+    sizeof v2_routes / sizeof v2_routes[0]};
