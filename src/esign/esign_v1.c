@@ -216,6 +216,28 @@ static oa_err keep_doc(web_req *r, const uint8_t *pdf, size_t len, char id[33])
 	return oa_write_file_atomic(web_printf(r, "%s/%s.pdf", dir, id), pdf, len, 0600);
 }
 
+/* The client and the multipart/form-data body of a v1 request: 1, or 0
+ * once answered (401 or 429, 415, 400). */
+static int v1_form(web_req *r, auth_client_info *ci, docs_multipart *m)
+{
+	const char *ct;
+
+	if (!esign_client_auth(r, ci))
+		return 0;
+	ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	if (!docs_multipart_type_ok(ct)) {
+		esign_fail(r, 415, "UNSUPPORTED_MEDIA_TYPE", "Permintaan harus multipart/form-data",
+		    "the request must be multipart/form-data");
+		return 0;
+	}
+	if (r->body == NULL || docs_multipart_parse(ct, r->body, r->body_len, m) != OA_OK) {
+		esign_fail(r, 400, "INVALID_REQUEST", "Permintaan tidak valid", "malformed multipart body: %s",
+		    oa_errmsg());
+		return 0;
+	}
+	return 1;
+}
+
 /* POST /api/sign/pdf (multipart): file, nik, passphrase, tampilan, reason,
  * location.  200: the signed PDF with the header id_dokumen. */
 static void v1_sign(web_req *r)
@@ -223,7 +245,7 @@ static void v1_sign(web_req *r)
 	auth_client_info ci;
 	docs_multipart m;
 	const docs_part *file;
-	const char *nik, *pass, *ct;
+	const char *nik, *pass;
 	uint8_t *out = NULL;
 	size_t out_len = 0;
 	sign_visual vis = {0};
@@ -231,20 +253,8 @@ static void v1_sign(web_req *r)
 	char id[33];
 	oa_err rc;
 
-	if (!esign_client_auth(r, &ci))
+	if (!v1_form(r, &ci, &m))
 		return;
-	ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-	if (!docs_multipart_type_ok(ct)) {
-		esign_fail(r, 415, "UNSUPPORTED_MEDIA_TYPE", "Permintaan harus multipart/form-data",
-		    "the request must be multipart/form-data");
-		return;
-	}
-	if (r->body == NULL ||
-	    docs_multipart_parse(ct, r->body, r->body_len, &m) != OA_OK) {
-		esign_fail(r, 400, "INVALID_REQUEST", "Permintaan tidak valid", "malformed multipart body: %s",
-		    oa_errmsg());
-		return;
-	}
 	nik = docs_multipart_get(&m, "nik");
 	pass = docs_multipart_get(&m, "passphrase");
 	if (!esign_nik_ok(r, nik))
@@ -335,23 +345,12 @@ static void v1_verify(web_req *r)
 	auth_client_info ci;
 	docs_multipart m;
 	const docs_part *file;
-	const char *ct, *desc = "", *verdict;
+	const char *desc = "", *verdict;
 	sign_report rep;
 	json_t *details, *j;
 
-	if (!esign_client_auth(r, &ci))
+	if (!v1_form(r, &ci, &m))
 		return;
-	ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-	if (!docs_multipart_type_ok(ct)) {
-		esign_fail(r, 415, "UNSUPPORTED_MEDIA_TYPE", "Permintaan harus multipart/form-data",
-		    "the request must be multipart/form-data");
-		return;
-	}
-	if (r->body == NULL || docs_multipart_parse(ct, r->body, r->body_len, &m) != OA_OK) {
-		esign_fail(r, 400, "INVALID_REQUEST", "Permintaan tidak valid", "malformed multipart body: %s",
-		    oa_errmsg());
-		return;
-	}
 	if ((file = docs_multipart_file(&m, "signed_file")) == NULL || file->len == 0) {
 		esign_fail(r, 400, "INVALID_REQUEST", "signed_file wajib diisi",
 		    "signed_file (a signed PDF) is required");
