@@ -713,7 +713,8 @@ static const char css[] =
     "svg{max-width:100%;height:auto}\n"
     "footer{border-top:1px solid var(--line);color:var(--muted);font-size:.9rem}\n"
     "@media (max-width:40rem){h1{font-size:1.25rem}.logout{margin-left:0}"
-    "th,td{padding:.3rem}}\n";
+    "th,td{padding:.3rem .2rem}table{font-size:.75rem}td{overflow-wrap:anywhere}"
+    "thead th .en{display:none}td .en{display:block}}\n";
 
 /* The sign-in, account and public pages (routes_portal_public/account.c,
  * routes_links.c).  A second literal: ISO C bounds one string literal to

@@ -467,6 +467,45 @@ static void decision_buttons(web_req *r, pg *p, const sop_def *d, const sop_step
 	pg_button(p, "decision", "no", no ? no : "Tidak", "No", "danger");
 }
 
+/* The upload form of a case (the applicant or a holder of the step's role,
+ * while it is open): on an upload step it comes before the step's submit
+ * button, so that the button is the last thing done. */
+static void upload_form(web_req *r, pg *p, const engine_case *c, const sop_def *d,
+    const sop_step *s, const engine_doc *docs, size_t nd)
+{
+	pg_h2(p, "Unggah dokumen", "Upload a document");
+	pg_form(p, web_printf(r, "/portal/cases/%" PRId64 "/documents", c->id), 1);
+	pg_raw(p, "<div class=\"field\"><label for=\"f_doc\">");
+	pg_bi(p, "Jenis dokumen", "Document");
+	pg_raw(p, "</label><select id=\"f_doc\" name=\"doc\" required>\n");
+	/* Preselected: the first document the step requires that is missing. */
+	int pre = -1;
+	for (size_t k = 0; k < s->n_inputs && pre < 0; k++)
+		if (s->inputs[k].doc >= 0 && !has_doc(docs, nd, d->documents[s->inputs[k].doc].id))
+			pre = s->inputs[k].doc;
+	for (size_t i = 0; i < d->n_documents; i++) {
+		int req = 0;
+		for (size_t k = 0; k < s->n_inputs; k++)
+			req |= s->inputs[k].doc == (int)i;
+		pg_raw(p, "<option value=\"");
+		pg_text(p, d->documents[i].id);
+		pg_raw(p, "\"%s>", (int)i == pre ? " selected" : "");
+		pg_text(p, d->documents[i].name);
+		if (req)
+			pg_raw(p, " (diperlukan / required)");
+		if (has_doc(docs, nd, d->documents[i].id))
+			pg_raw(p, " &#10003;");
+		pg_raw(p, "</option>\n");
+	}
+	pg_raw(p, "</select></div>\n<div class=\"field\"><label for=\"f_file\">");
+	pg_bi(p, "Berkas (PDF, JPEG atau PNG, paling besar 10 MB)",
+	    "File (PDF, JPEG or PNG, at most 10 MB)");
+	pg_raw(p, "</label><input id=\"f_file\" name=\"file\" type=\"file\" "
+	           "accept=\"application/pdf,image/jpeg,image/png\" required></div>\n");
+	pg_button(p, NULL, NULL, "Unggah", "Upload", "secondary");
+	pg_raw(p, "</form>\n");
+}
+
 /* The case page; err_id/err_en: a refused POST's message (status >= 400). */
 static void case_page(web_req *r, web_user *u, const engine_case *c, unsigned status,
     const char *err_id, const char *err_en)
@@ -620,6 +659,8 @@ static void case_page(web_req *r, web_user *u, const engine_case *c, unsigned st
 			    "Fill in the identity form through the link sent to your e-mail." :
 			    "Set your passphrase through the link sent to your e-mail.");
 		} else if (role) {
+			if (s->action == SOP_ACT_UPLOAD && d->n_documents)
+				upload_form(r, &p, c, d, s, docs, nd);
 			pg_form(&p, web_printf(r, "/portal/cases/%" PRId64 "/act", c->id), 0);
 			pg_hidden(&p, "step", s->id);
 			pg_hidden(&p, "role", role);
@@ -636,40 +677,10 @@ static void case_page(web_req *r, web_user *u, const engine_case *c, unsigned st
 		pg_raw(&p, "</div>\n");
 	}
 
-	/* Upload: the applicant or a holder of the step's role, while open. */
-	if (s && (mine || role) && d->n_documents) {
-		pg_h2(&p, "Unggah dokumen", "Upload a document");
-		pg_form(&p, web_printf(r, "/portal/cases/%" PRId64 "/documents", c->id), 1);
-		pg_raw(&p, "<div class=\"field\"><label for=\"f_doc\">");
-		pg_bi(&p, "Jenis dokumen", "Document");
-		pg_raw(&p, "</label><select id=\"f_doc\" name=\"doc\" required>\n");
-		/* Preselected: the first document the step requires that is missing. */
-		int pre = -1;
-		for (size_t k = 0; k < s->n_inputs && pre < 0; k++)
-			if (s->inputs[k].doc >= 0 && !has_doc(docs, nd, d->documents[s->inputs[k].doc].id))
-				pre = s->inputs[k].doc;
-		for (size_t i = 0; i < d->n_documents; i++) {
-			int req = 0;
-			for (size_t k = 0; k < s->n_inputs; k++)
-				req |= s->inputs[k].doc == (int)i;
-			pg_raw(&p, "<option value=\"");
-			pg_text(&p, d->documents[i].id);
-			pg_raw(&p, "\"%s>", (int)i == pre ? " selected" : "");
-			pg_text(&p, d->documents[i].name);
-			if (req)
-				pg_raw(&p, " (diperlukan / required)");
-			if (has_doc(docs, nd, d->documents[i].id))
-				pg_raw(&p, " &#10003;");
-			pg_raw(&p, "</option>\n");
-		}
-		pg_raw(&p, "</select></div>\n<div class=\"field\"><label for=\"f_file\">");
-		pg_bi(&p, "Berkas (PDF, JPEG atau PNG, paling besar 10 MB)",
-		    "File (PDF, JPEG or PNG, at most 10 MB)");
-		pg_raw(&p, "</label><input id=\"f_file\" name=\"file\" type=\"file\" "
-		           "accept=\"application/pdf,image/jpeg,image/png\" required></div>\n");
-		pg_button(&p, NULL, NULL, "Unggah", "Upload", "secondary");
-		pg_raw(&p, "</form>\n");
-	}
+	/* Upload: the applicant or a holder of the step's role, while open
+	 * (inside the step's box, before its button, on an upload step). */
+	if (s && (mine || role) && d->n_documents && (s->action != SOP_ACT_UPLOAD || !role))
+		upload_form(r, &p, c, d, s, docs, nd);
 
 	/* The documents, each previewed in the browser. */
 	pg_h2(&p, "Dokumen", "Documents");

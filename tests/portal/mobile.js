@@ -7,11 +7,18 @@
 const { run, ok } = require('./lib');
 const f = require('./flows');
 
-async function narrow(h, p, name) {
+async function narrow(h, p, name, tables) {
 	const resp = await h.visit(p, '360-' + name);
 	const w = await h.page.evaluate(() => document.documentElement.scrollWidth);
 	ok(resp && resp.status() === 200 && w <= 360, p + ' at 360 px: 200, no horizontal scrolling',
 		(resp ? resp.status() : 'none') + ', scrollWidth ' + w);
+	if (tables) {
+		/* and no table cut off inside its scrolling box (service names, serials) */
+		const cut = await h.page.evaluate(() => [...document.querySelectorAll('.table')]
+			.filter((e) => e.scrollWidth > e.clientWidth + 1)
+			.map((e) => e.scrollWidth + '>' + e.clientWidth));
+		ok(cut.length === 0, p + ' at 360 px: every table fits, nothing cut off', cut.join(' '));
+	}
 }
 
 run('mobile', async (h) => {
@@ -40,9 +47,21 @@ run('mobile', async (h) => {
 	await h.page.setViewportSize({ width: 360, height: 740 });
 	for (const [p, n] of [['/portal', 'portal'], ['/portal/requests/new', 'request-new'],
 		['/portal/certificates', 'certificates'], ['/portal/account', 'account']])
-		await narrow(h, p, n);
+		await narrow(h, p, n, true);
+	const rq = await f.openRequest(h, f.APPLICANT, 'meranti-penerbitan');
+	const caseId = new URL(h.page.url()).pathname.split('/').pop();
+	ok(rq && /^\d+$/.test(caseId), 'a request opened at 360 px', h.page.url());
+	await narrow(h, '/portal', 'portal-with-request', true);
+	await narrow(h, '/portal/cases/' + caseId, 'case', true);
+	const order = await h.page.evaluate(() => {
+		const up = document.querySelector('form[action$="/documents"]');
+		const act = document.querySelector('form[action$="/act"]');
+		return up && act ? !!(up.compareDocumentPosition(act) & Node.DOCUMENT_POSITION_FOLLOWING) :
+			null;
+	});
+	ok(order === true, 'step 1: the upload form comes before the submit button', order);
 	await h.login('verifikator.demo');
-	await narrow(h, '/portal/inbox', 'inbox');
+	await narrow(h, '/portal/inbox', 'inbox', true);
 	await h.login('admin.demo');
 	for (const [p, n] of [['/portal/admin', 'admin'], ['/portal/admin/people', 'admin-people'],
 		['/portal/admin/sops', 'admin-sops'], ['/portal/sla', 'sla']])
