@@ -149,45 +149,6 @@ static int is_task_of(engine *e, const engine_who *who, const engine_case *c)
 	return 0;
 }
 
-oa_err engine_tasks(engine *e, const engine_who *who, int (*fn)(const engine_case *, void *),
-    void *arg)
-{
-	store_stmt *st;
-	engine_case c;
-	int step;
-	oa_err rc;
-
-	if ((rc = engine_check_who(who)))
-		return rc;
-	if (who->nroles == 0)
-		return OA_OK;
-	/* SQL keeps the open cases whose current step one of who's roles acts
-	 * at (at most 16 roles are considered); is_task_of() then applies the
-	 * applicant rules.  Most urgent first. */
-	st = store_prepare(engine_store(e),
-	    "SELECT " CASE_COLS " FROM sop_case c JOIN sop_version v ON v.id = c.version_id"
-	    " WHERE c.org = ? AND c.state = 'open' AND EXISTS (SELECT 1 FROM sop_step_role r"
-	    " WHERE r.version_id = c.version_id AND r.step = c.step AND r.role IN"
-	    " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-	    /* the applicant role for the applicant only, other roles never on
-	     * their own case */
-	    " AND (r.role = c.applicant_role) = (c.applicant = ?))"
-	    " ORDER BY c.step_due_at IS NULL, c.step_due_at, c.id");
-	if (st == NULL)
-		return OA_ERR_STORE;
-	store_bind_text(st, 1, who->org);
-	for (size_t i = 0; i < 16; i++)
-		store_bind_text(st, (int)i + 2, i < who->nroles ? who->roles[i] : NULL);
-	store_bind_text(st, 18, who->person);
-	while ((step = store_step(st)) == STORE_ROW) {
-		case_row(st, &c);
-		if (is_task_of(e, who, &c) && fn(&c, arg))
-			break;
-	}
-	store_reset(st);
-	return step < 0 ? OA_ERR_STORE : OA_OK;
-}
-
 /* The WHERE of a person's tasks, numbered: ?1 org, ?2..?17 roles, ?18
  * person (the statements using it number theirs from ?19). */
 #define TASKS_WHERE \
@@ -269,6 +230,16 @@ oa_err engine_tasks_page(engine *e, const engine_who *who, int64_t now, int64_t 
 			return OA_ERR_STORE;
 	}
 	return OA_OK;
+}
+
+/* All of who's tasks: one page as long as they are (the same walk, the
+ * same order). */
+oa_err engine_tasks(engine *e, const engine_who *who, int (*fn)(const engine_case *, void *),
+    void *arg)
+{
+	int64_t total, overdue;
+
+	return engine_tasks_page(e, who, oa_now(), 0, INT64_MAX, &total, &overdue, fn, arg);
 }
 
 oa_err engine_overdue(engine *e, const char *org, int64_t now,
