@@ -174,6 +174,12 @@ typedef struct ca_issued {
  * certificate that blocks it), lint, sign, store with its audit record.
  */
 oa_err ca_issue(ca *c, const ca_request *r, ca_issued *out);
+/*
+ * The default validity of profile (NULL: "individual"), for showing before
+ * issuing: *months calendar months (less one second) when the profile counts
+ * in months or years, else *days days.  OA_ERR_NOTFOUND for an unknown one.
+ */
+oa_err ca_profile_validity(const ca *c, const char *profile, int *days, int *months);
 
 /*
  * Issues n certificates with one durable commit (group commit).  Each item

@@ -523,6 +523,17 @@ void profile_free_all(ca_profile *p, size_t n)
 	free(p);
 }
 
+oa_err ca_profile_validity(const ca *c, const char *profile, int *days, int *months)
+{
+	const ca_profile *p = profile_find(c, profile ? profile : "individual");
+
+	if (p == NULL)
+		return oa_fail(OA_ERR_NOTFOUND, "no profile '%s'", profile ? profile : "individual");
+	*days = p->validity_days;
+	*months = p->validity_months;
+	return OA_OK;
+}
+
 const ca_profile *profile_find(const ca *c, const char *name)
 {
 	for (size_t i = 0; i < c->nprofiles; i++)

@@ -506,6 +506,100 @@ static void upload_form(web_req *r, pg *p, const engine_case *c, const sop_def *
 	pg_raw(p, "</form>\n");
 }
 
+/* A row of the preview table (skipped when v is empty). */
+static void preview_row(pg *p, const char *id, const char *en, const char *v)
+{
+	if (v == NULL || *v == 0)
+		return;
+	pg_raw(p, "<tr><th scope=\"row\">");
+	pg_bi(p, id, en);
+	pg_raw(p, "</th><td>");
+	pg_text(p, v);
+	pg_raw(p, "</td></tr>\n");
+}
+
+/* 1 if the step issues or revokes by itself (one button, confirmed). */
+static int step_changes_cert(const sop_step *s)
+{
+	return s->action == SOP_ACT_ISSUE || s->action == SOP_ACT_REVOKE;
+}
+
+/*
+ * Before a step that issues or revokes (its own action, or a decision's
+ * yes_action): what will happen to which certificate.  Issuing: the
+ * certificate the engine would request now (engine_act_cert, nothing
+ * changed), with the profile's validity.  Revoking: the case's
+ * certificate and the reason.  When the act would be refused, nothing is
+ * shown here: pressing the button gives the refusal with its reason.
+ */
+static void cert_preview(web_req *r, pg *p, web_user *u, const engine_case *c,
+    const sop_def *d, const sop_step *s, const char *role)
+{
+	sop_action what = s->action == SOP_ACT_DECIDE ? s->yes_action : s->action;
+
+	if (what == SOP_ACT_ISSUE) {
+		engine_act a = {.case_id = c->id, .step = s->id, .role = role,
+		    .decision = s->action == SOP_ACT_DECIDE ? ENGINE_YES : ENGINE_NO_DECISION};
+		engine_cert_need n;
+		int days = 0, months = 0;
+		memset(&n, 0, sizeof n);
+		if (engine_act_cert(r->engine, &u->w.who, &a, &n) != OA_OK ||
+		    n.need != ENGINE_CERT_ISSUE) {
+			oa_err_clear();
+			engine_cert_need_free(&n);
+			return;
+		}
+		pg_raw(p, "<div class=\"preview-cert\" id=\"cert-preview\"><h3>");
+		pg_bi(p, "Sertifikat yang akan diterbitkan", "The certificate to be issued");
+		pg_raw(p, "</h3><div class=\"table\"><table>\n");
+		preview_row(p, "Nama (CN)", "Name", n.r.cn);
+		preview_row(p, "NIK (serialNumber PNOID-)", "NIK", n.r.nik);
+		preview_row(p, "NIP (UID)", "NIP", n.r.nip);
+		preview_row(p, "E-mail", "E-mail", n.r.email);
+		preview_row(p, "Instansi (O)", "Organisation", n.r.o);
+		preview_row(p, "Unit kerja (OU)", "Unit", n.r.ou);
+		preview_row(p, "Kota (L)", "Locality", n.r.l);
+		preview_row(p, "Provinsi (ST)", "Province", n.r.st);
+		preview_row(p, "Profil", "Profile", n.r.profile ? n.r.profile : "individual");
+		if (n.r.validity_days > 0)
+			preview_row(p, "Masa berlaku", "Validity",
+			    web_printf(r, "%d hari / days", n.r.validity_days));
+		else if (ca_profile_validity(r->ca, n.r.profile, &days, &months) == OA_OK)
+			preview_row(p, "Masa berlaku", "Validity", months > 0 ?
+			    (months % 12 == 0 ? web_printf(r, "%d tahun kalender / calendar years",
+			                            months / 12) :
+			                        web_printf(r, "%d bulan / months", months)) :
+			    web_printf(r, "%d hari / days", days));
+		else
+			oa_err_clear();
+		pg_raw(p, "</table></div></div>\n");
+		engine_cert_need_free(&n);
+	} else if (what == SOP_ACT_REVOKE && c->serial[0]) {
+		ca_cert_info ci;
+		const char *reason = c->reason[0] ? c->reason : NULL;
+		if (ca_status(r->ca, c->serial, &ci) != OA_OK) {
+			oa_err_clear();
+			return;
+		}
+		for (size_t i = 0; reason && i < d->n_reasons; i++)
+			if (strcmp(d->reasons[i].id, reason) == 0 && d->reasons[i].label)
+				reason = d->reasons[i].label;
+		pg_raw(p, "<div class=\"preview-cert\" id=\"cert-preview\"><h3>");
+		pg_bi(p, "Sertifikat yang akan dicabut", "The certificate to be revoked");
+		pg_raw(p, "</h3><div class=\"table\"><table>\n");
+		preview_row(p, "Nomor seri", "Serial number", ci.serial);
+		preview_row(p, "Pemegang", "Holder", ci.cn);
+		preview_row(p, "Status", "Status", ci.status);
+		pg_raw(p, "<tr><th scope=\"row\">");
+		pg_bi(p, "Berlaku sampai", "Valid until");
+		pg_raw(p, "</th><td>");
+		pg_time(p, ci.not_after);
+		pg_raw(p, "</td></tr>\n");
+		preview_row(p, "Alasan", "Reason", reason);
+		pg_raw(p, "</table></div></div>\n");
+	}
+}
+
 /* The case page; err_id/err_en: a refused POST's message (status >= 400). */
 static void case_page(web_req *r, web_user *u, const engine_case *c, unsigned status,
     const char *err_id, const char *err_en)
@@ -528,8 +622,26 @@ static void case_page(web_req *r, web_user *u, const engine_case *c, unsigned st
 	pg_start(&p, r, u, title, web_printf(r, "Case #%" PRId64, c->id));
 	if (err_id)
 		pg_para(&p, "err", err_id, err_en ? err_en : "");
-	else if (done && strcmp(done, "act") == 0)
-		pg_para(&p, "ok", "Langkah tercatat.", "The step is recorded.");
+	else if (done && (strcmp(done, "issued") == 0 || strcmp(done, "revoked") == 0)) {
+		const char *sn = pc_query(r, "serial");
+		int iss = strcmp(done, "issued") == 0;
+		pg_raw(&p, "<p class=\"ok\" id=\"result\">");
+		pg_bi(&p, iss ? "Sertifikat diterbitkan:" : "Sertifikat dicabut:",
+		    iss ? "Certificate issued:" : "Certificate revoked:");
+		if (sn && strlen(sn) <= 40) {
+			pg_raw(&p, " ");
+			pg_link(&p, web_printf(r, "/status?serial=%s", sn), sn, "");
+		}
+		pg_raw(&p, " &middot; ");
+		pg_link(&p, "/portal/inbox", "Kembali ke kotak tugas", "Back to the inbox");
+		pg_raw(&p, "</p>\n");
+	} else if (done && strcmp(done, "act") == 0) {
+		pg_raw(&p, "<p class=\"ok\" id=\"result\">");
+		pg_bi(&p, "Langkah tercatat.", "The step is recorded.");
+		pg_raw(&p, " ");
+		pg_link(&p, "/portal/inbox", "Kembali ke kotak tugas", "Back to the inbox");
+		pg_raw(&p, "</p>\n");
+	}
 	else if (done && strcmp(done, "doc") == 0)
 		pg_para(&p, "ok", "Dokumen diunggah.", "The document is uploaded.");
 	else if (done && strcmp(done, "opened") == 0)
@@ -661,10 +773,23 @@ static void case_page(web_req *r, web_user *u, const engine_case *c, unsigned st
 		} else if (role) {
 			if (s->action == SOP_ACT_UPLOAD && d->n_documents)
 				upload_form(r, &p, c, d, s, docs, nd);
+			cert_preview(r, &p, u, c, d, s, role);
 			pg_form(&p, web_printf(r, "/portal/cases/%" PRId64 "/act", c->id), 0);
 			pg_hidden(&p, "step", s->id);
 			pg_hidden(&p, "role", role);
 			pg_textarea(&p, "note", "Catatan", "Note", NULL, 0, OA_MAX_SOP_TEXT);
+			if (step_changes_cert(s)) {
+				/* issuing and revoking are confirmed (checked again on POST) */
+				pg_raw(&p, "<div class=\"field\"><input type=\"checkbox\" id=\"f_confirm\" "
+				           "name=\"confirm\" value=\"1\" required> <label class=\"inline\" "
+				           "for=\"f_confirm\">");
+				pg_bi(&p, s->action == SOP_ACT_ISSUE ?
+				    "Saya telah memeriksa data sertifikat di atas dan menerbitkannya" :
+				    "Saya telah memeriksa sertifikat di atas dan mencabutnya",
+				    s->action == SOP_ACT_ISSUE ? "I have checked the certificate above and "
+				    "issue it" : "I have checked the certificate above and revoke it");
+				pg_raw(&p, "</label></div>\n");
+			}
 			if (s->action == SOP_ACT_DECIDE)
 				decision_buttons(r, &p, d, s);
 			else
@@ -833,12 +958,30 @@ static void h_act(web_req *r)
 		case_refused(r, u, c.id, oa_fail(OA_ERR_INVALID, "decision must be yes, no or done"));
 		return;
 	}
+	{
+		/* a step that issues or revokes by itself is confirmed (the form's box) */
+		const sop_def *d = pc_case_def(r, c.id);
+		int i = d ? sop_step_index(d, step) : -1;
+		const char *cf = web_form_get(&f, "confirm");
+		if (i >= 0 && step_changes_cert(&d->steps[i]) && !(cf && strcmp(cf, "1") == 0)) {
+			case_refused(r, u, c.id, oa_fail(OA_ERR_INVALID, "confirm: tick the box to "
+			                              "confirm the certificate shown (centang konfirmasi)"));
+			return;
+		}
+	}
 	memset(&res, 0, sizeof res);
 	if ((rc = engine_case_act(r->engine, &u->w.who, &a, &res))) {
 		case_refused(r, u, c.id, rc);
 		return;
 	}
-	web_redirect(r, web_printf(r, "/portal/cases/%" PRId64 "?done=act", c.id));
+	if (res.issued[0])
+		web_redirect(r, web_printf(r, "/portal/cases/%" PRId64 "?done=issued&serial=%s", c.id,
+		                    res.issued));
+	else if (res.revoked[0])
+		web_redirect(r, web_printf(r, "/portal/cases/%" PRId64 "?done=revoked&serial=%s",
+		                    c.id, res.revoked));
+	else
+		web_redirect(r, web_printf(r, "/portal/cases/%" PRId64 "?done=act", c.id));
 }
 
 static void h_close(web_req *r)

@@ -63,6 +63,9 @@ async function act(h, caseId, who, decision, note) {
 	const form = h.page.locator('form[action="/portal/cases/' + caseId + '/act"]');
 	if (note !== undefined)
 		await form.locator('[name=note]').fill(note);
+	const confirm = form.locator('input[name=confirm]');
+	if (await confirm.count())
+		await confirm.check();   /* issuing and revoking are confirmed */
 	const btn = form.locator('button[name=decision][value=' + decision + ']').first();
 	const label = (await btn.textContent()).trim().split(/\s+/)[0];
 	const resp = await h.submit(btn, 'acted-' + who + '-' + decision);

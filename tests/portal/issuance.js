@@ -63,7 +63,22 @@ run('issuance', async (h) => {
 	await f.expectStep(h, id, 11, 'after the passphrase');
 	await h.login('bsre.demo');
 	await f.fromInbox(h, id, 'bsre');
+	// before issuing: the certificate to be made, and a confirmation
+	const pv = (await h.page.locator('#cert-preview').innerText().catch(() => '')).replace(/\s+/g, ' ');
+	ok(/Sertifikat yang akan diterbitkan/.test(pv) && pv.includes('1471015505900001') &&
+		pv.includes('Siti Rahmawati') && /individual/.test(pv) && /2 tahun kalender/.test(pv),
+		'the issuing step shows the certificate to be made (name, NIK, profile, validity)', pv);
+	// the box is required; a POST without it is refused and nothing is issued
+	await h.page.evaluate(() => document.querySelector('input[name=confirm]').removeAttribute('required'));
+	const noConf = await h.submit(h.page.locator('form[action$="/act"] button[value=done]'),
+		'issue-unconfirmed');
+	ok(noConf && noConf.status() === 422 && /konfirmasi/.test(await h.page.textContent('body')),
+		'issuing without the confirmation: 422, says so', noConf && noConf.status());
+	await f.expectStep(h, id, 11, 'after an unconfirmed issue (nothing done)');
 	const label = await f.act(h, id, 'bsre.demo', 'done', 'Diterbitkan');
+	const res = (await h.page.locator('#result').innerText().catch(() => '')).replace(/\s+/g, ' ');
+	ok(/Sertifikat diterbitkan:.* [0-9a-f]{20,}/.test(res) && /Kembali ke kotak tugas/.test(res),
+		'after issuing: the serial issued, and the way back to the inbox', res);
 	ok(/Terbitkan/i.test(label), 'the issue button says "Terbitkan"', label);
 	const c = await f.caseOf(h, id);
 	ok(c && c.state === 'completed', 'the case is completed after issuance', c && c.state);

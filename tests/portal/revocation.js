@@ -49,8 +49,17 @@ run('revocation', async (h) => {
 	await f.fromInbox(h, id, 'bsre-9');
 	await f.act(h, id, 'bsre.demo', 'done', 'Data sesuai');
 	await f.expectStep(h, id, 10, 'after BSrE verifies');
+	await h.visit('/portal/cases/' + id, 'revoke-preview');
+	const pv = (await h.page.locator('#cert-preview').innerText().catch(() => '')).replace(/\s+/g, ' ');
+	ok(/Sertifikat yang akan dicabut/.test(pv) && pv.toLowerCase().includes(serial.toLowerCase()) &&
+		/Alasan/.test(pv), 'the revoking step shows the certificate and the reason', pv);
+	ok(await h.page.locator('input[name=confirm][required]').count() === 1,
+		'... and asks for a confirmation');
 	const label = await f.act(h, id, 'bsre.demo', 'done', 'Dicabut');
 	ok(/Cabut/i.test(label), 'the revoke button says "Cabut"', label);
+	const res = (await h.page.locator('#result').innerText().catch(() => '')).replace(/\s+/g, ' ');
+	ok(/Sertifikat dicabut:/.test(res) && res.toLowerCase().includes(serial.toLowerCase()),
+		'after revoking: the serial revoked, and the way back', res);
 	const c = await f.caseOf(h, id);
 	ok(c && c.state === 'completed', 'the case is completed after the revocation', c && c.state);
 
