@@ -42,19 +42,13 @@ static void case_row(store_stmt *st, engine_case *c)
 	snprintf(c->applicant_email, sizeof c->applicant_email, "%s", store_col_text(st, 18));
 }
 
-oa_err engine_cases_of(engine *e, const char *applicant, int64_t limit,
-    int (*fn)(const engine_case *, void *), void *arg)
+/* Gives fn each case of st (a SELECT of CASE_COLS, bound) until it returns
+ * nonzero; resets st. */
+static oa_err walk_cases(store_stmt *st, int (*fn)(const engine_case *, void *), void *arg)
 {
-	store_stmt *st = store_prepare(engine_store(e), "SELECT " CASE_COLS " FROM sop_case c"
-	    " JOIN sop_version v ON v.id = c.version_id WHERE c.applicant = ?"
-	    " ORDER BY c.state = 'open' DESC, c.id DESC LIMIT ?");
 	engine_case c;
 	int step;
 
-	if (st == NULL)
-		return OA_ERR_STORE;
-	store_bind_text(st, 1, applicant);
-	store_bind_int(st, 2, limit > 0 ? limit : -1);
 	while ((step = store_step(st)) == STORE_ROW) {
 		case_row(st, &c);
 		if (fn(&c, arg))
@@ -62,6 +56,20 @@ oa_err engine_cases_of(engine *e, const char *applicant, int64_t limit,
 	}
 	store_reset(st);
 	return step < 0 ? OA_ERR_STORE : OA_OK;
+}
+
+oa_err engine_cases_of(engine *e, const char *applicant, int64_t limit,
+    int (*fn)(const engine_case *, void *), void *arg)
+{
+	store_stmt *st = store_prepare(engine_store(e), "SELECT " CASE_COLS " FROM sop_case c"
+	    " JOIN sop_version v ON v.id = c.version_id WHERE c.applicant = ?"
+	    " ORDER BY c.state = 'open' DESC, c.id DESC LIMIT ?");
+
+	if (st == NULL)
+		return OA_ERR_STORE;
+	store_bind_text(st, 1, applicant);
+	store_bind_int(st, 2, limit > 0 ? limit : -1);
+	return walk_cases(st, fn, arg);
 }
 
 oa_err engine_case_get(engine *e, int64_t id, engine_case *out)
@@ -249,20 +257,12 @@ oa_err engine_overdue(engine *e, const char *org, int64_t now,
 	                                      " ON v.id = c.version_id WHERE c.org = ? AND"
 	                                      " c.state = 'open' AND c.step_due_at < ?"
 	                                      " ORDER BY c.step_due_at, c.id");
-	engine_case c;
-	int step;
 
 	if (st == NULL)
 		return OA_ERR_STORE;
 	store_bind_text(st, 1, org);
 	store_bind_int(st, 2, now);
-	while ((step = store_step(st)) == STORE_ROW) {
-		case_row(st, &c);
-		if (fn(&c, arg))
-			break;
-	}
-	store_reset(st);
-	return step < 0 ? OA_ERR_STORE : OA_OK;
+	return walk_cases(st, fn, arg);
 }
 
 static int cmp64(const void *a, const void *b)
