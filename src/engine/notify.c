@@ -59,6 +59,8 @@ static oa_err send_to(struct send_ctx *x, const char *person)
 		         "system", token)))
 			return rc;
 		m.token = token;
+		/* the e-mail says until when (auth_link_create's default lifetime) */
+		m.due_at = oa_now() + conf_int(ca_config(engine_ca(x->e)), "auth.link_ttl_hours") * 3600;
 	}
 	rc = mail_enqueue(engine_store(x->e), ca_config(engine_ca(x->e)), &m, NULL);
 	oa_wipe(token, sizeof token);

@@ -84,24 +84,28 @@ static const struct tmpl templates[MAIL_EVENT__MAX][2] = {
 	     "lengkap, dan akun Anda telah didaftarkan.\n\n"
 	     "Aktifkan akun Anda melalui tautan berikut:\n{link}\n\n"
 	     "Tautan ini hanya dapat digunakan satu kali dan berlaku terbatas. Jika Anda tidak\n"
-	     "mengajukan permohonan ini, abaikan e-mail ini."},
+	     "mengajukan permohonan ini, abaikan e-mail ini.\n"
+	     "Tautan berlaku sampai {due}."},
 	    {"Activate your {instance} account",
 	     "Dear {name},\n\n"
 	     "Your application for an electronic certificate has been verified and is\n"
 	     "complete, and your account has been registered.\n\n"
 	     "Activate your account with this link:\n{link}\n\n"
-	     "The link works once and expires. If you did not apply, ignore this e-mail."}},
+	     "The link works once and expires. If you did not apply, ignore this e-mail.\n"
+	     "The link is valid until {due}."}},
 	[MAIL_IDENTITY_FORM] = {
 	    {"Lengkapi data diri untuk sertifikat elektronik",
 	     "Yth. {name},\n\n"
 	     "Silakan lengkapi data pribadi, data kepegawaian, dan pasfoto Anda melalui\n"
 	     "tautan berikut:\n{link}\n\n"
-	     "Tautan ini hanya dapat digunakan satu kali dan berlaku terbatas."},
+	     "Tautan ini hanya dapat digunakan satu kali dan berlaku terbatas.\n"
+	     "Tautan berlaku sampai {due}."},
 	    {"Complete your details for the electronic certificate",
 	     "Dear {name},\n\n"
 	     "Please fill in your personal data, employment data and photo with this link:\n"
 	     "{link}\n\n"
-	     "The link works once and expires."}},
+	     "The link works once and expires.\n"
+	     "The link is valid until {due}."}},
 	[MAIL_ACCOUNT] = {
 	    {"Informasi akun {instance}",
 	     "Yth. {name},\n\n"
@@ -124,13 +128,15 @@ static const struct tmpl templates[MAIL_EVENT__MAX][2] = {
 	     "sertifikat elektronik Anda. Atur passphrase melalui tautan berikut:\n{link}\n\n"
 	     "Hanya Anda yang boleh mengetahui passphrase tersebut; jangan memberitahukannya\n"
 	     "kepada siapa pun, termasuk petugas. Tautan ini hanya dapat digunakan satu kali\n"
-	     "dan berlaku terbatas."},
+	     "dan berlaku terbatas.\n"
+	     "Tautan berlaku sampai {due}."},
 	    {"Set the passphrase of your electronic certificate",
 	     "Dear {name},\n\n"
 	     "The next step is to set the passphrase that protects the private key of your\n"
 	     "electronic certificate. Set it with this link:\n{link}\n\n"
 	     "Only you may know the passphrase: never tell it to anyone, staff included.\n"
-	     "The link works once and expires."}},
+	     "The link works once and expires.\n"
+	     "The link is valid until {due}."}},
 	[MAIL_CERT_ISSUED] = {
 	    {"Sertifikat elektronik Anda telah terbit",
 	     "Yth. {name},\n\n"

@@ -200,6 +200,13 @@ c = case(cid)
 ok(c["step"] == "7", "the case waits at step 7 (fill_identity)", c.get("step"))
 
 link = wait_mail("identity_form")
+# the e-mail says until when its link works (auth.link_ttl_hours after sending)
+_idf = [f for f, k, p, to in messages() if k == "identity_form"]
+_body = email.message_from_bytes(open(os.path.join(outdir, _idf[0]), "rb").read(),
+                                 policy=email.policy.default).get_body(
+    preferencelist=("plain",)).get_content() if _idf else ""
+ok(re.search(r"Tautan berlaku sampai \d{4}-\d{2}-\d{2} \d{2}:\d{2}", _body) is not None,
+   "the identity-form e-mail says until when the link is valid", _body[-300:])
 ok(link is not None, "the identity_form e-mail arrived with its link", messages())
 if link is None:
     finish("links")
