@@ -189,6 +189,22 @@ const sop_step *pc_def_step(const sop_def *d, const char *id);
 const char *pc_actor_name(const sop_def *d, const char *role);
 const char *pc_doc_name(const sop_def *d, const char *doc);
 void pc_step_actors(pg *p, const sop_def *d, const sop_step *s);
+
+/* The current step's box (case_step.c). */
+int pc_has_doc(const engine_doc *v, size_t n, const char *doc);
+const char *pc_act_label_id(sop_action a);   /* "Teruskan", "Terbitkan sertifikat", ... */
+const char *pc_act_label_en(sop_action a);
+/* A decision's two buttons: the definition's yes_label / no_label, else
+ * what each branch does. */
+void pc_decision_buttons(web_req *r, pg *p, const sop_def *d, const sop_step *s);
+/* The upload form (the applicant or a holder of the step's role). */
+void pc_upload_form(web_req *r, pg *p, const engine_case *c, const sop_def *d,
+    const sop_step *s, const engine_doc *docs, size_t nd);
+/* 1 if the step's own action issues or revokes (it needs confirm=1). */
+int pc_step_changes_cert(const sop_step *s);
+/* Before a step that issues or revokes: the certificate concerned. */
+void pc_cert_preview(web_req *r, pg *p, web_user *u, const engine_case *c,
+    const sop_def *d, const sop_step *s, const char *role);
 const char *pc_acting_role(const web_user *u, const engine_case *c, const sop_def *d,
     const sop_step *s);
 
