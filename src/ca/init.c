@@ -409,6 +409,26 @@ static oa_err audit_tsa(store *db, X509 *x)
 	return audit_append(db, "init", "ca.create", "tsa", detail);
 }
 
+/* A database that already holds a CA (a PostgreSQL one named by store.path
+ * can outlive a data directory) is not made a second instance. */
+static oa_err store_empty(store *db)
+{
+	store_stmt *st = store_prepare(db, "SELECT COUNT(*) FROM ca_cert");
+	int64_t n = -1;
+
+	if (st == NULL)
+		return OA_ERR_STORE;
+	if (store_step(st) == STORE_ROW)
+		n = store_col_int(st, 0);
+	store_reset(st);
+	if (n < 0)
+		return OA_ERR_STORE;
+	if (n > 0)
+		return oa_fail(OA_ERR_EXISTS, "the database (store.path) already holds an instance's"
+		    " CA certificates: init makes a new instance in an empty database only");
+	return OA_OK;
+}
+
 oa_err ca_init(const ca_init_opts *o)
 {
 	char tmp[OA_MAX_PATH], path[OA_MAX_PATH], src[OA_MAX_PATH], *pass = NULL;
@@ -613,7 +633,7 @@ oa_err ca_init(const ca_init_opts *o)
 	    (rc = copy_yaml_dir(src, path, 0)))
 		goto out;
 	if ((rc = store_path_join(path, sizeof path, tmp, conf_str(cfg, "store.path"))) ||
-	    (rc = store_open(path, &db)) || (rc = store_begin(db)) ||
+	    (rc = store_open(path, &db)) || (rc = store_begin(db)) || (rc = store_empty(db)) ||
 	    (rc = ca_store_cert(db, "root", cert[SIGNER_ROOT], key_type, now, "init", "ca.create")) ||
 	    (rc = ca_store_cert(db, "issuing", cert[SIGNER_ISSUING], key_type, now, "init",
 	         "ca.create")) ||

@@ -41,7 +41,7 @@ static const char *default_share(void)
 
 static const char usage_text[] =
     "usage: openams init [--dir DIR] [--demo] [--key-type TYPE] [--passphrase-file FILE]\n"
-    "                    [--config FILE] [--root-cn CN] [--issuing-cn CN]\n"
+    "                    [--config FILE] [--root-cn CN] [--issuing-cn CN] [--store URL]\n"
     "\n"
     "Creates the data directory DIR (default $OPENAMS_DIR, else ./var):\n"
     "  openams.conf        the configuration, every option commented\n"
@@ -63,6 +63,9 @@ static const char usage_text[] =
     "  --pkcs11-module SO      create the CA keys inside a PKCS#11 token (an HSM, SoftHSM2)\n"
     "  --pkcs11-token LABEL    ... the token's label\n"
     "  --pkcs11-pin-file FILE  ... the user PIN; openams reads it from FILE later too\n"
+    "  --store URL             the database in PostgreSQL (postgresql://... or\n"
+    "                          postgres://..., store.path): an empty database there\n"
+    "                          instead of openams.db (docs/POSTGRESQL.md)\n"
     "  --demo                  a demo instance\n"
     "  --admin-email ADDR      the first administrator's e-mail (a staff-only account\n"
     "                          of instance.org holding admin and ca_operator, who must\n"
@@ -241,11 +244,11 @@ out:
 	return rc;
 }
 
-/* --root-cn and --issuing-cn: the settings of --config (if any) with the
- * two names after them (the last setting wins), in a private temporary
- * file at tmp that the caller removes. */
+/* --root-cn, --issuing-cn and --store: the settings of --config (if any)
+ * with the two names and the store after them (the last setting wins), in
+ * a private temporary file at tmp that the caller removes. */
 static oa_err names_config(const char *base, const char *root_cn, const char *issuing_cn,
-    char *tmp, size_t tmpsz)
+    const char *store_url, char *tmp, size_t tmpsz)
 {
 	const char *td = getenv("TMPDIR");
 	uint8_t *text = NULL;
@@ -260,6 +263,11 @@ static oa_err names_config(const char *base, const char *root_cn, const char *is
 			return oa_fail(OA_ERR_INVALID, "%s: an empty name, or one with control characters",
 			    i ? "--issuing-cn" : "--root-cn");
 	}
+	if (store_url && ((strncmp(store_url, "postgresql://", 13) != 0 &&
+	                   strncmp(store_url, "postgres://", 11) != 0) ||
+	                  strpbrk(store_url, "\"\\ \r\n") || !oa_is_clean_utf8(store_url)))
+		return oa_fail(OA_ERR_INVALID, "--store: a postgresql:// or postgres:// URL, without"
+		    " spaces, quotes or backslashes");
 	if (base && (rc = oa_read_file(base, OA_MAX_CONFIG_BYTES, &text, &n)))
 		return oa_fail(OA_ERR_CONFIG, "%s", oa_errmsg());
 	snprintf(tmp, tmpsz, "%s/openams-init-XXXXXX", td && *td ? td : "/tmp");
@@ -279,6 +287,8 @@ static oa_err names_config(const char *base, const char *root_cn, const char *is
 		fprintf(f, "ca.root_name = \"%s\"\n", root_cn);
 	if (issuing_cn)
 		fprintf(f, "ca.issuing_name = \"%s\"\n", issuing_cn);
+	if (store_url)
+		fprintf(f, "store.path = \"%s\"\n", store_url);
 	if (fclose(f) != 0)
 		rc = oa_fail(OA_ERR_IO, "%s: %s", tmp, strerror(errno));
 	free(text);
@@ -294,7 +304,7 @@ int cmd_init(int argc, char **argv)
 	size_t plen = 0, pinlen = 0;
 	const char *pinfile = NULL;
 	char pinabs[OA_MAX_PATH], names[OA_MAX_PATH] = "";
-	const char *root_cn = NULL, *issuing_cn = NULL, *admin_pfile = NULL;
+	const char *root_cn = NULL, *issuing_cn = NULL, *admin_pfile = NULL, *store_url = NULL;
 	oa_err rc;
 
 	for (int i = 1; i < argc; i++) {
@@ -315,6 +325,8 @@ int cmd_init(int argc, char **argv)
 			root_cn = argv[++i];
 		else if (strcmp(argv[i], "--issuing-cn") == 0 && i + 1 < argc)
 			issuing_cn = argv[++i];
+		else if (strcmp(argv[i], "--store") == 0 && i + 1 < argc)
+			store_url = argv[++i];
 		else if (strcmp(argv[i], "--pkcs11-module") == 0 && i + 1 < argc)
 			o.pkcs11_module = argv[++i];
 		else if (strcmp(argv[i], "--pkcs11-token") == 0 && i + 1 < argc)
@@ -368,8 +380,9 @@ int cmd_init(int argc, char **argv)
 	/* the first administrator's password: asked (or read) before anything is made */
 	if (demo.admin_email)
 		rc = cli_read_password(admin_pfile, "password", &demo.admin_pass);
-	if (rc == OA_OK && (root_cn || issuing_cn) &&
-	    (rc = names_config(o.config_file, root_cn, issuing_cn, names, sizeof names)) == OA_OK)
+	if (rc == OA_OK && (root_cn || issuing_cn || store_url) &&
+	    (rc = names_config(o.config_file, root_cn, issuing_cn, store_url, names, sizeof names)) ==
+	        OA_OK)
 		o.config_file = names;
 	if (rc == OA_OK)
 		rc = ca_init(&o);
