@@ -207,8 +207,33 @@ oa_err oa_write_file_atomic(const char *path, const void *p, size_t n, int mode)
 {
 	char tmp[OA_MAX_PATH];
 	const uint8_t *q = p;
+	struct stat sb;
 	int fd;
 
+	/* Not a file to replace: a device or a FIFO (--out /dev/null, /dev/stdout)
+	 * is written to as it is.  Renaming over it would put a regular file in
+	 * its place (as root, /dev/null itself). */
+	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+		if (S_ISDIR(sb.st_mode))
+			return io_fail("", path, EISDIR);
+		if ((fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+			return io_fail("", path, errno);
+		while (n > 0) {
+			ssize_t w = write(fd, q, n);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0) {
+				int e = errno;
+				close(fd);
+				return io_fail("", path, e);
+			}
+			q += w;
+			n -= (size_t)w;
+		}
+		if (close(fd) != 0)
+			return io_fail("", path, errno);
+		return OA_OK;
+	}
 	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", path) >= sizeof tmp)
 		return oa_fail(OA_ERR_LIMIT, "path too long: %s", path);
 	if ((fd = mkstemp(tmp)) < 0)

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -97,6 +98,25 @@ static void test_files(void **state)
 	assert_int_equal(oa_read_file(path, 100, &data, &n), OA_OK);
 	assert_string_equal((char *)data, "x");
 	free(data);
+	/* a FIFO (as /dev/null or /dev/stdout): written to, never replaced by a
+	 * file (the rename once turned /dev/null into a regular file) */
+	{
+		char buf[16];
+		int rfd;
+		assert_int_equal(oa_path_join(path, sizeof path, dir, "fifo"), OA_OK);
+		assert_int_equal(mkfifo(path, 0600), 0);
+		assert_true((rfd = open(path, O_RDONLY | O_NONBLOCK)) >= 0);
+		assert_int_equal(oa_write_file_atomic(path, "piped", 5, 0600), OA_OK);
+		assert_int_equal(read(rfd, buf, sizeof buf), 5);
+		assert_memory_equal(buf, "piped", 5);
+		close(rfd);
+		assert_int_equal(lstat(path, &sb), 0);
+		assert_true(S_ISFIFO(sb.st_mode));
+		/* a directory is refused, and left alone */
+		assert_int_equal(oa_write_file_atomic(dir, "x", 1, 0600), OA_ERR_IO);
+		assert_int_equal(lstat(dir, &sb), 0);
+		assert_true(S_ISDIR(sb.st_mode));
+	}
 	assert_int_equal(oa_path_join(path, sizeof path, dir, "missing"), OA_OK);
 	assert_int_equal(oa_read_file(path, 100, &data, &n), OA_ERR_NOTFOUND);
 	assert_int_equal(oa_path_join(path, 8, dir, "toolong"), OA_ERR_LIMIT);
