@@ -179,18 +179,7 @@ static oa_err pct_encode(oa_buf *b, const char *s)
 
 static oa_err xml_escape(oa_buf *b, const char *s)
 {
-	oa_err rc = OA_OK;
-
-	for (; *s && rc == OA_OK; s++)
-		switch (*s) {
-		case '<': rc = oa_buf_append(b, "&lt;", 4); break;
-		case '>': rc = oa_buf_append(b, "&gt;", 4); break;
-		case '&': rc = oa_buf_append(b, "&amp;", 5); break;
-		case '"': rc = oa_buf_append(b, "&quot;", 6); break;
-		case '\'': rc = oa_buf_append(b, "&#39;", 5); break;
-		default: rc = oa_buf_append(b, s, 1);
-		}
-	return rc;
+	return oa_buf_html(b, s, strlen(s));
 }
 
 /*

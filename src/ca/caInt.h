@@ -36,7 +36,6 @@ oa_err profile_crldp(STACK_OF(X509_EXTENSION) *sk, const char *url);
 oa_err profile_aia(STACK_OF(X509_EXTENSION) *sk, const char *ocsp, const char *issuers);
 oa_err profile_policies(STACK_OF(X509_EXTENSION) *sk, const char (*oids)[64], int n,
     const char *cps);
-int profile_conf_policies(const conf *cfg, char (*out)[64], int max);
 
 typedef struct ca_profile {
 	char name[32];

@@ -143,7 +143,7 @@ static oa_err build_ca_cert(const conf *cfg, enum kind kind, EVP_PKEY *key, X509
 	 * its subordinates assert), each with the CPS pointer */
 	if (kind == K_ROOT || kind == K_ISSUING) {
 		char cp[CA_MAX_POLICIES][64];
-		int n = profile_conf_policies(cfg, cp, CA_MAX_POLICIES);
+		int n = conf_oids(cfg, "ca.policies", cp, CA_MAX_POLICIES);
 		if (n > 0 && kind == K_ROOT) {
 			snprintf(cp[0], sizeof cp[0], "2.5.29.32.0");
 			n = 1;

@@ -649,25 +649,6 @@ oa_err profile_policies(STACK_OF(X509_EXTENSION) *sk, const char (*oids)[64], in
 	return rc;
 }
 
-/* ca.policies split into dotted OIDs (conf has checked their form). */
-int profile_conf_policies(const conf *cfg, char (*out)[64], int max)
-{
-	const char *v = conf_str(cfg, "ca.policies");
-	int n = 0;
-
-	while (*v && n < max) {
-		size_t l;
-		while (*v == ' ' || *v == ',')
-			v++;
-		l = strcspn(v, " ,");
-		if (l == 0)
-			break;
-		snprintf(out[n++], 64, "%.*s", (int)(l < 63 ? l : 63), v);
-		v += l;
-	}
-	return n;
-}
-
 oa_err profile_aia(STACK_OF(X509_EXTENSION) *sk, const char *ocsp, const char *issuers);
 oa_err profile_aia(STACK_OF(X509_EXTENSION) *sk, const char *ocsp, const char *issuers)
 {
@@ -740,7 +721,7 @@ oa_err profile_build_ext(ca_profile *p, const conf *cfg, X509 *issuer)
 	 * CPS pointer (ca.cps_uri) */
 	{
 		char cp[CA_MAX_POLICIES][64];
-		int n = profile_conf_policies(cfg, cp, CA_MAX_POLICIES);
+		int n = conf_oids(cfg, "ca.policies", cp, CA_MAX_POLICIES);
 		if (p->npolicies > 0)
 			rc = profile_policies(sk, (const char (*)[64])p->policies, p->npolicies,
 			    conf_str(cfg, "ca.cps_uri"));

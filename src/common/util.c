@@ -48,6 +48,30 @@ oa_err oa_buf_append(oa_buf *b, const void *p, size_t n)
 	return OA_OK;
 }
 
+oa_err oa_buf_html(oa_buf *b, const char *s, size_t n)
+{
+	size_t start = 0;
+	oa_err rc;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *rep;
+
+		switch (s[i]) {
+		case '&': rep = "&amp;"; break;
+		case '<': rep = "&lt;"; break;
+		case '>': rep = "&gt;"; break;
+		case '"': rep = "&quot;"; break;
+		case '\'': rep = "&#39;"; break;
+		default: continue;
+		}
+		if ((rc = oa_buf_append(b, s + start, i - start)) ||
+		    (rc = oa_buf_append(b, rep, strlen(rep))))
+			return rc;
+		start = i + 1;
+	}
+	return oa_buf_append(b, s + start, n - start);
+}
+
 oa_err oa_buf_printf(oa_buf *b, const char *fmt, ...)
 {
 	va_list ap;
@@ -203,6 +227,21 @@ static oa_err fsync_dir_of(const char *path)
 	return OA_OK;
 }
 
+/* Writes all n bytes (retrying short writes and EINTR); 0, or -1 with errno. */
+static int write_all(int fd, const uint8_t *q, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, q, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		q += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
 oa_err oa_write_file_atomic(const char *path, const void *p, size_t n, int mode)
 {
 	char tmp[OA_MAX_PATH];
@@ -218,17 +257,10 @@ oa_err oa_write_file_atomic(const char *path, const void *p, size_t n, int mode)
 			return io_fail("", path, EISDIR);
 		if ((fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY)) < 0)
 			return io_fail("", path, errno);
-		while (n > 0) {
-			ssize_t w = write(fd, q, n);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0) {
-				int e = errno;
-				close(fd);
-				return io_fail("", path, e);
-			}
-			q += w;
-			n -= (size_t)w;
+		if (write_all(fd, q, n) != 0) {
+			int e = errno;
+			close(fd);
+			return io_fail("", path, e);
 		}
 		if (close(fd) != 0)
 			return io_fail("", path, errno);
@@ -238,18 +270,8 @@ oa_err oa_write_file_atomic(const char *path, const void *p, size_t n, int mode)
 		return oa_fail(OA_ERR_LIMIT, "path too long: %s", path);
 	if ((fd = mkstemp(tmp)) < 0)
 		return io_fail("", tmp, errno);
-	if (fchmod(fd, (mode_t)mode) != 0)
+	if (fchmod(fd, (mode_t)mode) != 0 || write_all(fd, q, n) != 0)
 		goto fail;
-	while (n > 0) {
-		ssize_t w = write(fd, q, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			goto fail;
-		}
-		q += w;
-		n -= (size_t)w;
-	}
 	if (fsync(fd) != 0)
 		goto fail;
 	if (close(fd) != 0) {

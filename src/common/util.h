@@ -20,6 +20,9 @@ typedef struct oa_buf {
 
 oa_err oa_buf_reserve(oa_buf *b, size_t extra);
 oa_err oa_buf_append(oa_buf *b, const void *p, size_t n);
+/* Appends n bytes of s escaped for HTML and XML text and attributes
+ * (& < > " ' as entities): the one escaper of the pages, SVG and e-mails. */
+oa_err oa_buf_html(oa_buf *b, const char *s, size_t n);
 oa_err oa_buf_printf(oa_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Frees the contents; the struct itself is the caller's. */

@@ -105,7 +105,7 @@ static const struct option options[] = {
 	    "Where the issuing CA certificate is published (AIA id-ad-caIssuers)."},
 	{"ca.root_issuers_url", C_URL, "http://127.0.0.1:8080/pki/root.crt", 0, 512, NULL, NULL,
 	    "Where the root CA certificate is published (AIA in the issuing CA)."},
-	{"ca.tsa_policy", C_STR, "0.4.0.2023.1.1", 3, 127, NULL, NULL,
+	{"ca.tsa_policy", C_OIDS, "0.4.0.2023.1.1", 1, 1, NULL, NULL,
 	    "The policy OID of the time-stamps the TSA issues (RFC 3161 TSTInfo.policy);\n"
 	    "the default is ETSI EN 319 421's best-practices policy.  A request that\n"
 	    "asks for another policy is rejected (unacceptedPolicy)."},
@@ -324,6 +324,47 @@ static int in_choices(const char *choices, const char *v)
 	return 0;
 }
 
+/*
+ * The next dotted OID of a C_OIDS value (separated by spaces or commas)
+ * copied into out (CONF_OID_MAX bytes, cut if longer); *bad is set when it is
+ * not one (2 or more arcs of digits, the first 0, 1 or 2).  Returns where the
+ * rest starts, or NULL at the end.
+ */
+static const char *oid_next(const char *p, char out[CONF_OID_MAX], int *bad)
+{
+	size_t l, dots = 0;
+	int ok;
+
+	while (*p == ' ' || *p == ',')
+		p++;
+	if ((l = strcspn(p, " ,")) == 0)
+		return NULL;
+	snprintf(out, CONF_OID_MAX, "%.*s", (int)l, p);
+	ok = l < CONF_OID_MAX && (p[0] == '0' || p[0] == '1' || p[0] == '2') && l > 1 &&
+	    p[1] == '.';
+	for (size_t i = 0; ok && i < l; i++) {
+		if (p[i] == '.') {
+			ok = i + 1 < l && p[i + 1] != '.';
+			dots++;
+		} else
+			ok = isdigit((unsigned char)p[i]);
+	}
+	*bad = !ok || dots < 1;
+	return p + l;
+}
+
+int conf_oids(const conf *c, const char *key, char (*out)[CONF_OID_MAX], int max)
+{
+	const char *p = conf_str(c, key);
+	char oid[CONF_OID_MAX];
+	int n = 0, bad = 0;
+
+	while (n < max && (p = oid_next(p, oid, &bad)) != NULL)
+		if (!bad)
+			memcpy(out[n++], oid, CONF_OID_MAX);
+	return n;
+}
+
 static oa_err check_value(const struct option *o, const char *v)
 {
 	char *end;
@@ -359,31 +400,18 @@ static oa_err check_value(const struct option *o, const char *v)
 			    o->name, v);
 		break;
 	case C_OIDS: {
-		int noid = 0;
-		for (const char *p = v; *p;) {
-			size_t l;
-			int dots = 0, ok;
-			while (*p == ' ' || *p == ',')
-				p++;
-			if ((l = strcspn(p, " ,")) == 0)
-				break;
-			ok = l < 64 && (p[0] == '0' || p[0] == '1' || p[0] == '2') && p[1] == '.';
-			for (size_t i = 0; ok && i < l; i++) {
-				if (p[i] == '.') {
-					ok = i + 1 < l && p[i + 1] != '.';
-					dots++;
-				} else {
-					ok = isdigit((unsigned char)p[i]);
-				}
-			}
-			if (!ok || dots < 1)
-				return oa_fail(OA_ERR_CONFIG, "%s: '%.*s' is not a dotted OID", o->name,
-				    (int)(l < 80 ? l : 80), p);
+		char oid[CONF_OID_MAX];
+		int noid = 0, bad = 0;
+		for (const char *p = v; (p = oid_next(p, oid, &bad)) != NULL;) {
+			if (bad)
+				return oa_fail(OA_ERR_CONFIG, "%s: '%.80s' is not a dotted OID", o->name, oid);
 			if (++noid > o->max)
 				return oa_fail(OA_ERR_CONFIG, "%s: at most %lld OIDs", o->name,
 				    (long long)o->max);
-			p += l;
 		}
+		if (noid < o->min)
+			return oa_fail(OA_ERR_CONFIG, "%s: at least %lld dotted OID%s", o->name,
+			    (long long)o->min, o->min == 1 ? "" : "s");
 		break;
 	}
 	case C_HHMM:

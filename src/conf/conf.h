@@ -32,6 +32,10 @@ oa_err conf_set(conf *c, const char *key, const char *value);
 /* Typed getters; the key must exist in the table (abort otherwise: a bug). */
 const char *conf_str(const conf *c, const char *key);
 int64_t conf_int(const conf *c, const char *key);
+/* The dotted OIDs of a list option (ca.policies), at most max, each at most
+ * CONF_OID_MAX - 1 characters; returns how many (the value was checked at load). */
+#define CONF_OID_MAX 64
+int conf_oids(const conf *c, const char *key, char (*out)[CONF_OID_MAX], int max);
 
 /* Writes every option with its value (effective configuration). */
 void conf_dump(const conf *c, FILE *out);

@@ -192,10 +192,8 @@ static void reply_page(web_req *r, unsigned status, const char *code, const char
 	for (int i = 0; i < 2; i++) {
 		if (i == 1 && oa_buf_printf(&b, " <span class=\"en\" lang=\"en\">/ ") != OA_OK)
 			goto oom;
-		for (const char *c = t[i]; *c; c++)
-			if ((*c == '<' ? oa_buf_printf(&b, "&lt;") : *c == '>' ? oa_buf_printf(&b, "&gt;") :
-			        *c == '&' ? oa_buf_printf(&b, "&amp;") : oa_buf_printf(&b, "%c", *c)) != OA_OK)
-				goto oom;
+		if (oa_buf_html(&b, t[i], strlen(t[i])) != OA_OK)
+			goto oom;
 	}
 	if (oa_buf_printf(&b, "</span></h1>\n<p>%s</p>\n<p><a href=\"/\">Kembali ke beranda</a> "
 	        "<span class=\"en\" lang=\"en\">/ <a href=\"/\">Back to the home page</a></span></p>\n"

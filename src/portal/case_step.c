@@ -20,28 +20,36 @@ int pc_has_doc(const engine_doc *v, size_t n, const char *doc)
 	return 0;
 }
 
+/* The verb of each action that has one; the others are "Selesai" / "Done". */
+static const struct {
+	sop_action a;
+	const char *id, *en;
+} verbs[] = {
+	{SOP_ACT_FORWARD, "Teruskan", "Forward"},
+	{SOP_ACT_UPLOAD, "Kirim", "Submit"},
+	{SOP_ACT_SIGN_LETTER, "Tandatangani", "Sign"},
+	{SOP_ACT_ISSUE, "Terbitkan sertifikat", "Issue the certificate"},
+	{SOP_ACT_REVOKE, "Cabut sertifikat", "Revoke the certificate"},
+};
+
+static int verb_of(sop_action a)
+{
+	for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+		if (verbs[i].a == a)
+			return (int)i;
+	return -1;
+}
+
 const char *pc_act_label_id(sop_action a)
 {
-	switch (a) {
-	case SOP_ACT_FORWARD: return "Teruskan";
-	case SOP_ACT_UPLOAD: return "Kirim";
-	case SOP_ACT_SIGN_LETTER: return "Tandatangani";
-	case SOP_ACT_ISSUE: return "Terbitkan sertifikat";
-	case SOP_ACT_REVOKE: return "Cabut sertifikat";
-	default: return "Selesai";
-	}
+	int v = verb_of(a);
+	return v >= 0 ? verbs[v].id : "Selesai";
 }
 
 const char *pc_act_label_en(sop_action a)
 {
-	switch (a) {
-	case SOP_ACT_FORWARD: return "Forward";
-	case SOP_ACT_UPLOAD: return "Submit";
-	case SOP_ACT_SIGN_LETTER: return "Sign";
-	case SOP_ACT_ISSUE: return "Issue the certificate";
-	case SOP_ACT_REVOKE: return "Revoke the certificate";
-	default: return "Done";
-	}
+	int v = verb_of(a);
+	return v >= 0 ? verbs[v].en : "Done";
 }
 
 /* "Terbitkan sertifikat" -> "terbitkan sertifikat" (ASCII first letters). */
@@ -65,7 +73,7 @@ void pc_decision_buttons(web_req *r, pg *p, const sop_def *d, const sop_step *s)
 	const char *yes = s->yes_label, *no = s->no_label;
 
 	if (yes == NULL) {
-		if (s->yes_action != SOP_ACT_NONE && strcmp(pc_act_label_id(s->yes_action), "Selesai"))
+		if (verb_of(s->yes_action) >= 0)
 			yes = web_printf(r, "Ya - %s", lower_first(r, pc_act_label_id(s->yes_action)));
 		else if (s->yes >= 0 && (size_t)s->yes < d->n_steps)
 			yes = web_printf(r, "Ya - lanjut ke langkah %s", d->steps[s->yes].id);

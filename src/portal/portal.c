@@ -19,25 +19,8 @@
 
 void pg_esc(oa_buf *b, const char *s)
 {
-	const char *run = s;
-
-	for (; s && *s; s++) {
-		const char *rep;
-		switch (*s) {
-		case '&': rep = "&amp;"; break;
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		case '"': rep = "&quot;"; break;
-		case '\'': rep = "&#39;"; break;
-		default: continue;
-		}
-		if (s > run)
-			oa_buf_append(b, run, (size_t)(s - run));
-		oa_buf_append(b, rep, strlen(rep));
-		run = s + 1;
-	}
-	if (s && s > run)
-		oa_buf_append(b, run, (size_t)(s - run));
+	if (s)
+		(void)oa_buf_html(b, s, strlen(s)); /* a failure shows when the page is sent */
 }
 
 void pg_raw(pg *p, const char *fmt, ...)

@@ -278,12 +278,10 @@ static void sop_summary(pg *p, const sop_def *d)
 		for (size_t a = 0; a < s->n_actors; a++)
 			theirs |= s->actors[a] == arole;
 		for (size_t k = 0; theirs && k < s->n_inputs; k++) {
-			int doc = s->inputs[k].doc;
-			if (doc < 0 || (size_t)doc >= d->n_documents ||
-			    (doc < OA_MAX_SOP_LIST && seen[doc]))
+			int doc = s->inputs[k].doc; /* < n_documents <= OA_MAX_SOP_LIST (the loader) */
+			if (doc < 0 || (size_t)doc >= d->n_documents || seen[doc])
 				continue;
-			if (doc < OA_MAX_SOP_LIST)
-				seen[doc] = 1;
+			seen[doc] = 1;
 			if (ndoc++ == 0) {
 				pg_raw(p, "<br><small class=\"docs\">");
 				pg_bi(p, "Dokumen yang Anda lampirkan", "Documents you attach");

@@ -329,12 +329,12 @@ static void h_sla(web_req *r)
 		}
 		pg_raw(&p, "</tbody></table></div>\n");
 	}
+	/* folded, so the page stays short: open when there is only one SOP */
+	const int one = rs.n > 0 && strcmp(rs.v[0].sop_id, rs.v[rs.n - 1].sop_id) == 0;
 	for (size_t a = 0, b; a < rs.n; a = b) {
 		const sop_def *d = def_of(&defs, rs.v[a].sop_id);
-		int one = rs.n > 0 && strcmp(rs.v[0].sop_id, rs.v[rs.n - 1].sop_id) == 0;
 		for (b = a + 1; b < rs.n && strcmp(rs.v[b].sop_id, rs.v[a].sop_id) == 0; b++)
 			;
-		/* folded, so the page stays short: open when it is the only one */
 		pg_raw(&p, "<section class=\"sla\" id=\"sop-");
 		pg_text(&p, rs.v[a].sop_id);
 		pg_raw(&p, "\"><details%s><summary><h2>", one ? " open" : "");

@@ -121,11 +121,12 @@ oa_err sign_pdf_page_box(const uint8_t *pdf, size_t len, int page, double box[4]
  * Where the text tag (the guide's tag_koordinat, e.g. "#" or "$") first
  * appears in pdf: pages in order (the first SIGN_MAX_TAG_PAGES), then as
  * poppler finds it on the page.  *page is 1-based; rect is llx, lly, urx,
- * ury in that page's user space.  OA_ERR_NOTFOUND when the text lacks it,
+ * ury in that page's user space; box (may be NULL) gets that page's box as
+ * sign_pdf_page_box gives it.  OA_ERR_NOTFOUND when the text lacks it,
  * OA_ERR_INVALID for a bad tag, a broken or password-protected PDF.
  */
 oa_err sign_pdf_find_tag(const uint8_t *pdf, size_t len, const char *tag, int *page,
-    double rect[4]);
+    double rect[4], double box[4]);
 /*
  * Places v (its w and h set by the caller) on the page of the tag's first
  * appearance, centred on it and moved inside the page's box: sets v->page,

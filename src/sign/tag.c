@@ -39,7 +39,7 @@ static int tag_clean(const char *tag)
 }
 
 oa_err sign_pdf_find_tag(const uint8_t *pdf, size_t len, const char *tag, int *page_out,
-    double rect[4])
+    double rect[4], double box_out[4])
 {
 	PopplerDocument *doc;
 	GBytes *bytes;
@@ -83,6 +83,8 @@ oa_err sign_pdf_find_tag(const uint8_t *pdf, size_t len, const char *tag, int *p
 				rect[2] = box[0] + (r->x1 < r->x2 ? r->x2 : r->x1);
 				rect[3] = box[1] + (r->y1 < r->y2 ? r->y2 : r->y1);
 				*page_out = i + 1;
+				if (box_out)
+					memcpy(box_out, box, sizeof box);
 				found = 1;
 			}
 			g_list_free_full(hits, (GDestroyNotify)poppler_rectangle_free);
@@ -106,15 +108,13 @@ oa_err sign_pdf_find_tag(const uint8_t *pdf, size_t len, const char *tag, int *p
 oa_err sign_visual_at_tag(const uint8_t *pdf, size_t len, const char *tag, sign_visual *v)
 {
 	double r[4], box[4], cx, cy;
-	int page, rot;
+	int page;
+	oa_err rc;
 
 	if (!(v->w >= 1 && v->w <= 14400 && v->h >= 1 && v->h <= 14400))
 		return oa_fail(OA_ERR_INVALID, "visible signature: the box must be 1 to 14400 points"
 		    " wide and high");
-	oa_err rc;
-
-	if ((rc = sign_pdf_find_tag(pdf, len, tag, &page, r)) ||
-	    (rc = sign_pdf_page_box(pdf, len, page, box, &rot)))
+	if ((rc = sign_pdf_find_tag(pdf, len, tag, &page, r, box)))
 		return rc;
 	cx = (r[0] + r[2]) / 2;
 	cy = (r[1] + r[3]) / 2;

@@ -275,27 +275,7 @@ void sop_errors_print(const sop_errors *e, const char *path, FILE *out)
 
 oa_err sop_esc_n(oa_buf *b, const char *s, size_t n)
 {
-	size_t start = 0;
-	oa_err rc;
-
-	for (size_t i = 0; i < n; i++) {
-		const char *rep;
-
-		switch (s[i]) {
-		case '&': rep = "&amp;"; break;
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		case '"': rep = "&quot;"; break;
-		case '\'': rep = "&#39;"; break;
-		default: continue;
-		}
-		if ((rc = oa_buf_append(b, s + start, i - start)))
-			return rc;
-		if ((rc = oa_buf_append(b, rep, strlen(rep))))
-			return rc;
-		start = i + 1;
-	}
-	return oa_buf_append(b, s + start, n - start);
+	return oa_buf_html(b, s, n);
 }
 
 oa_err sop_esc(oa_buf *b, const char *s)
