@@ -174,6 +174,7 @@ static int v2_visual(web_req *r, json_t *p, size_t i, const uint8_t *pdf, size_t
 			esign_sign_fail(r, rc, "");
 		return 0;
 	}
+	sign_page_view_box(box, rot, box); /* the page as seen, /Rotate applied */
 	v->x = box[0] + ox;
 	v->y = box[3] - oy - h;
 	v->w = w;

@@ -44,6 +44,8 @@ typedef struct orig {
 	oa_buf form_keys;        /* the existing /AcroForm's entries but /Fields, /SigFlags */
 	oa_buf fields;           /* the existing /Fields items */
 	oa_buf info, id;         /* trailer /Info and /ID values, or empty */
+	double box[4];           /* the page's crop box (else media box), normalised */
+	int rotate;              /* its /Rotate (inherited): 0, 90, 180, 270 */
 } orig;
 
 static void orig_free(orig *g)
@@ -157,7 +159,11 @@ static oa_err check_docmdp(qpdf_data q, qpdf_oh root)
 	return OA_OK;
 }
 
-static oa_err read_orig(const uint8_t *pdf, size_t len, int pageno, orig *g)
+static int page_box(qpdf_data q, qpdf_oh page, const char *key, double box[4]);
+static int page_rotate(qpdf_data q, qpdf_oh page);
+static void view_to_user(const sign_visual *v, const double box[4], int rotate, double r[4]);
+
+static oa_err read_orig(const uint8_t *pdf, size_t len, int pageno, int visible, orig *g)
 {
 	qpdf_data q = qpdf_init();
 	qpdf_oh tr, root, page, form, v;
@@ -224,6 +230,10 @@ static oa_err read_orig(const uint8_t *pdf, size_t len, int pageno, orig *g)
 	g->page_gen = qpdf_oh_get_generation(q, page);
 	if (g->page_id == g->root_id || g->page_id >= g->size || g->root_id >= g->size)
 		TRY(oa_fail(OA_ERR_INVALID, "broken PDF: catalog or page object numbers out of /Size"));
+	if (!page_box(q, page, "/CropBox", g->box) && !page_box(q, page, "/MediaBox", g->box) &&
+	    visible)
+		TRY(oa_fail(OA_ERR_INVALID, "broken PDF: page %d has no /MediaBox", pageno));
+	g->rotate = page_rotate(q, page);
 	TRY(put_dict(q, &g->page_keys, page, "/Annots", "/Annots"));
 	TRY(put_items(q, &g->annots, qpdf_oh_get_key(q, page, "/Annots"), "the page's /Annots"));
 	if (qpdf_has_error(q))
@@ -479,7 +489,7 @@ oa_err sign_pdf_with(const uint8_t *pdf, size_t len, X509 *cert, STACK_OF(X509) 
 	TRY(find_startxref(pdf, len, &prev, &stream));
 	if (o && o->visual && (rc = sign_visual_check(o->visual)))
 		return rc;
-	TRY(read_orig(pdf, len, pageno, &g));
+	TRY(read_orig(pdf, len, pageno, o && o->visual, &g));
 	sig_id = g.size;
 	wid_id = g.size + 1;
 	form_id = g.size + 2;
@@ -529,14 +539,16 @@ oa_err sign_pdf_with(const uint8_t *pdf, size_t len, X509 *cert, STACK_OF(X509) 
 	x[nx++] = (xent){wid_id, 0, b.len};
 	if (o && o->visual) {
 		const sign_visual *v = o->visual;
+		double r[4];
 		ap_id = next_id;
+		view_to_user(v, g.box, g.rotate, r);
 		TRY(oa_buf_printf(&b, "%lld 0 obj\n<< /Type /Annot /Subtype /Widget /FT /Sig "
 		    "/T (Signature%lld) /V %lld 0 R /F 132 /Rect [%.3f %.3f %.3f %.3f] /AP << /N %lld 0 R >> "
-		    "/P %d %d R >>\nendobj\n", wid_id, wid_id, sig_id, v->x, v->y, v->x + v->w, v->y + v->h,
+		    "/P %d %d R >>\nendobj\n", wid_id, wid_id, sig_id, r[0], r[1], r[2], r[3],
 		    ap_id, g.page_id, g.page_gen));
 		{
 			size_t offs[3];
-			TRY(sign_visual_write(&b, v, ap_id, offs, &nap));
+			TRY(sign_visual_write(&b, v, g.rotate, ap_id, offs, &nap));
 			for (int i = 0; i < nap; i++)
 				x[nx++] = (xent){ap_id + i, 0, offs[i]};
 			next_id += nap;
@@ -608,6 +620,8 @@ static int page_box(qpdf_data q, qpdf_oh page, const char *key, double box[4])
 					return 0;
 				box[i] = qpdf_oh_get_numeric_value(q, v);
 			}
+			if (box[2] < box[0]) { double t = box[0]; box[0] = box[2]; box[2] = t; }
+			if (box[3] < box[1]) { double t = box[1]; box[1] = box[3]; box[3] = t; }
 			return 1;
 		}
 		node = qpdf_oh_get_key(q, node, "/Parent");
@@ -615,10 +629,67 @@ static int page_box(qpdf_data q, qpdf_oh page, const char *key, double box[4])
 	return 0;
 }
 
+/*
+ * A page's /Rotate, inherited through /Parent (ISO 32000-1 section 7.7.3.4),
+ * as 0, 90, 180 or 270; a value not a multiple of 90 counts as 0, as
+ * poppler takes it.
+ */
+static int page_rotate(qpdf_data q, qpdf_oh page)
+{
+	qpdf_oh node = page;
+
+	for (int depth = 0; depth < 32 && qpdf_oh_is_dictionary(q, node); depth++) {
+		qpdf_oh r = qpdf_oh_get_key_if_dict(q, node, "/Rotate");
+		if (qpdf_oh_is_integer(q, r)) {
+			long long v = qpdf_oh_get_int_value(q, r);
+			return v % 90 ? 0 : (int)(((v % 360) + 360) % 360);
+		}
+		node = qpdf_oh_get_key_if_dict(q, node, "/Parent");
+	}
+	return 0;
+}
+
+void sign_page_view_box(const double box[4], int rotate, double view[4])
+{
+	double w = box[2] - box[0], h = box[3] - box[1];
+	int turned = rotate == 90 || rotate == 270;
+
+	view[0] = box[0];
+	view[1] = box[1];
+	view[2] = box[0] + (turned ? h : w);
+	view[3] = box[1] + (turned ? w : h);
+}
+
+/*
+ * The visible signature's box, given as the page is seen (sign.h), in the
+ * page's user space: llx, lly, urx, ury.  With the offsets (u, t) of a point
+ * from the lower-left corner of the page as seen, and W x H the unrotated
+ * box, the page turned clockwise by /Rotate shows user point (a, b) (offsets
+ * from the box's corner) at: 90: u = b, t = W - a; 180: u = W - a,
+ * t = H - b; 270: u = H - b, t = a.  Inverted here for two corners.
+ */
+static void view_to_user(const sign_visual *v, const double box[4], int rotate, double r[4])
+{
+	double W = box[2] - box[0], H = box[3] - box[1];
+	double u0 = v->x - box[0], t0 = v->y - box[1], u1 = u0 + v->w, t1 = t0 + v->h;
+	double a0, b0, a1, b1;
+
+	switch (rotate) {
+	case 90:  a0 = W - t1; a1 = W - t0; b0 = u0; b1 = u1; break;
+	case 180: a0 = W - u1; a1 = W - u0; b0 = H - t1; b1 = H - t0; break;
+	case 270: a0 = t0; a1 = t1; b0 = H - u1; b1 = H - u0; break;
+	default:  a0 = u0; a1 = u1; b0 = t0; b1 = t1; break;
+	}
+	r[0] = box[0] + a0;
+	r[1] = box[1] + b0;
+	r[2] = box[0] + a1;
+	r[3] = box[1] + b1;
+}
+
 oa_err sign_pdf_page_box(const uint8_t *pdf, size_t len, int page, double box[4], int *rotate)
 {
 	qpdf_data q;
-	qpdf_oh pg, r;
+	qpdf_oh pg;
 	oa_err rc = OA_OK;
 
 	*rotate = 0;
@@ -640,11 +711,7 @@ oa_err sign_pdf_page_box(const uint8_t *pdf, size_t len, int page, double box[4]
 	pg = qpdf_get_page_n(q, (size_t)page - 1);
 	if (!page_box(q, pg, "/CropBox", box) && !page_box(q, pg, "/MediaBox", box))
 		TRY(oa_fail(OA_ERR_INVALID, "broken PDF: page %d has no /MediaBox", page));
-	r = qpdf_oh_get_key(q, pg, "/Rotate");
-	if (qpdf_oh_is_integer(q, r))
-		*rotate = (int)(((qpdf_oh_get_int_value(q, r) % 360) + 360) % 360);
-	if (box[2] < box[0]) { double t = box[0]; box[0] = box[2]; box[2] = t; }
-	if (box[3] < box[1]) { double t = box[1]; box[1] = box[3]; box[3] = t; }
+	*rotate = page_rotate(q, pg);
 	if (qpdf_has_error(q))
 		TRY(qpdf_failed(q, "reading the page"));
 out:

@@ -41,9 +41,14 @@
 
 /*
  * A visible signature: the widget's box on a page and what it shows (see
- * visual.c for the layout).  Coordinates are PDF user space of that page:
- * (x, y) the lower-left corner, in points (1/72 in), y upwards; callers
- * with another origin convert (sign_pdf_page_box gives the page's box).
+ * visual.c for the layout).  Coordinates are the page as it is seen: (x, y)
+ * the box's lower-left corner, in points (1/72 in), x rightwards and y
+ * upwards on the page as displayed, the page's lower-left corner as seen at
+ * (llx, lly) of its crop box.  Without /Rotate that is the page's user
+ * space; on a page with /Rotate 90, 180 or 270 the widget's /Rect is the
+ * box turned into user space and its appearance is turned to show upright.
+ * Callers with another origin convert (sign_pdf_page_box and
+ * sign_page_view_box give the page's box as seen).
  */
 typedef struct sign_visual {
 	int page;                 /* 1-based */
@@ -112,17 +117,23 @@ void sign_ltv_free(sign_ltv *l);
 
 /*
  * The box of page (1-based) of pdf: its /CropBox, else /MediaBox
- * (inherited), as llx, lly, urx, ury, and its /Rotate (0, 90, 180, 270).
- * OA_ERR_INVALID for a broken PDF or a page it does not have.
+ * (inherited), as llx, lly, urx, ury, and its /Rotate (0, 90, 180, 270,
+ * inherited through the page tree).  OA_ERR_INVALID for a broken PDF or a
+ * page it does not have.
  */
 oa_err sign_pdf_page_box(const uint8_t *pdf, size_t len, int page, double box[4], int *rotate);
+/*
+ * The page's box as it is seen (sign_visual's coordinates): the lower-left
+ * corner of box, its width and height swapped for /Rotate 90 and 270.
+ */
+void sign_page_view_box(const double box[4], int rotate, double view[4]);
 
 /*
  * Where the text tag (the guide's tag_koordinat, e.g. "#" or "$") first
  * appears in pdf: pages in order (the first SIGN_MAX_TAG_PAGES), then as
  * poppler finds it on the page.  *page is 1-based; rect is llx, lly, urx,
- * ury in that page's user space; box (may be NULL) gets that page's box as
- * sign_pdf_page_box gives it.  OA_ERR_NOTFOUND when the text lacks it,
+ * ury in sign_visual's coordinates (the page as seen); box (may be NULL)
+ * gets that page's box as seen (sign_page_view_box).  OA_ERR_NOTFOUND when the text lacks it,
  * OA_ERR_INVALID for a bad tag, a broken or password-protected PDF.
  */
 oa_err sign_pdf_find_tag(const uint8_t *pdf, size_t len, const char *tag, int *page,

@@ -44,9 +44,10 @@ oa_err sign_visual_check(const sign_visual *v);
  * Appends the objects of v's appearance to b, numbered from first_id: the
  * Form XObject (first_id, for the widget's /AP /N), then its image and the
  * image's soft mask when there are any; offs[i] is where object i starts and
- * *nobj how many there are (1 to 3).
+ * *nobj how many there are (1 to 3).  rotate is the page's /Rotate: the
+ * form gets a /Matrix turning it back so that it shows upright.
  */
-oa_err sign_visual_write(oa_buf *b, const sign_visual *v, long long first_id, size_t offs[3],
-    int *nobj);
+oa_err sign_visual_write(oa_buf *b, const sign_visual *v, int rotate, long long first_id,
+    size_t offs[3], int *nobj);
 
 #endif

@@ -74,10 +74,13 @@ oa_err sign_pdf_find_tag(const uint8_t *pdf, size_t len, const char *tag, int *p
 		hits = poppler_page_find_text_with_options(pg, tag, POPPLER_FIND_CASE_SENSITIVE);
 		if (hits) {
 			/* poppler's rectangle: points from the lower-left corner of
-			 * the page's crop box; the widget wants user space */
+			 * the page as it is seen (poppler lays the text out with the
+			 * page's /Rotate applied), which is sign_visual's space once
+			 * the crop box's corner is added */
 			PopplerRectangle *r = hits->data;
 			rc = sign_pdf_page_box(pdf, len, i + 1, box, &rot);
 			if (rc == OA_OK) {
+				sign_page_view_box(box, rot, box);
 				rect[0] = box[0] + (r->x1 < r->x2 ? r->x1 : r->x2);
 				rect[1] = box[1] + (r->y1 < r->y2 ? r->y1 : r->y2);
 				rect[2] = box[0] + (r->x1 < r->x2 ? r->x2 : r->x1);

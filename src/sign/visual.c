@@ -239,8 +239,8 @@ oa_err sign_visual_check(const sign_visual *v)
 	return OA_OK;
 }
 
-oa_err sign_visual_write(oa_buf *b, const sign_visual *v, long long first_id, size_t offs[3],
-    int *nobj)
+oa_err sign_visual_write(oa_buf *b, const sign_visual *v, int rotate, long long first_id,
+    size_t offs[3], int *nobj)
 {
 	oa_buf c = {0}, res = {0};
 	img m = {0};
@@ -315,8 +315,13 @@ oa_err sign_visual_write(oa_buf *b, const sign_visual *v, long long first_id, si
 	if (nlines)
 		TRY(put_str(&res, " /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica"
 		    " /Encoding /WinAnsiEncoding >> >>"));
+	/* on a page with /Rotate the form is turned counter-clockwise by as much,
+	 * so that it shows upright; the widget's /Rect is the turned box (ISO
+	 * 32000-1 12.5.5: the /BBox transformed by /Matrix is fitted to /Rect) */
 	snprintf(dict, sizeof dict, "/Type /XObject /Subtype /Form /BBox [0 0 %.3f %.3f] "
-	    "/Resources << %.*s >>", w, h, (int)res.len, (const char *)res.data);
+	    "%s/Resources << %.*s >>", w, h,
+	    rotate == 90 ? "/Matrix [0 1 -1 0 0 0] " : rotate == 180 ? "/Matrix [-1 0 0 -1 0 0] " :
+	    rotate == 270 ? "/Matrix [0 -1 1 0 0 0] " : "", (int)res.len, (const char *)res.data);
 	offs[(*nobj)++] = b->len;
 	TRY(put_stream(b, first_id, dict, c.data, c.len));
 	if (m.data) {

@@ -378,6 +378,17 @@ check_match "v2 visible: pdfsig valid" "$SIG" 'Signature Validation: Signature i
 check "v2 visible: qpdf --check" qpdf --check v2vis-0.pdf
 check_eq "v2 visible: the box from the top left (595x842 page)" "10 732 210 832" "$(rect v2vis-0.pdf)"
 check_eq "v2 invisible beside it: an empty box" "0 0 0 0" "$(rect v2vis-1.pdf)"
+# a page with /Rotate 90 (595 x 842, seen as 842 x 595): the box from the top
+# left of the page as seen; in user space it is turned (x = 595 - y seen)
+"$PY" "$HERE/../sign/mkpdf.py" rot90.pdf 1 --rotate 90
+jq --arg f "$(base64 -w0 rot90.pdf)" '.file = [$f] | .signatureProperties |= [.[0]]' v2vis.json \
+	>v2rot.json
+req "v2 visible on a page with /Rotate 90" 200 v2rot-out.json "${AUTH[@]}" \
+	-H 'Content-Type: application/json' --data-binary @v2rot.json "$BASE/api/v2/sign/pdf"
+jq -r '.file[0]' v2rot-out.json | base64 -d >v2rot.pdf
+check_eq "v2 visible, /Rotate 90: the box turned into user space" "10 10 110 210" "$(rect v2rot.pdf)"
+check_match "v2 visible, /Rotate 90: pdfsig valid" "$(pdfsig v2rot.pdf 2>&1 || true)" \
+	'Signature Validation: Signature is Valid'
 # the guide's example c: VISIBLE at tag_koordinat "$", width and height the size
 jq -n --arg nik $NIK_OK --arg p "$PHRASE" --arg f "$(base64 -w0 tag.pdf)" --arg img "$(base64 -w0 ttd.png)" \
 	'{nik: $nik, passphrase: $p, signatureProperties: [{tampilan: "VISIBLE", tag_koordinat: "$",
@@ -504,7 +515,7 @@ check "server stops" stop_server
 DB=$(ls "$D"/*.db "$D"/*.sqlite 2>/dev/null | head -n 1 || true)
 if [ -n "$DB" ]; then
 	N=$(sqlite3 "$DB" "SELECT count(*) FROM audit WHERE action = 'keys.sign' AND detail LIKE '%client=eoffice%'")
-	check_eq "audit: keys.sign with client=eoffice (5 v1 + 5 v2)" 10 "$N"
+	check_eq "audit: keys.sign with client=eoffice (5 v1 + 6 v2)" 11 "$N"
 	H=$(printf '%s' "$SECRET" | sha256sum | cut -d' ' -f1 | tr a-f A-F)
 	check_eq "the database keeps the secret's SHA-256" 1 \
 		"$(sqlite3 "$DB" "SELECT count(*) FROM auth_client WHERE username = 'eoffice' AND hex(hash) = '$H'")"

@@ -5,7 +5,9 @@ cross-reference table) with PAGES pages of text, for the signing tests.
 listed in an indirect /AcroForm.  --certified P: see below.
 --tag X,Y,TEXT: the last page also shows TEXT (Helvetica 12) at (X, Y).
 --crop LLX,LLY,URX,URY: every page has that /CropBox (and a /MediaBox
-larger by 100 points on every side, its origin not at 0 0)."""
+larger by 100 points on every side, its origin not at 0 0).
+--rotate R: every page has /Rotate R; --rotate-tree R: the page tree's root
+has it instead, the pages inherit it."""
 import sys
 
 out, pages = sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 1
@@ -16,6 +18,9 @@ cert_p = int(sys.argv[sys.argv.index("--certified") + 1]) if "--certified" in sy
 tag = sys.argv[sys.argv.index("--tag") + 1].split(",", 2) if "--tag" in sys.argv else None
 crop = ([float(v) for v in sys.argv[sys.argv.index("--crop") + 1].split(",")]
         if "--crop" in sys.argv else None)
+rot = int(sys.argv[sys.argv.index("--rotate") + 1]) if "--rotate" in sys.argv else None
+rot_tree = (int(sys.argv[sys.argv.index("--rotate-tree") + 1])
+            if "--rotate-tree" in sys.argv else None)
 objs = []  # bodies, object n at index n-1
 nf = 4 + 2 * pages  # the form's objects come after the pages
 nperm = nf + 3 if form else nf
@@ -23,7 +28,8 @@ objs.append(b"<< /Type /Catalog /Pages 2 0 R%s%s >>" % (
     b" /AcroForm %d 0 R" % nf if form else b"",
     b" /Perms << /DocMDP %d 0 R >>" % nperm if cert_p else b""))
 kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(pages))
-objs.append(f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>".encode())
+objs.append(f"<< /Type /Pages /Kids [{kids}] /Count {pages}"
+            f"{'' if rot_tree is None else f' /Rotate {rot_tree}'} >>".encode())
 objs.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
 for i in range(pages):
     text = f"BT /F1 14 Tf 72 720 Td (Surat Keputusan Nomor 800/{i + 1}/2026) Tj ET".encode()
@@ -33,6 +39,8 @@ for i in range(pages):
     box = ("/MediaBox [%g %g %g %g] /CropBox [%g %g %g %g]" % (
         crop[0] - 100, crop[1] - 100, crop[2] + 100, crop[3] + 100, *crop)
         if crop else "/MediaBox [0 0 595 842]")
+    if rot is not None:
+        box += f" /Rotate {rot}"
     annots = f" /Annots [{nf + 1} 0 R {nf + 2} 0 R]" if form and i == 0 else ""
     objs.append(f"<< /Type /Page /Parent 2 0 R {box} "
                 f"/Resources << /Font << /F1 3 0 R >> >> /Contents {5 + 2 * i} 0 R{annots} >>".encode())

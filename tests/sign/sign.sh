@@ -260,6 +260,58 @@ check "a second, invisible signature after a visible one keeps it valid" sign --
 check_eq "pdfsig: both valid" "$(pdfsig vis-2.pdf 2>&1 | grep -c 'Signature is Valid')" 2
 check "sign verify: the visible signature" "$OPENAMS" sign verify --dir "$D" --in vis-2.pdf
 
+# ---- pages with /Rotate: the box where the page is seen, drawn upright -----
+# The same box (150, 300) 240 x 80 as the page is seen, on pages turned by
+# /Rotate (on the page, or inherited from the page tree): rendered by poppler
+# at 72 dpi (one pixel a point), the pixels change in that box only and match
+# the unrotated page's, not those turned by 180 degrees.
+for r in 0 90 180 270 tree90; do
+	case $r in
+	tree90) "$PY" "$HERE/mkpdf.py" rot$r.pdf 1 --rotate-tree 90; vh=595 ;;
+	90 | 270) "$PY" "$HERE/mkpdf.py" rot$r.pdf 1 --rotate "$r"; vh=595 ;;
+	*) "$PY" "$HERE/mkpdf.py" rot$r.pdf 1 --rotate "$r"; vh=842 ;;
+	esac
+	check "sign a visible signature on a page with /Rotate $r" sign --in rot$r.pdf \
+		--out rot$r-s.pdf --visible 1,150,300,240,80 --qr "https://openams.example/v/r" \
+		--line "Budi Santoso" --line "Kepala Dinas"
+	check "qpdf --check passes (/Rotate $r)" qpdf --check rot$r-s.pdf
+	out=$(pdfsig -no-ocsp -nssdir "sql:$T/nss" rot$r-s.pdf 2>&1 || true)
+	check_match "pdfsig: valid, total document signed, trusted (/Rotate $r)" \
+		"$(grep -E 'Total|Valid|Trusted' <<<"$out" | tr '\n' ' ')" \
+		"Total document signed.*Signature is Valid.*Certificate is Trusted"
+	pdftoppm -gray -r 72 rot$r.pdf rotb$r && pdftoppm -gray -r 72 rot$r-s.pdf rota$r
+	check "poppler: in the box as the page is seen, upright (/Rotate $r)" \
+		"$PY" "$HERE/rotate.py" 150 300 240 80 "$vh" rotb$r-1.pgm rota$r-1.pgm rota0-1.pgm 842
+done
+# a tag on a turned page: the box centred where pdftotext -bbox sees the tag
+# (its coordinates are the page as seen, y from the top)
+for r in 90 270; do
+	"$PY" "$HERE/mkpdf.py" tagr$r.pdf 1 --tag '300,200,$' --rotate "$r"
+	check "sign at the tag on a page with /Rotate $r" sign --in tagr$r.pdf --out tagr$r-s.pdf \
+		--tag '$' --size 120,60 --qr x
+	pdftoppm -gray -r 72 tagr$r.pdf tagrb$r && pdftoppm -gray -r 72 tagr$r-s.pdf tagra$r
+	check "poppler: the QR code drawn in the box centred on the tag (/Rotate $r)" "$PY" -c '
+import re, sys
+m = re.search(r"xMin=\"([0-9.]+)\" yMin=\"([0-9.]+)\" xMax=\"([0-9.]+)\" yMax=\"([0-9.]+)\">\$<",
+              open(sys.argv[1]).read())
+x0, y0, x1, y1 = map(float, m.groups())
+bx, by = (x0 + x1) / 2 - 60, (y0 + y1) / 2 - 30   # the box, y from the top
+def pgm(p):
+    d = open(p, "rb").read().split(maxsplit=4)
+    return int(d[1]), int(d[2]), d[4]
+w, h, b = pgm(sys.argv[2])
+_, _, a = pgm(sys.argv[3])
+ch = [(i % w, i // w) for i in range(w * h) if a[i] != b[i]]
+assert ch, "nothing drawn"
+xs, ys = [c[0] for c in ch], [c[1] for c in ch]
+assert bx - 2 <= min(xs) and max(xs) <= bx + 120 + 2, (min(xs), max(xs), bx)
+assert by - 2 <= min(ys) and max(ys) <= by + 60 + 2, (min(ys), max(ys), by)
+# the QR code, a 60-point square, on the left of the box: upright
+assert max(xs) < bx + 64 and max(xs) - min(xs) > 45 and max(ys) - min(ys) > 45, (xs, ys)
+print("ok: drawn in", min(xs), min(ys), max(xs), max(ys), "box at", bx, by)' \
+		<(pdftotext -bbox tagr$r.pdf -) tagrb$r-1.pgm tagra$r-1.pgm
+done
+
 # ---- a visible signature placed at a tag in the text (tag_koordinat) -------
 "$PY" "$HERE/mkpdf.py" tag.pdf 3 --tag '300,200,$'
 # where poppler's pdftotext sees the tag (page 3, y from the top of 842 points):
