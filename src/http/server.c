@@ -220,7 +220,7 @@ static int path_clean(const char *p)
 }
 
 /* Checks limits and finds the route; replies (and returns 0) on refusal. */
-static int admit(web_req *r, const char *url)
+static int admit(web_req *r, const char *url, const char *version)
 {
 	struct hdr_count h = {0}, q = {0};
 	unsigned allowed = 0;
@@ -230,6 +230,14 @@ static int admit(web_req *r, const char *url)
 	if (strlen(url) > OA_WEB_MAX_URL) {
 		web_reply_fail(r, 414, "uri_too_long", "Alamat (URL) terlalu panjang",
 		    "The request target is longer than the limit");
+		return 0;
+	}
+	/* RFC 9112 3.2: an HTTP/1.1 request without Host is a 400 (MHD lets
+	 * it through unless strict, and strict would answer it in HTML). */
+	if (version && strcmp(version, MHD_HTTP_VERSION_1_1) == 0 &&
+	    !MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST)) {
+		web_reply_fail(r, 400, oa_err_name(OA_ERR_INVALID), "Kepala Host tidak ada",
+		    "An HTTP/1.1 request needs a Host header field");
 		return 0;
 	}
 	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_hdr, &h);
@@ -321,7 +329,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	web_req *r = *req_cls;
 
 	(void)cls;
-	(void)version;
 	if (r == NULL) {
 		uint64_t n = atomic_fetch_add(&S.seq, 1) + 1;
 		if ((r = calloc(1, sizeof *r)) == NULL)
@@ -340,7 +347,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		/* A refusal is answered at once (MHD then discards any body and
 		 * closes the connection); an admitted request is answered once
 		 * the body, if any, has arrived, so the connection stays open. */
-		if (!admit(r, url))
+		if (!admit(r, url, version))
 			return queue(r);
 		return MHD_YES;
 	}

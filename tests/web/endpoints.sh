@@ -306,6 +306,8 @@ st=$(http "$BASE/healthz?$q")
 check_eq "40 query parameters (limit 32): 414" "${st%% *}" "414"
 st=$("$PY" "$HERE/rawhttp.py" headers "$PORT" 100)
 check_eq "100 header fields (limit 64): 431" "$st" "431"
+st=$("$PY" "$HERE/rawhttp.py" nohost "$PORT")
+check_eq "HTTP/1.1 without Host: 400 in JSON" "$st" "400 application/json"
 st=$(http -H "X-Big: $(head -c 20000 /dev/zero | tr '\0' b)" "$BASE/healthz")
 check_match "a 20000-byte header (limit 16 KiB): 431" "${st%% *}" "^431$"
 out=$("$PY" "$HERE/rawhttp.py" slow "$PORT" 2>&1 || true)

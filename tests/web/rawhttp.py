@@ -5,6 +5,8 @@ send, for the web tests.  Talks to 127.0.0.1 only; every wait is bounded.
   rawhttp.py chunked PORT PATH NBYTES CTYPE   POST a chunked body; prints status
   rawhttp.py headers PORT N                   GET /healthz with N extra headers
   rawhttp.py slow PORT                        slow clients must not block others
+  rawhttp.py nohost PORT                      HTTP/1.1 GET without Host; prints
+                                              status and Content-Type
 """
 import socket
 import sys
@@ -71,6 +73,14 @@ def headers(port, n):
     print(status)
 
 
+def nohost(port):
+    s = connect(port)
+    s.sendall(b"GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n")
+    status, hdrs, _ = read_response(s)
+    s.close()
+    print(status, hdrs.get("content-type", "-"))
+
+
 def slow(port):
     """Twenty clients trickle a request line a byte at a time; meanwhile
     ten ordinary requests must each be answered within a second."""
@@ -123,6 +133,8 @@ if __name__ == "__main__":
         chunked(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), sys.argv[5])
     elif cmd == "headers":
         headers(int(sys.argv[2]), int(sys.argv[3]))
+    elif cmd == "nohost":
+        nohost(int(sys.argv[2]))
     elif cmd == "slow":
         sys.exit(slow(int(sys.argv[2])))
     else:
