@@ -234,8 +234,8 @@ int esign_tag_place(web_req *r, const char *tag, const uint8_t *pdf, size_t len,
 }
 
 oa_err esign_sign_one(web_req *r, const auth_client_info *ci, const char *nik,
-    const char *pass, const uint8_t *pdf, size_t len, const char *reason, const char *location,
-    const sign_visual *vis, uint8_t **out, size_t *out_len)
+    const char *pass, int wrap, const uint8_t *pdf, size_t len, const char *reason,
+    const char *location, const sign_visual *vis, uint8_t **out, size_t *out_len)
 {
 	sign_holder h = {0};
 	sign_opts o = {0};
@@ -243,6 +243,7 @@ oa_err esign_sign_one(web_req *r, const auth_client_info *ci, const char *nik,
 
 	h.nik = nik;
 	h.passphrase = pass;
+	h.wrap = wrap;
 	h.actor = web_printf(r, "client:%s", ci->username);
 	h.client = ci->username;
 	o.reason = reason;

@@ -6,7 +6,8 @@
  *
  *   v1 (multipart): POST /api/sign/pdf, GET /api/sign/download/{id},
  *       POST /api/sign/verify, GET /api/user/status/{nik}
- *   v2 (JSON, base64): POST /api/v2/sign/pdf, /api/v2/verify/pdf,
+ *   v2 (JSON, base64): POST /api/v2/sign/pdf (with the passphrase or an
+ *       e-mailed TOTP), /api/v2/sign/get/totp, /api/v2/verify/pdf,
  *       /api/v2/user/check/status; the guide's other v2 endpoints answer
  *       501 with the error shape (see the document).
  *

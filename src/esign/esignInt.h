@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "../auth/auth.h"
+#include "../keys/keys.h"
 #include "esign.h"
 
 /* ---- replies: {status_code, error (Indonesian), code, message (English)} ---- */
@@ -42,10 +43,40 @@ int esign_tampilan_kind(web_req *r, const char *tampilan, int *visible);
  * appears in the page text.  1: placed; -1: answered (refused). */
 int esign_tag_place(web_req *r, const char *tag, const uint8_t *pdf, size_t len, double w,
     double h, sign_visual *v);
-/* Signs pdf with the key of nik's holder under pass, for client ci. */
+/* Signs pdf with the key of nik's holder under pass, for client ci; wrap
+ * is keys_sign's KEYS_WRAP_* (KEYS_WRAP_USE: pass NULL, a one-time code
+ * was checked). */
 oa_err esign_sign_one(web_req *r, const auth_client_info *ci, const char *nik,
-    const char *pass, const uint8_t *pdf, size_t len, const char *reason, const char *location,
-    const sign_visual *vis, uint8_t **out, size_t *out_len);
+    const char *pass, int wrap, const uint8_t *pdf, size_t len, const char *reason,
+    const char *location, const sign_visual *vis, uint8_t **out, size_t *out_len);
+
+/* ---- one-time codes (otp.c): the guide's TOTP, sent by e-mail ---- */
+
+#define ESIGN_OTP_DIGITS       6
+#define ESIGN_OTP_SECONDS      300 /* a code's lifetime */
+#define ESIGN_OTP_MAX_ATTEMPTS 5   /* wrong tries that burn a code */
+#define ESIGN_OTP_PER_HOUR     10  /* codes sent to one NIK in an hour */
+
+typedef struct esign_otp_to {
+	const char *nik;
+	const char *client; /* the client application that asked: only it may use the code */
+	int files;          /* documents the code may sign, in one request */
+	const char *person; /* the account (may be NULL), for the outbox */
+	const char *name;   /* the holder's name, may be NULL */
+	const char *email;  /* where the code goes */
+	const char *actor;  /* "client:<username>" */
+} esign_otp_to;
+
+/* Draws a code, stores its salted hash (earlier unused codes of the NIK
+ * are void), sends it through the outbox and audits "esign.otp_send", in
+ * one transaction.  *expires: when it stops working.  OA_ERR_LIMIT past
+ * ESIGN_OTP_PER_HOUR. */
+oa_err esign_otp_issue(ca *c, const esign_otp_to *to, int64_t *expires);
+/* Uses the newest live code of nik for client: OA_OK (now used),
+ * OA_ERR_DENIED (none live, or wrong: the try is counted and audited),
+ * OA_ERR_LIMIT (more files than the code was asked for; not counted). */
+oa_err esign_otp_use(ca *c, const char *nik, const char *client, const char *code, size_t files,
+    const char *actor);
 
 /* ---- user status ---- */
 

@@ -271,7 +271,7 @@ static void v1_sign(web_req *r)
 	}
 	if (visible && !v1_visual(r, &m, (const uint8_t *)file->data, file->len, &vis))
 		return;
-	rc = esign_sign_one(r, &ci, nik, pass, (const uint8_t *)file->data, file->len,
+	rc = esign_sign_one(r, &ci, nik, pass, KEYS_WRAP_NONE, (const uint8_t *)file->data, file->len,
 	    docs_multipart_get(&m, "reason"), docs_multipart_get(&m, "location"),
 	    visible ? &vis : NULL, &out, &out_len);
 	if (rc) {

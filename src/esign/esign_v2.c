@@ -1,8 +1,10 @@
 /*
  * esign_v2.c - the BSrE API's v2 routes (docs/ESIGN_API.md): JSON bodies
  * with base64 documents, several documents and signatures in one request,
- * verification with certificate details, a holder's status by NIK or
- * e-mail, and 501 for the guide's endpoints not built.  What v1 and v2
+ * signing with the passphrase or an e-mailed TOTP (the codes are otp.c,
+ * the key's second sealing src/keys/wrap.c), verification with
+ * certificate details, a holder's status by NIK or e-mail, and 501 for the
+ * guide's endpoints not built.  What v1 and v2
  * share is esign.c.
  */
 #include "esignInt.h"
@@ -190,6 +192,133 @@ static const char *level_of(const sign_sig_report *s)
 	return s->timestamped ? "PAdES-BASELINE-T" : "PAdES-BASELINE-B";
 }
 
+/*
+ * Whether nik's holder may sign with a TOTP: a usable certificate with a
+ * key sealed here, not locked, and the holder opted in.  OA_OK, or a
+ * negative value once the refusal is answered, or a positive oa_err (not
+ * answered) for a fault.  serial is the holder's certificate.
+ */
+static int v2_totp_key(web_req *r, const char *nik, char serial[41])
+{
+	keys_info ki;
+	int64_t kid = 0;
+	char holder[65];
+	oa_err rc;
+
+	if ((rc = sign_holder_find(r->ca, nik, NULL, serial)) ||
+	    (rc = keys_find_by_serial(r->ca, serial, &kid, holder))) {
+		if (rc == OA_ERR_STORE || rc == OA_ERR_NOMEM || rc == OA_ERR_INTERNAL)
+			return rc;
+		esign_sign_fail(r, rc, nik);
+		return -1;
+	}
+	if ((rc = keys_status(r->ca, kid, &ki)))
+		return (int)rc;
+	if (ki.locked) {
+		esign_fail(r, 403, "KEY_LOCKED", "Kunci penandatangan terkunci karena terlalu banyak "
+		    "percobaan passphrase yang salah", "the holder key of NIK %s is locked", nik);
+		return -1;
+	}
+	if ((rc = keys_totp_enabled(r->ca, kid)) == OA_ERR_NOTFOUND) {
+		esign_fail(r, 403, "TOTP_NOT_ENABLED", "Penandatanganan dengan TOTP belum diaktifkan; "
+		    "tanda tangani sekali dengan passphrase dan totpEnable: true",
+		    "NIK %s has not enabled signing with a TOTP: sign once with the passphrase and "
+		    "\"totpEnable\": true", nik);
+		return -1;
+	}
+	return (int)rc;
+}
+
+static int v2_totp_ready(web_req *r, const char *nik)
+{
+	char serial[41];
+
+	return v2_totp_key(r, nik, serial);
+}
+
+/* a.b@c.d -> a***@c.d: where the code went, without the whole address. */
+static const char *mask_email(web_req *r, const char *e)
+{
+	const char *at = strchr(e, '@');
+
+	if (at == NULL || at == e)
+		return "***";
+	return web_printf(r, "%c***%s", e[0], at);
+}
+
+/*
+ * POST /api/v2/sign/get/totp (guide 6.3): {nik|email, data} -> the code
+ * goes to the holder's e-mail; data is the number of documents it will
+ * sign (0 or absent: up to ESIGN_MAX_FILES).  200:
+ * {"success": true, "message": "...", "data": {"email": masked,
+ * "expires": ISO time, "data": n}}.
+ */
+static void v2_get_totp(web_req *r)
+{
+	auth_client_info ci;
+	auth_person p;
+	ca_cert_info cert;
+	esign_otp_to to = {0};
+	json_t *j, *d;
+	const char *nik;
+	char serial[41];
+	int64_t expires = 0, files = ESIGN_MAX_FILES;
+	int ready;
+	oa_err rc;
+
+	if (!esign_client_auth(r, &ci))
+		return;
+	if ((j = body_json(r)) == NULL)
+		return;
+	if ((nik = v2_nik(r, j)) == NULL)
+		goto out;
+	d = json_object_get(j, "data");
+	if (d && !json_is_null(d) && (!json_is_integer(d) || json_integer_value(d) < 0 ||
+	                                  json_integer_value(d) > ESIGN_MAX_FILES)) {
+		esign_fail(r, 400, "INVALID_REQUEST", "Parameter data tidak valid",
+		    "data is the number of documents to sign: 0 to %d", ESIGN_MAX_FILES);
+		goto out;
+	}
+	if (json_is_integer(d) && json_integer_value(d) > 0)
+		files = json_integer_value(d);
+	if ((ready = v2_totp_key(r, nik, serial)) < 0)
+		goto out;
+	if (ready) {
+		esign_fail_internal(r, (oa_err)ready);
+		goto out;
+	}
+	to.nik = nik;
+	to.client = ci.username;
+	to.files = (int)files;
+	to.actor = web_printf(r, "client:%s", ci.username);
+	if (auth_person_by_nik(r->auth, nik, &p) == OA_OK && p.email[0]) {
+		to.person = web_printf(r, "%s", p.id);
+		to.name = web_printf(r, "%s", p.name);
+		to.email = web_printf(r, "%s", p.email);
+	} else if (ca_status(r->ca, serial, &cert) == OA_OK && cert.email[0]) {
+		to.name = web_printf(r, "%s", cert.cn);
+		to.email = web_printf(r, "%s", cert.email);
+	} else {
+		esign_fail(r, 409, "EMAIL_MISSING", "Pengguna tidak memiliki email terdaftar",
+		    "NIK %s has no e-mail address to send the TOTP to", nik);
+		goto out;
+	}
+	if ((rc = esign_otp_issue(r->ca, &to, &expires)) == OA_ERR_LIMIT) {
+		web_header(r, "Retry-After", "3600");
+		esign_fail(r, 429, "RATE_LIMITED", "Terlalu banyak permintaan TOTP", "%s", oa_errmsg());
+		goto out;
+	}
+	if (rc) {
+		esign_fail_internal(r, rc);
+		goto out;
+	}
+	web_reply_json(r, 200, json_pack("{s:b,s:s,s:{s:s,s:s,s:I}}", "success", 1, "message",
+	    "TOTP berhasil dikirim ke email terdaftar", "data", "email", mask_email(r, to.email),
+	    "expires", esign_iso_ms(r, expires, 0), "data", (json_int_t)files));
+out:
+	json_decref(j);
+}
+
 /* POST /api/v2/sign/pdf: {nik|email, passphrase, signatureProperties[],
  * file[]} -> {"time": ms, "file": [base64...]}. */
 static void v2_sign(web_req *r)
@@ -198,7 +327,8 @@ static void v2_sign(web_req *r)
 	json_t *j, *props, *files, *outs = NULL;
 	const char *nik, *pass, *totp;
 	struct timespec t0, t1;
-	int bad = 0;
+	int bad = 0, wrap = KEYS_WRAP_NONE;
+	json_t *en;
 	size_t nf;
 
 	if (!esign_client_auth(r, &ci))
@@ -220,12 +350,23 @@ static void v2_sign(web_req *r)
 		    "array of objects");
 		goto out;
 	}
-	if (pass == NULL || *pass == 0) {
-		if (totp && *totp)
-			esign_fail(r, 400, "UNSUPPORTED_OPTION", "TOTP belum didukung, gunakan passphrase",
-			    "signing with a TOTP is not supported yet: send the passphrase");
-		else
-			esign_fail(r, 400, "INVALID_REQUEST", "Passphrase wajib diisi", "passphrase is required");
+	/* The guide (6.2): the passphrase or the TOTP, one of them.  With a
+	 * passphrase, totpEnable (openams's, not the guide's) opts the holder
+	 * in (true) or out (false) of signing with a TOTP (src/keys/wrap.c). */
+	en = json_object_get(j, "totpEnable");
+	if (en && !json_is_boolean(en) && !json_is_null(en)) {
+		esign_fail(r, 400, "INVALID_REQUEST", "Permintaan tidak valid", "totpEnable is a boolean");
+		goto out;
+	}
+	if (pass && *pass) {
+		if (json_is_boolean(en))
+			wrap = json_is_true(en) ? KEYS_WRAP_KEEP : KEYS_WRAP_DROP;
+	} else if (totp && *totp) {
+		wrap = KEYS_WRAP_USE;
+		pass = NULL;
+	} else {
+		esign_fail(r, 400, "INVALID_REQUEST", "Passphrase atau TOTP wajib diisi",
+		    "passphrase (or totp) is required");
 		goto out;
 	}
 	nf = json_array_size(files);
@@ -294,13 +435,32 @@ static void v2_sign(web_req *r)
 			goto out;
 		}
 	}
+	if (wrap == KEYS_WRAP_USE) {
+		/* the holder must have opted in before the code is spent */
+		int ready = v2_totp_ready(r, nik);
+		oa_err rc = ready > 0 ? (oa_err)ready : OA_OK;
+		if (ready < 0)
+			goto out;
+		if (rc == OA_OK)
+			rc = esign_otp_use(r->ca, nik, ci.username, totp, nf,
+			    web_printf(r, "client:%s", ci.username));
+		if (rc == OA_ERR_DENIED || rc == OA_ERR_LIMIT)
+			esign_fail(r, 400, "TOTP_INVALID", "TOTP tidak valid atau sudah kedaluwarsa", "%s",
+			    oa_errmsg());
+		else if (rc)
+			esign_fail_internal(r, rc);
+		if (rc)
+			goto out;
+	}
 	outs = json_array();
 	for (size_t i = 0; i < nf; i++) {
 		uint8_t *o = NULL;
 		size_t olen = 0;
 		char *b;
-		oa_err rc = esign_sign_one(r, &ci, nik, pass, pdf[i], len[i], reason[i], loc[i], vis[i], &o,
-		    &olen);
+		/* the opt-in (or out) goes with the first signature only */
+		oa_err rc = esign_sign_one(r, &ci, nik, pass,
+		    wrap == KEYS_WRAP_USE || i == 0 ? wrap : KEYS_WRAP_NONE, pdf[i], len[i], reason[i],
+		    loc[i], vis[i], &o, &olen);
 		if (rc) {
 			esign_sign_fail(r, rc, nik);
 			goto out;
@@ -499,7 +659,7 @@ static const web_route v2_routes[] = {
 	{WEB_POST, "/api/v2/sign/pdf", v2_sign, ESIGN_MAX_V2_BODY},
 	{WEB_POST, "/api/v2/verify/pdf", v2_verify, ESIGN_MAX_V2_BODY},
 	{WEB_POST, "/api/v2/user/check/status", v2_status, ESIGN_MAX_SMALL_BODY},
-	{WEB_POST, "/api/v2/sign/get/totp", v2_not_built, ESIGN_MAX_SMALL_BODY},
+	{WEB_POST, "/api/v2/sign/get/totp", v2_get_totp, ESIGN_MAX_SMALL_BODY},
 	{WEB_POST, "/api/v2/user/registration", v2_not_built, ESIGN_MAX_SMALL_BODY},
 	{WEB_POST, "/api/v2/seal/get/activation", v2_not_built, ESIGN_MAX_SMALL_BODY},
 	{WEB_POST, "/api/v2/seal/revoke/activation", v2_not_built, ESIGN_MAX_SMALL_BODY},

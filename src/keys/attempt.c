@@ -297,7 +297,10 @@ static oa_err check_sign_req(const keys_sign_req *r)
 
 	if ((rc = keys_check_holder(r->holder)))
 		return rc;
-	if (r->passphrase == NULL || strlen(r->passphrase) > OA_MAX_PASSPHRASE_BYTES)
+	if (r->wrap < KEYS_WRAP_NONE || r->wrap > KEYS_WRAP_USE)
+		return oa_fail(OA_ERR_INVALID, "unknown wrapped-key mode %d", r->wrap);
+	if (r->wrap != KEYS_WRAP_USE &&
+	    (r->passphrase == NULL || strlen(r->passphrase) > OA_MAX_PASSPHRASE_BYTES))
 		return oa_fail(OA_ERR_INVALID, "passphrase missing or longer than %d bytes",
 		    OA_MAX_PASSPHRASE_BYTES);
 	if (r->md_nid != NID_sha256 && r->md_nid != NID_sha384 && r->md_nid != NID_sha512)
@@ -313,13 +316,101 @@ static oa_err check_sign_req(const keys_sign_req *r)
 	return OA_OK;
 }
 
+/* The audit detail of a signature. */
+static void sign_detail(char *out, size_t n, const struct keyrow *row, const keys_sign_req *r,
+    const char *via)
+{
+	char hex[2 * 64 + 1];
+
+	oa_hex(hex, r->digest, r->digest_len);
+	snprintf(out, n, "serial=%s digest=%s:%s scheme=%s%s%s%s", row->serial,
+	    OBJ_nid2sn(r->md_nid), hex,
+	    strncmp(row->key_type, "rsa", 3) == 0 ? (r->scheme == KEYS_SIG_PSS ? "rsa-pss" : "rsa-pkcs1")
+	                                          : "ecdsa",
+	    via, r->ref ? " ref=" : "", r->ref ? r->ref : "");
+}
+
+/*
+ * KEYS_WRAP_USE: signs with the copy wrapped under the instance's
+ * key-wrapping key.  No passphrase, so no attempt is counted here (the
+ * caller counted the one-time code's); a locked key, an unbound one and an
+ * unusable certificate are refused as with the passphrase, and the record
+ * "keys.sign ... via=totp" commits before the signature leaves.
+ */
+static oa_err sign_wrapped(ca *c, const keys_sign_req *r, const char *actor, uint8_t **sig,
+    size_t *siglen)
+{
+	store *db = ca_store(c);
+	struct keyrow row;
+	EVP_PKEY *k = NULL;
+	store_stmt *st;
+	char object[64], detail[OA_MAX_AUDIT_DETAIL];
+	uint8_t *s = NULL;
+	size_t sn = 0;
+	oa_err rc;
+
+	memset(&row, 0, sizeof row);
+	if (store_in_tx(db))
+		return oa_fail(OA_ERR_INTERNAL, "holder key signatures run outside a transaction");
+	if ((rc = store_begin_read(db)))
+		return rc;
+	if ((rc = keys_load_row(db, r->key_id, &row)) == OA_ERR_NOTFOUND ||
+	    (rc == OA_OK && strcmp(row.holder, r->holder) != 0))
+		rc = oa_fail(OA_ERR_NOTFOUND, "no holder key %" PRId64 " for %s", r->key_id, r->holder);
+	if (rc == OA_OK && strcmp(row.state, "locked") == 0)
+		rc = locked_error(row.id);
+	else if (rc == OA_OK && strcmp(row.state, "active") != 0)
+		rc = oa_fail(OA_ERR_STATE, "holder key %" PRId64 " has no certificate bound yet", row.id);
+	if (rc == OA_OK && (rc = keys_cert_usable(c, row.serial)) == OA_OK)
+		rc = keys_wrap_open(c, &row, &k);
+	store_rollback(db);
+	if (rc)
+		goto done;
+	if (r->scheme == KEYS_SIG_PSS && !EVP_PKEY_is_a(k, "RSA"))
+		rc = oa_fail(OA_ERR_INVALID, "PSS needs an RSA key; holder key %" PRId64 " is %s",
+		    row.id, row.key_type);
+	else if ((rc = keys_cert_holds(c, row.serial, row.spki, row.spki_len, row.id)) == OA_OK)
+		rc = sign_digest(k, r, &s, &sn);
+	EVP_PKEY_free(k);
+	if (rc)
+		goto done;
+	if ((rc = store_begin(db)))
+		goto done;
+	keys_object_of(object, sizeof object, row.id);
+	sign_detail(detail, sizeof detail, &row, r, " via=totp");
+	if ((st = store_prepare(db, "UPDATE holder_key SET last_used_at = ? WHERE id = ?"
+	                            " AND state = 'active'")) == NULL)
+		rc = OA_ERR_STORE;
+	else {
+		store_bind_int(st, 1, oa_now());
+		store_bind_int(st, 2, row.id);
+		if ((rc = keys_run_or_constraint(db, st, "recording the use")) == OA_OK &&
+		    store_changes(db) != 1)
+			rc = locked_error(row.id); /* locked meanwhile */
+	}
+	if (rc == OA_OK && (rc = keys_cert_usable(c, row.serial)) == OA_OK &&
+	    (rc = audit_append(db, actor, "keys.sign", object, detail)) == OA_OK)
+		rc = store_commit(db);
+	if (rc) {
+		store_rollback(db);
+		goto done;
+	}
+	*sig = s;
+	*siglen = sn;
+	s = NULL;
+done:
+	free(s);
+	keys_sealed_free(&row.s);
+	return rc;
+}
+
 oa_err keys_sign(ca *c, const keys_sign_req *r, uint8_t **sig, size_t *siglen)
 {
 	store *db = ca_store(c);
 	struct keyrow row;
 	EVP_PKEY *k = NULL;
 	const char *actor;
-	char object[64], detail[OA_MAX_AUDIT_DETAIL], hex[2 * 64 + 1];
+	char object[64], detail[OA_MAX_AUDIT_DETAIL];
 	uint8_t *s = NULL;
 	size_t sn = 0;
 	oa_err rc;
@@ -330,6 +421,8 @@ oa_err keys_sign(ca *c, const keys_sign_req *r, uint8_t **sig, size_t *siglen)
 	if ((rc = check_sign_req(r)))
 		return rc;
 	actor = r->actor ? r->actor : r->holder;
+	if (r->wrap == KEYS_WRAP_USE)
+		return sign_wrapped(c, r, actor, sig, siglen);
 	if ((rc = attempt_begin(c, r->holder, r->key_id, 1, actor, &row)))
 		return rc;
 	if ((rc = attempt_unseal(c, &row, r->passphrase, actor, &k)))
@@ -339,29 +432,31 @@ oa_err keys_sign(ca *c, const keys_sign_req *r, uint8_t **sig, size_t *siglen)
 		    row.id, row.key_type);
 	else if ((rc = keys_cert_holds(c, row.serial, row.spki, row.spki_len, row.id)) == OA_OK)
 		rc = sign_digest(k, r, &s, &sn);
-	EVP_PKEY_free(k);
 	if (rc) {
+		EVP_PKEY_free(k);
 		rc = forgive_only(c, &row, rc);
 		goto done;
 	}
 	/* Transaction C: the use is on record before the signature leaves. */
 	if ((rc = store_begin(db))) {
+		EVP_PKEY_free(k);
 		rc = forgive_only(c, &row, rc);
 		goto done;
 	}
 	keys_object_of(object, sizeof object, row.id);
-	oa_hex(hex, r->digest, r->digest_len);
-	snprintf(detail, sizeof detail, "serial=%s digest=%s:%s scheme=%s%s%s", row.serial,
-	    OBJ_nid2sn(r->md_nid), hex,
-	    strncmp(row.key_type, "rsa", 3) == 0 ? (r->scheme == KEYS_SIG_PSS ? "rsa-pss" : "rsa-pkcs1")
-	                                         : "ecdsa",
-	    r->ref ? " ref=" : "", r->ref ? r->ref : "");
+	sign_detail(detail, sizeof detail, &row, r, "");
+	/* The holder's opt-in (or out) of signing with a one-time code commits
+	 * with the signature made under the passphrase. */
 	if ((rc = keys_cert_usable(c, row.serial)) || (rc = forgive(db, &row)) ||
+	    (r->wrap == KEYS_WRAP_KEEP && (rc = keys_wrap_store(c, &row, k, actor))) ||
+	    (r->wrap == KEYS_WRAP_DROP && (rc = keys_wrap_drop(c, &row, actor))) ||
 	    (rc = audit_append(db, actor, "keys.sign", object, detail)) || (rc = store_commit(db))) {
+		EVP_PKEY_free(k);
 		store_rollback(db);
 		rc = forgive_only(c, &row, rc); /* a no-op if the key was locked meanwhile */
 		goto done;
 	}
+	EVP_PKEY_free(k);
 	*sig = s;
 	*siglen = sn;
 	s = NULL;

@@ -51,6 +51,12 @@
  * message); OA_ERR_CRYPTO integrity failure.  Messages never contain a
  * passphrase or key material.
  *
+ * Signing with a one-time code (the BSrE API's TOTP): a holder may opt in,
+ * at a signing with the passphrase (KEYS_WRAP_KEEP), to a second sealing of
+ * the same key under the instance's key-wrapping key (src/keys/wrap.c);
+ * KEYS_WRAP_USE then signs with that copy, the caller having checked the
+ * code.  The passphrase still protects every key whose holder did not.
+ *
  * Must never: write a clear private key, a passphrase or a derived key to
  * the store, a log, an audit record or an error message.
  */
@@ -130,16 +136,28 @@ enum {
 	KEYS_SIG_PSS = 1,   /* RSA: PSS, MGF1 with the same digest, salt = digest length */
 };
 
+/* What keys_sign does with the copy of the key wrapped under the
+ * instance's key-wrapping key (src/keys/wrap.c), for signing with an
+ * e-mailed one-time code instead of the passphrase. */
+enum {
+	KEYS_WRAP_NONE = 0, /* nothing */
+	KEYS_WRAP_KEEP = 1, /* with the passphrase: keep (or renew) the wrapped copy (opt in) */
+	KEYS_WRAP_DROP = 2, /* with the passphrase: delete the wrapped copy (opt out) */
+	KEYS_WRAP_USE = 3,  /* no passphrase: sign with the wrapped copy; the caller has checked
+	                     * the one-time code */
+};
+
 typedef struct keys_sign_req {
 	const char *holder;
 	int64_t key_id;
-	const char *passphrase;
+	const char *passphrase; /* NULL only with KEYS_WRAP_USE */
 	const uint8_t *digest;  /* the hash to sign (not the message) */
 	size_t digest_len;      /* must match md_nid */
 	int md_nid;             /* NID_sha256, NID_sha384 or NID_sha512 */
 	int scheme;             /* KEYS_SIG_PKCS1 or KEYS_SIG_PSS (RSA only) */
 	const char *actor;      /* NULL: the holder */
 	const char *ref;        /* what is signed (a document id), for the audit log; may be NULL */
+	int wrap;               /* KEYS_WRAP_*; 0: none */
 } keys_sign_req;
 
 /*
@@ -174,6 +192,12 @@ typedef struct keys_info {
 	uint32_t memory_kib, iterations, parallelism; /* the key's Argon2id parameters */
 	int64_t created_at, sealed_at, locked_at, last_used_at; /* 0: never */
 } keys_info;
+
+/*
+ * OA_OK when key_id has a copy wrapped for signing with a one-time code
+ * (the holder opted in), OA_ERR_NOTFOUND when not.
+ */
+oa_err keys_totp_enabled(ca *c, int64_t key_id);
 
 /* Reads one key's status (no secret).  OA_ERR_NOTFOUND if none. */
 oa_err keys_status(ca *c, int64_t key_id, keys_info *out);

@@ -117,4 +117,16 @@ oa_err keys_cert_usable(ca *c, const char *serial);
 oa_err keys_cert_holds(ca *c, const char *serial, const uint8_t *spki, size_t spki_len,
     int64_t key_id);
 
+/* ---- the copy wrapped under the instance's key-wrapping key (wrap.c) ---- */
+
+/* Stores (or replaces) k wrapped for r's key, with its audit record; joins
+ * the open transaction.  Makes the key-wrapping key at the first call. */
+oa_err keys_wrap_store(ca *c, const struct keyrow *r, EVP_PKEY *k, const char *actor);
+/* Deletes r's wrapped copy (audited when there was one); joins the open
+ * transaction. */
+oa_err keys_wrap_drop(ca *c, const struct keyrow *r, const char *actor);
+/* Opens r's wrapped copy into *key (caller frees): OA_ERR_NOTFOUND when the
+ * holder did not opt in, OA_ERR_CRYPTO when it fails its checks. */
+oa_err keys_wrap_open(ca *c, const struct keyrow *r, EVP_PKEY **key);
+
 #endif

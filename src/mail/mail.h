@@ -99,6 +99,9 @@ typedef struct mail_msg {
 	const char *text;      /* notice: the text (paragraphs split by blank lines) */
 	const char *path;      /* optional: link path overriding the event's own
 	                        * ("/..."; appended to web.public_url) */
+	int secret;            /* notice: the text holds a one-time code; the message is
+	                        * kept like one with a link token (bytes discarded once
+	                        * sent, redacted when unsent and expired) */
 } mail_msg;
 
 /* Link paths (appended to web.public_url), for the web layer's routes. */

@@ -61,7 +61,7 @@ static oa_err insert(store *s, const conf *cfg, const mail_msg *m, int64_t now, 
 		store_bind_null(st, 7);
 	store_bind_text(st, 8, r.subject);
 	store_bind_text(st, 9, r.message_id);
-	store_bind_int(st, 10, m->token != NULL && *m->token);
+	store_bind_int(st, 10, (m->token != NULL && *m->token) || m->secret);
 	store_bind_blob(st, 11, r.raw.data, r.raw.len);
 	store_bind_text(st, 12, sink ? "kept" : "queued");
 	store_bind_int(st, 13, now);

@@ -149,7 +149,7 @@ oa_err sign_pdf_holder(ca *c, const sign_holder *h, const uint8_t *pdf, size_t l
 	*out = NULL;
 	*out_len = 0;
 	serial[0] = '\0';
-	if (!h || !h->passphrase)
+	if (!h || (!h->passphrase && h->wrap != KEYS_WRAP_USE))
 		return oa_fail(OA_ERR_INVALID, "the holder's passphrase is needed");
 	if (h->client && (strlen(h->client) > 64 || !oa_is_clean_utf8(h->client) ||
 	    strchr(h->client, ' ')))
@@ -172,6 +172,7 @@ oa_err sign_pdf_holder(ca *c, const sign_holder *h, const uint8_t *pdf, size_t l
 	a.req.holder = holder;
 	a.req.key_id = key_id;
 	a.req.passphrase = h->passphrase;
+	a.req.wrap = h->wrap;
 	a.req.actor = h->actor;
 	a.req.ref = ref;
 	level = h->level ? h->level : ca_tsa_cert(c) ? SIGN_LEVEL_BLT : SIGN_LEVEL_BB;

@@ -202,6 +202,8 @@ typedef struct sign_holder {
 	const char *client;     /* the client application (API), for the audit log; NULL: none */
 	int level;              /* SIGN_LEVEL_*: 0, the best the instance gives (B-LT with a
 	                         * TSA, else B-B) */
+	int wrap;               /* KEYS_WRAP_* of keys_sign (src/keys): with KEYS_WRAP_USE no
+	                         * passphrase, the caller checked a one-time code; 0: none */
 } sign_holder;
 
 /*

@@ -287,6 +287,33 @@ const struct migration store_migrations[] = {
 	    "CREATE TRIGGER auth_client_revoked BEFORE UPDATE ON auth_client"
 	    "  WHEN OLD.revoked_at IS NOT NULL AND NEW.revoked_at IS NOT OLD.revoked_at"
 	    "  BEGIN SELECT RAISE(ABORT, 'a revoked client application stays revoked'); END;"},
+	/* Signing with an e-mailed one-time code instead of the passphrase
+	 * (the BSrE API's TOTP, docs/ESIGN_API.md): a holder key's second
+	 * sealing under the instance's key-wrapping key (src/keys/wrap.c, made
+	 * only when the holder opts in at a passphrase signing), and the codes
+	 * sent (src/esign/otp.c), kept as a salted SHA-256 only, with their
+	 * lifetime, attempts and single use. */
+	{12, "keys",
+	    "CREATE TABLE holder_key_wrap ("
+	    "  key_id INTEGER PRIMARY KEY REFERENCES holder_key(id),"
+	    "  nonce BLOB NOT NULL CHECK (length(nonce) = 12),"
+	    "  ciphertext BLOB NOT NULL CHECK (length(ciphertext) BETWEEN 1 AND 8192),"
+	    "  tag BLOB NOT NULL CHECK (length(tag) = 16),"
+	    "  created_at INTEGER NOT NULL"
+	    ");"
+	    "CREATE TABLE esign_otp ("
+	    "  id INTEGER PRIMARY KEY,"
+	    "  nik TEXT NOT NULL CHECK (length(nik) = 16 AND nik NOT GLOB '*[^0-9]*'),"
+	    "  client TEXT NOT NULL CHECK (length(client) BETWEEN 1 AND 64),"
+	    "  salt BLOB NOT NULL CHECK (length(salt) = 16),"
+	    "  hash BLOB NOT NULL CHECK (length(hash) = 32),"
+	    "  files INTEGER NOT NULL CHECK (files BETWEEN 1 AND 1000),"
+	    "  attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),"
+	    "  created_at INTEGER NOT NULL,"
+	    "  expires_at INTEGER NOT NULL,"
+	    "  used_at INTEGER"
+	    ");"
+	    "CREATE INDEX esign_otp_nik ON esign_otp(nik, created_at);"},
 };
 
 const int store_nmigrations = (int)(sizeof store_migrations / sizeof store_migrations[0]);

@@ -126,6 +126,11 @@ static const char *const stage_sql[] = {
 	"  created_at, revoked_at)"
 	"  VALUES (2, 'app-lama', X'0303030303030303030303030303030303030303030303030303030303030303',"
 	"  'fixture', 60, 0, 'admin', " T0 ", " T0 " + 120);",
+	/* 12 keys: a holder key wrapped for signing with a TOTP, and a code sent */
+	"INSERT INTO holder_key_wrap VALUES (1, zeroblob(12), zeroblob(138), zeroblob(16), " T0 " + 300);"
+	"INSERT INTO esign_otp (id, nik, client, salt, hash, files, attempts, created_at, expires_at,"
+	"  used_at) VALUES (1, '3201014603880002', 'app-surat', zeroblob(16), zeroblob(32), 1, 1,"
+	"  " T0 " + 400, " T0 " + 700, " T0 " + 450);",
 };
 
 int main(int argc, char **argv)

@@ -409,7 +409,7 @@ v2sign "v2 visible without image" 400 INVALID_REQUEST "{\"nik\":\"$NIK_OK\",\"pa
 v2sign "v2 visible on page 3 of 1" 400 VISUAL_INVALID "{\"nik\":\"$NIK_OK\",\"passphrase\":\"$PHRASE\",
 	\"signatureProperties\":[{\"tampilan\":\"VISIBLE\",\"imageBase64\":\"$(base64 -w0 ttd.png)\",\"page\":3,\"originX\":10,
 	\"originY\":10,\"width\":200,\"height\":100}],\"file\":[\"$B64\"]}"
-v2sign "v2 totp" 400 UNSUPPORTED_OPTION "{\"nik\":\"$NIK_OK\",\"totp\":\"123456\",\"file\":[\"$B64\"]}"
+v2sign "v2 totp, holder not opted in" 403 TOTP_NOT_ENABLED "{\"nik\":\"$NIK_OK\",\"totp\":\"123456\",\"file\":[\"$B64\"]}"
 v2sign "v2 wrong passphrase" 400 PASSPHRASE_INVALID "{\"nik\":\"$NIK_OK\",\"passphrase\":\"$WRONG\",\"file\":[\"$B64\"]}"
 v2sign "v2 by unknown email" 404 NOT_REGISTERED "{\"email\":\"tidak.ada@kominfo.go.id\",\"passphrase\":\"$PHRASE\",\"file\":[\"$B64\"]}"
 v2sign "v2 revoked" 403 CERTIFICATE_REVOKED "{\"nik\":\"$NIK_REV\",\"passphrase\":\"$PHRASE\",\"file\":[\"$B64\"]}"
@@ -461,8 +461,8 @@ req "v2 status: oversized body" 413 e.json "${AUTH[@]}" -H 'Content-Type: applic
 	--data-binary @pad.txt "$BASE/api/v2/user/check/status"
 
 # ---- not built -------------------------------------------------------------
-req "v2 get totp: not built" 501 e.json "${AUTH[@]}" -H 'Content-Type: application/json' \
-	-d "{\"nik\":\"$NIK_OK\",\"data\":1}" "$BASE/api/v2/sign/get/totp"
+req "v2 seal pdf: not built" 501 e.json "${AUTH[@]}" -H 'Content-Type: application/json' \
+	-d '{"idSubscriber":"x","totp":"123456","file":[]}' "$BASE/api/v2/seal/pdf"
 check_eq "not built: code" NOT_IMPLEMENTED "$(jf .code e.json)"
 
 # ---- bad input never gets a 5xx ---------------------------------------------
