@@ -28,6 +28,7 @@
 
 #include "../ca/ca.h"
 #include "../common/util.h"
+#include "../engine/engine.h"
 #include "../keys/keys.h"
 
 #define MAX_SECRET_HDR 512
@@ -278,6 +279,16 @@ static int status_cb(const ca_cert_info *ci, void *arg)
 
 /* The guide's status of nik (6.7) and its description; NULL after a
  * reply (a fault). */
+/* Sets *arg when the applicant has an open issuance case. */
+static int open_issuance_cb(const engine_case *k, void *arg)
+{
+	if (strcmp(k->state, "open") == 0 && strcmp(k->kind, "issuance") == 0) {
+		*(int *)arg = 1;
+		return 1;
+	}
+	return 0;
+}
+
 static const char *user_status(web_req *r, const char *nik, const char **desc, int64_t *kid_out)
 {
 	status_walk *w = web_alloc(r, sizeof *w);
@@ -328,6 +339,11 @@ static const char *user_status(web_req *r, const char *nik, const char **desc, i
 		return "NEW";
 	}
 	if (auth_person_by_nik(r->auth, nik, &p) == OA_OK) {
+		int waiting = 0;
+		if (engine_cases_of(r->engine, p.id, 0, open_issuance_cb, &waiting) == OA_OK && waiting) {
+			*desc = "Pengguna sudah terdaftar dan permohonan Sertifikat Elektronik sedang diproses";
+			return "WAITING_FOR_VERIFICATION";
+		}
 		*desc = "Pengguna sudah terdaftar namun belum memiliki Sertifikat Elektronik";
 		return "NO_CERTIFICATE";
 	}

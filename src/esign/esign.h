@@ -8,7 +8,8 @@
  *       POST /api/sign/verify, GET /api/user/status/{nik}
  *   v2 (JSON, base64): POST /api/v2/sign/pdf (with the passphrase or an
  *       e-mailed TOTP), /api/v2/sign/get/totp, /api/v2/verify/pdf,
- *       /api/v2/user/check/status; the guide's other v2 endpoints answer
+ *       /api/v2/user/check/status, /api/v2/user/registration (an account
+ *       and the agency's issuance case); the guide's other v2 endpoints answer
  *       501 with the error shape (see the document).
  *
  * Every route answers only to a client application (auth_client_*) that

@@ -78,6 +78,11 @@ oa_err esign_otp_issue(ca *c, const esign_otp_to *to, int64_t *expires);
 oa_err esign_otp_use(ca *c, const char *nik, const char *client, const char *code, size_t files,
     const char *actor);
 
+/* ---- registration (register.c) ---- */
+
+/* POST /api/v2/user/registration (guide 6.8). */
+void esign_v2_register(web_req *r);
+
 /* ---- user status ---- */
 
 /* Replies with the guide's status of nik (6.7). */

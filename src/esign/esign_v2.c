@@ -660,7 +660,7 @@ static const web_route v2_routes[] = {
 	{WEB_POST, "/api/v2/verify/pdf", v2_verify, ESIGN_MAX_V2_BODY},
 	{WEB_POST, "/api/v2/user/check/status", v2_status, ESIGN_MAX_SMALL_BODY},
 	{WEB_POST, "/api/v2/sign/get/totp", v2_get_totp, ESIGN_MAX_SMALL_BODY},
-	{WEB_POST, "/api/v2/user/registration", v2_not_built, ESIGN_MAX_SMALL_BODY},
+	{WEB_POST, "/api/v2/user/registration", esign_v2_register, ESIGN_MAX_SMALL_BODY},
 	{WEB_POST, "/api/v2/seal/get/activation", v2_not_built, ESIGN_MAX_SMALL_BODY},
 	{WEB_POST, "/api/v2/seal/revoke/activation", v2_not_built, ESIGN_MAX_SMALL_BODY},
 	{WEB_POST, "/api/v2/seal/get/totp", v2_not_built, ESIGN_MAX_SMALL_BODY},
