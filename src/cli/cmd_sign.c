@@ -25,13 +25,16 @@
 
 static const char usage_text[] =
     "usage: openams sign verify --in FILE.pdf [--dir DIR | --trust ROOTS.pem]\n"
+    "                        [--pdf-password-file FILE]\n"
     "       openams sign timestamp --in REQUEST.tsq --out REPLY.tsr [--dir DIR]\n"
     "       openams sign pdf --in IN.pdf --out OUT.pdf (--nik NIK | --serial S)\n"
     "                        --passphrase-file FILE [--dir DIR] [--reason R] [--location L]\n"
-    "                        [--name N] [--level B-B|B-T|B-LT] [VISIBLE]\n"
+    "                        [--name N] [--level B-B|B-T|B-LT] [--pdf-password-file F]\n"
+    "                        [VISIBLE]\n"
     "       openams sign pdf --in IN.pdf --out OUT.pdf --key KEY.pem --cert CERT.pem\n"
     "                        [--chain CHAIN.pem] [--reason R] [--location L] [--name N]\n"
-    "                        [--level B-B|B-T [--dir DIR]] [VISIBLE]\n"
+    "                        [--level B-B|B-T [--dir DIR]] [--pdf-password-file F]\n"
+    "                        [VISIBLE]\n"
     "  VISIBLE: (--visible PAGE,X,Y,W,H | --tag TAG --size W,H)\n"
     "           [--image SPECIMEN.jpg|png] [--qr TEXT] [--line TEXT]...\n"
     "       openams sign client add --org ORG --username U [--info TEXT] [--ip LIST]\n"
@@ -62,6 +65,8 @@ static const char usage_text[] =
     "--tag places the W x H box instead where the text TAG (e.g. \"#\", at most 64\n"
     "bytes) first appears in the document, centred on it and kept inside the page\n"
     "(the guide's tag_koordinat); a document without it is refused.\n"
+    "--pdf-password-file: F's first line opens an encrypted PDF (user or owner\n"
+    "password); the update is encrypted as the document is.\n"
     "\n"
     "\n"
     "sign timestamp answers an RFC 3161 time-stamp request (openssl ts -query) from\n"
@@ -197,7 +202,8 @@ static void print_time(const char *label, int64_t t)
 
 static int sign_verify_cli(int argc, char **argv)
 {
-	const char *in = NULL, *dir = NULL, *trustp = NULL;
+	const char *in = NULL, *dir = NULL, *trustp = NULL, *pwp = NULL;
+	char *pw = NULL;
 	sign_report rep = {0};
 	STACK_OF(X509) *roots = NULL;
 	X509_STORE *trust = NULL;
@@ -213,13 +219,15 @@ static int sign_verify_cli(int argc, char **argv)
 		if (strcmp(argv[i], "--in") == 0) dst = &in;
 		else if (strcmp(argv[i], "--dir") == 0) dst = &dir;
 		else if (strcmp(argv[i], "--trust") == 0) dst = &trustp;
+		else if (strcmp(argv[i], "--pdf-password-file") == 0) dst = &pwp;
 		if (!dst || i + 1 >= argc)
 			return cli_usage("sign verify: unknown option or missing value '%s'", argv[i]);
 		*dst = argv[++i];
 	}
 	if (!in)
 		return cli_usage("sign verify needs --in");
-	if ((rc = oa_read_file(in, SIGN_MAX_PDF_BYTES, &pdf, &len)))
+	if ((rc = oa_read_file(in, SIGN_MAX_PDF_BYTES, &pdf, &len)) ||
+	    (pwp && (rc = read_passphrase(pwp, &pw))))
 		goto out;
 	if (trustp) {
 		if ((rc = load_certs(trustp, &roots)))
@@ -233,7 +241,7 @@ static int sign_verify_cli(int argc, char **argv)
 	}
 	if ((!trustp || dir) && (rc = ca_open(cli_data_dir(dir), &c)))
 		goto out;
-	if ((rc = sign_verify_pdf(c, trust, pdf, len, &rep)))
+	if ((rc = sign_verify_pdf_pw(c, trust, pdf, len, pw, &rep)))
 		goto out;
 	oa_hex(hex, rep.sha256, sizeof rep.sha256);
 	printf("document sha256: %s\nsignatures: %zu\nlong-term validation data (/DSS): %s\n",
@@ -276,6 +284,7 @@ out:
 	sk_X509_pop_free(roots, X509_free);
 	ca_free(c);
 	free(pdf);
+	oa_free_secret(pw);
 	if (rc)
 		return cli_report(rc);
 	return good ? CLI_OK : CLI_FAIL;
@@ -392,20 +401,21 @@ out:
 	return rc ? cli_report(rc) : CLI_OK;
 }
 
+static int sign_pdf_cli(const char *in, const char *outp, const char *keyp, const char *certp,
+    const char *chainp, const char *nik, const char *serial, const char *passp, const char *dir,
+    const char *level, const char *visible, const char *imagep, const char *tag, const char *size,
+    int nlines, sign_opts *op, sign_visual *vp);
+
 int cmd_sign(int argc, char **argv)
 {
 	const char *in = NULL, *outp = NULL, *keyp = NULL, *certp = NULL, *chainp = NULL;
 	const char *nik = NULL, *serial = NULL, *passp = NULL, *dir = NULL, *level = NULL;
-	const char *visible = NULL, *imagep = NULL, *tag = NULL, *size = NULL;
-	ca *tc = NULL;
+	const char *visible = NULL, *imagep = NULL, *tag = NULL, *size = NULL, *pwp = NULL;
+	char *pw = NULL;
+	int st;
 	sign_opts o = {0};
 	sign_visual vis = {0};
-	uint8_t *image = NULL;
 	int nlines = 0;
-	EVP_PKEY *key = NULL;
-	STACK_OF(X509) *certs = NULL, *chain = NULL;
-	uint8_t *pdf = NULL, *out = NULL;
-	size_t len = 0, out_len = 0;
 	oa_err rc = OA_OK;
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -439,6 +449,7 @@ int cmd_sign(int argc, char **argv)
 		else if (strcmp(argv[i], "--image") == 0) dst = &imagep;
 		else if (strcmp(argv[i], "--tag") == 0) dst = &tag;
 		else if (strcmp(argv[i], "--size") == 0) dst = &size;
+		else if (strcmp(argv[i], "--pdf-password-file") == 0) dst = &pwp;
 		else if (strcmp(argv[i], "--qr") == 0) dst = &vis.qr;
 		else if (strcmp(argv[i], "--line") == 0) {
 			if (nlines == SIGN_VISUAL_LINES - 1)
@@ -465,6 +476,33 @@ int cmd_sign(int argc, char **argv)
 		return cli_usage("sign pdf: --visible or --tag, not both");
 	if (!tag != !size)
 		return cli_usage("sign pdf: --tag TAG and --size W,H go together");
+	if (pwp) {
+		if ((rc = read_passphrase(pwp, &pw)))
+			return cli_report(rc);
+		o.password = pw;
+	}
+	st = sign_pdf_cli(in, outp, keyp, certp, chainp, nik, serial, passp, dir, level, visible,
+	    imagep, tag, size, nlines, &o, &vis);
+	oa_free_secret(pw);
+	return st;
+}
+
+/* sign pdf, its options parsed (cmd_sign); o->password set by the caller. */
+static int sign_pdf_cli(const char *in, const char *outp, const char *keyp, const char *certp,
+    const char *chainp, const char *nik, const char *serial, const char *passp, const char *dir,
+    const char *level, const char *visible, const char *imagep, const char *tag, const char *size,
+    int nlines, sign_opts *op, sign_visual *vp)
+{
+	sign_opts o = *op;
+	sign_visual vis = *vp;
+	ca *tc = NULL;
+	uint8_t *image = NULL;
+	EVP_PKEY *key = NULL;
+	STACK_OF(X509) *certs = NULL, *chain = NULL;
+	uint8_t *pdf = NULL, *out = NULL;
+	size_t len = 0, out_len = 0;
+	oa_err rc = OA_OK;
+
 	if (visible || tag) {
 		char tail;
 		if (visible && sscanf(visible, "%d,%lf,%lf,%lf,%lf%c", &vis.page, &vis.x, &vis.y,
@@ -474,7 +512,7 @@ int cmd_sign(int argc, char **argv)
 			if (sscanf(size, "%lf,%lf%c", &vis.w, &vis.h, &tail) != 2)
 				return cli_usage("sign pdf: --size W,H (numbers, points)");
 			if ((rc = oa_read_file(in, SIGN_MAX_PDF_BYTES, &pdf, &len)) ||
-			    (rc = sign_visual_at_tag(pdf, len, tag, &vis))) {
+			    (rc = sign_visual_at_tag_pw(pdf, len, o.password, tag, &vis))) {
 				free(pdf);
 				return cli_report(rc);
 			}

@@ -161,7 +161,10 @@ void esign_sign_fail(web_req *r, oa_err rc, const char *nik)
 			    "NIK %s is not registered", nik);
 		return;
 	case OA_ERR_INVALID:
-		if (strncmp(m, "broken PDF", 10) != 0 && (strstr(m, "visible signature") ||
+		if (strncmp(m, "PDF password", 12) == 0)
+			esign_fail(r, 400, "PDF_PASSWORD_INVALID", "Password dokumen salah atau tidak diisi",
+			    "%s", m);
+		else if (strncmp(m, "broken PDF", 10) != 0 && (strstr(m, "visible signature") ||
 		        strstr(m, "image") || strstr(m, "JPEG") || strstr(m, "PNG") || strstr(m, "page")))
 			esign_fail(r, 400, "VISUAL_INVALID", "Parameter visualisasi tidak valid", "%s", m);
 		else
@@ -217,16 +220,23 @@ int esign_tampilan_kind(web_req *r, const char *tampilan, int *visible)
 int esign_tag_place(web_req *r, const char *tag, const uint8_t *pdf, size_t len, double w,
     double h, sign_visual *v)
 {
+	return esign_tag_place_pw(r, tag, pdf, len, NULL, w, h, v);
+}
+
+int esign_tag_place_pw(web_req *r, const char *tag, const uint8_t *pdf, size_t len,
+    const char *password, double w, double h, sign_visual *v)
+{
 	oa_err rc;
 
 	v->w = w;
 	v->h = h;
-	if ((rc = sign_visual_at_tag(pdf, len, tag, v)) == OA_OK)
+	if ((rc = sign_visual_at_tag_pw(pdf, len, password, tag, v)) == OA_OK)
 		return 1;
 	if (rc == OA_ERR_NOTFOUND)
 		esign_fail(r, 400, "VISUAL_INVALID", "tag_koordinat tidak ditemukan di dokumen", "%s",
 		    oa_errmsg());
-	else if (rc == OA_ERR_INVALID && strncmp(oa_errmsg(), "broken PDF", 10) != 0)
+	else if (rc == OA_ERR_INVALID && strncmp(oa_errmsg(), "broken PDF", 10) != 0 &&
+	    strncmp(oa_errmsg(), "PDF password", 12) != 0)
 		esign_fail(r, 400, "VISUAL_INVALID", "tag_koordinat atau ukuran visualisasi tidak valid",
 		    "%s", oa_errmsg());
 	else
@@ -237,6 +247,15 @@ int esign_tag_place(web_req *r, const char *tag, const uint8_t *pdf, size_t len,
 oa_err esign_sign_one(web_req *r, const auth_client_info *ci, const char *nik,
     const char *pass, int wrap, const uint8_t *pdf, size_t len, const char *reason,
     const char *location, const sign_visual *vis, uint8_t **out, size_t *out_len)
+{
+	return esign_sign_one_pw(r, ci, nik, pass, wrap, pdf, len, reason, location, vis, NULL, out,
+	    out_len);
+}
+
+oa_err esign_sign_one_pw(web_req *r, const auth_client_info *ci, const char *nik,
+    const char *pass, int wrap, const uint8_t *pdf, size_t len, const char *reason,
+    const char *location, const sign_visual *vis, const char *pdf_password, uint8_t **out,
+    size_t *out_len)
 {
 	sign_holder h = {0};
 	sign_opts o = {0};
@@ -250,6 +269,7 @@ oa_err esign_sign_one(web_req *r, const auth_client_info *ci, const char *nik,
 	o.reason = reason;
 	o.location = location;
 	o.visual = vis;
+	o.password = pdf_password;
 	return sign_pdf_holder(r->ca, &h, pdf, len, &o, out, out_len, serial);
 }
 
@@ -436,13 +456,24 @@ const char *esign_conclusion(const sign_report *rep, const char **desc)
 
 oa_err esign_verify(web_req *r, const uint8_t *pdf, size_t len, sign_report *rep)
 {
+	return esign_verify_pw(r, pdf, len, NULL, rep);
+}
+
+oa_err esign_verify_pw(web_req *r, const uint8_t *pdf, size_t len, const char *password,
+    sign_report *rep)
+{
 	int hit = 0;
 	oa_err rc;
 
 	memset(rep, 0, sizeof *rep);
-	if ((rc = sign_verify_pdf_cached(r->ca, pdf, len, rep, &hit)) == OA_OK)
+	/* with a password, never from the cache: it is keyed by the bytes alone */
+	if ((rc = password && *password ? sign_verify_pdf_pw(r->ca, NULL, pdf, len, password, rep) :
+	    sign_verify_pdf_cached(r->ca, pdf, len, rep, &hit)) == OA_OK)
 		return OA_OK;
-	if (rc == OA_ERR_INVALID)
+	if (rc == OA_ERR_INVALID && strncmp(oa_errmsg(), "PDF password", 12) == 0)
+		esign_fail(r, 400, "PDF_PASSWORD_INVALID", "Password dokumen salah atau tidak diisi",
+		    "%s", oa_errmsg());
+	else if (rc == OA_ERR_INVALID)
 		esign_fail(r, 400, "PDF_INVALID", "Dokumen PDF tidak valid", "%s", oa_errmsg());
 	else if (rc == OA_ERR_LIMIT)
 		esign_fail(r, 413, "LIMIT", "Dokumen terlalu besar", "%s", oa_errmsg());

@@ -43,12 +43,20 @@ int esign_tampilan_kind(web_req *r, const char *tampilan, int *visible);
  * appears in the page text.  1: placed; -1: answered (refused). */
 int esign_tag_place(web_req *r, const char *tag, const uint8_t *pdf, size_t len, double w,
     double h, sign_visual *v);
+/* ... in an encrypted PDF opened with password (NULL: none). */
+int esign_tag_place_pw(web_req *r, const char *tag, const uint8_t *pdf, size_t len,
+    const char *password, double w, double h, sign_visual *v);
 /* Signs pdf with the key of nik's holder under pass, for client ci; wrap
  * is keys_sign's KEYS_WRAP_* (KEYS_WRAP_USE: pass NULL, a one-time code
  * was checked). */
 oa_err esign_sign_one(web_req *r, const auth_client_info *ci, const char *nik,
     const char *pass, int wrap, const uint8_t *pdf, size_t len, const char *reason,
     const char *location, const sign_visual *vis, uint8_t **out, size_t *out_len);
+/* ... an encrypted PDF opened with pdf_password (NULL: none). */
+oa_err esign_sign_one_pw(web_req *r, const auth_client_info *ci, const char *nik,
+    const char *pass, int wrap, const uint8_t *pdf, size_t len, const char *reason,
+    const char *location, const sign_visual *vis, const char *pdf_password, uint8_t **out,
+    size_t *out_len);
 
 /* ---- one-time codes (otp.c): the guide's TOTP, sent by e-mail ---- */
 
@@ -101,5 +109,8 @@ void esign_tsa_info(web_req *r, char **name, char **validity);
 const char *esign_conclusion(const sign_report *rep, const char **desc);
 /* Verifies pdf into *rep (cached); after a reply (400, 413, 5xx) on failure. */
 oa_err esign_verify(web_req *r, const uint8_t *pdf, size_t len, sign_report *rep);
+/* ... an encrypted PDF opened with password (NULL or "": none; not cached). */
+oa_err esign_verify_pw(web_req *r, const uint8_t *pdf, size_t len, const char *password,
+    sign_report *rep);
 
 #endif

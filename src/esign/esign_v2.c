@@ -135,7 +135,7 @@ static int jnum(web_req *r, json_t *p, const char *k, size_t i, double *out)
  * imageBase64 (JPEG or PNG).
  */
 static int v2_visual(web_req *r, json_t *p, size_t i, const uint8_t *pdf, size_t len,
-    sign_visual *v)
+    const char *pdfpw, sign_visual *v)
 {
 	json_t *pg = json_object_get(p, "page");
 	const char *img, *tag;
@@ -147,7 +147,7 @@ static int v2_visual(web_req *r, json_t *p, size_t i, const uint8_t *pdf, size_t
 	if (tag && *tag) {
 		/* the box's size centred on the tag; page and origin are not used */
 		if (!jnum(r, p, "width", i, &w) || !jnum(r, p, "height", i, &h) ||
-		    esign_tag_place(r, tag, pdf, len, w, h, v) < 0)
+		    esign_tag_place_pw(r, tag, pdf, len, pdfpw, w, h, v) < 0)
 			return 0;
 	} else if (!json_is_integer(pg) || json_integer_value(pg) < 1 || json_integer_value(pg) > 100000) {
 		esign_fail(r, 400, "INVALID_REQUEST", "Parameter page wajib diisi",
@@ -168,8 +168,9 @@ static int v2_visual(web_req *r, json_t *p, size_t i, const uint8_t *pdf, size_t
 	if (tag && *tag)
 		return 1;
 	v->page = (int)json_integer_value(pg);
-	if ((rc = sign_pdf_page_box(pdf, len, v->page, box, &rot))) {
-		if (rc == OA_ERR_INVALID && strncmp(oa_errmsg(), "broken PDF", 10) != 0)
+	if ((rc = sign_pdf_page_box_pw(pdf, len, pdfpw, v->page, box, &rot))) {
+		if (rc == OA_ERR_INVALID && strncmp(oa_errmsg(), "broken PDF", 10) != 0 &&
+		    strncmp(oa_errmsg(), "PDF password", 12) != 0)
 			esign_fail(r, 400, "VISUAL_INVALID", "Halaman visualisasi tidak ada", "file[%zu]: %s",
 			    i, oa_errmsg());
 		else
@@ -385,15 +386,15 @@ static void v2_sign(web_req *r)
 	uint8_t **pdf = web_alloc(r, nf * sizeof *pdf);
 	size_t *len = web_alloc(r, nf * sizeof *len);
 	const char **reason = web_alloc(r, nf * sizeof *reason), **loc = web_alloc(r, nf * sizeof *loc);
+	const char **pdfpw = web_alloc(r, nf * sizeof *pdfpw);
 	sign_visual **vis = web_alloc(r, nf * sizeof *vis);
 	int visible = 0;
-	if (!pdf || !len || !reason || !loc || !vis) {
+	if (!pdf || !len || !reason || !loc || !vis || !pdfpw) {
 		esign_fail_internal(r, OA_ERR_NOMEM);
 		goto out;
 	}
 	for (size_t i = 0; i < nf; i++) {
 		json_t *f = json_array_get(files, i), *p = NULL;
-		const char *pw;
 		if (props && json_array_size(props) > 0)
 			p = json_array_get(props, json_array_size(props) == 1 ? 0 : i);
 		if (!json_is_string(f) || (pdf[i] = unbase64(r, json_string_value(f), &len[i])) == NULL) {
@@ -401,7 +402,7 @@ static void v2_sign(web_req *r)
 			    "file[%zu] is not a base64 string", i);
 			goto out;
 		}
-		reason[i] = loc[i] = NULL;
+		reason[i] = loc[i] = pdfpw[i] = NULL;
 		vis[i] = NULL;
 		if (p == NULL)
 			continue;
@@ -412,26 +413,21 @@ static void v2_sign(web_req *r)
 		}
 		if (!esign_tampilan_kind(r, jstr(p, "tampilan", &bad), &visible))
 			goto out;
+		pdfpw[i] = jstr(p, "pdfPassword", &bad); /* "" or absent: not encrypted */
 		if (visible) {
 			if ((vis[i] = web_alloc(r, sizeof *vis[i])) == NULL) {
 				esign_fail_internal(r, oa_fail(OA_ERR_NOMEM, "out of memory"));
 				goto out;
 			}
 			memset(vis[i], 0, sizeof *vis[i]);
-			if (!v2_visual(r, p, i, pdf[i], len[i], vis[i]))
+			if (!v2_visual(r, p, i, pdf[i], len[i], pdfpw[i], vis[i]))
 				goto out;
 		}
 		reason[i] = jstr(p, "reason", &bad);
 		loc[i] = jstr(p, "location", &bad);
-		pw = jstr(p, "pdfPassword", &bad);
 		if (bad) {
 			esign_fail(r, 400, "INVALID_REQUEST", "Permintaan tidak valid",
 			    "tampilan, reason, location and pdfPassword are strings");
-			goto out;
-		}
-		if (pw && *pw) {
-			esign_fail(r, 400, "UNSUPPORTED_OPTION", "Dokumen berpassword belum didukung",
-			    "password-protected PDFs are not supported yet");
 			goto out;
 		}
 	}
@@ -458,9 +454,9 @@ static void v2_sign(web_req *r)
 		size_t olen = 0;
 		char *b;
 		/* the opt-in (or out) goes with the first signature only */
-		oa_err rc = esign_sign_one(r, &ci, nik, pass,
+		oa_err rc = esign_sign_one_pw(r, &ci, nik, pass,
 		    wrap == KEYS_WRAP_USE || i == 0 ? wrap : KEYS_WRAP_NONE, pdf[i], len[i], reason[i],
-		    loc[i], vis[i], &o, &olen);
+		    loc[i], vis[i], pdfpw[i], &o, &olen);
 		if (rc) {
 			esign_sign_fail(r, rc, nik);
 			goto out;
@@ -558,15 +554,11 @@ static void v2_verify(web_req *r)
 		    "file (a base64 string) is required");
 		return;
 	}
-	if (pw && *pw) {
+	if (esign_verify_pw(r, pdf, len, pw, &rep)) {
 		json_decref(j);
-		esign_fail(r, 400, "UNSUPPORTED_OPTION", "Dokumen berpassword belum didukung",
-		    "password-protected PDFs are not supported yet");
 		return;
 	}
-	json_decref(j);
-	if (esign_verify(r, pdf, len, &rep))
-		return;
+	json_decref(j); /* after the verification: pw points into it */
 	verdict = esign_conclusion(&rep, &desc);
 	infos = json_array();
 	for (size_t i = 0; i < rep.n; i++) {

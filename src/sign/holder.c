@@ -194,7 +194,7 @@ oa_err sign_pdf_holder(ca *c, const sign_holder *h, const uint8_t *pdf, size_t l
 	if (level == SIGN_LEVEL_BLT) {
 		/* B-LT: the validation data in a /DSS update after the signature */
 		TRY(sign_ltv_from_ca(c, cert, &ltv));
-		TRY(sign_pdf_add_dss(bt, btlen, &ltv, out, out_len));
+		TRY(sign_pdf_add_dss_pw(bt, btlen, so.password, &ltv, out, out_len));
 	} else {
 		*out = bt;
 		*out_len = btlen;

@@ -46,6 +46,7 @@ typedef struct orig {
 	oa_buf info, id;         /* trailer /Info and /ID values, or empty */
 	double box[4];           /* the page's crop box (else media box), normalised */
 	int rotate;              /* its /Rotate (inherited): 0, 90, 180, 270 */
+	sign_crypt cr;           /* an encrypted document's handler and key */
 } orig;
 
 static void orig_free(orig *g)
@@ -57,6 +58,7 @@ static void orig_free(orig *g)
 	oa_buf_free(&g->fields);
 	oa_buf_free(&g->info);
 	oa_buf_free(&g->id);
+	sign_crypt_free(&g->cr);
 }
 
 static oa_err qpdf_failed(qpdf_data q, const char *what)
@@ -64,10 +66,32 @@ static oa_err qpdf_failed(qpdf_data q, const char *what)
 	qpdf_error e = qpdf_get_error(q);
 
 	if (e && qpdf_get_error_code(q, e) == qpdf_e_password)
-		return oa_fail(OA_ERR_INVALID, "encrypted PDF: it opens only with a password, and "
-		    "signing encrypted PDFs is not supported yet");
+		return oa_fail(OA_ERR_INVALID, "PDF password: the PDF is encrypted and the password "
+		    "given (if any) opens it neither as its user nor as its owner");
 	return oa_fail(OA_ERR_INVALID, "broken PDF: %s: %s", what,
 	    e ? qpdf_get_error_full_text(q, e) : "qpdf could not read it");
+}
+
+/*
+ * Reads pdf into q with password (NULL or "": none): no recovery, and any
+ * warning refuses it.
+ */
+static oa_err read_pdf(qpdf_data q, const uint8_t *pdf, size_t len, const char *password)
+{
+	qpdf_silence_errors(q);
+	qpdf_set_suppress_warnings(q, QPDF_TRUE);
+	qpdf_set_attempt_recovery(q, QPDF_FALSE);
+	if (password && strlen(password) > SIGN_MAX_PASSWORD_BYTES)
+		return oa_fail(OA_ERR_INVALID, "PDF password: over %d bytes", SIGN_MAX_PASSWORD_BYTES);
+	if (qpdf_read_memory(q, "input", (const char *)pdf, len, password ? password : "") &
+	    QPDF_ERRORS)
+		return qpdf_failed(q, "qpdf cannot read it");
+	if (qpdf_more_warnings(q)) {
+		qpdf_error w = qpdf_next_warning(q);
+		return oa_fail(OA_ERR_INVALID, "broken PDF: readers would have to repair it: %s",
+		    w ? qpdf_get_error_full_text(q, w) : "qpdf warned");
+	}
+	return OA_OK;
 }
 
 /* Appends oh as PDF text ("N G R" when it is indirect). */
@@ -163,7 +187,8 @@ static int page_box(qpdf_data q, qpdf_oh page, const char *key, double box[4]);
 static int page_rotate(qpdf_data q, qpdf_oh page);
 static void view_to_user(const sign_visual *v, const double box[4], int rotate, double r[4]);
 
-static oa_err read_orig(const uint8_t *pdf, size_t len, int pageno, int visible, orig *g)
+static oa_err read_orig(const uint8_t *pdf, size_t len, const char *password, int pageno,
+    int visible, orig *g)
 {
 	qpdf_data q = qpdf_init();
 	qpdf_oh tr, root, page, form, v;
@@ -171,18 +196,8 @@ static oa_err read_orig(const uint8_t *pdf, size_t len, int pageno, int visible,
 
 	if (!q)
 		return oa_fail(OA_ERR_NOMEM, "out of memory");
-	qpdf_silence_errors(q);
-	qpdf_set_suppress_warnings(q, QPDF_TRUE);
-	qpdf_set_attempt_recovery(q, QPDF_FALSE);
-	if (qpdf_read_memory(q, "input", (const char *)pdf, len, "") & QPDF_ERRORS)
-		TRY(qpdf_failed(q, "qpdf cannot read it"));
-	if (qpdf_more_warnings(q)) {
-		qpdf_error w = qpdf_next_warning(q);
-		TRY(oa_fail(OA_ERR_INVALID, "broken PDF: readers would have to repair it: %s",
-		    w ? qpdf_get_error_full_text(q, w) : "qpdf warned"));
-	}
-	if (qpdf_is_encrypted(q))
-		TRY(oa_fail(OA_ERR_INVALID, "encrypted PDF: signing an encrypted PDF is not supported yet"));
+	TRY(read_pdf(q, pdf, len, password));
+	TRY(sign_crypt_open(q, password, &g->cr));
 
 	tr = qpdf_get_trailer(q);
 	v = qpdf_oh_get_key(q, tr, "/Size");
@@ -370,11 +385,13 @@ static int cmp_xent(const void *a, const void *b)
 	return (x->num > y->num) - (x->num < y->num);
 }
 
-/* The trailer entries every update repeats: /Size /Root /Prev /Info /ID. */
+/* The trailer entries every update repeats: /Size /Root /Prev /Info /ID /Encrypt. */
 static oa_err put_trailer_keys(oa_buf *b, const orig *g, long long size, long long prev)
 {
 	oa_err rc = oa_buf_printf(b, "/Size %lld /Root %d %d R /Prev %lld", size, g->root_id,
 	    g->root_gen, prev);
+	if (!rc && g->cr.on)
+		rc = oa_buf_printf(b, " /Encrypt %.*s", (int)g->cr.ref.len, (const char *)g->cr.ref.data);
 	if (!rc && g->info.len)
 		rc = oa_buf_printf(b, " /Info%.*s", (int)g->info.len, (const char *)g->info.data);
 	if (!rc && g->id.len)
@@ -489,7 +506,7 @@ oa_err sign_pdf_with(const uint8_t *pdf, size_t len, X509 *cert, STACK_OF(X509) 
 	TRY(find_startxref(pdf, len, &prev, &stream));
 	if (o && o->visual && (rc = sign_visual_check(o->visual)))
 		return rc;
-	TRY(read_orig(pdf, len, pageno, o && o->visual, &g));
+	TRY(read_orig(pdf, len, o ? o->password : NULL, pageno, o && o->visual, &g));
 	sig_id = g.size;
 	wid_id = g.size + 1;
 	form_id = g.size + 2;
@@ -531,6 +548,8 @@ oa_err sign_pdf_with(const uint8_t *pdf, size_t len, X509 *cert, STACK_OF(X509) 
 		TRY(oa_buf_append(&b, " /Location ", 11));
 		TRY(put_text(&b, o->location, "the location"));
 	}
+	/* an encrypted document: the strings after /Contents (never /Contents) */
+	TRY(sign_crypt_strings(&g.cr, &b, gt_at + 1, sig_id, 0));
 	TRY(oa_buf_append(&b, " >>\nendobj\n", 11));
 
 	/* The field and its widget, merged (section 12.7.3.1): invisible, or a box
@@ -546,9 +565,10 @@ oa_err sign_pdf_with(const uint8_t *pdf, size_t len, X509 *cert, STACK_OF(X509) 
 		    "/T (Signature%lld) /V %lld 0 R /F 132 /Rect [%.3f %.3f %.3f %.3f] /AP << /N %lld 0 R >> "
 		    "/P %d %d R >>\nendobj\n", wid_id, wid_id, sig_id, r[0], r[1], r[2], r[3],
 		    ap_id, g.page_id, g.page_gen));
+		TRY(sign_crypt_strings(&g.cr, &b, x[nx - 1].off, wid_id, 0));
 		{
 			size_t offs[3];
-			TRY(sign_visual_write(&b, v, g.rotate, ap_id, offs, &nap));
+			TRY(sign_visual_write(&b, v, g.rotate, &g.cr, ap_id, offs, &nap));
 			for (int i = 0; i < nap; i++)
 				x[nx++] = (xent){ap_id + i, 0, offs[i]};
 			next_id += nap;
@@ -557,23 +577,28 @@ oa_err sign_pdf_with(const uint8_t *pdf, size_t len, X509 *cert, STACK_OF(X509) 
 		TRY(oa_buf_printf(&b, "%lld 0 obj\n<< /Type /Annot /Subtype /Widget /FT /Sig "
 		    "/T (Signature%lld) /V %lld 0 R /F 132 /Rect [0 0 0 0] /P %d %d R >>\nendobj\n",
 		    wid_id, wid_id, sig_id, g.page_id, g.page_gen));
+	if (!(o && o->visual))
+		TRY(sign_crypt_strings(&g.cr, &b, x[nx - 1].off, wid_id, 0));
 
 	/* The interactive form (section 12.7.2): SignaturesExist | AppendOnly */
 	x[nx++] = (xent){form_id, 0, b.len};
 	TRY(oa_buf_printf(&b, "%lld 0 obj\n<<\n%.*s/Fields [%.*s %lld 0 R] /SigFlags 3 >>\nendobj\n",
 	    form_id, (int)g.form_keys.len, (const char *)g.form_keys.data, (int)g.fields.len,
 	    (const char *)g.fields.data, wid_id));
+	TRY(sign_crypt_strings(&g.cr, &b, x[nx - 1].off, form_id, 0));
 
 	/* The page, with the widget among its annotations */
 	x[nx++] = (xent){g.page_id, g.page_gen, b.len};
 	TRY(oa_buf_printf(&b, "%d %d obj\n<<\n%.*s/Annots [%.*s %lld 0 R] >>\nendobj\n",
 	    g.page_id, g.page_gen, (int)g.page_keys.len, (const char *)g.page_keys.data,
 	    (int)g.annots.len, (const char *)g.annots.data, wid_id));
+	TRY(sign_crypt_strings(&g.cr, &b, x[nx - 1].off, g.page_id, g.page_gen));
 
 	/* The catalog, pointing at the new /AcroForm */
 	x[nx++] = (xent){g.root_id, g.root_gen, b.len};
 	TRY(oa_buf_printf(&b, "%d %d obj\n<<\n%.*s/AcroForm %lld 0 R >>\nendobj\n",
 	    g.root_id, g.root_gen, (int)g.root_keys.len, (const char *)g.root_keys.data, form_id));
+	TRY(sign_crypt_strings(&g.cr, &b, x[nx - 1].off, g.root_id, g.root_gen));
 
 	TRY(put_xref(&b, &g, x, nx, stream, next_id, prev));
 
@@ -688,6 +713,12 @@ static void view_to_user(const sign_visual *v, const double box[4], int rotate, 
 
 oa_err sign_pdf_page_box(const uint8_t *pdf, size_t len, int page, double box[4], int *rotate)
 {
+	return sign_pdf_page_box_pw(pdf, len, NULL, page, box, rotate);
+}
+
+oa_err sign_pdf_page_box_pw(const uint8_t *pdf, size_t len, const char *password, int page,
+    double box[4], int *rotate)
+{
 	qpdf_data q;
 	qpdf_oh pg;
 	oa_err rc = OA_OK;
@@ -700,11 +731,7 @@ oa_err sign_pdf_page_box(const uint8_t *pdf, size_t len, int page, double box[4]
 		    len, SIGN_MAX_PDF_BYTES);
 	if ((q = qpdf_init()) == NULL)
 		return oa_fail(OA_ERR_NOMEM, "out of memory");
-	qpdf_silence_errors(q);
-	qpdf_set_suppress_warnings(q, QPDF_TRUE);
-	qpdf_set_attempt_recovery(q, QPDF_FALSE);
-	if (qpdf_read_memory(q, "input", (const char *)pdf, len, "") & QPDF_ERRORS)
-		TRY(qpdf_failed(q, "qpdf cannot read it"));
+	TRY(read_pdf(q, pdf, len, password));
 	if (page < 1 || page > qpdf_get_num_pages(q))
 		TRY(oa_fail(OA_ERR_INVALID, "page %d: the document has %d page%s", page,
 		    qpdf_get_num_pages(q), qpdf_get_num_pages(q) == 1 ? "" : "s"));
@@ -764,7 +791,7 @@ static void newest_sig(qpdf_data q, qpdf_oh fields, int depth, long long *best, 
 	}
 }
 
-static oa_err read_for_dss(const uint8_t *pdf, size_t len, dssorig *d)
+static oa_err read_for_dss(const uint8_t *pdf, size_t len, const char *password, dssorig *d)
 {
 	qpdf_data q = qpdf_init();
 	qpdf_oh tr, root, dss, v, sig = 0;
@@ -773,13 +800,8 @@ static oa_err read_for_dss(const uint8_t *pdf, size_t len, dssorig *d)
 
 	if (!q)
 		return oa_fail(OA_ERR_NOMEM, "out of memory");
-	qpdf_silence_errors(q);
-	qpdf_set_suppress_warnings(q, QPDF_TRUE);
-	qpdf_set_attempt_recovery(q, QPDF_FALSE);
-	if (qpdf_read_memory(q, "input", (const char *)pdf, len, "") & QPDF_ERRORS)
-		TRY(qpdf_failed(q, "qpdf cannot read it"));
-	if (qpdf_is_encrypted(q))
-		TRY(oa_fail(OA_ERR_INVALID, "encrypted PDF: not supported yet"));
+	TRY(read_pdf(q, pdf, len, password));
+	TRY(sign_crypt_open(q, password, &d->g.cr));
 	tr = qpdf_get_trailer(q);
 	v = qpdf_oh_get_key(q, tr, "/Size");
 	if (!qpdf_oh_is_integer(q, v) || (d->g.size = qpdf_oh_get_int_value(q, v)) < 1 ||
@@ -837,8 +859,28 @@ static oa_err put_refs(oa_buf *b, long long first, size_t n)
 	return rc;
 }
 
+/* Appends object id, a stream of data (encrypted as the document is). */
+static oa_err put_dss_stream(oa_buf *b, const sign_crypt *cr, long long id, const sign_blob *d)
+{
+	oa_buf e = {0};
+	oa_err rc;
+
+	if ((rc = sign_crypt_stream(cr, id, 0, d->p, d->n, &e)) == OA_OK &&
+	    (rc = oa_buf_printf(b, "%lld 0 obj\n<< /Length %zu >>\nstream\n", id, e.len)) == OA_OK &&
+	    (rc = oa_buf_append(b, e.data, e.len)) == OA_OK)
+		rc = oa_buf_append(b, "\nendstream\nendobj\n", 18);
+	oa_buf_free(&e);
+	return rc;
+}
+
 oa_err sign_pdf_add_dss(const uint8_t *pdf, size_t len, const sign_ltv *ltv, uint8_t **out,
     size_t *out_len)
+{
+	return sign_pdf_add_dss_pw(pdf, len, NULL, ltv, out, out_len);
+}
+
+oa_err sign_pdf_add_dss_pw(const uint8_t *pdf, size_t len, const char *password,
+    const sign_ltv *ltv, uint8_t **out, size_t *out_len)
 {
 	dssorig d = {0};
 	oa_buf b = {0};
@@ -859,7 +901,7 @@ oa_err sign_pdf_add_dss(const uint8_t *pdf, size_t len, const sign_ltv *ltv, uin
 		return oa_fail(OA_ERR_LIMIT, "more than %d certificates, OCSP responses or CRLs",
 		    SIGN_MAX_LTV);
 	TRY(find_startxref(pdf, len, &prev, &stream));
-	TRY(read_for_dss(pdf, len, &d));
+	TRY(read_for_dss(pdf, len, password, &d));
 	nobj = ltv->ncerts + ltv->nocsps + ltv->ncrls + 2; /* + /DSS, the catalog */
 	if ((x = calloc(nobj + 1, sizeof *x)) == NULL)
 		TRY(oa_fail(OA_ERR_NOMEM, "out of memory"));
@@ -870,23 +912,17 @@ oa_err sign_pdf_add_dss(const uint8_t *pdf, size_t len, const sign_ltv *ltv, uin
 	c0 = next;
 	for (size_t i = 0; i < ltv->ncerts; i++, next++) {
 		x[nx++] = (xent){next, 0, b.len};
-		TRY(oa_buf_printf(&b, "%lld 0 obj\n<< /Length %zu >>\nstream\n", next, ltv->certs[i].n));
-		TRY(oa_buf_append(&b, ltv->certs[i].p, ltv->certs[i].n));
-		TRY(oa_buf_append(&b, "\nendstream\nendobj\n", 18));
+		TRY(put_dss_stream(&b, &d.g.cr, next, &ltv->certs[i]));
 	}
 	o0 = next;
 	for (size_t i = 0; i < ltv->nocsps; i++, next++) {
 		x[nx++] = (xent){next, 0, b.len};
-		TRY(oa_buf_printf(&b, "%lld 0 obj\n<< /Length %zu >>\nstream\n", next, ltv->ocsps[i].n));
-		TRY(oa_buf_append(&b, ltv->ocsps[i].p, ltv->ocsps[i].n));
-		TRY(oa_buf_append(&b, "\nendstream\nendobj\n", 18));
+		TRY(put_dss_stream(&b, &d.g.cr, next, &ltv->ocsps[i]));
 	}
 	r0 = next;
 	for (size_t i = 0; i < ltv->ncrls; i++, next++) {
 		x[nx++] = (xent){next, 0, b.len};
-		TRY(oa_buf_printf(&b, "%lld 0 obj\n<< /Length %zu >>\nstream\n", next, ltv->crls[i].n));
-		TRY(oa_buf_append(&b, ltv->crls[i].p, ltv->crls[i].n));
-		TRY(oa_buf_append(&b, "\nendstream\nendobj\n", 18));
+		TRY(put_dss_stream(&b, &d.g.cr, next, &ltv->crls[i]));
 	}
 	/* /DSS (ETSI EN 319 142-1 5.4.2): the arrays, earlier entries kept, and /VRI */
 	dss_id = next++;
@@ -906,10 +942,12 @@ oa_err sign_pdf_add_dss(const uint8_t *pdf, size_t len, const sign_ltv *ltv, uin
 	TRY(oa_buf_append(&b, " ] /CRL [", 9));
 	TRY(put_refs(&b, r0, ltv->ncrls));
 	TRY(oa_buf_append(&b, " ] >> >> >>\nendobj\n", 19));
+	TRY(sign_crypt_strings(&d.g.cr, &b, x[nx - 1].off, dss_id, 0));
 	/* the catalog, pointing at it */
 	x[nx++] = (xent){d.g.root_id, d.g.root_gen, b.len};
 	TRY(oa_buf_printf(&b, "%d %d obj\n<<\n%.*s/DSS %lld 0 R >>\nendobj\n", d.g.root_id,
 	    d.g.root_gen, (int)d.g.root_keys.len, (const char *)d.g.root_keys.data, dss_id));
+	TRY(sign_crypt_strings(&d.g.cr, &b, x[nx - 1].off, d.g.root_id, d.g.root_gen));
 	TRY(put_xref(&b, &d.g, x, nx, stream, next, prev));
 	*out = b.data;
 	*out_len = b.len;

@@ -38,6 +38,7 @@
 #define SIGN_VISUAL_LINES    6                  /* lines of text in its box */
 #define SIGN_MAX_TAG_BYTES   64                 /* a tag string that places it (tag_koordinat) */
 #define SIGN_MAX_TAG_PAGES   500                /* ... searched for in the first pages */
+#define SIGN_MAX_PASSWORD_BYTES 127             /* an encrypted PDF's password (ISO 32000-2 7.6.4.3.3) */
 
 /*
  * A visible signature: the widget's box on a page and what it shows (see
@@ -78,6 +79,9 @@ typedef struct sign_opts {
 	sign_tst_fn tst;      /* set: level B-T, the token in the unsigned attribute
 	                       * signature-time-stamp (RFC 3161 appendix A); NULL: B-B */
 	void *tst_arg;
+	const char *password; /* an encrypted PDF's user or owner password; NULL or "": none
+	                       * (a document encrypted with an owner password only opens
+	                       * without one).  The update is encrypted as the document is. */
 } sign_opts;
 
 #define SIGN_MAX_LTV 16 /* certificates, OCSP responses, CRLs each in one /DSS update */
@@ -105,6 +109,9 @@ typedef struct sign_ltv {
  */
 oa_err sign_pdf_add_dss(const uint8_t *pdf, size_t len, const sign_ltv *ltv, uint8_t **out,
     size_t *out_len);
+/* sign_pdf_add_dss() on an encrypted PDF opened with password (its update encrypted too). */
+oa_err sign_pdf_add_dss_pw(const uint8_t *pdf, size_t len, const char *password,
+    const sign_ltv *ltv, uint8_t **out, size_t *out_len);
 
 /*
  * The validation data this instance can give for a signature by cert:
@@ -122,6 +129,9 @@ void sign_ltv_free(sign_ltv *l);
  * page it does not have.
  */
 oa_err sign_pdf_page_box(const uint8_t *pdf, size_t len, int page, double box[4], int *rotate);
+/* sign_pdf_page_box() of an encrypted PDF opened with password (NULL: none). */
+oa_err sign_pdf_page_box_pw(const uint8_t *pdf, size_t len, const char *password, int page,
+    double box[4], int *rotate);
 /*
  * The page's box as it is seen (sign_visual's coordinates): the lower-left
  * corner of box, its width and height swapped for /Rotate 90 and 270.
@@ -144,6 +154,11 @@ oa_err sign_pdf_find_tag(const uint8_t *pdf, size_t len, const char *tag, int *p
  * v->x, v->y.  Errors as sign_pdf_find_tag().
  */
 oa_err sign_visual_at_tag(const uint8_t *pdf, size_t len, const char *tag, sign_visual *v);
+/* The two above on an encrypted PDF opened with password (NULL: none). */
+oa_err sign_pdf_find_tag_pw(const uint8_t *pdf, size_t len, const char *password, const char *tag,
+    int *page, double rect[4], double box[4]);
+oa_err sign_visual_at_tag_pw(const uint8_t *pdf, size_t len, const char *password, const char *tag,
+    sign_visual *v);
 
 /*
  * A sign_tst_fn asking the instance's own TSA (ca_timestamp; arg is the
@@ -164,10 +179,17 @@ oa_err sign_tst_from_ca(void *arg, const uint8_t imprint[32], uint8_t **token, s
  * classic table after a table, an (uncompressed) cross-reference stream
  * after a stream.
  *
- * A PDF that is damaged (anything qpdf would have to repair), encrypted, has
- * no page, or exceeds the limits above is OA_ERR_INVALID or OA_ERR_LIMIT,
- * with the reason in oa_errmsg(); a document certified with no changes
- * permitted (DocMDP /P 1) is OA_ERR_POLICY.  Nothing is returned then.
+ * A PDF that is damaged (anything qpdf would have to repair), has no page,
+ * or exceeds the limits above is OA_ERR_INVALID or OA_ERR_LIMIT, with the
+ * reason in oa_errmsg(); a document certified with no changes permitted
+ * (DocMDP /P 1) is OA_ERR_POLICY.  Nothing is returned then.  An encrypted
+ * PDF (standard security handler: RC4, AES-128, AES-256) is signed when
+ * o->password opens it (or it has an owner password only): the update's
+ * strings and streams are encrypted with the document's key, the
+ * signature's /Contents is not (ISO 32000-1 7.6.1).  A password that does
+ * not open it, or none for a file that needs one, is OA_ERR_INVALID with a
+ * message starting "PDF password:"; permissions (/P) that do not allow
+ * filling in forms, without the owner password, OA_ERR_POLICY.
  */
 oa_err sign_pdf(const uint8_t *pdf, size_t len, EVP_PKEY *key, X509 *cert,
     STACK_OF(X509) *chain, const sign_opts *o, uint8_t **out, size_t *out_len);
@@ -281,6 +303,12 @@ typedef struct sign_report {
  */
 oa_err sign_verify_pdf(ca *c, X509_STORE *trust, const uint8_t *pdf, size_t len,
     sign_report *out);
+/*
+ * sign_verify_pdf() of an encrypted PDF opened with password (NULL: none);
+ * a password that does not open it is OA_ERR_INVALID "PDF password: ...".
+ */
+oa_err sign_verify_pdf_pw(ca *c, X509_STORE *trust, const uint8_t *pdf, size_t len,
+    const char *password, sign_report *out);
 void sign_report_free(sign_report *r);
 
 /*

@@ -5,6 +5,8 @@
 #ifndef OA_SIGN_INT_H
 #define OA_SIGN_INT_H
 
+#include <qpdf/qpdf-c.h>
+
 #include "../common/util.h"
 #include "sign.h"
 
@@ -38,6 +40,45 @@ size_t sign_cms_max(X509 *cert, STACK_OF(X509) *chain, int timestamped);
 oa_err sign_cms(const uint8_t digest[32], sign_digest_fn fn, void *arg, X509 *cert,
     STACK_OF(X509) *chain, const sign_opts *o, oa_buf *out);
 
+/* How an encrypted document's update is encrypted (crypt.c). */
+enum { SIGN_CRYPT_NONE = 0, SIGN_CRYPT_RC4, SIGN_CRYPT_AESV2, SIGN_CRYPT_AESV3 };
+#define SIGN_CRYPT_MAX_ID 64 /* bytes of the trailer's first /ID string used */
+
+typedef struct sign_crypt {
+	int on;                  /* the document is encrypted */
+	int r;                   /* the standard security handler's /R: 2 to 6 */
+	int stm, str;            /* SIGN_CRYPT_*: streams' and strings' method */
+	int meta;                /* /EncryptMetadata */
+	int owner;               /* the password given is the owner's */
+	long long perms;         /* /P */
+	uint8_t key[32];         /* the file key (secret: sign_crypt_free wipes it) */
+	size_t keylen;
+	uint8_t o[48], u[48], oe[32], ue[32];
+	uint8_t id0[SIGN_CRYPT_MAX_ID];
+	size_t id0len;
+	oa_buf ref;              /* the trailer's /Encrypt value as PDF text ("N G R") */
+} sign_crypt;
+
+/*
+ * Reads the security handler of the document q opened (with password, NULL
+ * or "" for none) and computes its file key.  Not encrypted: c->on 0.
+ * OA_ERR_INVALID "PDF password: ..." when password opens it as neither
+ * user nor owner, "encrypted PDF: ..." for a handler not supported;
+ * OA_ERR_POLICY when opened without the owner password and /P does not
+ * permit filling in form fields.  Free with sign_crypt_free (wipes the key).
+ */
+oa_err sign_crypt_open(qpdf_data q, const char *password, sign_crypt *c);
+void sign_crypt_free(sign_crypt *c);
+/*
+ * Rewrites the text of b from from to its end (an object's dictionaries,
+ * no stream data) with every string encrypted for object num gen, as a hex
+ * string.  Nothing when c is NULL or off.
+ */
+oa_err sign_crypt_strings(const sign_crypt *c, oa_buf *b, size_t from, long long num, int gen);
+/* Appends n bytes of stream data, encrypted for object num gen, to out. */
+oa_err sign_crypt_stream(const sign_crypt *c, long long num, int gen, const uint8_t *in, size_t n,
+    oa_buf *out);
+
 /* Checks a visible signature's parameters (visual.c). */
 oa_err sign_visual_check(const sign_visual *v);
 /*
@@ -45,9 +86,10 @@ oa_err sign_visual_check(const sign_visual *v);
  * Form XObject (first_id, for the widget's /AP /N), then its image and the
  * image's soft mask when there are any; offs[i] is where object i starts and
  * *nobj how many there are (1 to 3).  rotate is the page's /Rotate: the
- * form gets a /Matrix turning it back so that it shows upright.
+ * form gets a /Matrix turning it back so that it shows upright.  cr (may
+ * be NULL): the streams are encrypted as the document is.
  */
-oa_err sign_visual_write(oa_buf *b, const sign_visual *v, int rotate, long long first_id,
-    size_t offs[3], int *nobj);
+oa_err sign_visual_write(oa_buf *b, const sign_visual *v, int rotate, const sign_crypt *cr,
+    long long first_id, size_t offs[3], int *nobj);
 
 #endif

@@ -41,6 +41,12 @@ static int tag_clean(const char *tag)
 oa_err sign_pdf_find_tag(const uint8_t *pdf, size_t len, const char *tag, int *page_out,
     double rect[4], double box_out[4])
 {
+	return sign_pdf_find_tag_pw(pdf, len, NULL, tag, page_out, rect, box_out);
+}
+
+oa_err sign_pdf_find_tag_pw(const uint8_t *pdf, size_t len, const char *password, const char *tag,
+    int *page_out, double rect[4], double box_out[4])
+{
 	PopplerDocument *doc;
 	GBytes *bytes;
 	GError *gerr = NULL;
@@ -53,13 +59,22 @@ oa_err sign_pdf_find_tag(const uint8_t *pdf, size_t len, const char *tag, int *p
 		    " control characters, not only spaces", SIGN_MAX_TAG_BYTES);
 	if (!pdf || len == 0 || len > SIGN_MAX_PDF_BYTES)
 		return oa_fail(OA_ERR_INVALID, "broken PDF: empty or over %d bytes", SIGN_MAX_PDF_BYTES);
+	if (password && *password) {
+		/* poppler 22.12 crashes in PDFDoc's constructor on a wrong password:
+		 * qpdf checks it first */
+		double b[4];
+		int r;
+		if ((rc = sign_pdf_page_box_pw(pdf, len, password, 1, b, &r)))
+			return rc;
+	}
 	bytes = g_bytes_new_static(pdf, len);
-	doc = poppler_document_new_from_bytes(bytes, NULL, &gerr);
+	doc = poppler_document_new_from_bytes(bytes, password && *password ? password : NULL, &gerr);
 	if (!doc) {
 		int locked = gerr && gerr->domain == POPPLER_ERROR && gerr->code == POPPLER_ERROR_ENCRYPTED;
 		g_clear_error(&gerr);
 		g_bytes_unref(bytes);
-		return locked ? oa_fail(OA_ERR_INVALID, "the PDF is password-protected") :
+		return locked ? oa_fail(OA_ERR_INVALID, "PDF password: the PDF is encrypted and the "
+		    "password given (if any) does not open it") :
 		    oa_fail(OA_ERR_INVALID, "broken PDF: its pages cannot be read");
 	}
 	npages = poppler_document_get_n_pages(doc);
@@ -78,7 +93,7 @@ oa_err sign_pdf_find_tag(const uint8_t *pdf, size_t len, const char *tag, int *p
 			 * page's /Rotate applied), which is sign_visual's space once
 			 * the crop box's corner is added */
 			PopplerRectangle *r = hits->data;
-			rc = sign_pdf_page_box(pdf, len, i + 1, box, &rot);
+			rc = sign_pdf_page_box_pw(pdf, len, password, i + 1, box, &rot);
 			if (rc == OA_OK) {
 				sign_page_view_box(box, rot, box);
 				rect[0] = box[0] + (r->x1 < r->x2 ? r->x1 : r->x2);
@@ -110,6 +125,12 @@ oa_err sign_pdf_find_tag(const uint8_t *pdf, size_t len, const char *tag, int *p
 
 oa_err sign_visual_at_tag(const uint8_t *pdf, size_t len, const char *tag, sign_visual *v)
 {
+	return sign_visual_at_tag_pw(pdf, len, NULL, tag, v);
+}
+
+oa_err sign_visual_at_tag_pw(const uint8_t *pdf, size_t len, const char *password, const char *tag,
+    sign_visual *v)
+{
 	double r[4], box[4], cx, cy;
 	int page;
 	oa_err rc;
@@ -117,7 +138,7 @@ oa_err sign_visual_at_tag(const uint8_t *pdf, size_t len, const char *tag, sign_
 	if (!(v->w >= 1 && v->w <= 14400 && v->h >= 1 && v->h <= 14400))
 		return oa_fail(OA_ERR_INVALID, "visible signature: the box must be 1 to 14400 points"
 		    " wide and high");
-	if ((rc = sign_pdf_find_tag(pdf, len, tag, &page, r, box)))
+	if ((rc = sign_pdf_find_tag_pw(pdf, len, password, tag, &page, r, box)))
 		return rc;
 	cx = (r[0] + r[2]) / 2;
 	cy = (r[1] + r[3]) / 2;

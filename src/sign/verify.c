@@ -191,7 +191,7 @@ static oa_err walk_fields(walk *w, qpdf_oh arr, int depth)
 	return OA_OK;
 }
 
-static oa_err find_sigs(const uint8_t *pdf, size_t len, walk *w, int *dss)
+static oa_err find_sigs(const uint8_t *pdf, size_t len, const char *password, walk *w, int *dss)
 {
 	qpdf_data q = qpdf_init();
 	qpdf_oh root, form;
@@ -204,10 +204,17 @@ static oa_err find_sigs(const uint8_t *pdf, size_t len, walk *w, int *dss)
 	qpdf_silence_errors(q);
 	qpdf_set_suppress_warnings(q, QPDF_TRUE);
 	qpdf_set_attempt_recovery(q, QPDF_FALSE);
-	if (qpdf_read_memory(q, "input", (const char *)pdf, len, "") & QPDF_ERRORS) {
+	if (password && strlen(password) > SIGN_MAX_PASSWORD_BYTES)
+		TRY(oa_fail(OA_ERR_INVALID, "PDF password: over %d bytes", SIGN_MAX_PASSWORD_BYTES));
+	if (qpdf_read_memory(q, "input", (const char *)pdf, len, password ? password : "") &
+	    QPDF_ERRORS) {
 		qpdf_error e = qpdf_get_error(q);
-		rc = oa_fail(OA_ERR_INVALID, "broken PDF: %s",
-		    e ? qpdf_get_error_full_text(q, e) : "qpdf cannot read it");
+		if (e && qpdf_get_error_code(q, e) == qpdf_e_password)
+			rc = oa_fail(OA_ERR_INVALID, "PDF password: the PDF is encrypted and the password "
+			    "given (if any) opens it neither as its user nor as its owner");
+		else
+			rc = oa_fail(OA_ERR_INVALID, "broken PDF: %s",
+			    e ? qpdf_get_error_full_text(q, e) : "qpdf cannot read it");
 		goto out;
 	}
 	root = qpdf_get_root(q);
@@ -565,6 +572,12 @@ static X509_STORE *instance_trust(ca *c)
 
 oa_err sign_verify_pdf(ca *c, X509_STORE *trust, const uint8_t *pdf, size_t len, sign_report *out)
 {
+	return sign_verify_pdf_pw(c, trust, pdf, len, NULL, out);
+}
+
+oa_err sign_verify_pdf_pw(ca *c, X509_STORE *trust, const uint8_t *pdf, size_t len,
+    const char *password, sign_report *out)
+{
 	walk w = {0};
 	EVP_MD_CTX *run = NULL, *fork = NULL;
 	X509_STORE *own = NULL;
@@ -580,7 +593,7 @@ oa_err sign_verify_pdf(ca *c, X509_STORE *trust, const uint8_t *pdf, size_t len,
 		    len, SIGN_MAX_PDF_BYTES);
 	if (len < 8 || memcmp(pdf, "%PDF-", 5) != 0)
 		return oa_fail(OA_ERR_INVALID, "broken PDF: no %%PDF- header");
-	TRY(find_sigs(pdf, len, &w, &out->dss));
+	TRY(find_sigs(pdf, len, password, &w, &out->dss));
 	if (!trust && c)
 		trust = own = instance_trust(c);
 	if (w.n) /* qsort(NULL, 0, ...) is undefined (found by fuzz_pdf) */

@@ -206,12 +206,21 @@ static oa_err put_str(oa_buf *b, const char *s)
 	return oa_buf_append(b, s, strlen(s));
 }
 
-/* Appends "N 0 obj ... endobj" of a stream with dict (no /Length) and data. */
-static oa_err put_stream(oa_buf *b, long long id, const char *dict, const void *data, size_t n)
+/*
+ * Appends "N 0 obj ... endobj" of a stream with dict (no /Length, no
+ * strings) and data, encrypted as the document is (cr).
+ */
+static oa_err put_stream(oa_buf *b, const sign_crypt *cr, long long id, const char *dict,
+    const void *data, size_t n)
 {
-	oa_err rc = oa_buf_printf(b, "%lld 0 obj\n<< %s /Length %zu >>\nstream\n", id, dict, n);
+	oa_buf e = {0};
+	oa_err rc = sign_crypt_stream(cr, id, 0, data, n, &e);
+
 	if (!rc)
-		rc = oa_buf_append(b, data, n);
+		rc = oa_buf_printf(b, "%lld 0 obj\n<< %s /Length %zu >>\nstream\n", id, dict, e.len);
+	if (!rc)
+		rc = oa_buf_append(b, e.data, e.len);
+	oa_buf_free(&e);
 	return rc ? rc : put_str(b, "\nendstream\nendobj\n");
 }
 
@@ -239,8 +248,8 @@ oa_err sign_visual_check(const sign_visual *v)
 	return OA_OK;
 }
 
-oa_err sign_visual_write(oa_buf *b, const sign_visual *v, int rotate, long long first_id,
-    size_t offs[3], int *nobj)
+oa_err sign_visual_write(oa_buf *b, const sign_visual *v, int rotate, const sign_crypt *cr,
+    long long first_id, size_t offs[3], int *nobj)
 {
 	oa_buf c = {0}, res = {0};
 	img m = {0};
@@ -323,7 +332,7 @@ oa_err sign_visual_write(oa_buf *b, const sign_visual *v, int rotate, long long 
 	    rotate == 90 ? "/Matrix [0 1 -1 0 0 0] " : rotate == 180 ? "/Matrix [-1 0 0 -1 0 0] " :
 	    rotate == 270 ? "/Matrix [0 -1 1 0 0 0] " : "", (int)res.len, (const char *)res.data);
 	offs[(*nobj)++] = b->len;
-	TRY(put_stream(b, first_id, dict, c.data, c.len));
+	TRY(put_stream(b, cr, first_id, dict, c.data, c.len));
 	if (m.data) {
 		snprintf(dict, sizeof dict, "/Type /XObject /Subtype /Image /Width %d /Height %d "
 		    "/ColorSpace /%s /BitsPerComponent 8 /Filter /%s%s", m.w, m.h,
@@ -333,12 +342,12 @@ oa_err sign_visual_write(oa_buf *b, const sign_visual *v, int rotate, long long 
 			snprintf(dict + dl, sizeof dict - dl, " /SMask %lld 0 R", smask_id);
 		}
 		offs[(*nobj)++] = b->len;
-		TRY(put_stream(b, img_id, dict, m.data, m.len));
+		TRY(put_stream(b, cr, img_id, dict, m.data, m.len));
 		if (m.alpha) {
 			snprintf(dict, sizeof dict, "/Type /XObject /Subtype /Image /Width %d /Height %d "
 			    "/ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode", m.w, m.h);
 			offs[(*nobj)++] = b->len;
-			TRY(put_stream(b, smask_id, dict, m.alpha, m.alen));
+			TRY(put_stream(b, cr, smask_id, dict, m.alpha, m.alen));
 		}
 	}
 out:

@@ -78,6 +78,7 @@ SECRET=$(client_add eoffice --info "e-office Kominfo")
 check_match "client secret shown once" "$SECRET" '^oas_[A-Za-z0-9_-]{43}$'
 OTHER=$(client_add hr-app)
 TINY=$(client_add tiny --rate 2)
+KUNCI=$(client_add kunci --rate 1000) # the password-protected PDFs' requests
 FAR=$(client_add far --ip 10.9.9.9)
 check "revoke a client" "$OPENAMS" sign client revoke --dir "$D" --username hr-app
 check_not "a revoked client stays revoked" "$OPENAMS" sign client revoke --dir "$D" --username hr-app
@@ -119,7 +120,7 @@ check_eq "API: its rate" 30 "$(jf .rate_per_min c.json)"
 req "API: the username is taken" 409 e.json "${ADM[@]}" -d '{"username": "api-made"}' "$BASE/api/v1/esign/clients"
 req "API: a bad username" 422 e.json "${ADM[@]}" -d '{"username": "a b"}' "$BASE/api/v1/esign/clients"
 req "API: list" 200 l.json -b "$T/admin.demo.jar" "$BASE/api/v1/esign/clients"
-check_eq "API: list has every client of the agency" "api-made eoffice far hr-app tiny" \
+check_eq "API: list has every client of the agency" "api-made eoffice far hr-app kunci tiny" \
 	"$(jq -r '[.clients[].username] | sort | join(" ")' l.json)"
 check_eq "API: list shows no secret" 0 "$(grep -c oas_ l.json || true)"
 req "API: the new client works" 200 e.json -u "api-made:$MADE" "$BASE/api/user/status/$NIK_OK"
@@ -445,6 +446,68 @@ req "v2 verify unsigned" 200 vv0-out.json "${AUTH[@]}" -H 'Content-Type: applica
 	--data-binary @vv0.json "$BASE/api/v2/verify/pdf"
 check_eq "v2 verify unsigned: conclusion" NO_SIGNATURE "$(jf .conclusion vv0-out.json)"
 check_eq "v2 verify unsigned: signatureCount" 0 "$(jf .signatureCount vv0-out.json)"
+
+# ---- password-protected PDFs: pdfPassword (sign), password (verify) --------
+# (another client application, so that eoffice stays under its rate)
+AUTH_EOFFICE=("${AUTH[@]}")
+AUTH=(-u "kunci:$KUNCI")
+qpdf --encrypt rahasia-user rahasia-owner 256 -- surat.pdf enc6.pdf
+qpdf --encrypt rahasia-user rahasia-owner 128 --use-aes=y -- surat.pdf enc4.pdf
+for e in enc6 enc4; do
+	jq -n --arg nik $NIK_OK --arg p "$PHRASE" --arg f "$(base64 -w0 $e.pdf)" '{nik: $nik,
+		passphrase: $p, signatureProperties: [{tampilan: "INVISIBLE", reason: "Rahasia",
+		pdfPassword: "rahasia-user"}], file: [$f]}' >v2enc.json
+	req "v2 sign a password-protected PDF ($e)" 200 v2enc-out.json "${AUTH[@]}" \
+		-H 'Content-Type: application/json' --data-binary @v2enc.json "$BASE/api/v2/sign/pdf"
+	jq -r '.file[0]' v2enc-out.json | base64 -d >$e-s.pdf
+	check "v2 $e: qpdf --check with the password" qpdf --check --password=rahasia-user $e-s.pdf
+	check_match "v2 $e: pdfsig -upw valid" "$(pdfsig -upw rahasia-user $e-s.pdf 2>&1 || true)" \
+		'Signature Validation: Signature is Valid'
+	check "v2 $e: still encrypted as the original" "$PY" -c '
+import sys, pikepdf
+a, b = pikepdf.open(sys.argv[1], password="rahasia-user"), pikepdf.open(sys.argv[2], password="rahasia-user")
+assert (a.encryption.R, a.encryption.bits) == (b.encryption.R, b.encryption.bits)
+assert b"Rahasia" not in open(sys.argv[1], "rb").read()' $e-s.pdf $e.pdf
+	jq -n --arg f "$(base64 -w0 $e-s.pdf)" '{file: $f, password: "rahasia-user"}' >vve.json
+	req "v2 verify the signed $e with its password" 200 vve-out.json "${AUTH[@]}" \
+		-H 'Content-Type: application/json' --data-binary @vve.json "$BASE/api/v2/verify/pdf"
+	check_eq "v2 verify $e: conclusion" VALID "$(jf .conclusion vve-out.json)"
+	check_eq "v2 verify $e: reason decrypted" Rahasia "$(jf '.signatureInformations[0].reason' vve-out.json)"
+	check_match "v2 verify $e: signatureFormat" \
+		"$(jf '.signatureInformations[0].signatureFormat' vve-out.json)" '^PAdES-BASELINE-(T|LT)$'
+done
+jq -n --arg nik $NIK_OK --arg p "$PHRASE" --arg f "$(base64 -w0 enc6.pdf)" --arg img "$(base64 -w0 ttd.png)" \
+	'{nik: $nik, passphrase: $p, signatureProperties: [{tampilan: "VISIBLE", imageBase64: $img,
+	page: 1, originX: 10, originY: 10, width: 200, height: 100, pdfPassword: "rahasia-user"}],
+	file: [$f]}' >v2encv.json
+req "v2 visible in a password-protected PDF" 200 v2encv-out.json "${AUTH[@]}" \
+	-H 'Content-Type: application/json' --data-binary @v2encv.json "$BASE/api/v2/sign/pdf"
+jq -r '.file[0]' v2encv-out.json | base64 -d >enc6-v.pdf
+check_match "v2 visible encrypted: pdfsig -upw valid" \
+	"$(pdfsig -upw rahasia-user enc6-v.pdf 2>&1 || true)" 'Signature Validation: Signature is Valid'
+E6=$(base64 -w0 enc6.pdf)
+v2sign "v2 encrypted PDF, wrong pdfPassword" 400 PDF_PASSWORD_INVALID "{\"nik\":\"$NIK_OK\",
+	\"passphrase\":\"$PHRASE\",\"signatureProperties\":[{\"pdfPassword\":\"salah\"}],\"file\":[\"$E6\"]}"
+v2sign "v2 encrypted PDF, no pdfPassword" 400 PDF_PASSWORD_INVALID "{\"nik\":\"$NIK_OK\",
+	\"passphrase\":\"$PHRASE\",\"file\":[\"$E6\"]}"
+v2sign "v2 encrypted PDF, visible, wrong pdfPassword" 400 PDF_PASSWORD_INVALID "{\"nik\":\"$NIK_OK\",
+	\"passphrase\":\"$PHRASE\",\"signatureProperties\":[{\"tampilan\":\"VISIBLE\",\"imageBase64\":
+	\"$(base64 -w0 ttd.png)\",\"page\":1,\"originX\":10,\"originY\":10,\"width\":200,\"height\":100,
+	\"pdfPassword\":\"salah\"}],\"file\":[\"$E6\"]}"
+v2sign "v2 encrypted PDF, tag, wrong pdfPassword" 400 PDF_PASSWORD_INVALID "{\"nik\":\"$NIK_OK\",
+	\"passphrase\":\"$PHRASE\",\"signatureProperties\":[{\"tampilan\":\"VISIBLE\",\"imageBase64\":
+	\"$(base64 -w0 ttd.png)\",\"tag_koordinat\":\"#\",\"width\":200,\"height\":100,
+	\"pdfPassword\":\"salah\"}],\"file\":[\"$E6\"]}"
+for pw in '' salah; do
+	jq -n --arg f "$(base64 -w0 enc6-s.pdf)" --arg pw "$pw" '{file: $f, password: $pw}' >vve.json
+	req "v2 verify an encrypted PDF, password '$pw'" 400 e.json "${AUTH[@]}" \
+		-H 'Content-Type: application/json' --data-binary @vve.json "$BASE/api/v2/verify/pdf"
+	check_eq "v2 verify, password '$pw': code" PDF_PASSWORD_INVALID "$(jf .code e.json)"
+done
+req "v1 sign an encrypted PDF (v1 has no password field)" 400 e.json "${AUTH[@]}" -F file=@enc6.pdf \
+	-F nik=$NIK_OK -F "passphrase=$PHRASE" -F tampilan=invisible "$BASE/api/sign/pdf"
+check_eq "v1 encrypted: code" PDF_PASSWORD_INVALID "$(jf .code e.json)"
+AUTH=("${AUTH_EOFFICE[@]}")
 
 # ---- v2 check status -------------------------------------------------------
 v2st() { # v2st NAME JSON WANT

@@ -3,7 +3,9 @@
  * verified (sign_verify_pdf: qpdf, the signature fields, byte ranges, the
  * CMS in /Contents) or signed (sign_pdf: qpdf's reading of the trailer,
  * catalog, first page and form, then the incremental update).  Byte 0 picks
- * which; the rest is the PDF.  A signed output must start with the input.
+ * which, and its bit 1 gives the password "x" (an encrypted PDF: crypt.c's
+ * key derivation and the update's string and stream encryption); the rest
+ * is the PDF.  A signed output must start with the input.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +47,7 @@ static void make_signer(void)
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
 	sign_report rep;
+	sign_opts o = {0};
 	uint8_t *out = NULL;
 	size_t out_len = 0;
 
@@ -52,15 +55,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		return 0;
 	if (!key)
 		make_signer();
+	o.password = d[0] & 2 ? "x" : NULL;
 	if (d[0] & 1) {
 		const uint8_t *p = fz_guard(d + 1, n - 1); /* qpdf is not instrumented */
-		if (sign_pdf(p, n - 1, key, cert, NULL, NULL, &out, &out_len) == OA_OK &&
+		if (sign_pdf(p, n - 1, key, cert, NULL, &o, &out, &out_len) == OA_OK &&
 		    (out_len <= n - 1 || memcmp(out, p, n - 1) != 0))
 			__builtin_trap(); /* the original must be a prefix of the output */
 		free(out);
 	} else {
 		const uint8_t *p = fz_guard(d + 1, n - 1);
-		if (sign_verify_pdf(NULL, NULL, p, n - 1, &rep) == OA_OK) {
+		if (sign_verify_pdf_pw(NULL, NULL, p, n - 1, o.password, &rep) == OA_OK) {
 			for (size_t i = 0; i < rep.n; i++)
 				if (rep.sig[i].intact && rep.sig[i].problem[0])
 					__builtin_trap(); /* intact yet with a problem */

@@ -370,6 +370,70 @@ refused() { # refused DESC CODE REGEX IN [sign options...]
 		ok "$desc ($(head -c 150 r.err))"
 	fi
 }
+
+# ---- password-protected PDFs: signed, the update encrypted as the original --
+# qpdf encrypts the test PDF (a text field, a link, /DA in the /AcroForm) with
+# a user and an owner password: R3 RC4-128, R4 AES-128, R6 AES-256; then
+# R6 with an owner password only (opens without one).
+"$PY" "$HERE/mkpdf.py" form.pdf 2 --form
+printf 'rahasia-user\n' >user.pw
+printf 'rahasia-owner\n' >owner.pw
+qpdf --allow-weak-crypto --encrypt rahasia-user rahasia-owner 128 --use-aes=n -- form.pdf enc-rc4.pdf
+qpdf --encrypt rahasia-user rahasia-owner 128 --use-aes=y -- form.pdf enc-r4.pdf
+qpdf --encrypt rahasia-user rahasia-owner 256 -- form.pdf enc-r6.pdf
+qpdf --encrypt "" rahasia-owner 256 -- form.pdf enc-own.pdf
+for e in rc4 r4 r6 own; do
+	pwopt=(--pdf-password-file user.pw); upw=(-upw rahasia-user); qpw=--password=rahasia-user
+	pypw=rahasia-user
+	[ $e = own ] && { pwopt=(); upw=(); qpw=; pypw=; }
+	check "sign a password-protected PDF ($e)" sign --in enc-$e.pdf --out enc-$e-s.pdf \
+		--reason "Disetujui $e" --location "Jakarta" "${pwopt[@]}"
+	check "the original is an exact prefix ($e)" cmp -n "$(stat -c %s enc-$e.pdf)" enc-$e.pdf \
+		enc-$e-s.pdf
+	check "qpdf --check with the password passes ($e)" qpdf --check $qpw enc-$e-s.pdf
+	check_eq "qpdf: no warnings ($e)" "$(qpdf --check $qpw enc-$e-s.pdf 2>&1 | grep -ci warning || true)" 0
+	out=$(pdfsig "${upw[@]}" -no-ocsp -nssdir "sql:$T/nss" enc-$e-s.pdf 2>&1 || true)
+	check_match "pdfsig ${upw[*]}: valid, total document signed, trusted ($e)" \
+		"$(grep -E 'Total|Valid|Trusted' <<<"$out" | tr '\n' ' ')" \
+		"Total document signed.*Signature is Valid.*Certificate is Trusted"
+	"$PY" "$HERE/byterange.py" enc-$e-s.pdf 1 enc-$e.bin enc-$e.der >/dev/null
+	check "openssl cms -verify over the byte ranges ($e: /Contents not encrypted)" \
+		openssl cms -verify -binary -inform DER -in enc-$e.der -content enc-$e.bin \
+		-CAfile root.pem -out /dev/null
+	check "pikepdf: encrypted as the original, strings decrypt, none in clear ($e)" \
+		"$PY" "$HERE/encrypted.py" enc-$e-s.pdf "$pypw" enc-$e.pdf "Disetujui $e"
+	check "sign verify with the password ($e)" "$OPENAMS" sign verify --dir "$D" \
+		--in enc-$e-s.pdf "${pwopt[@]}"
+done
+rc=0; "$OPENAMS" sign verify --dir "$D" --in enc-r6-s.pdf >/dev/null 2>v.err || rc=$?
+check_eq "sign verify without the password: refused" "$rc:$(grep -c 'PDF password' v.err)" "1:1"
+check "sign with the owner password (R4)" sign --in enc-r4.pdf --out enc-r4-o.pdf \
+	--pdf-password-file owner.pw
+check_match "pdfsig -opw: valid" "$(pdfsig -opw rahasia-owner enc-r4-o.pdf 2>&1 || true)" \
+	"Signature is Valid"
+# a visible signature (its appearance and image streams encrypted), then a
+# second signature by another holder: the first stays valid
+check "sign a visible signature with a PNG specimen in an AES-256 PDF" sign --in enc-r6.pdf \
+	--out enc-vis.pdf --pdf-password-file user.pw --visible 2,300,80,250,80 --image spec.png \
+	--qr "https://openams.example/v/enc" --line "Budi Santoso" --reason "Disetujui vis"
+pdftoppm -upw rahasia-user -gray -r 50 -f 2 -l 2 enc-r6.pdf encb &&
+	pdftoppm -upw rahasia-user -gray -r 50 -f 2 -l 2 enc-vis.pdf enca
+check "poppler -upw: the encrypted appearance drawn in its box only" \
+	"$PY" "$HERE/visual.py" enc-vis.pdf 2 300 80 250 80 encb-2.pgm enca-2.pgm 50 rahasia-user
+check "a second signature on the signed encrypted PDF" "$OPENAMS" sign pdf --in enc-vis.pdf \
+	--out enc-vis2.pdf --key siti.key --cert siti.pem --chain chain.pem --reason "Mengetahui" \
+	--pdf-password-file user.pw
+check_eq "pdfsig -upw: both signatures valid" \
+	"$(pdfsig -upw rahasia-user enc-vis2.pdf 2>&1 | grep -c 'Signature is Valid')" 2
+check "qpdf --check with two signatures" qpdf --check --password=rahasia-user enc-vis2.pdf
+# permissions: form filling not allowed, owner password only
+qpdf --encrypt "" rahasia-owner 256 --form=n --modify-other=n --annotate=n -- form.pdf enc-nofill.pdf
+refused "an encrypted PDF whose permissions forbid filling in forms" policy "do not allow" \
+	enc-nofill.pdf
+check "... signed with the owner password" sign --in enc-nofill.pdf --out enc-nofill-s.pdf \
+	--pdf-password-file owner.pw
+check_match "pdfsig: valid" "$(pdfsig enc-nofill-s.pdf 2>&1 || true)" "Signature is Valid"
+
 printf 'not a PDF at all\n' >junk.pdf
 refused "not a PDF" invalid_input "broken PDF" junk.pdf
 head -c 700 in.pdf >trunc.pdf
@@ -385,9 +449,11 @@ open(sys.argv[2], "wb").write(b[:i] + b"0000000003" + b[i + 10:])' in.pdf badent
 refused "a PDF whose catalog's xref entry points at the wrong place" invalid_input "broken PDF" \
 	badentry.pdf
 qpdf --encrypt user owner 256 -- in.pdf enc.pdf
-refused "an encrypted PDF" invalid_input "encrypted" enc.pdf
-qpdf --encrypt "" owner 256 -- in.pdf enc0.pdf
-refused "an encrypted PDF with an empty user password" invalid_input "encrypted" enc0.pdf
+refused "an encrypted PDF without its password" invalid_input "PDF password: the PDF is encrypted" \
+	enc.pdf
+printf 'wrong\n' >wrong.pw
+refused "an encrypted PDF with a wrong password" invalid_input "PDF password" enc.pdf \
+	--pdf-password-file wrong.pw
 refused "a key that does not match the certificate" invalid_input "does not match" in.pdf \
 	--key siti.key
 refused "a control character in the reason" invalid_input "control character" in.pdf \
@@ -407,7 +473,7 @@ refused "a tag the text does not have" not_found "the tag is not in the PDF" tag
 	--tag '@@' --size 100,50 --qr x
 refused "a tag of 65 bytes" invalid_input "signature tag: 1 to 64 bytes" tag.pdf \
 	--tag "$(printf '%065d' 0)" --size 100,50 --qr x
-refused "a tag in an encrypted PDF" invalid_input "password-protected" enc.pdf \
+refused "a tag in an encrypted PDF without its password" invalid_input "PDF password" enc.pdf \
 	--tag '$' --size 100,50 --qr x
 rc=0; sign --in tag.pdf --out r.pdf --tag '$' --qr x 2>/dev/null || rc=$?
 check_eq "--tag without --size: usage error" "$rc" 2

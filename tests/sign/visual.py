@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""visual.py SIGNED.pdf PAGE X Y W H BEFORE.pgm AFTER.pgm DPI - a visible
+"""visual.py SIGNED.pdf PAGE X Y W H BEFORE.pgm AFTER.pgm DPI [PASSWORD] - a visible
 signature checked by tools openams did not write: pikepdf finds the widget
 on page PAGE with /Rect [X Y X+W Y+H], an /AP /N Form XObject whose /BBox is
 W x H, and the field in /AcroForm /Fields; poppler's renderings of that page
@@ -14,7 +14,7 @@ pdf_path, page_no = sys.argv[1], int(sys.argv[2])
 x, y, w, h = (float(v) for v in sys.argv[3:7])
 before_path, after_path, dpi = sys.argv[7], sys.argv[8], float(sys.argv[9])
 
-pdf = pikepdf.open(pdf_path)
+pdf = pikepdf.open(pdf_path, password=sys.argv[10] if len(sys.argv) > 10 else "")
 page = pdf.pages[page_no - 1].obj
 widgets = [a for a in page.get("/Annots", []) if a.get("/FT") == "/Sig"]
 assert len(widgets) == 1, "one signature widget on page %d, found %d" % (page_no, len(widgets))
