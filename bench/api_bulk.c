@@ -135,7 +135,7 @@ static int applicant(engine *e, auth *a, store *s, long i, int walk, long *calls
 
 int main(int argc, char **argv)
 {
-	ca *c;
+	inst *in;
 	engine *e;
 	auth *a;
 	store *s;
@@ -151,8 +151,8 @@ int main(int argc, char **argv)
 		perror(argv[4]);
 		return 1;
 	}
-	if (ca_open(argv[1], &c) || engine_open(c, &e) || auth_open(c, &a) ||
-	    store_begin(s = ca_store(c)))
+	if (inst_open(argv[1], &in) || engine_open(in, &e) || auth_open(in, &a) ||
+	    store_begin(s = inst_store(in)))
 		return fail("open", 0);
 	for (long i = 0; i < nopen + nissue; i++) {
 		int64_t cid;
@@ -171,6 +171,6 @@ int main(int argc, char **argv)
 	}
 	auth_free(a);
 	engine_free(e);
-	ca_free(c);
+	inst_free(in);
 	return 0;
 }

@@ -148,9 +148,9 @@ static int64_t count(store *s, const char *sql)
 int main(int argc, char **argv)
 {
 	size_t ncases = 10000, batch = 256, nsingle = 1000;
-	char dir[512] = "", sopdir[1024], inst[600];
+	char dir[512] = "", sopdir[1024], idir[600];
 	ca_init_opts o = {0};
-	ca *c;
+	inst *in;
 	struct bench b = {0};
 	struct rusage ru;
 	double t0, t1, t2;
@@ -175,14 +175,14 @@ int main(int argc, char **argv)
 		if (mkdtemp(dir) == NULL)
 			die("mkdtemp");
 	}
-	snprintf(inst, sizeof inst, "%s/inst", dir);
-	o.dir = inst;
+	snprintf(idir, sizeof idir, "%s/inst", dir);
+	o.dir = idir;
 	o.share = tu_share();
 	snprintf(sopdir, sizeof sopdir, "%s/sop", o.share);
-	if (ca_init(&o) || ca_open(inst, &c) || engine_open(c, &b.e) ||
+	if (ca_init(&o) || inst_open(idir, &in) || engine_open(in, &b.e) ||
 	    engine_sop_install_dir(b.e, "kominfo", sopdir, "bench"))
 		die("setup");
-	b.db = ca_store(c);
+	b.db = inst_store(in);
 	b.ids = calloc(ncases + nsingle, sizeof *b.ids);
 	b.csrs = calloc(ncases + nsingle, sizeof *b.csrs);
 	b.person = calloc(ncases + nsingle, sizeof *b.person);
@@ -196,7 +196,7 @@ int main(int argc, char **argv)
 	}
 	printf("bench_engine: SOP 001, %zu cases with group commit (batch %zu), %zu with one commit per call\n",
 	    ncases, batch, nsingle);
-	printf("data directory: %s (SQLite WAL, synchronous=FULL)\n", inst);
+	printf("data directory: %s (SQLite WAL, synchronous=FULL)\n", idir);
 
 	tr0 = count(b.db, "SELECT COUNT(*) FROM sop_transition");
 	t0 = now_s();
@@ -231,6 +231,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	engine_free(b.e);
-	ca_free(c);
+	inst_free(in);
 	return 0;
 }

@@ -490,7 +490,7 @@ static void h_audit(web_req *r)
 	q.actor = web_query(r, "actor");
 	q.action = web_query(r, "action");
 	a = json_array();
-	if ((rc = audit_list(ca_store(r->ca), &q, audit_cb, a))) {
+	if ((rc = audit_list(inst_store(r->in), &q, audit_cb, a))) {
 		json_decref(a);
 		web_reply_err(r, rc);
 		return;
@@ -506,7 +506,7 @@ static void h_audit_verify(web_req *r)
 	if (admin(r, NULL) == NULL)
 		return;
 	memset(&rep, 0, sizeof rep);
-	rc = audit_verify(ca_store(r->ca), &rep);
+	rc = audit_verify(inst_store(r->in), &rep);
 	if (rc && rc != OA_ERR_STATE) {
 		web_reply_err(r, rc);
 		return;

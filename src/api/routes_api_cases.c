@@ -45,11 +45,11 @@ struct open_job {
 	int64_t id;
 };
 
-static oa_err open_run(web_job *jb, ca *c, engine *e, auth *a)
+static oa_err open_run(web_job *jb, inst *in, engine *e, auth *a)
 {
 	struct open_job *x = jb->arg;
 
-	(void)c;
+	(void)in;
 	(void)a;
 	return engine_case_open(e, &x->u->w.who, &x->o, &x->id);
 }
@@ -427,11 +427,11 @@ struct close_job {
 	const char *note;
 };
 
-static oa_err close_run(web_job *jb, ca *c, engine *e, auth *a)
+static oa_err close_run(web_job *jb, inst *in, engine *e, auth *a)
 {
 	struct close_job *x = jb->arg;
 
-	(void)c;
+	(void)in;
 	(void)a;
 	return engine_case_close(e, &x->u->w.who, x->id, x->how, x->note);
 }
@@ -525,11 +525,11 @@ struct attach_job {
 	docs_info d;
 };
 
-static oa_err attach_run(web_job *jb, ca *c, engine *e, auth *a)
+static oa_err attach_run(web_job *jb, inst *in, engine *e, auth *a)
 {
 	struct attach_job *x = jb->arg;
 
-	(void)c;
+	(void)in;
 	(void)a;
 	return engine_case_attach(e, &x->u->w.who, x->id, x->doc, x->d.sha256, x->fname);
 }
@@ -583,7 +583,7 @@ static void h_upload(web_req *r)
 	}
 	/* Stored before the attach commits (the case then never names a
 	 * missing file); a refused attach removes a file it created. */
-	if ((rc = docs_store(ca_dir(r->ca), file->data, file->len, allowed_types, &x->d))) {
+	if ((rc = docs_store(inst_dir(r->in), file->data, file->len, allowed_types, &x->d))) {
 		if (rc == OA_ERR_INVALID && !docs_type_in(x->d.type, allowed_types)) {
 			oa_err_clear();
 			web_reply_fail(r, 415, "unsupported_media_type",
@@ -629,7 +629,7 @@ static void h_download(web_req *r)
 		}
 		snprintf(fname, sizeof fname, "%s", doc.filename);
 	}
-	if ((rc = docs_read(ca_dir(r->ca), sha, &data, &len, type, sizeof type))) {
+	if ((rc = docs_read(inst_dir(r->in), sha, &data, &len, type, sizeof type))) {
 		if (rc == OA_ERR_NOTFOUND)
 			goto notfound;
 		web_reply_err(r, rc);

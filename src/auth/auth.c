@@ -36,7 +36,7 @@ static void libs_init(void)
 	libs_ok = sodium_init() >= 0 && oath_init() == OATH_OK;
 }
 
-oa_err auth_open(ca *c, auth **out)
+oa_err auth_open(inst *in, auth **out)
 {
 	auth *a;
 
@@ -46,9 +46,9 @@ oa_err auth_open(ca *c, auth **out)
 		return oa_fail(OA_ERR_CRYPTO, "libsodium or liboath failed to initialise");
 	if ((a = calloc(1, sizeof *a)) == NULL)
 		return oa_fail(OA_ERR_NOMEM, "out of memory");
-	a->c = c;
-	a->db = ca_store(c);
-	a->cf = ca_config(c);
+	a->in = in;
+	a->db = inst_store(in);
+	a->cf = inst_conf(in);
 	*out = a;
 	return OA_OK;
 }
@@ -161,7 +161,7 @@ oa_err auth_key(auth *a, const uint8_t **key)
 	if (!a->key_loaded) {
 		if (kf[0] == '/')
 			snprintf(path, sizeof path, "%s", kf);
-		else if ((rc = oa_path_join(path, sizeof path, ca_dir(a->c), kf)))
+		else if ((rc = oa_path_join(path, sizeof path, inst_dir(a->in), kf)))
 			return rc;
 		if (access(path, F_OK) != 0 && (rc = create_key(path)))
 			return rc;

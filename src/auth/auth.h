@@ -20,7 +20,7 @@
  * sends them (cookie, e-mail) and wipes them.
  *
  * Transactions: every function that changes state joins the caller's open
- * write transaction on ca_store() as a savepoint (a refusal undoes only that
+ * write transaction on inst_store() as a savepoint (a refusal undoes only that
  * call), and otherwise opens and commits its own.  Each change appends an
  * audit record in the same transaction.  Exception: auth_login() and
  * auth_password_verify() must be called outside any transaction, because a
@@ -38,7 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../ca/ca.h"
+#include "../inst/inst.h"
 #include "../common/err.h"
 
 /*
@@ -68,11 +68,11 @@ typedef struct engine_who {
 typedef struct auth auth;
 
 /*
- * Opens the module on an open CA (borrowed: it must outlive the handle).
+ * Opens the module on an open instance (borrowed: it must outlive the handle).
  * Reads the configuration; the TOTP key file is read or created on first
  * use.  Free with auth_free().
  */
-oa_err auth_open(ca *c, auth **out);
+oa_err auth_open(inst *in, auth **out);
 /* Frees and wipes the keys it holds; accepts NULL. */
 void auth_free(auth *a);
 

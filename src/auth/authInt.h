@@ -14,7 +14,7 @@
 #define AUTH_RAW_TOKEN 32
 
 struct auth {
-	ca *c;
+	inst *in;
 	store *db;
 	const conf *cf;
 	int key_loaded;

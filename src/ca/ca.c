@@ -173,41 +173,57 @@ static oa_err load_profiles(ca *c)
 	return OA_OK;
 }
 
-oa_err ca_open(const char *dir, ca **out)
+/* The CA on a configuration and a store, borrowed or (own) freed with it. */
+static oa_err ca_on(const char *dir, conf *own_cfg, const conf *cfg, store *own_db, store *db,
+    ca **out)
 {
 	ca *c;
-	char path[OA_MAX_PATH];
 	oa_err rc;
 
 	*out = NULL;
-	if ((c = calloc(1, sizeof *c)) == NULL)
+	if ((c = calloc(1, sizeof *c)) == NULL) {
+		store_close(own_db);
+		conf_free(own_cfg);
 		return oa_fail(OA_ERR_NOMEM, "out of memory");
+	}
+	c->own_cfg = own_cfg;
+	c->own_db = own_db;
+	c->cfg = cfg;
+	c->db = db;
 	if (strlen(dir) >= sizeof c->dir) {
-		free(c);
+		ca_free(c);
 		return oa_fail(OA_ERR_LIMIT, "data directory path too long");
 	}
 	strcpy(c->dir, dir);
-	if ((c->cfg = conf_new()) == NULL) {
-		rc = oa_fail(OA_ERR_NOMEM, "out of memory");
-		goto fail;
+	if ((rc = load_ca_certs(c)) || (rc = load_profiles(c))) {
+		ca_free(c);
+		return rc;
 	}
-	if ((rc = oa_path_join(path, sizeof path, dir, "openams.conf")))
-		goto fail;
-	if ((rc = conf_load(c->cfg, path))) {
-		if (rc == OA_ERR_CONFIG && strstr(oa_errmsg(), "No such file"))
-			rc = oa_fail(OA_ERR_NOTFOUND, "%s: no openams instance here (run openams init --dir %s)",
-			    dir, dir);
-		goto fail;
-	}
-	if ((rc = store_path_join(path, sizeof path, dir, conf_str(c->cfg, "store.path"))) ||
-	    (rc = store_open(path, &c->db)) || (rc = load_ca_certs(c)) ||
-	    (rc = load_profiles(c)))
-		goto fail;
 	*out = c;
 	return OA_OK;
-fail:
-	ca_free(c);
-	return rc;
+}
+
+oa_err ca_attach(const char *dir, const conf *cfg, store *db, ca **out)
+{
+	return ca_on(dir, NULL, cfg, NULL, db, out);
+}
+
+oa_err ca_open(const char *dir, ca **out)
+{
+	char path[OA_MAX_PATH];
+	conf *cfg;
+	store *db;
+	oa_err rc;
+
+	*out = NULL;
+	if ((rc = conf_load_instance(dir, &cfg)))
+		return rc;
+	if ((rc = store_path_join(path, sizeof path, dir, conf_str(cfg, "store.path"))) ||
+	    (rc = store_open(path, &db))) {
+		conf_free(cfg);
+		return rc;
+	}
+	return ca_on(dir, cfg, cfg, db, db, out);
 }
 
 void ca_free(ca *c)
@@ -218,8 +234,8 @@ void ca_free(ca *c)
 	profile_free_all(c->profiles, c->nprofiles);
 	for (int k = 0; k < SIGNER__MAX; k++)
 		X509_free(c->cert[k]);
-	store_close(c->db);
-	conf_free(c->cfg);
+	store_close(c->own_db);
+	conf_free(c->own_cfg);
 	free(c);
 }
 
@@ -436,13 +452,9 @@ oa_err ca_open_signer_side(const char *dir, ca **out)
 	if ((c = calloc(1, sizeof *c)) == NULL)
 		return oa_fail(OA_ERR_NOMEM, "out of memory");
 	snprintf(c->dir, sizeof c->dir, "%s", dir);
-	if ((c->cfg = conf_new()) == NULL) {
-		free(c);
-		return oa_fail(OA_ERR_NOMEM, "out of memory");
-	}
-	if ((rc = oa_path_join(path, sizeof path, dir, "openams.conf")) ||
-	    (rc = conf_load(c->cfg, path)))
+	if ((rc = conf_load_instance(dir, &c->own_cfg)))
 		goto fail;
+	c->cfg = c->own_cfg;
 	for (int k = 0; k < SIGNER_CA_KEYS; k++) {
 		FILE *f;
 		if ((rc = oa_path_join(path, sizeof path, dir, files[k])))

@@ -80,9 +80,10 @@ typedef struct ca_init_opts {
 	const char *pkcs11_pin;     /* the user PIN (only used during init) */
 	const char *pkcs11_pin_file;/* where openams reads the PIN later (recorded in the
 	                             * configuration), or NULL: $OPENAMS_PKCS11_PIN */
-	/* Optional: run on the new instance before it is renamed into place
-	 * (other modules' setup, e.g. installing SOPs); a failure undoes init. */
-	oa_err (*prepare)(ca *c, void *arg);
+	/* Optional: run on the new instance's directory (complete, the CA
+	 * closed) before it is renamed into place: other modules' setup, e.g.
+	 * installing SOPs on an inst_open of it; a failure undoes init. */
+	oa_err (*prepare)(const char *dir, void *arg);
 	void *prepare_arg;
 } ca_init_opts;
 
@@ -96,9 +97,16 @@ typedef struct ca_init_opts {
 oa_err ca_init(const ca_init_opts *o);
 
 /*
- * Opens the instance in dir: configuration, profiles (checked at load),
- * store, CA certificates.  The CA keys are unlocked lazily, on the first
- * signing operation, from the passphrase the configuration names.
+ * The CA of the instance in dir on its configuration and store (both
+ * borrowed: src/inst/inst.h owns them): CA certificates and profiles
+ * (checked at load).  The CA keys are unlocked lazily, on the first signing
+ * operation, from the passphrase the configuration names.
+ */
+oa_err ca_attach(const char *dir, const conf *cfg, store *db, ca **out);
+/*
+ * The CA alone, for programs that need nothing else (`openams ca ...`, the
+ * CA's tests and benchmarks): as ca_attach on a configuration and store of
+ * its own, freed with it.  Everything else opens an instance (inst_open).
  */
 oa_err ca_open(const char *dir, ca **out);
 /* Closes everything; accepts NULL. */

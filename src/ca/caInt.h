@@ -65,8 +65,10 @@ typedef struct ca_profile {
 
 struct ca {
 	char dir[OA_MAX_PATH];
-	conf *cfg;
-	store *db;
+	const conf *cfg;             /* the instance's (borrowed), or own_cfg */
+	store *db;                   /* the instance's (borrowed), or own_db */
+	conf *own_cfg;               /* ca_open and the signer side: freed with the CA */
+	store *own_db;
 	ca_profile *profiles;
 	size_t nprofiles;
 	X509 *cert[SIGNER__MAX];     /* root, issuing, ocsp */

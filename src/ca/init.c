@@ -663,11 +663,12 @@ oa_err ca_init(const ca_init_opts *o)
 		goto out;
 	}
 	if ((rc = ca_open(tmp, &c)) || (rc = ca_crl_publish(c, 1, NULL, NULL)) ||
-	    (rc = ca_crl_publish(c, 0, NULL, NULL)) ||
-	    (o->prepare && (rc = o->prepare(c, o->prepare_arg))))
+	    (rc = ca_crl_publish(c, 0, NULL, NULL)))
 		goto out;
 	ca_free(c);
 	c = NULL;
+	if (o->prepare && (rc = o->prepare(tmp, o->prepare_arg)))
+		goto out;
 	if (rename(tmp, o->dir) != 0) {
 		rc = oa_fail(OA_ERR_IO, "renaming %s to %s: %s", tmp, o->dir, strerror(errno));
 		goto out;

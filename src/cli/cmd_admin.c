@@ -166,8 +166,8 @@ static int parse(int argc, char **argv, struct opts *o, const char *family)
 	return 0;
 }
 
-struct inst {
-	ca *c;
+struct adm {
+	inst *i;
 	auth *a;
 	engine *e;
 	const char *actor;   /* "cli" or --as */
@@ -175,25 +175,25 @@ struct inst {
 	int super;           /* may manage every agency */
 };
 
-static void inst_close(struct inst *in)
+static void adm_close(struct adm *in)
 {
 	engine_free(in->e);
 	auth_free(in->a);
-	ca_free(in->c);
+	inst_free(in->i);
 }
 
 /* Opens the instance and checks --as: an enabled person holding admin in
  * their own agency (with no role, as an account that must still enrol
  * TOTP, they hold none). */
-static oa_err inst_open(const struct opts *o, int need_engine, struct inst *in)
+static oa_err adm_open(const struct opts *o, int need_engine, struct adm *in)
 {
 	auth_person p;
 	auth_who w;
 	oa_err rc;
 
 	memset(in, 0, sizeof *in);
-	if ((rc = ca_open(cli_data_dir(o->dir), &in->c)) || (rc = auth_open(in->c, &in->a)) ||
-	    (need_engine && (rc = engine_open(in->c, &in->e))))
+	if ((rc = inst_open(cli_data_dir(o->dir), &in->i)) || (rc = auth_open(in->i, &in->a)) ||
+	    (need_engine && (rc = engine_open(in->i, &in->e))))
 		return rc;
 	in->actor = "cli";
 	in->super = 1;
@@ -205,23 +205,23 @@ static oa_err inst_open(const struct opts *o, int need_engine, struct inst *in)
 		    " their agency)", o->as);
 	in->actor = o->as;
 	snprintf(in->home, sizeof in->home, "%s", p.org);
-	in->super = strcmp(p.org, conf_str(ca_config(in->c), "instance.org")) == 0;
+	in->super = strcmp(p.org, conf_str(inst_conf(in->i), "instance.org")) == 0;
 	return OA_OK;
 }
 
 /* The agency a command is about: --org, else --as's, else the instance's. */
-static const char *target_org(const struct opts *o, const struct inst *in)
+static const char *target_org(const struct opts *o, const struct adm *in)
 {
 	if (o->org != NULL)
 		return o->org;
 	if (in->home[0])
 		return in->home;
-	return conf_str(ca_config(in->c), "instance.org");
+	return conf_str(inst_conf(in->i), "instance.org");
 }
 
 /* The API's rule: an administrator manages their own agency; the
  * instance's agency's administrators manage every one. */
-static oa_err may_manage(const struct inst *in, const char *org)
+static oa_err may_manage(const struct adm *in, const char *org)
 {
 	if (in->super || strcmp(org, in->home) == 0)
 		return OA_OK;
@@ -263,7 +263,7 @@ static int org_print(const auth_org *g, void *arg)
 int cmd_org(int argc, char **argv)
 {
 	struct opts o;
-	struct inst in;
+	struct adm in;
 	struct org_walk w = {0};
 	auth_org g;
 	int ret;
@@ -290,7 +290,7 @@ int cmd_org(int argc, char **argv)
 			return cli_usage("openams org show ID");
 	} else
 		return cli_usage("unknown org command '%s' (see openams org --help)", argv[1]);
-	if ((rc = inst_open(&o, 0, &in)))
+	if ((rc = adm_open(&o, 0, &in)))
 		goto out;
 	if (strcmp(argv[1], "list") == 0) {
 		w.only = in.super ? NULL : in.home;
@@ -306,7 +306,7 @@ int cmd_org(int argc, char **argv)
 			org_print(&g, &w);
 	}
 out:
-	inst_close(&in);
+	adm_close(&in);
 	return rc ? cli_report(rc) : CLI_OK;
 }
 
@@ -367,7 +367,7 @@ static int role_print_one(const char *person, const char *role, void *arg)
 	return 0;
 }
 
-static oa_err person_show(struct inst *in, const char *id)
+static oa_err person_show(struct adm *in, const char *id)
 {
 	auth_person p;
 	char f[96], t[32];
@@ -386,7 +386,7 @@ static oa_err person_show(struct inst *in, const char *id)
 int cmd_person(int argc, char **argv)
 {
 	struct opts o;
-	struct inst in;
+	struct adm in;
 	const char *cmd = argc > 1 ? argv[1] : "";
 	char *pass = NULL;
 	int ret, need_id;
@@ -415,7 +415,7 @@ int cmd_person(int argc, char **argv)
 			return cli_usage("openams person add --id ID --name NAME --email ADDR ...");
 	} else
 		return cli_usage("unknown person command '%s' (see openams person --help)", cmd);
-	if ((rc = inst_open(&o, 0, &in)))
+	if ((rc = adm_open(&o, 0, &in)))
 		goto out;
 	if (strcmp(cmd, "list") == 0) {
 		const char *org = target_org(&o, &in);
@@ -451,7 +451,7 @@ int cmd_person(int argc, char **argv)
 out:
 	if (pass)
 		oa_free_secret(pass);
-	inst_close(&in);
+	adm_close(&in);
 	return rc ? cli_report(rc) : CLI_OK;
 }
 
@@ -476,7 +476,7 @@ static int role_print(const char *person, const char *role, void *arg)
 
 /* What the API's web_role_check asks before a grant: a built-in role only
  * for staff-only accounts, any other an actor of an SOP installed for org. */
-static oa_err role_check(struct inst *in, const char *person, const char *org, const char *role)
+static oa_err role_check(struct adm *in, const char *person, const char *org, const char *role)
 {
 	auth_person p;
 	int d;
@@ -501,7 +501,7 @@ static oa_err role_check(struct inst *in, const char *person, const char *org, c
 int cmd_role(int argc, char **argv)
 {
 	struct opts o;
-	struct inst in;
+	struct adm in;
 	const char *cmd = argc > 1 ? argv[1] : "", *org;
 	int ret;
 	oa_err rc;
@@ -524,7 +524,7 @@ int cmd_role(int argc, char **argv)
 			return cli_usage("openams role %s PERSON ROLE [--org ORG]", cmd);
 	} else
 		return cli_usage("unknown role command '%s' (see openams role --help)", cmd);
-	if ((rc = inst_open(&o, 1, &in)))
+	if ((rc = adm_open(&o, 1, &in)))
 		goto out;
 	org = target_org(&o, &in);
 	if ((rc = may_manage(&in, org)))
@@ -537,7 +537,7 @@ int cmd_role(int argc, char **argv)
 	} else
 		rc = auth_role_revoke(in.a, o.pos[0], org, o.pos[1], in.actor);
 out:
-	inst_close(&in);
+	adm_close(&in);
 	return rc ? cli_report(rc) : CLI_OK;
 }
 
@@ -581,7 +581,7 @@ static int yaml_text_ok(const char *text, size_t len)
 int cli_sop_admin(int argc, char **argv)
 {
 	struct opts o;
-	struct inst in;
+	struct adm in;
 	const char *cmd = argv[1], *org;
 	uint8_t *text = NULL;
 	size_t len = 0;
@@ -618,7 +618,7 @@ int cli_sop_admin(int argc, char **argv)
 			return ret;
 		}
 	}
-	if ((rc = inst_open(&o, 1, &in)))
+	if ((rc = adm_open(&o, 1, &in)))
 		goto out;
 	org = target_org(&o, &in);
 	if (strcmp(cmd, "list") == 0) {
@@ -651,6 +651,6 @@ out:
 	sop_errors_free(&errs);
 	sop_free(d);
 	free(text);
-	inst_close(&in);
+	adm_close(&in);
 	return rc ? cli_report(rc) : ret;
 }

@@ -51,6 +51,7 @@
 #include "../common/limits.h"
 #include "../common/util.h"
 #include "../conf/conf.h"
+#include "../inst/inst.h"
 #include "../store/store.h"
 #include "cli.h"
 #include "oa_version.h"
@@ -418,7 +419,7 @@ int cmd_backup(int argc, char **argv)
 	struct sealer s = {0};
 	struct walk w = {0};
 	struct timespec t0, t1;
-	ca *c = NULL;
+	inst *in = NULL;
 	uint8_t endrec = 'E', mhead[9];
 	oa_err rc;
 
@@ -443,10 +444,10 @@ int cmd_backup(int argc, char **argv)
 		rc = oa_fail(OA_ERR_EXISTS, "%s exists: a backup never replaces a file", out);
 		goto fail;
 	}
-	if ((rc = passphrase(pfile, &pass)) || (rc = ca_open(cli_data_dir(dir), &c)))
+	if ((rc = passphrase(pfile, &pass)) || (rc = inst_open(cli_data_dir(dir), &in)))
 		goto fail;
-	w.root = ca_dir(c);
-	w.dbrel = conf_str(ca_config(c), "store.path");
+	w.root = inst_dir(in);
+	w.dbrel = conf_str(inst_conf(in), "store.path");
 	if (w.dbrel[0] == '/' || strstr(w.dbrel, "..") != NULL) {
 		rc = oa_fail(OA_ERR_CONFIG, "store.path %s is outside the data directory: back the"
 		    " database up with the directory it is in", w.dbrel);
@@ -468,7 +469,7 @@ int cmd_backup(int argc, char **argv)
 		rc = oa_fail(OA_ERR_LIMIT, "%s: the path is too long", tmpdir);
 		goto fail;
 	}
-	if ((rc = store_copy_to(ca_store(c), dbcopy)))
+	if ((rc = store_copy_to(inst_store(in), dbcopy)))
 		goto fail;
 	/* 2. the archive, written beside FILE and renamed when complete */
 	if (snprintf(partial, sizeof partial, "%s.partial-%ld", out, (long)getpid()) >=
@@ -522,7 +523,7 @@ int cmd_backup(int argc, char **argv)
 		gmtime_r(&now, &tm);
 		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
 		if ((rc = oa_buf_printf(&w.manifest, "openams backup 1\nopenams: %s\nschema: %d\n"
-		         "created: %s\ndatabase: %s\n", OPENAMS_VERSION, store_schema_version(ca_store(c)),
+		         "created: %s\ndatabase: %s\n", OPENAMS_VERSION, store_schema_version(inst_store(in)),
 		         when, w.dbrel)))
 			goto fail;
 	}
@@ -572,7 +573,7 @@ fail:
 	oa_buf_free(&w.manifest);
 	if (pass)
 		oa_free_secret(pass);
-	ca_free(c);
+	inst_free(in);
 	return rc ? cli_report(rc) : CLI_OK;
 }
 
@@ -666,7 +667,7 @@ int cmd_restore(int argc, char **argv)
 	struct timespec t0, t1;
 	struct stat sb;
 	uint8_t *buf = NULL, type;
-	ca *c = NULL;
+	inst *inst_h = NULL;
 	long members = 0;
 	int fd = -1, made = 0, restored = 0;
 	oa_err rc;
@@ -900,13 +901,13 @@ int cmd_restore(int argc, char **argv)
 	{
 		audit_report r;
 		int64_t issued = 0, revoked = 0;
-		if ((rc = ca_open(dir, &c)) || (rc = audit_verify(ca_store(c), &r)) ||
-		    (rc = ca_counts(c, &issued, &revoked)))
+		if ((rc = inst_open(dir, &inst_h)) || (rc = audit_verify(inst_store(inst_h), &r)) ||
+		    (rc = ca_counts(inst_ca(inst_h), &issued, &revoked)))
 			goto out;
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		printf("restored %s: %ld files, schema %d, audit intact (%" PRId64 " records, head %.16s),"
 		       " %" PRId64 " certificates issued, %" PRId64 " revoked, %.2f s\n", dir, members,
-		    store_schema_version(ca_store(c)), r.rows, r.head, issued, revoked,
+		    store_schema_version(inst_store(inst_h)), r.rows, r.head, issued, revoked,
 		    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	}
 	goto out;
@@ -938,6 +939,6 @@ out:
 	OPENSSL_cleanse(s.key, sizeof s.key);
 	if (pass)
 		oa_free_secret(pass);
-	ca_free(c);
+	inst_free(inst_h);
 	return rc ? cli_report(rc) : CLI_OK;
 }

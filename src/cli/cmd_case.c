@@ -201,9 +201,9 @@ static int file_sha256(const char *path, char hex[65], const char *dir)
 	return CLI_OK;
 }
 
-static int run(ca *c, engine *e, const char *cmd, const struct args *a)
+static int run(inst *in, engine *e, const char *cmd, const struct args *a)
 {
-	const char *org = a->org ? a->org : conf_str(ca_config(c), "instance.org");
+	const char *org = a->org ? a->org : conf_str(inst_conf(in), "instance.org");
 	struct whobuf w;
 	int64_t id = 0, now = oa_now();
 	int ret;
@@ -263,7 +263,7 @@ static int run(ca *c, engine *e, const char *cmd, const struct args *a)
 		const char *base;
 		if (a->doc == NULL || a->file == NULL)
 			return cli_usage("case attach CASE --doc DOC_ID --file PATH");
-		if ((ret = file_sha256(a->file, hex, ca_dir(c))) != CLI_OK)
+		if ((ret = file_sha256(a->file, hex, inst_dir(in))) != CLI_OK)
 			return ret;
 		base = strrchr(a->file, '/') ? strrchr(a->file, '/') + 1 : a->file;
 		return (rc = engine_case_attach(e, &w.who, id, a->doc, hex, base)) ? cli_report(rc)
@@ -336,7 +336,7 @@ static int run(ca *c, engine *e, const char *cmd, const struct args *a)
 int cmd_case(int argc, char **argv)
 {
 	struct args a;
-	ca *c = NULL;
+	inst *in = NULL;
 	engine *e = NULL;
 	oa_err rc;
 	int ret;
@@ -352,12 +352,12 @@ int cmd_case(int argc, char **argv)
 		}
 	if ((ret = parse(argc, argv, &a)) != CLI_OK)
 		return ret;
-	if ((rc = ca_open(cli_data_dir(a.dir), &c)) || (rc = engine_open(c, &e))) {
-		ca_free(c);
+	if ((rc = inst_open(cli_data_dir(a.dir), &in)) || (rc = engine_open(in, &e))) {
+		inst_free(in);
 		return cli_report(rc);
 	}
-	ret = run(c, e, argv[1], &a);
+	ret = run(in, e, argv[1], &a);
 	engine_free(e);
-	ca_free(c);
+	inst_free(in);
 	return ret;
 }

@@ -212,35 +212,40 @@ static oa_err demo_accounts(auth *a, const char *org, const char *sopdir, struct
 
 /* Installs and activates the instance's SOP definitions for its agency,
  * which it registers; with --demo, the demo accounts. */
-static oa_err install_sops(ca *c, void *arg)
+static oa_err install_sops(const char *idir, void *arg)
 {
 	struct demo *d = arg;
+	inst *in = NULL;
 	engine *e = NULL;
 	auth *a = NULL;
 	char dir[OA_MAX_PATH];
-	const char *org = conf_str(ca_config(c), "instance.org");
+	const char *org;
 	oa_err rc;
 
-	if ((rc = oa_path_join(dir, sizeof dir, ca_dir(c), conf_str(ca_config(c), "sop.dir"))) ||
-	    (rc = engine_open(c, &e)))
+	if ((rc = inst_open(idir, &in)))
 		return rc;
-	if ((rc = engine_sop_install_dir(e, org, dir, "init")) || (rc = auth_open(c, &a)) ||
-	    (rc = auth_org_create(a, org, conf_str(ca_config(c), "instance.name"), "init")))
+	org = conf_str(inst_conf(in), "instance.org");
+	if ((rc = oa_path_join(dir, sizeof dir, idir, conf_str(inst_conf(in), "sop.dir"))) ||
+	    (rc = engine_open(in, &e)))
+		goto out;
+	if ((rc = engine_sop_install_dir(e, org, dir, "init")) || (rc = auth_open(in, &a)) ||
+	    (rc = auth_org_create(a, org, conf_str(inst_conf(in), "instance.name"), "init")))
 		goto out;
 	if (d->admin_email && (rc = first_admin(a, org, d)))
 		goto out;
 	if (d->on) {
 		char path[OA_MAX_PATH];
 		if ((rc = demo_accounts(a, org, dir, d)) ||
-		    (rc = oa_path_join(path, sizeof path, ca_dir(c), "secrets")) ||
+		    (rc = oa_path_join(path, sizeof path, idir, "secrets")) ||
 		    (rc = oa_mkdir_p(path, 0700)) ||
-		    (rc = oa_path_join(path, sizeof path, ca_dir(c), "secrets/demo-logins.txt")) ||
+		    (rc = oa_path_join(path, sizeof path, idir, "secrets/demo-logins.txt")) ||
 		    (rc = oa_write_file_atomic(path, d->logins.data, d->logins.len, 0600)))
 			goto out;
 	}
 out:
 	auth_free(a);
 	engine_free(e);
+	inst_free(in);
 	return rc;
 }
 

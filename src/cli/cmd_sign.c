@@ -163,7 +163,7 @@ static int sign_holder_cli(const char *in, const char *outp, const char *nik, co
     const char *passp, const char *dir, const char *level, const sign_opts *o)
 {
 	sign_holder h = {0};
-	ca *c = NULL;
+	inst *ih = NULL;
 	char *pass = NULL, used[41];
 	uint8_t *pdf = NULL, *out = NULL;
 	size_t len = 0, out_len = 0;
@@ -171,7 +171,7 @@ static int sign_holder_cli(const char *in, const char *outp, const char *nik, co
 
 	if ((rc = read_passphrase(passp, &pass)) ||
 	    (rc = oa_read_file(in, SIGN_MAX_PDF_BYTES, &pdf, &len)) ||
-	    (rc = ca_open(cli_data_dir(dir), &c)))
+	    (rc = inst_open(cli_data_dir(dir), &ih)))
 		goto out;
 	h.nik = nik;
 	h.serial = serial;
@@ -179,12 +179,12 @@ static int sign_holder_cli(const char *in, const char *outp, const char *nik, co
 	h.actor = "cli";
 	h.level = !level ? SIGN_LEVEL_BEST : strcmp(level, "B-B") == 0 ? SIGN_LEVEL_BB
 	        : strcmp(level, "B-T") == 0 ? SIGN_LEVEL_BT : SIGN_LEVEL_BLT;
-	if ((rc = sign_pdf_holder(c, &h, pdf, len, o, &out, &out_len, used)) == OA_OK &&
+	if ((rc = sign_pdf_holder(ih, &h, pdf, len, o, &out, &out_len, used)) == OA_OK &&
 	    (rc = oa_write_file_atomic(outp, out, out_len, 0644)) == OA_OK)
 		printf("signed with certificate %s\n", used);
 out:
 	oa_free_secret(pass);
-	ca_free(c);
+	inst_free(ih);
 	free(pdf);
 	free(out);
 	return rc ? cli_report(rc) : CLI_OK;
@@ -344,7 +344,7 @@ static int sign_client_cli(int argc, char **argv)
 	const char *op = argc > 2 ? argv[2] : "";
 	char secret[AUTH_CLIENT_SECRET_LEN + 1];
 	auth_client_req req = {0};
-	ca *c = NULL;
+	inst *in = NULL;
 	auth *a = NULL;
 	oa_err rc;
 
@@ -381,7 +381,7 @@ static int sign_client_cli(int argc, char **argv)
 	} else if (strcmp(op, "list") != 0) {
 		return cli_usage("sign client: add, list, revoke, disable or enable");
 	}
-	if ((rc = ca_open(cli_data_dir(dir), &c)) || (rc = auth_open(c, &a)))
+	if ((rc = inst_open(cli_data_dir(dir), &in)) || (rc = auth_open(in, &a)))
 		goto out;
 	if (strcmp(op, "add") == 0) {
 		if ((rc = auth_client_create(a, &req, "cli", secret, NULL)) == OA_OK) {
@@ -397,7 +397,7 @@ static int sign_client_cli(int argc, char **argv)
 	}
 out:
 	auth_free(a);
-	ca_free(c);
+	inst_free(in);
 	return rc ? cli_report(rc) : CLI_OK;
 }
 

@@ -544,6 +544,28 @@ oa_err conf_load(conf *c, const char *path)
 	return rc;
 }
 
+oa_err conf_load_instance(const char *dir, conf **out)
+{
+	char path[OA_MAX_PATH];
+	conf *c;
+	oa_err rc;
+
+	*out = NULL;
+	if ((rc = oa_path_join(path, sizeof path, dir, "openams.conf")))
+		return rc;
+	if ((c = conf_new()) == NULL)
+		return oa_fail(OA_ERR_NOMEM, "out of memory");
+	if ((rc = conf_load(c, path))) {
+		if (rc == OA_ERR_CONFIG && strstr(oa_errmsg(), "No such file"))
+			rc = oa_fail(OA_ERR_NOTFOUND, "%s: no openams instance here (run openams init --dir %s)",
+			    dir, dir);
+		conf_free(c);
+		return rc;
+	}
+	*out = c;
+	return OA_OK;
+}
+
 static int must_find(const char *key)
 {
 	int i = find(key);

@@ -24,6 +24,9 @@ void conf_free(conf *c);
 
 /* Parses a file over the current values. */
 oa_err conf_load(conf *c, const char *path);
+/* The configuration of the instance in dir (dir/openams.conf over the
+ * defaults): OA_ERR_NOTFOUND, naming `openams init`, when there is none. */
+oa_err conf_load_instance(const char *dir, conf **out);
 /* Parses text (name is used in messages). */
 oa_err conf_parse(conf *c, const char *name, const char *text);
 /* Sets one option from a string, validated as in a file. */

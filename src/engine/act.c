@@ -222,7 +222,7 @@ static oa_err do_issue(engine *e, struct kase *k, const char *actor, const char 
 		char kid[32];
 		if ((rc = engine_get_data(e, k->id, "key_id", kid, sizeof kid)))
 			goto out;
-		if (kid[0] && (rc = keys_bind_certificate(engine_ca(e), strtoll(kid, NULL, 10), k->issued, actor)))
+		if (kid[0] && (rc = keys_bind_certificate(engine_inst(e), strtoll(kid, NULL, 10), k->issued, actor)))
 			goto out;
 	}
 out:
@@ -330,7 +330,7 @@ static oa_err prepare_holder_key(engine *e, const engine_who *who, const engine_
 	p.nik = nik[0] ? nik : NULL;
 	p.nip = nip[0] ? nip : NULL;
 	p.email = email[0] ? email : NULL;
-	return keys_prepare(engine_ca(e), k.applicant, conf_str(ca_config(engine_ca(e)), "ca.key_type"), passphrase,
+	return keys_prepare(engine_inst(e), k.applicant, conf_str(engine_conf(e), "ca.key_type"), passphrase,
 	    &p, out);
 }
 
@@ -496,7 +496,7 @@ oa_err engine_act_run(engine *e, const engine_who *who, const engine_act *a,
 	if (draft) {
 		char kid[32];
 		snprintf(kid, sizeof kid, "%" PRId64, keys_draft_id(draft));
-		if ((rc = keys_draft_store(engine_ca(e), draft, who->person)) ||
+		if ((rc = keys_draft_store(engine_inst(e), draft, who->person)) ||
 		    (rc = engine_set_data(e, k.id, "csr", keys_draft_csr(draft), who->person)) ||
 		    (rc = engine_set_data(e, k.id, "key_id", kid, who->person)))
 			goto out;

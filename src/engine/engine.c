@@ -35,7 +35,8 @@ struct cached_def {
 };
 
 struct engine {
-	ca *c;
+	inst *in;
+	ca *c;                       /* inst_ca(in) */
 	store *db;
 	auth *au;
 	sla_cal cal;
@@ -43,7 +44,7 @@ struct engine {
 	size_t ncache;
 };
 
-oa_err engine_open(ca *c, engine **out)
+oa_err engine_open(inst *in, engine **out)
 {
 	engine *e = calloc(1, sizeof *e);
 	oa_err rc;
@@ -51,9 +52,10 @@ oa_err engine_open(ca *c, engine **out)
 	*out = NULL;
 	if (e == NULL)
 		return oa_fail(OA_ERR_NOMEM, "out of memory");
-	e->c = c;
-	e->db = ca_store(c);
-	if ((rc = sla_cal_load(&e->cal, ca_config(c))) || (rc = auth_open(c, &e->au))) {
+	e->in = in;
+	e->c = inst_ca(in);
+	e->db = inst_store(in);
+	if ((rc = sla_cal_load(&e->cal, inst_conf(in))) || (rc = auth_open(in, &e->au))) {
 		free(e);
 		return rc;
 	}
@@ -79,6 +81,16 @@ auth *engine_auth(engine *e)
 ca *engine_ca(engine *e)
 {
 	return e->c;
+}
+
+inst *engine_inst(engine *e)
+{
+	return e->in;
+}
+
+const conf *engine_conf(engine *e)
+{
+	return inst_conf(e->in);
 }
 
 store *engine_store(engine *e)

@@ -21,7 +21,7 @@
  *     newer active version only affects new cases.
  *
  * Transactions: each mutating call commits on its own; when the caller holds
- * a write transaction on ca_store() (group commit: a server batching
+ * a write transaction on inst_store() (group commit: a server batching
  * concurrent requests, a bulk import), the call runs in a savepoint of it,
  * a refusal undoes only that call, and the caller publishes the CRL after
  * its commit if any result names a revocation.
@@ -42,13 +42,15 @@
 
 #include "../auth/auth.h"
 #include "../ca/ca.h"
+#include "../inst/inst.h"
 #include "../common/err.h"
 #include "../sop/sop.h"
 
 typedef struct engine engine;
 
-/* Opens the engine on an open CA (borrowed: it must outlive the engine). */
-oa_err engine_open(ca *c, engine **out);
+/* Opens the engine on an open instance (borrowed: it must outlive the
+ * engine); it issues and revokes through the instance's CA. */
+oa_err engine_open(inst *in, engine **out);
 /* Frees; accepts NULL. */
 void engine_free(engine *e);
 

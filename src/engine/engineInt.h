@@ -44,6 +44,9 @@ oa_err engine_check_who(const engine_who *who);
 /* 1 if who holds role. */
 int engine_holds(const engine_who *who, const char *role);
 ca *engine_ca(engine *e);
+/* The instance the engine is on, and its configuration (borrowed). */
+inst *engine_inst(engine *e);
+const conf *engine_conf(engine *e);
 store *engine_store(engine *e);
 
 /* engine.c: what act.c shares with the rest of a case's life. */

@@ -135,7 +135,7 @@ oa_err engine_link_mail_reset(engine *e, const auth_person *p)
 	              "sandi baru melalui tautan di bawah. Tautan ini hanya dapat digunakan satu "
 	              "kali dan berlaku terbatas.\n\nJika Anda tidak memintanya, abaikan e-mail "
 	              "ini: kata sandi Anda tetap seperti semula.";
-	rc = mail_enqueue(db, ca_config(engine_ca(e)), &m, NULL);
+	rc = mail_enqueue(db, engine_conf(e), &m, NULL);
 	oa_wipe(tok, sizeof tok);
 	oa_wipe(path, sizeof path);
 	return store_tx_end(db, own, rc);

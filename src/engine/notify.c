@@ -60,9 +60,9 @@ static oa_err send_to(struct send_ctx *x, const char *person)
 			return rc;
 		m.token = token;
 		/* the e-mail says until when (auth_link_create's default lifetime) */
-		m.due_at = oa_now() + conf_int(ca_config(engine_ca(x->e)), "auth.link_ttl_hours") * 3600;
+		m.due_at = oa_now() + conf_int(engine_conf(x->e), "auth.link_ttl_hours") * 3600;
 	}
-	rc = mail_enqueue(engine_store(x->e), ca_config(engine_ca(x->e)), &m, NULL);
+	rc = mail_enqueue(engine_store(x->e), engine_conf(x->e), &m, NULL);
 	oa_wipe(token, sizeof token);
 	return rc;
 }
@@ -287,7 +287,7 @@ static oa_err send_counted(engine *e, struct kase *k, const mail_msg *m, const c
 
 static oa_err remind_one(engine *e, const struct remind_row *r, int64_t now, int64_t *sent)
 {
-	const conf *cfg = ca_config(engine_ca(e));
+	const conf *cfg = engine_conf(e);
 	int64_t every = conf_int(cfg, "sla.remind_minutes") * 60;
 	int64_t escalate = conf_int(cfg, "sla.escalate_minutes") * 60;
 	const char *head = conf_str(cfg, "sla.escalate_to");

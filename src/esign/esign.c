@@ -270,7 +270,7 @@ oa_err esign_sign_one_pw(web_req *r, const auth_client_info *ci, const char *nik
 	o.location = location;
 	o.visual = vis;
 	o.password = pdf_password;
-	return sign_pdf_holder(r->ca, &h, pdf, len, &o, out, out_len, serial);
+	return sign_pdf_holder(r->in, &h, pdf, len, &o, out, out_len, serial);
 }
 
 /* ---- user status ---- */
@@ -278,7 +278,7 @@ oa_err esign_sign_one_pw(web_req *r, const auth_client_info *ci, const char *nik
 typedef struct status_walk {
 	ca_cert_info newest, usable;
 	int any, has_usable;
-	ca *c;
+	inst *in;
 } status_walk;
 
 static int status_cb(const ca_cert_info *ci, void *arg)
@@ -289,7 +289,7 @@ static int status_cb(const ca_cert_info *ci, void *arg)
 
 	w->newest = *ci;
 	w->any = 1;
-	if (strcmp(ci->status, "active") == 0 && keys_find_by_serial(w->c, ci->serial, &kid,
+	if (strcmp(ci->status, "active") == 0 && keys_find_by_serial(w->in, ci->serial, &kid,
 	    holder) == OA_OK) {
 		w->usable = *ci;
 		w->has_usable = 1;
@@ -322,7 +322,7 @@ static const char *user_status(web_req *r, const char *nik, const char **desc, i
 		return NULL;
 	}
 	memset(w, 0, sizeof *w);
-	w->c = r->ca;
+	w->in = r->in;
 	f.nik = nik;
 	if ((rc = ca_list(r->ca, &f, status_cb, w))) {
 		esign_fail_internal(r, rc);
@@ -332,8 +332,8 @@ static const char *user_status(web_req *r, const char *nik, const char **desc, i
 		int64_t kid;
 		char holder[65];
 		keys_info ki;
-		if (keys_find_by_serial(r->ca, w->usable.serial, &kid, holder) == OA_OK &&
-		    keys_status(r->ca, kid, &ki) == OA_OK && ki.locked) {
+		if (keys_find_by_serial(r->in, w->usable.serial, &kid, holder) == OA_OK &&
+		    keys_status(r->in, kid, &ki) == OA_OK && ki.locked) {
 			*desc = "Kunci penandatangan pengguna terkunci (terlalu banyak passphrase salah)";
 			return "SUSPEND";
 		}

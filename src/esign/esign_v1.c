@@ -160,7 +160,7 @@ specimen:
 /* The documents waiting for their download: DIR/esign. */
 static const char *store_dir(web_req *r)
 {
-	return web_printf(r, "%s/esign", ca_dir(r->ca));
+	return web_printf(r, "%s/esign", inst_dir(r->in));
 }
 
 /* Removes documents older than ESIGN_KEEP_SECONDS (and abandoned claims). */

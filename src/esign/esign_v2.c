@@ -206,21 +206,21 @@ static int v2_totp_key(web_req *r, const char *nik, char serial[41])
 	char holder[65];
 	oa_err rc;
 
-	if ((rc = sign_holder_find(r->ca, nik, NULL, serial)) ||
-	    (rc = keys_find_by_serial(r->ca, serial, &kid, holder))) {
+	if ((rc = sign_holder_find(r->in, nik, NULL, serial)) ||
+	    (rc = keys_find_by_serial(r->in, serial, &kid, holder))) {
 		if (rc == OA_ERR_STORE || rc == OA_ERR_NOMEM || rc == OA_ERR_INTERNAL)
 			return rc;
 		esign_sign_fail(r, rc, nik);
 		return -1;
 	}
-	if ((rc = keys_status(r->ca, kid, &ki)))
+	if ((rc = keys_status(r->in, kid, &ki)))
 		return (int)rc;
 	if (ki.locked) {
 		esign_fail(r, 403, "KEY_LOCKED", "Kunci penandatangan terkunci karena terlalu banyak "
 		    "percobaan passphrase yang salah", "the holder key of NIK %s is locked", nik);
 		return -1;
 	}
-	if ((rc = keys_totp_enabled(r->ca, kid)) == OA_ERR_NOTFOUND) {
+	if ((rc = keys_totp_enabled(r->in, kid)) == OA_ERR_NOTFOUND) {
 		esign_fail(r, 403, "TOTP_NOT_ENABLED", "Penandatanganan dengan TOTP belum diaktifkan; "
 		    "tanda tangani sekali dengan passphrase dan totpEnable: true",
 		    "NIK %s has not enabled signing with a TOTP: sign once with the passphrase and "

@@ -174,7 +174,7 @@ void esign_v2_register(web_req *r)
 		    "the e-mail address is registered to another person");
 		goto out;
 	}
-	if (sign_holder_find(r->ca, nik, NULL, serial) == OA_OK) {
+	if (sign_holder_find(r->in, nik, NULL, serial) == OA_OK) {
 		esign_fail(r, 409, "ALREADY_CERTIFIED", "Pengguna sudah memiliki Sertifikat Elektronik",
 		    "NIK %s already has an active certificate", nik);
 		goto out;

@@ -56,7 +56,7 @@ int web_participant(web_req *r, const web_user *u, const engine_case *c)
 
 int web_admin_super(web_req *r, const web_user *u)
 {
-	return strcmp(u->w.org, conf_str(ca_config(r->ca), "instance.org")) == 0;
+	return strcmp(u->w.org, conf_str(inst_conf(r->in), "instance.org")) == 0;
 }
 
 int web_admin_may(web_req *r, const web_user *u, const char *org)

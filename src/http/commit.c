@@ -59,14 +59,14 @@ static struct {
 	web_job *head, *tail;
 	int started, stopping;
 	pthread_t thread;
-	ca *c;                       /* the committer's handles */
+	inst *in;                       /* the committer's handles */
 	engine *e;
 	auth *a;
 	/* checkpointer */
 	pthread_t ckpt_thread;
 	pthread_cond_t ckpt_cond;
 	int ckpt_started, ckpt_due;
-	ca *ckpt_ca;
+	inst *ckpt_in;
 	/* counters (under lock), for tests and the log */
 	unsigned long long batches, jobs;
 } C = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER,
@@ -107,7 +107,7 @@ static void finish(web_job *j)
  * transaction itself was lost. */
 static int run_jobs(web_job **batch, size_t from, size_t to)
 {
-	store *db = ca_store(C.c);
+	store *db = inst_store(C.in);
 	engine_batch_item *items[COMMIT_MAX_BATCH];
 	engine_batch_item flat[COMMIT_MAX_BATCH];
 	size_t na = 0;
@@ -123,7 +123,7 @@ static int run_jobs(web_job **batch, size_t from, size_t to)
 		}
 		oa_err_clear();
 		if ((rc = store_savepoint(db)) == OA_OK)
-			rc = j->run(j, C.c, C.e, C.a);
+			rc = j->run(j, C.in, C.e, C.a);
 		if (!store_tx_alive(db))
 			return -1;
 		if (rc == OA_OK && store_release(db) != OA_OK)
@@ -161,7 +161,7 @@ static int run_jobs(web_job **batch, size_t from, size_t to)
  * runs (up to COMMIT_MAX_BATCH); a solo job alone. */
 static void run_batch(web_job *first)
 {
-	store *db = ca_store(C.c);
+	store *db = inst_store(C.in);
 	web_job *batch[COMMIT_MAX_BATCH];
 	size_t n = 0, ran = 0;
 	int crl = 0;
@@ -224,7 +224,7 @@ static void run_batch(web_job *first)
 	oa_err_clear();
 	/* As engine_case_act does after its own commit: a failure here is
 	 * reported, not undone (the revocation is recorded). */
-	if (crl && ca_crl_publish(C.c, 0, NULL, NULL) != OA_OK)
+	if (crl && ca_crl_publish(inst_ca(C.in), 0, NULL, NULL) != OA_OK)
 		fprintf(stderr, "openams: web: revocation recorded; CRL not republished: %s\n",
 		    oa_errmsg());
 	oa_err_clear();
@@ -262,7 +262,7 @@ static void *committer(void *arg)
 /* Copies the WAL into the database while the committer goes on writing. */
 static void *checkpointer(void *arg)
 {
-	store *db = ca_store(C.ckpt_ca);
+	store *db = inst_store(C.ckpt_in);
 
 	(void)arg;
 	pthread_setname_np(pthread_self(), "checkpointer");
@@ -290,13 +290,13 @@ oa_err web_commit_start(const char *dir, ca_signers *signers)
 
 	C.stopping = 0;
 	C.batches = C.jobs = 0;
-	if ((rc = ca_open(dir, &C.c)))
+	if ((rc = inst_open(dir, &C.in)))
 		goto fail;
 	if (signers)
-		ca_use_signers(C.c, signers);
-	if ((rc = engine_open(C.c, &C.e)) ||
-	    (rc = auth_open(C.c, &C.a)) || (rc = ca_open(dir, &C.ckpt_ca)) ||
-	    (rc = store_autocheckpoint(ca_store(C.c), 0)))
+		inst_use_signers(C.in, signers);
+	if ((rc = engine_open(C.in, &C.e)) ||
+	    (rc = auth_open(C.in, &C.a)) || (rc = inst_open(dir, &C.ckpt_in)) ||
+	    (rc = store_autocheckpoint(inst_store(C.in), 0)))
 		goto fail;
 	if (pthread_create(&C.thread, NULL, committer, NULL) != 0) {
 		rc = oa_fail(OA_ERR_INTERNAL, "cannot start the committer thread");
@@ -305,7 +305,7 @@ oa_err web_commit_start(const char *dir, ca_signers *signers)
 	C.started = 1;
 	if (pthread_create(&C.ckpt_thread, NULL, checkpointer, NULL) == 0)
 		C.ckpt_started = 1;
-	else if ((rc = store_autocheckpoint(ca_store(C.c), CHECKPOINT_PAGES))) {
+	else if ((rc = store_autocheckpoint(inst_store(C.in), CHECKPOINT_PAGES))) {
 		web_commit_stop();
 		return rc;
 	}
@@ -313,11 +313,11 @@ oa_err web_commit_start(const char *dir, ca_signers *signers)
 fail:
 	auth_free(C.a);
 	engine_free(C.e);
-	ca_free(C.c);
-	ca_free(C.ckpt_ca);
+	inst_free(C.in);
+	inst_free(C.ckpt_in);
 	C.a = NULL;
 	C.e = NULL;
-	C.c = C.ckpt_ca = NULL;
+	C.in = C.ckpt_in = NULL;
 	return rc;
 }
 
@@ -333,16 +333,16 @@ void web_commit_stop(void)
 	if (C.ckpt_started)
 		pthread_join(C.ckpt_thread, NULL);
 	C.started = C.ckpt_started = 0;
-	if (C.c && C.batches)
+	if (C.in && C.batches)
 		fprintf(stderr, "openams: web: group commit: %llu jobs in %llu transactions\n", C.jobs,
 		    C.batches);
 	auth_free(C.a);
 	engine_free(C.e);
-	ca_free(C.c);
-	ca_free(C.ckpt_ca);
+	inst_free(C.in);
+	inst_free(C.ckpt_in);
 	C.a = NULL;
 	C.e = NULL;
-	C.c = C.ckpt_ca = NULL;
+	C.in = C.ckpt_in = NULL;
 }
 
 int web_commit(web_req *r, web_job *j)

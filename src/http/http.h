@@ -38,6 +38,7 @@
 
 #include "../auth/auth.h"
 #include "../ca/ca.h"
+#include "../inst/inst.h"
 #include "../common/err.h"
 #include "../common/limits.h"
 #include "../engine/engine.h"
@@ -120,7 +121,8 @@ typedef struct web_chunk web_chunk;
 struct web_req {
 	web_server *srv;
 	struct MHD_Connection *conn;
-	ca *ca;                       /* this worker thread's handle (borrowed) */
+	inst *in;                     /* this worker thread's instance handle (borrowed) */
+	ca *ca;                       /* ... the CA on it (borrowed) */
 	engine *engine;               /* ... its engine on that handle (borrowed) */
 	auth *auth;                   /* ... its auth module on that handle (borrowed) */
 	unsigned method;              /* WEB_* or 0 for others */
@@ -190,11 +192,11 @@ void web_etag(char *out, const void *data, size_t len);
  * stopping: done is then never called and the handler cleans up itself.
  */
 struct web_job {
-	/* In the committer thread, on its handles (c, e, a), inside the group
+	/* In the committer thread, on its handles (in, e, a), inside the group
 	 * transaction and a savepoint of the job's own: OA_OK keeps the job's
 	 * changes, an error undoes them alone.  May run again (the batch broke
 	 * under it), so it keeps no state between runs but its outputs. */
-	oa_err (*run)(web_job *j, ca *c, engine *e, auth *a);
+	oa_err (*run)(web_job *j, inst *in, engine *e, auth *a);
 	/* Or, instead of run: an act of the engine (its inputs set, its outputs
 	 * filled in), run with the other acts of the transaction by
 	 * engine_case_act_batch, which issues their certificates together. */

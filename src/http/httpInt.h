@@ -28,7 +28,7 @@ void web_methods_str(unsigned m, char *out, size_t outsz);
 oa_err web_metrics_init(void);
 void web_metrics_free(void);
 void web_metrics_observe(int route, unsigned status, uint64_t dur_ns);
-oa_err web_metrics_write(ca *c, engine *e, oa_buf *out);
+oa_err web_metrics_write(inst *in, engine *e, oa_buf *out);
 
 /* Opens the committer's handles on dir (signing through signers when not
  * NULL) and starts its threads; stops them after finishing every job

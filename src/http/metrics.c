@@ -228,9 +228,9 @@ out:
 	return rc;
 }
 
-oa_err web_metrics_write(ca *c, engine *e, oa_buf *out)
+oa_err web_metrics_write(inst *in, engine *e, oa_buf *out)
 {
-	store *s = ca_store(c);
+	store *s = inst_store(in);
 	oa_err rc;
 
 	if ((rc = http_metrics(out)))
@@ -247,7 +247,7 @@ oa_err web_metrics_write(ca *c, engine *e, oa_buf *out)
 		return rc;
 	if ((rc = store_begin_read(s)))
 		return rc;
-	rc = store_metrics(c, e, out);
+	rc = store_metrics(inst_ca(in), e, out);
 	store_rollback(s);
 	return rc;
 }

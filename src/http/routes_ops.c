@@ -82,7 +82,7 @@ static void h_health(web_req *r)
 	 * second: held by another process (a backup, a maintenance shell), the
 	 * answer is 503 at once rather than each request failing after the
 	 * 30 s it waits. */
-	int step = r->ca && store_probe(ca_store(r->ca), 1000) == OA_OK ? STORE_ROW : STORE_ERROR;
+	int step = r->ca && store_probe(inst_store(r->in), 1000) == OA_OK ? STORE_ROW : STORE_ERROR;
 	char now[24];
 
 	oa_time_iso(now, sizeof now, oa_now());
@@ -131,7 +131,7 @@ static void h_health(web_req *r)
 static void h_metrics(web_req *r)
 {
 	oa_buf b = {0};
-	oa_err rc = web_metrics_write(r->ca, r->engine, &b);
+	oa_err rc = web_metrics_write(r->in, r->engine, &b);
 
 	if (rc) {
 		oa_buf_free(&b);

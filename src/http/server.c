@@ -8,8 +8,8 @@
  *               with sigwait here) and shuts down.
  *   workers     MHD's thread pool (web.threads, default one per core),
  *               each running its own epoll loop.  A worker takes one
- *               web_worker (a CA handle and the engine and auth handles on
- *               it) from those opened at start on its first request and
+ *               web_worker (an instance handle, src/inst, and the CA,
+ *               engine and auth handles on it) from those opened at start on its first request and
  *               keeps it: a store handle belongs to one thread.
  *   scheduler   renews the OCSP responder certificate when due (ca_ocsp_renew),
  *               publishes the CRLs when ca_crl_due() says so, every
@@ -58,10 +58,12 @@
 
 web_server *web_srv;
 
-/* What one worker thread answers with: its CA handle (its store belongs to
- * that thread) and the engine and auth handles on it. */
+/* What one worker thread answers with: its instance handle (its store
+ * belongs to that thread), the CA on it, and the engine and auth handles on
+ * it. */
 typedef struct web_worker {
-	ca *ca;
+	inst *in;
+	ca *ca;                         /* inst_ca(in) */
 	engine *engine;
 	auth *auth;
 } web_worker;
@@ -95,31 +97,31 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Adds a worker on c, an opened handle (owned by the list from now on, even
- * on failure), to the list freed at the end: the engine and auth handles
- * are opened here. */
-static oa_err add_worker(ca *c)
+/* Adds a worker on in, an opened instance handle (owned by the list from
+ * now on, even on failure), to the list freed at the end: the engine and
+ * auth handles are opened here. */
+static oa_err add_worker(inst *in)
 {
-	web_worker w = {c, NULL, NULL};
+	web_worker w = {in, inst_ca(in), NULL, NULL};
 	oa_err rc;
 
 	if (S.nworkers == S.cap) {
 		size_t ncap = S.cap ? S.cap * 2 : 8;
 		web_worker *n = realloc(S.workers, ncap * sizeof *n);
 		if (n == NULL) {
-			ca_free(c);
+			inst_free(in);
 			return oa_fail(OA_ERR_NOMEM, "out of memory");
 		}
 		S.workers = n;
 		S.cap = ncap;
 	}
-	if ((rc = engine_open(c, &w.engine)) || (rc = auth_open(c, &w.auth))) {
+	if ((rc = engine_open(in, &w.engine)) || (rc = auth_open(in, &w.auth))) {
 		engine_free(w.engine);
-		ca_free(c);
+		inst_free(in);
 		return rc;
 	}
 	if (S.pub.signers)
-		ca_use_signers(c, S.pub.signers);
+		inst_use_signers(in, S.pub.signers);
 	S.workers[S.nworkers++] = w;
 	return OA_OK;
 }
@@ -128,10 +130,10 @@ static oa_err add_worker(ca *c)
  * when none can be opened. */
 static const web_worker *thread_worker(void)
 {
-	ca *c = NULL;
+	inst *in = NULL;
 	int taken = 0;
 
-	if (t_worker.ca)
+	if (t_worker.in)
 		return &t_worker;
 	pthread_mutex_lock(&S.lock);
 	if (S.next_free < S.nworkers) {
@@ -141,10 +143,10 @@ static const web_worker *thread_worker(void)
 	pthread_mutex_unlock(&S.lock);
 	if (taken)
 		return &t_worker;
-	if (ca_open(S.dir, &c) != OA_OK)
+	if (inst_open(S.dir, &in) != OA_OK)
 		return NULL;
 	pthread_mutex_lock(&S.lock);
-	if (add_worker(c) == OA_OK) {
+	if (add_worker(in) == OA_OK) {
 		S.next_free = S.nworkers; /* it is taken */
 		t_worker = S.workers[S.nworkers - 1];
 		taken = 1;
@@ -300,6 +302,7 @@ static void dispatch(web_req *r)
 		    "The service is unavailable");
 		return;
 	}
+	r->in = w->in;
 	r->ca = w->ca;
 	r->engine = w->engine;
 	r->auth = w->auth;
@@ -495,37 +498,38 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 /* One delivery pass of the mail outbox (mail_deliver never holds a
  * transaction while it talks to the SMTP server); returns the next time a
  * message is due, 0 if none. */
-static int64_t deliver_mail(ca *c)
+static int64_t deliver_mail(inst *in)
 {
 	mail_stats st = {0};
 	int64_t next = 0;
 	oa_err rc;
 
-	if (!*conf_str(ca_config(c), "mail.smtp_url"))
+	if (!*conf_str(inst_conf(in), "mail.smtp_url"))
 		return 0; /* the database sink: messages are kept, nothing to send */
-	if ((rc = mail_deliver(ca_store(c), ca_config(c), 50, &st)))
+	if ((rc = mail_deliver(inst_store(in), inst_conf(in), 50, &st)))
 		fprintf(stderr, "openams: web: mail: %s: %s\n", oa_err_name(rc), oa_errmsg());
 	oa_err_clear();
-	if (mail_next_due(ca_store(c), &next) != OA_OK)
+	if (mail_next_due(inst_store(in), &next) != OA_OK)
 		next = 0;
 	return next;
 }
 
 static void *scheduler(void *arg)
 {
-	ca *c = arg;
+	inst *in = arg;
+	ca *c = inst_ca(in);
 	int64_t recovered = 0;
 	engine *eng = NULL;
 
 	/* SLA reminders and escalations: the engine on the scheduler's handle. */
-	if (engine_open(c, &eng) != OA_OK) {
+	if (engine_open(in, &eng) != OA_OK) {
 		fprintf(stderr, "openams: web: scheduler: no SLA reminders: %s\n", oa_errmsg());
 		eng = NULL;
 	}
 
 	/* Messages a crash left in "sending" go out again, same bytes and
 	 * Message-ID (only this process delivers for this data directory). */
-	if (*conf_str(ca_config(c), "mail.smtp_url") && mail_recover(ca_store(c), &recovered) == OA_OK &&
+	if (*conf_str(inst_conf(in), "mail.smtp_url") && mail_recover(inst_store(in), &recovered) == OA_OK &&
 	    recovered > 0)
 		fprintf(stderr, "openams: web: mail: %lld message(s) from before a stop requeued\n",
 		    (long long)recovered);
@@ -564,11 +568,11 @@ static void *scheduler(void *arg)
 				fprintf(stderr, "openams: web: scheduler: SLA reminders: %s\n", oa_errmsg());
 			oa_err_clear();
 		}
-		mail_due = deliver_mail(c);
+		mail_due = deliver_mail(in);
 		{
 			/* Expired one-time links leave the outbox's undelivered bytes. */
 			int64_t redacted = 0;
-			if (mail_redact_expired(ca_store(c), ca_config(c), oa_now(), &redacted) != OA_OK)
+			if (mail_redact_expired(inst_store(in), inst_conf(in), oa_now(), &redacted) != OA_OK)
 				fprintf(stderr, "openams: web: scheduler: mail redaction: %s\n", oa_errmsg());
 			else if (redacted > 0)
 				fprintf(stderr, "openams: web: mail: %lld expired link(s) removed from the outbox\n",
@@ -582,7 +586,7 @@ static void *scheduler(void *arg)
 			 * a mail server configured, look at the outbox every 2 s (other
 			 * processes enqueue too, and cannot wake this thread). */
 			int64_t wait = S.crl_check_s, now = oa_now();
-			if (*conf_str(ca_config(c), "mail.smtp_url") && wait > 2)
+			if (*conf_str(inst_conf(in), "mail.smtp_url") && wait > 2)
 				wait = 2;
 			if (mail_due > 0 && mail_due - now < wait)
 				wait = mail_due - now < 1 ? 1 : mail_due - now;
@@ -669,7 +673,7 @@ static oa_err read_rel(const char *dir, const char *rel, uint8_t **out, size_t *
 
 oa_err web_serve(const web_opts *o)
 {
-	ca *main_ca = NULL, *sched_ca = NULL;
+	inst *main_in = NULL, *sched_in = NULL;
 	const conf *cfg;
 	const char *listen;
 	listen_addr la;
@@ -688,9 +692,9 @@ oa_err web_serve(const web_opts *o)
 	if (strlen(o->dir) >= sizeof S.dir)
 		return oa_fail(OA_ERR_LIMIT, "data directory path too long");
 	snprintf(S.dir, sizeof S.dir, "%s", o->dir);
-	if ((rc = ca_open(o->dir, &main_ca)))
+	if ((rc = inst_open(o->dir, &main_in)))
 		return rc;
-	cfg = ca_config(main_ca);
+	cfg = inst_conf(main_in);
 	listen = o->listen ? o->listen : conf_str(cfg, "web.listen");
 	if ((rc = parse_listen(listen, &la)))
 		goto out;
@@ -725,24 +729,24 @@ oa_err web_serve(const web_opts *o)
 	web_srv = &S.pub;
 	if (RAND_bytes((unsigned char *)&S.id_prefix, sizeof S.id_prefix) != 1)
 		S.id_prefix = (uint32_t)getpid();
-	if ((rc = web_pki_init(main_ca)) || (rc = web_metrics_init()))
+	if ((rc = web_pki_init(inst_ca(main_in))) || (rc = web_metrics_init()))
 		goto out;
 	/* One worker's handles per thread, opened now so that a broken
 	 * instance fails before we listen; the main one goes to the first. */
-	if ((rc = add_worker(main_ca))) {
-		main_ca = NULL; /* freed by add_worker */
+	if ((rc = add_worker(main_in))) {
+		main_in = NULL; /* freed by add_worker */
 		goto out;
 	}
-	main_ca = NULL; /* owned by the list now; cfg stays valid until the end */
+	main_in = NULL; /* owned by the list now; cfg stays valid until the end */
 	for (unsigned i = 1; i < threads; i++) {
-		ca *c;
-		if ((rc = ca_open(o->dir, &c)) || (rc = add_worker(c)))
+		inst *in;
+		if ((rc = inst_open(o->dir, &in)) || (rc = add_worker(in)))
 			goto out;
 	}
-	if ((rc = ca_open(o->dir, &sched_ca)))
+	if ((rc = inst_open(o->dir, &sched_in)))
 		goto out;
 	if (S.pub.signers)
-		ca_use_signers(sched_ca, S.pub.signers);
+		inst_use_signers(sched_in, S.pub.signers);
 	/* The committer: the API's state changes, group-committed. */
 	if ((rc = web_commit_start(o->dir, S.pub.signers)))
 		goto out;
@@ -789,7 +793,7 @@ oa_err web_serve(const web_opts *o)
 		    listen);
 		goto out;
 	}
-	if (pthread_create(&S.sched, NULL, scheduler, sched_ca) == 0)
+	if (pthread_create(&S.sched, NULL, scheduler, sched_in) == 0)
 		sched_started = 1;
 	else
 		fprintf(stderr, "openams: web: cannot start the CRL scheduler\n");
@@ -857,12 +861,12 @@ out:
 		pthread_mutex_unlock(&S.sched_lock);
 		pthread_join(S.sched, NULL);
 	}
-	ca_free(sched_ca);
-	ca_free(main_ca);
+	inst_free(sched_in);
+	inst_free(main_in);
 	for (size_t i = 0; i < S.nworkers; i++) {
 		auth_free(S.workers[i].auth);
 		engine_free(S.workers[i].engine);
-		ca_free(S.workers[i].ca);
+		inst_free(S.workers[i].in);
 	}
 	free(S.workers);
 	S.workers = NULL;

@@ -58,12 +58,12 @@ static oa_err locked_error(int64_t id)
  * Transaction A: checks the key may be tried and counts the attempt.  On
  * OA_OK, r holds the row as it was (r->failures before this attempt).
  */
-static oa_err attempt_begin(ca *c, const char *holder, int64_t id, int need_cert,
+static oa_err attempt_begin(inst *in, const char *holder, int64_t id, int need_cert,
     const char *actor, struct keyrow *r)
 {
-	store *db = ca_store(c);
+	store *db = inst_store(in);
 	store_stmt *st;
-	int64_t max = keys_max_failures(c);
+	int64_t max = keys_max_failures(in);
 	int locked_now = 0;
 	oa_err rc;
 
@@ -87,7 +87,7 @@ static oa_err attempt_begin(ca *c, const char *holder, int64_t id, int need_cert
 		rc = oa_fail(OA_ERR_STATE, "holder key %" PRId64 " has no certificate bound yet", id);
 		goto out;
 	}
-	if (need_cert && (rc = keys_cert_usable(c, r->serial)))
+	if (need_cert && (rc = keys_cert_usable(in, r->serial)))
 		goto out;
 	if (r->failures >= max) {
 		/* keys.max_failures was lowered since: lock now. */
@@ -114,12 +114,12 @@ out:
 }
 
 /* Transaction B after a failed unseal.  Returns the code to report. */
-static oa_err attempt_failed(ca *c, int64_t id, const char *actor, oa_err why)
+static oa_err attempt_failed(inst *in, int64_t id, const char *actor, oa_err why)
 {
-	store *db = ca_store(c);
+	store *db = inst_store(in);
 	store_stmt *st;
 	char msg[512], object[64], detail[64];
-	int64_t failures = 0, max = keys_max_failures(c);
+	int64_t failures = 0, max = keys_max_failures(in);
 	int locked = 0, step;
 	oa_err rc;
 
@@ -179,7 +179,7 @@ out:
  * Unseals r's key with passphrase into *key, checking it matches the stored
  * public key.  A failure goes through transaction B.
  */
-static oa_err attempt_unseal(ca *c, const struct keyrow *r, const char *passphrase,
+static oa_err attempt_unseal(inst *in, const struct keyrow *r, const char *passphrase,
     const char *actor, EVP_PKEY **key)
 {
 	keys_binding b = {r->holder, r->id, r->key_type};
@@ -203,12 +203,12 @@ static oa_err attempt_unseal(ca *c, const struct keyrow *r, const char *passphra
 	EVP_PKEY_free(*key);
 	*key = NULL;
 	if (rc == OA_ERR_DENIED || rc == OA_ERR_CRYPTO)
-		return attempt_failed(c, r->id, actor, rc);
+		return attempt_failed(in, r->id, actor, rc);
 	/* Out of memory and the like: the holder did nothing wrong either. */
 	{
 		char msg[512];
 		snprintf(msg, sizeof msg, "%s", oa_errmsg());
-		attempt_failed(c, r->id, actor, OA_ERR_CRYPTO);
+		attempt_failed(in, r->id, actor, OA_ERR_CRYPTO);
 		return oa_fail(rc, "%s", msg);
 	}
 }
@@ -238,9 +238,9 @@ static oa_err forgive(store *db, const struct keyrow *r)
  * After the right passphrase, when the operation is refused or fails later:
  * forgive this attempt in a transaction of its own and keep the message.
  */
-static oa_err forgive_only(ca *c, const struct keyrow *r, oa_err rc)
+static oa_err forgive_only(inst *in, const struct keyrow *r, oa_err rc)
 {
-	store *db = ca_store(c);
+	store *db = inst_store(in);
 	char msg[512];
 
 	snprintf(msg, sizeof msg, "%s", oa_errmsg());
@@ -337,10 +337,10 @@ static void sign_detail(char *out, size_t n, const struct keyrow *row, const key
  * unusable certificate are refused as with the passphrase, and the record
  * "keys.sign ... via=totp" commits before the signature leaves.
  */
-static oa_err sign_wrapped(ca *c, const keys_sign_req *r, const char *actor, uint8_t **sig,
+static oa_err sign_wrapped(inst *in, const keys_sign_req *r, const char *actor, uint8_t **sig,
     size_t *siglen)
 {
-	store *db = ca_store(c);
+	store *db = inst_store(in);
 	struct keyrow row;
 	EVP_PKEY *k = NULL;
 	store_stmt *st;
@@ -361,15 +361,15 @@ static oa_err sign_wrapped(ca *c, const keys_sign_req *r, const char *actor, uin
 		rc = locked_error(row.id);
 	else if (rc == OA_OK && strcmp(row.state, "active") != 0)
 		rc = oa_fail(OA_ERR_STATE, "holder key %" PRId64 " has no certificate bound yet", row.id);
-	if (rc == OA_OK && (rc = keys_cert_usable(c, row.serial)) == OA_OK)
-		rc = keys_wrap_open(c, &row, &k);
+	if (rc == OA_OK && (rc = keys_cert_usable(in, row.serial)) == OA_OK)
+		rc = keys_wrap_open(in, &row, &k);
 	store_rollback(db);
 	if (rc)
 		goto done;
 	if (r->scheme == KEYS_SIG_PSS && !EVP_PKEY_is_a(k, "RSA"))
 		rc = oa_fail(OA_ERR_INVALID, "PSS needs an RSA key; holder key %" PRId64 " is %s",
 		    row.id, row.key_type);
-	else if ((rc = keys_cert_holds(c, row.serial, row.spki, row.spki_len, row.id)) == OA_OK)
+	else if ((rc = keys_cert_holds(in, row.serial, row.spki, row.spki_len, row.id)) == OA_OK)
 		rc = sign_digest(k, r, &s, &sn);
 	EVP_PKEY_free(k);
 	if (rc)
@@ -388,7 +388,7 @@ static oa_err sign_wrapped(ca *c, const keys_sign_req *r, const char *actor, uin
 		    store_changes(db) != 1)
 			rc = locked_error(row.id); /* locked meanwhile */
 	}
-	if (rc == OA_OK && (rc = keys_cert_usable(c, row.serial)) == OA_OK &&
+	if (rc == OA_OK && (rc = keys_cert_usable(in, row.serial)) == OA_OK &&
 	    (rc = audit_append(db, actor, "keys.sign", object, detail)) == OA_OK)
 		rc = store_commit(db);
 	if (rc) {
@@ -404,9 +404,9 @@ done:
 	return rc;
 }
 
-oa_err keys_sign(ca *c, const keys_sign_req *r, uint8_t **sig, size_t *siglen)
+oa_err keys_sign(inst *in, const keys_sign_req *r, uint8_t **sig, size_t *siglen)
 {
-	store *db = ca_store(c);
+	store *db = inst_store(in);
 	struct keyrow row;
 	EVP_PKEY *k = NULL;
 	const char *actor;
@@ -422,38 +422,38 @@ oa_err keys_sign(ca *c, const keys_sign_req *r, uint8_t **sig, size_t *siglen)
 		return rc;
 	actor = r->actor ? r->actor : r->holder;
 	if (r->wrap == KEYS_WRAP_USE)
-		return sign_wrapped(c, r, actor, sig, siglen);
-	if ((rc = attempt_begin(c, r->holder, r->key_id, 1, actor, &row)))
+		return sign_wrapped(in, r, actor, sig, siglen);
+	if ((rc = attempt_begin(in, r->holder, r->key_id, 1, actor, &row)))
 		return rc;
-	if ((rc = attempt_unseal(c, &row, r->passphrase, actor, &k)))
+	if ((rc = attempt_unseal(in, &row, r->passphrase, actor, &k)))
 		goto done;
 	if (r->scheme == KEYS_SIG_PSS && !EVP_PKEY_is_a(k, "RSA"))
 		rc = oa_fail(OA_ERR_INVALID, "PSS needs an RSA key; holder key %" PRId64 " is %s",
 		    row.id, row.key_type);
-	else if ((rc = keys_cert_holds(c, row.serial, row.spki, row.spki_len, row.id)) == OA_OK)
+	else if ((rc = keys_cert_holds(in, row.serial, row.spki, row.spki_len, row.id)) == OA_OK)
 		rc = sign_digest(k, r, &s, &sn);
 	if (rc) {
 		EVP_PKEY_free(k);
-		rc = forgive_only(c, &row, rc);
+		rc = forgive_only(in, &row, rc);
 		goto done;
 	}
 	/* Transaction C: the use is on record before the signature leaves. */
 	if ((rc = store_begin(db))) {
 		EVP_PKEY_free(k);
-		rc = forgive_only(c, &row, rc);
+		rc = forgive_only(in, &row, rc);
 		goto done;
 	}
 	keys_object_of(object, sizeof object, row.id);
 	sign_detail(detail, sizeof detail, &row, r, "");
 	/* The holder's opt-in (or out) of signing with a one-time code commits
 	 * with the signature made under the passphrase. */
-	if ((rc = keys_cert_usable(c, row.serial)) || (rc = forgive(db, &row)) ||
-	    (r->wrap == KEYS_WRAP_KEEP && (rc = keys_wrap_store(c, &row, k, actor))) ||
-	    (r->wrap == KEYS_WRAP_DROP && (rc = keys_wrap_drop(c, &row, actor))) ||
+	if ((rc = keys_cert_usable(in, row.serial)) || (rc = forgive(db, &row)) ||
+	    (r->wrap == KEYS_WRAP_KEEP && (rc = keys_wrap_store(in, &row, k, actor))) ||
+	    (r->wrap == KEYS_WRAP_DROP && (rc = keys_wrap_drop(in, &row, actor))) ||
 	    (rc = audit_append(db, actor, "keys.sign", object, detail)) || (rc = store_commit(db))) {
 		EVP_PKEY_free(k);
 		store_rollback(db);
-		rc = forgive_only(c, &row, rc); /* a no-op if the key was locked meanwhile */
+		rc = forgive_only(in, &row, rc); /* a no-op if the key was locked meanwhile */
 		goto done;
 	}
 	EVP_PKEY_free(k);
@@ -468,14 +468,14 @@ done:
 
 /* ---- changing the passphrase --------------------------------------- */
 
-oa_err keys_change_passphrase(ca *c, const char *holder, int64_t key_id, const char *old_pass,
+oa_err keys_change_passphrase(inst *in, const char *holder, int64_t key_id, const char *old_pass,
     const char *new_pass, const keys_person *p)
 {
-	store *db = ca_store(c);
+	store *db = inst_store(in);
 	struct keyrow row;
 	EVP_PKEY *k = NULL;
 	keys_sealed ns = {0};
-	keys_params kp = keys_config_params(c);
+	keys_params kp = keys_config_params(in);
 	keys_binding b;
 	uint8_t *der = NULL;
 	size_t der_len = 0;
@@ -488,13 +488,13 @@ oa_err keys_change_passphrase(ca *c, const char *holder, int64_t key_id, const c
 		return rc;
 	if (old_pass == NULL || strlen(old_pass) > OA_MAX_PASSPHRASE_BYTES)
 		return oa_fail(OA_ERR_INVALID, "current passphrase missing or too long");
-	if ((rc = keys_params_check(&kp)) || (rc = keys_check_passphrase(c, holder, new_pass, p)))
+	if ((rc = keys_params_check(&kp)) || (rc = keys_check_passphrase(in, holder, new_pass, p)))
 		return rc;
 	if (strcmp(old_pass, new_pass) == 0)
 		return oa_fail(OA_ERR_POLICY, "the new passphrase is the same as the current one");
-	if ((rc = attempt_begin(c, holder, key_id, 0, holder, &row)))
+	if ((rc = attempt_begin(in, holder, key_id, 0, holder, &row)))
 		return rc;
-	if ((rc = attempt_unseal(c, &row, old_pass, holder, &k)))
+	if ((rc = attempt_unseal(in, &row, old_pass, holder, &k)))
 		goto done;
 	b = (keys_binding){row.holder, row.id, row.key_type};
 	rc = keys_pkcs8_of(k, &der, &der_len);
@@ -534,7 +534,7 @@ tx:
 			store_rollback(db);
 	}
 	if (rc)
-		rc = forgive_only(c, &row, rc); /* right passphrase: not a failure */
+		rc = forgive_only(in, &row, rc); /* right passphrase: not a failure */
 done:
 	keys_sealed_free(&ns);
 	keys_sealed_free(&row.s);

@@ -66,9 +66,9 @@ oa_err keys_check_holder(const char *h)
 	return OA_OK;
 }
 
-keys_params keys_config_params(ca *c)
+keys_params keys_config_params(inst *in)
 {
-	const conf *cf = ca_config(c);
+	const conf *cf = inst_conf(in);
 	keys_params p = {
 		(uint32_t)conf_int(cf, "keys.argon2_memory_kib"),
 		(uint32_t)conf_int(cf, "keys.argon2_iterations"),
@@ -77,9 +77,9 @@ keys_params keys_config_params(ca *c)
 	return p;
 }
 
-int64_t keys_max_failures(ca *c)
+int64_t keys_max_failures(inst *in)
 {
-	return conf_int(ca_config(c), "keys.max_failures");
+	return conf_int(inst_conf(in), "keys.max_failures");
 }
 
 oa_err keys_run_or_constraint(store *db, store_stmt *st, const char *what)
@@ -288,13 +288,13 @@ void keys_object_of(char *out, size_t n, int64_t id)
 
 /* The certificate may be used for signing now: active and within validity.
  * OA_ERR_STATE naming the status otherwise. */
-oa_err keys_cert_usable(ca *c, const char *serial)
+oa_err keys_cert_usable(inst *in, const char *serial)
 {
 	ca_cert_info ci;
 	char when[32];
 	oa_err rc;
 
-	if ((rc = ca_status(c, serial, &ci)))
+	if ((rc = ca_status(inst_ca(in), serial, &ci)))
 		return rc == OA_ERR_NOTFOUND
 		    ? oa_fail(OA_ERR_STATE, "certificate %s bound to the key does not exist", serial)
 		    : rc;
@@ -320,7 +320,7 @@ oa_err keys_cert_usable(ca *c, const char *serial)
 }
 
 /* The certificate's SubjectPublicKeyInfo equals spki. */
-oa_err keys_cert_holds(ca *c, const char *serial, const uint8_t *spki, size_t spki_len,
+oa_err keys_cert_holds(inst *in, const char *serial, const uint8_t *spki, size_t spki_len,
     int64_t key_id)
 {
 	uint8_t *der = NULL, *pk = NULL;
@@ -330,7 +330,7 @@ oa_err keys_cert_holds(ca *c, const char *serial, const uint8_t *spki, size_t sp
 	int len;
 	oa_err rc;
 
-	if ((rc = ca_cert_der(c, serial, &der, &n)))
+	if ((rc = ca_cert_der(inst_ca(in), serial, &der, &n)))
 		return rc;
 	p = der;
 	if ((x = d2i_X509(NULL, &p, (long)n)) == NULL ||
@@ -348,7 +348,7 @@ oa_err keys_cert_holds(ca *c, const char *serial, const uint8_t *spki, size_t sp
 
 /* ---- creating ------------------------------------------------------- */
 
-oa_err keys_check_passphrase(ca *c, const char *holder, const char *passphrase,
+oa_err keys_check_passphrase(inst *in, const char *holder, const char *passphrase,
     const keys_person *p)
 {
 	keys_person none = {0};
@@ -356,7 +356,7 @@ oa_err keys_check_passphrase(ca *c, const char *holder, const char *passphrase,
 	if (p == NULL)
 		p = &none;
 	return keys_rules_check(holder, passphrase,
-	    (size_t)conf_int(ca_config(c), "keys.passphrase_min_length"), p->name, p->nik, p->nip,
+	    (size_t)conf_int(inst_conf(in), "keys.passphrase_min_length"), p->name, p->nik, p->nip,
 	    p->email, p->birth_date);
 }
 
@@ -380,14 +380,14 @@ const char *keys_draft_csr(const keys_draft *d)
 	return d->csr_pem;
 }
 
-oa_err keys_prepare(ca *c, const char *holder, const char *key_type, const char *passphrase,
+oa_err keys_prepare(inst *in, const char *holder, const char *key_type, const char *passphrase,
     const keys_person *p, keys_draft **out)
 {
 	keys_draft *d = NULL;
 	EVP_PKEY *k = NULL;
 	uint8_t *der = NULL;
 	size_t der_len = 0;
-	keys_params kp = keys_config_params(c);
+	keys_params kp = keys_config_params(in);
 	keys_binding b;
 	const char *cn;
 	oa_err rc;
@@ -397,7 +397,7 @@ oa_err keys_prepare(ca *c, const char *holder, const char *key_type, const char 
 		return rc;
 	if (key_type == NULL || !ca_key_type_valid(key_type))
 		return oa_fail(OA_ERR_INVALID, "unknown key type '%.20s'", key_type ? key_type : "");
-	if ((rc = keys_params_check(&kp)) || (rc = keys_check_passphrase(c, holder, passphrase, p)))
+	if ((rc = keys_params_check(&kp)) || (rc = keys_check_passphrase(in, holder, passphrase, p)))
 		return rc;
 	if ((d = calloc(1, sizeof *d)) == NULL)
 		return oa_fail(OA_ERR_NOMEM, "out of memory");
@@ -421,9 +421,9 @@ out:
 	return rc;
 }
 
-oa_err keys_draft_store(ca *c, const keys_draft *d, const char *actor)
+oa_err keys_draft_store(inst *in, const keys_draft *d, const char *actor)
 {
-	store *db = ca_store(c);
+	store *db = inst_store(in);
 	store_stmt *st;
 	char object[64], detail[256];
 	int own;
@@ -468,7 +468,7 @@ out:
 	return store_tx_end(db, own, rc);
 }
 
-oa_err keys_create(ca *c, const char *holder, const char *key_type, const char *passphrase,
+oa_err keys_create(inst *in, const char *holder, const char *key_type, const char *passphrase,
     const keys_person *p, int64_t *key_id, char **csr_pem)
 {
 	keys_draft *d = NULL;
@@ -476,8 +476,8 @@ oa_err keys_create(ca *c, const char *holder, const char *key_type, const char *
 
 	if (csr_pem)
 		*csr_pem = NULL;
-	if ((rc = keys_prepare(c, holder, key_type, passphrase, p, &d)) ||
-	    (rc = keys_draft_store(c, d, holder)))
+	if ((rc = keys_prepare(in, holder, key_type, passphrase, p, &d)) ||
+	    (rc = keys_draft_store(in, d, holder)))
 		goto out;
 	if (key_id)
 		*key_id = d->id;
@@ -492,9 +492,9 @@ out:
 
 /* ---- binding -------------------------------------------------------- */
 
-oa_err keys_bind_certificate(ca *c, int64_t key_id, const char *serial_in, const char *actor)
+oa_err keys_bind_certificate(inst *in, int64_t key_id, const char *serial_in, const char *actor)
 {
-	store *db = ca_store(c);
+	store *db = inst_store(in);
 	struct keyrow r;
 	char serial[41], object[64], detail[128];
 	store_stmt *st;
@@ -514,7 +514,7 @@ oa_err keys_bind_certificate(ca *c, int64_t key_id, const char *serial_in, const
 		    key_id, r.state, r.serial[0] ? " under certificate " : "", r.serial);
 		goto out;
 	}
-	if ((rc = keys_cert_holds(c, serial, r.spki, r.spki_len, key_id)))
+	if ((rc = keys_cert_holds(in, serial, r.spki, r.spki_len, key_id)))
 		goto out;
 	if ((st = store_prepare(db, "UPDATE holder_key SET serial = ?, state = 'active'"
 	                            " WHERE id = ? AND state = 'pending'")) == NULL) {
@@ -535,13 +535,13 @@ out:
 
 /* ---- reading -------------------------------------------------------- */
 
-oa_err keys_status(ca *c, int64_t key_id, keys_info *out)
+oa_err keys_status(inst *in, int64_t key_id, keys_info *out)
 {
 	struct keyrow r;
 	oa_err rc;
 
 	memset(out, 0, sizeof *out);
-	if ((rc = keys_load_row(ca_store(c), key_id, &r)))
+	if ((rc = keys_load_row(inst_store(in), key_id, &r)))
 		return rc;
 	out->id = r.id;
 	memcpy(out->holder, r.holder, sizeof out->holder);
@@ -549,7 +549,7 @@ oa_err keys_status(ca *c, int64_t key_id, keys_info *out)
 	memcpy(out->state, r.state, sizeof out->state);
 	memcpy(out->serial, r.serial, sizeof out->serial);
 	out->failures = (int)r.failures;
-	out->max_failures = (int)keys_max_failures(c);
+	out->max_failures = (int)keys_max_failures(in);
 	out->locked = strcmp(r.state, "locked") == 0;
 	out->memory_kib = r.s.kdf.memory_kib;
 	out->iterations = r.s.kdf.iterations;
@@ -562,7 +562,7 @@ oa_err keys_status(ca *c, int64_t key_id, keys_info *out)
 	return OA_OK;
 }
 
-oa_err keys_find_by_serial(ca *c, const char *serial_in, int64_t *key_id, char holder[65])
+oa_err keys_find_by_serial(inst *in, const char *serial_in, int64_t *key_id, char holder[65])
 {
 	char serial[41];
 	store_stmt *st;
@@ -571,7 +571,7 @@ oa_err keys_find_by_serial(ca *c, const char *serial_in, int64_t *key_id, char h
 
 	if ((rc = ca_serial_normalize(serial_in ? serial_in : "", serial)))
 		return rc;
-	if ((st = store_prepare(ca_store(c), "SELECT id, holder FROM holder_key WHERE serial = ?")) == NULL)
+	if ((st = store_prepare(inst_store(in), "SELECT id, holder FROM holder_key WHERE serial = ?")) == NULL)
 		return OA_ERR_STORE;
 	store_bind_text(st, 1, serial);
 	step = store_step(st);

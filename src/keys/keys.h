@@ -67,6 +67,7 @@
 #include <stdint.h>
 
 #include "../ca/ca.h"
+#include "../inst/inst.h"
 #include "../common/err.h"
 
 /* The person whose passphrase is checked; any field may be NULL. */
@@ -85,7 +86,7 @@ typedef struct keys_person {
  * nothing from the holder id or the person's data).  OA_ERR_POLICY with the
  * rule broken (never the passphrase) in the message.
  */
-oa_err keys_check_passphrase(ca *c, const char *holder, const char *passphrase,
+oa_err keys_check_passphrase(inst *in, const char *holder, const char *passphrase,
     const keys_person *p);
 
 /*
@@ -102,7 +103,7 @@ typedef struct keys_draft keys_draft;
  * configured Argon2id parameters.  Touches no store.  Free the result with
  * keys_draft_free().
  */
-oa_err keys_prepare(ca *c, const char *holder, const char *key_type,
+oa_err keys_prepare(inst *in, const char *holder, const char *key_type,
     const char *passphrase, const keys_person *p, keys_draft **out);
 /* The draft's key id (chosen at random, 1..2^53-1: safe in JSON numbers). */
 int64_t keys_draft_id(const keys_draft *d);
@@ -110,7 +111,7 @@ int64_t keys_draft_id(const keys_draft *d);
 const char *keys_draft_csr(const keys_draft *d);
 /* Stores the sealed key (state pending) with its audit record.  actor NULL:
  * the holder.  Joins the caller's transaction. */
-oa_err keys_draft_store(ca *c, const keys_draft *d, const char *actor);
+oa_err keys_draft_store(inst *in, const keys_draft *d, const char *actor);
 /* Frees a draft; accepts NULL. */
 void keys_draft_free(keys_draft *d);
 
@@ -119,7 +120,7 @@ void keys_draft_free(keys_draft *d);
  * the new key's id; *csr_pem (may be NULL if not wanted) a malloc'd PEM
  * string the caller frees.
  */
-oa_err keys_create(ca *c, const char *holder, const char *key_type,
+oa_err keys_create(inst *in, const char *holder, const char *key_type,
     const char *passphrase, const keys_person *p, int64_t *key_id, char **csr_pem);
 
 /*
@@ -128,7 +129,7 @@ oa_err keys_create(ca *c, const char *holder, const char *key_type,
  * The key goes from pending to active.  Binding the same serial again is a
  * no-op; another serial is OA_ERR_STATE.  Joins the caller's transaction.
  */
-oa_err keys_bind_certificate(ca *c, int64_t key_id, const char *serial, const char *actor);
+oa_err keys_bind_certificate(inst *in, int64_t key_id, const char *serial, const char *actor);
 
 /* Signature schemes.  EC keys always give ECDSA (DER Ecdsa-Sig-Value). */
 enum {
@@ -169,7 +170,7 @@ typedef struct keys_sign_req {
  * signature is handed out only after that record is durable: *sig is
  * malloc'd, the caller frees it.  Must be called outside a transaction.
  */
-oa_err keys_sign(ca *c, const keys_sign_req *r, uint8_t **sig, size_t *siglen);
+oa_err keys_sign(inst *in, const keys_sign_req *r, uint8_t **sig, size_t *siglen);
 
 /*
  * Re-seals the same key under new_pass (new salt and nonce, the current
@@ -177,7 +178,7 @@ oa_err keys_sign(ca *c, const keys_sign_req *r, uint8_t **sig, size_t *siglen);
  * wrong passphrase at signing.  new_pass is checked against the rules and
  * must differ from old_pass.  Must be called outside a transaction.
  */
-oa_err keys_change_passphrase(ca *c, const char *holder, int64_t key_id,
+oa_err keys_change_passphrase(inst *in, const char *holder, int64_t key_id,
     const char *old_pass, const char *new_pass, const keys_person *p);
 
 typedef struct keys_info {
@@ -197,12 +198,12 @@ typedef struct keys_info {
  * OA_OK when key_id has a copy wrapped for signing with a one-time code
  * (the holder opted in), OA_ERR_NOTFOUND when not.
  */
-oa_err keys_totp_enabled(ca *c, int64_t key_id);
+oa_err keys_totp_enabled(inst *in, int64_t key_id);
 
 /* Reads one key's status (no secret).  OA_ERR_NOTFOUND if none. */
-oa_err keys_status(ca *c, int64_t key_id, keys_info *out);
+oa_err keys_status(inst *in, int64_t key_id, keys_info *out);
 
 /* The holder's key bound to certificate serial: OA_ERR_NOTFOUND if none. */
-oa_err keys_find_by_serial(ca *c, const char *serial, int64_t *key_id, char holder[65]);
+oa_err keys_find_by_serial(inst *in, const char *serial, int64_t *key_id, char holder[65]);
 
 #endif

@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include "../ca/ca.h"
+#include "../inst/inst.h"
 #include "../common/err.h"
 #include "../store/store.h"
 
@@ -96,9 +97,9 @@ struct keyrow {
 /* Holder ids are account names: 1..64 of letters, digits and . _ @ + -. */
 oa_err keys_check_holder(const char *h);
 /* The Argon2id parameters of the configuration (keys.argon2_*). */
-keys_params keys_config_params(ca *c);
+keys_params keys_config_params(inst *in);
 /* keys.max_failures */
-int64_t keys_max_failures(ca *c);
+int64_t keys_max_failures(inst *in);
 /* Runs st (a write) and resets it; a constraint or trigger refusal is
  * OA_ERR_STATE naming what. */
 oa_err keys_run_or_constraint(store *db, store_stmt *st, const char *what);
@@ -112,21 +113,21 @@ oa_err keys_load_row(store *db, int64_t id, struct keyrow *r);
 void keys_object_of(char *out, size_t n, int64_t id);
 /* The certificate may be used for signing now: active and within validity.
  * OA_ERR_STATE naming the status otherwise. */
-oa_err keys_cert_usable(ca *c, const char *serial);
+oa_err keys_cert_usable(inst *in, const char *serial);
 /* The certificate's SubjectPublicKeyInfo equals spki. */
-oa_err keys_cert_holds(ca *c, const char *serial, const uint8_t *spki, size_t spki_len,
+oa_err keys_cert_holds(inst *in, const char *serial, const uint8_t *spki, size_t spki_len,
     int64_t key_id);
 
 /* ---- the copy wrapped under the instance's key-wrapping key (wrap.c) ---- */
 
 /* Stores (or replaces) k wrapped for r's key, with its audit record; joins
  * the open transaction.  Makes the key-wrapping key at the first call. */
-oa_err keys_wrap_store(ca *c, const struct keyrow *r, EVP_PKEY *k, const char *actor);
+oa_err keys_wrap_store(inst *in, const struct keyrow *r, EVP_PKEY *k, const char *actor);
 /* Deletes r's wrapped copy (audited when there was one); joins the open
  * transaction. */
-oa_err keys_wrap_drop(ca *c, const struct keyrow *r, const char *actor);
+oa_err keys_wrap_drop(inst *in, const struct keyrow *r, const char *actor);
 /* Opens r's wrapped copy into *key (caller frees): OA_ERR_NOTFOUND when the
  * holder did not opt in, OA_ERR_CRYPTO when it fails its checks. */
-oa_err keys_wrap_open(ca *c, const struct keyrow *r, EVP_PKEY **key);
+oa_err keys_wrap_open(inst *in, const struct keyrow *r, EVP_PKEY **key);
 
 #endif

@@ -46,7 +46,7 @@
 #define KEK_FILE "secrets/totp-signing.kek"
 
 /* Reads (or, with create, makes) the KEK into a secret buffer. */
-static oa_err kek_load(ca *c, int create, uint8_t **kek)
+static oa_err kek_load(inst *in, int create, uint8_t **kek)
 {
 	char path[4096], dir[4096];
 	struct stat sb;
@@ -56,8 +56,8 @@ static oa_err kek_load(ca *c, int create, uint8_t **kek)
 	oa_err rc = OA_OK;
 
 	*kek = NULL;
-	snprintf(dir, sizeof dir, "%s/secrets", ca_dir(c));
-	if ((size_t)snprintf(path, sizeof path, "%s/%s", ca_dir(c), KEK_FILE) >= sizeof path)
+	snprintf(dir, sizeof dir, "%s/secrets", inst_dir(in));
+	if ((size_t)snprintf(path, sizeof path, "%s/%s", inst_dir(in), KEK_FILE) >= sizeof path)
 		return oa_fail(OA_ERR_CONFIG, "data directory path too long");
 	if ((k = keys_secret_alloc(KEK_LEN)) == NULL)
 		return oa_fail(OA_ERR_NOMEM, "secret buffer");
@@ -128,9 +128,9 @@ static size_t wrap_aad(const struct keyrow *r, uint8_t *out, size_t outsz)
 	return n + tl;
 }
 
-oa_err keys_wrap_store(ca *c, const struct keyrow *r, EVP_PKEY *k, const char *actor)
+oa_err keys_wrap_store(inst *in, const struct keyrow *r, EVP_PKEY *k, const char *actor)
 {
-	store *db = ca_store(c);
+	store *db = inst_store(in);
 	uint8_t *kek = NULL, *der = NULL, nonce[KEYS_NONCE_LEN], tag[KEYS_TAG_LEN], aad[256],
 	    *ct = NULL;
 	size_t n = 0, aad_len = wrap_aad(r, aad, sizeof aad);
@@ -142,7 +142,7 @@ oa_err keys_wrap_store(ca *c, const struct keyrow *r, EVP_PKEY *k, const char *a
 
 	if (aad_len == 0)
 		return oa_fail(OA_ERR_LIMIT, "holder id or key type too long");
-	if ((rc = kek_load(c, 1, &kek)) || (rc = keys_pkcs8_of(k, &der, &n)))
+	if ((rc = kek_load(in, 1, &kek)) || (rc = keys_pkcs8_of(k, &der, &n)))
 		goto out;
 	if ((ct = malloc(n)) == NULL) {
 		rc = oa_fail(OA_ERR_NOMEM, "out of memory");
@@ -181,9 +181,9 @@ out:
 	return rc;
 }
 
-oa_err keys_wrap_drop(ca *c, const struct keyrow *r, const char *actor)
+oa_err keys_wrap_drop(inst *in, const struct keyrow *r, const char *actor)
 {
-	store *db = ca_store(c);
+	store *db = inst_store(in);
 	store_stmt *st = store_prepare(db, "DELETE FROM holder_key_wrap WHERE key_id = ?");
 	char object[64];
 	oa_err rc;
@@ -199,9 +199,9 @@ oa_err keys_wrap_drop(ca *c, const struct keyrow *r, const char *actor)
 	return audit_append(db, actor, "keys.totp_disable", object, NULL);
 }
 
-oa_err keys_wrap_open(ca *c, const struct keyrow *r, EVP_PKEY **key)
+oa_err keys_wrap_open(inst *in, const struct keyrow *r, EVP_PKEY **key)
 {
-	store *db = ca_store(c);
+	store *db = inst_store(in);
 	store_stmt *st = store_prepare(db, "SELECT nonce, ciphertext, tag FROM holder_key_wrap"
 	                                   " WHERE key_id = ?");
 	uint8_t nonce[KEYS_NONCE_LEN], tag[KEYS_TAG_LEN], aad[256], *ct = NULL, *pt = NULL,
@@ -242,7 +242,7 @@ oa_err keys_wrap_open(ca *c, const struct keyrow *r, EVP_PKEY **key)
 		rc = oa_fail(OA_ERR_CRYPTO, "holder key %" PRId64 ": wrapped copy is invalid", r->id);
 		goto out;
 	}
-	if ((rc = kek_load(c, 0, &kek)))
+	if ((rc = kek_load(in, 0, &kek)))
 		goto out;
 	if ((pt = keys_secret_alloc(n)) == NULL) {
 		rc = oa_fail(OA_ERR_NOMEM, "secret buffer");
@@ -278,9 +278,9 @@ out:
 	return rc;
 }
 
-oa_err keys_totp_enabled(ca *c, int64_t key_id)
+oa_err keys_totp_enabled(inst *in, int64_t key_id)
 {
-	store *db = ca_store(c);
+	store *db = inst_store(in);
 	store_stmt *st = store_prepare(db, "SELECT 1 FROM holder_key_wrap w JOIN holder_key k"
 	                                   " ON k.id = w.key_id WHERE w.key_id = ?");
 	int step;

@@ -98,7 +98,7 @@ static int64_t generation(web_req *r)
 	if (web_srv == NULL || web_srv->ocsp_cache_s <= 0)
 		return -1;
 	pthread_once(&cache_once, cache_init_once);
-	if (audit_head_seq(ca_store(r->ca), &g) != OA_OK) {
+	if (audit_head_seq(inst_store(r->in), &g) != OA_OK) {
 		oa_err_clear();
 		return -1;
 	}

@@ -163,7 +163,7 @@ static void identity_fields_html(pg *p, const typed *t)
 
 static void secret_fields_html(pg *p, int kind)
 {
-	const conf *cfg = ca_config(p->r->ca);
+	const conf *cfg = inst_conf(p->r->in);
 
 	if (kind == AUTH_LINK_SET_PASSPHRASE) {
 		pg_field(p, "passphrase", "password", "Passphrase", "Passphrase", NULL, "new-password",
@@ -427,7 +427,7 @@ static void h_link_post(web_req *r)
 		goto out;
 	/* The photo's bytes first (content addressed; removed again if this
 	 * request created them and the transaction is refused). */
-	if (in.photo && (rc = docs_store(ca_dir(r->ca), in.photo->data, in.photo->len, photo_types,
+	if (in.photo && (rc = docs_store(inst_dir(r->in), in.photo->data, in.photo->len, photo_types,
 	                     &doc))) {
 		if (rc == OA_ERR_INVALID || rc == OA_ERR_LIMIT) {
 			r->errcode = rc == OA_ERR_LIMIT ? oa_err_name(rc) : "unsupported_media_type";

@@ -389,8 +389,8 @@ static void account_page(web_req *r, const web_user *u, unsigned status, const c
 	           "e-mail atau kata dari nama Anda.<br><span class=\"en\" lang=\"en\">At least %lld "
 	           "characters, without your user name, NIK, NIP, e-mail or a word of your "
 	           "name.</span></p>\n",
-	    (long long)conf_int(ca_config(r->ca), "auth.password_min_length"),
-	    (long long)conf_int(ca_config(r->ca), "auth.password_min_length"));
+	    (long long)conf_int(inst_conf(r->in), "auth.password_min_length"),
+	    (long long)conf_int(inst_conf(r->in), "auth.password_min_length"));
 	pg_button(&p, NULL, NULL, "Ganti kata sandi", "Change password", NULL);
 	pg_raw(&p, "</form>\n");
 

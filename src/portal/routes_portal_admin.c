@@ -742,7 +742,7 @@ static void h_mail(web_req *r)
 	ms.p = &p;
 	ms.u = u;
 	ms.sup = web_admin_super(r, u);
-	rc = mail_list(ca_store(r->ca), "failed", MAIL_ROWS, mail_row, &ms);
+	rc = mail_list(inst_store(r->in), "failed", MAIL_ROWS, mail_row, &ms);
 	pg_raw(&p, "</tbody></table></div>\n");
 	if (rc) {
 		oa_buf_free(&p.b);
@@ -766,7 +766,7 @@ static void h_mail_retry(web_req *r)
 	if (u == NULL || !admin_page_may(r, u, NULL))
 		return;
 	id = strtoll(r->param[0], &end, 10);
-	if (*end || id <= 0 || mail_get(ca_store(r->ca), id, &mi, NULL) != OA_OK ||
+	if (*end || id <= 0 || mail_get(inst_store(r->in), id, &mi, NULL) != OA_OK ||
 	    !mail_visible(r, u, web_admin_super(r, u), mi.person)) {
 		oa_err_clear();
 		r->errcode = oa_err_name(OA_ERR_NOTFOUND);
@@ -774,7 +774,7 @@ static void h_mail_retry(web_req *r)
 		    "No such message.", "/portal/admin/mail");
 		return;
 	}
-	if ((rc = mail_retry(ca_store(r->ca), id, u->w.person))) {
+	if ((rc = mail_retry(inst_store(r->in), id, u->w.person))) {
 		admin_page_refused(r, u, rc, "/portal/admin/mail");
 		return;
 	}
@@ -789,7 +789,7 @@ static void audit_status(pg *p)
 	oa_err rc;
 
 	memset(&rep, 0, sizeof rep);
-	rc = audit_verify(ca_store(p->r->ca), &rep);
+	rc = audit_verify(inst_store(p->r->in), &rep);
 	if (rc == OA_OK)
 		pg_raw(p, "<p class=\"ok audit-ok\" id=\"verify\">Rantai hash utuh <span class=\"en\" "
 		          "lang=\"en\">/ Hash chain intact</span>: OK, %" PRId64 " catatan <span "
@@ -874,7 +874,7 @@ static void h_audit(web_req *r)
 	           "</tr></thead><tbody>\n");
 	ar.p = &p;
 	ar.n = 0;
-	if ((rc = audit_list(ca_store(r->ca), &q, audit_row, &ar))) {
+	if ((rc = audit_list(inst_store(r->in), &q, audit_row, &ar))) {
 		oa_buf_free(&p.b);
 		pg_err(r, u, rc, "/portal/admin");
 		return;

@@ -840,7 +840,7 @@ static void h_upload(web_req *r)
 		                              "the file name is not valid (no path, no control characters)"));
 		return;
 	}
-	if ((rc = docs_store(ca_dir(r->ca), file->data, file->len, doc_types, &d))) {
+	if ((rc = docs_store(inst_dir(r->in), file->data, file->len, doc_types, &d))) {
 		if (rc == OA_ERR_INVALID && file->len > 0) {
 			oa_err_clear();
 			r->errcode = "unsupported_media_type";
@@ -885,7 +885,7 @@ static void h_doc(web_req *r)
 		}
 	}
 	oa_err_clear();
-	if (!found || docs_read(ca_dir(r->ca), sha, &data, &len, type, sizeof type)) {
+	if (!found || docs_read(inst_dir(r->in), sha, &data, &len, type, sizeof type)) {
 		oa_err_clear();
 		r->errcode = oa_err_name(OA_ERR_NOTFOUND);
 		pg_msg(r, u, 404, "Dokumen tidak ditemukan", "Document not found",

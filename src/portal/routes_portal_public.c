@@ -139,7 +139,7 @@ static void crl_section(pg *p, const char *name, const char *id, const char *en)
 	unsigned char md[32];
 
 	snprintf(rel, sizeof rel, "pki/%s.crl", name);
-	if (oa_path_join(path, sizeof path, ca_dir(p->r->ca), rel) == OA_OK &&
+	if (oa_path_join(path, sizeof path, inst_dir(p->r->in), rel) == OA_OK &&
 	    oa_read_file(path, 16 * 1024 * 1024, &der, &len) == OA_OK) {
 		const unsigned char *q = der;
 		crl = d2i_X509_CRL(NULL, &q, (long)len);

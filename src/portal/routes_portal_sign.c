@@ -96,7 +96,7 @@ static void page(web_req *r, web_user *u, unsigned status, const char *mid, cons
 	pg_start(&p, r, u, "Tanda tangani dokumen", "Sign a document");
 	if (mid)
 		pg_para(&p, "err", mid, men);
-	if (!person_of(r, u, &ap) || sign_holder_find(r->ca, ap.nik, NULL, serial) != OA_OK) {
+	if (!person_of(r, u, &ap) || sign_holder_find(r->in, ap.nik, NULL, serial) != OA_OK) {
 		oa_err_clear();
 		pg_para(&p, NULL, "Anda belum memiliki sertifikat elektronik aktif yang kuncinya "
 		                  "tersimpan di sini. Ajukan penerbitan sertifikat terlebih dahulu.",
@@ -238,7 +238,7 @@ static void h_sign(web_req *r)
 	h.passphrase = pass;
 	h.actor = u->w.person;
 	h.client = "portal";
-	rc = sign_pdf_holder(r->ca, &h, (const uint8_t *)file->data, file->len, &o, &out, &out_len,
+	rc = sign_pdf_holder(r->in, &h, (const uint8_t *)file->data, file->len, &o, &out, &out_len,
 	    serial);
 	web_body_wipe(r); /* the passphrase was in the body */
 	if (rc == OA_ERR_DENIED) {

@@ -29,7 +29,7 @@
 
 /* The NIK's newest active certificate that has a sealed holder key. */
 typedef struct pick {
-	ca *c;
+	inst *in;
 	char serial[41];
 	int64_t issued_at;
 	int any;              /* certificates of the NIK in any state */
@@ -50,7 +50,7 @@ static int pick_one(const ca_cert_info *ci, void *arg)
 	}
 	if (strcmp(ci->status, "active") != 0 || ci->issued_at < p->issued_at)
 		return 0;
-	if (keys_find_by_serial(p->c, ci->serial, &id, holder) != OA_OK) {
+	if (keys_find_by_serial(p->in, ci->serial, &id, holder) != OA_OK) {
 		oa_err_clear(); /* a certificate from a CSR: no key here to sign with */
 		return 0;
 	}
@@ -59,9 +59,10 @@ static int pick_one(const ca_cert_info *ci, void *arg)
 	return 0;
 }
 
-oa_err sign_holder_find(ca *c, const char *nik, const char *serial_in, char serial[41])
+oa_err sign_holder_find(inst *in, const char *nik, const char *serial_in, char serial[41])
 {
-	pick p = {.c = c};
+	pick p = {.in = in};
+	ca *c = inst_ca(in);
 	ca_filter f = {0};
 	oa_err rc;
 
@@ -86,7 +87,7 @@ oa_err sign_holder_find(ca *c, const char *nik, const char *serial_in, char seri
 
 /* keys_sign() as a sign_digest_fn. */
 typedef struct holder_arg {
-	ca *c;
+	inst *in;
 	keys_sign_req req;
 } holder_arg;
 
@@ -98,7 +99,7 @@ static oa_err holder_sign(void *arg, const uint8_t digest[32], uint8_t **sig, si
 	h->req.digest_len = 32;
 	h->req.md_nid = NID_sha256;
 	h->req.scheme = KEYS_SIG_PKCS1;
-	return keys_sign(h->c, &h->req, sig, siglen);
+	return keys_sign(h->in, &h->req, sig, siglen);
 }
 
 static oa_err load_chain(ca *c, STACK_OF(X509) **chain)
@@ -128,10 +129,11 @@ out:
 	return rc;
 }
 
-oa_err sign_pdf_holder(ca *c, const sign_holder *h, const uint8_t *pdf, size_t len,
+oa_err sign_pdf_holder(inst *in, const sign_holder *h, const uint8_t *pdf, size_t len,
     const sign_opts *o, uint8_t **out, size_t *out_len, char serial[41])
 {
-	holder_arg a = {.c = c};
+	ca *c = inst_ca(in);
+	holder_arg a = {.in = in};
 	sign_opts so = {0};
 	sign_ltv ltv = {0};
 	uint8_t *bt = NULL;
@@ -157,8 +159,8 @@ oa_err sign_pdf_holder(ca *c, const sign_holder *h, const uint8_t *pdf, size_t l
 	if (!pdf || len > SIGN_MAX_PDF_BYTES)
 		return oa_fail(len ? OA_ERR_LIMIT : OA_ERR_INVALID,
 		    "PDF of %zu bytes: the limit is %d (SIGN_MAX_PDF_BYTES)", len, SIGN_MAX_PDF_BYTES);
-	TRY(sign_holder_find(c, h->nik, h->serial, serial));
-	TRY(keys_find_by_serial(c, serial, &key_id, holder));
+	TRY(sign_holder_find(in, h->nik, h->serial, serial));
+	TRY(keys_find_by_serial(in, serial, &key_id, holder));
 	TRY(ca_cert_der(c, serial, &der, &dlen));
 	p = der;
 	if ((cert = d2i_X509(NULL, &p, (long)dlen)) == NULL)

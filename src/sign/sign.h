@@ -24,6 +24,7 @@
 #include <openssl/x509.h>
 
 #include "../ca/ca.h"
+#include "../inst/inst.h"
 #include "../common/err.h"
 
 #define SIGN_MAX_PDF_BYTES   (64 * 1024 * 1024) /* a PDF to sign, whole */
@@ -235,7 +236,7 @@ typedef struct sign_holder {
  * OA_ERR_STATE: its newest certificate is revoked or expired (named in the
  * message).
  */
-oa_err sign_holder_find(ca *c, const char *nik, const char *serial_in, char serial[41]);
+oa_err sign_holder_find(inst *in, const char *nik, const char *serial_in, char serial[41]);
 
 /*
  * Signs pdf as sign_pdf() does, with the holder's sealed key: keys_sign()
@@ -253,7 +254,7 @@ oa_err sign_holder_find(ca *c, const char *nik, const char *serial_in, char seri
  * sign_holder_find()'s and sign_pdf()'s.  Must be called outside a
  * transaction.
  */
-oa_err sign_pdf_holder(ca *c, const sign_holder *h, const uint8_t *pdf, size_t len,
+oa_err sign_pdf_holder(inst *in, const sign_holder *h, const uint8_t *pdf, size_t len,
     const sign_opts *o, uint8_t **out, size_t *out_len, char serial[41]);
 
 /* One signature of a PDF, as sign_verify_pdf() found it. */

@@ -67,7 +67,7 @@ static int group_setup(void **state)
 	if (tu_inst_new(&T, "auth.argon2_memory_kib = 64\nauth.argon2_iterations = 1\n"
 	                    "instance.name = Kominfo <Uji> & Co\n", NULL) != 0)
 		return -1;
-	if (auth_open(T.c, &A) != OA_OK) {
+	if (auth_open(T.in, &A) != OA_OK) {
 		fprintf(stderr, "setup: %s\n", oa_errmsg());
 		return -1;
 	}
@@ -300,7 +300,7 @@ static void test_engine_who(void **state)
 	int64_t id = 0;
 	engine_open_req r = {.org = "kominfo", .sop_id = "meranti-penerbitan"};
 
-	tu_must(engine_open(T.c, &e));
+	tu_must(engine_open(T.in, &e));
 	snprintf(sopdir, sizeof sopdir, "%s/sop", T.path);
 	tu_must(engine_sop_install_dir(e, "kominfo", sopdir, "admin"));
 	/* budi holds pemohon in kominfo: he may apply. */

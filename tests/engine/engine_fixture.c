@@ -356,7 +356,7 @@ int engine_fixture_setup(void **state)
 	if (tu_inst_new(&T, NULL, NULL) != 0)
 		return -1;
 	C = T.c;
-	return tu_engine_new(C, ORG, &E);
+	return tu_engine_new(T.in, ORG, &E);
 }
 
 int engine_fixture_teardown(void **state)

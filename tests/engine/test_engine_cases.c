@@ -530,7 +530,7 @@ static void test_working_days_calendar(void **state)
 	tu_clock_set(tu_iso("2026-11-20T00:00:00Z")); /* before everything below */
 	if (tu_inst_new(&T2, NULL, "\nsla.holidays = 2026-12-07\n") != 0)
 		fail_msg("instance with holidays: %s", oa_errmsg());
-	assert_int_equal(engine_open(T2.c, &e2), OA_OK);
+	assert_int_equal(engine_open(T2.in, &e2), OA_OK);
 
 	/* The calendar itself. */
 	assert_int_equal(engine_add_working(e2, fri15, 8 * 3600), mon15);

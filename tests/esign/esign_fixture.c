@@ -19,7 +19,8 @@ int main(int argc, char **argv)
 	keys_person p = {0};
 	ca_request r = {0};
 	ca_issued out = {0};
-	ca *c = NULL;
+	inst *in = NULL;
+	ca *c;
 	char holder[64], email[96], *csr = NULL;
 	int64_t kid = 0;
 	oa_err rc;
@@ -33,8 +34,10 @@ int main(int argc, char **argv)
 	p.name = "Pejabat Penandatangan";
 	p.nik = argv[2];
 	p.email = email;
-	if ((rc = ca_open(argv[1], &c)) ||
-	    (rc = keys_create(c, holder, "ec-p256", argv[3], &p, &kid, &csr)))
+	if ((rc = inst_open(argv[1], &in)))
+		goto out;
+	c = inst_ca(in);
+	if ((rc = keys_create(in, holder, "ec-p256", argv[3], &p, &kid, &csr)))
 		goto out;
 	r.csr = (const uint8_t *)csr;
 	r.csr_len = strlen(csr);
@@ -43,7 +46,7 @@ int main(int argc, char **argv)
 	r.o = "Dinas Kominfo";
 	r.actor = "test";
 	if ((rc = ca_issue(c, &r, &out)) ||
-	    (rc = keys_bind_certificate(c, kid, out.serial, "test")))
+	    (rc = keys_bind_certificate(in, kid, out.serial, "test")))
 		goto out;
 	if (argc > 4 && strcmp(argv[4], "revoke") == 0 &&
 	    (rc = ca_revoke(c, out.serial, 1, 0, "test")))
@@ -54,6 +57,6 @@ out:
 		fprintf(stderr, "esign_fixture: %s: %s\n", oa_err_name(rc), oa_errmsg());
 	ca_issued_free(&out);
 	free(csr);
-	ca_free(c);
+	inst_free(in);
 	return rc ? 1 : 0;
 }

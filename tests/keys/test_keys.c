@@ -60,10 +60,12 @@ static void inst_new(tu_inst *t, const char *extra)
 
 static void inst_reopen(tu_inst *t)
 {
-	ca_free(t->c);
+	inst_free(t->in);
+	t->in = NULL;
 	t->c = NULL;
-	if (ca_open(t->path, &t->c) != OA_OK)
+	if (inst_open(t->path, &t->in) != OA_OK)
 		fail_msg("reopen: %s", oa_errmsg());
+	t->c = inst_ca(t->in);
 }
 
 /* Issues a certificate (O=Kominfo) for csr and writes its serial. */
@@ -89,7 +91,7 @@ static void issue_for(tu_inst *t, int64_t id, const char *csr, const char *nik,
     char serial[41])
 {
 	issue_csr(t, csr, nik, person.email, "test", serial);
-	tu_must(keys_bind_certificate(t->c, id, serial, "test"));
+	tu_must(keys_bind_certificate(t->in, id, serial, "test"));
 }
 
 static int64_t make_key(tu_inst *t, const char *type, char serial[41])
@@ -97,7 +99,7 @@ static int64_t make_key(tu_inst *t, const char *type, char serial[41])
 	int64_t id = 0;
 	char *csr = NULL;
 
-	tu_must(keys_create(t->c, HOLDER, type, PASS, &person, &id, &csr));
+	tu_must(keys_create(t->in, HOLDER, type, PASS, &person, &id, &csr));
 	assert_true(id > 0);
 	assert_non_null(csr);
 	assert_non_null(strstr(csr, "BEGIN CERTIFICATE REQUEST"));
@@ -121,7 +123,7 @@ static oa_err sign(tu_inst *t, int64_t id, const char *holder, const char *pass,
 	r.md_nid = NID_sha256;
 	r.scheme = scheme;
 	r.ref = "doc-1";
-	return keys_sign(t->c, &r, sig, n);
+	return keys_sign(t->in, &r, sig, n);
 }
 
 static int verify_with_cert(tu_inst *t, const char *serial, int scheme, const uint8_t *dg,
@@ -272,7 +274,7 @@ static oa_err kt_sign(struct kt *k, const char *pass)
 /* The key's status into k->ki; it must be found. */
 static void kt_status(struct kt *k)
 {
-	tu_must(keys_status(k->t.c, k->id, &k->ki));
+	tu_must(keys_status(k->t.in, k->id, &k->ki));
 }
 
 /* ---- tests ---------------------------------------------------------- */
@@ -346,7 +348,7 @@ static void sign_and_verify(const char *type, int scheme)
 	{
 		int64_t fid;
 		char h[65];
-		tu_must(keys_find_by_serial(k.t.c, k.serial, &fid, h));
+		tu_must(keys_find_by_serial(k.t.in, k.serial, &fid, h));
 		assert_true(fid == k.id);
 		assert_string_equal(h, HOLDER);
 	}
@@ -410,7 +412,7 @@ static void test_lockout(void **state)
 	tu_expect(kt_sign(&k, WRONG), OA_ERR_DENIED, "now locked");
 	tu_expect(kt_sign(&k, PASS), OA_ERR_STATE, "locked");
 	assert_null(k.sig);
-	tu_expect(keys_change_passphrase(k.t.c, HOLDER, k.id, PASS, PASS2, &person), OA_ERR_STATE, "locked");
+	tu_expect(keys_change_passphrase(k.t.in, HOLDER, k.id, PASS, PASS2, &person), OA_ERR_STATE, "locked");
 	inst_reopen(&k.t);
 	kt_status(&k);
 	assert_true(k.ki.locked);
@@ -459,10 +461,10 @@ static void test_change_passphrase(void **state)
 	inst_reopen(&k.t);
 	kt_status(&k);
 	assert_int_equal(k.ki.memory_kib, 64); /* still sealed with the old ones */
-	tu_expect(keys_change_passphrase(k.t.c, HOLDER, k.id, PASS, "short", &person), OA_ERR_POLICY, "too short");
-	tu_expect(keys_change_passphrase(k.t.c, HOLDER, k.id, PASS, PASS, &person), OA_ERR_POLICY, "same");
-	tu_expect(keys_change_passphrase(k.t.c, HOLDER, k.id, WRONG, PASS2, &person), OA_ERR_DENIED, "wrong passphrase");
-	tu_must(keys_change_passphrase(k.t.c, HOLDER, k.id, PASS, PASS2, &person));
+	tu_expect(keys_change_passphrase(k.t.in, HOLDER, k.id, PASS, "short", &person), OA_ERR_POLICY, "too short");
+	tu_expect(keys_change_passphrase(k.t.in, HOLDER, k.id, PASS, PASS, &person), OA_ERR_POLICY, "same");
+	tu_expect(keys_change_passphrase(k.t.in, HOLDER, k.id, WRONG, PASS2, &person), OA_ERR_DENIED, "wrong passphrase");
+	tu_must(keys_change_passphrase(k.t.in, HOLDER, k.id, PASS, PASS2, &person));
 	kt_status(&k);
 	assert_int_equal(k.ki.memory_kib, 128);
 	assert_int_equal(k.ki.iterations, 2);
@@ -539,12 +541,12 @@ static void test_bind_checks(void **state)
 	char *csr2 = NULL;
 
 	kt_new(&k, NULL, "ec-p256", 1);
-	tu_must(keys_bind_certificate(k.t.c, k.id, k.serial, "test")); /* idempotent */
-	tu_must(keys_create(k.t.c, "siti.aminah", "ec-p256", PASS, NULL, &id2, &csr2));
-	tu_expect(keys_bind_certificate(k.t.c, id2, k.serial, "test"), OA_ERR_POLICY, "does not hold");
+	tu_must(keys_bind_certificate(k.t.in, k.id, k.serial, "test")); /* idempotent */
+	tu_must(keys_create(k.t.in, "siti.aminah", "ec-p256", PASS, NULL, &id2, &csr2));
+	tu_expect(keys_bind_certificate(k.t.in, id2, k.serial, "test"), OA_ERR_POLICY, "does not hold");
 	issue_csr(&k.t, csr2, "3201015505900002", "siti@kominfo.go.id", NULL, serial2);
-	tu_expect(keys_bind_certificate(k.t.c, k.id, serial2, "test"), OA_ERR_STATE, "cannot be bound again");
-	tu_must(keys_bind_certificate(k.t.c, id2, serial2, "test"));
+	tu_expect(keys_bind_certificate(k.t.in, k.id, serial2, "test"), OA_ERR_STATE, "cannot be bound again");
+	tu_must(keys_bind_certificate(k.t.in, id2, serial2, "test"));
 	/* The trigger backs it up. */
 	exec_sql(&k.t, "UPDATE holder_key SET serial = NULL, state = 'pending'", 0);
 	free(csr2);
@@ -577,16 +579,16 @@ static void test_weak_passphrases(void **state)
 
 	inst_new(&t, NULL);
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		oa_err rc = keys_create(t.c, HOLDER, "ec-p256", bad[i].pass, &person, &id, NULL);
+		oa_err rc = keys_create(t.in, HOLDER, "ec-p256", bad[i].pass, &person, &id, NULL);
 		if (rc != OA_ERR_POLICY || strstr(oa_errmsg(), bad[i].why) == NULL)
 			fail_msg("case %zu: %s: %s", i, oa_err_name(rc), oa_errmsg());
 		assert_null(strstr(oa_errmsg(), bad[i].pass));
 	}
 	assert_int_equal(count_sql(&t, "SELECT count(*) FROM holder_key"), 0);
 	/* A good one passes the same checks. */
-	tu_must(keys_check_passphrase(t.c, HOLDER, PASS, &person));
-	tu_expect(keys_create(t.c, "bad holder!", "ec-p256", PASS, &person, &id, NULL), OA_ERR_INVALID, NULL);
-	tu_expect(keys_create(t.c, HOLDER, "dsa-1024", PASS, &person, &id, NULL), OA_ERR_INVALID, NULL);
+	tu_must(keys_check_passphrase(t.in, HOLDER, PASS, &person));
+	tu_expect(keys_create(t.in, "bad holder!", "ec-p256", PASS, &person, &id, NULL), OA_ERR_INVALID, NULL);
+	tu_expect(keys_create(t.in, HOLDER, "dsa-1024", PASS, &person, &id, NULL), OA_ERR_INVALID, NULL);
 	tu_inst_free(&t);
 }
 
@@ -599,7 +601,7 @@ static void tamper(tu_inst *t, int64_t id, const char *holder)
 
 	tu_expect(sign(t, id, holder, PASS, 0, dg, &sig, &n), OA_ERR_CRYPTO, "integrity");
 	assert_null(sig);
-	tu_must(keys_status(t->c, id, &ki));
+	tu_must(keys_status(t->in, id, &ki));
 	assert_int_equal(ki.failures, 0);
 	assert_false(ki.locked);
 }
@@ -679,20 +681,20 @@ static void test_transactions(void **state)
 	db = ca_store(k.t.c);
 	tu_must(store_begin(db));
 	tu_expect(kt_sign(&k, PASS), OA_ERR_INTERNAL, "outside a transaction");
-	tu_expect(keys_change_passphrase(k.t.c, HOLDER, k.id, PASS, PASS2, &person), OA_ERR_INTERNAL, NULL);
-	tu_must(keys_create(k.t.c, "siti.aminah", "ec-p256", PASS, NULL, &id2, NULL));
+	tu_expect(keys_change_passphrase(k.t.in, HOLDER, k.id, PASS, PASS2, &person), OA_ERR_INTERNAL, NULL);
+	tu_must(keys_create(k.t.in, "siti.aminah", "ec-p256", PASS, NULL, &id2, NULL));
 	store_rollback(db);
 	assert_int_equal(count_sql(&k.t, "SELECT count(*) FROM holder_key"), 1);
 	/* Prepared outside, stored inside. */
-	tu_must(keys_prepare(k.t.c, "siti.aminah", "ec-p256", PASS, NULL, &d));
+	tu_must(keys_prepare(k.t.in, "siti.aminah", "ec-p256", PASS, NULL, &d));
 	assert_non_null(keys_draft_csr(d));
 	tu_must(store_begin(db));
-	tu_must(keys_draft_store(k.t.c, d, "engine"));
+	tu_must(keys_draft_store(k.t.in, d, "engine"));
 	tu_must(store_commit(db));
 	assert_int_equal(count_sql(&k.t, "SELECT count(*) FROM holder_key"), 2);
 	{
 		keys_info ki;
-		tu_must(keys_status(k.t.c, keys_draft_id(d), &ki));
+		tu_must(keys_status(k.t.in, keys_draft_id(d), &ki));
 		assert_string_equal(ki.holder, "siti.aminah");
 	}
 	keys_draft_free(d);
@@ -790,10 +792,10 @@ static void test_no_secret_on_disk(void **state)
 	fprintf(stderr, "error: %s\n", oa_errmsg());
 	tu_must(kt_sign(&k, PASS));
 	free(k.sig);
-	tu_expect(keys_change_passphrase(k.t.c, HOLDER, k.id, WRONG, PASS2, &person), OA_ERR_DENIED, NULL);
+	tu_expect(keys_change_passphrase(k.t.in, HOLDER, k.id, WRONG, PASS2, &person), OA_ERR_DENIED, NULL);
 	fprintf(stderr, "error: %s\n", oa_errmsg());
-	tu_must(keys_change_passphrase(k.t.c, HOLDER, k.id, PASS, PASS2, &person));
-	tu_expect(keys_create(k.t.c, HOLDER, "ec-p256", "santoso" PASS, &person, NULL, NULL), OA_ERR_POLICY, NULL);
+	tu_must(keys_change_passphrase(k.t.in, HOLDER, k.id, PASS, PASS2, &person));
+	tu_expect(keys_create(k.t.in, HOLDER, "ec-p256", "santoso" PASS, &person, NULL, NULL), OA_ERR_POLICY, NULL);
 	fprintf(stderr, "error: %s\n", oa_errmsg());
 	/* The WAL is scanned as it is, then again after a checkpoint. */
 	{
@@ -801,8 +803,9 @@ static void test_no_secret_on_disk(void **state)
 		size_t lens[] = {strlen(PASS), strlen(PASS2), strlen(WRONG), p8n, privn, p8bn, privbn};
 		scan_dir(dir, needles, lens, 7, &files);
 		assert_true(files >= 3);
-		tu_must(store_exec(ca_store(k.t.c), "PRAGMA wal_checkpoint(TRUNCATE)"));
-		ca_free(k.t.c);
+		tu_must(store_exec(inst_store(k.t.in), "PRAGMA wal_checkpoint(TRUNCATE)"));
+		inst_free(k.t.in);
+		k.t.in = NULL;
 		k.t.c = NULL;
 		files = 0;
 		scan_dir(dir, needles, lens, 7, &files);

@@ -93,7 +93,7 @@ static int setup(void **st)
 
 	if (!f || tu_inst_new(&f->t, NULL, SMALL_KDF) != 0)
 		return -1;
-	if (keys_create(f->t.c, HOLDER, "ec-p256", PASS, &person, &f->key_id, &csr) != OA_OK)
+	if (keys_create(f->t.in, HOLDER, "ec-p256", PASS, &person, &f->key_id, &csr) != OA_OK)
 		return -1;
 	r.csr = (const uint8_t *)csr;
 	r.csr_len = strlen(csr);
@@ -106,7 +106,7 @@ static int setup(void **st)
 	snprintf(f->serial, sizeof f->serial, "%s", out.serial);
 	ca_issued_free(&out);
 	free(csr);
-	if (keys_bind_certificate(f->t.c, f->key_id, f->serial, "test") != OA_OK)
+	if (keys_bind_certificate(f->t.in, f->key_id, f->serial, "test") != OA_OK)
 		return -1;
 	make_pdf(&f->pdf);
 	*st = f;
@@ -127,13 +127,13 @@ static oa_err hsign(fx *f, const char *nik, const char *serial, const char *pass
 {
 	sign_holder h = {.nik = nik, .serial = serial, .passphrase = pass, .client = "e-office"};
 	sign_opts o = {.reason = "Persetujuan", .location = "Selatpanjang"};
-	return sign_pdf_holder(f->t.c, &h, pdf, len, &o, out, out_len, used);
+	return sign_pdf_holder(f->t.in, &h, pdf, len, &o, out, out_len, used);
 }
 
 static int failures(fx *f)
 {
 	keys_info ki;
-	tu_must(keys_status(f->t.c, f->key_id, &ki));
+	tu_must(keys_status(f->t.in, f->key_id, &ki));
 	return ki.failures;
 }
 
@@ -271,7 +271,7 @@ static void test_level_bb(void **st)
 	sign_holder h = {.nik = NIK, .passphrase = PASS, .level = SIGN_LEVEL_BB};
 	sign_report rep;
 
-	tu_must(sign_pdf_holder(f->t.c, &h, f->pdf.data, f->pdf.len, NULL, &out, &n, used));
+	tu_must(sign_pdf_holder(f->t.in, &h, f->pdf.data, f->pdf.len, NULL, &out, &n, used));
 	tu_must(sign_verify_pdf(f->t.c, NULL, out, n, &rep));
 	assert_int_equal(rep.n, 1);
 	assert_true(rep.sig[0].intact);
@@ -282,7 +282,7 @@ static void test_level_bb(void **st)
 	free(out);
 	/* B-T: time-stamped, no /DSS, the signature covers the whole document */
 	h.level = SIGN_LEVEL_BT;
-	tu_must(sign_pdf_holder(f->t.c, &h, f->pdf.data, f->pdf.len, NULL, &out, &n, used));
+	tu_must(sign_pdf_holder(f->t.in, &h, f->pdf.data, f->pdf.len, NULL, &out, &n, used));
 	tu_must(sign_verify_pdf(f->t.c, NULL, out, n, &rep));
 	assert_true(rep.sig[0].timestamp_valid);
 	assert_false(rep.dss);

@@ -149,25 +149,26 @@ int tu_inst_new(tu_inst *t, const char *config, const char *append)
 		perror("setup: openams.conf");
 		return -1;
 	}
-	if (ca_open(t->path, &t->c) != OA_OK) {
+	if (inst_open(t->path, &t->in) != OA_OK) {
 		fprintf(stderr, "setup: open: %s\n", oa_errmsg());
 		return -1;
 	}
+	t->c = inst_ca(t->in);
 	return 0;
 }
 
 void tu_inst_free(tu_inst *t)
 {
-	ca_free(t->c);
+	inst_free(t->in);
 	tu_rmrf(t->dir);
 	memset(t, 0, sizeof *t);
 }
 
-int tu_engine_new(ca *c, const char *org, engine **e)
+int tu_engine_new(inst *in, const char *org, engine **e)
 {
 	char sopdir[PATH_MAX];
 
-	if (engine_open(c, e) != OA_OK) {
+	if (engine_open(in, e) != OA_OK) {
 		fprintf(stderr, "setup: engine: %s\n", oa_errmsg());
 		return -1;
 	}

@@ -60,13 +60,14 @@ int tu_store_pg(void);
 typedef struct tu_inst {
 	char dir[64];   /* the temporary directory holding everything */
 	char path[256]; /* dir/inst: the instance (data directory) */
-	ca *c;          /* the open instance */
+	inst *in;       /* the open instance */
+	ca *c;          /* its CA (inst_ca(in)) */
 } tu_inst;
 
 /*
  * Makes a new temporary directory, initialises an instance (its store in a
  * new PostgreSQL database when OPENAMS_TEST_PG is set: tu_store_path()) at dir/inst from
- * tu_share() and opens it into t->c.
+ * tu_share() and opens it into t->in (its CA in t->c).
  *   config: NULL, or the text of a configuration file written to
  *           dir/test.conf and given to ca_init (ca_init_opts.config_file);
  *   append: NULL, or text appended to dir/inst/openams.conf after ca_init
@@ -77,7 +78,7 @@ typedef struct tu_inst {
  */
 int tu_inst_new(tu_inst *t, const char *config, const char *append);
 
-/* Closes t->c and removes t->dir, then zeroes t.  Accepts a zeroed t (never
+/* Closes t->in and removes t->dir, then zeroes t.  Accepts a zeroed t (never
  * made, or already freed). */
 void tu_inst_free(tu_inst *t);
 
@@ -85,10 +86,10 @@ void tu_inst_free(tu_inst *t);
  * tu_inst's path).  0, or -1 when the file cannot be opened. */
 int tu_conf_append(const char *instpath, const char *text);
 
-/* Opens the SOP engine on c into *e and installs for org every shipped
+/* Opens the SOP engine on in into *e and installs for org every shipped
  * SOP definition (tu_share()/sop), as "admin".  0, or -1 with the failing
  * step and oa_errmsg() on stderr (*e, if opened, is the caller's to free). */
-int tu_engine_new(ca *c, const char *org, engine **e);
+int tu_engine_new(inst *in, const char *org, engine **e);
 
 /* ---- the clock ------------------------------------------------------- */
 

@@ -37,7 +37,7 @@ static int group_setup(void **state)
 	if (tu_inst_new(&T, NULL, NULL) != 0)
 		return -1;
 	snprintf(sopdir, sizeof sopdir, "%s/sop", tu_share());
-	return tu_engine_new(T.c, "kominfo", &E);
+	return tu_engine_new(T.in, "kominfo", &E);
 }
 
 static int group_teardown(void **state)
@@ -302,7 +302,7 @@ static void test_sop001_emails(void **state)
 	static const char *const staff[][2] = {{"kadis1", "kadis"}, {"kabid1", "kabid"},
 	    {"verif1", "verifikator"}, {"op1", "bsre"}};
 
-	assert_int_equal(auth_open(T.c, &a), OA_OK);
+	assert_int_equal(auth_open(T.in, &a), OA_OK);
 	assert_int_equal(auth_org_create(a, "kominfo", "Dinas Kominfo Meranti", "test"), OA_OK);
 	next_nik(nik);
 	p.id = "siti.rahma";
@@ -346,7 +346,7 @@ static void test_sop001_emails(void **state)
 		X509 *x;
 		EVP_PKEY_CTX *vctx;
 		memset(digest, 0x42, sizeof digest);
-		assert_int_equal(keys_find_by_serial(T.c, w.issued_serial, &kid, holder), OA_OK);
+		assert_int_equal(keys_find_by_serial(T.in, w.issued_serial, &kid, holder), OA_OK);
 		assert_string_equal(holder, "siti.rahma");
 		kr.holder = "siti.rahma";
 		kr.key_id = kid;
@@ -355,7 +355,7 @@ static void test_sop001_emails(void **state)
 		kr.digest_len = sizeof digest;
 		kr.md_nid = NID_sha256;
 		kr.actor = "siti.rahma";
-		assert_int_equal(keys_sign(T.c, &kr, &sig, &siglen), OA_OK);
+		assert_int_equal(keys_sign(T.in, &kr, &sig, &siglen), OA_OK);
 		assert_int_equal(ca_cert_der(T.c, w.issued_serial, &der, &dlen), OA_OK);
 		q = der;
 		x = d2i_X509(NULL, &q, (long)dlen);
