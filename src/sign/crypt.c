@@ -112,7 +112,8 @@ static int hash_r6(int r, const char *pw, size_t pwl, const uint8_t salt[8],
 		for (int j = 0; j < 64; j++) {
 			memcpy(k1 + j * one, pw, pwl);
 			memcpy(k1 + j * one + pwl, k, kl);
-			memcpy(k1 + j * one + pwl + kl, udata, ul);
+			if (ul) /* udata is NULL for the user password */
+				memcpy(k1 + j * one + pwl + kl, udata, ul);
 		}
 		n = 64 * one;
 		if (!aes_cbc(1, k, 16, k + 16, k1, n, e))
@@ -420,6 +421,8 @@ static oa_err encrypt_with(const sign_crypt *c, int m, long long num, int gen, c
 	if ((kl = obj_key(c, m, num, gen, key)) == 0)
 		return oa_fail_ssl(OA_ERR_CRYPTO, "cannot derive an object key");
 	if (m == SIGN_CRYPT_RC4) {
+		if (n == 0)
+			goto out;
 		TRY(oa_buf_reserve(out, n));
 		p = out->data + out->len;
 		memcpy(p, in, n);
@@ -434,7 +437,8 @@ static oa_err encrypt_with(const sign_crypt *c, int m, long long num, int gen, c
 		TRY(oa_fail_ssl(OA_ERR_CRYPTO, "no random IV"));
 	p = out->data + out->len;
 	memcpy(p, iv, 16);
-	memcpy(p + 16 + pn, in, n); /* the plain text, padded, after room for the cipher text */
+	if (n) /* the plain text, padded, after room for the cipher text */
+		memcpy(p + 16 + pn, in, n);
 	memset(p + 16 + pn + n, (int)(pn - n), pn - n);
 	if (!aes_cbc(1, key, kl, iv, p + 16 + pn, pn, p + 16))
 		TRY(oa_fail_ssl(OA_ERR_CRYPTO, "AES encryption failed"));
