@@ -275,7 +275,7 @@ static void h_role_grant(web_req *r)
 			org = u->w.org;
 		if (!web_holds(u, AUTH_ROLE_ADMIN) || (strcmp(org, u->w.org) != 0 && !super(r, u)))
 			api_denied(r);
-		else if ((rc = web_role_check(r, person, org, role)) ||
+		else if ((rc = engine_role_grantable(r->engine, person, org, role)) ||
 		         (rc = auth_role_grant(r->auth, person, org, role, u->w.person)))
 			api_err(r, rc);
 		else

@@ -9,6 +9,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "../common/der.h"
 #include "../conf/conf.h"
 #include "../signer/signer.h"
 #include "ca.h"
@@ -108,12 +109,16 @@ oa_err profile_build_ext(ca_profile *p, const conf *cfg, X509 *issuer);
  * not NULL, is its public key already decoded (saves decoding it again). */
 oa_err ca_lint(const ca_profile *p, const conf *cfg, X509 *x, X509 *issuer, EVP_PKEY *key);
 
-/* der.c: minimal DER writer for the fast CRL. */
-oa_err der_hdr(oa_buf *b, uint8_t tag, size_t len);
-oa_err der_tlv(oa_buf *b, uint8_t tag, const void *p, size_t n);
-oa_err der_time(oa_buf *b, int64_t t);
-oa_err der_gentime(oa_buf *b, int64_t t);
-size_t der_hdr_len(size_t len);
+/* The DER writer of the fast CRL: src/common/der.h. */
+
+/* crl.c: an exclusive lock on DIR/rel across processes (the CRL's
+ * pki/.crl.lock, the OCSP renewal's pki/.ocsp.lock): the descriptor to
+ * close, or -1. */
+int ca_lock_file(ca *c, const char *rel);
+
+/* init.c: writes x as PEM to DIR/name (0600, atomically); appends the PEM
+ * to chain too when it is not NULL. */
+oa_err ca_write_pem_cert(const char *dir, const char *name, X509 *x, oa_buf *chain);
 
 /* ca.c */
 oa_err ca_signer(ca *c, signer **out);

@@ -195,13 +195,12 @@ out:
 	return rc;
 }
 
-/* Serialises CRL generation across processes: DIR/pki/.crl.lock. */
-static int lock_crl(ca *c)
+int ca_lock_file(ca *c, const char *rel)
 {
 	char path[OA_MAX_PATH];
 	int fd;
 
-	if (oa_path_join(path, sizeof path, c->dir, "pki/.crl.lock"))
+	if (oa_path_join(path, sizeof path, c->dir, rel))
 		return -1;
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
 		return -1;
@@ -281,7 +280,7 @@ oa_err ca_crl_publish(ca *c, int root, uint8_t **der_out, size_t *der_out_len)
 
 	if (der_out)
 		*der_out = NULL;
-	if ((lockfd = lock_crl(c)) < 0)
+	if ((lockfd = ca_lock_file(c, "pki/.crl.lock")) < 0)
 		return oa_fail(OA_ERR_IO, "cannot lock %s/pki/.crl.lock", c->dir);
 	next = now + (root ? conf_int(c->cfg, "crl.root_validity_days") * 86400
 	                   : conf_int(c->cfg, "crl.validity_hours") * 3600);

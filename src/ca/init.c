@@ -254,7 +254,7 @@ static oa_err ca_names(conf *cfg, EVP_PKEY *root_key)
 	return rc;
 }
 
-static oa_err write_pem_cert(const char *dir, const char *name, X509 *x, oa_buf *chain)
+oa_err ca_write_pem_cert(const char *dir, const char *name, X509 *x, oa_buf *chain)
 {
 	char path[OA_MAX_PATH];
 	BIO *b = BIO_new(BIO_s_mem());
@@ -583,10 +583,10 @@ oa_err ca_init(const ca_init_opts *o)
 				goto out;
 	}
 	if ((rc = oa_path_join(path, sizeof path, tmp, "pki")) ||
-	    (rc = write_pem_cert(path, "root.crt", cert[SIGNER_ROOT], NULL)) ||
-	    (rc = write_pem_cert(path, "ocsp.crt", cert[SIGNER_OCSP], NULL)) ||
-	    (cert[SIGNER_TSA] && (rc = write_pem_cert(path, "tsa.crt", cert[SIGNER_TSA], NULL))) ||
-	    (rc = write_pem_cert(path, "issuing.crt", cert[SIGNER_ISSUING], &chain)) ||
+	    (rc = ca_write_pem_cert(path, "root.crt", cert[SIGNER_ROOT], NULL)) ||
+	    (rc = ca_write_pem_cert(path, "ocsp.crt", cert[SIGNER_OCSP], NULL)) ||
+	    (cert[SIGNER_TSA] && (rc = ca_write_pem_cert(path, "tsa.crt", cert[SIGNER_TSA], NULL))) ||
+	    (rc = ca_write_pem_cert(path, "issuing.crt", cert[SIGNER_ISSUING], &chain)) ||
 	    (rc = oa_buf_append(&chain, "", 0)))
 		goto out;
 	{

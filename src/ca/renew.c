@@ -28,23 +28,6 @@
 
 #include "caInt.h"
 
-static int lock_ocsp(ca *c)
-{
-	char path[OA_MAX_PATH];
-	int fd;
-
-	if (oa_path_join(path, sizeof path, c->dir, "pki/.ocsp.lock"))
-		return -1;
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
-		return -1;
-	while (flock(fd, LOCK_EX) != 0)
-		if (errno != EINTR) {
-			close(fd);
-			return -1;
-		}
-	return fd;
-}
-
 static int take_ocsp(const ca_cert_expiry *e, void *arg)
 {
 	if (strcmp(e->role, "ocsp") == 0)
@@ -91,25 +74,6 @@ static int files_differ(ca *c, const char *serial)
 	return differ;
 }
 
-static oa_err write_cert_pem(ca *c, X509 *x)
-{
-	char path[OA_MAX_PATH];
-	BIO *b = BIO_new(BIO_s_mem());
-	char *d;
-	long n;
-	oa_err rc;
-
-	if (b == NULL || !PEM_write_bio_X509(b, x)) {
-		BIO_free(b);
-		return oa_fail_ssl(OA_ERR_CRYPTO, "PEM");
-	}
-	n = BIO_get_mem_data(b, &d);
-	if ((rc = oa_path_join(path, sizeof path, c->dir, "pki/ocsp.crt")) == OA_OK)
-		rc = oa_write_file_atomic(path, d, (size_t)n, 0600);
-	BIO_free(b);
-	return rc;
-}
-
 oa_err ca_ocsp_renew(ca *c, int force, const char *actor, ca_ocsp_renewal *out)
 {
 	ca_cert_expiry cur = {0};
@@ -129,7 +93,7 @@ oa_err ca_ocsp_renew(ca *c, int force, const char *actor, ca_ocsp_renewal *out)
 	memset(out, 0, sizeof *out);
 	if (store_in_tx(c->db))
 		return oa_fail(OA_ERR_STATE, "the OCSP responder is not renewed inside a transaction");
-	if ((fd = lock_ocsp(c)) < 0)
+	if ((fd = ca_lock_file(c, "pki/.ocsp.lock")) < 0)
 		return oa_fail(OA_ERR_IO, "%s/pki/.ocsp.lock: %s", c->dir, strerror(errno));
 	/* Another process may have renewed it while this one waited. */
 	c->ocsp_checked -= CA_RELOAD_CHECK_S;
@@ -169,7 +133,7 @@ oa_err ca_ocsp_renew(ca *c, int force, const char *actor, ca_ocsp_renewal *out)
 	}
 	if ((rc = check_new(c, x, now, na)))
 		goto out;
-	if ((rc = write_cert_pem(c, x)) ||
+	if ((rc = ca_write_pem_cert(c->dir, "pki/ocsp.crt", x, NULL)) ||
 	    (pem_len > 0 && ((rc = oa_path_join(path, sizeof path, c->dir, "keys/ocsp.key")) ||
 	                        (rc = oa_write_file_atomic(path, pem, pem_len, 0600)))) ||
 	    (rc = store_begin(c->db)))

@@ -474,30 +474,6 @@ static int role_print(const char *person, const char *role, void *arg)
 	return 0;
 }
 
-/* What the API's web_role_check asks before a grant: a built-in role only
- * for staff-only accounts, any other an actor of an SOP installed for org. */
-static oa_err role_check(struct adm *in, const char *person, const char *org, const char *role)
-{
-	auth_person p;
-	int d;
-	oa_err rc;
-
-	if (strcmp(role, AUTH_ROLE_ADMIN) != 0 && strcmp(role, AUTH_ROLE_CA_OPERATOR) != 0) {
-		if ((d = engine_role_declared(in->e, org, role)) < 0)
-			return OA_ERR_STORE;
-		if (d == 0)
-			return oa_fail(OA_ERR_INVALID, "role '%s' is neither built in (admin, ca_operator) nor"
-			    " an actor of an SOP installed for %s", role, org);
-		return OA_OK;
-	}
-	if ((rc = auth_person_get(in->a, person, &p)))
-		return rc;
-	if (!p.staff_only)
-		return oa_fail(OA_ERR_POLICY, "%s is an applicant account: %s is held only by staff-only"
-		    " accounts (create a separate account for administration)", person, role);
-	return OA_OK;
-}
-
 int cmd_role(int argc, char **argv)
 {
 	struct opts o;
@@ -532,7 +508,7 @@ int cmd_role(int argc, char **argv)
 	if (strcmp(cmd, "list") == 0)
 		rc = auth_role_list(in.a, org, o.person, role_print, NULL);
 	else if (strcmp(cmd, "grant") == 0) {
-		if ((rc = role_check(&in, o.pos[0], org, o.pos[1])) == OA_OK)
+		if ((rc = engine_role_grantable(in.e, o.pos[0], org, o.pos[1])) == OA_OK)
 			rc = auth_role_grant(in.a, o.pos[0], org, o.pos[1], in.actor);
 	} else
 		rc = auth_role_revoke(in.a, o.pos[0], org, o.pos[1], in.actor);

@@ -744,11 +744,29 @@ out:
 	return store_tx_end(e->db, own, rc);
 }
 
+oa_err engine_doc_insert(store *db, int64_t case_id, const char *doc, const char *sha256,
+    const char *filename, const char *by, const char *step)
+{
+	store_stmt *st = store_prepare(db, "INSERT OR IGNORE INTO sop_case_document(case_id, doc,"
+	                                   " sha256, filename, added_by, added_at, step)"
+	                                   " VALUES (?, ?, ?, ?, ?, ?, ?)");
+
+	if (st == NULL)
+		return OA_ERR_STORE;
+	store_bind_int(st, 1, case_id);
+	store_bind_text(st, 2, doc);
+	store_bind_text(st, 3, sha256);
+	store_bind_text(st, 4, filename);
+	store_bind_text(st, 5, by);
+	store_bind_int(st, 6, oa_now());
+	store_bind_text(st, 7, step);
+	return store_run(st);
+}
+
 oa_err engine_case_attach(engine *e, const engine_who *who, int64_t case_id, const char *doc,
     const char *sha256, const char *filename)
 {
 	struct kase k;
-	store_stmt *st;
 	const sop_step *s;
 	char detail[200];
 	int allowed, own;
@@ -780,21 +798,8 @@ oa_err engine_case_attach(engine *e, const engine_who *who, int64_t case_id, con
 		    who->person, k.id);
 		goto out;
 	}
-	if ((st = store_prepare(e->db, "INSERT OR IGNORE INTO sop_case_document(case_id, doc, sha256,"
-	                               " filename, added_by, added_at, step) VALUES (?, ?, ?, ?, ?, ?, ?)")) ==
-	    NULL) {
-		rc = OA_ERR_STORE;
-		goto out;
-	}
-	store_bind_int(st, 1, k.id);
-	store_bind_text(st, 2, doc);
-	store_bind_text(st, 3, sha256);
-	store_bind_text(st, 4, filename);
-	store_bind_text(st, 5, who->person);
-	store_bind_int(st, 6, oa_now());
-	store_bind_text(st, 7, k.step);
 	snprintf(detail, sizeof detail, "doc=%s sha256=%.16s step=%s", doc, sha256, k.step);
-	if ((rc = store_run(st)) == OA_OK)
+	if ((rc = engine_doc_insert(e->db, k.id, doc, sha256, filename, who->person, k.step)) == OA_OK)
 		rc = engine_case_audit(e, who->person, "case.attach", k.id, detail);
 out:
 	return store_tx_end(e->db, own, rc);

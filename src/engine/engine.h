@@ -328,6 +328,12 @@ typedef struct engine_sop_info {
 /* 1 if role is an actor of some SOP version installed for org, 0 if not,
  * -1 on a store failure. */
 int engine_role_declared(engine *e, const char *org, const char *role);
+/* Whether role may be granted to person in org: a built-in role (admin,
+ * ca_operator) only to a staff-only account (OA_ERR_POLICY otherwise), any
+ * other only when it is an actor of an SOP installed for org
+ * (OA_ERR_INVALID otherwise).  What the API, the portal and `openams role
+ * grant` ask before auth_role_grant. */
+oa_err engine_role_grantable(engine *e, const char *person, const char *org, const char *role);
 oa_err engine_sop_list(engine *e, const char *org, int active_only,
     int (*fn)(const engine_sop_info *, void *), void *arg);
 /* The organisation (into org, may be NULL) and the definition (may be

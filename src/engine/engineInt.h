@@ -46,6 +46,10 @@ int engine_holds(const engine_who *who, const char *role);
 ca *engine_ca(engine *e);
 /* The instance the engine is on, and its configuration (borrowed). */
 inst *engine_inst(engine *e);
+/* Records document doc (sha256, filename) on case_id at step, added by by
+ * now; a document the case already holds is left as it is. */
+oa_err engine_doc_insert(store *db, int64_t case_id, const char *doc, const char *sha256,
+    const char *filename, const char *by, const char *step);
 const conf *engine_conf(engine *e);
 store *engine_store(engine *e);
 

@@ -75,3 +75,25 @@ int engine_role_declared(engine *e, const char *org, const char *role)
 	store_reset(st);
 	return step == STORE_ROW ? 1 : step == STORE_DONE ? 0 : -1;
 }
+
+oa_err engine_role_grantable(engine *e, const char *person, const char *org, const char *role)
+{
+	auth_person p;
+	int d;
+	oa_err rc;
+
+	if (strcmp(role, AUTH_ROLE_ADMIN) != 0 && strcmp(role, AUTH_ROLE_CA_OPERATOR) != 0) {
+		if ((d = engine_role_declared(e, org, role)) < 0)
+			return OA_ERR_STORE;
+		if (d == 0)
+			return oa_fail(OA_ERR_INVALID, "role '%s' is neither built in (admin, ca_operator) nor"
+			    " an actor of an SOP installed for %s", role, org);
+		return OA_OK;
+	}
+	if ((rc = auth_person_get(engine_auth(e), person, &p)))
+		return rc;
+	if (!p.staff_only)
+		return oa_fail(OA_ERR_POLICY, "%s is an applicant account: %s is held only by staff-only"
+		    " accounts (create a separate account for administration)", person, role);
+	return OA_OK;
+}

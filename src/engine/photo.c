@@ -20,7 +20,6 @@ oa_err engine_case_photo(engine *e, const engine_who *who, int64_t case_id, cons
 	store *db = engine_store(e);
 	engine_case c;
 	const sop_def *def = NULL;
-	store_stmt *st;
 	char object[48], detail[160];
 	int own = 0, at_fill = 0;
 	oa_err rc;
@@ -47,20 +46,8 @@ oa_err engine_case_photo(engine *e, const engine_who *who, int64_t case_id, cons
 		rc = oa_fail(OA_ERR_STATE, "a photo is added only at the case's identity step");
 		goto out;
 	}
-	if ((st = store_prepare(db, "INSERT OR IGNORE INTO sop_case_document(case_id, doc, sha256,"
-	                            " filename, added_by, added_at, step) VALUES (?, ?, ?, ?, ?, ?, ?)")) ==
-	    NULL) {
-		rc = OA_ERR_STORE;
-		goto out;
-	}
-	store_bind_int(st, 1, c.id);
-	store_bind_text(st, 2, ENGINE_DOC_PHOTO);
-	store_bind_text(st, 3, sha256);
-	store_bind_text(st, 4, filename);
-	store_bind_text(st, 5, who->person);
-	store_bind_int(st, 6, oa_now());
-	store_bind_text(st, 7, c.step);
-	if ((rc = store_run(st)))
+	if ((rc = engine_doc_insert(db, c.id, ENGINE_DOC_PHOTO, sha256, filename, who->person,
+	    c.step)))
 		goto out;
 	snprintf(object, sizeof object, "case:%" PRId64, c.id);
 	snprintf(detail, sizeof detail, "doc=%s sha256=%.16s step=%s", ENGINE_DOC_PHOTO, sha256,

@@ -65,29 +65,6 @@ int web_admin_may(web_req *r, const web_user *u, const char *org)
 	    (org == NULL || strcmp(org, u->w.org) == 0 || web_admin_super(r, u));
 }
 
-oa_err web_role_check(web_req *r, const char *person, const char *org, const char *role)
-{
-	auth_person p;
-	int staff_role = strcmp(role, AUTH_ROLE_ADMIN) == 0 || strcmp(role, AUTH_ROLE_CA_OPERATOR) == 0;
-	int d;
-	oa_err rc;
-
-	if (!staff_role) {
-		if ((d = engine_role_declared(r->engine, org, role)) < 0)
-			return OA_ERR_STORE;
-		if (d == 0)
-			return oa_fail(OA_ERR_INVALID, "role '%s' is neither built in (admin, ca_operator) nor"
-			    " an actor of an SOP installed for %s", role, org);
-		return OA_OK;
-	}
-	if ((rc = auth_person_get(r->auth, person, &p)))
-		return rc;
-	if (!p.staff_only)
-		return oa_fail(OA_ERR_POLICY, "%s is an applicant account: %s is held only by staff-only"
-		    " accounts (create a separate account for administration)", person, role);
-	return OA_OK;
-}
-
 int web_yaml_ok(const char *text, size_t len)
 {
 	if (text == NULL || len == 0 || strlen(text) != len)

@@ -259,9 +259,5 @@ int web_admin_may(web_req *r, const web_user *u, const char *org);
 /* 1 if text (len bytes) is acceptable YAML text: not empty, no NUL, no
  * control characters other than tab, CR and LF. */
 int web_yaml_ok(const char *text, size_t len);
-/* Whether role may be granted to person in org: built in (admin,
- * ca_operator: staff-only accounts only, OA_ERR_POLICY) or an actor of an
- * SOP installed for org (OA_ERR_INVALID otherwise). */
-oa_err web_role_check(web_req *r, const char *person, const char *org, const char *role);
 
 #endif

@@ -420,7 +420,7 @@ static int sop_roles(const engine_sop_info *in, void *arg)
 
 /* The roles a person of org may be given: a staff-only account admin and
  * ca_operator, any other account the actors of org's active SOPs (what
- * web_role_check allows). */
+ * engine_role_grantable allows). */
 static void org_roles(web_req *r, const char *org, int staff_only, struct roles *rs)
 {
 	memset(rs, 0, sizeof *rs);
@@ -645,7 +645,7 @@ static void h_role_grant(web_req *r)
 		    web_printf(r, "/portal/admin/people/%s", ap.id));
 		return;
 	}
-	if ((rc = web_role_check(r, ap.id, ap.org, role)) ||
+	if ((rc = engine_role_grantable(r->engine, ap.id, ap.org, role)) ||
 	    (rc = auth_role_grant(r->auth, ap.id, ap.org, role, u->w.person))) {
 		admin_page_refused(r, u, rc, web_printf(r, "/portal/admin/people/%s", ap.id));
 		return;

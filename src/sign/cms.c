@@ -21,6 +21,7 @@
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
+#include "../common/der.h"
 #include "signInt.h"
 
 #define TRY(x) do { if ((rc = (x)) != OA_OK) goto out; } while (0)
@@ -40,35 +41,10 @@ static const uint8_t OID_ECDSA_SHA256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0
 static const uint8_t DER_NULL[] = {0x05, 0x00};
 static const uint8_t DER_INT1[] = {0x02, 0x01, 0x01};
 
-static oa_err d_hdr(oa_buf *b, uint8_t tag, size_t len)
-{
-	uint8_t h[10];
-	size_t n = 0;
-
-	h[n++] = tag;
-	if (len < 0x80)
-		h[n++] = (uint8_t)len;
-	else {
-		int bytes = 0;
-		for (size_t l = len; l > 0; l >>= 8)
-			bytes++;
-		h[n++] = (uint8_t)(0x80 | bytes);
-		for (int i = bytes - 1; i >= 0; i--)
-			h[n++] = (uint8_t)(len >> (8 * i));
-	}
-	return oa_buf_append(b, h, n);
-}
-
-static oa_err d_tlv(oa_buf *b, uint8_t tag, const void *p, size_t n)
-{
-	oa_err rc = d_hdr(b, tag, n);
-	return rc ? rc : oa_buf_append(b, p, n);
-}
-
 /* Appends in as the contents of a tag, then empties in for reuse. */
 static oa_err d_wrap(oa_buf *b, uint8_t tag, oa_buf *in)
 {
-	oa_err rc = d_tlv(b, tag, in->data, in->len);
+	oa_err rc = der_tlv(b, tag, in->data, in->len);
 	in->len = 0;
 	return rc;
 }
@@ -212,7 +188,7 @@ oa_err sign_cms(const uint8_t digest[32], sign_digest_fn fn, void *arg, X509 *ce
 	TRY(d_wrap(&u, 0x31, &t));
 	TRY(d_wrap(&attr[0], 0x30, &u));
 	/* message-digest (section 11.2) */
-	TRY(d_tlv(&t, 0x04, digest, 32));
+	TRY(der_tlv(&t, 0x04, digest, 32));
 	TRY(oa_buf_append(&u, OID_MESSAGE_DIGEST, sizeof OID_MESSAGE_DIGEST));
 	TRY(d_wrap(&u, 0x31, &t));
 	TRY(d_wrap(&attr[1], 0x30, &u));
@@ -227,7 +203,7 @@ oa_err sign_cms(const uint8_t digest[32], sign_digest_fn fn, void *arg, X509 *ce
 	TRY(d_wrap(&u, 0xa4, &t));
 	TRY(d_wrap(&v, 0x30, &u));                       /* GeneralNames */
 	TRY(d_obj(&v, X509_get0_serialNumber(cert), i2d_int));
-	TRY(d_tlv(&t, 0x04, certhash, sizeof certhash));
+	TRY(der_tlv(&t, 0x04, certhash, sizeof certhash));
 	TRY(d_wrap(&t, 0x30, &v));                       /* IssuerSerial */
 	TRY(d_wrap(&u, 0x30, &t));                       /* ESSCertIDv2 */
 	TRY(d_wrap(&t, 0x30, &u));                       /* certs */
@@ -272,7 +248,7 @@ oa_err sign_cms(const uint8_t digest[32], sign_digest_fn fn, void *arg, X509 *ce
 		size_t hdr = 1;
 		const uint8_t *p = attrs.data + 1;
 		hdr += (*p & 0x80) ? 1 + (*p & 0x7f) : 1;
-		TRY(d_tlv(&si, 0xa0, attrs.data + hdr, attrs.len - hdr));
+		TRY(der_tlv(&si, 0xa0, attrs.data + hdr, attrs.len - hdr));
 	}
 	if (ec)
 		TRY(oa_buf_append(&t, OID_ECDSA_SHA256, sizeof OID_ECDSA_SHA256));
@@ -281,7 +257,7 @@ oa_err sign_cms(const uint8_t digest[32], sign_digest_fn fn, void *arg, X509 *ce
 		TRY(oa_buf_append(&t, DER_NULL, sizeof DER_NULL));
 	}
 	TRY(d_wrap(&si, 0x30, &t));
-	TRY(d_tlv(&si, 0x04, sig, siglen));
+	TRY(der_tlv(&si, 0x04, sig, siglen));
 	if (o && o->tst) {
 		/* unsignedAttrs [1] IMPLICIT: signature-time-stamp (RFC 3161 appendix A) */
 		uint8_t imprint[32], *tok = NULL;
@@ -295,7 +271,7 @@ oa_err sign_cms(const uint8_t digest[32], sign_digest_fn fn, void *arg, X509 *ce
 		}
 		rc = oa_buf_append(&t, OID_SIG_TST, sizeof OID_SIG_TST);
 		if (!rc)
-			rc = d_tlv(&t, 0x31, tok, toklen);
+			rc = der_tlv(&t, 0x31, tok, toklen);
 		free(tok);
 		if (rc)
 			goto out;

@@ -1,6 +1,7 @@
 /*
  * der.c - a minimal DER writer (X.690) for structures openams assembles
- * itself: CRL entries and the TBSCertList.  OpenSSL's X509_CRL object model
+ * itself: CRL entries and the TBSCertList (src/ca), the CMS SignedData of
+ * PAdES signatures (src/sign).  OpenSSL's X509_CRL object model
  * allocates several objects per entry and sorts them, which costs seconds
  * and hundreds of megabytes at a million entries; writing the bytes
  * directly from pre-encoded entries keeps a million-entry CRL within the
@@ -11,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "caInt.h"
+#include "der.h"
 
 size_t der_hdr_len(size_t len)
 {
