@@ -166,6 +166,8 @@ struct walkopt {
 	const char *stop_at; /* stop when the case is at this step */
 	int refusals;        /* run the refusal battery at each step */
 	int max_acts;        /* 0: unlimited */
+	const char *passphrase; /* the key step sets this passphrase (a key made
+	                         * server-side) instead of sending app->csr */
 };
 
 struct walkres {

@@ -268,8 +268,8 @@ void walk(int64_t id, struct applicant *app, const struct walkopt *o, struct wal
 			a.values = vals;
 		}
 		if (s->action == SOP_ACT_SET_PASSPHRASE) {
-			keys[0] = "csr";
-			vals[0] = app->csr;
+			keys[0] = o->passphrase ? "passphrase" : "csr";
+			vals[0] = o->passphrase ? o->passphrase : app->csr;
 			a.keys = keys;
 			a.values = vals;
 			a.ndata = 1;
