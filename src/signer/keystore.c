@@ -144,27 +144,12 @@ oa_err keystore_seal(keystore *ks, EVP_PKEY *pkey, oa_buf *out)
 
 oa_err signer_write_key(const char *path, EVP_PKEY *pkey, const char *passphrase)
 {
-	PKCS8_PRIV_KEY_INFO *p8 = NULL;
-	X509_SIG *enc = NULL;
-	BIO *mem = NULL;
-	char *data;
-	long n;
-	oa_err rc = OA_OK;
+	oa_buf pem = {0};
+	oa_err rc;
 
-	if ((p8 = EVP_PKEY2PKCS8(pkey)) == NULL ||
-	    (enc = PKCS8_encrypt(-1, EVP_aes_256_cbc(), passphrase, (int)strlen(passphrase),
-	         NULL, 0, KEY_KDF_ITER, p8)) == NULL ||
-	    (mem = BIO_new(BIO_s_secmem())) == NULL ||
-	    !PEM_write_bio_PKCS8(mem, enc)) {
-		rc = oa_fail_ssl(OA_ERR_CRYPTO, "encrypting key for %s", path);
-		goto out;
-	}
-	n = BIO_get_mem_data(mem, &data);
-	rc = oa_write_file_atomic(path, data, (size_t)n, 0600);
-out:
-	PKCS8_PRIV_KEY_INFO_free(p8);
-	X509_SIG_free(enc);
-	BIO_free(mem);
+	if ((rc = seal_pem(pkey, passphrase, &pem)) == OA_OK)
+		rc = oa_write_file_atomic(path, pem.data, pem.len, 0600);
+	oa_buf_free(&pem);
 	return rc;
 }
 
