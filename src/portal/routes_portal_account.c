@@ -419,8 +419,10 @@ static void account_page(web_req *r, const web_user *u, unsigned status, const c
 	memset(&tr, 0, sizeof tr);
 	tr.p = &p;
 	tr.u = u;
-	if (auth_token_list(r->auth, u->w.org, tok_row, &tr) != OA_OK)
-		oa_err_clear();
+	if ((rc = auth_token_list(r->auth, u->w.org, tok_row, &tr)) != OA_OK) {
+		pg_abort(&p, rc, "/portal/account"); /* not "no tokens": the list could not be read */
+		return;
+	}
 	if (tr.n)
 		pg_raw(&p, "</tbody></table></div>\n");
 	else
