@@ -10,7 +10,8 @@
  *   GET  /api/v1/roles?org=                   role holders
  *   POST /api/v1/roles                        {person, org?, role}
  *   DELETE /api/v1/roles/{org}/{person}/{role}
- *   POST /api/v1/sops/check                   YAML body -> {valid, errors: [{line, message}]}
+ *   POST /api/v1/sops/check                   YAML body -> {valid, errors: [{line, message}],
+ *                                             warnings: [{line, message}]}
  *   POST /api/v1/sops?activate=yes            YAML body -> installs (422 with errors)
  *   POST /api/v1/sops/versions/{id}/activate
  *   POST /api/v1/sops/render?format=html|svg  YAML body -> the rendering
@@ -324,7 +325,7 @@ static const char *yaml_body(web_req *r)
 static void h_sop_check(web_req *r)
 {
 	sop_def *d = NULL;
-	sop_errors errs = {0};
+	sop_errors errs = {0}, warns = {0};
 	const char *text;
 	oa_err rc;
 
@@ -336,9 +337,13 @@ static void h_sop_check(web_req *r)
 		api_err(r, rc);
 		return;
 	}
-	web_reply_json(r, 200, json_pack("{s:b,s:o,s:o}", "valid", rc == OA_OK, "id",
-	                           d ? json_string(d->id) : json_null(), "errors", errors_json(&errs)));
+	if (rc == OA_OK)
+		sop_lint(d, &warns);
+	web_reply_json(r, 200, json_pack("{s:b,s:o,s:o,s:o}", "valid", rc == OA_OK, "id",
+	                           d ? json_string(d->id) : json_null(), "errors", errors_json(&errs),
+	                           "warnings", errors_json(&warns)));
 	sop_errors_free(&errs);
+	sop_errors_free(&warns);
 	sop_free(d);
 	oa_err_clear();
 }

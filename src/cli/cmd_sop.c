@@ -15,7 +15,7 @@
 #include "cli.h"
 
 static const char usage_text[] =
-    "usage: openams sop check    FILE...\n"
+    "usage: openams sop check    [--strict] FILE...\n"
     "       openams sop render   FILE --format html|svg [--out OUT]\n"
     "       openams sop simulate FILE [--no STEP]...\n"
     "\n"
@@ -34,12 +34,17 @@ static const char usage_text[] =
     "Run `openams sop COMMAND --help` for one command.\n";
 
 static const char check_help[] =
-    "usage: openams sop check FILE...\n"
+    "usage: openams sop check [--strict] FILE...\n"
     "\n"
     "Loads and validates each SOP definition.  A valid file prints `FILE: ok` on\n"
     "stdout; an invalid one prints every problem as `FILE:LINE: message` on stderr\n"
-    "(`FILE: message` when the problem is the file as a whole).\n"
-    "Exit status: 0 all valid, 1 some file invalid or unreadable, 2 usage error.\n";
+    "(`FILE: message` when the problem is the file as a whole).  A valid file may\n"
+    "still say what the engine will never check or act on (documents or a standard\n"
+    "time at a step that runs by itself, a document nobody is asked for, an actor\n"
+    "with no step, ...): `FILE:LINE: warning: message` on stderr.\n"
+    "  --strict  a warning makes the file fail (for CI of an agency's definitions)\n"
+    "Exit status: 0 all valid, 1 some file invalid or unreadable (or, with\n"
+    "--strict, warned about), 2 usage error.\n";
 
 static const char render_help[] =
     "usage: openams sop render FILE --format html|svg [--out OUT]\n"
@@ -86,26 +91,42 @@ static sop_def *load(const char *path)
 
 static int check(int argc, char **argv)
 {
-	int ret = CLI_OK;
+	int ret = CLI_OK, strict = 0, nfiles = 0;
 
 	if (wants_help(argc, argv)) {
 		fputs(check_help, stdout);
 		return CLI_OK;
 	}
-	if (argc < 3)
-		return cli_usage("openams sop check FILE... (see openams sop check --help)");
 	for (int i = 2; i < argc; i++) {
-		if (argv[i][0] == '-' && argv[i][1] != '\0')
+		if (strcmp(argv[i], "--strict") == 0)
+			strict = 1;
+		else if (argv[i][0] == '-' && argv[i][1] != '\0')
 			return cli_usage("unexpected option '%s' (see openams sop check --help)",
 			    argv[i]);
-	}
-	for (int i = 2; i < argc; i++) {
-		sop_def *d = load(argv[i]);
-
-		if (d == NULL)
-			ret = CLI_FAIL;
 		else
+			nfiles++;
+	}
+	if (nfiles == 0)
+		return cli_usage("openams sop check [--strict] FILE... (see openams sop check --help)");
+	for (int i = 2; i < argc; i++) {
+		sop_errors warns = {0};
+		sop_def *d;
+
+		if (strcmp(argv[i], "--strict") == 0)
+			continue;
+		if ((d = load(argv[i])) == NULL) {
+			ret = CLI_FAIL;
+			continue;
+		}
+		sop_lint(d, &warns);
+		for (size_t k = 0; k < warns.n; k++)
+			fprintf(stderr, "%s:%d: warning: %s\n", argv[i], warns.v[k].line, warns.v[k].msg);
+		if (strict && warns.n) {
+			fprintf(stderr, "%s: %zu warning(s), refused under --strict\n", argv[i], warns.n);
+			ret = CLI_FAIL;
+		} else
 			printf("%s: ok\n", argv[i]);
+		sop_errors_free(&warns);
 		sop_free(d);
 	}
 	return ret;

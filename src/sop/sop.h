@@ -208,6 +208,13 @@ oa_err sop_parse(const char *name, const char *text, size_t len,
 void sop_free(sop_def *d);
 /* Frees the messages (the struct itself is the caller's); accepts NULL. */
 void sop_errors_free(sop_errors *e);
+/*
+ * Warnings about a valid definition d, added to w (sorted by line): what it
+ * says that the engine never checks or acts on (documents or a standard time
+ * at a step that runs by itself, an upload step with no document, a document
+ * nobody is asked for, an actor with no step).  They do not make d invalid.
+ */
+void sop_lint(const sop_def *d, sop_errors *w);
 /* Writes "path:line: message" lines (or "path: message" for line 0). */
 void sop_errors_print(const sop_errors *e, const char *path, FILE *out);
 

@@ -184,6 +184,19 @@ ok(r.status == 401, "the cookie no longer works after sign-out", r)
 r = inst.http("GET", "/api/v1/tasks", headers={"Authorization": "Bearer oat_" + "x" * 43})
 ok(r.status == 401, "an unknown API token: 401", r)
 
+# ---- SOP check: warnings beside errors ----
+adm = clients["admin.demo"]
+text = open(os.path.join(inst.dir, "sop", "000-pencabutan-meranti.yaml"), "rb").read()
+r = adm.post("/api/v1/sops/check", raw=text, ctype="application/yaml")
+w = r.json().get("warnings", []) if r.status == 200 else []
+ok(r.status == 200 and r.json()["valid"] and r.json()["errors"] == [] and
+   any(x["line"] > 0 and "never waited for" in x["message"] for x in w),
+   "sops/check: a valid SOP with its warnings (a standard time at a step that runs by itself)", r)
+r = adm.post("/api/v1/sops/check", raw=text.replace(b"format: 1", b"format: 2", 1),
+             ctype="application/yaml")
+ok(r.status == 200 and not r.json()["valid"] and r.json()["errors"] and
+   r.json()["warnings"] == [], "sops/check: an invalid SOP has errors and no warnings", r)
+
 ok(inst.alive(), "server still healthy")
 ok(inst.stop() == 0, "server stopped cleanly (exit 0)")
 finish("e2e")

@@ -34,6 +34,30 @@ for f in bad:
     hit = [l for l in r.stderr.splitlines() if l.startswith(want) and frag in l]
     check(r.returncode == 1 and hit, "%s refused at line %s: %s" % (os.path.basename(f), line,
           hit[0][len(want):][:90] if hit else r.stderr.strip()[:200]))
+# Warnings (warn/*.yaml, first lines `# warn: LINE: fragment`): valid, so
+# `FILE: ok` and exit 0, with exactly those warnings on stderr; --strict
+# refuses them.  The corpus base has none.
+r = run("check", os.path.join(here, "good.yaml"))
+check("warning:" not in r.stderr, "the corpus base has no warning")
+warned = sorted(glob.glob(os.path.join(here, "warn", "*.yaml")))
+check(len(warned) >= 4, "%d definitions with warnings" % len(warned))
+for f in warned:
+    want = [m.groups() for m in re.finditer(r"^# warn: (\d+): (.*)$", open(f).read(), re.M)]
+    r = run("check", f)
+    got = [l for l in r.stderr.splitlines() if ": warning: " in l]
+    hits = [any(l.startswith("%s:%s: warning: " % (f, ln)) and frag in l for l in got)
+            for ln, frag in want]
+    check(r.returncode == 0 and r.stdout.strip() == f + ": ok" and all(hits) and
+          len(got) == len(want), "%s: ok with %d warning(s) at %s" % (
+              os.path.basename(f), len(want), ", ".join(ln for ln, _ in want)))
+    if not (all(hits) and len(got) == len(want)):
+        print("#   " + r.stderr.replace("\n", "\n#   "))
+    r = run("check", "--strict", f)
+    check(r.returncode == 1 and ": ok" not in r.stdout and "--strict" in r.stderr,
+          "%s: refused under --strict" % os.path.basename(f))
+r = run("check", "--strict", os.path.join(here, "good.yaml"))
+check(r.returncode == 0, "--strict passes a definition without warnings")
+
 # One bad file among good ones: the good ones still say ok, the exit is 1.
 r = run("check", shipped[0], bad[0], shipped[1])
 check(r.returncode == 1 and r.stdout.count(": ok") == 2, "a bad file among good ones: exit 1, the rest ok")
