@@ -84,9 +84,9 @@ static void parse_agency(ld *l, yaml_node_t *n)
 static void parse_dates(ld *l, yaml_node_t *n)
 {
 	static const struct field f[] = {
-		{"made", F_REQ, "TGL. PEMBUATAN; \"-\" if none"},
-		{"revised", F_REQ, "TGL. REVISI; \"-\" if none"},
-		{"effective", F_REQ, "TGL. EFEKTIF; \"-\" if none"},
+		{"made", 0, ""},
+		{"revised", 0, ""},
+		{"effective", 0, ""},
 	};
 	yaml_node_t *v[NF(f)];
 
@@ -104,6 +104,7 @@ static void parse_approver(ld *l, yaml_node_t *n)
 		{"name", 0, ""},
 		{"nip", 0, ""},
 		{"signed_electronically", 0, ""},
+		{"rank", 0, ""},
 	};
 	yaml_node_t *v[NF(f)];
 	sop_def *d = l->d;
@@ -130,6 +131,7 @@ static void parse_approver(ld *l, yaml_node_t *n)
 	if (v[3])
 		d->approver.signed_electronically = ld_boolean(l, v[3], "`approved_by`",
 		    "signed_electronically") == 1;
+	d->approver.rank = v[4] ? ld_text(l, v[4], "`approved_by`", "rank", OA_MAX_SOP_TEXT) : NULL;
 }
 
 static void parse_actors(ld *l, yaml_node_t *n)
@@ -641,7 +643,7 @@ static void parse_renewal(ld *l, yaml_node_t *n)
 
 enum {
 	R_FORMAT, R_ID, R_SOURCE, R_NUMBER, R_NAME, R_KIND, R_AGENCY, R_DATES, R_APPROVER,
-	R_LEGAL, R_QUALIF, R_RELATED, R_EQUIP, R_WARN_INTRO, R_WARN, R_RECORDS,
+	R_LEGAL, R_QUALIF, R_RELATED, R_EQUIP, R_WARN_INTRO, R_WARN, R_RECORDS, R_FOOTER,
 	R_WORKING, R_RENEWAL, R_ACTORS, R_DOCS, R_REASONS, R_STEPS, R__N
 };
 
@@ -649,11 +651,11 @@ static const struct field root_fields[R__N] = {
 	[R_FORMAT] = {"format", F_REQ, "the format version, `format: 1`"},
 	[R_ID] = {"id", F_REQ, "a short machine id, e.g. `id: meranti-pencabutan`"},
 	[R_SOURCE] = {"source", 0, ""},
-	[R_NUMBER] = {"number", F_REQ, "NOMOR SOP"},
+	[R_NUMBER] = {"number", 0, ""},
 	[R_NAME] = {"name", F_REQ, "NAMA SOP"},
 	[R_KIND] = {"kind", F_REQ, "issuance, revocation, renewal or passphrase_reset"},
 	[R_AGENCY] = {"agency", F_REQ, "the agency's name, unit and address"},
-	[R_DATES] = {"dates", F_REQ, "made, revised and effective dates"},
+	[R_DATES] = {"dates", 0, ""},
 	[R_APPROVER] = {"approved_by", F_REQ, "the approving official, DISAHKAN OLEH"},
 	[R_LEGAL] = {"legal_basis", F_REQ, "the list of laws and regulations, DASAR HUKUM"},
 	[R_QUALIF] = {"qualifications", 0, ""},
@@ -662,6 +664,7 @@ static const struct field root_fields[R__N] = {
 	[R_WARN_INTRO] = {"warnings_intro", 0, ""},
 	[R_WARN] = {"warnings", 0, ""},
 	[R_RECORDS] = {"records", 0, ""},
+	[R_FOOTER] = {"footer", 0, ""},
 	[R_WORKING] = {"working_days", 0, ""},
 	[R_RENEWAL] = {"renewal", 0, ""},
 	[R_ACTORS] = {"actors", F_REQ, "the actors (PELAKSANA), one per column"},
@@ -689,7 +692,7 @@ static void parse_root(ld *l, yaml_node_t *root)
 	if (v[R_SOURCE])
 		d->source = ld_text(l, v[R_SOURCE], "the SOP", "source", OA_MAX_SOP_TEXT);
 	if (v[R_NUMBER])
-		d->number = ld_text_req(l, v[R_NUMBER], "the SOP", "number", OA_MAX_SOP_TEXT);
+		d->number = ld_text(l, v[R_NUMBER], "the SOP", "number", OA_MAX_SOP_TEXT);
 	if (v[R_NAME])
 		d->name = ld_text_req(l, v[R_NAME], "the SOP", "name", OA_MAX_SOP_TEXT);
 	d->kind = SOP_KIND__MAX; /* until known; validate.c skips kind rules */
@@ -719,6 +722,8 @@ static void parse_root(ld *l, yaml_node_t *root)
 		    OA_MAX_SOP_TEXT);
 	ld_text_list(l, v[R_WARN], "the SOP", "warnings", 0, &d->warnings);
 	ld_text_list(l, v[R_RECORDS], "the SOP", "records", 0, &d->records);
+	if (v[R_FOOTER])
+		d->footer = ld_text(l, v[R_FOOTER], "the SOP", "footer", OA_MAX_SOP_TEXT);
 	if (v[R_WORKING])
 		d->working_days = ld_boolean(l, v[R_WORKING], "the SOP", "working_days") == 1;
 	if (v[R_RENEWAL]) {

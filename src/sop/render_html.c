@@ -46,6 +46,7 @@ static const char css[] =
     ".mk.dec span{display:inline-block;transform:rotate(-45deg)}"
     ".lbl{font-size:8pt;color:#333;margin:2px 0}"
     ".src{font-size:8pt;color:#444;margin-top:6px}"
+    ".footer{font-size:9pt;margin-top:8px;border-top:1px solid #000;padding-top:4px}"
     "@media print{th{background:none}}";
 
 /* An <ol> of a list, or a single paragraph for one item, or "-" for none. */
@@ -98,7 +99,7 @@ static void identity(sop_w *w, const sop_def *d)
 		sop_w_put(w, "</div>");
 	}
 	sop_w_put(w, "</td><th>NOMOR SOP</th><td>");
-	sop_w_esc(w, d->number);
+	sop_w_esc(w, d->number && *d->number ? d->number : "-");
 	sop_w_put(w, "</td></tr>\n");
 	for (int i = 0; i < 3; i++) {
 		sop_w_putf(w, "<tr><th>%s</th><td>", date_names[i]);
@@ -113,6 +114,10 @@ static void identity(sop_w *w, const sop_def *d)
 		sop_w_put(w, "<br/><b>");
 		sop_w_esc(w, d->approver.name);
 		sop_w_put(w, "</b>");
+	}
+	if (d->approver.rank && *d->approver.rank) {
+		sop_w_put(w, "<br/>");
+		sop_w_esc(w, d->approver.rank);
 	}
 	if (d->approver.nip && *d->approver.nip) {
 		sop_w_put(w, "<br/>NIP. ");
@@ -270,14 +275,21 @@ oa_err sop_render_html(const sop_def *d, oa_buf *out)
 	sop_w w = {out, OA_OK};
 
 	sop_w_put(&w, "<!DOCTYPE html>\n<html lang=\"id\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>SOP ");
-	sop_w_esc(&w, d->number);
-	sop_w_put(&w, " - ");
+	if (d->number && *d->number) {
+		sop_w_esc(&w, d->number);
+		sop_w_put(&w, " - ");
+	}
 	sop_w_esc(&w, d->name);
 	sop_w_putf(&w, "</title>\n<style>%s</style>\n</head>\n<body>\n", css);
 	identity(&w, d);
 	info(&w, d);
 	steps(&w, d);
 	reasons(&w, d);
+	if (d->footer && *d->footer) {
+		sop_w_put(&w, "<div class=\"footer\">");
+		sop_w_esc(&w, d->footer);
+		sop_w_put(&w, "</div>\n");
+	}
 	if (d->source && *d->source) {
 		sop_w_put(&w, "<div class=\"src\">Sumber: ");
 		sop_w_esc(&w, d->source);

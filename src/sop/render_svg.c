@@ -433,7 +433,7 @@ static void frame(sop_w *w, const lay *l)
 	text_block(w, l->sub, l->sub_chars, MARGIN, ty, "class=\"sub\"", 18);
 	ty += 18 * (double)count_lines(l->sub, l->sub_chars);
 	sop_w_putf(w, "<text class=\"sub\" x=\"%.1f\" y=\"%.1f\">NOMOR SOP: ", MARGIN, ty);
-	sop_w_esc(w, d->number);
+	sop_w_esc(w, d->number && *d->number ? d->number : "-");
 	sop_w_put(w, "</text></g>\n");
 
 	/* Lanes, header row, row lines. */

@@ -160,6 +160,8 @@ void sop_free(sop_def *d)
 	free(d->approver.title);
 	free(d->approver.name);
 	free(d->approver.nip);
+	free(d->approver.rank);
+	free(d->footer);
 	free(d->agency.government);
 	free(d->agency.name);
 	free(d->agency.unit);

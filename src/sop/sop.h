@@ -149,10 +149,11 @@ typedef struct sop_def {
 	char *path; /* the file it was loaded from (or the name given) */
 	char *id;
 	char *source;
-	char *number;
-	char *made, *revised, *effective; /* "" when empty or "-" */
+	char *number;                     /* NULL when the form has none */
+	char *made, *revised, *effective; /* "" when empty or "-", NULL when not given */
 	struct {
 		char *title, *name, *nip; /* name and nip may be NULL */
+		char *rank;               /* PANGKAT/GOLONGAN, or NULL */
 		int signed_electronically;
 	} approver;
 	struct {
@@ -165,6 +166,7 @@ typedef struct sop_def {
 	sop_list legal_basis, qualifications, related, equipment, warnings,
 	    records;
 	char *warnings_intro;
+	char *footer; /* the form's legal footer, as text; NULL when none */
 	sop_actor *actors;
 	size_t n_actors;
 	sop_document *documents;

@@ -58,6 +58,22 @@ for f in warned:
 r = run("check", "--strict", os.path.join(here, "good.yaml"))
 check(r.returncode == 0, "--strict passes a definition without warnings")
 
+# Header fields a published SOP may lack (number, dates) are optional; the
+# approver's rank and a legal footer are shown on the form.
+opt = os.path.join(here, "optional-header.yaml")
+r = run("check", opt)
+check(r.returncode == 0 and r.stdout.strip() == opt + ": ok",
+      "a definition without number and dates checks " + r.stderr.strip()[:200])
+html = run("render", opt, "--format", "html").stdout
+check("<th>NOMOR SOP</th><td>-</td>" in html and html.count("<td>-</td>") >= 4,
+      "its form shows '-' for the number and the three dates")
+check("Pembina Utama Muda (IV/c)" in html and "NIP. 19790409 201001 1 014" in html,
+      "the approver's rank and NIP are on the form")
+check('<div class="footer">Dokumen ini berlaku sejak ditetapkan' in html,
+      "the legal footer is on the form")
+svg = run("render", opt, "--format", "svg")
+check(svg.returncode == 0 and "NOMOR SOP: -" in svg.stdout, "the swimlane renders without a number")
+
 # One bad file among good ones: the good ones still say ok, the exit is 1.
 r = run("check", shipped[0], bad[0], shipped[1])
 check(r.returncode == 1 and r.stdout.count(": ok") == 2, "a bad file among good ones: exit 1, the rest ok")
