@@ -18,6 +18,7 @@
 #include "../auth/auth.h"
 #include "../common/limits.h"
 #include "../common/util.h"
+#include "../keys/keys.h"
 #include "../sign/sign.h"
 #include "cli.h"
 
@@ -41,6 +42,7 @@ static const char usage_text[] =
     "                        [--rate N] [--dir DIR]\n"
     "       openams sign client list [--org ORG] [--dir DIR]\n"
     "       openams sign client (revoke | disable | enable) --username U [--dir DIR]\n"
+    "       openams sign seal (add --org O --email A [--name CN] | list)\n"
     "\n"
     "Signs IN.pdf with an invisible PAdES baseline B-B signature (ETSI EN 319 142-1)\n"
     "appended as an incremental update; OUT.pdf starts with IN.pdf's bytes unchanged.\n"
@@ -401,6 +403,67 @@ out:
 	return rc ? cli_report(rc) : CLI_OK;
 }
 
+/* ---- openams sign seal: electronic seals of agencies (the API's idSubscriber) ---- */
+
+static int print_seal(const keys_seal_info *si, void *arg)
+{
+	char created[32];
+
+	(void)arg;
+	oa_time_iso(created, sizeof created, si->created_at);
+	printf("%s\torg=%s\tserial=%s\tkey=%s\temail=%s\tcreated=%s\n", si->id, si->org,
+	    si->serial, si->key_type, si->email, created);
+	return 0;
+}
+
+static int sign_seal_cli(int argc, char **argv)
+{
+	const char *org = NULL, *email = NULL, *name = NULL, *kt = NULL, *dir = NULL;
+	const char *op = argc > 2 ? argv[2] : "";
+	keys_seal_req q = {0};
+	auth_org o;
+	char id[33], serial[41];
+	inst *in = NULL;
+	auth *a = NULL;
+	oa_err rc;
+
+	for (int i = 3; i < argc; i++) {
+		const char **dst = NULL;
+		if (strcmp(argv[i], "--org") == 0) dst = &org;
+		else if (strcmp(argv[i], "--email") == 0) dst = &email;
+		else if (strcmp(argv[i], "--name") == 0) dst = &name;
+		else if (strcmp(argv[i], "--key-type") == 0) dst = &kt;
+		else if (strcmp(argv[i], "--dir") == 0) dst = &dir;
+		if (dst == NULL || i + 1 >= argc)
+			return cli_usage("sign seal: unknown or incomplete option %s", argv[i]);
+		*dst = argv[++i];
+	}
+	if (strcmp(op, "add") == 0 && (!org || !email))
+		return cli_usage("sign seal add needs --org and --email");
+	if (strcmp(op, "add") != 0 && strcmp(op, "list") != 0)
+		return cli_usage("sign seal: add or list");
+	if ((rc = inst_open(cli_data_dir(dir), &in)) || (rc = auth_open(in, &a)))
+		goto out;
+	if (strcmp(op, "list") == 0) {
+		rc = keys_seal_list(in, org, print_seal, NULL);
+		goto out;
+	}
+	if ((rc = auth_org_get(a, org, &o)))
+		goto out;
+	q.org = org;
+	q.o = o.name;
+	q.cn = name ? name : o.name;
+	q.email = email;
+	q.key_type = kt;
+	q.actor = "cli";
+	if ((rc = keys_seal_create(in, &q, id, serial)) == OA_OK)
+		printf("idSubscriber: %s\nserial: %s\n", id, serial);
+out:
+	auth_free(a);
+	inst_free(in);
+	return rc ? cli_report(rc) : CLI_OK;
+}
+
 static int sign_pdf_cli(const char *in, const char *outp, const char *keyp, const char *certp,
     const char *chainp, const char *nik, const char *serial, const char *passp, const char *dir,
     const char *level, const char *visible, const char *imagep, const char *tag, const char *size,
@@ -428,6 +491,8 @@ int cmd_sign(int argc, char **argv)
 		return sign_timestamp_cli(argc, argv);
 	if (strcmp(argv[1], "client") == 0)
 		return sign_client_cli(argc, argv);
+	if (strcmp(argv[1], "seal") == 0)
+		return sign_seal_cli(argc, argv);
 	if (strcmp(argv[1], "pdf") != 0)
 		return cli_usage("unknown sign command '%s'", argv[1]);
 	for (int i = 2; i < argc; i++) {

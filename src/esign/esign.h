@@ -9,8 +9,8 @@
  *   v2 (JSON, base64): POST /api/v2/sign/pdf (with the passphrase or an
  *       e-mailed TOTP), /api/v2/sign/get/totp, /api/v2/verify/pdf,
  *       /api/v2/user/check/status, /api/v2/user/registration (an account
- *       and the agency's issuance case); the guide's other v2 endpoints answer
- *       501 with the error shape (see the document).
+ *       and the agency's issuance case), and the electronic seal's
+ *       /api/v2/seal/get/activation, /revoke/activation, /get/totp, /pdf.
  *
  * Every route answers only to a client application (auth_client_*) that
  * authenticates with HTTP Basic; every signature goes through

@@ -86,6 +86,44 @@ oa_err esign_otp_issue(ca *c, const esign_otp_to *to, int64_t *expires);
 oa_err esign_otp_use(ca *c, const char *nik, const char *client, const char *code, size_t files,
     const char *actor);
 
+/* ---- electronic seals (seal.c; the codes in otp.c) ---- */
+
+#define ESIGN_SEAL_ACTIVATION_DIGITS  8
+#define ESIGN_SEAL_ACTIVATION_SECONDS (30 * 86400) /* an activation code's life, renewable */
+
+typedef struct esign_seal_code_req {
+	const char *seal;      /* idSubscriber */
+	const char *kind;      /* "activation" (e-mailed) or "otp" (answered) */
+	const char *client;    /* the client application: only it may use the code */
+	int files;             /* otp: documents it may seal in one request */
+	const char *email;     /* activation: where it goes (NULL: not mailed) */
+	const char *seal_name; /* the seal's name, for the e-mail */
+	const char *actor;
+} esign_seal_code_req;
+
+/* Draws a code of its kind (activation 8 digits, otp 6) into code (9
+ * bytes), stores its salted hash, voids the unused ones of its kind, audits
+ * "esign.seal_code_send" and e-mails it when email is set: one
+ * transaction.  OA_ERR_LIMIT past ESIGN_OTP_PER_HOUR a kind an hour. */
+oa_err esign_seal_code_issue(ca *c, const esign_seal_code_req *q, char *code, int64_t *expires);
+
+enum { ESIGN_SEAL_CHECK = 0, ESIGN_SEAL_REFRESH = 1, ESIGN_SEAL_SPEND = 2 };
+/* Checks the newest live code of seal and kind for client: OA_OK (then
+ * refreshed for 30 days, or spent, per op; *expires, may be NULL, its
+ * expiry), OA_ERR_DENIED (none, or wrong: counted, burnt at the 5th),
+ * OA_ERR_LIMIT (otp: more files than asked for; not counted). */
+oa_err esign_seal_code_use(ca *c, const char *seal, const char *kind, const char *client,
+    const char *code, size_t files, int op, const char *actor, int64_t *expires);
+/* Answers a refusal of esign_seal_code_use (400 TOTP_INVALID, or 5xx). */
+void esign_seal_code_fail(web_req *r, oa_err rc);
+/* 1 when seal id exists and belongs to the client's agency; else 404
+ * SEAL_NOT_FOUND is answered and 0. */
+int esign_seal_of_client(web_req *r, const auth_client_info *ci, const char *id);
+
+void esign_v2_seal_activation(web_req *r);
+void esign_v2_seal_revoke(web_req *r);
+void esign_v2_seal_totp(web_req *r);
+
 /* ---- registration (register.c) ---- */
 
 /* POST /api/v2/user/registration (guide 6.8). */

@@ -3,8 +3,8 @@
  * with base64 documents, several documents and signatures in one request,
  * signing with the passphrase or an e-mailed TOTP (the codes are otp.c,
  * the key's second sealing src/keys/wrap.c), verification with
- * certificate details, a holder's status by NIK or e-mail, and 501 for the
- * guide's endpoints not built.  What v1 and v2
+ * certificate details, a holder's status by NIK or e-mail, and sealing
+ * with an agency's electronic seal (the seal's codes are seal.c).  What v1 and v2
  * share is esign.c.
  */
 #include "esignInt.h"
@@ -320,17 +320,135 @@ out:
 	json_decref(j);
 }
 
-/* POST /api/v2/sign/pdf: {nik|email, passphrase, signatureProperties[],
+/* The documents of a v2 sign or seal request, every input checked. */
+typedef struct v2_docs {
+	size_t n;
+	uint8_t **pdf;
+	size_t *len;
+	const char **reason, **loc;
+	const char **pdfpw; /* pdfPassword: NULL or "" when not encrypted */
+	sign_visual **vis;
+} v2_docs;
+
+/*
+ * file[] and signatureProperties[] of j, decoded and checked before the
+ * first signature (the guide: one properties entry per file, or one for
+ * all).  1, or 0 after a reply.
+ */
+static int v2_parse_docs(web_req *r, json_t *j, v2_docs *d)
+{
+	json_t *props = json_object_get(j, "signatureProperties"), *files = json_object_get(j, "file");
+	int bad = 0, visible = 0;
+	size_t nf;
+
+	if (!json_is_array(files) || (props && !json_is_null(props) && !json_is_array(props))) {
+		esign_fail(r, 400, "INVALID_REQUEST", "Permintaan tidak valid",
+		    "file is an array of base64 strings, signatureProperties an array of objects");
+		return 0;
+	}
+	if (json_is_null(props))
+		props = NULL;
+	nf = json_array_size(files);
+	if (nf == 0 || nf > ESIGN_MAX_FILES) {
+		esign_fail(r, 400, "INVALID_REQUEST", "Jumlah file tidak valid",
+		    "file holds 1 to %d documents", ESIGN_MAX_FILES);
+		return 0;
+	}
+	if (props && json_array_size(props) != 0 && json_array_size(props) != 1 &&
+	    json_array_size(props) != nf) {
+		esign_fail(r, 400, "INVALID_REQUEST", "Jumlah signatureProperties tidak sesuai",
+		    "signatureProperties holds one entry for every document, or one for all");
+		return 0;
+	}
+	d->n = nf;
+	d->pdf = web_alloc(r, nf * sizeof *d->pdf);
+	d->len = web_alloc(r, nf * sizeof *d->len);
+	d->reason = web_alloc(r, nf * sizeof *d->reason);
+	d->loc = web_alloc(r, nf * sizeof *d->loc);
+	d->vis = web_alloc(r, nf * sizeof *d->vis);
+	d->pdfpw = web_alloc(r, nf * sizeof *d->pdfpw);
+	if (!d->pdf || !d->len || !d->reason || !d->loc || !d->vis || !d->pdfpw) {
+		esign_fail_internal(r, OA_ERR_NOMEM);
+		return 0;
+	}
+	for (size_t i = 0; i < nf; i++) {
+		json_t *f = json_array_get(files, i), *p = NULL;
+		if (props && json_array_size(props) > 0)
+			p = json_array_get(props, json_array_size(props) == 1 ? 0 : i);
+		if (!json_is_string(f) ||
+		    (d->pdf[i] = unbase64(r, json_string_value(f), &d->len[i])) == NULL) {
+			esign_fail(r, 400, "INVALID_REQUEST", "File bukan base64 yang valid",
+			    "file[%zu] is not a base64 string", i);
+			return 0;
+		}
+		d->reason[i] = d->loc[i] = d->pdfpw[i] = NULL;
+		d->vis[i] = NULL;
+		if (p == NULL)
+			continue;
+		if (!json_is_object(p)) {
+			esign_fail(r, 400, "INVALID_REQUEST", "Permintaan tidak valid",
+			    "signatureProperties[%zu] is not an object", i);
+			return 0;
+		}
+		if (!esign_tampilan_kind(r, jstr(p, "tampilan", &bad), &visible))
+			return 0;
+		d->pdfpw[i] = jstr(p, "pdfPassword", &bad); /* "" or absent: not encrypted */
+		if (visible) {
+			if ((d->vis[i] = web_alloc(r, sizeof *d->vis[i])) == NULL) {
+				esign_fail_internal(r, oa_fail(OA_ERR_NOMEM, "out of memory"));
+				return 0;
+			}
+			memset(d->vis[i], 0, sizeof *d->vis[i]);
+			if (!v2_visual(r, p, i, d->pdf[i], d->len[i], d->pdfpw[i], d->vis[i]))
+				return 0;
+		}
+		d->reason[i] = jstr(p, "reason", &bad);
+		d->loc[i] = jstr(p, "location", &bad);
+		if (bad) {
+			esign_fail(r, 400, "INVALID_REQUEST", "Permintaan tidak valid",
+			    "tampilan, reason, location and pdfPassword are strings");
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* 200 {"time": ms since t0, "file": outs} (outs is taken). */
+static void v2_reply_files(web_req *r, const struct timespec *t0, json_t *outs)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	web_reply_json(r, 200, json_pack("{s:I,s:o}", "time",
+	    (json_int_t)((t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000),
+	    "file", outs));
+}
+
+/* Appends the base64 of o (freed) to outs; 0 after a reply. */
+static int v2_append_b64(web_req *r, json_t *outs, uint8_t *o, size_t olen)
+{
+	char *b = base64(o, olen);
+
+	free(o);
+	if (b == NULL) {
+		esign_fail_internal(r, oa_fail(OA_ERR_NOMEM, "out of memory"));
+		return 0;
+	}
+	json_array_append_new(outs, json_string(b));
+	free(b);
+	return 1;
+}
+
+/* POST /api/v2/sign/pdf: {nik|email, passphrase|totp, signatureProperties[],
  * file[]} -> {"time": ms, "file": [base64...]}. */
 static void v2_sign(web_req *r)
 {
 	auth_client_info ci;
-	json_t *j, *props, *files, *outs = NULL;
+	json_t *j, *outs = NULL, *en;
 	const char *nik, *pass, *totp;
-	struct timespec t0, t1;
+	struct timespec t0;
 	int bad = 0, wrap = KEYS_WRAP_NONE;
-	json_t *en;
-	size_t nf;
+	v2_docs d = {0};
 
 	if (!esign_client_auth(r, &ci))
 		return;
@@ -343,12 +461,9 @@ static void v2_sign(web_req *r)
 	totp = jstr(j, "totp", &bad);
 	if (!totp)
 		totp = jstr(j, "otp", &bad);
-	props = json_object_get(j, "signatureProperties");
-	files = json_object_get(j, "file");
-	if (bad || !json_is_array(files) || (props && !json_is_array(props))) {
+	if (bad) {
 		esign_fail(r, 400, "INVALID_REQUEST", "Permintaan tidak valid",
-		    "passphrase is a string, file an array of base64 strings, signatureProperties an "
-		    "array of objects");
+		    "passphrase and totp are strings");
 		goto out;
 	}
 	/* The guide (6.2): the passphrase or the TOTP, one of them.  With a
@@ -370,67 +485,8 @@ static void v2_sign(web_req *r)
 		    "passphrase (or totp) is required");
 		goto out;
 	}
-	nf = json_array_size(files);
-	if (nf == 0 || nf > ESIGN_MAX_FILES) {
-		esign_fail(r, 400, "INVALID_REQUEST", "Jumlah file tidak valid",
-		    "file holds 1 to %d documents", ESIGN_MAX_FILES);
+	if (!v2_parse_docs(r, j, &d))
 		goto out;
-	}
-	if (props && json_array_size(props) != 0 && json_array_size(props) != 1 &&
-	    json_array_size(props) != nf) {
-		esign_fail(r, 400, "INVALID_REQUEST", "Jumlah signatureProperties tidak sesuai",
-		    "signatureProperties holds one entry for every document, or one for all");
-		goto out;
-	}
-	/* Every input checked before the first signature. */
-	uint8_t **pdf = web_alloc(r, nf * sizeof *pdf);
-	size_t *len = web_alloc(r, nf * sizeof *len);
-	const char **reason = web_alloc(r, nf * sizeof *reason), **loc = web_alloc(r, nf * sizeof *loc);
-	const char **pdfpw = web_alloc(r, nf * sizeof *pdfpw);
-	sign_visual **vis = web_alloc(r, nf * sizeof *vis);
-	int visible = 0;
-	if (!pdf || !len || !reason || !loc || !vis || !pdfpw) {
-		esign_fail_internal(r, OA_ERR_NOMEM);
-		goto out;
-	}
-	for (size_t i = 0; i < nf; i++) {
-		json_t *f = json_array_get(files, i), *p = NULL;
-		if (props && json_array_size(props) > 0)
-			p = json_array_get(props, json_array_size(props) == 1 ? 0 : i);
-		if (!json_is_string(f) || (pdf[i] = unbase64(r, json_string_value(f), &len[i])) == NULL) {
-			esign_fail(r, 400, "INVALID_REQUEST", "File bukan base64 yang valid",
-			    "file[%zu] is not a base64 string", i);
-			goto out;
-		}
-		reason[i] = loc[i] = pdfpw[i] = NULL;
-		vis[i] = NULL;
-		if (p == NULL)
-			continue;
-		if (!json_is_object(p)) {
-			esign_fail(r, 400, "INVALID_REQUEST", "Permintaan tidak valid",
-			    "signatureProperties[%zu] is not an object", i);
-			goto out;
-		}
-		if (!esign_tampilan_kind(r, jstr(p, "tampilan", &bad), &visible))
-			goto out;
-		pdfpw[i] = jstr(p, "pdfPassword", &bad); /* "" or absent: not encrypted */
-		if (visible) {
-			if ((vis[i] = web_alloc(r, sizeof *vis[i])) == NULL) {
-				esign_fail_internal(r, oa_fail(OA_ERR_NOMEM, "out of memory"));
-				goto out;
-			}
-			memset(vis[i], 0, sizeof *vis[i]);
-			if (!v2_visual(r, p, i, pdf[i], len[i], pdfpw[i], vis[i]))
-				goto out;
-		}
-		reason[i] = jstr(p, "reason", &bad);
-		loc[i] = jstr(p, "location", &bad);
-		if (bad) {
-			esign_fail(r, 400, "INVALID_REQUEST", "Permintaan tidak valid",
-			    "tampilan, reason, location and pdfPassword are strings");
-			goto out;
-		}
-	}
 	if (wrap == KEYS_WRAP_USE) {
 		/* the holder must have opted in before the code is spent */
 		int ready = v2_totp_ready(r, nik);
@@ -438,7 +494,7 @@ static void v2_sign(web_req *r)
 		if (ready < 0)
 			goto out;
 		if (rc == OA_OK)
-			rc = esign_otp_use(r->ca, nik, ci.username, totp, nf,
+			rc = esign_otp_use(r->ca, nik, ci.username, totp, d.n,
 			    web_printf(r, "client:%s", ci.username));
 		if (rc == OA_ERR_DENIED || rc == OA_ERR_LIMIT)
 			esign_fail(r, 400, "TOTP_INVALID", "TOTP tidak valid atau sudah kedaluwarsa", "%s",
@@ -449,31 +505,80 @@ static void v2_sign(web_req *r)
 			goto out;
 	}
 	outs = json_array();
-	for (size_t i = 0; i < nf; i++) {
+	for (size_t i = 0; i < d.n; i++) {
 		uint8_t *o = NULL;
 		size_t olen = 0;
-		char *b;
 		/* the opt-in (or out) goes with the first signature only */
 		oa_err rc = esign_sign_one_pw(r, &ci, nik, pass,
-		    wrap == KEYS_WRAP_USE || i == 0 ? wrap : KEYS_WRAP_NONE, pdf[i], len[i], reason[i],
-		    loc[i], vis[i], pdfpw[i], &o, &olen);
+		    wrap == KEYS_WRAP_USE || i == 0 ? wrap : KEYS_WRAP_NONE, d.pdf[i], d.len[i],
+		    d.reason[i], d.loc[i], d.vis[i], d.pdfpw[i], &o, &olen);
 		if (rc) {
 			esign_sign_fail(r, rc, nik);
 			goto out;
 		}
-		b = base64(o, olen);
-		free(o);
-		if (b == NULL) {
-			esign_fail_internal(r, oa_fail(OA_ERR_NOMEM, "out of memory"));
+		if (!v2_append_b64(r, outs, o, olen))
+			goto out;
+	}
+	v2_reply_files(r, &t0, outs);
+	outs = NULL;
+out:
+	json_decref(outs);
+	json_decref(j);
+}
+
+/*
+ * POST /api/v2/seal/pdf (guide 6.6): {idSubscriber, totp (the code of
+ * seal/get/totp), signatureProperties[], file[]} -> {"time", "file"}, as
+ * the sign response.  The code is checked (and spent) after every input.
+ */
+static void v2_seal_pdf(web_req *r)
+{
+	auth_client_info ci;
+	json_t *j, *outs = NULL;
+	const char *id, *totp;
+	struct timespec t0;
+	int bad = 0;
+	v2_docs d = {0};
+	oa_err rc;
+
+	if (!esign_client_auth(r, &ci))
+		return;
+	if ((j = body_json(r)) == NULL)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	id = jstr(j, "idSubscriber", &bad);
+	totp = jstr(j, "totp", &bad);
+	if (bad || id == NULL || *id == 0 || totp == NULL || *totp == 0) {
+		esign_fail(r, 400, "INVALID_REQUEST", "idSubscriber dan totp wajib diisi",
+		    "idSubscriber and totp (strings) are required");
+		goto out;
+	}
+	if (!esign_seal_of_client(r, &ci, id) || !v2_parse_docs(r, j, &d))
+		goto out;
+	if ((rc = esign_seal_code_use(r->ca, id, "otp", ci.username, totp, d.n, ESIGN_SEAL_SPEND,
+	         web_printf(r, "client:%s", ci.username), NULL))) {
+		esign_seal_code_fail(r, rc);
+		goto out;
+	}
+	outs = json_array();
+	for (size_t i = 0; i < d.n; i++) {
+		uint8_t *o = NULL;
+		size_t olen = 0;
+		sign_opts so = {0};
+		so.reason = d.reason[i];
+		so.location = d.loc[i];
+		so.visual = d.vis[i];
+		so.password = d.pdfpw[i];
+		if ((rc = sign_pdf_seal(r->in, id, web_printf(r, "client:%s", ci.username), ci.username,
+		         d.pdf[i], d.len[i], &so, &o, &olen))) {
+			esign_sign_fail(r, rc, "");
 			goto out;
 		}
-		json_array_append_new(outs, json_string(b));
-		free(b);
+		if (!v2_append_b64(r, outs, o, olen))
+			goto out;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	web_reply_json(r, 200, json_pack("{s:I,s:O}", "time",
-	    (json_int_t)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000),
-	    "file", outs));
+	v2_reply_files(r, &t0, outs);
+	outs = NULL;
 out:
 	json_decref(outs);
 	json_decref(j);
@@ -636,27 +741,16 @@ static void v2_status(web_req *r)
 	json_decref(j);
 }
 
-/* The guide's other v2 endpoints: not built (docs/ESIGN_API.md). */
-static void v2_not_built(web_req *r)
-{
-	auth_client_info ci;
-
-	if (!esign_client_auth(r, &ci))
-		return;
-	esign_fail(r, 501, "NOT_IMPLEMENTED", "Layanan ini belum tersedia",
-	    "%s is not provided by this server (see docs/ESIGN_API.md)", r->path);
-}
-
 static const web_route v2_routes[] = {
 	{WEB_POST, "/api/v2/sign/pdf", v2_sign, ESIGN_MAX_V2_BODY},
 	{WEB_POST, "/api/v2/verify/pdf", v2_verify, ESIGN_MAX_V2_BODY},
 	{WEB_POST, "/api/v2/user/check/status", v2_status, ESIGN_MAX_SMALL_BODY},
 	{WEB_POST, "/api/v2/sign/get/totp", v2_get_totp, ESIGN_MAX_SMALL_BODY},
 	{WEB_POST, "/api/v2/user/registration", esign_v2_register, ESIGN_MAX_SMALL_BODY},
-	{WEB_POST, "/api/v2/seal/get/activation", v2_not_built, ESIGN_MAX_SMALL_BODY},
-	{WEB_POST, "/api/v2/seal/revoke/activation", v2_not_built, ESIGN_MAX_SMALL_BODY},
-	{WEB_POST, "/api/v2/seal/get/totp", v2_not_built, ESIGN_MAX_SMALL_BODY},
-	{WEB_POST, "/api/v2/seal/pdf", v2_not_built, ESIGN_MAX_V2_BODY},
+	{WEB_POST, "/api/v2/seal/get/activation", esign_v2_seal_activation, ESIGN_MAX_SMALL_BODY},
+	{WEB_POST, "/api/v2/seal/revoke/activation", esign_v2_seal_revoke, ESIGN_MAX_SMALL_BODY},
+	{WEB_POST, "/api/v2/seal/get/totp", esign_v2_seal_totp, ESIGN_MAX_SMALL_BODY},
+	{WEB_POST, "/api/v2/seal/pdf", v2_seal_pdf, ESIGN_MAX_V2_BODY},
 };
 
 const web_route_table web_esign_v2_table = {"esign-v2", v2_routes,

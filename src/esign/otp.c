@@ -46,17 +46,23 @@ static oa_err otp_hash(const uint8_t salt[SALT_LEN], const char *nik, const char
 	return ok ? OA_OK : oa_fail_ssl(OA_ERR_CRYPTO, "SHA-256 of a one-time code");
 }
 
-/* 6 uniform decimal digits. */
-static oa_err otp_draw(char code[ESIGN_OTP_DIGITS + 1])
+/* digits (6 or 8) uniform decimal digits into code (digits + 1 bytes). */
+static oa_err otp_draw_n(char *code, int digits)
 {
-	uint32_t v;
+	uint32_t v, mod = digits == 8 ? 100000000u : 1000000u;
+	uint32_t lim = UINT32_MAX - UINT32_MAX % mod; /* a multiple of mod */
 
 	do {
 		if (RAND_bytes((unsigned char *)&v, sizeof v) != 1)
 			return oa_fail_ssl(OA_ERR_CRYPTO, "random one-time code");
-	} while (v >= 4294000000u); /* a multiple of 10^6 */
-	snprintf(code, ESIGN_OTP_DIGITS + 1, "%06u", (unsigned)(v % 1000000u));
+	} while (v >= lim);
+	snprintf(code, (size_t)digits + 1, "%0*u", digits, (unsigned)(v % mod));
 	return OA_OK;
+}
+
+static oa_err otp_draw(char code[ESIGN_OTP_DIGITS + 1])
+{
+	return otp_draw_n(code, ESIGN_OTP_DIGITS);
 }
 
 static oa_err run(store *db, store_stmt *st)
@@ -248,6 +254,218 @@ oa_err esign_otp_use(ca *c, const char *nik, const char *client, const char *cod
 		verdict = oa_fail(OA_ERR_DENIED, "wrong one-time code for NIK %s (%" PRId64 " of %d tries%s)",
 		    nik, attempts, ESIGN_OTP_MAX_ATTEMPTS,
 		    attempts >= ESIGN_OTP_MAX_ATTEMPTS ? "; the code is burnt, ask for a new one" : "");
+tx:
+	OPENSSL_cleanse(got, sizeof got);
+	if (rc == OA_OK)
+		rc = store_commit(db);
+	if (rc) {
+		store_rollback(db);
+		return rc;
+	}
+	return verdict;
+}
+
+/* ---- the codes of the seal API (seal.c) ---- */
+
+oa_err esign_seal_code_issue(ca *c, const esign_seal_code_req *q, char *code, int64_t *expires)
+{
+	store *db = ca_store(c);
+	store_stmt *st;
+	uint8_t salt[SALT_LEN], hash[32];
+	int activation = strcmp(q->kind, "activation") == 0;
+	int digits = activation ? ESIGN_SEAL_ACTIVATION_DIGITS : ESIGN_OTP_DIGITS;
+	char text[1024], object[48], detail[200];
+	mail_msg m = {0};
+	int64_t now = oa_now(), recent = 0;
+	oa_err rc;
+
+	*expires = now + (activation ? ESIGN_SEAL_ACTIVATION_SECONDS : ESIGN_OTP_SECONDS);
+	if ((rc = otp_draw_n(code, digits)))
+		return rc;
+	if (RAND_bytes(salt, sizeof salt) != 1) {
+		rc = oa_fail_ssl(OA_ERR_CRYPTO, "random salt");
+		goto wipe;
+	}
+	if ((rc = otp_hash(salt, q->seal, code, hash)))
+		goto wipe;
+	if ((rc = store_begin(db)))
+		goto wipe;
+	if ((st = store_prepare(db, "SELECT count(*) FROM seal_code WHERE seal = ? AND kind = ?"
+	                            " AND created_at > ?")) == NULL) {
+		rc = OA_ERR_STORE;
+		goto tx;
+	}
+	store_bind_text(st, 1, q->seal);
+	store_bind_text(st, 2, q->kind);
+	store_bind_int(st, 3, now - 3600);
+	if (store_step(st) == STORE_ROW)
+		recent = store_col_int(st, 0);
+	store_reset(st);
+	if (recent >= ESIGN_OTP_PER_HOUR) {
+		rc = oa_fail(OA_ERR_LIMIT, "seal %s was given %d %s codes in the last hour", q->seal,
+		    ESIGN_OTP_PER_HOUR, q->kind);
+		goto tx;
+	}
+	/* a new code replaces the ones of its kind not used yet */
+	if ((st = store_prepare(db, "UPDATE seal_code SET used_at = ? WHERE seal = ? AND kind = ?"
+	                            " AND used_at IS NULL")) == NULL) {
+		rc = OA_ERR_STORE;
+		goto tx;
+	}
+	store_bind_int(st, 1, now);
+	store_bind_text(st, 2, q->seal);
+	store_bind_text(st, 3, q->kind);
+	if ((rc = run(db, st)))
+		goto tx;
+	if ((st = store_prepare(db, "INSERT INTO seal_code (seal, kind, client, salt, hash, files,"
+	                            " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) == NULL) {
+		rc = OA_ERR_STORE;
+		goto tx;
+	}
+	store_bind_text(st, 1, q->seal);
+	store_bind_text(st, 2, q->kind);
+	store_bind_text(st, 3, q->client);
+	store_bind_blob(st, 4, salt, sizeof salt);
+	store_bind_blob(st, 5, hash, sizeof hash);
+	store_bind_int(st, 6, q->files);
+	store_bind_int(st, 7, now);
+	store_bind_int(st, 8, *expires);
+	if ((rc = run(db, st)))
+		goto tx;
+	snprintf(object, sizeof object, "seal_code:%" PRId64, store_last_id(db));
+	snprintf(detail, sizeof detail, "seal=%s kind=%s client=%s files=%d expires=%" PRId64,
+	    q->seal, q->kind, q->client, q->files, *expires);
+	if ((rc = audit_append(db, q->actor, "esign.seal_code_send", object, detail)))
+		goto tx;
+	if (q->email) {
+		snprintf(text, sizeof text,
+		    "Kode aktivasi (TOTP Aktivasi) Segel Elektronik %s untuk aplikasi %s:\n\n"
+		    "    %s\n\n"
+		    "Kode ini berlaku %d hari dan dapat diperpanjang atau dicabut oleh aplikasi. "
+		    "Simpan kode ini hanya di aplikasi tersebut dan jangan memberitahukannya kepada "
+		    "siapa pun. Jika Anda tidak meminta kode ini, laporkan kepada admin instansi Anda.\n\n"
+		    "The activation code of the electronic seal %s for %s is %s. It is valid for %d "
+		    "days; keep it in that application only.",
+		    q->seal_name, q->client, code, ESIGN_SEAL_ACTIVATION_SECONDS / 86400, q->seal_name,
+		    q->client, code, ESIGN_SEAL_ACTIVATION_SECONDS / 86400);
+		m.event = MAIL_NOTICE;
+		m.lang = "id";
+		m.to_name = q->seal_name;
+		m.to_addr = q->email;
+		m.actor = q->actor;
+		m.subject = "Kode aktivasi Segel Elektronik";
+		m.text = text;
+		m.path = "/";
+		m.secret = 1;
+		rc = mail_enqueue(db, ca_config(c), &m, NULL);
+		OPENSSL_cleanse(text, sizeof text);
+	}
+tx:
+	if (rc == OA_OK)
+		rc = store_commit(db);
+	if (rc)
+		store_rollback(db);
+wipe:
+	if (rc)
+		OPENSSL_cleanse(code, (size_t)digits + 1);
+	return rc;
+}
+
+oa_err esign_seal_code_use(ca *c, const char *seal, const char *kind, const char *client,
+    const char *code, size_t files, int op, const char *actor, int64_t *expires)
+{
+	store *db = ca_store(c);
+	store_stmt *st;
+	uint8_t salt[SALT_LEN], want[32], got[32];
+	const void *p;
+	size_t n, clen = strlen(code);
+	int64_t id = 0, allowed = 0, attempts = 0, exp = 0, now = oa_now();
+	int activation = strcmp(kind, "activation") == 0;
+	int digits = activation ? ESIGN_SEAL_ACTIVATION_DIGITS : ESIGN_OTP_DIGITS;
+	char object[48], detail[160];
+	int match = 0;
+	oa_err rc, verdict = OA_OK;
+
+	memset(got, 0, sizeof got);
+	if ((rc = store_begin(db)))
+		return rc;
+	if ((st = store_prepare(db, "SELECT id, salt, hash, files, attempts, expires_at FROM seal_code"
+	                            " WHERE seal = ? AND kind = ? AND client = ? AND used_at IS NULL"
+	                            " AND expires_at > ? ORDER BY id DESC LIMIT 1")) == NULL) {
+		rc = OA_ERR_STORE;
+		goto tx;
+	}
+	store_bind_text(st, 1, seal);
+	store_bind_text(st, 2, kind);
+	store_bind_text(st, 3, client);
+	store_bind_int(st, 4, now);
+	if (store_step(st) == STORE_ROW) {
+		id = store_col_int(st, 0);
+		if ((p = store_col_blob(st, 1, &n)) != NULL && n == SALT_LEN)
+			memcpy(salt, p, n);
+		else
+			id = -1;
+		if ((p = store_col_blob(st, 2, &n)) != NULL && n == 32)
+			memcpy(want, p, n);
+		else
+			id = -1;
+		allowed = store_col_int(st, 3);
+		attempts = store_col_int(st, 4);
+		exp = store_col_int(st, 5);
+	}
+	store_reset(st);
+	if (id == 0) {
+		rc = oa_fail(OA_ERR_DENIED, "no %s code of seal %s waiting for this client application "
+		    "(none asked, expired, used or revoked)", kind, seal);
+		goto tx;
+	}
+	if (id < 0) {
+		rc = oa_fail(OA_ERR_STORE, "a stored seal code is not valid");
+		goto tx;
+	}
+	if (!activation && (int64_t)files > allowed) {
+		rc = oa_fail(OA_ERR_LIMIT, "the code was asked for %" PRId64 " document(s), the request "
+		    "has %zu", allowed, files);
+		goto tx;
+	}
+	if (clen == (size_t)digits && strspn(code, "0123456789") == clen &&
+	    (rc = otp_hash(salt, seal, code, got)) == OA_OK)
+		match = CRYPTO_memcmp(got, want, sizeof got) == 0;
+	if (rc)
+		goto tx;
+	attempts++;
+	if (match && op == ESIGN_SEAL_REFRESH)
+		exp = now + ESIGN_SEAL_ACTIVATION_SECONDS;
+	st = store_prepare(db, "UPDATE seal_code SET used_at = ?, attempts = ?, expires_at = ?"
+	                       " WHERE id = ?");
+	if (st == NULL) {
+		rc = OA_ERR_STORE;
+		goto tx;
+	}
+	/* spent when it matched and the operation spends it; burnt at the last
+	 * allowed wrong try */
+	if ((match && op == ESIGN_SEAL_SPEND) || (!match && attempts >= ESIGN_OTP_MAX_ATTEMPTS))
+		store_bind_int(st, 1, now);
+	else
+		store_bind_null(st, 1);
+	/* a right code forgives the wrong tries before it */
+	store_bind_int(st, 2, match ? 0 : attempts);
+	store_bind_int(st, 3, exp);
+	store_bind_int(st, 4, id);
+	snprintf(object, sizeof object, "seal_code:%" PRId64, id);
+	snprintf(detail, sizeof detail, "seal=%s kind=%s client=%s op=%s%s", seal, kind, client,
+	    op == ESIGN_SEAL_SPEND ? "spend" : op == ESIGN_SEAL_REFRESH ? "refresh" : "check",
+	    match ? "" : " wrong");
+	if ((rc = run(db, st)) ||
+	    (rc = audit_append(db, actor, match ? "esign.seal_code_use" : "esign.seal_code_wrong",
+	         object, detail)))
+		goto tx;
+	if (!match)
+		verdict = oa_fail(OA_ERR_DENIED, "wrong %s code for seal %s (%" PRId64 " of %d tries%s)",
+		    kind, seal, attempts, ESIGN_OTP_MAX_ATTEMPTS,
+		    attempts >= ESIGN_OTP_MAX_ATTEMPTS ? "; the code is burnt, ask for a new one" : "");
+	else if (expires)
+		*expires = exp;
 tx:
 	OPENSSL_cleanse(got, sizeof got);
 	if (rc == OA_OK)

@@ -200,6 +200,45 @@ typedef struct keys_info {
  */
 oa_err keys_totp_enabled(inst *in, int64_t key_id);
 
+/* ---- organisation seals (sealkey.c) ---- */
+
+/* What makes a seal: the organisation (an auth org id), the subject O and
+ * CN, the address its activation codes go to, the key type (NULL:
+ * ec-p256) and who asks (audit). */
+typedef struct keys_seal_req {
+	const char *org, *o, *cn, *email, *key_type, *actor;
+} keys_seal_req;
+
+typedef struct keys_seal_info {
+	char id[33];             /* idSubscriber: 32 lower-case hex */
+	char org[65], serial[41], key_type[16];
+	char email[OA_MAX_EMAIL_CHARS + 1];
+	int64_t created_at;
+} keys_seal_info;
+
+/* 1 when id has the form of an idSubscriber. */
+int keys_seal_id_valid(const char *id);
+/*
+ * Generates the seal's key pair, has the CA issue its certificate (profile
+ * "seal", subject O and CN), keeps the private key only wrapped under the
+ * instance's key-wrapping key, and audits "keys.seal_create": one
+ * transaction.  id (the idSubscriber) and serial are filled.
+ */
+oa_err keys_seal_create(inst *in, const keys_seal_req *q, char id[33], char serial[41]);
+/* One seal (OA_ERR_NOTFOUND if none). */
+oa_err keys_seal_get(inst *in, const char *id, keys_seal_info *out);
+/* The seals of org (NULL: all), oldest first; fn returns non-zero to stop. */
+oa_err keys_seal_list(inst *in, const char *org, int (*fn)(const keys_seal_info *, void *),
+    void *arg);
+/*
+ * Signs a SHA-256 digest with the seal's key (ECDSA, or RSA PKCS#1 v1.5)
+ * when its certificate is usable (OA_ERR_STATE naming the status), after
+ * the record "keys.seal_sign" (serial, digest, ref) has committed.  *sig is
+ * malloc'd.  The caller has decided that actor may use the seal.
+ */
+oa_err keys_seal_sign(inst *in, const char *id, const uint8_t digest[32], const char *actor,
+    const char *ref, uint8_t **sig, size_t *siglen);
+
 /* Reads one key's status (no secret).  OA_ERR_NOTFOUND if none. */
 oa_err keys_status(inst *in, int64_t key_id, keys_info *out);
 

@@ -120,6 +120,16 @@ oa_err keys_cert_holds(inst *in, const char *serial, const uint8_t *spki, size_t
 
 /* ---- the copy wrapped under the instance's key-wrapping key (wrap.c) ---- */
 
+/* AES-256-GCM under the key-wrapping key (made at the first wrap): a fresh
+ * nonce, *ct malloc'd (n bytes, the caller frees). */
+oa_err keys_kek_wrap(inst *in, const uint8_t *aad, size_t aad_len, const uint8_t *clear, size_t n,
+    uint8_t nonce[KEYS_NONCE_LEN], uint8_t **ct, uint8_t tag[KEYS_TAG_LEN]);
+/* Opens it: *clear is a secret buffer of n bytes (keys_secret_free);
+ * OA_ERR_CRYPTO when it fails its check. */
+oa_err keys_kek_unwrap(inst *in, const uint8_t *aad, size_t aad_len,
+    const uint8_t nonce[KEYS_NONCE_LEN], const uint8_t *ct, size_t n,
+    const uint8_t tag[KEYS_TAG_LEN], uint8_t **clear);
+
 /* Stores (or replaces) k wrapped for r's key, with its audit record; joins
  * the open transaction.  Makes the key-wrapping key at the first call. */
 oa_err keys_wrap_store(inst *in, const struct keyrow *r, EVP_PKEY *k, const char *actor);

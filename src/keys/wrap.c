@@ -128,35 +128,93 @@ static size_t wrap_aad(const struct keyrow *r, uint8_t *out, size_t outsz)
 	return n + tl;
 }
 
+oa_err keys_kek_wrap(inst *in, const uint8_t *aad, size_t aad_len, const uint8_t *clear, size_t n,
+    uint8_t nonce[KEYS_NONCE_LEN], uint8_t **ct, uint8_t tag[KEYS_TAG_LEN])
+{
+	uint8_t *kek = NULL;
+	EVP_CIPHER_CTX *ctx = NULL;
+	int l1 = 0, l2 = 0;
+	oa_err rc;
+
+	*ct = NULL;
+	if (n == 0 || n > KEYS_MAX_CT)
+		return oa_fail(OA_ERR_LIMIT, "key of %zu bytes cannot be wrapped", n);
+	if ((rc = kek_load(in, 1, &kek)))
+		return rc;
+	if ((*ct = malloc(n)) == NULL) {
+		rc = oa_fail(OA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (RAND_bytes(nonce, KEYS_NONCE_LEN) != 1 || (ctx = EVP_CIPHER_CTX_new()) == NULL ||
+	    EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, kek, nonce) != 1 ||
+	    EVP_EncryptUpdate(ctx, NULL, &l1, aad, (int)aad_len) != 1 ||
+	    EVP_EncryptUpdate(ctx, *ct, &l1, clear, (int)n) != 1 ||
+	    EVP_EncryptFinal_ex(ctx, *ct + l1, &l2) != 1 || (size_t)(l1 + l2) != n ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, KEYS_TAG_LEN, tag) != 1)
+		rc = oa_fail_ssl(OA_ERR_CRYPTO, "AES-256-GCM wrap");
+out:
+	EVP_CIPHER_CTX_free(ctx);
+	keys_secret_free(kek, KEK_LEN);
+	if (rc) {
+		free(*ct);
+		*ct = NULL;
+	}
+	return rc;
+}
+
+oa_err keys_kek_unwrap(inst *in, const uint8_t *aad, size_t aad_len,
+    const uint8_t nonce[KEYS_NONCE_LEN], const uint8_t *ct, size_t n,
+    const uint8_t tag[KEYS_TAG_LEN], uint8_t **clear)
+{
+	uint8_t *kek = NULL, *pt = NULL, t[KEYS_TAG_LEN];
+	EVP_CIPHER_CTX *ctx = NULL;
+	int l1 = 0, l2 = 0;
+	oa_err rc;
+
+	*clear = NULL;
+	if (n == 0 || n > KEYS_MAX_CT)
+		return oa_fail(OA_ERR_CRYPTO, "wrapped key of %zu bytes is not valid", n);
+	if ((rc = kek_load(in, 0, &kek)))
+		return rc;
+	if ((pt = keys_secret_alloc(n)) == NULL) {
+		rc = oa_fail(OA_ERR_NOMEM, "secret buffer");
+		goto out;
+	}
+	memcpy(t, tag, sizeof t);
+	if ((ctx = EVP_CIPHER_CTX_new()) == NULL ||
+	    EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, kek, nonce) != 1 ||
+	    EVP_DecryptUpdate(ctx, NULL, &l1, aad, (int)aad_len) != 1 ||
+	    EVP_DecryptUpdate(ctx, pt, &l1, ct, (int)n) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, KEYS_TAG_LEN, t) != 1 ||
+	    EVP_DecryptFinal_ex(ctx, pt + l1, &l2) != 1 || (size_t)(l1 + l2) != n) {
+		oa_err_clear();
+		rc = oa_fail(OA_ERR_CRYPTO, "a wrapped key failed its integrity check (or the "
+		    "key-wrapping key changed)");
+		goto out;
+	}
+	*clear = pt;
+	pt = NULL;
+out:
+	EVP_CIPHER_CTX_free(ctx);
+	keys_secret_free(pt, n);
+	keys_secret_free(kek, KEK_LEN);
+	return rc;
+}
+
 oa_err keys_wrap_store(inst *in, const struct keyrow *r, EVP_PKEY *k, const char *actor)
 {
 	store *db = inst_store(in);
-	uint8_t *kek = NULL, *der = NULL, nonce[KEYS_NONCE_LEN], tag[KEYS_TAG_LEN], aad[256],
-	    *ct = NULL;
+	uint8_t *der = NULL, nonce[KEYS_NONCE_LEN], tag[KEYS_TAG_LEN], aad[256], *ct = NULL;
 	size_t n = 0, aad_len = wrap_aad(r, aad, sizeof aad);
-	EVP_CIPHER_CTX *ctx = NULL;
 	store_stmt *st;
 	char object[64];
-	int l1 = 0, l2 = 0;
 	oa_err rc;
 
 	if (aad_len == 0)
 		return oa_fail(OA_ERR_LIMIT, "holder id or key type too long");
-	if ((rc = kek_load(in, 1, &kek)) || (rc = keys_pkcs8_of(k, &der, &n)))
+	if ((rc = keys_pkcs8_of(k, &der, &n)) ||
+	    (rc = keys_kek_wrap(in, aad, aad_len, der, n, nonce, &ct, tag)))
 		goto out;
-	if ((ct = malloc(n)) == NULL) {
-		rc = oa_fail(OA_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	if (RAND_bytes(nonce, sizeof nonce) != 1 || (ctx = EVP_CIPHER_CTX_new()) == NULL ||
-	    EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, kek, nonce) != 1 ||
-	    EVP_EncryptUpdate(ctx, NULL, &l1, aad, (int)aad_len) != 1 ||
-	    EVP_EncryptUpdate(ctx, ct, &l1, der, (int)n) != 1 ||
-	    EVP_EncryptFinal_ex(ctx, ct + l1, &l2) != 1 || (size_t)(l1 + l2) != n ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, KEYS_TAG_LEN, tag) != 1) {
-		rc = oa_fail_ssl(OA_ERR_CRYPTO, "AES-256-GCM wrap");
-		goto out;
-	}
 	if ((st = store_prepare(db, "INSERT INTO holder_key_wrap (key_id, nonce, ciphertext, tag,"
 	                            " created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key_id) DO UPDATE"
 	                            " SET nonce = excluded.nonce, ciphertext = excluded.ciphertext,"
@@ -174,9 +232,7 @@ oa_err keys_wrap_store(inst *in, const struct keyrow *r, EVP_PKEY *k, const char
 	keys_object_of(object, sizeof object, r->id);
 	rc = audit_append(db, actor, "keys.totp_enable", object, "wrap=aes-256-gcm kek=file");
 out:
-	EVP_CIPHER_CTX_free(ctx);
 	keys_secret_free(der, n);
-	keys_secret_free(kek, KEK_LEN);
 	free(ct);
 	return rc;
 }
@@ -204,13 +260,11 @@ oa_err keys_wrap_open(inst *in, const struct keyrow *r, EVP_PKEY **key)
 	store *db = inst_store(in);
 	store_stmt *st = store_prepare(db, "SELECT nonce, ciphertext, tag FROM holder_key_wrap"
 	                                   " WHERE key_id = ?");
-	uint8_t nonce[KEYS_NONCE_LEN], tag[KEYS_TAG_LEN], aad[256], *ct = NULL, *pt = NULL,
-	    *kek = NULL, *pk = NULL;
+	uint8_t nonce[KEYS_NONCE_LEN], tag[KEYS_TAG_LEN], aad[256], *ct = NULL, *pt = NULL, *pk = NULL;
 	size_t n = 0, aad_len = wrap_aad(r, aad, sizeof aad);
 	const void *p;
 	size_t pl;
-	EVP_CIPHER_CTX *ctx = NULL;
-	int l1 = 0, l2 = 0, step, len;
+	int step, len;
 	oa_err rc = OA_OK;
 
 	*key = NULL;
@@ -242,24 +296,8 @@ oa_err keys_wrap_open(inst *in, const struct keyrow *r, EVP_PKEY **key)
 		rc = oa_fail(OA_ERR_CRYPTO, "holder key %" PRId64 ": wrapped copy is invalid", r->id);
 		goto out;
 	}
-	if ((rc = kek_load(in, 0, &kek)))
-		goto out;
-	if ((pt = keys_secret_alloc(n)) == NULL) {
-		rc = oa_fail(OA_ERR_NOMEM, "secret buffer");
-		goto out;
-	}
-	if ((ctx = EVP_CIPHER_CTX_new()) == NULL ||
-	    EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, kek, nonce) != 1 ||
-	    EVP_DecryptUpdate(ctx, NULL, &l1, aad, (int)aad_len) != 1 ||
-	    EVP_DecryptUpdate(ctx, pt, &l1, ct, (int)n) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, KEYS_TAG_LEN, tag) != 1 ||
-	    EVP_DecryptFinal_ex(ctx, pt + l1, &l2) != 1 || (size_t)(l1 + l2) != n) {
-		oa_err_clear();
-		rc = oa_fail(OA_ERR_CRYPTO, "holder key %" PRId64 ": wrapped copy failed its integrity "
-		    "check (or the key-wrapping key changed)", r->id);
-		goto out;
-	}
-	if ((rc = keys_key_of_pkcs8(pt, n, key)))
+	if ((rc = keys_kek_unwrap(in, aad, aad_len, nonce, ct, n, tag, &pt)) ||
+	    (rc = keys_key_of_pkcs8(pt, n, key)))
 		goto out;
 	len = i2d_PUBKEY(*key, &pk);
 	if (len <= 0 || (size_t)len != r->spki_len || memcmp(pk, r->spki, r->spki_len) != 0)
@@ -271,9 +309,7 @@ out:
 		EVP_PKEY_free(*key);
 		*key = NULL;
 	}
-	EVP_CIPHER_CTX_free(ctx);
 	keys_secret_free(pt, n);
-	keys_secret_free(kek, KEK_LEN);
 	free(ct);
 	return rc;
 }

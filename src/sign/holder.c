@@ -129,16 +129,57 @@ out:
 	return rc;
 }
 
+/*
+ * Signs pdf with cert (and chain) through fn at level (0: the best the
+ * instance gives): B-T with the instance's TSA unless o->tst is set, B-LT
+ * with a /DSS update after the signature.
+ */
+static oa_err sign_at_level(ca *c, X509 *cert, STACK_OF(X509) *chain, int level,
+    sign_digest_fn fn, void *arg, const uint8_t *pdf, size_t len, const sign_opts *o,
+    uint8_t **out, size_t *out_len)
+{
+	sign_opts so = {0};
+	sign_ltv ltv = {0};
+	uint8_t *bt = NULL;
+	size_t btlen = 0;
+	oa_err rc;
+
+	level = level ? level : ca_tsa_cert(c) ? SIGN_LEVEL_BLT : SIGN_LEVEL_BB;
+	if (level < SIGN_LEVEL_BB || level > SIGN_LEVEL_BLT)
+		TRY(oa_fail(OA_ERR_INVALID, "unknown signature level %d", level));
+	if (level >= SIGN_LEVEL_BT && !ca_tsa_cert(c) && !(o && o->tst))
+		TRY(oa_fail(OA_ERR_STATE, "level %s needs a time-stamping authority, and this instance "
+		    "has none", level == SIGN_LEVEL_BT ? "B-T" : "B-LT"));
+	if (o)
+		so = *o;
+	if (level == SIGN_LEVEL_BB)
+		so.tst = NULL;
+	else if (!so.tst) {
+		/* the signature time-stamp from the instance's own TSA */
+		so.tst = sign_tst_from_ca;
+		so.tst_arg = c;
+	}
+	TRY(sign_pdf_with(pdf, len, cert, chain, fn, arg, &so, &bt, &btlen));
+	if (level == SIGN_LEVEL_BLT) {
+		/* B-LT: the validation data in a /DSS update after the signature */
+		TRY(sign_ltv_from_ca(c, cert, &ltv));
+		TRY(sign_pdf_add_dss_pw(bt, btlen, so.password, &ltv, out, out_len));
+	} else {
+		*out = bt;
+		*out_len = btlen;
+		bt = NULL;
+	}
+out:
+	sign_ltv_free(&ltv);
+	free(bt);
+	return rc;
+}
+
 oa_err sign_pdf_holder(inst *in, const sign_holder *h, const uint8_t *pdf, size_t len,
     const sign_opts *o, uint8_t **out, size_t *out_len, char serial[41])
 {
 	ca *c = inst_ca(in);
 	holder_arg a = {.in = in};
-	sign_opts so = {0};
-	sign_ltv ltv = {0};
-	uint8_t *bt = NULL;
-	size_t btlen = 0;
-	int level;
 	char holder[65], ref[160], hex[65];
 	uint8_t *der = NULL, dg[32];
 	const uint8_t *p;
@@ -177,34 +218,61 @@ oa_err sign_pdf_holder(inst *in, const sign_holder *h, const uint8_t *pdf, size_
 	a.req.wrap = h->wrap;
 	a.req.actor = h->actor;
 	a.req.ref = ref;
-	level = h->level ? h->level : ca_tsa_cert(c) ? SIGN_LEVEL_BLT : SIGN_LEVEL_BB;
-	if (level < SIGN_LEVEL_BB || level > SIGN_LEVEL_BLT)
-		TRY(oa_fail(OA_ERR_INVALID, "unknown signature level %d", level));
-	if (level >= SIGN_LEVEL_BT && !ca_tsa_cert(c) && !(o && o->tst))
-		TRY(oa_fail(OA_ERR_STATE, "level %s needs a time-stamping authority, and this instance "
-		    "has none", level == SIGN_LEVEL_BT ? "B-T" : "B-LT"));
-	if (o)
-		so = *o;
-	if (level == SIGN_LEVEL_BB)
-		so.tst = NULL;
-	else if (!so.tst) {
-		/* the signature time-stamp from the instance's own TSA */
-		so.tst = sign_tst_from_ca;
-		so.tst_arg = c;
-	}
-	TRY(sign_pdf_with(pdf, len, cert, chain, holder_sign, &a, &so, &bt, &btlen));
-	if (level == SIGN_LEVEL_BLT) {
-		/* B-LT: the validation data in a /DSS update after the signature */
-		TRY(sign_ltv_from_ca(c, cert, &ltv));
-		TRY(sign_pdf_add_dss_pw(bt, btlen, so.password, &ltv, out, out_len));
-	} else {
-		*out = bt;
-		*out_len = btlen;
-		bt = NULL;
-	}
+	TRY(sign_at_level(c, cert, chain, h->level, holder_sign, &a, pdf, len, o, out, out_len));
 out:
-	sign_ltv_free(&ltv);
-	free(bt);
+	X509_free(cert);
+	sk_X509_pop_free(chain, X509_free);
+	free(der);
+	return rc;
+}
+
+/* keys_seal_sign() as a sign_digest_fn. */
+typedef struct seal_arg {
+	inst *in;
+	const char *id, *actor;
+	char ref[160];
+} seal_arg;
+
+static oa_err seal_sign(void *arg, const uint8_t digest[32], uint8_t **sig, size_t *siglen)
+{
+	seal_arg *s = arg;
+
+	return keys_seal_sign(s->in, s->id, digest, s->actor, s->ref, sig, siglen);
+}
+
+oa_err sign_pdf_seal(inst *in, const char *id, const char *actor, const char *client,
+    const uint8_t *pdf, size_t len, const sign_opts *o, uint8_t **out, size_t *out_len)
+{
+	ca *c = inst_ca(in);
+	seal_arg a = {.in = in, .id = id, .actor = actor};
+	keys_seal_info si;
+	uint8_t *der = NULL, dg[32];
+	const uint8_t *p;
+	size_t dlen = 0;
+	char hex[65];
+	X509 *cert = NULL;
+	STACK_OF(X509) *chain = NULL;
+	oa_err rc;
+
+	*out = NULL;
+	*out_len = 0;
+	if (client && (strlen(client) > 64 || !oa_is_clean_utf8(client) || strchr(client, ' ')))
+		return oa_fail(OA_ERR_INVALID, "client application id: at most 64 bytes, no spaces");
+	if (!pdf || len > SIGN_MAX_PDF_BYTES)
+		return oa_fail(len ? OA_ERR_LIMIT : OA_ERR_INVALID,
+		    "PDF of %zu bytes: the limit is %d (SIGN_MAX_PDF_BYTES)", len, SIGN_MAX_PDF_BYTES);
+	TRY(keys_seal_get(in, id, &si));
+	TRY(ca_cert_der(c, si.serial, &der, &dlen));
+	p = der;
+	if ((cert = d2i_X509(NULL, &p, (long)dlen)) == NULL)
+		TRY(oa_fail_ssl(OA_ERR_INTERNAL, "certificate %s does not parse", si.serial));
+	TRY(load_chain(c, &chain));
+	SHA256(pdf, len, dg);
+	oa_hex(hex, dg, sizeof dg);
+	snprintf(a.ref, sizeof a.ref, "pdf-sha256=%s%s%s", hex, client ? " client=" : "",
+	    client ? client : "");
+	TRY(sign_at_level(c, cert, chain, 0, seal_sign, &a, pdf, len, o, out, out_len));
+out:
 	X509_free(cert);
 	sk_X509_pop_free(chain, X509_free);
 	free(der);

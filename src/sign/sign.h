@@ -257,6 +257,16 @@ oa_err sign_holder_find(inst *in, const char *nik, const char *serial_in, char s
 oa_err sign_pdf_holder(inst *in, const sign_holder *h, const uint8_t *pdf, size_t len,
     const sign_opts *o, uint8_t **out, size_t *out_len, char serial[41]);
 
+/*
+ * Signs pdf as sign_pdf_holder() does (the best level the instance gives),
+ * with the electronic seal id (src/keys: keys_seal_sign, which refuses a
+ * seal whose certificate is not usable and audits "keys.seal_sign" with the
+ * document's SHA-256 and the client).  The caller has decided that actor
+ * may use the seal.  Must be called outside a transaction.
+ */
+oa_err sign_pdf_seal(inst *in, const char *id, const char *actor, const char *client,
+    const uint8_t *pdf, size_t len, const sign_opts *o, uint8_t **out, size_t *out_len);
+
 /* One signature of a PDF, as sign_verify_pdf() found it. */
 typedef struct sign_sig_report {
 	char field[128];          /* the field's /T (UTF-8) */

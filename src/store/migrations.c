@@ -314,6 +314,38 @@ const struct migration store_migrations[] = {
 	    "  used_at INTEGER"
 	    ");"
 	    "CREATE INDEX esign_otp_nik ON esign_otp(nik, created_at);"},
+	/* Electronic seals of organisations (the BSrE API's idSubscriber,
+	 * src/keys/sealkey.c): the key wrapped under the instance's
+	 * key-wrapping key, its "seal" certificate; and the codes of the seal
+	 * API (src/esign/seal.c): activation codes e-mailed to the seal's
+	 * address and one-time codes per request, as salted SHA-256 only. */
+	{13, "keys",
+	    "CREATE TABLE org_seal ("
+	    "  id TEXT PRIMARY KEY CHECK (length(id) = 32 AND id NOT GLOB '*[^0-9a-f]*'),"
+	    "  org TEXT NOT NULL REFERENCES auth_org(id),"
+	    "  serial TEXT NOT NULL UNIQUE,"
+	    "  key_type TEXT NOT NULL,"
+	    "  email TEXT NOT NULL CHECK (length(email) BETWEEN 3 AND 128),"
+	    "  nonce BLOB NOT NULL CHECK (length(nonce) = 12),"
+	    "  ciphertext BLOB NOT NULL CHECK (length(ciphertext) BETWEEN 1 AND 8192),"
+	    "  tag BLOB NOT NULL CHECK (length(tag) = 16),"
+	    "  created_by TEXT NOT NULL,"
+	    "  created_at INTEGER NOT NULL"
+	    ");"
+	    "CREATE TABLE seal_code ("
+	    "  id INTEGER PRIMARY KEY,"
+	    "  seal TEXT NOT NULL REFERENCES org_seal(id),"
+	    "  kind TEXT NOT NULL CHECK (kind IN ('activation', 'otp')),"
+	    "  client TEXT NOT NULL CHECK (length(client) BETWEEN 1 AND 64),"
+	    "  salt BLOB NOT NULL CHECK (length(salt) = 16),"
+	    "  hash BLOB NOT NULL CHECK (length(hash) = 32),"
+	    "  files INTEGER NOT NULL DEFAULT 0 CHECK (files BETWEEN 0 AND 1000),"
+	    "  attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),"
+	    "  created_at INTEGER NOT NULL,"
+	    "  expires_at INTEGER NOT NULL,"
+	    "  used_at INTEGER"
+	    ");"
+	    "CREATE INDEX seal_code_seal ON seal_code(seal, kind, created_at);"},
 };
 
 const int store_nmigrations = (int)(sizeof store_migrations / sizeof store_migrations[0]);

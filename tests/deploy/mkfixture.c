@@ -131,6 +131,12 @@ static const char *const stage_sql[] = {
 	"INSERT INTO esign_otp (id, nik, client, salt, hash, files, attempts, created_at, expires_at,"
 	"  used_at) VALUES (1, '3201014603880002', 'app-surat', zeroblob(16), zeroblob(32), 1, 1,"
 	"  " T0 " + 400, " T0 " + 700, " T0 " + 450);",
+	/* 13 keys: an agency's electronic seal and an activation code */
+	"INSERT INTO org_seal VALUES ('0123456789abcdef0123456789abcdef', 'fixture', '7A03', 'ec-p256',"
+	"  'segel@fixture.go.id', zeroblob(12), zeroblob(138), zeroblob(16), 'cli', " T0 " + 500);"
+	"INSERT INTO seal_code (id, seal, kind, client, salt, hash, files, attempts, created_at,"
+	"  expires_at) VALUES (1, '0123456789abcdef0123456789abcdef', 'activation', 'app-surat',"
+	"  zeroblob(16), zeroblob(32), 0, 0, " T0 " + 600, " T0 " + 2592600);",
 };
 
 int main(int argc, char **argv)

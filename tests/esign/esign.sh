@@ -523,10 +523,10 @@ head -c 5000 /dev/zero | tr '\0' ' ' >pad.txt
 req "v2 status: oversized body" 413 e.json "${AUTH[@]}" -H 'Content-Type: application/json' \
 	--data-binary @pad.txt "$BASE/api/v2/user/check/status"
 
-# ---- not built -------------------------------------------------------------
-req "v2 seal pdf: not built" 501 e.json "${AUTH[@]}" -H 'Content-Type: application/json' \
+# ---- a seal this agency does not have ---------------------------------------
+req "v2 seal pdf: an unknown seal" 404 e.json "${AUTH[@]}" -H 'Content-Type: application/json' \
 	-d '{"idSubscriber":"x","totp":"123456","file":[]}' "$BASE/api/v2/seal/pdf"
-check_eq "not built: code" NOT_IMPLEMENTED "$(jf .code e.json)"
+check_eq "unknown seal: code" SEAL_NOT_FOUND "$(jf .code e.json)"
 
 # ---- bad input never gets a 5xx ---------------------------------------------
 no5xx() { # no5xx NAME curl-args...: a 4xx with the error shape
