@@ -118,8 +118,13 @@ oa_err engine_act_documents(engine *e, struct kase *k, const sop_step *s, sop_ac
 		int doc = s->inputs[i].doc, h;
 		if (doc < 0)
 			continue;
-		if ((h = engine_has_doc(e, k->id, k->def->documents[doc].id)) < 0)
+		if ((h = engine_has_doc(e, k->id, k->def->documents[doc].id,
+		    s->inputs[i].own ? s->id : NULL)) < 0)
 			return OA_ERR_STORE;
+		if (!h && s->inputs[i].own)
+			return oa_fail(OA_ERR_STATE, "step %s needs its own document '%s' (%s) attached at "
+			    "this step (one attached at another step does not count)", s->id,
+			    k->def->documents[doc].id, k->def->documents[doc].name);
 		if (!h)
 			return oa_fail(OA_ERR_STATE, "step %s needs document '%s' (%s) attached first", s->id,
 			    k->def->documents[doc].id, k->def->documents[doc].name);
@@ -128,7 +133,7 @@ oa_err engine_act_documents(engine *e, struct kase *k, const sop_step *s, sop_ac
 		int ri = sop_reason_index(k->def, k->reason);
 		for (size_t i = 0; ri >= 0 && i < k->def->reasons[ri].n_docs; i++) {
 			const sop_document *doc = &k->def->documents[k->def->reasons[ri].docs[i]];
-			int h = engine_has_doc(e, k->id, doc->id);
+			int h = engine_has_doc(e, k->id, doc->id, NULL);
 			if (h < 0)
 				return OA_ERR_STORE;
 			if (!h)

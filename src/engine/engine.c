@@ -294,16 +294,19 @@ oa_err engine_set_data(engine *e, int64_t case_id, const char *key, const char *
 	return store_run(st);
 }
 
-int engine_has_doc(engine *e, int64_t case_id, const char *doc)
+int engine_has_doc(engine *e, int64_t case_id, const char *doc, const char *at_step)
 {
-	store_stmt *st = store_prepare(e->db, "SELECT 1 FROM sop_case_document WHERE case_id = ?"
-	                                      " AND doc = ? LIMIT 1");
+	store_stmt *st = store_prepare(e->db, at_step
+	    ? "SELECT 1 FROM sop_case_document WHERE case_id = ? AND doc = ? AND step = ? LIMIT 1"
+	    : "SELECT 1 FROM sop_case_document WHERE case_id = ? AND doc = ? LIMIT 1");
 	int step;
 
 	if (st == NULL)
 		return -1;
 	store_bind_int(st, 1, case_id);
 	store_bind_text(st, 2, doc);
+	if (at_step)
+		store_bind_text(st, 3, at_step);
 	step = store_step(st);
 	store_reset(st);
 	return step == STORE_ROW ? 1 : step == STORE_DONE ? 0 : -1;

@@ -60,7 +60,9 @@ oa_err engine_load_open_case(engine *e, const engine_who *who, int64_t id, struc
 oa_err engine_get_data(engine *e, int64_t case_id, const char *key, char *out, size_t outsz);
 oa_err engine_set_data(engine *e, int64_t case_id, const char *key, const char *value,
     const char *by);
-int engine_has_doc(engine *e, int64_t case_id, const char *doc);
+/* 1 if the case holds document doc (attached at step at_step, when not
+ * NULL), 0 if not, -1 on a store failure. */
+int engine_has_doc(engine *e, int64_t case_id, const char *doc, const char *at_step);
 int engine_step_has_actor(const sop_def *d, const sop_step *s, const char *role);
 oa_err engine_append_transition(engine *e, struct kase *k, const sop_step *s, const char *action,
     const char *actor, const char *role, const char *decision, const char *note, int64_t now,

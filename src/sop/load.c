@@ -427,13 +427,15 @@ static void step_requires(ld *l, sop_step *s, yaml_node_t *n, const char *what)
 		if (v->type == YAML_MAPPING_NODE) {
 			static const struct field f[] = {
 				{"doc", F_REQ, "a document id from `documents:`"},
+				{"own", 0, ""},
 			};
-			yaml_node_t *dv[1];
+			yaml_node_t *dv[2];
 
-			if (!ld_scan(l, v, "an item of `requires`", f, 1, dv) || dv[0] == NULL)
+			if (!ld_scan(l, v, "an item of `requires`", f, 2, dv) || dv[0] == NULL)
 				continue;
 			if ((in->doc = doc_ref(l, dv[0], what)) < 0)
 				continue;
+			in->own = dv[1] && ld_boolean(l, dv[1], what, "own") == 1;
 		} else {
 			if ((in->text = ld_text_req(l, v, what, "requires", OA_MAX_SOP_TEXT)) == NULL)
 				continue;

@@ -124,6 +124,8 @@ typedef struct sop_reason {
 typedef struct sop_input {
 	int doc;    /* document index, or SOP_NONE for a free input */
 	char *text; /* the free input; NULL for a document */
+	int own;    /* `own: true`: a copy attached at this step itself is needed (a
+	             * disposition per level); else any attached earlier will do */
 } sop_input;
 
 typedef struct sop_step {

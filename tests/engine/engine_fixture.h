@@ -179,6 +179,8 @@ struct walkres {
 
 /* Attaches document doc to the case as who (a made-up SHA-256). */
 void attach(int64_t case_id, const engine_who *who, const char *doc);
+/* The same with a SHA-256 made from doc and salt: another file of doc. */
+void attach_salted(int64_t case_id, const engine_who *who, const char *doc, const char *salt);
 /* The five identity fields of the SOP tests' holder for nik. */
 void identity(const char *nik, const char **keys, const char **vals, size_t *n);
 /* Active certificates of nik other than except (NULL: all). */

@@ -16,18 +16,29 @@
 
 #include "engine_fixture.h"
 
-static int has_doc(int64_t case_id, const char *doc)
+/* 1 if the case holds doc (attached at step at, when not NULL). */
+static int has_doc(int64_t case_id, const char *doc, const char *at)
 {
+	if (at)
+		return (int)count("SELECT COUNT(*) FROM sop_case_document WHERE case_id = %" PRId64
+		                  " AND doc = '%s' AND step = '%s'", case_id, doc, at);
 	return (int)count("SELECT COUNT(*) FROM sop_case_document WHERE case_id = %" PRId64
 	                  " AND doc = '%s'", case_id, doc);
 }
 
 void attach(int64_t case_id, const engine_who *who, const char *doc)
 {
+	attach_salted(case_id, who, doc, "");
+}
+
+void attach_salted(int64_t case_id, const engine_who *who, const char *doc, const char *salt)
+{
 	char sha[65];
 	unsigned h = 5381;
 
 	for (const char *p = doc; *p; p++)
+		h = h * 33 + (unsigned char)*p;
+	for (const char *p = salt; *p; p++)
 		h = h * 33 + (unsigned char)*p;
 	for (int i = 0; i < 64; i++)
 		sha[i] = "0123456789abcdef"[(h >> (i % 28)) & 15];
@@ -38,19 +49,37 @@ void attach(int64_t case_id, const engine_who *who, const char *doc)
 
 /* The documents step s needs now (its doc inputs; reason docs at upload/revoke). */
 static size_t needed_docs(const sop_def *d, const sop_step *s, sop_action effective,
-    const char *reason, const char **out)
+    const char *reason, const char **out, int *own)
 {
 	size_t n = 0;
 
 	for (size_t i = 0; i < s->n_inputs; i++)
-		if (s->inputs[i].doc >= 0)
+		if (s->inputs[i].doc >= 0) {
+			own[n] = s->inputs[i].own;
 			out[n++] = d->documents[s->inputs[i].doc].id;
+		}
+
 	if (reason[0] && (s->action == SOP_ACT_UPLOAD || effective == SOP_ACT_REVOKE)) {
 		int ri = sop_reason_index(d, reason);
 		for (size_t i = 0; ri >= 0 && i < d->reasons[ri].n_docs; i++)
+			{
+			own[n] = 0;
 			out[n++] = d->documents[d->reasons[ri].docs[i]].id;
+		}
 	}
 	return n;
+}
+
+/* Attaches a document the step needs: the applicant's, or (own: the step's
+ * own copy, `requires: [{doc: X, own: true}]`) a new file by the step's
+ * actor. */
+static void attach_missing(int64_t id, struct applicant *app, const engine_who *who,
+    const sop_step *s, const char *doc, int own)
+{
+	if (own)
+		attach_salted(id, who, doc, s->id);
+	else
+		attach(id, &app->p.who, doc);
 }
 
 void identity(const char *nik, const char **keys, const char **vals, size_t *n)
@@ -219,6 +248,7 @@ void walk(int64_t id, struct applicant *app, const struct walkopt *o, struct wal
 		const sop_def *d;
 		const sop_step *s;
 		const char *role, *arole, *need[32], *missing[32];
+		int need_own[32], miss_own[32];
 		char stepid[OA_MAX_SOP_ID + 1];
 		const char *keys[9], *vals[9];
 		struct person staff;
@@ -277,26 +307,28 @@ void walk(int64_t id, struct applicant *app, const struct walkopt *o, struct wal
 		effective = s->action == SOP_ACT_DECIDE
 		                ? (a.decision == ENGINE_YES ? s->yes_action : SOP_ACT_NONE)
 		                : s->action;
-		nneed = needed_docs(d, s, effective, c.reason, need);
+		nneed = needed_docs(d, s, effective, c.reason, need, need_own);
 		for (size_t i = 0; i < nneed; i++) {
 			int dup = 0;
 			for (size_t j = 0; j < nmiss; j++)
 				dup |= strcmp(missing[j], need[i]) == 0;
-			if (!dup && !has_doc(id, need[i]))
+			if (!dup && !has_doc(id, need[i], need_own[i] ? s->id : NULL)) {
+				miss_own[nmiss] = need_own[i];
 				missing[nmiss++] = need[i];
+			}
 		}
 		if (nmiss > 0 && o->refusals && a.decision != ENGINE_NO) {
 			/* All but one attached: still refused, nothing changes. */
 			for (size_t j = 0; j + 1 < nmiss; j++)
-				attach(id, &app->p.who, missing[j]);
+				attach_missing(id, app, who, s, missing[j], miss_own[j]);
 			REFUSED(id, OA_ERR_STATE, engine_case_act(E, who, &a, &res));
 			if (!strstr(last_refusal, missing[nmiss - 1]))
 				fail_msg("step %s: refusal does not name the missing document %s: %s", s->id,
 				    missing[nmiss - 1], last_refusal);
-			attach(id, &app->p.who, missing[nmiss - 1]);
+			attach_missing(id, app, who, s, missing[nmiss - 1], miss_own[nmiss - 1]);
 		} else
 			for (size_t j = 0; j < nmiss; j++)
-				attach(id, &app->p.who, missing[j]);
+				attach_missing(id, app, who, s, missing[j], miss_own[j]);
 		if (o->refusals)
 			battery(id, d, s, &a, who, app);
 

@@ -253,6 +253,54 @@ static void test_issue_before_key(void **state)
 	applicant_free(&app);
 }
 
+/* ---- documents per level ------------------------------------------------ */
+
+/* SOP 001 with a disposition of each level's own (steps 2 and 3, `own:
+ * true`): the head's disposition attached at step 2 does not satisfy step
+ * 3; the head of division's own copy does.  The walker then completes the
+ * case with the refusal battery. */
+static void test_own_documents(void **state)
+{
+	char *text = sop_text("001-penerbitan-meranti.yaml");
+	struct applicant app;
+	struct walkopt o = {.stop_at = "3"}, all = {.refusals = 1};
+	struct walkres w;
+	engine_act a = {0};
+	engine_result res;
+	struct person kabid;
+	int64_t vid, id;
+
+	text = replace(text, "  - id: fc_sk\n", "  - id: disposisi\n    name: Lembar Disposisi\n"
+	                                          "  - id: fc_sk\n");
+	text = replace(text, "requires: [Berkas Pemohon dan Disposisi]",
+	    "requires: [Berkas Pemohon, {doc: disposisi, own: true}]");
+	text = replace(text, "requires: [Berkas Pemohon dan Disposisi Lanjutan]\n    time: 5 Menit\n"
+	                     "    output: Dokumen\n\n  - id: 4",
+	    "requires: [Berkas Pemohon, {doc: disposisi, own: true}]\n    time: 5 Menit\n"
+	    "    output: Dokumen\n\n  - id: 4");
+	text = stash(text, 2);
+	install_text("berjenjang", "001-disposisi", text, &vid);
+	id = open_case("berjenjang", "meranti-penerbitan", NULL, &app, 0);
+	walk(id, &app, &o, &w); /* step 2's own disposition attached by the head */
+	expect_state(id, "open", "3");
+	assert_int_equal(count("SELECT COUNT(*) FROM sop_case_document WHERE case_id = %" PRId64
+	                       " AND doc = 'disposisi' AND step = '2'", id), 1);
+	person1(&kabid, "staf-kabid", "berjenjang", "kabid");
+	a.case_id = id;
+	a.step = "3";
+	a.role = "kabid";
+	REFUSED(id, OA_ERR_STATE, engine_case_act(E, &kabid.who, &a, &res));
+	if (!strstr(last_refusal, "own document 'disposisi'"))
+		fail_msg("the refusal does not say the step needs its own disposisi: %s", last_refusal);
+	attach_salted(id, &kabid.who, "disposisi", "kabid");
+	assert_int_equal(engine_case_act(E, &kabid.who, &a, &res), OA_OK);
+	expect_state(id, "open", "4");
+	walk(id, &app, &all, &w);
+	expect_state(id, "completed", NULL);
+	assert_int_equal(w.issued, 1);
+	applicant_free(&app);
+}
+
 /* ---- the CA's last line: a case's certificate is its applicant's ------ */
 
 /* Even if the case data named someone else (here written behind the
@@ -360,6 +408,7 @@ int main(void)
 		cmocka_unit_test(test_issue_before_key),
 		cmocka_unit_test(test_ca_issues_for_applicant_only),
 		cmocka_unit_test(test_one_active_policy),
+		cmocka_unit_test(test_own_documents),
 	};
 	return cmocka_run_group_tests(tests, engine_fixture_setup, engine_fixture_teardown);
 }
