@@ -77,6 +77,8 @@ static void form(pg *p, const char *serial)
 	pg_field(p, "location", "text", "Lokasi", "Location", NULL, "off", 0);
 	pg_field(p, "passphrase", "password", "Frasa sandi kunci Anda", "Your key's passphrase",
 	    NULL, "off", 1);
+	pg_field(p, "pdf_password", "password", "Kata sandi dokumen (jika dokumen dikunci)",
+	    "The document's password (if it is protected)", NULL, "off", 0);
 	pg_raw(p, "<p><small>");
 	pg_bi(p, "Sertifikat yang dipakai", "Certificate used");
 	pg_raw(p, ": <code>");
@@ -151,6 +153,7 @@ static void h_sign(web_req *r)
 	tampilan = docs_multipart_get(&m, "tampilan");
 	posisi = docs_multipart_get(&m, "posisi");
 	pass = docs_multipart_get(&m, "passphrase");
+	o.password = docs_multipart_get(&m, "pdf_password"); /* "" or absent: none */
 	pagestr = docs_multipart_get(&m, "page");
 	reason = docs_multipart_get(&m, "reason");
 	location = docs_multipart_get(&m, "location");
@@ -190,8 +193,8 @@ static void h_sign(web_req *r)
 	}
 	if (!tampilan || strcmp(tampilan, "invisible") != 0) {
 		const char *c = posisi ? posisi : "br";
-		if ((rc = sign_pdf_page_box((const uint8_t *)file->data, file->len, (int)pageno, box,
-		         &rotate))) {
+		if ((rc = sign_pdf_page_box_pw((const uint8_t *)file->data, file->len, o.password,
+		         (int)pageno, box, &rotate))) {
 			web_body_wipe(r);
 			r->errcode = "validation";
 			page(r, u, 422, "Dokumen tidak dapat dibaca sebagai PDF, atau tidak memiliki halaman "
@@ -200,6 +203,7 @@ static void h_sign(web_req *r)
 			oa_err_clear();
 			return;
 		}
+		sign_page_view_box(box, rotate, box); /* the corners as the page is seen */
 		v.page = (int)pageno;
 		v.w = BOX_W < box[2] - box[0] - 2 * MARGIN ? BOX_W : box[2] - box[0] - 2 * MARGIN;
 		v.h = BOX_H;

@@ -8,8 +8,9 @@
  * not write: pdfsig (valid), qpdf --check, the original as an exact prefix,
  * and `openams sign verify` (intact, time-stamped, LTV); poppler draws the
  * signature on page 2 only.  A wrong passphrase is refused (403) and
- * counted; an invisible signature downloads too; a person without a
- * certificate is sent to request one.
+ * counted; an invisible signature downloads too; a password-protected
+ * letter is signed with its password and stays protected; a person without
+ * a certificate is sent to request one.
  */
 const fs = require('fs');
 const path = require('path');
@@ -33,7 +34,7 @@ run('sign', async (h) => {
 
 	const fill = async (pass, opts) => {
 		await h.visit('/portal/sign', 'sign-form-' + opts.name, 200);
-		await h.page.setInputFiles('input[name=file]', letter);
+		await h.page.setInputFiles('input[name=file]', opts.file || letter);
 		if (opts.invisible)
 			await h.page.check('input[name=tampilan][value=invisible]');
 		await h.page.fill('input[name=page]', String(opts.page || 1));
@@ -94,6 +95,23 @@ run('sign', async (h) => {
 	fs.copyFileSync(await dl2.path(), inv);
 	ok(/Signature is Valid/.test(spawnSync('pdfsig', ['-no-ocsp', inv], { encoding: 'utf8' }).stdout),
 		'an invisible signature downloads and is valid');
+
+	/* a password-protected letter (qpdf, AES-256): signed with its password */
+	const locked = path.join(h.tmp, 'terkunci.pdf');
+	execFileSync('qpdf', ['--encrypt', 'rahasia-surat', 'pemilik-surat', '256', '--', letter, locked]);
+	await fill('langit biru di atas selat panjang', { name: 'locked', file: locked });
+	await h.page.fill('input[name=pdf_password]', 'rahasia-surat');
+	const [dl3] = await Promise.all([h.page.waitForEvent('download', { timeout: 30000 }),
+		button().click()]);
+	const lockedSigned = path.join(h.tmp, 'terkunci-ttd.pdf');
+	fs.copyFileSync(await dl3.path(), lockedSigned);
+	ok(/Signature is Valid/.test(spawnSync('pdfsig', ['-no-ocsp', '-upw', 'rahasia-surat',
+		lockedSigned], { encoding: 'utf8' }).stdout),
+		'a password-protected letter: signed, pdfsig -upw valid');
+	ok(spawnSync('qpdf', ['--requires-password', lockedSigned]).status === 0,
+		'... and the download still needs the password (qpdf --requires-password)');
+	ok(spawnSync('qpdf', ['--check', '--password=rahasia-surat', lockedSigned]).status === 0,
+		'... qpdf --check with the password passes');
 
 	/* a person without a certificate is sent to request one */
 	await h.login('kadis.demo');
