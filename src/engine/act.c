@@ -144,6 +144,30 @@ oa_err engine_act_documents(engine *e, struct kase *k, const sop_step *s, sop_ac
 	return OA_OK;
 }
 
+const char *engine_reason_label(const struct kase *k)
+{
+	const char *l = NULL;
+
+	if (k->reason[0])
+		l = sop_reason_label(k->def, k->reason);
+	/* else a revoke step's fixed reason (a renewal's "superseded") */
+	for (size_t i = 0; !l && i < k->def->n_steps; i++) {
+		const sop_step *s = &k->def->steps[i];
+		if (s->reason >= 0 && (s->action == SOP_ACT_REVOKE || s->yes_action == SOP_ACT_REVOKE))
+			l = sop_reason_label(k->def, k->def->reasons[s->reason].id);
+	}
+	return l ? l : k->reason[0] ? k->reason : NULL;
+}
+
+/* 1 if a step of d records the revocation reason. */
+int engine_def_records_reason(const sop_def *d)
+{
+	for (size_t i = 0; i < d->n_steps; i++)
+		if (d->steps[i].records_reason)
+			return 1;
+	return 0;
+}
+
 /* 1 if the certificate is already revoked. */
 static int old_revoked(engine *e, const char *serial)
 {
@@ -246,9 +270,9 @@ static oa_err do_revoke(engine *e, struct kase *k, const sop_step *s, const char
 		return OA_OK;
 	if (s->reason >= 0)
 		crl = (int)k->def->reasons[s->reason].crl;
-	else if (k->reason[0] && (ri = sop_reason_index(k->def, k->reason)) >= 0)
-		crl = (int)k->def->reasons[ri].crl;
-	else if (k->def->n_reasons > 0)
+	else if (k->reason[0] && (ri = sop_reason_crl(k->def, k->reason)) >= 0)
+		crl = ri;
+	else if (k->def->n_reasons > 0 || engine_def_records_reason(k->def))
 		return oa_fail(OA_ERR_STATE, "case %" PRId64 " has no revocation reason chosen yet", k->id);
 	return ca_revoke(engine_ca(e), k->serial, crl, 0, actor);
 }
@@ -447,11 +471,26 @@ static oa_err act_case_ok(engine *e, const engine_who *who, const engine_act *a,
 		                                   ? "step %s is a decision: answer yes or no"
 		                                   : "step %s is not a decision", s->id);
 	if (a->reason && *a->reason) {
-		if (k->def->kind == SOP_KIND_ISSUANCE || sop_reason_index(k->def, a->reason) < 0 ||
-		    strcmp(a->role, k->applicant_role) != 0)
-			return oa_fail(OA_ERR_INVALID, "'%.64s' is not a reason the applicant can choose here",
-			    a->reason);
+		/* The applicant chooses among the definition's reasons; the staff of
+		 * a records_reason step record one (the definition's, or RFC 5280's). */
+		int applicant = strcmp(a->role, k->applicant_role) == 0;
+		if (k->def->kind == SOP_KIND_ISSUANCE || sop_reason_crl(k->def, a->reason) < 0 ||
+		    (applicant ? k->def->n_reasons == 0 : !s->records_reason))
+			return oa_fail(OA_ERR_INVALID, s->records_reason
+			    ? "'%.64s' is not a revocation reason of this SOP"
+			    : "'%.64s' is not a reason that can be chosen at this step", a->reason);
 		snprintf(k->reason, sizeof k->reason, "%s", a->reason);
+	} else if (s->records_reason && !k->reason[0] && a->decision != ENGINE_NO) {
+		const char *ids[8], *labels[8];
+		size_t n = sop_reason_choices(k->def, ids, labels, 8);
+		char list[256];
+		size_t used = 0;
+		list[0] = 0;
+		for (size_t i = 0; i < n && used < sizeof list; i++)
+			used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
+			    ids[i]);
+		return oa_fail(OA_ERR_INVALID, "step %s records the revocation reason: choose one (%s)",
+		    s->id, list);
 	}
 	return OA_OK;
 }

@@ -616,7 +616,10 @@ oa_err engine_case_open(engine *e, const engine_who *who, const engine_open_req 
 		goto out;
 	if (r->reason && *r->reason) {
 		if (d->kind == SOP_KIND_ISSUANCE || sop_reason_index(d, r->reason) < 0) {
-			rc = oa_fail(OA_ERR_INVALID, "'%s' is not a reason of SOP '%s'", r->reason, r->sop_id);
+			rc = oa_fail(OA_ERR_INVALID, d->n_reasons == 0 && engine_def_records_reason(d)
+			    ? "'%s': in SOP '%s' the staff record the reason from your letter; open "
+			      "the case without one" : "'%s' is not a reason of SOP '%s'",
+			    r->reason, r->sop_id);
 			goto out;
 		}
 		snprintf(k.reason, sizeof k.reason, "%s", r->reason);

@@ -64,6 +64,11 @@ oa_err engine_set_data(engine *e, int64_t case_id, const char *key, const char *
  * NULL), 0 if not, -1 on a store failure. */
 int engine_has_doc(engine *e, int64_t case_id, const char *doc, const char *at_step);
 int engine_step_has_actor(const sop_def *d, const sop_step *s, const char *role);
+/* The label of the case's revocation reason for people (mail, pages): the
+ * chosen reason's, else a revoke step's fixed reason's; NULL when none. */
+const char *engine_reason_label(const struct kase *k);
+/* 1 if a step of d records the revocation reason (`records_reason`). */
+int engine_def_records_reason(const sop_def *d);
 oa_err engine_append_transition(engine *e, struct kase *k, const sop_step *s, const char *action,
     const char *actor, const char *role, const char *decision, const char *note, int64_t now,
     const char *next);

@@ -140,7 +140,7 @@ oa_err engine_notify_step(engine *e, struct kase *k, int step)
 	} else if (k->revoked_now[0]) {
 		x.m.event = MAIL_CERT_REVOKED;
 		x.m.serial = k->revoked_now;
-		x.m.reason = k->reason[0] ? k->reason : NULL;
+		x.m.reason = engine_reason_label(k);
 		rc = send_to(&x, k->applicant);
 		k->revoked_now[0] = 0;
 		return rc;
@@ -196,7 +196,7 @@ oa_err engine_notify_act(engine *e, struct kase *k, const sop_step *s, int said_
 	if (res->revoked[0]) {
 		m.event = MAIL_CERT_REVOKED;
 		m.serial = res->revoked;
-		m.reason = k->reason[0] ? k->reason : NULL;
+		m.reason = engine_reason_label(k);
 		return send_applicant(e, k, &m);
 	}
 	return OA_OK;

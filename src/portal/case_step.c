@@ -202,14 +202,15 @@ void pc_cert_preview(web_req *r, pg *p, web_user *u, const engine_case *c,
 		engine_cert_need_free(&n);
 	} else if (what == SOP_ACT_REVOKE && c->serial[0]) {
 		ca_cert_info ci;
-		const char *reason = c->reason[0] ? c->reason : NULL;
+		const char *reason = c->reason[0] ? sop_reason_label(d, c->reason) : NULL;
 		if (ca_status(r->ca, c->serial, &ci) != OA_OK) {
 			oa_err_clear();
 			return;
 		}
-		for (size_t i = 0; reason && i < d->n_reasons; i++)
-			if (strcmp(d->reasons[i].id, reason) == 0 && d->reasons[i].label)
-				reason = d->reasons[i].label;
+		if (c->reason[0] && reason == NULL)
+			reason = c->reason;
+		if (reason == NULL && s->records_reason)
+			reason = "(dipilih di bawah / chosen below)";
 		pg_raw(p, "<div class=\"preview-cert\" id=\"cert-preview\"><h3>");
 		pg_bi(p, "Sertifikat yang akan dicabut", "The certificate to be revoked");
 		pg_raw(p, "</h3><div class=\"table\"><table>\n");
@@ -224,4 +225,24 @@ void pc_cert_preview(web_req *r, pg *p, web_user *u, const engine_case *c,
 		preview_row(p, "Alasan", "Reason", reason);
 		pg_raw(p, "</table></div></div>\n");
 	}
+}
+
+void pc_reason_select(pg *p, const sop_def *d, const char *cur, int required)
+{
+	const char *ids[16], *labels[16];
+	size_t n = sop_reason_choices(d, ids, labels, 16);
+
+	pg_raw(p, "<div class=\"field\"><label for=\"f_reason\">");
+	pg_bi(p, "Alasan pencabutan (dari surat pemohon)",
+	    "Revocation reason (from the applicant's letter)");
+	pg_raw(p, "</label><select id=\"f_reason\" name=\"reason\"%s>\n"
+	          "<option value=\"\">-</option>\n", required ? " required" : "");
+	for (size_t i = 0; i < n; i++) {
+		pg_raw(p, "<option value=\"");
+		pg_text(p, ids[i]);
+		pg_raw(p, "\"%s>", cur && strcmp(cur, ids[i]) == 0 ? " selected" : "");
+		pg_text(p, labels[i]);
+		pg_raw(p, "</option>\n");
+	}
+	pg_raw(p, "</select></div>\n");
 }

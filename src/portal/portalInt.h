@@ -191,6 +191,9 @@ const char *pc_doc_name(const sop_def *d, const char *doc);
 void pc_step_actors(pg *p, const sop_def *d, const sop_step *s);
 
 /* The current step's box (case_step.c). */
+/* The revocation reason a records_reason step's actor chooses (the
+ * definition's reasons or RFC 5280's), cur preselected. */
+void pc_reason_select(pg *p, const sop_def *d, const char *cur, int required);
 int pc_has_doc(const engine_doc *v, size_t n, const char *doc);
 const char *pc_act_label_id(sop_action a);   /* "Teruskan", "Terbitkan sertifikat", ... */
 const char *pc_act_label_en(sop_action a);

@@ -484,11 +484,8 @@ static void case_page(web_req *r, web_user *u, const engine_case *c, unsigned st
 		pg_raw(&p, "</code></td></tr>\n");
 	}
 	if (c->reason[0]) {
-		const char *label = c->reason;
-		if (d)
-			for (size_t i = 0; i < d->n_reasons; i++)
-				if (strcmp(d->reasons[i].id, c->reason) == 0 && d->reasons[i].label)
-					label = d->reasons[i].label;
+		const char *label = d && sop_reason_label(d, c->reason) ? sop_reason_label(d, c->reason)
+		                                                        : c->reason;
 		pg_raw(&p, "<tr><th scope=\"row\">");
 		pg_bi(&p, "Alasan", "Reason");
 		pg_raw(&p, "</th><td>");
@@ -571,6 +568,8 @@ static void case_page(web_req *r, web_user *u, const engine_case *c, unsigned st
 			pg_form(&p, web_printf(r, "/portal/cases/%" PRId64 "/act", c->id), 0);
 			pg_hidden(&p, "step", s->id);
 			pg_hidden(&p, "role", role);
+			if (s->records_reason)
+				pc_reason_select(&p, d, c->reason, s->action != SOP_ACT_DECIDE);
 			pg_textarea(&p, "note", "Catatan", "Note", NULL, 0, OA_MAX_SOP_TEXT);
 			if (pc_step_changes_cert(s)) {
 				/* issuing and revoking are confirmed (checked again on POST) */
@@ -716,7 +715,7 @@ static void h_act(web_req *r)
 {
 	web_form f;
 	web_user *u = portal_post(r, &f);
-	const char *step, *role, *note, *dec;
+	const char *step, *role, *note, *dec, *reason;
 	engine_act a = {0};
 	engine_result res;
 	engine_case c;
@@ -742,6 +741,12 @@ static void h_act(web_req *r)
 	a.step = step;
 	a.role = role;
 	a.note = note && *note ? note : NULL;
+	reason = web_form_get(&f, "reason");
+	if (reason && strlen(reason) > OA_MAX_SOP_ID) {
+		case_refused(r, u, c.id, oa_fail(OA_ERR_INVALID, "the reason is not one of the list"));
+		return;
+	}
+	a.reason = reason && *reason ? reason : NULL;
 	if (strcmp(dec, "yes") == 0)
 		a.decision = ENGINE_YES;
 	else if (strcmp(dec, "no") == 0)

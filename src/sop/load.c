@@ -301,7 +301,8 @@ static void parse_reasons(ld *l, yaml_node_t *n)
 /* The keys of a step, in the order of the struct field table below. */
 enum {
 	S_ID, S_ACTIVITY, S_ACTOR, S_REQUIRES, S_TIME, S_OUTPUT, S_NOTES, S_ACTION,
-	S_YES_ACTION, S_REASON, S_NEXT, S_YES, S_NO, S_YES_LABEL, S_NO_LABEL, S__N
+	S_YES_ACTION, S_REASON, S_NEXT, S_YES, S_NO, S_YES_LABEL, S_NO_LABEL, S_RECORDS_REASON,
+	S__N
 };
 
 static const struct field step_fields[S__N] = {
@@ -320,6 +321,7 @@ static const struct field step_fields[S__N] = {
 	[S_NO] = {"no", 0, ""},
 	[S_YES_LABEL] = {"yes_label", 0, ""},
 	[S_NO_LABEL] = {"no_label", 0, ""},
+	[S_RECORDS_REASON] = {"records_reason", 0, ""},
 };
 
 /* A next/yes/no target: a step index or SOP_END; SOP_NONE if bad. */
@@ -512,6 +514,8 @@ static void parse_step(ld *l, size_t idx, yaml_node_t *map, yaml_node_t **v)
 			free(r);
 		}
 	}
+	if (v[S_RECORDS_REASON])
+		s->records_reason = ld_boolean(l, v[S_RECORDS_REASON], what, "records_reason") == 1;
 	/* what a decision's buttons say ("Lengkap - kirim tautan data diri") */
 	for (int k = S_YES_LABEL; k <= S_NO_LABEL; k++) {
 		const char *key = k == S_YES_LABEL ? "yes_label" : "no_label";

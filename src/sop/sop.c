@@ -125,6 +125,70 @@ int sop_reason_index(const sop_def *d, const char *id)
 	return -1;
 }
 
+/* RFC 5280 reasons by name, for definitions that declare none. */
+static const struct {
+	const char *id, *label;
+	sop_crl_reason crl;
+} builtin_reasons[] = {
+	{"unspecified", "Tidak disebutkan", SOP_CRL_UNSPECIFIED},
+	{"key_compromise", "Kunci privat bocor atau diketahui orang lain", SOP_CRL_KEY_COMPROMISE},
+	{"affiliation_changed", "Pindah tugas, jabatan atau instansi", SOP_CRL_AFFILIATION_CHANGED},
+	{"superseded", "Diganti sertifikat baru", SOP_CRL_SUPERSEDED},
+	{"cessation_of_operation", "Tidak digunakan lagi (pensiun, berhenti)",
+	    SOP_CRL_CESSATION_OF_OPERATION},
+};
+#define NBUILTIN (sizeof builtin_reasons / sizeof builtin_reasons[0])
+
+int sop_reason_crl(const sop_def *d, const char *id)
+{
+	int i;
+
+	if (id == NULL || *id == 0)
+		return -1;
+	if (d->n_reasons > 0)
+		return (i = sop_reason_index(d, id)) < 0 ? -1 : (int)d->reasons[i].crl;
+	for (size_t k = 0; k < NBUILTIN; k++)
+		if (strcmp(builtin_reasons[k].id, id) == 0)
+			return (int)builtin_reasons[k].crl;
+	return -1;
+}
+
+const char *sop_reason_label(const sop_def *d, const char *id)
+{
+	int i;
+
+	if (id == NULL || *id == 0)
+		return NULL;
+	if (d->n_reasons > 0) {
+		if ((i = sop_reason_index(d, id)) < 0)
+			return NULL;
+		return d->reasons[i].label && *d->reasons[i].label ? d->reasons[i].label
+		                                                   : d->reasons[i].id;
+	}
+	for (size_t k = 0; k < NBUILTIN; k++)
+		if (strcmp(builtin_reasons[k].id, id) == 0)
+			return builtin_reasons[k].label;
+	return NULL;
+}
+
+size_t sop_reason_choices(const sop_def *d, const char **ids, const char **labels, size_t max)
+{
+	size_t n = 0;
+
+	if (d->n_reasons > 0) {
+		for (size_t i = 0; i < d->n_reasons && n < max; i++, n++) {
+			ids[n] = d->reasons[i].id;
+			labels[n] = sop_reason_label(d, d->reasons[i].id);
+		}
+		return n;
+	}
+	for (size_t k = 0; k < NBUILTIN && n < max; k++, n++) {
+		ids[n] = builtin_reasons[k].id;
+		labels[n] = builtin_reasons[k].label;
+	}
+	return n;
+}
+
 int sop_succ(const sop_step *s, int out[2])
 {
 	int n = 0;

@@ -142,6 +142,8 @@ typedef struct sop_step {
 	sop_action action;
 	sop_action yes_action; /* decisions: the action run on "yes" */
 	int reason;            /* fixed revocation reason, or SOP_NONE */
+	int records_reason;    /* `records_reason: true`: the step's actor records the
+	                        * revocation reason (from the applicant's letter) */
 	int next;              /* non-decisions: step index or SOP_END */
 	int yes, no;           /* decisions: step index or SOP_END */
 	char *yes_label, *no_label; /* decisions: what the buttons say (NULL: derived) */
@@ -221,6 +223,20 @@ void sop_errors_free(sop_errors *e);
 void sop_lint(const sop_def *d, sop_errors *w);
 /* Writes "path:line: message" lines (or "path: message" for line 0). */
 void sop_errors_print(const sop_errors *e, const char *path, FILE *out);
+
+/*
+ * Revocation reasons a case of d may carry: the definition's `reasons:`, or,
+ * when it declares none (a step records the reason instead), the RFC 5280
+ * reasons openams offers by name ("unspecified", "key_compromise",
+ * "affiliation_changed", "superseded", "cessation_of_operation") with
+ * Indonesian labels.  sop_reason_crl: the CRL reason code of id, or -1 if id
+ * is no such reason; sop_reason_label: its label (the id itself when it has
+ * none), or NULL; sop_reason_choices: up to max ids and labels, returns how
+ * many.
+ */
+int sop_reason_crl(const sop_def *d, const char *id);
+const char *sop_reason_label(const sop_def *d, const char *id);
+size_t sop_reason_choices(const sop_def *d, const char **ids, const char **labels, size_t max);
 
 /* Index of the step, actor, document or reason with that id, or -1. */
 int sop_step_index(const sop_def *d, const char *id);

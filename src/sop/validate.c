@@ -198,10 +198,34 @@ static void check_kind(const sop_def *d, sop_errors *e, int graph, unsigned char
 	default:
 		return;
 	}
-	if ((d->kind == SOP_KIND_REVOCATION || d->kind == SOP_KIND_PASSPHRASE_RESET) &&
-	    d->n_reasons == 0)
-		sop_err_add(e, line, "a %s SOP needs `reasons:`, the revocation reasons the "
-		    "applicant may choose, each with its RFC 5280 reason; add them", kind);
+	{
+		size_t recorders = 0;
+		int app = d->n_steps && d->steps[0].n_actors ? d->steps[0].actors[0] : -1;
+
+		for (size_t i = 0; i < d->n_steps; i++) {
+			const sop_step *s = &d->steps[i];
+			if (!s->records_reason)
+				continue;
+			recorders++;
+			if (d->kind != SOP_KIND_REVOCATION && d->kind != SOP_KIND_PASSPHRASE_RESET)
+				sop_err_add(e, s->line, "step %s: `records_reason` is for revocation and "
+				    "passphrase_reset SOPs; a %s SOP revokes for a fixed reason", ID(s->id),
+				    kind);
+			else if (s->action == SOP_ACT_NOTIFY || s->action == SOP_ACT_DONE)
+				sop_err_add(e, s->line, "step %s runs by itself: nobody there can record "
+				    "the revocation reason; put `records_reason` on a step a person does",
+				    ID(s->id));
+			else if (s->n_actors && s->actors[0] == app)
+				sop_err_add(e, s->line, "step %s: the applicant chooses a reason when "
+				    "opening the case (`reasons:`); `records_reason` is for the staff who "
+				    "read it in the applicant's letter", ID(s->id));
+		}
+		if ((d->kind == SOP_KIND_REVOCATION || d->kind == SOP_KIND_PASSPHRASE_RESET) &&
+		    d->n_reasons == 0 && recorders == 0)
+			sop_err_add(e, line, "a %s SOP needs `reasons:`, the revocation reasons the "
+			    "applicant may choose, each with its RFC 5280 reason, or a step with "
+			    "`records_reason: true` where staff record the reason; add one", kind);
+	}
 	if (d->kind == SOP_KIND_RENEWAL) {
 		/* The old certificate is superseded by the new one (RFC 5280 5.3.1). */
 		for (size_t i = 0; i < d->n_steps; i++) {

@@ -301,6 +301,92 @@ static void test_own_documents(void **state)
 	applicant_free(&app);
 }
 
+/* ---- the reason recorded by staff ---------------------------------------- */
+
+/* A revocation SOP that names no reasons: the operator reads the reason in
+ * the applicant's letter and records it at the decision (`records_reason`).
+ * The applicant cannot choose one when opening; the operator cannot say
+ * "yes" without one, nor name one that is not an RFC 5280 reason; the
+ * certificate is revoked with the recorded reason and the holder's e-mail
+ * gives its label, not its id. */
+static void test_reason_recorded_by_staff(void **state)
+{
+	char path[600], *text = NULL;
+	uint8_t *raw = NULL;
+	size_t len = 0;
+	struct applicant app;
+	struct person op;
+	engine_open_req r = {0};
+	engine_act a = {0};
+	engine_result res;
+	int64_t vid, id;
+	int crl = -1;
+
+	snprintf(path, sizeof path, "%s/tests/sopdef/good.yaml", tu_share());
+	tu_must(oa_read_file(path, 1 << 20, &raw, &len));
+	text = strndup((const char *)raw, len);
+	free(raw);
+	text = replace(text, "reasons:\n  - id: lupa\n    label: Lupa passphrase\n"
+	                     "    rfc5280: superseded\n", "");
+	text = replace(text, "    yes_action: revoke\n", "    yes_action: revoke\n"
+	                                                    "    records_reason: true\n");
+	text = stash(text, 2);
+	install_text("alasan", "uji-alasan", text, &vid);
+	applicant_new(&app, "pemohon", "alasan", "pemohon");
+	existing_cert(app.nik, app.serial, 0);
+	{
+		/* an account, so that the holder is told */
+		auth *au = NULL;
+		auth_person_in pi = {0};
+		assert_int_equal(auth_open(T.in, &au), OA_OK);
+		assert_int_equal(auth_org_create(au, "alasan", "Dinas Uji Alasan", "test"), OA_OK);
+		pi.id = app.p.id;
+		pi.org = "alasan";
+		pi.name = "Pemohon Uji";
+		pi.nik = app.nik;
+		pi.email = "pemohon.alasan@uji.go.id";
+		assert_int_equal(auth_person_create(au, &pi, "test"), OA_OK);
+		auth_free(au);
+	}
+	r.org = "alasan";
+	r.sop_id = "uji-pencabutan";
+	r.applicant = app.p.id;
+	r.applicant_nik = app.nik;
+	r.serial = app.serial;
+	r.reason = "key_compromise";
+	REFUSED(0, OA_ERR_INVALID, engine_case_open(E, &app.p.who, &r, &id));
+	if (!strstr(last_refusal, "staff record the reason"))
+		fail_msg("the refusal does not say the staff record the reason: %s", last_refusal);
+	r.reason = NULL;
+	assert_int_equal(engine_case_open(E, &app.p.who, &r, &id), OA_OK);
+	attach(id, &app.p.who, "surat");
+	a.case_id = id;
+	a.step = "1";
+	a.role = "pemohon";
+	assert_int_equal(engine_case_act(E, &app.p.who, &a, &res), OA_OK);
+	person1(&op, "staf-op", "alasan", "op");
+	a.step = "2";
+	a.role = "op";
+	a.decision = ENGINE_YES;
+	REFUSED(id, OA_ERR_INVALID, engine_case_act(E, &op.who, &a, &res));
+	if (!strstr(last_refusal, "records the revocation reason") ||
+	    !strstr(last_refusal, "key_compromise"))
+		fail_msg("the refusal does not ask for a reason among the choices: %s", last_refusal);
+	a.reason = "lupa";
+	REFUSED(id, OA_ERR_INVALID, engine_case_act(E, &op.who, &a, &res));
+	a.reason = "key_compromise";
+	assert_int_equal(engine_case_act(E, &op.who, &a, &res), OA_OK);
+	assert_string_equal(res.revoked, app.serial);
+	assert_string_equal(cert_status(app.serial, &crl), "revoked");
+	assert_int_equal(crl, 1); /* keyCompromise */
+	assert_int_equal(count("SELECT COUNT(*) FROM mail_outbox WHERE case_id = %" PRId64
+	                       " AND event = 'cert_revoked' AND CAST(raw AS TEXT) LIKE"
+	                       " '%%Kunci privat bocor%%'", id), 1);
+	assert_int_equal(count("SELECT COUNT(*) FROM mail_outbox WHERE case_id = %" PRId64
+	                       " AND CAST(raw AS TEXT) LIKE '%%key_compromise%%'", id), 0);
+	applicant_free(&app);
+}
+
 /* ---- the CA's last line: a case's certificate is its applicant's ------ */
 
 /* Even if the case data named someone else (here written behind the
@@ -409,6 +495,7 @@ int main(void)
 		cmocka_unit_test(test_ca_issues_for_applicant_only),
 		cmocka_unit_test(test_one_active_policy),
 		cmocka_unit_test(test_own_documents),
+		cmocka_unit_test(test_reason_recorded_by_staff),
 	};
 	return cmocka_run_group_tests(tests, engine_fixture_setup, engine_fixture_teardown);
 }

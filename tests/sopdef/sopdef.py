@@ -74,6 +74,13 @@ check('<div class="footer">Dokumen ini berlaku sejak ditetapkan' in html,
 svg = run("render", opt, "--format", "svg")
 check(svg.returncode == 0 and "NOMOR SOP: -" in svg.stdout, "the swimlane renders without a number")
 
+# A revocation SOP naming no reasons: the operator records the reason from
+# the applicant's letter (records_reason); it checks and simulates.
+rr = os.path.join(here, "records-reason.yaml")
+r = run("check", rr)
+check(r.returncode == 0 and r.stdout.strip() == rr + ": ok", "a definition whose staff record the reason checks")
+check(run("simulate", rr).returncode == 0, "and simulates")
+
 # One bad file among good ones: the good ones still say ok, the exit is 1.
 r = run("check", shipped[0], bad[0], shipped[1])
 check(r.returncode == 1 and r.stdout.count(": ok") == 2, "a bad file among good ones: exit 1, the rest ok")
