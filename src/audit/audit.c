@@ -126,16 +126,17 @@ oa_err audit_verify(store *s, audit_report *r)
 	store_stmt *st;
 	char prev[65], want[65];
 	int64_t expect_seq = 1;
-	int step;
+	int step, own = !store_in_tx(s);
 	oa_err rc = OA_OK;
 
 	memset(r, 0, sizeof *r);
 	memcpy(prev, zero_hash, sizeof prev);
-	if ((rc = store_begin_read(s)))
+	if (own && (rc = store_begin_read(s)))
 		return rc;
 	if ((st = store_prepare(s, "SELECT seq, at, actor, action, object, detail, prev_hash, hash"
 	                           " FROM audit ORDER BY seq")) == NULL) {
-		store_rollback(s);
+		if (own)
+			store_rollback(s);
 		return OA_ERR_STORE;
 	}
 	while ((step = store_step(st)) == STORE_ROW) {
@@ -173,7 +174,8 @@ oa_err audit_verify(store *s, audit_report *r)
 	if (step == STORE_ERROR || step == STORE_CONSTRAINT)
 		rc = OA_ERR_STORE;
 	store_reset(st);
-	store_rollback(s);
+	if (own)
+		store_rollback(s);
 	if (rc)
 		return rc;
 	if (r->first_bad)

@@ -37,6 +37,8 @@ typedef struct audit_report {
 /*
  * Walks the whole log.  Returns OA_OK when intact; OA_ERR_STATE when not,
  * with the first bad record in r.  Other codes are failures to read.
+ * In its own read snapshot, or, when the caller holds a transaction of s
+ * open, inside it (what `openams store copy` checks before it commits).
  */
 oa_err audit_verify(store *s, audit_report *r);
 

@@ -36,6 +36,7 @@ int cmd_person(int argc, char **argv);
 int cmd_role(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
+int cmd_store(int argc, char **argv);
 
 /* cmd_admin.c: `openams sop install|activate|list` (argv[1] the command). */
 int cli_sop_admin(int argc, char **argv);

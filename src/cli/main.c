@@ -35,6 +35,7 @@ static const struct {
 	{"role", cmd_role, "roles per agency: list, grant, revoke"},
 	{"backup", cmd_backup, "an encrypted backup of the data directory, while serving"},
 	{"restore", cmd_restore, "restore a backup into a new directory and verify it"},
+	{"store", cmd_store, "copy an SQLite instance into PostgreSQL and verify it"},
 };
 
 int cli_report(oa_err rc)

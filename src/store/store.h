@@ -131,6 +131,35 @@ oa_err store_checkpoint(store *s, int *wal_pages);
  */
 oa_err store_copy_to(store *s, const char *path);
 
+/*
+ * `openams store copy`: the SQLite database at sqlite_path copied into the
+ * PostgreSQL database url (store_copy.c says how).  The source is opened
+ * read-only and read in one snapshot; the target must have no tables, or
+ * be an openams schema at the source's version with every table empty,
+ * else it is refused (OA_ERR_EXISTS, OA_ERR_STATE) and not changed.  On
+ * OA_OK, *out is the target's handle with the copy's transaction still
+ * open: the caller verifies (r's counts, audit_verify) and then calls
+ * store_commit() or store_rollback(), and store_close().  schema_version is
+ * not copied: the migrations made it.
+ */
+#define STORE_COPY_MAX_TABLES 128
+#define STORE_COPY_NAME 64
+typedef struct store_copy_table {
+	char name[STORE_COPY_NAME];
+	int64_t src_rows;  /* count(*) in the source's snapshot */
+	int64_t copied;    /* rows read and inserted */
+	int64_t dst_rows;  /* count(*) in the target after the copy */
+} store_copy_table;
+typedef struct store_copy_report {
+	int version;       /* the schema version of both */
+	int fresh;         /* the target had no tables: the migrations made them */
+	int ntables;
+	int64_t rows;      /* rows copied, all tables */
+	store_copy_table t[STORE_COPY_MAX_TABLES]; /* in the order copied */
+} store_copy_report;
+oa_err store_copy_pg(const char *sqlite_path, const char *url, store_copy_report *r,
+    store **out);
+
 /* Runs SQL without parameters or results (DDL, PRAGMA). */
 oa_err store_exec(store *s, const char *sql);
 

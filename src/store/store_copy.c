@@ -1,0 +1,436 @@
+/*
+ * store_copy.c - store_copy_pg(): an SQLite database copied into an empty
+ * PostgreSQL one (`openams store copy`).
+ *
+ * The source is opened read-only and read in one read transaction: a
+ * consistent snapshot, taken while other processes go on writing (what they
+ * write after it is not copied).  The target is checked before anything is
+ * written to it: it is either a database without tables (the migrations then
+ * make the schema at the source's version) or an openams schema at exactly
+ * the source's version whose tables are all empty; anything else is
+ * refused.  Then, in one transaction under the writers' lock: every table
+ * but schema_version (which the migrations wrote) in dependency order
+ * (parents before the tables that reference them), each in its stored order
+ * (rowid, or the primary key of a WITHOUT ROWID table), so that the audit
+ * chain and the CRL numbers arrive in the order their triggers accept; ids
+ * kept; identity columns set past the largest id copied; row counts read
+ * back.  The transaction is left open for the caller to verify (audit) and
+ * commit or roll back.
+ *
+ * Values are bound by their SQLite type, except that a column declared BLOB
+ * is always bound as bytes (SQLite lets it hold text).  Table names come
+ * from the source's schema and are checked to be plain identifiers before
+ * they are put into SQL.
+ */
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "storeInt.h"
+
+static int plain_ident(const char *s)
+{
+	if (*s == '\0' || strlen(s) >= STORE_COPY_NAME)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+			return 0;
+	return 1;
+}
+
+static oa_err sqlite_fail(sqlite3 *db, const char *what)
+{
+	return oa_fail(OA_ERR_STORE, "source database: %s: %s", what, sqlite3_errmsg(db));
+}
+
+/* One integer from a query without parameters. */
+static oa_err sqlite_int(sqlite3 *db, const char *sql, int64_t *v)
+{
+	sqlite3_stmt *st = NULL;
+	oa_err rc = OA_OK;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return sqlite_fail(db, sql);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*v = sqlite3_column_int64(st, 0);
+	else
+		rc = sqlite_fail(db, sql);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+struct tab {
+	char name[STORE_COPY_NAME];
+	int rowid;   /* has a rowid (not WITHOUT ROWID) */
+	int done;
+	char deps[16][STORE_COPY_NAME];
+	int ndeps;
+};
+
+/* The source's tables with the tables each references. */
+static oa_err list_tables(sqlite3 *db, struct tab *t, int *n)
+{
+	sqlite3_stmt *st = NULL, *fk = NULL;
+	oa_err rc = OA_OK;
+	int step;
+
+	*n = 0;
+	if (sqlite3_prepare_v2(db, "SELECT name, sql FROM sqlite_master WHERE type = 'table'"
+	        " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> 'schema_version'"
+	        " ORDER BY name", -1, &st, NULL) != SQLITE_OK)
+		return sqlite_fail(db, "list tables");
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		const char *sql = (const char *)sqlite3_column_text(st, 1);
+		char q[128];
+
+		if (name == NULL || !plain_ident(name)) {
+			rc = oa_fail(OA_ERR_STATE, "source database: table name '%s' is not one openams"
+			    " makes", name ? name : "");
+			goto out;
+		}
+		if (*n == STORE_COPY_MAX_TABLES) {
+			rc = oa_fail(OA_ERR_LIMIT, "source database: more than %d tables",
+			    STORE_COPY_MAX_TABLES);
+			goto out;
+		}
+		memset(&t[*n], 0, sizeof t[*n]);
+		snprintf(t[*n].name, sizeof t[*n].name, "%s", name);
+		t[*n].rowid = sql == NULL || strstr(sql, "WITHOUT ROWID") == NULL;
+		snprintf(q, sizeof q, "SELECT DISTINCT \"table\" FROM pragma_foreign_key_list('%s')",
+		    name);
+		if (sqlite3_prepare_v2(db, q, -1, &fk, NULL) != SQLITE_OK) {
+			rc = sqlite_fail(db, "foreign keys");
+			goto out;
+		}
+		while (sqlite3_step(fk) == SQLITE_ROW) {
+			const char *p = (const char *)sqlite3_column_text(fk, 0);
+			if (p == NULL || strcmp(p, name) == 0)
+				continue; /* a row refers to an earlier row: stored order keeps it */
+			if (t[*n].ndeps == 16 || !plain_ident(p)) {
+				rc = oa_fail(OA_ERR_STATE, "source database: table %s: its references"
+				    " are not ones openams makes", name);
+				goto out;
+			}
+			snprintf(t[*n].deps[t[*n].ndeps++], STORE_COPY_NAME, "%s", p);
+		}
+		sqlite3_finalize(fk);
+		fk = NULL;
+		(*n)++;
+	}
+	if (step != SQLITE_DONE)
+		rc = sqlite_fail(db, "list tables");
+out:
+	sqlite3_finalize(fk);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Orders t so that every table comes after those it references. */
+static oa_err order_tables(struct tab *t, int n, int *order)
+{
+	for (int k = 0; k < n; k++) {
+		int pick = -1;
+		for (int i = 0; i < n && pick < 0; i++) {
+			int ready = !t[i].done;
+			for (int d = 0; ready && d < t[i].ndeps; d++)
+				for (int j = 0; j < n; j++)
+					if (!t[j].done && strcmp(t[j].name, t[i].deps[d]) == 0)
+						ready = 0;
+			if (ready)
+				pick = i;
+		}
+		if (pick < 0)
+			return oa_fail(OA_ERR_STATE, "source database: the tables' references form a"
+			    " cycle; no order to copy them in");
+		t[pick].done = 1;
+		order[k] = pick;
+	}
+	return OA_OK;
+}
+
+/*
+ * Looks at the target before store_open() migrates it: *fresh is 1 when it
+ * has no tables at all; otherwise it must be an openams schema at version.
+ */
+static oa_err check_target(const char *url, int version, int *fresh)
+{
+	PGconn *c = PQconnectdb(url);
+	PGresult *res = NULL;
+	oa_err rc = OA_OK;
+	int64_t ntab, have = 0;
+
+	if (c == NULL)
+		return oa_fail(OA_ERR_NOMEM, "out of memory");
+	if (PQstatus(c) != CONNECTION_OK) {
+		const char *m = PQerrorMessage(c);
+		size_t k = strlen(m);
+		while (k > 0 && (m[k - 1] == '\n' || m[k - 1] == ' '))
+			k--;
+		rc = oa_fail(OA_ERR_STORE, "PostgreSQL: cannot connect: %.*s", (int)k, m);
+		goto out;
+	}
+	res = PQexec(c, "SELECT count(*), count(*) FILTER (WHERE tablename = 'schema_version')"
+	                " FROM pg_catalog.pg_tables WHERE schemaname = current_schema()");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		rc = oa_fail(OA_ERR_STORE, "PostgreSQL: %s", PQerrorMessage(c));
+		goto out;
+	}
+	ntab = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	*fresh = ntab == 0;
+	if (ntab > 0 && strcmp(PQgetvalue(res, 0, 1), "1") != 0) {
+		rc = oa_fail(OA_ERR_EXISTS, "the target database holds %lld tables and none of them"
+		    " is openams's schema_version: not an empty database; nothing was changed",
+		    (long long)ntab);
+		goto out;
+	}
+	if (ntab == 0)
+		goto out;
+	PQclear(res);
+	res = PQexec(c, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		rc = oa_fail(OA_ERR_STORE, "PostgreSQL: %s", PQerrorMessage(c));
+		goto out;
+	}
+	have = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	if (have != version)
+		rc = oa_fail(OA_ERR_STATE, "the target database's schema is at version %lld, the"
+		    " source's at %d: copy only into a database without tables, or one at the"
+		    " same version; nothing was changed", (long long)have, version);
+out:
+	PQclear(res);
+	PQfinish(c);
+	return rc;
+}
+
+/* Rows of table in the target (inside its transaction). */
+static oa_err dst_count(store *d, const char *table, int64_t *n)
+{
+	char q[128];
+	store_stmt *st;
+	oa_err rc = OA_OK;
+
+	snprintf(q, sizeof q, "SELECT count(*) FROM %s", table);
+	if ((st = store_prepare(d, q)) == NULL)
+		return OA_ERR_STORE;
+	if (store_step(st) == STORE_ROW)
+		*n = store_col_int(st, 0);
+	else
+		rc = OA_ERR_STORE;
+	store_reset(st);
+	return rc;
+}
+
+/* Copies one table's rows; *rows: how many. */
+static oa_err copy_table(sqlite3 *src, store *d, const struct tab *t, int64_t *rows)
+{
+	char sel[64 + STORE_COPY_NAME * 2], *ins = NULL;
+	sqlite3_stmt *st = NULL, *info = NULL;
+	store_stmt *w = NULL;
+	int ncol = 0, isblob[256], step;
+	size_t cap = 0, len = 0;
+	oa_err rc = OA_OK;
+
+	*rows = 0;
+	snprintf(sel, sizeof sel, "SELECT name, upper(type) FROM pragma_table_info('%s')", t->name);
+	if (sqlite3_prepare_v2(src, sel, -1, &info, NULL) != SQLITE_OK)
+		return sqlite_fail(src, "table columns");
+	cap = 64 + STORE_COPY_NAME + 256 * (STORE_COPY_NAME + 4);
+	if ((ins = malloc(cap)) == NULL) {
+		rc = oa_fail(OA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	len = (size_t)snprintf(ins, cap, "INSERT INTO %s (", t->name);
+	while (sqlite3_step(info) == SQLITE_ROW) {
+		const char *c = (const char *)sqlite3_column_text(info, 0);
+		const char *ty = (const char *)sqlite3_column_text(info, 1);
+		if (c == NULL || !plain_ident(c) || ncol == 256) {
+			rc = oa_fail(OA_ERR_STATE, "source database: table %s: a column openams does"
+			    " not make", t->name);
+			goto out;
+		}
+		isblob[ncol] = ty && strstr(ty, "BLOB") != NULL;
+		len += (size_t)snprintf(ins + len, cap - len, "%s%s", ncol ? ", " : "", c);
+		ncol++;
+	}
+	len += (size_t)snprintf(ins + len, cap - len, ") VALUES (");
+	for (int i = 0; i < ncol; i++)
+		len += (size_t)snprintf(ins + len, cap - len, "%s?", i ? ", " : "");
+	snprintf(ins + len, cap - len, ")");
+	if (ncol == 0) {
+		rc = oa_fail(OA_ERR_STATE, "source database: table %s has no columns", t->name);
+		goto out;
+	}
+	/* the columns in table_info's order: SELECT * gives the same order */
+	snprintf(sel, sizeof sel, "SELECT * FROM %s%s", t->name, t->rowid ? " ORDER BY rowid" : "");
+	if (sqlite3_prepare_v2(src, sel, -1, &st, NULL) != SQLITE_OK) {
+		rc = sqlite_fail(src, t->name);
+		goto out;
+	}
+	if ((w = store_prepare(d, ins)) == NULL) {
+		rc = OA_ERR_STORE;
+		goto out;
+	}
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		for (int i = 0; i < ncol && rc == OA_OK; i++) {
+			int ty = sqlite3_column_type(st, i);
+			if (ty == SQLITE_NULL)
+				rc = store_bind_null(w, i + 1);
+			else if (isblob[i] || ty == SQLITE_BLOB) {
+				const void *p = sqlite3_column_blob(st, i);
+				rc = store_bind_blob(w, i + 1, p ? p : "",
+				    (size_t)sqlite3_column_bytes(st, i));
+			} else if (ty == SQLITE_INTEGER)
+				rc = store_bind_int(w, i + 1, sqlite3_column_int64(st, i));
+			else
+				rc = store_bind_text(w, i + 1, (const char *)sqlite3_column_text(st, i));
+		}
+		if (rc || (rc = store_run(w))) {
+			rc = oa_fail(rc, "table %s, row %lld: %s", t->name, (long long)*rows + 1,
+			    oa_errmsg());
+			goto out;
+		}
+		(*rows)++;
+	}
+	if (step != SQLITE_DONE)
+		rc = sqlite_fail(src, t->name);
+out:
+	if (w)
+		store_reset(w);
+	sqlite3_finalize(st);
+	sqlite3_finalize(info);
+	free(ins);
+	return rc;
+}
+
+/* Sets every identity column of the target past the largest value in it. */
+static oa_err set_identities(store *d)
+{
+	char names[STORE_COPY_MAX_TABLES][2][STORE_COPY_NAME];
+	int n = 0, step;
+	store_stmt *st;
+	oa_err rc = OA_OK;
+
+	if ((st = store_prepare(d, "SELECT table_name, column_name FROM information_schema.columns"
+	                           " WHERE table_schema = current_schema() AND is_identity = 'YES'"
+	                           " ORDER BY table_name")) == NULL)
+		return OA_ERR_STORE;
+	while ((step = store_step(st)) == STORE_ROW && n < STORE_COPY_MAX_TABLES) {
+		snprintf(names[n][0], STORE_COPY_NAME, "%s", store_col_text(st, 0));
+		snprintf(names[n][1], STORE_COPY_NAME, "%s", store_col_text(st, 1));
+		n++;
+	}
+	store_reset(st);
+	if (step == STORE_ERROR || step == STORE_CONSTRAINT)
+		return OA_ERR_STORE;
+	for (int i = 0; i < n && rc == OA_OK; i++) {
+		char q[256 + 6 * STORE_COPY_NAME];
+		if (!plain_ident(names[i][0]) || !plain_ident(names[i][1]))
+			return oa_fail(OA_ERR_STATE, "target: an identity column openams does not make");
+		/* is_called false with 1 for an empty table: the next id is 1 */
+		snprintf(q, sizeof q, "SELECT setval(pg_get_serial_sequence('%s', '%s'),"
+		    " COALESCE((SELECT MAX(%s) FROM %s), 1), (SELECT COUNT(*) > 0 FROM %s))",
+		    names[i][0], names[i][1], names[i][1], names[i][0], names[i][0]);
+		if ((st = store_prepare(d, q)) == NULL)
+			return OA_ERR_STORE;
+		if (store_step(st) != STORE_ROW)
+			rc = OA_ERR_STORE;
+		store_reset(st);
+	}
+	return rc;
+}
+
+oa_err store_copy_pg(const char *sqlite_path, const char *url, store_copy_report *r,
+    store **out)
+{
+	sqlite3 *src = NULL;
+	store *d = NULL;
+	struct tab *t = NULL;
+	int order[STORE_COPY_MAX_TABLES], n = 0, fresh = 0, in_read = 0;
+	int64_t v = 0;
+	oa_err rc;
+
+	memset(r, 0, sizeof *r);
+	*out = NULL;
+	if (!store_path_is_pg(url))
+		return oa_fail(OA_ERR_INVALID, "'%s' is not a PostgreSQL URL (postgresql://...)", url);
+	if (store_path_is_pg(sqlite_path))
+		return oa_fail(OA_ERR_STATE, "the instance's store is already PostgreSQL (%s)",
+		    sqlite_path);
+	if ((t = calloc(STORE_COPY_MAX_TABLES, sizeof *t)) == NULL)
+		return oa_fail(OA_ERR_NOMEM, "out of memory");
+	if (sqlite3_open_v2(sqlite_path, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		rc = oa_fail(OA_ERR_IO, "%s: cannot open: %s", sqlite_path,
+		    src ? sqlite3_errmsg(src) : "out of memory");
+		goto out;
+	}
+	sqlite3_busy_timeout(src, STORE_BUSY_MS);
+	if (sqlite3_exec(src, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = sqlite_fail(src, "BEGIN");
+		goto out;
+	}
+	in_read = 1;
+	/* the first read fixes the snapshot */
+	if ((rc = sqlite_int(src, "SELECT COALESCE(MAX(version), 0) FROM schema_version", &v)))
+		goto out;
+	r->version = (int)v;
+	if (v < 1 || v > store_latest_version()) {
+		rc = oa_fail(OA_ERR_STATE, "%s: schema version %lld is not one this openams knows"
+		    " (1..%d)", sqlite_path, (long long)v, store_latest_version());
+		goto out;
+	}
+	if ((rc = list_tables(src, t, &n)) || (rc = order_tables(t, n, order)) ||
+	    (rc = check_target(url, r->version, &fresh)))
+		goto out;
+	if ((rc = store_open_at(url, r->version, &d)))
+		goto out;
+	if (store_schema_version(d) != r->version) {
+		rc = oa_fail(OA_ERR_STATE, "the target's schema is at version %d, the source's at"
+		    " %d", store_schema_version(d), r->version);
+		goto out;
+	}
+	if ((rc = store_begin(d)))
+		goto out;
+	/* empty, checked again under the writers' lock */
+	for (int k = 0; k < n; k++) {
+		int64_t have = 0;
+		if ((rc = dst_count(d, t[k].name, &have)))
+			goto out;
+		if (have != 0) {
+			rc = oa_fail(OA_ERR_EXISTS, "the target database is not empty (table %s has"
+			    " %lld rows): copy only into an empty database; nothing was changed",
+			    t[k].name, (long long)have);
+			goto out;
+		}
+	}
+	r->fresh = fresh;
+	for (int k = 0; k < n; k++) {
+		struct tab *x = &t[order[k]];
+		store_copy_table *e = &r->t[r->ntables++];
+		char q[64 + STORE_COPY_NAME];
+
+		snprintf(e->name, sizeof e->name, "%s", x->name);
+		snprintf(q, sizeof q, "SELECT count(*) FROM %s", x->name);
+		if ((rc = sqlite_int(src, q, &e->src_rows)) || (rc = copy_table(src, d, x, &e->copied)))
+			goto out;
+		r->rows += e->copied;
+	}
+	if ((rc = set_identities(d)))
+		goto out;
+	for (int k = 0; k < r->ntables; k++)
+		if ((rc = dst_count(d, r->t[k].name, &r->t[k].dst_rows)))
+			goto out;
+	*out = d;
+	d = NULL;
+out:
+	if (in_read)
+		sqlite3_exec(src, "COMMIT", NULL, NULL, NULL);
+	sqlite3_close(src);
+	if (d) {
+		store_rollback(d);
+		store_close(d);
+	}
+	free(t);
+	return rc;
+}
