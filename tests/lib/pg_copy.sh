@@ -9,7 +9,8 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 : "${OPENAMS:?}" "${OPENAMS_TEST_PG:?}"
 host=$(sed -n 's/.*host=\([^ ]*\).*/\1/p' <<<"$OPENAMS_TEST_PG")
 psql="psql -X -q -At -h $host -U postgres"
-$psql -d postgres -c "CREATE DATABASE copy1" -c "CREATE DATABASE copy2" -c "CREATE DATABASE other"
+$psql -d postgres -c "CREATE DATABASE copy1" -c "CREATE DATABASE copy2" -c "CREATE DATABASE other" \
+	-c "CREATE DATABASE older"
 url="postgresql:///copy1?host=$host&user=postgres"
 tmp=$(mktemp -d /tmp/openams-pgcopy.XXXXXX)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
@@ -39,6 +40,7 @@ naudit=$(sqlite3 "$D/openams.db" 'SELECT count(*) FROM audit')
 [ "$naudit" -ge 20 ] || fail "only $naudit audit records"
 dbsum=$(sha256sum <"$D/openams.db")
 
+"$OPENAMS" store copy --help | grep -q "is not copied" || fail "store copy --help"
 # ---- refusals first: nothing is changed by them ----------------------------
 # unreachable: a socket directory where no server listens
 if "$OPENAMS" store copy --dir "$D" --to "postgresql:///x?host=$tmp/nowhere&user=postgres" \
@@ -55,6 +57,15 @@ rc=0; "$OPENAMS" store copy --dir "$D" --to "postgresql:///other?host=$host&user
 grep -q "not an empty database" "$tmp/other.out" || { cat "$tmp/other.out" >&2; fail "other: message"; }
 [ "$($psql -d other -c "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" = 1 ] ||
 	fail "the refused database was changed"
+# an openams schema at another version
+$psql -d older -c "CREATE TABLE schema_version (version BIGINT PRIMARY KEY, module TEXT NOT NULL,
+	applied_at BIGINT NOT NULL)" -c "INSERT INTO schema_version VALUES (5, 'x', 0)"
+rc=0; "$OPENAMS" store copy --dir "$D" --to "postgresql:///older?host=$host&user=postgres" \
+	>"$tmp/older.out" 2>&1 || rc=$?
+[ "$rc" = 1 ] || fail "another schema version: exit $rc"
+grep -q "schema is at version 5" "$tmp/older.out" || { cat "$tmp/older.out" >&2; fail "older: message"; }
+[ "$($psql -d older -c "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" = 1 ] ||
+	fail "the older database was changed"
 # an openams instance already there (init --store made it: not empty)
 "$OPENAMS" init --dir "$tmp/b" --store "postgresql:///copy2?host=$host&user=postgres" >/dev/null ||
 	fail "init copy2"
