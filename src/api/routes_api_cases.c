@@ -617,7 +617,7 @@ static void h_download(web_req *r)
 
 	if (u == NULL || !api_case_id(r, r->param[0], &id) || !visible_case(r, u, id, &c))
 		return;
-	if (strlen(sha) != 64 || strspn(sha, "0123456789abcdef") != 64)
+	if (!oa_is_hex(sha, 64))
 		goto notfound;
 	{
 		engine_doc doc;

@@ -417,6 +417,16 @@ void oa_free_secret(char *s)
 	free(s);
 }
 
+int oa_is_hex(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return i == n;
+}
+
 int oa_is_digits(const char *s, size_t n)
 {
 	size_t i;

@@ -82,6 +82,8 @@ void oa_free_secret(char *s);
 
 /* True if s is exactly n ASCII digits. */
 int oa_is_digits(const char *s, size_t n);
+/* 1 if s is exactly n lower-case hex digits (a SHA-256 in hex: n = 64). */
+int oa_is_hex(const char *s, size_t n);
 /* True if s (NUL-terminated) is valid UTF-8 without C0/C1 controls and
  * without bidirectional controls (U+202A..U+202E, U+2066..U+2069). */
 int oa_is_clean_utf8(const char *s);

@@ -40,7 +40,7 @@ int docs_type_in(const char *type, const char *const *types)
 
 static int is_sha256(const char *s)
 {
-	return strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
+	return oa_is_hex(s, 64);
 }
 
 oa_err docs_path(const char *dir, const char *sha256, char *path)

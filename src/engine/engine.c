@@ -780,7 +780,7 @@ oa_err engine_case_attach(engine *e, const engine_who *who, int64_t case_id, con
 
 	if ((rc = engine_check_who(who)))
 		return rc;
-	if (sha256 == NULL || strlen(sha256) != 64 || strspn(sha256, "0123456789abcdef") != 64)
+	if (sha256 == NULL || !oa_is_hex(sha256, 64))
 		return oa_fail(OA_ERR_INVALID, "a document is named by its SHA-256 (64 lower-case hex)");
 	if (filename == NULL || !*filename || strlen(filename) > 255 || !oa_is_clean_utf8(filename) ||
 	    strpbrk(filename, "/\\") != NULL)

@@ -42,7 +42,7 @@ static size_t seal_aad(const char *id, uint8_t *out, size_t outsz)
 
 int keys_seal_id_valid(const char *id)
 {
-	return id && strlen(id) == 32 && strspn(id, "0123456789abcdef") == 32;
+	return id && oa_is_hex(id, 32);
 }
 
 oa_err keys_seal_create(inst *in, const keys_seal_req *q, char id[33], char serial[41])

@@ -880,7 +880,7 @@ static void h_doc(web_req *r)
 
 	if (u == NULL || !pc_visible(r, u, r->param[0], &c))
 		return;
-	if (strlen(sha) == 64 && strspn(sha, "0123456789abcdef") == 64) {
+	if (oa_is_hex(sha, 64)) {
 		engine_doc doc;
 		if ((rc = engine_case_document(r->engine, c.id, sha, &doc)) == OA_OK)
 			found = 1;

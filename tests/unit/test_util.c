@@ -55,6 +55,11 @@ static void test_digits(void **state)
 	assert_true(oa_is_digits("1471010101900001", 16));
 	assert_false(oa_is_digits("147101010190000", 16));
 	assert_false(oa_is_digits("14710101019000011", 16));
+	assert_true(oa_is_hex("0123456789abcdef", 16));
+	assert_false(oa_is_hex("0123456789ABCDEF", 16)); /* lower case only */
+	assert_false(oa_is_hex("0123456789abcdeg", 16));
+	assert_false(oa_is_hex("0123456789abcde", 16));
+	assert_false(oa_is_hex("", 16));
 	assert_false(oa_is_digits("147101010190000a", 16));
 }
 
