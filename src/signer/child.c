@@ -335,7 +335,8 @@ static oa_err do_renew_ocsp(signer_core *core, const uint8_t *p, size_t n, oa_bu
 		if (!ASN1_TIME_to_tm(X509_get0_notAfter(is), &tm))
 			return oa_fail_ssl(OA_ERR_CRYPTO, "signer: the issuing CA's notAfter");
 		is_end = (int64_t)timegm(&tm);
-		if (na <= nb || na - nb > 1095 * 86400LL || na > is_end)
+		/* nb >= 0 first: na - nb of two arbitrary 64-bit values could overflow */
+		if (nb < 0 || na <= nb || na - nb > 1095 * 86400LL || na > is_end)
 			return oa_fail(OA_ERR_INVALID, "renew-OCSP request: the validity must be at most 1095"
 			                               " days and inside the issuing CA's");
 	}
