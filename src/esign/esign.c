@@ -309,6 +309,30 @@ static int open_issuance_cb(const engine_case *k, void *arg)
 	return 0;
 }
 
+/* Sets *arg when the applicant has an open renewal case. */
+static int open_renewal_cb(const engine_case *k, void *arg)
+{
+	if (strcmp(k->state, "open") == 0 && strcmp(k->kind, "renewal") == 0) {
+		*(int *)arg = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* 1 if the person with this NIK has an open renewal case (the guide's
+ * RENEW: "Sertifikat Elektronik milik pengguna sedang dalam proses
+ * pembaruan"); 0 otherwise, also when it cannot be read. */
+static int renewing(web_req *r, const char *nik)
+{
+	auth_person p;
+	int open = 0;
+
+	if (auth_person_by_nik(r->auth, nik, &p) != OA_OK ||
+	    engine_cases_of(r->engine, p.id, 0, open_renewal_cb, &open) != OA_OK)
+		oa_err_clear();
+	return open;
+}
+
 static const char *user_status(web_req *r, const char *nik, const char **desc, int64_t *kid_out)
 {
 	status_walk *w = web_alloc(r, sizeof *w);
@@ -341,6 +365,10 @@ static const char *user_status(web_req *r, const char *nik, const char **desc, i
 			*desc = "Pengguna terdaftar namun dalam kondisi suspend";
 			return "SUSPEND";
 		}
+		if (renewing(r, nik)) {
+			*desc = "Sertifikat Elektronik milik pengguna sedang dalam proses pembaruan";
+			return "RENEW";
+		}
 		*desc = "Pengguna memiliki Sertifikat Elektronik aktif dan bisa melakukan tanda tangan "
 		        "elektronik";
 		return "ISSUE";
@@ -349,6 +377,10 @@ static const char *user_status(web_req *r, const char *nik, const char **desc, i
 		if (strcmp(w->newest.status, "revoked") == 0) {
 			*desc = "Sertifikat Elektronik milik pengguna sudah dicabut";
 			return "REVOKE";
+		}
+		if (strcmp(w->newest.status, "expired") == 0 && renewing(r, nik)) {
+			*desc = "Sertifikat Elektronik milik pengguna sedang dalam proses pembaruan";
+			return "RENEW";
 		}
 		if (strcmp(w->newest.status, "expired") == 0) {
 			*desc = "Masa berlaku Sertifikat Elektronik pengguna telah berakhir";

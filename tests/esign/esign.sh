@@ -31,6 +31,7 @@ NIK_OK=3201015505900001
 NIK_REV=3201015505900002
 NIK_LOCK=3201015505900003
 NIK_REG=3201015505900004
+NIK_RENEW=3201015505900005
 NIK_NONE=3201015505900009
 
 # ---- holders, a registered person without a certificate, a PDF -------------
@@ -40,6 +41,17 @@ check "holder who will be locked" "$ESIGN_FIXTURE" "$D" "$NIK_LOCK" "$PHRASE"
 ORG=kominfo
 check "person registered without a certificate" "$OPENAMS" person add --dir "$D" --id siti \
 	--name "Siti Aminah" --email siti.aminah@kominfo.go.id --org "$ORG" --nik "$NIK_REG"
+# A holder whose certificate is being renewed: an open renewal case (SOP 900),
+# opened ten days before the certificate expires (the renewal window).
+SERIAL_RENEW=$("$ESIGN_FIXTURE" "$D" "$NIK_RENEW" "$PHRASE")
+check "person of the renewing holder" "$OPENAMS" person add --dir "$D" --id budi.renew \
+	--name "Budi Santoso" --email budi.renew@kominfo.go.id --org "$ORG" --nik "$NIK_RENEW"
+"$OPENAMS" ca cert --dir "$D" "$SERIAL_RENEW" >renew.pem
+RENEW_AT=$(date -u -d "$(openssl x509 -in renew.pem -noout -enddate | cut -d= -f2) - 10 days" \
+	+%Y-%m-%dT%H:%M:%SZ)
+check "a renewal case opened in the window" env OPENAMS_NOW="$RENEW_AT" "$OPENAMS" case open \
+	--dir "$D" --org "$ORG" --sop contoh-pembaruan --as budi.renew --role pemohon \
+	--nik "$NIK_RENEW" --serial "$SERIAL_RENEW"
 
 "$PY" - <<'PY'
 objs = [b"<< /Type /Catalog /Pages 2 0 R >>",
@@ -517,6 +529,7 @@ v2st() { # v2st NAME JSON WANT
 }
 v2st "by NIK" "{\"nik\":\"$NIK_OK\"}" ISSUE
 v2st "revoked" "{\"nik\":\"$NIK_REV\"}" REVOKE
+v2st "renewing (an open renewal case)" "{\"nik\":\"$NIK_RENEW\"}" RENEW
 v2st "by e-mail, no certificate" '{"email":"siti.aminah@kominfo.go.id"}' NO_CERTIFICATE
 v2st "by unknown e-mail" '{"email":"tidak.ada@kominfo.go.id"}' NOT_REGISTERED
 head -c 5000 /dev/zero | tr '\0' ' ' >pad.txt
