@@ -183,6 +183,10 @@ static const struct option options[] = {
 	    "Minimum length of a holder passphrase, in characters. Passphrases are also\n"
 	    "refused when only digits, with fewer than 5 different characters, or\n"
 	    "containing the holder's name, NIK, NIP, e-mail or birth date."},
+	{"esign.keep_seconds", C_INT, "3600", 60, 604800, NULL, "Signing API (esign)",
+	    "How long a PDF signed through the v1 API (/api/sign/pdf) waits for its one\n"
+	    "download (/api/sign/download/{id}) before it is deleted, in seconds. A\n"
+	    "downloaded document is deleted at once; nothing signed is kept longer."},
 	{"sla.utc_offset_minutes", C_INT, "420", -720, 840, NULL, "Service levels (mutu baku)",
 	    "The agency's local time as minutes east of UTC: WIB 420, WITA 480, WIT 540.\n"
 	    "Working hours and holidays below are in this local time."},

@@ -11,7 +11,7 @@
  * detail in the request log, not the reply.
  *
  * Must never: log or echo a passphrase or a client secret; keep a signed
- * document after its download or ESIGN_KEEP_SECONDS; serve a file whose
+ * document after its download or esign.keep_seconds; serve a file whose
  * name did not come from RAND_bytes here.
  */
 #include "esignInt.h"

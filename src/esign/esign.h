@@ -16,7 +16,7 @@
  * authenticates with HTTP Basic; every signature goes through
  * sign_pdf_holder() with the client's username in the audit record.
  * Signed documents of v1 wait for their one download under DIR/esign
- * (0700, files 0600) at most ESIGN_KEEP_SECONDS.
+ * (0700, files 0600) at most esign.keep_seconds.
  *
  * Built on the HTTP core (http.h), the multipart parser (docs.h) and the
  * signing module (sign.h).  Errors are always JSON {status_code, error,
@@ -29,7 +29,6 @@
 #include "../sign/sign.h"
 
 /* A signed document of v1 is deleted after its download or after this. */
-#define ESIGN_KEEP_SECONDS   3600
 /* v2: documents in one request. */
 #define ESIGN_MAX_FILES      16
 /* Request bodies: a multipart PDF (v1), base64 JSON (v2: 4/3 of the PDF). */

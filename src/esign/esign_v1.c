@@ -163,9 +163,10 @@ static const char *store_dir(web_req *r)
 	return web_printf(r, "%s/esign", inst_dir(r->in));
 }
 
-/* Removes documents older than ESIGN_KEEP_SECONDS (and abandoned claims). */
-static void sweep(const char *dir)
+/* Removes documents older than esign.keep_seconds (and abandoned claims). */
+static void sweep(web_req *r, const char *dir)
 {
+	int64_t keep = conf_int(inst_conf(r->in), "esign.keep_seconds");
 	DIR *d = opendir(dir);
 	struct dirent *e;
 	struct stat st;
@@ -179,7 +180,7 @@ static void sweep(const char *dir)
 			continue;
 		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
 		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-		    now - st.st_mtime > ESIGN_KEEP_SECONDS)
+		    now - st.st_mtime > keep)
 			unlink(path);
 	}
 	closedir(d);
@@ -208,7 +209,7 @@ static oa_err keep_doc(web_req *r, const uint8_t *pdf, size_t len, char id[33])
 		return oa_fail(OA_ERR_NOMEM, "out of memory");
 	if ((rc = oa_mkdir_p(dir, 0700)))
 		return rc;
-	sweep(dir);
+	sweep(r, dir);
 	if (RAND_bytes(raw, sizeof raw) != 1)
 		return oa_fail(OA_ERR_CRYPTO, "no random bytes");
 	for (size_t i = 0; i < sizeof raw; i++)
@@ -302,7 +303,7 @@ static void v1_download(web_req *r)
 	if (!esign_client_auth(r, &ci))
 		return;
 	dir = store_dir(r);
-	sweep(dir);
+	sweep(r, dir);
 	if (!id_ok(id)) {
 		esign_fail(r, 404, "DOCUMENT_NOT_FOUND", "Dokumen tidak ditemukan",
 		    "no signed document with this id (downloaded already, expired, or never made)");

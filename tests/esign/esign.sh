@@ -22,6 +22,7 @@ keys.argon2_memory_kib = 64
 keys.argon2_iterations = 1
 keys.argon2_parallelism = 1
 keys.max_failures = 3
+esign.keep_seconds = 600
 CONF
 cd "$T"
 
@@ -254,10 +255,10 @@ req "v1 visible with imageTTD" 200 vis1.pdf "${AUTH[@]}" -F file=@surat.pdf -F n
 	-F xAxis=10 -F yAxis=10 -F width=100 -F height=200 "$BASE/api/sign/pdf"
 ID1=$(sed -n 's/^id_dokumen: *\([0-9a-f]*\).*/\1/Ip' "$T/hdr" | tr -d '\r')
 check "v1 visible image: kept for download" test -f "$D/esign/$ID1.pdf"
-# a document never downloaded is deleted after ESIGN_KEEP_SECONDS (an hour)
-touch -d '2 hours ago' "$D/esign/$ID1.pdf"
+# a document never downloaded is deleted after esign.keep_seconds (600 s here)
+touch -d '20 minutes ago' "$D/esign/$ID1.pdf"
 req "a download sweeps old documents" 404 e.json "${AUTH[@]}" "$BASE/api/sign/download/0123456789abcdef0123456789abcdef"
-check_not "an hour-old document is gone" test -e "$D/esign/$ID1.pdf"
+check_not "a document older than esign.keep_seconds is gone" test -e "$D/esign/$ID1.pdf"
 req "its download" 404 e.json "${AUTH[@]}" "$BASE/api/sign/download/$ID1"
 SIG=$(pdfsig vis1.pdf 2>&1 || true)
 check_match "v1 visible image: pdfsig valid" "$SIG" 'Signature Validation: Signature is Valid'
