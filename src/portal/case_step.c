@@ -14,8 +14,13 @@
 
 int pc_has_doc(const engine_doc *v, size_t n, const char *doc)
 {
+	return pc_has_doc_at(v, n, doc, NULL);
+}
+
+int pc_has_doc_at(const engine_doc *v, size_t n, const char *doc, const char *step)
+{
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(v[i].doc, doc) == 0)
+		if (strcmp(v[i].doc, doc) == 0 && (step == NULL || strcmp(v[i].step, step) == 0))
 			return 1;
 	return 0;
 }
@@ -107,7 +112,8 @@ void pc_upload_form(web_req *r, pg *p, const engine_case *c, const sop_def *d,
 	/* Preselected: the first document the step requires that is missing. */
 	int pre = -1;
 	for (size_t k = 0; k < s->n_inputs && pre < 0; k++)
-		if (s->inputs[k].doc >= 0 && !pc_has_doc(docs, nd, d->documents[s->inputs[k].doc].id))
+		if (s->inputs[k].doc >= 0 && !pc_has_doc_at(docs, nd, d->documents[s->inputs[k].doc].id,
+		    s->inputs[k].own ? s->id : NULL))
 			pre = s->inputs[k].doc;
 	for (size_t i = 0; i < d->n_documents; i++) {
 		int req = 0;

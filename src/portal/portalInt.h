@@ -195,6 +195,8 @@ void pc_step_actors(pg *p, const sop_def *d, const sop_step *s);
  * definition's reasons or RFC 5280's), cur preselected. */
 void pc_reason_select(pg *p, const sop_def *d, const char *cur, int required);
 int pc_has_doc(const engine_doc *v, size_t n, const char *doc);
+/* ... attached at step (NULL: at any step): a step's own copy (`own: true`). */
+int pc_has_doc_at(const engine_doc *v, size_t n, const char *doc, const char *step);
 const char *pc_act_label_id(sop_action a);   /* "Teruskan", "Terbitkan sertifikat", ... */
 const char *pc_act_label_en(sop_action a);
 /* A decision's two buttons: the definition's yes_label / no_label, else

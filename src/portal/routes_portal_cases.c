@@ -547,7 +547,8 @@ static void case_page(web_req *r, web_user *u, const engine_case *c, unsigned st
 				}
 				pg_raw(&p, "<li>");
 				pg_text(&p, d->documents[in->doc].name);
-				pg_raw(&p, " %s</li>\n", pc_has_doc(docs, nd, d->documents[in->doc].id) ?
+				pg_raw(&p, " %s</li>\n", pc_has_doc_at(docs, nd, d->documents[in->doc].id,
+				                             in->own ? s->id : NULL) ?
 				                             "<span class=\"badge ok\">ada / attached</span>" :
 				                             "<span class=\"badge late\">belum / missing</span>");
 			}
