@@ -299,24 +299,18 @@ static int status_cb(const ca_cert_info *ci, void *arg)
 
 /* The guide's status of nik (6.7) and its description; NULL after a
  * reply (a fault). */
-/* Sets *arg when the applicant has an open issuance case. */
-static int open_issuance_cb(const engine_case *k, void *arg)
-{
-	if (strcmp(k->state, "open") == 0 && strcmp(k->kind, "issuance") == 0) {
-		*(int *)arg = 1;
-		return 1;
-	}
-	return 0;
-}
+/* An open case of one kind among a person's: engine_cases_of's callback. */
+struct open_kind {
+	const char *kind;
+	int found;
+};
 
-/* Sets *arg when the applicant has an open renewal case. */
-static int open_renewal_cb(const engine_case *k, void *arg)
+static int open_kind_cb(const engine_case *k, void *arg)
 {
-	if (strcmp(k->state, "open") == 0 && strcmp(k->kind, "renewal") == 0) {
-		*(int *)arg = 1;
-		return 1;
-	}
-	return 0;
+	struct open_kind *q = arg;
+
+	q->found = strcmp(k->state, "open") == 0 && strcmp(k->kind, q->kind) == 0;
+	return q->found;
 }
 
 /* 1 if the person with this NIK has an open renewal case (the guide's
@@ -325,12 +319,12 @@ static int open_renewal_cb(const engine_case *k, void *arg)
 static int renewing(web_req *r, const char *nik)
 {
 	auth_person p;
-	int open = 0;
+	struct open_kind q = {"renewal", 0};
 
 	if (auth_person_by_nik(r->auth, nik, &p) != OA_OK ||
-	    engine_cases_of(r->engine, p.id, 0, open_renewal_cb, &open) != OA_OK)
+	    engine_cases_of(r->engine, p.id, 0, open_kind_cb, &q) != OA_OK)
 		oa_err_clear();
-	return open;
+	return q.found;
 }
 
 static const char *user_status(web_req *r, const char *nik, const char **desc, int64_t *kid_out)
@@ -391,8 +385,8 @@ static const char *user_status(web_req *r, const char *nik, const char **desc, i
 		return "NEW";
 	}
 	if (auth_person_by_nik(r->auth, nik, &p) == OA_OK) {
-		int waiting = 0;
-		if (engine_cases_of(r->engine, p.id, 0, open_issuance_cb, &waiting) == OA_OK && waiting) {
+		struct open_kind q = {"issuance", 0};
+		if (engine_cases_of(r->engine, p.id, 0, open_kind_cb, &q) == OA_OK && q.found) {
 			*desc = "Pengguna sudah terdaftar dan permohonan Sertifikat Elektronik sedang diproses";
 			return "WAITING_FOR_VERIFICATION";
 		}

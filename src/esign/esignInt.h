@@ -79,11 +79,11 @@ typedef struct esign_otp_to {
  * are void), sends it through the outbox and audits "esign.otp_send", in
  * one transaction.  *expires: when it stops working.  OA_ERR_LIMIT past
  * ESIGN_OTP_PER_HOUR. */
-oa_err esign_otp_issue(ca *c, const esign_otp_to *to, int64_t *expires);
+oa_err esign_otp_issue(inst *in, const esign_otp_to *to, int64_t *expires);
 /* Uses the newest live code of nik for client: OA_OK (now used),
  * OA_ERR_DENIED (none live, or wrong: the try is counted and audited),
  * OA_ERR_LIMIT (more files than the code was asked for; not counted). */
-oa_err esign_otp_use(ca *c, const char *nik, const char *client, const char *code, size_t files,
+oa_err esign_otp_use(inst *in, const char *nik, const char *client, const char *code, size_t files,
     const char *actor);
 
 /* ---- electronic seals (seal.c; the codes in otp.c) ---- */
@@ -105,14 +105,14 @@ typedef struct esign_seal_code_req {
  * bytes), stores its salted hash, voids the unused ones of its kind, audits
  * "esign.seal_code_send" and e-mails it when email is set: one
  * transaction.  OA_ERR_LIMIT past ESIGN_OTP_PER_HOUR a kind an hour. */
-oa_err esign_seal_code_issue(ca *c, const esign_seal_code_req *q, char *code, int64_t *expires);
+oa_err esign_seal_code_issue(inst *in, const esign_seal_code_req *q, char *code, int64_t *expires);
 
 enum { ESIGN_SEAL_CHECK = 0, ESIGN_SEAL_REFRESH = 1, ESIGN_SEAL_SPEND = 2 };
 /* Checks the newest live code of seal and kind for client: OA_OK (then
  * refreshed for 30 days, or spent, per op; *expires, may be NULL, its
  * expiry), OA_ERR_DENIED (none, or wrong: counted, burnt at the 5th),
  * OA_ERR_LIMIT (otp: more files than asked for; not counted). */
-oa_err esign_seal_code_use(ca *c, const char *seal, const char *kind, const char *client,
+oa_err esign_seal_code_use(inst *in, const char *seal, const char *kind, const char *client,
     const char *code, size_t files, int op, const char *actor, int64_t *expires);
 /* Answers a refusal of esign_seal_code_use (400 TOTP_INVALID, or 5xx). */
 void esign_seal_code_fail(web_req *r, oa_err rc);

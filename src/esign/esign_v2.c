@@ -304,7 +304,7 @@ static void v2_get_totp(web_req *r)
 		    "NIK %s has no e-mail address to send the TOTP to", nik);
 		goto out;
 	}
-	if ((rc = esign_otp_issue(r->ca, &to, &expires)) == OA_ERR_LIMIT) {
+	if ((rc = esign_otp_issue(r->in, &to, &expires)) == OA_ERR_LIMIT) {
 		web_header(r, "Retry-After", "3600");
 		esign_fail(r, 429, "RATE_LIMITED", "Terlalu banyak permintaan TOTP", "%s", oa_errmsg());
 		goto out;
@@ -494,7 +494,7 @@ static void v2_sign(web_req *r)
 		if (ready < 0)
 			goto out;
 		if (rc == OA_OK)
-			rc = esign_otp_use(r->ca, nik, ci.username, totp, d.n,
+			rc = esign_otp_use(r->in, nik, ci.username, totp, d.n,
 			    web_printf(r, "client:%s", ci.username));
 		if (rc == OA_ERR_DENIED || rc == OA_ERR_LIMIT)
 			esign_fail(r, 400, "TOTP_INVALID", "TOTP tidak valid atau sudah kedaluwarsa", "%s",
@@ -555,7 +555,7 @@ static void v2_seal_pdf(web_req *r)
 	}
 	if (!esign_seal_of_client(r, &ci, id) || !v2_parse_docs(r, j, &d))
 		goto out;
-	if ((rc = esign_seal_code_use(r->ca, id, "otp", ci.username, totp, d.n, ESIGN_SEAL_SPEND,
+	if ((rc = esign_seal_code_use(r->in, id, "otp", ci.username, totp, d.n, ESIGN_SEAL_SPEND,
 	         web_printf(r, "client:%s", ci.username), NULL))) {
 		esign_seal_code_fail(r, rc);
 		goto out;

@@ -32,6 +32,34 @@
 #define SALT_LEN 16
 
 /* SHA-256(salt || NIK || code). */
+/*
+ * The newest waiting code of a SELECT id, salt, hash, files, attempts ...
+ * (bound): its id, 0 when there is none, -1 when its salt or hash is not
+ * what this file writes; salt, hash, files allowed and attempts so far.
+ */
+static int64_t code_row(store_stmt *st, uint8_t salt[SALT_LEN], uint8_t want[32],
+    int64_t *allowed, int64_t *attempts)
+{
+	const void *p;
+	size_t n;
+	int64_t id;
+
+	if (store_step(st) != STORE_ROW)
+		return 0;
+	id = store_col_int(st, 0);
+	if ((p = store_col_blob(st, 1, &n)) != NULL && n == SALT_LEN)
+		memcpy(salt, p, n);
+	else
+		id = -1;
+	if ((p = store_col_blob(st, 2, &n)) != NULL && n == 32)
+		memcpy(want, p, n);
+	else
+		id = -1;
+	*allowed = store_col_int(st, 3);
+	*attempts = store_col_int(st, 4);
+	return id;
+}
+
 static oa_err otp_hash(const uint8_t salt[SALT_LEN], const char *nik, const char *code,
     uint8_t out[32])
 {
@@ -73,9 +101,9 @@ static oa_err run(store *db, store_stmt *st)
 	return r == STORE_DONE || r == STORE_ROW ? OA_OK : OA_ERR_STORE;
 }
 
-oa_err esign_otp_issue(ca *c, const esign_otp_to *to, int64_t *expires)
+oa_err esign_otp_issue(inst *in, const esign_otp_to *to, int64_t *expires)
 {
-	store *db = ca_store(c);
+	store *db = inst_store(in);
 	store_stmt *st;
 	uint8_t salt[SALT_LEN], hash[32];
 	char code[ESIGN_OTP_DIGITS + 1], text[1024], object[40], detail[160];
@@ -159,7 +187,7 @@ oa_err esign_otp_issue(ca *c, const esign_otp_to *to, int64_t *expires)
 	    to->client, to->files, *expires);
 	if ((rc = audit_append(db, to->actor, "esign.otp_send", object, detail)))
 		goto tx;
-	rc = mail_enqueue(db, ca_config(c), &m, NULL);
+	rc = mail_enqueue(db, inst_conf(in), &m, NULL);
 tx:
 	if (rc == OA_OK)
 		rc = store_commit(db);
@@ -171,14 +199,12 @@ wipe:
 	return rc;
 }
 
-oa_err esign_otp_use(ca *c, const char *nik, const char *client, const char *code, size_t files,
+oa_err esign_otp_use(inst *in, const char *nik, const char *client, const char *code, size_t files,
     const char *actor)
 {
-	store *db = ca_store(c);
+	store *db = inst_store(in);
 	store_stmt *st;
 	uint8_t salt[SALT_LEN], want[32], got[32];
-	const void *p;
-	size_t n;
 	int64_t id = 0, allowed = 0, attempts = 0, now = oa_now();
 	char object[40], detail[96];
 	int match = 0, wellformed;
@@ -196,19 +222,7 @@ oa_err esign_otp_use(ca *c, const char *nik, const char *client, const char *cod
 	store_bind_text(st, 1, nik);
 	store_bind_text(st, 2, client);
 	store_bind_int(st, 3, now);
-	if (store_step(st) == STORE_ROW) {
-		id = store_col_int(st, 0);
-		if ((p = store_col_blob(st, 1, &n)) != NULL && n == SALT_LEN)
-			memcpy(salt, p, n);
-		else
-			id = -1;
-		if ((p = store_col_blob(st, 2, &n)) != NULL && n == 32)
-			memcpy(want, p, n);
-		else
-			id = -1;
-		allowed = store_col_int(st, 3);
-		attempts = store_col_int(st, 4);
-	}
+	id = code_row(st, salt, want, &allowed, &attempts);
 	store_reset(st);
 	if (id == 0) {
 		rc = oa_fail(OA_ERR_DENIED, "no one-time code waiting for NIK %s from this client "
@@ -267,9 +281,9 @@ tx:
 
 /* ---- the codes of the seal API (seal.c) ---- */
 
-oa_err esign_seal_code_issue(ca *c, const esign_seal_code_req *q, char *code, int64_t *expires)
+oa_err esign_seal_code_issue(inst *in, const esign_seal_code_req *q, char *code, int64_t *expires)
 {
-	store *db = ca_store(c);
+	store *db = inst_store(in);
 	store_stmt *st;
 	uint8_t salt[SALT_LEN], hash[32];
 	int activation = strcmp(q->kind, "activation") == 0;
@@ -357,7 +371,7 @@ oa_err esign_seal_code_issue(ca *c, const esign_seal_code_req *q, char *code, in
 		m.text = text;
 		m.path = "/";
 		m.secret = 1;
-		rc = mail_enqueue(db, ca_config(c), &m, NULL);
+		rc = mail_enqueue(db, inst_conf(in), &m, NULL);
 		OPENSSL_cleanse(text, sizeof text);
 	}
 tx:
@@ -371,14 +385,13 @@ wipe:
 	return rc;
 }
 
-oa_err esign_seal_code_use(ca *c, const char *seal, const char *kind, const char *client,
+oa_err esign_seal_code_use(inst *in, const char *seal, const char *kind, const char *client,
     const char *code, size_t files, int op, const char *actor, int64_t *expires)
 {
-	store *db = ca_store(c);
+	store *db = inst_store(in);
 	store_stmt *st;
 	uint8_t salt[SALT_LEN], want[32], got[32];
-	const void *p;
-	size_t n, clen = strlen(code);
+	size_t clen = strlen(code);
 	int64_t id = 0, allowed = 0, attempts = 0, exp = 0, now = oa_now();
 	int activation = strcmp(kind, "activation") == 0;
 	int digits = activation ? ESIGN_SEAL_ACTIVATION_DIGITS : ESIGN_OTP_DIGITS;
@@ -399,20 +412,8 @@ oa_err esign_seal_code_use(ca *c, const char *seal, const char *kind, const char
 	store_bind_text(st, 2, kind);
 	store_bind_text(st, 3, client);
 	store_bind_int(st, 4, now);
-	if (store_step(st) == STORE_ROW) {
-		id = store_col_int(st, 0);
-		if ((p = store_col_blob(st, 1, &n)) != NULL && n == SALT_LEN)
-			memcpy(salt, p, n);
-		else
-			id = -1;
-		if ((p = store_col_blob(st, 2, &n)) != NULL && n == 32)
-			memcpy(want, p, n);
-		else
-			id = -1;
-		allowed = store_col_int(st, 3);
-		attempts = store_col_int(st, 4);
+	if ((id = code_row(st, salt, want, &allowed, &attempts)) != 0)
 		exp = store_col_int(st, 5);
-	}
 	store_reset(st);
 	if (id == 0) {
 		rc = oa_fail(OA_ERR_DENIED, "no %s code of seal %s waiting for this client application "

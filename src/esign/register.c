@@ -105,7 +105,7 @@ void esign_v2_register(web_req *r)
 	engine_open_req o = {0};
 	engine_who who = {0};
 	engine_case k;
-	store *db = ca_store(r->ca);
+	store *db = inst_store(r->in);
 	char serial[41], object[48], detail[256];
 	int bad = 0, created = 0, have = 0;
 	int64_t case_id = 0;

@@ -143,7 +143,7 @@ void esign_v2_seal_activation(web_req *r)
 		goto out;
 	actor = web_printf(r, "client:%s", ci.username);
 	if (totp && *totp) {
-		if ((rc = esign_seal_code_use(r->ca, id, "activation", ci.username, totp, 0,
+		if ((rc = esign_seal_code_use(r->in, id, "activation", ci.username, totp, 0,
 		         ESIGN_SEAL_REFRESH, actor, &expires))) {
 			esign_seal_code_fail(r, rc);
 			goto out;
@@ -163,7 +163,7 @@ void esign_v2_seal_activation(web_req *r)
 	q.email = si.email;
 	q.seal_name = id;
 	q.actor = actor;
-	rc = esign_seal_code_issue(r->ca, &q, code, &expires);
+	rc = esign_seal_code_issue(r->in, &q, code, &expires);
 	OPENSSL_cleanse(code, sizeof code);
 	if (rc == OA_ERR_LIMIT) {
 		web_header(r, "Retry-After", "3600");
@@ -190,7 +190,7 @@ void esign_v2_seal_revoke(web_req *r)
 
 	if (!seal_req(r, &ci, &j, &id, &totp, 1))
 		goto out;
-	if ((rc = esign_seal_code_use(r->ca, id, "activation", ci.username, totp, 0, ESIGN_SEAL_SPEND,
+	if ((rc = esign_seal_code_use(r->in, id, "activation", ci.username, totp, 0, ESIGN_SEAL_SPEND,
 	         web_printf(r, "client:%s", ci.username), NULL))) {
 		esign_seal_code_fail(r, rc);
 		goto out;
@@ -233,7 +233,7 @@ void esign_v2_seal_totp(web_req *r)
 		goto out;
 	}
 	actor = web_printf(r, "client:%s", ci.username);
-	if ((rc = esign_seal_code_use(r->ca, id, "activation", ci.username, totp, 0, ESIGN_SEAL_CHECK,
+	if ((rc = esign_seal_code_use(r->in, id, "activation", ci.username, totp, 0, ESIGN_SEAL_CHECK,
 	         actor, NULL))) {
 		esign_seal_code_fail(r, rc);
 		goto out;
@@ -243,7 +243,7 @@ void esign_v2_seal_totp(web_req *r)
 	q.client = ci.username;
 	q.files = (int)files;
 	q.actor = actor;
-	if ((rc = esign_seal_code_issue(r->ca, &q, code, &expires)) == OA_ERR_LIMIT) {
+	if ((rc = esign_seal_code_issue(r->in, &q, code, &expires)) == OA_ERR_LIMIT) {
 		web_header(r, "Retry-After", "3600");
 		esign_fail(r, 429, "RATE_LIMITED", "Terlalu banyak permintaan TOTP", "%s", oa_errmsg());
 		goto out;

@@ -484,8 +484,9 @@ static void case_page(web_req *r, web_user *u, const engine_case *c, unsigned st
 		pg_raw(&p, "</code></td></tr>\n");
 	}
 	if (c->reason[0]) {
-		const char *label = d && sop_reason_label(d, c->reason) ? sop_reason_label(d, c->reason)
-		                                                        : c->reason;
+		const char *label = d ? sop_reason_label(d, c->reason) : NULL;
+		if (label == NULL)
+			label = c->reason;
 		pg_raw(&p, "<tr><th scope=\"row\">");
 		pg_bi(&p, "Alasan", "Reason");
 		pg_raw(&p, "</th><td>");
