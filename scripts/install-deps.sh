@@ -26,6 +26,8 @@ PKGS=(
   clang libclang-rt-14-dev
   # PKCS#11: SoftHSM2 and the tools to drive it
   softhsm2 opensc libp11-dev
+  # the Debian package (scripts/build-deb.sh, tests/deploy/deb.sh): build and lintian
+  dpkg-dev debhelper fakeroot lintian
 )
 # The portal's browser tests (tests/portal): Debian's chromium, driven by
 # playwright-core from npm; node and npm from Debian unless a node is already
