@@ -32,7 +32,7 @@ echo "== build and test under ASan+UBSan"
 # -O0 with ASan runs the Argon2id- and crypto-heavy tests 3-5x slower: each
 # test gets twice its timeout here (keys once took over 300 s on a loaded machine)
 run_suite build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false \
-  -- --no-suite bench --timeout-multiplier 2 ; rc2=$?
+  -- --no-suite bench --no-suite package --timeout-multiplier 2 ; rc2=$?
 echo "== fuzzing harnesses, a short smoke each (clang, ASan+UBSan+libFuzzer)"
 rm -rf build-fuzz/tests/fuzz/work   # the shared instance and corpora of the last run
 CC=clang run_suite build-fuzz --buildtype=debug -Dfuzz=true -Db_sanitize=address,undefined \

@@ -1,0 +1,293 @@
+#!/bin/bash
+# The Debian package (issue 19, item 2): scripts/build-deb.sh builds it from
+# the tree, lintian reports no error or warning, and nothing is left in the
+# source tree.  Then it is installed into a throw-away root: an overlayfs
+# over / (upper layer on a tmpfs) inside a private mount namespace, so the
+# host's files, users and dpkg database are never touched.  There `dpkg -i`
+# creates the system users openams and openams-signer and /var/lib/openams
+# (openams, 0700) and puts every file where DEPLOY.md says; an instance made
+# in /var/lib/openams with its first administrator serves as the unit's
+# ExecStart runs it (user openams, the passphrase as a credential); /healthz
+# answers and the administrator signs in over the API; the signer process runs
+# as openams-signer when openams starts as root (the only case in which the
+# signer switches user: see the note below); `dpkg --purge` removes the users
+# and the data.  Every server is stopped by its PID; the mounts go with the
+# namespace.
+#   deb.sh VERSION       (suite package: a package build, minutes; needs root)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+PW='Kuat-Sekali-Rahasia-2026'
+CAPASS='Sandi-CA-Yang-Panjang-2026'
+PATH_IN='/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+
+# ---------------------------------------------------------------------------
+# Inside the private mount namespace: deb.sh --inside DEB VERSION WORKDIR
+# (WORKDIR belongs to the outer script, which removes it once this process,
+# and with it the namespace and its mounts, has gone).
+PIDS=()
+inside_cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null || true
+	done
+	for p in "${PIDS[@]}"; do
+		for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	# The mounts vanish with the namespace anyway; unmount in order all the same.
+	[ -z "${R:-}" ] || umount -R -l "$R" 2>/dev/null || true
+	[ -z "${O:-}" ] || umount -l "$O" 2>/dev/null || true
+}
+
+# in_root CMD...: CMD in the installed root, with a clean environment.
+in_root() { chroot "$R" /usr/bin/env -i PATH="$PATH_IN" LANG=C.UTF-8 "$@"; }
+# as_user USER CMD...: CMD in the installed root as USER (and its groups).
+as_user() { local u=$1; shift; in_root setpriv --reuid "$u" --regid "$u" --init-groups -- "$@"; }
+
+# wait_healthy PID URL LOG: bounded wait for /healthz; 0 when it answered.
+wait_healthy() {
+	for _ in $(seq 150); do
+		if curl -fsS -m 2 -o /dev/null "$2/healthz" 2>/dev/null; then return 0; fi
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	sed 's/^/#   /' "$3" | head -n 20
+	return 1
+}
+
+# stop_pid PID: SIGTERM, bounded wait; returns its exit status.
+stop_pid() {
+	local rc=0
+	kill -TERM "$1"
+	for _ in $(seq 300); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+	wait "$1" || rc=$?
+	return $rc
+}
+
+# ocsp DIR PORT: one OCSP request (the first operation that needs a signer).
+ocsp() {
+	openssl ocsp -issuer "$1/pki/issuing.crt" -serial 0x1234 -url "http://127.0.0.1:$2/ocsp" \
+		-CAfile "$1/pki/chain.pem" -no_nonce 2>&1
+}
+
+inside() {
+	local deb=$1 version=$2 W=$3
+	trap 'inside_cleanup; cleanup' EXIT
+	O=$W/ovl
+	R=$W/root
+	mkdir -p "$O" "$R"
+	# The upper layer lives in memory: nothing the installation writes reaches a disk.
+	if ! mount -t tmpfs -o mode=0700,size=2g openams-deb "$O" || ! mkdir "$O/upper" "$O/work" ||
+		! mount -t overlay openams-deb -o "lowerdir=/,upperdir=$O/upper,workdir=$O/work" "$R"; then
+		nok "an overlayfs over / in a private mount namespace"
+		finish
+		exit 1
+	fi
+	ok "an overlayfs over / in a private mount namespace"
+	mount -t proc proc "$R/proc"
+	mount --bind /dev "$R/dev"
+	mount -t tmpfs -o mode=1777 tmp "$R/tmp"
+	# A fresh /run: no host daemon's socket (systemd, nscd) is reachable from the root.
+	mount -t tmpfs -o mode=0755 run "$R/run"
+	mkdir -p "$R/run/lock"
+	# Nothing may be started by the maintainer scripts; man-db's index is not rebuilt.
+	printf '#!/bin/sh\nexit 101\n' >"$R/usr/sbin/policy-rc.d"
+	chmod 755 "$R/usr/sbin/policy-rc.d"
+	rm -f "$R/var/lib/man-db/auto-update"
+	check_nomatch "the root starts without openams users" "$(grep -E '^openams(-signer)?:' "$R/etc/passwd" || true)" .
+
+	# ---- dpkg -i ----
+	cp "$deb" "$R/tmp/openams.deb"
+	check "dpkg -i openams.deb" in_root DEBIAN_FRONTEND=noninteractive dpkg -i /tmp/openams.deb
+	check_match "... installed" "$(in_root dpkg-query -W -f '${Status} ${Version}' openams)" \
+		"^install ok installed $version\$"
+	local pw sg
+	pw=$(in_root getent passwd openams || true)
+	sg=$(in_root getent passwd openams-signer || true)
+	check_match "postinst created the system user openams (home /var/lib/openams, no login)" "$pw" \
+		'^openams:x:[0-9]+:[0-9]+:[^:]*:/var/lib/openams:/usr/sbin/nologin$'
+	check_match "... and openams-signer (no home, no login)" "$sg" \
+		'^openams-signer:x:[0-9]+:[0-9]+:[^:]*:/nonexistent:/usr/sbin/nologin$'
+	check "... both system users (uid below 1000)" test "$(cut -d: -f3 <<<"$pw")" -lt 1000 -a \
+		"$(cut -d: -f3 <<<"$sg")" -lt 1000
+	check "... each with its own group" in_root getent group openams openams-signer
+	check "... different uids" test "$(cut -d: -f3 <<<"$pw")" != "$(cut -d: -f3 <<<"$sg")"
+	check_nomatch "... in the root only: the host's /etc/passwd has neither" \
+		"$(grep -E '^openams(-signer)?:' /etc/passwd || true)" .
+	check_eq "/var/lib/openams: openams's, 0700" "$(in_root stat -c '%U:%G %a' /var/lib/openams)" "openams:openams 700"
+	check_eq "... and empty: the package initialises no instance" "$(ls -A "$R/var/lib/openams")" ""
+	check "/usr/bin/openams" test -x "$R/usr/bin/openams"
+	check_match "... runs: its version" "$(in_root openams --version)" "^openams $version \\(schema [0-9]+\\)\$"
+	check "profiles in /usr/share/openams" test -f "$R/usr/share/openams/profiles/individual.yaml"
+	check_eq "every shipped SOP in /usr/share/openams/sop" "$(cd "$R/usr/share/openams/sop" && ls | sort | tr '\n' ' ')" \
+		"$(cd "$OPENAMS_SRC/sop" && ls | sort | tr '\n' ' ')"
+	local ex=$R/etc/openams/openams.conf.example
+	check "the example configuration in /etc/openams" test -f "$ex"
+	check_match "... a conffile" "$(in_root dpkg-query -W -f '${Conffiles}' openams)" '/etc/openams/openams.conf.example'
+	check_match "... naming the signer's user" "$(cat "$ex")" '^signer\.user = openams-signer$'
+	check_eq "... otherwise the tree's etc/openams.conf.example" \
+		"$(diff "$OPENAMS_SRC/etc/openams.conf.example" "$ex" | grep -c '^[<>]')" 2
+	local unit=$R/lib/systemd/system/openams.service
+	check "the systemd unit in /lib/systemd/system" test -f "$unit"
+	check_eq "... the tree's etc/systemd/openams.service" "$(cmp "$OPENAMS_SRC/etc/systemd/openams.service" "$unit" && echo same)" same
+	check "... installed, not enabled" test ! -e "$R/etc/systemd/system/multi-user.target.wants/openams.service"
+	for f in README.md DEPLOY.md ARCHITECTURE.md copyright examples/nginx/openams.conf; do
+		check "/usr/share/doc/openams/$f" test -f "$R/usr/share/doc/openams/$f"
+	done
+	check "the manual page" test -f "$R/usr/share/man/man1/openams.1.gz"
+	check "dpkg -i again (the users exist): no change" in_root DEBIAN_FRONTEND=noninteractive dpkg -i /tmp/openams.deb
+	check_eq "... the same openams user" "$(in_root getent passwd openams || true)" "$pw"
+	check_eq "... the same openams-signer user" "$(in_root getent passwd openams-signer || true)" "$sg"
+
+	# ---- an instance, as DEPLOY.md makes one ----
+	(umask 077 && printf '%s\n' "$CAPASS" >"$R/etc/openams/ca.pass")
+	printf '%s\n' "$PW" >"$R/tmp/admin.pw"
+	chmod 600 "$R/tmp/admin.pw"
+	# As root: init makes the instance beside the directory and renames it into
+	# place, which needs /var/lib, not the openams user's to write.
+	check "openams init (as root), the passphrase from /etc/openams/ca.pass" \
+		in_root openams init --dir /var/lib/openams --config /etc/openams/openams.conf.example \
+		--passphrase-file /etc/openams/ca.pass --admin-email root@kominfo.go.id \
+		--admin-name "Ani Administrator" --admin-password-file /tmp/admin.pw
+	rm -f "$R/tmp/admin.pw"
+	check "... then chown -R openams:openams /var/lib/openams" in_root chown -R openams:openams /var/lib/openams
+	check_eq "... the data directory: openams's, 0700" "$(in_root stat -c '%U:%G %a' /var/lib/openams)" "openams:openams 700"
+	check_eq "... every file in it openams's, no one else's to read" \
+		"$(in_root find /var/lib/openams ! -user openams -o -perm /077 | wc -l)" 0
+	check_nomatch "... no copy of the passphrase in it" "$(grep -rl "$CAPASS" "$R/var/lib/openams" || true)" .
+	check_match "... profiles and SOPs from /usr/share/openams" "$(ls "$R/var/lib/openams/sop")" '^001-'
+	check_match "... its configuration names signer.user = openams-signer" \
+		"$(cat "$R/var/lib/openams/openams.conf")" '^signer\.user = openams-signer$'
+
+	# ---- the server, as the unit's ExecStart runs it ----
+	local exec user group port base cmd
+	exec=$(sed -n 's/^ExecStart=//p' "$unit")
+	user=$(sed -n 's/^User=//p' "$unit")
+	group=$(sed -n 's/^Group=//p' "$unit")
+	check_eq "the unit runs as openams:openams" "$user:$group" "openams:openams"
+	check_match "... its ExecStart serves /var/lib/openams on 127.0.0.1:8080" "$exec" \
+		'/usr/bin/openams serve --dir /var/lib/openams --listen 127\.0\.0\.1:8080'
+	port=$(free_port)
+	base=http://127.0.0.1:$port
+	cmd=${exec//127.0.0.1:8080/127.0.0.1:$port}
+	eval "set -- $cmd"
+	# What systemd does: the credential (readable by the unit's user), the
+	# unit's Environment= and UMask=, User= and Group=.
+	mkdir -p "$R/run/credentials/openams.service"
+	cp "$R/etc/openams/ca.pass" "$R/run/credentials/openams.service/ca.pass"
+	in_root chown -R "$user:$group" /run/credentials/openams.service
+	chmod 0400 "$R/run/credentials/openams.service/ca.pass"
+	(
+		umask 077
+		exec chroot "$R" /usr/bin/env -i PATH="$PATH_IN" LANG=C.UTF-8 OPENAMS_DIR=/var/lib/openams \
+			CREDENTIALS_DIRECTORY=/run/credentials/openams.service \
+			setpriv --reuid "$user" --regid "$group" --init-groups -- "$@"
+	) 2>"$W/serve.log" &
+	local spid=$!
+	PIDS+=("$spid")
+	check "the server answers /healthz" wait_healthy "$spid" "$base" "$W/serve.log"
+	check_match "... ok" "$(curl -sS -m 5 "$base/healthz")" '"status":"ok"'
+	check_eq "... the server runs as openams" "$(in_root ps -o user:32= -p "$spid" | tr -d ' ')" openams
+	check_match "... it is /usr/bin/openams serve" "$(in_root ps -o args= -p "$spid")" '^/usr/bin/openams serve --dir /var/lib/openams'
+	local login
+	login=$(curl -sS -m 10 -D "$W/h" -H 'Content-Type: application/json' \
+		-d "{\"username\":\"admin\",\"password\":\"$PW\"}" "$base/api/v1/session" || true)
+	check_match "the first administrator signs in over the API" "$(head -n 1 "$W/h")" ' 200'
+	check_match "... a session and its CSRF token" "$login" '"csrf":"[^"]+"'
+	check_match "... holding no role until they enrol TOTP" "$login" '"roles":\[\]'
+	local cookie
+	cookie=$(sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' "$W/h" | head -n 1)
+	check_eq "... the session is theirs: /api/v1/people refuses them (403), not the anonymous (401)" \
+		"$(curl -sS -m 5 -o /dev/null -w '%{http_code}' -H "Cookie: $cookie" "$base/api/v1/people") $(curl -sS -m 5 -o /dev/null -w '%{http_code}' "$base/api/v1/people")" \
+		"403 401"
+	check_match "an OCSP request is answered (a signer started)" "$(ocsp "$R/var/lib/openams" "$port")" \
+		'Response verify OK'
+	local signer
+	signer=$(in_root ps -o pid=,user:32=,args= --ppid "$spid" | grep '__signer' | head -n 1 || true)
+	check_match "... the signer process, /usr/bin/openams __signer" "$signer" '/usr/bin/openams __signer --dir /var/lib/openams'
+	# The unit starts openams as openams: the signer cannot switch user (it
+	# needs root for that, src/signer/child.c sandbox()); it keeps the
+	# server's user, never root.
+	check_eq "... runs as the unit's user openams (it switches to signer.user only when started as root)" \
+		"$(awk '{print $2}' <<<"$signer")" openams
+	local sigpid
+	sigpid=$(awk '{print $1}' <<<"$signer")
+	check "the server stops on SIGTERM (by its PID)" stop_pid "$spid"
+	check "... and its signer with it" bash -c "for _ in \$(seq 50); do kill -0 ${sigpid:-0} 2>/dev/null || exit 0; sleep 0.1; done; exit 1"
+	check_match "... having logged its requests" "$(cat "$W/serve.log")" 'route="/api/v1/session" status=200'
+	check_nomatch "... and no password" "$(cat "$W/serve.log")" "$PW|$CAPASS"
+	check_eq "every file of the instance is still openams's" "$(in_root find /var/lib/openams ! -user openams | wc -l)" 0
+
+	# ---- signer.user: openams-signer, when openams starts as root ----
+	# On a copy of the instance, so no root-owned file lands in /var/lib/openams.
+	cp -a "$R/var/lib/openams" "$R/tmp/as-root"
+	local port2
+	port2=$(free_port)
+	(exec chroot "$R" /usr/bin/env -i PATH="$PATH_IN" LANG=C.UTF-8 OPENAMS_CA_PASSPHRASE="$CAPASS" \
+		/usr/bin/openams serve --dir /tmp/as-root --listen "127.0.0.1:$port2") 2>"$W/serve-root.log" &
+	local rpid=$!
+	PIDS+=("$rpid")
+	check "started as root (a copy of the instance): /healthz" wait_healthy "$rpid" "http://127.0.0.1:$port2" "$W/serve-root.log"
+	check_match "... an OCSP request is answered" "$(ocsp "$R/tmp/as-root" "$port2")" 'Response verify OK'
+	signer=$(in_root ps -o pid=,user:32=,args= --ppid "$rpid" | grep '__signer' | head -n 1 || true)
+	check_eq "... the signer process runs as openams-signer (ps -o user)" "$(awk '{print $2}' <<<"$signer")" openams-signer
+	check "... the server stops (by its PID)" stop_pid "$rpid"
+
+	# ---- purge ----
+	rm -f "$R/etc/openams/ca.pass"
+	check "dpkg --purge openams" in_root DEBIAN_FRONTEND=noninteractive dpkg --purge openams
+	check_nomatch "... removes both users" "$(grep -E '^openams(-signer)?:' "$R/etc/passwd" || true)" .
+	check_nomatch "... and their groups" "$(grep -E '^openams(-signer)?:' "$R/etc/group" || true)" .
+	check "... and /var/lib/openams" test ! -e "$R/var/lib/openams"
+	check "... and /etc/openams" test ! -e "$R/etc/openams"
+	check "... and the program" test ! -e "$R/usr/bin/openams"
+	finish
+}
+
+if [ "${1:-}" = --inside ]; then
+	inside "$2" "$3" "$4"
+	exit
+fi
+
+# ---------------------------------------------------------------------------
+VERSION=${1:?usage: deb.sh VERSION}
+if [ "$(id -u)" -ne 0 ]; then
+	echo "# needs root (a mount namespace and chroot): skipped"
+	exit 77
+fi
+started=$(date +%s)
+parent=$(cd "$OPENAMS_SRC/.." && pwd)
+products() { (cd "$parent" && ls -d openams_*.deb openams_*.changes openams_*.buildinfo 2>/dev/null || true); }
+before=$(products)
+rc=0
+"$OPENAMS_SRC/scripts/build-deb.sh" "$T/out" >"$T/build.out" 2>&1 || rc=$?
+check_eq "scripts/build-deb.sh builds the package and finds lintian clean" "$rc" 0
+if [ "$rc" -ne 0 ]; then
+	tail -n 40 "$T/build.out" | sed 's/^/#   /'
+	finish
+	exit 1
+fi
+grep '^build-deb: built in' "$T/build.out" | sed 's/^/# /'
+deb=$T/out/openams_${VERSION}_$(dpkg --print-architecture).deb
+check "the package has meson's project version ($VERSION)" test -f "$deb"
+check_eq "... binary package openams" "$(dpkg-deb -f "$deb" Package)" openams
+check_match "... depends on adduser" "$(dpkg-deb -f "$deb" Depends)" '(^|, )adduser(,|$)'
+check_nomatch "lintian: no error and no warning" "$(cat "$T/out/lintian.txt")" '^[EW]: '
+echo "# lintian: $(grep -c '^[A-Z]: ' "$T/out/lintian.txt" || true) tags ($(grep -Ec '^[IPX]: ' "$T/out/lintian.txt" || true) info/pedantic/experimental)"
+sed 's/^/#   /' "$T/out/lintian.txt"
+check_eq "no build products in the source tree" \
+	"$(cd "$OPENAMS_SRC" && ls -d obj-* debian/openams debian/.debhelper debian/files debian/debhelper-build-stamp \
+		debian/*.substvars debian/*.debhelper.log 2>/dev/null || true)" ""
+check_eq "... nor beside it" "$(products)" "$before"
+
+# The installation, in a private mount namespace (see inside above).
+rc=0
+unshare -m --propagation private bash "$0" --inside "$deb" "$VERSION" "$T/ns" >"$T/inside.out" 2>&1 || rc=$?
+grep -v '^# deb.sh: [0-9]* passed' "$T/inside.out" || true
+PASS=$((PASS + $(grep -c '^ok - ' "$T/inside.out" || true)))
+FAIL=$((FAIL + $(grep -c '^not ok - ' "$T/inside.out" || true)))
+check_eq "the installation checks ran to their end" "$rc" 0
+echo "# deb.sh: $(($(date +%s) - started)) s"
+finish
