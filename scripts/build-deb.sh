@@ -18,12 +18,16 @@ out=$(cd "$1" && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/openams-deb.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-# The tree as git would see it, plus uncommitted changes; never build*/ or var/.
+# The tree as git would see it, plus uncommitted changes; never build*/ or var/
+# (ignored), nor Python caches.
 mkdir "$work/openams"
 if git -C "$src" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 	# (ls-files names deleted-but-unstaged files too: only those that exist)
 	git -C "$src" ls-files -z --cached --others --exclude-standard |
-		while IFS= read -r -d '' f; do [ -e "$src/$f" ] && printf '%s\0' "$f"; done |
+		while IFS= read -r -d '' f; do
+			case $f in */__pycache__/*) continue ;; esac   # left by tests run in the tree
+			if [ -e "$src/$f" ]; then printf '%s\0' "$f"; fi
+		done |
 		(cd "$src" && xargs -0 -r cp --parents -a -t "$work/openams")
 else
 	tar -C "$src" --exclude='./build*' --exclude=./var --exclude=./.git -cf - . | tar -C "$work/openams" -xf -
