@@ -304,8 +304,9 @@ oa_err keystore_open(keystore *ks, const signer_opts *o)
 		snprintf(sub, sizeof sub, "keys/%s", signer_key_file[k]);
 		if ((rc = oa_path_join(path, sizeof path, o->dir, sub)))
 			return rc;
-		/* service keys (the TSA's) are optional: an instance may have none */
-		if (k >= SIGNER_CA_KEYS && access(path, F_OK) != 0)
+		/* service keys (the TSA's) are optional: an instance may have none;
+		 * the root's too: an issuing CA under an external root has none */
+		if ((k >= SIGNER_CA_KEYS || k == SIGNER_ROOT) && access(path, F_OK) != 0)
 			continue;
 		if ((rc = oa_read_file(path, 64 * 1024, &ks->pem[k], &ks->pemlen[k])))
 			return rc;
@@ -359,7 +360,7 @@ oa_err keystore_get(keystore *ks, signer_key k, EVP_PKEY **out)
 			    signer_key_label[k]);
 	} else {
 		BIO *b;
-		if (ks->pem[k] == NULL && k >= SIGNER_CA_KEYS)
+		if (ks->pem[k] == NULL && (k >= SIGNER_CA_KEYS || k == SIGNER_ROOT))
 			return oa_fail(OA_ERR_STATE, "this instance has no %s (DIR/keys/%s)",
 			    k == SIGNER_TSA ? "time-stamping key" : "such key", signer_key_file[k]);
 		b = BIO_new_mem_buf(ks->pem[k], (int)ks->pemlen[k]);
