@@ -195,7 +195,14 @@ static oa_err ca_on(const char *dir, conf *own_cfg, const conf *cfg, store *own_
 		return oa_fail(OA_ERR_LIMIT, "data directory path too long");
 	}
 	strcpy(c->dir, dir);
-	if ((rc = load_ca_certs(c)) || (rc = load_profiles(c))) {
+	/* under an external root, nothing until the issuing CA's certificate is
+	 * imported (extroot.c); init's own setup may open a handle that signs nothing */
+	if ((rc = ca_extroot_pending(dir, db)) == OA_ERR_STATE && ca_extroot_pending_allowed()) {
+		oa_err_clear();
+		*out = c;
+		return OA_OK;
+	}
+	if (rc || (rc = load_ca_certs(c)) || (rc = load_profiles(c))) {
 		ca_free(c);
 		return rc;
 	}

@@ -85,6 +85,10 @@ typedef struct ca_init_opts {
 	 * installing SOPs on an inst_open of it; a failure undoes init. */
 	oa_err (*prepare)(const char *dir, void *arg);
 	void *prepare_arg;
+	/* An issuing CA under an external root (a national root): only its key
+	 * (and the OCSP and TSA keys) and a PKCS#10 request, DIR/pki/issuing.csr;
+	 * no certificate, no CRL until ca_import_issuing(). */
+	int external_root;
 } ca_init_opts;
 
 /*
@@ -95,6 +99,48 @@ typedef struct ca_init_opts {
  * an existing non-empty directory is refused untouched (OA_ERR_EXISTS).
  */
 oa_err ca_init(const ca_init_opts *o);
+
+/*
+ * An issuing CA under an external root (extroot.c).  Such an instance has
+ * DIR/pki/issuing.csr; until its certificate is imported, opening its CA
+ * fails with OA_ERR_STATE and a message starting with CA_PENDING_TAG, so
+ * nothing is issued, no OCSP answer or CRL is signed.
+ */
+#define CA_PENDING_TAG "issuing_ca_pending"
+/* 1 when the instance in dir chains to an external root (pki/issuing.csr). */
+int ca_root_external(const char *dir);
+/* OA_ERR_STATE (CA_PENDING_TAG: what to do) when the instance in dir waits
+ * for its issuing CA certificate; OA_OK otherwise. */
+oa_err ca_extroot_pending(const char *dir, store *db);
+
+typedef struct ca_import_opts {
+	const char *dir;
+	const char *cert_file;      /* PEM: the issuing CA certificate (first), maybe more */
+	const char *chain_file;     /* PEM: intermediates and the external root, or NULL */
+	const char *root_crl_file;  /* the external root's CRL (PEM or DER), or NULL */
+	const char *actor;          /* audit actor */
+} ca_import_opts;
+
+typedef struct ca_import_result {
+	char serial[41];
+	char subject[256], root[256];
+	int64_t not_after;
+	int intermediates;
+} ca_import_result;
+
+/*
+ * Installs the issuing CA certificate the external root signed, after
+ * checking it: the key of pki/issuing.csr, the subject the request asked
+ * for, a CA (basicConstraints CA:TRUE, keyCertSign and cRLSign, a subject
+ * key identifier), within its validity, verified by X509_verify_cert up to
+ * the self-signed root found in the given certificates (with ca.policies
+ * when set: -explicit_policy).  Any refusal changes nothing.  Then writes
+ * pki/root.crt, issuing.crt, chain.pem (issuing, intermediates, root), the
+ * OCSP responder's and TSA's certificates (pki/ocsp.crt, tsa.crt) signed
+ * with the issuing key, records them in the store with audit records in
+ * one transaction, and publishes the first CRL.
+ */
+oa_err ca_import_issuing(const ca_import_opts *o, ca_import_result *out);
 
 /*
  * The CA of the instance in dir on its configuration and store (both

@@ -145,6 +145,21 @@ signer_checks ca_signer_checks(ca *c);
 /* 1 if an OCSP CertID names the issuing CA, 0 another issuer, -1 unusable. */
 int ca_certid_ours(ca *c, OCSP_CERTID *cid);
 
+/* init.c: the OCSP responder's (tsa 0) or the TSA's (tsa 1) certificate for
+ * key, signed by issuer_key, valid days from now; the TSA's audit record. */
+oa_err ca_build_service_cert(const conf *cfg, int tsa, EVP_PKEY *key, X509 *issuer,
+    EVP_PKEY *issuer_key, int64_t now, int days, X509 **out);
+oa_err ca_audit_tsa(store *db, X509 *x, const char *actor);
+
+/* extroot.c: the issuing CA's subject (C, O, CN=ca.issuing_name) added to nm;
+ * its PKCS#10 request for key written to path (PEM, 0600); ca_on lets a
+ * handle of an instance waiting for its certificate open (without
+ * certificates: it must sign nothing) while init's own setup runs. */
+oa_err ca_issuing_name(const conf *cfg, X509_NAME *nm);
+oa_err ca_extroot_csr(const conf *cfg, EVP_PKEY *key, const char *path);
+void ca_extroot_allow_pending(int on);
+int ca_extroot_pending_allowed(void);
+
 /* Hex serial (stored form) of a certificate's serialNumber. */
 oa_err ca_serial_hex(const ASN1_INTEGER *ai, char out[41]);
 

@@ -280,6 +280,9 @@ oa_err ca_crl_publish(ca *c, int root, uint8_t **der_out, size_t *der_out_len)
 
 	if (der_out)
 		*der_out = NULL;
+	if (root && ca_root_external(c->dir))
+		return oa_fail(OA_ERR_STATE, "the root CA is external: its CRLs are its operator's"
+		    " (openams publishes the issuing CA's)");
 	if ((lockfd = ca_lock_file(c, "pki/.crl.lock")) < 0)
 		return oa_fail(OA_ERR_IO, "cannot lock %s/pki/.crl.lock", c->dir);
 	next = now + (root ? conf_int(c->cfg, "crl.root_validity_days") * 86400
@@ -423,9 +426,9 @@ oa_err ca_crl_due(ca *c, int root, int *due)
 	int64_t now = oa_now(), interval = conf_int(c->cfg, "crl.interval_minutes") * 60;
 	int step;
 
-	*due = 1;
-	if (st == NULL)
-		return OA_ERR_STORE;
+	*due = !(root && ca_root_external(c->dir)); /* an external root's CRLs are not ours */
+	if (st == NULL || !*due)
+		return st == NULL ? OA_ERR_STORE : OA_OK;
 	store_bind_text(st, 1, root ? "root" : "issuing");
 	step = store_step(st);
 	if (step == STORE_ROW)

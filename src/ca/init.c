@@ -218,6 +218,12 @@ out:
 	return rc;
 }
 
+oa_err ca_build_service_cert(const conf *cfg, int tsa, EVP_PKEY *key, X509 *issuer,
+    EVP_PKEY *issuer_key, int64_t now, int days, X509 **out)
+{
+	return build_ca_cert(cfg, tsa ? K_TSA : K_OCSP, key, issuer, issuer_key, now, days, out);
+}
+
 /* The names of the hierarchy: whatever the configuration sets, else names
  * that identify this instance (two instances' CAs must never share a
  * subject: NSS and other stores tell CAs apart by it).  O is instance.name;
@@ -393,7 +399,7 @@ static void remove_tree(const char *path)
 }
 
 /* The TSA's certificate is a file (pki/tsa.crt), not a CA row: its record. */
-static oa_err audit_tsa(store *db, X509 *x)
+oa_err ca_audit_tsa(store *db, X509 *x, const char *actor)
 {
 	char serial[41] = "", detail[600], subject[512] = "";
 	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
@@ -406,7 +412,7 @@ static oa_err audit_tsa(store *db, X509 *x)
 	BN_free(bn);
 	X509_NAME_oneline(X509_get_subject_name(x), subject, sizeof subject);
 	snprintf(detail, sizeof detail, "role=tsa serial=%s subject=%s", serial, subject);
-	return audit_append(db, "init", "ca.create", "tsa", detail);
+	return audit_append(db, actor, "ca.create", "tsa", detail);
 }
 
 /* A database that already holds a CA (a PostgreSQL one named by store.path
@@ -435,7 +441,7 @@ oa_err ca_init(const ca_init_opts *o)
 	conf *cfg = conf_new();
 	EVP_PKEY *key[SIGNER__MAX] = {0};
 	void *p11 = NULL;
-	int use_p11 = o->pkcs11_module != NULL;
+	int use_p11 = o->pkcs11_module != NULL, ext = o->external_root;
 	X509 *cert[SIGNER__MAX] = {0};
 	store *db = NULL;
 	ca *c = NULL;
@@ -549,9 +555,16 @@ oa_err ca_init(const ca_init_opts *o)
 		}
 	} else
 		for (int k = 0; k < SIGNER__MAX; k++)
-			if ((rc = signer_generate(key_type, &key[k])))
+			if (!(ext && k == SIGNER_ROOT) && (rc = signer_generate(key_type, &key[k])))
 				goto out;
-	if ((rc = ca_names(cfg, key[SIGNER_ROOT])) ||
+	/* Under an external root: the issuing CA's request only; its certificate,
+	 * the OCSP responder's and the TSA's come with ca_import_issuing(). */
+	if (ext) {
+		if ((rc = ca_names(cfg, key[SIGNER_ISSUING])) ||
+		    (rc = oa_path_join(path, sizeof path, tmp, "pki/issuing.csr")) ||
+		    (rc = ca_extroot_csr(cfg, key[SIGNER_ISSUING], path)))
+			goto out;
+	} else if ((rc = ca_names(cfg, key[SIGNER_ROOT])) ||
 	    (rc = build_ca_cert(cfg, K_ROOT, key[SIGNER_ROOT], NULL, key[SIGNER_ROOT], now,
 	         (int)conf_int(cfg, "ca.root_validity_days"), &cert[SIGNER_ROOT])) ||
 	    (rc = build_ca_cert(cfg, K_ISSUING, key[SIGNER_ISSUING], cert[SIGNER_ROOT],
@@ -562,7 +575,7 @@ oa_err ca_init(const ca_init_opts *o)
 	         &cert[SIGNER_OCSP])))
 		goto out;
 	/* The time-stamping authority (file backend; a token's TSA key is not made yet). */
-	if (!use_p11) {
+	if (!use_p11 && !ext) {
 		int64_t days = conf_int(cfg, "ca.issuing_validity_days");
 		if ((rc = build_ca_cert(cfg, K_TSA, key[SIGNER_TSA], cert[SIGNER_ISSUING],
 		         key[SIGNER_ISSUING], now, (int)(days < CA_TSA_VALIDITY_DAYS ? days
@@ -570,7 +583,8 @@ oa_err ca_init(const ca_init_opts *o)
 		         &cert[SIGNER_TSA])))
 			goto out;
 	}
-	if (conf_int(cfg, "ca.issuing_validity_days") > conf_int(cfg, "ca.root_validity_days")) {
+	if (!ext &&
+	    conf_int(cfg, "ca.issuing_validity_days") > conf_int(cfg, "ca.root_validity_days")) {
 		rc = oa_fail(OA_ERR_CONFIG, "ca.issuing_validity_days must not exceed ca.root_validity_days");
 		goto out;
 	}
@@ -578,18 +592,18 @@ oa_err ca_init(const ca_init_opts *o)
 		static const char *const kf[SIGNER__MAX] = {"keys/root.key", "keys/issuing.key",
 		    "keys/ocsp.key", "keys/tsa.key"};
 		for (int k = 0; !use_p11 && k < SIGNER__MAX; k++)
-			if ((rc = oa_path_join(path, sizeof path, tmp, kf[k])) ||
-			    (rc = signer_write_key(path, key[k], pass)))
+			if (key[k] && ((rc = oa_path_join(path, sizeof path, tmp, kf[k])) ||
+			                  (rc = signer_write_key(path, key[k], pass))))
 				goto out;
 	}
-	if ((rc = oa_path_join(path, sizeof path, tmp, "pki")) ||
+	if (!ext && ((rc = oa_path_join(path, sizeof path, tmp, "pki")) ||
 	    (rc = ca_write_pem_cert(path, "root.crt", cert[SIGNER_ROOT], NULL)) ||
 	    (rc = ca_write_pem_cert(path, "ocsp.crt", cert[SIGNER_OCSP], NULL)) ||
 	    (cert[SIGNER_TSA] && (rc = ca_write_pem_cert(path, "tsa.crt", cert[SIGNER_TSA], NULL))) ||
 	    (rc = ca_write_pem_cert(path, "issuing.crt", cert[SIGNER_ISSUING], &chain)) ||
-	    (rc = oa_buf_append(&chain, "", 0)))
+	    (rc = oa_buf_append(&chain, "", 0))))
 		goto out;
-	{
+	if (!ext) {
 		BIO *b = BIO_new(BIO_s_mem());
 		char *d;
 		long n;
@@ -633,13 +647,25 @@ oa_err ca_init(const ca_init_opts *o)
 	    (rc = copy_yaml_dir(src, path, 0)))
 		goto out;
 	if ((rc = store_path_join(path, sizeof path, tmp, conf_str(cfg, "store.path"))) ||
-	    (rc = store_open(path, &db)) || (rc = store_begin(db)) || (rc = store_empty(db)) ||
-	    (rc = ca_store_cert(db, "root", cert[SIGNER_ROOT], key_type, now, "init", "ca.create")) ||
+	    (rc = store_open(path, &db)) || (rc = store_begin(db)) || (rc = store_empty(db)))
+		goto out;
+	if (ext) {
+		char subject[512];
+		X509_NAME *nm = X509_NAME_new();
+		if (nm == NULL || (rc = ca_issuing_name(cfg, nm)) == OA_OK)
+			X509_NAME_oneline(nm, subject, sizeof subject);
+		X509_NAME_free(nm);
+		if (nm == NULL)
+			rc = oa_fail(OA_ERR_NOMEM, "out of memory");
+		if (rc || (rc = audit_append(db, "init", "ca.request", "issuing", subject)))
+			goto out;
+	} else if ((rc = ca_store_cert(db, "root", cert[SIGNER_ROOT], key_type, now, "init", "ca.create")) ||
 	    (rc = ca_store_cert(db, "issuing", cert[SIGNER_ISSUING], key_type, now, "init",
 	         "ca.create")) ||
 	    (rc = ca_store_cert(db, "ocsp", cert[SIGNER_OCSP], key_type, now, "init", "ca.create")) ||
-	    (cert[SIGNER_TSA] && (rc = audit_tsa(db, cert[SIGNER_TSA]))) ||
-	    (rc = audit_append(db, "init", "instance.create", o->dir, o->demo ? "demo" : "")) ||
+	    (cert[SIGNER_TSA] && (rc = ca_audit_tsa(db, cert[SIGNER_TSA], "init"))))
+		goto out;
+	if ((rc = audit_append(db, "init", "instance.create", o->dir, o->demo ? "demo" : "")) ||
 	    (rc = store_commit(db)))
 		goto out;
 	store_close(db);
@@ -662,12 +688,17 @@ oa_err ca_init(const ca_init_opts *o)
 		rc = oa_fail(OA_ERR_IO, "setenv");
 		goto out;
 	}
-	if ((rc = ca_open(tmp, &c)) || (rc = ca_crl_publish(c, 1, NULL, NULL)) ||
-	    (rc = ca_crl_publish(c, 0, NULL, NULL)))
+	if (!ext && ((rc = ca_open(tmp, &c)) || (rc = ca_crl_publish(c, 1, NULL, NULL)) ||
+	                (rc = ca_crl_publish(c, 0, NULL, NULL))))
 		goto out;
 	ca_free(c);
 	c = NULL;
-	if (o->prepare && (rc = o->prepare(tmp, o->prepare_arg)))
+	/* The instance's own setup opens a CA handle: one still waiting for its
+	 * certificate is let open here, and signs nothing. */
+	ca_extroot_allow_pending(ext);
+	rc = o->prepare ? o->prepare(tmp, o->prepare_arg) : OA_OK;
+	ca_extroot_allow_pending(0);
+	if (rc)
 		goto out;
 	if (rename(tmp, o->dir) != 0) {
 		rc = oa_fail(OA_ERR_IO, "renaming %s to %s: %s", tmp, o->dir, strerror(errno));

@@ -55,6 +55,18 @@ static const char usage_text[] =
     "         a quarter of its lifetime if less), as `openams serve` does by itself.\n"
     "         Prints `key: value` lines: renewed (yes/no) serial not_after\n"
     "         [previous_serial previous_not_after] or renew_at.\n"
+    "  import-issuing --cert FILE [--chain FILE] [--root-crl FILE]\n"
+    "         An instance made with init --external-root: installs the issuing CA\n"
+    "         certificate the external root signed (PEM; --chain: the intermediate\n"
+    "         CAs, if any, and the root's self-signed certificate, PEM).  Refused,\n"
+    "         changing nothing, unless it is for pki/issuing.csr's key and subject,\n"
+    "         a CA (CA:TRUE, keyCertSign, cRLSign, SKI), valid now, and verified by\n"
+    "         the chain (and, with ca.policies, permits them).  Then writes\n"
+    "         pki/root.crt issuing.crt chain.pem, certifies the OCSP responder and\n"
+    "         TSA, records it all in the audit log and publishes the first CRL.\n"
+    "         --root-crl: the root's CRL (PEM or DER, signed by it) as pki/root.crl\n"
+    "         for B-LT signatures.  Prints `key: value` lines: serial subject root\n"
+    "         intermediates not_after.\n"
     "\n"
     "Exit status: 0 done; 1 refused or failed (\"openams: CODE: message\" on stderr);\n"
     "2 usage error.  Signing commands unlock the CA keys from ca.key_passphrase_file\n"
@@ -415,6 +427,38 @@ static int do_ocsp(ca *c, const struct args *a)
 	return ret;
 }
 
+/* import-issuing runs on an instance whose CA does not open yet. */
+static int do_import_issuing(int argc, char **argv)
+{
+	ca_import_opts o = {.actor = "cli"};
+	ca_import_result r;
+	const char *dir = NULL;
+	char na[32];
+	oa_err rc;
+
+	for (int i = 2; i < argc; i++) {
+		const char **v = strcmp(argv[i], "--dir") == 0        ? &dir
+		               : strcmp(argv[i], "--cert") == 0       ? &o.cert_file
+		               : strcmp(argv[i], "--chain") == 0      ? &o.chain_file
+		               : strcmp(argv[i], "--root-crl") == 0   ? &o.root_crl_file
+		                                                       : NULL;
+		if (v == NULL)
+			return cli_usage("unexpected argument '%s' (see openams ca --help)", argv[i]);
+		if (i + 1 >= argc)
+			return cli_usage("%s needs a value", argv[i]);
+		*v = argv[++i];
+	}
+	if (o.cert_file == NULL)
+		return cli_usage("ca import-issuing --cert FILE [--chain FILE] [--root-crl FILE]");
+	o.dir = cli_data_dir(dir);
+	if ((rc = ca_import_issuing(&o, &r)))
+		return cli_report(rc);
+	oa_time_iso(na, sizeof na, r.not_after);
+	printf("serial: %s\nsubject: %s\nroot: %s\nintermediates: %d\nnot_after: %s\n", r.serial,
+	    r.subject, r.root, r.intermediates, na);
+	return CLI_OK;
+}
+
 static int do_chain(ca *c, const struct args *a)
 {
 	oa_buf b = {0};
@@ -446,6 +490,14 @@ int cmd_ca(int argc, char **argv)
 	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
 		fputs(usage_text, argc < 2 ? stderr : stdout);
 		return argc < 2 ? CLI_USAGE : CLI_OK;
+	}
+	if (strcmp(argv[1], "import-issuing") == 0) {
+		for (int j = 2; j < argc; j++)
+			if (strcmp(argv[j], "--help") == 0) {
+				fputs(usage_text, stdout);
+				return CLI_OK;
+			}
+		return do_import_issuing(argc, argv);
 	}
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
 		if (strcmp(argv[1], cmds[i].name) != 0)

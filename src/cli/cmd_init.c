@@ -1,7 +1,7 @@
 /*
  * cmd_init.c - `openams init [--dir DIR] [--demo] [--key-type T]
  *                            [--passphrase-file F] [--config FILE]
- *                            [--root-cn CN] [--issuing-cn CN]`.
+ *                            [--root-cn CN] [--issuing-cn CN] [--external-root]`.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -42,6 +42,7 @@ static const char *default_share(void)
 static const char usage_text[] =
     "usage: openams init [--dir DIR] [--demo] [--key-type TYPE] [--passphrase-file FILE]\n"
     "                    [--config FILE] [--root-cn CN] [--issuing-cn CN] [--store URL]\n"
+    "                    [--external-root]\n"
     "\n"
     "Creates the data directory DIR (default $OPENAMS_DIR, else ./var):\n"
     "  openams.conf        the configuration, every option commented\n"
@@ -60,6 +61,12 @@ static const char usage_text[] =
     "                          \"<instance.org> Root CA <tag>\", a name of this instance\n"
     "  --issuing-cn CN         common name of the issuing CA (ca.issuing_name); default\n"
     "                          \"<instance.org> Issuing CA <tag>\"\n"
+    "  --external-root         an issuing CA under another root (a national root CA):\n"
+    "                          no root here: the issuing CA's key and its request,\n"
+    "                          pki/issuing.csr, for the root to sign; then\n"
+    "                          openams ca import-issuing (docs/CERTIFICATES.md).\n"
+    "                          Nothing is issued, no OCSP answer or CRL signed until\n"
+    "                          then\n"
     "  --pkcs11-module SO      create the CA keys inside a PKCS#11 token (an HSM, SoftHSM2)\n"
     "  --pkcs11-token LABEL    ... the token's label\n"
     "  --pkcs11-pin-file FILE  ... the user PIN; openams reads it from FILE later too\n"
@@ -320,6 +327,8 @@ int cmd_init(int argc, char **argv)
 			dir = argv[++i];
 		else if (strcmp(argv[i], "--demo") == 0)
 			o.demo = 1;
+		else if (strcmp(argv[i], "--external-root") == 0)
+			o.external_root = 1;
 		else if (strcmp(argv[i], "--key-type") == 0 && i + 1 < argc)
 			o.key_type = argv[++i];
 		else if (strcmp(argv[i], "--passphrase-file") == 0 && i + 1 < argc)
@@ -351,6 +360,8 @@ int cmd_init(int argc, char **argv)
 	}
 	if (o.key_type && !ca_key_type_valid(o.key_type))
 		return cli_usage("--key-type must be ec-p256, ec-p384, rsa-2048, rsa-3072 or rsa-4096");
+	if (o.external_root && root_cn)
+		return cli_usage("--root-cn names a root made here: --external-root makes none");
 	if ((demo.admin_name || demo.admin_id || admin_pfile) && !demo.admin_email)
 		return cli_usage("--admin-name, --admin-id and --admin-password-file go with --admin-email");
 	if (demo.admin_email && !demo.admin_name)
@@ -421,7 +432,15 @@ int cmd_init(int argc, char **argv)
 		printf("  first administrator: %s (%s), admin and ca_operator (instance %s); TOTP\n"
 		       "  enrolment is required at first sign-in (no role until then)\n", demo.admin_id,
 		    demo.admin_email, o.dir);
-	printf("  CA certificates: %s/pki/chain.pem\n", o.dir);
+	if (o.external_root)
+		printf("  issuing CA request: %s/pki/issuing.csr (PEM, PKCS#10)\n"
+		       "  next: have the external root sign it as a CA certificate (basicConstraints\n"
+		       "  CA:TRUE pathlen:0, keyUsage keyCertSign cRLSign, the requested subject), then\n"
+		       "    openams ca import-issuing --dir %s --cert ISSUING.pem --chain ROOT.pem\n"
+		       "  until then nothing is issued and no OCSP answer or CRL is signed\n",
+		    o.dir, o.dir);
+	else
+		printf("  CA certificates: %s/pki/chain.pem\n", o.dir);
 	if (o.pkcs11_module)
 		printf("  CA keys: in PKCS#11 token '%s' (%s)\n", o.pkcs11_token, o.pkcs11_module);
 	else if (!pfile)
