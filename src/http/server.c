@@ -671,8 +671,50 @@ static oa_err read_rel(const char *dir, const char *rel, uint8_t **out, size_t *
 	return oa_read_file(path, 1024 * 1024, out, len);
 }
 
+/* An instance whose issuing CA waits for its certificate from an external
+ * root (init --external-root): nothing works yet, so every path, /healthz
+ * first, answers 503 with error.code issuing_ca_pending and the reason;
+ * restart serve after openams ca import-issuing. */
+static enum MHD_Result on_pending(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload, size_t *upload_size,
+    void **req_cls)
+{
+	const char *body = cls;
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	(void)url;
+	(void)method;
+	(void)version;
+	(void)upload;
+	(void)upload_size;
+	(void)req_cls;
+	resp = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
+	if (resp == NULL)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	ret = MHD_queue_response(conn, MHD_HTTP_SERVICE_UNAVAILABLE, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* The pending answer's JSON, malloc'd; NULL when out of memory. */
+static char *pending_body(const char *why)
+{
+	json_t *j = json_pack("{s:s,s:{s:s,s:{s:s,s:s}}}", "status", "unavailable", "error", "code",
+	    CA_PENDING_TAG, "message", "id", "CA penerbit menunggu sertifikatnya dari root eksternal"
+	    " (openams ca import-issuing)", "en", why);
+	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+
+	json_decref(j);
+	return s;
+}
+
 oa_err web_serve(const web_opts *o)
 {
+	conf *pcfg = NULL;     /* pending: the configuration, there being no instance handle */
+	char *pending = NULL;  /* pending: the answer to every request */
 	inst *main_in = NULL, *sched_in = NULL;
 	const conf *cfg;
 	const char *listen;
@@ -692,9 +734,18 @@ oa_err web_serve(const web_opts *o)
 	if (strlen(o->dir) >= sizeof S.dir)
 		return oa_fail(OA_ERR_LIMIT, "data directory path too long");
 	snprintf(S.dir, sizeof S.dir, "%s", o->dir);
-	if ((rc = inst_open(o->dir, &main_in)))
-		return rc;
-	cfg = inst_conf(main_in);
+	if ((rc = inst_open(o->dir, &main_in))) {
+		if (rc != OA_ERR_STATE || strncmp(oa_errmsg(), CA_PENDING_TAG, strlen(CA_PENDING_TAG)) != 0)
+			return rc;
+		fprintf(stderr, "openams: web: %s\n", oa_errmsg());
+		if ((pending = pending_body(oa_errmsg())) == NULL)
+			return oa_fail(OA_ERR_NOMEM, "out of memory");
+		if ((rc = conf_load_instance(o->dir, &pcfg))) {
+			free(pending);
+			return rc;
+		}
+	}
+	cfg = pending ? pcfg : inst_conf(main_in);
 	listen = o->listen ? o->listen : conf_str(cfg, "web.listen");
 	if ((rc = parse_listen(listen, &la)))
 		goto out;
@@ -722,6 +773,8 @@ oa_err web_serve(const web_opts *o)
 		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 		threads = ncpu < 1 ? 1 : ncpu > OA_WEB_MAX_THREADS ? OA_WEB_MAX_THREADS : (unsigned)ncpu;
 	}
+	if (pending)
+		goto listen_now;
 	/* signer.processes: 0 leaves each handle that signs its own signer. */
 	if (conf_int(cfg, "signer.processes") > 0 &&
 	    (rc = ca_signers_new(o->dir, (unsigned)conf_int(cfg, "signer.processes"), &S.pub.signers)))
@@ -752,6 +805,7 @@ oa_err web_serve(const web_opts *o)
 		goto out;
 	commit_started = 1;
 
+listen_now:
 	/* Signals: blocked in every thread (inherited), taken by sigwait below. */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
@@ -765,7 +819,8 @@ oa_err web_serve(const web_opts *o)
 	OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, conf_int(cfg, "web.max_connections_per_ip"), NULL);
 	OPT(MHD_OPTION_CONNECTION_TIMEOUT, conf_int(cfg, "web.timeout_seconds"), NULL);
 	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, OA_WEB_CONN_MEMORY, NULL);
-	OPT(MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL);
+	if (!pending)
+		OPT(MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL);
 	OPT(MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL);
 	OPT(MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL);
 	OPT(MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL);
@@ -785,7 +840,8 @@ oa_err web_serve(const web_opts *o)
 		flags |= MHD_USE_IPv6;
 	if (S.pub.tls)
 		flags |= MHD_USE_TLS;
-	d = MHD_start_daemon(flags, (uint16_t)la.port, NULL, NULL, on_request, NULL,
+	d = MHD_start_daemon(flags, (uint16_t)la.port, NULL, NULL, pending ? on_pending : on_request,
+	    pending,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, /* first, so it gets everything */
 	    MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (d == NULL) {
@@ -793,7 +849,9 @@ oa_err web_serve(const web_opts *o)
 		    listen);
 		goto out;
 	}
-	if (pthread_create(&S.sched, NULL, scheduler, sched_in) == 0)
+	if (pending)
+		; /* no scheduler: nothing to publish */
+	else if (pthread_create(&S.sched, NULL, scheduler, sched_in) == 0)
 		sched_started = 1;
 	else
 		fprintf(stderr, "openams: web: cannot start the CRL scheduler\n");
@@ -805,7 +863,9 @@ oa_err web_serve(const web_opts *o)
 		else
 			inet_ntop(AF_INET, &((struct sockaddr_in *)&la.ss)->sin_addr, host, sizeof host);
 		char signers[64];
-		if (S.pub.signers)
+		if (pending)
+			snprintf(signers, sizeof signers, "%s: 503 on every path", CA_PENDING_TAG);
+		else if (S.pub.signers)
 			snprintf(signers, sizeof signers, "%u signer process%s",
 			    ca_signers_count(S.pub.signers), ca_signers_count(S.pub.signers) == 1 ? "" : "es");
 		else
@@ -878,6 +938,8 @@ out:
 	web_metrics_free();
 	web_ocsp_free();
 	web_srv = NULL;
+	conf_free(pcfg);
+	free(pending);
 	free(tls_cert);
 	if (tls_key) {
 		oa_wipe(tls_key, key_len);

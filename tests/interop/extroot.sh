@@ -3,7 +3,7 @@
 # a root made here with the openssl command line (its own key and config,
 # anyPolicy), `openams init --external-root` (the issuing key and
 # pki/issuing.csr only; nothing issued, no OCSP answer or CRL before the
-# import), the request signed with `openssl x509 -req` asserting the
+# import, serve's /healthz answers 503 saying why), the request signed with `openssl x509 -req` asserting the
 # instance's ca.policies, `openams ca import-issuing` (and what it refuses,
 # changing nothing: another key, a non-CA certificate, a chain that does not
 # verify, a chain without the policy, another subject, no root, a second
@@ -101,10 +101,23 @@ refused "ca ocsp before the import" "$D" state "issuing_ca_pending" \
 	"${O[@]}" ca ocsp --dir "$D" --req early.req --out early.resp
 refused "ca crl before the import" "$D" state "issuing_ca_pending" \
 	"${O[@]}" ca crl --dir "$D" --out early.crl
-rc=0
-timeout 20 "${O[@]}" serve --dir "$D" --listen "127.0.0.1:$(free_port)" >serve.out 2>&1 || rc=$?
-check_eq "serve does not start before the import" "$rc" 1
-check_match "... and says why" "$(cat serve.out)" "issuing_ca_pending"
+port=$(free_port)
+"${O[@]}" serve --dir "$D" --listen "127.0.0.1:$port" 2>serve.log &
+SERVER_PID=$!
+code=
+for _ in $(seq 100); do
+	code=$(curl -s -m 2 -o health.json -w '%{http_code}' "http://127.0.0.1:$port/healthz" || true)
+	[ "$code" = 503 ] && break
+	sleep 0.1
+done
+check_eq "serve before the import: /healthz answers 503" "$code" 503
+check_eq "... with error.code issuing_ca_pending" \
+	"$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["error"]["code"])' health.json)" \
+	issuing_ca_pending
+check_match "... and says what to do" "$(cat health.json)" "import-issuing"
+check_eq "... every other path too (503)" \
+	"$(curl -s -m 2 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/pki/root.crt")" 503
+check "serve stops on SIGTERM" stop_server
 
 # ---- the root signs the request; refusals first ----------------------------
 sign() { # sign CSR EXTENSIONS OUT [openssl x509 options...]
