@@ -10,7 +10,8 @@
 # import); then an end-entity certificate verified from the external root
 # by OpenSSL (explicit policy), GnuTLS and NSS (vfychain -o), its OCSP
 # answers and the CRL verified with openssl against the external root, a
-# time-stamp and a B-T signature.
+# time-stamp and a B-T signature; and a second instance under an
+# intermediate CA of the root.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -235,4 +236,36 @@ openssl crl -inform DER -in "$P/issuing.crl" -out issuing-crl2.pem
 out=$(openssl verify -CAfile root.crt -untrusted "$P/issuing.crt" -crl_check -CRLfile issuing-crl2.pem \
 	ee.pem 2>&1 || true)
 check_match "openssl verify -crl_check: revoked on the new CRL" "$out" "certificate revoked"
+
+# ---- under an intermediate CA of the root ----------------------------------
+cat >>root.cnf <<EOF
+[intermediate]
+basicConstraints = critical, CA:TRUE, pathlen:1
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+certificatePolicies = 2.5.29.32.0
+EOF
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out inter.key
+openssl req -new -key inter.key -subj "/C=ID/O=Badan Siber dan Sandi Negara Uji/CN=CA Antara Uji" \
+	-out inter.csr
+sign inter.csr intermediate inter.crt
+D2=$T/d2
+new_instance "$D2" --external-root --config pol.conf --issuing-cn "Dinas Kedua Issuing CA Uji"
+openssl x509 -req -in "$D2/pki/issuing.csr" -CA inter.crt -CAkey inter.key -extfile root.cnf \
+	-extensions issuing -days 1800 -set_serial 0x77 -out issuing2.pem 2>/dev/null
+cat inter.crt root.crt >inter-chain.pem
+refused "an intermediate's certificate without the intermediate" "$D2" invalid_input \
+	"chain does not verify" "${O[@]}" ca import-issuing --dir "$D2" --cert issuing2.pem --chain root.crt
+out=$("${O[@]}" ca import-issuing --dir "$D2" --cert issuing2.pem --chain inter-chain.pem)
+check_match "import-issuing under an intermediate" "$out" "intermediates: 1"
+check_eq "pki/chain.pem: issuing, intermediate, root" "$(grep -c BEGIN "$D2/pki/chain.pem")" 3
+check_eq "pki/root.crt is the root, not the intermediate" \
+	"$(openssl x509 -in "$D2/pki/root.crt" -noout -subject)" "$(openssl x509 -in root.crt -noout -subject)"
+csr ec-p256 ee2 "/C=ID/O=Dinas Kedua/CN=Siti Aminah" 2>/dev/null
+issue_ok "issue under the intermediate" ee2.pem --dir "$D2" --csr ee2.csr \
+	--nik 3201014505900002 --email siti@kominfo.go.id
+check "openssl verify -explicit_policy through the intermediate" \
+	openssl verify -CAfile root.crt -untrusted "$D2/pki/chain.pem" -policy_check -explicit_policy \
+	-policy "$P1" ee2.pem
 finish
