@@ -49,6 +49,8 @@ else
 	BUILDTYPE=${BENCH_BUILDTYPE:-"as built by meson (see meson configure)"}
 fi
 OPENAMS=${OPENAMS:-$(dirname "$BENCH_CA")/../src/cli/openams}
+# bench_ca links the library and runs threads: its signer is this openams, exec'd.
+export OPENAMS_SIGNER_EXE=${OPENAMS_SIGNER_EXE:-$(readlink -f "$OPENAMS")}
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/openams-bench.XXXXXX")
 cleanup() { [ "${BENCH_KEEP:-0}" = 1 ] || rm -rf "$WORK"; }

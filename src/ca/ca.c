@@ -252,16 +252,29 @@ void ca_set_signer_in_process(ca *c, int in_process)
 }
 
 /* The path of the running executable when it is the openams command. */
+/* The openams binary the signer process is started from: this program when
+ * it is openams; otherwise $OPENAMS_SIGNER_EXE, else $OPENAMS (an absolute
+ * path), which programs that link the library (tests, benchmarks) set to
+ * their build's own openams.  Returns 0 if there is none. */
 static int openams_binary(char *out, size_t outsz)
 {
 	ssize_t n = readlink("/proc/self/exe", out, outsz - 1);
-	const char *base;
+	const char *env = getenv("OPENAMS_SIGNER_EXE");
 
-	if (n <= 0)
-		return 0;
-	out[n] = 0;
-	base = strrchr(out, '/') ? strrchr(out, '/') + 1 : out;
-	return strcmp(base, "openams") == 0;
+	if (n > 0) {
+		const char *base;
+		out[n] = 0;
+		base = strrchr(out, '/') ? strrchr(out, '/') + 1 : out;
+		if (strcmp(base, "openams") == 0)
+			return 1;
+	}
+	if (env == NULL || *env == 0)
+		env = getenv("OPENAMS");
+	if (env && env[0] == '/' && strlen(env) < outsz && access(env, X_OK) == 0) {
+		memcpy(out, env, strlen(env) + 1);
+		return 1;
+	}
+	return 0;
 }
 
 /* A secret's file from the configuration: "prompt", a path relative to the
@@ -313,9 +326,10 @@ oa_err ca_signer_opts(ca *c, signer_opts *o, char pass[OA_MAX_PATH], char pin[OA
 	if ((rc = signer_opts_of(c, c->dir, o, pass, pin)))
 		return rc;
 	o->in_process = c->signer_in_process;
-	/* The openams command re-executes itself as `openams __signer`, so the
-	 * signer starts from a clean image; other programs linking the library
-	 * (tests, benchmarks) fork and run the same loop. */
+	/* The signer is always `openams __signer`, a fresh image: a fork of a
+	 * multi-threaded process that runs OpenSSL could inherit a lock some
+	 * other thread held (it once hung decrypting the CA key).  Without an
+	 * openams binary to run, signer.c forks only a single-threaded caller. */
 	if (!o->in_process && openams_binary(exe, OA_MAX_PATH)) {
 		argv[0] = exe;
 		argv[1] = "__signer";

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <poll.h>
 #include <pwd.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -572,7 +573,8 @@ static oa_err sandbox(const signer_opts *o, int pkcs11)
 		SCMP_SYS(newfstatat), SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(sched_yield),
 		SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep), SCMP_SYS(restart_syscall),
 		SCMP_SYS(lseek), SCMP_SYS(getuid), SCMP_SYS(geteuid), SCMP_SYS(getgid),
-		SCMP_SYS(getegid), SCMP_SYS(sigaltstack),
+		SCMP_SYS(getegid), SCMP_SYS(sigaltstack), SCMP_SYS(poll), SCMP_SYS(ppoll),
+		SCMP_SYS(getppid),
 	};
 	/* A PKCS#11 module (SoftHSM2, an HSM's library) reads its token files. */
 	static const int allow_pkcs11[] = {
@@ -623,6 +625,7 @@ static oa_err sandbox(const signer_opts *o, int pkcs11)
 int signer_child_main(int fd, const signer_opts *o)
 {
 	signer_core core;
+	pid_t parent = getppid();
 	oa_err rc;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -650,6 +653,17 @@ int signer_child_main(int fd, const signer_opts *o)
 		uint8_t *msg;
 		size_t n;
 		oa_buf out = {0};
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		int r;
+		/* A parent that died ends the signer, even if some other process
+		 * (a child the parent forked) still holds the socket open. */
+		if ((r = poll(&p, 1, SIGNER_PARENT_CHECK_MS)) == 0) {
+			if (getppid() != parent)
+				break;
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
 		if ((rc = signer_recv(fd, &msg, &n))) {
 			/* EOF: the parent is gone or closed us.  A bad frame: say so. */
 			if (rc == OA_ERR_LIMIT)

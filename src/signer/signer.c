@@ -4,6 +4,7 @@
  */
 #include "signerInt.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -52,11 +53,34 @@ static void reap(signer *s)
 	s->pid = 0;
 }
 
+/* The number of threads of this process (0 if /proc cannot tell). */
+static int thread_count(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
 static oa_err spawn(signer *s)
 {
 	int sv[2];
 	pid_t pid;
 
+	/* Without a binary to execute, the child runs the signer's loop in a
+	 * copy of this process: only safe if no other thread could hold a lock
+	 * (OpenSSL's, malloc's) at the moment of the fork. */
+	if (s->argv == NULL && thread_count() > 1)
+		return oa_fail(OA_ERR_STATE,
+		    "signer: a program with several threads must start the signer from the openams "
+		    "binary (set OPENAMS_SIGNER_EXE to its absolute path)");
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
 		return oa_fail(OA_ERR_IO, "signer: socketpair: %s", strerror(errno));
 	fflush(NULL);

@@ -9,6 +9,10 @@
 #include "../common/util.h"
 #include "signer.h"
 
+/* How often an idle signer checks that the process that started it is still
+ * alive (milliseconds). */
+#define SIGNER_PARENT_CHECK_MS 1000
+
 extern const char *const signer_key_file[SIGNER__MAX];
 extern const char *const signer_key_label[SIGNER__MAX];
 

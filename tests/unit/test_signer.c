@@ -2,7 +2,8 @@
  * test_signer.c - the signer process: its protocol refuses unknown
  * operations, bad frames and objects that break the rules; a signer killed
  * mid-request fails that request cleanly with the store unchanged, and the
- * next request gets a new signer.
+ * next request gets a new signer; the signer is always a fresh openams
+ * image, never a fork of a threaded caller, and ends when its parent dies.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +11,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -294,6 +299,122 @@ static void test_in_process_same_result(void **state)
 	ca_free(d);
 }
 
+static atomic_int busy_stop;
+
+/* Keeps OpenSSL's locks busy (provider lookups, decoders, key generation),
+ * as the web server's and the benchmark's other threads do. */
+static void *busy_thread(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&busy_stop)) {
+		EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+		BIO *b = BIO_new(BIO_s_mem());
+		EVP_PKEY *back = NULL;
+		PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL);
+		back = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+		EVP_PKEY_free(back);
+		BIO_free(b);
+		EVP_PKEY_free(k);
+	}
+	return NULL;
+}
+
+/* The executable of a process, its base name. */
+static const char *exe_of(pid_t pid, char *buf, size_t n)
+{
+	char path[64];
+	ssize_t k;
+
+	snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
+	if ((k = readlink(path, buf, n - 1)) <= 0)
+		return "";
+	buf[k] = 0;
+	return strrchr(buf, '/') ? strrchr(buf, '/') + 1 : buf;
+}
+
+/* Issue 22: a signer forked (without exec) from a threaded program hung
+ * once in four benchmark runs on a lock another thread held at the fork.
+ * Started while two threads work OpenSSL hard, every signer must be the
+ * openams binary, executed; with no binary to run, a threaded program gets
+ * a clear error instead of a fork. */
+static void test_exec_from_threads(void **state)
+{
+	pthread_t t[2];
+	char buf[512], *keep[2];
+	const char *vars[2] = {"OPENAMS_SIGNER_EXE", "OPENAMS"};
+	ca *d;
+	signer *s;
+
+	assert_non_null(getenv("OPENAMS_SIGNER_EXE"));
+	atomic_store(&busy_stop, 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, busy_thread, NULL), 0);
+	for (int i = 0; i < 12; i++) {
+		assert_int_equal(ca_open(T.path, &d), OA_OK);
+		assert_int_equal(ca_signer(d, &s), OA_OK);
+		assert_true(signer_pid(s) > 0);
+		assert_string_equal(exe_of(signer_pid(s), buf, sizeof buf), "openams");
+		ca_free(d);
+	}
+	for (int i = 0; i < 2; i++) {
+		keep[i] = getenv(vars[i]) ? strdup(getenv(vars[i])) : NULL;
+		unsetenv(vars[i]);
+	}
+	assert_int_equal(ca_open(T.path, &d), OA_OK);
+	assert_int_equal(ca_signer(d, &s), OA_ERR_STATE);
+	assert_non_null(strstr(oa_errmsg(), "OPENAMS_SIGNER_EXE"));
+	ca_free(d);
+	for (int i = 0; i < 2; i++) {
+		if (keep[i])
+			setenv(vars[i], keep[i], 1);
+		free(keep[i]);
+	}
+	atomic_store(&busy_stop, 1);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+}
+
+/* A signer whose parent died ends within seconds, even while a process the
+ * parent forked still holds the socket open (it would see no end of file). */
+static void test_dead_parent_ends_signer(void **state)
+{
+	int p[2], st;
+	pid_t a, pids[2] = {0, 0};
+
+	assert_int_equal(pipe(p), 0);
+	if ((a = fork()) == 0) {
+		ca *d;
+		signer *s;
+		pid_t b;
+		close(p[0]);
+		if (ca_open(T.path, &d) != OA_OK || ca_signer(d, &s) != OA_OK)
+			_exit(1);
+		pids[0] = signer_pid(s);
+		if ((b = fork()) == 0) { /* holds the socket's other end */
+			alarm(60);
+			pause();
+			_exit(0);
+		}
+		pids[1] = b;
+		if (write(p[1], pids, sizeof pids) != (ssize_t)sizeof pids)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(p[1]);
+	assert_int_equal(read(p[0], pids, sizeof pids), (ssize_t)sizeof pids);
+	close(p[0]);
+	assert_true(pids[0] > 0 && pids[1] > 0);
+	assert_int_equal(kill(a, SIGKILL), 0);
+	assert_int_equal(waitpid(a, &st, 0), a);
+	for (int i = 0; i < 1000 && !is_zombie(pids[0]); i++)
+		usleep(10 * 1000);
+	/* The holder is still there, so only the parent check ended it. */
+	assert_int_equal(kill(pids[1], 0), 0);
+	assert_true(is_zombie(pids[0]));
+	kill(pids[1], SIGKILL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -302,6 +423,8 @@ int main(void)
 		cmocka_unit_test(test_killed_mid_request),
 		cmocka_unit_test(test_bad_frames),
 		cmocka_unit_test(test_in_process_same_result),
+		cmocka_unit_test(test_exec_from_threads),
+		cmocka_unit_test(test_dead_parent_ends_signer),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
