@@ -215,10 +215,14 @@ static void h_get(web_req *r)
 			json_t *roles = json_array();
 			for (size_t i = 0; i < s->n_actors; i++)
 				json_array_append_new(roles, json_string(d->actors[s->actors[i]].id));
-			json_object_set_new(j, "current",
-			    json_pack("{s:s,s:s,s:o,s:s}", "step", s->id, "action",
-			        sop_action_name(s->action), "roles", roles, "activity",
-			        s->activity ? s->activity : ""));
+			json_t *cur = json_pack("{s:s,s:s,s:o,s:s,s:b}", "step", s->id, "action",
+			    sop_action_name(s->action), "roles", roles, "activity",
+			    s->activity ? s->activity : "", "in_turn", s->in_turn);
+			/* in turn: whose turn it is (the others wait) */
+			if (cur && s->in_turn && c.turn >= 0 && (size_t)c.turn < s->n_actors)
+				json_object_set_new(cur, "turn_role",
+				    json_string(d->actors[s->actors[c.turn]].id));
+			json_object_set_new(j, "current", cur);
 		}
 	}
 	oa_err_clear(); /* a definition that no longer loads: the case without "current" */

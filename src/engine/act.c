@@ -456,6 +456,9 @@ static oa_err act_case_ok(engine *e, const engine_who *who, const engine_act *a,
 	s = &k->def->steps[k->cur];
 	if (!engine_step_has_actor(k->def, s, a->role))
 		return oa_fail(OA_ERR_DENIED, "step %s is not done by role '%.64s'", s->id, a->role);
+	if (!engine_turn_has_actor(k, s, a->role))
+		return oa_fail(OA_ERR_STATE, "step %s is done in turn and it is %s's turn now, not "
+		                             "%.64s's", s->id, engine_turn_role(k), a->role);
 	if (!engine_holds(who, a->role))
 		return oa_fail(OA_ERR_DENIED, "%s does not hold role '%s' in %s", who->person, a->role,
 		    k->org);
@@ -464,6 +467,20 @@ static oa_err act_case_ok(engine *e, const engine_who *who, const engine_act *a,
 	if (strcmp(who->person, k->applicant) != 0 && strcmp(a->role, k->applicant_role) == 0)
 		return oa_fail(OA_ERR_DENIED, "only the applicant acts as %s in case %" PRId64, a->role,
 		    k->id);
+	if (s->in_turn && (size_t)k->turn + 1 < s->n_actors) {
+		/* Not the last turn: the actor does their part and passes the step on. */
+		if (a->decision != ENGINE_NO_DECISION)
+			return oa_fail(OA_ERR_INVALID, "step %s is done in turn: %s passes it to %s, who "
+			    "decides; send no decision", s->id, a->role,
+			    k->def->actors[s->actors[k->turn + 1]].id);
+		if (a->reason && *a->reason) {
+			if (!s->records_reason || sop_reason_crl(k->def, a->reason) < 0)
+				return oa_fail(OA_ERR_INVALID, "'%.64s' is not a reason that can be chosen "
+				                               "at this step", a->reason);
+			snprintf(k->reason, sizeof k->reason, "%s", a->reason);
+		}
+		return OA_OK;
+	}
 	if ((s->action == SOP_ACT_DECIDE) != (a->decision != ENGINE_NO_DECISION) ||
 	    (a->decision != ENGINE_NO_DECISION && a->decision != ENGINE_YES &&
 	        a->decision != ENGINE_NO))
@@ -511,6 +528,33 @@ sop_action engine_act_effective(const sop_step *s, const engine_act *a)
 	return a->decision == ENGINE_YES ? s->yes_action : SOP_ACT_NONE;
 }
 
+/* An act at an `in_turn` step that is not its last turn: recorded as a
+ * "turn" transition that stays at the step; the next actor's turn begins. */
+static oa_err pass_turn(engine *e, struct kase *k, const sop_step *s, const engine_who *who,
+    const engine_act *a, int64_t now)
+{
+	store_stmt *st;
+	char detail[256];
+	oa_err rc;
+
+	if ((rc = engine_append_transition(e, k, s, "turn", who->person, a->role, NULL, a->note, now,
+	         s->id)))
+		return rc;
+	k->turn++;
+	if ((st = store_prepare(engine_store(e), "UPDATE sop_case SET turn = ?, transitions = ?,"
+	                                         " reason = NULLIF(?, '') WHERE id = ?")) == NULL)
+		return OA_ERR_STORE;
+	store_bind_int(st, 1, k->turn);
+	store_bind_int(st, 2, k->transitions);
+	store_bind_text(st, 3, k->reason);
+	store_bind_int(st, 4, k->id);
+	if ((rc = store_run(st)))
+		return rc;
+	snprintf(detail, sizeof detail, "step=%s role=%s action=turn next=%s", s->id, a->role,
+	    k->def->actors[s->actors[k->turn]].id);
+	return engine_case_audit(e, who->person, "case.act", k->id, detail);
+}
+
 /* An act as one transaction (or savepoint); given: see do_issue. */
 oa_err engine_act_run(engine *e, const engine_who *who, const engine_act *a,
     const engine_act_prep *p, const char *given, engine_result *res)
@@ -544,6 +588,10 @@ oa_err engine_act_run(engine *e, const engine_who *who, const engine_act *a,
 		    (rc = engine_set_data(e, k.id, "csr", keys_draft_csr(draft), who->person)) ||
 		    (rc = engine_set_data(e, k.id, "key_id", kid, who->person)))
 			goto out;
+	}
+	if (s->in_turn && (size_t)k.turn + 1 < s->n_actors) {
+		rc = pass_turn(e, &k, s, who, a, now);
+		goto out;
 	}
 	effective = engine_act_effective(s, a);
 	if (a->decision != ENGINE_NO && (rc = engine_act_documents(e, &k, s, effective)))

@@ -79,13 +79,15 @@ oa_err engine_sop_install(engine *e, const char *org, const char *name, const ch
 		for (size_t i = 0; i < d->n_steps; i++)
 			for (size_t j = 0; j < d->steps[i].n_actors; j++) {
 				if ((st = store_prepare(engine_store(e), "INSERT OR IGNORE INTO sop_step_role"
-				                                         "(version_id, step, role) VALUES (?, ?, ?)")) == NULL) {
+				                                         "(version_id, step, role, pos) VALUES (?, ?, ?, ?)")) == NULL) {
 					rc = OA_ERR_STORE;
 					goto out;
 				}
 				store_bind_int(st, 1, existing);
 				store_bind_text(st, 2, d->steps[i].id);
 				store_bind_text(st, 3, d->actors[d->steps[i].actors[j]].id);
+				/* in turn: the actor's place in the order; else any of them */
+				store_bind_int(st, 4, d->steps[i].in_turn ? (int64_t)j : -1);
 				if ((rc = store_run(st)))
 					goto out;
 			}

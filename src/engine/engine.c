@@ -212,7 +212,7 @@ oa_err engine_load_case(engine *e, int64_t id, struct kase *k)
 	    "SELECT id, version_id, step_opened_at, transitions, org, applicant, applicant_role,"
 	    " state, COALESCE(step, ''), COALESCE(serial, ''), COALESCE(reason, ''),"
 	    " COALESCE(issued_serial, ''), COALESCE(applicant_nik, ''), COALESCE(applicant_nip, ''),"
-	    " COALESCE(applicant_email, '') FROM sop_case WHERE id = ?");
+	    " COALESCE(applicant_email, ''), turn FROM sop_case WHERE id = ?");
 	oa_err rc;
 
 	memset(k, 0, sizeof *k);
@@ -238,6 +238,7 @@ oa_err engine_load_case(engine *e, int64_t id, struct kase *k)
 	snprintf(k->applicant_nik, sizeof k->applicant_nik, "%s", store_col_text(st, 12));
 	snprintf(k->applicant_nip, sizeof k->applicant_nip, "%s", store_col_text(st, 13));
 	snprintf(k->applicant_email, sizeof k->applicant_email, "%s", store_col_text(st, 14));
+	k->turn = (int)store_col_int(st, 15);
 	store_reset(st);
 	if ((rc = engine_def(e, k->version_id, &k->def)))
 		return rc;
@@ -325,6 +326,26 @@ int engine_step_has_actor(const sop_def *d, const sop_step *s, const char *role)
 	return 0;
 }
 
+int engine_turn_has_actor(const struct kase *k, const sop_step *s, const char *role)
+{
+	if (!s->in_turn)
+		return engine_step_has_actor(k->def, s, role);
+	return k->turn >= 0 && (size_t)k->turn < s->n_actors &&
+	       strcmp(k->def->actors[s->actors[k->turn]].id, role) == 0;
+}
+
+const char *engine_turn_role(const struct kase *k)
+{
+	const sop_step *s;
+
+	if (k->cur < 0 || k->cur == SOP_END)
+		return NULL;
+	s = &k->def->steps[k->cur];
+	if (!s->in_turn || k->turn < 0 || (size_t)k->turn >= s->n_actors)
+		return NULL;
+	return k->def->actors[s->actors[k->turn]].id;
+}
+
 oa_err engine_append_transition(engine *e, struct kase *k, const sop_step *s, const char *action,
     const char *actor, const char *role, const char *decision, const char *note, int64_t now,
     const char *next)
@@ -399,9 +420,10 @@ oa_err engine_advance(engine *e, struct kase *k, int next, int64_t now)
 	}
 	if (k->cur == SOP_END || step_is_automatic(&k->def->steps[k->cur]))
 		return oa_fail(OA_ERR_INTERNAL, "automatic steps do not end");
+	k->turn = 0;
 	st = store_prepare(e->db, "UPDATE sop_case SET step = ?, step_opened_at = ?, step_due_at = ?,"
 	                          " transitions = ?, issued_serial = NULLIF(?, ''),"
-	                          " reason = NULLIF(?, '') WHERE id = ?");
+	                          " reason = NULLIF(?, ''), turn = 0 WHERE id = ?");
 	if (st == NULL)
 		return OA_ERR_STORE;
 	{
@@ -721,7 +743,8 @@ oa_err engine_case_close(engine *e, const engine_who *who, int64_t case_id, int 
 		}
 		for (size_t i = 0; i < s->n_actors && !role; i++) {
 			const char *r = k.def->actors[s->actors[i]].id;
-			if (strcmp(r, k.applicant_role) != 0 && engine_holds(who, r))
+			if (strcmp(r, k.applicant_role) != 0 && engine_turn_has_actor(&k, s, r) &&
+			    engine_holds(who, r))
 				role = r;
 		}
 		if (role == NULL) {
@@ -797,7 +820,8 @@ oa_err engine_case_attach(engine *e, const engine_who *who, int64_t case_id, con
 	allowed = strcmp(who->person, k.applicant) == 0;
 	for (size_t i = 0; !allowed && i < s->n_actors; i++) {
 		const char *r = k.def->actors[s->actors[i]].id;
-		allowed = strcmp(r, k.applicant_role) != 0 && engine_holds(who, r);
+		allowed = strcmp(r, k.applicant_role) != 0 && engine_turn_has_actor(&k, s, r) &&
+		          engine_holds(who, r);
 	}
 	if (!allowed) {
 		rc = oa_fail(OA_ERR_DENIED, "%s may not add documents to case %" PRId64 " now",

@@ -255,6 +255,7 @@ typedef struct engine_case {
 	/* The applicant as their account recorded them when the case opened
 	 * ("" where unknown): the identity step may not name anyone else. */
 	char applicant_nik[17], applicant_nip[19], applicant_email[OA_MAX_EMAIL_CHARS + 1];
+	int turn; /* a step done in turn (`in_turn`): the place of the actor whose turn it is */
 } engine_case;
 
 oa_err engine_case_get(engine *e, int64_t id, engine_case *out);

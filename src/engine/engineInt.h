@@ -28,6 +28,7 @@ struct kase {
 	char applicant_nik[17], applicant_nip[19], applicant_email[OA_MAX_EMAIL_CHARS + 1];
 	const sop_def *def;
 	int cur; /* current step index */
+	int turn; /* in_turn steps: the place of the actor whose turn it is (0..) */
 	int superseded; /* renewal: the old certificate was revoked by the issue */
 	char issued_now[41], revoked_now[41]; /* done by the act in progress */
 };
@@ -64,6 +65,12 @@ oa_err engine_set_data(engine *e, int64_t case_id, const char *key, const char *
  * NULL), 0 if not, -1 on a store failure. */
 int engine_has_doc(engine *e, int64_t case_id, const char *doc, const char *at_step);
 int engine_step_has_actor(const sop_def *d, const sop_step *s, const char *role);
+/* 1 if role may act now at step s of case k: one of the step's actors, or
+ * for an `in_turn` step, the actor whose turn it is. */
+int engine_turn_has_actor(const struct kase *k, const sop_step *s, const char *role);
+/* The role whose turn it is at k's current `in_turn` step; NULL if the
+ * step is not in turn (any of its actors acts). */
+const char *engine_turn_role(const struct kase *k);
 /* The label of the case's revocation reason for people (mail, pages): the
  * chosen reason's, else a revoke step's fixed reason's; NULL when none. */
 const char *engine_reason_label(const struct kase *k);

@@ -206,6 +206,7 @@ oa_err engine_notify_act(engine *e, struct kase *k, const sop_step *s, int said_
 
 struct remind_row {
 	int64_t id, version_id, opened, due;
+	int turn;
 	char org[65], applicant[65], arole[OA_MAX_SOP_ID + 1], step[OA_MAX_SOP_ID + 1];
 };
 
@@ -319,7 +320,8 @@ static oa_err remind_one(engine *e, const struct remind_row *r, int64_t now, int
 	if (last == 0 || now - last >= every) {
 		m.event = MAIL_SLA_REMINDER;
 		for (size_t j = 0; j < s->n_actors; j++)
-			if ((rc = send_counted(e, &k, &m, k.def->actors[s->actors[j]].id, &n)))
+			if ((!s->in_turn || (int)j == r->turn) &&
+			    (rc = send_counted(e, &k, &m, k.def->actors[s->actors[j]].id, &n)))
 				goto out;
 		if ((rc = note_sent(e, r, "reminder", now, n)))
 			goto out;
@@ -359,8 +361,8 @@ oa_err engine_remind(engine *e, int64_t now, int64_t *sent)
 	if (sent)
 		*sent = 0;
 	st = store_prepare(engine_store(e),
-	    "SELECT id, version_id, step_opened_at, step_due_at, org, applicant, applicant_role, step"
-	    " FROM sop_case WHERE state = 'open' AND step_due_at < ? ORDER BY step_due_at LIMIT 1000");
+	    "SELECT id, version_id, step_opened_at, step_due_at, org, applicant, applicant_role, step,"
+	    " turn FROM sop_case WHERE state = 'open' AND step_due_at < ? ORDER BY step_due_at LIMIT 1000");
 	if (st == NULL)
 		return OA_ERR_STORE;
 	store_bind_int(st, 1, now);
@@ -381,6 +383,7 @@ oa_err engine_remind(engine *e, int64_t now, int64_t *sent)
 		snprintf(rows[n].applicant, sizeof rows[n].applicant, "%s", store_col_text(st, 5));
 		snprintf(rows[n].arole, sizeof rows[n].arole, "%s", store_col_text(st, 6));
 		snprintf(rows[n].step, sizeof rows[n].step, "%s", store_col_text(st, 7));
+		rows[n].turn = (int)store_col_int(st, 8);
 		n++;
 	}
 	store_reset(st);

@@ -16,7 +16,8 @@
 	" COALESCE(c.step, ''), COALESCE(c.serial, ''), COALESCE(c.issued_serial, '')," \
 	" COALESCE(c.reason, ''), c.created_at, COALESCE(c.closed_at, 0)," \
 	" COALESCE(c.step_opened_at, 0), COALESCE(c.step_due_at, 0), c.transitions," \
-	" COALESCE(c.applicant_nik, ''), COALESCE(c.applicant_nip, ''), COALESCE(c.applicant_email, '')"
+	" COALESCE(c.applicant_nik, ''), COALESCE(c.applicant_nip, ''), COALESCE(c.applicant_email, '')," \
+	" c.turn"
 
 static void case_row(store_stmt *st, engine_case *c)
 {
@@ -40,6 +41,7 @@ static void case_row(store_stmt *st, engine_case *c)
 	snprintf(c->applicant_nik, sizeof c->applicant_nik, "%s", store_col_text(st, 16));
 	snprintf(c->applicant_nip, sizeof c->applicant_nip, "%s", store_col_text(st, 17));
 	snprintf(c->applicant_email, sizeof c->applicant_email, "%s", store_col_text(st, 18));
+	c->turn = (int)store_col_int(st, 19);
 }
 
 /* Gives fn each case of st (a SELECT of CASE_COLS, bound) until it returns
@@ -149,7 +151,7 @@ static int is_task_of(engine *e, const engine_who *who, const engine_case *c)
 	for (size_t j = 0; j < s->n_actors; j++) {
 		const char *r = d->actors[s->actors[j]].id;
 		int is_applicant = strcmp(who->person, c->applicant) == 0;
-		if (!engine_holds(who, r))
+		if (!engine_holds(who, r) || (s->in_turn && (int)j != c->turn))
 			continue;
 		if (strcmp(r, arole) == 0 ? is_applicant : !is_applicant)
 			return 1;
@@ -163,6 +165,7 @@ static int is_task_of(engine *e, const engine_who *who, const engine_case *c)
 	" WHERE c.org = ?1 AND c.state = 'open' AND EXISTS (SELECT 1 FROM sop_step_role r" \
 	" WHERE r.version_id = c.version_id AND r.step = c.step AND r.role IN" \
 	" (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)" \
+	" AND (r.pos < 0 OR r.pos = c.turn)" \
 	" AND (r.role = c.applicant_role) = (c.applicant = ?18))"
 
 static void bind_who(store_stmt *st, const engine_who *who)
@@ -291,12 +294,14 @@ static oa_err step_stats(engine *e, const char *org, const char *sop_id, const s
 	snprintf(out->step, sizeof out->step, "%s", s->id);
 	out->working = s->time.working;
 	out->standard_s = sla_standard(engine_cal(e), &s->time);
-	/* Durations of completed steps (not closings by reject or withdraw). */
+	/* Durations of completed steps (not closings by reject or withdraw, nor
+	 * the earlier turns of an `in_turn` step). */
 	st = store_prepare(engine_store(e), "SELECT t.opened_at, t.done_at, t.working, t.standard_s"
 	                          " FROM sop_transition t JOIN sop_case c ON c.id = t.case_id"
 	                          " JOIN sop_version v ON v.id = c.version_id"
 	                          " WHERE c.org = ? AND v.sop_id = ? AND t.step = ?"
-	                          " AND (t.decision IS NULL OR t.decision IN ('yes', 'no'))");
+	                          " AND (t.decision IS NULL OR t.decision IN ('yes', 'no'))"
+	                          " AND t.action <> 'turn'");   /* a step in turn: its last act */
 	if (st == NULL)
 		return OA_ERR_STORE;
 	store_bind_text(st, 1, org);

@@ -169,12 +169,12 @@ const char *pc_doc_name(const sop_def *d, const char *doc)
 	return doc;
 }
 
-/* The step's actors as a list of names. */
+/* The step's actors as a list of names ("A, B"; in turn "A &rarr; B"). */
 void pc_step_actors(pg *p, const sop_def *d, const sop_step *s)
 {
 	for (size_t i = 0; i < s->n_actors; i++) {
 		if (i)
-			pg_raw(p, ", ");
+			pg_raw(p, s->in_turn ? " &rarr; " : ", ");
 		pg_text(p, d->actors[s->actors[i]].name ? d->actors[s->actors[i]].name
 		                                         : d->actors[s->actors[i]].id);
 	}
@@ -194,7 +194,7 @@ const char *pc_acting_role(const web_user *u, const engine_case *c, const sop_de
 		return NULL;
 	for (size_t i = 0; i < s->n_actors; i++) {
 		const char *role = d->actors[s->actors[i]].id;
-		if ((s->actors[i] == app) != mine)
+		if ((s->actors[i] == app) != mine || (s->in_turn && (int)i != c->turn))
 			continue;
 		if (auth_who_holds(&u->w, role))
 			return role;
@@ -371,6 +371,11 @@ static int hist_cb(const engine_transition *t, void *arg)
 		pg_raw(p, " &middot; <strong>");
 		pg_text(p, decision_id(t->decision));
 		pg_raw(p, "</strong>");
+	} else if (strcmp(t->action, "turn") == 0) {
+		/* one turn of a step done in turn: passed to the next actor */
+		pg_raw(p, " &middot; <strong class=\"turn\">");
+		pg_bi(p, "Diteruskan", "Passed on");
+		pg_raw(p, "</strong>");
 	}
 	pg_raw(p, "<br><small>");
 	pg_bi(p, "Waktu", "Time taken");
@@ -517,6 +522,14 @@ static void case_page(web_req *r, web_user *u, const engine_case *c, unsigned st
 		pg_bi(&p, "Pelaksana", "Done by");
 		pg_raw(&p, ": ");
 		pc_step_actors(&p, d, s);
+		if (s->in_turn && c->turn >= 0 && (size_t)c->turn < s->n_actors) {
+			const sop_actor *ta = &d->actors[s->actors[c->turn]];
+			pg_raw(&p, "<br><span id=\"turn\">");
+			pg_bi(&p, "Bergiliran, giliran sekarang", "In turn, now");
+			pg_raw(&p, ": <strong>");
+			pg_text(&p, ta->name ? ta->name : ta->id);
+			pg_raw(&p, "</strong> (%d/%zu)</span>", c->turn + 1, s->n_actors);
+		}
 		pg_raw(&p, "<br>");
 		pg_bi(&p, "Mulai", "Since");
 		pg_raw(&p, ": ");
@@ -563,6 +576,19 @@ static void case_page(web_req *r, web_user *u, const engine_case *c, unsigned st
 			    s->action == SOP_ACT_FILL_IDENTITY ?
 			    "Fill in the identity form through the link sent to your e-mail." :
 			    "Set your passphrase through the link sent to your e-mail.");
+		} else if (role && s->in_turn && (size_t)c->turn + 1 < s->n_actors) {
+			/* an earlier turn: do one's part, then pass the step on */
+			const sop_actor *na = &d->actors[s->actors[c->turn + 1]];
+			pg_form(&p, web_printf(r, "/portal/cases/%" PRId64 "/act", c->id), 0);
+			pg_hidden(&p, "step", s->id);
+			pg_hidden(&p, "role", role);
+			if (s->records_reason)
+				pc_reason_select(&p, d, c->reason, 0);
+			pg_textarea(&p, "note", "Catatan", "Note", NULL, 0, OA_MAX_SOP_TEXT);
+			pg_button(&p, "decision", "done",
+			    web_printf(r, "Selesai - teruskan ke %s", na->name ? na->name : na->id),
+			    web_printf(r, "Done - pass on to %s", na->name ? na->name : na->id), NULL);
+			pg_raw(&p, "</form>\n");
 		} else if (role) {
 			if (s->action == SOP_ACT_UPLOAD && d->n_documents)
 				pc_upload_form(r, &p, c, d, s, docs, nd);
@@ -764,7 +790,9 @@ static void h_act(web_req *r)
 		const sop_def *d = pc_case_def(r, c.id);
 		int i = d ? sop_step_index(d, step) : -1;
 		const char *cf = web_form_get(&f, "confirm");
-		if (i >= 0 && pc_step_changes_cert(&d->steps[i]) && !(cf && strcmp(cf, "1") == 0)) {
+		int passes = i >= 0 && d->steps[i].in_turn && (size_t)c.turn + 1 < d->steps[i].n_actors;
+		if (i >= 0 && !passes && pc_step_changes_cert(&d->steps[i]) &&
+		    !(cf && strcmp(cf, "1") == 0)) {
 			case_refused(r, u, c.id, oa_fail(OA_ERR_INVALID, "confirm: tick the box to "
 			                              "confirm the certificate shown (centang konfirmasi)"));
 			return;

@@ -302,7 +302,7 @@ static void parse_reasons(ld *l, yaml_node_t *n)
 enum {
 	S_ID, S_ACTIVITY, S_ACTOR, S_REQUIRES, S_TIME, S_OUTPUT, S_NOTES, S_ACTION,
 	S_YES_ACTION, S_REASON, S_NEXT, S_YES, S_NO, S_YES_LABEL, S_NO_LABEL, S_RECORDS_REASON,
-	S__N
+	S_IN_TURN, S__N
 };
 
 static const struct field step_fields[S__N] = {
@@ -322,6 +322,7 @@ static const struct field step_fields[S__N] = {
 	[S_YES_LABEL] = {"yes_label", 0, ""},
 	[S_NO_LABEL] = {"no_label", 0, ""},
 	[S_RECORDS_REASON] = {"records_reason", 0, ""},
+	[S_IN_TURN] = {"in_turn", 0, ""},
 };
 
 /* A next/yes/no target: a step index or SOP_END; SOP_NONE if bad. */
@@ -516,6 +517,8 @@ static void parse_step(ld *l, size_t idx, yaml_node_t *map, yaml_node_t **v)
 	}
 	if (v[S_RECORDS_REASON])
 		s->records_reason = ld_boolean(l, v[S_RECORDS_REASON], what, "records_reason") == 1;
+	if (v[S_IN_TURN])
+		s->in_turn = ld_boolean(l, v[S_IN_TURN], what, "in_turn") == 1;
 	/* what a decision's buttons say ("Lengkap - kirim tautan data diri") */
 	for (int k = S_YES_LABEL; k <= S_NO_LABEL; k++) {
 		const char *key = k == S_YES_LABEL ? "yes_label" : "no_label";

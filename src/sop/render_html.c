@@ -208,14 +208,22 @@ static void steps(sop_w *w, const sop_def *d)
 		sop_w_put(w, "</td>");
 		for (size_t a = 0; a < d->n_actors; a++) {
 			int acts = 0;
+			size_t place = 0;
 
 			for (size_t k = 0; k < s->n_actors; k++)
-				acts |= s->actors[k] == (int)a;
+				if (s->actors[k] == (int)a) {
+					acts = 1;
+					place = k + 1;
+				}
 			/* A `done` step without actor ends in the lane of the step before. */
 			if (s->n_actors == 0 && i > 0 && d->steps[i - 1].n_actors > 0 &&
 			    d->steps[i - 1].actors[0] == (int)a)
 				acts = 1;
 			sop_w_put(w, "<td class=\"mark\">");
+			/* in turn: each actor's place in the order ("giliran 1 dari 2") */
+			if (acts && s->in_turn && place)
+				sop_w_putf(w, "<div class=\"lbl turn\">giliran %zu/%zu</div>", place,
+				    s->n_actors);
 			if (acts)
 				mark(w, d, i);
 			sop_w_put(w, "</td>");

@@ -144,6 +144,8 @@ typedef struct sop_step {
 	int reason;            /* fixed revocation reason, or SOP_NONE */
 	int records_reason;    /* `records_reason: true`: the step's actor records the
 	                        * revocation reason (from the applicant's letter) */
+	int in_turn;           /* `in_turn: true`: every actor acts, in the listed order
+	                        * (the last one does the step's action); else any one */
 	int next;              /* non-decisions: step index or SOP_END */
 	int yes, no;           /* decisions: step index or SOP_END */
 	char *yes_label, *no_label; /* decisions: what the buttons say (NULL: derived) */

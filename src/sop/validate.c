@@ -333,6 +333,39 @@ static void check_graph(const sop_def *d, sop_errors *e, unsigned char *seen)
 	free(live);
 }
 
+/* `in_turn: true`: at least two different actors, all staff, acting one
+ * after the other on a step a person does. */
+static void check_in_turn(const sop_def *d, sop_errors *e)
+{
+	int app = d->n_steps && d->steps[0].n_actors ? d->steps[0].actors[0] : -1;
+
+	for (size_t i = 0; i < d->n_steps; i++) {
+		const sop_step *s = &d->steps[i];
+		if (!s->in_turn)
+			continue;
+		if (i == 0)
+			sop_err_add(e, s->line, "step %s: the first step is the applicant's; "
+			    "`in_turn` is for a later step done by several staff actors in turn",
+			    ID(s->id));
+		else if (s->action == SOP_ACT_NOTIFY || s->action == SOP_ACT_DONE)
+			sop_err_add(e, s->line, "step %s runs by itself: nobody there acts in turn; "
+			    "remove `in_turn`", ID(s->id));
+		else if (s->n_actors < 2)
+			sop_err_add(e, s->line, "step %s: `in_turn` needs a list of at least two actors "
+			    "(`actor: [verifikator, kepala]`), who act in that order", ID(s->id));
+		for (size_t j = 0; i > 0 && j < s->n_actors; j++) {
+			if (s->actors[j] == app)
+				sop_err_add(e, s->line, "step %s: the applicant acts alone; `in_turn` is "
+				    "for staff actors (remove %s from the list)", ID(s->id),
+				    ID(d->actors[app].id));
+			for (size_t k = 0; k < j; k++)
+				if (s->actors[k] == s->actors[j])
+					sop_err_add(e, s->line, "step %s: actor %s is listed twice; in turn, "
+					    "each actor acts once", ID(s->id), ID(d->actors[s->actors[j]].id));
+		}
+	}
+}
+
 void sop_validate(const sop_def *d, sop_errors *e, int refs_ok)
 {
 	unsigned char *seen;
@@ -350,6 +383,7 @@ void sop_validate(const sop_def *d, sop_errors *e, int refs_ok)
 		check_graph(d, e, seen);
 	check_ca_steps(d, e, refs_ok, seen);
 	check_kind(d, e, refs_ok, seen, starts);
+	check_in_turn(d, e);
 out:
 	free(seen);
 	free(starts);

@@ -346,6 +346,14 @@ const struct migration store_migrations[] = {
 	    "  used_at INTEGER"
 	    ");"
 	    "CREATE INDEX seal_code_seal ON seal_code(seal, kind, created_at);"},
+	/* Steps done by several actors in turn (`in_turn: true`, SOP format):
+	 * the position of each actor in the step's order (-1: any one of the
+	 * step's actors acts), and the case's turn within its current step. */
+	{14, "engine",
+	    "ALTER TABLE sop_step_role ADD COLUMN pos INTEGER NOT NULL DEFAULT -1"
+	    " CHECK (pos >= -1 AND pos < 64);"
+	    "ALTER TABLE sop_case ADD COLUMN turn INTEGER NOT NULL DEFAULT 0"
+	    " CHECK (turn >= 0 AND turn < 64);"},
 };
 
 const int store_nmigrations = (int)(sizeof store_migrations / sizeof store_migrations[0]);

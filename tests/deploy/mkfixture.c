@@ -137,6 +137,13 @@ static const char *const stage_sql[] = {
 	"INSERT INTO seal_code (id, seal, kind, client, salt, hash, files, attempts, created_at,"
 	"  expires_at) VALUES (1, '0123456789abcdef0123456789abcdef', 'activation', 'app-surat',"
 	"  zeroblob(16), zeroblob(32), 0, 0, " T0 " + 600, " T0 " + 2592600);",
+	/* 14 engine: a step done in turn, and an open case at its second turn */
+	"INSERT INTO sop_step_role (version_id, step, role, pos) VALUES (1, 'sign', 'verifikator', 0);"
+	"INSERT INTO sop_step_role (version_id, step, role, pos) VALUES (1, 'sign', 'kepala', 1);"
+	"INSERT INTO sop_case (id, org, version_id, applicant, applicant_role, opened_by, state, step,"
+	"  step_opened_at, transitions, created_at, applicant_nik, turn)"
+	"  VALUES (4, 'fixture', 1, 'budi', 'pemohon', 'budi', 'open', 'sign', " T0 " + 9500, 2,"
+	"  " T0 " + 9400, '3201011505900001', 1);",
 };
 
 int main(int argc, char **argv)

@@ -398,6 +398,127 @@ static void test_reason_recorded_by_staff(void **state)
 	applicant_free(&app);
 }
 
+/* ---- a step done by several actors in turn (SOP format `in_turn`) ------ */
+
+static int count_task(const engine_case *c, void *arg)
+{
+	int64_t *want = arg;
+	if (c->id == want[0])
+		want[1]++;
+	return 0;
+}
+
+/* 1 if case id is among who's tasks (engine_tasks and the paged list). */
+static int has_task(const engine_who *who, int64_t id)
+{
+	int64_t w[2] = {id, 0}, p[2] = {id, 0}, total = 0, overdue = 0;
+	assert_int_equal(engine_tasks(E, who, count_task, w), OA_OK);
+	assert_int_equal(engine_tasks_page(E, who, oa_now(), 0, 100, &total, &overdue, count_task, p),
+	    OA_OK);
+	assert_int_equal(w[1], p[1]);
+	return (int)w[1];
+}
+
+/* tests/sopdef/in-turn.yaml: step 2 is the verifier's, then the head's,
+ * who decides.  The head cannot act (nor see the task) before the verifier;
+ * the verifier passes without a decision and cannot act twice; a "no"
+ * sends the case back and the next round starts with the verifier again. */
+static void test_in_turn(void **state)
+{
+	char path[700];
+	uint8_t *raw = NULL;
+	size_t len = 0;
+	struct applicant app;
+	struct person ver, head, op;
+	engine_open_req r = {0};
+	engine_act a = {0};
+	engine_result res;
+	engine_case c;
+	struct hist h;
+	int64_t vid, id;
+
+	snprintf(path, sizeof path, "%s/tests/sopdef/in-turn.yaml", tu_share());
+	tu_must(oa_read_file(path, 1 << 20, &raw, &len));
+	install_text("giliran", "uji-giliran", stash(strndup((const char *)raw, len), 3), &vid);
+	free(raw);
+	applicant_new(&app, "pemohon", "giliran", "pemohon");
+	existing_cert(app.nik, app.serial, 0);
+	person1(&ver, "staf-verifikator", "giliran", "verifikator");
+	person1(&head, "staf-kepala", "giliran", "kepala");
+	person1(&op, "staf-op-giliran", "giliran", "op");
+	r.org = "giliran";
+	r.sop_id = "uji-giliran";
+	r.applicant = app.p.id;
+	r.applicant_nik = app.nik;
+	r.serial = app.serial;
+	r.reason = "lupa";
+	assert_int_equal(engine_case_open(E, &app.p.who, &r, &id), OA_OK);
+	for (int round = 0; round < 2; round++) {
+		attach(id, &app.p.who, "surat");
+		memset(&a, 0, sizeof a);
+		a.case_id = id;
+		a.step = "1";
+		a.role = "pemohon";
+		assert_int_equal(engine_case_act(E, &app.p.who, &a, &res), OA_OK);
+		assert_string_equal(res.step, "2");
+		/* The head's turn has not come: refused, and no task yet. */
+		assert_int_equal(has_task(&ver.who, id), 1);
+		assert_int_equal(has_task(&head.who, id), 0);
+		a.step = "2";
+		a.role = "kepala";
+		a.decision = ENGINE_YES;
+		REFUSED(id, OA_ERR_STATE, engine_case_act(E, &head.who, &a, &res));
+		if (!strstr(last_refusal, "verifikator's turn"))
+			fail_msg("the refusal does not say whose turn it is: %s", last_refusal);
+		REFUSED(id, OA_ERR_DENIED, engine_case_close(E, &head.who, id, ENGINE_REJECT, "x"));
+		REFUSED(id, OA_ERR_DENIED,
+		    engine_case_attach(E, &head.who, id, "rekomendasi", "00000000000000000000000000000000"
+		        "00000000000000000000000000000000", "r.pdf"));
+		/* The verifier passes the step on: a decision is not theirs. */
+		a.role = "verifikator";
+		REFUSED(id, OA_ERR_INVALID, engine_case_act(E, &ver.who, &a, &res));
+		if (!strstr(last_refusal, "kepala"))
+			fail_msg("the refusal does not name who decides: %s", last_refusal);
+		attach(id, &ver.who, "rekomendasi");
+		a.decision = ENGINE_NO_DECISION;
+		a.note = "rekomendasi disusun";
+		assert_int_equal(engine_case_act(E, &ver.who, &a, &res), OA_OK);
+		assert_string_equal(res.step, "2");
+		assert_int_equal(engine_case_get(E, id, &c), OA_OK);
+		assert_int_equal(c.turn, 1);
+		assert_int_equal(has_task(&ver.who, id), 0);
+		assert_int_equal(has_task(&head.who, id), 1);
+		REFUSED(id, OA_ERR_STATE, engine_case_act(E, &ver.who, &a, &res));
+		/* The head decides: "no" in the first round, "yes" in the second. */
+		a.role = "kepala";
+		a.note = NULL;
+		a.decision = round == 0 ? ENGINE_NO : ENGINE_YES;
+		assert_int_equal(engine_case_act(E, &head.who, &a, &res), OA_OK);
+		assert_string_equal(res.step, round == 0 ? "1" : "3");
+		assert_int_equal(engine_case_get(E, id, &c), OA_OK);
+		assert_int_equal(c.turn, 0);
+	}
+	history(id, &h);
+	{
+		int turns = 0;
+		for (int i = 0; i < h.n; i++)
+			if (strcmp(h.t[i].action, "turn") == 0) {
+				turns++;
+				assert_string_equal(h.t[i].role, "verifikator");
+				assert_string_equal(h.t[i].step, "2");
+				assert_string_equal(h.t[i].next, "2");
+			}
+		assert_int_equal(turns, 2);
+	}
+	memset(&a, 0, sizeof a);
+	a.case_id = id;
+	a.step = "3";
+	a.role = "op";
+	assert_int_equal(engine_case_act(E, &op.who, &a, &res), OA_OK);
+	assert_string_equal(res.revoked, app.serial);
+	applicant_free(&app);
+}
+
 /* ---- the CA's last line: a case's certificate is its applicant's ------ */
 
 /* Even if the case data named someone else (here written behind the
@@ -507,6 +628,7 @@ int main(void)
 		cmocka_unit_test(test_one_active_policy),
 		cmocka_unit_test(test_own_documents),
 		cmocka_unit_test(test_reason_recorded_by_staff),
+		cmocka_unit_test(test_in_turn),
 	};
 	return cmocka_run_group_tests(tests, engine_fixture_setup, engine_fixture_teardown);
 }

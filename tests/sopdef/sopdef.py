@@ -81,6 +81,17 @@ r = run("check", rr)
 check(r.returncode == 0 and r.stdout.strip() == rr + ": ok", "a definition whose staff record the reason checks")
 check(run("simulate", rr).returncode == 0, "and simulates")
 
+# A step done by two actors in turn (in_turn): it checks with no warning,
+# simulates, and the form marks each column with its place in the order.
+it = os.path.join(here, "in-turn.yaml")
+r = run("check", "--strict", it)
+check(r.returncode == 0 and r.stdout.strip() == it + ": ok", "a definition with a step done in turn checks (--strict)")
+check(run("simulate", it).returncode == 0, "and simulates")
+r = run("render", it, "--format", "html")
+row = [l for l in r.stdout.split("<tr>") if "menyusun surat rekomendasi" in l]
+check(r.returncode == 0 and len(row) == 1 and row[0].count("giliran 1/2") == 1 and row[0].count("giliran 2/2") == 1,
+      "the form marks the verifier's column 1/2 and the head's 2/2 on that row")
+
 # One bad file among good ones: the good ones still say ok, the exit is 1.
 r = run("check", shipped[0], bad[0], shipped[1])
 check(r.returncode == 1 and r.stdout.count(": ok") == 2, "a bad file among good ones: exit 1, the rest ok")
