@@ -314,6 +314,12 @@ typedef struct ca_filter {
 	const char *status;         /* NULL, "active", "revoked" or "expired" */
 	const char *nik;            /* NULL or 16 digits */
 	int expiring_days;          /* > 0: active and expiring within that many days */
+	const char *org;            /* NULL, or an agency: the certificates of its people
+	                             * (their NIK) and those issued through its cases */
+	const char *serial;         /* NULL or a stored serial (ca_serial_normalize) */
+	const char *text;           /* NULL, or 1..64 bytes the common name contains
+	                             * (ASCII letters compared without case) */
+	int newest_first;           /* 1: newest first (else by issue time, oldest first) */
 } ca_filter;
 
 /* Calls fn for each matching certificate, ordered by issue time.  fn

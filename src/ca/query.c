@@ -158,6 +158,7 @@ oa_err ca_list(ca *c, const ca_filter *f, int (*fn)(const ca_cert_info *, void *
 	int64_t now = oa_now();
 	int step, rows = 0;
 	const char *status = f->status;
+	char like[2 * 64 + 3];
 
 	if (status && strcmp(status, "active") && strcmp(status, "revoked") && strcmp(status, "expired"))
 		return oa_fail(OA_ERR_INVALID, "status must be active, revoked or expired");
@@ -166,21 +167,48 @@ oa_err ca_list(ca *c, const ca_filter *f, int (*fn)(const ca_cert_info *, void *
 	if (f->expiring_days < 0 || f->expiring_days > 36500)
 		return oa_fail(OA_ERR_INVALID, "expiring days out of range");
 	/* Status by time: active = not revoked and not yet expired. */
-	st = store_prepare(c->db,
-	    "SELECT " COLS " FROM certificate WHERE"
-	    " (?1 IS NULL"
-	    "  OR (?1 = 'revoked' AND status = 'revoked')"
-	    "  OR (?1 = 'active' AND status = 'active' AND not_after > ?3)"
-	    "  OR (?1 = 'expired' AND status <> 'revoked' AND not_after <= ?3))"
-	    " AND (?2 IS NULL OR nik = ?2)"
-	    " AND (?4 = 0 OR (status = 'active' AND not_after > ?3 AND not_after <= ?3 + ?4 * 86400))"
-	    " ORDER BY issued_at, serial");
+	if (f->text && (!*f->text || strlen(f->text) > 64 || !oa_is_clean_utf8(f->text)))
+		return oa_fail(OA_ERR_INVALID, "the name to search is 1 to 64 characters of text");
+	if (f->text) {
+		/* a LIKE pattern: %text%, lower case, with % _ \ taken literally */
+		char *q = like;
+		*q++ = '%';
+		for (const char *p = f->text; *p; p++) {
+			if (*p == '%' || *p == '_' || *p == '\\')
+				*q++ = '\\';
+			*q++ = (char)((*p >= 'A' && *p <= 'Z') ? *p - 'A' + 'a' : *p);
+		}
+		*q++ = '%';
+		*q = 0;
+	}
+	/* Status by time: active = not revoked and not yet expired.  An agency's
+	 * certificates: its people's (auth_person) and its cases' (sop_case). */
+#define LIST_WHERE \
+	" (?1 IS NULL" \
+	"  OR (?1 = 'revoked' AND status = 'revoked')" \
+	"  OR (?1 = 'active' AND status = 'active' AND not_after > ?3)" \
+	"  OR (?1 = 'expired' AND status <> 'revoked' AND not_after <= ?3))" \
+	" AND (?2 IS NULL OR nik = ?2)" \
+	" AND (?4 = 0 OR (status = 'active' AND not_after > ?3 AND not_after <= ?3 + ?4 * 86400))" \
+	" AND (?5 IS NULL OR nik IN (SELECT p.nik FROM auth_person p WHERE p.org = ?5" \
+	"   AND p.nik IS NOT NULL)" \
+	"  OR serial IN (SELECT k.issued_serial FROM sop_case k WHERE k.org = ?5" \
+	"   AND k.issued_serial IS NOT NULL))" \
+	" AND (?6 IS NULL OR serial = ?6)" \
+	" AND (?7 IS NULL OR lower(cn) LIKE ?7 ESCAPE '\\')"
+	st = store_prepare(c->db, f->newest_first
+	    ? "SELECT " COLS " FROM certificate WHERE" LIST_WHERE " ORDER BY issued_at DESC, serial DESC"
+	    : "SELECT " COLS " FROM certificate WHERE" LIST_WHERE " ORDER BY issued_at, serial");
+#undef LIST_WHERE
 	if (st == NULL)
 		return OA_ERR_STORE;
 	store_bind_text(st, 1, status);
 	store_bind_text(st, 2, f->nik);
 	store_bind_int(st, 3, now);
 	store_bind_int(st, 4, f->expiring_days);
+	store_bind_text(st, 5, f->org);
+	store_bind_text(st, 6, f->serial);
+	store_bind_text(st, 7, f->text ? like : NULL);
 	while ((step = store_step(st)) == STORE_ROW) {
 		if (++rows > OA_MAX_LIST_ROWS)
 			break;

@@ -358,7 +358,7 @@ static int list_row(const ca_cert_info *i, void *arg)
 
 static int do_list(ca *c, const struct args *a)
 {
-	ca_filter f = {a->status, a->nik, a->expiring};
+	ca_filter f = {.status = a->status, .nik = a->nik, .expiring_days = a->expiring};
 	oa_err rc;
 
 	if ((rc = ca_list(c, &f, list_row, NULL)))

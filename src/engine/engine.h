@@ -346,6 +346,19 @@ oa_err engine_sop_version(engine *e, int64_t version_id, char *org, size_t orgsz
 oa_err engine_cases_of(engine *e, const char *applicant, int64_t limit,
     int (*fn)(const engine_case *, void *), void *arg);
 
+/* An agency's cases for its administrators and CA operators, newest first. */
+typedef struct engine_case_find {
+	const char *org;   /* the agency (required) */
+	const char *state; /* NULL, or open, completed, rejected, withdrawn */
+	const char *text;  /* NULL, or 1..64 bytes: a case number ("12", "#12"), a NIK, a
+	                    * certificate serial (the case's or the one it issued), or part
+	                    * of the applicant's user name or name (letters without case) */
+	int64_t limit;     /* 1..OA_MAX_LIST_ROWS */
+} engine_case_find;
+
+oa_err engine_cases_find(engine *e, const engine_case_find *q,
+    int (*fn)(const engine_case *, void *), void *arg);
+
 /* Open cases of org whose current step is past its standard time at now. */
 oa_err engine_overdue(engine *e, const char *org, int64_t now,
     int (*fn)(const engine_case *, void *), void *arg);

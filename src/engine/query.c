@@ -74,6 +74,61 @@ oa_err engine_cases_of(engine *e, const char *applicant, int64_t limit,
 	return walk_cases(st, fn, arg);
 }
 
+oa_err engine_cases_find(engine *e, const engine_case_find *q,
+    int (*fn)(const engine_case *, void *), void *arg)
+{
+	static const char *const states[] = {"open", "completed", "rejected", "withdrawn"};
+	char like[2 * 64 + 3], serial[41];
+	int64_t id = -1;
+	int state_ok = q->state == NULL, have_serial = 0;
+	store_stmt *st;
+
+	for (size_t i = 0; !state_ok && i < sizeof states / sizeof states[0]; i++)
+		state_ok = strcmp(q->state, states[i]) == 0;
+	if (q->org == NULL || !state_ok)
+		return oa_fail(OA_ERR_INVALID, "a search names the agency, and a state among open, "
+		                               "completed, rejected, withdrawn");
+	if (q->limit < 1 || q->limit > OA_MAX_LIST_ROWS)
+		return oa_fail(OA_ERR_LIMIT, "at most %d cases at a time", OA_MAX_LIST_ROWS);
+	if (q->text && (!*q->text || strlen(q->text) > 64 || !oa_is_clean_utf8(q->text)))
+		return oa_fail(OA_ERR_INVALID, "the text to search is 1 to 64 characters");
+	if (q->text) {
+		const char *t = q->text[0] == '#' ? q->text + 1 : q->text;
+		char *w = like;
+		size_t n = strlen(t);
+		if (n > 0 && n <= 18 && strspn(t, "0123456789") == n)
+			id = strtoll(t, NULL, 10);
+		have_serial = ca_serial_normalize(q->text, serial) == OA_OK;
+		oa_err_clear();
+		*w++ = '%';
+		for (const char *p = q->text; *p; p++) {
+			if (*p == '%' || *p == '_' || *p == '\\')
+				*w++ = '\\';
+			*w++ = (char)((*p >= 'A' && *p <= 'Z') ? *p - 'A' + 'a' : *p);
+		}
+		*w++ = '%';
+		*w = 0;
+	}
+	st = store_prepare(engine_store(e), "SELECT " CASE_COLS " FROM sop_case c"
+	    " JOIN sop_version v ON v.id = c.version_id WHERE c.org = ?1"
+	    " AND (?2 IS NULL OR c.state = ?2)"
+	    " AND (?3 IS NULL OR c.id = ?4 OR c.applicant_nik = ?3 OR c.serial = ?5"
+	    "  OR c.issued_serial = ?5 OR c.applicant LIKE ?6 ESCAPE '\\'"
+	    "  OR c.applicant IN (SELECT p.id FROM auth_person p WHERE p.org = ?1"
+	    "   AND lower(p.name) LIKE ?6 ESCAPE '\\'))"
+	    " ORDER BY c.id DESC LIMIT ?7");
+	if (st == NULL)
+		return OA_ERR_STORE;
+	store_bind_text(st, 1, q->org);
+	store_bind_text(st, 2, q->state);
+	store_bind_text(st, 3, q->text);
+	store_bind_int(st, 4, id);
+	store_bind_text(st, 5, have_serial ? serial : "");
+	store_bind_text(st, 6, q->text ? like : "");
+	store_bind_int(st, 7, q->limit);
+	return walk_cases(st, fn, arg);
+}
+
 oa_err engine_case_get(engine *e, int64_t id, engine_case *out)
 {
 	store_stmt *st = store_prepare(engine_store(e), "SELECT " CASE_COLS " FROM sop_case c JOIN sop_version v"

@@ -39,6 +39,7 @@ static const web_route_table *const tables[] = {
 	&web_portal_sops_table,
 	&web_portal_verify_table,
 	&web_portal_sign_table,
+	&web_portal_registry_table,
 };
 
 #define NTABLES (sizeof tables / sizeof tables[0])

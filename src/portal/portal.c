@@ -308,6 +308,9 @@ static void nav(pg *p)
 		          "lang=\"en\">/ Sign</span></a></li>");
 		if (staff)
 			pg_raw(p, "<li><a href=\"/portal/sla\">SLA</a></li>");
+		if (web_holds(u, AUTH_ROLE_ADMIN) || web_holds(u, AUTH_ROLE_CA_OPERATOR))
+			pg_raw(p, "<li><a href=\"/portal/registry/cases\">Daftar <span class=\"en\" "
+			          "lang=\"en\">/ Registry</span></a></li>");
 		if (web_holds(u, AUTH_ROLE_ADMIN))
 			pg_raw(p, "<li><a href=\"/portal/admin\">Administrasi <span class=\"en\" "
 			          "lang=\"en\">/ Admin</span></a></li>");

@@ -20,6 +20,7 @@ extern const web_route_table web_portal_sla_table;      /* routes_portal_sla.c *
 extern const web_route_table web_portal_sops_table;     /* routes_portal_sops.c (admin) */
 extern const web_route_table web_portal_verify_table;   /* routes_portal_verify.c (public) */
 extern const web_route_table web_portal_sign_table;     /* routes_portal_sign.c (holders) */
+extern const web_route_table web_portal_registry_table; /* routes_portal_registry.c (admin, CA operator) */
 /* The pages the e-mails link to, and sign-in (routes_links.c). */
 extern const web_route_table web_links_table;
 

@@ -184,6 +184,10 @@ const char *pc_kind_id(const char *k);
 const char *pc_kind_en(const char *k);
 void pc_state_badge(pg *p, const char *state);
 void pc_sla_badge(pg *p, int64_t due, int64_t now);
+/* A table of cases (routes_portal_home.c): its head, then one row per case
+ * (the applicant's column with with_applicant). */
+void pc_cases_table_head(pg *p, int with_applicant);
+void pc_case_row(pg *p, web_req *r, const engine_case *c, int64_t now, int with_applicant);
 const sop_def *pc_case_def(web_req *r, int64_t id);
 const sop_step *pc_def_step(const sop_def *d, const char *id);
 const char *pc_actor_name(const sop_def *d, const char *role);

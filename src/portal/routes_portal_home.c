@@ -34,7 +34,7 @@ struct rows {
 	int64_t n, skip, limit, late, now;
 };
 
-static void case_row(pg *p, web_req *r, const engine_case *c, int64_t now, int with_applicant)
+void pc_case_row(pg *p, web_req *r, const engine_case *c, int64_t now, int with_applicant)
 {
 	const sop_def *d = pc_case_def(r, c->id);
 	const sop_step *s = pc_def_step(d, c->step);
@@ -72,11 +72,11 @@ static int mine_cb(const engine_case *c, void *arg)
 	struct rows *x = arg;
 
 	if (x->n++ < x->limit)
-		case_row(x->p, x->r, c, x->now, 0);
+		pc_case_row(x->p, x->r, c, x->now, 0);
 	return x->n >= x->limit;
 }
 
-static void cases_table_head(pg *p, int with_applicant)
+void pc_cases_table_head(pg *p, int with_applicant)
 {
 	pg_raw(p, "<div class=\"table\"><table>\n<thead><tr><th scope=\"col\">No.</th><th scope=\"col\">");
 	pg_bi(p, "Layanan", "Service");
@@ -143,7 +143,7 @@ static void h_home(web_req *r)
 	x.r = r;
 	x.limit = HOME_ROWS;
 	x.now = oa_now();
-	cases_table_head(&p, 0);
+	pc_cases_table_head(&p, 0);
 	if ((rc = engine_cases_of(r->engine, u->w.person, HOME_ROWS, mine_cb, &x)) != OA_OK) {
 		pg_abort(&p, rc, "");
 		return;
@@ -173,7 +173,7 @@ static void h_cases(web_req *r)
 	x.r = r;
 	x.limit = CASES_ROWS;
 	x.now = oa_now();
-	cases_table_head(&p, 0);
+	pc_cases_table_head(&p, 0);
 	if ((rc = engine_cases_of(r->engine, u->w.person, CASES_ROWS, mine_cb, &x)) != OA_OK) {
 		pg_abort(&p, rc, "/portal");
 		return;
@@ -518,7 +518,7 @@ static int inbox_cb(const engine_case *c, void *arg)
 {
 	struct rows *x = arg;
 
-	case_row(x->p, x->r, c, x->now, 1);
+	pc_case_row(x->p, x->r, c, x->now, 1);
 	return 0;
 }
 
@@ -549,7 +549,7 @@ static void h_inbox(web_req *r)
 	pg_para(&p, NULL, "Tugas peran Anda, yang terlambat lebih dulu, lalu yang paling dekat "
 	                  "batas waktunya.",
 	    "The tasks of your roles: overdue first, then the ones due soonest.");
-	cases_table_head(&p, 1);
+	pc_cases_table_head(&p, 1);
 	if ((rc = engine_tasks_page(r->engine, &u->w.who, x.now, x.skip, x.limit, &x.n, &x.late,
 	         inbox_cb, &x)) != OA_OK) {
 		oa_buf_free(&p.b);

@@ -1,0 +1,402 @@
+/*
+ * routes_portal_registry.c - an agency's registry for its administrators
+ * and CA operators (issue 21, "no dead ends"): every case and every
+ * certificate of the agency, searched by NIK, name, serial, case number and
+ * status, and the CA operator's revocation of a certificate with a reason.
+ *
+ *   GET  /portal/registry/cases?q=&state=
+ *   GET  /portal/registry/certificates?q=&status=
+ *   POST /portal/registry/certificates/{serial}/revoke   reason, note?, confirm=1
+ *
+ * Who: a holder of "admin" or "ca_operator" in their own agency; revoking
+ * is the CA operator's alone.  An agency's certificates are its people's
+ * (their NIK) and those issued through its cases (ca_filter.org).  A
+ * revocation here is outside any SOP case (a key known to be compromised,
+ * a holder who left): it is recorded in the audit log with the operator and
+ * the note, in the transaction that revokes, and the CRL is published at once.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../audit/audit.h"
+#include "../common/nik.h"
+#include "portalInt.h"
+
+#define REG_ROWS 200   /* rows on a page: the newest, narrowed by the search */
+#define REG_QUERY 64   /* the search text, bytes */
+
+/* RFC 5280 reasons a CA operator records, with their CRL codes. */
+static const struct {
+	const char *id, *label_id, *label_en;
+	int code;
+} reasons[] = {
+	{"unspecified", "Tidak disebutkan", "Unspecified", 0},
+	{"key_compromise", "Kunci privat bocor atau diketahui orang lain", "Key compromise", 1},
+	{"affiliation_changed", "Pindah tugas, jabatan atau instansi", "Affiliation changed", 3},
+	{"superseded", "Diganti sertifikat baru", "Superseded", 4},
+	{"cessation_of_operation", "Tidak digunakan lagi", "Cessation of operation", 5},
+};
+
+/* u if they may see the agency's registry (admin or CA operator); else a
+ * 403 page and NULL. */
+static web_user *registry_user(web_req *r, web_user *u)
+{
+	if (u == NULL)
+		return NULL;
+	if (web_holds(u, AUTH_ROLE_ADMIN) || web_holds(u, AUTH_ROLE_CA_OPERATOR))
+		return u;
+	r->errcode = "denied";
+	pg_msg(r, u, 403, "Akses ditolak", "Access denied",
+	    "Daftar ini hanya untuk administrator dan operator CA instansi.",
+	    "This registry is for the agency's administrators and CA operators only.", "/portal");
+	return NULL;
+}
+
+/* The search text of ?q= (trimmed), or NULL when empty or too long. */
+static const char *search_text(web_req *r)
+{
+	const char *q = web_query(r, "q");
+	char *t;
+	size_t n;
+
+	if (q == NULL)
+		return NULL;
+	while (*q == ' ')
+		q++;
+	n = strlen(q);
+	while (n > 0 && q[n - 1] == ' ')
+		n--;
+	if (n == 0 || n > REG_QUERY || (t = web_alloc(r, n + 1)) == NULL)
+		return NULL;
+	memcpy(t, q, n);
+	t[n] = 0;
+	return t;
+}
+
+static void tabs(pg *p, int certs)
+{
+	pg_raw(p, "<p class=\"tabs\">");
+	if (certs)
+		pg_link(p, "/portal/registry/cases", "Semua permohonan", "All cases");
+	else
+		pg_raw(p, "<strong>Semua permohonan <span class=\"en\" lang=\"en\">/ All cases</span>"
+		          "</strong>");
+	pg_raw(p, " &middot; ");
+	if (certs)
+		pg_raw(p, "<strong>Semua sertifikat <span class=\"en\" lang=\"en\">/ All "
+		          "certificates</span></strong>");
+	else
+		pg_link(p, "/portal/registry/certificates", "Semua sertifikat", "All certificates");
+	pg_raw(p, "</p>\n");
+}
+
+/* A select of values (NULL-terminated pairs id, label) with the current one. */
+static void select_of(pg *p, const char *name, const char *id, const char *en,
+    const char *const *opts, const char *cur)
+{
+	pg_raw(p, "<div class=\"field\"><label for=\"f_%s\">", name);
+	pg_bi(p, id, en);
+	pg_raw(p, "</label><select id=\"f_%s\" name=\"%s\"><option value=\"\">", name, name);
+	pg_bi(p, "Semua", "All");
+	pg_raw(p, "</option>");
+	for (size_t i = 0; opts[i]; i += 2) {
+		pg_raw(p, "<option value=\"%s\"%s>", opts[i],
+		    cur && strcmp(cur, opts[i]) == 0 ? " selected" : "");
+		pg_text(p, opts[i + 1]);
+		pg_raw(p, "</option>");
+	}
+	pg_raw(p, "</select></div>\n");
+}
+
+/* ---- all cases ---- */
+
+struct case_rows {
+	pg *p;
+	web_req *r;
+	int64_t n, now;
+};
+
+static int case_cb(const engine_case *c, void *arg)
+{
+	struct case_rows *x = arg;
+
+	x->n++;
+	pc_case_row(x->p, x->r, c, x->now, 1);
+	return 0;
+}
+
+static void h_cases(web_req *r)
+{
+	static const char *const states[] = {"open", "Berjalan / open", "completed",
+	    "Selesai / completed", "rejected", "Ditolak / rejected", "withdrawn",
+	    "Ditarik / withdrawn", NULL};
+	web_user *u = registry_user(r, portal_user(r));
+	const char *q, *state = web_query(r, "state");
+	engine_case_find f = {0};
+	struct case_rows x = {0};
+	pg p;
+	oa_err rc;
+
+	if (u == NULL)
+		return;
+	q = search_text(r);
+	if (state && !*state)
+		state = NULL;
+	pg_start(&p, r, u, "Semua permohonan", "All cases");
+	tabs(&p, 0);
+	pg_raw(&p, "<form method=\"get\" action=\"/portal/registry/cases\" role=\"search\">");
+	pg_field(&p, "q", "search", "Cari (NIK, nama, nomor seri, nomor permohonan)",
+	    "Search (NIK, name, serial, case number)", q, "off", 0);
+	select_of(&p, "state", "Status", "State", states, state);
+	pg_button(&p, NULL, NULL, "Cari", "Search", "secondary");
+	pg_raw(&p, "</form>\n");
+	f.org = u->w.org;
+	f.state = state;
+	f.text = q;
+	f.limit = REG_ROWS;
+	x.p = &p;
+	x.r = r;
+	x.now = oa_now();
+	pc_cases_table_head(&p, 1);
+	if ((rc = engine_cases_find(r->engine, &f, case_cb, &x)) != OA_OK) {
+		pg_abort(&p, rc, "/portal/registry/cases");
+		return;
+	}
+	pg_raw(&p, "</tbody></table></div>\n");
+	if (x.n == 0)
+		pg_para(&p, "note", "Tidak ada permohonan yang cocok.", "No case matches.");
+	else
+		pg_raw(&p, "<p class=\"pager\" id=\"count\">%" PRId64 "%s <span class=\"en\" "
+		           "lang=\"en\">/ cases</span> permohonan</p>\n", x.n,
+		    x.n >= REG_ROWS ? "+" : "");
+	pg_send(&p, 200);
+}
+
+/* ---- all certificates ---- */
+
+struct cert_rows {
+	pg *p;
+	web_req *r;
+	int64_t n;
+	int operator;
+};
+
+static const char *status_label(const char *s)
+{
+	return strcmp(s, "active") == 0 ? "Aktif / active" : strcmp(s, "revoked") == 0 ?
+	       "Dicabut / revoked" : "Kedaluwarsa / expired";
+}
+
+static int cert_cb(const ca_cert_info *c, void *arg)
+{
+	struct cert_rows *x = arg;
+	pg *p = x->p;
+
+	if (x->n++ >= REG_ROWS)
+		return 1;
+	pg_raw(p, "<tr><td><a href=\"/status?serial=%s\"><code>%s</code></a></td><td>", c->serial,
+	    c->serial);
+	pg_text(p, c->cn);
+	pg_raw(p, "</td><td>");
+	pg_text(p, c->nik[0] ? c->nik : "-");
+	pg_raw(p, "</td><td>");
+	pg_text(p, c->profile);
+	pg_raw(p, "</td><td>");
+	pg_time(p, c->not_after);
+	pg_raw(p, "</td><td><span class=\"badge%s\">", strcmp(c->status, "active") == 0 ? " ok" :
+	    " late");
+	pg_text(p, status_label(c->status));
+	pg_raw(p, "</span>");
+	if (x->operator && strcmp(c->status, "active") == 0) {
+		/* the CA operator revokes here, with a reason and a confirmation */
+		pg_raw(p, "<details class=\"revoke\"><summary>");
+		pg_bi(p, "Cabut", "Revoke");
+		pg_raw(p, "</summary>");
+		pg_form(p, web_printf(x->r, "/portal/registry/certificates/%s/revoke", c->serial), 0);
+		pg_raw(p, "<div class=\"field\"><label for=\"f_reason_%s\">", c->serial);
+		pg_bi(p, "Alasan", "Reason");
+		pg_raw(p, "</label><select id=\"f_reason_%s\" name=\"reason\" required>"
+		          "<option value=\"\"></option>", c->serial);
+		for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++) {
+			pg_raw(p, "<option value=\"%s\">", reasons[i].id);
+			pg_text(p, reasons[i].label_id);
+			pg_raw(p, "</option>");
+		}
+		pg_raw(p, "</select></div>\n");
+		pg_textarea(p, "note", "Catatan (dicatat di log audit)", "Note (kept in the audit log)",
+		    NULL, 0, 512);
+		pg_raw(p, "<div class=\"field\"><input type=\"checkbox\" id=\"f_confirm_%s\" "
+		          "name=\"confirm\" value=\"1\" required> <label class=\"inline\" "
+		          "for=\"f_confirm_%s\">", c->serial, c->serial);
+		pg_bi(p, "Saya mencabut sertifikat ini; pencabutan tidak dapat dibatalkan",
+		    "I revoke this certificate; a revocation cannot be undone");
+		pg_raw(p, "</label></div>\n");
+		pg_button(p, NULL, NULL, "Cabut sertifikat", "Revoke the certificate", "danger");
+		pg_raw(p, "</form></details>");
+	}
+	pg_raw(p, "</td></tr>\n");
+	return 0;
+}
+
+static int count_cb(const ca_cert_info *c, void *arg)
+{
+	(void)c;
+	((struct cert_rows *)arg)->n++;
+	return 0;
+}
+
+static void certs_page(web_req *r, web_user *u, unsigned status, const char *msg_cls,
+    const char *msg_id, const char *msg_en)
+{
+	static const char *const states[] = {"active", "Aktif / active", "revoked",
+	    "Dicabut / revoked", "expired", "Kedaluwarsa / expired", NULL};
+	const char *q = search_text(r), *st = web_query(r, "status");
+	ca_filter f = {0};
+	struct cert_rows x = {0};
+	char serial[41];
+	pg p;
+	oa_err rc;
+
+	if (st && strcmp(st, "active") && strcmp(st, "revoked") && strcmp(st, "expired"))
+		st = NULL;
+	pg_start(&p, r, u, "Semua sertifikat", "All certificates");
+	tabs(&p, 1);
+	if (msg_id)
+		pg_para(&p, msg_cls, msg_id, msg_en);
+	pg_raw(&p, "<form method=\"get\" action=\"/portal/registry/certificates\" role=\"search\">");
+	pg_field(&p, "q", "search", "Cari (NIK, nama, nomor seri)", "Search (NIK, name, serial)", q,
+	    "off", 0);
+	select_of(&p, "status", "Status", "Status", states, st);
+	pg_button(&p, NULL, NULL, "Cari", "Search", "secondary");
+	pg_raw(&p, "</form>\n");
+	f.org = u->w.org;
+	f.status = st;
+	f.newest_first = 1;
+	if (q) {
+		size_t n = strlen(q);
+		char why[128];
+		if (n == 16 && strspn(q, "0123456789") == 16 && oa_nik_valid(q, why, sizeof why))
+			f.nik = q;
+		else if (ca_serial_normalize(q, serial) == OA_OK && strspn(q, "0123456789abcdefABCDEF:x") == n &&
+		         n >= 8)
+			f.serial = serial;
+		else
+			f.text = q;
+		oa_err_clear();
+	}
+	x.p = &p;
+	x.r = r;
+	x.operator = web_holds(u, AUTH_ROLE_CA_OPERATOR);
+	pg_raw(&p, "<div class=\"table\"><table>\n<thead><tr><th scope=\"col\">");
+	pg_bi(&p, "Nomor seri", "Serial");
+	pg_raw(&p, "</th><th scope=\"col\">");
+	pg_bi(&p, "Nama", "Name");
+	pg_raw(&p, "</th><th scope=\"col\">NIK</th><th scope=\"col\">");
+	pg_bi(&p, "Profil", "Profile");
+	pg_raw(&p, "</th><th scope=\"col\">");
+	pg_bi(&p, "Berlaku sampai", "Valid until");
+	pg_raw(&p, "</th><th scope=\"col\">Status</th></tr></thead>\n<tbody>\n");
+	if ((rc = ca_list(r->ca, &f, cert_cb, &x)) != OA_OK) {
+		pg_abort(&p, rc, "/portal/registry/certificates");
+		return;
+	}
+	pg_raw(&p, "</tbody></table></div>\n");
+	if (x.n == 0)
+		pg_para(&p, "note", "Tidak ada sertifikat yang cocok.", "No certificate matches.");
+	else
+		pg_raw(&p, "<p class=\"pager\" id=\"count\">%" PRId64 "%s sertifikat <span class=\"en\" "
+		           "lang=\"en\">/ certificates</span></p>\n", x.n > REG_ROWS ? REG_ROWS : x.n,
+		    x.n > REG_ROWS ? "+" : "");
+	pg_send(&p, status);
+}
+
+static void h_certs(web_req *r)
+{
+	web_user *u = registry_user(r, portal_user(r));
+	const char *done = web_query(r, "done");
+
+	if (u == NULL)
+		return;
+	if (done && strcmp(done, "revoked") == 0)
+		certs_page(r, u, 200, "ok", "Sertifikat dicabut; CRL diterbitkan ulang.",
+		    "The certificate is revoked; the CRL is published again.");
+	else
+		certs_page(r, u, 200, NULL, NULL, NULL);
+}
+
+static void h_revoke(web_req *r)
+{
+	web_form f;
+	web_user *u = portal_post(r, &f);
+	const char *reason, *note, *confirm;
+	char serial[41], detail[700];
+	ca_filter cf = {0};
+	struct cert_rows x = {0};
+	int code = -1;
+	oa_err rc;
+
+	if ((u = registry_user(r, u)) == NULL)
+		return;
+	if (!web_holds(u, AUTH_ROLE_CA_OPERATOR)) {
+		r->errcode = "denied";
+		pg_msg(r, u, 403, "Akses ditolak", "Access denied",
+		    "Hanya operator CA yang mencabut sertifikat.",
+		    "Only a CA operator revokes certificates.", "/portal/registry/certificates");
+		return;
+	}
+	reason = web_form_get(&f, "reason");
+	note = web_form_text(&f, "note");
+	confirm = web_form_get(&f, "confirm");
+	for (size_t i = 0; reason && i < sizeof reasons / sizeof reasons[0]; i++)
+		if (strcmp(reason, reasons[i].id) == 0)
+			code = reasons[i].code;
+	if (ca_serial_normalize(r->param[0], serial) != OA_OK)
+		rc = oa_fail(OA_ERR_INVALID, "nomor seri tidak sah / not a serial number");
+	else if (code < 0)
+		rc = oa_fail(OA_ERR_INVALID, "pilih alasan pencabutan / choose a revocation reason");
+	else if (confirm == NULL || strcmp(confirm, "1") != 0)
+		rc = oa_fail(OA_ERR_INVALID, "centang konfirmasi / tick the confirmation");
+	else if (note && (strlen(note) > 512 || !oa_is_clean_utf8(note)))
+		rc = oa_fail(OA_ERR_LIMIT, "catatan paling banyak 512 byte / the note is at most 512 bytes");
+	else
+		rc = OA_OK;
+	if (rc == OA_OK && (rc = store_begin(ca_store(r->ca))) == OA_OK) {
+		/* One transaction: the agency's own certificate, still active; its
+		 * revocation; the operator's record with the note. */
+		cf.org = u->w.org;
+		cf.serial = serial;
+		cf.status = "active";
+		if ((rc = ca_list(r->ca, &cf, count_cb, &x)) == OA_OK && x.n == 0)
+			rc = oa_fail(OA_ERR_NOTFOUND, "tidak ada sertifikat aktif %s di instansi ini / no "
+			                              "active certificate %s in this agency", serial, serial);
+		if (rc == OA_OK && (rc = ca_revoke(r->ca, serial, code, 0, u->w.person)) == OA_OK) {
+			snprintf(detail, sizeof detail, "serial=%s reason=%s via=portal-registry%s%s", serial,
+			    reason, note && *note ? " note=" : "", note && *note ? note : "");
+			rc = audit_append(ca_store(r->ca), u->w.person, "cert.revoke.registry", serial,
+			    detail);
+		}
+		if (rc == OA_OK)
+			rc = store_commit(ca_store(r->ca));
+		else
+			store_rollback(ca_store(r->ca));
+	}
+	if (rc == OA_OK) {
+		if (ca_crl_publish(r->ca, 0, NULL, NULL) != OA_OK)
+			fprintf(stderr, "openams: warning: revocation of %s recorded; CRL not republished: "
+			                "%s\n", serial, oa_errmsg());
+		web_redirect(r, web_printf(r, "/portal/registry/certificates?done=revoked&q=%s", serial));
+		return;
+	}
+	pg_err(r, u, rc, "/portal/registry/certificates");
+}
+
+static const web_route routes[] = {
+	{WEB_GET, "/portal/registry/cases", h_cases, 0},
+	{WEB_GET, "/portal/registry/certificates", h_certs, 0},
+	{WEB_POST, "/portal/registry/certificates/{serial}/revoke", h_revoke, 4096},
+};
+
+const web_route_table web_portal_registry_table = {"portal_registry", routes,
+    sizeof routes / sizeof routes[0]};
