@@ -657,6 +657,11 @@ static const char css[] =
     "header.top a{color:#fff}.brand{font-weight:700;text-decoration:none;font-size:1.15rem}\n"
     "header.top nav ul{list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:.25rem 1rem}\n"
     "header.top .en{color:#c9d6e3}\n"
+    /* the menu in Indonesian only, on one line at 1280 px (issue 21, item 8) */
+    "header.top nav .en,header.top .logout .en{display:none}\n"
+    "header.top .wrap{flex-wrap:nowrap}header.top nav{flex:1 1 auto;min-width:0;font-size:.95rem}\n"
+    "header.top nav ul{gap:.25rem .75rem}\n"
+    "@media (max-width:60rem){header.top .wrap{flex-wrap:wrap}}\n"
     ".logout{margin-left:auto;display:flex;align-items:center;gap:.5rem}\n"
     ".who{font-size:.9rem}\n"
     "main{padding-top:1rem;padding-bottom:2rem}\n"

@@ -64,8 +64,18 @@ run('mobile', async (h) => {
 	await narrow(h, '/portal/inbox', 'inbox', true);
 	await h.login('admin.demo');
 	for (const [p, n] of [['/portal/admin', 'admin'], ['/portal/admin/people', 'admin-people'],
-		['/portal/admin/sops', 'admin-sops'], ['/portal/sla', 'sla']])
-		await narrow(h, p, n);
+		['/portal/admin/sops', 'admin-sops'], ['/portal/sla', 'sla'],
+		['/portal/registry/cases', 'registry-cases'], ['/portal/registry/certificates', 'registry-certs']])
+		await narrow(h, p, n, p.startsWith('/portal/registry'));
+	/* the administrator's menu (the longest) on one line at 1280 px */
+	await h.page.setViewportSize({ width: 1280, height: 900 });
+	await h.visit('/portal/admin', '1280-admin-menu');
+	const lines = await h.page.evaluate(() => new Set([...document.querySelectorAll(
+		'header.top nav li, header.top .brand, header.top .logout')].map((e) =>
+		Math.round(e.getBoundingClientRect().top + e.getBoundingClientRect().height / 2))).size);
+	ok(lines === 1, 'the administrator\'s menu, brand and sign-out on one line at 1280 px',
+		lines + ' lines');
+	await h.page.setViewportSize({ width: 360, height: 740 });
 	await h.logout();
 	for (const [p, n] of [['/', 'home'], ['/login', 'login'], ['/ca', 'ca'],
 		['/status', 'status'], ['/password-reset', 'password-reset']])
