@@ -270,6 +270,7 @@ static const char style[] =
     ".edge{fill:none;stroke:#000;stroke-width:1.2;marker-end:url(#arrow)}"
     ".edge.no{stroke-dasharray:5 3}"
     ".join{stroke:#000;stroke-width:1;stroke-dasharray:2 2}"
+    ".turn{font-size:8.5px;text-anchor:middle}"
     "</style>\n";
 
 static oa_err layout(lay *l, edge **edges_out, size_t *n_edges)
@@ -525,8 +526,15 @@ oa_err sop_render_svg(const sop_def *d, oa_buf *out)
 			    "y2=\"%.1f\"/>", lane_cx(&l, l.lane_l[i]), cy, lane_cx(&l, l.lane_r[i]), cy);
 		if (s->n_actors == 0)
 			shape(&w, &l, (int)i, l.lane_l[i], s->id);
-		for (size_t k = 0; k < s->n_actors; k++)
+		for (size_t k = 0; k < s->n_actors; k++) {
 			shape(&w, &l, (int)i, s->actors[k], s->id);
+			/* in turn: each actor's place in the order, under its shape */
+			if (s->in_turn)
+				sop_w_putf(&w, "<text class=\"turn\" x=\"%.1f\" y=\"%.1f\">giliran %zu/%zu"
+				    "</text>", lane_cx(&l, s->actors[k]),
+				    cy + (s->action == SOP_ACT_DECIDE ? DEC_H : BOX_H) / 2 + 10, k + 1,
+				    s->n_actors);
+		}
 		sop_w_put(&w, "</g>\n");
 	}
 	if (l.end_row) {

@@ -91,6 +91,9 @@ r = run("render", it, "--format", "html")
 row = [l for l in r.stdout.split("<tr>") if "menyusun surat rekomendasi" in l]
 check(r.returncode == 0 and len(row) == 1 and row[0].count("giliran 1/2") == 1 and row[0].count("giliran 2/2") == 1,
       "the form marks the verifier's column 1/2 and the head's 2/2 on that row")
+r = run("render", it, "--format", "svg")
+check(r.returncode == 0 and r.stdout.count(">giliran 1/2<") == 1 and r.stdout.count(">giliran 2/2<") == 1,
+      "the swimlane marks the two shapes of that step 1/2 and 2/2")
 
 # One bad file among good ones: the good ones still say ok, the exit is 1.
 r = run("check", shipped[0], bad[0], shipped[1])
