@@ -453,6 +453,36 @@ static void test_in_turn(void **state)
 	r.serial = app.serial;
 	r.reason = "lupa";
 	assert_int_equal(engine_case_open(E, &app.p.who, &r, &id), OA_OK);
+	{
+		/* the agency's registry finds it by applicant, NIK, number, serial */
+		char num[32];
+		const char *hits[] = {app.p.id, app.nik, num, app.serial, NULL};
+		engine_case_find q = {.org = "giliran", .limit = 50};
+		int64_t w[2];
+		snprintf(num, sizeof num, "#%" PRId64, id);
+		for (int i = 0; hits[i]; i++) {
+			w[0] = id;
+			w[1] = 0;
+			q.text = hits[i];
+			assert_int_equal(engine_cases_find(E, &q, count_task, w), OA_OK);
+			if (w[1] != 1)
+				fail_msg("engine_cases_find does not find case %" PRId64 " by %s", id, hits[i]);
+		}
+		w[1] = 0;
+		q.text = "tidak-ada";
+		assert_int_equal(engine_cases_find(E, &q, count_task, w), OA_OK);
+		assert_int_equal(w[1], 0);
+		q.text = NULL;
+		q.state = "completed";
+		assert_int_equal(engine_cases_find(E, &q, count_task, w), OA_OK);
+		assert_int_equal(w[1], 0);
+		q.state = "bogus";
+		assert_int_equal(engine_cases_find(E, &q, count_task, w), OA_ERR_INVALID);
+		q.state = NULL;
+		q.org = "dinas-lain";
+		assert_int_equal(engine_cases_find(E, &q, count_task, w), OA_OK);
+		assert_int_equal(w[1], 0);
+	}
 	for (int round = 0; round < 2; round++) {
 		attach(id, &app.p.who, "surat");
 		memset(&a, 0, sizeof a);
