@@ -12,6 +12,7 @@
 
 #include <unistd.h>
 
+#include <openssl/err.h>
 #include <openssl/pem.h>
 
 #include "../common/limits.h"
@@ -88,8 +89,44 @@ static oa_err load_tsa_cert(ca *c, const char *dir)
 	return OA_OK;
 }
 
+/* The CA certificates between the issuing CA and the root, when the issuing
+ * CA hangs under an external root through intermediates (ca/extroot.c
+ * writes them into DIR/pki/chain.pem: issuing, intermediates, root). */
+static oa_err load_intermediates(ca *c, const char *dir)
+{
+	char path[OA_MAX_PATH];
+	FILE *f;
+	X509 *x;
+	oa_err rc;
+
+	sk_X509_pop_free(c->inter, X509_free);
+	c->inter = NULL;
+	if ((rc = oa_path_join(path, sizeof path, dir, "pki/chain.pem")))
+		return rc;
+	if ((f = fopen(path, "r")) == NULL)
+		return OA_OK;
+	while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
+		if (X509_cmp(x, c->cert[SIGNER_ISSUING]) == 0 || X509_cmp(x, c->cert[SIGNER_ROOT]) == 0 ||
+		    sk_X509_num(c->inter) >= CA_MAX_INTERMEDIATES) {
+			X509_free(x);
+			continue;
+		}
+		if ((c->inter == NULL && (c->inter = sk_X509_new_null()) == NULL) ||
+		    !sk_X509_push(c->inter, x)) {
+			X509_free(x);
+			fclose(f);
+			return oa_fail(OA_ERR_NOMEM, "out of memory");
+		}
+	}
+	ERR_clear_error(); /* the end of the file */
+	fclose(f);
+	return OA_OK;
+}
+
 static oa_err load_ca_certs(ca *c)
 {
+	oa_err rc;
+
 	c->ocsp_gen = ca_ocsp_generation();
 	c->ocsp_checked = mono_s();
 	for (int k = 0; k < SIGNER_CA_KEYS; k++) {
@@ -114,7 +151,9 @@ static oa_err load_ca_certs(ca *c)
 			return oa_fail_ssl(OA_ERR_CONFIG, "the stored %s CA certificate is damaged",
 			    role_name[k]);
 	}
-	return load_tsa_cert(c, c->dir);
+	if ((rc = load_tsa_cert(c, c->dir)))
+		return rc;
+	return load_intermediates(c, c->dir);
 }
 
 oa_err ca_refresh(ca *c)
@@ -241,6 +280,7 @@ void ca_free(ca *c)
 	profile_free_all(c->profiles, c->nprofiles);
 	for (int k = 0; k < SIGNER__MAX; k++)
 		X509_free(c->cert[k]);
+	sk_X509_pop_free(c->inter, X509_free);
 	store_close(c->own_db);
 	conf_free(c->own_cfg);
 	free(c);
@@ -251,7 +291,6 @@ void ca_set_signer_in_process(ca *c, int in_process)
 	c->signer_in_process = in_process;
 }
 
-/* The path of the running executable when it is the openams command. */
 /* The openams binary the signer process is started from: this program when
  * it is openams; otherwise $OPENAMS_SIGNER_EXE, else $OPENAMS (an absolute
  * path), which programs that link the library (tests, benchmarks) set to

@@ -31,6 +31,7 @@ enum need { NEED_NO, NEED_OPTIONAL, NEED_REQUIRED };
 #define PROFILE_MAX_EKU 8
 #define PROFILE_MAX_POLICIES 4
 #define CA_MAX_POLICIES 8      /* OIDs in ca.policies */
+#define CA_MAX_INTERMEDIATES 4 /* CAs between the issuing CA and an external root */
 
 /* Extensions shared by init.c (CA certificates) and profile.c (end entities). */
 oa_err profile_crldp(STACK_OF(X509_EXTENSION) *sk, const char *url);
@@ -73,6 +74,8 @@ struct ca {
 	ca_profile *profiles;
 	size_t nprofiles;
 	X509 *cert[SIGNER__MAX];     /* root, issuing, ocsp */
+	STACK_OF(X509) *inter;       /* CAs between the issuing CA and an external root
+	                              * (pki/chain.pem), or NULL */
 	int64_t cert_id[SIGNER__MAX];
 	signer *sig;                 /* NULL until the first signing operation */
 	ca_signers *shared;          /* or these (borrowed): sig then stays NULL */

@@ -234,8 +234,17 @@ oa_err ca_chain_pem(ca *c, int root_only, oa_buf *out)
 
 	if (b == NULL)
 		return oa_fail(OA_ERR_NOMEM, "out of memory");
-	if ((!root_only && !PEM_write_bio_X509(b, c->cert[SIGNER_ISSUING])) ||
-	    !PEM_write_bio_X509(b, c->cert[SIGNER_ROOT])) {
+	if (!root_only) {
+		/* issuing, then any intermediates up to an external root, then the root */
+		int ok = PEM_write_bio_X509(b, c->cert[SIGNER_ISSUING]);
+		for (int i = 0; ok && i < sk_X509_num(c->inter); i++)
+			ok = PEM_write_bio_X509(b, sk_X509_value(c->inter, i));
+		if (!ok) {
+			BIO_free(b);
+			return oa_fail_ssl(OA_ERR_CRYPTO, "writing PEM");
+		}
+	}
+	if (!PEM_write_bio_X509(b, c->cert[SIGNER_ROOT])) {
 		BIO_free(b);
 		return oa_fail_ssl(OA_ERR_CRYPTO, "writing PEM");
 	}

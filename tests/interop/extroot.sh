@@ -268,4 +268,12 @@ issue_ok "issue under the intermediate" ee2.pem --dir "$D2" --csr ee2.csr \
 check "openssl verify -explicit_policy through the intermediate" \
 	openssl verify -CAfile root.crt -untrusted "$D2/pki/chain.pem" -policy_check -explicit_policy \
 	-policy "$P1" ee2.pem
+# The chain openams hands out (ca chain, /pki/chain.pem, the chain embedded in
+# signatures: ca_chain_pem) carries the intermediate too, between issuing and root.
+"${O[@]}" ca chain --dir "$D2" >served-chain.pem
+check_eq "ca chain: issuing, intermediate, root" "$(grep -c BEGIN served-chain.pem)" 3
+check_match "... the intermediate second" \
+	"$(awk '/BEGIN/{n++} n==2' served-chain.pem | openssl x509 -noout -subject)" "CN *= *CA Antara Uji"
+check "openssl verify with only the served chain as untrusted" \
+	openssl verify -CAfile root.crt -untrusted served-chain.pem ee2.pem
 finish
