@@ -11,7 +11,9 @@
  *               web_worker (an instance handle, src/inst, and the CA,
  *               engine and auth handles on it) from those opened at start on its first request and
  *               keeps it: a store handle belongs to one thread.
- *   scheduler   renews the OCSP responder certificate when due (ca_ocsp_renew),
+ *   scheduler   (while this process holds the "scheduler" lease in the database,
+ *               so once across servers sharing it) renews the OCSP responder
+ *               certificate when due (ca_ocsp_renew),
  *               publishes the CRLs when ca_crl_due() says so, every
  *               web.crl_check_seconds, with a handle of its own.
  *
@@ -514,12 +516,42 @@ static int64_t deliver_mail(inst *in)
 	return next;
 }
 
+/* The scheduler lease's holder when it is a process of this host that no
+ * longer exists (a server killed and started again): taken at once rather
+ * than after its lease runs out.  NULL otherwise.  Holders read
+ * "host:pid:random". */
+static const char *stale_holder(store *s, const char *me, char *buf, size_t bufsz)
+{
+	char host[64] = "";
+	const char *p;
+	char *end;
+	long pid;
+	size_t hl;
+
+	if (store_lease_holder(s, "scheduler", buf, bufsz) != OA_OK || !buf[0] ||
+	    strcmp(buf, me) == 0) {
+		oa_err_clear();
+		return NULL;
+	}
+	gethostname(host, sizeof host - 1);
+	hl = strlen(host);
+	if (strncmp(buf, host, hl) != 0 || buf[hl] != ':')
+		return NULL;
+	p = buf + hl + 1;
+	pid = strtol(p, &end, 10);
+	if (end == p || *end != ':' || pid <= 0)
+		return NULL;
+	return kill((pid_t)pid, 0) != 0 && errno == ESRCH ? buf : NULL;
+}
+
 static void *scheduler(void *arg)
 {
 	inst *in = arg;
 	ca *c = inst_ca(in);
 	int64_t recovered = 0;
 	engine *eng = NULL;
+	char holder[128], stale[129];
+	int was_held = -1;
 
 	/* SLA reminders and escalations: the engine on the scheduler's handle. */
 	if (engine_open(in, &eng) != OA_OK) {
@@ -533,11 +565,36 @@ static void *scheduler(void *arg)
 	    recovered > 0)
 		fprintf(stderr, "openams: web: mail: %lld message(s) from before a stop requeued\n",
 		    (long long)recovered);
+	/* Several servers on one database: the scheduled duties (CRLs, the OCSP
+	 * responder's renewal, reminders, redaction) run only in the process
+	 * holding the "scheduler" lease (store/lease.c), renewed every round;
+	 * another takes over once it has expired.  Mail goes out from every
+	 * process (each message has a lease of its own). */
+	{
+		char host[64] = "";
+		unsigned char rnd[6] = {0};
+		gethostname(host, sizeof host - 1);
+		RAND_bytes(rnd, sizeof rnd);
+		snprintf(holder, sizeof holder, "%.63s:%ld:%02x%02x%02x%02x%02x%02x", host,
+		    (long)getpid(), rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
+	}
 	pthread_mutex_lock(&S.sched_lock);
 	while (!S.sched_stop) {
 		int64_t mail_due;
+		int held = 0;
 		pthread_mutex_unlock(&S.sched_lock);
-		for (int root = 0; root <= 1; root++) {
+		if (store_lease(inst_store(in), "scheduler", holder, stale_holder(inst_store(in), holder,
+		                                                   stale, sizeof stale), oa_now(),
+		        S.crl_check_s * 3 > 30 ? S.crl_check_s * 3 : 30, &held) != OA_OK) {
+			fprintf(stderr, "openams: web: scheduler: lease: %s\n", oa_errmsg());
+			held = 0;
+		}
+		oa_err_clear();
+		if (held != was_held)
+			fprintf(stderr, "openams: web: scheduler: %s\n", held ? "this process runs the "
+			    "scheduled duties (lease taken)" : "another process runs the scheduled duties");
+		was_held = held;
+		for (int root = 0; held && root <= 1; root++) {
 			int due = 0;
 			oa_err rc = ca_crl_due(c, root, &due);
 			if (rc == OA_OK && due)
@@ -550,7 +607,7 @@ static void *scheduler(void *arg)
 				    root ? "root" : "issuing");
 			oa_err_clear();
 		}
-		{
+		if (held) {
 			/* The delegated OCSP responder, renewed before it expires. */
 			ca_ocsp_renewal ren;
 			if (ca_ocsp_renew(c, 0, "scheduler", &ren) != OA_OK)
@@ -562,14 +619,14 @@ static void *scheduler(void *arg)
 				    ren.new_serial, ren.old_serial);
 			oa_err_clear();
 		}
-		if (eng) {
+		if (eng && held) {
 			int64_t reminded = 0;
 			if (engine_remind(eng, oa_now(), &reminded) != OA_OK)
 				fprintf(stderr, "openams: web: scheduler: SLA reminders: %s\n", oa_errmsg());
 			oa_err_clear();
 		}
 		mail_due = deliver_mail(in);
-		{
+		if (held) {
 			/* Expired one-time links leave the outbox's undelivered bytes. */
 			int64_t redacted = 0;
 			if (mail_redact_expired(inst_store(in), inst_conf(in), oa_now(), &redacted) != OA_OK)
@@ -599,6 +656,9 @@ static void *scheduler(void *arg)
 		}
 	}
 	pthread_mutex_unlock(&S.sched_lock);
+	/* a clean stop: another server takes the duties over at once */
+	if (was_held == 1 && store_lease_release(inst_store(in), "scheduler", holder) != OA_OK)
+		oa_err_clear();
 	engine_free(eng);
 	return NULL;
 }

@@ -354,6 +354,14 @@ const struct migration store_migrations[] = {
 	    " CHECK (pos >= -1 AND pos < 64);"
 	    "ALTER TABLE sop_case ADD COLUMN turn INTEGER NOT NULL DEFAULT 0"
 	    " CHECK (turn >= 0 AND turn < 64);"},
+	/* Named leases (store/lease.c): which process runs a duty that must run
+	 * once when several servers share the database, and until when. */
+	{15, "store",
+	    "CREATE TABLE lease ("
+	    "  name TEXT PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 64),"
+	    "  holder TEXT NOT NULL CHECK (length(holder) BETWEEN 1 AND 128),"
+	    "  until_at INTEGER NOT NULL"
+	    ");"},
 };
 
 const int store_nmigrations = (int)(sizeof store_migrations / sizeof store_migrations[0]);

@@ -164,6 +164,21 @@ oa_err store_copy_pg(const char *sqlite_path, const char *url, store_copy_report
 oa_err store_exec(store *s, const char *sql);
 
 /*
+ * Takes or renews the lease name for holder until now + ttl seconds (store/
+ * lease.c): *held is 1 if holder has it after the call (it was free,
+ * expired, or holder's), 0 if another holder's is still running.  Several
+ * processes on one database run a duty only while they hold its lease.
+ */
+oa_err store_lease(store *s, const char *name, const char *holder, const char *stale,
+    int64_t now, int64_t ttl, int *held);
+/* stale (may be NULL): a holder the caller knows is gone (a process of this
+ * host that no longer exists), whose lease is taken at once. */
+/* The lease's holder into out ("" if nobody holds it). */
+oa_err store_lease_holder(store *s, const char *name, char *out, size_t outsz);
+/* Gives the lease up if holder has it (a clean stop). */
+oa_err store_lease_release(store *s, const char *name, const char *holder);
+
+/*
  * Returns a prepared statement for sql, cached on the handle and reset.
  * The statement is borrowed: call store_reset() when done with it, never
  * free it.  NULL (with a message) if the SQL does not compile.

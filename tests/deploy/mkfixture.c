@@ -144,6 +144,8 @@ static const char *const stage_sql[] = {
 	"  step_opened_at, transitions, created_at, applicant_nik, turn)"
 	"  VALUES (4, 'fixture', 1, 'budi', 'pemohon', 'budi', 'open', 'sign', " T0 " + 9500, 2,"
 	"  " T0 " + 9400, '3201011505900001', 1);",
+	/* 15 store: the scheduler's lease, held by a server of this host */
+	"INSERT INTO lease VALUES ('scheduler', 'ca1.kominfo.go.id:4242:0a1b2c3d4e5f', " T0 " + 9600);",
 };
 
 int main(int argc, char **argv)

@@ -237,6 +237,68 @@ static void test_writers_serialise_busy(void **state)
 	store_close(other);
 }
 
+/* A lease is held by one process at a time: taken when free, renewed by its
+ * holder, refused to another until it has expired, then taken over; bad
+ * arguments are refused and change nothing. */
+static void test_lease(void **state)
+{
+	struct fx *f = *state;
+	store *other;
+	int held = -1;
+
+	assert_int_equal(store_open(f->path, &other), OA_OK);
+	assert_int_equal(store_lease(f->s, "scheduler", "a:1", NULL, 1000, 30, &held), OA_OK);
+	assert_int_equal(held, 1);
+	assert_int_equal(store_lease(other, "scheduler", "b:2", NULL, 1010, 30, &held), OA_OK);
+	assert_int_equal(held, 0);
+	/* the holder renews: until 1050 now */
+	assert_int_equal(store_lease(f->s, "scheduler", "a:1", NULL, 1020, 30, &held), OA_OK);
+	assert_int_equal(held, 1);
+	assert_int_equal(store_lease(other, "scheduler", "b:2", NULL, 1040, 30, &held), OA_OK);
+	assert_int_equal(held, 0);
+	/* another name is free */
+	assert_int_equal(store_lease(other, "other-duty", "b:2", NULL, 1040, 30, &held), OA_OK);
+	assert_int_equal(held, 1);
+	/* expired (the holder stopped renewing): taken over, and the old holder
+	 * gets it back only once the new one stops */
+	assert_int_equal(store_lease(other, "scheduler", "b:2", NULL, 1050, 30, &held), OA_OK);
+	assert_int_equal(held, 1);
+	assert_int_equal(store_lease(f->s, "scheduler", "a:1", NULL, 1060, 30, &held), OA_OK);
+	assert_int_equal(held, 0);
+	assert_int_equal(store_lease(f->s, "scheduler", "a:1", NULL, 1080, 30, &held), OA_OK);
+	assert_int_equal(held, 1);
+	assert_int_equal(store_lease(f->s, "", "a:1", NULL, 1080, 30, &held), OA_ERR_INVALID);
+	assert_int_equal(held, 0);
+	assert_int_equal(store_lease(f->s, "scheduler", "a:1", NULL, 1080, 0, &held), OA_ERR_INVALID);
+	/* inside a caller's transaction: it joins it */
+	assert_int_equal(store_begin(other), OA_OK);
+	assert_int_equal(store_lease(other, "scheduler", "b:2", NULL, 1200, 30, &held), OA_OK);
+	assert_int_equal(held, 1);
+	store_rollback(other);
+	assert_int_equal(store_lease(f->s, "scheduler", "a:1", NULL, 1200, 30, &held), OA_OK);
+	assert_int_equal(held, 1);
+	/* a holder known to be gone (stale) is replaced at once, unexpired */
+	{
+		char who[129];
+		assert_int_equal(store_lease_holder(other, "scheduler", who, sizeof who), OA_OK);
+		assert_string_equal(who, "a:1");
+		assert_int_equal(store_lease(other, "scheduler", "b:2", "x:9", 1201, 30, &held), OA_OK);
+		assert_int_equal(held, 0);
+		assert_int_equal(store_lease(other, "scheduler", "b:2", "a:1", 1201, 30, &held), OA_OK);
+		assert_int_equal(held, 1);
+		/* a clean stop gives it up; only its holder can */
+		assert_int_equal(store_lease_release(f->s, "scheduler", "a:1"), OA_OK);
+		assert_int_equal(store_lease_holder(f->s, "scheduler", who, sizeof who), OA_OK);
+		assert_string_equal(who, "b:2");
+		assert_int_equal(store_lease_release(other, "scheduler", "b:2"), OA_OK);
+		assert_int_equal(store_lease_holder(f->s, "scheduler", who, sizeof who), OA_OK);
+		assert_string_equal(who, "");
+		assert_int_equal(store_lease(f->s, "scheduler", "a:1", NULL, 1202, 30, &held), OA_OK);
+		assert_int_equal(held, 1);
+	}
+	store_close(other);
+}
+
 /* Blobs with NUL bytes, 64-bit integers and NULLs come back as bound; an
  * insert's id; GLOB patterns and IS with a parameter. */
 static void test_values_round_trip(void **state)
@@ -306,6 +368,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_statement_fails_alone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_writers_serialise_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_values_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lease, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
