@@ -53,6 +53,7 @@
 
 #include <openssl/rand.h>
 
+#include "../common/proc.h"
 #include "../engine/engine.h"
 #include "../mail/mail.h"
 #include "../pki/pki.h"
@@ -518,30 +519,14 @@ static int64_t deliver_mail(inst *in)
 
 /* The scheduler lease's holder when it is a process of this host that no
  * longer exists (a server killed and started again): taken at once rather
- * than after its lease runs out.  NULL otherwise.  Holders read
- * "host:pid:random". */
-static const char *stale_holder(store *s, const char *me, char *buf, size_t bufsz)
+ * than after its lease runs out.  NULL otherwise. */
+static const char *stale_holder(store *s, char *buf, size_t bufsz)
 {
-	char host[64] = "";
-	const char *p;
-	char *end;
-	long pid;
-	size_t hl;
-
-	if (store_lease_holder(s, "scheduler", buf, bufsz) != OA_OK || !buf[0] ||
-	    strcmp(buf, me) == 0) {
+	if (store_lease_holder(s, "scheduler", buf, bufsz) != OA_OK) {
 		oa_err_clear();
 		return NULL;
 	}
-	gethostname(host, sizeof host - 1);
-	hl = strlen(host);
-	if (strncmp(buf, host, hl) != 0 || buf[hl] != ':')
-		return NULL;
-	p = buf + hl + 1;
-	pid = strtol(p, &end, 10);
-	if (end == p || *end != ':' || pid <= 0)
-		return NULL;
-	return kill((pid_t)pid, 0) != 0 && errno == ESRCH ? buf : NULL;
+	return buf[0] && oa_process_gone(buf) ? buf : NULL;
 }
 
 static void *scheduler(void *arg)
@@ -550,7 +535,8 @@ static void *scheduler(void *arg)
 	ca *c = inst_ca(in);
 	int64_t recovered = 0;
 	engine *eng = NULL;
-	char holder[128], stale[129];
+	const char *holder = oa_process_id();
+	char stale[129];
 	int was_held = -1;
 
 	/* SLA reminders and escalations: the engine on the scheduler's handle. */
@@ -570,21 +556,13 @@ static void *scheduler(void *arg)
 	 * holding the "scheduler" lease (store/lease.c), renewed every round;
 	 * another takes over once it has expired.  Mail goes out from every
 	 * process (each message has a lease of its own). */
-	{
-		char host[64] = "";
-		unsigned char rnd[6] = {0};
-		gethostname(host, sizeof host - 1);
-		RAND_bytes(rnd, sizeof rnd);
-		snprintf(holder, sizeof holder, "%.63s:%ld:%02x%02x%02x%02x%02x%02x", host,
-		    (long)getpid(), rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
-	}
 	pthread_mutex_lock(&S.sched_lock);
 	while (!S.sched_stop) {
 		int64_t mail_due;
 		int held = 0;
 		pthread_mutex_unlock(&S.sched_lock);
-		if (store_lease(inst_store(in), "scheduler", holder, stale_holder(inst_store(in), holder,
-		                                                   stale, sizeof stale), oa_now(),
+		if (store_lease(inst_store(in), "scheduler", holder,
+		        stale_holder(inst_store(in), stale, sizeof stale), oa_now(),
 		        S.crl_check_s * 3 > 30 ? S.crl_check_s * 3 : 30, &held) != OA_OK) {
 			fprintf(stderr, "openams: web: scheduler: lease: %s\n", oa_errmsg());
 			held = 0;

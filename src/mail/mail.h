@@ -140,10 +140,13 @@ typedef struct mail_stats {
 oa_err mail_deliver(store *s, const conf *cfg, int max, mail_stats *st);
 
 /*
- * Puts every message left in sending (by a crashed process) back in the
- * queue at once, keeping its bytes and Message-ID.  Only for a process that
- * knows no other deliverer runs (serve at start-up); mail_deliver() takes
- * them anyway once their lease expires.  *n (may be NULL): how many.
+ * Puts the messages left in sending by a process that is gone (this host,
+ * its PID gone: a crash, a kill), those whose lease has expired, and those
+ * claimed before claimers were recorded, back in the queue at once, keeping
+ * their bytes and Message-ID (serve at start-up).  A live process's (or
+ * another host's, until its lease expires) are left to it, so that servers
+ * sharing a database never send one twice; mail_deliver() takes a message
+ * over anyway once its lease expires.  *n (may be NULL): how many.
  */
 oa_err mail_recover(store *s, int64_t *n);
 

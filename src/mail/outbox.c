@@ -12,7 +12,10 @@
 #include <strings.h>
 
 #include "../audit/audit.h"
+#include "../common/proc.h"
 #include "mailInt.h"
+
+#define MAIL_RECOVER_MAX_PROCS 64 /* gone claimers requeued in one start */
 
 static oa_err stmt_fail(store *s, const char *what, int r)
 {
@@ -143,19 +146,51 @@ out:
 
 oa_err mail_recover(store *s, int64_t *n)
 {
+	char gone[MAIL_RECOVER_MAX_PROCS][OA_PROCESS_ID_MAX];
+	int ngone = 0, own, step;
+	int64_t now = oa_now(), total = 0;
 	store_stmt *st;
-	int own;
 	oa_err rc;
 
 	if ((rc = store_tx_begin(s, &own)))
 		return rc;
-	if ((st = store_prepare(s, "UPDATE mail_outbox SET state = 'queued', lease_until = NULL,"
-	                           " next_attempt = ? WHERE state = 'sending'")) == NULL)
+	/* Claimed by processes of this host that are gone (a crash, a kill):
+	 * theirs go out again at once.  A live process's, or another host's
+	 * before its lease runs out, are left to it. */
+	if ((st = store_prepare(s, "SELECT DISTINCT claimed_by FROM mail_outbox"
+	                           " WHERE state = 'sending' AND claimed_by IS NOT NULL"
+	                           " AND lease_until > ?")) == NULL)
 		return store_tx_end(s, own, OA_ERR_STORE);
-	store_bind_int(st, 1, oa_now());
-	rc = store_run(st);
+	store_bind_int(st, 1, now);
+	while ((step = store_step(st)) == STORE_ROW && ngone < MAIL_RECOVER_MAX_PROCS) {
+		const char *id = store_col_text(st, 0);
+		if (strlen(id) < OA_PROCESS_ID_MAX && oa_process_gone(id))
+			snprintf(gone[ngone++], OA_PROCESS_ID_MAX, "%s", id);
+	}
+	store_reset(st);
+	if (step == STORE_ERROR)
+		return store_tx_end(s, own, OA_ERR_STORE);
+	/* Older rows (no claimer recorded) and expired leases, as before. */
+	if ((st = store_prepare(s, "UPDATE mail_outbox SET state = 'queued', lease_until = NULL,"
+	                           " next_attempt = ?1 WHERE state = 'sending'"
+	                           " AND (claimed_by IS NULL OR lease_until <= ?1)")) == NULL)
+		return store_tx_end(s, own, OA_ERR_STORE);
+	store_bind_int(st, 1, now);
+	if ((rc = store_run(st)))
+		return store_tx_end(s, own, rc);
+	total += store_changes(s);
+	for (int i = 0; i < ngone && rc == OA_OK; i++) {
+		if ((st = store_prepare(s, "UPDATE mail_outbox SET state = 'queued', lease_until = NULL,"
+		                           " next_attempt = ? WHERE state = 'sending'"
+		                           " AND claimed_by = ?")) == NULL)
+			return store_tx_end(s, own, OA_ERR_STORE);
+		store_bind_int(st, 1, now);
+		store_bind_text(st, 2, gone[i]);
+		if ((rc = store_run(st)) == OA_OK)
+			total += store_changes(s);
+	}
 	if (rc == OA_OK && n != NULL)
-		*n = store_changes(s);
+		*n = total;
 	return store_tx_end(s, own, rc);
 }
 

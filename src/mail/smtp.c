@@ -26,6 +26,7 @@
 #include <curl/curl.h>
 #include <openssl/rand.h>
 
+#include "../common/proc.h"
 #include "../audit/audit.h"
 #include "mailInt.h"
 
@@ -323,14 +324,18 @@ static oa_err claim(store *s, const conf *cfg, int max, int sink, int64_t now,
 			}
 			continue;
 		}
+		/* claimed_by: which process sends it (common/proc.h), so that a
+		 * server starting on a shared database requeues only the messages
+		 * of a process that is gone (mail_recover) */
 		st = store_prepare(s, "UPDATE mail_outbox SET state = 'sending', attempts = attempts + 1,"
-		                      " lease_until = ? WHERE id = ?");
+		                      " lease_until = ?, claimed_by = ? WHERE id = ?");
 		if (st == NULL) {
 			rc = OA_ERR_STORE;
 			break;
 		}
 		store_bind_int(st, 1, lease);
-		store_bind_int(st, 2, out[i].id);
+		store_bind_text(st, 2, oa_process_id());
+		store_bind_int(st, 3, out[i].id);
 		rc = store_run(st);
 		out[i].attempts++;
 	}

@@ -362,6 +362,11 @@ const struct migration store_migrations[] = {
 	    "  holder TEXT NOT NULL CHECK (length(holder) BETWEEN 1 AND 128),"
 	    "  until_at INTEGER NOT NULL"
 	    ");"},
+	/* Which process is sending a message (common/proc.h), so that a server
+	 * starting on a shared database requeues only a gone process's. */
+	{16, "mail",
+	    "ALTER TABLE mail_outbox ADD COLUMN claimed_by TEXT"
+	    " CHECK (claimed_by IS NULL OR length(claimed_by) BETWEEN 1 AND 96);"},
 };
 
 const int store_nmigrations = (int)(sizeof store_migrations / sizeof store_migrations[0]);

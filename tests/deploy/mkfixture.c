@@ -146,6 +146,12 @@ static const char *const stage_sql[] = {
 	"  " T0 " + 9400, '3201011505900001', 1);",
 	/* 15 store: the scheduler's lease, held by a server of this host */
 	"INSERT INTO lease VALUES ('scheduler', 'ca1.kominfo.go.id:4242:0a1b2c3d4e5f', " T0 " + 9600);",
+	/* 16 mail: a message being sent by a server of that host */
+	"INSERT INTO mail_outbox (id, event, lang, rcpt, person, subject, message_id, secret, raw,"
+	"  state, attempts, next_attempt, lease_until, created_at, claimed_by)"
+	"  VALUES (9, 'activation', 'id', 'siti@fixture.go.id', 'siti', 'Aktivasi akun',"
+	"  '<9.fixture@openams>', 1, X'46726F6D3A', 'sending', 1, " T0 " + 9700, " T0 " + 9800,"
+	"  " T0 " + 9700, 'ca1.kominfo.go.id:4242:0a1b2c3d4e5f');",
 };
 
 int main(int argc, char **argv)

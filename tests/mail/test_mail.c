@@ -32,6 +32,7 @@
 #include <cmocka.h>
 
 #include "audit/audit.h"
+#include "common/proc.h"
 #include "common/util.h"
 #include "conf/conf.h"
 #include "mail/mail.h"
@@ -638,6 +639,61 @@ static void test_crash(void **state)
 	}
 }
 
+/* At start, a server requeues the messages of a claimer of this host that
+ * is gone and those with no claimer recorded; never a live process's (its
+ * own, here) nor another host's before its lease expires: several servers
+ * on one database never send a message twice. */
+static void test_recover_claimers(void **state)
+{
+	struct fx *f = *state;
+	char dead[OA_PROCESS_ID_MAX], other[] = "another-host.example:1:000000000000", sql[512];
+	const char *me = oa_process_id(), *colon = strchr(me, ':');
+	pid_t child;
+	int64_t n = -1;
+
+	assert_non_null(colon);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0)
+		_exit(0);
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	snprintf(dead, sizeof dead, "%.*s:%ld:0a0b0c0d0e0f", (int)(colon - me), me, (long)child);
+	assert_true(oa_process_gone(dead));
+	assert_false(oa_process_gone(me));
+	assert_false(oa_process_gone(other));
+	server_start(f, 0, NULL, NULL, NULL, NULL);
+	set_smtp(f);
+	assert_int_equal(store_begin(f->s), OA_OK);
+	for (int i = 0; i < 4; i++) {
+		char addr[64];
+		mail_msg m = activation("Pegawai", NULL);
+		snprintf(addr, sizeof addr, "r%02d@dinas.meranti.go.id", i);
+		m.to_addr = addr;
+		assert_int_equal(mail_enqueue(f->s, f->cfg, &m, NULL), OA_OK);
+	}
+	assert_int_equal(store_commit(f->s), OA_OK);
+	/* ids 1..4: a live claimer (this process), a gone one, another host's,
+	 * none recorded; every lease running for another hour */
+	snprintf(sql, sizeof sql, "UPDATE mail_outbox SET state = 'sending', attempts = 1,"
+	    " lease_until = %lld, claimed_by = CASE id WHEN 1 THEN '%s' WHEN 2 THEN '%s'"
+	    " WHEN 3 THEN '%s' END", (long long)(oa_now() + 3600), me, dead, other);
+	assert_int_equal(store_begin(f->s), OA_OK);
+	assert_int_equal(store_exec(f->s, sql), OA_OK);
+	assert_int_equal(store_commit(f->s), OA_OK);
+	assert_int_equal(mail_recover(f->s, &n), OA_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(count_state(f->s, "sending"), 2);
+	assert_int_equal(count_state(f->s, "queued"), 2);
+	{
+		store_stmt *st = store_prepare(f->s, "SELECT COUNT(*) FROM mail_outbox"
+		                                     " WHERE state = 'queued' AND id IN (2, 4)");
+		assert_non_null(st);
+		assert_int_equal(store_step(st), STORE_ROW);
+		assert_int_equal(store_col_int(st, 0), 2);
+		store_reset(st);
+	}
+}
+
 /* Retries with backoff, failed after mail.max_attempts, `mail retry`; 5xx fails at once. */
 static void test_retry_failed(void **state)
 {
@@ -1101,6 +1157,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recover_claimers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retry_failed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_header_injection, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_html_escape, setup, teardown),
