@@ -66,5 +66,19 @@ int oa_process_gone(const char *id)
 		return 0;
 	if ((pid_t)pid == getpid())
 		return 1; /* an earlier process that had this PID */
-	return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+	if (kill((pid_t)pid, 0) != 0)
+		return errno == ESRCH;
+	{
+		/* killed but not yet reaped by its parent (a zombie): gone too */
+		char path[64], buf[256], *close;
+		FILE *f;
+		int z = 0;
+		snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+		if ((f = fopen(path, "r")) == NULL)
+			return 0;
+		if (fgets(buf, sizeof buf, f) && (close = strrchr(buf, ')')) != NULL && close[1] == ' ')
+			z = close[2] == 'Z' || close[2] == 'X';
+		fclose(f);
+		return z;
+	}
 }

@@ -661,6 +661,30 @@ static void test_recover_claimers(void **state)
 	assert_true(oa_process_gone(dead));
 	assert_false(oa_process_gone(me));
 	assert_false(oa_process_gone(other));
+	{
+		/* a killed child not yet reaped (a zombie) is gone as well */
+		char zid[OA_PROCESS_ID_MAX];
+		pid_t z = fork();
+		assert_true(z >= 0);
+		if (z == 0)
+			_exit(0);
+		for (int i = 0; i < 200; i++) {
+			char p[64], b[128];
+			FILE *zf;
+			int zs = 0;
+			snprintf(p, sizeof p, "/proc/%ld/stat", (long)z);
+			if ((zf = fopen(p, "r")) != NULL) {
+				zs = fgets(b, sizeof b, zf) && strstr(b, ") Z ") != NULL;
+				fclose(zf);
+			}
+			if (zs)
+				break;
+			usleep(10000);
+		}
+		snprintf(zid, sizeof zid, "%.*s:%ld:0a0b0c0d0e0f", (int)(colon - me), me, (long)z);
+		assert_true(oa_process_gone(zid));
+		assert_int_equal(waitpid(z, NULL, 0), z);
+	}
 	server_start(f, 0, NULL, NULL, NULL, NULL);
 	set_smtp(f);
 	assert_int_equal(store_begin(f->s), OA_OK);
