@@ -210,6 +210,13 @@ static const struct option options[] = {
 	{"web.listen", C_STR, "127.0.0.1:8080", 3, 128, NULL, "Web server",
 	    "Address and port `openams serve` listens on: IPv4 A.B.C.D:PORT or [IPv6]:PORT\n"
 	    "(port 0: any free port, printed at start). --listen overrides it."},
+	{"web.user", C_STR, "", 0, 32, NULL, NULL,
+	    "When `openams serve` starts as root, the user it switches to (with that\n"
+	    "user's group) before it opens anything else of the data directory; a small\n"
+	    "launcher process it forks first stays root only to start the signer\n"
+	    "processes, each of which drops to signer.user. So the CA keys (DIR/keys) and\n"
+	    "the passphrase can belong to signer.user alone, out of the web server's\n"
+	    "reach. Empty: no switch (started as root, the server stays root)."},
 	{"web.threads", C_INT, "0", 0, OA_WEB_MAX_THREADS, NULL, NULL,
 	    "Worker threads, each with its own database handle; 0: one per CPU core."},
 	{"web.tls_cert", C_STR, "", 0, OA_MAX_PATH, NULL, NULL,

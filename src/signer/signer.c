@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@ struct signer {
 	pthread_mutex_t lock;
 	pid_t pid;
 	int fd;
+	int launched;      /* started by the launcher: not our child to kill or wait for */
 	signer_core core;  /* in-process mode only */
 	int core_open;
 };
@@ -44,7 +46,13 @@ static void reap(signer *s)
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
-	if (s->pid > 0) {
+	if (s->pid > 0 && s->launched) {
+		/* Not our child, and another user's process by now: closing its
+		 * socket ends it (after the operation in flight); the kernel reaps
+		 * it for the launcher, which ignores SIGCHLD. */
+		s->pid = 0;
+		s->launched = 0;
+	} else if (s->pid > 0) {
 		int st;
 		kill(s->pid, SIGKILL);
 		while (waitpid(s->pid, &st, 0) < 0 && errno == EINTR)
@@ -74,6 +82,11 @@ static oa_err spawn(signer *s)
 	int sv[2];
 	pid_t pid;
 
+	if (s->argv && signer_launcher_active()) {
+		oa_err rc = signer_launcher_spawn(&s->fd, &s->pid);
+		s->launched = rc == OA_OK;
+		return rc;
+	}
 	/* Without a binary to execute, the child runs the signer's loop in a
 	 * copy of this process: only safe if no other thread could hold a lock
 	 * (OpenSSL's, malloc's) at the moment of the fork. */
@@ -148,9 +161,16 @@ static oa_err request(signer *s, uint8_t op, const uint8_t *a, size_t an, const 
 	} else {
 		int st;
 		/* A signer that died while idle is replaced before the request. */
-		if (s->pid > 0 && waitpid(s->pid, &st, WNOHANG) == s->pid) {
+		if (s->pid > 0 && !s->launched && waitpid(s->pid, &st, WNOHANG) == s->pid) {
 			s->pid = 0;
 			reap(s);
+		}
+		/* One the launcher started is no child of ours: a dead one shows
+		 * as its socket's end (a signer never speaks unasked). */
+		if (s->fd >= 0 && s->launched) {
+			struct pollfd p = {.fd = s->fd, .events = POLLIN};
+			if (poll(&p, 1, 0) > 0)
+				reap(s);
 		}
 		if (s->fd < 0 && (rc = spawn(s)))
 			goto out;
@@ -245,7 +265,7 @@ oa_err signer_open(const signer_opts *o, signer **out)
  * moment, then SIGKILL. */
 static void stop(signer *s)
 {
-	if (s->fd >= 0) {
+	if (s->fd >= 0 && !s->launched) {
 		int st;
 		close(s->fd);
 		s->fd = -1;

@@ -122,6 +122,22 @@ oa_err signer_p11_load(const char *module, const char *token, const char *pin,
     EVP_PKEY *keys[SIGNER__MAX], void **handle);
 void signer_p11_unload(void *handle);
 
+/*
+ * The signer launcher (launcher.c), for a server that starts as root and
+ * then drops to an unprivileged user: signer_launcher_start() forks it (call
+ * it before any thread exists, while still root); from then on every signer
+ * that would re-execute the openams binary is started by the launcher
+ * instead, as `openams __signer --dir DIR` with DIR as given here, and
+ * switches to signer.user as it always does.  The launcher ends when this
+ * process does.  Library users that fork a signer never use it.
+ */
+oa_err signer_launcher_start(const char *dir);
+/* 1 once the launcher is running. */
+int signer_launcher_active(void);
+/* Asks the launcher for a new signer: *fd, its socket (close-on-exec), and
+ * its PID (a process of the launcher's, not this one's). */
+oa_err signer_launcher_spawn(int *fd, pid_t *pid);
+
 /* Starts the signer (process).  The caller frees it with signer_free(). */
 oa_err signer_open(const signer_opts *o, signer **out);
 /* Stops the signer process and frees; accepts NULL. */
