@@ -6,12 +6,15 @@
 # host's files, users and dpkg database are never touched.  There `dpkg -i`
 # creates the system users openams and openams-signer and /var/lib/openams
 # (openams, 0700) and puts every file where DEPLOY.md says; an instance made
-# in /var/lib/openams with its first administrator serves as the unit's
-# ExecStart runs it (user openams, the passphrase as a credential); /healthz
-# answers and the administrator signs in over the API; the signer process runs
-# as openams-signer when openams starts as root (the only case in which the
-# signer switches user: see the note below); `dpkg --purge` removes the users
-# and the data.  Every server is stopped by its PID; the mounts go with the
+# in /var/lib/openams with its first administrator, owned as DEPLOY.md says
+# (keys/ and /etc/openams/ca.pass openams-signer's alone: the openams user
+# cannot read a CA key nor the passphrase), serves as the unit runs it (root
+# with the unit's capability bounding set and no-new-privileges, the
+# passphrase as a credential): the server switches to openams, its signer
+# launcher stays root, and every signer, also the one that replaces a signer
+# killed with SIGKILL, runs as openams-signer; /healthz answers and the
+# administrator signs in over the API; `dpkg --purge` removes the users and
+# the data.  Every server is stopped by its PID; the mounts go with the
 # namespace.
 #   deb.sh VERSION       (suite package: a package build, minutes; needs root)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -66,10 +69,20 @@ stop_pid() {
 	return $rc
 }
 
-# ocsp DIR PORT: one OCSP request (the first operation that needs a signer).
+# ocsp DIR PORT SERIAL: one OCSP request (an operation that needs a signer;
+# a serial not asked before, so no cached answer).
 ocsp() {
-	openssl ocsp -issuer "$1/pki/issuing.crt" -serial 0x1234 -url "http://127.0.0.1:$2/ocsp" \
+	openssl ocsp -issuer "$1/pki/issuing.crt" -serial "$3" -url "http://127.0.0.1:$2/ocsp" \
 		-CAfile "$1/pki/chain.pem" -no_nonce 2>&1
+}
+
+# ps_user PID: the user a process runs as.  children PID: its children's PIDs.
+ps_user() { in_root ps -o user:32= -p "$1" | tr -d ' '; }
+children() { in_root ps -o pid= --ppid "$1" | tr -d ' '; }
+# wait_gone PID: bounded wait until it has gone.
+wait_gone() {
+	for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+	return 1
 }
 
 inside() {
@@ -127,8 +140,9 @@ inside() {
 	check "the example configuration in /etc/openams" test -f "$ex"
 	check_match "... a conffile" "$(in_root dpkg-query -W -f '${Conffiles}' openams)" '/etc/openams/openams.conf.example'
 	check_match "... naming the signer's user" "$(cat "$ex")" '^signer\.user = openams-signer$'
+	check_match "... and the server's" "$(cat "$ex")" '^web\.user = openams$'
 	check_eq "... otherwise the tree's etc/openams.conf.example" \
-		"$(diff "$OPENAMS_SRC/etc/openams.conf.example" "$ex" | grep -c '^[<>]')" 2
+		"$(diff "$OPENAMS_SRC/etc/openams.conf.example" "$ex" | grep -c '^[<>]')" 4
 	local unit=$R/lib/systemd/system/openams.service
 	check "the systemd unit in /lib/systemd/system" test -f "$unit"
 	check_eq "... the tree's etc/systemd/openams.service" "$(cmp "$OPENAMS_SRC/etc/systemd/openams.service" "$unit" && echo same)" same
@@ -152,44 +166,72 @@ inside() {
 		--passphrase-file /etc/openams/ca.pass --admin-email root@kominfo.go.id \
 		--admin-name "Ani Administrator" --admin-password-file /tmp/admin.pw
 	rm -f "$R/tmp/admin.pw"
+	# The ownership DEPLOY.md gives, command for command.
 	check "... then chown -R openams:openams /var/lib/openams" in_root chown -R openams:openams /var/lib/openams
+	check "... chown openams-signer:openams /var/lib/openams/keys" in_root chown openams-signer:openams /var/lib/openams/keys
+	check "... chmod 0730 /var/lib/openams/keys" in_root chmod 0730 /var/lib/openams/keys
+	check "... chown openams-signer:openams-signer /var/lib/openams/keys/*.key" \
+		in_root sh -c 'chown openams-signer:openams-signer /var/lib/openams/keys/*.key'
+	check "... chmod 0600 /var/lib/openams/keys/*.key" in_root sh -c 'chmod 0600 /var/lib/openams/keys/*.key'
+	check "... chown openams-signer:openams-signer /etc/openams/ca.pass" \
+		in_root chown openams-signer:openams-signer /etc/openams/ca.pass
+	check "... chmod 0600 /etc/openams/ca.pass" in_root chmod 0600 /etc/openams/ca.pass
 	check_eq "... the data directory: openams's, 0700" "$(in_root stat -c '%U:%G %a' /var/lib/openams)" "openams:openams 700"
-	check_eq "... every file in it openams's, no one else's to read" \
-		"$(in_root find /var/lib/openams ! -user openams -o -perm /077 | wc -l)" 0
+	check_eq "... every file in it but keys/ openams's, no one else's to read" \
+		"$(in_root find /var/lib/openams -path /var/lib/openams/keys -prune -o \( ! -user openams -o -perm /077 \) -print | wc -l)" 0
+	check_eq "... keys/: openams-signer:openams, 0730" "$(in_root stat -c '%U:%G %a' /var/lib/openams/keys)" \
+		"openams-signer:openams 730"
+	check_eq "... each CA key openams-signer's, 0600" \
+		"$(in_root sh -c "stat -c '%U:%G %a' /var/lib/openams/keys/*.key" | sort -u)" "openams-signer:openams-signer 600"
+	check_eq "... /etc/openams/ca.pass openams-signer's, 0600" "$(in_root stat -c '%U:%G %a' /etc/openams/ca.pass)" \
+		"openams-signer:openams-signer 600"
+	check_not "the openams user cannot read keys/issuing.key (runuser -u openams -- cat)" \
+		in_root runuser -u openams -- cat /var/lib/openams/keys/issuing.key
+	check_not "... nor keys/root.key" in_root runuser -u openams -- cat /var/lib/openams/keys/root.key
+	check_not "... nor the passphrase file" in_root runuser -u openams -- cat /etc/openams/ca.pass
 	check_nomatch "... no copy of the passphrase in it" "$(grep -rl "$CAPASS" "$R/var/lib/openams" || true)" .
 	check_match "... profiles and SOPs from /usr/share/openams" "$(ls "$R/var/lib/openams/sop")" '^001-'
 	check_match "... its configuration names signer.user = openams-signer" \
 		"$(cat "$R/var/lib/openams/openams.conf")" '^signer\.user = openams-signer$'
 
-	# ---- the server, as the unit's ExecStart runs it ----
-	local exec user group port base cmd
+	# ---- the server, as the unit runs it ----
+	local exec caps port base cmd
 	exec=$(sed -n 's/^ExecStart=//p' "$unit")
-	user=$(sed -n 's/^User=//p' "$unit")
-	group=$(sed -n 's/^Group=//p' "$unit")
-	check_eq "the unit runs as openams:openams" "$user:$group" "openams:openams"
+	caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$unit")
+	check_nomatch "the unit starts openams as root (no User=, no Group=)" "$(cat "$unit")" '^(User|Group)='
+	check_eq "... with the capabilities to switch users and read the keys, no other" "$caps" \
+		"CAP_SETUID CAP_SETGID CAP_DAC_READ_SEARCH"
 	check_match "... its ExecStart serves /var/lib/openams on 127.0.0.1:8080" "$exec" \
 		'/usr/bin/openams serve --dir /var/lib/openams --listen 127\.0\.0\.1:8080'
 	port=$(free_port)
 	base=http://127.0.0.1:$port
 	cmd=${exec//127.0.0.1:8080/127.0.0.1:$port}
 	eval "set -- $cmd"
-	# What systemd does: the credential (readable by the unit's user), the
-	# unit's Environment= and UMask=, User= and Group=.
+	# What systemd does: the credential (root's: the unit has no User=), the
+	# unit's Environment= and UMask=, its CapabilityBoundingSet= and
+	# NoNewPrivileges=.
 	mkdir -p "$R/run/credentials/openams.service"
 	cp "$R/etc/openams/ca.pass" "$R/run/credentials/openams.service/ca.pass"
-	in_root chown -R "$user:$group" /run/credentials/openams.service
+	chown -R 0:0 "$R/run/credentials/openams.service"
 	chmod 0400 "$R/run/credentials/openams.service/ca.pass"
+	local bset
+	bset=-all$(for c in $caps; do c=${c#CAP_}; printf ',+%s' "${c,,}"; done)
 	(
 		umask 077
 		exec chroot "$R" /usr/bin/env -i PATH="$PATH_IN" LANG=C.UTF-8 OPENAMS_DIR=/var/lib/openams \
 			CREDENTIALS_DIRECTORY=/run/credentials/openams.service \
-			setpriv --reuid "$user" --regid "$group" --init-groups -- "$@"
+			setpriv --bounding-set "$bset" --inh-caps -all --no-new-privs -- "$@"
 	) 2>"$W/serve.log" &
 	local spid=$!
 	PIDS+=("$spid")
 	check "the server answers /healthz" wait_healthy "$spid" "$base" "$W/serve.log"
 	check_match "... ok" "$(curl -sS -m 5 "$base/healthz")" '"status":"ok"'
-	check_eq "... the server runs as openams" "$(in_root ps -o user:32= -p "$spid" | tr -d ' ')" openams
+	check_eq "... the server runs as openams (ps -o user)" "$(ps_user "$spid")" openams
+	check_nomatch "... its environment holds no passphrase" "$(tr '\0' '\n' <"/proc/$spid/environ")" "$CAPASS"
+	local launcher
+	launcher=$(children "$spid" | head -n 1)
+	check_match "... its one child, the signer launcher" "$launcher" '^[0-9]+$'
+	check_eq "... stays root" "$(ps_user "${launcher:-0}")" root
 	check_match "... it is /usr/bin/openams serve" "$(in_root ps -o args= -p "$spid")" '^/usr/bin/openams serve --dir /var/lib/openams'
 	local login
 	login=$(curl -sS -m 10 -D "$W/h" -H 'Content-Type: application/json' \
@@ -202,38 +244,29 @@ inside() {
 	check_eq "... the session is theirs: /api/v1/people refuses them (403), not the anonymous (401)" \
 		"$(curl -sS -m 5 -o /dev/null -w '%{http_code}' -H "Cookie: $cookie" "$base/api/v1/people") $(curl -sS -m 5 -o /dev/null -w '%{http_code}' "$base/api/v1/people")" \
 		"403 401"
-	check_match "an OCSP request is answered (a signer started)" "$(ocsp "$R/var/lib/openams" "$port")" \
+	check_match "an OCSP request is answered (a signer started)" "$(ocsp "$R/var/lib/openams" "$port" 0x1234)" \
 		'Response verify OK'
-	local signer
-	signer=$(in_root ps -o pid=,user:32=,args= --ppid "$spid" | grep '__signer' | head -n 1 || true)
-	check_match "... the signer process, /usr/bin/openams __signer" "$signer" '/usr/bin/openams __signer --dir /var/lib/openams'
-	# The unit starts openams as openams: the signer cannot switch user (it
-	# needs root for that, src/signer/child.c sandbox()); it keeps the
-	# server's user, never root.
-	check_eq "... runs as the unit's user openams (it switches to signer.user only when started as root)" \
-		"$(awk '{print $2}' <<<"$signer")" openams
-	local sigpid
-	sigpid=$(awk '{print $1}' <<<"$signer")
+	local signer signer2
+	signer=$(children "${launcher:-0}" | head -n 1)
+	check_match "... the launcher started it" "$signer" '^[0-9]+$'
+	check_match "... /usr/bin/openams __signer" "$(in_root ps -o args= -p "${signer:-0}")" \
+		'^/usr/bin/openams __signer --dir /var/lib/openams$'
+	check_eq "... running as openams-signer (ps -o user)" "$(ps_user "${signer:-0}")" openams-signer
+	check "the signer is killed (SIGKILL, by its PID)" kill -KILL "${signer:-0}"
+	check "... and gone" wait_gone "${signer:-0}"
+	check_match "the next OCSP request is answered" "$(ocsp "$R/var/lib/openams" "$port" 0x5678)" 'Response verify OK'
+	signer2=$(children "${launcher:-0}" | head -n 1)
+	check "... by a new signer" test -n "$signer2" -a "${signer2:-0}" != "${signer:-0}"
+	check_eq "... running as openams-signer" "$(ps_user "${signer2:-0}")" openams-signer
 	check "the server stops on SIGTERM (by its PID)" stop_pid "$spid"
-	check "... and its signer with it" bash -c "for _ in \$(seq 50); do kill -0 ${sigpid:-0} 2>/dev/null || exit 0; sleep 0.1; done; exit 1"
+	check "... its launcher with it" wait_gone "${launcher:-0}"
+	check "... and its signer" wait_gone "${signer2:-0}"
 	check_match "... having logged its requests" "$(cat "$W/serve.log")" 'route="/api/v1/session" status=200'
 	check_nomatch "... and no password" "$(cat "$W/serve.log")" "$PW|$CAPASS"
-	check_eq "every file of the instance is still openams's" "$(in_root find /var/lib/openams ! -user openams | wc -l)" 0
-
-	# ---- signer.user: openams-signer, when openams starts as root ----
-	# On a copy of the instance, so no root-owned file lands in /var/lib/openams.
-	cp -a "$R/var/lib/openams" "$R/tmp/as-root"
-	local port2
-	port2=$(free_port)
-	(exec chroot "$R" /usr/bin/env -i PATH="$PATH_IN" LANG=C.UTF-8 OPENAMS_CA_PASSPHRASE="$CAPASS" \
-		/usr/bin/openams serve --dir /tmp/as-root --listen "127.0.0.1:$port2") 2>"$W/serve-root.log" &
-	local rpid=$!
-	PIDS+=("$rpid")
-	check "started as root (a copy of the instance): /healthz" wait_healthy "$rpid" "http://127.0.0.1:$port2" "$W/serve-root.log"
-	check_match "... an OCSP request is answered" "$(ocsp "$R/tmp/as-root" "$port2")" 'Response verify OK'
-	signer=$(in_root ps -o pid=,user:32=,args= --ppid "$rpid" | grep '__signer' | head -n 1 || true)
-	check_eq "... the signer process runs as openams-signer (ps -o user)" "$(awk '{print $2}' <<<"$signer")" openams-signer
-	check "... the server stops (by its PID)" stop_pid "$rpid"
+	check_eq "every file of the instance but the CA keys is still openams's" \
+		"$(in_root find /var/lib/openams -path /var/lib/openams/keys -prune -o ! -user openams -print | wc -l)" 0
+	check_eq "... (keys/ the signer's, its keys too)" \
+		"$(in_root find /var/lib/openams/keys ! -user openams-signer | wc -l)" 0
 
 	# ---- purge ----
 	rm -f "$R/etc/openams/ca.pass"

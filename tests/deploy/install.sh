@@ -29,10 +29,11 @@ check "the example configuration in sysconfdir/openams" test -f "$R$sysconf/open
 unit=$R$prefix/lib/systemd/system/openams.service
 check "the systemd unit" test -f "$unit"
 for d in NoNewPrivileges=yes ProtectSystem=strict PrivateTmp=yes ReadWritePaths=/var/lib/openams \
-	'CapabilityBoundingSet=$' ProtectHome=yes RestrictAddressFamilies= SystemCallFilter=@system-service \
+	'CapabilityBoundingSet=CAP_SETUID CAP_SETGID CAP_DAC_READ_SEARCH$' ProtectHome=yes RestrictAddressFamilies= SystemCallFilter=@system-service \
 	'ExecStart=.*/usr/bin/openams serve --dir /var/lib/openams'; do
 	check_match "... with $d" "$(cat "$unit")" "^$d"
 done
+check_nomatch "... started as root (no User=: it switches to web.user itself)" "$(cat "$unit")" '^User='
 check "the documentation" test -f "$R$doc/DEPLOY.md"
 check "the nginx example" test -f "$R$doc/examples/nginx/openams.conf"
 check_match "... OCSP and CRL paths cacheable" "$(cat "$R$doc/examples/nginx/openams.conf")" 'proxy_cache openams_pki'
