@@ -159,6 +159,7 @@ oa_err ca_list(ca *c, const ca_filter *f, int (*fn)(const ca_cert_info *, void *
 	int step, rows = 0;
 	const char *status = f->status;
 	char like[2 * 64 + 3];
+	oa_err rc;
 
 	if (status && strcmp(status, "active") && strcmp(status, "revoked") && strcmp(status, "expired"))
 		return oa_fail(OA_ERR_INVALID, "status must be active, revoked or expired");
@@ -169,18 +170,8 @@ oa_err ca_list(ca *c, const ca_filter *f, int (*fn)(const ca_cert_info *, void *
 	/* Status by time: active = not revoked and not yet expired. */
 	if (f->text && (!*f->text || strlen(f->text) > 64 || !oa_is_clean_utf8(f->text)))
 		return oa_fail(OA_ERR_INVALID, "the name to search is 1 to 64 characters of text");
-	if (f->text) {
-		/* a LIKE pattern: %text%, lower case, with % _ \ taken literally */
-		char *q = like;
-		*q++ = '%';
-		for (const char *p = f->text; *p; p++) {
-			if (*p == '%' || *p == '_' || *p == '\\')
-				*q++ = '\\';
-			*q++ = (char)((*p >= 'A' && *p <= 'Z') ? *p - 'A' + 'a' : *p);
-		}
-		*q++ = '%';
-		*q = 0;
-	}
+	if (f->text && (rc = oa_like_contains(like, sizeof like, f->text)))
+		return rc;
 	/* Status by time: active = not revoked and not yet expired.  An agency's
 	 * certificates: its people's (auth_person) and its cases' (sop_case). */
 #define LIST_WHERE \

@@ -502,3 +502,22 @@ char *oa_strdup(const char *s)
 		oa_fail(OA_ERR_NOMEM, "out of memory");
 	return d;
 }
+
+oa_err oa_like_contains(char *out, size_t outsz, const char *text)
+{
+	size_t n = 0;
+
+	if (outsz < 3)
+		return oa_fail(OA_ERR_LIMIT, "search pattern too long");
+	out[n++] = '%';
+	for (const char *p = text; *p; p++) {
+		if (n + 4 > outsz)
+			return oa_fail(OA_ERR_LIMIT, "search pattern too long");
+		if (*p == '%' || *p == '_' || *p == '\\')
+			out[n++] = '\\';
+		out[n++] = (char)((*p >= 'A' && *p <= 'Z') ? *p - 'A' + 'a' : *p);
+	}
+	out[n++] = '%';
+	out[n] = 0;
+	return OA_OK;
+}

@@ -87,6 +87,10 @@ int oa_is_hex(const char *s, size_t n);
 /* True if s (NUL-terminated) is valid UTF-8 without C0/C1 controls and
  * without bidirectional controls (U+202A..U+202E, U+2066..U+2069). */
 int oa_is_clean_utf8(const char *s);
+/* A LIKE pattern that finds text anywhere ("%text%"), ASCII letters in lower
+ * case, % _ and \ escaped with \ (use ESCAPE '\' and lower() on the column).
+ * OA_ERR_LIMIT if it does not fit outsz (2 * strlen(text) + 3 always does). */
+oa_err oa_like_contains(char *out, size_t outsz, const char *text);
 /* Counts UTF-8 code points of a valid string. */
 size_t oa_utf8_chars(const char *s);
 

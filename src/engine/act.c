@@ -467,7 +467,7 @@ static oa_err act_case_ok(engine *e, const engine_who *who, const engine_act *a,
 	if (strcmp(who->person, k->applicant) != 0 && strcmp(a->role, k->applicant_role) == 0)
 		return oa_fail(OA_ERR_DENIED, "only the applicant acts as %s in case %" PRId64, a->role,
 		    k->id);
-	if (s->in_turn && (size_t)k->turn + 1 < s->n_actors) {
+	if (sop_turn_passes(s, k->turn)) {
 		/* Not the last turn: the actor does their part and passes the step on. */
 		if (a->decision != ENGINE_NO_DECISION)
 			return oa_fail(OA_ERR_INVALID, "step %s is done in turn: %s passes it to %s, who "
@@ -589,7 +589,7 @@ oa_err engine_act_run(engine *e, const engine_who *who, const engine_act *a,
 		    (rc = engine_set_data(e, k.id, "key_id", kid, who->person)))
 			goto out;
 	}
-	if (s->in_turn && (size_t)k.turn + 1 < s->n_actors) {
+	if (sop_turn_passes(s, k.turn)) {
 		rc = pass_turn(e, &k, s, who, a, now);
 		goto out;
 	}

@@ -82,6 +82,7 @@ oa_err engine_cases_find(engine *e, const engine_case_find *q,
 	int64_t id = -1;
 	int state_ok = q->state == NULL, have_serial = 0;
 	store_stmt *st;
+	oa_err rc;
 
 	for (size_t i = 0; !state_ok && i < sizeof states / sizeof states[0]; i++)
 		state_ok = strcmp(q->state, states[i]) == 0;
@@ -94,20 +95,13 @@ oa_err engine_cases_find(engine *e, const engine_case_find *q,
 		return oa_fail(OA_ERR_INVALID, "the text to search is 1 to 64 characters");
 	if (q->text) {
 		const char *t = q->text[0] == '#' ? q->text + 1 : q->text;
-		char *w = like;
 		size_t n = strlen(t);
 		if (n > 0 && n <= 18 && strspn(t, "0123456789") == n)
 			id = strtoll(t, NULL, 10);
 		have_serial = ca_serial_normalize(q->text, serial) == OA_OK;
 		oa_err_clear();
-		*w++ = '%';
-		for (const char *p = q->text; *p; p++) {
-			if (*p == '%' || *p == '_' || *p == '\\')
-				*w++ = '\\';
-			*w++ = (char)((*p >= 'A' && *p <= 'Z') ? *p - 'A' + 'a' : *p);
-		}
-		*w++ = '%';
-		*w = 0;
+		if ((rc = oa_like_contains(like, sizeof like, q->text)))
+			return rc;
 	}
 	st = store_prepare(engine_store(e), "SELECT " CASE_COLS " FROM sop_case c"
 	    " JOIN sop_version v ON v.id = c.version_id WHERE c.org = ?1"

@@ -576,7 +576,7 @@ static void case_page(web_req *r, web_user *u, const engine_case *c, unsigned st
 			    s->action == SOP_ACT_FILL_IDENTITY ?
 			    "Fill in the identity form through the link sent to your e-mail." :
 			    "Set your passphrase through the link sent to your e-mail.");
-		} else if (role && s->in_turn && (size_t)c->turn + 1 < s->n_actors) {
+		} else if (role && sop_turn_passes(s, c->turn)) {
 			/* an earlier turn: do one's part, then pass the step on */
 			const sop_actor *na = &d->actors[s->actors[c->turn + 1]];
 			pg_form(&p, web_printf(r, "/portal/cases/%" PRId64 "/act", c->id), 0);
@@ -790,7 +790,7 @@ static void h_act(web_req *r)
 		const sop_def *d = pc_case_def(r, c.id);
 		int i = d ? sop_step_index(d, step) : -1;
 		const char *cf = web_form_get(&f, "confirm");
-		int passes = i >= 0 && d->steps[i].in_turn && (size_t)c.turn + 1 < d->steps[i].n_actors;
+		int passes = i >= 0 && sop_turn_passes(&d->steps[i], c.turn);
 		if (i >= 0 && !passes && pc_step_changes_cert(&d->steps[i]) &&
 		    !(cf && strcmp(cf, "1") == 0)) {
 			case_refused(r, u, c.id, oa_fail(OA_ERR_INVALID, "confirm: tick the box to "

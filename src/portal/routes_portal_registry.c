@@ -27,18 +27,6 @@
 #define REG_ROWS 200   /* rows on a page: the newest, narrowed by the search */
 #define REG_QUERY 64   /* the search text, bytes */
 
-/* RFC 5280 reasons a CA operator records, with their CRL codes. */
-static const struct {
-	const char *id, *label_id, *label_en;
-	int code;
-} reasons[] = {
-	{"unspecified", "Tidak disebutkan", "Unspecified", 0},
-	{"key_compromise", "Kunci privat bocor atau diketahui orang lain", "Key compromise", 1},
-	{"affiliation_changed", "Pindah tugas, jabatan atau instansi", "Affiliation changed", 3},
-	{"superseded", "Diganti sertifikat baru", "Superseded", 4},
-	{"cessation_of_operation", "Tidak digunakan lagi", "Cessation of operation", 5},
-};
-
 /* u if they may see the agency's registry (admin or CA operator); else a
  * 403 page and NULL. */
 static web_user *registry_user(web_req *r, web_user *u)
@@ -219,9 +207,11 @@ static int cert_cb(const ca_cert_info *c, void *arg)
 		pg_bi(p, "Alasan", "Reason");
 		pg_raw(p, "</label><select id=\"f_reason_%s\" name=\"reason\" required>"
 		          "<option value=\"\"></option>", c->serial);
-		for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++) {
-			pg_raw(p, "<option value=\"%s\">", reasons[i].id);
-			pg_text(p, reasons[i].label_id);
+		const char *ids[8], *labels[8];
+		size_t n = sop_reason_choices(NULL, ids, labels, 8);
+		for (size_t i = 0; i < n; i++) {
+			pg_raw(p, "<option value=\"%s\">", ids[i]);
+			pg_text(p, labels[i]);
 			pg_raw(p, "</option>");
 		}
 		pg_raw(p, "</select></div>\n");
@@ -334,7 +324,7 @@ static void h_revoke(web_req *r)
 	char serial[41], detail[700];
 	ca_filter cf = {0};
 	struct cert_rows x = {0};
-	int code = -1;
+	int code;
 	oa_err rc;
 
 	if ((u = registry_user(r, u)) == NULL)
@@ -349,9 +339,7 @@ static void h_revoke(web_req *r)
 	reason = web_form_get(&f, "reason");
 	note = web_form_text(&f, "note");
 	confirm = web_form_get(&f, "confirm");
-	for (size_t i = 0; reason && i < sizeof reasons / sizeof reasons[0]; i++)
-		if (strcmp(reason, reasons[i].id) == 0)
-			code = reasons[i].code;
+	code = sop_reason_crl(NULL, reason); /* RFC 5280's, by the names SOPs use */
 	if (ca_serial_normalize(r->param[0], serial) != OA_OK)
 		rc = oa_fail(OA_ERR_INVALID, "nomor seri tidak sah / not a serial number");
 	else if (code < 0)

@@ -145,7 +145,7 @@ int sop_reason_crl(const sop_def *d, const char *id)
 
 	if (id == NULL || *id == 0)
 		return -1;
-	if (d->n_reasons > 0)
+	if (d && d->n_reasons > 0)
 		return (i = sop_reason_index(d, id)) < 0 ? -1 : (int)d->reasons[i].crl;
 	for (size_t k = 0; k < NBUILTIN; k++)
 		if (strcmp(builtin_reasons[k].id, id) == 0)
@@ -175,7 +175,7 @@ size_t sop_reason_choices(const sop_def *d, const char **ids, const char **label
 {
 	size_t n = 0;
 
-	if (d->n_reasons > 0) {
+	if (d && d->n_reasons > 0) {
 		for (size_t i = 0; i < d->n_reasons && n < max; i++, n++) {
 			ids[n] = d->reasons[i].id;
 			labels[n] = sop_reason_label(d, d->reasons[i].id);
@@ -187,6 +187,11 @@ size_t sop_reason_choices(const sop_def *d, const char **ids, const char **label
 		labels[n] = builtin_reasons[k].label;
 	}
 	return n;
+}
+
+int sop_turn_passes(const sop_step *s, int turn)
+{
+	return s->in_turn && turn >= 0 && (size_t)turn + 1 < s->n_actors;
 }
 
 int sop_succ(const sop_step *s, int out[2])

@@ -234,11 +234,16 @@ void sop_errors_print(const sop_errors *e, const char *path, FILE *out);
  * Indonesian labels.  sop_reason_crl: the CRL reason code of id, or -1 if id
  * is no such reason; sop_reason_label: its label (the id itself when it has
  * none), or NULL; sop_reason_choices: up to max ids and labels, returns how
- * many.
+ * many.  sop_reason_crl and sop_reason_choices take d NULL for the RFC 5280
+ * reasons alone (a revocation outside any SOP case).
  */
 int sop_reason_crl(const sop_def *d, const char *id);
 const char *sop_reason_label(const sop_def *d, const char *id);
 size_t sop_reason_choices(const sop_def *d, const char **ids, const char **labels, size_t max);
+
+/* 1 if the actor at place turn of an `in_turn` step only passes it on (it
+ * is not the last turn); 0 for the last turn and for steps not in turn. */
+int sop_turn_passes(const sop_step *s, int turn);
 
 /* Index of the step, actor, document or reason with that id, or -1. */
 int sop_step_index(const sop_def *d, const char *id);
