@@ -62,6 +62,9 @@ oa_err signer_send(int fd, uint8_t first, const uint8_t *p, size_t n)
 	return signer_send2(fd, first, p, n, NULL, 0);
 }
 
+/* First allocation for a frame being read (signer_recv). */
+#define SIGNER_RECV_CHUNK ((size_t)64 * 1024)
+
 static oa_err read_full(int fd, uint8_t *p, size_t n)
 {
 	while (n > 0) {
@@ -83,7 +86,8 @@ oa_err signer_recv(int fd, uint8_t **msg, size_t *n)
 {
 	uint8_t hdr[4];
 	uint32_t len;
-	uint8_t *buf;
+	uint8_t *buf = NULL, *nb;
+	size_t have = 0, cap = 0;
 	oa_err rc;
 
 	*msg = NULL;
@@ -93,11 +97,24 @@ oa_err signer_recv(int fd, uint8_t **msg, size_t *n)
 	len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3];
 	if (len == 0 || len > SIGNER_MAX_FRAME)
 		return oa_fail(OA_ERR_LIMIT, "signer frame of %u bytes (1..%u)", len, SIGNER_MAX_FRAME);
-	if ((buf = malloc(len)) == NULL)
-		return oa_fail(OA_ERR_NOMEM, "out of memory");
-	if ((rc = read_full(fd, buf, len))) {
-		free(buf);
-		return rc;
+	/* The buffer grows with what arrives (doubling from 64 KiB), so a header
+	 * claiming 256 MiB that is followed by nothing costs 64 KiB, not 256 MiB. */
+	while (have < len) {
+		if (have == cap) {
+			cap = cap ? cap * 2 : SIGNER_RECV_CHUNK;
+			if (cap > len)
+				cap = len;
+			if ((nb = realloc(buf, cap)) == NULL) {
+				free(buf);
+				return oa_fail(OA_ERR_NOMEM, "out of memory");
+			}
+			buf = nb;
+		}
+		if ((rc = read_full(fd, buf + have, cap - have))) {
+			free(buf);
+			return rc;
+		}
+		have = cap;
 	}
 	*msg = buf;
 	*n = len;

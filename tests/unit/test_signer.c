@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,6 +31,7 @@
 
 /* The CA's private view (for its signer and certificates). */
 #include "ca/caInt.h"
+#include "signer/signerInt.h"
 
 static tu_inst T;
 static int seq;
@@ -283,6 +285,98 @@ static void test_bad_frames(void **state)
 	}
 }
 
+/* Writes a frame header claiming claim bytes, then body bytes of a pattern,
+ * from a child process, then closes: the reader sees the stream end. */
+static pid_t feed(int fd, uint32_t claim, size_t body)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		uint8_t hdr[4] = {(uint8_t)(claim >> 24), (uint8_t)(claim >> 16),
+		    (uint8_t)(claim >> 8), (uint8_t)claim};
+		uint8_t chunk[4096];
+		size_t sent = 0;
+
+		if (write(fd, hdr, 4) != 4)
+			_exit(1);
+		while (sent < body) {
+			size_t k = body - sent < sizeof chunk ? body - sent : sizeof chunk;
+			for (size_t i = 0; i < k; i++)
+				chunk[i] = (uint8_t)((sent + i) * 7);
+			if (write(fd, chunk, k) != (ssize_t)k)
+				_exit(1);
+			sent += k;
+		}
+		_exit(0);
+	}
+	return pid;
+}
+
+/* signer_recv grows its buffer with what arrives: a frame larger than its
+ * first allocation arrives whole, and a header claiming far more than is
+ * sent costs what was sent, not the claim (an address-space limit below the
+ * claim shows it: allocating the claim up front failed with "out of memory"). */
+static void test_recv_grows(void **state)
+{
+	const size_t big = 300 * 1024 + 17;
+	int sv[2], st;
+	uint8_t *msg;
+	size_t n;
+	pid_t pid;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	pid = feed(sv[1], (uint32_t)big, big);
+	close(sv[1]);
+	assert_int_equal(signer_recv(sv[0], &msg, &n), OA_OK);
+	assert_int_equal(n, big);
+	for (size_t i = 0; i < big; i++)
+		if (msg[i] != (uint8_t)(i * 7))
+			fail_msg("byte %zu of the frame differs", i);
+	free(msg);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	close(sv[0]);
+
+	/* Truncated: the claim is larger than what comes; the end is an I/O error. */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	pid = feed(sv[1], (uint32_t)big, 100 * 1024);
+	close(sv[1]);
+	assert_int_equal(signer_recv(sv[0], &msg, &n), OA_ERR_IO);
+	assert_null(msg);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	close(sv[0]);
+
+#if !defined(__SANITIZE_ADDRESS__)
+	/* 200 MiB claimed, 100 bytes sent, with 64 MiB of address space to spare. */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	pid = fork();
+	if (pid == 0) {
+		unsigned long pages = 0;
+		FILE *f = fopen("/proc/self/statm", "r");
+		struct rlimit rl;
+		pid_t w;
+		oa_err rc;
+
+		if (f == NULL || fscanf(f, "%lu", &pages) != 1)
+			_exit(3);
+		fclose(f);
+		rl.rlim_cur = rl.rlim_max =
+		    (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + 64u * 1024 * 1024;
+		w = feed(sv[1], 200u * 1024 * 1024, 100);
+		close(sv[1]);
+		if (setrlimit(RLIMIT_AS, &rl) != 0)
+			_exit(3);
+		rc = signer_recv(sv[0], &msg, &n);
+		waitpid(w, NULL, 0);
+		_exit(rc == OA_ERR_IO ? 0 : rc == OA_ERR_NOMEM ? 1 : 2);
+	}
+	close(sv[1]);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	close(sv[0]);
+#endif
+}
+
 static void test_in_process_same_result(void **state)
 {
 	ca *d;
@@ -422,6 +516,7 @@ int main(void)
 		cmocka_unit_test(test_signer_relints),
 		cmocka_unit_test(test_killed_mid_request),
 		cmocka_unit_test(test_bad_frames),
+		cmocka_unit_test(test_recv_grows),
 		cmocka_unit_test(test_in_process_same_result),
 		cmocka_unit_test(test_exec_from_threads),
 		cmocka_unit_test(test_dead_parent_ends_signer),
