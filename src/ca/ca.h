@@ -257,6 +257,18 @@ oa_err ca_revoke(ca *c, const char *serial, int reason, int64_t invalidity_date,
     const char *actor);
 
 /*
+ * Revokes one of agency org's active certificates (as ca_filter's org
+ * selects them: its people's and those issued through its cases) for the
+ * agency's registry, in one transaction with a second audit record,
+ * "cert.revoke.registry", that carries how (via) and the operator's note
+ * (NULL or at most 512 bytes of UTF-8).  A certificate that is not the
+ * agency's, or not active, is OA_ERR_NOTFOUND and nothing changes.  Like
+ * ca_revoke, it does not regenerate the CRL.
+ */
+oa_err ca_revoke_in_org(ca *c, const char *org, const char *serial, int reason,
+    const char *actor, const char *via, const char *note);
+
+/*
  * Generates the next complete CRL of the issuing CA (or of the root with
  * root != 0), numbers it, signs it, publishes it atomically to
  * DIR/pki/issuing.crl (root.crl) and records it.  *der (optional) receives

@@ -195,6 +195,49 @@ out:
 	return rc;
 }
 
+static int count_one(const ca_cert_info *i, void *arg)
+{
+	(void)i;
+	++*(int *)arg;
+	return 1;
+}
+
+oa_err ca_revoke_in_org(ca *c, const char *org, const char *serial_in, int reason,
+    const char *actor, const char *via, const char *note)
+{
+	char serial[41], detail[700];
+	ca_filter f = {0};
+	int n = 0;
+	oa_err rc;
+
+	if ((rc = ca_serial_normalize(serial_in, serial)))
+		return rc;
+	if (org == NULL || *org == '\0')
+		return oa_fail(OA_ERR_INVALID, "no agency given");
+	if (note && (strlen(note) > 512 || !oa_is_clean_utf8(note)))
+		return oa_fail(OA_ERR_LIMIT, "the note is at most 512 bytes of text");
+	if (store_in_tx(c->db))
+		return oa_fail(OA_ERR_STATE, "ca_revoke_in_org runs its own transaction");
+	if ((rc = store_begin(c->db)))
+		return rc;
+	f.org = org;
+	f.serial = serial;
+	f.status = "active";
+	if ((rc = ca_list(c, &f, count_one, &n)) == OA_OK && n == 0)
+		rc = oa_fail(OA_ERR_NOTFOUND, "no active certificate %s in agency %s", serial, org);
+	if (rc == OA_OK && (rc = ca_revoke(c, serial, reason, 0, actor)) == OA_OK) {
+		snprintf(detail, sizeof detail, "serial=%s reason=%s via=%s%s%s", serial,
+		    ca_reason_name(reason), via ? via : "registry", note && *note ? " note=" : "",
+		    note && *note ? note : "");
+		rc = audit_append(c->db, actor ? actor : "system", "cert.revoke.registry", serial,
+		    detail);
+	}
+	if (rc == OA_OK)
+		return store_commit(c->db);
+	store_rollback(c->db);
+	return rc;
+}
+
 int ca_lock_file(ca *c, const char *rel)
 {
 	char path[OA_MAX_PATH];

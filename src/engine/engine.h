@@ -245,6 +245,26 @@ oa_err engine_link_use(engine *e, const engine_link_req *u, char person[AUTH_MAX
 /* A password-reset link for p and its e-mail in the outbox, together. */
 oa_err engine_link_mail_reset(engine *e, const auth_person *p);
 
+/*
+ * enrol.c: a person enrolled by a client application (the e-sign API's user
+ * registration), in one transaction: the account (person, an existing one;
+ * or, when person is NULL, account made under the first of ids that is
+ * free), the role granted in org (kept if held), the case of SOP sop_id
+ * opened with account.nik as the applicant's NIK, and the audit record
+ * "esign.registration" by actor naming client.  person receives the
+ * account's user name, *created whether it was made.
+ */
+typedef struct engine_enrol_req {
+	const char *org, *sop_id, *role;
+	const char *person;                        /* an existing account, or NULL */
+	auth_person_in account;                    /* the new account (its id unset); .nik always */
+	const char *ids[2];                        /* user names to try for a new account */
+	size_t nids;
+	const char *actor, *client;
+} engine_enrol_req;
+oa_err engine_enrol(engine *e, const engine_enrol_req *q, char person[AUTH_MAX_ID + 1],
+    int *created, int64_t *case_id);
+
 typedef struct engine_case {
 	int64_t id, version_id;
 	char org[65], sop_id[OA_MAX_SOP_ID + 1], kind[20];

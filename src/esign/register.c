@@ -2,9 +2,9 @@
  * register.c - POST /api/v2/user/registration (the guide's 6.8, "Registrasi
  * User": {"nama", "email"}): finds or makes the person's account in the
  * client application's agency and opens that agency's active issuance SOP
- * case for them through the engine, in one transaction (the account, its
- * applicant role, the case and the audit records commit together or not at
- * all).  openams needs the NIK as well (a certificate is issued for a NIK,
+ * case for them with engine_enrol, one transaction of the engine's (the
+ * account, its applicant role, the case and the audit records commit
+ * together or not at all).  openams needs the NIK as well (a certificate is issued for a NIK,
  * and the case records it); the optional NIP goes to the account.
  * docs/ESIGN_API.md says what is answered.
  *
@@ -13,14 +13,11 @@
  */
 #include "esignInt.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-#include "../audit/audit.h"
 #include "../engine/engine.h"
-#include "../store/store.h"
 
 static const char *jstr(json_t *o, const char *k, int *bad)
 {
@@ -95,18 +92,14 @@ void esign_v2_register(web_req *r)
 {
 	auth_client_info ci;
 	auth_person p, q;
-	auth_person_in in = {0};
 	json_error_t je;
 	json_t *j = NULL;
-	const char *nama, *email, *nik, *nip, *person = NULL, *role, *actor;
-	const char *roles[1];
+	const char *nama, *email, *nik, *nip, *person = NULL, *role;
 	const sop_def *d = NULL;
 	find_sop f = {{0}, 0};
-	engine_open_req o = {0};
-	engine_who who = {0};
+	engine_enrol_req eq = {0};
 	engine_case k;
-	store *db = inst_store(r->in);
-	char serial[41], object[48], detail[256];
+	char serial[41], made[AUTH_MAX_ID + 1];
 	int bad = 0, created = 0, have = 0;
 	int64_t case_id = 0;
 	oa_err rc;
@@ -179,48 +172,23 @@ void esign_v2_register(web_req *r)
 		    "NIK %s already has an active certificate", nik);
 		goto out;
 	}
-	actor = web_printf(r, "client:%s", ci.username);
-	if ((rc = store_begin(db))) {
-		esign_fail_internal(r, rc);
-		goto out;
-	}
-	if (!have) {
-		in.org = ci.org;
-		in.name = nama;
-		in.nik = nik;
-		in.nip = nip;
-		in.email = email;
-		for (int alt = 0; alt < 2; alt++) {
-			in.id = person = new_id(r, email, nik, alt);
-			if ((rc = auth_person_create(r->auth, &in, actor)) != OA_ERR_EXISTS ||
-			    strstr(oa_errmsg(), "user name") == NULL)
-				break;
-		}
-		if (rc)
-			goto fail;
-		created = 1;
-	}
-	if ((rc = auth_role_grant(r->auth, person, ci.org, role, actor)) == OA_ERR_EXISTS)
-		rc = OA_OK;
-	if (rc)
+	eq.org = ci.org;
+	eq.sop_id = f.sop_id;
+	eq.role = role;
+	eq.person = have ? person : NULL;
+	eq.account.org = ci.org;
+	eq.account.name = nama;
+	eq.account.nik = nik;
+	eq.account.nip = nip;
+	eq.account.email = email;
+	eq.ids[0] = new_id(r, email, nik, 0);
+	eq.ids[1] = new_id(r, email, nik, 1);
+	eq.nids = strcmp(eq.ids[0], eq.ids[1]) ? 2 : 1;
+	eq.actor = web_printf(r, "client:%s", ci.username);
+	eq.client = ci.username;
+	if ((rc = engine_enrol(r->engine, &eq, made, &created, &case_id)))
 		goto fail;
-	roles[0] = role;
-	who.person = person;
-	who.org = ci.org;
-	who.roles = roles;
-	who.nroles = 1;
-	o.org = ci.org;
-	o.sop_id = f.sop_id;
-	o.applicant = person;
-	o.applicant_nik = nik;
-	if ((rc = engine_case_open(r->engine, &who, &o, &case_id)))
-		goto fail;
-	snprintf(object, sizeof object, "sop_case:%" PRId64, case_id);
-	snprintf(detail, sizeof detail, "nik=%s person=%s new_account=%d sop=%s client=%s", nik,
-	    person, created, f.sop_id, ci.username);
-	if ((rc = audit_append(db, actor, "esign.registration", object, detail)) ||
-	    (rc = store_commit(db)))
-		goto fail;
+	person = made;
 	if ((rc = engine_case_get(r->engine, case_id, &k))) {
 		esign_fail_internal(r, rc);
 		goto out;
@@ -234,7 +202,6 @@ void esign_v2_register(web_req *r)
 	    "status", "WAITING_FOR_VERIFICATION"));
 	goto out;
 fail:
-	store_rollback(db);
 	if (rc == OA_ERR_EXISTS && strstr(oa_errmsg(), "open case"))
 		esign_fail(r, 409, "ALREADY_REGISTERED", "Permohonan pengguna ini sedang diproses",
 		    "%s", oa_errmsg());

@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../audit/audit.h"
 #include "../common/nik.h"
 #include "portalInt.h"
 
@@ -230,13 +229,6 @@ static int cert_cb(const ca_cert_info *c, void *arg)
 	return 0;
 }
 
-static int count_cb(const ca_cert_info *c, void *arg)
-{
-	(void)c;
-	((struct cert_rows *)arg)->n++;
-	return 0;
-}
-
 static void certs_page(web_req *r, web_user *u, unsigned status, const char *msg_cls,
     const char *msg_id, const char *msg_en)
 {
@@ -321,9 +313,7 @@ static void h_revoke(web_req *r)
 	web_form f;
 	web_user *u = portal_post(r, &f);
 	const char *reason, *note, *confirm;
-	char serial[41], detail[700];
-	ca_filter cf = {0};
-	struct cert_rows x = {0};
+	char serial[41];
 	int code;
 	oa_err rc;
 
@@ -347,29 +337,18 @@ static void h_revoke(web_req *r)
 	else if (confirm == NULL || strcmp(confirm, "1") != 0)
 		rc = oa_fail(OA_ERR_INVALID, "centang konfirmasi / tick the confirmation");
 	else if (note && (strlen(note) > 512 || !oa_is_clean_utf8(note)))
-		rc = oa_fail(OA_ERR_LIMIT, "catatan paling banyak 512 byte / the note is at most 512 bytes");
+		rc = oa_fail(OA_ERR_LIMIT, "catatan paling banyak 512 byte / the note is at most 512 "
+		                           "bytes");
 	else
 		rc = OA_OK;
-	if (rc == OA_OK && (rc = store_begin(ca_store(r->ca))) == OA_OK) {
-		/* One transaction: the agency's own certificate, still active; its
-		 * revocation; the operator's record with the note. */
-		cf.org = u->w.org;
-		cf.serial = serial;
-		cf.status = "active";
-		if ((rc = ca_list(r->ca, &cf, count_cb, &x)) == OA_OK && x.n == 0)
-			rc = oa_fail(OA_ERR_NOTFOUND, "tidak ada sertifikat aktif %s di instansi ini / no "
-			                              "active certificate %s in this agency", serial, serial);
-		if (rc == OA_OK && (rc = ca_revoke(r->ca, serial, code, 0, u->w.person)) == OA_OK) {
-			snprintf(detail, sizeof detail, "serial=%s reason=%s via=portal-registry%s%s", serial,
-			    reason, note && *note ? " note=" : "", note && *note ? note : "");
-			rc = audit_append(ca_store(r->ca), u->w.person, "cert.revoke.registry", serial,
-			    detail);
-		}
-		if (rc == OA_OK)
-			rc = store_commit(ca_store(r->ca));
-		else
-			store_rollback(ca_store(r->ca));
-	}
+	/* The agency's own active certificate, its revocation and the operator's
+	 * record with the note, in one transaction (the CA module's). */
+	if (rc == OA_OK)
+		rc = ca_revoke_in_org(r->ca, u->w.org, serial, code, u->w.person, "portal-registry",
+		    note);
+	if (rc == OA_ERR_NOTFOUND)
+		rc = oa_fail(OA_ERR_NOTFOUND, "tidak ada sertifikat aktif %s di instansi ini / no active "
+		                              "certificate %s in this agency", serial, serial);
 	if (rc == OA_OK) {
 		if (ca_crl_publish(r->ca, 0, NULL, NULL) != OA_OK)
 			fprintf(stderr, "openams: warning: revocation of %s recorded; CRL not republished: "
