@@ -437,12 +437,17 @@ static void frame(sop_w *w, const lay *l)
 	sop_w_esc(w, d->number && *d->number ? d->number : "-");
 	sop_w_put(w, "</text></g>\n");
 
-	/* Lanes, header row, row lines. */
-	for (size_t a = 0; a < d->n_actors; a++)
-		if (a % 2 == 0)
-			sop_w_putf(w, "<rect class=\"lane\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-			    "height=\"%.1f\"/>\n", l->x_lanes + LANE_W * a, y0 + l->head_h, LANE_W,
-			    y1 - y0 - l->head_h);
+	/* Lanes (every other one shaded), header row, row lines.  A lane's
+	 * shading covers its column as the grid draws it: the first column
+	 * starts at KEGIATAN's right edge and the last ends at WAKTU's left
+	 * edge, so they also hold the gutters' tracks. */
+	for (size_t a = 0; a < d->n_actors; a += 2) {
+		double x0 = a == 0 ? keg_r : l->x_lanes + LANE_W * (double)a;
+		double x1 = a + 1 == d->n_actors ? l->x_time : l->x_lanes + LANE_W * (double)(a + 1);
+
+		sop_w_putf(w, "<rect class=\"lane\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+		    "height=\"%.1f\"/>\n", x0, y0 + l->head_h, x1 - x0, y1 - y0 - l->head_h);
+	}
 	sop_w_putf(w, "<rect class=\"hd\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>\n",
 	    xl, y0, xr - xl, l->head_h);
 	for (size_t r = 1; r <= l->n + 1; r++)
