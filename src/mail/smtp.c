@@ -281,7 +281,7 @@ static oa_err claim(store *s, const conf *cfg, int max, int sink, int64_t now,
 	                      "  WHERE state = 'queued' AND next_attempt <= ?1"
 	                      " UNION ALL"
 	                      " SELECT id, attempts FROM mail_outbox"
-	                      "  WHERE state = 'sending' AND lease_until <= ?1)"
+	                      "  WHERE state = 'sending' AND lease_until <= ?1) AS due"
 	                      " ORDER BY id LIMIT ?2");
 	if (st == NULL) {
 		rc = OA_ERR_STORE;

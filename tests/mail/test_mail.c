@@ -37,6 +37,7 @@
 #include "conf/conf.h"
 #include "mail/mail.h"
 #include "store/store.h"
+#include "testutil.h"
 
 #define T0 1795399200 /* 2026-11-23T02:00:00Z */
 #define PUBLIC "https://ams.meranti.example.go.id"
@@ -231,7 +232,7 @@ static int setup(void **state)
 
 	snprintf(f->dir, sizeof f->dir, "/tmp/openams-test-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->db, sizeof f->db, "%s/openams.db", f->dir);
+	assert_int_equal(tu_store_path(f->db, sizeof f->db, f->dir, "openams.db"), 0);
 	snprintf(f->out, sizeof f->out, "%s/received", f->dir);
 	set_now(T0);
 	f->cfg = conf_new();
@@ -270,6 +271,8 @@ static void write_conf(struct fx *f)
 	snprintf(path, sizeof path, "%s/openams.conf", f->dir);
 	o = fopen(path, "w");
 	assert_non_null(o);
+	/* The CLI finds the test's store (a PostgreSQL URL under tests/lib/pg.sh). */
+	assert_int_equal(conf_set(f->cfg, "store.path", f->db), OA_OK);
 	conf_dump(f->cfg, o);
 	fclose(o);
 }
@@ -1121,13 +1124,13 @@ static void test_password(void **state)
 static void test_starttls(void **state)
 {
 	struct fx *f = *state;
-	char sh[2048], ca[160], crt[160], key[160];
+	char sh[2048], cafile[160], crt[160], key[160];
 	mail_msg m = activation("Budi", "budi@dinas.meranti.go.id");
 	mail_stats st;
 	mail_info info;
 	int64_t id;
 
-	snprintf(ca, sizeof ca, "%s/ca.pem", f->dir);
+	snprintf(cafile, sizeof cafile, "%s/ca.pem", f->dir);
 	snprintf(crt, sizeof crt, "%s/server.pem", f->dir);
 	snprintf(key, sizeof key, "%s/server.key", f->dir);
 	snprintf(sh, sizeof sh,
@@ -1155,7 +1158,7 @@ static void test_starttls(void **state)
 	fprintf(stderr, "untrusted server: %s\n", info.last_error);
 	assert_int_equal(count_eml(f->out), 0);
 	/* Trusted through mail.ca_file: delivered over TLS. */
-	assert_int_equal(conf_set(f->cfg, "mail.ca_file", ca), OA_OK);
+	assert_int_equal(conf_set(f->cfg, "mail.ca_file", cafile), OA_OK);
 	set_now(T0 + 3600);
 	assert_int_equal(mail_deliver(f->s, f->cfg, 5, &st), OA_OK);
 	assert_int_equal(st.sent, 1);
