@@ -30,8 +30,8 @@ export OPENAMS OPENAMS_SHARE=$ROOT no_proxy=127.0.0.1
 unset OPENAMS_DIR http_proxy HTTP_PROXY || true
 
 # The fixture and the load, built against the core library of BUILD_DIR.
-LIBS=$(pkg-config --libs libcrypto sqlite3 yaml-0.1 libmicrohttpd jansson libargon2 libsodium liboath \
-	libqrencode libseccomp libp11 libcurl)
+LIBS=$(pkg-config --libs libcrypto sqlite3 libpq yaml-0.1 libmicrohttpd jansson libargon2 libsodium liboath \
+	libqrencode libseccomp libp11 libcurl pwquality libqpdf)
 cc -std=c17 -D_GNU_SOURCE -O2 -I"$ROOT/src" "$ROOT/bench/api_bulk.c" "$B/libopenams_core.a" \
 	-o "$T/bulk" $LIBS -lmagic -lpthread
 cc -std=c17 -D_GNU_SOURCE -O2 "$ROOT/bench/api_client.c" -o "$T/client" \
