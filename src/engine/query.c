@@ -208,14 +208,45 @@ static int is_task_of(engine *e, const engine_who *who, const engine_case *c)
 	return 0;
 }
 
-/* The WHERE of a person's tasks, numbered: ?1 org, ?2..?17 roles, ?18
- * person (the statements using it number theirs from ?19). */
-#define TASKS_WHERE \
-	" WHERE c.org = ?1 AND c.state = 'open' AND EXISTS (SELECT 1 FROM sop_step_role r" \
-	" WHERE r.version_id = c.version_id AND r.step = c.step AND r.role IN" \
-	" (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)" \
-	" AND (r.pos < 0 OR r.pos = c.turn)" \
-	" AND (r.role = c.applicant_role) = (c.applicant = ?18))"
+/*
+ * The ids and due times of a person's tasks, numbered: ?1 org, ?2..?17
+ * roles, ?18 person (the statements using it number theirs from ?19).
+ *
+ * A case is a task when one of the person's roles acts at its step (in an
+ * in_turn step, at its turn: pos = turn; pos < 0 is any actor of the step),
+ * the applicant's role on their own case and any other role on the cases
+ * of others.  Found from the person's roles, never by walking the agency's
+ * open cases, in three disjoint parts:
+ *   - others' cases at a step of one of the roles, not in turn;
+ *   - others' cases at an in_turn step, at the turn of one of the roles;
+ *   - the person's own cases where the applicant's role acts and they hold it.
+ * The first two take a step of a version only for a role that is not the
+ * version's applicant role.  Every case of a version has the same
+ * applicant_role (the first actor of the first step, set at opening and
+ * never changed), so any one case of the version says which role that is
+ * (the first at sop_case_task); a version without cases has no tasks.  The
+ * first two read sop_case_task (migration 17) in ranges of (org, version,
+ * step[, turn]), the third sop_case_applicant.
+ */
+#define TASK_ROLES "(?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+#define TASK_STEPS(cols, pos) \
+	" (SELECT DISTINCT " cols " FROM sop_version v0 JOIN sop_step_role r ON r.version_id = v0.id" \
+	" WHERE v0.org = ?1 AND r.role IN " TASK_ROLES " AND " pos " AND r.role <>" \
+	" (SELECT c0.applicant_role FROM sop_case c0 WHERE c0.org = ?1" \
+	" AND c0.version_id = r.version_id LIMIT 1)) s"
+/* CROSS JOIN: SQLite reads the steps first, then sop_case_task by each. */
+#define TASK_IDS \
+	"SELECT c.id, c.step_due_at FROM" TASK_STEPS("r.version_id AS vid, r.step AS step", "r.pos < 0") \
+	" CROSS JOIN sop_case c WHERE c.org = ?1 AND c.version_id = s.vid AND c.step = s.step" \
+	" AND c.state = 'open' AND c.applicant <> ?18" \
+	" UNION ALL SELECT c.id, c.step_due_at FROM" \
+	TASK_STEPS("r.version_id AS vid, r.step AS step, r.pos AS pos", "r.pos >= 0") \
+	" CROSS JOIN sop_case c WHERE c.org = ?1 AND c.version_id = s.vid AND c.step = s.step" \
+	" AND c.state = 'open' AND c.turn = s.pos AND c.applicant <> ?18" \
+	" UNION ALL SELECT c.id, c.step_due_at FROM sop_case c WHERE c.applicant = ?18" \
+	" AND c.org = ?1 AND c.state = 'open' AND EXISTS (SELECT 1 FROM sop_step_role r" \
+	" WHERE r.version_id = c.version_id AND r.step = c.step AND r.role = c.applicant_role" \
+	" AND r.role IN " TASK_ROLES " AND (r.pos < 0 OR r.pos = c.turn))"
 
 static void bind_who(store_stmt *st, const engine_who *who)
 {
@@ -242,12 +273,11 @@ oa_err engine_tasks_page(engine *e, const engine_who *who, int64_t now, int64_t 
 		return OA_OK;
 	if (offset < 0 || limit < 0)
 		return oa_fail(OA_ERR_INVALID, "offset and limit must not be negative");
-	/* The counts in SQL: a page of a desk with 10,000 waiting cases must
-	 * not walk them all. */
-	if ((st = store_prepare(engine_store(e), "SELECT COUNT(*), COUNT(c.step_due_at),"
-	                                         " COALESCE(SUM(c.step_due_at > 0 AND"
-	                                         " c.step_due_at < ?19), 0) FROM sop_case c"
-	                                         TASKS_WHERE)) == NULL)
+	/* The counts in SQL, over the person's tasks only. */
+	if ((st = store_prepare(engine_store(e), "SELECT COUNT(*), COUNT(t.step_due_at),"
+	                                         " COALESCE(SUM(CASE WHEN t.step_due_at > 0 AND"
+	                                         " t.step_due_at < ?19 THEN 1 ELSE 0 END), 0)"
+	                                         " FROM (" TASK_IDS ") t")) == NULL)
 		return OA_ERR_STORE;
 	bind_who(st, who);
 	store_bind_int(st, 19, now);
@@ -259,19 +289,22 @@ oa_err engine_tasks_page(engine *e, const engine_who *who, int64_t now, int64_t 
 	store_reset(st);
 	if (step < 0)
 		return OA_ERR_STORE;
-	/* The page in two parts, so that each walks an index in its order and
-	 * stops at the page (one ORDER BY over both would sort every task):
-	 * the steps with a due time by sop_case_org_due, then those without. */
-	for (int part = 0; part < 2 && limit > 0 && !stop; part++) {
+	/* The page in two parts, the steps with a due time first, then those
+	 * without: the ids of the page chosen among the person's tasks (a
+	 * sort of their ids and due times), then only those rows read. */
+	for (int part = 0; part < 2 && limit > 0 && !stop && *total > 0; part++) {
 		int64_t skip = part == 0 ? offset : offset > with_due ? offset - with_due : 0;
 		if (part == 0 && offset >= with_due)
 			continue;
 		st = store_prepare(engine_store(e), part == 0 ?
-		    "SELECT " CASE_COLS " FROM sop_case c JOIN sop_version v ON v.id = c.version_id"
-		    TASKS_WHERE " AND c.step_due_at IS NOT NULL ORDER BY c.step_due_at, c.id"
-		    " LIMIT ?19 OFFSET ?20" :
-		    "SELECT " CASE_COLS " FROM sop_case c JOIN sop_version v ON v.id = c.version_id"
-		    TASKS_WHERE " AND c.step_due_at IS NULL ORDER BY c.id LIMIT ?19 OFFSET ?20");
+		    "SELECT " CASE_COLS " FROM (SELECT t.id FROM (" TASK_IDS ") t"
+		    " WHERE t.step_due_at IS NOT NULL ORDER BY t.step_due_at, t.id LIMIT ?19 OFFSET ?20) p"
+		    " JOIN sop_case c ON c.id = p.id JOIN sop_version v ON v.id = c.version_id"
+		    " ORDER BY c.step_due_at, c.id" :
+		    "SELECT " CASE_COLS " FROM (SELECT t.id FROM (" TASK_IDS ") t"
+		    " WHERE t.step_due_at IS NULL ORDER BY t.id LIMIT ?19 OFFSET ?20) p"
+		    " JOIN sop_case c ON c.id = p.id JOIN sop_version v ON v.id = c.version_id"
+		    " ORDER BY c.id");
 		if (st == NULL)
 			return OA_ERR_STORE;
 		bind_who(st, who);

@@ -152,6 +152,11 @@ static const char *const stage_sql[] = {
 	"  VALUES (9, 'activation', 'id', 'siti@fixture.go.id', 'siti', 'Aktivasi akun',"
 	"  '<9.fixture@openams>', 1, X'46726F6D3A', 'sending', 1, " T0 " + 9700, " T0 " + 9800,"
 	"  " T0 " + 9700, 'ca1.kominfo.go.id:4242:0a1b2c3d4e5f');",
+	/* 17 engine (indexes for task lists): an open case at the in-turn step's first turn */
+	"INSERT INTO sop_case (id, org, version_id, applicant, applicant_role, opened_by, state, step,"
+	"  step_opened_at, transitions, created_at, applicant_nik, turn)"
+	"  VALUES (5, 'fixture', 1, 'siti', 'pemohon', 'siti', 'open', 'sign', " T0 " + 9900, 1,"
+	"  " T0 " + 9850, '3201014603880002', 0);",
 };
 
 int main(int argc, char **argv)

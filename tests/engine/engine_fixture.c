@@ -156,6 +156,114 @@ int step_has_actor_role(const sop_def *d, const sop_step *s, const char *role)
 	return 0;
 }
 
+/* ---- task lists against the definition of a task ---------------------- */
+
+struct idlist {
+	int64_t *id, *due;
+	size_t n, cap;
+};
+
+static void idlist_add(struct idlist *l, int64_t id, int64_t due)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 64;
+		l->id = realloc(l->id, l->cap * sizeof *l->id);
+		l->due = realloc(l->due, l->cap * sizeof *l->due);
+		assert_non_null(l->id);
+		assert_non_null(l->due);
+	}
+	l->id[l->n] = id;
+	l->due[l->n++] = due;
+}
+
+static int collect_case(const engine_case *c, void *arg)
+{
+	idlist_add(arg, c->id, c->step_due_at);
+	return 0;
+}
+
+static int holds_role(const engine_who *who, const char *role)
+{
+	for (size_t i = 0; i < who->nroles; i++)
+		if (strcmp(who->roles[i], role) == 0)
+			return 1;
+	return 0;
+}
+
+/* The definition (engine.h "Who may act"), written out again here: one of
+ * who's roles acts at the case's step (at its turn in an in_turn step), the
+ * applicant's role on their own case only, any other on others' cases only. */
+static int is_task_by_definition(const engine_who *who, int64_t id)
+{
+	engine_case c;
+	const sop_def *d;
+	const sop_step *s;
+	int i;
+
+	assert_int_equal(engine_case_get(E, id, &c), OA_OK);
+	assert_int_equal(engine_case_def(E, id, &d), OA_OK);
+	if (strcmp(c.org, who->org) != 0 || strcmp(c.state, "open") != 0 ||
+	    (i = sop_step_index(d, c.step)) < 0)
+		return 0;
+	s = &d->steps[i];
+	for (size_t j = 0; j < s->n_actors; j++) {
+		const char *r = d->actors[s->actors[j]].id;
+		int mine = strcmp(who->person, c.applicant) == 0;
+		if (!holds_role(who, r) || (s->in_turn && (int)j != c.turn))
+			continue;
+		if (strcmp(r, applicant_role(d)) == 0 ? mine : !mine)
+			return 1;
+	}
+	return 0;
+}
+
+void tasks_match_definition(const engine_who *who)
+{
+	struct idlist open = {0}, want = {0}, all = {0}, paged = {0};
+	engine_case_find q = {.org = who->org, .state = "open", .limit = OA_MAX_LIST_ROWS};
+	int64_t now = oa_now(), total = -1, overdue = -1, late = 0, t2, o2;
+
+	assert_int_equal(engine_cases_find(E, &q, collect_case, &open), OA_OK);
+	for (size_t i = 0; i < open.n; i++)
+		if (is_task_by_definition(who, open.id[i])) {
+			idlist_add(&want, open.id[i], open.due[i]);
+			late += open.due[i] > 0 && open.due[i] < now;
+		}
+	assert_int_equal(engine_tasks_page(E, who, now, 0, INT64_MAX, &total, &overdue, collect_case,
+	                     &all), OA_OK);
+	if ((size_t)total != want.n || overdue != late || all.n != want.n)
+		fail_msg("%s's tasks: %" PRId64 " counted (%" PRId64 " overdue), %zu listed; the"
+		    " definition gives %zu (%" PRId64 " overdue) of %zu open cases", who->person, total,
+		    overdue, all.n, want.n, late, open.n);
+	for (size_t i = 0; i < all.n; i++) {
+		size_t k = 0;
+		while (k < want.n && want.id[k] != all.id[i])
+			k++;
+		if (k == want.n)
+			fail_msg("%s's tasks list case %" PRId64 ", not theirs", who->person, all.id[i]);
+		if (i > 0) {
+			int64_t a = all.due[i - 1], b = all.due[i];
+			int ordered = a && b ? a < b || (a == b && all.id[i - 1] < all.id[i]) :
+			              a ? 1 : !b && all.id[i - 1] < all.id[i];
+			if (!ordered)
+				fail_msg("%s's tasks: case %" PRId64 " before case %" PRId64, who->person,
+				    all.id[i - 1], all.id[i]);
+		}
+	}
+	/* Page by page (3 a page), the same list. */
+	for (int64_t off = 0; off <= total; off += 3) {
+		assert_int_equal(engine_tasks_page(E, who, now, off, 3, &t2, &o2, collect_case, &paged),
+		    OA_OK);
+		assert_int_equal(t2, total);
+		assert_int_equal(o2, overdue);
+	}
+	assert_int_equal(paged.n, all.n);
+	for (size_t i = 0; i < all.n; i++)
+		assert_int_equal(paged.id[i], all.id[i]);
+	free(open.id), free(open.due), free(want.id), free(want.due);
+	free(all.id), free(all.due), free(paged.id), free(paged.due);
+}
+
 /* ---- store snapshots: refusals change nothing ------------------------ */
 
 static const char *const snap_sql[9] = {

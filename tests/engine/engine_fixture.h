@@ -78,6 +78,11 @@ void person_all(struct person *p, const char *id, const char *org, const sop_def
 const char *applicant_role(const sop_def *d);
 /* 1 if role is one of step s's actors. */
 int step_has_actor_role(const sop_def *d, const sop_step *s, const char *role);
+/* Checks who's task list (engine_tasks, engine_tasks_page with its counts,
+ * page by page) against the definition of a task applied to every open case
+ * of who's agency: none missing, none extra, overdue first, then by due time
+ * and number, then those without a due time by number. */
+void tasks_match_definition(const engine_who *who);
 
 /* ---- store snapshots: refusals change nothing ---------------------------- */
 

@@ -459,6 +459,25 @@ static void test_tasks(void **state)
 
 	assert_int_equal(engine_tasks(E, &verif.who, case_cb, &l), OA_OK);
 	assert_int_equal(l.n, 5);
+	/* Every list against the definition, case by case: the verifier (who is
+	 * also an applicant here), each applicant, a role per step, and people
+	 * of another agency and without roles of these steps. */
+	tasks_match_definition(&verif.who);
+	for (int i = 0; i < 8; i++)
+		tasks_match_definition(&app[i].p.who);
+	{
+		const sop_def *d = def_file("meranti-penerbitan");
+		struct person each;
+		for (size_t k = 0; k < d->n_actors; k++) {
+			char pid[64];
+			snprintf(pid, sizeof pid, "tugas-%zu", k);
+			person1(&each, pid, "tugas", d->actors[k].id);
+			tasks_match_definition(&each.who);
+			snprintf(pid, sizeof pid, "lain-%zu", k);
+			person1(&each, pid, "dinas-lain", d->actors[k].id);
+			tasks_match_definition(&each.who);
+		}
+	}
 	for (int i = 0; i < 5; i++)
 		assert_true(in_list(&l, id[i]));
 	assert_false(in_list(&l, own));

@@ -416,6 +416,7 @@ static int has_task(const engine_who *who, int64_t id)
 	assert_int_equal(engine_tasks_page(E, who, oa_now(), 0, 100, &total, &overdue, count_task, p),
 	    OA_OK);
 	assert_int_equal(w[1], p[1]);
+	tasks_match_definition(who);
 	return (int)w[1];
 }
 
