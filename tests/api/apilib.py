@@ -165,7 +165,7 @@ class Client:
 
 
 class Instance:
-    def __init__(self, config=None):
+    def __init__(self, config=None, store=None):
         self.tmp = tempfile.mkdtemp(prefix="openams-api.")
         atexit.register(self.cleanup)
         self.dir = os.path.join(self.tmp, "data")
@@ -177,7 +177,8 @@ class Instance:
             f.write("ca.ocsp_url = http://%s/ocsp\n" % self.base)
             f.write("ca.crl_url = http://%s/pki/issuing.crl\n" % self.base)
             f.write(config or "")
-        r = subprocess.run([OPENAMS, "init", "--dir", self.dir, "--demo", "--config", conf],
+        r = subprocess.run([OPENAMS, "init", "--dir", self.dir, "--demo", "--config", conf] +
+                           (["--store", store] if store else []),
                            capture_output=True, text=True, timeout=300)
         if r.returncode != 0:
             print("not ok - openams init --demo\n# " + r.stderr.replace("\n", "\n# "))
