@@ -92,16 +92,43 @@ void pg_h2(pg *p, const char *id, const char *en)
 	pg_raw(p, "</h2>\n");
 }
 
+/* The element id of a field named name: "f_NAME" for the page's first field
+ * of that name, "f_NAME-2", "f_NAME-3"... for the next ones (the account
+ * page asks for the password in two forms), so that ids stay unique and
+ * each label names its own input. */
+static void field_id(pg *p, const char *name, char *id, size_t idsz)
+{
+	size_t nl = strlen(name), used = strlen(p->field_names);
+	unsigned seq = 1;
+
+	for (const char *s = p->field_names; (s = strstr(s, name)) != NULL; s += nl)
+		if ((s == p->field_names || s[-1] == ' ') && s[nl] == ' ')
+			seq++;
+	if (used + nl + 2 <= sizeof p->field_names) {
+		memcpy(p->field_names + used, name, nl);
+		memcpy(p->field_names + used + nl, " ", 2);
+	} else if (seq == 1) {
+		seq = 1000 + ++p->field_extra;   /* not seen, but maybe unrecorded */
+	}
+	if (seq == 1)
+		snprintf(id, idsz, "f_%s", name);
+	else
+		snprintf(id, idsz, "f_%s-%u", name, seq);
+}
+
 /* A field's label and its input up to the value (the tag left open). */
 static void field_open(pg *p, const char *name, const char *type, const char *id, const char *en,
     const char *value)
 {
-	pg_raw(p, "<div class=\"field\"><label for=\"f_");
-	pg_text(p, name);
+	char fid[128];
+
+	field_id(p, name, fid, sizeof fid);
+	pg_raw(p, "<div class=\"field\"><label for=\"");
+	pg_text(p, fid);
 	pg_raw(p, "\">");
 	pg_bi(p, id, en);
-	pg_raw(p, "</label>\n<input id=\"f_");
-	pg_text(p, name);
+	pg_raw(p, "</label>\n<input id=\"");
+	pg_text(p, fid);
 	pg_raw(p, "\" name=\"");
 	pg_text(p, name);
 	pg_raw(p, "\" type=\"");
@@ -142,12 +169,15 @@ void pg_field_locked(pg *p, const char *name, const char *type, const char *id, 
 void pg_textarea(pg *p, const char *name, const char *id, const char *en, const char *value,
     int required, size_t maxlen)
 {
-	pg_raw(p, "<div class=\"field\"><label for=\"f_");
-	pg_text(p, name);
+	char fid[128];
+
+	field_id(p, name, fid, sizeof fid);
+	pg_raw(p, "<div class=\"field\"><label for=\"");
+	pg_text(p, fid);
 	pg_raw(p, "\">");
 	pg_bi(p, id, en);
-	pg_raw(p, "</label>\n<textarea id=\"f_");
-	pg_text(p, name);
+	pg_raw(p, "</label>\n<textarea id=\"");
+	pg_text(p, fid);
 	pg_raw(p, "\" name=\"");
 	pg_text(p, name);
 	pg_raw(p, "\" rows=\"3\"");

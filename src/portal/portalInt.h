@@ -55,6 +55,8 @@ typedef struct pg {
 	/* Added for the sign-in and link pages (portal-account): */
 	char cookie[160];         /* a Set-Cookie value pg_send adds ("" none) */
 	int secret;               /* the page shows a secret: its buffers are wiped */
+	char field_names[512];    /* the fields' names so far, each followed by ' ' */
+	unsigned field_extra;     /* fields past what field_names holds */
 } pg;
 
 /* Escapes s for HTML text and attribute values (& < > " '). */

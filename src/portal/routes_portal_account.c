@@ -298,7 +298,8 @@ static int tok_row(const auth_token_info *t, void *arg)
 		          "lang=\"en\">/ Name</span></th><th>Peran <span class=\"en\" lang=\"en\">/ "
 		          "Roles</span></th><th>Berlaku s.d. <span class=\"en\" lang=\"en\">/ "
 		          "Expires</span></th><th>Terakhir dipakai <span class=\"en\" lang=\"en\">/ "
-		          "Last used</span></th><th></th></tr></thead><tbody>\n");
+		          "Last used</span></th><th>Tindakan <span class=\"en\" lang=\"en\">/ "
+		          "Action</span></th></tr></thead><tbody>\n");
 	}
 	pg_raw(p, "<tr><td>");
 	pg_text(p, t->name);

@@ -294,7 +294,9 @@ static void identity_table(pg *p, web_req *r, const engine_case *c)
 		if (v[0]) {
 			if (!any++) {
 				pg_h2(p, "Data identitas", "Identity data");
-				pg_raw(p, "<div class=\"table\"><table id=\"identity\">\n<thead><tr><th></th><th>");
+				pg_raw(p, "<div class=\"table\"><table id=\"identity\">\n<thead><tr><th>");
+				pg_bi(p, "Data", "Field");
+				pg_raw(p, "</th><th>");
 				pg_bi(p, "Diisi pemohon", "Submitted");
 				pg_raw(p, "</th><th>");
 				pg_bi(p, "Data akun", "Account data");

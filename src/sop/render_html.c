@@ -288,7 +288,7 @@ oa_err sop_render_html(const sop_def *d, oa_buf *out)
 		sop_w_put(&w, " - ");
 	}
 	sop_w_esc(&w, d->name);
-	sop_w_putf(&w, "</title>\n<style>%s</style>\n</head>\n<body>\n", css);
+	sop_w_putf(&w, "</title>\n<style>%s</style>\n</head>\n<body>\n<main>\n", css);
 	identity(&w, d);
 	info(&w, d);
 	steps(&w, d);
@@ -303,6 +303,6 @@ oa_err sop_render_html(const sop_def *d, oa_buf *out)
 		sop_w_esc(&w, d->source);
 		sop_w_put(&w, "</div>\n");
 	}
-	sop_w_put(&w, "</body>\n</html>\n");
+	sop_w_put(&w, "</main>\n</body>\n</html>\n");
 	return w.rc;
 }
