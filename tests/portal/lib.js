@@ -53,11 +53,18 @@ function ok(cond, desc, detail) {
 	return !!cond;
 }
 
-/* ---- playwright-core, installed when missing (one installer at a time) ---- */
+/* ---- the npm packages (playwright-core, axe-core), installed when one is
+ * missing (one installer at a time) ---- */
+function installed() {
+	const deps = Object.keys(JSON.parse(fs.readFileSync(path.join(HERE, 'package.json'),
+		'utf8')).dependencies);
+	return deps.every((d) => fs.existsSync(path.join(HERE, 'node_modules', d, 'package.json')));
+}
+
 function playwright() {
 	const mod = path.join(HERE, 'node_modules', 'playwright-core');
 	const lock = path.join(HERE, '.npm-ci.lock');
-	for (let i = 0; !fs.existsSync(path.join(mod, 'package.json')) && i < 600; i++) {
+	for (let i = 0; !installed() && i < 600; i++) {
 		try {
 			fs.mkdirSync(lock);
 		} catch (e) {
@@ -66,8 +73,8 @@ function playwright() {
 			continue;
 		}
 		try {
-			if (!fs.existsSync(path.join(mod, 'package.json'))) {
-				console.log('# npm ci (playwright-core into tests/portal/node_modules)');
+			if (!installed()) {
+				console.log('# npm ci (playwright-core, axe-core into tests/portal/node_modules)');
 				const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'],
 					{ cwd: HERE, stdio: ['ignore', 'inherit', 'inherit'], timeout: 180000 });
 				if (r.status !== 0)
