@@ -4,7 +4,10 @@
  * every transition committed to SQLite (WAL, synchronous=FULL) before it
  * counts, the certificate issued by the CA at step 11.
  *
- *   bench_engine [--cases N] [--batch B] [--single N1] [--dir DIR]
+ *   bench_engine [--cases N] [--batch B] [--single N1] [--dir DIR] [--store URL]
+ *
+ * --store: the instance's database in PostgreSQL (an empty database, as
+ * `openams init --store URL` takes it) instead of SQLite in DIR.
  *
  * Two ways of committing are measured in one run:
  *   single: every engine call (open, attach, act) commits on its own, as a
@@ -154,6 +157,8 @@ int main(int argc, char **argv)
 	struct bench b = {0};
 	struct rusage ru;
 	double t0, t1, t2;
+	const char *store_url = NULL;
+	char cfile[600];
 	int64_t tr0, tr1, tr2;
 
 	for (int i = 1; i + 1 < argc; i += 2) {
@@ -165,9 +170,12 @@ int main(int argc, char **argv)
 			nsingle = (size_t)atol(argv[i + 1]);
 		else if (!strcmp(argv[i], "--dir"))
 			snprintf(dir, sizeof dir, "%s", argv[i + 1]);
+		else if (!strcmp(argv[i], "--store"))
+			store_url = argv[i + 1];
 	}
 	if (ncases == 0 || batch == 0 || ncases > 500000 || nsingle > 500000) {
-		fprintf(stderr, "usage: bench_engine [--cases N] [--batch B] [--single N1] [--dir DIR]\n");
+		fprintf(stderr, "usage: bench_engine [--cases N] [--batch B] [--single N1] [--dir DIR]"
+		                " [--store URL]\n");
 		return 2;
 	}
 	if (!dir[0]) {
@@ -177,6 +185,14 @@ int main(int argc, char **argv)
 	}
 	snprintf(idir, sizeof idir, "%s/inst", dir);
 	o.dir = idir;
+	if (store_url) {
+		FILE *f;
+		snprintf(cfile, sizeof cfile, "%s/store.conf", dir);
+		if ((f = fopen(cfile, "w")) == NULL || fprintf(f, "store.path = %s\n", store_url) < 0 ||
+		    fclose(f) != 0)
+			die("writing the store setting");
+		o.config_file = cfile;
+	}
 	o.share = tu_share();
 	snprintf(sopdir, sizeof sopdir, "%s/sop", o.share);
 	if (ca_init(&o) || inst_open(idir, &in) || engine_open(in, &b.e) ||
@@ -196,7 +212,8 @@ int main(int argc, char **argv)
 	}
 	printf("bench_engine: SOP 001, %zu cases with group commit (batch %zu), %zu with one commit per call\n",
 	    ncases, batch, nsingle);
-	printf("data directory: %s (SQLite WAL, synchronous=FULL)\n", idir);
+	printf("data directory: %s (%s)\n", idir,
+	    store_url ? "PostgreSQL, synchronous_commit on" : "SQLite WAL, synchronous=FULL");
 
 	tr0 = count(b.db, "SELECT COUNT(*) FROM sop_transition");
 	t0 = now_s();

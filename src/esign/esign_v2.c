@@ -139,7 +139,7 @@ static int v2_visual(web_req *r, json_t *p, size_t i, const uint8_t *pdf, size_t
 {
 	json_t *pg = json_object_get(p, "page");
 	const char *img, *tag;
-	double ox, oy, w, h, box[4];
+	double ox = 0, oy = 0, w = 0, h = 0, box[4];
 	int bad = 0, rot = 0;
 	oa_err rc;
 
