@@ -12,7 +12,8 @@
  *     store_begin_read() is a REPEATABLE READ snapshot;
  *   - a failed statement inside a transaction fails alone (SQLite's
  *     statement atomicity): a statement that writes runs under a savepoint
- *     of its own, rolled back to on failure;
+ *     of its own, rolled back to on failure; SAVEPOINT, the statement and
+ *     RELEASE travel in one round trip (libpq's pipeline mode);
  *   - constraint failures (SQLSTATE class 23, and the schema's triggers,
  *     which raise 23000 with their message) are STORE_CONSTRAINT; lock
  *     waits past lock_timeout, serialisation failures and deadlocks are
@@ -414,6 +415,87 @@ oa_err pg_bind(store_stmt *st, int i, int type, const void *v, size_t n, int64_t
 	return OA_OK;
 }
 
+/* A writing statement inside a transaction, under a savepoint of its own
+ * (SQLite's statement atomicity), in one round trip: SAVEPOINT, the
+ * statement and RELEASE go out together in libpq's pipeline mode.  On
+ * success p->res holds the statement's result and STORE_DONE is returned;
+ * on failure the transaction is rolled back to the savepoint (one more
+ * round trip) and the statement's failure returned, as execute() does. */
+static int exec_savepointed(store *s, struct pgstmt *p)
+{
+	PGconn *c = s->pg->c;
+	PGresult *r, *res = NULL;
+	int rc = STORE_DONE, k = 0, bad = 0;
+	ExecStatusType t;
+
+	if (!PQenterPipelineMode(c) ||
+	    !PQsendQueryParams(c, "SAVEPOINT oa_stmt", 0, NULL, NULL, NULL, NULL, 0) ||
+	    !PQsendQueryPrepared(c, p->name, p->nparams, (const char *const *)p->val, p->len,
+	        p->fmt, 0) ||
+	    !PQsendQueryParams(c, "RELEASE SAVEPOINT oa_stmt", 0, NULL, NULL, NULL, NULL, 0) ||
+	    !PQpipelineSync(c)) {
+		oa_fail(OA_ERR_STORE, "database: pipeline: %s", PQerrorMessage(c));
+		bad = 1;
+	}
+	/* The three results, each followed by NULL, then the sync point. */
+	while (!bad && (r = PQgetResult(c)) != NULL) {
+		t = PQresultStatus(r);
+		if (t == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			break;
+		}
+		if (k == 1)
+			res = r;
+		else {
+			if (k != 1 && t != PGRES_COMMAND_OK && t != PGRES_PIPELINE_ABORTED && rc == STORE_DONE)
+				rc = pgfail(s, r, k == 0 ? "SAVEPOINT" : "RELEASE SAVEPOINT");
+			PQclear(r);
+		}
+		/* the NULL that ends this command's results */
+		if ((r = PQgetResult(c)) != NULL) {
+			if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+				PQclear(r);
+				break;
+			}
+			PQclear(r);
+		}
+		k++;
+	}
+	if (!PQexitPipelineMode(c) && !bad) {
+		oa_fail(OA_ERR_STORE, "database: pipeline: %s", PQerrorMessage(c));
+		bad = 1;
+	}
+	if (bad) {
+		PQclear(res);
+		return STORE_ERROR;
+	}
+	t = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	if (t != PGRES_COMMAND_OK && t != PGRES_TUPLES_OK) {
+		int busy;
+		char *msg;
+
+		rc = pgfail(s, res, "step");
+		PQclear(res);
+		busy = store_last_busy();
+		msg = strdup(oa_errmsg());
+		if (run(s, "ROLLBACK TO SAVEPOINT oa_stmt; RELEASE SAVEPOINT oa_stmt", NULL))
+			rc = STORE_ERROR;
+		else if (msg)
+			oa_fail(OA_ERR_STORE, "%s", msg);
+		store_set_last_busy(busy);
+		free(msg);
+		return rc;
+	}
+	if (rc != STORE_DONE) {
+		/* the statement ran but SAVEPOINT or RELEASE failed: the transaction
+		 * is in doubt, and the caller's rollback ends it */
+		PQclear(res);
+		return STORE_ERROR;
+	}
+	p->res = res;
+	return STORE_DONE;
+}
+
 static int execute(store_stmt *st)
 {
 	store *s = st->owner;
@@ -423,8 +505,12 @@ static int execute(store_stmt *st)
 
 	if (!p->prepared && (rc = server_prepare(s, p, 1)) != STORE_DONE)
 		return rc < 0 ? rc : STORE_ERROR;
-	if (sp && run(s, "SAVEPOINT oa_stmt", NULL) != OA_OK)
-		return STORE_ERROR;
+	if (sp) {
+		if ((rc = exec_savepointed(s, p)) != STORE_DONE)
+			return rc;
+		t = PQresultStatus(p->res);
+		goto done;
+	}
 	p->res = PQexecPrepared(s->pg->c, p->name, p->nparams, (const char *const *)p->val, p->len,
 	    p->fmt, 0);
 	t = PQresultStatus(p->res);
@@ -444,11 +530,7 @@ static int execute(store_stmt *st)
 		}
 		return rc;
 	}
-	if (sp && run(s, "RELEASE SAVEPOINT oa_stmt", NULL) != OA_OK) {
-		PQclear(p->res);
-		p->res = NULL;
-		return STORE_ERROR;
-	}
+done:
 	p->executed = 1;
 	p->row = -1;
 	p->nrows = t == PGRES_TUPLES_OK ? PQntuples(p->res) : 0;
