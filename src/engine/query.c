@@ -233,7 +233,7 @@ static int is_task_of(engine *e, const engine_who *who, const engine_case *c)
 	" (SELECT DISTINCT " cols " FROM sop_version v0 JOIN sop_step_role r ON r.version_id = v0.id" \
 	" WHERE v0.org = ?1 AND r.role IN " TASK_ROLES " AND " pos " AND r.role <>" \
 	" (SELECT c0.applicant_role FROM sop_case c0 WHERE c0.org = ?1" \
-	" AND c0.version_id = r.version_id LIMIT 1)) s"
+	" AND c0.version_id = r.version_id ORDER BY c0.step LIMIT 1)) s"
 /* CROSS JOIN: SQLite reads the steps first, then sop_case_task by each. */
 #define TASK_IDS \
 	"SELECT c.id, c.step_due_at FROM" TASK_STEPS("r.version_id AS vid, r.step AS step", "r.pos < 0") \
