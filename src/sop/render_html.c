@@ -288,7 +288,9 @@ oa_err sop_render_html(const sop_def *d, oa_buf *out)
 		sop_w_put(&w, " - ");
 	}
 	sop_w_esc(&w, d->name);
-	sop_w_putf(&w, "</title>\n<style>%s</style>\n</head>\n<body>\n<main>\n", css);
+	/* named: in the portal the form is framed in a page with its own <main> */
+	sop_w_putf(&w, "</title>\n<style>%s</style>\n</head>\n<body>\n"
+	    "<main aria-label=\"Formulir SOP\">\n", css);
 	identity(&w, d);
 	info(&w, d);
 	steps(&w, d);
