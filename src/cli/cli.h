@@ -45,4 +45,9 @@ int cli_sop_admin(int argc, char **argv);
  * file and no terminal is OA_ERR_INVALID.  *out: free with oa_free_secret. */
 oa_err cli_read_password(const char *file, const char *what, char **out);
 
+/* cmd_store.c: DIR/openams.conf with every store.path (and store.backend)
+ * line dropped and store.path = url added, written to a new file in DIR
+ * and renamed over it (fsync'd). */
+oa_err cli_conf_set_store(const char *dir, const char *url);
+
 #endif

@@ -21,6 +21,11 @@
  * word, whose top bit marks the last chunk: a chunk changed, dropped,
  * reordered or cut off, or bytes added after the last, fail restore.
  *
+ * On PostgreSQL the database member is an SQLite copy of the same rows from
+ * one snapshot (store_copy_to), named openams.db, and the manifest says
+ * "from: postgresql"; restore then points the restored openams.conf at
+ * that file (never at the database it was taken from).
+ *
  * Restore writes into a new private directory beside DIR, checks every
  * member against the manifest, and only then renames it to DIR (which must
  * be absent or empty); on any failure nothing is left.  It then opens the
@@ -57,6 +62,8 @@
 #include "oa_version.h"
 
 #define MAGIC "OAMSBAK1"
+/* The member that holds a PostgreSQL instance's database (an SQLite copy). */
+#define PG_COPY_NAME "openams.db"
 #define HDR_LEN 64
 #define CHUNK (1u << 20)
 #define FINAL_BIT 0x80000000u
@@ -405,7 +412,9 @@ static const char backup_help[] =
     "may run: a consistent copy of the database as of one instant, then the\n"
     "configuration, CA keys (as stored), PKI files, profiles, SOPs, secrets/ and\n"
     "the uploaded documents, and a manifest with the SHA-256 of each.  FILE must\n"
-    "not exist; it is written 0600 and appears only when complete.\n"
+    "not exist; it is written 0600 and appears only when complete.  An instance\n"
+    "on PostgreSQL is backed up the same way, its database as an SQLite copy of\n"
+    "the same rows (one snapshot), which restore makes the instance's store.\n"
     "\n"
     "  --passphrase-file FILE  the passphrase (at least 12 characters); without it,\n"
     "                          asked twice on the terminal\n"
@@ -420,6 +429,7 @@ int cmd_backup(int argc, char **argv)
 	struct walk w = {0};
 	struct timespec t0, t1;
 	inst *in = NULL;
+	int from_pg;
 	uint8_t endrec = 'E', mhead[9];
 	oa_err rc;
 
@@ -448,6 +458,10 @@ int cmd_backup(int argc, char **argv)
 		goto fail;
 	w.root = inst_dir(in);
 	w.dbrel = conf_str(inst_conf(in), "store.path");
+	/* PostgreSQL: the database goes in as an SQLite file of the same rows
+	 * (store_copy_to), which restore makes the instance's store */
+	if ((from_pg = store_path_is_pg(w.dbrel)))
+		w.dbrel = PG_COPY_NAME;
 	if (w.dbrel[0] == '/' || strstr(w.dbrel, "..") != NULL) {
 		rc = oa_fail(OA_ERR_CONFIG, "store.path %s is outside the data directory: back the"
 		    " database up with the directory it is in", w.dbrel);
@@ -523,8 +537,9 @@ int cmd_backup(int argc, char **argv)
 		gmtime_r(&now, &tm);
 		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
 		if ((rc = oa_buf_printf(&w.manifest, "openams backup 1\nopenams: %s\nschema: %d\n"
-		         "created: %s\ndatabase: %s\n", OPENAMS_VERSION, store_schema_version(inst_store(in)),
-		         when, w.dbrel)))
+		         "created: %s\ndatabase: %s\n%s", OPENAMS_VERSION,
+		         store_schema_version(inst_store(in)), when, w.dbrel,
+		         from_pg ? "from: postgresql\n" : "")))
 			goto fail;
 	}
 	if ((rc = add_file(&w, dbcopy, w.dbrel)) || (rc = walk_dir(&w, "")))
@@ -669,7 +684,7 @@ int cmd_restore(int argc, char **argv)
 	uint8_t *buf = NULL, type;
 	inst *inst_h = NULL;
 	long members = 0;
-	int fd = -1, made = 0, restored = 0;
+	int fd = -1, made = 0, restored = 0, from_pg = 0;
 	oa_err rc;
 
 	for (int i = 1; i < argc; i++) {
@@ -855,6 +870,7 @@ int cmd_restore(int argc, char **argv)
 		rc = oa_fail(OA_ERR_INVALID, "the backup has no manifest");
 		goto out;
 	}
+	from_pg = strstr(manifest, "\nfrom: postgresql\n") != NULL;
 	/* every member as the manifest lists it, and no other */
 	{
 		size_t nm = 0, k = 0;
@@ -885,6 +901,11 @@ int cmd_restore(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* An instance on PostgreSQL comes back on the SQLite copy of its rows:
+	 * its openams.conf still names the database it was backed up from,
+	 * which this restore must not touch. */
+	if (from_pg && (rc = cli_conf_set_store(stage, PG_COPY_NAME)))
+		goto out;
 	/* DIR appears only now, complete */
 	if (stat(dir, &sb) == 0 && rmdir(dir) != 0) {
 		rc = oa_fail(OA_ERR_EXISTS, "%s: %s", dir, strerror(errno));
@@ -909,6 +930,10 @@ int cmd_restore(int argc, char **argv)
 		       " %" PRId64 " certificates issued, %" PRId64 " revoked, %.2f s\n", dir, members,
 		    store_schema_version(inst_store(inst_h)), r.rows, r.head, issued, revoked,
 		    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+		if (from_pg)
+			printf("the instance was on PostgreSQL; restored on SQLite (store.path = %s);"
+			       " back to PostgreSQL: openams store copy --to URL --switch --dir %s\n",
+			    PG_COPY_NAME, dir);
 	}
 	goto out;
 out_bad:

@@ -52,22 +52,22 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Is line a setting of store.path (what conf.c reads: key = value)? */
-static int is_store_path(const char *line)
+/* Is line a setting of key (what conf.c reads: key = value)? */
+static int is_setting(const char *line, const char *key)
 {
+	size_t n = strlen(key);
+
 	while (*line == ' ' || *line == '\t')
 		line++;
-	if (strncmp(line, "store.path", 10) != 0)
+	if (strncmp(line, key, n) != 0)
 		return 0;
-	line += 10;
+	line += n;
 	while (*line == ' ' || *line == '\t')
 		line++;
 	return *line == '=';
 }
 
-/* DIR/openams.conf with every store.path line dropped and store.path = url
- * added, written to a new file in DIR and renamed over it. */
-static oa_err switch_conf(const char *dir, const char *url)
+oa_err cli_conf_set_store(const char *dir, const char *url)
 {
 	char path[OA_MAX_PATH], tmp[OA_MAX_PATH], line[4096];
 	FILE *in = NULL, *out = NULL;
@@ -101,7 +101,8 @@ static oa_err switch_conf(const char *dir, const char *url)
 			rc = oa_fail(OA_ERR_LIMIT, "%s: a line is too long", path);
 			goto out;
 		}
-		if (!is_store_path(line))
+		/* store.backend: an older key that store.path's form now decides */
+		if (!is_setting(line, "store.path") && !is_setting(line, "store.backend"))
 			fputs(line, out);
 	}
 	fprintf(out, "store.path = \"%s\"\n", url);
@@ -183,7 +184,7 @@ static int store_copy(const char *dir, const char *url, int do_switch)
 	printf("audit: %" PRId64 " records, head %s (verified on PostgreSQL)\n", ar.rows,
 	    ar.rows ? ar.head : "(empty)");
 	if (do_switch) {
-		if ((rc = switch_conf(dir, url)))
+		if ((rc = cli_conf_set_store(dir, url)))
 			goto out;
 		printf("switched: %s/openams.conf now has store.path = \"%s\"\n", dir, url);
 	} else

@@ -57,6 +57,9 @@ oa_err store_open_at(const char *path, int target, store **out);
  * directory dir joined to it.  OA_ERR_LIMIT if it does not fit.
  */
 oa_err store_path_join(char *out, size_t outsz, const char *dir, const char *path);
+/* Whether path names a PostgreSQL database (postgresql:// or postgres://
+ * URL, or a key=value conninfo string with dbname= or host=). */
+int store_path_is_pg(const char *path);
 
 /* The highest schema version this program's migrations make. */
 int store_latest_version(void);
@@ -127,6 +130,8 @@ oa_err store_checkpoint(store *s, int *wal_pages);
  * Writes a consistent copy of the whole database to path (a new file: an
  * existing one is OA_ERR_EXISTS), as of one instant, while other handles
  * and processes go on writing (SQLite's VACUUM INTO: one read snapshot).
+ * A PostgreSQL store is copied into a new SQLite file at the same schema
+ * version, from one REPEATABLE READ snapshot, every table's rows counted.
  * Not inside a transaction of s.  What `openams backup` copies.
  */
 oa_err store_copy_to(store *s, const char *path);

@@ -41,9 +41,6 @@ struct store {
 	struct store_stmt cache[CACHE_SLOTS];
 };
 
-/* Whether path names a PostgreSQL database (postgresql:// or postgres://
- * URL, or a key=value conninfo string with dbname= or host=). */
-int store_path_is_pg(const char *path);
 
 /* The PostgreSQL backend: the same contract as store.h's functions of the
  * same name without pg_; s is a handle with s->pg set. */
@@ -74,5 +71,9 @@ enum { PGB_NULL, PGB_TEXT, PGB_INT, PGB_BLOB };
  * strftime('%s','now'), and, with ddl, the schema's types and triggers.
  * A malloc'd string, or NULL with a message.  *nparams: the highest $N. */
 char *pg_rewrite(const char *sql, int ddl, int *nparams);
+
+/* store_copy.c: a PostgreSQL store's consistent copy as a new SQLite file
+ * (what store_copy_to makes of a PostgreSQL store). */
+oa_err store_copy_pg_to_sqlite(store *s, const char *path);
 
 #endif

@@ -17,12 +17,20 @@
  * back.  The transaction is left open for the caller to verify (audit) and
  * commit or roll back.
  *
+ * store_copy_pg_to_sqlite() goes the other way for store_copy_to() on a
+ * PostgreSQL store (`openams backup`): one REPEATABLE READ snapshot of every
+ * table, a new SQLite file migrated to the same schema version, the rows in
+ * key order and dependency order, each table's count checked against the
+ * snapshot's.
+ *
  * Values are bound by their SQLite type, except that a column declared BLOB
  * is always bound as bytes (SQLite lets it hold text).  Table names come
  * from the source's schema and are checked to be plain identifiers before
  * they are put into SQL.
  */
 #include <libpq-fe.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -431,6 +439,167 @@ out:
 		store_rollback(d);
 		store_close(d);
 	}
+	free(t);
+	return rc;
+}
+
+/* The source's primary key columns of table t (from the SQLite copy of the
+ * schema, which is the same), as an ORDER BY list; "1" when it has none. */
+static oa_err pk_order(sqlite3 *db, const char *table, char *out, size_t outsz)
+{
+	char q[128 + STORE_COPY_NAME];
+	sqlite3_stmt *st = NULL;
+	size_t len = 0;
+
+	out[0] = '\0';
+	snprintf(q, sizeof q, "SELECT name FROM pragma_table_info('%s') WHERE pk > 0 ORDER BY pk",
+	    table);
+	if (sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK)
+		return sqlite_fail(db, "primary key");
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *c = (const char *)sqlite3_column_text(st, 0);
+		if (c == NULL || !plain_ident(c) || len + strlen(c) + 3 >= outsz) {
+			sqlite3_finalize(st);
+			return oa_fail(OA_ERR_STATE, "table %s: a key openams does not make", table);
+		}
+		len += (size_t)snprintf(out + len, outsz - len, "%s%s", len ? ", " : "", c);
+	}
+	sqlite3_finalize(st);
+	if (len == 0)
+		snprintf(out, outsz, "1");
+	return OA_OK;
+}
+
+/* Copies table t of the PostgreSQL store s into the SQLite store d (same
+ * schema), in key order; *rows: how many. */
+static oa_err copy_table_back(store *s, store *d, const struct tab *t, int64_t *rows)
+{
+	char info[64 + STORE_COPY_NAME], order[512], *sel = NULL, *ins = NULL;
+	sqlite3_stmt *ti = NULL;
+	store_stmt *r = NULL, *w = NULL;
+	int ncol = 0, kind[256], step; /* kind: 0 text, 1 integer, 2 blob */
+	size_t cap = 64 + 2 * STORE_COPY_NAME + 256 * (STORE_COPY_NAME + 4) + sizeof order;
+	size_t sl = 0, il = 0;
+	oa_err rc = OA_OK;
+
+	*rows = 0;
+	if ((rc = pk_order(d->db, t->name, order, sizeof order)))
+		return rc;
+	snprintf(info, sizeof info, "SELECT name, upper(type) FROM pragma_table_info('%s')",
+	    t->name);
+	if (sqlite3_prepare_v2(d->db, info, -1, &ti, NULL) != SQLITE_OK)
+		return sqlite_fail(d->db, "table columns");
+	if ((sel = malloc(cap)) == NULL || (ins = malloc(cap)) == NULL) {
+		rc = oa_fail(OA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	sl = (size_t)snprintf(sel, cap, "SELECT ");
+	il = (size_t)snprintf(ins, cap, "INSERT INTO %s (", t->name);
+	while (sqlite3_step(ti) == SQLITE_ROW) {
+		const char *c = (const char *)sqlite3_column_text(ti, 0);
+		const char *ty = (const char *)sqlite3_column_text(ti, 1);
+		if (c == NULL || !plain_ident(c) || ncol == 256) {
+			rc = oa_fail(OA_ERR_STATE, "table %s: a column openams does not make", t->name);
+			goto out;
+		}
+		kind[ncol] = ty && strstr(ty, "BLOB") ? 2 : ty && strstr(ty, "INT") ? 1 : 0;
+		sl += (size_t)snprintf(sel + sl, cap - sl, "%s%s", ncol ? ", " : "", c);
+		il += (size_t)snprintf(ins + il, cap - il, "%s%s", ncol ? ", " : "", c);
+		ncol++;
+	}
+	if (ncol == 0) {
+		rc = oa_fail(OA_ERR_STATE, "table %s has no columns", t->name);
+		goto out;
+	}
+	snprintf(sel + sl, cap - sl, " FROM %s ORDER BY %s", t->name, order);
+	il += (size_t)snprintf(ins + il, cap - il, ") VALUES (");
+	for (int i = 0; i < ncol; i++)
+		il += (size_t)snprintf(ins + il, cap - il, "%s?", i ? ", " : "");
+	snprintf(ins + il, cap - il, ")");
+	if ((r = store_prepare(s, sel)) == NULL || (w = store_prepare(d, ins)) == NULL) {
+		rc = OA_ERR_STORE;
+		goto out;
+	}
+	while ((step = store_step(r)) == STORE_ROW) {
+		for (int i = 0; i < ncol && rc == OA_OK; i++) {
+			if (store_col_isnull(r, i))
+				rc = store_bind_null(w, i + 1);
+			else if (kind[i] == 2) {
+				size_t n = 0;
+				const void *p = store_col_blob(r, i, &n);
+				rc = store_bind_blob(w, i + 1, p ? p : "", n);
+			} else if (kind[i] == 1)
+				rc = store_bind_int(w, i + 1, store_col_int(r, i));
+			else
+				rc = store_bind_text(w, i + 1, store_col_text(r, i));
+		}
+		if (rc || (rc = store_run(w))) {
+			rc = oa_fail(rc ? rc : OA_ERR_STORE, "table %s, row %lld: %s", t->name,
+			    (long long)*rows + 1, oa_errmsg());
+			goto out;
+		}
+		(*rows)++;
+	}
+	if (step != STORE_DONE)
+		rc = OA_ERR_STORE;
+out:
+	if (r)
+		store_reset(r);
+	if (w)
+		store_reset(w);
+	sqlite3_finalize(ti);
+	free(sel);
+	free(ins);
+	return rc;
+}
+
+oa_err store_copy_pg_to_sqlite(store *s, const char *path)
+{
+	store *d = NULL;
+	struct tab *t = NULL;
+	int order[STORE_COPY_MAX_TABLES], n = 0, version;
+	oa_err rc;
+
+	if (s->pg == NULL)
+		return oa_fail(OA_ERR_INTERNAL, "store_copy_pg_to_sqlite: not a PostgreSQL store");
+	if ((t = calloc(STORE_COPY_MAX_TABLES, sizeof *t)) == NULL)
+		return oa_fail(OA_ERR_NOMEM, "out of memory");
+	/* one snapshot of the source for every table */
+	if ((rc = store_begin_read(s)))
+		goto out;
+	version = store_schema_version(s);
+	if ((rc = store_open_at(path, version, &d)))
+		goto out;
+	chmod(path, 0600);
+	if (store_schema_version(d) != version) {
+		rc = oa_fail(OA_ERR_STATE, "the copy's schema is at version %d, the database's at %d",
+		    store_schema_version(d), version);
+		goto out;
+	}
+	if ((rc = list_tables(d->db, t, &n)) || (rc = order_tables(t, n, order)) ||
+	    (rc = store_begin(d)))
+		goto out;
+	for (int k = 0; k < n; k++) {
+		struct tab *x = &t[order[k]];
+		int64_t copied = 0, src = 0, dst = 0;
+		if ((rc = copy_table_back(s, d, x, &copied)) || (rc = dst_count(s, x->name, &src)) ||
+		    (rc = dst_count(d, x->name, &dst)))
+			goto out;
+		if (src != copied || dst != copied) {
+			rc = oa_fail(OA_ERR_STATE, "table %s: %lld rows in the database, %lld copied, %lld"
+			    " in the copy", x->name, (long long)src, (long long)copied, (long long)dst);
+			goto out;
+		}
+	}
+	rc = store_commit(d);
+out:
+	store_rollback(s);
+	if (d) {
+		store_rollback(d);
+		store_close(d);
+	}
+	if (rc)
+		unlink(path);
 	free(t);
 	return rc;
 }

@@ -488,11 +488,10 @@ oa_err store_copy_to(store *s, const char *path)
 
 	if (store_in_tx(s))
 		return oa_fail(OA_ERR_INTERNAL, "store_copy_to inside a transaction");
-	if (s->pg)
-		return oa_fail(OA_ERR_STATE, "a copy of a PostgreSQL store is not made by"
-		    " openams yet: use pg_dump");
 	if (stat(path, &sb) == 0)
 		return oa_fail(OA_ERR_EXISTS, "%s exists", path);
+	if (s->pg) /* the same rows in a new SQLite file, from one snapshot */
+		return store_copy_pg_to_sqlite(s, path);
 	/* the copy is made in a private directory: its mode is set after */
 	if ((st = store_prepare(s, "VACUUM INTO ?")) == NULL)
 		return OA_ERR_STORE;
