@@ -34,11 +34,11 @@ echo "== build and test under ASan+UBSan"
 # Left to the normal build, to keep the whole run near 20 minutes on 2 cores:
 # interop (OpenSSL, GnuTLS, NSS and poppler judging the bytes openams made,
 # 40-120 s a test under ASan; the same code paths run under ASan in unit, api,
-# sign, esign and pages); and multi (several servers on one PostgreSQL killed
-# under load: processes and the database's guarantees, not memory; about
-# 100 s in the normal build, the same code paths under ASan in pg and api).
+# sign, esign and pages); and pgserve (servers on PostgreSQL: several killed
+# under load, and the API suites against a PostgreSQL instance; processes and
+# the database's guarantees, whose code paths run under ASan in pg and api).
 run_suite build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false \
-  -- --no-suite bench --no-suite package --no-suite interop --no-suite multi \
+  -- --no-suite bench --no-suite package --no-suite interop --no-suite pgserve \
   --timeout-multiplier 2 ; rc2=$?
 echo "== fuzzing harnesses, a short smoke each (clang, ASan+UBSan+libFuzzer)"
 rm -rf build-fuzz/tests/fuzz/work   # the shared instance and corpora of the last run

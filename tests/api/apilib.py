@@ -167,6 +167,16 @@ class Client:
 class Instance:
     def __init__(self, config=None, store=None):
         self.tmp = tempfile.mkdtemp(prefix="openams-api.")
+        self.pg = None
+        if store is None and os.environ.get("OPENAMS_TEST_PG"):
+            # under tests/lib/pg.sh: the instance's database in PostgreSQL
+            host = [w[5:] for w in os.environ["OPENAMS_TEST_PG"].split() if
+                    w.startswith("host=")][0]
+            name = "api_" + uuid.uuid4().hex[:12]
+            subprocess.run(["psql", "-X", "-q", "-h", host, "-U", "postgres", "-d", "postgres",
+                            "-c", "CREATE DATABASE " + name], check=True, timeout=60)
+            self.pg = (host, name)
+            store = "postgresql:///%s?host=%s&user=postgres" % (name, host)
         atexit.register(self.cleanup)
         self.dir = os.path.join(self.tmp, "data")
         self.port = free_port()
@@ -252,7 +262,15 @@ class Instance:
         return Client(self)
 
     def dump(self, tables):
-        """A textual dump of tables (sqlite3 CLI, read-only)."""
+        """A textual dump of tables (sqlite3 CLI, read-only; psql on PostgreSQL)."""
+        if self.pg:
+            out = []
+            for t in tables:
+                r = subprocess.run(["psql", "-X", "-At", "-h", self.pg[0], "-U", "postgres",
+                                    "-d", self.pg[1], "-c", "SELECT * FROM %s ORDER BY 1" % t],
+                                   capture_output=True, text=True, timeout=60)
+                out.append("== %s\n%s%s" % (t, r.stdout, r.stderr))
+            return "\n".join(out)
         db = os.path.join(self.dir, "openams.db")
         if not os.path.exists(db):
             cands = [f for f in os.listdir(self.dir) if f.endswith(".db")]
