@@ -247,6 +247,10 @@ static const struct option options[] = {
 	{"web.ocsp_cache_seconds", C_INT, "60", 0, 3600, NULL, NULL,
 	    "Reuse a signed OCSP response for the same request at most this long (never\n"
 	    "past its nextUpdate; any change to the database empties the cache). 0: off."},
+	{"web.log_pki_every", C_INT, "100", 0, 1000000, NULL, NULL,
+	    "The request log keeps one line in this many of the successful answers of the\n"
+	    "public PKI routes (/ocsp, /pki/...), marked sampled=N; failures always, the\n"
+	    "other routes always, /metrics counts every request. 1: every line. 0: none."},
 	{"web.crl_check_seconds", C_INT, "30", 1, 3600, NULL, NULL,
 	    "How often the server checks whether a CRL is due and publishes it."},
 	{"mail.smtp_url", C_STR, "", 0, 512, NULL, "E-mail",

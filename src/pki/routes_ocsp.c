@@ -149,6 +149,18 @@ out:
 	return ok;
 }
 
+/* 1 if the DER OCSPResponse's responseStatus is not successful (0). */
+static int unsuccessful(const uint8_t *p, size_t n)
+{
+	size_t i = 2;
+
+	if (n < 5 || p[0] != 0x30)
+		return 0;
+	if (p[1] & 0x80)
+		i += p[1] & 0x7f; /* long-form length */
+	return i + 2 < n && p[i] == 0x0a && p[i + 1] == 1 && p[i + 2] != 0;
+}
+
 static void send_cached(web_req *r, const uint8_t *resp, size_t rlen, int64_t produced,
     int64_t next, const char *etag)
 {
@@ -205,6 +217,10 @@ static void answer(web_req *r, const uint8_t *req, size_t len)
 		return;
 	}
 	if (!cacheable(resp, rlen, &produced, &next)) {
+		/* An answer in band that is not "successful" (RFC 6960 4.2.1:
+		 * malformedRequest, unauthorized, ...) is a failure for the log. */
+		if (unsuccessful(resp, rlen))
+			r->errcode = "ocsp_unsuccessful";
 		web_reply(r, 200, "application/ocsp-response", resp, rlen, MHD_RESPMEM_MUST_FREE);
 		if (r->resp == NULL)
 			free(resp);

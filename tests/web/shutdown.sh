@@ -11,8 +11,10 @@ PORT=$(free_port)
 D=$T/data
 P=$D/pki
 # crl.interval_minutes above the CRL's validity: a CRL is always due, so the
-# scheduler (checking every second) publishes one at once.
-printf 'web.public_certificates = yes\ncrl.validity_hours = 1\ncrl.interval_minutes = 120\nweb.crl_check_seconds = 1\n' >"$T/init.conf"
+# scheduler (checking every second) publishes one at once.  Every PKI answer
+# logged (web.log_pki_every = 1), not one in a hundred: the log is checked
+# line by line.
+printf 'web.public_certificates = yes\ncrl.validity_hours = 1\ncrl.interval_minutes = 120\nweb.crl_check_seconds = 1\nweb.log_pki_every = 1\n' >"$T/init.conf"
 new_instance "$D" --config "$T/init.conf"
 cd "$T"
 csr good "/C=ID/O=Dinas Kominfo/CN=Budi Santoso" 2>/dev/null
