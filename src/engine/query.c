@@ -256,15 +256,96 @@ static void bind_who(store_stmt *st, const engine_who *who)
 	store_bind_text(st, 18, who->person);
 }
 
+/* The walk of task_ids: at most this many tasks before the page's end. */
+#define TASK_WALK_MAX 2000
+
+struct task_ids {
+	int64_t *id;
+	size_t n, cap;
+};
+
+/*
+ * Into out, the ids of one part of who's tasks (part 0: the steps with a due
+ * time, by due time then number; 1: those without, by number): skip of them,
+ * then at most n; avail is how many the part holds (counted).  A desk's
+ * tasks are most of the agency's open cases: the first try walks those in
+ * the part's order (sop_case_org_due), at most 4 (skip + n) + 64 of them,
+ * asking of each whether it is a task, and is enough when it finds the page
+ * or the part's end.  Otherwise (tasks are few among the open cases, or the
+ * page is deep) the ids of the part's tasks are sorted (TASK_IDS).
+ */
+static oa_err task_ids(engine *e, const engine_who *who, int part, int64_t skip, int64_t n,
+    int64_t avail, struct task_ids *out)
+{
+	store_stmt *st;
+	int step;
+
+	out->n = 0;
+	for (int walk = skip + n <= TASK_WALK_MAX; walk >= 0; walk--) {
+		if (walk)
+			st = store_prepare(engine_store(e), part == 0 ?
+			    "SELECT w.id FROM (SELECT c.id, c.step_due_at, c.version_id, c.step, c.turn,"
+			    " c.applicant, c.applicant_role FROM sop_case c WHERE c.org = ?1"
+			    " AND c.state = 'open' AND c.step_due_at IS NOT NULL"
+			    " ORDER BY c.step_due_at, c.id LIMIT ?19) w WHERE EXISTS (SELECT 1"
+			    " FROM sop_step_role r WHERE r.version_id = w.version_id AND r.step = w.step"
+			    " AND r.role IN " TASK_ROLES " AND (r.pos < 0 OR r.pos = w.turn)"
+			    " AND (r.role = w.applicant_role) = (w.applicant = ?18))"
+			    " ORDER BY w.step_due_at, w.id LIMIT ?20 OFFSET ?21" :
+			    "SELECT w.id FROM (SELECT c.id, c.version_id, c.step, c.turn,"
+			    " c.applicant, c.applicant_role FROM sop_case c WHERE c.org = ?1"
+			    " AND c.state = 'open' AND c.step_due_at IS NULL"
+			    " ORDER BY c.id LIMIT ?19) w WHERE EXISTS (SELECT 1"
+			    " FROM sop_step_role r WHERE r.version_id = w.version_id AND r.step = w.step"
+			    " AND r.role IN " TASK_ROLES " AND (r.pos < 0 OR r.pos = w.turn)"
+			    " AND (r.role = w.applicant_role) = (w.applicant = ?18))"
+			    " ORDER BY w.id LIMIT ?20 OFFSET ?21");
+		else
+			st = store_prepare(engine_store(e), part == 0 ?
+			    "SELECT t.id FROM (" TASK_IDS ") t WHERE t.step_due_at IS NOT NULL"
+			    " ORDER BY t.step_due_at, t.id LIMIT ?20 OFFSET ?21" :
+			    "SELECT t.id FROM (" TASK_IDS ") t WHERE t.step_due_at IS NULL"
+			    " ORDER BY t.id LIMIT ?20 OFFSET ?21");
+		if (st == NULL)
+			return OA_ERR_STORE;
+		bind_who(st, who);
+		if (walk)
+			store_bind_int(st, 19, 4 * (skip + n) + 64);
+		store_bind_int(st, 20, n);
+		store_bind_int(st, 21, skip);
+		out->n = 0;
+		while ((step = store_step(st)) == STORE_ROW) {
+			if (out->n == out->cap) {
+				size_t cap = out->cap ? 2 * out->cap : 64;
+				int64_t *id = realloc(out->id, cap * sizeof *id);
+				if (id == NULL) {
+					store_reset(st);
+					return oa_fail(OA_ERR_NOMEM, "out of memory");
+				}
+				out->id = id;
+				out->cap = cap;
+			}
+			out->id[out->n++] = store_col_int(st, 0);
+		}
+		store_reset(st);
+		if (step < 0)
+			return OA_ERR_STORE;
+		if ((int64_t)out->n == n || skip + (int64_t)out->n >= avail)
+			break;
+	}
+	return OA_OK;
+}
+
 oa_err engine_tasks_page(engine *e, const engine_who *who, int64_t now, int64_t offset,
     int64_t limit, int64_t *total, int64_t *overdue,
     int (*fn)(const engine_case *, void *), void *arg)
 {
 	store_stmt *st;
 	engine_case c;
+	struct task_ids ids = {0};
 	int step, stop = 0;
 	int64_t with_due = 0;
-	oa_err rc;
+	oa_err rc = OA_OK;
 
 	*total = *overdue = 0;
 	if ((rc = engine_check_who(who)))
@@ -290,39 +371,26 @@ oa_err engine_tasks_page(engine *e, const engine_who *who, int64_t now, int64_t 
 	if (step < 0)
 		return OA_ERR_STORE;
 	/* The page in two parts, the steps with a due time first, then those
-	 * without: the ids of the page chosen among the person's tasks (a
-	 * sort of their ids and due times), then only those rows read. */
+	 * without: the page's ids (task_ids), then only those rows read. */
 	for (int part = 0; part < 2 && limit > 0 && !stop && *total > 0; part++) {
 		int64_t skip = part == 0 ? offset : offset > with_due ? offset - with_due : 0;
-		if (part == 0 && offset >= with_due)
+		int64_t avail = part == 0 ? with_due : *total - with_due;
+		if (skip >= avail)
 			continue;
-		st = store_prepare(engine_store(e), part == 0 ?
-		    "SELECT " CASE_COLS " FROM (SELECT t.id FROM (" TASK_IDS ") t"
-		    " WHERE t.step_due_at IS NOT NULL ORDER BY t.step_due_at, t.id LIMIT ?19 OFFSET ?20) p"
-		    " JOIN sop_case c ON c.id = p.id JOIN sop_version v ON v.id = c.version_id"
-		    " ORDER BY c.step_due_at, c.id" :
-		    "SELECT " CASE_COLS " FROM (SELECT t.id FROM (" TASK_IDS ") t"
-		    " WHERE t.step_due_at IS NULL ORDER BY t.id LIMIT ?19 OFFSET ?20) p"
-		    " JOIN sop_case c ON c.id = p.id JOIN sop_version v ON v.id = c.version_id"
-		    " ORDER BY c.id");
-		if (st == NULL)
-			return OA_ERR_STORE;
-		bind_who(st, who);
-		store_bind_int(st, 19, limit);
-		store_bind_int(st, 20, skip);
-		while ((step = store_step(st)) == STORE_ROW) {
-			case_row(st, &c);
-			limit--;
-			if (is_task_of(e, who, &c) && fn(&c, arg)) {
-				stop = 1;
+		if ((rc = task_ids(e, who, part, skip, limit < avail - skip ? limit : avail - skip, avail,
+		         &ids)))
+			break;
+		for (size_t i = 0; i < ids.n && !stop; i++) {
+			if ((rc = engine_case_get(e, ids.id[i], &c)))
 				break;
-			}
+			limit--;
+			stop = is_task_of(e, who, &c) && fn(&c, arg);
 		}
-		store_reset(st);
-		if (step < 0)
-			return OA_ERR_STORE;
+		if (rc)
+			break;
 	}
-	return OA_OK;
+	free(ids.id);
+	return rc;
 }
 
 /* All of who's tasks: one page as long as they are (the same walk, the

@@ -515,6 +515,30 @@ static void test_tasks(void **state)
 		assert_int_equal(engine_tasks(E, &p.who, case_cb, &l), OA_OK);
 		assert_int_equal(l.n, 0);
 	}
+	/* 150 open cases that are not the verifier's, due before all of theirs
+	 * (opened a month earlier): the page's walk along the agency's open
+	 * cases stops short of the verifier's tasks and the page comes from
+	 * their tasks sorted (query.c, task_ids); the same lists. */
+	{
+		int64_t now = tu_clock_now(), mid;
+		engine_open_req q = {.org = "tugas", .sop_id = "meranti-penerbitan"};
+		struct person many;
+		char pid[32], nik[17];
+		tu_clock_set(now - 30 * 86400);
+		for (int i = 0; i < 150; i++) {
+			snprintf(pid, sizeof pid, "banyak-%d", i);
+			person1(&many, pid, "tugas", "pemohon");
+			next_nik(nik);
+			q.applicant = pid;
+			q.applicant_nik = nik;
+			assert_int_equal(engine_case_open(E, &many.who, &q, &mid), OA_OK);
+			if (i == 149)
+				tasks_match_definition(&many.who);
+		}
+		tu_clock_set(now);
+		tasks_match_definition(&verif.who);
+		tasks_match_definition(&app[6].p.who);
+	}
 	for (int i = 0; i < 8; i++) {
 		withdraw(id[i], &app[i]);
 		applicant_free(&app[i]);
