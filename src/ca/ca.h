@@ -262,11 +262,17 @@ oa_err ca_revoke(ca *c, const char *serial, int reason, int64_t invalidity_date,
  * agency's registry, in one transaction with a second audit record,
  * "cert.revoke.registry", that carries how (via) and the operator's note
  * (NULL or at most 512 bytes of UTF-8).  A certificate that is not the
- * agency's, or not active, is OA_ERR_NOTFOUND and nothing changes.  Like
- * ca_revoke, it does not regenerate the CRL.
+ * agency's, or not active, is OA_ERR_NOTFOUND and nothing changes.  then
+ * (may be NULL) runs in that transaction after the revocation, with the
+ * certificate as revoked (its revoked_at is the revocation's time): what it
+ * writes (the holder's e-mail in the outbox) commits with the revocation,
+ * and its failure undoes the revocation.  Like ca_revoke, it does not
+ * regenerate the CRL.
  */
+struct ca_cert_info;
 oa_err ca_revoke_in_org(ca *c, const char *org, const char *serial, int reason,
-    const char *actor, const char *via, const char *note);
+    const char *actor, const char *via, const char *note,
+    oa_err (*then)(const struct ca_cert_info *revoked, void *arg), void *arg);
 
 /*
  * Generates the next complete CRL of the issuing CA (or of the root with

@@ -203,9 +203,11 @@ static int count_one(const ca_cert_info *i, void *arg)
 }
 
 oa_err ca_revoke_in_org(ca *c, const char *org, const char *serial_in, int reason,
-    const char *actor, const char *via, const char *note)
+    const char *actor, const char *via, const char *note,
+    oa_err (*then)(const ca_cert_info *revoked, void *arg), void *arg)
 {
 	char serial[41], detail[700];
+	ca_cert_info info;
 	ca_filter f = {0};
 	int n = 0;
 	oa_err rc;
@@ -232,6 +234,8 @@ oa_err ca_revoke_in_org(ca *c, const char *org, const char *serial_in, int reaso
 		rc = audit_append(c->db, actor ? actor : "system", "cert.revoke.registry", serial,
 		    detail);
 	}
+	if (rc == OA_OK && then != NULL && (rc = ca_status(c, serial, &info)) == OA_OK)
+		rc = then(&info, arg);
 	if (rc == OA_OK)
 		return store_commit(c->db);
 	store_rollback(c->db);

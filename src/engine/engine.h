@@ -408,6 +408,19 @@ typedef struct engine_step_stats {
 oa_err engine_sla(engine *e, const char *org, const char *sop_id, int64_t now,
     int (*fn)(const engine_step_stats *, void *), void *arg);
 
+/*
+ * Revokes one of agency org's active certificates outside any SOP case (the
+ * agency registry): reason is one of the RFC 5280 reasons by the names SOPs
+ * use (sop_reason_choices(NULL, ...)), anything else OA_ERR_INVALID.  The
+ * revocation, its audit records (ca_revoke_in_org: actor, via, note) and the
+ * holder's "cert_revoked" e-mail (serial, the reason's label, the time; to
+ * the certificate's address, else that of the account holding its NIK) are
+ * one transaction: refused, nothing is revoked and no e-mail is queued.
+ * Does not regenerate the CRL (ca_crl_publish after it).
+ */
+oa_err engine_revoke_in_org(engine *e, const char *org, const char *serial, const char *reason,
+    const char *actor, const char *via, const char *note);
+
 /* Working seconds between two instants under the configured calendar;
  * exposed for tests and the SLA dashboard. */
 int64_t engine_working_seconds(engine *e, int64_t from, int64_t to);

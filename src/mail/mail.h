@@ -95,6 +95,7 @@ typedef struct mail_msg {
 	const char *serial;    /* cert_issued, cert_revoked */
 	const char *reason;    /* cert_revoked; file_incomplete: what is missing */
 	int64_t due_at;        /* sla_*: when the step was due (seconds, UTC) */
+	int64_t at;            /* cert_revoked (optional): when it was revoked */
 	const char *subject;   /* notice: the subject */
 	const char *text;      /* notice: the text (paragraphs split by blank lines) */
 	const char *path;      /* optional: link path overriding the event's own

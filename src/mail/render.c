@@ -157,6 +157,7 @@ static const struct tmpl templates[MAIL_EVENT__MAX][2] = {
 	     "tanda tangan elektronik.\n\n"
 	     "Nomor seri: {serial}\n"
 	     "Alasan: {reason}\n"
+	     "Waktu pencabutan: {time}\n"
 	     "Status: {link}\n\n"
 	     "Jika Anda tidak mengajukan pencabutan ini, segera hubungi verifikator instansi\n"
 	     "Anda."},
@@ -166,6 +167,7 @@ static const struct tmpl templates[MAIL_EVENT__MAX][2] = {
 	     "sign.\n\n"
 	     "Serial number: {serial}\n"
 	     "Reason: {reason}\n"
+	     "Revoked at: {time}\n"
 	     "Status: {link}\n\n"
 	     "If you did not ask for this revocation, contact your agency's verifier now."}},
 	[MAIL_FILE_INCOMPLETE] = {
@@ -610,7 +612,7 @@ static void rfc5322_date(char *out, size_t n, int64_t t)
 /* ---- Templates ---- */
 
 struct vars {
-	const char *name, *instance, *caseno, *step, *serial, *reason, *due, *username;
+	const char *name, *instance, *caseno, *step, *serial, *reason, *due, *at, *username;
 	const char *subject, *text;
 	char link[1024];
 };
@@ -624,7 +626,8 @@ static const char *var(const struct vars *v, const char *key, size_t n)
 	} map[] = {
 #define V(k, m) {k, offsetof(struct vars, m)}
 		V("name", name), V("instance", instance), V("case", caseno), V("step", step),
-		V("serial", serial), V("reason", reason), V("due", due), V("username", username),
+		V("serial", serial), V("reason", reason), V("due", due), V("time", at),
+		V("username", username),
 		V("subject", subject), V("text", text),
 #undef V
 	};
@@ -793,7 +796,7 @@ oa_err mail_render(const conf *cfg, const mail_msg *m, int64_t id, int64_t now,
 	int li = strcmp(lang, "en") == 0;
 	const struct tmpl *t = &templates[m->event][li];
 	struct vars v;
-	char caseno[24], due[160], date[64], rnd_hex[33], bnd[48];
+	char caseno[24], due[160], at[160], date[64], rnd_hex[33], bnd[48];
 	uint8_t rnd[16];
 	oa_buf subj = {0}, text = {0}, html = {0}, *b = &r->raw;
 	oa_err rc;
@@ -805,6 +808,10 @@ oa_err mail_render(const conf *cfg, const mail_msg *m, int64_t id, int64_t now,
 		local_time(cfg, m->due_at, due, sizeof due);
 	else
 		due[0] = 0;
+	if (m->at > 0)
+		local_time(cfg, m->at, at, sizeof at);
+	else
+		at[0] = 0;
 	v.name = !empty(m->to_name) ? m->to_name : li ? "Sir or Madam" : "Bapak/Ibu";
 	v.instance = conf_str(cfg, "instance.name");
 	v.caseno = m->case_id > 0 ? caseno : "";
@@ -812,6 +819,7 @@ oa_err mail_render(const conf *cfg, const mail_msg *m, int64_t id, int64_t now,
 	v.serial = m->serial;
 	v.reason = m->reason;
 	v.due = due;
+	v.at = at;
 	v.username = m->username;
 	v.subject = m->subject;
 	v.text = m->text;

@@ -13,7 +13,8 @@
  * (their NIK) and those issued through its cases (ca_filter.org).  A
  * revocation here is outside any SOP case (a key known to be compromised,
  * a holder who left): it is recorded in the audit log with the operator and
- * the note, in the transaction that revokes, and the CRL is published at once.
+ * the note, and the holder is e-mailed (serial, reason, time), in the
+ * transaction that revokes; the CRL is published at once.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -341,11 +342,12 @@ static void h_revoke(web_req *r)
 		                           "bytes");
 	else
 		rc = OA_OK;
-	/* The agency's own active certificate, its revocation and the operator's
-	 * record with the note, in one transaction (the CA module's). */
+	/* The agency's own active certificate, its revocation, the operator's
+	 * record with the note and the holder's e-mail, in one transaction (the
+	 * engine's, on the CA module's). */
 	if (rc == OA_OK)
-		rc = ca_revoke_in_org(r->ca, u->w.org, serial, code, u->w.person, "portal-registry",
-		    note);
+		rc = engine_revoke_in_org(r->engine, u->w.org, serial, reason, u->w.person,
+		    "portal-registry", note);
 	if (rc == OA_ERR_NOTFOUND)
 		rc = oa_fail(OA_ERR_NOTFOUND, "tidak ada sertifikat aktif %s di instansi ini / no active "
 		                              "certificate %s in this agency", serial, serial);

@@ -14,7 +14,12 @@ revoking needs the confirmation and a reason (422, still active), a CSRF
 token (403), refuses a certificate outside the agency (404, still active);
 then revokes: 303, the store says revoked with the reason's CRL code, the
 served CRL lists the serial (openssl crl), the audit log names the
-operator and the note, and the page says so."""
+operator and the note, and the page says so.  The holder's e-mail: none
+queued by the refused attempts, exactly one after the revocation, to the
+certificate's address, in Indonesian, with the reason's label (not its id)
+and the time; none more when revoking again is refused."""
+import email
+import email.policy
 import os
 import re
 import sqlite3
@@ -145,6 +150,23 @@ def status(serial):
     return q1("SELECT status, reason FROM certificate WHERE lower(serial) = ?", serial)
 
 
+def revoked_mails(serial):
+    """The cert_revoked messages in the outbox naming serial: (rcpt, subject, text)."""
+    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+    try:
+        rows = con.execute("SELECT rcpt, raw FROM mail_outbox WHERE event = 'cert_revoked'"
+                           " ORDER BY id").fetchall()
+    finally:
+        con.close()
+    out = []
+    for rcpt, raw in rows:
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        body = msg.get_body(preferencelist=("plain",)).get_content()
+        if serial.replace(":", "") in body.lower().replace(":", ""):
+            out.append((rcpt, str(msg["subject"]), body))
+    return out
+
+
 r = form(admin, rv, {"csrf": tok, "reason": "key_compromise"})
 ok(r.status == 422 and status(mine)[0] == "active", "without the confirmation: 422, still active", r.status)
 r = form(admin, rv, {"csrf": tok, "confirm": "1", "reason": "bogus"})
@@ -157,6 +179,8 @@ r = form(admin, "/portal/registry/certificates/%s/revoke" % stranger,
          {"csrf": tok, "confirm": "1", "reason": "key_compromise"})
 ok(r.status == 404 and status(stranger)[0] == "active",
    "another agency's certificate: 404, still active", r.status)
+ok(revoked_mails(mine) == [] and revoked_mails(stranger) == [],
+   "refused revocations queued no e-mail", revoked_mails(mine) + revoked_mails(stranger))
 note = "Laptop hilang, laporan polisi terlampir"
 r = form(admin, rv, {"csrf": tok, "confirm": "1", "reason": "key_compromise", "note": note})
 ok(r.status == 303 and "done=revoked" in r.headers.get("location", ""), "revoked: 303 to the result",
@@ -164,6 +188,16 @@ ok(r.status == 303 and "done=revoked" in r.headers.get("location", ""), "revoked
 ok(tuple(status(mine)) == ("revoked", 1), "the store: revoked, keyCompromise (1)", status(mine))
 aud = q1("SELECT actor, detail FROM audit WHERE action = 'cert.revoke.registry' ORDER BY seq DESC")
 ok(aud and aud[0] == "admin.demo" and note in aud[1], "the audit log names the operator and the note", aud)
+mails = revoked_mails(mine)
+ok(len(mails) == 1 and mails[0][0] == "1471015505900001@kominfo.demo.go.id",
+   "one cert_revoked e-mail queued, to the certificate's address", [m[:2] for m in mails])
+body = mails[0][2] if mails else ""
+ok("Sertifikat elektronik Anda telah dicabut" in (mails[0][1] if mails else "") and
+   "Alasan: Kunci privat bocor atau diketahui orang lain" in body and "key_compromise" not in body
+   and "keyCompromise" not in body, "the e-mail is Indonesian and names the reason's label, not its id",
+   body)
+ok(re.search(r"Waktu pencabutan: \d{4}-\d\d-\d\d \d\d:\d\d ", body) is not None,
+   "the e-mail says when it was revoked", body)
 r = admin.get(r.headers.get("location", "/"))
 ok(r.status == 200 and "Sertifikat dicabut" in r.body.decode(), "the page says it is revoked")
 crl = inst.http("GET", "/pki/issuing.crl")
@@ -175,4 +209,5 @@ with tempfile.NamedTemporaryFile(suffix=".crl") as t:
 ok(mine.replace(":", "") in txt.replace(":", ""), "the served CRL lists the serial (openssl crl)")
 r = form(admin, rv, {"csrf": tok, "confirm": "1", "reason": "superseded"})
 ok(r.status == 404 and tuple(status(mine)) == ("revoked", 1), "revoking again: 404, unchanged", r.status)
+ok(len(revoked_mails(mine)) == 1, "revoking again queued no second e-mail")
 finish("pages-registry")
