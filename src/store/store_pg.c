@@ -518,16 +518,6 @@ static int execute(store_stmt *st)
 		rc = pgfail(s, p->res, "step");
 		PQclear(p->res);
 		p->res = NULL;
-		if (sp) {
-			int busy = store_last_busy();
-			char *msg = strdup(oa_errmsg());
-			if (run(s, "ROLLBACK TO SAVEPOINT oa_stmt; RELEASE SAVEPOINT oa_stmt", NULL))
-				rc = STORE_ERROR;
-			else if (msg)
-				oa_fail(OA_ERR_STORE, "%s", msg);
-			store_set_last_busy(busy);
-			free(msg);
-		}
 		return rc;
 	}
 done:

@@ -29,7 +29,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from apilib import Client, Instance, Resp, free_port, ok, finish, OPENAMS  # noqa: E402
+from apilib import Client, Instance, free_port, ok, finish, OPENAMS  # noqa: E402
 import http.client  # noqa: E402
 
 BULK = os.environ["API_BULK"]
@@ -143,18 +143,24 @@ class Server:
         self.logf.close()
         return rc
 
-    def http(self, method, path, data=None, headers=None):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            c.request(method, path, body=data, headers=headers or {})
-            resp = c.getresponse()
-            body = resp.read()
-            return Resp(resp.status, {k.lower(): v for k, v in resp.getheaders()}, body)
-        finally:
-            c.close()
+    http = Instance.http  # the same request helper, on this server's port
 
 
 servers = [Server(k) for k in range(3)]
+
+
+def ocsp_status(serial):
+    """openssl ocsp's answer for serial from each server."""
+    out = []
+    for s in servers:
+        r = subprocess.run(["openssl", "ocsp", "-issuer", os.path.join(inst.dir, "pki",
+                            "issuing.crt"), "-serial", "0x" + serial.replace(":", ""),
+                            "-url", "http://127.0.0.1:%d/ocsp" % s.port, "-noverify",
+                            "-no_nonce"], capture_output=True, text=True, timeout=60)
+        out.append(r.stdout)
+    return out
+
+
 try:
     started = all(s.start() for s in servers)
     ok(started, "three servers on one database answer /healthz")
@@ -291,23 +297,11 @@ try:
     # A revocation by another process is seen by every server's OCSP responder.
     serial = acked[next(iter(acked))] if acked else sql(
         "SELECT serial FROM certificate WHERE profile = 'individual' LIMIT 1")
-    before = []
-    for s in servers:
-        r = subprocess.run(["openssl", "ocsp", "-issuer", os.path.join(inst.dir, "pki",
-                            "issuing.crt"), "-serial", "0x" + serial.replace(":", ""),
-                            "-url", "http://127.0.0.1:%d/ocsp" % s.port, "-noverify",
-                            "-no_nonce"], capture_output=True, text=True, timeout=60)
-        before.append(r.stdout)
+    before = ocsp_status(serial)
     rv = subprocess.run([OPENAMS, "ca", "revoke", "--dir", inst.dir, serial, "--reason",
                          "keyCompromise"], capture_output=True, text=True, timeout=120)
     ok(rv.returncode == 0, "openams ca revoke %s (another process)" % serial, rv.stderr)
-    after = []
-    for s in servers:
-        r = subprocess.run(["openssl", "ocsp", "-issuer", os.path.join(inst.dir, "pki",
-                            "issuing.crt"), "-serial", "0x" + serial.replace(":", ""),
-                            "-url", "http://127.0.0.1:%d/ocsp" % s.port, "-noverify",
-                            "-no_nonce"], capture_output=True, text=True, timeout=60)
-        after.append(r.stdout)
+    after = ocsp_status(serial)
     ok(all(": good" in b for b in before) and all(": revoked" in a for a in after),
        "every server's OCSP: good before, revoked after", before + after)
 
