@@ -4,13 +4,17 @@
  * certificate of the agency, searched by NIK, name, serial, case number and
  * status, and the CA operator's revocation of a certificate with a reason.
  *
- *   GET  /portal/registry/cases?q=&state=
- *   GET  /portal/registry/certificates?q=&status=
- *   POST /portal/registry/certificates/{serial}/revoke   reason, note?, confirm=1
+ *   GET  /portal/registry/cases?q=&state=&org=
+ *   GET  /portal/registry/certificates?q=&status=&org=
+ *   POST /portal/registry/certificates/{serial}/revoke   reason, note?, confirm=1, org?
  *
  * Who: a holder of "admin" or "ca_operator" in their own agency; revoking
- * is the CA operator's alone.  An agency's certificates are its people's
- * (their NIK) and those issued through its cases (ca_filter.org).  A
+ * is the CA operator's alone.  The instance's administrators (admin in
+ * instance.org, as GET /api/v1/orgs decides) may name any agency with org
+ * (and revoke in it when they are CA operators too); anyone else naming
+ * another agency gets 403, and an unknown agency is a 404 page.  An
+ * agency's certificates are its people's (their NIK) and those issued
+ * through its cases (ca_filter.org).  A
  * revocation here is outside any SOP case (a key known to be compromised,
  * a holder who left): it is recorded in the audit log with the operator and
  * the note, and the holder is e-mailed (serial, reason, time), in the
@@ -42,6 +46,99 @@ static web_user *registry_user(web_req *r, web_user *u)
 	return NULL;
 }
 
+/* 1 if u may view every agency's registry: an administrator of the
+ * instance's own agency (web_admin_super, as the API's agency list). */
+static int registry_super(web_req *r, const web_user *u)
+{
+	return web_holds(u, AUTH_ROLE_ADMIN) && web_admin_super(r, u);
+}
+
+/*
+ * The agency whose registry is asked for: org (?org= or the form's), else
+ * u's own, into *o.  Another agency's only for the instance's
+ * administrators (else a 403 page); an unknown one is a 404 page.  0 after
+ * a reply.
+ */
+static int registry_org(web_req *r, web_user *u, const char *org, auth_org *o)
+{
+	oa_err rc;
+
+	if (org == NULL || *org == 0)
+		org = u->w.org;
+	if (strcmp(org, u->w.org) != 0 && !registry_super(r, u)) {
+		r->errcode = "denied";
+		pg_msg(r, u, 403, "Akses ditolak", "Access denied",
+		    "Daftar instansi lain hanya untuk administrator instansi penyelenggara.",
+		    "Other agencies' registries are for the instance's administrators only.",
+		    "/portal/registry/cases");
+		return 0;
+	}
+	if ((rc = auth_org_get(r->auth, org, o)) == OA_ERR_NOTFOUND) {
+		oa_err_clear();
+		r->errcode = "not_found";
+		pg_msg(r, u, 404, "Instansi tidak ditemukan", "Agency not found",
+		    "Tidak ada instansi dengan ID tersebut.", "There is no agency with that id.",
+		    "/portal/registry/cases");
+		return 0;
+	}
+	if (rc != OA_OK) {
+		pg_err(r, u, rc, "/portal/registry/cases");
+		return 0;
+	}
+	return 1;
+}
+
+/* "" for u's own agency, else "&org=ID" to carry it in the page's links
+ * (agency ids are URL-safe: auth_valid_id). */
+static const char *org_arg(web_req *r, const web_user *u, const auth_org *o)
+{
+	return strcmp(o->id, u->w.org) == 0 ? "" : web_printf(r, "&org=%s", o->id);
+}
+
+struct org_opts {
+	pg *p;
+	const char *cur;
+};
+
+static int org_opt(const auth_org *o, void *arg)
+{
+	struct org_opts *x = arg;
+
+	pg_raw(x->p, "<option value=\"");
+	pg_text(x->p, o->id);
+	pg_raw(x->p, "\"%s>", strcmp(o->id, x->cur) == 0 ? " selected" : "");
+	pg_text(x->p, o->name);
+	pg_raw(x->p, "</option>");
+	return 0;
+}
+
+/* The agency shown, by its name. */
+static void org_name(pg *p, const auth_org *o)
+{
+	pg_raw(p, "<p class=\"agency\" id=\"agency\">");
+	pg_bi(p, "Instansi", "Agency");
+	pg_raw(p, ": <strong>");
+	pg_text(p, o->name);
+	pg_raw(p, "</strong></p>\n");
+}
+
+/* For the instance's administrators, a select of every agency (in the
+ * search form); nothing for others. */
+static oa_err org_select(pg *p, web_req *r, web_user *u, const auth_org *o)
+{
+	struct org_opts x = {p, o->id};
+	oa_err rc;
+
+	if (!registry_super(r, u))
+		return OA_OK;
+	pg_raw(p, "<div class=\"field\"><label for=\"f_org\">");
+	pg_bi(p, "Instansi", "Agency");
+	pg_raw(p, "</label><select id=\"f_org\" name=\"org\">");
+	rc = auth_org_list(r->auth, org_opt, &x);
+	pg_raw(p, "</select></div>\n");
+	return rc;
+}
+
 /* The search text of ?q= (trimmed), or NULL when empty or too long. */
 static const char *search_text(web_req *r)
 {
@@ -63,11 +160,13 @@ static const char *search_text(web_req *r)
 	return t;
 }
 
-static void tabs(pg *p, int certs)
+static void tabs(pg *p, int certs, const char *oa)
 {
 	pg_raw(p, "<p class=\"tabs\">");
 	if (certs)
-		pg_link(p, "/portal/registry/cases", "Semua permohonan", "All cases");
+		pg_link(p, web_printf(p->r, "/portal/registry/cases%s%s", *oa ? "?" : "",
+		                      oa + (*oa == '&')),
+		    "Semua permohonan", "All cases");
 	else
 		pg_raw(p, "<strong>Semua permohonan <span class=\"en\" lang=\"en\">/ All cases</span>"
 		          "</strong>");
@@ -76,7 +175,9 @@ static void tabs(pg *p, int certs)
 		pg_raw(p, "<strong>Semua sertifikat <span class=\"en\" lang=\"en\">/ All "
 		          "certificates</span></strong>");
 	else
-		pg_link(p, "/portal/registry/certificates", "Semua sertifikat", "All certificates");
+		pg_link(p, web_printf(p->r, "/portal/registry/certificates%s%s", *oa ? "?" : "",
+		                      oa + (*oa == '&')),
+		    "Semua sertifikat", "All certificates");
 	pg_raw(p, "</p>\n");
 }
 
@@ -124,23 +225,29 @@ static void h_cases(web_req *r)
 	const char *q, *state = web_query(r, "state");
 	engine_case_find f = {0};
 	struct case_rows x = {0};
+	auth_org o;
 	pg p;
 	oa_err rc;
 
-	if (u == NULL)
+	if (u == NULL || !registry_org(r, u, web_query(r, "org"), &o))
 		return;
 	q = search_text(r);
 	if (state && !*state)
 		state = NULL;
 	pg_start(&p, r, u, "Semua permohonan", "All cases");
-	tabs(&p, 0);
+	tabs(&p, 0, org_arg(r, u, &o));
+	org_name(&p, &o);
 	pg_raw(&p, "<form method=\"get\" action=\"/portal/registry/cases\" role=\"search\">");
+	if ((rc = org_select(&p, r, u, &o)) != OA_OK) {
+		pg_abort(&p, rc, "/portal/registry/cases");
+		return;
+	}
 	pg_field(&p, "q", "search", "Cari (NIK, nama, nomor seri, nomor permohonan)",
 	    "Search (NIK, name, serial, case number)", q, "off", 0);
 	select_of(&p, "state", "Status", "State", states, state);
 	pg_button(&p, NULL, NULL, "Cari", "Search", "secondary");
 	pg_raw(&p, "</form>\n");
-	f.org = u->w.org;
+	f.org = o.id;
 	f.state = state;
 	f.text = q;
 	f.limit = REG_ROWS;
@@ -169,6 +276,7 @@ struct cert_rows {
 	web_req *r;
 	int64_t n;
 	int operator;
+	const char *org;   /* another agency's id for the revoke form, or NULL */
 };
 
 static const char *status_label(const char *s)
@@ -203,6 +311,8 @@ static int cert_cb(const ca_cert_info *c, void *arg)
 		pg_bi(p, "Cabut", "Revoke");
 		pg_raw(p, "</summary>");
 		pg_form(p, web_printf(x->r, "/portal/registry/certificates/%s/revoke", c->serial), 0);
+		if (x->org)
+			pg_hidden(p, "org", x->org);
 		pg_raw(p, "<div class=\"field\"><label for=\"f_reason_%s\">", c->serial);
 		pg_bi(p, "Alasan", "Reason");
 		pg_raw(p, "</label><select id=\"f_reason_%s\" name=\"reason\" required>"
@@ -230,8 +340,8 @@ static int cert_cb(const ca_cert_info *c, void *arg)
 	return 0;
 }
 
-static void certs_page(web_req *r, web_user *u, unsigned status, const char *msg_cls,
-    const char *msg_id, const char *msg_en)
+static void certs_page(web_req *r, web_user *u, const auth_org *o, unsigned status,
+    const char *msg_cls, const char *msg_id, const char *msg_en)
 {
 	static const char *const states[] = {"active", "Aktif / active", "revoked",
 	    "Dicabut / revoked", "expired", "Kedaluwarsa / expired", NULL};
@@ -245,16 +355,21 @@ static void certs_page(web_req *r, web_user *u, unsigned status, const char *msg
 	if (st && strcmp(st, "active") && strcmp(st, "revoked") && strcmp(st, "expired"))
 		st = NULL;
 	pg_start(&p, r, u, "Semua sertifikat", "All certificates");
-	tabs(&p, 1);
+	tabs(&p, 1, org_arg(r, u, o));
 	if (msg_id)
 		pg_para(&p, msg_cls, msg_id, msg_en);
+	org_name(&p, o);
 	pg_raw(&p, "<form method=\"get\" action=\"/portal/registry/certificates\" role=\"search\">");
+	if ((rc = org_select(&p, r, u, o)) != OA_OK) {
+		pg_abort(&p, rc, "/portal/registry/certificates");
+		return;
+	}
 	pg_field(&p, "q", "search", "Cari (NIK, nama, nomor seri)", "Search (NIK, name, serial)", q,
 	    "off", 0);
 	select_of(&p, "status", "Status", "Status", states, st);
 	pg_button(&p, NULL, NULL, "Cari", "Search", "secondary");
 	pg_raw(&p, "</form>\n");
-	f.org = u->w.org;
+	f.org = o->id;
 	f.status = st;
 	f.newest_first = 1;
 	if (q) {
@@ -272,6 +387,7 @@ static void certs_page(web_req *r, web_user *u, unsigned status, const char *msg
 	x.p = &p;
 	x.r = r;
 	x.operator = web_holds(u, AUTH_ROLE_CA_OPERATOR);
+	x.org = strcmp(o->id, u->w.org) == 0 ? NULL : o->id;
 	pg_raw(&p, "<div class=\"table\"><table>\n<thead><tr><th scope=\"col\">");
 	pg_bi(&p, "Nomor seri", "Serial");
 	pg_raw(&p, "</th><th scope=\"col\">");
@@ -299,26 +415,28 @@ static void h_certs(web_req *r)
 {
 	web_user *u = registry_user(r, portal_user(r));
 	const char *done = web_query(r, "done");
+	auth_org o;
 
-	if (u == NULL)
+	if (u == NULL || !registry_org(r, u, web_query(r, "org"), &o))
 		return;
 	if (done && strcmp(done, "revoked") == 0)
-		certs_page(r, u, 200, "ok", "Sertifikat dicabut; CRL diterbitkan ulang.",
+		certs_page(r, u, &o, 200, "ok", "Sertifikat dicabut; CRL diterbitkan ulang.",
 		    "The certificate is revoked; the CRL is published again.");
 	else
-		certs_page(r, u, 200, NULL, NULL, NULL);
+		certs_page(r, u, &o, 200, NULL, NULL, NULL);
 }
 
 static void h_revoke(web_req *r)
 {
 	web_form f;
 	web_user *u = portal_post(r, &f);
-	const char *reason, *note, *confirm;
+	const char *reason, *note, *confirm, *oa;
 	char serial[41];
+	auth_org o;
 	int code;
 	oa_err rc;
 
-	if ((u = registry_user(r, u)) == NULL)
+	if ((u = registry_user(r, u)) == NULL || !registry_org(r, u, web_form_get(&f, "org"), &o))
 		return;
 	if (!web_holds(u, AUTH_ROLE_CA_OPERATOR)) {
 		r->errcode = "denied";
@@ -346,7 +464,7 @@ static void h_revoke(web_req *r)
 	 * record with the note and the holder's e-mail, in one transaction (the
 	 * engine's, on the CA module's). */
 	if (rc == OA_OK)
-		rc = engine_revoke_in_org(r->engine, u->w.org, serial, reason, u->w.person,
+		rc = engine_revoke_in_org(r->engine, o.id, serial, reason, u->w.person,
 		    "portal-registry", note);
 	if (rc == OA_ERR_NOTFOUND)
 		rc = oa_fail(OA_ERR_NOTFOUND, "tidak ada sertifikat aktif %s di instansi ini / no active "
@@ -355,10 +473,13 @@ static void h_revoke(web_req *r)
 		if (ca_crl_publish(r->ca, 0, NULL, NULL) != OA_OK)
 			fprintf(stderr, "openams: warning: revocation of %s recorded; CRL not republished: "
 			                "%s\n", serial, oa_errmsg());
-		web_redirect(r, web_printf(r, "/portal/registry/certificates?done=revoked&q=%s", serial));
+		web_redirect(r, web_printf(r, "/portal/registry/certificates?done=revoked&q=%s%s", serial,
+		    org_arg(r, u, &o)));
 		return;
 	}
-	pg_err(r, u, rc, "/portal/registry/certificates");
+	oa = org_arg(r, u, &o);
+	pg_err(r, u, rc, web_printf(r, "/portal/registry/certificates%s%s", *oa ? "?" : "",
+	    oa + (*oa == '&')));
 }
 
 static const web_route routes[] = {

@@ -17,7 +17,16 @@ served CRL lists the serial (openssl crl), the audit log names the
 operator and the note, and the page says so.  The holder's e-mail: none
 queued by the refused attempts, exactly one after the revocation, to the
 certificate's address, in Indonesian, with the reason's label (not its id)
-and the time; none more when revoking again is refused."""
+and the time; none more when revoking again is refused.  Another agency
+(through the API: its admin, also CA operator, and one of its people with a
+certificate): its admin sees its own registry by the agency's name, no
+agency select, gets 403 for ?org=kominfo (both pages) and for an unknown
+org, and 403 revoking a kominfo certificate with org=kominfo (still active,
+no e-mail); the instance admin (admin.demo, admin and CA operator of
+instance.org) has the select, views the other agency's certificates and
+cases by ?org= (its name, not kominfo's rows), gets a 404 page for an
+unknown org, and revokes the other agency's certificate (303 back to that
+agency's page, revoked with the reason's code, the holder e-mailed)."""
 import email
 import email.policy
 import os
@@ -54,6 +63,8 @@ def issue(name, nik):
 
 mine = issue("Siti Rahmawati", "1471015505900001")      # pemohon.demo's NIK: the agency's
 stranger = issue("Orang Luar", "3273016612880002")      # nobody of the agency
+LAIN_NIK = "3174015505910003"                           # a person of another agency (below)
+lainc = issue("Rina Lestari", LAIN_NIK)
 inst.start()
 
 
@@ -73,6 +84,27 @@ def form(c, path, fields):
 def csrf_of(r):
     m = re.search(r'name="csrf" value="([^"]+)"', r.body.decode())
     return m.group(1) if m else ""
+
+
+def status(serial):
+    return q1("SELECT status, reason FROM certificate WHERE lower(serial) = ?", serial)
+
+
+def revoked_mails(serial):
+    """The cert_revoked messages in the outbox naming serial: (rcpt, subject, text)."""
+    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+    try:
+        rows = con.execute("SELECT rcpt, raw FROM mail_outbox WHERE event = 'cert_revoked'"
+                           " ORDER BY id").fetchall()
+    finally:
+        con.close()
+    out = []
+    for rcpt, raw in rows:
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        body = msg.get_body(preferencelist=("plain",)).get_content()
+        if serial.replace(":", "") in body.lower().replace(":", ""):
+            out.append((rcpt, str(msg["subject"]), body))
+    return out
 
 
 app = inst.client("pemohon.demo")
@@ -139,32 +171,75 @@ ok(st == 200 and stranger not in h, "a stranger's NIK finds nothing")
 st, h = certs({"status": "revoked"})
 ok(st == 200 and mine not in h, "status revoked does not list the active one")
 
+# ---- another agency: its administrator, one of its people (through the API) ----
+api = inst.client("admin.demo")        # admin of instance.org (kominfo): an instance admin
+ok(api.post("/api/v1/orgs", {"id": "dinas-lain", "name": "Dinas Lain Sejahtera"}).status == 201,
+   "API: another agency created")
+r = api.post("/api/v1/people", {"id": "admin.lain", "org": "dinas-lain", "name": "Admin Lain",
+                                "email": "admin.lain@lain.go.id", "staff_only": True,
+                                "password": "Kata-Rahasia-Kuat-8831"})
+ok(r.status == 201 and all(api.post("/api/v1/roles", {"person": "admin.lain", "org": "dinas-lain",
+                                                     "role": role}).status == 201
+                           for role in ("admin", "ca_operator")),
+   "API: its administrator and CA operator created", r)
+r = api.post("/api/v1/people", {"id": "rina.lain", "org": "dinas-lain", "name": "Rina Lestari",
+                                "nik": LAIN_NIK, "email": "rina@lain.go.id",
+                                "password": "Kata-Rahasia-Kuat-8832"})
+ok(r.status == 201, "API: one of its people, the holder of a certificate", r)
+lain = inst.client("admin.lain", "Kata-Rahasia-Kuat-8831")
+KOMINFO = q1("SELECT name FROM auth_org WHERE id = 'kominfo'")[0]
+
+st, h = certs({}, lain)
+ok(st == 200 and lainc in h and mine not in h and "dinas lain sejahtera" in h and 'id="f_org"' not in h,
+   "the other agency's admin: its own registry, by its name, no agency select", st)
+for p in ("/portal/registry/certificates?org=kominfo", "/portal/registry/cases?org=kominfo",
+          "/portal/registry/certificates?org=tidak-ada"):
+    r = lain.get(p)
+    ok(r.status == 403 and mine not in r.body.decode().lower(), "an agency's admin: GET %s is 403" % p,
+       r.status)
+r = form(lain, "/portal/registry/certificates/%s/revoke" % mine,
+         {"csrf": csrf_of(lain.get("/portal/registry/certificates")), "org": "kominfo",
+          "confirm": "1", "reason": "key_compromise"})
+ok(r.status == 403 and status(mine)[0] == "active" and revoked_mails(mine) == [],
+   "an agency's admin revoking in another agency (org=): 403, still active, no e-mail", r.status)
+
+st, h = certs({})
+ok(st == 200 and KOMINFO.lower() in h and 'name="org"' in h and 'value="dinas-lain"' in h,
+   "the instance admin: the own agency by name, a select of every agency", st)
+st, h = certs({"org": "dinas-lain"})
+ok(st == 200 and lainc in h and mine not in h and "dinas lain sejahtera" in h and
+   "dinas-lain\" selected" in h,
+   "the instance admin views another agency's certificates (?org=)", st)
+ok('name="org" value="dinas-lain"' in h and 'href="/portal/registry/cases?org=dinas-lain"' in h,
+   "its revoke forms and links carry the agency")
+r = admin.get("/portal/registry/cases?org=dinas-lain")
+ok(r.status == 200 and link not in r.body.decode() and "Dinas Lain Sejahtera" in r.body.decode(),
+   "the instance admin views another agency's cases (none of kominfo's)", r.status)
+for p in ("/portal/registry/certificates?org=tidak-ada", "/portal/registry/cases?org=tidak-ada"):
+    r = admin.get(p)
+    ok(r.status == 404 and "Instansi tidak ditemukan" in r.body.decode(),
+       "an unknown agency: %s is a 404 page" % p, r.status)
+r = form(admin, "/portal/registry/certificates/%s/revoke" % lainc,
+         {"csrf": csrf_of(admin.get("/portal/registry/certificates?org=dinas-lain")),
+          "org": "dinas-lain", "confirm": "1", "reason": "affiliation_changed"})
+ok(r.status == 303 and "org=dinas-lain" in r.headers.get("location", "") and
+   tuple(status(lainc)) == ("revoked", 3),
+   "the instance admin (a CA operator) revokes in another agency: 303, revoked (3)",
+   (r.status, r.headers.get("location"), status(lainc)))
+mails = revoked_mails(lainc)
+ok(len(mails) == 1 and mails[0][0] == LAIN_NIK + "@kominfo.demo.go.id" and
+   "Pindah tugas, jabatan atau instansi" in mails[0][2],
+   "its holder is e-mailed, with the reason's label",
+   [m[:2] for m in mails])
+r = admin.get(r.headers.get("location", "/"))
+ok(r.status == 200 and "Sertifikat dicabut" in r.body.decode() and
+   "Dinas Lain Sejahtera" in r.body.decode(), "the result page is the other agency's")
+
 # ---- revoking ----
 page = admin.get("/portal/registry/certificates?q=" + mine)
 tok = csrf_of(page)
 rv = "/portal/registry/certificates/%s/revoke" % mine
 ok('action="%s"' % rv in page.body.decode(), "the CA operator has a revoke form for it")
-
-
-def status(serial):
-    return q1("SELECT status, reason FROM certificate WHERE lower(serial) = ?", serial)
-
-
-def revoked_mails(serial):
-    """The cert_revoked messages in the outbox naming serial: (rcpt, subject, text)."""
-    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
-    try:
-        rows = con.execute("SELECT rcpt, raw FROM mail_outbox WHERE event = 'cert_revoked'"
-                           " ORDER BY id").fetchall()
-    finally:
-        con.close()
-    out = []
-    for rcpt, raw in rows:
-        msg = email.message_from_bytes(raw, policy=email.policy.default)
-        body = msg.get_body(preferencelist=("plain",)).get_content()
-        if serial.replace(":", "") in body.lower().replace(":", ""):
-            out.append((rcpt, str(msg["subject"]), body))
-    return out
 
 
 r = form(admin, rv, {"csrf": tok, "reason": "key_compromise"})
