@@ -42,7 +42,7 @@ static const char *default_share(void)
 static const char usage_text[] =
     "usage: openams init [--dir DIR] [--demo] [--key-type TYPE] [--passphrase-file FILE]\n"
     "                    [--config FILE] [--root-cn CN] [--issuing-cn CN] [--store URL]\n"
-    "                    [--external-root]\n"
+    "                    [--external-root] [--sops all|none|ID,...]\n"
     "\n"
     "Creates the data directory DIR (default $OPENAMS_DIR, else ./var):\n"
     "  openams.conf        the configuration, every option commented\n"
@@ -56,6 +56,9 @@ static const char usage_text[] =
     "  --passphrase-file FILE  encrypt the CA keys with the passphrase in FILE (at least\n"
     "                          12 characters); openams then reads it from\n"
     "                          $OPENAMS_CA_PASSPHRASE, never from the data directory\n"
+    "  --sops all|none|ID,...  which shipped SOP definitions to activate for the agency;\n"
+    "                          all are installed (default: all with --demo, else none:\n"
+    "                          an agency activates the ones it follows)\n"
     "  --config FILE           start from the settings in FILE\n"
     "  --root-cn CN            common name of the root CA (ca.root_name); default\n"
     "                          \"<instance.org> Root CA <tag>\", a name of this instance\n"
@@ -93,6 +96,10 @@ struct demo {
 	/* the first administrator (--admin-*), when admin_email is not NULL */
 	const char *admin_email, *admin_name, *admin_id;
 	char *admin_pass;
+	/* --sops: the shipped definitions to activate ("all", "none", ids) */
+	const char *sops;
+	oa_buf sop_lines;  /* "  ID version N: active|installed, inactive" lines */
+	char seen[1024];   /* ",id,id," of every definition installed */
 };
 
 /* The first administrator: a staff-only account of the instance's agency
@@ -217,8 +224,45 @@ static oa_err demo_accounts(auth *a, const char *org, const char *sopdir, struct
 	return demo_account(a, org, "admin.demo", "Administrator Demo", NULL, "admin,ca_operator", 1, d);
 }
 
-/* Installs and activates the instance's SOP definitions for its agency,
- * which it registers; with --demo, the demo accounts. */
+static int sop_seen(const char *sop_id, int64_t version_id, int active, void *arg)
+{
+	struct demo *d = arg;
+	size_t n = strlen(d->seen);
+
+	if (n == 0)
+		snprintf(d->seen, sizeof d->seen, ",");
+	n = strlen(d->seen);
+	snprintf(d->seen + n, sizeof d->seen - n, "%s,", sop_id);
+	return oa_buf_printf(&d->sop_lines, "    %-28s version %lld: %s\n", sop_id,
+	           (long long)version_id, active ? "active" : "installed, not active") != OA_OK;
+}
+
+/* Every id --sops names is one of the definitions installed. */
+static oa_err sops_named(const struct demo *d)
+{
+	char id[OA_MAX_SOP_ID + 3];
+
+	if (strcmp(d->sops, "all") == 0 || strcmp(d->sops, "none") == 0)
+		return OA_OK;
+	for (const char *p = d->sops; *p;) {
+		size_t k = strcspn(p, ",");
+		if (k == 0 || k > OA_MAX_SOP_ID)
+			return oa_fail(OA_ERR_INVALID, "--sops: '%s' is not a list of SOP ids", d->sops);
+		snprintf(id, sizeof id, ",%.*s,", (int)k, p);
+		if (strstr(d->seen, id) == NULL)
+			return oa_fail(OA_ERR_NOTFOUND, "--sops: no shipped SOP definition has id '%.*s'"
+			    " (see the ids in the share directory's sop/*.yaml)", (int)k, p);
+		p += k;
+		if (*p == ',')
+			p++;
+	}
+	return OA_OK;
+}
+
+/* Installs the instance's SOP definitions for its agency, which it
+ * registers, and activates those --sops names (with --demo, all; without,
+ * none: an agency adopts the ones it follows); with --demo, the demo
+ * accounts. */
 static oa_err install_sops(const char *idir, void *arg)
 {
 	struct demo *d = arg;
@@ -235,7 +279,8 @@ static oa_err install_sops(const char *idir, void *arg)
 	if ((rc = oa_path_join(dir, sizeof dir, idir, conf_str(inst_conf(in), "sop.dir"))) ||
 	    (rc = engine_open(in, &e)))
 		goto out;
-	if ((rc = engine_sop_install_dir(e, org, dir, "init")) || (rc = auth_open(in, &a)) ||
+	if ((rc = engine_sop_install_dir_sel(e, org, dir, "init", d->sops, sop_seen, d)) ||
+	    (rc = sops_named(d)) || (rc = auth_open(in, &a)) ||
 	    (rc = auth_org_create(a, org, conf_str(inst_conf(in), "instance.name"), "init")))
 		goto out;
 	if (d->admin_email && (rc = first_admin(a, org, d)))
@@ -327,6 +372,8 @@ int cmd_init(int argc, char **argv)
 			dir = argv[++i];
 		else if (strcmp(argv[i], "--demo") == 0)
 			o.demo = 1;
+		else if (strcmp(argv[i], "--sops") == 0 && i + 1 < argc)
+			demo.sops = argv[++i];
 		else if (strcmp(argv[i], "--external-root") == 0)
 			o.external_root = 1;
 		else if (strcmp(argv[i], "--key-type") == 0 && i + 1 < argc)
@@ -371,6 +418,10 @@ int cmd_init(int argc, char **argv)
 	o.dir = cli_data_dir(dir);
 	o.prepare = install_sops;
 	demo.on = o.demo;
+	if (demo.sops == NULL)
+		demo.sops = demo.on ? "all" : "none";
+	else if (*demo.sops == '\0' || strlen(demo.sops) >= sizeof demo.seen / 2)
+		return cli_usage("--sops all|none|ID[,ID...]");
 	o.prepare_arg = &demo;
 	o.share = share && *share ? share : default_share();
 	if (pfile) {
@@ -418,9 +469,17 @@ int cmd_init(int argc, char **argv)
 	}
 	if (rc) {
 		oa_buf_free(&demo.logins);
+		oa_buf_free(&demo.sop_lines);
 		return cli_report(rc);
 	}
 	printf("created %s\n", o.dir);
+	if (demo.sop_lines.len) {
+		printf("  SOP definitions (%s):\n", strcmp(demo.sops, "none") == 0 ?
+		    "none active: activate those the agency follows with `openams sop activate"
+		    " VERSION`, or in the portal under Admin > SOP" : "--sops");
+		fwrite(demo.sop_lines.data, 1, demo.sop_lines.len, stdout);
+	}
+	oa_buf_free(&demo.sop_lines);
 	if (demo.on) {
 		printf("  demo logins (user, password, roles, NIK), also in %s/secrets/demo-logins.txt:\n",
 		    o.dir);

@@ -169,7 +169,32 @@ static int cmpname(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* 1 if sop_id is in which: "all", "none" or ids separated by commas. */
+static int selected(const char *which, const char *sop_id)
+{
+	size_t n = strlen(sop_id);
+
+	if (strcmp(which, "all") == 0)
+		return 1;
+	for (const char *p = which; *p;) {
+		size_t k = strcspn(p, ",");
+		if (k == n && strncmp(p, sop_id, n) == 0)
+			return 1;
+		p += k;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
 oa_err engine_sop_install_dir(engine *e, const char *org, const char *dir, const char *actor)
+{
+	return engine_sop_install_dir_sel(e, org, dir, actor, "all", NULL, NULL);
+}
+
+oa_err engine_sop_install_dir_sel(engine *e, const char *org, const char *dir, const char *actor,
+    const char *activate, int (*each)(const char *sop_id, int64_t version_id, int active,
+    void *arg), void *arg)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -202,10 +227,22 @@ oa_err engine_sop_install_dir(engine *e, const char *org, const char *dir, const
 			break;
 		if (memchr(text, 0, len) != NULL)
 			rc = oa_fail(OA_ERR_INVALID, "%s: contains a NUL byte", path);
-		else if ((rc = engine_sop_install(e, org, path, (const char *)text, 1, actor, &vid,
+		else if ((rc = engine_sop_install(e, org, path, (const char *)text, 0, actor, &vid,
 		              &errs)) == OA_ERR_INVALID && errs.n > 0)
 			rc = oa_fail(rc, "%s:%d: %s", path, errs.v[0].line, errs.v[0].msg);
 		sop_errors_free(&errs);
+		if (rc == OA_OK) {
+			const sop_def *def = NULL;
+			int on;
+			if ((rc = engine_sop_version(e, vid, NULL, 0, &def)) == OA_OK && def == NULL)
+				rc = oa_fail(OA_ERR_INTERNAL, "%s: installed version %lld not found", path,
+				    (long long)vid);
+			on = rc == OA_OK && selected(activate, def->id);
+			if (on)
+				rc = engine_sop_activate(e, vid, actor);
+			if (rc == OA_OK && each)
+				each(def->id, vid, on, arg);
+		}
 		free(text);
 	}
 	for (size_t i = 0; i < n; i++)

@@ -67,8 +67,15 @@ oa_err engine_sop_install(engine *e, const char *org, const char *name, const ch
     int activate, const char *actor, int64_t *version_id, sop_errors *errs);
 /* Makes a version the active one of its SOP. */
 oa_err engine_sop_activate(engine *e, int64_t version_id, const char *actor);
-/* Installs and activates every *.yaml in dir for org (at init and start). */
+/* Installs and activates every *.yaml in dir for org. */
 oa_err engine_sop_install_dir(engine *e, const char *org, const char *dir, const char *actor);
+/* Installs every *.yaml in dir for org (in name order) and activates those
+ * whose SOP id activate names: "all", "none" or ids separated by commas
+ * (an id no file has is not an error here: the caller checks).  each
+ * (optional) is told every definition installed and whether it is active. */
+oa_err engine_sop_install_dir_sel(engine *e, const char *org, const char *dir, const char *actor,
+    const char *activate, int (*each)(const char *sop_id, int64_t version_id, int active,
+    void *arg), void *arg);
 
 typedef struct engine_open_req {
 	const char *org;

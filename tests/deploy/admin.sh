@@ -141,4 +141,24 @@ done
 check "sop install --help" bash -c "'$OPENAMS' sop install --help | grep -q 'openams sop install'"
 
 check "audit verify after all of it" "$OPENAMS" audit verify --dir "$D"
+
+# ---- which shipped SOPs an agency follows (issue 21, portal item 4) ----
+nshipped=$(ls "$OPENAMS_SHARE"/sop/*.yaml | wc -l)
+"$OPENAMS" init --dir "$T/s0" >out
+check_eq "init: every shipped SOP installed" "$("$OPENAMS" sop list --dir "$T/s0" | wc -l)" "$nshipped"
+check_eq "... none active (no example offered before the agency adopts it)" \
+	"$("$OPENAMS" sop list --dir "$T/s0" --active | wc -l)" 0
+check_match "... and init says how to activate them" "$(cat out)" 'none active: activate'
+"$OPENAMS" init --dir "$T/s1" --sops meranti-penerbitan,meranti-pencabutan >out
+check_eq "init --sops A,B: those two active" \
+	"$("$OPENAMS" sop list --dir "$T/s1" --active | cut -f2 | sort | tr '\n' ' ')" \
+	"meranti-pencabutan meranti-penerbitan "
+check_eq "... the others installed" "$("$OPENAMS" sop list --dir "$T/s1" | wc -l)" "$nshipped"
+rc=0; "$OPENAMS" init --dir "$T/s2" --sops meranti-penerbitan,tidak-ada >out 2>err || rc=$?
+check_eq "init --sops with an unknown id: exit 1" "$rc" 1
+check_match "... naming it" "$(cat err)" "no shipped SOP definition has id 'tidak-ada'"
+check "... and no instance is left" test ! -e "$T/s2"
+"$OPENAMS" init --dir "$T/s3" --demo >out
+check_eq "init --demo: every shipped SOP active" \
+	"$("$OPENAMS" sop list --dir "$T/s3" --active | wc -l)" "$nshipped"
 finish

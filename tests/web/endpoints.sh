@@ -18,7 +18,7 @@ ca.ocsp_url = http://127.0.0.1:$PORT/ocsp
 ca.crl_url = http://127.0.0.1:$PORT/pki/issuing.crl
 ca.issuers_url = http://127.0.0.1:$PORT/pki/issuing.crt
 CONF
-new_instance "$D" --config "$T/init.conf"
+new_instance "$D" --config "$T/init.conf" --sops all
 cd "$T"
 # Modes (security review, issue 16): nothing in the data directory is open
 # to others; files 0600, directories 0700.
