@@ -35,7 +35,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "storeInt.h"
+
+static oa_err pk_order(sqlite3 *db, const char *table, char *out, size_t outsz);
+static oa_err tables_same(sqlite3 *src, store *d, const char *table);
 
 static int plain_ident(const char *s)
 {
@@ -427,7 +432,8 @@ oa_err store_copy_pg(const char *sqlite_path, const char *url, store_copy_report
 	if ((rc = set_identities(d)))
 		goto out;
 	for (int k = 0; k < r->ntables; k++)
-		if ((rc = dst_count(d, r->t[k].name, &r->t[k].dst_rows)))
+		if ((rc = dst_count(d, r->t[k].name, &r->t[k].dst_rows)) ||
+		    (rc = tables_same(src, d, r->t[k].name)))
 			goto out;
 	*out = d;
 	d = NULL;
@@ -601,5 +607,120 @@ out:
 	if (rc)
 		unlink(path);
 	free(t);
+	return rc;
+}
+
+/* One value into the digest, typed: N (NULL), I (integer, decimal), T or B
+ * (text or bytes, with their length), so that no two rows hash alike. */
+static void digest_value(EVP_MD_CTX *md, int kind, int isnull, int64_t i, const void *p,
+    size_t n)
+{
+	char head[32];
+	int hl;
+
+	if (isnull)
+		hl = snprintf(head, sizeof head, "N;");
+	else if (kind == 1)
+		hl = snprintf(head, sizeof head, "I%lld;", (long long)i);
+	else
+		hl = snprintf(head, sizeof head, "%c%zu:", kind == 2 ? 'B' : 'T', n);
+	EVP_DigestUpdate(md, head, (size_t)hl);
+	if (!isnull && kind != 1 && n)
+		EVP_DigestUpdate(md, p, n);
+}
+
+/*
+ * Value by value: the SHA-256 of table's rows in key order, each value
+ * typed by its declared column type, read from the source (SQLite, its
+ * snapshot) and from the target (in the copy's transaction) must be the
+ * same, else OA_ERR_STATE naming the table.
+ */
+static oa_err tables_same(sqlite3 *src, store *d, const char *table)
+{
+	char q[128 + STORE_COPY_NAME], order[512], *sel = NULL;
+	sqlite3_stmt *ti = NULL, *a = NULL;
+	store_stmt *b = NULL;
+	EVP_MD_CTX *ma = EVP_MD_CTX_new(), *mb = EVP_MD_CTX_new();
+	uint8_t ha[32], hb[32];
+	int kind[256], ncol = 0, step;
+	size_t cap = 64 + 2 * STORE_COPY_NAME + 256 * (STORE_COPY_NAME + 2) + sizeof order, sl;
+	oa_err rc = OA_OK;
+
+	if (ma == NULL || mb == NULL || (sel = malloc(cap)) == NULL ||
+	    !EVP_DigestInit_ex(ma, EVP_sha256(), NULL) || !EVP_DigestInit_ex(mb, EVP_sha256(), NULL)) {
+		rc = oa_fail(OA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = pk_order(src, table, order, sizeof order)))
+		goto out;
+	snprintf(q, sizeof q, "SELECT name, upper(type) FROM pragma_table_info('%s')", table);
+	if (sqlite3_prepare_v2(src, q, -1, &ti, NULL) != SQLITE_OK) {
+		rc = sqlite_fail(src, "table columns");
+		goto out;
+	}
+	sl = (size_t)snprintf(sel, cap, "SELECT ");
+	while (sqlite3_step(ti) == SQLITE_ROW && ncol < 256) {
+		const char *c = (const char *)sqlite3_column_text(ti, 0);
+		const char *ty = (const char *)sqlite3_column_text(ti, 1);
+		if (c == NULL || !plain_ident(c)) {
+			rc = oa_fail(OA_ERR_STATE, "table %s: a column openams does not make", table);
+			goto out;
+		}
+		kind[ncol] = ty && strstr(ty, "BLOB") ? 2 : ty && strstr(ty, "INT") ? 1 : 0;
+		sl += (size_t)snprintf(sel + sl, cap - sl, "%s%s", ncol++ ? ", " : "", c);
+	}
+	snprintf(sel + sl, cap - sl, " FROM %s ORDER BY %s", table, order);
+	if (sqlite3_prepare_v2(src, sel, -1, &a, NULL) != SQLITE_OK) {
+		rc = sqlite_fail(src, table);
+		goto out;
+	}
+	while ((step = sqlite3_step(a)) == SQLITE_ROW)
+		for (int i = 0; i < ncol; i++) {
+			/* one accessor per kind (another may convert the value) */
+			int isnull = sqlite3_column_type(a, i) == SQLITE_NULL;
+			if (kind[i] == 1)
+				digest_value(ma, 1, isnull, sqlite3_column_int64(a, i), NULL, 0);
+			else {
+				const void *p = kind[i] == 2 ? sqlite3_column_blob(a, i) :
+				                               (const void *)sqlite3_column_text(a, i);
+				digest_value(ma, kind[i], isnull, 0, p, (size_t)sqlite3_column_bytes(a, i));
+			}
+		}
+	if (step != SQLITE_DONE) {
+		rc = sqlite_fail(src, table);
+		goto out;
+	}
+	if ((b = store_prepare(d, sel)) == NULL) {
+		rc = OA_ERR_STORE;
+		goto out;
+	}
+	while ((step = store_step(b)) == STORE_ROW)
+		for (int i = 0; i < ncol; i++) {
+			size_t n = 0;
+			const void *p = kind[i] == 2 ? store_col_blob(b, i, &n) : NULL;
+			if (kind[i] == 0) {
+				p = store_col_text(b, i);
+				n = strlen(p);
+			}
+			digest_value(mb, kind[i], store_col_isnull(b, i), kind[i] == 1 ?
+			    store_col_int(b, i) : 0, p, n);
+		}
+	if (step != STORE_DONE) {
+		rc = OA_ERR_STORE;
+		goto out;
+	}
+	EVP_DigestFinal_ex(ma, ha, NULL);
+	EVP_DigestFinal_ex(mb, hb, NULL);
+	if (memcmp(ha, hb, sizeof ha) != 0)
+		rc = oa_fail(OA_ERR_STATE, "table %s: the copy's values differ from the source's",
+		    table);
+out:
+	if (b)
+		store_reset(b);
+	sqlite3_finalize(a);
+	sqlite3_finalize(ti);
+	EVP_MD_CTX_free(ma);
+	EVP_MD_CTX_free(mb);
+	free(sel);
 	return rc;
 }

@@ -141,4 +141,18 @@ sed -i 's|^store.path = .*|store.path = openams.db|' "$D/openams.conf"
 if "$OPENAMS" store copy --dir "$D" --to "$url" >"$tmp/again.out" 2>&1; then
 	fail "a second copy accepted"; fi
 [ "$($psql -d copy1 -c "SELECT count(*) FROM audit")" = "$n" ] || fail "the second copy changed it"
+# value by value: a target that changes what it is given (a trigger appending
+# to every person's name) is caught, named, and the copy rolled back
+$psql -d postgres -c "CREATE DATABASE tamper"
+turl="postgresql:///tamper?host=$host&user=postgres"
+"$OPENAMS" init --dir "$tmp/t" --store "$turl" >/dev/null || fail "init of the tamper schema"
+tabs=$($psql -d tamper -c "SELECT string_agg(table_name, ', ') FROM information_schema.tables
+	WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' AND table_name <> 'schema_version'")
+$psql -d tamper -c "TRUNCATE $tabs CASCADE" \
+	-c "CREATE FUNCTION tamper() RETURNS trigger AS \$\$ BEGIN NEW.name := NEW.name || 'x'; RETURN NEW; END \$\$ LANGUAGE plpgsql" \
+	-c "CREATE TRIGGER tamper BEFORE INSERT ON auth_person FOR EACH ROW EXECUTE FUNCTION tamper()"
+if "$OPENAMS" store copy --dir "$D" --to "$turl" >"$tmp/tamper.out" 2>&1; then
+	fail "a copy whose values changed was accepted"; fi
+grep -q "table auth_person: the copy's values differ" "$tmp/tamper.out" || fail "tamper message: $(cat "$tmp/tamper.out")"
+[ "$($psql -d tamper -c "SELECT count(*) FROM auth_person")" = 0 ] || fail "the tampered copy was committed"
 echo "ok: store copy to PostgreSQL, verified, switched; refusals"
