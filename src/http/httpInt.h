@@ -24,6 +24,12 @@ int web_route_find(web_req *r, const char *path, unsigned method, unsigned *allo
 /* "GET, HEAD, POST" for a method set, into out. */
 void web_methods_str(unsigned m, char *out, size_t outsz);
 
+/* reqlog.c: the request log.  web_reqlog_init takes web.log_pki_every
+ * (before the server starts); web_reqlog writes the request's line, or
+ * leaves a sampled PKI answer out. */
+void web_reqlog_init(int every);
+void web_reqlog(web_req *r, enum MHD_RequestTerminationCode term, uint64_t dur_ns);
+
 /* metrics.c: counters shared by all threads (atomics). */
 oa_err web_metrics_init(void);
 void web_metrics_free(void);

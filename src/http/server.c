@@ -86,9 +86,6 @@ static struct {
 	pthread_cond_t sched_cond;
 	int sched_stop;
 	int crl_check_s;
-	/* the request log's sampling of the public PKI routes (log_sampled) */
-	int log_pki_every;
-	atomic_ullong pki_answers;
 } S = {.lock = PTHREAD_MUTEX_INITIALIZER,
     .sched_lock = PTHREAD_MUTEX_INITIALIZER,
     .sched_cond = PTHREAD_COND_INITIALIZER};
@@ -398,97 +395,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	return queue(r);
 }
 
-static const char *term_name(enum MHD_RequestTerminationCode t)
-{
-	switch (t) {
-	case MHD_REQUEST_TERMINATED_COMPLETED_OK:
-		return "ok";
-	case MHD_REQUEST_TERMINATED_WITH_ERROR:
-		return "error";
-	case MHD_REQUEST_TERMINATED_TIMEOUT_REACHED:
-		return "timeout";
-	case MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN:
-		return "shutdown";
-	case MHD_REQUEST_TERMINATED_READ_ERROR:
-		return "read_error";
-	case MHD_REQUEST_TERMINATED_CLIENT_ABORT:
-		return "client_abort";
-	default:
-		return "other";
-	}
-}
-
-/* The public PKI routes (OCSP, CA certificates, CRLs) are what relying
- * parties call in volume: a line each would cost a write(2) per response.
- * Of their successful answers one in web.log_pki_every is logged (with
- * sampled=N, so a reader can scale counts; 1 logs all, 0 none); failures
- * and unfinished requests are always logged, and /metrics counts every
- * request of every route either way.  1: this request is not logged. */
-static int pki_ok(const web_req *r, const web_route *rt, enum MHD_RequestTerminationCode term)
-{
-	return rt && r->status < 400 && r->errcode == NULL && term == MHD_REQUEST_TERMINATED_COMPLETED_OK &&
-	       (strncmp(rt->pattern, "/ocsp", 5) == 0 || strncmp(rt->pattern, "/pki/", 5) == 0);
-}
-
-static int log_sampled(const web_req *r, const web_route *rt,
-    enum MHD_RequestTerminationCode term)
-{
-	if (S.log_pki_every == 1 || !pki_ok(r, rt, term))
-		return 0;
-	return S.log_pki_every == 0 ||
-	       atomic_fetch_add(&S.pki_answers, 1) % (unsigned long long)S.log_pki_every != 0;
-}
-
-/* One line per request: logfmt, written with a single write(2). */
-static void log_request(web_req *r, enum MHD_RequestTerminationCode term, uint64_t dur_ns)
-{
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn,
-	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	char remote[INET6_ADDRSTRLEN] = "-", ts[24], line[768], msg[sizeof r->errmsg];
-	const web_route *rt = r->route >= 0 ? web_route_at(r->route) : NULL;
-	int n, sampled;
-
-	if (log_sampled(r, rt, term))
-		return;
-	sampled = S.log_pki_every > 1 && pki_ok(r, rt, term);
-	if (ci && ci->client_addr) {
-		const struct sockaddr *sa = ci->client_addr;
-		if (sa->sa_family == AF_INET)
-			inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
-			    remote, sizeof remote);
-		else if (sa->sa_family == AF_INET6)
-			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
-			    remote, sizeof remote);
-	}
-	oa_time_iso(ts, sizeof ts, oa_now());
-	/* The internal message (5xx only): no quotes, no control characters. */
-	snprintf(msg, sizeof msg, "%s", r->errmsg);
-	for (char *p = msg; *p; p++)
-		if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20)
-			*p = '\'';
-	n = snprintf(line, sizeof line,
-	    "ts=%s rid=%s remote=%s method=%s route=\"%s\" status=%u bytes=%zu dur_us=%" PRIu64
-	    " user=%s%s%s%s%s%s%s%s\n",
-	    ts, r->id, remote, r->method_name, rt ? rt->pattern : "-", r->status, r->bytes,
-	    dur_ns / 1000, r->user ? r->user : "-",
-	    sampled ? web_printf(r, " sampled=%d", S.log_pki_every) : "",
-	    r->errcode ? " error=" : "", r->errcode ? r->errcode : "",
-	    term != MHD_REQUEST_TERMINATED_COMPLETED_OK ? " end=" : "",
-	    term != MHD_REQUEST_TERMINATED_COMPLETED_OK ? term_name(term) : "",
-	    *msg ? " msg=\"" : "", *msg ? msg : "");
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof line)
-		n = (int)sizeof line - 1;
-	if (*msg && (size_t)n < sizeof line - 2) {
-		line[n - 1] = '"';
-		line[n++] = '\n';
-	}
-	if (write(STDERR_FILENO, line, (size_t)n) < 0) {
-		/* nothing sensible to do: the log is gone */
-	}
-}
-
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     enum MHD_RequestTerminationCode term)
 {
@@ -500,7 +406,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	if (r == NULL)
 		return;
 	dur = now_ns() - r->start_ns;
-	log_request(r, term, dur);
+	web_reqlog(r, term, dur);
 	web_metrics_observe(r->route, r->status, dur);
 	if (r->resp)
 		MHD_destroy_response(r->resp);
@@ -833,7 +739,7 @@ oa_err web_serve(const web_opts *o)
 	}
 	S.pub.public_certs = strcmp(conf_str(cfg, "web.public_certificates"), "yes") == 0;
 	S.pub.ocsp_cache_s = (int)conf_int(cfg, "web.ocsp_cache_seconds");
-	S.log_pki_every = (int)conf_int(cfg, "web.log_pki_every");
+	web_reqlog_init((int)conf_int(cfg, "web.log_pki_every"));
 	S.crl_check_s = (int)conf_int(cfg, "web.crl_check_seconds");
 	threads = (unsigned)conf_int(cfg, "web.threads");
 	if (threads == 0) {

@@ -239,8 +239,8 @@ try:
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline and len(acked) < target and not errors:
             time.sleep(0.002)
-        for t in restarts:
-            t.join(timeout=120)
+        # (the server killed before may still be starting: each round kills
+        # another one, and the third carries the load meanwhile)
         kills.append(len(acked))
         victim.kill()
         with lock:
