@@ -430,6 +430,38 @@ json_t *esign_str_or_null(const char *s)
 	return s && *s ? json_string(s) : json_null();
 }
 
+json_t *esign_json_body(web_req *r)
+{
+	json_error_t e;
+	json_t *j;
+
+	if (r->body == NULL || r->body_len == 0) {
+		esign_fail(r, 400, "INVALID_REQUEST", "Permintaan tidak valid", "a JSON body is required");
+		return NULL;
+	}
+	if ((j = json_loadb((const char *)r->body, r->body_len, JSON_REJECT_DUPLICATES, &e)) == NULL ||
+	    !json_is_object(j)) {
+		json_decref(j);
+		esign_fail(r, 400, "INVALID_REQUEST", "Permintaan tidak valid",
+		    "the body is not a JSON object");
+		return NULL;
+	}
+	return j;
+}
+
+const char *esign_jstr(json_t *o, const char *k, int *bad)
+{
+	json_t *v = json_object_get(o, k);
+
+	if (v == NULL || json_is_null(v))
+		return NULL;
+	if (!json_is_string(v)) {
+		*bad = 1;
+		return NULL;
+	}
+	return json_string_value(v);
+}
+
 /* The instance's TSA: its CN and "until <notAfter>" (arena), or NULLs. */
 void esign_tsa_info(web_req *r, char **name, char **validity)
 {

@@ -141,6 +141,12 @@ void esign_reply_status(web_req *r, const char *nik);
 char *esign_iso_ms(web_req *r, int64_t t, int space);
 /* A JSON string, or null for NULL or "". */
 json_t *esign_str_or_null(const char *s);
+/* The request's body as a JSON object (the caller's, json_decref), or NULL
+ * after answering 400 INVALID_REQUEST (no body, not JSON, not an object). */
+json_t *esign_json_body(web_req *r);
+/* A string member of o; NULL when absent or null, and *bad set when it is
+ * of another type. */
+const char *esign_jstr(json_t *o, const char *k, int *bad);
 /* The instance's TSA: its CN and "until <notAfter>" (arena), or NULLs. */
 void esign_tsa_info(web_req *r, char **name, char **validity);
 /* The verdict over every signature: VALID, WARNING, INVALID, NO_SIGNATURE. */

@@ -22,39 +22,6 @@
 #include "../ca/ca.h"
 #include "../common/util.h"
 
-static json_t *body_json(web_req *r)
-{
-	json_error_t e;
-	json_t *j;
-
-	if (r->body == NULL || r->body_len == 0) {
-		esign_fail(r, 400, "INVALID_REQUEST", "Permintaan tidak valid", "a JSON body is required");
-		return NULL;
-	}
-	if ((j = json_loadb((const char *)r->body, r->body_len, JSON_REJECT_DUPLICATES, &e)) == NULL ||
-	    !json_is_object(j)) {
-		json_decref(j);
-		esign_fail(r, 400, "INVALID_REQUEST", "Permintaan tidak valid",
-		    "the body is not a JSON object");
-		return NULL;
-	}
-	return j;
-}
-
-/* A string member, NULL when absent or null; *bad when of another type. */
-static const char *jstr(json_t *o, const char *k, int *bad)
-{
-	json_t *v = json_object_get(o, k);
-
-	if (v == NULL || json_is_null(v))
-		return NULL;
-	if (!json_is_string(v)) {
-		*bad = 1;
-		return NULL;
-	}
-	return json_string_value(v);
-}
-
 /* Base64 (an optional data: URL prefix) into arena memory. */
 static uint8_t *unbase64(web_req *r, const char *s, size_t *len)
 {
@@ -88,7 +55,7 @@ static char *base64(const uint8_t *p, size_t n)
 static const char *v2_nik(web_req *r, json_t *j)
 {
 	int bad = 0;
-	const char *nik = jstr(j, "nik", &bad), *email = jstr(j, "email", &bad);
+	const char *nik = esign_jstr(j, "nik", &bad), *email = esign_jstr(j, "email", &bad);
 	auth_person p;
 
 	if (bad) {
@@ -143,7 +110,7 @@ static int v2_visual(web_req *r, json_t *p, size_t i, const uint8_t *pdf, size_t
 	int bad = 0, rot = 0;
 	oa_err rc;
 
-	tag = jstr(p, "tag_koordinat", &bad);
+	tag = esign_jstr(p, "tag_koordinat", &bad);
 	if (tag && *tag) {
 		/* the box's size centred on the tag; page and origin are not used */
 		if (!jnum(r, p, "width", i, &w) || !jnum(r, p, "height", i, &h) ||
@@ -157,7 +124,7 @@ static int v2_visual(web_req *r, json_t *p, size_t i, const uint8_t *pdf, size_t
 	} else if (!jnum(r, p, "originX", i, &ox) || !jnum(r, p, "originY", i, &oy) ||
 	    !jnum(r, p, "width", i, &w) || !jnum(r, p, "height", i, &h))
 		return 0;
-	img = jstr(p, "imageBase64", &bad);
+	img = esign_jstr(p, "imageBase64", &bad);
 	if (bad || img == NULL || *img == 0 ||
 	    (v->image = unbase64(r, img, &v->image_len)) == NULL) {
 		esign_fail(r, 400, "INVALID_REQUEST", "imageBase64 wajib diisi",
@@ -269,7 +236,7 @@ static void v2_get_totp(web_req *r)
 
 	if (!esign_client_auth(r, &ci))
 		return;
-	if ((j = body_json(r)) == NULL)
+	if ((j = esign_json_body(r)) == NULL)
 		return;
 	if ((nik = v2_nik(r, j)) == NULL)
 		goto out;
@@ -390,9 +357,9 @@ static int v2_parse_docs(web_req *r, json_t *j, v2_docs *d)
 			    "signatureProperties[%zu] is not an object", i);
 			return 0;
 		}
-		if (!esign_tampilan_kind(r, jstr(p, "tampilan", &bad), &visible))
+		if (!esign_tampilan_kind(r, esign_jstr(p, "tampilan", &bad), &visible))
 			return 0;
-		d->pdfpw[i] = jstr(p, "pdfPassword", &bad); /* "" or absent: not encrypted */
+		d->pdfpw[i] = esign_jstr(p, "pdfPassword", &bad); /* "" or absent: not encrypted */
 		if (visible) {
 			if ((d->vis[i] = web_alloc(r, sizeof *d->vis[i])) == NULL) {
 				esign_fail_internal(r, oa_fail(OA_ERR_NOMEM, "out of memory"));
@@ -402,8 +369,8 @@ static int v2_parse_docs(web_req *r, json_t *j, v2_docs *d)
 			if (!v2_visual(r, p, i, d->pdf[i], d->len[i], d->pdfpw[i], d->vis[i]))
 				return 0;
 		}
-		d->reason[i] = jstr(p, "reason", &bad);
-		d->loc[i] = jstr(p, "location", &bad);
+		d->reason[i] = esign_jstr(p, "reason", &bad);
+		d->loc[i] = esign_jstr(p, "location", &bad);
 		if (bad) {
 			esign_fail(r, 400, "INVALID_REQUEST", "Permintaan tidak valid",
 			    "tampilan, reason, location and pdfPassword are strings");
@@ -452,15 +419,15 @@ static void v2_sign(web_req *r)
 
 	if (!esign_client_auth(r, &ci))
 		return;
-	if ((j = body_json(r)) == NULL)
+	if ((j = esign_json_body(r)) == NULL)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if ((nik = v2_nik(r, j)) == NULL)
 		goto out;
-	pass = jstr(j, "passphrase", &bad);
-	totp = jstr(j, "totp", &bad);
+	pass = esign_jstr(j, "passphrase", &bad);
+	totp = esign_jstr(j, "totp", &bad);
 	if (!totp)
-		totp = jstr(j, "otp", &bad);
+		totp = esign_jstr(j, "otp", &bad);
 	if (bad) {
 		esign_fail(r, 400, "INVALID_REQUEST", "Permintaan tidak valid",
 		    "passphrase and totp are strings");
@@ -543,11 +510,11 @@ static void v2_seal_pdf(web_req *r)
 
 	if (!esign_client_auth(r, &ci))
 		return;
-	if ((j = body_json(r)) == NULL)
+	if ((j = esign_json_body(r)) == NULL)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	id = jstr(j, "idSubscriber", &bad);
-	totp = jstr(j, "totp", &bad);
+	id = esign_jstr(j, "idSubscriber", &bad);
+	totp = esign_jstr(j, "totp", &bad);
 	if (bad || id == NULL || *id == 0 || totp == NULL || *totp == 0) {
 		esign_fail(r, 400, "INVALID_REQUEST", "idSubscriber dan totp wajib diisi",
 		    "idSubscriber and totp (strings) are required");
@@ -649,10 +616,10 @@ static void v2_verify(web_req *r)
 
 	if (!esign_client_auth(r, &ci))
 		return;
-	if ((j = body_json(r)) == NULL)
+	if ((j = esign_json_body(r)) == NULL)
 		return;
-	f = jstr(j, "file", &bad);
-	pw = jstr(j, "password", &bad);
+	f = esign_jstr(j, "file", &bad);
+	pw = esign_jstr(j, "password", &bad);
 	if (bad || f == NULL || (pdf = unbase64(r, f, &len)) == NULL) {
 		json_decref(j);
 		esign_fail(r, 400, "INVALID_REQUEST", "File bukan base64 yang valid",
@@ -716,10 +683,10 @@ static void v2_status(web_req *r)
 
 	if (!esign_client_auth(r, &ci))
 		return;
-	if ((j = body_json(r)) == NULL)
+	if ((j = esign_json_body(r)) == NULL)
 		return;
-	nik = jstr(j, "nik", &bad);
-	email = jstr(j, "email", &bad);
+	nik = esign_jstr(j, "nik", &bad);
+	email = esign_jstr(j, "email", &bad);
 	if (!bad && (nik == NULL || *nik == 0) && email && *email) {
 		const char *st = NULL, *desc = NULL;
 		if (auth_person_by_email(r->auth, email, &p) != OA_OK) {

@@ -19,19 +19,6 @@
 
 #include "../engine/engine.h"
 
-static const char *jstr(json_t *o, const char *k, int *bad)
-{
-	json_t *v = json_object_get(o, k);
-
-	if (v == NULL || json_is_null(v))
-		return NULL;
-	if (!json_is_string(v)) {
-		*bad = 1;
-		return NULL;
-	}
-	return json_string_value(v);
-}
-
 /* The agency's active issuance SOP (the first by SOP id). */
 typedef struct find_sop {
 	char sop_id[OA_MAX_SOP_ID + 1];
@@ -92,7 +79,6 @@ void esign_v2_register(web_req *r)
 {
 	auth_client_info ci;
 	auth_person p, q;
-	json_error_t je;
 	json_t *j = NULL;
 	const char *nama, *email, *nik, *nip, *person = NULL, *role;
 	const sop_def *d = NULL;
@@ -106,16 +92,12 @@ void esign_v2_register(web_req *r)
 
 	if (!esign_client_auth(r, &ci))
 		return;
-	if (r->body == NULL || r->body_len == 0 ||
-	    (j = json_loadb((const char *)r->body, r->body_len, JSON_REJECT_DUPLICATES, &je)) == NULL ||
-	    !json_is_object(j)) {
-		esign_fail(r, 400, "INVALID_REQUEST", "Permintaan tidak valid", "the body is not a JSON object");
+	if ((j = esign_json_body(r)) == NULL)
 		goto out;
-	}
-	nama = jstr(j, "nama", &bad);
-	email = jstr(j, "email", &bad);
-	nik = jstr(j, "nik", &bad);
-	nip = jstr(j, "nip", &bad);
+	nama = esign_jstr(j, "nama", &bad);
+	email = esign_jstr(j, "email", &bad);
+	nik = esign_jstr(j, "nik", &bad);
+	nip = esign_jstr(j, "nip", &bad);
 	if (bad || nama == NULL || *nama == 0 || email == NULL || *email == 0) {
 		esign_fail(r, 400, "INVALID_REQUEST", "Nama dan email wajib diisi",
 		    "nama and email (strings) are required, and nik");

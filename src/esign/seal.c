@@ -31,39 +31,6 @@
 
 #include "../keys/keys.h"
 
-static json_t *small_json(web_req *r)
-{
-	json_error_t e;
-	json_t *j;
-
-	if (r->body == NULL || r->body_len == 0 ||
-	    (j = json_loadb((const char *)r->body, r->body_len, JSON_REJECT_DUPLICATES, &e)) == NULL) {
-		esign_fail(r, 400, "INVALID_REQUEST", "Permintaan tidak valid", "the body is not JSON");
-		return NULL;
-	}
-	if (!json_is_object(j)) {
-		json_decref(j);
-		esign_fail(r, 400, "INVALID_REQUEST", "Permintaan tidak valid",
-		    "the body is not a JSON object");
-		return NULL;
-	}
-	return j;
-}
-
-/* A string member; NULL when absent or null, and *bad when of another type. */
-static const char *sget(json_t *o, const char *k, int *bad)
-{
-	json_t *v = json_object_get(o, k);
-
-	if (v == NULL || json_is_null(v))
-		return NULL;
-	if (!json_is_string(v)) {
-		*bad = 1;
-		return NULL;
-	}
-	return json_string_value(v);
-}
-
 /* The guide's time form, "2023-08-07T04:24:40.927+0000" (arena). */
 static const char *guide_time(web_req *r, int64_t t)
 {
@@ -112,10 +79,10 @@ static int seal_req(web_req *r, auth_client_info *ci, json_t **j, const char **i
 	*j = NULL;
 	if (!esign_client_auth(r, ci))
 		return 0;
-	if ((*j = small_json(r)) == NULL)
+	if ((*j = esign_json_body(r)) == NULL)
 		return 0;
-	*id = sget(*j, "idSubscriber", &bad);
-	*totp = sget(*j, "totp", &bad);
+	*id = esign_jstr(*j, "idSubscriber", &bad);
+	*totp = esign_jstr(*j, "totp", &bad);
 	if (bad || *id == NULL || **id == 0 || (need_totp && (*totp == NULL || **totp == 0))) {
 		esign_fail(r, 400, "INVALID_REQUEST", need_totp ? "idSubscriber dan totp wajib diisi"
 		                                                : "idSubscriber wajib diisi",
