@@ -99,7 +99,6 @@ struct demo {
 	/* --sops: the shipped definitions to activate ("all", "none", ids) */
 	const char *sops;
 	oa_buf sop_lines;  /* "  ID version N: active|installed, inactive" lines */
-	char seen[1024];   /* ",id,id," of every definition installed */
 };
 
 /* The first administrator: a staff-only account of the instance's agency
@@ -227,36 +226,9 @@ static oa_err demo_accounts(auth *a, const char *org, const char *sopdir, struct
 static int sop_seen(const char *sop_id, int64_t version_id, int active, void *arg)
 {
 	struct demo *d = arg;
-	size_t n = strlen(d->seen);
 
-	if (n == 0)
-		snprintf(d->seen, sizeof d->seen, ",");
-	n = strlen(d->seen);
-	snprintf(d->seen + n, sizeof d->seen - n, "%s,", sop_id);
 	return oa_buf_printf(&d->sop_lines, "    %-28s version %lld: %s\n", sop_id,
 	           (long long)version_id, active ? "active" : "installed, not active") != OA_OK;
-}
-
-/* Every id --sops names is one of the definitions installed. */
-static oa_err sops_named(const struct demo *d)
-{
-	char id[OA_MAX_SOP_ID + 3];
-
-	if (strcmp(d->sops, "all") == 0 || strcmp(d->sops, "none") == 0)
-		return OA_OK;
-	for (const char *p = d->sops; *p;) {
-		size_t k = strcspn(p, ",");
-		if (k == 0 || k > OA_MAX_SOP_ID)
-			return oa_fail(OA_ERR_INVALID, "--sops: '%s' is not a list of SOP ids", d->sops);
-		snprintf(id, sizeof id, ",%.*s,", (int)k, p);
-		if (strstr(d->seen, id) == NULL)
-			return oa_fail(OA_ERR_NOTFOUND, "--sops: no shipped SOP definition has id '%.*s'"
-			    " (see the ids in the share directory's sop/*.yaml)", (int)k, p);
-		p += k;
-		if (*p == ',')
-			p++;
-	}
-	return OA_OK;
 }
 
 /* Installs the instance's SOP definitions for its agency, which it
@@ -280,7 +252,7 @@ static oa_err install_sops(const char *idir, void *arg)
 	    (rc = engine_open(in, &e)))
 		goto out;
 	if ((rc = engine_sop_install_dir_sel(e, org, dir, "init", d->sops, sop_seen, d)) ||
-	    (rc = sops_named(d)) || (rc = auth_open(in, &a)) ||
+	    (rc = auth_open(in, &a)) ||
 	    (rc = auth_org_create(a, org, conf_str(inst_conf(in), "instance.name"), "init")))
 		goto out;
 	if (d->admin_email && (rc = first_admin(a, org, d)))
@@ -420,7 +392,7 @@ int cmd_init(int argc, char **argv)
 	demo.on = o.demo;
 	if (demo.sops == NULL)
 		demo.sops = demo.on ? "all" : "none";
-	else if (*demo.sops == '\0' || strlen(demo.sops) >= sizeof demo.seen / 2)
+	else if (*demo.sops == '\0')
 		return cli_usage("--sops all|none|ID[,ID...]");
 	o.prepare_arg = &demo;
 	o.share = share && *share ? share : default_share();

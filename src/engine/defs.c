@@ -198,7 +198,7 @@ oa_err engine_sop_install_dir_sel(engine *e, const char *org, const char *dir, c
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
-	char *names[128];
+	char *names[128], ids[128][OA_MAX_SOP_ID + 1] = {{0}};
 	size_t n = 0;
 	oa_err rc = OA_OK;
 
@@ -240,10 +240,26 @@ oa_err engine_sop_install_dir_sel(engine *e, const char *org, const char *dir, c
 			on = rc == OA_OK && selected(activate, def->id);
 			if (on)
 				rc = engine_sop_activate(e, vid, actor);
-			if (rc == OA_OK && each)
-				each(def->id, vid, on, arg);
+			if (rc == OA_OK) {
+				snprintf(ids[i], sizeof ids[i], "%s", def->id);
+				if (each)
+					each(def->id, vid, on, arg);
+			}
 		}
 		free(text);
+	}
+	/* every id the list names is one of the definitions installed */
+	for (const char *p = activate; rc == OA_OK && strcmp(activate, "all") &&
+	     strcmp(activate, "none") && *p;) {
+		size_t k = strcspn(p, ","), i;
+		for (i = 0; i < n && !(strlen(ids[i]) == k && strncmp(ids[i], p, k) == 0); i++)
+			;
+		if (k == 0 || i == n)
+			rc = oa_fail(OA_ERR_NOTFOUND, "--sops: no shipped SOP definition has id '%.*s'"
+			    " (see the ids in the share directory's sop/*.yaml)", (int)k, p);
+		p += k;
+		if (*p == ',')
+			p++;
 	}
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);

@@ -71,7 +71,8 @@ oa_err engine_sop_activate(engine *e, int64_t version_id, const char *actor);
 oa_err engine_sop_install_dir(engine *e, const char *org, const char *dir, const char *actor);
 /* Installs every *.yaml in dir for org (in name order) and activates those
  * whose SOP id activate names: "all", "none" or ids separated by commas
- * (an id no file has is not an error here: the caller checks).  each
+ * (an id no file has is OA_ERR_NOTFOUND, after the installs: the caller's
+ * transaction undoes them).  each
  * (optional) is told every definition installed and whether it is active. */
 oa_err engine_sop_install_dir_sel(engine *e, const char *org, const char *dir, const char *actor,
     const char *activate, int (*each)(const char *sop_id, int64_t version_id, int active,

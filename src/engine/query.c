@@ -256,6 +256,14 @@ static void bind_who(store_stmt *st, const engine_who *who)
 	store_bind_text(st, 18, who->person);
 }
 
+/* Whether the open case w (of task_ids' walk) is a task of ?1/?2..?17/?18:
+ * a role of the person acts at its step (at its turn), the applicant's role
+ * exactly on their own case. */
+#define TASK_OF_W \
+	" EXISTS (SELECT 1 FROM sop_step_role r WHERE r.version_id = w.version_id" \
+	" AND r.step = w.step AND r.role IN " TASK_ROLES " AND (r.pos < 0 OR r.pos = w.turn)" \
+	" AND (r.role = w.applicant_role) = (w.applicant = ?18))"
+
 /* The walk of task_ids: at most this many tasks before the page's end (the
  * inbox's first 8 pages; beyond, or for the API's 1,000, the sort is cheaper
  * than probing 4 (skip + n) cases). */
@@ -289,18 +297,12 @@ static oa_err task_ids(engine *e, const engine_who *who, int part, int64_t skip,
 			    "SELECT w.id FROM (SELECT c.id, c.step_due_at, c.version_id, c.step, c.turn,"
 			    " c.applicant, c.applicant_role FROM sop_case c WHERE c.org = ?1"
 			    " AND c.state = 'open' AND c.step_due_at IS NOT NULL"
-			    " ORDER BY c.step_due_at, c.id LIMIT ?19) w WHERE EXISTS (SELECT 1"
-			    " FROM sop_step_role r WHERE r.version_id = w.version_id AND r.step = w.step"
-			    " AND r.role IN " TASK_ROLES " AND (r.pos < 0 OR r.pos = w.turn)"
-			    " AND (r.role = w.applicant_role) = (w.applicant = ?18))"
+			    " ORDER BY c.step_due_at, c.id LIMIT ?19) w WHERE" TASK_OF_W
 			    " ORDER BY w.step_due_at, w.id LIMIT ?20 OFFSET ?21" :
 			    "SELECT w.id FROM (SELECT c.id, c.version_id, c.step, c.turn,"
 			    " c.applicant, c.applicant_role FROM sop_case c WHERE c.org = ?1"
 			    " AND c.state = 'open' AND c.step_due_at IS NULL"
-			    " ORDER BY c.id LIMIT ?19) w WHERE EXISTS (SELECT 1"
-			    " FROM sop_step_role r WHERE r.version_id = w.version_id AND r.step = w.step"
-			    " AND r.role IN " TASK_ROLES " AND (r.pos < 0 OR r.pos = w.turn)"
-			    " AND (r.role = w.applicant_role) = (w.applicant = ?18))"
+			    " ORDER BY c.id LIMIT ?19) w WHERE" TASK_OF_W
 			    " ORDER BY w.id LIMIT ?20 OFFSET ?21");
 		else
 			st = store_prepare(engine_store(e), part == 0 ?

@@ -11,7 +11,6 @@
  * certificate with neither address is revoked without an e-mail, as the
  * engine skips people without an address.
  */
-#include <string.h>
 
 #include "../auth/auth.h"
 #include "../mail/mail.h"
@@ -53,14 +52,9 @@ static oa_err tell_holder(const ca_cert_info *c, void *arg)
 oa_err engine_revoke_in_org(engine *e, const char *org, const char *serial, const char *reason,
     const char *actor, const char *via, const char *note)
 {
-	const char *ids[8], *labels[8];
-	size_t n = sop_reason_choices(NULL, ids, labels, 8);
-	struct holder_ctx x = {e, actor, NULL};
-	int code = reason ? sop_reason_crl(NULL, reason) : -1;
+	struct holder_ctx x = {e, actor, sop_reason_label(NULL, reason)};
+	int code = sop_reason_crl(NULL, reason);
 
-	for (size_t i = 0; reason && i < n; i++)
-		if (strcmp(ids[i], reason) == 0)
-			x.label = labels[i];
 	if (code < 0 || x.label == NULL)
 		return oa_fail(OA_ERR_INVALID, "'%s' is not a revocation reason", reason ? reason : "");
 	return ca_revoke_in_org(engine_ca(e), org, serial, code, actor, via, note, tell_holder, &x);

@@ -51,34 +51,30 @@ static const char *term_name(enum MHD_RequestTerminationCode t)
  * Of their successful answers one in web.log_pki_every is logged (with
  * sampled=N, so a reader can scale counts; 1 logs all, 0 none); failures
  * and unfinished requests are always logged, and /metrics counts every
- * request of every route either way.  1: this request is not logged. */
-static int pki_ok(const web_req *r, const web_route *rt, enum MHD_RequestTerminationCode term)
+ * request of every route either way.  -1: leave this request out; 0: log
+ * it; 1: log it marked sampled=N. */
+static int sampling(const web_req *r, const web_route *rt, enum MHD_RequestTerminationCode term)
 {
-	return rt && r->status < 400 && r->errcode == NULL && term == MHD_REQUEST_TERMINATED_COMPLETED_OK &&
-	       (strncmp(rt->pattern, "/ocsp", 5) == 0 || strncmp(rt->pattern, "/pki/", 5) == 0);
-}
-
-static int log_sampled(const web_req *r, const web_route *rt,
-    enum MHD_RequestTerminationCode term)
-{
-	if (log_every == 1 || !pki_ok(r, rt, term))
+	if (log_every == 1 || rt == NULL || r->status >= 400 || r->errcode != NULL ||
+	    term != MHD_REQUEST_TERMINATED_COMPLETED_OK ||
+	    (strncmp(rt->pattern, "/ocsp", 5) != 0 && strncmp(rt->pattern, "/pki/", 5) != 0))
 		return 0;
-	return log_every == 0 ||
-	       atomic_fetch_add(&pki_answers, 1) % (unsigned long long)log_every != 0;
+	if (log_every == 0 || atomic_fetch_add(&pki_answers, 1) % (unsigned long long)log_every != 0)
+		return -1;
+	return 1;
 }
 
 /* One line per request: logfmt, written with a single write(2). */
 void web_reqlog(web_req *r, enum MHD_RequestTerminationCode term, uint64_t dur_ns)
 {
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn,
-	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	char remote[INET6_ADDRSTRLEN] = "-", ts[24], line[768], msg[sizeof r->errmsg];
 	const web_route *rt = r->route >= 0 ? web_route_at(r->route) : NULL;
-	int n, sampled;
+	const union MHD_ConnectionInfo *ci;
+	char remote[INET6_ADDRSTRLEN] = "-", ts[24], line[768], msg[sizeof r->errmsg];
+	int n, sampled = sampling(r, rt, term);
 
-	if (log_sampled(r, rt, term))
+	if (sampled < 0)
 		return;
-	sampled = log_every > 1 && pki_ok(r, rt, term);
+	ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ci && ci->client_addr) {
 		const struct sockaddr *sa = ci->client_addr;
 		if (sa->sa_family == AF_INET)

@@ -162,11 +162,13 @@ static const char *search_text(web_req *r)
 
 static void tabs(pg *p, int certs, const char *oa)
 {
+	/* oa is "" or "&org=ID": the tabs' own query is "?org=ID" */
+	const char *qs = *oa ? web_printf(p->r, "?%s", oa + 1) : "";
+
 	pg_raw(p, "<p class=\"tabs\">");
 	if (certs)
-		pg_link(p, web_printf(p->r, "/portal/registry/cases%s%s", *oa ? "?" : "",
-		                      oa + (*oa == '&')),
-		    "Semua permohonan", "All cases");
+		pg_link(p, web_printf(p->r, "/portal/registry/cases%s", qs), "Semua permohonan",
+		    "All cases");
 	else
 		pg_raw(p, "<strong>Semua permohonan <span class=\"en\" lang=\"en\">/ All cases</span>"
 		          "</strong>");
@@ -175,9 +177,8 @@ static void tabs(pg *p, int certs, const char *oa)
 		pg_raw(p, "<strong>Semua sertifikat <span class=\"en\" lang=\"en\">/ All "
 		          "certificates</span></strong>");
 	else
-		pg_link(p, web_printf(p->r, "/portal/registry/certificates%s%s", *oa ? "?" : "",
-		                      oa + (*oa == '&')),
-		    "Semua sertifikat", "All certificates");
+		pg_link(p, web_printf(p->r, "/portal/registry/certificates%s", qs), "Semua sertifikat",
+		    "All certificates");
 	pg_raw(p, "</p>\n");
 }
 

@@ -159,7 +159,7 @@ const char *sop_reason_label(const sop_def *d, const char *id)
 
 	if (id == NULL || *id == 0)
 		return NULL;
-	if (d->n_reasons > 0) {
+	if (d && d->n_reasons > 0) {
 		if ((i = sop_reason_index(d, id)) < 0)
 			return NULL;
 		return d->reasons[i].label && *d->reasons[i].label ? d->reasons[i].label

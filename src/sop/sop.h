@@ -234,8 +234,8 @@ void sop_errors_print(const sop_errors *e, const char *path, FILE *out);
  * Indonesian labels.  sop_reason_crl: the CRL reason code of id, or -1 if id
  * is no such reason; sop_reason_label: its label (the id itself when it has
  * none), or NULL; sop_reason_choices: up to max ids and labels, returns how
- * many.  sop_reason_crl and sop_reason_choices take d NULL for the RFC 5280
- * reasons alone (a revocation outside any SOP case).
+ * many.  All three take d NULL for the RFC 5280 reasons alone (a revocation
+ * outside any SOP case).
  */
 int sop_reason_crl(const sop_def *d, const char *id);
 const char *sop_reason_label(const sop_def *d, const char *id);

@@ -235,62 +235,98 @@ static oa_err dst_count(store *d, const char *table, int64_t *n)
 	return rc;
 }
 
-/* Copies one table's rows; *rows: how many. */
-static oa_err copy_table(sqlite3 *src, store *d, const struct tab *t, int64_t *rows)
+/* A table's columns as the SQLite schema declares them (the same on both
+ * sides of a copy): the statement that reads them (in order, when given)
+ * and the one that inserts a row, in memory of their own (table_sql_free),
+ * and each column's kind. */
+enum { KIND_TEXT, KIND_INT, KIND_BLOB };
+struct tabsql {
+	char *sel, *ins;
+	int kind[256];
+	int n;
+};
+
+static void table_sql_free(struct tabsql *q)
 {
-	char sel[64 + STORE_COPY_NAME * 2], *ins = NULL;
-	sqlite3_stmt *st = NULL, *info = NULL;
-	store_stmt *w = NULL;
-	int ncol = 0, isblob[256], step;
-	size_t cap = 0, len = 0;
+	free(q->sel);
+	free(q->ins);
+	q->sel = q->ins = NULL;
+}
+
+static oa_err table_sql(sqlite3 *db, const char *table, const char *order, struct tabsql *q)
+{
+	char info[64 + STORE_COPY_NAME];
+	sqlite3_stmt *ti = NULL;
+	size_t cap = 64 + 2 * STORE_COPY_NAME + 256 * (STORE_COPY_NAME + 5) + (order ? strlen(order) : 0);
+	size_t sl, il;
 	oa_err rc = OA_OK;
 
-	*rows = 0;
-	snprintf(sel, sizeof sel, "SELECT name, upper(type) FROM pragma_table_info('%s')", t->name);
-	if (sqlite3_prepare_v2(src, sel, -1, &info, NULL) != SQLITE_OK)
-		return sqlite_fail(src, "table columns");
-	cap = 64 + STORE_COPY_NAME + 256 * (STORE_COPY_NAME + 4);
-	if ((ins = malloc(cap)) == NULL) {
+	memset(q, 0, sizeof *q);
+	snprintf(info, sizeof info, "SELECT name, upper(type) FROM pragma_table_info('%s')", table);
+	if (sqlite3_prepare_v2(db, info, -1, &ti, NULL) != SQLITE_OK)
+		return sqlite_fail(db, "table columns");
+	if ((q->sel = malloc(cap)) == NULL || (q->ins = malloc(cap)) == NULL) {
 		rc = oa_fail(OA_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	len = (size_t)snprintf(ins, cap, "INSERT INTO %s (", t->name);
-	while (sqlite3_step(info) == SQLITE_ROW) {
-		const char *c = (const char *)sqlite3_column_text(info, 0);
-		const char *ty = (const char *)sqlite3_column_text(info, 1);
-		if (c == NULL || !plain_ident(c) || ncol == 256) {
-			rc = oa_fail(OA_ERR_STATE, "source database: table %s: a column openams does"
-			    " not make", t->name);
+	sl = (size_t)snprintf(q->sel, cap, "SELECT ");
+	il = (size_t)snprintf(q->ins, cap, "INSERT INTO %s (", table);
+	while (sqlite3_step(ti) == SQLITE_ROW) {
+		const char *c = (const char *)sqlite3_column_text(ti, 0);
+		const char *ty = (const char *)sqlite3_column_text(ti, 1);
+		if (c == NULL || !plain_ident(c) || q->n == 256) {
+			rc = oa_fail(OA_ERR_STATE, "table %s: a column openams does not make", table);
 			goto out;
 		}
-		isblob[ncol] = ty && strstr(ty, "BLOB") != NULL;
-		len += (size_t)snprintf(ins + len, cap - len, "%s%s", ncol ? ", " : "", c);
-		ncol++;
+		q->kind[q->n] = ty && strstr(ty, "BLOB") ? KIND_BLOB : ty && strstr(ty, "INT") ? KIND_INT
+		                                                                                : KIND_TEXT;
+		sl += (size_t)snprintf(q->sel + sl, cap - sl, "%s%s", q->n ? ", " : "", c);
+		il += (size_t)snprintf(q->ins + il, cap - il, "%s%s", q->n ? ", " : "", c);
+		q->n++;
 	}
-	len += (size_t)snprintf(ins + len, cap - len, ") VALUES (");
-	for (int i = 0; i < ncol; i++)
-		len += (size_t)snprintf(ins + len, cap - len, "%s?", i ? ", " : "");
-	snprintf(ins + len, cap - len, ")");
-	if (ncol == 0) {
-		rc = oa_fail(OA_ERR_STATE, "source database: table %s has no columns", t->name);
+	if (q->n == 0) {
+		rc = oa_fail(OA_ERR_STATE, "table %s has no columns", table);
 		goto out;
 	}
-	/* the columns in table_info's order: SELECT * gives the same order */
-	snprintf(sel, sizeof sel, "SELECT * FROM %s%s", t->name, t->rowid ? " ORDER BY rowid" : "");
-	if (sqlite3_prepare_v2(src, sel, -1, &st, NULL) != SQLITE_OK) {
+	snprintf(q->sel + sl, cap - sl, " FROM %s%s%s", table, order ? " ORDER BY " : "",
+	    order ? order : "");
+	il += (size_t)snprintf(q->ins + il, cap - il, ") VALUES (");
+	for (int i = 0; i < q->n; i++)
+		il += (size_t)snprintf(q->ins + il, cap - il, "%s?", i ? ", " : "");
+	snprintf(q->ins + il, cap - il, ")");
+out:
+	sqlite3_finalize(ti);
+	if (rc)
+		table_sql_free(q);
+	return rc;
+}
+
+/* Copies one table's rows; *rows: how many. */
+static oa_err copy_table(sqlite3 *src, store *d, const struct tab *t, int64_t *rows)
+{
+	struct tabsql q;
+	sqlite3_stmt *st = NULL;
+	store_stmt *w = NULL;
+	int step;
+	oa_err rc;
+
+	*rows = 0;
+	if ((rc = table_sql(src, t->name, t->rowid ? "rowid" : NULL, &q)))
+		return oa_fail(rc, "source database: %s", oa_errmsg());
+	if (sqlite3_prepare_v2(src, q.sel, -1, &st, NULL) != SQLITE_OK) {
 		rc = sqlite_fail(src, t->name);
 		goto out;
 	}
-	if ((w = store_prepare(d, ins)) == NULL) {
+	if ((w = store_prepare(d, q.ins)) == NULL) {
 		rc = OA_ERR_STORE;
 		goto out;
 	}
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		for (int i = 0; i < ncol && rc == OA_OK; i++) {
+		for (int i = 0; i < q.n && rc == OA_OK; i++) {
 			int ty = sqlite3_column_type(st, i);
 			if (ty == SQLITE_NULL)
 				rc = store_bind_null(w, i + 1);
-			else if (isblob[i] || ty == SQLITE_BLOB) {
+			else if (q.kind[i] == KIND_BLOB || ty == SQLITE_BLOB) {
 				const void *p = sqlite3_column_blob(st, i);
 				rc = store_bind_blob(w, i + 1, p ? p : "",
 				    (size_t)sqlite3_column_bytes(st, i));
@@ -312,8 +348,7 @@ out:
 	if (w)
 		store_reset(w);
 	sqlite3_finalize(st);
-	sqlite3_finalize(info);
-	free(ins);
+	table_sql_free(&q);
 	return rc;
 }
 
@@ -480,61 +515,29 @@ static oa_err pk_order(sqlite3 *db, const char *table, char *out, size_t outsz)
  * schema), in key order; *rows: how many. */
 static oa_err copy_table_back(store *s, store *d, const struct tab *t, int64_t *rows)
 {
-	char info[64 + STORE_COPY_NAME], order[512], *sel = NULL, *ins = NULL;
-	sqlite3_stmt *ti = NULL;
+	char order[512];
+	struct tabsql q;
 	store_stmt *r = NULL, *w = NULL;
-	int ncol = 0, kind[256], step; /* kind: 0 text, 1 integer, 2 blob */
-	size_t cap = 64 + 2 * STORE_COPY_NAME + 256 * (STORE_COPY_NAME + 4) + sizeof order;
-	size_t sl = 0, il = 0;
-	oa_err rc = OA_OK;
+	int step;
+	oa_err rc;
 
 	*rows = 0;
-	if ((rc = pk_order(d->db, t->name, order, sizeof order)))
+	if ((rc = pk_order(d->db, t->name, order, sizeof order)) ||
+	    (rc = table_sql(d->db, t->name, order, &q)))
 		return rc;
-	snprintf(info, sizeof info, "SELECT name, upper(type) FROM pragma_table_info('%s')",
-	    t->name);
-	if (sqlite3_prepare_v2(d->db, info, -1, &ti, NULL) != SQLITE_OK)
-		return sqlite_fail(d->db, "table columns");
-	if ((sel = malloc(cap)) == NULL || (ins = malloc(cap)) == NULL) {
-		rc = oa_fail(OA_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	sl = (size_t)snprintf(sel, cap, "SELECT ");
-	il = (size_t)snprintf(ins, cap, "INSERT INTO %s (", t->name);
-	while (sqlite3_step(ti) == SQLITE_ROW) {
-		const char *c = (const char *)sqlite3_column_text(ti, 0);
-		const char *ty = (const char *)sqlite3_column_text(ti, 1);
-		if (c == NULL || !plain_ident(c) || ncol == 256) {
-			rc = oa_fail(OA_ERR_STATE, "table %s: a column openams does not make", t->name);
-			goto out;
-		}
-		kind[ncol] = ty && strstr(ty, "BLOB") ? 2 : ty && strstr(ty, "INT") ? 1 : 0;
-		sl += (size_t)snprintf(sel + sl, cap - sl, "%s%s", ncol ? ", " : "", c);
-		il += (size_t)snprintf(ins + il, cap - il, "%s%s", ncol ? ", " : "", c);
-		ncol++;
-	}
-	if (ncol == 0) {
-		rc = oa_fail(OA_ERR_STATE, "table %s has no columns", t->name);
-		goto out;
-	}
-	snprintf(sel + sl, cap - sl, " FROM %s ORDER BY %s", t->name, order);
-	il += (size_t)snprintf(ins + il, cap - il, ") VALUES (");
-	for (int i = 0; i < ncol; i++)
-		il += (size_t)snprintf(ins + il, cap - il, "%s?", i ? ", " : "");
-	snprintf(ins + il, cap - il, ")");
-	if ((r = store_prepare(s, sel)) == NULL || (w = store_prepare(d, ins)) == NULL) {
+	if ((r = store_prepare(s, q.sel)) == NULL || (w = store_prepare(d, q.ins)) == NULL) {
 		rc = OA_ERR_STORE;
 		goto out;
 	}
 	while ((step = store_step(r)) == STORE_ROW) {
-		for (int i = 0; i < ncol && rc == OA_OK; i++) {
+		for (int i = 0; i < q.n && rc == OA_OK; i++) {
 			if (store_col_isnull(r, i))
 				rc = store_bind_null(w, i + 1);
-			else if (kind[i] == 2) {
+			else if (q.kind[i] == KIND_BLOB) {
 				size_t n = 0;
 				const void *p = store_col_blob(r, i, &n);
 				rc = store_bind_blob(w, i + 1, p ? p : "", n);
-			} else if (kind[i] == 1)
+			} else if (q.kind[i] == KIND_INT)
 				rc = store_bind_int(w, i + 1, store_col_int(r, i));
 			else
 				rc = store_bind_text(w, i + 1, store_col_text(r, i));
@@ -553,9 +556,7 @@ out:
 		store_reset(r);
 	if (w)
 		store_reset(w);
-	sqlite3_finalize(ti);
-	free(sel);
-	free(ins);
+	table_sql_free(&q);
 	return rc;
 }
 
@@ -620,12 +621,12 @@ static void digest_value(EVP_MD_CTX *md, int kind, int isnull, int64_t i, const 
 
 	if (isnull)
 		hl = snprintf(head, sizeof head, "N;");
-	else if (kind == 1)
+	else if (kind == KIND_INT)
 		hl = snprintf(head, sizeof head, "I%lld;", (long long)i);
 	else
-		hl = snprintf(head, sizeof head, "%c%zu:", kind == 2 ? 'B' : 'T', n);
+		hl = snprintf(head, sizeof head, "%c%zu:", kind == KIND_BLOB ? 'B' : 'T', n);
 	EVP_DigestUpdate(md, head, (size_t)hl);
-	if (!isnull && kind != 1 && n)
+	if (!isnull && kind != KIND_INT && n)
 		EVP_DigestUpdate(md, p, n);
 }
 
@@ -637,72 +638,56 @@ static void digest_value(EVP_MD_CTX *md, int kind, int isnull, int64_t i, const 
  */
 static oa_err tables_same(sqlite3 *src, store *d, const char *table)
 {
-	char q[128 + STORE_COPY_NAME], order[512], *sel = NULL;
-	sqlite3_stmt *ti = NULL, *a = NULL;
+	char order[512];
+	struct tabsql q = {0};
+	sqlite3_stmt *a = NULL;
 	store_stmt *b = NULL;
 	EVP_MD_CTX *ma = EVP_MD_CTX_new(), *mb = EVP_MD_CTX_new();
 	uint8_t ha[32], hb[32];
-	int kind[256], ncol = 0, step;
-	size_t cap = 64 + 2 * STORE_COPY_NAME + 256 * (STORE_COPY_NAME + 2) + sizeof order, sl;
+	int step;
 	oa_err rc = OA_OK;
 
-	if (ma == NULL || mb == NULL || (sel = malloc(cap)) == NULL ||
-	    !EVP_DigestInit_ex(ma, EVP_sha256(), NULL) || !EVP_DigestInit_ex(mb, EVP_sha256(), NULL)) {
+	if (ma == NULL || mb == NULL || !EVP_DigestInit_ex(ma, EVP_sha256(), NULL) ||
+	    !EVP_DigestInit_ex(mb, EVP_sha256(), NULL)) {
 		rc = oa_fail(OA_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = pk_order(src, table, order, sizeof order)))
+	if ((rc = pk_order(src, table, order, sizeof order)) ||
+	    (rc = table_sql(src, table, order, &q)))
 		goto out;
-	snprintf(q, sizeof q, "SELECT name, upper(type) FROM pragma_table_info('%s')", table);
-	if (sqlite3_prepare_v2(src, q, -1, &ti, NULL) != SQLITE_OK) {
-		rc = sqlite_fail(src, "table columns");
-		goto out;
-	}
-	sl = (size_t)snprintf(sel, cap, "SELECT ");
-	while (sqlite3_step(ti) == SQLITE_ROW && ncol < 256) {
-		const char *c = (const char *)sqlite3_column_text(ti, 0);
-		const char *ty = (const char *)sqlite3_column_text(ti, 1);
-		if (c == NULL || !plain_ident(c)) {
-			rc = oa_fail(OA_ERR_STATE, "table %s: a column openams does not make", table);
-			goto out;
-		}
-		kind[ncol] = ty && strstr(ty, "BLOB") ? 2 : ty && strstr(ty, "INT") ? 1 : 0;
-		sl += (size_t)snprintf(sel + sl, cap - sl, "%s%s", ncol++ ? ", " : "", c);
-	}
-	snprintf(sel + sl, cap - sl, " FROM %s ORDER BY %s", table, order);
-	if (sqlite3_prepare_v2(src, sel, -1, &a, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(src, q.sel, -1, &a, NULL) != SQLITE_OK) {
 		rc = sqlite_fail(src, table);
 		goto out;
 	}
 	while ((step = sqlite3_step(a)) == SQLITE_ROW)
-		for (int i = 0; i < ncol; i++) {
+		for (int i = 0; i < q.n; i++) {
 			/* one accessor per kind (another may convert the value) */
 			int isnull = sqlite3_column_type(a, i) == SQLITE_NULL;
-			if (kind[i] == 1)
-				digest_value(ma, 1, isnull, sqlite3_column_int64(a, i), NULL, 0);
+			if (q.kind[i] == KIND_INT)
+				digest_value(ma, KIND_INT, isnull, sqlite3_column_int64(a, i), NULL, 0);
 			else {
-				const void *p = kind[i] == 2 ? sqlite3_column_blob(a, i) :
-				                               (const void *)sqlite3_column_text(a, i);
-				digest_value(ma, kind[i], isnull, 0, p, (size_t)sqlite3_column_bytes(a, i));
+				const void *p = q.kind[i] == KIND_BLOB ? sqlite3_column_blob(a, i) :
+				                                         (const void *)sqlite3_column_text(a, i);
+				digest_value(ma, q.kind[i], isnull, 0, p, (size_t)sqlite3_column_bytes(a, i));
 			}
 		}
 	if (step != SQLITE_DONE) {
 		rc = sqlite_fail(src, table);
 		goto out;
 	}
-	if ((b = store_prepare(d, sel)) == NULL) {
+	if ((b = store_prepare(d, q.sel)) == NULL) {
 		rc = OA_ERR_STORE;
 		goto out;
 	}
 	while ((step = store_step(b)) == STORE_ROW)
-		for (int i = 0; i < ncol; i++) {
+		for (int i = 0; i < q.n; i++) {
 			size_t n = 0;
-			const void *p = kind[i] == 2 ? store_col_blob(b, i, &n) : NULL;
-			if (kind[i] == 0) {
+			const void *p = q.kind[i] == KIND_BLOB ? store_col_blob(b, i, &n) : NULL;
+			if (q.kind[i] == KIND_TEXT) {
 				p = store_col_text(b, i);
 				n = strlen(p);
 			}
-			digest_value(mb, kind[i], store_col_isnull(b, i), kind[i] == 1 ?
+			digest_value(mb, q.kind[i], store_col_isnull(b, i), q.kind[i] == KIND_INT ?
 			    store_col_int(b, i) : 0, p, n);
 		}
 	if (step != STORE_DONE) {
@@ -718,9 +703,8 @@ out:
 	if (b)
 		store_reset(b);
 	sqlite3_finalize(a);
-	sqlite3_finalize(ti);
 	EVP_MD_CTX_free(ma);
 	EVP_MD_CTX_free(mb);
-	free(sel);
+	table_sql_free(&q);
 	return rc;
 }
