@@ -13,9 +13,17 @@
 # passphrase as a credential): the server switches to openams, its signer
 # launcher stays root, and every signer, also the one that replaces a signer
 # killed with SIGKILL, runs as openams-signer; /healthz answers and the
-# administrator signs in over the API; `dpkg --purge` removes the users and
-# the data.  Every server is stopped by its PID; the mounts go with the
-# namespace.
+# administrator signs in over the API.  Then, against that server, an
+# administrator's accounts and SOP from the command line (as openams), one
+# issuance case walked over the API by its five roles (walkcase.py) to a
+# certificate that verifies; `openams backup` as root while a bounded load
+# (document uploads, OCSP requests) runs; restored into another directory,
+# where the audit chain verifies, is the server's up to the restored head,
+# and the certificates, cases and documents are exactly those the server's
+# audit log had recorded up to that head, including every upload
+# acknowledged before the backup started.  `dpkg --purge` removes the users
+# and the data.  Every server and load is stopped by its PID; the mounts go
+# with the namespace.
 #   deb.sh VERSION       (suite package: a package build, minutes; needs root)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -258,6 +266,119 @@ inside() {
 	signer2=$(children "${launcher:-0}" | head -n 1)
 	check "... by a new signer" test -n "$signer2" -a "${signer2:-0}" != "${signer:-0}"
 	check_eq "... running as openams-signer" "$(ps_user "${signer2:-0}")" openams-signer
+
+	# ---- one issuance case, walked over the API of the installed server ----
+	# The accounts and the SOP as an administrator makes them on the command
+	# line, as the openams user (the server's), beside the running server.
+	local sopv n=1 who
+	sopv=$(as_user openams openams sop list --dir /var/lib/openams | awk -F'\t' '$2 == "meranti-penerbitan" { print $1 }')
+	check_match "the shipped SOP meranti-penerbitan is installed (openams sop list, as openams)" "$sopv" '^[0-9]+$'
+	check "... and activated (openams sop activate $sopv)" as_user openams openams sop activate "${sopv:-0}" --dir /var/lib/openams
+	printf '%s\n' "$PW" >"$R/tmp/person.pw"
+	in_root chown openams:openams /tmp/person.pw
+	chmod 600 "$R/tmp/person.pw"
+	: >"$W/logins"
+	check "the applicant's account (openams person add, role grant pemohon)" as_user openams sh -c \
+		'openams person add --dir /var/lib/openams --id siti --name "Siti Rahmawati" --email siti@kominfo.go.id --nik 1471015505900001 --password-file /tmp/person.pw >/dev/null && openams role grant siti pemohon --dir /var/lib/openams'
+	printf 'pemohon\tsiti\t%s\tSiti Rahmawati\t1471015505900001\tsiti@kominfo.go.id\n' "$PW" >>"$W/logins"
+	for who in kadis kabid verifikator bsre; do
+		n=$((n + 1))
+		check "... the $who's" as_user openams sh -c "openams person add --dir /var/lib/openams --id $who.1 --name 'Petugas $who' --email $who@kominfo.go.id --nik 14710112038000$(printf %02d $n) --password-file /tmp/person.pw >/dev/null && openams role grant $who.1 $who --dir /var/lib/openams"
+		printf '%s\t%s.1\t%s\n' "$who" "$who" "$PW" >>"$W/logins"
+	done
+	rm -f "$R/tmp/person.pw"
+	mkdir -p "$W/walk"
+	local out rc=0
+	out=$("$PY" "$OPENAMS_SRC/tests/deploy/walkcase.py" walk "$port" "$W/logins" \
+		"$R/var/lib/openams/sop/001-penerbitan-meranti.yaml" "$W/walk" 2>&1) || rc=$?
+	printf '%s\n' "$out" | grep -v '^# walkcase.py'
+	PASS=$((PASS + $(grep -c '^ok - ' <<<"$out" || true)))
+	FAIL=$((FAIL + $(grep -c '^not ok - ' <<<"$out" || true)))
+	check_eq "... the walk ran to its end" "$rc" 0
+	local serial
+	serial=$(cat "$W/walk/serial" 2>/dev/null || true)
+	check "the certificate verifies against the published chain (openssl verify)" \
+		openssl verify -CAfile "$R/var/lib/openams/pki/chain.pem" "$W/walk/cert.pem"
+	check_match "... OCSP: good" "$(openssl ocsp -issuer "$R/var/lib/openams/pki/issuing.crt" -cert "$W/walk/cert.pem" \
+		-url "http://127.0.0.1:$port/ocsp" -CAfile "$R/var/lib/openams/pki/chain.pem" 2>&1)" "$W/walk/cert.pem: good"
+
+	# ---- backup under load, restore elsewhere, audit and counts there ----
+	# A bounded load beside the backup: the applicant attaches documents to a
+	# second case one after another (each acknowledged one logged), and OCSP
+	# requests for serials not asked before (each signed by a signer).  Both
+	# are ended by their PIDs.
+	local db=$R/var/lib/openams/openams.db
+	: >"$W/ack"
+	"$PY" "$OPENAMS_SRC/tests/deploy/walkcase.py" load "$port" "$W/logins" 3000 "$W/ack" 2>"$W/load.err" &
+	local lpid=$!
+	PIDS+=("$lpid")
+	(for i in $(seq 1000 1400); do ocsp "$R/var/lib/openams" "$port" "$i" | grep -q 'Response verify OK' || exit 1; done) &
+	local opid=$!
+	PIDS+=("$opid")
+	for _ in $(seq 100); do [ "$(wc -l <"$W/ack")" -ge 20 ] && break; sleep 0.1; done
+	local ack0 ack1 a0 a1
+	ack0=$(wc -l <"$W/ack")
+	head -n "$ack0" "$W/ack" >"$W/ack.before"
+	a0=$(sqlite3 -readonly "$db" "SELECT count(*) FROM audit")
+	printf '%s\n' "$(openssl rand -hex 16)" >"$R/tmp/backup.pass"
+	chmod 600 "$R/tmp/backup.pass"
+	in_root chown openams /tmp/backup.pass
+	check_not "openams backup as the openams user is refused: it cannot read the CA keys" \
+		as_user openams openams backup --dir /var/lib/openams --out /tmp/user.oab --passphrase-file /tmp/backup.pass
+	check_match "... saying where (keys/ is -wx for it)" "$(cat "$T/.check.out")" '^openams: io: /var/lib/openams/keys: Permission denied'
+	check "... and leaving no archive" test ! -e "$R/tmp/user.oab"
+	in_root chown root /tmp/backup.pass
+	# As root, as the unit starts openams.
+	check "openams backup (as root) while the server serves the load" \
+		in_root openams backup --dir /var/lib/openams --out /tmp/instance.oab --passphrase-file /tmp/backup.pass
+	sed 's/^/# /' "$T/.check.out"
+	ack1=$(wc -l <"$W/ack")
+	a1=$(sqlite3 -readonly "$db" "SELECT count(*) FROM audit")
+	check "... the load was running before the backup (20 or more documents acknowledged)" test "$ack0" -ge 20
+	check "... and wrote during it ($ack0 -> $ack1 documents)" test "$ack1" -gt "$ack0"
+	# Each ends by itself (0) after its bounded count, else here by SIGTERM
+	# (143); 1 is a refused upload or a failed OCSP request.
+	local lrc=0 orc=0
+	kill -TERM "$lpid" "$opid" 2>/dev/null || true
+	wait "$lpid" || lrc=$?
+	wait "$opid" || orc=$?
+	PIDS=("$spid")
+	check_match "... no upload of the load was refused (exit $lrc)" "$lrc" '^(0|143)$'
+	check_eq "... (nothing on its stderr)" "$(cat "$W/load.err")" ""
+	check_match "... every OCSP request was answered and verified (exit $orc)" "$orc" '^(0|143)$'
+	check_eq "the archive: root's alone" "$(stat -c '%U %a' "$R/tmp/instance.oab")" "root 600"
+	check "openams restore into another directory (/var/lib/openams-restored)" \
+		in_root openams restore --in /tmp/instance.oab --dir /var/lib/openams-restored --passphrase-file /tmp/backup.pass
+	out=$(cat "$T/.check.out")
+	echo "# $out"
+	local rdb=$R/var/lib/openams-restored/openams.db rn
+	check "openams audit verify there" in_root openams audit verify --dir /var/lib/openams-restored
+	rn=$(sqlite3 -readonly "$rdb" "SELECT count(*) FROM audit" || echo 0)
+	check_match "... restore reported the chain intact, with as many records" "$out" \
+		"audit intact \\($rn records, head [0-9a-f]{16}\\)"
+	check "... the records of before the backup, none of after it ($a0 <= $rn <= $a1)" test "$rn" -ge "$a0" -a "$rn" -le "$a1"
+	check_eq "... the same chain as the server's up to there" \
+		"$(sqlite3 -readonly "$rdb" "SELECT hash FROM audit WHERE seq = $rn")" \
+		"$(sqlite3 -readonly "$db" "SELECT hash FROM audit WHERE seq = $rn")"
+	# Every write is one transaction with its audit record: the server's log up
+	# to the restored head says how many rows the backup's instant held.
+	local at
+	at=$(sqlite3 -readonly "$db" "SELECT (SELECT count(*) FROM audit WHERE seq <= $rn AND action = 'cert.issue'),
+		(SELECT count(*) FROM audit WHERE seq <= $rn AND action = 'case.open'),
+		(SELECT count(*) FROM audit WHERE seq <= $rn AND action = 'case.attach')")
+	check_eq "... certificates, cases, documents: as many as the server had at that record" \
+		"$(sqlite3 -readonly "$rdb" "SELECT (SELECT count(*) FROM certificate), (SELECT count(*) FROM sop_case),
+			(SELECT count(*) FROM sop_case_document)")" "$at"
+	check_match "... restore reported as many certificates issued" "$out" " ${at%%|*} certificates issued, 0 revoked"
+	check_eq "... 1 certificate and 2 cases" "$(cut -d'|' -f1,2 <<<"$at")" "1|2"
+	check_eq "... every document acknowledged before the backup started ($ack0)" \
+		"$(sqlite3 -readonly "$rdb" "SELECT count(*) FROM sop_case_document WHERE case_id = 2 AND sha256 IN ($(sed "s/.*/'&'/" "$W/ack.before" | paste -sd,))")" "$ack0"
+	check_eq "... the walked case, completed, with its certificate, active" \
+		"$(sqlite3 -readonly "$rdb" "SELECT c.state, t.status FROM sop_case c JOIN certificate t ON t.serial = '$serial' WHERE c.id = 1")" \
+		"completed|active"
+	check "... the restored files: root's (who restored), 0600" test -z \
+		"$(in_root find /var/lib/openams-restored -type f \( ! -user root -o -perm /077 \) -print)"
+	rm -rf "$R/var/lib/openams-restored" "$R/tmp/instance.oab" "$R/tmp/backup.pass"
 	check "the server stops on SIGTERM (by its PID)" stop_pid "$spid"
 	check "... its launcher with it" wait_gone "${launcher:-0}"
 	check "... and its signer" wait_gone "${signer2:-0}"
