@@ -97,6 +97,10 @@ int main(int argc, char **argv)
 		if (argc > 2)
 			return cli_usage("openams --version (takes no arguments)");
 		printf("openams %s (schema %d)\n", OPENAMS_VERSION, store_latest_version());
+#if defined(OPENAMS_KEY_KDF_ITER) && OPENAMS_KEY_KDF_ITER < 600000
+		printf("test build: CA keys sealed with %d PBKDF2 iterations; never install it\n",
+		    OPENAMS_KEY_KDF_ITER);
+#endif
 		return CLI_OK;
 	}
 	/* The signer process (started by openams itself; see src/signer/signer.h). */

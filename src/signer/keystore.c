@@ -26,14 +26,15 @@
 #include "../common/limits.h"
 #include "../common/util.h"
 
-/* PBKDF2 iterations protecting CA keys at rest (OWASP 2023 figure for SHA-256).
- * A fuzz build (meson -Dfuzz=true, never installed) uses a token count so the
- * signer_frames harness spends its time in the protocol, not in PBKDF2. */
-#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
-#define KEY_KDF_ITER 1000
-#else
-#define KEY_KDF_ITER 600000
+/* PBKDF2 iterations protecting CA keys at rest: OWASP 2023's figure for
+ * SHA-256, 600,000, unless a test build that is never installed lowered it
+ * (meson option key_kdf_iterations; the fuzz build uses 1,000, so that the
+ * signer_frames harness spends its time in the protocol, not in PBKDF2).
+ * Reading a key takes the count its file records, whatever this says. */
+#ifndef OPENAMS_KEY_KDF_ITER
+#define OPENAMS_KEY_KDF_ITER 600000
 #endif
+#define KEY_KDF_ITER OPENAMS_KEY_KDF_ITER
 
 const char *const signer_key_file[SIGNER__MAX] = {"root.key", "issuing.key", "ocsp.key",
     "tsa.key"};

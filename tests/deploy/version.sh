@@ -18,6 +18,13 @@ latest=$(sed -n 's/.*(schema \([0-9]*\)).*/\1/p' <<<"$out")
 
 "$OPENAMS" init --dir "$T/i" >"$T/init.out" 2>&1 || { cat "$T/init.out"; echo "FAIL init"; exit 1; }
 check "a new instance verifies" "$OPENAMS" audit verify --dir "$T/i"
+# CA keys at rest: PBKDF2 with 600,000 iterations (OWASP 2023), unless
+# --version says this is a test build that lowered it (meson option
+# key_kdf_iterations; scripts/test.sh's ASan build).
+iter=$(sed -n 's/^test build: CA keys sealed with \([0-9]*\) PBKDF2 iterations.*/\1/p' <<<"$out")
+iter=${iter:-600000}
+got=$(openssl asn1parse -in "$T/i/keys/issuing.key" | sed -n '/:PBKDF2$/,/INTEGER/s/.*INTEGER *://p' | head -n1)
+check "issuing.key: PBES2 with PBKDF2, $iter iterations (found 0x$got)" test "$((16#${got:-0}))" = "$iter"
 db="$T/i/openams.db"   # store.path's default
 check "database found" test -f "$db"
 check "new instance at the latest schema" test "$(sqlite3 "$db" 'SELECT max(version) FROM schema_version')" = "$latest"
