@@ -119,6 +119,12 @@ typedef struct ca_import_opts {
 	const char *chain_file;     /* PEM: intermediates and the external root, or NULL */
 	const char *root_crl_file;  /* the external root's CRL (PEM or DER), or NULL */
 	const char *actor;          /* audit actor */
+	/* The CA passphrase the operator gave, or NULL: then the file
+	 * ca.key_passphrase_file names, else $OPENAMS_CA_PASSPHRASE, else
+	 * ask_passphrase (when not NULL) asks for it: a malloc'd string the
+	 * import wipes and frees, or a failure with its message set. */
+	const char *passphrase;
+	oa_err (*ask_passphrase)(char **out);
 } ca_import_opts;
 
 typedef struct ca_import_result {

@@ -331,9 +331,12 @@ out:
 	return rc;
 }
 
-/* The CA passphrase, as the signer finds it: ca.key_passphrase_file (a path
- * in the data directory), else $OPENAMS_CA_PASSPHRASE. */
-static oa_err ca_passphrase(const char *dir, const conf *cfg, char **out)
+/* The CA passphrase: the one the operator gave (o->passphrase), else as the
+ * signer finds it: ca.key_passphrase_file (a path in the data directory),
+ * else $OPENAMS_CA_PASSPHRASE; else the operator is asked (o->ask_passphrase,
+ * which refuses when there is no terminal).  *given is 1 when it came from
+ * the operator: the signer that publishes the first CRL cannot find it. */
+static oa_err ca_passphrase(const ca_import_opts *o, const conf *cfg, char **out, int *given)
 {
 	const char *v = conf_str(cfg, "ca.key_passphrase_file"), *env;
 	char path[OA_MAX_PATH];
@@ -341,8 +344,15 @@ static oa_err ca_passphrase(const char *dir, const conf *cfg, char **out)
 	oa_err rc;
 
 	*out = NULL;
+	*given = 0;
+	if (o->passphrase != NULL) {
+		if ((*out = strdup(o->passphrase)) == NULL)
+			return oa_fail(OA_ERR_NOMEM, "out of memory");
+		*given = 1;
+		return OA_OK;
+	}
 	if (*v && strcmp(v, "prompt") != 0) {
-		if ((rc = oa_path_join(path, sizeof path, dir, v)))
+		if ((rc = oa_path_join(path, sizeof path, o->dir, v)))
 			return rc;
 		if ((rc = oa_read_secret_file(path, OA_MAX_PASSPHRASE_BYTES, out, &n)))
 			return rc;
@@ -350,9 +360,14 @@ static oa_err ca_passphrase(const char *dir, const conf *cfg, char **out)
 			(*out)[--n] = 0;
 		return OA_OK;
 	}
-	if ((env = getenv("OPENAMS_CA_PASSPHRASE")) == NULL || !*env)
+	if ((env = getenv("OPENAMS_CA_PASSPHRASE")) == NULL || !*env) {
+		if (o->ask_passphrase != NULL) {
+			*given = 1;
+			return o->ask_passphrase(out);
+		}
 		return oa_fail(OA_ERR_CONFIG, "the import signs the OCSP responder's certificate with"
 		    " the issuing key: set OPENAMS_CA_PASSPHRASE to the CA passphrase");
+	}
 	if ((*out = strdup(env)) == NULL)
 		return oa_fail(OA_ERR_NOMEM, "out of memory");
 	return OA_OK;
@@ -400,8 +415,10 @@ static oa_err load_key(const char *dir, const char *name, const char *pass, int 
 }
 
 /* The issuing, OCSP and (file backend, when present) TSA keys for the
- * import: from the key files, or the token (*p11 to unload). */
-static oa_err load_keys(const char *dir, const conf *cfg, EVP_PKEY *key[SIGNER__MAX], void **p11)
+ * import: from the key files under the CA passphrase pass, or the token
+ * (*p11 to unload). */
+static oa_err load_keys(const char *dir, const conf *cfg, const char *pass,
+    EVP_PKEY *key[SIGNER__MAX], void **p11)
 {
 	char *secret = NULL;
 	size_t n;
@@ -433,12 +450,9 @@ static oa_err load_keys(const char *dir, const conf *cfg, EVP_PKEY *key[SIGNER__
 		}
 		return OA_OK;
 	}
-	if ((rc = ca_passphrase(dir, cfg, &secret)))
-		return rc;
-	if ((rc = load_key(dir, "issuing.key", secret, 0, &key[SIGNER_ISSUING])) == OA_OK &&
-	    (rc = load_key(dir, "ocsp.key", secret, 0, &key[SIGNER_OCSP])) == OA_OK)
-		rc = load_key(dir, "tsa.key", secret, 1, &key[SIGNER_TSA]);
-	oa_free_secret(secret);
+	if ((rc = load_key(dir, "issuing.key", pass, 0, &key[SIGNER_ISSUING])) == OA_OK &&
+	    (rc = load_key(dir, "ocsp.key", pass, 0, &key[SIGNER_OCSP])) == OA_OK)
+		rc = load_key(dir, "tsa.key", pass, 1, &key[SIGNER_TSA]);
 	return rc;
 }
 
@@ -466,10 +480,10 @@ oa_err ca_import_issuing(const ca_import_opts *o, ca_import_result *out)
 	oa_buf pem = {0};
 	uint8_t *csr = NULL;
 	size_t csr_len = 0;
-	char path[OA_MAX_PATH], want[256], got[256], pki[OA_MAX_PATH];
+	char path[OA_MAX_PATH], want[256], got[256], pki[OA_MAX_PATH], *secret = NULL;
 	const char *kt, *rkt;
 	int64_t now = oa_now();
-	int h, wrote = 0, committed = 0;
+	int h, wrote = 0, committed = 0, from_operator = 0, set_env = 0;
 	oa_err rc;
 
 	memset(out, 0, sizeof *out);
@@ -564,8 +578,22 @@ oa_err ca_import_issuing(const ca_import_opts *o, ca_import_result *out)
 			goto out;
 		}
 	}
-	/* The keys: the issuing key must be the certificate's. */
-	if ((rc = load_keys(o->dir, cfg, key, &p11)))
+	/* The keys: the issuing key must be the certificate's.  A passphrase the
+	 * operator gave reaches the signer of the first CRL as init's does, in
+	 * its environment (which the signer wipes), wiped here at the end. */
+	if (strcmp(conf_str(cfg, "signer.backend"), "pkcs11") != 0) {
+		if ((rc = ca_passphrase(o, cfg, &secret, &from_operator)))
+			goto out;
+		if (from_operator && setenv("OPENAMS_CA_PASSPHRASE", secret, 1) != 0) {
+			rc = oa_fail(OA_ERR_IO, "setenv");
+			goto out;
+		}
+		set_env = from_operator;
+	}
+	rc = load_keys(o->dir, cfg, secret, key, &p11);
+	oa_free_secret(secret);
+	secret = NULL;
+	if (rc)
 		goto out;
 	if (X509_check_private_key(x, key[SIGNER_ISSUING]) != 1) {
 		ERR_clear_error();
@@ -673,6 +701,9 @@ out:
 		X509_free(svc[k]);
 	}
 	signer_p11_unload(p11);
+	oa_free_secret(secret);
+	if (set_env)
+		oa_wipe_env("OPENAMS_CA_PASSPHRASE");
 	oa_buf_free(&pem);
 	X509_CRL_free(crl);
 	X509_REQ_free(req);

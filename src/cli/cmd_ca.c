@@ -55,7 +55,7 @@ static const char usage_text[] =
     "         a quarter of its lifetime if less), as `openams serve` does by itself.\n"
     "         Prints `key: value` lines: renewed (yes/no) serial not_after\n"
     "         [previous_serial previous_not_after] or renew_at.\n"
-    "  import-issuing --cert FILE [--chain FILE] [--root-crl FILE]\n"
+    "  import-issuing --cert FILE [--chain FILE] [--root-crl FILE] [--passphrase-file FILE]\n"
     "         An instance made with init --external-root: installs the issuing CA\n"
     "         certificate the external root signed (PEM; --chain: the intermediate\n"
     "         CAs, if any, and the root's self-signed certificate, PEM).  Refused,\n"
@@ -65,8 +65,10 @@ static const char usage_text[] =
     "         pki/root.crt issuing.crt chain.pem, certifies the OCSP responder and\n"
     "         TSA, records it all in the audit log and publishes the first CRL.\n"
     "         --root-crl: the root's CRL (PEM or DER, signed by it) as pki/root.crl\n"
-    "         for B-LT signatures.  Prints `key: value` lines: serial subject root\n"
-    "         intermediates not_after.\n"
+    "         for B-LT signatures.  The CA passphrase (it signs with the issuing\n"
+    "         key): --passphrase-file, else ca.key_passphrase_file, else\n"
+    "         $OPENAMS_CA_PASSPHRASE, else asked twice on the terminal (not echoed).\n"
+    "         Prints `key: value` lines: serial subject root intermediates not_after.\n"
     "\n"
     "Exit status: 0 done; 1 refused or failed (\"openams: CODE: message\" on stderr);\n"
     "2 usage error.  Signing commands unlock the CA keys from ca.key_passphrase_file\n"
@@ -427,13 +429,21 @@ static int do_ocsp(ca *c, const struct args *a)
 	return ret;
 }
 
+/* The CA passphrase asked on the terminal (twice, not echoed), when neither
+ * --passphrase-file, ca.key_passphrase_file nor $OPENAMS_CA_PASSPHRASE gives
+ * it; refused without a terminal. */
+static oa_err ask_ca_passphrase(char **out)
+{
+	return cli_read_password(NULL, "CA passphrase", out);
+}
+
 /* import-issuing runs on an instance whose CA does not open yet. */
 static int do_import_issuing(int argc, char **argv)
 {
-	ca_import_opts o = {.actor = "cli"};
+	ca_import_opts o = {.actor = "cli", .ask_passphrase = ask_ca_passphrase};
 	ca_import_result r;
-	const char *dir = NULL;
-	char na[32];
+	const char *dir = NULL, *pfile = NULL;
+	char na[32], *pass = NULL;
 	oa_err rc;
 
 	for (int i = 2; i < argc; i++) {
@@ -441,6 +451,7 @@ static int do_import_issuing(int argc, char **argv)
 		               : strcmp(argv[i], "--cert") == 0       ? &o.cert_file
 		               : strcmp(argv[i], "--chain") == 0      ? &o.chain_file
 		               : strcmp(argv[i], "--root-crl") == 0   ? &o.root_crl_file
+		               : strcmp(argv[i], "--passphrase-file") == 0 ? &pfile
 		                                                       : NULL;
 		if (v == NULL)
 			return cli_usage("unexpected argument '%s' (see openams ca --help)", argv[i]);
@@ -449,9 +460,17 @@ static int do_import_issuing(int argc, char **argv)
 		*v = argv[++i];
 	}
 	if (o.cert_file == NULL)
-		return cli_usage("ca import-issuing --cert FILE [--chain FILE] [--root-crl FILE]");
+		return cli_usage("ca import-issuing --cert FILE [--chain FILE] [--root-crl FILE]"
+		    " [--passphrase-file FILE]");
 	o.dir = cli_data_dir(dir);
-	if ((rc = ca_import_issuing(&o, &r)))
+	if (pfile != NULL) {
+		if ((rc = cli_read_password(pfile, "CA passphrase", &pass)))
+			return cli_report(rc);
+		o.passphrase = pass;
+	}
+	rc = ca_import_issuing(&o, &r);
+	oa_free_secret(pass);
+	if (rc)
 		return cli_report(rc);
 	oa_time_iso(na, sizeof na, r.not_after);
 	printf("serial: %s\nsubject: %s\nroot: %s\nintermediates: %d\nnot_after: %s\n", r.serial,
