@@ -11,7 +11,9 @@
  * database and its -wal/-shm files and lock files.  Documents are
  * content-addressed and never removed, so every document the database copy
  * names is on disk when the walk reaches it.  Last, a manifest: the version,
- * the schema version, and the SHA-256, size and path of every member.
+ * the schema version, what the database copy holds (a "counts:" line: audit
+ * records and head, certificates, cases, case documents), and the SHA-256,
+ * size and path of every member.
  *
  * The archive (docs/DEPLOY.md has the layout): a 64-byte header (magic,
  * scrypt parameters and salt, a nonce prefix, the chunk size), then the
@@ -29,7 +31,9 @@
  * Restore writes into a new private directory beside DIR, checks every
  * member against the manifest, and only then renames it to DIR (which must
  * be absent or empty); on any failure nothing is left.  It then opens the
- * restored instance, verifies the audit chain and prints counts.
+ * restored instance, verifies the audit chain, checks the counts against the
+ * manifest's (a backup made before they were recorded has none) and prints
+ * them.
  *
  * The passphrase comes from --passphrase-file or a terminal prompt, is at
  * least OA_BACKUP_MIN_PASSPHRASE characters, and is wiped after use, as is
@@ -263,6 +267,53 @@ static oa_err get(struct sealer *s, void *p, size_t n)
 	return OA_OK;
 }
 
+/* ---- what the database holds ---- */
+
+/* The rows of a database an operator compares after a restore. */
+struct counts {
+	int64_t audit, certificates, cases, documents;
+	char head[65];   /* the newest audit record's hash, "" when none */
+};
+
+#define COUNTS_FMT "audit=%" PRId64 " head=%s certificates=%" PRId64 " cases=%" PRId64 \
+	" documents=%" PRId64
+
+/* The counts of db, as of one statement. */
+static oa_err db_counts(store *db, struct counts *c)
+{
+	store_stmt *st = store_prepare(db, "SELECT (SELECT count(*) FROM audit),"
+	    " (SELECT hash FROM audit ORDER BY seq DESC LIMIT 1), (SELECT count(*) FROM certificate),"
+	    " (SELECT count(*) FROM sop_case), (SELECT count(*) FROM sop_case_document)");
+	int step;
+
+	memset(c, 0, sizeof *c);
+	if (st == NULL)
+		return OA_ERR_STORE;
+	if ((step = store_step(st)) == STORE_ROW) {
+		c->audit = store_col_int(st, 0);
+		snprintf(c->head, sizeof c->head, "%s", store_col_text(st, 1));
+		c->certificates = store_col_int(st, 2);
+		c->cases = store_col_int(st, 3);
+		c->documents = store_col_int(st, 4);
+	}
+	store_reset(st);
+	if (step == STORE_ROW)
+		return OA_OK;
+	return step < 0 ? OA_ERR_STORE : oa_fail(OA_ERR_STORE, "counting the database: no row");
+}
+
+/* The counts of the database copy at path (a private file of backup's). */
+static oa_err file_counts(const char *path, struct counts *c)
+{
+	store *db = NULL;
+	oa_err rc = store_open(path, &db);
+
+	if (rc == OA_OK)
+		rc = db_counts(db, c);
+	store_close(db);
+	return rc;
+}
+
 /* ---- the passphrase ---- */
 
 static oa_err passphrase(const char *file, char **out)
@@ -411,10 +462,12 @@ static const char backup_help[] =
     "encrypted (AES-256-GCM, key from the passphrase by scrypt), while the server\n"
     "may run: a consistent copy of the database as of one instant, then the\n"
     "configuration, CA keys (as stored), PKI files, profiles, SOPs, secrets/ and\n"
-    "the uploaded documents, and a manifest with the SHA-256 of each.  FILE must\n"
-    "not exist; it is written 0600 and appears only when complete.  An instance\n"
-    "on PostgreSQL is backed up the same way, its database as an SQLite copy of\n"
-    "the same rows (one snapshot), which restore makes the instance's store.\n"
+    "the uploaded documents, and a manifest with the SHA-256 of each and what\n"
+    "the database copy holds (audit records and head, certificates, cases, case\n"
+    "documents: the `counts:` line it also prints).  FILE must not exist; it is\n"
+    "written 0600 and appears only when complete.  An instance on PostgreSQL is\n"
+    "backed up the same way, its database as an SQLite copy of the same rows\n"
+    "(one snapshot), which restore makes the instance's store.\n"
     "\n"
     "  --passphrase-file FILE  the passphrase (at least 12 characters); without it,\n"
     "                          asked twice on the terminal\n"
@@ -428,6 +481,7 @@ int cmd_backup(int argc, char **argv)
 	struct sealer s = {0};
 	struct walk w = {0};
 	struct timespec t0, t1;
+	struct counts counts;
 	inst *in = NULL;
 	int from_pg;
 	uint8_t endrec = 'E', mhead[9];
@@ -483,7 +537,7 @@ int cmd_backup(int argc, char **argv)
 		rc = oa_fail(OA_ERR_LIMIT, "%s: the path is too long", tmpdir);
 		goto fail;
 	}
-	if ((rc = store_copy_to(inst_store(in), dbcopy)))
+	if ((rc = store_copy_to(inst_store(in), dbcopy)) || (rc = file_counts(dbcopy, &counts)))
 		goto fail;
 	/* 2. the archive, written beside FILE and renamed when complete */
 	if (snprintf(partial, sizeof partial, "%s.partial-%ld", out, (long)getpid()) >=
@@ -537,9 +591,10 @@ int cmd_backup(int argc, char **argv)
 		gmtime_r(&now, &tm);
 		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
 		if ((rc = oa_buf_printf(&w.manifest, "openams backup 1\nopenams: %s\nschema: %d\n"
-		         "created: %s\ndatabase: %s\n%s", OPENAMS_VERSION,
+		         "created: %s\ndatabase: %s\n%scounts: " COUNTS_FMT "\n", OPENAMS_VERSION,
 		         store_schema_version(inst_store(in)), when, w.dbrel,
-		         from_pg ? "from: postgresql\n" : "")))
+		         from_pg ? "from: postgresql\n" : "", counts.audit, counts.head,
+		         counts.certificates, counts.cases, counts.documents)))
 			goto fail;
 	}
 	if ((rc = add_file(&w, dbcopy, w.dbrel)) || (rc = walk_dir(&w, "")))
@@ -568,6 +623,8 @@ int cmd_backup(int argc, char **argv)
 		printf("backup %s: %ld members, %" PRIu64 " bytes of data, %lld bytes written,"
 		       " %.2f s\n", out, w.members, w.bytes, (long long)sb.st_size,
 		    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+		printf("counts: " COUNTS_FMT "\n", counts.audit, counts.head, counts.certificates,
+		    counts.cases, counts.documents);
 	}
 	rc = OA_OK;
 fail:
@@ -666,7 +723,9 @@ static const char restore_help[] =
     "be empty: every chunk is authenticated and every file checked against the\n"
     "manifest before DIR appears (nothing is left on failure).  Then opens the\n"
     "restored instance (migrating it if it came from an older openams), verifies\n"
-    "the audit chain and prints counts and the seconds taken.\n"
+    "the audit chain, checks that the database holds what the manifest counted\n"
+    "(a backup made by an older openams has no counts) and prints the counts and\n"
+    "the seconds taken.\n"
     "\n"
     "  --passphrase-file FILE  the backup's passphrase; without it, asked on the terminal\n"
     "Exit status: 0 restored and verified, 1 refused or failed, 2 usage error.\n";
@@ -684,7 +743,8 @@ int cmd_restore(int argc, char **argv)
 	uint8_t *buf = NULL, type;
 	inst *inst_h = NULL;
 	long members = 0;
-	int fd = -1, made = 0, restored = 0, from_pg = 0;
+	int fd = -1, made = 0, restored = 0, from_pg = 0, counted = 0;
+	struct counts want_n = {0};
 	oa_err rc;
 
 	for (int i = 1; i < argc; i++) {
@@ -871,6 +931,22 @@ int cmd_restore(int argc, char **argv)
 		goto out;
 	}
 	from_pg = strstr(manifest, "\nfrom: postgresql\n") != NULL;
+	/* what the database copy held (a backup made by an older openams has no counts) */
+	{
+		const char *cl = strstr(manifest, "\ncounts: ");
+		if (cl != NULL) {
+			if (sscanf(cl, "\ncounts: audit=%" SCNd64 " head=%64[0-9a-f] certificates=%" SCNd64
+			        " cases=%" SCNd64 " documents=%" SCNd64, &want_n.audit, want_n.head,
+			        &want_n.certificates, &want_n.cases, &want_n.documents) != 5 &&
+			    sscanf(cl, "\ncounts: audit=%" SCNd64 " head= certificates=%" SCNd64
+			        " cases=%" SCNd64 " documents=%" SCNd64, &want_n.audit,
+			        &want_n.certificates, &want_n.cases, &want_n.documents) != 4) {
+				rc = oa_fail(OA_ERR_INVALID, "the backup's manifest has a malformed counts line");
+				goto out;
+			}
+			counted = 1;
+		}
+	}
 	/* every member as the manifest lists it, and no other */
 	{
 		size_t nm = 0, k = 0;
@@ -921,15 +997,29 @@ int cmd_restore(int argc, char **argv)
 	/* open it (migrating an older database), verify, count */
 	{
 		audit_report r;
+		struct counts got;
 		int64_t issued = 0, revoked = 0;
 		if ((rc = inst_open(dir, &inst_h)) || (rc = audit_verify(inst_store(inst_h), &r)) ||
-		    (rc = ca_counts(inst_ca(inst_h), &issued, &revoked)))
+		    (rc = ca_counts(inst_ca(inst_h), &issued, &revoked)) ||
+		    (rc = db_counts(inst_store(inst_h), &got)))
 			goto out;
+		if (counted && (got.audit != want_n.audit || strcmp(got.head, want_n.head) != 0 ||
+		                got.certificates != want_n.certificates || got.cases != want_n.cases ||
+		                got.documents != want_n.documents)) {
+			rc = oa_fail(OA_ERR_INVALID, "the restored database does not hold what the backup"
+			    " counted: " COUNTS_FMT " restored, " COUNTS_FMT " in the manifest", got.audit,
+			    got.head, got.certificates, got.cases, got.documents, want_n.audit, want_n.head,
+			    want_n.certificates, want_n.cases, want_n.documents);
+			goto out;
+		}
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		printf("restored %s: %ld files, schema %d, audit intact (%" PRId64 " records, head %.16s),"
 		       " %" PRId64 " certificates issued, %" PRId64 " revoked, %.2f s\n", dir, members,
 		    store_schema_version(inst_store(inst_h)), r.rows, r.head, issued, revoked,
 		    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+		printf("counts: " COUNTS_FMT " (%s)\n", got.audit, got.head, got.certificates, got.cases,
+		    got.documents, counted ? "as the backup's manifest says" : "the backup's manifest"
+		    " has none: made by an older openams");
 		if (from_pg)
 			printf("the instance was on PostgreSQL; restored on SQLite (store.path = %s);"
 			       " back to PostgreSQL: openams store copy --to URL --switch --dir %s\n",

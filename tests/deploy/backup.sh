@@ -19,7 +19,10 @@ LOAD_PID=$!
 sleep 1
 a_before=$(rows "$D/openams.db" "SELECT count(*) FROM audit")
 check "backup while the server runs and a writer writes" "$OPENAMS" backup --dir "$D" --out b.oab --passphrase-file pp
-cat "$T/.check.out"
+sed 's/^/# /' "$T/.check.out"
+counted=$(sed -n 's/^counts: //p' "$T/.check.out")
+check_match "... and says what its database copy holds" "$counted" \
+	'^audit=[0-9]+ head=[0-9a-f]{64} certificates=[0-9]+ cases=[0-9]+ documents=[0-9]+$'
 a_after=$(rows "$D/openams.db" "SELECT count(*) FROM audit")
 kill "$LOAD_PID"; wait "$LOAD_PID" 2>/dev/null || true
 check "the server still answers" curl -fsS -m 5 -o /dev/null "$BASE/healthz"
@@ -30,10 +33,13 @@ check_eq "the archive is the owner's alone" "$(stat -c %a b.oab)" 600
 check_nomatch "no plaintext in the archive" "$(grep -c -a -e 'store.path' -e 'BEGIN CERTIFICATE' -e 'instance.org' b.oab || true)" '^[1-9]'
 
 check "restore into a new directory" "$OPENAMS" restore --in b.oab --dir r --passphrase-file pp
-out=$(cat "$T/.check.out"); echo "# $out"
+out=$(cat "$T/.check.out"); sed 's/^/# /' "$T/.check.out"
 check_match "... prints the audit and the counts" "$out" '^restored r: [0-9]+ files, schema [0-9]+, audit intact \([0-9]+ records'
+check_match "... the counts the backup's manifest has, checked" "$out" "^counts: $counted \\(as the backup's manifest says\\)\$"
 check "audit verify in the restored directory" "$OPENAMS" audit verify --dir r
 n=$(rows r/openams.db "SELECT count(*) FROM audit")
+check_eq "... as many records as the backup counted, the same head" \
+	"audit=$n head=$(rows r/openams.db "SELECT hash FROM audit WHERE seq = $n")" "${counted%% certificates=*}"
 check "... holds the records made before the backup" test "$n" -ge "$a_before"
 check "... and none made after it" test "$n" -le "$a_after"
 check_eq "... the same chain as the original up to there" \
@@ -68,6 +74,18 @@ refused "an archive cut after its first chunk" '^openams: invalid_input: ' "$OPE
 { cat b.oab; printf 'x'; } >tail.oab
 refused "bytes after the last chunk" '^openams: invalid_input: the backup has bytes after' "$OPENAMS" restore --in tail.oab --dir r2 --passphrase-file pp
 check "... none of them left a directory" bash -c "! ls -d r2 r2.restore-* 2>/dev/null | grep -q ."
+# Someone who knows the passphrase rewrites the manifest's counts: every chunk
+# authenticates and every file matches, but the database is not what the
+# backup counted.  (The same rewrite changing nothing restores: the tool is sound.)
+head=${counted#* head=}
+head=${head%% *}
+check "a backup rewritten with its passphrase, changing nothing, restores" bash -c \
+	"'$PY' '$HERE/rebackup.py' b.oab same.oab pp 'head=$head' 'head=$head' && '$OPENAMS' restore --in same.oab --dir same --passphrase-file pp"
+"$PY" "$HERE/rebackup.py" b.oab counts.oab pp "head=$head" "head=$(printf '0%.0s' $(seq 64))"
+refused "a manifest whose counts the database does not match" \
+	"^openams: invalid_input: the restored database does not hold what the backup counted: audit=[0-9]+ head=$head .* restored, audit=[0-9]+ head=0{64} .* in the manifest" \
+	"$OPENAMS" restore --in counts.oab --dir r4 --passphrase-file pp
+check_match "... saying the files are there but do not verify" "$(cat "$T/r.err")" 'the files are in r4 but the instance does not verify'
 mkdir full && touch full/x
 refused "a non-empty target" '^openams: exists: full is not an empty directory' "$OPENAMS" restore --in b.oab --dir full --passphrase-file pp
 check_eq "... left as it was" "$(ls full)" x
