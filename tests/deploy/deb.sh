@@ -332,6 +332,10 @@ inside() {
 	check "openams backup (as root) while the server serves the load" \
 		in_root openams backup --dir /var/lib/openams --out /tmp/instance.oab --passphrase-file /tmp/backup.pass
 	sed 's/^/# /' "$T/.check.out"
+	local counted
+	counted=$(sed -n 's/^counts: //p' "$T/.check.out")
+	check_match "... saying what its database copy holds" "$counted" \
+		'^audit=[0-9]+ head=[0-9a-f]{64} certificates=[0-9]+ cases=[0-9]+ documents=[0-9]+$'
 	ack1=$(wc -l <"$W/ack")
 	a1=$(sqlite3 -readonly "$db" "SELECT count(*) FROM audit")
 	check "... the load was running before the backup (20 or more documents acknowledged)" test "$ack0" -ge 20
@@ -350,10 +354,12 @@ inside() {
 	check "openams restore into another directory (/var/lib/openams-restored)" \
 		in_root openams restore --in /tmp/instance.oab --dir /var/lib/openams-restored --passphrase-file /tmp/backup.pass
 	out=$(cat "$T/.check.out")
-	echo "# $out"
+	sed "s/^/# /" "$T/.check.out"
 	local rdb=$R/var/lib/openams-restored/openams.db rn
 	check "openams audit verify there" in_root openams audit verify --dir /var/lib/openams-restored
 	rn=$(sqlite3 -readonly "$rdb" "SELECT count(*) FROM audit" || echo 0)
+	check_match "... restore checked the counts against the backup's manifest" "$out" \
+		"^counts: $counted \\(as the backup's manifest says\\)\$"
 	check_match "... restore reported the chain intact, with as many records" "$out" \
 		"audit intact \\($rn records, head [0-9a-f]{16}\\)"
 	check "... the records of before the backup, none of after it ($a0 <= $rn <= $a1)" test "$rn" -ge "$a0" -a "$rn" -le "$a1"
@@ -369,6 +375,10 @@ inside() {
 	check_eq "... certificates, cases, documents: as many as the server had at that record" \
 		"$(sqlite3 -readonly "$rdb" "SELECT (SELECT count(*) FROM certificate), (SELECT count(*) FROM sop_case),
 			(SELECT count(*) FROM sop_case_document)")" "$at"
+	local nc nk nd
+	IFS='|' read -r nc nk nd <<<"$at"
+	check_eq "... which is what the backup counted in its manifest" "$counted" \
+		"audit=$rn head=$(sqlite3 -readonly "$db" "SELECT hash FROM audit WHERE seq = $rn") certificates=$nc cases=$nk documents=$nd"
 	check_match "... restore reported as many certificates issued" "$out" " ${at%%|*} certificates issued, 0 revoked"
 	check_eq "... 1 certificate and 2 cases" "$(cut -d'|' -f1,2 <<<"$at")" "1|2"
 	check_eq "... every document acknowledged before the backup started ($ack0)" \
