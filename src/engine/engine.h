@@ -314,6 +314,9 @@ oa_err engine_case_datum(engine *e, int64_t id, const char *key, char *value, si
 
 /* The definition version a case runs on (borrowed: valid while e lives). */
 oa_err engine_case_def(engine *e, int64_t id, const sop_def **def);
+/* The same for a case already read (c->version_id): no store read once the
+ * version is loaded. */
+oa_err engine_case_def_of(engine *e, const engine_case *c, const sop_def **def);
 
 typedef struct engine_transition {
 	int seq;

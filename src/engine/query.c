@@ -4,10 +4,12 @@
  * writes.
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../audit/audit.h"
 #include "engineInt.h"
 
 /* ---- queries -------------------------------------------------------- */
@@ -151,6 +153,11 @@ oa_err engine_case_def(engine *e, int64_t id, const sop_def **def)
 	return engine_def(e, c.version_id, def);
 }
 
+oa_err engine_case_def_of(engine *e, const engine_case *c, const sop_def **def)
+{
+	return engine_def(e, c->version_id, def);
+}
+
 oa_err engine_case_history(engine *e, int64_t id, int (*fn)(const engine_transition *, void *),
     void *arg)
 {
@@ -279,46 +286,50 @@ struct task_ids {
  * time, by due time then number; 1: those without, by number): skip of them,
  * then at most n; avail is how many the part holds (counted).  A desk's
  * tasks are most of the agency's open cases: the first try walks those in
- * the part's order (sop_case_org_due), at most 4 (skip + n) + 64 of them,
- * asking of each whether it is a task, and is enough when it finds the page
- * or the part's end.  Otherwise (tasks are few among the open cases, or the
- * page is deep) the ids of the part's tasks are sorted (TASK_IDS).
+ * the part's order (sop_case_org_due, no sort), asking of each whether it is
+ * a task, and stops at the page's end or after 4 (skip + n) + 64 cases; it
+ * is enough when it found the page or the part's end.  Otherwise (tasks are
+ * few among the open cases, or the page is deep) the ids of the part's
+ * tasks are sorted (TASK_IDS).
  */
 static oa_err task_ids(engine *e, const engine_who *who, int part, int64_t skip, int64_t n,
     int64_t avail, struct task_ids *out)
 {
 	store_stmt *st;
 	int step;
+	int64_t seen;
 
 	out->n = 0;
 	for (int walk = skip + n <= TASK_WALK_MAX; walk >= 0; walk--) {
 		if (walk)
 			st = store_prepare(engine_store(e), part == 0 ?
-			    "SELECT w.id FROM (SELECT c.id, c.step_due_at, c.version_id, c.step, c.turn,"
-			    " c.applicant, c.applicant_role FROM sop_case c WHERE c.org = ?1"
-			    " AND c.state = 'open' AND c.step_due_at IS NOT NULL"
-			    " ORDER BY c.step_due_at, c.id LIMIT ?19) w WHERE" TASK_OF_W
-			    " ORDER BY w.step_due_at, w.id LIMIT ?20 OFFSET ?21" :
-			    "SELECT w.id FROM (SELECT c.id, c.version_id, c.step, c.turn,"
-			    " c.applicant, c.applicant_role FROM sop_case c WHERE c.org = ?1"
-			    " AND c.state = 'open' AND c.step_due_at IS NULL"
-			    " ORDER BY c.id LIMIT ?19) w WHERE" TASK_OF_W
-			    " ORDER BY w.id LIMIT ?20 OFFSET ?21");
+			    "SELECT w.id," TASK_OF_W " FROM sop_case w WHERE w.org = ?1"
+			    " AND w.state = 'open' AND w.step_due_at IS NOT NULL"
+			    " ORDER BY w.step_due_at, w.id LIMIT ?19" :
+			    "SELECT w.id," TASK_OF_W " FROM sop_case w WHERE w.org = ?1"
+			    " AND w.state = 'open' AND w.step_due_at IS NULL"
+			    " ORDER BY w.id LIMIT ?19");
 		else
 			st = store_prepare(engine_store(e), part == 0 ?
-			    "SELECT t.id FROM (" TASK_IDS ") t WHERE t.step_due_at IS NOT NULL"
+			    "SELECT t.id, 1 FROM (" TASK_IDS ") t WHERE t.step_due_at IS NOT NULL"
 			    " ORDER BY t.step_due_at, t.id LIMIT ?20 OFFSET ?21" :
-			    "SELECT t.id FROM (" TASK_IDS ") t WHERE t.step_due_at IS NULL"
+			    "SELECT t.id, 1 FROM (" TASK_IDS ") t WHERE t.step_due_at IS NULL"
 			    " ORDER BY t.id LIMIT ?20 OFFSET ?21");
 		if (st == NULL)
 			return OA_ERR_STORE;
 		bind_who(st, who);
 		if (walk)
 			store_bind_int(st, 19, 4 * (skip + n) + 64);
-		store_bind_int(st, 20, n);
-		store_bind_int(st, 21, skip);
+		else {
+			store_bind_int(st, 20, n);
+			store_bind_int(st, 21, skip);
+		}
 		out->n = 0;
-		while ((step = store_step(st)) == STORE_ROW) {
+		step = STORE_DONE;
+		seen = walk ? 0 : skip; /* tasks passed: the walk skips its own */
+		while ((int64_t)out->n < n && (step = store_step(st)) == STORE_ROW) {
+			if (!store_col_int(st, 1) || seen++ < skip)
+				continue;
 			if (out->n == out->cap) {
 				size_t cap = out->cap ? 2 * out->cap : 64;
 				int64_t *id = realloc(out->id, cap * sizeof *id);
@@ -340,14 +351,148 @@ static oa_err task_ids(engine *e, const engine_who *who, int part, int64_t skip,
 	return OA_OK;
 }
 
+/*
+ * The counts of a person's tasks, kept between requests.  Counting costs in
+ * proportion to the desk (about 2 ms of SQLite for 10,000 tasks), and the
+ * counts change only when a case changes or when the clock passes a task's
+ * due time.  So an entry holds, for one (org, person, roles): the counts;
+ * the generation they were read at, which is the audit log's head (every
+ * committed change of a case writes its audit record in the same
+ * transaction, DESIGN.md invariant 7, by whichever process made it); the
+ * time they were counted at; and the earliest due time at or after it.  It
+ * is exact while the generation is unchanged and the clock is between the
+ * two: no task becomes overdue before its due time has passed.  Never used
+ * inside a transaction, whose writes may still roll back.  Direct-mapped,
+ * one mutex: a collision only evicts.
+ */
+#define COUNT_SLOTS 256
+#define COUNT_KEY   (AUTH_MAX_ID * 18 + 20)
+
+typedef struct count_entry {
+	int used;
+	char key[COUNT_KEY];
+	size_t klen;
+	int64_t gen, from, until; /* exact while gen and from <= now <= until */
+	int64_t total, with_due, overdue;
+} count_entry;
+
+static count_entry counts_cache[COUNT_SLOTS];
+static pthread_mutex_t counts_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* who as one key (org, person, each role, NUL-separated); 0 if too long. */
+static size_t count_key(const engine_who *who, char *out)
+{
+	size_t n = 0, l;
+	const char *part[18];
+	size_t np = 0;
+
+	part[np++] = who->org;
+	part[np++] = who->person;
+	for (size_t i = 0; i < who->nroles && i < 16; i++)
+		part[np++] = who->roles[i];
+	for (size_t i = 0; i < np; i++) {
+		if ((l = strlen(part[i]) + 1) > COUNT_KEY - n)
+			return 0;
+		memcpy(out + n, part[i], l);
+		n += l;
+	}
+	return n;
+}
+
+static size_t count_slot(const char *key, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)key[i]) * 0x100000001b3ull;
+	return (size_t)(h % COUNT_SLOTS);
+}
+
+/* Into total/with_due/overdue from the cache: 1 if an exact entry was there. */
+static int counts_cached(const char *key, size_t klen, int64_t gen, int64_t now, int64_t *total,
+    int64_t *with_due, int64_t *overdue)
+{
+	count_entry *c = &counts_cache[count_slot(key, klen)];
+	int hit;
+
+	pthread_mutex_lock(&counts_lock);
+	hit = c->used && c->gen == gen && c->klen == klen && memcmp(c->key, key, klen) == 0 &&
+	      c->from <= now && now <= c->until;
+	if (hit) {
+		*total = c->total;
+		*with_due = c->with_due;
+		*overdue = c->overdue;
+	}
+	pthread_mutex_unlock(&counts_lock);
+	return hit;
+}
+
+static void counts_keep(const char *key, size_t klen, int64_t gen, int64_t now, int64_t until,
+    int64_t total, int64_t with_due, int64_t overdue)
+{
+	count_entry *c = &counts_cache[count_slot(key, klen)];
+
+	pthread_mutex_lock(&counts_lock);
+	c->used = 1;
+	memcpy(c->key, key, klen);
+	c->klen = klen;
+	c->gen = gen;
+	c->from = now;
+	c->until = until;
+	c->total = total;
+	c->with_due = with_due;
+	c->overdue = overdue;
+	pthread_mutex_unlock(&counts_lock);
+}
+
+/* The counts of who's tasks at now: from the cache, or counted in SQL over
+ * the person's tasks only (and kept). */
+static oa_err task_counts(engine *e, const engine_who *who, int64_t now, int64_t *total,
+    int64_t *with_due, int64_t *overdue)
+{
+	store *db = engine_store(e);
+	store_stmt *st;
+	char key[COUNT_KEY];
+	size_t klen = count_key(who, key);
+	int64_t gen = -1, until = INT64_MAX;
+	int step;
+
+	if (klen > 0 && !store_in_tx(db) && audit_head_seq(db, &gen) != OA_OK) {
+		oa_err_clear();
+		gen = -1;
+	}
+	if (gen >= 0 && klen > 0 && counts_cached(key, klen, gen, now, total, with_due, overdue))
+		return OA_OK;
+	if ((st = store_prepare(db, "SELECT COUNT(*), COUNT(t.step_due_at),"
+	                            " COALESCE(SUM(CASE WHEN t.step_due_at > 0 AND"
+	                            " t.step_due_at < ?19 THEN 1 ELSE 0 END), 0),"
+	                            " MIN(CASE WHEN t.step_due_at >= ?19 THEN t.step_due_at END)"
+	                            " FROM (" TASK_IDS ") t")) == NULL)
+		return OA_ERR_STORE;
+	bind_who(st, who);
+	store_bind_int(st, 19, now);
+	if ((step = store_step(st)) == STORE_ROW) {
+		*total = store_col_int(st, 0);
+		*with_due = store_col_int(st, 1);
+		*overdue = store_col_int(st, 2);
+		if (!store_col_isnull(st, 3))
+			until = store_col_int(st, 3);
+	}
+	store_reset(st);
+	if (step < 0)
+		return OA_ERR_STORE;
+	if (gen >= 0 && klen > 0)
+		counts_keep(key, klen, gen, now, until, *total, *with_due, *overdue);
+	return OA_OK;
+}
+
 oa_err engine_tasks_page(engine *e, const engine_who *who, int64_t now, int64_t offset,
     int64_t limit, int64_t *total, int64_t *overdue,
     int (*fn)(const engine_case *, void *), void *arg)
 {
-	store_stmt *st;
 	engine_case c;
 	struct task_ids ids = {0};
-	int step, stop = 0;
+	int stop = 0;
 	int64_t with_due = 0;
 	oa_err rc = OA_OK;
 
@@ -358,22 +503,8 @@ oa_err engine_tasks_page(engine *e, const engine_who *who, int64_t now, int64_t 
 		return OA_OK;
 	if (offset < 0 || limit < 0)
 		return oa_fail(OA_ERR_INVALID, "offset and limit must not be negative");
-	/* The counts in SQL, over the person's tasks only. */
-	if ((st = store_prepare(engine_store(e), "SELECT COUNT(*), COUNT(t.step_due_at),"
-	                                         " COALESCE(SUM(CASE WHEN t.step_due_at > 0 AND"
-	                                         " t.step_due_at < ?19 THEN 1 ELSE 0 END), 0)"
-	                                         " FROM (" TASK_IDS ") t")) == NULL)
-		return OA_ERR_STORE;
-	bind_who(st, who);
-	store_bind_int(st, 19, now);
-	if ((step = store_step(st)) == STORE_ROW) {
-		*total = store_col_int(st, 0);
-		with_due = store_col_int(st, 1);
-		*overdue = store_col_int(st, 2);
-	}
-	store_reset(st);
-	if (step < 0)
-		return OA_ERR_STORE;
+	if ((rc = task_counts(e, who, now, total, &with_due, overdue)))
+		return rc;
 	/* The page in two parts, the steps with a due time first, then those
 	 * without: the page's ids (task_ids), then only those rows read. */
 	for (int part = 0; part < 2 && limit > 0 && !stop && *total > 0; part++) {

@@ -36,8 +36,12 @@ struct rows {
 
 void pc_case_row(pg *p, web_req *r, const engine_case *c, int64_t now, int with_applicant)
 {
-	const sop_def *d = pc_case_def(r, c->id);
-	const sop_step *s = pc_def_step(d, c->step);
+	const sop_def *d = NULL;
+	const sop_step *s;
+
+	if (engine_case_def_of(r->engine, c, &d) != OA_OK)
+		oa_err_clear();
+	s = pc_def_step(d, c->step);
 
 	pg_raw(p, "<tr><td><a href=\"/portal/cases/%" PRId64 "\">#%" PRId64 "</a></td><td>", c->id,
 	    c->id);

@@ -548,6 +548,70 @@ static void test_tasks(void **state)
 	applicant_free(&self);
 }
 
+/* The counts of a person's tasks are kept between requests (query.c,
+ * task_counts): never stale after a case changes, here or through another
+ * handle on the same store, nor after the clock passes a due time. */
+static void test_task_counts_kept(void **state)
+{
+	struct person verif;
+	struct applicant app[3];
+	int64_t id[3], total, overdue, due = 0;
+	struct walkopt o = {.stop_at = "4"};
+	struct walkres w;
+	engine_case c;
+	inst *in2;
+	engine *e2h;
+
+	install_file("hitung", "001-penerbitan-meranti.yaml");
+	person1(&verif, "verif-hitung", "hitung", "verifikator");
+	for (int i = 0; i < 3; i++) {
+		id[i] = open_case("hitung", "meranti-penerbitan", NULL, &app[i], 0);
+		walk(id[i], &app[i], &o, &w);
+		expect_state(id[i], "open", "4");
+		assert_int_equal(engine_case_get(E, id[i], &c), OA_OK);
+		assert_true(c.step_due_at > tu_clock_now());
+		if (due == 0 || c.step_due_at < due)
+			due = c.step_due_at;
+		tu_clock_tick(60);
+	}
+	for (int k = 0; k < 2; k++) { /* counted, then kept */
+		assert_int_equal(engine_tasks_page(E, &verif.who, tu_clock_now(), 0, 0, &total, &overdue,
+		                     NULL, NULL), OA_OK);
+		assert_int_equal(total, 3);
+		assert_int_equal(overdue, 0);
+	}
+	/* At the earliest due time nothing is overdue yet; a second later one is. */
+	assert_int_equal(engine_tasks_page(E, &verif.who, due, 0, 0, &total, &overdue, NULL, NULL),
+	    OA_OK);
+	assert_int_equal(overdue, 0);
+	assert_int_equal(engine_tasks_page(E, &verif.who, due + 1, 0, 0, &total, &overdue, NULL, NULL),
+	    OA_OK);
+	assert_int_equal(overdue, 1);
+	/* Earlier than they were counted at: counted again, not served. */
+	assert_int_equal(engine_tasks_page(E, &verif.who, due - 3600, 0, 0, &total, &overdue, NULL,
+	                     NULL), OA_OK);
+	assert_int_equal(overdue, 0);
+	/* A case leaves the desk: the counts follow at once, same clock. */
+	withdraw(id[0], &app[0]);
+	assert_int_equal(engine_tasks_page(E, &verif.who, tu_clock_now(), 0, 0, &total, &overdue, NULL,
+	                     NULL), OA_OK);
+	assert_int_equal(total, 2);
+	/* ... and when another handle on the store (another connection, as
+	 * another server would) withdraws one. */
+	assert_int_equal(inst_open(T.path, &in2), OA_OK);
+	assert_int_equal(engine_open(in2, &e2h), OA_OK);
+	assert_int_equal(engine_case_close(e2h, &app[1].p.who, id[1], ENGINE_WITHDRAW, "ditarik"), OA_OK);
+	engine_free(e2h);
+	inst_free(in2);
+	assert_int_equal(engine_tasks_page(E, &verif.who, tu_clock_now(), 0, 0, &total, &overdue, NULL,
+	                     NULL), OA_OK);
+	assert_int_equal(total, 1);
+	tasks_match_definition(&verif.who);
+	withdraw(id[2], &app[2]);
+	for (int i = 0; i < 3; i++)
+		applicant_free(&app[i]);
+}
+
 /* ---- working-day calendar (second instance, with a holiday) ------------- */
 
 static tu_inst T2;
@@ -726,6 +790,7 @@ int main(void)
 		cmocka_unit_test(test_close_note_control_chars),
 		cmocka_unit_test(test_sla_figures),
 		cmocka_unit_test(test_tasks),
+		cmocka_unit_test(test_task_counts_kept),
 		cmocka_unit_test(test_working_days_calendar),
 		cmocka_unit_test(test_audit_trail),
 	};
