@@ -3,7 +3,7 @@
  *
  *   POST /api/v1/cases                          {sop, applicant?, nik?, serial?, reason?}
  *   GET  /api/v1/cases/{id}                     the case, current step, documents, history
- *   GET  /api/v1/tasks                          the caller's tasks, most urgent first
+ *   GET  /api/v1/tasks?offset=&limit=           a page of the caller's tasks, most urgent first
  *   POST /api/v1/cases/{id}/act                 {step, role, decision?, note?, reason?, data?}
  *   POST /api/v1/cases/{id}/close               {how: reject|withdraw, note?}
  *   POST /api/v1/cases/{id}/documents/{doc}     multipart/form-data, one file
@@ -26,6 +26,7 @@
  * once parsed, the act's passphrase once the holder key is made, the rest
  * of its data once answered.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -241,30 +242,60 @@ static int task_cb(const engine_case *c, void *arg)
 	return 0;
 }
 
-#define API_MAX_TASKS 1000 /* a page is enough for a person */
+#define API_TASKS_PAGE 100    /* tasks in a page unless ?limit= says */
+#define API_MAX_TASKS  1000   /* ?limit= at most */
+#define API_MAX_OFFSET 10000000
 
+/* ?name= as an integer in lo..hi into *v (unchanged when absent); 0 and a
+ * 422 answered when it is not one. */
+static int query_int(web_req *r, const char *name, int64_t lo, int64_t hi, int64_t *v)
+{
+	const char *s = web_query(r, name);
+	char *end;
+	long long n;
+
+	if (s == NULL)
+		return 1;
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (*s == '\0' || *end || errno || n < lo || n > hi) {
+		char id[96], en[96];
+		snprintf(id, sizeof id, "%s harus bilangan bulat %" PRId64 "..%" PRId64, name, lo, hi);
+		snprintf(en, sizeof en, "%s must be an integer in %" PRId64 "..%" PRId64, name, lo, hi);
+		web_reply_fail(r, 422, "validation", id, en);
+		return 0;
+	}
+	*v = n;
+	return 1;
+}
+
+/* A page of the caller's tasks in engine_tasks' order, chosen by the store
+ * (?offset=, default 0; ?limit=, default API_TASKS_PAGE): the tasks, their
+ * counts, and next_offset (null on the last page). */
 static void h_tasks(web_req *r)
 {
 	web_user *u = api_auth(r);
 	json_t *a;
-	int64_t total, overdue;
+	int64_t total, overdue, offset = 0, limit = API_TASKS_PAGE;
 	oa_err rc;
 
-	if (u == NULL)
+	if (u == NULL || !query_int(r, "offset", 0, API_MAX_OFFSET, &offset) ||
+	    !query_int(r, "limit", 1, API_MAX_TASKS, &limit))
 		return;
 	if ((a = json_array()) == NULL) {
 		web_reply_err(r, oa_fail(OA_ERR_NOMEM, "out of memory"));
 		return;
 	}
-	/* The first API_MAX_TASKS in engine_tasks' order, chosen by the store
-	 * (not all of them read and the rest dropped). */
-	if ((rc = engine_tasks_page(r->engine, &u->w.who, oa_now(), 0, API_MAX_TASKS, &total, &overdue,
+	if ((rc = engine_tasks_page(r->engine, &u->w.who, oa_now(), offset, limit, &total, &overdue,
 	         task_cb, a))) {
 		json_decref(a);
 		web_reply_err(r, rc);
 		return;
 	}
-	web_reply_json(r, 200, json_pack("{s:o}", "tasks", a));
+	web_reply_json(r, 200, json_pack("{s:o,s:I,s:I,s:I,s:I,s:o}", "tasks", a, "total",
+	    (json_int_t)total, "overdue", (json_int_t)overdue, "offset", (json_int_t)offset, "limit",
+	    (json_int_t)limit, "next_offset", offset + limit < total ?
+	    json_integer((json_int_t)(offset + limit)) : json_null()));
 }
 
 /* ---- act and close ---- */

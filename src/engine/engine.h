@@ -342,7 +342,9 @@ oa_err engine_tasks(engine *e, const engine_who *who, int (*fn)(const engine_cas
  * One page of who's tasks in the order of engine_tasks(): at most limit of
  * them after the first offset, and in *total and *overdue (step due before
  * now) the counts of them all, counted by the store (a desk with 10,000
- * waiting cases is not walked to show 25).
+ * waiting cases is not walked to show 25).  Unless the caller has a
+ * transaction open, it all reads one snapshot (a read transaction), and fn
+ * (as engine_tasks' fn) runs inside it: fn must not write.
  */
 oa_err engine_tasks_page(engine *e, const engine_who *who, int64_t now, int64_t offset,
     int64_t limit, int64_t *total, int64_t *overdue,

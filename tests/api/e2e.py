@@ -48,6 +48,24 @@ r = app.get("/api/v1/cases/%s" % cid)
 ok(r.status == 200 and r.json()["step"] == "1" and r.json()["current"]["roles"] == ["pemohon"],
    "GET case: at step 1, role pemohon", r)
 
+# ---- the task list, in pages ----
+r = app.get("/api/v1/tasks")
+j = r.json() if r.status == 200 else {}
+ok(r.status == 200 and [t["id"] for t in j.get("tasks", [])] == [cid] and j.get("total") == 1 and
+   j.get("overdue") == 0 and j.get("offset") == 0 and j.get("limit") == 100 and
+   j.get("next_offset") is None,
+   "GET /api/v1/tasks: their one task, total 1, page of 100 from 0, no next page", r)
+r = app.get("/api/v1/tasks?offset=1&limit=1")
+ok(r.status == 200 and r.json()["tasks"] == [] and r.json()["total"] == 1 and
+   r.json()["next_offset"] is None, "?offset=1&limit=1: past the end, counts still given", r)
+r = app.get("/api/v1/tasks?offset=0&limit=1")
+ok(r.status == 200 and len(r.json()["tasks"]) == 1 and r.json()["limit"] == 1,
+   "?offset=0&limit=1: one task", r)
+for q in ("limit=0", "limit=1001", "limit=x", "limit=", "offset=-1", "offset=1e3"):
+    r = app.get("/api/v1/tasks?" + q)
+    ok(r.status == 422 and r.code() == "validation" and q.split("=")[0] in r.json()["error"]["message"]["en"],
+       "GET /api/v1/tasks?%s: 422 validation naming the parameter" % q, r)
+
 steps_seen = []
 said_no = False
 issued = None
