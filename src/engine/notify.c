@@ -141,6 +141,7 @@ oa_err engine_notify_step(engine *e, struct kase *k, int step)
 		x.m.event = MAIL_CERT_REVOKED;
 		x.m.serial = k->revoked_now;
 		x.m.reason = engine_reason_label(k);
+		x.m.at = oa_now(); /* revoked by this act, in this transaction */
 		rc = send_to(&x, k->applicant);
 		k->revoked_now[0] = 0;
 		return rc;
@@ -197,6 +198,7 @@ oa_err engine_notify_act(engine *e, struct kase *k, const sop_step *s, int said_
 		m.event = MAIL_CERT_REVOKED;
 		m.serial = res->revoked;
 		m.reason = engine_reason_label(k);
+		m.at = oa_now(); /* revoked by this act, in this transaction */
 		return send_applicant(e, k, &m);
 	}
 	return OA_OK;

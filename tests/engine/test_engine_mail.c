@@ -245,6 +245,16 @@ static void test_revocation_notice(void **state)
 	assert_int_equal(w.revoked, 1);
 	assert_string_equal(cert_status(serial, NULL), "revoked");
 	assert_int_equal(count_event("cert_revoked"), before + 1);
+	/* ... with the time of the revocation (the holder's language: Indonesian). */
+	st = store_prepare(ca_store(C), "SELECT raw FROM mail_outbox WHERE event = 'cert_revoked'"
+	                                " ORDER BY id DESC LIMIT 1");
+	assert_non_null(st);
+	assert_int_equal(store_step(st), STORE_ROW);
+	{
+		const char *raw = store_col_text(st, 0);
+		assert_non_null(strstr(raw, "Waktu pencabutan: 2026-"));
+	}
+	store_reset(st);
 }
 
 int main(void)
