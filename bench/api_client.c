@@ -7,6 +7,10 @@
  *
  *   api_client PORT CLIENTS IDS_FILE      (cookie and CSRF token in the
  *                                          environment: COOKIE, CSRF)
+ *   CFSSL=1 api_client PORT CLIENTS BODIES_FILE
+ *        the peer (bench/table.sh): POST each line of BODIES_FILE (a JSON
+ *        sign request) to cfssl's /api/v1/cfssl/sign; a certificate counts
+ *        when the answer is 200 and says "success":true.
  *
  * A certificate counts when the answer is 200 and names the serial issued;
  * the clock runs from the first request to the last answer.  Prints the
@@ -25,6 +29,7 @@
 struct shared {
 	const char *port, *cookie, *csrf;
 	long *ids;
+	char **bodies; /* CFSSL=1: one sign request per certificate */
 	double *lat;
 	size_t n;
 	atomic_size_t next, ok, failed;
@@ -66,10 +71,12 @@ static void *client(void *arg)
 
 	if (h == NULL)
 		return NULL;
-	snprintf(line, sizeof line, "Cookie: %s", sh->cookie);
-	hdr = curl_slist_append(hdr, line);
-	snprintf(line, sizeof line, "X-CSRF-Token: %s", sh->csrf);
-	hdr = curl_slist_append(hdr, line);
+	if (!sh->bodies) {
+		snprintf(line, sizeof line, "Cookie: %s", sh->cookie);
+		hdr = curl_slist_append(hdr, line);
+		snprintf(line, sizeof line, "X-CSRF-Token: %s", sh->csrf);
+		hdr = curl_slist_append(hdr, line);
+	}
 	hdr = curl_slist_append(hdr, "Content-Type: application/json");
 	hdr = curl_slist_append(hdr, "Expect:");
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
@@ -84,7 +91,13 @@ static void *client(void *arg)
 		double t;
 		if (i >= sh->n)
 			break;
-		snprintf(line, sizeof line, "http://127.0.0.1:%s/api/v1/cases/%ld/act", sh->port, sh->ids[i]);
+		if (sh->bodies) {
+			snprintf(line, sizeof line, "http://127.0.0.1:%s/api/v1/cfssl/sign", sh->port);
+			curl_easy_setopt(h, CURLOPT_POSTFIELDS, sh->bodies[i]);
+		} else {
+			snprintf(line, sizeof line, "http://127.0.0.1:%s/api/v1/cases/%ld/act", sh->port,
+			    sh->ids[i]);
+		}
 		curl_easy_setopt(h, CURLOPT_URL, line);
 		curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
 		b.buf[0] = 0;
@@ -92,7 +105,9 @@ static void *client(void *arg)
 		if (curl_easy_perform(h) == CURLE_OK)
 			curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 		t = now_s() - t;
-		if (status == 200 && strstr(b.buf, "\"issued\": \"") == NULL &&
+		if (status == 200 && sh->bodies && strstr(b.buf, "\"success\":true") == NULL)
+			status = -1;
+		else if (status == 200 && !sh->bodies && strstr(b.buf, "\"issued\": \"") == NULL &&
 		    strstr(b.buf, "\"issued\":\"") == NULL)
 			status = -1;
 		if (status == 200) {
@@ -101,8 +116,8 @@ static void *client(void *arg)
 			atomic_fetch_add(&sh->failed, 1);
 			pthread_mutex_lock(&sh->lock);
 			if (!sh->first_failure[0])
-				snprintf(sh->first_failure, sizeof sh->first_failure, "case %ld: status %ld: %s",
-				    sh->ids[i], status, b.buf);
+				snprintf(sh->first_failure, sizeof sh->first_failure, "%s %ld: status %ld: %s",
+				    sh->bodies ? "request" : "case", sh->bodies ? (long)i : sh->ids[i], status, b.buf);
 			pthread_mutex_unlock(&sh->lock);
 		}
 	}
@@ -126,12 +141,38 @@ int main(int argc, char **argv)
 	FILE *f;
 	double t0, el;
 
+	int cfssl = getenv("CFSSL") != NULL && strcmp(getenv("CFSSL"), "1") == 0;
+
 	if (argc != 4 || (nclients = atol(argv[2])) < 1 || nclients > 256 ||
-	    (sh.cookie = getenv("COOKIE")) == NULL || (sh.csrf = getenv("CSRF")) == NULL) {
-		fprintf(stderr, "usage: COOKIE=.. CSRF=.. api_client PORT CLIENTS IDS_FILE\n");
+	    (!cfssl && ((sh.cookie = getenv("COOKIE")) == NULL || (sh.csrf = getenv("CSRF")) == NULL))) {
+		fprintf(stderr, "usage: COOKIE=.. CSRF=.. api_client PORT CLIENTS IDS_FILE\n"
+		                "       CFSSL=1 api_client PORT CLIENTS BODIES_FILE\n");
 		return 2;
 	}
 	sh.port = argv[1];
+	if (cfssl) {
+		static char lbuf[1 << 16];
+		size_t bcap = 1024;
+		if ((f = fopen(argv[3], "r")) == NULL || (sh.bodies = malloc(bcap * sizeof *sh.bodies)) == NULL) {
+			perror(argv[3]);
+			return 1;
+		}
+		while (fgets(lbuf, sizeof lbuf, f)) {
+			lbuf[strcspn(lbuf, "\n")] = 0;
+			if (!lbuf[0])
+				continue;
+			if (sh.n == bcap && (sh.bodies = realloc(sh.bodies, (bcap *= 2) * sizeof *sh.bodies)) == NULL)
+				return 1;
+			if ((sh.bodies[sh.n++] = strdup(lbuf)) == NULL)
+				return 1;
+		}
+		fclose(f);
+		if (sh.n == 0 || (sh.lat = calloc(sh.n, sizeof *sh.lat)) == NULL) {
+			fprintf(stderr, "api_client: no requests in %s\n", argv[3]);
+			return 1;
+		}
+		goto run;
+	}
 	if ((f = fopen(argv[3], "r")) == NULL || (sh.ids = malloc(cap * sizeof *sh.ids)) == NULL) {
 		perror(argv[3]);
 		return 1;
@@ -146,6 +187,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "api_client: no case ids in %s\n", argv[3]);
 		return 1;
 	}
+run:
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	t0 = now_s();
 	for (long i = 0; i < nclients; i++)

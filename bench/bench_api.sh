@@ -18,7 +18,10 @@ OPENAMS=$B/src/cli/openams
 CASES=${CASES:-10000}
 ISSUE=${ISSUE:-2000}
 CLIENTS=${CLIENTS:-16}
-# TASKS=0 skips the latency figure (figure 2 only).
+# TASKS=0 skips the latency figure (figure 2 only).  WRK_SECS: the seconds of
+# every wrk run (default 10 for the 16-connection runs, 5 for the others).
+D1=${WRK_SECS:-10}
+D2=${WRK_SECS:-5}
 T=$(mktemp -d "${TMPDIR:-/tmp}/openams-bench-api.XXXXXX")
 PID=
 cleanup() {
@@ -61,31 +64,31 @@ login() { # USER -> cookie header value
 if [ "${TASKS:-1}" != 0 ]; then
 	# kadis's tasks: the $CASES open cases wait at step 2, kadis's step.
 	COOKIE=$(login kadis.demo)
-	echo "== GET /api/v1/tasks (kadis.demo), $CASES open cases, wrk -t4 -c16 -d10s"
-	wrk -t4 -c16 -d10s --latency -H "Cookie: $COOKIE" "http://127.0.0.1:$PORT/api/v1/tasks" |
+	echo "== GET /api/v1/tasks (kadis.demo), $CASES open cases, wrk -t4 -c16 -d${D1}s"
+	wrk -t4 -c16 -d${D1}s --latency -H "Cookie: $COOKIE" "http://127.0.0.1:$PORT/api/v1/tasks" |
 		grep -E "Requests/sec|50%|99%|Latency "
-	echo "== GET /portal/inbox (kadis.demo: the portal page, 25 rows of $CASES tasks, counted), wrk -t4 -c16 -d10s"
+	echo "== GET /portal/inbox (kadis.demo: the portal page, 25 rows of $CASES tasks, counted), wrk -t4 -c16 -d${D1}s"
 	for q in "" "?page=2" "?page=$(( (CASES + 24) / 25 ))"; do
 		echo "   /portal/inbox$q: $(curl -s -o /dev/null -w '%{http_code} %{size_download} bytes, gzip not used' \
 			-H "Cookie: $COOKIE" "http://127.0.0.1:$PORT/portal/inbox$q")"
 	done
-	wrk -t4 -c16 -d10s --latency -H "Cookie: $COOKIE" "http://127.0.0.1:$PORT/portal/inbox" |
+	wrk -t4 -c16 -d${D1}s --latency -H "Cookie: $COOKIE" "http://127.0.0.1:$PORT/portal/inbox" |
 		grep -E "Requests/sec|50%|99%|Latency "
-	echo "   the same, one connection (server time without queueing): wrk -t1 -c1 -d5s"
-	wrk -t1 -c1 -d5s --latency -H "Cookie: $COOKIE" "http://127.0.0.1:$PORT/portal/inbox" |
+	echo "   the same, one connection (server time without queueing): wrk -t1 -c1 -d${D2}s"
+	wrk -t1 -c1 -d${D2}s --latency -H "Cookie: $COOKIE" "http://127.0.0.1:$PORT/portal/inbox" |
 		grep -E "Requests/sec|50%|99%"
 	echo "   page 400 (the last), one connection"
-	wrk -t1 -c1 -d5s --latency -H "Cookie: $COOKIE" "http://127.0.0.1:$PORT/portal/inbox?page=400" |
+	wrk -t1 -c1 -d${D2}s --latency -H "Cookie: $COOKIE" "http://127.0.0.1:$PORT/portal/inbox?page=400" |
 		grep -E "Requests/sec|50%|99%"
-	echo "== GET /portal/cases/{id} (kadis.demo, one of the bulk cases), wrk -t4 -c16 -d5s"
+	echo "== GET /portal/cases/{id} (kadis.demo, one of the bulk cases), wrk -t4 -c16 -d${D2}s"
 	CASE1=$(sqlite3 "$T/d/openams.db" "SELECT MIN(id) FROM sop_case WHERE state = 'open'")
 	echo "   /portal/cases/$CASE1: $(curl -s -o /dev/null -w '%{http_code} %{size_download} bytes' \
 		-H "Cookie: $COOKIE" "http://127.0.0.1:$PORT/portal/cases/$CASE1")"
-	wrk -t4 -c16 -d5s --latency -H "Cookie: $COOKIE" "http://127.0.0.1:$PORT/portal/cases/$CASE1" |
+	wrk -t4 -c16 -d${D2}s --latency -H "Cookie: $COOKIE" "http://127.0.0.1:$PORT/portal/cases/$CASE1" |
 		grep -E "Requests/sec|50%|99%"
 	COOKIE=$(login pemohon.demo)
 	echo "== GET /api/v1/tasks (pemohon.demo: none of the bulk cases are theirs)"
-	wrk -t4 -c16 -d5s --latency -H "Cookie: $COOKIE" "http://127.0.0.1:$PORT/api/v1/tasks" |
+	wrk -t4 -c16 -d${D2}s --latency -H "Cookie: $COOKIE" "http://127.0.0.1:$PORT/api/v1/tasks" |
 		grep -E "Requests/sec|50%|99%"
 fi
 echo "== certificates issued through the API: $CLIENTS concurrent clients, $ISSUE cases at the BSrE"

@@ -6,7 +6,11 @@
 # threads, 50 connections, 20 s, a Lua script cycling pre-built GET URLs
 # for a mix of good, revoked and unknown serials (RFC 6960 A.1 / RFC 5019).
 #
-# usage: bench/bench_ocsp.sh [--quick]
+# usage: bench/bench_ocsp.sh [--quick] [--nonce]
+#   --nonce   also: the same 80 requests, each with a nonce (openssl ocsp's
+#             default, 16 octets), against openams and openssl ocsp; a
+#             response to a request with a nonce is never cached, so every
+#             one is signed.  Printed after the table as "nonce:" lines.
 #   OPENAMS   the openams binary (default: build-web/src/cli/openams, then
 #             build/src/cli/openams)
 #   BENCH_DURATION  seconds per run (default 20; --quick: 3)
@@ -20,7 +24,14 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DUR=${BENCH_DURATION:-20}
-[ "${1:-}" = "--quick" ] && DUR=${BENCH_DURATION:-3}
+NONCE=0
+for a in "$@"; do
+	case $a in
+	--quick) DUR=${BENCH_DURATION:-3} ;;
+	--nonce) NONCE=1 ;;
+	*) echo "bench_ocsp: unknown argument $a" >&2; exit 2 ;;
+	esac
+done
 if [ -z "${OPENAMS:-}" ]; then
 	for b in "$ROOT/build-web/src/cli/openams" "$ROOT/build/src/cli/openams"; do
 		[ -x "$b" ] && OPENAMS=$b && break
@@ -102,22 +113,33 @@ for i in $(seq $((NGOOD + NREV))); do
 done
 # Pre-built GET paths: /ocsp/<URL-encoded base64 of the DER request>.
 : >"$T/paths"
-add_path() {
+: >"$T/paths-nonce"
+add_path() { # DER [PATHFILE]
 	"$PY" -c 'import base64, sys, urllib.parse
-print("/ocsp/" + urllib.parse.quote(base64.b64encode(open(sys.argv[1], "rb").read()).decode(), safe=""))' "$1" >>"$T/paths"
+print("/ocsp/" + urllib.parse.quote(base64.b64encode(open(sys.argv[1], "rb").read()).decode(), safe=""))' "$1" >>"${2:-$T/paths}"
 }
 for i in $(seq $((NGOOD + NREV))); do
 	openssl ocsp -issuer "$P/issuing.crt" -cert "$T/req/$i.pem" -no_nonce -reqout "$T/r.der" >/dev/null
 	add_path "$T/r.der"
+	if [ "$NONCE" = 1 ]; then
+		openssl ocsp -issuer "$P/issuing.crt" -cert "$T/req/$i.pem" -reqout "$T/r.der" >/dev/null
+		add_path "$T/r.der" "$T/paths-nonce"
+	fi
 done
 for i in $(seq $NUNK); do
 	openssl ocsp -issuer "$P/issuing.crt" -serial "0x7f$(openssl rand -hex 15)" -no_nonce \
 		-reqout "$T/r.der" >/dev/null
 	add_path "$T/r.der"
+	if [ "$NONCE" = 1 ]; then
+		openssl ocsp -issuer "$P/issuing.crt" -serial "0x7f$(openssl rand -hex 15)" \
+			-reqout "$T/r.der" >/dev/null
+		add_path "$T/r.der" "$T/paths-nonce"
+	fi
 done
 NPATHS=$(wc -l <"$T/paths")
 # openssl ocsp -port answers GET at /<base64>, not under /ocsp/.
 sed 's#^/ocsp/#/#' "$T/paths" >"$T/paths-root"
+sed 's#^/ocsp/#/#' "$T/paths-nonce" >"$T/paths-nonce-root"
 lua() { # PATHFILE: a wrk script cycling through the paths
 	echo "local paths = {"
 	sed 's/.*/  "&",/' "$1"
@@ -132,6 +154,8 @@ LUA
 }
 lua "$T/paths" >"$T/cycle.lua"
 lua "$T/paths-root" >"$T/cycle-root.lua"
+lua "$T/paths-nonce" >"$T/cycle-nonce.lua"
+lua "$T/paths-nonce-root" >"$T/cycle-nonce-root.lua"
 
 # run NAME PORT [LUA]: wrk against 127.0.0.1:PORT; prints responses/s.
 run() {
@@ -174,6 +198,11 @@ check_ocsp openams "http://127.0.0.1:$PORT_OA"
 RESP_SIZE=$(curl -s -m 5 "http://127.0.0.1:$PORT_OA$(head -n 1 "$T/paths")" | wc -c)
 RPS_OA=$(run openams "$PORT_OA")
 grep -E "Latency|Socket errors" "$T/wrk-openams.txt" | sed 's/^/# openams: /'
+RPS_OA_N=0 RPS_OS_N=0
+if [ "$NONCE" = 1 ]; then
+	check_ocsp "openams, nonce" "http://127.0.0.1:$PORT_OA" "$T/paths-nonce"
+	RPS_OA_N=$(run openams-nonce "$PORT_OA" "$T/cycle-nonce.lua")
+fi
 kill "$OA_PID"
 wait "$OA_PID" || echo "bench_ocsp: openams exited with $?" >&2
 
@@ -222,16 +251,29 @@ openssl pkey -in "$D/keys/ocsp.key" -passin "file:$D/secrets/ca.pass" -out "$T/o
 	printf '%s\t%s\t%s\t%s\tunknown\t/CN=%s\n' "$st" 300101000000Z "$rv" "$(tr a-f A-F <<<"$serial")" "$serial"
 done >>"$T/index.txt"
 # (OpenSSL 3.0's responder binds the wildcard address; we only talk to 127.0.0.1.)
-openssl ocsp -index "$T/index.txt" -port "$PORT_OS" -rsigner "$P/ocsp.crt" \
-	-rkey "$T/ocsp.key" -CA "$P/issuing.crt" -nmin 60 -multi "$(nproc)" -ignore_err \
-	>"$T/openssl.log" 2>&1 &
-PIDS+=($!)
-OS_PID=$!
-wait_http "http://127.0.0.1:$PORT_OS$(head -n 1 "$T/paths-root")"
+start_openssl() {
+	openssl ocsp -index "$T/index.txt" -port "$PORT_OS" -rsigner "$P/ocsp.crt" \
+		-rkey "$T/ocsp.key" -CA "$P/issuing.crt" -nmin 60 -multi "$(nproc)" -ignore_err \
+		>>"$T/openssl.log" 2>&1 &
+	PIDS+=($!)
+	OS_PID=$!
+	wait_http "http://127.0.0.1:$PORT_OS$(head -n 1 "$T/paths-root")"
+}
+start_openssl
 check_ocsp "openssl ocsp" "http://127.0.0.1:$PORT_OS" "$T/paths-root"
 RPS_OS=$(run openssl "$PORT_OS" "$T/cycle-root.lua")
 grep -E "Socket errors" "$T/wrk-openssl.txt" | sed 's/^/# openssl: /' || true
 stop_pid "$OS_PID"
+if [ "$NONCE" = 1 ]; then
+	# a fresh responder: after a wrk run its children can hang on to
+	# connections (see stop_pid)
+	PORT_OS=$(free_port)
+	start_openssl
+	check_ocsp "openssl ocsp, nonce" "http://127.0.0.1:$PORT_OS" "$T/paths-nonce-root"
+	RPS_OS_N=$(run openssl-nonce "$PORT_OS" "$T/cycle-nonce-root.lua")
+	grep -E "Socket errors" "$T/wrk-openssl-nonce.txt" | sed 's/^/# openssl, nonce: /' || true
+	stop_pid "$OS_PID"
+fi
 
 awk -v oa="$RPS_OA" -v ng="$RPS_NG" -v os="$RPS_OS" -v size="$RESP_SIZE" 'BEGIN {
 	printf "%-34s %12s\n", "responder", "responses/s"
@@ -242,3 +284,9 @@ awk -v oa="$RPS_OA" -v ng="$RPS_NG" -v os="$RPS_OS" -v size="$RESP_SIZE" 'BEGIN 
 	printf "openams / nginx   = %.0f%% (target >= 50%%)\n", (ng > 0 ? 100 * oa / ng : 0)
 	printf "openams / openssl = %.1fx\n", (os > 0 ? oa / os : 0)
 }'
+if [ "$NONCE" = 1 ]; then
+	awk -v oa="$RPS_OA_N" -v os="$RPS_OS_N" 'BEGIN {
+		printf "nonce: openams serve (OCSP GET, every request with a nonce) %.0f responses/s\n", oa
+		printf "nonce: openssl ocsp -port -multi (peer), the same requests %.0f responses/s\n", os
+	}'
+fi
