@@ -55,7 +55,7 @@ oa_err auth_check_nik(const char *nik)
 	char why[128];
 
 	if (!oa_nik_valid(nik, why, sizeof why))
-		return oa_fail(OA_ERR_INVALID, "%s", why);
+		return oa_fail_id(OA_ERR_INVALID, "nik_format", "nik", "%s", why);
 	return OA_OK;
 }
 
@@ -64,16 +64,19 @@ oa_err auth_check_nip(const char *nip)
 	int year, month, day;
 
 	if (nip == NULL || !oa_is_digits(nip, 18))
-		return oa_fail(OA_ERR_INVALID, "NIP must be exactly 18 digits");
+		return oa_fail_id(OA_ERR_INVALID, "nip_format", "nip",
+		    "NIP must be exactly 18 digits");
 	/* BKN layout: date of birth YYYYMMDD, appointment YYYYMM (PPPK: YYYY21),
 	 * sex (1 male, 2 female), serial(3). */
 	year = two(nip) * 100 + two(nip + 2);
 	month = two(nip + 4);
 	day = two(nip + 6);
 	if (year < 1900 || month < 1 || month > 12 || day < 1 || day > 31)
-		return oa_fail(OA_ERR_INVALID, "NIP: digits 1-8 are not a date of birth (YYYYMMDD)");
+		return oa_fail_id(OA_ERR_INVALID, "nip_format", "nip",
+		    "NIP: digits 1-8 are not a date of birth (YYYYMMDD)");
 	if (nip[14] != '1' && nip[14] != '2')
-		return oa_fail(OA_ERR_INVALID, "NIP: digit 15 (sex) must be 1 or 2");
+		return oa_fail_id(OA_ERR_INVALID, "nip_format", "nip",
+		    "NIP: digit 15 (sex) must be 1 or 2");
 	return OA_OK;
 }
 
@@ -88,40 +91,49 @@ oa_err auth_check_email(const char *email, const char *suffix)
 	size_t n, labels = 0;
 
 	if (email == NULL || !*email)
-		return oa_fail(OA_ERR_INVALID, "e-mail address is required");
+		return oa_fail_id(OA_ERR_INVALID, "email_format", "email",
+		    "e-mail address is required");
 	if ((n = strlen(email)) > OA_MAX_EMAIL_CHARS)
-		return oa_fail(OA_ERR_INVALID, "e-mail address is longer than %d characters",
+		return oa_fail_id(OA_ERR_INVALID, "email_format", "email",
+		    "e-mail address is longer than %d characters",
 		    OA_MAX_EMAIL_CHARS);
 	if ((at = strchr(email, '@')) == NULL || strchr(at + 1, '@') != NULL)
-		return oa_fail(OA_ERR_INVALID, "e-mail address must have exactly one @");
+		return oa_fail_id(OA_ERR_INVALID, "email_format", "email",
+		    "e-mail address must have exactly one @");
 	/* RFC 5321 4.1.2 dot-string local part, at most 64 octets (4.5.3.1.1). */
 	if (at == email || at - email > 64 || email[0] == '.' || at[-1] == '.')
-		return oa_fail(OA_ERR_INVALID, "e-mail address: bad part before the @");
+		return oa_fail_id(OA_ERR_INVALID, "email_format", "email",
+		    "e-mail address: bad part before the @");
 	for (p = email; p < at; p++)
 		if (!(atext((unsigned char)*p) || (*p == '.' && p[1] != '.')))
-			return oa_fail(OA_ERR_INVALID, "e-mail address: bad part before the @");
+			return oa_fail_id(OA_ERR_INVALID, "email_format", "email",
+			    "e-mail address: bad part before the @");
 	/* RFC 1035 2.3.1 labels: letters, digits, hyphens inside; two or more. */
 	label = at + 1;
 	for (p = at + 1;; p++) {
 		if (*p == '.' || *p == 0) {
 			size_t ln = (size_t)(p - label);
 			if (ln == 0 || ln > 63 || label[0] == '-' || p[-1] == '-')
-				return oa_fail(OA_ERR_INVALID, "e-mail address: bad domain");
+				return oa_fail_id(OA_ERR_INVALID, "email_format", "email",
+				    "e-mail address: bad domain");
 			labels++;
 			if (*p == 0)
 				break;
 			label = p + 1;
 		} else if (!(isalnum((unsigned char)*p) || *p == '-'))
-			return oa_fail(OA_ERR_INVALID, "e-mail address: bad domain");
+			return oa_fail_id(OA_ERR_INVALID, "email_format", "email",
+			    "e-mail address: bad domain");
 	}
 	if (labels < 2 || !isalpha((unsigned char)label[0]))
-		return oa_fail(OA_ERR_INVALID, "e-mail address: the domain needs a top-level domain");
+		return oa_fail_id(OA_ERR_INVALID, "email_format", "email",
+		    "e-mail address: the domain needs a top-level domain");
 	if (suffix && *suffix) {
 		size_t sl = strlen(suffix);
 		if (sl > n || strcasecmp(email + n - sl, suffix) != 0 ||
 		    (suffix[0] != '.' && suffix[0] != '@' && email[n - sl - 1] != '.' &&
 		        email[n - sl - 1] != '@'))
-			return oa_fail(OA_ERR_POLICY, "e-mail address must be on a %s domain "
+			return oa_fail_id(OA_ERR_POLICY, "email_domain", "email",
+			    "e-mail address must be on a %s domain "
 			                              "(policy.email_suffix)", suffix);
 	}
 	return OA_OK;

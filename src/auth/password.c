@@ -172,9 +172,11 @@ static oa_err guessable(const auth_person *p, const char *password, int64_t min)
 	pwquality_free_settings(s);
 	pthread_mutex_unlock(&pwq_lock);
 	if (score < 0)
-		return oa_fail(OA_ERR_INVALID, "password is too easy to guess: %s", why);
+		return oa_fail_id(OA_ERR_INVALID, "pw_guessable", "password",
+		    "password is too easy to guess: %s", why);
 	if (score < AUTH_MIN_PASSWORD_SCORE)
-		return oa_fail(OA_ERR_INVALID, "password is too easy to guess (strength %d of 100, at "
+		return oa_fail_id(OA_ERR_INVALID, "pw_guessable", "password",
+		    "password is too easy to guess (strength %d of 100, at "
 		    "least %d needed): a few random words with a number are strong and easy to remember",
 		    score, AUTH_MIN_PASSWORD_SCORE);
 	return OA_OK;
@@ -184,44 +186,48 @@ static oa_err policy(auth *a, const auth_person *p, const char *password)
 {
 	int64_t min = conf_int(a->cf, "auth.password_min_length");
 	char *lpw = NULL, word[4 * AUTH_MAX_TEXT + 1], local[OA_MAX_EMAIL_CHARS + 1];
-	const char *s, *why = NULL;
+	const char *s, *why = NULL, *whyid = NULL;
 	size_t n;
 	oa_err rc = OA_OK;
 
 	if (password == NULL || !*password)
-		return oa_fail(OA_ERR_INVALID, "password is required");
+		return oa_fail_id(OA_ERR_INVALID, "pw_empty", "password", "password is required");
 	if ((n = strlen(password)) > OA_MAX_PASSPHRASE_BYTES)
-		return oa_fail(OA_ERR_INVALID, "password is longer than %d bytes",
+		return oa_fail_id(OA_ERR_INVALID, "pw_long", "password",
+		    "password is longer than %d bytes",
 		    OA_MAX_PASSPHRASE_BYTES);
 	if (!oa_is_clean_utf8(password))
-		return oa_fail(OA_ERR_INVALID, "password has control characters or is not UTF-8");
+		return oa_fail_id(OA_ERR_INVALID, "pw_chars", "password",
+		    "password has control characters or is not UTF-8");
 	if ((int64_t)oa_utf8_chars(password) < min)
-		return oa_fail(OA_ERR_INVALID, "password must have at least %" PRId64 " characters",
+		return oa_fail_id(OA_ERR_INVALID, "pw_short", "password",
+		    "password must have at least %" PRId64 " characters",
 		    min);
 	if ((lpw = malloc(n + 1)) == NULL)
 		return oa_fail(OA_ERR_NOMEM, "out of memory");
 	lower(lpw, n + 1, password);
 	snprintf(local, sizeof local, "%.*s", (int)strcspn(p->email, "@"), p->email);
 	if (contains(lpw, p->id, 4))
-		why = "your user name";
+		why = "your user name", whyid = "pw_account";
 	else if (p->nik[0] && contains(lpw, p->nik, 1))
-		why = "your NIK";
+		why = "your NIK", whyid = "pw_nik";
 	else if (p->nip[0] && contains(lpw, p->nip, 1))
-		why = "your NIP";
+		why = "your NIP", whyid = "pw_nip";
 	else if (contains(lpw, p->email, 1) || contains(lpw, local, 4))
-		why = "your e-mail address";
+		why = "your e-mail address", whyid = "pw_email";
 	else
 		/* Each word of the name of four letters or more. */
 		for (s = p->name; *s && why == NULL;) {
 			size_t w = strcspn(s, " .,'-");
 			snprintf(word, sizeof word, "%.*s", (int)w, s);
 			if (contains(lpw, word, 4))
-				why = "your name";
+				why = "your name", whyid = "pw_name";
 			s += w;
 			s += strspn(s, " .,'-");
 		}
 	if (why)
-		rc = oa_fail(OA_ERR_INVALID, "password must not contain %s", why);
+		rc = oa_fail_id(OA_ERR_INVALID, whyid, "password", "password must not contain %s",
+		    why);
 	else
 		rc = guessable(p, password, min);
 	oa_wipe(lpw, n);
@@ -468,7 +474,8 @@ static oa_err check_inputs(const char *login, const char *password, const char *
 		return oa_fail(OA_ERR_INVALID, "user name is longer than %d characters",
 		    AUTH_MAX_LOGIN);
 	if (strlen(password) > OA_MAX_PASSPHRASE_BYTES)
-		return oa_fail(OA_ERR_INVALID, "password is longer than %d bytes",
+		return oa_fail_id(OA_ERR_INVALID, "pw_long", "password",
+		    "password is longer than %d bytes",
 		    OA_MAX_PASSPHRASE_BYTES);
 	if (code && strlen(code) > AUTH_MAX_TOTP_CODE)
 		return oa_fail(OA_ERR_INVALID, "code is longer than %d characters", AUTH_MAX_TOTP_CODE);

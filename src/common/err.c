@@ -8,6 +8,7 @@
 #include <string.h>
 
 static _Thread_local char errbuf[1024];
+static _Thread_local char errid[32], errarg[128];
 
 static const char *const names[OA_ERR__MAX] = {
 	[OA_OK] = "ok",
@@ -45,7 +46,32 @@ oa_err oa_fail(oa_err code, const char *fmt, ...)
 	vsnprintf(tmp, sizeof tmp, fmt, ap);
 	va_end(ap);
 	memcpy(errbuf, tmp, sizeof errbuf);
+	errid[0] = errarg[0] = '\0';
 	return code;
+}
+
+oa_err oa_fail_id(oa_err code, const char *id, const char *arg, const char *fmt, ...)
+{
+	char tmp[sizeof errbuf];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	memcpy(errbuf, tmp, sizeof errbuf);
+	snprintf(errid, sizeof errid, "%s", id ? id : "");
+	snprintf(errarg, sizeof errarg, "%s", arg ? arg : "");
+	return code;
+}
+
+const char *oa_errid(void)
+{
+	return errid;
+}
+
+const char *oa_errarg(void)
+{
+	return errarg;
 }
 
 oa_err oa_fail_ssl(oa_err code, const char *fmt, ...)
@@ -60,6 +86,7 @@ oa_err oa_fail_ssl(oa_err code, const char *fmt, ...)
 	vsnprintf(tmp, sizeof tmp, fmt, ap);
 	va_end(ap);
 	memcpy(errbuf, tmp, sizeof errbuf);
+	errid[0] = errarg[0] = '\0';
 	n = strlen(errbuf);
 	while ((e = ERR_get_error()) != 0 && n + 4 < sizeof errbuf) {
 		char one[256];
@@ -79,5 +106,6 @@ const char *oa_errmsg(void)
 void oa_err_clear(void)
 {
 	errbuf[0] = '\0';
+	errid[0] = errarg[0] = '\0';
 	ERR_clear_error();
 }

@@ -48,6 +48,22 @@ oa_err oa_fail(oa_err code, const char *fmt, ...)
 oa_err oa_fail_ssl(oa_err code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * Like oa_fail(), and also names the refusal by a stable id (a lower-case
+ * word such as "nik_format", "doc_missing") and one parameter (a field or
+ * document id; NULL none), for callers that word the refusal themselves in
+ * the person's language (the portal's message catalogue, src/portal/msgcat.c)
+ * instead of showing the English message.  Never a secret in arg.
+ */
+oa_err oa_fail_id(oa_err code, const char *id, const char *arg, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* The stable id and parameter of the last refusal when it was recorded by
+ * oa_fail_id() ("" otherwise: oa_fail, oa_fail_ssl and oa_err_clear reset
+ * them).  Borrowed. */
+const char *oa_errid(void);
+const char *oa_errarg(void);
+
 /* The last message recorded on this thread ("" if none).  Borrowed. */
 const char *oa_errmsg(void);
 

@@ -36,16 +36,20 @@ static const char *const identity_keys[] = {"name", "nik", "nip", "email", "unit
 static oa_err identity_is_applicants(const struct kase *k, const char *key, const char *v)
 {
 	if (strcmp(key, "nik") == 0 && k->applicant_nik[0] && strcmp(v, k->applicant_nik) != 0)
-		return oa_fail(OA_ERR_INVALID, "nik: %s is not the NIK on the applicant's account; a"
+		return oa_fail_id(OA_ERR_INVALID, "not_account", "nik",
+		    "nik: %s is not the NIK on the applicant's account; a"
 		    " certificate is issued only in the applicant's own name (NIK di akun pemohon)", v);
 	if (strcmp(key, "nik") == 0 && !k->applicant_nik[0])
-		return oa_fail(OA_ERR_INVALID, "nik: the applicant's account records no NIK, so no NIK"
+		return oa_fail_id(OA_ERR_INVALID, "no_account_nik", "nik",
+		    "nik: the applicant's account records no NIK, so no NIK"
 		    " can be confirmed for this case");
 	if (strcmp(key, "nip") == 0 && k->applicant_nip[0] && strcmp(v, k->applicant_nip) != 0)
-		return oa_fail(OA_ERR_INVALID, "nip: %s is not the NIP on the applicant's account", v);
+		return oa_fail_id(OA_ERR_INVALID, "not_account", "nip",
+		    "nip: %s is not the NIP on the applicant's account", v);
 	if (strcmp(key, "email") == 0 && k->applicant_email[0] &&
 	    strcasecmp(v, k->applicant_email) != 0)
-		return oa_fail(OA_ERR_INVALID, "email: %s is not the e-mail address on the applicant's"
+		return oa_fail_id(OA_ERR_INVALID, "not_account", "email",
+		    "email: %s is not the e-mail address on the applicant's"
 		    " account (%s)", v, k->applicant_email);
 	return OA_OK;
 }
@@ -79,12 +83,15 @@ static oa_err take_data(engine *e, struct kase *k, const sop_step *s, const engi
 				    OA_MAX_CSR_BYTES);
 		} else {
 			if (!oa_is_clean_utf8(v) || oa_utf8_chars(v) > 128 || !*v)
-				return oa_fail(OA_ERR_INVALID, "%s must be 1..128 characters of clean text", key);
+				return oa_fail_id(OA_ERR_INVALID, "text_bad", key,
+				    "%s must be 1..128 characters of clean text", key);
 			/* "nik must be exactly 16 digits", "nik: digits 1-2 ..." */
 			if (strcmp(key, "nik") == 0 && !oa_nik_valid(v, why, sizeof why))
-				return oa_fail(OA_ERR_INVALID, "nik%s", why + 3);
+				return oa_fail_id(OA_ERR_INVALID, "nik_format", "nik",
+				    "nik%s", why + 3);
 			if (strcmp(key, "nip") == 0 && !oa_is_digits(v, 18))
-				return oa_fail(OA_ERR_INVALID, "nip must be exactly 18 digits");
+				return oa_fail_id(OA_ERR_INVALID, "nip_format", "nip",
+				    "nip must be exactly 18 digits");
 			if ((rc = identity_is_applicants(k, key, v)))
 				return rc;
 		}
@@ -122,11 +129,14 @@ oa_err engine_act_documents(engine *e, struct kase *k, const sop_step *s, sop_ac
 		    s->inputs[i].own ? s->id : NULL)) < 0)
 			return OA_ERR_STORE;
 		if (!h && s->inputs[i].own)
-			return oa_fail(OA_ERR_STATE, "step %s needs its own document '%s' (%s) attached at "
+			return oa_fail_id(OA_ERR_STATE, "doc_missing_own",
+			    k->def->documents[doc].id,
+			    "step %s needs its own document '%s' (%s) attached at "
 			    "this step (one attached at another step does not count)", s->id,
 			    k->def->documents[doc].id, k->def->documents[doc].name);
 		if (!h)
-			return oa_fail(OA_ERR_STATE, "step %s needs document '%s' (%s) attached first", s->id,
+			return oa_fail_id(OA_ERR_STATE, "doc_missing", k->def->documents[doc].id,
+			    "step %s needs document '%s' (%s) attached first", s->id,
 			    k->def->documents[doc].id, k->def->documents[doc].name);
 	}
 	if (k->reason[0] && (s->action == SOP_ACT_UPLOAD || effective == SOP_ACT_REVOKE)) {
@@ -137,7 +147,8 @@ oa_err engine_act_documents(engine *e, struct kase *k, const sop_step *s, sop_ac
 			if (h < 0)
 				return OA_ERR_STORE;
 			if (!h)
-				return oa_fail(OA_ERR_STATE, "reason '%s' needs document '%s' (%s) attached first",
+				return oa_fail_id(OA_ERR_STATE, "doc_missing", doc->id,
+				    "reason '%s' needs document '%s' (%s) attached first",
 				    k->reason, doc->id, doc->name);
 		}
 	}
@@ -475,8 +486,9 @@ static oa_err act_case_ok(engine *e, const engine_who *who, const engine_act *a,
 			    k->def->actors[s->actors[k->turn + 1]].id);
 		if (a->reason && *a->reason) {
 			if (!s->records_reason || sop_reason_crl(k->def, a->reason) < 0)
-				return oa_fail(OA_ERR_INVALID, "'%.64s' is not a reason that can be chosen "
-				                               "at this step", a->reason);
+				return oa_fail_id(OA_ERR_INVALID, "reason_unknown", "reason",
+				    "'%.64s' is not a reason that can be chosen at this step",
+				    a->reason);
 			snprintf(k->reason, sizeof k->reason, "%s", a->reason);
 		}
 		return OA_OK;
@@ -493,7 +505,8 @@ static oa_err act_case_ok(engine *e, const engine_who *who, const engine_act *a,
 		int applicant = strcmp(a->role, k->applicant_role) == 0;
 		if (k->def->kind == SOP_KIND_ISSUANCE || sop_reason_crl(k->def, a->reason) < 0 ||
 		    (applicant ? k->def->n_reasons == 0 : !s->records_reason))
-			return oa_fail(OA_ERR_INVALID, s->records_reason
+			return oa_fail_id(OA_ERR_INVALID, "reason_unknown", "reason",
+			    s->records_reason
 			    ? "'%.64s' is not a revocation reason of this SOP"
 			    : "'%.64s' is not a reason that can be chosen at this step", a->reason);
 		snprintf(k->reason, sizeof k->reason, "%s", a->reason);
@@ -506,7 +519,8 @@ static oa_err act_case_ok(engine *e, const engine_who *who, const engine_act *a,
 		for (size_t i = 0; i < n && used < sizeof list; i++)
 			used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
 			    ids[i]);
-		return oa_fail(OA_ERR_INVALID, "step %s records the revocation reason: choose one (%s)",
+		return oa_fail_id(OA_ERR_INVALID, "reason_required", "reason",
+		    "step %s records the revocation reason: choose one (%s)",
 		    s->id, list);
 	}
 	return OA_OK;

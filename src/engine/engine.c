@@ -461,27 +461,30 @@ static oa_err check_subject_cert(engine *e, const sop_def *d, const engine_open_
 	oa_err rc;
 
 	if (r->serial == NULL)
-		return oa_fail(OA_ERR_INVALID, "a %s case needs the certificate's serial",
+		return oa_fail_id(OA_ERR_INVALID, "serial_choose", "serial",
+		    "a %s case needs the certificate's serial",
 		    sop_kind_name(d->kind));
 	if ((rc = ca_status(e->c, r->serial, &info)))
 		return rc;
 	strcpy(serial, info.serial);
 	if (strcmp(info.status, "revoked") == 0)
-		return oa_fail(OA_ERR_STATE, "certificate %s is already revoked", info.serial);
+		return oa_fail_id(OA_ERR_STATE, "cert_revoked", "serial",
+		    "certificate %s is already revoked", info.serial);
 	if (strcmp(info.status, "expired") == 0)
-		return oa_fail(OA_ERR_STATE,
+		return oa_fail_id(OA_ERR_STATE, "cert_expired", "serial",
 		    d->kind == SOP_KIND_RENEWAL
 		        ? "certificate %s has expired: an expired certificate needs a new application"
 		        : "certificate %s has expired",
 		    info.serial);
 	if (info.nik[0] && strcmp(info.nik, applicant_nik) != 0)
-		return oa_fail(OA_ERR_DENIED, "certificate %s does not belong to applicant %s",
+		return oa_fail_id(OA_ERR_DENIED, "cert_not_yours", "serial",
+		    "certificate %s does not belong to applicant %s",
 		    info.serial, r->applicant);
 	if (d->kind == SOP_KIND_RENEWAL && d->renewal_window_days > 0 &&
 	    info.not_after - now > (int64_t)d->renewal_window_days * 86400) {
 		char when[32];
 		oa_time_iso(when, sizeof when, info.not_after - (int64_t)d->renewal_window_days * 86400);
-		return oa_fail(OA_ERR_STATE,
+		return oa_fail_id(OA_ERR_STATE, "cert_renew_early", "serial",
 		    "certificate %s can be renewed only in the %d days before it expires (from %s)",
 		    info.serial, d->renewal_window_days, when);
 	}
@@ -560,17 +563,20 @@ static oa_err applicant_identity(engine *e, const engine_open_req *r, struct kas
 	oa_err_clear();
 	if (r->applicant_nik && *r->applicant_nik) {
 		if (!oa_nik_valid(r->applicant_nik, why, sizeof why))
-			return oa_fail(OA_ERR_INVALID, "the applicant's %s", why);
+			return oa_fail_id(OA_ERR_INVALID, "nik_format", "nik",
+			    "the applicant's %s", why);
 		snprintf(k->applicant_nik, sizeof k->applicant_nik, "%s", r->applicant_nik);
 	}
 	if (r->applicant_nip && *r->applicant_nip) {
 		if (!oa_is_digits(r->applicant_nip, 18))
-			return oa_fail(OA_ERR_INVALID, "the applicant's NIP must be exactly 18 digits");
+			return oa_fail_id(OA_ERR_INVALID, "nip_format", "nip",
+			    "the applicant's NIP must be exactly 18 digits");
 		snprintf(k->applicant_nip, sizeof k->applicant_nip, "%s", r->applicant_nip);
 	}
 	if (r->applicant_email && *r->applicant_email) {
 		if (strlen(r->applicant_email) > OA_MAX_EMAIL_CHARS || !strchr(r->applicant_email, '@'))
-			return oa_fail(OA_ERR_INVALID, "the applicant's e-mail address is not valid");
+			return oa_fail_id(OA_ERR_INVALID, "email_format", "email",
+			    "the applicant's e-mail address is not valid");
 		for (size_t i = 0; r->applicant_email[i]; i++)
 			k->applicant_email[i] = (char)tolower((unsigned char)r->applicant_email[i]);
 	}
@@ -638,7 +644,9 @@ oa_err engine_case_open(engine *e, const engine_who *who, const engine_open_req 
 		goto out;
 	if (r->reason && *r->reason) {
 		if (d->kind == SOP_KIND_ISSUANCE || sop_reason_index(d, r->reason) < 0) {
-			rc = oa_fail(OA_ERR_INVALID, d->n_reasons == 0 && engine_def_records_reason(d)
+			int staff = d->n_reasons == 0 && engine_def_records_reason(d);
+			rc = oa_fail_id(OA_ERR_INVALID, staff ? "reason_by_staff" : "reason_unknown",
+			    "reason", staff
 			    ? "'%s': in SOP '%s' the staff record the reason from your letter; open "
 			      "the case without one" : "'%s' is not a reason of SOP '%s'",
 			    r->reason, r->sop_id);

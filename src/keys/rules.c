@@ -130,24 +130,27 @@ oa_err keys_rules_check(const char *holder, const char *pass, size_t min_chars,
 	oa_err rc = OA_OK;
 
 	if (pass == NULL || *pass == 0)
-		return oa_fail(OA_ERR_POLICY, "the passphrase is empty");
+		return oa_fail_id(OA_ERR_POLICY, "pass_empty", "passphrase",
+		    "the passphrase is empty");
 	if ((len = strlen(pass)) > OA_MAX_PASSPHRASE_BYTES)
-		return oa_fail(OA_ERR_POLICY, "the passphrase is longer than %d bytes",
+		return oa_fail_id(OA_ERR_POLICY, "pass_long", "passphrase",
+		    "the passphrase is longer than %d bytes",
 		    OA_MAX_PASSPHRASE_BYTES);
 	if (!oa_is_clean_utf8(pass))
-		return oa_fail(OA_ERR_POLICY,
+		return oa_fail_id(OA_ERR_POLICY, "pass_chars", "passphrase",
 		    "the passphrase has control characters or is not valid UTF-8");
 	if ((chars = oa_utf8_chars(pass)) < min_chars)
-		return oa_fail(OA_ERR_POLICY,
+		return oa_fail_id(OA_ERR_POLICY, "pass_short", "passphrase",
 		    "the passphrase is too short: %zu characters, at least %zu needed", chars,
 		    min_chars);
 	for (size_t i = 0; i < len; i++)
 		if (!seen[(unsigned char)pass[i]]++)
 			distinct++;
 	if (distinct < 5)
-		return oa_fail(OA_ERR_POLICY, "the passphrase has fewer than 5 different characters");
+		return oa_fail_id(OA_ERR_POLICY, "pass_distinct", "passphrase",
+		    "the passphrase has fewer than 5 different characters");
 	if (oa_is_digits(pass, len))
-		return oa_fail(OA_ERR_POLICY,
+		return oa_fail_id(OA_ERR_POLICY, "pass_digits", "passphrase",
 		    "the passphrase is only digits (a PIN, a date or an ID number is guessed first)");
 	if ((low = lower_dup(pass)) == NULL || (dig = digits_dup(pass)) == NULL) {
 		rc = oa_fail(OA_ERR_NOMEM, "out of memory");
@@ -155,26 +158,33 @@ oa_err keys_rules_check(const char *holder, const char *pass, size_t min_chars,
 	}
 	for (size_t i = 0; i < sizeof common_words / sizeof common_words[0]; i++)
 		if (strstr(low, common_words[i]) != NULL) {
-			rc = oa_fail(OA_ERR_POLICY, "the passphrase contains a common word (\"%s\")",
+			rc = oa_fail_id(OA_ERR_POLICY, "pass_common", "passphrase",
+			    "the passphrase contains a common word (\"%s\")",
 			    common_words[i]);
 			goto out;
 		}
 	if (holder && has_word(low, holder, strlen(holder), 3))
-		rc = oa_fail(OA_ERR_POLICY, "the passphrase contains the account name");
+		rc = oa_fail_id(OA_ERR_POLICY, "pass_account", "passphrase",
+		    "the passphrase contains the account name");
 	else if (has_part(low, name, " .,'-_\t", 3))
-		rc = oa_fail(OA_ERR_POLICY, "the passphrase contains part of the person's name");
+		rc = oa_fail_id(OA_ERR_POLICY, "pass_name", "passphrase",
+		    "the passphrase contains part of the person's name");
 	else if (nik && (has_digit_run(dig, nik, 8) || has_word(low, nik, strlen(nik), 1)))
-		rc = oa_fail(OA_ERR_POLICY, "the passphrase contains the NIK or 8 digits of it");
+		rc = oa_fail_id(OA_ERR_POLICY, "pass_nik", "passphrase",
+		    "the passphrase contains the NIK or 8 digits of it");
 	else if (nip && (has_digit_run(dig, nip, 8) || has_word(low, nip, strlen(nip), 1)))
-		rc = oa_fail(OA_ERR_POLICY, "the passphrase contains the NIP or 8 digits of it");
+		rc = oa_fail_id(OA_ERR_POLICY, "pass_nip", "passphrase",
+		    "the passphrase contains the NIP or 8 digits of it");
 	else if (has_birth_date(dig, birth_date))
-		rc = oa_fail(OA_ERR_POLICY, "the passphrase contains the person's birth date");
+		rc = oa_fail_id(OA_ERR_POLICY, "pass_birth", "passphrase",
+		    "the passphrase contains the person's birth date");
 	else if (email && strchr(email, '@') != NULL &&
 	    (has_word(low, email, (size_t)(strchr(email, '@') - email), 3) ||
 	        has_part(low, email, "@._-+", 3)))
 		/* the local part, and each piece of the address (the domain's
 		 * labels too: "kominfo" in budi@kominfo.go.id). */
-		rc = oa_fail(OA_ERR_POLICY, "the passphrase contains part of the e-mail address");
+		rc = oa_fail_id(OA_ERR_POLICY, "pass_email", "passphrase",
+		    "the passphrase contains part of the e-mail address");
 out:
 	oa_free_secret(low);
 	oa_free_secret(dig);

@@ -108,7 +108,9 @@ void pc_upload_form(web_req *r, pg *p, const engine_case *c, const sop_def *d,
 	pg_form(p, web_printf(r, "/portal/cases/%" PRId64 "/documents", c->id), 1);
 	pg_raw(p, "<div class=\"field\"><label for=\"f_doc\">");
 	pg_bi(p, "Jenis dokumen", "Document");
-	pg_raw(p, "</label><select id=\"f_doc\" name=\"doc\" required>\n");
+	pg_raw(p, "</label><select id=\"f_doc\" name=\"doc\" required");
+	pg_field_aria(p, "doc");
+	pg_raw(p, ">\n");
 	/* Preselected: the first document the step requires that is missing. */
 	int pre = -1;
 	for (size_t k = 0; k < s->n_inputs && pre < 0; k++)
@@ -129,11 +131,17 @@ void pc_upload_form(web_req *r, pg *p, const engine_case *c, const sop_def *d,
 			pg_raw(p, " &#10003;");
 		pg_raw(p, "</option>\n");
 	}
-	pg_raw(p, "</select></div>\n<div class=\"field\"><label for=\"f_file\">");
+	pg_raw(p, "</select>");
+	pg_field_msgs(p, "doc");
+	pg_raw(p, "</div>\n<div class=\"field\"><label for=\"f_file\">");
 	pg_bi(p, "Berkas (PDF, JPEG atau PNG, paling besar 10 MB)",
 	    "File (PDF, JPEG or PNG, at most 10 MB)");
 	pg_raw(p, "</label><input id=\"f_file\" name=\"file\" type=\"file\" "
-	           "accept=\"application/pdf,image/jpeg,image/png\" required></div>\n");
+	           "accept=\"application/pdf,image/jpeg,image/png\" required");
+	pg_field_aria(p, "file");
+	pg_raw(p, ">");
+	pg_field_msgs(p, "file");
+	pg_raw(p, "</div>\n");
 	pg_button(p, NULL, NULL, "Unggah", "Upload", "secondary");
 	pg_raw(p, "</form>\n");
 }
@@ -241,8 +249,9 @@ void pc_reason_select(pg *p, const sop_def *d, const char *cur, int required)
 	pg_raw(p, "<div class=\"field\"><label for=\"f_reason\">");
 	pg_bi(p, "Alasan pencabutan (dari surat pemohon)",
 	    "Revocation reason (from the applicant's letter)");
-	pg_raw(p, "</label><select id=\"f_reason\" name=\"reason\"%s>\n"
-	          "<option value=\"\">-</option>\n", required ? " required" : "");
+	pg_raw(p, "</label><select id=\"f_reason\" name=\"reason\"%s", required ? " required" : "");
+	pg_field_aria(p, "reason");
+	pg_raw(p, ">\n<option value=\"\">-</option>\n");
 	for (size_t i = 0; i < n; i++) {
 		pg_raw(p, "<option value=\"");
 		pg_text(p, ids[i]);
@@ -250,5 +259,7 @@ void pc_reason_select(pg *p, const sop_def *d, const char *cur, int required)
 		pg_text(p, labels[i]);
 		pg_raw(p, "</option>\n");
 	}
-	pg_raw(p, "</select></div>\n");
+	pg_raw(p, "</select>");
+	pg_field_msgs(p, "reason");
+	pg_raw(p, "</div>\n");
 }

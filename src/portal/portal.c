@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "msgcat.h"
 #include "portalInt.h"
 
 /* ---- the page builder ---- */
@@ -116,6 +117,149 @@ static void field_id(pg *p, const char *name, char *id, size_t idsz)
 		snprintf(id, idsz, "f_%s-%u", name, seq);
 }
 
+/* ---- refusals about fields (msgcat.h) ---- */
+
+/* tmpl with its "{}" replaced by arg (request memory). */
+static const char *fill(web_req *r, const char *tmpl, const char *arg)
+{
+	const char *at = strstr(tmpl, "{}");
+	const char *out;
+
+	if (at == NULL)
+		return tmpl;
+	out = web_printf(r, "%.*s%s%s", (int)(at - tmpl), tmpl, arg ? arg : "", at + 2);
+	return out ? out : tmpl;
+}
+
+void pg_errs_add(web_req *r, pg_errs *e, const char *field, const char *key,
+    const char *arg_id, const char *arg_en)
+{
+	const msgcat_entry *m = msgcat_find(key);
+	const char *lid = arg_id, *len = arg_en;
+
+	if (m == NULL)
+		m = msgcat_generic(OA_ERR_INVALID);
+	if (e->n >= PG_MAX_ERRS)
+		return;
+	if (lid == NULL && !msgcat_field_label(field, &lid, &len))
+		lid = len = "Isian ini / This field";
+	e->e[e->n].field = field ? field : "";
+	e->e[e->n].id = fill(r, m->id, lid);
+	e->e[e->n].en = fill(r, m->en, len ? len : lid);
+	e->n++;
+}
+
+void pg_errs_take(web_req *r, pg_errs *e, oa_err rc, const sop_def *d, const char *fallback)
+{
+	const char *key = oa_errid(), *arg = oa_errarg();
+	const msgcat_entry *m = msgcat_find(key);
+
+	if (m == NULL) {
+		snprintf(r->errmsg, sizeof r->errmsg, "%s", oa_errmsg());
+		m = msgcat_generic(rc);
+		oa_err_clear();
+		pg_errs_add(r, e, fallback, m->key, "", "");
+		return;
+	}
+	snprintf(r->errmsg, sizeof r->errmsg, "%s", oa_errmsg());
+	if (strncmp(key, "doc_missing", 11) == 0) {
+		/* the document's title from the definition, never its id */
+		const char *title = "yang diperlukan / required";
+		char k[32];
+		for (size_t i = 0; d && i < d->n_documents; i++)
+			if (strcmp(d->documents[i].id, arg) == 0 && d->documents[i].name)
+				title = d->documents[i].name;
+		snprintf(k, sizeof k, "%s", key);
+		title = web_printf(r, "%s", title);
+		oa_err_clear();
+		pg_errs_add(r, e, "doc", k, title, title);
+		return;
+	}
+	{
+		char k[32], f[64];
+		snprintf(k, sizeof k, "%s", key);
+		snprintf(f, sizeof f, "%s", *arg ? arg : fallback ? fallback : "");
+		oa_err_clear();
+		pg_errs_add(r, e, web_printf(r, "%s", f), k, NULL, NULL);
+	}
+}
+
+/* 1 if p->errs has a message about field name. */
+static int field_has_errs(const pg *p, const char *name)
+{
+	for (size_t i = 0; p->errs && i < p->errs->n; i++)
+		if (strcmp(p->errs->e[i].field, name) == 0)
+			return 1;
+	return 0;
+}
+
+void pg_errs_summary(pg *p)
+{
+	const pg_errs *e = p->errs;
+
+	if (e == NULL || e->n == 0)
+		return;
+	pg_raw(p, "<div class=\"err\" id=\"errors\" role=\"alert\" tabindex=\"-1\">"
+	          "<p><strong>");
+	if (e->n == 1)
+		pg_bi(p, "Ada 1 hal yang perlu diperbaiki:", "1 thing needs fixing:");
+	else
+		pg_bi(p, web_printf(p->r, "Ada %zu hal yang perlu diperbaiki:", e->n),
+		    web_printf(p->r, "%zu things need fixing:", e->n));
+	pg_raw(p, "</strong></p>\n<ul>\n");
+	for (size_t i = 0; i < e->n; i++) {
+		pg_raw(p, "<li>");
+		if (e->e[i].field[0]) {
+			pg_raw(p, "<a href=\"#f_");
+			pg_text(p, e->e[i].field);
+			pg_raw(p, "\">");
+		}
+		pg_bi(p, e->e[i].id, e->e[i].en);
+		if (e->e[i].field[0])
+			pg_raw(p, "</a>");
+		pg_raw(p, "</li>\n");
+	}
+	pg_raw(p, "</ul></div>\n");
+}
+
+void pg_field_aria(pg *p, const char *name)
+{
+	if (!field_has_errs(p, name))
+		return;
+	pg_raw(p, " aria-invalid=\"true\" aria-describedby=\"e_");
+	pg_text(p, name);
+	pg_raw(p, "\"");
+}
+
+void pg_field_msgs(pg *p, const char *name)
+{
+	if (!field_has_errs(p, name))
+		return;
+	pg_raw(p, "<div class=\"field-err\" id=\"e_");
+	pg_text(p, name);
+	pg_raw(p, "\">");
+	for (size_t i = 0; i < p->errs->n; i++)
+		if (strcmp(p->errs->e[i].field, name) == 0) {
+			pg_raw(p, "<p>");
+			pg_bi(p, p->errs->e[i].id, p->errs->e[i].en);
+			pg_raw(p, "</p>");
+		}
+	pg_raw(p, "</div>\n");
+}
+
+/* 1 if name is the page's first field of that name so far (field_id
+ * recorded it once): its messages go there only ("f_NAME", "e_NAME"). */
+static int field_first(const pg *p, const char *name)
+{
+	size_t nl = strlen(name);
+	int seen = 0;
+
+	for (const char *s = p->field_names; (s = strstr(s, name)) != NULL; s += nl)
+		if ((s == p->field_names || s[-1] == ' ') && s[nl] == ' ')
+			seen++;
+	return seen <= 1;
+}
+
 /* A field's label and its input up to the value (the tag left open). */
 static void field_open(pg *p, const char *name, const char *type, const char *id, const char *en,
     const char *value)
@@ -150,7 +294,13 @@ void pg_field(pg *p, const char *name, const char *type, const char *id, const c
 		pg_text(p, autocomplete);
 		pg_raw(p, "\"");
 	}
-	pg_raw(p, "%s></div>\n", required ? " required" : "");
+	pg_raw(p, "%s", required ? " required" : "");
+	if (field_first(p, name))
+		pg_field_aria(p, name);
+	pg_raw(p, ">");
+	if (field_first(p, name))
+		pg_field_msgs(p, name);
+	pg_raw(p, "</div>\n");
 }
 
 void pg_field_locked(pg *p, const char *name, const char *type, const char *id, const char *en,
@@ -159,11 +309,18 @@ void pg_field_locked(pg *p, const char *name, const char *type, const char *id, 
 	field_open(p, name, type, id, en, value);
 	pg_raw(p, " readonly aria-describedby=\"h_");
 	pg_text(p, name);
+	if (field_has_errs(p, name)) {
+		pg_raw(p, " e_");
+		pg_text(p, name);
+		pg_raw(p, "\" aria-invalid=\"true");
+	}
 	pg_raw(p, "\"><small id=\"h_");
 	pg_text(p, name);
 	pg_raw(p, "\">");
 	pg_bi(p, hint_id, hint_en);
-	pg_raw(p, "</small></div>\n");
+	pg_raw(p, "</small>");
+	pg_field_msgs(p, name);
+	pg_raw(p, "</div>\n");
 }
 
 void pg_textarea(pg *p, const char *name, const char *id, const char *en, const char *value,
@@ -183,10 +340,16 @@ void pg_textarea(pg *p, const char *name, const char *id, const char *en, const 
 	pg_raw(p, "\" rows=\"3\"");
 	if (maxlen)
 		pg_raw(p, " maxlength=\"%zu\"", maxlen);
-	pg_raw(p, "%s>", required ? " required" : "");
+	pg_raw(p, "%s", required ? " required" : "");
+	if (field_first(p, name))
+		pg_field_aria(p, name);
+	pg_raw(p, ">");
 	if (value)
 		pg_text(p, value);
-	pg_raw(p, "</textarea></div>\n");
+	pg_raw(p, "</textarea>");
+	if (field_first(p, name))
+		pg_field_msgs(p, name);
+	pg_raw(p, "</div>\n");
 }
 
 void pg_csrf(pg *p)
@@ -468,6 +631,13 @@ void pg_err(web_req *r, const web_user *u, oa_err rc, const char *back)
 	if (rc == OA_ERR_INVALID)
 		st = 422;
 	r->errcode = oa_err_name(rc);
+	if (msgcat_find(oa_errid())) {
+		/* a refusal the module named: the catalogue's words */
+		pg_errs e = {.n = 0};
+		pg_errs_take(r, &e, rc, NULL, NULL);
+		pg_msg(r, u, st, "Permintaan ditolak", "Request refused", e.e[0].id, e.e[0].en, back);
+		return;
+	}
 	pg_msg(r, u, st, "Permintaan ditolak", "Request refused", oa_errmsg(), "", back);
 }
 
@@ -716,6 +886,9 @@ static const char css[] =
     "th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid var(--line);vertical-align:top}\n"
     "th{background:var(--soft)}\n"
     ".err{color:var(--bad);border-left:4px solid var(--bad);padding:.5rem .75rem;background:#fef3f2}\n"
+    "#errors ul{margin:.25rem 0 0;padding-left:1.25rem}#errors a{color:var(--bad)}\n"
+    ".field-err{color:var(--bad);font-weight:600}.field-err p{margin:.25rem 0 0}\n"
+    "[aria-invalid=true]{border:2px solid var(--bad)}\n"
     ".ok{color:var(--ok);border-left:4px solid var(--ok);padding:.5rem .75rem;background:#f0fdf4}\n"
     ".note{border-left:4px solid var(--line);padding:.5rem .75rem;background:var(--soft)}\n"
     ".badge{display:inline-block;padding:0 .5rem;border-radius:1rem;font-size:.85rem;"

@@ -45,6 +45,21 @@ const char *web_form_text(const web_form *f, const char *k);
 /* Wipes the request body (forms carrying passwords). */
 void web_body_wipe(web_req *r);
 
+/* ---- Refusals about a form's fields (issue 21, item 1) ----
+ * Every message comes from the catalogue (msgcat.h); a form collects all
+ * its problems in a pg_errs, sets pg.errs, and each field shows its own
+ * messages under it (aria-invalid, aria-describedby), with a summary at
+ * the top (pg_errs_summary) linking to the fields. */
+#define PG_MAX_ERRS 24
+typedef struct pg_ferr {
+	const char *field;        /* the form field's name ("" none) */
+	const char *id, *en;      /* the message, filled in (request memory) */
+} pg_ferr;
+typedef struct pg_errs {
+	pg_ferr e[PG_MAX_ERRS];
+	size_t n;
+} pg_errs;
+
 /* The page builder. */
 typedef struct pg {
 	web_req *r;
@@ -57,7 +72,25 @@ typedef struct pg {
 	int secret;               /* the page shows a secret: its buffers are wiped */
 	char field_names[512];    /* the fields' names so far, each followed by ' ' */
 	unsigned field_extra;     /* fields past what field_names holds */
+	const pg_errs *errs;      /* the form's problems to show (NULL none) */
 } pg;
+
+/* Adds the catalogue's message key about field: "{}" is arg_id / arg_en
+ * when given, else the field's label (msgcat_field_label). */
+void pg_errs_add(web_req *r, pg_errs *e, const char *field, const char *key,
+    const char *arg_id, const char *arg_en);
+/* The current refusal rc into e, worded by the catalogue: its id and field
+ * as the module gave them (oa_fail_id; a document by its title in d, never
+ * its id), else the generic message of its code on the field fallback
+ * (may be NULL), the module's English message only logged (r->errmsg).
+ * Clears the error. */
+void pg_errs_take(web_req *r, pg_errs *e, oa_err rc, const sop_def *d, const char *fallback);
+/* The summary of p->errs at the top of a form's page (nothing if none). */
+void pg_errs_summary(pg *p);
+/* For inputs the caller writes itself: the aria attributes of field name
+ * (aria-invalid, aria-describedby) and, after the input, its messages. */
+void pg_field_aria(pg *p, const char *name);
+void pg_field_msgs(pg *p, const char *name);
 
 /* Escapes s for HTML text and attribute values (& < > " '). */
 void pg_esc(oa_buf *b, const char *s);

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "msgcat.h"
 #include "portalInt.h"
 
 #define LINK_FORM_BODY (8 * 1024)  /* the urlencoded forms */
@@ -67,10 +68,10 @@ static int token_ok(const char *t)
 
 static void not_found(web_req *r)
 {
+	const msgcat_entry *m = msgcat_find("link_unknown");
+
 	r->errcode = oa_err_name(OA_ERR_NOTFOUND);
-	pg_msg(r, NULL, 404, "Tautan tidak ditemukan", "Link not found",
-	    "Tautan ini tidak dikenal. Periksa kembali alamat pada e-mail Anda.",
-	    "This link is not known. Check the address in your e-mail.", "");
+	pg_msg(r, NULL, 404, "Tautan tidak ditemukan", "Link not found", m->id, m->en, "");
 }
 
 /* The link's kind from the path, or -1 after a 404 page. */
@@ -91,6 +92,7 @@ static int link_kind(web_req *r)
 typedef struct typed {
 	const char *v[N_IDENTITY];
 	const auth_person *acct;
+	int sent;                 /* v is what the form sent: a field left empty stays empty */
 } typed;
 
 /* The account's value of field i that the applicant may not change, or NULL. */
@@ -145,7 +147,7 @@ static void identity_fields_html(pg *p, const typed *t)
 				    "From your account; it cannot be changed here.");
 				continue;
 			}
-			if (v == NULL || *v == 0)
+			if ((v == NULL || *v == 0) && !(t && t->sent))
 				v = account_start(t, i);
 			pg_field(p, identity_fields[i].name, identity_fields[i].type, identity_fields[i].id,
 			    identity_fields[i].en, v, identity_fields[i].autocomplete,
@@ -158,7 +160,11 @@ static void identity_fields_html(pg *p, const typed *t)
 	pg_raw(p, "</legend>\n<div class=\"field\"><label for=\"f_photo\">");
 	pg_bi(p, "Pasfoto (JPEG atau PNG, paling besar 10 MB)", "Photo (JPEG or PNG, at most 10 MB)");
 	pg_raw(p, "</label>\n<input id=\"f_photo\" name=\"photo\" type=\"file\" "
-	          "accept=\"image/jpeg,image/png\" required></div>\n</fieldset>\n");
+	          "accept=\"image/jpeg,image/png\" required");
+	pg_field_aria(p, "photo");
+	pg_raw(p, ">");
+	pg_field_msgs(p, "photo");
+	pg_raw(p, "</div>\n</fieldset>\n");
 }
 
 static void secret_fields_html(pg *p, int kind)
@@ -194,8 +200,8 @@ static void secret_fields_html(pg *p, int kind)
 	    (long long)conf_int(cfg, "auth.password_min_length"));
 }
 
-static void link_form(web_req *r, int kind, const char *err_id, const char *err_en,
-    unsigned status, const typed *t)
+static void link_form(web_req *r, int kind, const pg_errs *errs, unsigned status,
+    const typed *t)
 {
 	pg p;
 
@@ -224,8 +230,8 @@ static void link_form(web_req *r, int kind, const char *err_id, const char *err_
 		    "Choose a new password for your account.");
 		break;
 	}
-	if (err_id)
-		pg_para(&p, "err", err_id, err_en);
+	p.errs = errs;
+	pg_errs_summary(&p);
 	pg_raw(&p, "<form method=\"post\" action=\"/link/%s/%s\"%s>\n",
 	    auth_link_kind_name((auth_link_kind)kind), r->param[1],
 	    kind == AUTH_LINK_IDENTITY_FORM ? " enctype=\"multipart/form-data\"" : "");
@@ -246,10 +252,10 @@ static void link_form(web_req *r, int kind, const char *err_id, const char *err_
 static void link_unusable(web_req *r, oa_err rc)
 {
 	if (rc == OA_ERR_STATE) {
+		const msgcat_entry *m = msgcat_find("link_used");
 		r->errcode = oa_err_name(rc);
-		pg_msg(r, NULL, 410, "Tautan sudah tidak berlaku", "Link no longer valid",
-		    "Tautan ini sudah dipakai, diganti dengan yang lebih baru, atau kedaluwarsa.",
-		    "This link was already used, superseded by a newer one, or has expired.", "");
+		pg_msg(r, NULL, 410, "Tautan sudah tidak berlaku", "Link no longer valid", m->id, m->en,
+		    "");
 	} else if (rc == OA_ERR_NOTFOUND || rc == OA_ERR_DENIED || rc == OA_ERR_INVALID)
 		not_found(r);
 	else
@@ -284,22 +290,25 @@ static void h_link_get(web_req *r)
 	typed t = {0};
 
 	if (kind >= 0 && link_account(r, kind, &t))
-		link_form(r, kind, NULL, NULL, 200, &t);
+		link_form(r, kind, NULL, 200, &t);
 }
 
 /* The refusal of a module call, as the form again with the message. */
 static void link_fail(web_req *r, int kind, oa_err rc, const typed *t)
 {
 	unsigned st = web_status_of(rc);
+	pg_errs e = {.n = 0};
 
 	if (st >= 500) {
 		pg_err(r, NULL, rc, "");
 		return;
 	}
-	if (rc == OA_ERR_INVALID)
+	if (rc == OA_ERR_INVALID || rc == OA_ERR_POLICY)
 		st = 422;
 	r->errcode = oa_err_name(rc);
-	link_form(r, kind, "Data ditolak:", oa_errmsg(), st, t);
+	pg_errs_take(r, &e, rc, NULL, kind == AUTH_LINK_IDENTITY_FORM ? NULL :
+	    kind == AUTH_LINK_SET_PASSPHRASE ? "passphrase" : "password");
+	link_form(r, kind, &e, st, t);
 }
 
 /* What the form sent, bounded and checked before anything changes. */
@@ -340,42 +349,64 @@ static int link_read(web_req *r, int kind, link_input *in)
 		return 0;
 	}
 	if (kind == AUTH_LINK_IDENTITY_FORM) {
+		/* Every field checked before anything changes, all problems shown
+		 * at once; the engine checks again (the final authority). */
+		pg_errs *e = web_alloc(r, sizeof *e);
+		if (e == NULL) {
+			pg_err(r, NULL, oa_fail(OA_ERR_NOMEM, "out of memory"), "");
+			return 0;
+		}
+		e->n = 0;
+		in->t.sent = 1;
 		for (size_t i = 0; i < N_IDENTITY; i++) {
-			const char *v = docs_multipart_get(m, identity_fields[i].name);
-			if (v && strlen(v) > 4 * AUTH_MAX_TEXT)
+			const char *n = identity_fields[i].name;
+			const char *v = docs_multipart_get(m, n);
+			oa_err rc = OA_OK;
+			if (v && strlen(v) > 4 * AUTH_MAX_TEXT) {
+				pg_errs_add(r, e, n, "too_long", NULL, NULL);
 				v = NULL;
+			}
 			in->t.v[i] = v;
 			if (v && *v) {
-				in->keys[in->nd] = identity_fields[i].name;
+				in->keys[in->nd] = n;
 				in->vals[in->nd++] = v;
-			} else if (identity_fields[i].required) {
-				r->errcode = "missing_field";
-				link_form(r, kind, "Isian wajib kosong.", "A required field is empty.", 422,
-				    &in->t);
-				return 0;
-			}
+				if (!oa_is_clean_utf8(v) || oa_utf8_chars(v) > 128)
+					pg_errs_add(r, e, n, "text_bad", NULL, NULL);
+				else if (strcmp(n, "nik") == 0)
+					rc = auth_check_nik(v);
+				else if (strcmp(n, "nip") == 0)
+					rc = auth_check_nip(v);
+				else if (strcmp(n, "email") == 0)
+					rc = auth_check_email(v, NULL);
+				if (rc)
+					pg_errs_take(r, e, rc, NULL, n);
+			} else if (identity_fields[i].required)
+				pg_errs_add(r, e, n, "required", NULL, NULL);
 		}
 		in->photo = docs_multipart_file(m, "photo");
-		if (in->photo == NULL || in->photo->len == 0) {
-			r->errcode = "missing_field";
-			link_form(r, kind, "Pasfoto wajib diunggah.", "The photo is required.", 422,
-			    &in->t);
+		if (in->photo == NULL || in->photo->len == 0)
+			pg_errs_add(r, e, "photo", "required", NULL, NULL);
+		if (e->n) {
+			r->errcode = "validation";
+			if (link_account(r, kind, &in->t))
+				link_form(r, kind, e, 422, &in->t);
 			return 0;
 		}
 		return 1;
 	} else {
 		const char *name = kind == AUTH_LINK_SET_PASSPHRASE ? "passphrase" : "password";
 		const char *again = web_form_get(&f, "confirm");
+		pg_errs e = {.n = 0};
 		in->secret = web_form_get(&f, name);
-		if (in->secret == NULL || *in->secret == 0) {
-			r->errcode = "missing_field";
-			link_form(r, kind, "Isian wajib kosong.", "A required field is empty.", 422, NULL);
-			return 0;
-		}
-		if (again == NULL || strcmp(in->secret, again) != 0) {
+		if (in->secret == NULL || *in->secret == 0)
+			pg_errs_add(r, &e, name, "required", NULL, NULL);
+		if (again == NULL || *again == 0)
+			pg_errs_add(r, &e, "confirm", "required", NULL, NULL);
+		else if (in->secret && *in->secret && strcmp(in->secret, again) != 0)
+			pg_errs_add(r, &e, "confirm", "mismatch", NULL, NULL);
+		if (e.n) {
 			r->errcode = "validation";
-			link_form(r, kind, "Kedua isian tidak sama.", "The two entries do not match.", 422,
-			    NULL);
+			link_form(r, kind, &e, 422, NULL);
 			return 0;
 		}
 	}
@@ -432,10 +463,9 @@ static void h_link_post(web_req *r)
 		if (rc == OA_ERR_INVALID || rc == OA_ERR_LIMIT) {
 			r->errcode = rc == OA_ERR_LIMIT ? oa_err_name(rc) : "unsupported_media_type";
 			oa_err_clear();
-			link_form(r, kind, "Pasfoto ditolak: hanya JPEG atau PNG (dinilai dari isinya), "
-			                   "paling besar 10 MB.",
-			    "Photo refused: JPEG or PNG only (judged by content), at most 10 MB.",
-			    rc == OA_ERR_LIMIT ? 413 : 415, &in.t);
+			pg_errs e = {.n = 0};
+			pg_errs_add(r, &e, "photo", "photo_type", NULL, NULL);
+			link_form(r, kind, &e, rc == OA_ERR_LIMIT ? 413 : 415, &in.t);
 		} else
 			pg_err(r, NULL, rc, "");
 		goto out;

@@ -339,8 +339,7 @@ static void profile_row(pg *p, const char *id, const char *en, const char *v)
 	pg_raw(p, "</td></tr>\n");
 }
 
-static void account_page(web_req *r, const web_user *u, unsigned status, const char *err_id,
-    const char *err_en)
+static void account_page(web_req *r, const web_user *u, unsigned status, const pg_errs *errs)
 {
 	auth_person per;
 	tok_rows tr;
@@ -357,9 +356,9 @@ static void account_page(web_req *r, const web_user *u, unsigned status, const c
 		snprintf(roles + strlen(roles), sizeof roles - strlen(roles), "%s%s", i ? ", " : "",
 		    u->w.who.roles[i]);
 	pg_start(&p, r, u, "Akun saya", "My account");
-	if (err_id)
-		pg_para(&p, "err", err_id, err_en);
-	for (size_t i = 0; done && !err_id && i < sizeof done_msgs / sizeof done_msgs[0]; i++)
+	p.errs = errs;
+	pg_errs_summary(&p);
+	for (size_t i = 0; done && !(errs && errs->n) && i < sizeof done_msgs / sizeof done_msgs[0]; i++)
 		if (strcmp(done, done_msgs[i].key) == 0)
 			pg_para(&p, "ok", done_msgs[i].id, done_msgs[i].en);
 
@@ -436,18 +435,28 @@ static void h_account(web_req *r)
 	web_user *u = portal_user(r);
 
 	if (u)
-		account_page(r, u, 200, NULL, NULL);
+		account_page(r, u, 200, NULL);
+}
+
+/* The account page with one refusal of the catalogue (key) about field. */
+static void account_msg(web_req *r, const web_user *u, unsigned status, const char *field,
+    const char *key)
+{
+	pg_errs e = {.n = 0};
+
+	pg_errs_add(r, &e, field, key, NULL, NULL);
+	account_page(r, u, status, &e);
 }
 
 /* Re-authentication for a page: 1 if password is u's; otherwise the
  * account page again with the refusal (locked: 429). */
-static int page_reauth(web_req *r, const web_user *u, const char *password)
+static int page_reauth(web_req *r, const web_user *u, const char *password, const char *field)
 {
 	oa_err rc;
 
 	if (password == NULL || *password == 0 || strlen(password) > PW_MAX) {
 		r->errcode = "validation";
-		account_page(r, u, 422, "Isi kata sandi Anda.", "Enter your password.");
+		account_msg(r, u, 422, field, "current_empty");
 		return 0;
 	}
 	rc = auth_password_verify(r->auth, u->w.person, password);
@@ -460,11 +469,10 @@ static int page_reauth(web_req *r, const web_user *u, const char *password)
 	oa_err_clear();
 	if (web_locked(r, u->w.person)) {
 		r->errcode = "locked";
-		account_page(r, u, 429, "Terlalu banyak percobaan gagal; coba lagi nanti.",
-		    "Too many failed attempts; try again later.");
+		account_msg(r, u, 429, field, "locked");
 	} else {
 		r->errcode = oa_err_name(OA_ERR_DENIED);
-		account_page(r, u, 403, "Kata sandi salah.", "Wrong password.");
+		account_msg(r, u, 403, field, "wrong_password");
 	}
 	return 0;
 }
@@ -473,13 +481,11 @@ static int page_reauth(web_req *r, const web_user *u, const char *password)
 static void account_fail(web_req *r, const web_user *u, oa_err rc)
 {
 	unsigned st = web_status_of(rc);
+	pg_errs e = {.n = 0};
 
-	if (st >= 500) {
-		pg_err(r, u, rc, "/portal/account");
-		return;
-	}
 	r->errcode = oa_err_name(rc);
-	account_page(r, u, rc == OA_ERR_INVALID ? 422 : st, "Ditolak:", oa_errmsg());
+	pg_errs_take(r, &e, rc, NULL, NULL);
+	account_page(r, u, rc == OA_ERR_INVALID ? 422 : st, &e);
 }
 
 /* The end of an account POST: the refusal on the page, or 303 to done. */
@@ -501,13 +507,27 @@ static void h_password(web_req *r)
 		goto out;
 	pw = web_form_get(&f, "password");
 	again = web_form_get(&f, "confirm");
-	if (pw == NULL || *pw == 0 || strlen(pw) > PW_MAX || again == NULL || strcmp(pw, again)) {
-		r->errcode = "validation";
-		account_page(r, u, 422, "Kata sandi baru kosong atau kedua isian tidak sama.",
-		    "The new password is empty or the two entries do not match.");
-		goto out;
+	{
+		/* every problem at once (the passwords never shown again) */
+		const char *cur = web_form_get(&f, "current");
+		pg_errs e = {.n = 0};
+		if (cur == NULL || *cur == 0)
+			pg_errs_add(r, &e, "current", "current_empty", NULL, NULL);
+		if (pw == NULL || *pw == 0)
+			pg_errs_add(r, &e, "password", "required", NULL, NULL);
+		else if (strlen(pw) > PW_MAX)
+			pg_errs_add(r, &e, "password", "pw_long", NULL, NULL);
+		if (again == NULL || *again == 0)
+			pg_errs_add(r, &e, "confirm", "required", NULL, NULL);
+		else if (pw && *pw && strcmp(pw, again) != 0)
+			pg_errs_add(r, &e, "confirm", "mismatch", NULL, NULL);
+		if (e.n) {
+			r->errcode = "validation";
+			account_page(r, u, 422, &e);
+			goto out;
+		}
 	}
-	if (!page_reauth(r, u, web_form_get(&f, "current")))
+	if (!page_reauth(r, u, web_form_get(&f, "current"), "current"))
 		goto out;
 	account_done(r, u, auth_password_set(r->auth, u->w.person, pw, u->session, u->w.person),
 	    "/portal/account?done=password");
@@ -525,7 +545,7 @@ static void h_totp_enrol(web_req *r)
 	pg p;
 	oa_err rc;
 
-	if (u == NULL || !page_reauth(r, u, web_form_get(&f, "password")))
+	if (u == NULL || !page_reauth(r, u, web_form_get(&f, "password"), NULL))
 		goto out;
 	if ((rc = auth_totp_enrol(r->auth, u->w.person, u->w.person, &e))) {
 		account_fail(r, u, rc);
@@ -580,7 +600,7 @@ static void h_totp_confirm(web_req *r)
 	code = web_form_get(&f, "code");
 	if (code == NULL || *code == 0 || strlen(code) > AUTH_MAX_TOTP_CODE) {
 		r->errcode = "validation";
-		account_page(r, u, 422, "Isi kode dari aplikasi.", "Enter the code from the app.");
+		account_msg(r, u, 422, "code", "totp_code");
 		goto out;
 	}
 	account_done(r, u, auth_totp_confirm(r->auth, u->w.person, code, u->w.person),
@@ -594,7 +614,7 @@ static void h_totp_disable(web_req *r)
 	web_form f;
 	web_user *u = portal_post(r, &f);
 
-	if (u == NULL || !page_reauth(r, u, web_form_get(&f, "password")))
+	if (u == NULL || !page_reauth(r, u, web_form_get(&f, "password"), NULL))
 		goto out;
 	account_done(r, u, auth_totp_disable(r->auth, u->w.person, u->w.person),
 	    "/portal/account?done=totp_off");
@@ -635,7 +655,7 @@ static void h_token_revoke(web_req *r)
 	}
 	if (!tf.found) {
 		r->errcode = oa_err_name(OA_ERR_NOTFOUND);
-		account_page(r, u, 404, "Token tidak ditemukan.", "No such token of yours.");
+		account_msg(r, u, 404, NULL, "token_unknown");
 		return;
 	}
 	account_done(r, u, auth_token_revoke(r->auth, tf.id, u->w.person),

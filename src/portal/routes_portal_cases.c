@@ -403,7 +403,7 @@ static int hist_cb(const engine_transition *t, void *arg)
 
 /* The case page; err_id/err_en: a refused POST's message (status >= 400). */
 static void case_page(web_req *r, web_user *u, const engine_case *c, unsigned status,
-    const char *err_id, const char *err_en)
+    const pg_errs *errs)
 {
 	const sop_def *d = pc_case_def(r, c->id);
 	const sop_step *s = strcmp(c->state, "open") == 0 ? pc_def_step(d, c->step) : NULL;
@@ -421,8 +421,9 @@ static void case_page(web_req *r, web_user *u, const engine_case *c, unsigned st
 
 	snprintf(title, sizeof title, "Permohonan #%" PRId64, c->id);
 	pg_start(&p, r, u, title, web_printf(r, "Case #%" PRId64, c->id));
-	if (err_id)
-		pg_para(&p, "err", err_id, err_en ? err_en : "");
+	p.errs = errs;
+	if (errs && errs->n)
+		pg_errs_summary(&p);
 	else if (done && (strcmp(done, "issued") == 0 || strcmp(done, "revoked") == 0)) {
 		const char *sn = pc_query(r, "serial");
 		int iss = strcmp(done, "issued") == 0;
@@ -604,14 +605,17 @@ static void case_page(web_req *r, web_user *u, const engine_case *c, unsigned st
 			if (pc_step_changes_cert(s)) {
 				/* issuing and revoking are confirmed (checked again on POST) */
 				pg_raw(&p, "<div class=\"field\"><input type=\"checkbox\" id=\"f_confirm\" "
-				           "name=\"confirm\" value=\"1\" required> <label class=\"inline\" "
-				           "for=\"f_confirm\">");
+				           "name=\"confirm\" value=\"1\" required");
+				pg_field_aria(&p, "confirm");
+				pg_raw(&p, "> <label class=\"inline\" for=\"f_confirm\">");
 				pg_bi(&p, s->action == SOP_ACT_ISSUE ?
 				    "Saya telah memeriksa data sertifikat di atas dan menerbitkannya" :
 				    "Saya telah memeriksa sertifikat di atas dan mencabutnya",
 				    s->action == SOP_ACT_ISSUE ? "I have checked the certificate above and "
 				    "issue it" : "I have checked the certificate above and revoke it");
-				pg_raw(&p, "</label></div>\n");
+				pg_raw(&p, "</label>");
+				pg_field_msgs(&p, "confirm");
+				pg_raw(&p, "</div>\n");
 			}
 			if (s->action == SOP_ACT_DECIDE)
 				pc_decision_buttons(r, &p, d, s);
@@ -716,29 +720,82 @@ static void h_case(web_req *r)
 	engine_case c;
 
 	if (u && pc_visible(r, u, r->param[0], &c))
-		case_page(r, u, &c, 200, NULL, NULL);
+		case_page(r, u, &c, 200, NULL);
 }
 
-/* After a refused POST on a case: the case page with the message. */
-static void case_refused(web_req *r, web_user *u, int64_t id, oa_err rc)
+/* After a refused POST on a case: the case page with the problems found
+ * (e), each beside its field, status st. */
+static void case_problems(web_req *r, web_user *u, int64_t id, unsigned st, const pg_errs *e)
 {
 	engine_case c;
+
+	if (engine_case_get(r->engine, id, &c) != OA_OK) {
+		oa_err_clear();
+		pg_msg(r, u, st, "Permintaan ditolak", "Request refused", e->e[0].id, e->e[0].en,
+		    "/portal");
+		return;
+	}
+	case_page(r, u, &c, st, e);
+}
+
+/* After a module refused a POST on a case: its refusal in the catalogue's
+ * words (fallback: the field it is about when the module names none). */
+static void case_refused_on(web_req *r, web_user *u, int64_t id, oa_err rc, const char *fallback)
+{
 	unsigned st = web_status_of(rc);
-	char msg[600];
+	pg_errs *e;
 
 	if (st >= 500) {
 		pg_err(r, u, rc, web_printf(r, "/portal/cases/%" PRId64, id));
 		return;
 	}
-	snprintf(msg, sizeof msg, "%s", oa_errmsg());
 	r->errcode = oa_err_name(rc);
-	oa_err_clear();
-	if (engine_case_get(r->engine, id, &c) != OA_OK) {
+	if ((e = web_alloc(r, sizeof *e)) == NULL) {
 		oa_err_clear();
-		pg_msg(r, u, st, "Permintaan ditolak", "Request refused", msg, "", "/portal");
+		pg_err(r, u, oa_fail(OA_ERR_NOMEM, "out of memory"), "/portal");
 		return;
 	}
-	case_page(r, u, &c, rc == OA_ERR_INVALID ? 422 : st, msg, NULL);
+	e->n = 0;
+	pg_errs_take(r, e, rc, pc_case_def(r, id), fallback);
+	case_problems(r, u, id, rc == OA_ERR_INVALID ? 422 : st, e);
+}
+
+static void case_refused(web_req *r, web_user *u, int64_t id, oa_err rc)
+{
+	case_refused_on(r, u, id, rc, NULL);
+}
+
+/* The portal's own check of an act before the engine's (which stays the
+ * final authority): every document the step still needs, the reason and
+ * the confirmation, all at once, into e. */
+static void act_precheck(web_req *r, const engine_case *c, const sop_def *d, const sop_step *s,
+    const engine_act *a, const char *confirm, pg_errs *e)
+{
+	engine_doc *docs = web_alloc(r, MAX_DOCS * sizeof *docs);
+	long nd = docs ? case_docs(r, c->id, docs, MAX_DOCS) : -1;
+
+	if (sop_turn_passes(s, c->turn)) {
+		if (a->reason && s->records_reason && sop_reason_label(d, a->reason) == NULL)
+			pg_errs_add(r, e, "reason", "reason_unknown", NULL, NULL);
+		return;
+	}
+	if (a->decision != ENGINE_NO && nd >= 0) {
+		for (size_t i = 0; i < s->n_inputs; i++) {
+			const sop_document *doc;
+			if (s->inputs[i].doc < 0)
+				continue;
+			doc = &d->documents[s->inputs[i].doc];
+			if (!pc_has_doc_at(docs, (size_t)nd, doc->id, s->inputs[i].own ? s->id : NULL))
+				pg_errs_add(r, e, "doc", s->inputs[i].own ? "doc_missing_own" : "doc_missing",
+				    doc->name ? doc->name : "", doc->name ? doc->name : "");
+		}
+	}
+	if (s->records_reason && a->reason && sop_reason_label(d, a->reason) == NULL)
+		pg_errs_add(r, e, "reason", "reason_unknown", NULL, NULL);
+	else if (s->records_reason && a->reason == NULL && !c->reason[0] && a->decision != ENGINE_NO)
+		pg_errs_add(r, e, "reason", "reason_required", NULL, NULL);
+	if (pc_step_changes_cert(s) && !(confirm && strcmp(confirm, "1") == 0))
+		pg_errs_add(r, e, "confirm", "confirm_box", NULL, NULL);
 }
 
 static void h_act(web_req *r)
@@ -759,12 +816,13 @@ static void h_act(web_req *r)
 	dec = web_form_get(&f, "decision");
 	if (step == NULL || role == NULL || dec == NULL || strlen(step) > OA_MAX_SOP_ID ||
 	    strlen(role) > OA_MAX_SOP_ID) {
-		case_refused(r, u, c.id, oa_fail(OA_ERR_INVALID, "the form lacks step, role or decision"));
+		case_refused(r, u, c.id, oa_fail_id(OA_ERR_INVALID, "form_bad", NULL,
+		                              "the form lacks step, role or decision"));
 		return;
 	}
 	if (note && strlen(note) > OA_MAX_SOP_TEXT) {
-		case_refused(r, u, c.id, oa_fail(OA_ERR_INVALID, "the note is longer than %d bytes",
-		                              OA_MAX_SOP_TEXT));
+		case_refused(r, u, c.id, oa_fail_id(OA_ERR_INVALID, "too_long", "note",
+		                              "the note is longer than %d bytes", OA_MAX_SOP_TEXT));
 		return;
 	}
 	a.case_id = c.id;
@@ -773,7 +831,8 @@ static void h_act(web_req *r)
 	a.note = note && *note ? note : NULL;
 	reason = web_form_get(&f, "reason");
 	if (reason && strlen(reason) > OA_MAX_SOP_ID) {
-		case_refused(r, u, c.id, oa_fail(OA_ERR_INVALID, "the reason is not one of the list"));
+		case_refused(r, u, c.id, oa_fail_id(OA_ERR_INVALID, "reason_unknown", "reason",
+		                              "the reason is not one of the list"));
 		return;
 	}
 	a.reason = reason && *reason ? reason : NULL;
@@ -784,20 +843,25 @@ static void h_act(web_req *r)
 	else if (strcmp(dec, "done") == 0)
 		a.decision = ENGINE_NO_DECISION;
 	else {
-		case_refused(r, u, c.id, oa_fail(OA_ERR_INVALID, "decision must be yes, no or done"));
+		case_refused(r, u, c.id, oa_fail_id(OA_ERR_INVALID, "form_bad", NULL,
+		                              "decision must be yes, no or done"));
 		return;
 	}
 	{
-		/* a step that issues or revokes by itself is confirmed (the form's box) */
+		/* every problem of the form at once, before the engine (a step
+		 * that issues or revokes by itself is confirmed: the form's box) */
 		const sop_def *d = pc_case_def(r, c.id);
-		int i = d ? sop_step_index(d, step) : -1;
-		const char *cf = web_form_get(&f, "confirm");
-		int passes = i >= 0 && sop_turn_passes(&d->steps[i], c.turn);
-		if (i >= 0 && !passes && pc_step_changes_cert(&d->steps[i]) &&
-		    !(cf && strcmp(cf, "1") == 0)) {
-			case_refused(r, u, c.id, oa_fail(OA_ERR_INVALID, "confirm: tick the box to "
-			                              "confirm the certificate shown (centang konfirmasi)"));
-			return;
+		int i = d && strcmp(c.state, "open") == 0 && strcmp(c.step, step) == 0 ?
+		    sop_step_index(d, step) : -1;
+		pg_errs *e = web_alloc(r, sizeof *e);
+		if (i >= 0 && e) {
+			e->n = 0;
+			act_precheck(r, &c, d, &d->steps[i], &a, web_form_get(&f, "confirm"), e);
+			if (e->n) {
+				r->errcode = oa_err_name(OA_ERR_INVALID);
+				case_problems(r, u, c.id, 422, e);
+				return;
+			}
 		}
 	}
 	memset(&res, 0, sizeof res);
@@ -833,12 +897,13 @@ static void h_close(web_req *r)
 	else if (how && strcmp(how, "reject") == 0)
 		h = ENGINE_REJECT;
 	else {
-		case_refused(r, u, c.id, oa_fail(OA_ERR_INVALID, "how must be withdraw or reject"));
+		case_refused(r, u, c.id, oa_fail_id(OA_ERR_INVALID, "form_bad", NULL,
+		                              "how must be withdraw or reject"));
 		return;
 	}
 	if (note && strlen(note) > OA_MAX_SOP_TEXT) {
-		case_refused(r, u, c.id, oa_fail(OA_ERR_INVALID, "the note is longer than %d bytes",
-		                              OA_MAX_SOP_TEXT));
+		case_refused(r, u, c.id, oa_fail_id(OA_ERR_INVALID, "too_long", "note",
+		                              "the note is longer than %d bytes", OA_MAX_SOP_TEXT));
 		return;
 	}
 	if ((rc = engine_case_close(r->engine, &u->w.who, c.id, h, note && *note ? note : NULL))) {
@@ -869,29 +934,32 @@ static void h_upload(web_req *r)
 	doc = docs_multipart_get(&m, "doc");
 	file = docs_multipart_file(&m, "file");
 	if (doc == NULL || *doc == 0 || strlen(doc) > OA_MAX_SOP_ID || file == NULL) {
-		case_refused(r, u, c.id, oa_fail(OA_ERR_INVALID, "choose the document and its file"));
+		case_refused_on(r, u, c.id, oa_fail_id(OA_ERR_INVALID, "choose_file",
+		                                 file == NULL ? "file" : "doc",
+		                                 "choose the document and its file"), NULL);
 		return;
 	}
 	if (!docs_filename_ok(file->filename)) {
-		case_refused(r, u, c.id, oa_fail(OA_ERR_INVALID,
+		case_refused(r, u, c.id, oa_fail_id(OA_ERR_INVALID, "file_name", "file",
 		                              "the file name is not valid (no path, no control characters)"));
 		return;
 	}
 	if ((rc = docs_store(inst_dir(r->in), file->data, file->len, doc_types, &d))) {
-		if (rc == OA_ERR_INVALID && file->len > 0) {
+		if ((rc == OA_ERR_INVALID || rc == OA_ERR_LIMIT) && file->len > 0) {
+			pg_errs e = {.n = 0};
 			oa_err_clear();
-			r->errcode = "unsupported_media_type";
-			case_page(r, u, &c, 415, "Jenis berkas tidak diterima: hanya PDF, JPEG atau PNG "
-			                         "(dinilai dari isinya).",
-			    "File type not accepted: PDF, JPEG or PNG only (judged by content).");
+			r->errcode = rc == OA_ERR_LIMIT ? oa_err_name(rc) : "unsupported_media_type";
+			pg_errs_add(r, &e, "file", rc == OA_ERR_LIMIT ? "file_size" : "file_type", NULL,
+			    NULL);
+			case_page(r, u, &c, rc == OA_ERR_LIMIT ? 413 : 415, &e);
 			return;
 		}
-		case_refused(r, u, c.id, rc);
+		case_refused_on(r, u, c.id, rc, "file");
 		return;
 	}
 	if ((rc = engine_case_attach(r->engine, &u->w.who, c.id, doc, d.sha256, file->filename))) {
 		docs_unstore(&d);
-		case_refused(r, u, c.id, rc);
+		case_refused_on(r, u, c.id, rc, "doc");
 		return;
 	}
 	web_redirect(r, web_printf(r, "/portal/cases/%" PRId64 "?done=doc", c.id));

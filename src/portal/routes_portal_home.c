@@ -324,8 +324,8 @@ static void sop_summary(pg *p, const sop_def *d)
 	sop_trace_free(&tr);
 }
 
-static void request_form(web_req *r, web_user *u, unsigned status, const char *err_id,
-    const char *err_en, const char *sel_sop, const char *sel_serial, const char *sel_reason)
+static void request_form(web_req *r, web_user *u, unsigned status, const pg_errs *errs,
+    const char *sel_sop, const char *sel_serial, const char *sel_reason)
 {
 	const sop_def *defs[MAX_SOPS];
 	size_t n, nrev = 0;
@@ -339,8 +339,8 @@ static void request_form(web_req *r, web_user *u, unsigned status, const char *e
 		return;
 	}
 	pg_start(&p, r, u, "Ajukan permohonan", "Start a request");
-	if (err_id)
-		pg_para(&p, "err", err_id, err_en ? err_en : "");
+	p.errs = errs;
+	pg_errs_summary(&p);
 	if (n == 0) {
 		pg_para(&p, "note", "Tidak ada layanan yang dapat Anda ajukan di instansi ini.",
 		    "There is no service you can apply for in this agency.");
@@ -348,9 +348,12 @@ static void request_form(web_req *r, web_user *u, unsigned status, const char *e
 		return;
 	}
 	pg_form(&p, "/portal/requests", 0);
-	pg_raw(&p, "<fieldset><legend>");
+	pg_raw(&p, "<fieldset id=\"f_sop\"");
+	pg_field_aria(&p, "sop");
+	pg_raw(&p, "><legend>");
 	pg_bi(&p, "Layanan", "Service");
 	pg_raw(&p, "</legend>\n");
+	pg_field_msgs(&p, "sop");
 	for (size_t i = 0; i < n; i++) {
 		const char *k = sop_kind_name(defs[i]->kind);
 		int checked = sel_sop ? strcmp(sel_sop, defs[i]->id) == 0 : i == 0;
@@ -383,7 +386,9 @@ static void request_form(web_req *r, web_user *u, unsigned status, const char *e
 	    "For revocation, renewal, passphrase reset");
 	pg_raw(&p, "</legend>\n<div class=\"field\"><label for=\"f_serial\">");
 	pg_bi(&p, "Sertifikat", "Certificate");
-	pg_raw(&p, "</label><select id=\"f_serial\" name=\"serial\"><option value=\"\">-</option>\n");
+	pg_raw(&p, "</label><select id=\"f_serial\" name=\"serial\"");
+	pg_field_aria(&p, "serial");
+	pg_raw(&p, "><option value=\"\">-</option>\n");
 	if (auth_person_get(r->auth, u->w.person, &me) == OA_OK && me.nik[0]) {
 		ca_filter f = {.status = "active", .nik = me.nik};
 		cx.p = &p;
@@ -396,11 +401,15 @@ static void request_form(web_req *r, web_user *u, unsigned status, const char *e
 		oa_err_clear(); /* a NIK the CA refuses has no certificates to choose */
 	} else
 		oa_err_clear(); /* no account NIK: no certificates to choose */
-	pg_raw(&p, "</select></div>\n");
+	pg_raw(&p, "</select>");
+	pg_field_msgs(&p, "serial");
+	pg_raw(&p, "</div>\n");
 	if (nrev) {
 		pg_raw(&p, "<div class=\"field\"><label for=\"f_reason\">");
 		pg_bi(&p, "Alasan pencabutan", "Reason for revocation");
-		pg_raw(&p, "</label><select id=\"f_reason\" name=\"reason\"><option value=\"\">-</option>\n");
+		pg_raw(&p, "</label><select id=\"f_reason\" name=\"reason\"");
+		pg_field_aria(&p, "reason");
+		pg_raw(&p, "><option value=\"\">-</option>\n");
 		for (size_t i = 0; i < n; i++) {
 			if (defs[i]->kind != SOP_KIND_REVOCATION || defs[i]->n_reasons == 0)
 				continue;
@@ -426,7 +435,9 @@ static void request_form(web_req *r, web_user *u, unsigned status, const char *e
 			}
 			pg_raw(&p, "</optgroup>\n");
 		}
-		pg_raw(&p, "</select></div>\n");
+		pg_raw(&p, "</select>");
+		pg_field_msgs(&p, "reason");
+		pg_raw(&p, "</div>\n");
 	}
 	pg_raw(&p, "</fieldset>\n");
 	pg_button(&p, NULL, NULL, "Ajukan", "Submit", NULL);
@@ -439,7 +450,7 @@ static void h_request_new(web_req *r)
 	web_user *u = portal_user(r);
 
 	if (u)
-		request_form(r, u, 200, NULL, NULL, pc_query(r, "sop"), pc_query(r, "serial"), NULL);
+		request_form(r, u, 200, NULL, pc_query(r, "sop"), pc_query(r, "serial"), NULL);
 }
 
 static void h_request_post(web_req *r)
@@ -450,7 +461,8 @@ static void h_request_post(web_req *r)
 	const sop_def *defs[MAX_SOPS], *d = NULL;
 	engine_open_req o = {0};
 	auth_person me;
-	size_t n;
+	pg_errs *e;
+	size_t n = 0;
 	int64_t id;
 	oa_err rc;
 
@@ -459,27 +471,42 @@ static void h_request_post(web_req *r)
 	sop = web_form_get(&f, "sop");
 	serial = web_form_get(&f, "serial");
 	reason = web_form_get(&f, "reason");
+	if ((e = web_alloc(r, sizeof *e)) == NULL) {
+		pg_err(r, u, oa_fail(OA_ERR_NOMEM, "out of memory"), "/portal");
+		return;
+	}
+	e->n = 0;
+	/* Every problem of the form at once; the engine checks again. */
+	if (serial && strlen(serial) > 80) {
+		pg_errs_add(r, e, "serial", "too_long", NULL, NULL);
+		serial = NULL;
+	}
+	if (reason && strlen(reason) > OA_MAX_SOP_ID) {
+		pg_errs_add(r, e, "reason", "reason_unknown", NULL, NULL);
+		reason = NULL;
+	}
 	if (sop == NULL || *sop == 0 || strlen(sop) > OA_MAX_SOP_ID) {
+		pg_errs_add(r, e, "sop", "sop_choose", NULL, NULL);
+		sop = NULL;
+	} else {
+		if ((rc = my_sops(r, u, defs, &n))) {
+			pg_err(r, u, rc, "/portal");
+			return;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(defs[i]->id, sop) == 0)
+				d = defs[i];
+		if (d == NULL)
+			pg_errs_add(r, e, "sop", "sop_denied", NULL, NULL);
+	}
+	if (d && d->kind != SOP_KIND_ISSUANCE && (serial == NULL || *serial == 0))
+		pg_errs_add(r, e, "serial", "serial_choose", NULL, NULL);
+	if (d && d->kind == SOP_KIND_REVOCATION && reason && *reason && d->n_reasons > 0 &&
+	    sop_reason_index(d, reason) < 0)
+		pg_errs_add(r, e, "reason", "reason_unknown", NULL, NULL);
+	if (e->n) {
 		r->errcode = "validation";
-		request_form(r, u, 422, "Pilih layanan.", "Choose a service.", NULL, serial, reason);
-		return;
-	}
-	if ((serial && strlen(serial) > 80) || (reason && strlen(reason) > OA_MAX_SOP_ID)) {
-		r->errcode = "field_too_long";
-		request_form(r, u, 422, "Isian terlalu panjang.", "A field is too long.", sop, NULL, NULL);
-		return;
-	}
-	if ((rc = my_sops(r, u, defs, &n))) {
-		pg_err(r, u, rc, "/portal");
-		return;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(defs[i]->id, sop) == 0)
-			d = defs[i];
-	if (d == NULL) {
-		r->errcode = "validation";
-		request_form(r, u, 422, "Layanan ini tidak dapat Anda ajukan.",
-		    "You cannot apply for this service.", NULL, serial, reason);
+		request_form(r, u, 422, e, d ? sop : NULL, serial, reason);
 		return;
 	}
 	if ((rc = auth_person_get(r->auth, u->w.person, &me))) {
@@ -490,15 +517,8 @@ static void h_request_post(web_req *r)
 	o.sop_id = d->id;
 	o.applicant = u->w.person;
 	o.applicant_nik = me.nik[0] ? me.nik : NULL;
-	if (d->kind != SOP_KIND_ISSUANCE) {
-		if (serial == NULL || *serial == 0) {
-			r->errcode = "validation";
-			request_form(r, u, 422, "Pilih sertifikat yang dimaksud.",
-			    "Choose the certificate this request is about.", sop, NULL, reason);
-			return;
-		}
+	if (d->kind != SOP_KIND_ISSUANCE)
 		o.serial = serial;
-	}
 	if (d->kind == SOP_KIND_REVOCATION && reason && *reason)
 		o.reason = reason;
 	if ((rc = engine_case_open(r->engine, &u->w.who, &o, &id))) {
@@ -508,9 +528,8 @@ static void h_request_post(web_req *r)
 			return;
 		}
 		r->errcode = oa_err_name(rc);
-		request_form(r, u, rc == OA_ERR_INVALID ? 422 : st, oa_errmsg(), NULL, sop, serial,
-		    reason);
-		oa_err_clear();
+		pg_errs_take(r, e, rc, d, NULL);
+		request_form(r, u, rc == OA_ERR_INVALID ? 422 : st, e, sop, serial, reason);
 		return;
 	}
 	web_redirect(r, web_printf(r, "/portal/cases/%" PRId64 "?done=opened", id));

@@ -253,13 +253,16 @@ ok(re.search(rb'name="email" type="email" value="pemohon.demo@kominfo.demo.go.id
              r.body) is not None, "the identity form shows the account's e-mail, read-only", r)
 ok(b'name="name" type="text" value="' in r.body, "the name starts from the account", r)
 r = multipart_post(link, dict(ident, nik="3201011912990001"), {"photo": ("foto.png", PNG)})
-ok(r.status == 422 and b"nik:" in r.body and b"not the NIK on the applicant" in r.body and
-   case(cid)["step"] == "7", "another person's NIK: 422 at the NIK field, still step 7", r)
+ok(r.status == 422 and b'<div class="field-err" id="e_nik"><p>NIK harus sama dengan yang tercatat '
+   b'di akun pemohon.' in r.body and b"not the NIK on the applicant" not in r.body and
+   case(cid)["step"] == "7", "another person's NIK: 422 at the NIK field (the catalogue's "
+   "Indonesian, no English module sentence), still step 7", r)
 ok(b'value="1471015505900001" readonly' in r.body,
    "the refused form shows the account's NIK again, not the one typed", r)
 r = multipart_post(link, dict(ident, email="kadis.demo@kominfo.demo.go.id"),
                    {"photo": ("foto.png", PNG)})
-ok(r.status == 422 and b"email:" in r.body and case(cid)["step"] == "7",
+ok(r.status == 422 and b'<div class="field-err" id="e_email"><p>E-mail harus sama dengan yang '
+   b'tercatat di akun pemohon.' in r.body and case(cid)["step"] == "7",
    "another person's e-mail: 422 at the e-mail field, still step 7", r)
 ok(not any(d["doc"] == "photo" for d in case(cid)["documents"]),
    "the refused sends attached no photo")
