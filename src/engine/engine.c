@@ -670,7 +670,8 @@ oa_err engine_case_open(engine *e, const engine_who *who, const engine_open_req 
 		clash = store_col_int(st, 0);
 	store_reset(st);
 	if (clash) {
-		rc = oa_fail(OA_ERR_EXISTS, "applicant %s already has open case %" PRId64 " of this kind",
+		rc = oa_fail_id(OA_ERR_EXISTS, "case_open_exists", "sop",
+		    "applicant %s already has open case %" PRId64 " of this kind",
 		    r->applicant, clash);
 		goto out;
 	}

@@ -42,6 +42,9 @@ static const msgcat_entry table[] = {
 
 	/* the request form (routes_portal_home.c, engine) */
 	{"sop_choose", "Pilih layanan.", "Choose a service."},
+	{"case_open_exists", "Anda sudah mempunyai permohonan terbuka untuk layanan ini; lanjutkan "
+	                     "permohonan itu dari halaman Permohonan.",
+	    "You already have an open request for this service; go on with it from the Requests page."},
 	{"sop_denied", "Layanan ini tidak dapat Anda ajukan.", "You cannot apply for this service."},
 	{"serial_choose", "Pilih sertifikat yang dimaksud.",
 	    "Choose the certificate this request is about."},
@@ -127,6 +130,22 @@ static const msgcat_entry table[] = {
 	                 "mudah diingat.",
 	    "{} is too easy to guess: a few random words with a number are strong and easy to "
 	    "remember."},
+
+	/* administration and registry pages (routes_portal_admin.c,
+	 * routes_portal_registry.c, routes_portal_sops.c) */
+	{"org_required", "ID dan nama instansi wajib diisi.", "The agency's id and name are required."},
+	{"person_required", "ID, nama dan e-mail wajib diisi.", "The id, name and e-mail are required."},
+	{"name_email_required", "Nama dan e-mail wajib diisi.", "The name and e-mail are required."},
+	{"nik_locked", "NIK tidak dapat diubah selama ada permohonan terbuka atau sertifikat aktif.",
+	    "The NIK cannot change while the person has an open case or an active certificate."},
+	{"email_reauth", "Mengubah alamat e-mail memerlukan masuk ulang: keluar lalu masuk kembali.",
+	    "Changing an e-mail address needs a recent sign-in: sign out and in again."},
+	{"role_choose", "Pilih peran.", "Choose a role."},
+	{"yaml_text", "Isi harus berupa teks YAML (UTF-8).", "The definition must be YAML text (UTF-8)."},
+	{"serial_bad", "Nomor seri tidak sah.", "Not a serial number."},
+	{"note_long", "Catatan paling banyak 512 byte.", "The note is at most 512 bytes."},
+	{"cert_not_active", "Tidak ada sertifikat aktif dengan nomor seri itu di instansi ini.",
+	    "No active certificate with that serial number in this agency."},
 
 	/* refusals without an id, by code (the detail is logged, not shown) */
 	{"ref_invalid", "Isian tidak dapat diterima. Periksa kembali formulir.",

@@ -141,8 +141,10 @@ void pg_errs_add(web_req *r, pg_errs *e, const char *field, const char *key,
 		m = msgcat_generic(OA_ERR_INVALID);
 	if (e->n >= PG_MAX_ERRS)
 		return;
-	if (lid == NULL && !msgcat_field_label(field, &lid, &len))
-		lid = len = "Isian ini / This field";
+	if (lid == NULL && !msgcat_field_label(field, &lid, &len)) {
+		lid = "Isian ini";
+		len = "This field";
+	}
 	e->e[e->n].field = field ? field : "";
 	e->e[e->n].id = fill(r, m->id, lid);
 	e->e[e->n].en = fill(r, m->en, len ? len : lid);
@@ -164,15 +166,14 @@ void pg_errs_take(web_req *r, pg_errs *e, oa_err rc, const sop_def *d, const cha
 	snprintf(r->errmsg, sizeof r->errmsg, "%s", oa_errmsg());
 	if (strncmp(key, "doc_missing", 11) == 0) {
 		/* the document's title from the definition, never its id */
-		const char *title = "yang diperlukan / required";
+		const char *tid = "yang diperlukan", *ten = "required";
 		char k[32];
 		for (size_t i = 0; d && i < d->n_documents; i++)
 			if (strcmp(d->documents[i].id, arg) == 0 && d->documents[i].name)
-				title = d->documents[i].name;
+				tid = ten = web_printf(r, "%s", d->documents[i].name);
 		snprintf(k, sizeof k, "%s", key);
-		title = web_printf(r, "%s", title);
 		oa_err_clear();
-		pg_errs_add(r, e, "doc", k, title, title);
+		pg_errs_add(r, e, "doc", k, tid ? tid : "", ten ? ten : "");
 		return;
 	}
 	{
@@ -638,7 +639,10 @@ void pg_err(web_req *r, const web_user *u, oa_err rc, const char *back)
 		pg_msg(r, u, st, "Permintaan ditolak", "Request refused", e.e[0].id, e.e[0].en, back);
 		return;
 	}
-	pg_msg(r, u, st, "Permintaan ditolak", "Request refused", oa_errmsg(), "", back);
+	/* no id: the catalogue's words for its code first, the module's
+	 * English detail second */
+	pg_msg(r, u, st, "Permintaan ditolak", "Request refused", msgcat_generic(rc)->id,
+	    *oa_errmsg() ? oa_errmsg() : msgcat_generic(rc)->en, back);
 }
 
 void pg_abort(pg *p, oa_err rc, const char *back)

@@ -202,12 +202,14 @@ static void h_org_create(web_req *r)
 	id = web_form_get(&f, "id");
 	name = web_form_get(&f, "name");
 	if (id == NULL || name == NULL || !*id || !*name) {
-		admin_page_refused(r, u, oa_fail(OA_ERR_INVALID, "ID dan nama wajib diisi / id and name are required"),
+		admin_page_refused(r, u, oa_fail_id(OA_ERR_INVALID, "org_required", NULL,
+		                                 "an agency needs its id and name"),
 		    "/portal/admin");
 		return;
 	}
 	if (strlen(id) > AUTH_MAX_ID || strlen(name) > 4 * AUTH_MAX_TEXT) {
-		admin_page_refused(r, u, oa_fail(OA_ERR_INVALID, "terlalu panjang / too long"), "/portal/admin");
+		admin_page_refused(r, u, oa_fail_id(OA_ERR_INVALID, "too_long", NULL, "too long"),
+		    "/portal/admin");
 		return;
 	}
 	if ((rc = auth_org_create(r->auth, id, name, u->w.person))) {
@@ -362,8 +364,8 @@ static void h_person_create(web_req *r)
 	in.org = org;
 	person_in(&f, &in);
 	if (in.id == NULL || in.name == NULL || in.email == NULL) {
-		admin_page_refused(r, u, oa_fail(OA_ERR_INVALID, "ID, nama dan e-mail wajib diisi / id, name "
-		                                      "and e-mail are required"), back);
+		admin_page_refused(r, u, oa_fail_id(OA_ERR_INVALID, "person_required", NULL,
+		                                 "id, name and e-mail are required"), back);
 		return;
 	}
 	if ((rc = auth_person_create(r->auth, &in, u->w.person))) {
@@ -573,8 +575,8 @@ static void h_person_update(web_req *r)
 	in.lang = ap.lang;
 	person_in(&f, &in);
 	if (in.name == NULL || in.email == NULL) {
-		admin_page_refused(r, u, oa_fail(OA_ERR_INVALID, "nama dan e-mail wajib diisi / name and "
-		                                      "e-mail are required"),
+		admin_page_refused(r, u, oa_fail_id(OA_ERR_INVALID, "name_email_required", NULL,
+		                                 "name and e-mail are required"),
 		    web_printf(r, "/portal/admin/people/%s", ap.id));
 		return;
 	}
@@ -588,9 +590,9 @@ static void h_person_update(web_req *r)
 			return;
 		}
 		if (busy) {
-			admin_page_refused(r, u, oa_fail(OA_ERR_STATE, "NIK tidak dapat diubah selama ada "
-			    "permohonan terbuka atau sertifikat aktif / the NIK cannot change while the "
-			    "person has an open case or an active certificate"),
+			admin_page_refused(r, u, oa_fail_id(OA_ERR_STATE, "nik_locked", NULL,
+			    "the NIK cannot change while the person has an open case or an active "
+			    "certificate"),
 			    web_printf(r, "/portal/admin/people/%s", ap.id));
 			return;
 		}
@@ -598,9 +600,8 @@ static void h_person_update(web_req *r)
 	/* The e-mail address is a credential (password resets go there): a
 	 * change needs a recent sign-in (security review, finding 4). */
 	if (strcasecmp(in.email, ap.email) != 0 && oa_now() - u->authenticated_at > OA_REAUTH_WINDOW_S) {
-		admin_page_refused(r, u, oa_fail(OA_ERR_DENIED, "mengubah alamat e-mail memerlukan masuk "
-		    "ulang: keluar lalu masuk kembali / changing an e-mail address needs a recent sign-in: "
-		    "sign out and in again"), web_printf(r, "/portal/admin/people/%s", ap.id));
+		admin_page_refused(r, u, oa_fail_id(OA_ERR_DENIED, "email_reauth", NULL,
+		    "changing an e-mail address needs a recent sign-in"), web_printf(r, "/portal/admin/people/%s", ap.id));
 		return;
 	}
 	if ((rc = auth_person_update(r->auth, &in, u->w.person))) {
@@ -641,7 +642,7 @@ static void h_role_grant(web_req *r)
 		return;
 	role = web_form_get(&f, "role");
 	if (role == NULL || strlen(role) > AUTH_MAX_ID) {
-		admin_page_refused(r, u, oa_fail(OA_ERR_INVALID, "pilih peran / choose a role"),
+		admin_page_refused(r, u, oa_fail_id(OA_ERR_INVALID, "role_choose", NULL, "no role chosen"),
 		    web_printf(r, "/portal/admin/people/%s", ap.id));
 		return;
 	}

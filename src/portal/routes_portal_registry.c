@@ -451,14 +451,13 @@ static void h_revoke(web_req *r)
 	confirm = web_form_get(&f, "confirm");
 	code = sop_reason_crl(NULL, reason); /* RFC 5280's, by the names SOPs use */
 	if (ca_serial_normalize(r->param[0], serial) != OA_OK)
-		rc = oa_fail(OA_ERR_INVALID, "nomor seri tidak sah / not a serial number");
+		rc = oa_fail_id(OA_ERR_INVALID, "serial_bad", NULL, "not a serial number");
 	else if (code < 0)
-		rc = oa_fail(OA_ERR_INVALID, "pilih alasan pencabutan / choose a revocation reason");
+		rc = oa_fail_id(OA_ERR_INVALID, "reason_required", NULL, "no revocation reason chosen");
 	else if (confirm == NULL || strcmp(confirm, "1") != 0)
-		rc = oa_fail(OA_ERR_INVALID, "centang konfirmasi / tick the confirmation");
+		rc = oa_fail_id(OA_ERR_INVALID, "confirm_box", NULL, "the confirmation is not ticked");
 	else if (note && (strlen(note) > 512 || !oa_is_clean_utf8(note)))
-		rc = oa_fail(OA_ERR_LIMIT, "catatan paling banyak 512 byte / the note is at most 512 "
-		                           "bytes");
+		rc = oa_fail_id(OA_ERR_LIMIT, "note_long", NULL, "the note is over 512 bytes");
 	else
 		rc = OA_OK;
 	/* The agency's own active certificate, its revocation, the operator's
@@ -468,8 +467,8 @@ static void h_revoke(web_req *r)
 		rc = engine_revoke_in_org(r->engine, o.id, serial, reason, u->w.person,
 		    "portal-registry", note);
 	if (rc == OA_ERR_NOTFOUND)
-		rc = oa_fail(OA_ERR_NOTFOUND, "tidak ada sertifikat aktif %s di instansi ini / no active "
-		                              "certificate %s in this agency", serial, serial);
+		rc = oa_fail_id(OA_ERR_NOTFOUND, "cert_not_active", NULL,
+		    "no active certificate %s in this agency", serial);
 	if (rc == OA_OK) {
 		if (ca_crl_publish(r->ca, 0, NULL, NULL) != OA_OK)
 			fprintf(stderr, "openams: warning: revocation of %s recorded; CRL not republished: "

@@ -162,8 +162,8 @@ static void h_sop_upload(web_req *r)
 		len = text ? strlen(text) : 0;
 	}
 	if (!web_yaml_ok(text, len)) {
-		admin_page_refused(r, u, oa_fail(OA_ERR_INVALID, "Isi harus berupa teks YAML (UTF-8) / The "
-		                                      "definition must be YAML text (UTF-8)"),
+		admin_page_refused(r, u, oa_fail_id(OA_ERR_INVALID, "yaml_text", NULL,
+		                                 "the definition is not YAML text (UTF-8)"),
 		    "/portal/admin/sops");
 		return;
 	}

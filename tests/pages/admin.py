@@ -210,6 +210,18 @@ r = admin.post("/portal/admin/people", {"org": ORG, "id": "budi.uji", "name": NA
                                         "nik": "3201011501900001"})
 ok(r.status == 303 and r.headers.get("location", "").startswith("/portal/admin/people/budi.uji"),
    "create person through the form: 303 to the person", r)
+# Refusals in the catalogue's words (issue 21, item 1): Indonesian first,
+# no English-only module sentence.
+r = admin.post("/portal/admin/people", {"org": ORG, "id": "tanpa.email", "name": "Tanpa Email"})
+ok(r.status == 422 and "ID, nama dan e-mail wajib diisi." in text(r) and
+   "The id, name and e-mail are required." in text(r),
+   "a person without an e-mail: 422, the catalogue's Indonesian then English", text(r)[-600:])
+r = admin.post("/portal/admin/people", {"org": ORG, "id": "nik.salah", "name": "Nik Salah",
+                                        "email": "nik.salah@kominfo.demo.go.id", "nik": "123"})
+ok(r.status == 422 and "NIK harus 16 angka sesuai format NIK Dukcapil" in text(r) and
+   "must be exactly" not in text(r),
+   "a person with a 3-digit NIK: 422, the NIK rule in Indonesian, not the module's English",
+   text(r)[-600:])
 r = admin.get("/portal/admin/people/budi.uji")
 ok(r.status == 200 and html.escape(NAME, quote=True).replace("&#x27;", "&#39;") in text(r)
    and "<script>x</script>" not in text(r), "the name is shown escaped", text(r)[:300])
@@ -231,6 +243,11 @@ ok("verifikator" in roles and "admin" not in roles and "ca_operator" not in role
 r = admin.post("/portal/admin/people/budi.uji/roles", {"role": "admin"})
 ok(r.status == 409 and sql("SELECT count(*) FROM auth_role WHERE person='budi.uji'")[0][0] == 0,
    "finding 5: admin for an applicant account through the form: refused (409), nothing held", r)
+ok(any(g in text(r) for g in ("Langkah ini tidak dapat dilakukan pada keadaan sekarang.",
+                               "Permintaan ini tidak diizinkan oleh aturan layanan.",
+                               "Data ini sudah ada.", "Anda tidak berwenang melakukan ini.")),
+   "... a module refusal without an id: the catalogue's Indonesian text of its code first",
+   text(r)[-600:])
 r = admin.post("/portal/admin/people/budi.uji/roles", {"role": "superuser"})
 ok(r.status in (400, 422) and
    sql("SELECT count(*) FROM auth_role WHERE person='budi.uji'")[0][0] == 0,

@@ -93,6 +93,15 @@ run('errors', async (h) => {
 		'a text file as a document: 415, one problem in the summary', r && r.status());
 	await beside(h, 'file', /Jenis berkas tidak diterima: hanya PDF, JPEG atau PNG/, 'upload');
 
+	/* a second request of the same service while the first is open */
+	await h.visit('/portal/requests/new', 'request-new-again', 200);
+	await h.page.check('input[name=sop][value="meranti-penerbitan"]');
+	r = await send(h, 'form[action="/portal/requests"]', 'request-second-open');
+	ok(r && r.status() === 409 && await h.page.locator('#errors li').count() === 1,
+		'a second open request of the same service: 409, one problem', r && r.status());
+	await beside(h, 'sop', /Anda sudah mempunyai permohonan terbuka untuk layanan ini/,
+		'request form');
+
 	/* 4. the e-mailed identity form: two required fields empty, a wrong
 	 * NIP, no photo */
 	for (const d of ['surat_permohonan', 'formulir_rekomendasi', 'fc_ktp', 'fc_sk'])
