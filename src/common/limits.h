@@ -55,7 +55,8 @@
 #define OA_WEB_MAX_THREADS      64            /* web.threads upper bound */
 #define OA_SIGNER_MAX_PROCESSES 64            /* signer.processes upper bound */
 #define OA_WEB_MAX_PARAMS       4             /* captured path segments of one route */
-#define OA_WEB_OCSP_CACHE_SLOTS 4096          /* cached OCSP responses per worker thread */
+#define OA_WEB_OCSP_CACHE_SETS  8192          /* OCSP response cache: sets of ... */
+#define OA_WEB_OCSP_CACHE_WAYS  4             /* ... this many responses (one table) */
 #define OA_WEB_OCSP_CACHE_KEY   512           /* largest request DER that is cached */
 #define OA_WEB_MAX_CRL_BYTES    (64 * 1024 * 1024) /* a published CRL file served */
 

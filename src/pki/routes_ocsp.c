@@ -19,8 +19,12 @@
  * status are "no-store".
  *
  * Response cache: signed responses are kept in one table shared by the
- * worker threads (direct-mapped, OA_WEB_OCSP_CACHE_SLOTS slots, each slot
- * under one of CACHE_STRIPES mutexes), keyed by the exact request bytes,
+ * worker threads (OA_WEB_OCSP_CACHE_SETS sets of OA_WEB_OCSP_CACHE_WAYS
+ * entries, each set under one of CACHE_STRIPES mutexes; a new response
+ * takes a free way, else the one that expires first: a direct-mapped table
+ * let two of 80 URLs evict each other, and the one miss in 40 that cost a
+ * signature each time was a quarter of the responder's CPU), keyed by the
+ * exact request bytes,
  * each for at most web.ocsp_cache_seconds and never past its nextUpdate.
  * An entry is tagged with the generation read before its response was
  * computed, and served only while the generation is unchanged.  The
@@ -56,7 +60,7 @@ typedef struct entry {
 
 #define CACHE_STRIPES 64
 
-static entry *slots[OA_WEB_OCSP_CACHE_SLOTS];
+static entry *slots[OA_WEB_OCSP_CACHE_SETS][OA_WEB_OCSP_CACHE_WAYS];
 static pthread_mutex_t stripes[CACHE_STRIPES];
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 static uint64_t hash_seed;
@@ -71,10 +75,11 @@ static void cache_init_once(void)
 
 void web_ocsp_free(void)
 {
-	for (size_t i = 0; i < OA_WEB_OCSP_CACHE_SLOTS; i++) {
-		free(slots[i]);
-		slots[i] = NULL;
-	}
+	for (size_t i = 0; i < OA_WEB_OCSP_CACHE_SETS; i++)
+		for (size_t w = 0; w < OA_WEB_OCSP_CACHE_WAYS; w++) {
+			free(slots[i][w]);
+			slots[i][w] = NULL;
+		}
 }
 
 /* FNV-1a, seeded per process: collisions only evict, never chain. */
@@ -184,11 +189,31 @@ static void send_cached(web_req *r, const uint8_t *resp, size_t rlen, int64_t pr
 	web_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, cc);
 }
 
+/* The way of set a new response for req takes (under the set's lock): the
+ * entry of the same request, else a free or stale one (another generation,
+ * or expired), else the one that expires first. */
+static size_t victim(size_t set, uint64_t h, const uint8_t *req, size_t len, int64_t gen,
+    int64_t now)
+{
+	size_t best = 0;
+
+	for (size_t w = 0; w < OA_WEB_OCSP_CACHE_WAYS; w++) {
+		entry *e = slots[set][w];
+		if (e == NULL || (e->hash == h && e->klen == len && memcmp(e->data, req, len) == 0))
+			return w;
+		if (e->gen != gen || now >= e->valid_until)
+			return w;
+		if (e->valid_until < slots[set][best]->valid_until)
+			best = w;
+	}
+	return best;
+}
+
 static void answer(web_req *r, const uint8_t *req, size_t len)
 {
 	int64_t gen = len <= OA_WEB_OCSP_CACHE_KEY ? generation(r) : -1;
 	uint64_t h = 0;
-	size_t slot = 0;
+	size_t set = 0, way;
 	pthread_mutex_t *lock = NULL;
 	entry *e;
 	uint8_t *resp = NULL;
@@ -199,16 +224,19 @@ static void answer(web_req *r, const uint8_t *req, size_t len)
 
 	if (gen >= 0) {
 		h = hash_of(req, len);
-		slot = h % OA_WEB_OCSP_CACHE_SLOTS;
-		lock = &stripes[slot % CACHE_STRIPES];
+		set = h % OA_WEB_OCSP_CACHE_SETS;
+		lock = &stripes[set % CACHE_STRIPES];
 		pthread_mutex_lock(lock);
-		e = slots[slot];
-		if (e && e->hash == h && e->gen == gen && e->klen == len &&
-		    memcmp(e->data, req, len) == 0 && now < e->valid_until) {
-			/* Copied under the lock: the entry may be replaced next. */
-			send_cached(r, e->data + e->klen, e->rlen, e->produced, e->next_update, e->etag);
-			pthread_mutex_unlock(lock);
-			return;
+		for (way = 0; way < OA_WEB_OCSP_CACHE_WAYS; way++) {
+			e = slots[set][way];
+			if (e && e->hash == h && e->gen == gen && e->klen == len &&
+			    memcmp(e->data, req, len) == 0 && now < e->valid_until) {
+				/* Copied under the lock: the entry may be replaced next. */
+				send_cached(r, e->data + e->klen, e->rlen, e->produced, e->next_update,
+				    e->etag);
+				pthread_mutex_unlock(lock);
+				return;
+			}
 		}
 		pthread_mutex_unlock(lock);
 	}
@@ -241,8 +269,9 @@ static void answer(web_req *r, const uint8_t *req, size_t len)
 		memcpy(e->data, req, len);
 		memcpy(e->data + len, resp, rlen);
 		pthread_mutex_lock(lock);
-		free(slots[slot]);
-		slots[slot] = e;
+		way = victim(set, h, req, len, gen, now);
+		free(slots[set][way]);
+		slots[set][way] = e;
 		pthread_mutex_unlock(lock);
 	}
 	send_cached(r, resp, rlen, produced, next, etag);
