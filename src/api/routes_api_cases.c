@@ -242,7 +242,7 @@ static int task_cb(const engine_case *c, void *arg)
 	return 0;
 }
 
-#define API_TASKS_PAGE 100    /* tasks in a page unless ?limit= says */
+#define API_TASKS_PAGE 25     /* tasks in a page unless ?limit= says (as the inbox) */
 #define API_MAX_TASKS  1000   /* ?limit= at most */
 #define API_MAX_OFFSET 10000000
 

@@ -52,9 +52,9 @@ ok(r.status == 200 and r.json()["step"] == "1" and r.json()["current"]["roles"] 
 r = app.get("/api/v1/tasks")
 j = r.json() if r.status == 200 else {}
 ok(r.status == 200 and [t["id"] for t in j.get("tasks", [])] == [cid] and j.get("total") == 1 and
-   j.get("overdue") == 0 and j.get("offset") == 0 and j.get("limit") == 100 and
+   j.get("overdue") == 0 and j.get("offset") == 0 and j.get("limit") == 25 and
    j.get("next_offset") is None,
-   "GET /api/v1/tasks: their one task, total 1, page of 100 from 0, no next page", r)
+   "GET /api/v1/tasks: their one task, total 1, page of 25 from 0, no next page", r)
 r = app.get("/api/v1/tasks?offset=1&limit=1")
 ok(r.status == 200 and r.json()["tasks"] == [] and r.json()["total"] == 1 and
    r.json()["next_offset"] is None, "?offset=1&limit=1: past the end, counts still given", r)
