@@ -30,9 +30,12 @@ static const struct option options[] = {
 	    "Identifier of the agency (organisation) this instance serves first; the\n"
 	    "shipped SOPs are installed for it. Letters, digits, . _ @ - only."},
 	{"store.backend", C_ENUM, "sqlite", 0, 0, "sqlite", "Store",
-	    "Database backend. sqlite is embedded; postgresql comes later."},
+	    "Not read: kept so that older files still load.  store.path decides the\n"
+	    "backend (docs/POSTGRESQL.md)."},
 	{"store.path", C_STR, "openams.db", 1, OA_MAX_PATH, NULL, NULL,
-	    "SQLite database file, relative to the data directory."},
+	    "The database: an SQLite file, relative to the data directory, or a\n"
+	    "PostgreSQL server as a postgresql:// URL or a libpq conninfo string\n"
+	    "(host=... or dbname=...)."},
 	{"ca.key_type", C_ENUM, "ec-p256", 0, 0, "ec-p256 ec-p384 rsa-2048 rsa-3072 rsa-4096",
 	    "Certificate authority",
 	    "Key type of the CA hierarchy created by `openams init`\n"
