@@ -28,6 +28,8 @@ PKGS=(
   softhsm2 opensc libp11-dev
   # the Debian package (scripts/build-deb.sh, tests/deploy/deb.sh): build and lintian
   dpkg-dev debhelper fakeroot lintian
+  # systemd-analyze judges the unit (tests/deploy/unit.sh); nothing is started
+  systemd
 )
 # The portal's browser tests (tests/portal): Debian's chromium, driven by
 # playwright-core from npm; node and npm from Debian unless a node is already
