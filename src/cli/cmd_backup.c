@@ -65,274 +65,12 @@
 #include "cli.h"
 #include "oa_version.h"
 
-#define MAGIC "OAMSBAK1"
-/* The member that holds a PostgreSQL instance's database (an SQLite copy). */
-#define PG_COPY_NAME "openams.db"
-#define HDR_LEN 64
-#define CHUNK (1u << 20)
-#define FINAL_BIT 0x80000000u
-#define TAG_LEN 16
-#define KEY_LEN 32
-/* scrypt: N = 2^15, r = 8, p = 1 (32 MiB, a fraction of a second); restore
- * accepts at most N = 2^20, r = 16, p = 4. */
-#define SCRYPT_LOG2N 15
-#define SCRYPT_R 8
-#define SCRYPT_P 1
-#define OA_BACKUP_MIN_PASSPHRASE 12
-#define MAX_MEMBERS 1000000
-#define MAX_MEMBER_PATH 1024
-
-/* ---- the sealed stream ---- */
-
-struct sealer {
-	FILE *f;
-	uint8_t hdr[HDR_LEN];
-	uint8_t key[KEY_LEN];
-	uint32_t counter;
-	uint8_t *buf;    /* CHUNK bytes of plaintext waiting */
-	size_t n;
-	int final_seen; /* reader: the last chunk was read */
-	size_t pos;     /* reader: next byte of buf */
-};
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)(v >> 32));
-	put32(p + 4, (uint32_t)v);
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) << 32 | get32(p + 4);
-}
-
-static oa_err derive(const char *pass, const uint8_t *hdr, uint8_t key[KEY_LEN])
-{
-	int log2n = hdr[9], r = hdr[10], p = hdr[11];
-
-	if (hdr[8] != 1 || log2n < 10 || log2n > 20 || r < 1 || r > 16 || p < 1 || p > 4)
-		return oa_fail(OA_ERR_INVALID, "not an openams backup this version reads (key"
-		    " derivation parameters)");
-	if (EVP_PBE_scrypt(pass, strlen(pass), hdr + 16, 32, (uint64_t)1 << log2n, (uint64_t)r,
-	        (uint64_t)p, (uint64_t)1100 << 20, key, KEY_LEN) != 1)
-		return oa_fail_ssl(OA_ERR_CRYPTO, "scrypt");
-	return OA_OK;
-}
-
-static void nonce_of(const struct sealer *s, uint8_t nonce[12])
-{
-	memcpy(nonce, s->hdr + 48, 8);
-	put32(nonce + 8, s->counter);
-}
-
-/* Seals the buffered plaintext as one chunk (final: the last one). */
-static oa_err seal_chunk(struct sealer *s, int final)
-{
-	uint8_t lenw[4], nonce[12], tag[TAG_LEN], *ct = NULL;
-	EVP_CIPHER_CTX *x = NULL;
-	int outl = 0, ok;
-	oa_err rc = OA_OK;
-
-	if (s->counter == UINT32_MAX)
-		return oa_fail(OA_ERR_LIMIT, "backup too large");
-	put32(lenw, (uint32_t)s->n | (final ? FINAL_BIT : 0));
-	nonce_of(s, nonce);
-	if ((ct = malloc(s->n + 1)) == NULL || (x = EVP_CIPHER_CTX_new()) == NULL) {
-		rc = oa_fail(OA_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	ok = EVP_EncryptInit_ex(x, EVP_aes_256_gcm(), NULL, s->key, nonce) == 1 &&
-	    EVP_EncryptUpdate(x, NULL, &outl, s->hdr, HDR_LEN) == 1 &&
-	    EVP_EncryptUpdate(x, NULL, &outl, lenw, 4) == 1 &&
-	    (s->n == 0 || EVP_EncryptUpdate(x, ct, &outl, s->buf, (int)s->n) == 1) &&
-	    EVP_EncryptFinal_ex(x, ct + (s->n ? outl : 0), &outl) == 1 &&
-	    EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_GET_TAG, TAG_LEN, tag) == 1;
-	if (!ok) {
-		rc = oa_fail_ssl(OA_ERR_CRYPTO, "AES-256-GCM");
-		goto out;
-	}
-	if (fwrite(lenw, 1, 4, s->f) != 4 || fwrite(ct, 1, s->n, s->f) != s->n ||
-	    fwrite(tag, 1, TAG_LEN, s->f) != TAG_LEN) {
-		rc = oa_fail(OA_ERR_IO, "writing the backup: %s", strerror(errno));
-		goto out;
-	}
-	s->counter++;
-	OPENSSL_cleanse(s->buf, s->n);
-	s->n = 0;
-out:
-	EVP_CIPHER_CTX_free(x);
-	free(ct);
-	return rc;
-}
-
-static oa_err put(struct sealer *s, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-	oa_err rc;
-
-	while (n > 0) {
-		size_t k = CHUNK - s->n < n ? CHUNK - s->n : n;
-		memcpy(s->buf + s->n, b, k);
-		s->n += k;
-		b += k;
-		n -= k;
-		if (s->n == CHUNK && (rc = seal_chunk(s, 0)))
-			return rc;
-	}
-	return OA_OK;
-}
-
-/* Reads and opens the next chunk into buf. */
-static oa_err open_chunk(struct sealer *s)
-{
-	uint8_t lenw[4], nonce[12], tag[TAG_LEN], *ct = NULL;
-	EVP_CIPHER_CTX *x = NULL;
-	uint32_t len;
-	int outl = 0, ok;
-	oa_err rc = OA_OK;
-
-	if (s->final_seen)
-		return oa_fail(OA_ERR_INVALID, "the backup ends early (truncated or damaged)");
-	if (fread(lenw, 1, 4, s->f) != 4)
-		return oa_fail(OA_ERR_INVALID, "the backup is cut off (no last chunk)");
-	len = get32(lenw) & ~FINAL_BIT;
-	if (len > CHUNK)
-		return oa_fail(OA_ERR_INVALID, "the backup is damaged (chunk %" PRIu32 ")", s->counter);
-	if ((ct = malloc(len + 1)) == NULL || (x = EVP_CIPHER_CTX_new()) == NULL) {
-		rc = oa_fail(OA_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	if (fread(ct, 1, len, s->f) != len || fread(tag, 1, TAG_LEN, s->f) != TAG_LEN) {
-		rc = oa_fail(OA_ERR_INVALID, "the backup is cut off (chunk %" PRIu32 ")", s->counter);
-		goto out;
-	}
-	nonce_of(s, nonce);
-	ok = EVP_DecryptInit_ex(x, EVP_aes_256_gcm(), NULL, s->key, nonce) == 1 &&
-	    EVP_DecryptUpdate(x, NULL, &outl, s->hdr, HDR_LEN) == 1 &&
-	    EVP_DecryptUpdate(x, NULL, &outl, lenw, 4) == 1 &&
-	    (len == 0 || EVP_DecryptUpdate(x, s->buf, &outl, ct, (int)len) == 1) &&
-	    EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_SET_TAG, TAG_LEN, tag) == 1 &&
-	    EVP_DecryptFinal_ex(x, s->buf + (len ? outl : 0), &outl) == 1;
-	if (!ok) {
-		OPENSSL_cleanse(s->buf, CHUNK);
-		oa_err_clear();
-		rc = oa_fail(OA_ERR_DENIED, s->counter == 0 ?
-		    "wrong passphrase, or not this backup's (chunk 0 does not authenticate)" :
-		    "the backup is damaged or was changed (chunk %" PRIu32 " does not authenticate)",
-		    s->counter);
-		goto out;
-	}
-	s->n = len;
-	s->pos = 0;
-	s->counter++;
-	if (get32(lenw) & FINAL_BIT) {
-		s->final_seen = 1;
-		if (fgetc(s->f) != EOF)
-			rc = oa_fail(OA_ERR_INVALID, "the backup has bytes after its last chunk");
-	}
-out:
-	EVP_CIPHER_CTX_free(x);
-	free(ct);
-	return rc;
-}
-
-static oa_err get(struct sealer *s, void *p, size_t n)
-{
-	uint8_t *b = p;
-	oa_err rc;
-
-	while (n > 0) {
-		size_t k;
-		if (s->pos == s->n && (rc = open_chunk(s)))
-			return rc;
-		k = s->n - s->pos < n ? s->n - s->pos : n;
-		memcpy(b, s->buf + s->pos, k);
-		s->pos += k;
-		b += k;
-		n -= k;
-	}
-	return OA_OK;
-}
-
-/* ---- what the database holds ---- */
-
-/* The rows of a database an operator compares after a restore. */
-struct counts {
-	int64_t audit, certificates, cases, documents;
-	char head[65];   /* the newest audit record's hash, "" when none */
-};
-
-#define COUNTS_FMT "audit=%" PRId64 " head=%s certificates=%" PRId64 " cases=%" PRId64 \
-	" documents=%" PRId64
-
-/* The counts of db, as of one statement. */
-static oa_err db_counts(store *db, struct counts *c)
-{
-	store_stmt *st = store_prepare(db, "SELECT (SELECT count(*) FROM audit),"
-	    " (SELECT hash FROM audit ORDER BY seq DESC LIMIT 1), (SELECT count(*) FROM certificate),"
-	    " (SELECT count(*) FROM sop_case), (SELECT count(*) FROM sop_case_document)");
-	int step;
-
-	memset(c, 0, sizeof *c);
-	if (st == NULL)
-		return OA_ERR_STORE;
-	if ((step = store_step(st)) == STORE_ROW) {
-		c->audit = store_col_int(st, 0);
-		snprintf(c->head, sizeof c->head, "%s", store_col_text(st, 1));
-		c->certificates = store_col_int(st, 2);
-		c->cases = store_col_int(st, 3);
-		c->documents = store_col_int(st, 4);
-	}
-	store_reset(st);
-	if (step == STORE_ROW)
-		return OA_OK;
-	return step < 0 ? OA_ERR_STORE : oa_fail(OA_ERR_STORE, "counting the database: no row");
-}
-
-/* The counts of the database copy at path (a private file of backup's). */
-static oa_err file_counts(const char *path, struct counts *c)
-{
-	store *db = NULL;
-	oa_err rc = store_open(path, &db);
-
-	if (rc == OA_OK)
-		rc = db_counts(db, c);
-	store_close(db);
-	return rc;
-}
-
-/* ---- the passphrase ---- */
-
-static oa_err passphrase(const char *file, char **out)
-{
-	oa_err rc = cli_read_password(file, "passphrase", out);
-
-	if (rc == OA_OK && strlen(*out) < OA_BACKUP_MIN_PASSPHRASE) {
-		oa_free_secret(*out);
-		*out = NULL;
-		return oa_fail(OA_ERR_INVALID, "the backup passphrase must have at least %d characters",
-		    OA_BACKUP_MIN_PASSPHRASE);
-	}
-	return rc;
-}
+#include "backup_archive.h"
 
 /* ---- backup ---- */
 
 struct walk {
-	struct sealer *s;
+	struct bk_sealer *s;
 	const char *root;
 	const char *dbrel;   /* store.path, relative */
 	oa_buf manifest;
@@ -377,9 +115,9 @@ static oa_err add_file(struct walk *w, const char *path, const char *rel)
 	head[0] = 'F';
 	head[1] = (uint8_t)(rl >> 8);
 	head[2] = (uint8_t)rl;
-	put32(head + 3, (uint32_t)(sb.st_mode & 0777));
-	put64(head + 7, (uint64_t)sb.st_size);
-	if ((rc = put(w->s, head, 3)) || (rc = put(w->s, rel, rl)) || (rc = put(w->s, head + 3, 12)))
+	bk_put32(head + 3, (uint32_t)(sb.st_mode & 0777));
+	bk_put64(head + 7, (uint64_t)sb.st_size);
+	if ((rc = bk_put(w->s, head, 3)) || (rc = bk_put(w->s, rel, rl)) || (rc = bk_put(w->s, head + 3, 12)))
 		goto out;
 	if ((buf = malloc(CHUNK)) == NULL || (md = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
@@ -395,7 +133,7 @@ static oa_err add_file(struct walk *w, const char *path, const char *rel)
 			goto out;
 		}
 		EVP_DigestUpdate(md, buf, (size_t)r);
-		if ((rc = put(w->s, buf, (size_t)r)))
+		if ((rc = bk_put(w->s, buf, (size_t)r)))
 			goto out;
 		left -= (uint64_t)r;
 	}
@@ -478,10 +216,10 @@ int cmd_backup(int argc, char **argv)
 {
 	const char *dir = NULL, *out = NULL, *pfile = NULL;
 	char tmpdir[PATH_MAX], dbcopy[PATH_MAX], partial[PATH_MAX], *pass = NULL;
-	struct sealer s = {0};
+	struct bk_sealer s = {0};
 	struct walk w = {0};
 	struct timespec t0, t1;
-	struct counts counts;
+	struct bk_counts counts;
 	inst *in = NULL;
 	int from_pg;
 	uint8_t endrec = 'E', mhead[9];
@@ -508,7 +246,7 @@ int cmd_backup(int argc, char **argv)
 		rc = oa_fail(OA_ERR_EXISTS, "%s exists: a backup never replaces a file", out);
 		goto fail;
 	}
-	if ((rc = passphrase(pfile, &pass)) || (rc = inst_open(cli_data_dir(dir), &in)))
+	if ((rc = bk_passphrase(pfile, &pass)) || (rc = inst_open(cli_data_dir(dir), &in)))
 		goto fail;
 	w.root = inst_dir(in);
 	w.dbrel = conf_str(inst_conf(in), "store.path");
@@ -537,7 +275,7 @@ int cmd_backup(int argc, char **argv)
 		rc = oa_fail(OA_ERR_LIMIT, "%s: the path is too long", tmpdir);
 		goto fail;
 	}
-	if ((rc = store_copy_to(inst_store(in), dbcopy)) || (rc = file_counts(dbcopy, &counts)))
+	if ((rc = store_copy_to(inst_store(in), dbcopy)) || (rc = bk_file_counts(dbcopy, &counts)))
 		goto fail;
 	/* 2. the archive, written beside FILE and renamed when complete */
 	if (snprintf(partial, sizeof partial, "%s.partial-%ld", out, (long)getpid()) >=
@@ -566,12 +304,12 @@ int cmd_backup(int argc, char **argv)
 	s.hdr[9] = SCRYPT_LOG2N;
 	s.hdr[10] = SCRYPT_R;
 	s.hdr[11] = SCRYPT_P;
-	put32(s.hdr + 56, CHUNK);
+	bk_put32(s.hdr + 56, CHUNK);
 	if (RAND_bytes(s.hdr + 16, 32) != 1 || RAND_bytes(s.hdr + 48, 8) != 1) {
 		rc = oa_fail_ssl(OA_ERR_CRYPTO, "random salt");
 		goto fail;
 	}
-	if ((rc = derive(pass, s.hdr, s.key)))
+	if ((rc = bk_derive(pass, s.hdr, s.key)))
 		goto fail;
 	oa_free_secret(pass);
 	pass = NULL;
@@ -601,9 +339,9 @@ int cmd_backup(int argc, char **argv)
 		goto fail;
 	/* 3. the manifest, the end mark, the last chunk */
 	mhead[0] = 'M';
-	put64(mhead + 1, (uint64_t)w.manifest.len);
-	if ((rc = put(&s, mhead, 9)) || (rc = put(&s, w.manifest.data, w.manifest.len)) ||
-	    (rc = put(&s, &endrec, 1)) || (rc = seal_chunk(&s, 1)))
+	bk_put64(mhead + 1, (uint64_t)w.manifest.len);
+	if ((rc = bk_put(&s, mhead, 9)) || (rc = bk_put(&s, w.manifest.data, w.manifest.len)) ||
+	    (rc = bk_put(&s, &endrec, 1)) || (rc = bk_seal_chunk(&s, 1)))
 		goto fail;
 	if (fflush(s.f) != 0 || fsync(fileno(s.f)) != 0 || fclose(s.f) != 0) {
 		s.f = NULL;
@@ -736,7 +474,7 @@ int cmd_restore(int argc, char **argv)
 	char stage[PATH_MAX], path[PATH_MAX], rel[MAX_MEMBER_PATH + 1], *pass = NULL;
 	char dirbuf[PATH_MAX];
 	char *manifest = NULL;
-	struct sealer s = {0};
+	struct bk_sealer s = {0};
 	struct seen seen = {0};
 	struct timespec t0, t1;
 	struct stat sb;
@@ -744,7 +482,7 @@ int cmd_restore(int argc, char **argv)
 	inst *inst_h = NULL;
 	long members = 0;
 	int fd = -1, made = 0, restored = 0, from_pg = 0, counted = 0;
-	struct counts want_n = {0};
+	struct bk_counts want_n = {0};
 	oa_err rc;
 
 	for (int i = 1; i < argc; i++) {
@@ -795,11 +533,11 @@ int cmd_restore(int argc, char **argv)
 		goto out;
 	}
 	if (fread(s.hdr, 1, HDR_LEN, s.f) != HDR_LEN || memcmp(s.hdr, MAGIC, 8) != 0 ||
-	    get32(s.hdr + 56) != CHUNK) {
+	    bk_get32(s.hdr + 56) != CHUNK) {
 		rc = oa_fail(OA_ERR_INVALID, "%s: not an openams backup (version 1)", in);
 		goto out;
 	}
-	if ((rc = passphrase(pfile, &pass)) || (rc = derive(pass, s.hdr, s.key)))
+	if ((rc = bk_passphrase(pfile, &pass)) || (rc = bk_derive(pass, s.hdr, s.key)))
 		goto out;
 	oa_free_secret(pass);
 	pass = NULL;
@@ -830,7 +568,7 @@ int cmd_restore(int argc, char **argv)
 		char hex[65], *line;
 		EVP_MD_CTX *md;
 
-		if ((rc = get(&s, &type, 1)))
+		if ((rc = bk_get(&s, &type, 1)))
 			goto out;
 		if (type == 'E')
 			break;
@@ -839,9 +577,9 @@ int cmd_restore(int argc, char **argv)
 				rc = oa_fail(OA_ERR_INVALID, "the backup has two manifests");
 				goto out;
 			}
-			if ((rc = get(&s, h, 8)))
+			if ((rc = bk_get(&s, h, 8)))
 				goto out;
-			size = get64(h);
+			size = bk_get64(h);
 			if (size > (uint64_t)MAX_MEMBERS * (MAX_MEMBER_PATH + 100)) {
 				rc = oa_fail(OA_ERR_LIMIT, "the manifest is too large");
 				goto out;
@@ -850,7 +588,7 @@ int cmd_restore(int argc, char **argv)
 				rc = oa_fail(OA_ERR_NOMEM, "out of memory");
 				goto out;
 			}
-			if ((rc = get(&s, manifest, (size_t)size)))
+			if ((rc = bk_get(&s, manifest, (size_t)size)))
 				goto out;
 			manifest[size] = 0;
 			continue;
@@ -859,17 +597,17 @@ int cmd_restore(int argc, char **argv)
 			rc = oa_fail(OA_ERR_INVALID, "the backup is damaged (member %ld)", members);
 			goto out;
 		}
-		if ((rc = get(&s, h, 2)))
+		if ((rc = bk_get(&s, h, 2)))
 			goto out;
 		rl = (size_t)h[0] << 8 | h[1];
-		if (rl == 0 || rl > MAX_MEMBER_PATH || (rc = get(&s, rel, rl)))
+		if (rl == 0 || rl > MAX_MEMBER_PATH || (rc = bk_get(&s, rel, rl)))
 			goto out_bad;
 		rel[rl] = 0;
 		if (strlen(rel) != rl || !safe_rel(rel))
 			goto out_bad;
-		if ((rc = get(&s, h, 12)))
+		if ((rc = bk_get(&s, h, 12)))
 			goto out;
-		size = get64(h + 4);
+		size = bk_get64(h + 4);
 		if (++members > MAX_MEMBERS) {
 			rc = oa_fail(OA_ERR_LIMIT, "more than %d files", MAX_MEMBERS);
 			goto out;
@@ -893,7 +631,7 @@ int cmd_restore(int argc, char **argv)
 		}
 		for (left = size; left > 0 && rc == OA_OK;) {
 			size_t k = left < CHUNK ? (size_t)left : CHUNK;
-			if ((rc = get(&s, buf, k)) == OA_OK) {
+			if ((rc = bk_get(&s, buf, k)) == OA_OK) {
 				EVP_DigestUpdate(md, buf, k);
 				if (write(fd, buf, k) != (ssize_t)k)
 					rc = oa_fail(OA_ERR_IO, "%s: %s", path, strerror(errno));
@@ -997,11 +735,11 @@ int cmd_restore(int argc, char **argv)
 	/* open it (migrating an older database), verify, count */
 	{
 		audit_report r;
-		struct counts got;
+		struct bk_counts got;
 		int64_t issued = 0, revoked = 0;
 		if ((rc = inst_open(dir, &inst_h)) || (rc = audit_verify(inst_store(inst_h), &r)) ||
 		    (rc = ca_counts(inst_ca(inst_h), &issued, &revoked)) ||
-		    (rc = db_counts(inst_store(inst_h), &got)))
+		    (rc = bk_db_counts(inst_store(inst_h), &got)))
 			goto out;
 		if (counted && (got.audit != want_n.audit || strcmp(got.head, want_n.head) != 0 ||
 		                got.certificates != want_n.certificates || got.cases != want_n.cases ||
