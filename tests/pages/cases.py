@@ -242,8 +242,11 @@ ik = page(kadis, "/portal/inbox").body.decode()
 ia = page(app, "/portal/inbox").body.decode()
 ok('href="%s"' % cp in ik or BULK >= 25, "kadis's inbox lists the case (or it is on a later page)")
 ok('href="%s"' % cp not in ia, "the applicant's inbox does not list it")
-tasks = kadis.get("/api/v1/tasks").json()["tasks"]
+tj = kadis.get("/api/v1/tasks?limit=1000").json()
+tasks = tj["tasks"]
 total = len(tasks)
+ok(tj["total"] == total and tj["overdue"] == sum(1 for t in tasks if t["overdue"]),
+   "/api/v1/tasks?limit=1000: all %d tasks, its total and overdue counts theirs" % total, tj["total"])
 m = re.search(r'id="summary"><strong>(\d+)</strong> tugas, <strong>(\d+)</strong> terlambat', ik)
 overdue = sum(1 for t in tasks if t["overdue"])
 ok(m and int(m.group(1)) == total and int(m.group(2)) == overdue,
