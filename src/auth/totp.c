@@ -319,7 +319,8 @@ oa_err auth_totp_confirm(auth *a, const char *person, const char *code, const ch
 	if (!auth_valid_id(person))
 		return oa_fail(OA_ERR_NOTFOUND, "no such person");
 	if (code == NULL || strlen(code) > AUTH_MAX_TOTP_CODE)
-		return oa_fail(OA_ERR_INVALID, "the code has %d digits", DIGITS);
+		return oa_fail_id(OA_ERR_INVALID, "totp_digits", "code", "the code has %d digits",
+		    DIGITS);
 	if ((rc = store_tx_begin(a->db, &own)))
 		return rc;
 	if ((st = store_prepare(a->db, "SELECT totp_pending, totp_pending_at FROM auth_credential"
@@ -348,8 +349,9 @@ oa_err auth_totp_confirm(auth *a, const char *person, const char *code, const ch
 		goto out;
 	}
 	if (blob == NULL || now - at > PENDING_TTL) {
-		rc = oa_fail(OA_ERR_STATE, "no authenticator enrolment is waiting for confirmation "
-		                           "(they expire after %d minutes): start again", PENDING_TTL / 60);
+		rc = oa_fail_id(OA_ERR_STATE, "totp_expired", NULL,
+		    "no authenticator enrolment is waiting for confirmation (they expire after %d "
+		    "minutes): start again", PENDING_TTL / 60);
 		goto out;
 	}
 	if ((rc = unseal(a, person, blob, len, secret)))
@@ -357,8 +359,8 @@ oa_err auth_totp_confirm(auth *a, const char *person, const char *code, const ch
 	r = match(secret, code, now, 0, &step);
 	oa_wipe(secret, sizeof secret);
 	if (!r) {
-		rc = oa_fail(OA_ERR_DENIED, "the code does not match the new authenticator: check the "
-		                            "phone's clock and try the next code");
+		rc = oa_fail_id(OA_ERR_DENIED, "totp_wrong", "code", "the code does not match the new "
+		    "authenticator: check the phone's clock and try the next code");
 		goto out;
 	}
 	if ((st = store_prepare(a->db, "UPDATE auth_credential SET totp_secret = totp_pending,"

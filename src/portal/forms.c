@@ -60,9 +60,8 @@ int web_form_parse(web_req *r, web_form *f)
 	memset(f, 0, sizeof *f);
 	if (ct == NULL || strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0 ||
 	    (ct[33] != 0 && ct[33] != ';')) {
-		pg_msg(r, NULL, 415, "Jenis isi tidak didukung", "Unsupported media type",
-		    "Kirim formulir sebagai application/x-www-form-urlencoded.",
-		    "Send the form as application/x-www-form-urlencoded.", "");
+		pg_refused(r, NULL, 415, "Jenis isi tidak didukung", "Unsupported media type",
+		    "form_type_urlencoded", "");
 		return 0;
 	}
 	if (r->body == NULL)
@@ -77,8 +76,8 @@ int web_form_parse(web_req *r, web_form *f)
 		    (!oa_is_clean_utf8(eq + 1) &&
 		        !(f->multiline[f->n] = (unsigned char)docs_text_multiline(eq + 1,
 		            strlen(eq + 1))))) {
-			pg_msg(r, NULL, 400, "Formulir tidak valid", "Invalid form",
-			    "Isi formulir tidak dapat dibaca.", "The form could not be read.", "");
+			pg_refused(r, NULL, 400, "Formulir tidak valid", "Invalid form",
+			    "form_unreadable", "");
 			return 0;
 		}
 		if (f->multiline[f->n])
@@ -116,12 +115,11 @@ void web_body_wipe(web_req *r)
 static void multipart_refused(web_req *r, unsigned status)
 {
 	if (status == 415)
-		pg_msg(r, NULL, 415, "Jenis isi tidak didukung", "Unsupported media type",
-		    "Kirim formulir ini sebagai multipart/form-data.",
-		    "Send this form as multipart/form-data.", "");
+		pg_refused(r, NULL, 415, "Jenis isi tidak didukung", "Unsupported media type",
+		    "form_type_multipart", "");
 	else
-		pg_msg(r, NULL, 400, "Formulir tidak valid", "Invalid form",
-		    "Isi formulir tidak dapat dibaca.", "The form could not be read.", "");
+		pg_refused(r, NULL, 400, "Formulir tidak valid", "Invalid form",
+		    "form_unreadable", "");
 }
 
 int portal_multipart(web_req *r, docs_multipart *m)

@@ -32,12 +32,30 @@ static const msgcat_entry table[] = {
 	{"link_unknown", "Tautan ini tidak dikenal. Periksa kembali alamat pada e-mail Anda.",
 	    "This link is not known. Check the address in your e-mail."},
 
+	/* sign-in and password reset (routes_portal_account.c) */
+	{"login_empty", "Isi nama pengguna dan kata sandi.", "Enter your user name and password."},
+	{"login_locked", "Terlalu banyak percobaan gagal: akun dikunci sementara. Coba lagi nanti.",
+	    "Too many failed attempts: the account is locked for a while. Try again later."},
+	{"login_wrong", "Nama pengguna, kata sandi atau kode salah.",
+	    "Wrong user name, password or code."},
+	{"reset_empty", "Isi nama pengguna atau e-mail.", "Enter a user name or e-mail."},
+
 	/* the account page (routes_portal_account.c) */
 	{"current_empty", "Isi kata sandi Anda yang sekarang.", "Enter your current password."},
 	{"wrong_password", "Kata sandi salah.", "Wrong password."},
 	{"locked", "Terlalu banyak percobaan gagal; coba lagi nanti.",
 	    "Too many failed attempts; try again later."},
 	{"totp_code", "Isi kode dari aplikasi autentikator.", "Enter the code from the authenticator app."},
+	{"totp_digits", "{} harus 6 angka dari aplikasi autentikator.",
+	    "{} must be the 6 digits from the authenticator app."},
+	{"totp_wrong", "{} tidak cocok dengan autentikator baru: periksa jam ponsel lalu coba kode "
+	               "berikutnya.",
+	    "{} does not match the new authenticator: check the phone's clock and try the next "
+	    "code."},
+	{"totp_expired", "Tidak ada pendaftaran autentikator yang menunggu konfirmasi (berlaku 15 "
+	                 "menit): mulai lagi.",
+	    "No authenticator enrolment is waiting for confirmation (it lasts 15 minutes): start "
+	    "again."},
 	{"token_unknown", "Token tidak ditemukan.", "No such token of yours."},
 
 	/* the request form (routes_portal_home.c, engine) */
@@ -147,6 +165,44 @@ static const msgcat_entry table[] = {
 	{"cert_not_active", "Tidak ada sertifikat aktif dengan nomor seri itu di instansi ini.",
 	    "No active certificate with that serial number in this agency."},
 
+	/* whole-page refusals (pg_refused) */
+	{"form_type_urlencoded", "Kirim formulir sebagai application/x-www-form-urlencoded.",
+	    "Send the form as application/x-www-form-urlencoded."},
+	{"form_unreadable", "Isi formulir tidak dapat dibaca.",
+	    "The form could not be read."},
+	{"form_type_multipart", "Kirim formulir ini sebagai multipart/form-data.",
+	    "Send this form as multipart/form-data."},
+	{"csrf_expired", "Token keamanan formulir tidak ada atau salah. Muat ulang halaman lalu kirim lagi.",
+	    "The form's security token is missing or wrong. Reload the page and send it again."},
+	{"session_ended", "Silakan masuk kembali.",
+	    "Please sign in again."},
+	{"form_too_large", "Isi formulir melebihi batas.",
+	    "The form is larger than the limit."},
+	{"admin_only", "Halaman ini hanya untuk administrator instansi ini.",
+	    "This page is for this agency's administrators only."},
+	{"person_unknown", "Pengguna tidak ditemukan.",
+	    "No such person."},
+	{"mail_unknown", "Pesan tidak ditemukan.",
+	    "No such message."},
+	{"case_unknown", "Permohonan ini tidak ada atau Anda tidak terlibat di dalamnya.",
+	    "This case does not exist or you take no part in it."},
+	{"document_unknown", "Dokumen ini tidak ada pada permohonan ini.",
+	    "No such document in this case."},
+	{"page_number", "Nomor halaman harus bilangan bulat positif.",
+	    "The page must be a positive integer."},
+	{"registry_only", "Daftar ini hanya untuk administrator dan operator CA instansi.",
+	    "This registry is for the agency's administrators and CA operators only."},
+	{"registry_other_org", "Daftar instansi lain hanya untuk administrator instansi penyelenggara.",
+	    "Other agencies' registries are for the instance's administrators only."},
+	{"org_unknown", "Tidak ada instansi dengan ID tersebut.",
+	    "There is no agency with that id."},
+	{"revoke_ca_only", "Hanya operator CA yang mencabut sertifikat.",
+	    "Only a CA operator revokes certificates."},
+	{"sla_staff_only", "Dasbor SLA hanya untuk staf instansi ini.",
+	    "The SLA dashboard is for this agency's staff only."},
+	{"version_unknown", "Versi tidak ditemukan.",
+	    "No such version."},
+
 	/* refusals without an id, by code (the detail is logged, not shown) */
 	{"ref_invalid", "Isian tidak dapat diterima. Periksa kembali formulir.",
 	    "The input was not accepted. Check the form again."},
@@ -176,6 +232,7 @@ static const struct {
 	{"password", "Kata sandi", "Password"},
 	{"current", "Kata sandi sekarang", "Current password"},
 	{"code", "Kode", "Code"},
+	{"login", "Nama pengguna atau e-mail", "User name or e-mail"},
 	{"sop", "Layanan", "Service"},
 	{"confirm", "Ulangan", "Repeated entry"},
 	{"reason", "Alasan", "Reason"},

@@ -618,6 +618,16 @@ void pg_msg(web_req *r, const web_user *u, unsigned status, const char *tid, con
 	pg_send(&p, status);
 }
 
+void pg_refused(web_req *r, const web_user *u, unsigned status, const char *tid, const char *ten,
+    const char *key, const char *back)
+{
+	const msgcat_entry *m = msgcat_find(key);
+
+	if (m == NULL)
+		m = msgcat_generic(OA_ERR_INVALID);
+	pg_msg(r, u, status, tid, ten, m->id, m->en, back);
+}
+
 void pg_err(web_req *r, const web_user *u, oa_err rc, const char *back)
 {
 	unsigned st = web_status_of(rc);
@@ -725,9 +735,7 @@ int portal_csrf_ok(const web_user *u, const char *submitted)
 void portal_csrf_refused(web_req *r, const web_user *u, const char *back)
 {
 	r->errcode = "csrf";
-	pg_msg(r, u, 403, "Formulir kedaluwarsa", "Form expired",
-	    "Token keamanan formulir tidak ada atau salah. Muat ulang halaman lalu kirim lagi.",
-	    "The form's security token is missing or wrong. Reload the page and send it again.",
+	pg_refused(r, u, 403, "Formulir kedaluwarsa", "Form expired", "csrf_expired",
 	    back);
 }
 
@@ -742,8 +750,8 @@ web_user *portal_session(web_req *r)
 
 	if (u == NULL) {
 		r->errcode = "unauthenticated";
-		pg_msg(r, NULL, 401, "Sesi berakhir", "Session ended",
-		    "Silakan masuk kembali.", "Please sign in again.", "/login");
+		pg_refused(r, NULL, 401, "Sesi berakhir", "Session ended",
+		    "session_ended", "/login");
 	}
 	return u;
 }

@@ -138,6 +138,9 @@ void pg_send(pg *p, unsigned status);
  * back: a link to show under it ("" none). */
 void pg_msg(web_req *r, const web_user *u, unsigned status, const char *tid, const char *ten,
     const char *mid, const char *men, const char *back);
+/* A refusal page whose message is the catalogue's entry key (msgcat.h). */
+void pg_refused(web_req *r, const web_user *u, unsigned status, const char *tid, const char *ten,
+    const char *key, const char *back);
 /* A module error as a page (4xx: the message; 5xx: hidden, logged). */
 void pg_err(web_req *r, const web_user *u, oa_err rc, const char *back);
 /* Drops the page being built and answers pg_err instead: a listing the

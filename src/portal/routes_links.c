@@ -336,8 +336,8 @@ static int link_read(web_req *r, int kind, link_input *in)
 	} else {
 		if (r->body_len > LINK_FORM_BODY) {
 			r->errcode = oa_err_name(OA_ERR_LIMIT);
-			pg_msg(r, NULL, 413, "Formulir terlalu besar", "Form too large",
-			    "Isi formulir melebihi batas.", "The form is larger than the limit.", "");
+			pg_refused(r, NULL, 413, "Formulir terlalu besar", "Form too large",
+			    "form_too_large", "");
 			return 0;
 		}
 		if (!web_form_parse(r, &f))

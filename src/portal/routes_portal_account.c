@@ -37,14 +37,17 @@
 
 /* ---- sign-in ---- */
 
-static void login_page(web_req *r, unsigned status, const char *err_id, const char *err_en,
-    const char *username, const char *next)
+static void login_page(web_req *r, unsigned status, const char *key, const char *username,
+    const char *next)
 {
+	pg_errs e = {.n = 0};
 	pg p;
 
+	if (key)
+		pg_errs_add(r, &e, NULL, key, NULL, NULL);
 	pg_start(&p, r, NULL, "Masuk", "Sign in");
-	if (err_id)
-		pg_para(&p, "err", err_id, err_en);
+	p.errs = &e;
+	pg_errs_summary(&p);
 	pg_raw(&p, "<form method=\"post\" action=\"/login\">\n");
 	pg_pre_csrf(&p);
 	pg_csrf(&p);
@@ -72,7 +75,7 @@ static void h_login_get(web_req *r)
 		web_redirect(r, next && portal_local_path(next) ? next : "/portal");
 		return;
 	}
-	login_page(r, 200, NULL, NULL, NULL, next);
+	login_page(r, 200, NULL, NULL, next);
 }
 
 static void h_login_post(web_req *r)
@@ -102,8 +105,7 @@ static void h_login_post(web_req *r)
 	    lr.password == NULL || *lr.password == 0 || strlen(lr.password) > PW_MAX ||
 	    (lr.code && strlen(lr.code) > AUTH_MAX_TOTP_CODE)) {
 		r->errcode = "validation";
-		login_page(r, 422, "Isi nama pengguna dan kata sandi.",
-		    "Enter your user name and password.",
+		login_page(r, 422, "login_empty",
 		    lr.login && strlen(lr.login) <= AUTH_MAX_LOGIN ? lr.login : NULL, next);
 		goto out;
 	}
@@ -113,14 +115,10 @@ static void h_login_post(web_req *r)
 		oa_err_clear();
 		if (web_locked(r, lr.login)) {
 			r->errcode = "locked";
-			login_page(r, 429, "Terlalu banyak percobaan gagal: akun dikunci sementara. "
-			                   "Coba lagi nanti.",
-			    "Too many failed attempts: the account is locked for a while. Try again "
-			    "later.", lr.login, next);
+			login_page(r, 429, "login_locked", lr.login, next);
 		} else {
 			r->errcode = oa_err_name(OA_ERR_DENIED);
-			login_page(r, 401, "Nama pengguna, kata sandi atau kode salah.",
-			    "Wrong user name, password or code.", lr.login, next);
+			login_page(r, 401, "login_wrong", lr.login, next);
 		}
 		goto out;
 	}
@@ -164,13 +162,16 @@ static void h_logout(web_req *r)
 
 /* ---- password reset request ---- */
 
-static void reset_page(web_req *r, unsigned status, const char *err_id, const char *err_en)
+static void reset_page(web_req *r, unsigned status, const char *key)
 {
+	pg_errs e = {.n = 0};
 	pg p;
 
+	if (key)
+		pg_errs_add(r, &e, "login", key, NULL, NULL);
 	pg_start(&p, r, NULL, "Lupa kata sandi", "Forgotten password");
-	if (err_id)
-		pg_para(&p, "err", err_id, err_en);
+	p.errs = &e;
+	pg_errs_summary(&p);
 	pg_para(&p, NULL, "Masukkan nama pengguna atau alamat e-mail akun Anda. Bila akun itu "
 	                  "ada, kami mengirim tautan untuk membuat kata sandi baru ke alamat e-mail "
 	                  "yang terdaftar.",
@@ -188,7 +189,7 @@ static void reset_page(web_req *r, unsigned status, const char *err_id, const ch
 
 static void h_reset_get(web_req *r)
 {
-	reset_page(r, 200, NULL, NULL);
+	reset_page(r, 200, NULL);
 }
 
 /* At most one reset e-mail per account per RESET_INTERVAL seconds (a
@@ -264,7 +265,7 @@ static void h_reset_post(web_req *r)
 	login = web_form_get(&f, "login");
 	if (login == NULL || *login == 0 || strlen(login) > AUTH_MAX_LOGIN) {
 		r->errcode = "validation";
-		reset_page(r, 422, "Isi nama pengguna atau e-mail.", "Enter a user name or e-mail.");
+		reset_page(r, 422, "reset_empty");
 		return;
 	}
 	if ((rc = reset_send(r, login))) {

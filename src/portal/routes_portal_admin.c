@@ -39,9 +39,7 @@ static const char *page_org(const web_user *u, const char *org)
 void admin_page_denied(web_req *r, const web_user *u)
 {
 	r->errcode = "denied";
-	pg_msg(r, u, 403, "Akses ditolak", "Access denied",
-	    "Halaman ini hanya untuk administrator instansi ini.",
-	    "This page is for this agency's administrators only.", "/portal");
+	pg_refused(r, u, 403, "Akses ditolak", "Access denied", "admin_only", "/portal");
 }
 
 int admin_page_may(web_req *r, const web_user *u, const char *org)
@@ -384,8 +382,8 @@ static int person_of(web_req *r, const web_user *u, auth_person *ap)
 	    (rc = auth_person_get(r->auth, r->param[0], ap)) != OA_OK) {
 		oa_err_clear();
 		r->errcode = oa_err_name(OA_ERR_NOTFOUND);
-		pg_msg(r, u, 404, "Tidak ditemukan", "Not found", "Pengguna tidak ditemukan.",
-		    "No such person.", "/portal/admin/people");
+		pg_refused(r, u, 404, "Tidak ditemukan", "Not found",
+		    "person_unknown", "/portal/admin/people");
 		return 0;
 	}
 	return admin_page_may(r, u, ap->org);
@@ -771,8 +769,8 @@ static void h_mail_retry(web_req *r)
 	    !mail_visible(r, u, web_admin_super(r, u), mi.person)) {
 		oa_err_clear();
 		r->errcode = oa_err_name(OA_ERR_NOTFOUND);
-		pg_msg(r, u, 404, "Tidak ditemukan", "Not found", "Pesan tidak ditemukan.",
-		    "No such message.", "/portal/admin/mail");
+		pg_refused(r, u, 404, "Tidak ditemukan", "Not found",
+		    "mail_unknown", "/portal/admin/mail");
 		return;
 	}
 	if ((rc = mail_retry(inst_store(r->in), id, u->w.person))) {

@@ -68,9 +68,8 @@ int pc_visible(web_req *r, web_user *u, const char *param, engine_case *c)
 	}
 	oa_err_clear();
 	r->errcode = oa_err_name(OA_ERR_NOTFOUND);
-	pg_msg(r, u, 404, "Permohonan tidak ditemukan", "Case not found",
-	    "Permohonan ini tidak ada atau Anda tidak terlibat di dalamnya.",
-	    "This case does not exist or you take no part in it.", "/portal");
+	pg_refused(r, u, 404, "Permohonan tidak ditemukan", "Case not found",
+	    "case_unknown", "/portal");
 	return 0;
 }
 
@@ -993,8 +992,8 @@ static void h_doc(web_req *r)
 	if (!found || docs_read(inst_dir(r->in), sha, &data, &len, type, sizeof type)) {
 		oa_err_clear();
 		r->errcode = oa_err_name(OA_ERR_NOTFOUND);
-		pg_msg(r, u, 404, "Dokumen tidak ditemukan", "Document not found",
-		    "Dokumen ini tidak ada pada permohonan ini.", "No such document in this case.",
+		pg_refused(r, u, 404, "Dokumen tidak ditemukan", "Document not found",
+		    "document_unknown",
 		    web_printf(r, "/portal/cases/%" PRId64, c.id));
 		return;
 	}

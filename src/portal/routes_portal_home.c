@@ -558,8 +558,7 @@ static void h_inbox(web_req *r)
 		return;
 	if (pq && (!pc_parse_id(pq, &page) || page > 100000)) {
 		r->errcode = "validation";
-		pg_msg(r, u, 422, "Halaman tidak sah", "Invalid page",
-		    "Nomor halaman harus bilangan bulat positif.", "The page must be a positive integer.",
+		pg_refused(r, u, 422, "Halaman tidak sah", "Invalid page", "page_number",
 		    "/portal/inbox");
 		return;
 	}

@@ -40,9 +40,7 @@ static web_user *registry_user(web_req *r, web_user *u)
 	if (web_holds(u, AUTH_ROLE_ADMIN) || web_holds(u, AUTH_ROLE_CA_OPERATOR))
 		return u;
 	r->errcode = "denied";
-	pg_msg(r, u, 403, "Akses ditolak", "Access denied",
-	    "Daftar ini hanya untuk administrator dan operator CA instansi.",
-	    "This registry is for the agency's administrators and CA operators only.", "/portal");
+	pg_refused(r, u, 403, "Akses ditolak", "Access denied", "registry_only", "/portal");
 	return NULL;
 }
 
@@ -67,17 +65,14 @@ static int registry_org(web_req *r, web_user *u, const char *org, auth_org *o)
 		org = u->w.org;
 	if (strcmp(org, u->w.org) != 0 && !registry_super(r, u)) {
 		r->errcode = "denied";
-		pg_msg(r, u, 403, "Akses ditolak", "Access denied",
-		    "Daftar instansi lain hanya untuk administrator instansi penyelenggara.",
-		    "Other agencies' registries are for the instance's administrators only.",
+		pg_refused(r, u, 403, "Akses ditolak", "Access denied", "registry_other_org",
 		    "/portal/registry/cases");
 		return 0;
 	}
 	if ((rc = auth_org_get(r->auth, org, o)) == OA_ERR_NOTFOUND) {
 		oa_err_clear();
 		r->errcode = "not_found";
-		pg_msg(r, u, 404, "Instansi tidak ditemukan", "Agency not found",
-		    "Tidak ada instansi dengan ID tersebut.", "There is no agency with that id.",
+		pg_refused(r, u, 404, "Instansi tidak ditemukan", "Agency not found", "org_unknown",
 		    "/portal/registry/cases");
 		return 0;
 	}
@@ -441,9 +436,8 @@ static void h_revoke(web_req *r)
 		return;
 	if (!web_holds(u, AUTH_ROLE_CA_OPERATOR)) {
 		r->errcode = "denied";
-		pg_msg(r, u, 403, "Akses ditolak", "Access denied",
-		    "Hanya operator CA yang mencabut sertifikat.",
-		    "Only a CA operator revokes certificates.", "/portal/registry/certificates");
+		pg_refused(r, u, 403, "Akses ditolak", "Access denied",
+		    "revoke_ca_only", "/portal/registry/certificates");
 		return;
 	}
 	reason = web_form_get(&f, "reason");

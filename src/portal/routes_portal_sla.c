@@ -262,9 +262,8 @@ static void h_sla(web_req *r)
 	if (strlen(org) > AUTH_MAX_ID || (sop && strlen(sop) > OA_MAX_SOP_ID) ||
 	    (strcmp(org, u->w.org) == 0 ? !portal_is_staff(r, u) : !web_admin_may(r, u, org))) {
 		r->errcode = "denied";
-		pg_msg(r, u, 403, "Akses ditolak", "Access denied",
-		    "Dasbor SLA hanya untuk staf instansi ini.",
-		    "The SLA dashboard is for this agency's staff only.", "/portal");
+		pg_refused(r, u, 403, "Akses ditolak", "Access denied",
+		    "sla_staff_only", "/portal");
 		return;
 	}
 	rs.r = r;

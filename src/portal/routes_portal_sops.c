@@ -194,8 +194,8 @@ static int version_of(web_req *r, const web_user *u, int64_t *vid, const sop_def
 	if (*end || v <= 0 || engine_sop_version(r->engine, v, org, AUTH_MAX_ID + 1, d) != OA_OK) {
 		oa_err_clear();
 		r->errcode = oa_err_name(OA_ERR_NOTFOUND);
-		pg_msg(r, u, 404, "Tidak ditemukan", "Not found", "Versi tidak ditemukan.",
-		    "No such version.", "/portal/admin/sops");
+		pg_refused(r, u, 404, "Tidak ditemukan", "Not found",
+		    "version_unknown", "/portal/admin/sops");
 		return 0;
 	}
 	*vid = v;

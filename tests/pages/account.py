@@ -267,6 +267,9 @@ secret = m.group(1).decode() if m else "AAAAAAAA"
 r = b.post("/portal/account/totp/confirm", {"csrf": tok, "code": "000000" if totp(secret) !=
                                             "000000" else "111111"})
 ok(r.status in (403, 422), "a wrong code is refused (%d)" % r.status, r)
+ok("Kode tidak cocok dengan autentikator baru" in r.body.decode() and
+   "the code does not match" not in r.body.decode(),
+   "... in the catalogue's Indonesian first, not the module's English sentence", r)
 r = b.post("/portal/account/totp/confirm", {"csrf": tok, "code": totp(secret)})
 ok(r.status == 303, "TOTP confirmed with the app's code: 303", r)
 r = b.get("/portal/account")

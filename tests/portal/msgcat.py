@@ -54,6 +54,11 @@ for root, _, files in os.walk(os.path.join(src, "src")):
                 used.add(m.group(1))
             for m in re.finditer(r'account_msg\([^;]*"([a-z_]+)"\);', text):
                 used.add(m.group(1))
+            for m in re.finditer(r'pg_refused\([^;]*?"([a-z_]+)",\s*(?:"[^"]*"|[a-z]\w*\(|\w+)',
+                                 text):
+                used.add(m.group(1))
+            for m in re.finditer(r'(?:login|reset)_page\(r, \d+, "([a-z_]+)"', text):
+                used.add(m.group(1))
             for m in re.finditer(r'msgcat_find\("([a-z_]+)"\)', text):
                 used.add(m.group(1))
 ok(len(used) >= 30, "the sources name their refusals by id (%d ids)" % len(used))
