@@ -304,6 +304,19 @@ oa_err ca_crl_due(ca *c, int root, int *due);
 oa_err ca_ocsp_respond(ca *c, const uint8_t *req, size_t req_len, uint8_t **resp,
     size_t *resp_len);
 
+/* What ca_ocsp_answer says of the response it made, so that a cache need
+ * not decode it: its responseStatus (0: successful), whether it echoes a
+ * nonce, producedAt and the nextUpdate of its SingleResponses. */
+typedef struct ca_ocsp_meta {
+	int status;
+	int nonce;
+	int64_t produced, next_update;
+} ca_ocsp_meta;
+
+/* ca_ocsp_respond, and *meta (may be NULL) of the response. */
+oa_err ca_ocsp_answer(ca *c, const uint8_t *req, size_t req_len, uint8_t **resp,
+    size_t *resp_len, ca_ocsp_meta *meta);
+
 typedef struct ca_cert_info {
 	char serial[41];
 	char profile[32];

@@ -110,62 +110,6 @@ static int64_t generation(web_req *r)
 	return g;
 }
 
-static int64_t gt_time(const ASN1_GENERALIZEDTIME *t)
-{
-	struct tm tm;
-
-	if (t == NULL || !ASN1_TIME_to_tm(t, &tm))
-		return 0;
-	return (int64_t)timegm(&tm);
-}
-
-/* What the response says about caching: 1 if successful without a nonce,
- * with producedAt and the earliest nextUpdate. */
-static int cacheable(const uint8_t *der, size_t len, int64_t *produced, int64_t *next)
-{
-	const unsigned char *p = der;
-	OCSP_RESPONSE *resp = d2i_OCSP_RESPONSE(NULL, &p, (long)len);
-	OCSP_BASICRESP *bs = NULL;
-	int ok = 0, n;
-
-	*produced = *next = 0;
-	if (resp == NULL || OCSP_response_status(resp) != OCSP_RESPONSE_STATUS_SUCCESSFUL ||
-	    (bs = OCSP_response_get1_basic(resp)) == NULL)
-		goto out;
-	if (OCSP_BASICRESP_get_ext_by_NID(bs, NID_id_pkix_OCSP_Nonce, -1) >= 0)
-		goto out;
-	*produced = gt_time(OCSP_resp_get0_produced_at(bs));
-	n = OCSP_resp_count(bs);
-	for (int i = 0; i < n; i++) {
-		ASN1_GENERALIZEDTIME *thisu = NULL, *nextu = NULL;
-		int64_t t;
-		OCSP_single_get0_status(OCSP_resp_get0(bs, i), NULL, NULL, &thisu, &nextu);
-		t = gt_time(nextu);
-		if (t == 0)
-			goto out; /* no nextUpdate: newer information is always available */
-		if (*next == 0 || t < *next)
-			*next = t;
-	}
-	ok = n > 0 && *produced > 0;
-out:
-	OCSP_BASICRESP_free(bs);
-	OCSP_RESPONSE_free(resp);
-	ERR_clear_error();
-	return ok;
-}
-
-/* 1 if the DER OCSPResponse's responseStatus is not successful (0). */
-static int unsuccessful(const uint8_t *p, size_t n)
-{
-	size_t i = 2;
-
-	if (n < 5 || p[0] != 0x30)
-		return 0;
-	if (p[1] & 0x80)
-		i += p[1] & 0x7f; /* long-form length */
-	return i + 2 < n && p[i] == 0x0a && p[i + 1] == 1 && p[i + 2] != 0;
-}
-
 static void send_cached(web_req *r, const uint8_t *resp, size_t rlen, int64_t produced,
     int64_t next, const char *etag)
 {
@@ -220,6 +164,7 @@ static void answer(web_req *r, const uint8_t *req, size_t len)
 	size_t rlen = 0;
 	int64_t now = oa_now(), produced, next;
 	char etag[67];
+	ca_ocsp_meta meta;
 	oa_err rc;
 
 	if (gen >= 0) {
@@ -240,14 +185,18 @@ static void answer(web_req *r, const uint8_t *req, size_t len)
 		}
 		pthread_mutex_unlock(lock);
 	}
-	if ((rc = ca_ocsp_respond(r->ca, req, len, &resp, &rlen))) {
+	if ((rc = ca_ocsp_answer(r->ca, req, len, &resp, &rlen, &meta))) {
 		web_reply_err(r, rc);
 		return;
 	}
-	if (!cacheable(resp, rlen, &produced, &next)) {
+	produced = meta.produced;
+	next = meta.next_update;
+	/* Cacheable: successful, without a nonce, with a nextUpdate (what the
+	 * responder says of the response it made; it is not decoded here). */
+	if (meta.status != 0 || meta.nonce || produced <= 0 || next <= 0) {
 		/* An answer in band that is not "successful" (RFC 6960 4.2.1:
 		 * malformedRequest, unauthorized, ...) is a failure for the log. */
-		if (unsuccessful(resp, rlen))
+		if (meta.status != 0)
 			r->errcode = "ocsp_unsuccessful";
 		web_reply(r, 200, "application/ocsp-response", resp, rlen, MHD_RESPMEM_MUST_FREE);
 		if (r->resp == NULL)

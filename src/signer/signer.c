@@ -400,15 +400,15 @@ static void put64(uint8_t *p, int64_t v)
 
 oa_err signer_sign_ocsp(signer *s, const uint8_t *req, size_t req_len,
     const signer_ocsp_item *items, size_t n, int64_t this_update, int64_t next_update,
-    OCSP_BASICRESP **out)
+    uint8_t **der, size_t *der_len)
 {
 	oa_buf head = {0};
 	uint8_t b[20], *reply = NULL;
-	size_t rl;
-	const unsigned char *p;
+	size_t rl, hl, len = 0;
 	oa_err rc;
 
-	*out = NULL;
+	*der = NULL;
+	*der_len = 0;
 	/* u32 request length | request | i64 thisUpdate | i64 nextUpdate |
 	 * per CertID: u8 status, i64 revocation time, u8 reason (255: none) */
 	b[0] = (uint8_t)(req_len >> 24);
@@ -430,9 +430,22 @@ oa_err signer_sign_ocsp(signer *s, const uint8_t *req, size_t req_len,
 	}
 	if ((rc = request(s, SIGNER_OP_SIGN_OCSP, head.data, head.len, NULL, 0, &reply, &rl, NULL)))
 		goto out;
-	p = reply;
-	if ((*out = d2i_OCSP_BASICRESP(NULL, &p, (long)rl)) == NULL)
-		rc = oa_fail_ssl(OA_ERR_CRYPTO, "the signer returned an unreadable OCSP response");
+	/* One DER SEQUENCE spanning the reply, read no further: decoding it
+	 * would decode the responder certificate's key again each time. */
+	hl = rl >= 2 && reply[0] == 0x30 ? (reply[1] < 0x80 ? 2 : 2 + (size_t)(reply[1] & 0x7f)) : 0;
+	if (hl > 0 && hl <= 6 && hl <= rl) {
+		for (size_t i = 2; i < hl; i++)
+			len = len << 8 | reply[i];
+		if (hl == 2)
+			len = reply[1];
+	}
+	if (hl == 0 || hl > 6 || hl > rl || len != rl - hl) {
+		rc = oa_fail(OA_ERR_CRYPTO, "the signer returned an unreadable OCSP response");
+		goto out;
+	}
+	*der = reply;
+	*der_len = rl;
+	reply = NULL;
 out:
 	free(reply);
 	oa_buf_free(&head);

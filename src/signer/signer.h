@@ -168,10 +168,11 @@ typedef struct signer_ocsp_item {
 /* Builds and signs the BasicOCSPResponse answering req (DER OCSPRequest)
  * with the responder key: one SingleResponse per CertID with items[i],
  * thisUpdate/nextUpdate as given, the nonce echoed, responderID byKey and
- * the responder certificate included.  *out is the caller's to free. */
+ * the responder certificate included.  *der (its DER, *der_len bytes, one
+ * whole DER SEQUENCE) is the caller's to free; it is not decoded here. */
 oa_err signer_sign_ocsp(signer *s, const uint8_t *req, size_t req_len,
     const signer_ocsp_item *items, size_t n, int64_t this_update, int64_t next_update,
-    OCSP_BASICRESP **out);
+    uint8_t **der, size_t *der_len);
 /* Checks that key k is the private half of its certificate. */
 oa_err signer_check_pair(signer *s, signer_key k);
 

@@ -5,6 +5,8 @@ each asked twice, are all answered the second time with the very bytes of
 the first (an ECDSA signature differs each time it is made, so a response
 signed again would differ).  A direct-mapped table of 4,096 entries let
 about 20 of these pairs evict each other."""
+import datetime
+import email.utils
 import os
 import subprocess
 import sys
@@ -43,5 +45,28 @@ ok(len({a.body for a in first}) == N, "... %d different responses" % N)
 second = [inst.http("POST", "/ocsp", data=q, headers=hdr) for q in reqs]
 same = sum(1 for a, b in zip(first, second) if a.body == b.body)
 ok(same == N, "asked again: all %d answered from the cache, byte for byte (%d were)" % (N, same))
+# Last-Modified is the response's producedAt (RFC 5019 6.2), which the
+# responder reads from the response the signer made without decoding it.
+t = subprocess.run(["openssl", "ocsp", "-respin", chk, "-resp_text", "-noverify"],
+                   capture_output=True, text=True, timeout=60).stdout
+pa = [ln.split("Produced At:")[1].strip() for ln in t.splitlines() if "Produced At:" in ln]
+lm = first[-1].headers.get("last-modified", "")
+ok(pa and email.utils.parsedate_to_datetime(lm) ==
+   datetime.datetime.strptime(pa[0], "%b %d %H:%M:%S %Y GMT").replace(tzinfo=datetime.timezone.utc),
+   "Last-Modified (%s) is producedAt (%s)" % (lm, pa[0] if pa else None))
+# A request with a nonce: answered each time anew, with the nonce, never cached.
+nreq = os.path.join(inst.tmp, "nonce.der")
+subprocess.run(["openssl", "ocsp", "-issuer", os.path.join(inst.dir, "pki", "issuing.crt"),
+                "-serial", "0x" + tpl_serial.hex(), "-reqout", nreq], capture_output=True, timeout=60)
+nq = open(nreq, "rb").read()
+a = inst.http("POST", "/ocsp", data=nq, headers=hdr)
+b = inst.http("POST", "/ocsp", data=nq, headers=hdr)
+open(chk, "wb").write(a.body)
+t = subprocess.run(["openssl", "ocsp", "-respin", chk, "-resp_text", "-noverify"],
+                   capture_output=True, text=True, timeout=60).stdout
+ok(a.status == 200 and b.status == 200 and a.headers.get("cache-control") == "no-store" and
+   a.body != b.body and "OCSP Nonce" in t and "Cert Status: unknown" in t,
+   "a request with a nonce: answered anew each time, echoing it, Cache-Control no-store",
+   (a.headers, t[-300:]))
 ok(inst.alive(), "server still healthy")
 finish("ocsp_cache")
