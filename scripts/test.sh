@@ -36,13 +36,16 @@ echo "== build and test under ASan+UBSan"
 # 40-120 s a test under ASan; the same code paths run under ASan in unit, api,
 # sign, esign and pages); and pgserve (servers on PostgreSQL: several killed
 # under load, and the API suites against a PostgreSQL instance; processes and
-# the database's guarantees, whose code paths run under ASan in pg and api).
+# the database's guarantees, whose code paths run under ASan in pg and api);
+# and layout (portal-axe and portal-mobile: the HTML and CSS judged by axe-core
+# and at 360 px, the same bytes in both builds; 46-71 s under ASan).
 # Its CA keys are sealed with 1,000 PBKDF2 iterations (meson option
 # key_kdf_iterations), not 600,000: under ASan every round's malloc is
 # instrumented and one `openams init` took 5-7 s instead of 0.3 s (keys:
 # 96 s -> 10 s).  The normal build above keeps the product's count.
 run_suite build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false \
   -Dkey_kdf_iterations=1000 -- --no-suite bench --no-suite package --no-suite interop --no-suite pgserve \
+  --no-suite layout \
   --timeout-multiplier 2 ; rc2=$?
 echo "== fuzzing harnesses, a short smoke each (clang, ASan+UBSan+libFuzzer)"
 rm -rf build-fuzz/tests/fuzz/work   # the shared instance and corpora of the last run
