@@ -35,30 +35,35 @@ const char *oa_err_name(oa_err code)
 	return names[code];
 }
 
-/* Formats into a scratch buffer first: callers may pass oa_errmsg() itself
- * as an argument, to wrap the previous message in context. */
-oa_err oa_fail(oa_err code, const char *fmt, ...)
+/* The message, formatted into a scratch buffer first: callers may pass
+ * oa_errmsg() itself as an argument, to wrap the previous message in
+ * context. */
+__attribute__((format(printf, 1, 0))) static void set_msg(const char *fmt, va_list ap)
 {
 	char tmp[sizeof errbuf];
+
+	vsnprintf(tmp, sizeof tmp, fmt, ap);
+	memcpy(errbuf, tmp, sizeof errbuf);
+}
+
+oa_err oa_fail(oa_err code, const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(tmp, sizeof tmp, fmt, ap);
+	set_msg(fmt, ap);
 	va_end(ap);
-	memcpy(errbuf, tmp, sizeof errbuf);
 	errid[0] = errarg[0] = '\0';
 	return code;
 }
 
 oa_err oa_fail_id(oa_err code, const char *id, const char *arg, const char *fmt, ...)
 {
-	char tmp[sizeof errbuf];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(tmp, sizeof tmp, fmt, ap);
+	set_msg(fmt, ap);
 	va_end(ap);
-	memcpy(errbuf, tmp, sizeof errbuf);
 	snprintf(errid, sizeof errid, "%s", id ? id : "");
 	snprintf(errarg, sizeof errarg, "%s", arg ? arg : "");
 	return code;

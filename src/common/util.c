@@ -521,3 +521,13 @@ oa_err oa_like_contains(char *out, size_t outsz, const char *text)
 	out[n] = 0;
 	return OA_OK;
 }
+
+uint64_t oa_fnv1a(uint64_t seed, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	uint64_t h = 0xcbf29ce484222325ull ^ seed;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h;
+}

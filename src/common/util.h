@@ -96,5 +96,8 @@ size_t oa_utf8_chars(const char *s);
 
 /* strdup that reports OA_ERR_NOMEM through oa_fail. NULL in, NULL out. */
 char *oa_strdup(const char *s);
+/* FNV-1a over n bytes from basis ^ seed (seed 0: the standard basis): the
+ * slot of an in-memory cache, where a collision only evicts. */
+uint64_t oa_fnv1a(uint64_t seed, const void *p, size_t n);
 
 #endif

@@ -401,11 +401,7 @@ static size_t count_key(const engine_who *who, char *out)
 
 static size_t count_slot(const char *key, size_t n)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)key[i]) * 0x100000001b3ull;
-	return (size_t)(h % COUNT_SLOTS);
+	return (size_t)(oa_fnv1a(0, key, n) % COUNT_SLOTS);
 }
 
 /* Into total/with_due/overdue from the cache: 1 if an exact entry was there. */

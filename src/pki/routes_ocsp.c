@@ -85,13 +85,7 @@ void web_ocsp_free(void)
 /* FNV-1a, seeded per process: collisions only evict, never chain. */
 static uint64_t hash_of(const uint8_t *p, size_t n)
 {
-	uint64_t h = 0xcbf29ce484222325ull ^ hash_seed;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ull;
-	}
-	return h;
+	return oa_fnv1a(hash_seed, p, n);
 }
 
 /* The current generation (audit log head); -1 if it cannot be read, and
