@@ -117,42 +117,105 @@ static oa_err take_data(engine *e, struct kase *k, const sop_step *s, const engi
 	return OA_OK;
 }
 
-/* The documents a step needs: its own doc inputs, and at upload and
- * revoke steps those the chosen reason needs. */
-oa_err engine_act_documents(engine *e, struct kase *k, const sop_step *s, sop_action effective)
+/* Each document step s of k still needs before an act whose effect is
+ * effective, with reason ("" none): s's own doc inputs (attached at s when
+ * own), then at upload and revoke steps those the reason needs; fn(doc,
+ * own, by_reason, arg) for each, until fn returns nonzero. */
+static oa_err each_missing_doc(engine *e, const struct kase *k, const sop_step *s,
+    sop_action effective, const char *reason,
+    int (*fn)(const sop_document *doc, int own, int by_reason, void *arg), void *arg)
 {
+	int ri, h;
+
 	for (size_t i = 0; i < s->n_inputs; i++) {
-		int doc = s->inputs[i].doc, h;
-		if (doc < 0)
+		const sop_document *doc;
+		if (s->inputs[i].doc < 0)
 			continue;
-		if ((h = engine_has_doc(e, k->id, k->def->documents[doc].id,
-		    s->inputs[i].own ? s->id : NULL)) < 0)
+		doc = &k->def->documents[s->inputs[i].doc];
+		if ((h = engine_has_doc(e, k->id, doc->id, s->inputs[i].own ? s->id : NULL)) < 0)
 			return OA_ERR_STORE;
-		if (!h && s->inputs[i].own)
-			return oa_fail_id(OA_ERR_STATE, "doc_missing_own",
-			    k->def->documents[doc].id,
-			    "step %s needs its own document '%s' (%s) attached at "
-			    "this step (one attached at another step does not count)", s->id,
-			    k->def->documents[doc].id, k->def->documents[doc].name);
-		if (!h)
-			return oa_fail_id(OA_ERR_STATE, "doc_missing", k->def->documents[doc].id,
-			    "step %s needs document '%s' (%s) attached first", s->id,
-			    k->def->documents[doc].id, k->def->documents[doc].name);
+		if (!h && fn(doc, s->inputs[i].own, 0, arg))
+			return OA_OK;
 	}
-	if (k->reason[0] && (s->action == SOP_ACT_UPLOAD || effective == SOP_ACT_REVOKE)) {
-		int ri = sop_reason_index(k->def, k->reason);
-		for (size_t i = 0; ri >= 0 && i < k->def->reasons[ri].n_docs; i++) {
-			const sop_document *doc = &k->def->documents[k->def->reasons[ri].docs[i]];
-			int h = engine_has_doc(e, k->id, doc->id, NULL);
-			if (h < 0)
-				return OA_ERR_STORE;
-			if (!h)
-				return oa_fail_id(OA_ERR_STATE, "doc_missing", doc->id,
-				    "reason '%s' needs document '%s' (%s) attached first",
-				    k->reason, doc->id, doc->name);
-		}
+	if (!reason[0] || (s->action != SOP_ACT_UPLOAD && effective != SOP_ACT_REVOKE) ||
+	    (ri = sop_reason_index(k->def, reason)) < 0)
+		return OA_OK;
+	for (size_t i = 0; i < k->def->reasons[ri].n_docs; i++) {
+		const sop_document *doc = &k->def->documents[k->def->reasons[ri].docs[i]];
+		if ((h = engine_has_doc(e, k->id, doc->id, NULL)) < 0)
+			return OA_ERR_STORE;
+		if (!h && fn(doc, 0, 1, arg))
+			return OA_OK;
 	}
 	return OA_OK;
+}
+
+struct first_miss {
+	const sop_document *doc;
+	int own, by_reason;
+};
+
+static int first_miss(const sop_document *doc, int own, int by_reason, void *arg)
+{
+	struct first_miss *m = arg;
+
+	m->doc = doc;
+	m->own = own;
+	m->by_reason = by_reason;
+	return 1;
+}
+
+/* The documents a step needs: refused at the first one missing. */
+oa_err engine_act_documents(engine *e, struct kase *k, const sop_step *s, sop_action effective)
+{
+	struct first_miss m = {0};
+	oa_err rc = each_missing_doc(e, k, s, effective, k->reason, first_miss, &m);
+
+	if (rc || m.doc == NULL)
+		return rc;
+	if (m.by_reason)
+		return oa_fail_id(OA_ERR_STATE, "doc_missing", m.doc->id,
+		    "reason '%s' needs document '%s' (%s) attached first", k->reason, m.doc->id,
+		    m.doc->name);
+	if (m.own)
+		return oa_fail_id(OA_ERR_STATE, "doc_missing_own", m.doc->id,
+		    "step %s needs its own document '%s' (%s) attached at "
+		    "this step (one attached at another step does not count)", s->id, m.doc->id,
+		    m.doc->name);
+	return oa_fail_id(OA_ERR_STATE, "doc_missing", m.doc->id,
+	    "step %s needs document '%s' (%s) attached first", s->id, m.doc->id, m.doc->name);
+}
+
+struct all_miss {
+	int (*fn)(const sop_document *doc, int own, void *arg);
+	void *arg;
+};
+
+static int all_miss(const sop_document *doc, int own, int by_reason, void *arg)
+{
+	struct all_miss *m = arg;
+
+	(void)by_reason;
+	return m->fn(doc, own, m->arg);
+}
+
+oa_err engine_case_missing_docs(engine *e, int64_t id, const engine_act *a,
+    int (*fn)(const sop_document *doc, int own, void *arg), void *arg)
+{
+	struct kase k;
+	struct all_miss m = {fn, arg};
+	const sop_step *s;
+	oa_err rc;
+
+	if ((rc = engine_load_case(e, id, &k)))
+		return rc;
+	if (strcmp(k.state, "open") != 0 || k.cur < 0)
+		return OA_OK;
+	s = &k.def->steps[k.cur];
+	if (sop_turn_passes(s, k.turn) || a->decision == ENGINE_NO)
+		return OA_OK;
+	return each_missing_doc(e, &k, s, engine_act_effective(s, a),
+	    a->reason && *a->reason ? a->reason : k.reason, all_miss, &m);
 }
 
 const char *engine_reason_label(const struct kase *k)

@@ -317,6 +317,14 @@ oa_err engine_case_def(engine *e, int64_t id, const sop_def **def);
 /* The same for a case already read (c->version_id): no store read once the
  * version is loaded. */
 oa_err engine_case_def_of(engine *e, const engine_case *c, const sop_def **def);
+/* The documents act a on open case id still needs: what engine_case_act
+ * checks before acting, all of them instead of the first (for a form that
+ * shows every problem at once).  fn(doc, own, arg) for each (doc borrowed
+ * from the case's definition; own: it must be attached at this step) until
+ * it returns nonzero.  None for a "no" or a turn passed on; a->reason, when
+ * given, is the reason the act records. */
+oa_err engine_case_missing_docs(engine *e, int64_t id, const engine_act *a,
+    int (*fn)(const sop_document *doc, int own, void *arg), void *arg);
 
 typedef struct engine_transition {
 	int seq;

@@ -595,35 +595,38 @@ static void case_refused(web_req *r, web_user *u, int64_t id, oa_err rc)
 	case_refused_on(r, u, id, rc, NULL);
 }
 
+struct misses {
+	web_req *r;
+	pg_errs *e;
+};
+
+static int miss_cb(const sop_document *doc, int own, void *arg)
+{
+	struct misses *m = arg;
+	const char *name = doc->name ? doc->name : "";
+
+	pg_errs_add(m->r, m->e, "doc", own ? "doc_missing_own" : "doc_missing", name, name);
+	return 0;
+}
+
 /* The portal's own check of an act before the engine's (which stays the
- * final authority): every document the step still needs, the reason and
- * the confirmation, all at once, into e. */
+ * final authority): every document the step still needs (as the engine
+ * counts them), the reason and the confirmation, all at once, into e. */
 static void act_precheck(web_req *r, const engine_case *c, const sop_def *d, const sop_step *s,
     const engine_act *a, const char *confirm, pg_errs *e)
 {
-	engine_doc *docs = web_alloc(r, MAX_DOCS * sizeof *docs);
-	long nd = docs ? case_docs(r, c->id, docs, MAX_DOCS) : -1;
+	struct misses m = {r, e};
+	int passes = sop_turn_passes(s, c->turn);
 
-	if (sop_turn_passes(s, c->turn)) {
-		if (a->reason && s->records_reason && sop_reason_label(d, a->reason) == NULL)
-			pg_errs_add(r, e, "reason", "reason_unknown", NULL, NULL);
-		return;
-	}
-	if (a->decision != ENGINE_NO && nd >= 0) {
-		for (size_t i = 0; i < s->n_inputs; i++) {
-			const sop_document *doc;
-			if (s->inputs[i].doc < 0)
-				continue;
-			doc = &d->documents[s->inputs[i].doc];
-			if (!pc_has_doc_at(docs, (size_t)nd, doc->id, s->inputs[i].own ? s->id : NULL))
-				pg_errs_add(r, e, "doc", s->inputs[i].own ? "doc_missing_own" : "doc_missing",
-				    doc->name ? doc->name : "", doc->name ? doc->name : "");
-		}
-	}
+	if (!passes && engine_case_missing_docs(r->engine, c->id, a, miss_cb, &m) != OA_OK)
+		oa_err_clear(); /* the engine's own check will say what is wrong */
 	if (s->records_reason && a->reason && sop_reason_label(d, a->reason) == NULL)
 		pg_errs_add(r, e, "reason", "reason_unknown", NULL, NULL);
-	else if (s->records_reason && a->reason == NULL && !c->reason[0] && a->decision != ENGINE_NO)
+	else if (!passes && s->records_reason && a->reason == NULL && !c->reason[0] &&
+	         a->decision != ENGINE_NO)
 		pg_errs_add(r, e, "reason", "reason_required", NULL, NULL);
+	if (passes)
+		return;
 	if (pc_step_changes_cert(s) && !(confirm && strcmp(confirm, "1") == 0))
 		pg_errs_add(r, e, "confirm", "confirm_box", NULL, NULL);
 }

@@ -9,6 +9,8 @@
 # PostgreSQL database.  Run by tests/lib/pg.sh (it exports OPENAMS_TEST_PG).
 set -euo pipefail
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# shellcheck source=certs.sh
+. "$(dirname "$0")/certs.sh"
 ok() { echo "ok - $*"; }
 : "${OPENAMS:?}" "${OPENAMS_TEST_PG:?}"
 host=$(sed -n 's/.*host=\([^ ]*\).*/\1/p' <<<"$OPENAMS_TEST_PG")
@@ -22,17 +24,7 @@ D=$tmp/a
 printf 'store.backend = sqlite\n' >"$tmp/init.conf"
 "$OPENAMS" init --dir "$D" --demo --store "$url" --config "$tmp/init.conf" >"$tmp/init.out" ||
 	fail "init --demo --store"
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$tmp/a.key" \
-	-subj "/C=ID/O=Dinas Kominfo/CN=Budi Santoso" -out "$tmp/a.csr" 2>/dev/null
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$tmp/b.key" \
-	-subj "/C=ID/O=Dinas Kominfo/CN=Ani Lestari" -out "$tmp/b.csr" 2>/dev/null
-serial() { openssl x509 -in "$1" -noout -serial | cut -d= -f2 | tr A-F a-f; }
-"$OPENAMS" ca issue --dir "$D" --csr "$tmp/a.csr" --nik 3201010101800001 --email budi@kominfo.go.id --out "$tmp/a.pem" \
-	>/dev/null || fail "issue A"
-"$OPENAMS" ca issue --dir "$D" --csr "$tmp/b.csr" --nik 3201010101800002 --email ani@kominfo.go.id --out "$tmp/b.pem" \
-	>/dev/null || fail "issue B"
-B=$(serial "$tmp/b.pem")
-"$OPENAMS" ca revoke "$B" --dir "$D" --reason keyCompromise >/dev/null || fail "revoke B"
+two_certs "$D" "$tmp"
 SOP=$(sed -n 's/^id: *//p' "$D"/sop/001-*.yaml | head -n 1)
 "$OPENAMS" case open --dir "$D" --as pemohon.demo --role pemohon --sop "$SOP" >/dev/null ||
 	fail "case open"

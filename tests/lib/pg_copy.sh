@@ -6,6 +6,8 @@
 # is the program.
 set -euo pipefail
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# shellcheck source=certs.sh
+. "$(dirname "$0")/certs.sh"
 : "${OPENAMS:?}" "${OPENAMS_TEST_PG:?}"
 host=$(sed -n 's/.*host=\([^ ]*\).*/\1/p' <<<"$OPENAMS_TEST_PG")
 psql="psql -X -q -At -h $host -U postgres"
@@ -18,17 +20,7 @@ D=$tmp/a
 
 "$OPENAMS" init --dir "$D" --demo >"$tmp/init.out" || fail "init --demo"
 # real data: two certificates, one revoked (with its CRL), a CRL, a case
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$tmp/a.key" \
-	-subj "/C=ID/O=Dinas Kominfo/CN=Budi Santoso" -out "$tmp/a.csr" 2>/dev/null
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$tmp/b.key" \
-	-subj "/C=ID/O=Dinas Kominfo/CN=Ani Lestari" -out "$tmp/b.csr" 2>/dev/null
-serial() { openssl x509 -in "$1" -noout -serial | cut -d= -f2 | tr A-F a-f; }
-"$OPENAMS" ca issue --dir "$D" --csr "$tmp/a.csr" --nik 3201010101800001 --email budi@kominfo.go.id --out "$tmp/a.pem" \
-	>/dev/null || fail "issue A"
-"$OPENAMS" ca issue --dir "$D" --csr "$tmp/b.csr" --nik 3201010101800002 --email ani@kominfo.go.id --out "$tmp/b.pem" \
-	>/dev/null || fail "issue B"
-A=$(serial "$tmp/a.pem") B=$(serial "$tmp/b.pem")
-"$OPENAMS" ca revoke "$B" --dir "$D" --reason keyCompromise >/dev/null || fail "revoke B"
+two_certs "$D" "$tmp"
 "$OPENAMS" ca crl --dir "$D" --out "$tmp/crl.der" >/dev/null || fail "ca crl"
 SOP=$(sed -n 's/^id: *//p' "$D"/sop/001-*.yaml | head -n 1)
 CASE=$("$OPENAMS" case open --dir "$D" --as pemohon.demo --role pemohon --sop "$SOP") ||
